@@ -17,6 +17,8 @@ run: $(STAMP)
 	$(BIN)/wavedeck --sandbox
 
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 sandbox: $(STAMP)

@@ -1,0 +1,321 @@
+"""The console's vocabulary: frozen dataclasses that flow from the gateway to the watcher to the screens.
+
+Nothing here talks to AWS or to the terminal. Times are timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class Risk(enum.IntEnum):
+    """How much harm a mistake in a wave can do; production is the highest tier."""
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    PRODUCTION = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Wave:
+    """One step of the path a change travels: alpha, beta, gamma, then the production waves in order."""
+
+    name: str
+    order: int
+    environment: str
+    risk: Risk
+    description: str = ""
+
+    @property
+    def is_production(self) -> bool:
+        return self.risk is Risk.PRODUCTION
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where resources live: a profile, a region, an optional role and endpoint.
+
+    `name` is what the operator sees (and what `watch` prints); it is unique among the targets.
+    """
+
+    name: str
+    region: str
+    profile: str | None = None
+    role_arn: str | None = None
+    endpoint_url: str | None = None
+    read_only: bool = False
+    production: bool = False
+    events_queue: str | None = None
+    sandbox: bool = False
+
+
+# --- CodePipeline -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRevision:
+    action_name: str
+    revision_id: str
+    summary: str = ""
+    url: str | None = None
+
+    @property
+    def short(self) -> str:
+        return self.revision_id[:8]
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineExecution:
+    """One run of a pipeline as ListPipelineExecutions / GetPipelineExecution describe it."""
+
+    id: str
+    status: str
+    started: datetime | None = None
+    updated: datetime | None = None
+    status_summary: str = ""
+    trigger_type: str = ""
+    trigger_detail: str = ""
+    source_revisions: tuple[SourceRevision, ...] = ()
+    execution_type: str = "STANDARD"
+    rollback_target: str | None = None
+    stop_reason: str = ""
+
+    @property
+    def revision(self) -> SourceRevision | None:
+        return self.source_revisions[0] if self.source_revisions else None
+
+    @property
+    def is_rollback(self) -> bool:
+        return self.execution_type == "ROLLBACK"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """An action of a stage, with its definition (category, provider) and its latest execution."""
+
+    name: str
+    category: str = ""
+    provider: str = ""
+    run_order: int = 1
+    configuration: tuple[tuple[str, str], ...] = ()
+    status: str | None = None
+    summary: str = ""
+    action_execution_id: str | None = None
+    token: str | None = None
+    last_status_change: datetime | None = None
+    last_updated_by: str | None = None
+    external_execution_id: str | None = None
+    external_execution_url: str | None = None
+    percent_complete: int | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    current_revision: str | None = None
+    entity_url: str | None = None
+
+    @property
+    def is_approval(self) -> bool:
+        return self.category == "Approval" or (self.provider == "Manual")
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.status == "InProgress" and self.token is not None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundTransition:
+    """The inbound transition of a stage: enabled, or disabled with who, when and why."""
+
+    enabled: bool = True
+    disabled_reason: str = ""
+    last_changed_by: str | None = None
+    last_changed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundExecution:
+    id: str
+    status: str
+    execution_type: str = "STANDARD"
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """A stage of a pipeline with its latest execution, inbound transition and actions."""
+
+    name: str
+    wave: Wave | None = None
+    status: str | None = None
+    execution_id: str | None = None
+    execution_type: str = "STANDARD"
+    inbound: InboundTransition = field(default_factory=InboundTransition)
+    inbound_executions: tuple[InboundExecution, ...] = ()
+    actions: tuple[Action, ...] = ()
+
+    @property
+    def awaiting_approval(self) -> Action | None:
+        return next((a for a in self.actions if a.awaiting_approval), None)
+
+    @property
+    def paused(self) -> bool:
+        return not self.inbound.enabled
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """A pipeline of one target as last read: structure, state of every stage, recent executions."""
+
+    target: str
+    name: str
+    version: int | None = None
+    pipeline_type: str = "V1"
+    execution_mode: str = "SUPERSEDED"
+    stages: tuple[Stage, ...] = ()
+    executions: tuple[PipelineExecution, ...] = ()
+    read_at: datetime | None = None
+    error: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.target}:{self.name}"
+
+    def stage(self, name: str) -> Stage | None:
+        return next((s for s in self.stages if s.name == name), None)
+
+    def execution(self, execution_id: str | None) -> PipelineExecution | None:
+        if execution_id is None:
+            return None
+        return next((e for e in self.executions if e.id == execution_id), None)
+
+    @property
+    def latest_execution(self) -> PipelineExecution | None:
+        return self.executions[0] if self.executions else None
+
+
+# --- Step Functions -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """A Step Functions execution as ListExecutions / DescribeExecution describe it."""
+
+    arn: str
+    name: str
+    state_machine_arn: str
+    status: str
+    started: datetime | None = None
+    stopped: datetime | None = None
+    input: str | None = None
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    redrive_count: int = 0
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == "RUNNING"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """One event of an execution's history, with the fields an operator reads pulled out of its details."""
+
+    id: int
+    type: str
+    timestamp: datetime
+    previous_id: int = 0
+    state_name: str | None = None
+    resource: str | None = None
+    parameters: str | None = None
+    input: str | None = None
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StateMachine:
+    """A state machine of one target as last read, with its newest executions."""
+
+    target: str
+    arn: str
+    name: str
+    type: str = "STANDARD"
+    wave: Wave | None = None
+    rollback_state_machine: str | None = None
+    approval_states: tuple[str, ...] = ()
+    executions: tuple[Execution, ...] = ()
+    read_at: datetime | None = None
+    error: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.target}:{self.name}"
+
+    @property
+    def running(self) -> int:
+        return sum(1 for e in self.executions if e.status == "RUNNING")
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for e in self.executions if e.status in ("FAILED", "TIMED_OUT", "ABORTED"))
+
+
+# --- What waits for a person, and what changed ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """Something waiting for a person: a CodePipeline manual approval or a `.waitForTaskToken` state."""
+
+    kind: str  # "codepipeline" | "stepfunctions"
+    target: str
+    resource: str  # pipeline/stage/action, or state-machine/execution
+    wave: Wave | None
+    since: datetime | None
+    expires: datetime | None = None
+    revision: SourceRevision | None = None
+    custom_data: str = ""
+    url: str | None = None
+    state_name: str | None = None
+    execution: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.target}:{self.resource}"
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One change the watcher saw: what `wavedeck watch` prints and the activity screen lists."""
+
+    time: datetime
+    target: str
+    kind: str  # pipeline-execution | stage | action | sfn-execution | sfn-state
+    resource: str
+    execution: str | None
+    wave: Wave | None
+    from_status: str | None
+    to_status: str | None
+    detail: str = ""
+    source: str = "poll"  # poll | push
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "time": self.time.isoformat().replace("+00:00", "Z"),
+            "target": self.target,
+            "kind": self.kind,
+            "resource": self.resource,
+            "execution": self.execution,
+            "wave": self.wave.name if self.wave else None,
+            "from": self.from_status,
+            "to": self.to_status,
+            "detail": self.detail,
+            "source": self.source,
+        }

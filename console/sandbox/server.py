@@ -1,0 +1,121 @@
+"""Runs the sandbox: moto's server app on a local port, with the engine and the patches plugged in.
+
+`SandboxServer.start()` binds the port (a port in use is a SandboxError, not a traceback), installs the
+CodePipeline engine and the Step Functions patches into moto, turns on moto's real Step Functions
+execution, seeds the fleet from the definitions over HTTP, then starts the engine's clock and the traffic.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from console.definitions import Fleet
+from console.errors import WavedeckError
+from console.sandbox.clock import SandboxClock
+from console.sandbox.server_constants import ACCOUNT_ID
+
+LOG = logging.getLogger(__name__)
+
+
+class SandboxError(WavedeckError):
+    """The sandbox cannot start (port in use, a definition moto refuses)."""
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    host: str = "127.0.0.1"
+    port: int = 0  # 0: any free port
+    speed: float = 1.0
+    seed: int = 0
+    traffic: bool = True
+    warm_up: bool = True
+
+
+class SandboxServer:
+    """The embedded AWS endpoint with deployments that really run."""
+
+    def __init__(self, fleet: Fleet, options: SandboxOptions) -> None:
+        self.fleet = fleet
+        self.options = options
+        self.clock = SandboxClock(options.speed)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+        self.engine: object | None = None
+        self.traffic: object | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() first"
+        port = self._server.server_address[1]
+        return f"http://{self.options.host}:{port}"
+
+    def start(self) -> str:
+        """Bind, plug in, seed, and start the clock. Returns the endpoint URL."""
+        # Imported here: moto is heavy, and only the sandbox process needs it.
+        from moto.core.config import default_user_config
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+
+        from console.sandbox import codepipeline_api, stepfunctions_patch
+        from console.sandbox.codepipeline_engine import PipelineEngine
+        from console.sandbox.seed import seed_fleet
+        from console.sandbox.traffic import Traffic
+
+        app = DomainDispatcherApplication(create_backend_app)
+        try:
+            self._server = make_server(
+                self.options.host, self.options.port, app, threaded=True, request_handler=MotoRequestHandler
+            )
+        except OSError as exc:
+            raise SandboxError(
+                f"cannot listen on {self.options.host}:{self.options.port}: {exc.strerror or exc} "
+                "(choose another port with --port, or --port 0 for any free one)"
+            ) from None
+        port = self._server.server_address[1]
+        # moto's Step Functions service integrations call back into this server on MOTO_PORT.
+        os.environ["MOTO_PORT"] = str(port)
+        default_user_config["stepfunctions"] = {"execute_state_machine": True}
+
+        engine = PipelineEngine(self.clock, account_id=ACCOUNT_ID, seed=self.options.seed)
+        self.engine = engine
+        codepipeline_api.install(engine)
+        stepfunctions_patch.install(self.clock)
+
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-http", daemon=True)
+        self._thread.start()
+        try:
+            seed_fleet(self.url, self.fleet, engine, seed=self.options.seed)
+            traffic = Traffic(self.url, self.fleet, engine, self.clock, seed=self.options.seed)
+            self.traffic = traffic
+            if self.options.warm_up:
+                traffic.warm_up()
+            engine.start()
+            if self.options.traffic:
+                traffic.start()
+        except Exception:
+            self.stop()
+            raise
+        return self.url
+
+    def stop(self) -> None:
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        for part in (self.traffic, self.engine):
+            stop = getattr(part, "stop", None)
+            if stop is not None:
+                stop()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,295 @@
+"""YAML that remembers where things came from, and a reader that validates it key by key.
+
+Every mapping and sequence loaded here knows the line of each of its entries, so an error names the file,
+the line and the dotted key (`pipelines[2].stages[3].actions[0].duration`). Loading uses `yaml.SafeLoader`
+only; duplicate keys are errors, not silent overwrites.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from console.errors import InputError
+
+T = TypeVar("T")
+
+
+class LocatedMap(dict[Any, Any]):
+    """A mapping from YAML with the line of the mapping and of each key."""
+
+    line: int = 0
+    lines: dict[Any, int]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines = {}
+
+
+class LocatedList(list[Any]):
+    """A sequence from YAML with the line of the sequence and of each item."""
+
+    line: int = 0
+    lines: list[int]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines = []
+
+
+class _LocatedLoader(yaml.SafeLoader):
+    """SafeLoader that builds LocatedMap / LocatedList and refuses duplicate keys."""
+
+
+def _construct_map(loader: _LocatedLoader, node: yaml.MappingNode) -> LocatedMap:
+    loader.flatten_mapping(node)
+    result = LocatedMap()
+    result.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be a plain value", key_node.start_mark
+            ) from None
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key {key!r} (first given on line {result.lines[key]})",
+                key_node.start_mark,
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = line
+    return result
+
+
+def _construct_list(loader: _LocatedLoader, node: yaml.SequenceNode) -> LocatedList:
+    result = LocatedList()
+    result.line = node.start_mark.line + 1
+    for item in node.value:
+        result.append(loader.construct_object(item, deep=True))
+        result.lines.append(item.start_mark.line + 1)
+    return result
+
+
+_LocatedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+_LocatedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_list)
+
+
+def load_text(text: str, file: str) -> Any:
+    """Parse YAML text; a syntax error becomes an InputError naming `file` and the line."""
+    try:
+        return yaml.load(text, Loader=_LocatedLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise InputError(file, line, None, f"invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(file, None, None, f"invalid YAML: {exc}") from None
+
+
+def load_file(path: Path, display: str | None = None) -> Any:
+    """Read and parse a YAML file. `display` is how the file is named in errors (default: the path)."""
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(name, None, None, "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(name, None, None, f"cannot read: {exc}") from None
+    return load_text(text, name)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_duration(value: Any) -> float | None:
+    """`90`, `90s`, `1.5m`, `2h`, `7d` → seconds; None when it is not a duration."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if value >= 0 else None
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    return None
+
+
+class Reader:
+    """Validating view over one mapping of a YAML file.
+
+    Ask for each key with its expected type; `done()` then rejects any key nobody asked for. Every
+    problem is an InputError with the file, the line of the key and its dotted path.
+    """
+
+    def __init__(self, file: str, data: Any, path: str = "", line: int | None = None) -> None:
+        self.file = file
+        self.path = path
+        if not isinstance(data, dict):
+            raise InputError(file, getattr(data, "line", line), path or None, "expected a mapping")
+        self.data: dict[Any, Any] = data
+        self.line = getattr(data, "line", line)
+        self._seen: set[Any] = set()
+
+    def key_path(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def line_of(self, key: str) -> int | None:
+        lines = getattr(self.data, "lines", {})
+        return lines.get(key, self.line)
+
+    def error(self, key: str | None, problem: str) -> InputError:
+        if key is None:
+            return InputError(self.file, self.line, self.path or None, problem)
+        return InputError(self.file, self.line_of(key), self.key_path(key), problem)
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def _get(self, key: str, kind: type[T] | tuple[type, ...], what: str, required: bool) -> Any:
+        self._seen.add(key)
+        if key not in self.data:
+            if required:
+                raise self.error(None, f"missing required key '{key}'")
+            return None
+        value = self.data[key]
+        if value is None and not required:
+            return None
+        if isinstance(value, bool) and kind in (int, float, (int, float)):
+            raise self.error(key, f"expected {what}, got {value!r}")
+        if not isinstance(value, kind):
+            raise self.error(key, f"expected {what}, got {_describe(value)}")
+        return value
+
+    def string(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
+        value = self._get(key, str, "a string", required)
+        if isinstance(value, str) and not value.strip():
+            raise self.error(key, "must not be empty")
+        return default if value is None else value
+
+    def req_string(self, key: str) -> str:
+        value = self.string(key, required=True)
+        assert value is not None
+        return value
+
+    def boolean(self, key: str, default: bool = False) -> bool:
+        value = self._get(key, bool, "true or false", False)
+        return default if value is None else bool(value)
+
+    def number(
+        self,
+        key: str,
+        default: float | None = None,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> float | None:
+        value = self._get(key, (int, float), "a number", False)
+        if value is None:
+            return default
+        if minimum is not None and value < minimum:
+            raise self.error(key, f"must be at least {minimum:g}, got {value!r}")
+        if maximum is not None and value > maximum:
+            raise self.error(key, f"must be at most {maximum:g}, got {value!r}")
+        return float(value)
+
+    def duration(self, key: str, default: float | None = None, *, minimum: float = 0.0) -> float | None:
+        self._seen.add(key)
+        if key not in self.data or self.data[key] is None:
+            return default
+        seconds = parse_duration(self.data[key])
+        if seconds is None:
+            raise self.error(key, f"expected a duration such as 30, 30s, 5m, 2h or 7d, got {self.data[key]!r}")
+        if seconds < minimum:
+            raise self.error(key, f"must be at least {minimum:g} seconds")
+        return seconds
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
+        value = self.string(key)
+        if value is None:
+            return default
+        if value not in choices:
+            raise self.error(key, f"expected one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def mapping(self, key: str, *, required: bool = False) -> Reader | None:
+        value = self._get(key, dict, "a mapping", required)
+        if value is None:
+            return None
+        return Reader(self.file, value, self.key_path(key), self.line_of(key))
+
+    def string_map(self, key: str) -> dict[str, str]:
+        value = self._get(key, dict, "a mapping of names to strings", False)
+        if value is None:
+            return {}
+        result: dict[str, str] = {}
+        sub = Reader(self.file, value, self.key_path(key), self.line_of(key))
+        for name, item in value.items():
+            if not isinstance(name, str):
+                raise sub.error(None, f"key {name!r} must be a string")
+            if not isinstance(item, str | int | float) or isinstance(item, bool):
+                raise sub.error(name, f"expected a string, got {_describe(item)}")
+            result[name] = str(item)
+            sub._seen.add(name)
+        return result
+
+    def items(self, key: str, *, required: bool = False) -> Iterator[tuple[str, int | None, Any]]:
+        """Yield (dotted path, line, value) for each item of a sequence."""
+        value = self._get(key, list, "a list", required)
+        if value is None:
+            return
+        lines = getattr(value, "lines", [])
+        for index, item in enumerate(value):
+            line = lines[index] if index < len(lines) else self.line_of(key)
+            yield f"{self.key_path(key)}[{index}]", line, item
+
+    def readers(self, key: str, *, required: bool = False) -> Iterator[Reader]:
+        for path, line, item in self.items(key, required=required):
+            yield Reader(self.file, item, path, line)
+
+    def strings(self, key: str) -> list[str]:
+        result = []
+        for path, line, item in self.items(key):
+            if not isinstance(item, str) or not item:
+                raise InputError(self.file, line, path, f"expected a string, got {_describe(item)}")
+            result.append(item)
+        return result
+
+    def raw(self, key: str) -> Any:
+        self._seen.add(key)
+        return self.data.get(key)
+
+    def done(self) -> None:
+        """Reject the keys nobody asked for (typos, settings of another version)."""
+        for key in self.data:
+            if key not in self._seen:
+                known = ", ".join(sorted(str(k) for k in self._seen))
+                raise self.error(str(key), f"unknown key (known keys here: {known})")
+
+    def check(self, key: str, ok: Callable[[], bool], problem: str) -> None:
+        if not ok():
+            raise self.error(key, problem)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    return repr(value)
