@@ -1,0 +1,249 @@
+"""The operator's config file: targets, poll intervals, read-only, keymap, theme, audit log.
+
+YAML at `$XDG_CONFIG_HOME/wavedeck/config.yaml` (default `~/.config/wavedeck/config.yaml`), or `--config PATH`.
+A missing default file means defaults; a missing `--config` file is an error. An unknown key or a bad value is an
+InputError naming the file, the line and the key. Example (README "Configuration" lists every key):
+
+    read_only: false
+    targets:
+      - name: prod-east
+        profile: prod
+        regions: [us-east-1, us-west-2]
+        role_arn: arn:aws:iam::111122223333:role/deploy-operator
+        production: true
+        read_only: true
+        events_queue: https://sqs.us-east-1.amazonaws.com/111122223333/wavedeck-events
+    intervals: {focused: 2s, background: 15s, lists: 60s, push_safety_net: 60s}
+    keymap: {approve: ctrl+a}
+    theme: textual-dark
+    audit_log: ~/wavedeck-audit.jsonl
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from console.errors import InputError, UsageError
+from console.keys import KEY_IDS
+from console.model import Target
+from console.sandbox.server_constants import ACCOUNT_ID as SANDBOX_ACCOUNT_ID
+from console.yamlfile import Reader, load_file
+
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_KEY_NAME = re.compile(r"^[A-Za-z0-9_+,\-]+$")
+
+
+def config_home() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME")
+    return Path(base) if base else Path.home() / ".config"
+
+
+def state_home() -> Path:
+    base = os.environ.get("XDG_STATE_HOME")
+    return Path(base) if base else Path.home() / ".local" / "state"
+
+
+def default_config_path() -> Path:
+    return config_home() / "wavedeck" / "config.yaml"
+
+
+def default_audit_path() -> Path:
+    return state_home() / "wavedeck" / "audit.jsonl"
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """Seconds between reads. `focused`: what is on screen; `background`: the rest; `lists`: discovery
+    (ListPipelines, ListStateMachines); `push_safety_net`: polling while the push queue delivers."""
+
+    focused: float = 2.0
+    background: float = 15.0
+    lists: float = 60.0
+    push_safety_net: float = 60.0
+
+
+@dataclass(frozen=True)
+class Config:
+    targets: tuple[Target, ...] = ()
+    read_only: bool = False
+    intervals: Intervals = field(default_factory=Intervals)
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    theme: str | None = None
+    audit_log: Path = field(default_factory=default_audit_path)
+    waves_file: Path | None = None
+    source: Path | None = None
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config file; `path` given explicitly must exist, the default one may be absent."""
+    explicit = path is not None
+    path = path or default_config_path()
+    if not path.exists():
+        if explicit:
+            raise InputError(str(path), None, None, "no such config file")
+        return Config()
+    data = load_file(path)
+    if data is None:
+        return Config(source=path)
+    top = Reader(str(path), data)
+    read_only = top.boolean("read_only")
+    targets = _targets(top)
+    intervals = _intervals(top.mapping("intervals"))
+    keymap = top.string_map("keymap")
+    keys_reader = top.mapping("keymap")
+    for binding_id, keys in keymap.items():
+        assert keys_reader is not None
+        if binding_id not in KEY_IDS:
+            raise keys_reader.error(binding_id, f"no key binding with this id (ids: {', '.join(sorted(KEY_IDS))})")
+        if not _KEY_NAME.match(keys):
+            raise keys_reader.error(binding_id, f"not a key name: {keys!r} (e.g. a, ctrl+a, f5, or a,ctrl+a)")
+    theme = top.string("theme")
+    audit = top.string("audit_log")
+    waves = top.string("waves")
+    top.done()
+    return Config(
+        targets=targets,
+        read_only=read_only,
+        intervals=intervals,
+        keymap=keymap,
+        theme=theme,
+        audit_log=_path(audit, path) if audit else default_audit_path(),
+        waves_file=_path(waves, path) if waves else None,
+        source=path,
+    )
+
+
+def _path(text: str, relative_to: Path) -> Path:
+    candidate = Path(text).expanduser()
+    return candidate if candidate.is_absolute() else relative_to.parent / candidate
+
+
+def _intervals(reader: Reader | None) -> Intervals:
+    if reader is None:
+        return Intervals()
+    default = Intervals()
+    result = Intervals(
+        focused=reader.duration("focused", default.focused, minimum=0.5) or default.focused,
+        background=reader.duration("background", default.background, minimum=1.0) or default.background,
+        lists=reader.duration("lists", default.lists, minimum=5.0) or default.lists,
+        push_safety_net=reader.duration("push_safety_net", default.push_safety_net, minimum=5.0)
+        or default.push_safety_net,
+    )
+    reader.done()
+    if result.background < result.focused:
+        raise reader.error("background", "must not be shorter than focused")
+    return result
+
+
+def _targets(top: Reader) -> tuple[Target, ...]:
+    targets: list[Target] = []
+    for item in top.readers("targets"):
+        profile = item.string("profile")
+        regions = item.strings("regions")
+        region = item.string("region")
+        if region and regions:
+            raise item.error("region", "give either region or regions, not both")
+        regions = regions or ([region] if region else [])
+        if not regions:
+            raise item.error(None, "missing required key 'region' (or 'regions')")
+        for r in regions:
+            if not _REGION.match(r):
+                raise item.error("regions" if item.has("regions") else "region", f"not an AWS region: {r!r}")
+        role_arn = item.string("role_arn")
+        if role_arn and not _ROLE_ARN.match(role_arn):
+            raise item.error("role_arn", f"not an IAM role ARN: {role_arn!r}")
+        endpoint_url = item.string("endpoint_url")
+        if endpoint_url and not endpoint_url.startswith(("http://", "https://")):
+            raise item.error("endpoint_url", "must start with http:// or https://")
+        events_queue = item.string("events_queue")
+        if events_queue and not events_queue.startswith(("http://", "https://")):
+            raise item.error("events_queue", "must be an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)")
+        read_only = item.boolean("read_only")
+        production = item.boolean("production")
+        name = item.string("name")
+        item.done()
+        for r in regions:
+            base = name or (profile or "default")
+            target_name = f"{base}/{r}" if len(regions) > 1 or not name else base
+            if any(t.name == target_name for t in targets):
+                raise item.error("name", f"target '{target_name}' is defined twice")
+            targets.append(
+                Target(
+                    name=target_name,
+                    region=r,
+                    profile=profile,
+                    role_arn=role_arn,
+                    endpoint_url=endpoint_url,
+                    read_only=read_only,
+                    production=production,
+                    events_queue=events_queue,
+                )
+            )
+    return tuple(targets)
+
+
+def resolve_targets(
+    config: Config,
+    *,
+    profile: str | None = None,
+    regions: tuple[str, ...] = (),
+    endpoint_url: str | None = None,
+    read_only: bool = False,
+    events_queue: str | None = None,
+) -> tuple[Target, ...]:
+    """The targets of this run: the command line's `--profile/--region/--endpoint-url` when given, else the
+    config's targets, else the default profile in the environment's region."""
+    for r in regions:
+        if not _REGION.match(r):
+            raise UsageError(f"--region: not an AWS region: {r!r}")
+    if profile or regions or endpoint_url:
+        chosen_regions = regions or (_environment_region(),)
+        targets = tuple(
+            Target(
+                name=f"{profile or 'default'}/{r}",
+                region=r,
+                profile=profile,
+                endpoint_url=endpoint_url,
+                events_queue=events_queue,
+            )
+            for r in chosen_regions
+        )
+    elif config.targets:
+        targets = config.targets
+        if events_queue:
+            targets = tuple(replace(t, events_queue=events_queue) for t in targets)
+    else:
+        r = _environment_region()
+        targets = (Target(name=f"default/{r}", region=r, events_queue=events_queue),)
+    if read_only or config.read_only:
+        targets = tuple(replace(t, read_only=True) for t in targets)
+    return targets
+
+
+def sandbox_targets(url: str, regions: tuple[str, ...], read_only: bool = False) -> tuple[Target, ...]:
+    """Targets for the embedded sandbox at `url`, one per region of its fleet."""
+    return tuple(
+        Target(
+            name=f"sandbox/{r}",
+            region=r,
+            endpoint_url=url,
+            sandbox=True,
+            read_only=read_only,
+            events_queue=f"{url}/{SANDBOX_ACCOUNT_ID}/wavedeck-events",
+        )
+        for r in regions
+    )
+
+
+def _environment_region() -> str:
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        raise UsageError(
+            "no AWS region: pass --region, set AWS_REGION, or list targets with regions in the config file"
+        )
+    return region

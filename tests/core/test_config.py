@@ -1,0 +1,119 @@
+"""The config file: targets, intervals, keymap; every mistake names the file, line and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from console.config import Intervals, load_config, resolve_targets, sandbox_targets
+from console.errors import InputError, UsageError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_missing_default_config_means_defaults() -> None:
+    config = load_config()
+    assert config.targets == ()
+    assert config.intervals == Intervals()
+    assert not config.read_only
+
+
+def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such config file"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_full_config(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+read_only: false
+targets:
+  - name: prod
+    profile: prod
+    regions: [us-east-1, eu-west-1]
+    role_arn: arn:aws:iam::111122223333:role/deploy-operator
+    production: true
+    read_only: true
+  - profile: dev
+    region: us-west-2
+    endpoint_url: http://127.0.0.1:4566
+intervals: {focused: 1s, background: 30s}
+keymap: {approve: ctrl+a}
+theme: textual-light
+audit_log: audit/log.jsonl
+""",
+    )
+    config = load_config(path)
+    assert [t.name for t in config.targets] == ["prod/us-east-1", "prod/eu-west-1", "dev/us-west-2"]
+    prod = config.targets[0]
+    assert prod.production
+    assert prod.read_only
+    assert prod.role_arn
+    assert prod.profile == "prod"
+    assert config.targets[2].endpoint_url == "http://127.0.0.1:4566"
+    assert config.intervals.focused == 1.0
+    assert config.intervals.background == 30.0
+    assert config.keymap == {"approve": "ctrl+a"}
+    assert config.theme == "textual-light"
+    assert config.audit_log == tmp_path / "audit" / "log.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key", "problem"),
+    [
+        ("targets:\n  - region: us-east-1\n    profil: x\n", 3, "targets[0].profil", "unknown key"),
+        ("intervals:\n  focused: soon\n", 2, "intervals.focused", "expected a duration"),
+        ("intervals:\n  focused: 0.1\n", 2, "intervals.focused", "at least 0.5"),
+        ("keymap:\n  aprove: a\n", 2, "keymap.aprove", "no key binding with this id"),
+        ("keymap:\n  approve: 'a b'\n", 2, "keymap.approve", "not a key name"),
+        ("targets:\n  - region: mars-1\n", 2, "targets[0].region", "not an AWS region"),
+        ("targets:\n  - profile: x\n", 2, "targets[0]", "missing required key 'region'"),
+        ("read_only: maybe\n", 1, "read_only", "expected true or false"),
+        ("read_only: true\nread_only: false\n", 2, None, "duplicate key"),
+        ("targets: [\n", 2, None, "invalid YAML"),
+        ("colour: blue\n", 1, "colour", "unknown key"),
+    ],
+)
+def test_mistakes_name_file_line_and_key(tmp_path: Path, text: str, line: int, key: str | None, problem: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(InputError) as caught:
+        load_config(path)
+    error = caught.value
+    assert error.file == str(path)
+    assert error.line == line
+    assert error.key == key
+    assert problem in str(error)
+    assert str(error).startswith(f"{path}:{line}: ")
+
+
+def test_command_line_targets_override_config(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "targets:\n  - profile: prod\n    region: us-east-1\n"))
+    targets = resolve_targets(config, profile="ops", regions=("eu-west-1", "eu-central-1"), read_only=True)
+    assert [(t.name, t.profile, t.region, t.read_only) for t in targets] == [
+        ("ops/eu-west-1", "ops", "eu-west-1", True),
+        ("ops/eu-central-1", "ops", "eu-central-1", True),
+    ]
+    assert resolve_targets(config)[0].profile == "prod"
+
+
+def test_no_region_anywhere_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="no AWS region"):
+        resolve_targets(load_config())
+
+
+def test_bad_region_flag_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="not an AWS region"):
+        resolve_targets(load_config(), regions=("nowhere",))
+
+
+def test_sandbox_targets_carry_the_events_queue() -> None:
+    (target,) = sandbox_targets("http://127.0.0.1:4566", ("us-east-1",))
+    assert target.sandbox
+    assert target.endpoint_url == "http://127.0.0.1:4566"
+    assert target.events_queue == "http://127.0.0.1:4566/123456789012/wavedeck-events"
