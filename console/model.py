@@ -6,6 +6,7 @@ Nothing here talks to AWS or to the terminal. Times are timezone-aware UTC datet
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -319,3 +320,47 @@ class Transition:
             "detail": self.detail,
             "source": self.source,
         }
+
+
+# --- The live model as the watcher publishes it --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TargetStatus:
+    """How a target is doing: reachable, throttled, pushed to, and the last problem in plain words."""
+
+    target: Target
+    identity: str | None = None  # caller ARN, once known
+    read_at: datetime | None = None
+    error: str | None = None  # the last failure, e.g. expired credentials with the command that fixes it
+    throttled: bool = False
+    push: str = "off"  # off | on | failed (falling back to polling)
+
+
+@dataclass(frozen=True)
+class FleetState:
+    """One consistent picture of everything the watcher knows, replaced whole on every change.
+
+    Keys are `target:name` (Pipeline.key / StateMachine.key). `intervals` are the seconds after which a
+    resource counts as stale (twice its poll interval), by key; a resource missing there uses `stale_after`.
+    """
+
+    pipelines: Mapping[str, Pipeline] = field(default_factory=dict)
+    state_machines: Mapping[str, StateMachine] = field(default_factory=dict)
+    approvals: tuple[Approval, ...] = ()
+    targets: tuple[TargetStatus, ...] = ()
+    stale_after: Mapping[str, float] = field(default_factory=dict)
+    default_stale_after: float = 30.0
+
+    def is_stale(self, key: str, read_at: datetime | None, now: datetime) -> bool:
+        if read_at is None:
+            return True
+        return (now - read_at).total_seconds() > self.stale_after.get(key, self.default_stale_after)
+
+
+@dataclass(frozen=True)
+class FleetUpdate:
+    """What subscribers of the watcher receive: the new picture and the transitions that led to it."""
+
+    state: FleetState
+    transitions: tuple[Transition, ...] = ()
