@@ -119,6 +119,9 @@ class Action:
     error_message: str | None = None
     current_revision: str | None = None
     entity_url: str | None = None
+    # From the pipeline structure (ActionDeclaration.timeoutInMinutes); None means AWS's default
+    # (7 days for a manual approval). The approvals inbox shows when a waiting approval expires.
+    timeout_minutes: int | None = None
 
     @property
     def is_approval(self) -> bool:
@@ -238,6 +241,8 @@ class HistoryEvent:
     output: str | None = None
     error: str | None = None
     cause: str | None = None
+    # TaskScheduled's timeoutInSeconds: when a `.waitForTaskToken` approval expires.
+    timeout_seconds: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
