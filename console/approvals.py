@@ -1,0 +1,129 @@
+"""What waits for a person: CodePipeline manual approvals and Step Functions `.waitForTaskToken` states.
+
+Pure functions over model objects; the watcher calls them after every read and publishes the result as
+`FleetState.approvals`. The tokens themselves stay out of the Approval: the action gate reads them fresh.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from console.diff import approval_request, find_in_parameters, is_wait_for_token
+from console.model import Approval, Execution, HistoryEvent, Pipeline, SourceRevision, StateMachine
+
+# AWS: "If you do not approve or reject within seven days, the action times out" (per-action override:
+# ActionDeclaration.timeoutInMinutes).
+DEFAULT_APPROVAL_TIMEOUT = timedelta(days=7)
+
+_TASK_CLOSED = frozenset(
+    {"TaskSucceeded", "TaskFailed", "TaskTimedOut", "TaskStartFailed", "TaskSubmitFailed", "TaskAborted"}
+)
+_EXECUTION_ENDED = frozenset({"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"})
+
+
+def pipeline_approvals(pipeline: Pipeline) -> list[Approval]:
+    """Every manual approval of `pipeline` in progress with a token, in stage order."""
+    out: list[Approval] = []
+    for stage in pipeline.stages:
+        for action in stage.actions:
+            if not action.awaiting_approval:
+                continue
+            since = action.last_status_change
+            timeout = timedelta(minutes=action.timeout_minutes) if action.timeout_minutes else DEFAULT_APPROVAL_TIMEOUT
+            configuration = dict(action.configuration)
+            execution = pipeline.execution(stage.execution_id)
+            out.append(
+                Approval(
+                    kind="codepipeline",
+                    target=pipeline.target,
+                    resource=f"{pipeline.name}/{stage.name}/{action.name}",
+                    wave=stage.wave,
+                    since=since,
+                    expires=since + timeout if since is not None else None,
+                    revision=execution.revision if execution is not None else None,
+                    custom_data=configuration.get("CustomData", ""),
+                    url=configuration.get("ExternalEntityLink") or None,
+                    execution=stage.execution_id,
+                )
+            )
+    return out
+
+
+def waiting_tasks(events: Sequence[HistoryEvent]) -> list[tuple[str | None, HistoryEvent]]:
+    """(state name, TaskScheduled event) of every `.waitForTaskToken` task still open in `events`.
+
+    A task is open from its TaskScheduled until a TaskSucceeded/Failed/TimedOut of the same state, the
+    state's exit, or the end of the execution. Events point at the one before them (`previous_id`), which is
+    how an event that does not name its state (TaskScheduled, TaskSucceeded) is tied to the state it is in.
+    """
+    state_of: dict[int, str] = {}
+    open_tasks: dict[str | None, HistoryEvent] = {}
+    for event in sorted(events, key=lambda e: e.id):
+        if event.type.endswith("StateEntered") and event.state_name:
+            state: str | None = event.state_name
+        else:
+            state = event.state_name or state_of.get(event.previous_id)
+        if state is not None:
+            state_of[event.id] = state
+        if event.type in _EXECUTION_ENDED:
+            open_tasks.clear()
+        elif event.type == "TaskScheduled" and is_wait_for_token(event.resource):
+            open_tasks[state] = event
+        elif event.type in _TASK_CLOSED or event.type.endswith("StateExited"):
+            open_tasks.pop(state, None)
+    return list(open_tasks.items())
+
+
+def execution_approvals(machine: StateMachine, execution: Execution, events: Sequence[HistoryEvent]) -> list[Approval]:
+    """The `.waitForTaskToken` states `execution` waits in, as far as its history has been read."""
+    if not execution.is_running:
+        return []
+    out: list[Approval] = []
+    for state, scheduled in waiting_tasks(events):
+        expires: datetime | None = None
+        if scheduled.timeout_seconds:
+            expires = scheduled.timestamp + timedelta(seconds=scheduled.timeout_seconds)
+        url = find_in_parameters(scheduled.parameters, "url")
+        out.append(
+            Approval(
+                kind="stepfunctions",
+                target=machine.target,
+                resource=f"{machine.name}/{execution.name}",
+                wave=machine.wave,
+                since=scheduled.timestamp,
+                expires=expires,
+                revision=_revision(scheduled.parameters, execution.input),
+                custom_data=approval_request(scheduled.parameters),
+                url=url if isinstance(url, str) and url else None,
+                state_name=state,
+                execution=execution.arn,
+            )
+        )
+    return out
+
+
+def _revision(parameters: str | None, execution_input: str | None) -> SourceRevision | None:
+    """The revision a deployment state machine carries, when its parameters or input name one."""
+    found = find_in_parameters(parameters, "revision")
+    if not isinstance(found, str) and execution_input:
+        found = find_in_parameters(execution_input, "revision")
+    if isinstance(found, str) and found:
+        return SourceRevision(action_name="input", revision_id=found)
+    if isinstance(found, dict):
+        revision_id = found.get("id") or found.get("revisionId")
+        if isinstance(revision_id, str):
+            summary = found.get("summary", "")
+            return SourceRevision("input", revision_id, summary if isinstance(summary, str) else json.dumps(summary))
+    return None
+
+
+def sorted_approvals(approvals: Iterable[Approval]) -> tuple[Approval, ...]:
+    """Oldest first: what has waited longest is what a person should look at first."""
+
+    def key(approval: Approval) -> tuple[bool, float, str]:
+        since = approval.since
+        return since is None, since.timestamp() if since else 0.0, approval.key
+
+    return tuple(sorted(approvals, key=key))
