@@ -13,7 +13,8 @@ the sandbox validates ASL once more with moto's parser when it creates the state
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,36 @@ EXECUTION_MODES = ("QUEUED", "SUPERSEDED")
 STATE_MACHINE_TYPES = ("STANDARD", "EXPRESS")
 ASL_STATE_TYPES = ("Task", "Pass", "Wait", "Choice", "Parallel", "Map", "Succeed", "Fail")
 DEFAULT_APPROVAL_TIMEOUT = 7 * 86400.0
+# Warm-up replays history step by step before the sandbox opens; longer than this only costs start-up time.
+MAX_WARM_UP = 4 * 3600.0
+
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+_FLEET_KEYS = ("regions", "queues", "stages", "pipelines", "state_machines", "traffic")
+_PIPELINE_KEYS = ("name", "region", "execution_mode", "repository", "commit_interval", "stages")
+_STAGE_KEYS = ("name", "use", "wave", "actions")
+_SHAPE_KEYS = ("wave", "actions")
+_ACTION_KEYS = (
+    "name",
+    "category",
+    "provider",
+    "owner",
+    "run_order",
+    "duration",
+    "fail",
+    "error",
+    "summary",
+    "state_machine",
+    "input",
+    "timeout",
+    "custom_data",
+    "url",
+    "configuration",
+)
+_STATE_MACHINE_KEYS = ("name", "type", "region", "definition", "wave", "state_waves", "rollback")
+_TRAFFIC_KEYS = ("commit_interval", "max_in_flight", "warm_up", "authors", "messages", "runs")
+_RUN_KEYS = ("state_machine", "interval", "input")
 
 
 def default_definitions_dir() -> Path:
@@ -43,11 +74,16 @@ def default_definitions_dir() -> Path:
 
 
 def load_wave_model(path: Path) -> WaveModel:
-    data = load_file(path, _display(path))
-    top = Reader(_display(path), data)
+    name = _display(path)
+    data = load_file(path, name)
+    if data is None:
+        raise InputError(name, None, None, "the file is empty: it needs a list under 'waves'")
+    top = Reader(name, data)
+    _only(top, ("waves",))
     rules: list[WaveRule] = []
     names: set[str] = set()
     for order, wave in enumerate(top.readers("waves", required=True), start=1):
+        _only(wave, ("name", "environment", "risk", "description", "match"))
         name = wave.req_string("name")
         if name in names:
             raise wave.error("name", f"wave '{name}' is defined twice")
@@ -92,6 +128,8 @@ class ActionDef:
 
 @dataclass(frozen=True)
 class StageDef:
+    """One stage of a sandbox pipeline and the wave it deploys to (None: Source, Build, or no wave)."""
+
     name: str
     wave: str | None
     actions: tuple[ActionDef, ...]
@@ -101,6 +139,8 @@ class StageDef:
 
 @dataclass(frozen=True)
 class PipelineDef:
+    """One sandbox pipeline: its stages in order, where it runs and the repository its commits come from."""
+
     name: str
     region: str
     execution_mode: str
@@ -113,9 +153,15 @@ class PipelineDef:
     def stage(self, name: str) -> StageDef | None:
         return next((s for s in self.stages if s.name == name), None)
 
+    @property
+    def source_actions(self) -> tuple[ActionDef, ...]:
+        return self.stages[0].actions
+
 
 @dataclass(frozen=True)
 class StateMachineDef:
+    """One sandbox state machine: its ASL definition (as plain JSON data) and where it came from."""
+
     name: str
     type: str
     region: str
@@ -127,6 +173,9 @@ class StateMachineDef:
     approval_states: tuple[str, ...] = ()
     file: str = ""
     line: int | None = None
+    # The line in `source` of every node of the definition, by dotted path (`States.Bake.Seconds`), so that an
+    # error found later in the JSON (moto's parser) can still name the YAML line.
+    definition_lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def definition_json(self) -> str:
@@ -144,6 +193,8 @@ class ScheduledRun:
 
 @dataclass(frozen=True)
 class TrafficDef:
+    """How the sandbox moves by itself: commits arriving, scheduled state machine runs, history before open."""
+
     commit_interval: float = 240.0  # mean time between commits to one repository, at speed 1
     max_in_flight: int = 3  # commits arriving while this many runs are in flight are held back
     warm_up: float = 1800.0  # history played before the sandbox opens, so the fleet is not empty
@@ -163,6 +214,9 @@ class Fleet:
     state_machines: tuple[StateMachineDef, ...]
     queues: tuple[str, ...]
     traffic: TrafficDef
+    file: str = "definitions/fleet.yaml"
+    # The line of each top-level list item by dotted key (`regions[1]`), for errors found after loading.
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def pipeline(self, name: str) -> PipelineDef | None:
         return next((p for p in self.pipelines if p.name == name), None)
@@ -177,6 +231,15 @@ class Fleet:
         return self.waves.with_mappings(stage_waves, sm_waves)
 
 
+@dataclass(frozen=True)
+class _Names:
+    """What a reference may name: waves, state machines, queues, stage shapes."""
+
+    waves: frozenset[str]
+    state_machines: frozenset[str]
+    queues: tuple[str, ...] = ()
+
+
 def load_fleet(directory: Path | None = None) -> Fleet:
     """Load `waves.yaml`, `fleet.yaml` and the state machines it names from a definitions directory."""
     directory = directory or default_definitions_dir()
@@ -184,60 +247,98 @@ def load_fleet(directory: Path | None = None) -> Fleet:
         raise InputError(str(directory), None, None, "no such definitions directory")
     waves = load_wave_model(directory / "waves.yaml")
     fleet_path = directory / "fleet.yaml"
-    name = _display(fleet_path)
-    top = Reader(name, load_file(fleet_path, name))
-    regions = tuple(top.strings("regions")) or ("us-east-1",)
-    queues = tuple(top.strings("queues"))
-    wave_names = {w.name for w in waves.waves}
+    file = _display(fleet_path)
+    data = load_file(fleet_path, file)
+    if data is None:
+        raise InputError(file, None, None, "the file is empty: it needs at least a list under 'pipelines'")
+    top = Reader(file, data)
+    _only(top, _FLEET_KEYS)
 
-    templates: dict[str, Reader] = {}
-    shapes = top.mapping("stages")
-    if shapes is not None:
-        for key in list(shapes.data):
-            sub = shapes.mapping(str(key))
-            assert sub is not None
-            templates[str(key)] = sub
-        shapes.done()
-
-    state_machines = tuple(_state_machine(r, directory, regions, wave_names) for r in top.readers("state_machines"))
-    sm_names = _unique(top, "state_machines", [m.name for m in state_machines])
-    pipelines = tuple(
-        _pipeline(r, templates, regions, wave_names, sm_names) for r in top.readers("pipelines", required=True)
+    regions = _regions(top)
+    queues = _queues(top)
+    names = _Names(
+        waves=frozenset(w.name for w in waves.waves),
+        state_machines=frozenset(_declared_names(top, "state_machines")),
+        queues=queues,
     )
-    _unique(top, "pipelines", [p.name for p in pipelines])
-    for machine in state_machines:
-        if machine.rollback and machine.rollback not in sm_names:
-            raise InputError(
-                machine.file,
-                machine.line,
-                f"state_machines.{machine.name}.rollback",
-                f"state machine '{machine.rollback}' is not defined in state_machines",
-            )
-        _check_queues(machine, queues)
+    shapes = _shapes(top, names)
 
-    traffic = _traffic(top.mapping("traffic"), sm_names)
-    for template in templates.values():
-        # A stage shape nobody used still has to be well-formed.
-        _stage_body(template, "(shape)", wave_names, sm_names)
+    pipelines: list[PipelineDef] = []
+    seen: dict[str, int | None] = {}
+    for reader in top.readers("pipelines", required=True):
+        pipeline = _pipeline(reader, shapes, regions, names)
+        _once(reader, "name", pipeline.name, seen, "pipeline")
+        pipelines.append(pipeline)
+    if not pipelines:
+        raise top.error("pipelines", "at least one pipeline is needed")
+
+    machines: list[StateMachineDef] = []
+    seen = {}
+    for reader in top.readers("state_machines"):
+        machine = _state_machine(reader, directory, regions, names)
+        _once(reader, "name", machine.name, seen, "state machine")
+        machines.append(machine)
+
+    traffic = _traffic(top.mapping("traffic"), names)
     top.done()
-    return Fleet(directory, waves, regions, pipelines, state_machines, queues, traffic)
+    lines = {path: line for key in ("regions", "queues") for path, line, _ in top.items(key) if line is not None}
+    return Fleet(directory, waves, regions, tuple(pipelines), tuple(machines), queues, traffic, file, lines)
 
 
 def _display(path: Path) -> str:
     """Name a definitions file the way the operator knows it: `definitions/fleet.yaml`."""
     parts = path.parts
     if "definitions" in parts:
-        return "/".join(parts[parts.index("definitions") :])
+        return "/".join(parts[len(parts) - 1 - parts[::-1].index("definitions") :])
     return str(path)
 
 
-def _unique(top: Reader, key: str, names: list[str]) -> set[str]:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise top.error(key, f"'{name}' is defined twice")
-        seen.add(name)
-    return seen
+def _only(reader: Reader, keys: tuple[str, ...]) -> None:
+    """Reject unknown keys before anything else, so a misspelt key is reported as such, not as a missing one."""
+    for key in keys:
+        reader.raw(key)
+    reader.done()
+
+
+def _once(reader: Reader, key: str, name: str, seen: dict[str, int | None], what: str) -> None:
+    line = reader.line_of(key)
+    if name in seen:
+        first = seen[name]
+        where = f" (first on line {first})" if first is not None else ""
+        raise reader.error(key, f"{what} '{name}' is defined twice{where}")
+    seen[name] = line
+
+
+def _declared_names(top: Reader, key: str) -> set[str]:
+    """The names a list declares, read ahead so that references to later entries resolve."""
+    raw = top.data.get(key)
+    if not isinstance(raw, list):
+        return set()
+    return {item["name"] for item in raw if isinstance(item, dict) and isinstance(item.get("name"), str)}
+
+
+def _regions(top: Reader) -> tuple[str, ...]:
+    regions: list[str] = []
+    for path, line, item in top.items("regions"):
+        if not isinstance(item, str) or not _REGION.match(item):
+            raise InputError(top.file, line, path, f"expected an AWS region name such as us-east-1, got {item!r}")
+        if item in regions:
+            raise InputError(top.file, line, path, f"region '{item}' is listed twice")
+        regions.append(item)
+    if top.has("regions") and not regions:
+        raise top.error("regions", "list at least one region (or leave 'regions' out for us-east-1)")
+    return tuple(regions) or ("us-east-1",)
+
+
+def _queues(top: Reader) -> tuple[str, ...]:
+    queues: list[str] = []
+    for path, line, item in top.items("queues"):
+        if not isinstance(item, str) or not _QUEUE_NAME.match(item):
+            raise InputError(top.file, line, path, f"an SQS queue name is 1-80 of A-Z a-z 0-9 - _, got {item!r}")
+        if item in queues:
+            raise InputError(top.file, line, path, f"queue '{item}' is listed twice")
+        queues.append(item)
+    return tuple(queues)
 
 
 def _region(reader: Reader, regions: tuple[str, ...]) -> str:
@@ -247,13 +348,38 @@ def _region(reader: Reader, regions: tuple[str, ...]) -> str:
     return region
 
 
-def _pipeline(
-    reader: Reader,
-    templates: dict[str, Reader],
-    regions: tuple[str, ...],
-    wave_names: set[str],
-    sm_names: set[str],
-) -> PipelineDef:
+def _valid_name(name: str, limit: int) -> bool:
+    return 0 < len(name) <= limit and all(c.isalnum() or c in ".@-_" for c in name) and name.isascii()
+
+
+def _wave(reader: Reader, names: _Names, default: str | None = None) -> str | None:
+    wave = reader.string("wave", default)
+    if wave is not None and wave not in names.waves:
+        known = ", ".join(sorted(names.waves))
+        raise reader.error("wave", f"wave '{wave}' is not defined in waves.yaml (defined: {known})")
+    return wave
+
+
+# --- Pipelines and stages -------------------------------------------------------------------------------
+
+
+def _shapes(top: Reader, names: _Names) -> dict[str, StageDef]:
+    """The reusable stage shapes under `stages`, each checked once whether a pipeline uses it or not."""
+    shapes: dict[str, StageDef] = {}
+    section = top.mapping("stages")
+    if section is None:
+        return shapes
+    for key in section.keys():
+        shape = section.req_mapping(key)
+        _only(shape, _SHAPE_KEYS)
+        wave = _wave(shape, names)
+        shapes[key] = StageDef(key, wave, _actions(shape, names), shape.file, shape.line)
+    section.done()
+    return shapes
+
+
+def _pipeline(reader: Reader, shapes: dict[str, StageDef], regions: tuple[str, ...], names: _Names) -> PipelineDef:
+    _only(reader, _PIPELINE_KEYS)
     name = reader.req_string("name")
     if not _valid_name(name, 100):
         raise reader.error("name", "a pipeline name is 1-100 of A-Z a-z 0-9 . @ - _")
@@ -261,74 +387,71 @@ def _pipeline(
     mode = reader.choice("execution_mode", EXECUTION_MODES, "SUPERSEDED") or "SUPERSEDED"
     repository = reader.string("repository", name) or name
     commit_interval = reader.duration("commit_interval", minimum=1.0)
-    stages = tuple(_stage(r, templates, wave_names, sm_names) for r in reader.readers("stages", required=True))
+    stages: list[StageDef] = []
+    seen: dict[str, int | None] = {}
+    for index, stage_reader in enumerate(reader.readers("stages", required=True)):
+        stage = _stage(stage_reader, shapes, names, first=index == 0)
+        _once(stage_reader, "name", stage.name, seen, "stage")
+        stages.append(stage)
     if len(stages) < 2:
-        raise reader.error("stages", "a pipeline needs at least two stages")
-    _unique(reader, "stages", [s.name for s in stages])
-    if not stages[0].actions or any(a.category != "Source" for a in stages[0].actions):
-        raise reader.error("stages", "the first stage must hold only Source actions")
-    for stage in stages[1:]:
-        for action in stage.actions:
-            if action.category == "Source":
-                raise InputError(
-                    action.file,
-                    action.line,
-                    f"{stage.name}.{action.name}",
-                    "Source actions belong in the first stage only",
-                )
+        raise reader.error("stages", "a pipeline needs at least two stages: Source, then one that uses it")
     reader.done()
-    return PipelineDef(name, region, mode, stages, repository, commit_interval, reader.file, reader.line)
+    return PipelineDef(name, region, mode, tuple(stages), repository, commit_interval, reader.file, reader.line)
 
 
-def _stage(reader: Reader, templates: dict[str, Reader], wave_names: set[str], sm_names: set[str]) -> StageDef:
+def _stage(reader: Reader, shapes: dict[str, StageDef], names: _Names, *, first: bool) -> StageDef:
+    _only(reader, _STAGE_KEYS)
     name = reader.req_string("name")
+    if not _valid_name(name, 100):
+        raise reader.error("name", "a stage name is 1-100 of A-Z a-z 0-9 . @ - _")
     use = reader.string("use")
     if use is not None:
-        if use not in templates:
-            known = ", ".join(sorted(templates)) or "none"
+        if use not in shapes:
+            known = ", ".join(sorted(shapes)) or "none"
             raise reader.error("use", f"stage shape '{use}' is not defined under stages (defined: {known})")
-        shape = _stage_body(templates[use], name, wave_names, sm_names)
-        wave = reader.string("wave", shape.wave)
-        if wave is not None and wave not in wave_names:
-            raise reader.error("wave", f"wave '{wave}' is not defined in waves.yaml")
-        actions = shape.actions
-        if reader.has("actions"):
-            actions = _stage_body(reader, name, wave_names, sm_names, wave_done=True).actions
-        reader.done()
-        return StageDef(name, wave, actions, reader.file, reader.line)
-    stage = _stage_body(reader, name, wave_names, sm_names)
+        shape = shapes[use]
+        wave = _wave(reader, names, shape.wave)
+        actions = _actions(reader, names) if reader.has("actions") else shape.actions
+        where = "actions" if reader.has("actions") else "use"
+    else:
+        if not reader.has("actions"):
+            raise reader.error(None, f"stage '{name}' needs 'actions', or 'use' naming a stage shape")
+        wave = _wave(reader, names)
+        actions = _actions(reader, names)
+        where = "actions"
+    categories = {a.category for a in actions}
+    if first and categories != {"Source"}:
+        raise reader.error(where, "the first stage holds Source actions only (CodePipeline requires it)")
+    if not first and "Source" in categories:
+        raise reader.error(where, "Source actions belong in the first stage only")
     reader.done()
-    return stage
-
-
-def _stage_body(
-    reader: Reader, name: str, wave_names: set[str], sm_names: set[str], wave_done: bool = False
-) -> StageDef:
-    wave = None
-    if not wave_done:
-        wave = reader.string("wave")
-        if wave is not None and wave not in wave_names:
-            raise reader.error("wave", f"wave '{wave}' is not defined in waves.yaml")
-    actions = tuple(_action(r, sm_names) for r in reader.readers("actions", required=True))
-    if not actions:
-        raise reader.error("actions", "a stage needs at least one action")
-    _unique(reader, "actions", [a.name for a in actions])
-    if not wave_done:
-        reader.done()
     return StageDef(name, wave, actions, reader.file, reader.line)
 
 
-def _action(reader: Reader, sm_names: set[str]) -> ActionDef:
+def _actions(reader: Reader, names: _Names) -> tuple[ActionDef, ...]:
+    actions: list[ActionDef] = []
+    seen: dict[str, int | None] = {}
+    for action_reader in reader.readers("actions", required=True):
+        action = _action(action_reader, names)
+        _once(action_reader, "name", action.name, seen, "action")
+        actions.append(action)
+    if not actions:
+        raise reader.error("actions", "a stage needs at least one action")
+    return tuple(actions)
+
+
+def _action(reader: Reader, names: _Names) -> ActionDef:
+    _only(reader, _ACTION_KEYS)
     name = reader.req_string("name")
     if not _valid_name(name, 100):
         raise reader.error("name", "an action name is 1-100 of A-Z a-z 0-9 . @ - _")
+    if not reader.has("category"):
+        raise reader.error(None, f"missing required key 'category' (one of {', '.join(CATEGORIES)})")
     category = reader.choice("category", CATEGORIES) or ""
-    if not category:
-        raise reader.error(None, "missing required key 'category'")
     provider = reader.string("provider", _default_provider(category)) or ""
     owner = reader.choice("owner", ("AWS", "ThirdParty", "Custom"), "AWS") or "AWS"
-    run_order = int(reader.number("run_order", 1, minimum=1, maximum=999) or 1)
-    duration = reader.duration("duration", 10.0) or 0.0
+    run_order = reader.integer("run_order", 1, minimum=1, maximum=999) or 1
+    duration = reader.duration("duration", 10.0, maximum=86400.0) or 0.0
     fail = reader.number("fail", 0.0, minimum=0.0, maximum=1.0) or 0.0
     error = reader.string("error", "") or ""
     summary = reader.string("summary", "") or ""
@@ -340,27 +463,31 @@ def _action(reader: Reader, sm_names: set[str]) -> ActionDef:
     configuration = reader.string_map("configuration")
     if provider == "StepFunctions":
         if state_machine is None:
-            raise reader.error(None, "a StepFunctions action needs 'state_machine'")
-        if state_machine not in sm_names:
-            raise reader.error("state_machine", f"state machine '{state_machine}' is not defined in state_machines")
+            raise reader.error(None, "an action with provider StepFunctions needs 'state_machine'")
+        if state_machine not in names.state_machines:
+            known = ", ".join(sorted(names.state_machines)) or "none"
+            raise reader.error(
+                "state_machine",
+                f"state machine '{state_machine}' is not defined under state_machines (defined: {known})",
+            )
     elif state_machine is not None:
         raise reader.error("state_machine", "only actions with provider StepFunctions start a state machine")
     if category == "Approval" and provider != "Manual":
-        raise reader.error("provider", "an Approval action's provider is Manual")
-    if category != "Approval" and (reader.has("timeout") or custom_data or url):
-        key = "timeout" if reader.has("timeout") else ("custom_data" if custom_data else "url")
-        raise reader.error(key, "only Approval actions wait for a person")
+        raise reader.error("provider", f"an Approval action's provider is Manual, got {provider!r}")
+    if category != "Approval":
+        for key in ("timeout", "custom_data", "url"):
+            if reader.has(key):
+                raise reader.error(key, "only Approval actions wait for a person; this key is for them")
+    elif reader.has("fail") or reader.has("duration"):
+        key = "fail" if reader.has("fail") else "duration"
+        raise reader.error(key, "an Approval action waits for a person (see 'timeout'); it takes no " + key)
     input_json = None
     if input_template is not None:
         if provider != "StepFunctions":
             raise reader.error("input", "only StepFunctions actions take an input")
-        input_json = json.dumps(input_template) if not isinstance(input_template, str) else input_template
-        try:
-            json.loads(input_json)
-        except ValueError as exc:
-            raise reader.error("input", f"not valid JSON: {exc}") from None
+        input_json = _json_text(reader, "input", input_template)
     if len(custom_data) > 500:
-        raise reader.error("custom_data", "at most 500 characters")
+        raise reader.error("custom_data", f"at most 500 characters, got {len(custom_data)}")
     reader.done()
     return ActionDef(
         name=name,
@@ -383,6 +510,20 @@ def _action(reader: Reader, sm_names: set[str]) -> ActionDef:
     )
 
 
+def _json_text(reader: Reader, key: str, value: Any) -> str:
+    """An input given as YAML data or as a JSON string → JSON text of an object."""
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            raise reader.error(key, f"not valid JSON: {exc}") from None
+    else:
+        parsed = _plain(value)
+    if not isinstance(parsed, dict):
+        raise reader.error(key, "expected a mapping (the execution input is a JSON object)")
+    return json.dumps(parsed)
+
+
 def _default_provider(category: str) -> str:
     return {
         "Source": "CodeStarSourceConnection",
@@ -395,38 +536,34 @@ def _default_provider(category: str) -> str:
     }[category]
 
 
-def _valid_name(name: str, limit: int) -> bool:
-    return 0 < len(name) <= limit and all(c.isalnum() or c in ".@-_" for c in name) and name.isascii()
-
-
 # --- State machines (YAML-ASL) --------------------------------------------------------------------------
 
 
-def _state_machine(reader: Reader, directory: Path, regions: tuple[str, ...], wave_names: set[str]) -> StateMachineDef:
+def _state_machine(reader: Reader, directory: Path, regions: tuple[str, ...], names: _Names) -> StateMachineDef:
+    _only(reader, _STATE_MACHINE_KEYS)
     name = reader.req_string("name")
-    if not (0 < len(name) <= 80 and all(c.isalnum() or c in "-_" for c in name)):
+    if not (0 < len(name) <= 80 and all(c.isalnum() or c in "-_" for c in name) and name.isascii()):
         raise reader.error("name", "a state machine name is 1-80 of A-Z a-z 0-9 - _")
     sm_type = reader.choice("type", STATE_MACHINE_TYPES, "STANDARD") or "STANDARD"
     region = _region(reader, regions)
     source = reader.req_string("definition")
-    wave = reader.string("wave")
-    if wave is not None and wave not in wave_names:
-        raise reader.error("wave", f"wave '{wave}' is not defined in waves.yaml")
-    state_waves = reader.string_map("state_waves")
+    wave = _wave(reader, names)
     rollback = reader.string("rollback")
+    if rollback is not None and rollback not in names.state_machines:
+        raise reader.error("rollback", f"state machine '{rollback}' is not defined under state_machines")
     path = (directory / source).resolve()
     if not path.is_relative_to(directory.resolve()):
-        raise reader.error("definition", "the definition must lie inside the definitions directory")
+        raise reader.error("definition", f"the definition must lie inside the definitions directory, got {source!r}")
     if not path.is_file():
-        raise reader.error("definition", f"no such file: {source}")
+        raise reader.error("definition", f"no such file: {source} (relative to the definitions directory)")
     display = _display(directory / source)
     definition = load_file(path, display)
+    if definition is None:
+        raise InputError(display, None, None, "the file is empty: it needs StartAt and States")
     approval_states = validate_asl(display, definition)
-    for state, state_wave in state_waves.items():
-        if state_wave not in wave_names:
-            raise reader.error("state_waves", f"wave '{state_wave}' of state '{state}' is not defined in waves.yaml")
-        if state not in definition.get("States", {}):
-            raise reader.error("state_waves", f"state '{state}' is not a top-level state of {display}")
+    state_waves = _state_waves(reader, definition, display, names)
+    lines = {path: line for path, line, _ in _located(definition) if line is not None}
+    _check_queues(display, definition, names.queues)
     reader.done()
     return StateMachineDef(
         name=name,
@@ -440,17 +577,31 @@ def _state_machine(reader: Reader, directory: Path, regions: tuple[str, ...], wa
         approval_states=approval_states,
         file=reader.file,
         line=reader.line,
+        definition_lines=lines,
     )
+
+
+def _state_waves(reader: Reader, definition: Mapping[str, Any], display: str, names: _Names) -> dict[str, str]:
+    state_waves = reader.string_map("state_waves")
+    section = reader.mapping("state_waves")
+    for state, state_wave in state_waves.items():
+        assert section is not None
+        if state_wave not in names.waves:
+            raise section.error(state, f"wave '{state_wave}' is not defined in waves.yaml")
+        if state not in definition.get("States", {}):
+            raise section.error(state, f"'{state}' is not a top-level state of {display}")
+    return state_waves
 
 
 def validate_asl(file: str, definition: Any) -> tuple[str, ...]:
     """Check the structure of an ASL document; return the names of its `.waitForTaskToken` states."""
     top = Reader(file, definition)
+    _only(top, ("StartAt", "States", "Comment", "QueryLanguage", "TimeoutSeconds", "Version"))
     approvals: list[str] = []
     _states(top, approvals)
     top.string("Comment")
-    top.string("QueryLanguage")
-    top.number("TimeoutSeconds", minimum=1)
+    top.choice("QueryLanguage", ("JSONPath", "JSONata"))
+    top.integer("TimeoutSeconds", minimum=1)
     top.string("Version")
     top.done()
     return tuple(approvals)
@@ -458,66 +609,48 @@ def validate_asl(file: str, definition: Any) -> tuple[str, ...]:
 
 def _states(reader: Reader, approvals: list[str]) -> None:
     start = reader.req_string("StartAt")
-    states = reader.mapping("States", required=True)
-    assert states is not None
-    names = set(states.data)
+    states = reader.req_mapping("States")
+    names = set(states.keys())
+    if not names:
+        raise reader.error("States", "no states defined")
     if start not in names:
-        raise reader.error("StartAt", f"StartAt names '{start}', which is not a state")
-    for name in list(states.data):
-        state = states.mapping(str(name))
-        assert state is not None
-        _state(state, str(name), names, approvals)
+        raise reader.error("StartAt", f"StartAt names '{start}', which is not a state here")
+    for name in states.keys():
+        if not 0 < len(name) <= 80:
+            raise states.error(name, "a state name is 1-80 characters")
+        _state(states.req_mapping(name), name, names, approvals)
     states.done()
 
 
-_COMMON_STATE_KEYS = (
-    "Comment",
-    "InputPath",
-    "OutputPath",
-    "ResultPath",
-    "Parameters",
-    "ResultSelector",
-    "Result",
-    "Retry",
-    "Catch",
-    "TimeoutSeconds",
-    "HeartbeatSeconds",
-    "TimeoutSecondsPath",
-    "HeartbeatSecondsPath",
-    "Credentials",
-    "Assign",
-    "Arguments",
-    "Output",
-    "QueryLanguage",
-    "Seconds",
-    "SecondsPath",
-    "Timestamp",
-    "TimestampPath",
-    "Error",
-    "Cause",
-    "ErrorPath",
-    "CausePath",
-    "Default",
-    "MaxConcurrency",
-    "MaxConcurrencyPath",
-    "ItemsPath",
-    "Items",
-    "ItemSelector",
-    "ItemReader",
-    "ResultWriter",
-    "ToleratedFailurePercentage",
-    "ToleratedFailureCount",
-    "Label",
-    "ItemBatcher",
-    "ToleratedFailurePercentagePath",
-    "ToleratedFailureCountPath",
-)
+_STATE_KEYS: dict[str, tuple[str, ...]] = {
+    "Task": ("Resource", "Parameters", "Arguments", "ResultSelector", "Retry", "Catch", "TimeoutSeconds",
+             "HeartbeatSeconds", "TimeoutSecondsPath", "HeartbeatSecondsPath", "Credentials"),
+    "Pass": ("Parameters", "Result"),
+    "Wait": ("Seconds", "SecondsPath", "Timestamp", "TimestampPath"),
+    "Choice": ("Choices", "Default"),
+    "Parallel": ("Branches", "Parameters", "Arguments", "ResultSelector", "Retry", "Catch"),
+    "Map": ("ItemProcessor", "Iterator", "ItemsPath", "Items", "ItemSelector", "Parameters", "ItemReader",
+            "ResultWriter", "ItemBatcher", "MaxConcurrency", "MaxConcurrencyPath", "ToleratedFailurePercentage",
+            "ToleratedFailureCount", "ToleratedFailurePercentagePath", "ToleratedFailureCountPath", "Label",
+            "ResultSelector", "Retry", "Catch"),
+    "Succeed": (),
+    "Fail": ("Error", "Cause", "ErrorPath", "CausePath"),
+}  # fmt: skip
+_COMMON_STATE_KEYS = ("Type", "Comment", "Next", "End", "InputPath", "OutputPath", "ResultPath", "QueryLanguage",
+                      "Assign", "Output")  # fmt: skip
 
 
 def _state(reader: Reader, name: str, names: set[str], approvals: list[str]) -> None:
-    kind = reader.choice("Type", ASL_STATE_TYPES)
-    if kind is None:
-        raise reader.error(None, "missing required key 'Type'")
+    if not reader.has("Type"):
+        raise reader.error(None, f"state '{name}' has no 'Type' (one of {', '.join(ASL_STATE_TYPES)})")
+    kind = reader.choice("Type", ASL_STATE_TYPES) or ""
+    # Keys of other state types are errors here: AWS refuses `Seconds` on a Pass state, for instance.
+    allowed = _COMMON_STATE_KEYS + _STATE_KEYS[kind]
+    for key in reader.keys():
+        owners = [t for t, keys in _STATE_KEYS.items() if key in keys]
+        if key not in allowed and owners:
+            raise reader.error(key, f"a {kind} state does not take '{key}' (a key of {' and '.join(owners)} states)")
+    _only(reader, allowed)
     terminal = kind in ("Succeed", "Fail", "Choice")
     next_state = reader.string("Next")
     end = reader.boolean("End")
@@ -526,78 +659,74 @@ def _state(reader: Reader, name: str, names: set[str], approvals: list[str]) -> 
             raise reader.error(None, f"state '{name}' needs 'Next' or 'End: true'")
         if next_state is not None and end:
             raise reader.error("End", "a state has either 'Next' or 'End', not both")
-    elif next_state is not None or end:
-        raise reader.error("Next" if next_state else "End", f"a {kind} state does not take Next or End")
+    elif next_state is not None or reader.has("End"):
+        raise reader.error("Next" if next_state else "End", f"a {kind} state takes neither Next nor End")
     if next_state is not None and next_state not in names:
-        raise reader.error("Next", f"Next names '{next_state}', which is not a state")
+        raise reader.error("Next", f"Next names '{next_state}', which is not a state here")
     if kind == "Task":
         resource = reader.req_string("Resource")
         if resource.endswith(".waitForTaskToken"):
             approvals.append(name)
     if kind == "Choice":
-        for choice in reader.readers("Choices", required=True):
+        rules = list(reader.readers("Choices", required=True))
+        if not rules:
+            raise reader.error("Choices", "a Choice state needs at least one rule")
+        for choice in rules:
             target = choice.req_string("Next")
             if target not in names:
-                raise choice.error("Next", f"Next names '{target}', which is not a state")
+                raise choice.error("Next", f"Next names '{target}', which is not a state here")
         default = reader.string("Default")
         if default is not None and default not in names:
-            raise reader.error("Default", f"Default names '{default}', which is not a state")
+            raise reader.error("Default", f"Default names '{default}', which is not a state here")
     if kind == "Parallel":
-        for branch in reader.readers("Branches", required=True):
+        branches = list(reader.readers("Branches", required=True))
+        if not branches:
+            raise reader.error("Branches", "a Parallel state needs at least one branch")
+        for branch in branches:
+            _only(branch, ("StartAt", "States", "Comment", "QueryLanguage"))
             _states(branch, approvals)
-            branch.string("Comment")
-            branch.done()
     if kind == "Map":
-        processor = reader.mapping("ItemProcessor") or reader.mapping("Iterator")
-        if processor is None:
+        key = "Iterator" if reader.has("Iterator") and not reader.has("ItemProcessor") else "ItemProcessor"
+        if not reader.has(key):
             raise reader.error(None, "a Map state needs 'ItemProcessor'")
+        processor = reader.req_mapping(key)
+        _only(processor, ("StartAt", "States", "Comment", "ProcessorConfig", "QueryLanguage"))
         _states(processor, approvals)
-        processor.mapping("ProcessorConfig")
-        processor.string("Comment")
-        processor.done()
     for catcher in reader.readers("Catch"):
+        _only(catcher, ("ErrorEquals", "Next", "ResultPath", "Comment", "Assign", "Output"))
         target = catcher.req_string("Next")
         if target not in names:
-            raise catcher.error("Next", f"Next names '{target}', which is not a state")
-        catcher.raw("ErrorEquals")
-        catcher.raw("ResultPath")
-        catcher.raw("Comment")
-        catcher.raw("Assign")
-        catcher.raw("Output")
-        catcher.done()
-    for key in _COMMON_STATE_KEYS:
-        if key not in ("Default",):
-            reader.raw(key)
-    reader.raw("Choices")
-    reader.raw("Branches")
-    reader.raw("Resource")
+            raise catcher.error("Next", f"Next names '{target}', which is not a state here")
     reader.done()
 
 
-def _check_queues(machine: StateMachineDef, queues: tuple[str, ...]) -> None:
-    for path, value in _walk(machine.definition):
+def _check_queues(file: str, definition: Any, queues: tuple[str, ...]) -> None:
+    """A `.waitForTaskToken` approval through SQS must post to a queue the sandbox creates."""
+    for path, line, value in _located(definition):
         if path.endswith("QueueUrl") and isinstance(value, str):
             queue = value.rstrip("/").rsplit("/", 1)[-1]
             if queue not in queues:
+                declared = ", ".join(queues) or "none"
                 raise InputError(
-                    machine.source,
-                    None,
+                    file,
+                    line,
                     path,
-                    f"queue '{queue}' is not declared under queues in fleet.yaml",
+                    f"queue '{queue}' is not declared under queues in fleet.yaml (declared: {declared})",
                 )
 
 
-def _walk(value: Any, path: str = "") -> list[tuple[str, Any]]:
-    found: list[tuple[str, Any]] = []
+def _located(value: Any, path: str = "", line: int | None = None) -> Iterator[tuple[str, int | None, Any]]:
+    """Every node of a located YAML document as (dotted path, line, value), containers before their items."""
+    if path:
+        yield path, line, value
     if isinstance(value, dict):
+        lines = getattr(value, "lines", {})
         for key, item in value.items():
-            found.extend(_walk(item, f"{path}.{key}" if path else str(key)))
+            yield from _located(item, f"{path}.{key}" if path else str(key), lines.get(key, line))
     elif isinstance(value, list):
+        lines = getattr(value, "lines", [])
         for index, item in enumerate(value):
-            found.extend(_walk(item, f"{path}[{index}]"))
-    else:
-        found.append((path, value))
-    return found
+            yield from _located(item, f"{path}[{index}]", lines[index] if index < len(lines) else line)
 
 
 def _plain(value: Any) -> Any:
@@ -612,35 +741,34 @@ def _plain(value: Any) -> Any:
 # --- Traffic ------------------------------------------------------------------------------------------
 
 
-def _traffic(reader: Reader | None, sm_names: set[str]) -> TrafficDef:
+def _traffic(reader: Reader | None, names: _Names) -> TrafficDef:
     if reader is None:
         return TrafficDef()
+    _only(reader, _TRAFFIC_KEYS)
     default = TrafficDef()
     commit_interval = reader.duration("commit_interval", default.commit_interval, minimum=1.0)
-    max_in_flight = int(reader.number("max_in_flight", default.max_in_flight, minimum=1, maximum=50) or 1)
-    warm_up = reader.duration("warm_up", default.warm_up)
+    max_in_flight = reader.integer("max_in_flight", default.max_in_flight, minimum=1, maximum=50)
+    warm_up = reader.duration("warm_up", default.warm_up, maximum=MAX_WARM_UP)
     authors = tuple(reader.strings("authors")) or default.authors
     messages = tuple(reader.strings("messages")) or default.messages
     runs = []
     for run in reader.readers("runs"):
+        _only(run, _RUN_KEYS)
         machine = run.req_string("state_machine")
-        if machine not in sm_names:
-            raise run.error("state_machine", f"state machine '{machine}' is not defined in state_machines")
+        if machine not in names.state_machines:
+            known = ", ".join(sorted(names.state_machines)) or "none"
+            raise run.error(
+                "state_machine", f"state machine '{machine}' is not defined under state_machines (defined: {known})"
+            )
         interval = run.duration("interval", 300.0, minimum=1.0) or 300.0
         raw_input = run.raw("input")
-        text = (
-            "{}" if raw_input is None else (raw_input if isinstance(raw_input, str) else json.dumps(_plain(raw_input)))
-        )
-        try:
-            json.loads(text)
-        except ValueError as exc:
-            raise run.error("input", f"not valid JSON: {exc}") from None
+        text = "{}" if raw_input is None else _json_text(run, "input", raw_input)
         run.done()
         runs.append(ScheduledRun(machine, interval, text))
     reader.done()
     return TrafficDef(
         commit_interval=commit_interval or default.commit_interval,
-        max_in_flight=max_in_flight,
+        max_in_flight=max_in_flight or default.max_in_flight,
         warm_up=default.warm_up if warm_up is None else warm_up,
         authors=authors,
         messages=messages,

@@ -7,6 +7,7 @@ only; duplicate keys are errors, not silent overwrites.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -136,7 +137,9 @@ class Reader:
         self.file = file
         self.path = path
         if not isinstance(data, dict):
-            raise InputError(file, getattr(data, "line", line), path or None, "expected a mapping")
+            raise InputError(
+                file, getattr(data, "line", line), path or None, f"expected a mapping, got {_describe(data)}"
+            )
         self.data: dict[Any, Any] = data
         self.line = getattr(data, "line", line)
         self._seen: set[Any] = set()
@@ -156,6 +159,14 @@ class Reader:
     def has(self, key: str) -> bool:
         return key in self.data
 
+    def keys(self) -> list[str]:
+        """The keys of this mapping in file order; a key that is not a string is an error."""
+        for key in self.data:
+            if not isinstance(key, str):
+                line = getattr(self.data, "lines", {}).get(key, self.line)
+                raise InputError(self.file, line, self.path or None, f"key {key!r} must be a string")
+        return list(self.data)
+
     def _get(self, key: str, kind: type[T] | tuple[type, ...], what: str, required: bool) -> Any:
         self._seen.add(key)
         if key not in self.data:
@@ -165,8 +176,8 @@ class Reader:
         value = self.data[key]
         if value is None and not required:
             return None
-        if isinstance(value, bool) and kind in (int, float, (int, float)):
-            raise self.error(key, f"expected {what}, got {value!r}")
+        if isinstance(value, bool) and kind is not bool:
+            raise self.error(key, f"expected {what}, got {_describe(value)}")
         if not isinstance(value, kind):
             raise self.error(key, f"expected {what}, got {_describe(value)}")
         return value
@@ -181,6 +192,18 @@ class Reader:
         value = self.string(key, required=True)
         assert value is not None
         return value
+
+    def integer(
+        self, key: str, default: int | None = None, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int | None:
+        value = self._get(key, int, "a whole number", False)
+        if value is None:
+            return default
+        if minimum is not None and value < minimum:
+            raise self.error(key, f"must be at least {minimum}, got {value!r}")
+        if maximum is not None and value > maximum:
+            raise self.error(key, f"must be at most {maximum}, got {value!r}")
+        return int(value)
 
     def boolean(self, key: str, default: bool = False) -> bool:
         value = self._get(key, bool, "true or false", False)
@@ -203,7 +226,9 @@ class Reader:
             raise self.error(key, f"must be at most {maximum:g}, got {value!r}")
         return float(value)
 
-    def duration(self, key: str, default: float | None = None, *, minimum: float = 0.0) -> float | None:
+    def duration(
+        self, key: str, default: float | None = None, *, minimum: float = 0.0, maximum: float | None = None
+    ) -> float | None:
         self._seen.add(key)
         if key not in self.data or self.data[key] is None:
             return default
@@ -211,22 +236,32 @@ class Reader:
         if seconds is None:
             raise self.error(key, f"expected a duration such as 30, 30s, 5m, 2h or 7d, got {self.data[key]!r}")
         if seconds < minimum:
-            raise self.error(key, f"must be at least {minimum:g} seconds")
+            raise self.error(key, f"must be at least {_seconds(minimum)}, got {self.data[key]!r}")
+        if maximum is not None and seconds > maximum:
+            raise self.error(key, f"must be at most {_seconds(maximum)}, got {self.data[key]!r}")
         return seconds
 
     def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
-        value = self.string(key)
+        self._seen.add(key)
+        value = self.data.get(key)
         if value is None:
             return default
-        if value not in choices:
+        if not isinstance(value, str) or value not in choices:
             raise self.error(key, f"expected one of {', '.join(choices)}, got {value!r}")
         return value
 
     def mapping(self, key: str, *, required: bool = False) -> Reader | None:
         value = self._get(key, dict, "a mapping", required)
         if value is None:
+            if required and key in self.data:
+                raise self.error(key, "expected a mapping, got nothing")
             return None
         return Reader(self.file, value, self.key_path(key), self.line_of(key))
+
+    def req_mapping(self, key: str) -> Reader:
+        reader = self.mapping(key, required=True)
+        assert reader is not None
+        return reader
 
     def string_map(self, key: str) -> dict[str, str]:
         value = self._get(key, dict, "a mapping of names to strings", False)
@@ -273,12 +308,23 @@ class Reader:
         """Reject the keys nobody asked for (typos, settings of another version)."""
         for key in self.data:
             if key not in self._seen:
-                known = ", ".join(sorted(str(k) for k in self._seen))
-                raise self.error(str(key), f"unknown key (known keys here: {known})")
+                known = sorted(str(k) for k in self._seen)
+                close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+                if close:
+                    hint = f"did you mean '{close[0]}'?"
+                elif len(known) <= 15:
+                    hint = f"known keys here: {', '.join(known)}"
+                else:
+                    hint = "see the README's Definitions section for the keys allowed here"
+                raise self.error(str(key), f"unknown key ({hint})")
 
     def check(self, key: str, ok: Callable[[], bool], problem: str) -> None:
         if not ok():
             raise self.error(key, problem)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}s"
 
 
 def _describe(value: Any) -> str:

@@ -1,4 +1,8 @@
-"""`wavedeck sandbox`: run the embedded AWS in the foreground until Ctrl-C or SIGTERM."""
+"""`wavedeck sandbox`: run the embedded AWS in the foreground until Ctrl-C or SIGTERM.
+
+Standard output carries exactly one line, the endpoint URL, once the sandbox is ready (scripts and
+`console/sandbox_process.py` read it); everything else goes to standard error.
+"""
 
 from __future__ import annotations
 
@@ -6,41 +10,72 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
 from console.definitions import load_fleet
-from console.sandbox.server import SandboxOptions, SandboxServer
+from console.sandbox.server import SandboxOptions, SandboxServer, StartAborted
 
 
-def run_sandbox(options: SandboxOptions, definitions: Path | None) -> int:
+def run_sandbox(options: SandboxOptions, definitions: Path | None, *, stop_on_stdin_eof: bool = False) -> int:
     """Load the definitions, start the sandbox, print its URL, wait for a signal. Returns the exit code.
 
     Errors in the definitions or a port in use raise the project's errors; the CLI prints them and exits 2.
+    With `stop_on_stdin_eof` the sandbox also stops when its standard input closes: a parent that starts it
+    as a child keeps a pipe open, so the sandbox ends with its parent even if the parent is killed.
     """
-    fleet = load_fleet(definitions)
     logging.basicConfig(level=logging.WARNING, format="sandbox: %(levelname)s %(name)s: %(message)s")
-    server = SandboxServer(fleet, options)
     stop = threading.Event()
+    servers: list[SandboxServer] = []
+
+    def request_stop() -> None:
+        stop.set()
+        for server in servers:
+            server.request_stop()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+        request_stop()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if stop_on_stdin_eof:
+        threading.Thread(target=_wait_for_eof, args=(request_stop,), name="sandbox-stdin", daemon=True).start()
     try:
-        url = server.start()
-        pipelines = len(fleet.pipelines)
-        machines = len(fleet.state_machines)
+        fleet = load_fleet(definitions)
+        server = SandboxServer(fleet, options)
+        servers.append(server)
+        if stop.is_set():
+            return 0
+        try:
+            url = server.start()
+        except StartAborted:
+            print("wavedeck sandbox: stopped before it was ready", file=sys.stderr, flush=True)
+            return 0
+        timings = server.timings
+        warm = f", warm-up {timings['warm_up']:.1f}s" if "warm_up" in timings else ""
         print(
-            f"wavedeck sandbox listening on {url} (speed {options.speed:g}, seed {options.seed}, "
-            f"{pipelines} pipelines, {machines} state machines; Ctrl-C stops it)",
+            f"wavedeck sandbox: {len(fleet.pipelines)} pipelines, {len(fleet.state_machines)} state machines, "
+            f"speed {options.speed:g}, seed {options.seed}; ready in {timings['ready']:.1f}s "
+            f"(seeding {timings['seed']:.1f}s{warm}); Ctrl-C stops it",
+            file=sys.stderr,
             flush=True,
         )
+        print(url, flush=True)
         while not stop.wait(0.5):
             pass
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    print("wavedeck sandbox stopped", file=sys.stderr, flush=True)
+    print("wavedeck sandbox: stopped", file=sys.stderr, flush=True)
     return 0
+
+
+def _wait_for_eof(request_stop: Callable[[], None]) -> None:
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except (OSError, ValueError):
+        pass
+    request_stop()

@@ -1,26 +1,41 @@
 """Creates the fleet of the definitions in the running sandbox, through its own HTTP API.
 
 Seeding goes through the endpoint like any client would, so what a console later reads is exactly what
-moto (and the engine plugged into it) made of these requests.
+moto (and the engine plugged into it) made of these requests. Before anything is created, every ASL
+definition goes through moto's own parser (`check_definitions`), so a definition moto would refuse stops
+the sandbox with the file, line and key rather than a 400 halfway through seeding.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
+import threading
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from console.definitions import ActionDef, Fleet, PipelineDef, StateMachineDef
+from console.errors import InputError
 from console.sandbox.codepipeline_engine import PipelineEngine
-from console.sandbox.server_constants import ACCOUNT_ID, PIPELINE_ROLE, SFN_ROLE
+from console.sandbox.server_constants import (
+    ACCOUNT_ID,
+    EVENT_SOURCES,
+    EVENTS_QUEUE,
+    EVENTS_RULE,
+    PIPELINE_ROLE,
+    SFN_ROLE,
+)
 
 _TRUST = {
     "Version": "2012-10-17",
     "Statement": [
         {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-        for service in ("codepipeline.amazonaws.com", "states.amazonaws.com")
+        for service in ("codepipeline.amazonaws.com", "states.amazonaws.com", "events.amazonaws.com")
     ],
 }
 
@@ -45,37 +60,240 @@ def queue_url(url: str, name: str) -> str:
     return f"{url}/{ACCOUNT_ID}/{name}"
 
 
-def seed_fleet(url: str, fleet: Fleet, engine: PipelineEngine, seed: int = 0) -> None:
-    """Create roles, queues, state machines and pipelines of `fleet` in the sandbox at `url`."""
+def events_rule_arn(region: str) -> str:
+    return f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{EVENTS_RULE}"
+
+
+def events_queue_arn(region: str) -> str:
+    return f"arn:aws:sqs:{region}:{ACCOUNT_ID}:{EVENTS_QUEUE}"
+
+
+def connection_arn(region: str) -> str:
+    """The CodeConnections connection every sandbox Source action reads its repository through."""
+    return f"arn:aws:codeconnections:{region}:{ACCOUNT_ID}:connection/wavedeck-sandbox"
+
+
+# --- Checks before anything is created -------------------------------------------------------------------
+
+
+def check_definitions(fleet: Fleet) -> None:
+    """Refuse, with file, line and key, what the definitions loader lets through but moto would not take."""
+    _check_regions(fleet)
+    checked: dict[str, None] = {}  # a generated fleet reuses a few definitions many times: parse each once
+    for machine in fleet.state_machines:
+        text, paths = json_with_paths(machine.definition)
+        if text in checked:
+            continue
+        _parse_with_moto(machine, text, paths)
+        checked[text] = None
+
+
+def _check_regions(fleet: Fleet) -> None:
+    from moto.codepipeline.models import codepipeline_backends
+    from moto.stepfunctions.models import stepfunctions_backends
+
+    known = set(codepipeline_backends[ACCOUNT_ID].regions) & set(stepfunctions_backends[ACCOUNT_ID].regions)
+    for index, region in enumerate(fleet.regions):
+        if region not in known:
+            key = f"regions[{index}]"
+            raise InputError(
+                fleet.file, fleet.lines.get(key), key, f"'{region}' is not a region where CodePipeline runs"
+            )
+
+
+def _parse_with_moto(machine: StateMachineDef, text: str, paths: list[str]) -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
+
+    noise = io.StringIO()  # ANTLR prints its own complaints; the operator gets one message, ours
+    try:
+        with contextlib.redirect_stderr(noise), contextlib.redirect_stdout(noise):
+            AmazonStateLanguageParser.parse(text)
+    except ASLParserException as exc:
+        first = exc.errors[0] if exc.errors else "no detail"
+        match = re.match(r"line (\d+):(\d+),?\s*(.*)", first, re.S)
+        path = paths[int(match.group(1)) - 1] if match and 0 < int(match.group(1)) <= len(paths) else ""
+        detail = match.group(3) if match else first
+        raise _definition_error(machine, path, f"moto's ASL parser refuses it: {_tidy(detail)}") from None
+    except Exception as exc:  # noqa: BLE001 - the parser's preprocessor raises plain ValueError/TypeError
+        path, detail = _find_intrinsic_error(machine.definition)
+        if not path:
+            detail = f"{type(exc).__name__}: {exc}"
+        raise _definition_error(machine, path, f"moto's ASL parser refuses it: {_tidy(detail)}") from None
+
+
+def _definition_error(machine: StateMachineDef, path: str, problem: str) -> InputError:
+    line = machine.definition_lines.get(path) if path else None
+    return InputError(machine.source, line, path or None, problem)
+
+
+def _find_intrinsic_error(definition: Any, path: str = "") -> tuple[str, str]:
+    """The first intrinsic function (`States.MathRandom(...)`) that moto's parser refuses, and why."""
+    from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
+
+    if isinstance(definition, dict):
+        for key, value in definition.items():
+            child = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and key.endswith(".$") and isinstance(value, str) and value.startswith("States."):
+                noise = io.StringIO()
+                try:
+                    with contextlib.redirect_stderr(noise), contextlib.redirect_stdout(noise):
+                        IntrinsicParser.parse(value)
+                except Exception as exc:  # noqa: BLE001 - see above
+                    said = noise.getvalue().strip().splitlines()
+                    return child, f"{value}: {said[0] if said else exc}"
+            found = _find_intrinsic_error(value, child)
+            if found[0]:
+                return found
+    elif isinstance(definition, list):
+        for index, item in enumerate(definition):
+            found = _find_intrinsic_error(item, f"{path}[{index}]")
+            if found[0]:
+                return found
+    return "", ""
+
+
+def _tidy(text: str) -> str:
+    """moto's messages quote its own classes (`<class '...MathRandom'>`); keep the last name only."""
+    text = re.sub(r"<class '(?:[\w]+\.)*(\w+)'>", r"\1", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def json_with_paths(value: Any) -> tuple[str, list[str]]:
+    """JSON text with one key or item per line, and the dotted path of what each line holds.
+
+    A parser that reports `line 6:17` then points, through the path, at the YAML line it came from.
+    """
+    lines: list[str] = []
+    paths: list[str] = []
+
+    def render(node: Any, path: str, depth: int, head: str, tail: str) -> None:
+        pad = "  " * depth
+        if isinstance(node, dict) and node:
+            lines.append(head + "{")
+            paths.append(path)
+            last = len(node) - 1
+            for index, (key, item) in enumerate(node.items()):
+                child = f"{path}.{key}" if path else str(key)
+                render(item, child, depth + 1, f"{pad}  {json.dumps(str(key))}: ", "," if index < last else "")
+            lines.append(pad + "}" + tail)
+            paths.append(path)
+        elif isinstance(node, list) and node:
+            lines.append(head + "[")
+            paths.append(path)
+            last = len(node) - 1
+            for index, item in enumerate(node):
+                render(item, f"{path}[{index}]", depth + 1, pad + "  ", "," if index < last else "")
+            lines.append(pad + "]" + tail)
+            paths.append(path)
+        else:
+            lines.append(head + json.dumps(node) + tail)
+            paths.append(path)
+
+    render(value, "", 0, "", "")
+    return "\n".join(lines), paths
+
+
+# --- Seeding ---------------------------------------------------------------------------------------------
+
+
+def seed_fleet(
+    url: str,
+    fleet: Fleet,
+    engine: PipelineEngine,
+    seed: int = 0,
+    *,
+    check: bool = True,
+    abort: threading.Event | None = None,
+) -> None:
+    """Create roles, queues, state machines, pipelines and the console's events rule of `fleet` at `url`.
+
+    `check=False` when `check_definitions(fleet)` already ran (the server runs it before it takes the port).
+    """
+    if check:
+        check_definitions(fleet)
     iam = client(url, "iam", fleet.regions[0])
     for role in (PIPELINE_ROLE, SFN_ROLE):
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(_TRUST))
     for region in fleet.regions:
         sqs = client(url, "sqs", region)
         for queue in fleet.queues:
-            sqs.create_queue(QueueName=queue)
+            if queue != EVENTS_QUEUE:
+                sqs.create_queue(QueueName=queue)
+        _create_events_rule(url, region)
     for machine in fleet.state_machines:
         _create_state_machine(url, machine)
-    for pipeline in fleet.pipelines:
-        _create_pipeline(url, pipeline, fleet)
+    clients = {region: client(url, "codepipeline", region) for region in fleet.regions}
+    for index, pipeline in enumerate(fleet.pipelines):
+        if abort is not None and abort.is_set():
+            return  # the caller sees the abort and stops; no need to create the rest
+        try:
+            clients[pipeline.region].create_pipeline(pipeline=pipeline_structure(pipeline, fleet))
+        except ClientError as exc:
+            raise InputError(pipeline.file, pipeline.line, f"pipelines[{index}]", _refused(exc)) from None
+        engine.set_behaviour(pipeline.region, pipeline)
+
+
+def _create_events_rule(url: str, region: str) -> None:
+    """The rule, queue and queue policy the README shows for a real account, so push mode works here too."""
+    sqs = client(url, "sqs", region)
+    events = client(url, "events", region)
+    queue = sqs.create_queue(QueueName=EVENTS_QUEUE)["QueueUrl"]
+    rule_arn = events.put_rule(
+        Name=EVENTS_RULE,
+        EventPattern=json.dumps({"source": list(EVENT_SOURCES)}),
+        State="ENABLED",
+        Description="State changes of pipelines and state machines for the wavedeck console",
+    )["RuleArn"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "wavedeck-console-events",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": events_queue_arn(region),
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            }
+        ],
+    }
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": json.dumps(policy)})
+    events.put_targets(Rule=EVENTS_RULE, Targets=[{"Id": EVENTS_QUEUE, "Arn": events_queue_arn(region)}])
+
+
+def purge_events_queues(url: str, fleet: Fleet) -> None:
+    """Drop the events of the warm-up: they describe history the console will read anyway."""
+    for region in fleet.regions:
+        sqs = client(url, "sqs", region)
+        sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=EVENTS_QUEUE)["QueueUrl"])
 
 
 def _create_state_machine(url: str, machine: StateMachineDef) -> None:
     sfn = client(url, "stepfunctions", machine.region)
-    sfn.create_state_machine(
-        name=machine.name,
-        definition=json.dumps(machine.definition),
-        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{SFN_ROLE}",
-        type=machine.type,
-    )
+    try:
+        sfn.create_state_machine(
+            name=machine.name,
+            definition=json.dumps(machine.definition, indent=2),
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{SFN_ROLE}",
+            type=machine.type,
+        )
+    except ClientError as exc:
+        raise InputError(machine.source, None, None, _refused(exc)) from None
+
+
+def _refused(exc: ClientError) -> str:
+    error = exc.response.get("Error", {})
+    return f"the sandbox refused it: {error.get('Code', 'error')}: {_tidy(str(error.get('Message', exc)))}"
 
 
 def pipeline_structure(pipeline: PipelineDef, fleet: Fleet) -> dict[str, Any]:
     """The CreatePipeline document of a pipeline definition."""
+    sources = pipeline.source_actions
+    artifacts = {a.name: ("SourceOutput" if i == 0 else f"{a.name}Output") for i, a in enumerate(sources)}
     stages = []
-    artifact = "SourceOutput"
-    for index, stage in enumerate(pipeline.stages):
-        actions = [_action_structure(action, index, artifact, pipeline, fleet) for action in stage.actions]
+    for stage in pipeline.stages:
+        actions = [_action_structure(action, artifacts, pipeline, fleet) for action in stage.actions]
         stages.append({"name": stage.name, "actions": actions})
     return {
         "name": pipeline.name,
@@ -89,15 +307,13 @@ def pipeline_structure(pipeline: PipelineDef, fleet: Fleet) -> dict[str, Any]:
 
 
 def _action_structure(
-    action: ActionDef, stage_index: int, artifact: str, pipeline: PipelineDef, fleet: Fleet
+    action: ActionDef, artifacts: dict[str, str], pipeline: PipelineDef, fleet: Fleet
 ) -> dict[str, Any]:
     configuration = dict(action.configuration)
     if action.category == "Source":
         configuration.setdefault("FullRepositoryId", pipeline.repository)
         configuration.setdefault("BranchName", "main")
-        configuration.setdefault(
-            "ConnectionArn", f"arn:aws:codeconnections:{pipeline.region}:{ACCOUNT_ID}:connection/sandbox"
-        )
+        configuration.setdefault("ConnectionArn", connection_arn(pipeline.region))
     if action.provider == "StepFunctions" and action.state_machine:
         machine = fleet.state_machine(action.state_machine)
         region = machine.region if machine else pipeline.region
@@ -122,12 +338,7 @@ def _action_structure(
         "configuration": configuration,
     }
     if action.category == "Source":
-        structure["outputArtifacts"] = [{"name": artifact}]
-    elif action.category not in ("Approval",):
-        structure["inputArtifacts"] = [{"name": artifact}]
+        structure["outputArtifacts"] = [{"name": artifacts[action.name]}]
+    elif action.category != "Approval":
+        structure["inputArtifacts"] = [{"name": name} for name in artifacts.values()]
     return structure
-
-
-def _create_pipeline(url: str, pipeline: PipelineDef, fleet: Fleet) -> None:
-    cp = client(url, "codepipeline", pipeline.region)
-    cp.create_pipeline(pipeline=pipeline_structure(pipeline, fleet))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -24,6 +25,10 @@ LOG = logging.getLogger(__name__)
 
 class SandboxError(WavedeckError):
     """The sandbox cannot start (port in use, a definition moto refuses)."""
+
+
+class StartAborted(WavedeckError):
+    """A stop was requested (Ctrl-C, SIGTERM) while the sandbox was still seeding or warming up."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class SandboxServer:
         self._stopped = threading.Event()
         self.engine: object | None = None
         self.traffic: object | None = None
+        self.timings: dict[str, float] = {}  # seconds spent seeding, warming up, and until ready
+        self.abort = threading.Event()
 
     @property
     def url(self) -> str:
@@ -67,9 +74,14 @@ class SandboxServer:
 
         from console.sandbox import codepipeline_api, stepfunctions_patch
         from console.sandbox.codepipeline_engine import PipelineEngine
-        from console.sandbox.seed import seed_fleet
+        from console.sandbox.seed import check_definitions, purge_events_queues, seed_fleet
         from console.sandbox.traffic import Traffic
 
+        began = time.perf_counter()
+        # Before the port is taken: a definition moto would refuse is the operator's to fix, file and line.
+        check_definitions(self.fleet)
+        # One line per request on stderr would drown what the sandbox has to say.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         app = DomainDispatcherApplication(create_backend_app)
         try:
             self._server = make_server(
@@ -93,18 +105,32 @@ class SandboxServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-http", daemon=True)
         self._thread.start()
         try:
-            seed_fleet(self.url, self.fleet, engine, seed=self.options.seed)
+            seed_fleet(self.url, self.fleet, engine, seed=self.options.seed, check=False, abort=self.abort)
+            self.timings["seed"] = time.perf_counter() - began
             traffic = Traffic(self.url, self.fleet, engine, self.clock, seed=self.options.seed)
             self.traffic = traffic
-            if self.options.warm_up:
-                traffic.warm_up()
+            if self.abort.is_set():
+                raise StartAborted("stopped while seeding")
+            if self.options.warm_up and self.fleet.traffic.warm_up > 0:
+                if traffic.warm_up().aborted:
+                    raise StartAborted("stopped while warming up")
+                purge_events_queues(self.url, self.fleet)
+                self.timings["warm_up"] = time.perf_counter() - began - self.timings["seed"]
             engine.start()
             if self.options.traffic:
                 traffic.start()
-        except Exception:
+        except BaseException:
             self.stop()
             raise
+        self.timings["ready"] = time.perf_counter() - began
         return self.url
+
+    def request_stop(self) -> None:
+        """Ask a start in progress to give up at its next step; safe to call from a signal handler."""
+        self.abort.set()
+        cancel = getattr(self.traffic, "cancel", None)
+        if cancel is not None:
+            cancel()
 
     def stop(self) -> None:
         if self._stopped.is_set():

@@ -1,5 +1,11 @@
-"""Names the sandbox gives its own account and roles."""
+"""Names the sandbox gives its own account, roles and the console's event plumbing."""
 
 ACCOUNT_ID = "123456789012"
 PIPELINE_ROLE = "wavedeck-sandbox-pipeline"
 SFN_ROLE = "wavedeck-sandbox-states"
+
+# The console's push mode (`--events-queue`): in every region an EventBridge rule sends CodePipeline and Step
+# Functions state changes to this SQS queue, as the README shows for a real account.
+EVENTS_RULE = "wavedeck-console"
+EVENTS_QUEUE = "wavedeck-events"
+EVENT_SOURCES = ("aws.codepipeline", "aws.states")
