@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--definitions", type=Path, help="definitions directory (default: the bundled one)")
     sandbox.add_argument("--no-traffic", action="store_true", help="do not start runs by themselves")
     sandbox.add_argument("--no-warm-up", action="store_true", help="start with an empty history")
+    # For a parent that starts the sandbox as its child (console/sandbox_process.py): stop when stdin closes.
+    sandbox.add_argument("--stop-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -80,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 traffic=not args.no_traffic,
                 warm_up=not args.no_warm_up,
             )
-            return run_sandbox(options, args.definitions)
+            return run_sandbox(options, args.definitions, stop_on_stdin_eof=args.stop_on_stdin_eof)
         parser.print_help()
         return EXIT_USAGE
     except (InputError, UsageError) as exc:
