@@ -92,6 +92,13 @@ def load_text(text: str, file: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.problem and exc.context:
+            # "while parsing a flow sequence" + where it began: often where the mistake really is.
+            started = exc.context_mark.line + 1 if exc.context_mark is not None else None
+            if started is not None and started != line:
+                problem += f" ({exc.context} that starts on line {started})"
+            else:
+                problem += f" ({exc.context})"
         raise InputError(file, line, None, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise InputError(file, None, None, f"invalid YAML: {exc}") from None
@@ -141,7 +148,8 @@ class Reader:
                 file, getattr(data, "line", line), path or None, f"expected a mapping, got {_describe(data)}"
             )
         self.data: dict[Any, Any] = data
-        self.line = getattr(data, "line", line)
+        # The line of the key that holds this mapping, when known: `Deploy:` rather than its first entry.
+        self.line = line if line is not None else getattr(data, "line", None)
         self._seen: set[Any] = set()
 
     def key_path(self, key: str) -> str:

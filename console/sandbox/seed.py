@@ -155,6 +155,7 @@ def _find_intrinsic_error(definition: Any, path: str = "") -> tuple[str, str]:
 def _tidy(text: str) -> str:
     """moto's messages quote its own classes (`<class '...MathRandom'>`); keep the last name only."""
     text = re.sub(r"<class '(?:[\w]+\.)*(\w+)'>", r"\1", text)
+    text = re.sub(r",? but got: '\(ArgumentList.*$", "", text, flags=re.S)  # the parser's own objects
     text = re.sub(r"\s+", " ", text).strip()
     return text if len(text) <= 300 else text[:297] + "..."
 
