@@ -95,3 +95,7 @@ class Unavailable(AwsError):
 
 class Conflict(AwsError):
     """The resource is busy with something else right now (a stage running, a concurrent change)."""
+
+
+class NoCredentials(AwsError):
+    """No AWS credentials were found anywhere botocore looks (or the named profile does not exist)."""

@@ -6,8 +6,9 @@ Nothing here talks to AWS or to the terminal. Times are timezone-aware UTC datet
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 
@@ -220,6 +221,8 @@ class Execution:
     error: str | None = None
     cause: str | None = None
     redrive_count: int = 0
+    redrive_status: str | None = None  # REDRIVABLE | NOT_REDRIVABLE | REDRIVABLE_BY_MAP_RUN (DescribeExecution)
+    redrive_status_reason: str | None = None
 
     @property
     def is_running(self) -> bool:
@@ -369,3 +372,207 @@ class FleetUpdate:
 
     state: FleetState
     transitions: tuple[Transition, ...] = ()
+
+
+# --- What the gateway returns besides the above (appended with the gateway) -----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who the console acts as on a target (STS GetCallerIdentity); written into every audit record."""
+
+    account: str
+    arn: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """AWS's answer to a mutating call: the operation, AWS's request id, and what the call returned.
+
+    `execution_id` is the pipeline execution id of StopPipelineExecution / RetryStageExecution /
+    RollbackStage (for a rollback: the new execution) or the execution ARN of StartExecution; `effective`
+    is AWS's own time of the change when it gives one (approvedAt, stopDate, redriveDate, startDate).
+    """
+
+    target: str
+    operation: str
+    request_id: str | None
+    received: datetime
+    execution_id: str | None = None
+    effective: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSummary:
+    """A pipeline as ListPipelines names it."""
+
+    name: str
+    version: int | None = None
+    pipeline_type: str = "V1"
+    execution_mode: str = "SUPERSEDED"
+    created: datetime | None = None
+    updated: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineState:
+    """GetPipelineState: every stage's latest execution, inbound transition and action states.
+
+    Its stages carry no definitions (category, provider, run order): `apply_to` lays them over the
+    structure from GetPipeline, keeping the structure's order and adding what only the state knows.
+    """
+
+    name: str
+    version: int | None
+    stages: tuple[Stage, ...]
+    created: datetime | None = None
+    updated: datetime | None = None
+
+    def apply_to(self, pipeline: Pipeline, read_at: datetime | None = None) -> Pipeline:
+        states = {s.name: s for s in self.stages}
+        merged: list[Stage] = []
+        for stage in pipeline.stages:
+            state = states.get(stage.name)
+            if state is None:
+                merged.append(stage)
+                continue
+            action_states = {a.name: a for a in state.actions}
+            actions = []
+            for action in stage.actions:
+                live = action_states.get(action.name)
+                if live is None:
+                    actions.append(action)
+                    continue
+                actions.append(
+                    replace(
+                        live,
+                        category=action.category,
+                        provider=action.provider,
+                        run_order=action.run_order,
+                        configuration=action.configuration,
+                        timeout_minutes=action.timeout_minutes,
+                    )
+                )
+            known = {a.name for a in stage.actions}
+            actions.extend(a for a in state.actions if a.name not in known)
+            merged.append(
+                replace(
+                    state,
+                    wave=stage.wave if stage.wave is not None else state.wave,
+                    actions=tuple(actions),
+                )
+            )
+        known_stages = {s.name for s in pipeline.stages}
+        merged.extend(s for s in self.stages if s.name not in known_stages)
+        return replace(
+            pipeline,
+            version=self.version if self.version is not None else pipeline.version,
+            stages=tuple(merged),
+            read_at=read_at if read_at is not None else pipeline.read_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ActionExecution:
+    """One action's run in one pipeline execution (ListActionExecutions).
+
+    For a manual approval in PARALLEL mode, `external_execution_id` is the token PutApprovalResult needs.
+    """
+
+    pipeline_execution_id: str
+    action_execution_id: str
+    stage: str
+    action: str
+    status: str
+    started: datetime | None = None
+    updated: datetime | None = None
+    updated_by: str | None = None
+    pipeline_version: int | None = None
+    category: str = ""
+    provider: str = ""
+    configuration: tuple[tuple[str, str], ...] = ()
+    external_execution_id: str | None = None
+    external_execution_url: str | None = None
+    summary: str = ""
+    error_code: str | None = None
+    error_message: str | None = None
+
+    @property
+    def custom_data(self) -> str:
+        return dict(self.configuration).get("CustomData", "")
+
+
+@dataclass(frozen=True, slots=True)
+class StateMachineSummary:
+    """A state machine as ListStateMachines names it."""
+
+    arn: str
+    name: str
+    type: str = "STANDARD"
+    created: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskTokenState:
+    """A `.waitForTaskToken` Task state: where its author put `$$.Task.Token` among the arguments.
+
+    `token_paths` are key paths into the resolved parameters as a TaskScheduled event shows them (the
+    `.$` suffix of JSONPath keys already removed), e.g. ("MessageBody", "taskToken").
+    """
+
+    name: str
+    resource: str
+    token_paths: tuple[tuple[str, ...], ...] = ()
+
+    def token_in(self, parameters: str | None) -> str | None:
+        """The task token inside a TaskScheduled event's `parameters` JSON, if it is where the author put it."""
+        if not parameters:
+            return None
+        try:
+            document: object = json.loads(parameters)
+        except ValueError:
+            return None
+        for path in self.token_paths:
+            value = document
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            if isinstance(value, str) and value:
+                return value
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class StateMachineDetail:
+    """DescribeStateMachine: the definition, parsed, and the states that wait for a person's token.
+
+    `definition` is the parsed ASL document (`definition_text` as AWS returned it); when the text is not
+    a JSON object, `definition` is empty and `definition_error` says why.
+    """
+
+    arn: str
+    name: str
+    type: str
+    definition_text: str
+    definition: Mapping[str, object] = field(default_factory=dict, hash=False)
+    role_arn: str = ""
+    status: str | None = None
+    created: datetime | None = None
+    revision_id: str | None = None
+    task_token_states: tuple[TaskTokenState, ...] = ()
+    states: tuple[str, ...] = ()
+    definition_error: str | None = None
+
+    def task_token_state(self, name: str | None) -> TaskTokenState | None:
+        return next((s for s in self.task_token_states if s.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMessage:
+    """One SQS message of the push stream; `receipt_handle` deletes it."""
+
+    message_id: str
+    receipt_handle: str
+    body: str
+    sent: datetime | None = None
+    receive_count: int = 1

@@ -1,0 +1,444 @@
+"""AWS responses (botocore's parsed dicts) → the console's frozen dataclasses.
+
+Pure functions, no IO. Every timestamp becomes an aware UTC datetime. Text from AWS is copied as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from console.model import (
+    Action,
+    ActionExecution,
+    Execution,
+    HistoryEvent,
+    Identity,
+    InboundExecution,
+    InboundTransition,
+    Pipeline,
+    PipelineExecution,
+    PipelineState,
+    PipelineSummary,
+    QueueMessage,
+    SourceRevision,
+    Stage,
+    StateMachineDetail,
+    StateMachineSummary,
+    TaskTokenState,
+)
+
+Json = Mapping[str, Any]
+
+
+def utc(value: Any) -> datetime | None:
+    """An aware UTC datetime from botocore's parsed timestamp (or epoch seconds / milliseconds, or ISO text)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, int | float):
+        seconds = value / 1000 if value > 1e11 else value  # SQS's SentTimestamp is in milliseconds
+        return datetime.fromtimestamp(seconds, UTC)
+    if isinstance(value, str):
+        try:
+            if value.isdigit():
+                return utc(int(value))
+            return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return None
+    return None
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _configuration(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping):
+        return ()
+    return tuple((str(k), str(v)) for k, v in value.items())
+
+
+# --- STS --------------------------------------------------------------------------------------------------
+
+
+def identity(response: Json) -> Identity:
+    return Identity(
+        account=str(response.get("Account", "")),
+        arn=str(response.get("Arn", "")),
+        user_id=str(response.get("UserId", "")),
+    )
+
+
+# --- CodePipeline -----------------------------------------------------------------------------------------
+
+
+def pipeline_summary(item: Json) -> PipelineSummary:
+    return PipelineSummary(
+        name=str(item["name"]),
+        version=_int(item.get("version")),
+        pipeline_type=str(item.get("pipelineType") or "V1"),
+        execution_mode=str(item.get("executionMode") or "SUPERSEDED"),
+        created=utc(item.get("created")),
+        updated=utc(item.get("updated")),
+    )
+
+
+def pipeline_structure(target: str, response: Json) -> Pipeline:
+    """GetPipeline → a Pipeline with stages and action definitions, no state yet."""
+    pipeline: Json = response.get("pipeline", {})
+    stages = []
+    for stage in pipeline.get("stages", ()):
+        actions = []
+        for action in stage.get("actions", ()):
+            type_id: Json = action.get("actionTypeId", {})
+            actions.append(
+                Action(
+                    name=str(action["name"]),
+                    category=str(type_id.get("category", "")),
+                    provider=str(type_id.get("provider", "")),
+                    run_order=_int(action.get("runOrder")) or 1,
+                    configuration=_configuration(action.get("configuration")),
+                    timeout_minutes=_int(action.get("timeoutInMinutes")),
+                )
+            )
+        stages.append(Stage(name=str(stage["name"]), actions=tuple(actions)))
+    return Pipeline(
+        target=target,
+        name=str(pipeline.get("name", "")),
+        version=_int(pipeline.get("version")),
+        pipeline_type=str(pipeline.get("pipelineType") or "V1"),
+        execution_mode=str(pipeline.get("executionMode") or "SUPERSEDED"),
+        stages=tuple(stages),
+    )
+
+
+def _inbound(item: Json | None) -> InboundExecution | None:
+    if not item or "pipelineExecutionId" not in item:
+        return None
+    return InboundExecution(
+        id=str(item["pipelineExecutionId"]),
+        status=str(item.get("status", "")),
+        execution_type=str(item.get("type") or "STANDARD"),
+    )
+
+
+def _action_state(item: Json) -> Action:
+    latest: Json = item.get("latestExecution") or {}
+    errors: Json = latest.get("errorDetails") or {}
+    revision: Json = item.get("currentRevision") or {}
+    return Action(
+        name=str(item["actionName"]),
+        status=_str(latest.get("status")),
+        summary=str(latest.get("summary") or ""),
+        action_execution_id=_str(latest.get("actionExecutionId")),
+        token=_str(latest.get("token")),
+        last_status_change=utc(latest.get("lastStatusChange")),
+        last_updated_by=_str(latest.get("lastUpdatedBy")),
+        external_execution_id=_str(latest.get("externalExecutionId")),
+        external_execution_url=_str(latest.get("externalExecutionUrl")),
+        percent_complete=_int(latest.get("percentComplete")),
+        error_code=_str(errors.get("code")),
+        error_message=_str(errors.get("message")),
+        current_revision=_str(revision.get("revisionId")),
+        entity_url=_str(item.get("entityUrl")),
+    )
+
+
+def pipeline_state(response: Json) -> PipelineState:
+    stages = []
+    for item in response.get("stageStates", ()):
+        latest: Json = item.get("latestExecution") or {}
+        transition: Json = item.get("inboundTransitionState") or {}
+        inbound = [_inbound(i) for i in item.get("inboundExecutions") or ()]
+        single = _inbound(item.get("inboundExecution"))
+        if single is not None and all(i is None or i.id != single.id for i in inbound):
+            inbound.insert(0, single)
+        stages.append(
+            Stage(
+                name=str(item["stageName"]),
+                status=_str(latest.get("status")),
+                execution_id=_str(latest.get("pipelineExecutionId")),
+                execution_type=str(latest.get("type") or "STANDARD"),
+                inbound=InboundTransition(
+                    enabled=bool(transition.get("enabled", True)),
+                    disabled_reason=str(transition.get("disabledReason") or ""),
+                    last_changed_by=_str(transition.get("lastChangedBy")),
+                    last_changed_at=utc(transition.get("lastChangedAt")),
+                ),
+                inbound_executions=tuple(i for i in inbound if i is not None),
+                actions=tuple(_action_state(a) for a in item.get("actionStates") or ()),
+            )
+        )
+    return PipelineState(
+        name=str(response.get("pipelineName", "")),
+        version=_int(response.get("pipelineVersion")),
+        stages=tuple(stages),
+        created=utc(response.get("created")),
+        updated=utc(response.get("updated")),
+    )
+
+
+def _source_revisions(items: Iterable[Json]) -> tuple[SourceRevision, ...]:
+    return tuple(
+        SourceRevision(
+            action_name=str(item.get("actionName") or item.get("name") or ""),
+            revision_id=str(item.get("revisionId") or ""),
+            summary=str(item.get("revisionSummary") or ""),
+            url=_str(item.get("revisionUrl")),
+        )
+        for item in items
+    )
+
+
+def pipeline_execution(item: Json) -> PipelineExecution:
+    """A ListPipelineExecutions summary or GetPipelineExecution's `pipelineExecution`.
+
+    GetPipelineExecution names artifact revisions (by artifact name) instead of source revisions (by action
+    name); both land in `source_revisions`.
+    """
+    trigger: Json = item.get("trigger") or {}
+    rollback: Json = item.get("rollbackMetadata") or {}
+    stop: Json = item.get("stopTrigger") or {}
+    revisions = item.get("sourceRevisions")
+    if revisions is None:
+        revisions = item.get("artifactRevisions") or ()
+    return PipelineExecution(
+        id=str(item["pipelineExecutionId"]),
+        status=str(item.get("status", "")),
+        started=utc(item.get("startTime")),
+        updated=utc(item.get("lastUpdateTime")),
+        status_summary=str(item.get("statusSummary") or ""),
+        trigger_type=str(trigger.get("triggerType") or ""),
+        trigger_detail=str(trigger.get("triggerDetail") or ""),
+        source_revisions=_source_revisions(revisions),
+        execution_type=str(item.get("executionType") or "STANDARD"),
+        rollback_target=_str(rollback.get("rollbackTargetPipelineExecutionId")),
+        stop_reason=str(stop.get("reason") or ""),
+    )
+
+
+def action_execution(item: Json) -> ActionExecution:
+    given: Json = item.get("input") or {}
+    type_id: Json = given.get("actionTypeId") or {}
+    output: Json = item.get("output") or {}
+    result: Json = output.get("executionResult") or {}
+    errors: Json = result.get("errorDetails") or {}
+    return ActionExecution(
+        pipeline_execution_id=str(item.get("pipelineExecutionId", "")),
+        action_execution_id=str(item.get("actionExecutionId", "")),
+        stage=str(item.get("stageName", "")),
+        action=str(item.get("actionName", "")),
+        status=str(item.get("status", "")),
+        started=utc(item.get("startTime")),
+        updated=utc(item.get("lastUpdateTime")),
+        updated_by=_str(item.get("updatedBy")),
+        pipeline_version=_int(item.get("pipelineVersion")),
+        category=str(type_id.get("category", "")),
+        provider=str(type_id.get("provider", "")),
+        configuration=_configuration(given.get("configuration")),
+        external_execution_id=_str(result.get("externalExecutionId")),
+        external_execution_url=_str(result.get("externalExecutionUrl")),
+        summary=str(result.get("externalExecutionSummary") or ""),
+        error_code=_str(errors.get("code")),
+        error_message=_str(errors.get("message")),
+    )
+
+
+# --- Step Functions ---------------------------------------------------------------------------------------
+
+
+def state_machine_summary(item: Json) -> StateMachineSummary:
+    return StateMachineSummary(
+        arn=str(item["stateMachineArn"]),
+        name=str(item.get("name", "")),
+        type=str(item.get("type") or "STANDARD"),
+        created=utc(item.get("creationDate")),
+    )
+
+
+def state_machine_detail(response: Json) -> StateMachineDetail:
+    text = str(response.get("definition") or "")
+    definition: Mapping[str, Any] = {}
+    problem: str | None = None
+    try:
+        parsed = json.loads(text)
+        if isinstance(parsed, Mapping):
+            definition = parsed
+        else:
+            problem = "the definition is not a JSON object"
+    except ValueError as exc:
+        problem = f"the definition is not JSON: {exc}"
+    return StateMachineDetail(
+        arn=str(response.get("stateMachineArn", "")),
+        name=str(response.get("name", "")),
+        type=str(response.get("type") or "STANDARD"),
+        definition_text=text,
+        definition=definition,
+        role_arn=str(response.get("roleArn") or ""),
+        status=_str(response.get("status")),
+        created=utc(response.get("creationDate")),
+        revision_id=_str(response.get("revisionId")),
+        task_token_states=tuple(task_token_states(definition)),
+        states=tuple(state_names(definition)),
+        definition_error=problem,
+    )
+
+
+def _walk_states(definition: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    """Every state of an ASL document, nested ones (Parallel branches, Map processors) included."""
+    states = definition.get("States")
+    if not isinstance(states, Mapping):
+        return
+    for name, state in states.items():
+        if not isinstance(state, Mapping):
+            continue
+        yield str(name), state
+        for branch in state.get("Branches") or ():
+            if isinstance(branch, Mapping):
+                yield from _walk_states(branch)
+        for key in ("ItemProcessor", "Iterator"):
+            processor = state.get(key)
+            if isinstance(processor, Mapping):
+                yield from _walk_states(processor)
+
+
+def state_names(definition: Mapping[str, Any]) -> list[str]:
+    return [name for name, _ in _walk_states(definition)]
+
+
+_JSONPATH_TOKEN = "$$.Task.Token"
+_JSONATA_TOKEN = "$states.context.Task.Token"
+
+
+def _token_paths(value: Any, path: tuple[str, ...]) -> Iterable[tuple[str, ...]]:
+    """Key paths (as resolved: `.$` suffixes dropped) whose value is, or embeds, the task token."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            key = str(key)
+            if key.endswith(".$"):
+                if isinstance(item, str) and _JSONPATH_TOKEN in item:
+                    yield (*path, key[:-2])
+                continue
+            yield from _token_paths(item, (*path, key))
+    elif isinstance(value, list):
+        return  # a token inside a list has no key path to follow
+    elif isinstance(value, str) and path and (_JSONATA_TOKEN in value or _JSONPATH_TOKEN in value):
+        yield path  # JSONata `{% $states.context.Task.Token %}`
+
+
+def task_token_states(definition: Mapping[str, Any]) -> list[TaskTokenState]:
+    """The `.waitForTaskToken` Task states and where their Parameters (or JSONata Arguments) put the token."""
+    found = []
+    for name, state in _walk_states(definition):
+        resource = state.get("Resource")
+        if state.get("Type") != "Task" or not isinstance(resource, str):
+            continue
+        if not resource.endswith(".waitForTaskToken"):
+            continue
+        paths: list[tuple[str, ...]] = []
+        for key in ("Parameters", "Arguments"):
+            paths.extend(_token_paths(state.get(key), ()))
+        found.append(TaskTokenState(name=name, resource=resource, token_paths=tuple(paths)))
+    return found
+
+
+def execution(item: Json) -> Execution:
+    """A ListExecutions item or a DescribeExecution response."""
+    return Execution(
+        arn=str(item["executionArn"]),
+        name=str(item.get("name") or str(item["executionArn"]).rsplit(":", 1)[-1]),
+        state_machine_arn=str(item.get("stateMachineArn", "")),
+        status=str(item.get("status", "")),
+        started=utc(item.get("startDate")),
+        stopped=utc(item.get("stopDate")),
+        input=_str(item.get("input")),
+        output=_str(item.get("output")),
+        error=_str(item.get("error")),
+        cause=_str(item.get("cause")),
+        redrive_count=_int(item.get("redriveCount")) or 0,
+        redrive_status=_str(item.get("redriveStatus")),
+        redrive_status_reason=_str(item.get("redriveStatusReason")),
+    )
+
+
+def history_details(event: Json) -> Json:
+    """The one `...EventDetails` member an event carries (empty when it has none)."""
+    for key, value in event.items():
+        if key.endswith("EventDetails") and isinstance(value, Mapping):
+            return value
+    return {}
+
+
+class StateNames:
+    """Remembers which state each event of one execution belongs to, across incremental reads.
+
+    Only StateEntered / StateExited events name their state; the events in between (TaskScheduled, ...)
+    point back through `previousEventId`. When that chain is missing, the state entered last and not yet
+    exited is the best answer.
+    """
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, str | None] = {}
+        self.open: str | None = None
+
+    def name_of(self, event_id: int, event_type: str, previous_id: int, details: Json) -> str | None:
+        name: str | None
+        if event_type.endswith("StateEntered"):
+            name = _str(details.get("name"))
+            self.open = name
+        elif event_type.endswith("StateExited"):
+            name = _str(details.get("name"))
+            self.open = None
+        elif event_type.startswith("Execution"):
+            name = None
+        elif previous_id and self.by_id.get(previous_id):
+            name = self.by_id[previous_id]
+        else:
+            name = self.open
+        self.by_id[event_id] = name
+        return name
+
+
+def history_event(event: Json, names: StateNames | None = None) -> HistoryEvent:
+    details = history_details(event)
+    event_id = int(event["id"])
+    event_type = str(event.get("type", ""))
+    previous = int(event.get("previousEventId") or 0)
+    state_name = (names or StateNames()).name_of(event_id, event_type, previous, details)
+    return HistoryEvent(
+        id=event_id,
+        type=event_type,
+        timestamp=utc(event.get("timestamp")) or datetime.fromtimestamp(0, UTC),
+        previous_id=previous,
+        state_name=state_name,
+        resource=_str(details.get("resource")),
+        parameters=_str(details.get("parameters")),
+        input=_str(details.get("input")),
+        output=_str(details.get("output")),
+        error=_str(details.get("error")),
+        cause=_str(details.get("cause")),
+        timeout_seconds=_int(details.get("timeoutInSeconds")),
+    )
+
+
+# --- SQS --------------------------------------------------------------------------------------------------
+
+
+def queue_message(item: Json) -> QueueMessage:
+    attributes: Json = item.get("Attributes") or {}
+    count = attributes.get("ApproximateReceiveCount")
+    return QueueMessage(
+        message_id=str(item.get("MessageId", "")),
+        receipt_handle=str(item.get("ReceiptHandle", "")),
+        body=str(item.get("Body", "")),
+        sent=utc(attributes.get("SentTimestamp")),
+        receive_count=int(count) if isinstance(count, str) and count.isdigit() else 1,
+    )

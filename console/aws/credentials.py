@@ -1,0 +1,186 @@
+"""Sessions for a target, with credentials from botocore's chain only, and how to refresh them.
+
+Credentials come from where the AWS CLI finds them (environment, profiles, SSO, `aws login`,
+credential_process, container and instance roles) through aiobotocore's own providers. A target's optional
+`role_arn` is assumed on top with aiobotocore's assume-role fetcher and refreshable credentials, so a
+long-running console keeps working past the role session's hour. A sandbox target signs with fixed
+dummy keys: the sandbox accepts any.
+
+When credentials run out, `refresh_hint` turns the target's configuration into the one sentence that
+tells the operator what to run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiobotocore.config import AioConfig
+from aiobotocore.credentials import (
+    AioAssumeRoleCredentialFetcher,
+    AioCredentialResolver,
+    AioDeferredRefreshableCredentials,
+)
+from aiobotocore.session import AioSession
+from botocore.credentials import CredentialProvider
+from botocore.exceptions import NoCredentialsError, ProfileNotFound
+
+from console.model import Target
+
+SANDBOX_KEY = "sandbox"  # any key works against the sandbox; this one says where it came from
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialSource:
+    """How a target gets its credentials, as far as its configuration says (nothing is loaded for this).
+
+    kind: sandbox | sso | login | process | env | session | static | assume-role | instance | unknown
+    `profile` is the profile that holds the refreshable part (for a role chain, the source profile).
+    """
+
+    kind: str
+    profile: str | None
+    detail: str = ""
+
+
+def describe_source(target: Target, env: Mapping[str, str] | None = None) -> CredentialSource:
+    """Work out from the target and the AWS config files where its credentials come from."""
+    env = os.environ if env is None else env
+    if target.sandbox:
+        return CredentialSource("sandbox", None)
+    profile = target.profile or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE")
+    if profile is None and env.get("AWS_ACCESS_KEY_ID"):
+        return CredentialSource("session" if env.get("AWS_SESSION_TOKEN") else "env", None)
+    try:
+        profiles: Mapping[str, Mapping[str, Any]] = AioSession().full_config.get("profiles", {})
+    except Exception:  # an unreadable config file is reported when credentials are loaded
+        profiles = {}
+    name = profile or "default"
+    seen: set[str] = set()
+    # Follow a role chain down to the profile whose credentials expire (role sessions refresh by themselves).
+    while name in profiles and name not in seen:
+        seen.add(name)
+        config = profiles[name]
+        if config.get("sso_session") or config.get("sso_start_url"):
+            return CredentialSource("sso", name)
+        if config.get("login_session"):
+            return CredentialSource("login", name)
+        if config.get("credential_process"):
+            return CredentialSource("process", name, str(config["credential_process"]))
+        source = config.get("source_profile")
+        if config.get("role_arn") and isinstance(source, str):
+            name = source
+            continue
+        if config.get("role_arn") and config.get("credential_source"):
+            return CredentialSource("instance", name, str(config["credential_source"]))
+        if config.get("aws_session_token"):
+            return CredentialSource("session", name)
+        if config.get("aws_access_key_id"):
+            return CredentialSource("static", name)
+        break
+    if profile is None:
+        return CredentialSource("unknown", None)
+    return CredentialSource("unknown", name)
+
+
+def refresh_hint(source: CredentialSource) -> str:
+    """The sentence that tells the operator how to get fresh credentials for this source."""
+    flag = f" --profile {source.profile}" if source.profile and source.profile != "default" else ""
+    carry_on = "wavedeck carries on by itself once they are fresh."
+    if source.kind == "sso":
+        return f"Run `aws sso login{flag}`; {carry_on}"
+    if source.kind == "login":
+        return f"Run `aws login{flag}`; {carry_on}"
+    if source.kind == "process":
+        return (
+            f"The credential_process of profile {source.profile} ({source.detail}) gave no valid credentials: "
+            f"sign in again with the tool it runs; {carry_on}"
+        )
+    if source.kind in ("env", "session") and source.profile is None:
+        return (
+            "The credentials in the AWS_* environment variables have expired: export fresh ones "
+            "(for example with `eval $(aws configure export-credentials --profile NAME --format env)`) "
+            "and start wavedeck again, since a running program cannot see a changed environment."
+        )
+    if source.kind in ("session", "static"):
+        return (
+            f"Write fresh keys for profile {source.profile} into the shared credentials file "
+            f"(for example by re-running the tool that wrote them); {carry_on}"
+        )
+    if source.kind == "instance":
+        return f"The {source.detail} credentials of profile {source.profile} could not be refreshed; {carry_on}"
+    return f"Refresh your AWS credentials (for example `aws sso login{flag}` or `aws login{flag}`); {carry_on}"
+
+
+class _AssumedRoleProvider(CredentialProvider):
+    """Hands the session the refreshable credentials of the target's role (aiobotocore refreshes them)."""
+
+    METHOD = "assume-role"
+    CANONICAL_NAME = "wavedeck-assume-role"
+
+    def __init__(self, credentials: AioDeferredRefreshableCredentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    async def load(self) -> AioDeferredRefreshableCredentials:
+        return self._credentials
+
+
+def open_session(target: Target, config: AioConfig, prepare: Callable[[AioSession], None]) -> AioSession:
+    """The session the gateway's clients come from. `prepare` is called on every session made here (the
+    source session of an assumed role too), before any client exists, to register event hooks.
+
+    Raises botocore's ProfileNotFound for a profile missing from the config files (the gateway translates it).
+    """
+    source = AioSession(profile=target.profile)
+    prepare(source)
+    if target.profile:
+        source.get_scoped_config()  # fail now, not at the first request, when the profile does not exist
+    if target.sandbox:
+        source.set_credentials(SANDBOX_KEY, SANDBOX_KEY)
+    if not target.role_arn:
+        return source
+    role_arn = target.role_arn
+
+    def sts_creator(service_name: str, **kwargs: Any) -> Any:
+        # The STS client that calls AssumeRole: same region and endpoint as the target's other clients.
+        create_client: Any = source.create_client  # the stubs type it per literal service name
+        return create_client(
+            service_name, region_name=target.region, endpoint_url=target.endpoint_url, config=config, **kwargs
+        )
+
+    fetchers: list[AioAssumeRoleCredentialFetcher] = []
+
+    async def fetch() -> Any:
+        # Made on first use: the source credentials are only looked up when the first request is signed.
+        if not fetchers:
+            source_credentials = await source.get_credentials()
+            if source_credentials is None:
+                raise NoCredentialsError()
+            fetchers.append(
+                AioAssumeRoleCredentialFetcher(
+                    client_creator=sts_creator,
+                    source_credentials=source_credentials,
+                    role_arn=role_arn,
+                    extra_args={"RoleSessionName": f"wavedeck-{int(time.time())}"},
+                )
+            )
+        return await fetchers[0].fetch_credentials()
+
+    session = AioSession(profile=target.profile)
+    prepare(session)
+    credentials = AioDeferredRefreshableCredentials(refresh_using=fetch, method="assume-role")
+    session.register_component("credential_provider", AioCredentialResolver([_AssumedRoleProvider(credentials)]))
+    return session
+
+
+__all__ = [
+    "CredentialSource",
+    "ProfileNotFound",
+    "describe_source",
+    "open_session",
+    "refresh_hint",
+]

@@ -1,0 +1,644 @@
+"""The one gateway that owns the AWS session of a target: every AWS call of the console goes through here.
+
+One `Gateway` per `Target`. Clients are opened once per service, on first use, and kept in an
+`AsyncExitStack` (aiobotocore's "Context Manager Examples"); use the gateway as `async with Gateway(t) as
+g:` or call `close()`. Each HTTP request (every page, every retry) first takes a token from the target's
+`Budget` and is counted in `stats`; a throttled response cuts that API's rate. Pagination happens inside.
+What comes out are the frozen dataclasses of `console.model`; what goes wrong comes out as the errors of
+`console.errors` (see `console/aws/errors.py`), never as botocore's.
+
+When credentials expire, the call fails with `ExpiredCredentials` saying what to run; the next call opens
+a fresh session (re-reading the config files and the SSO cache), so the console carries on by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession
+from botocore import xform_name
+
+from console import model
+from console.aws import convert
+from console.aws.credentials import CredentialSource, describe_source, open_session
+from console.aws.errors import is_throttle, translate
+from console.aws.stats import CallStats
+from console.budget import Budget
+from console.errors import AwsError, ExpiredCredentials, NoCredentials, Refused, Unavailable
+
+# The services the gateway speaks, by the name botocore loads them under.
+CODEPIPELINE = "codepipeline"
+STEPFUNCTIONS = "stepfunctions"
+SQS = "sqs"
+STS = "sts"
+
+Hook = Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayOptions:
+    """How the gateway's clients behave on the wire.
+
+    `standard` retries (3 attempts, capped exponential backoff, a retry quota) rather than `adaptive`:
+    the client-side rate limiting `adaptive` adds works per client (all of Step Functions at once), while
+    the budget already slows exactly the API that AWS throttled. `read_timeout` stays above SQS's
+    20-second long poll only for the SQS client.
+    """
+
+    retry_mode: str = "standard"
+    max_attempts: int = 3
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
+    long_poll_read_timeout: float = 30.0
+    max_pool_connections: int = 50
+    history_memory: int = 512  # executions whose state names are remembered between history reads
+
+    def client_config(self, service: str) -> AioConfig:
+        return AioConfig(
+            retries={"mode": self.retry_mode, "total_max_attempts": self.max_attempts},
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.long_poll_read_timeout if service == SQS else self.read_timeout,
+            max_pool_connections=self.max_pool_connections,
+            user_agent_extra="wavedeck",
+        )
+
+
+class _Connection:
+    """One session with its clients. Replaced as a whole when credentials must be read again."""
+
+    def __init__(self, session: AioSession) -> None:
+        self.session = session
+        self.stack = AsyncExitStack()
+        self.clients: dict[str, Any] = {}
+        self.opening: dict[str, asyncio.Lock] = {}
+        self.in_flight = 0
+        self.retired = False
+        self.closed = False
+        self.identity: model.Identity | None = None
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.clients.clear()
+        with contextlib.suppress(Exception):
+            await self.stack.aclose()
+
+
+class Gateway:
+    """The AWS session of one target: CodePipeline, Step Functions, SQS and STS, budgeted and counted.
+
+    `read_only` (or the target's own `read_only`) makes every mutating method refuse with `Refused`
+    before anything is sent; the action gate refuses first, this is defence in depth.
+    """
+
+    def __init__(
+        self,
+        target: model.Target,
+        *,
+        budget: Budget | None = None,
+        options: GatewayOptions | None = None,
+        read_only: bool = False,
+        stats: CallStats | None = None,
+    ) -> None:
+        self.target = target
+        self.budget = budget if budget is not None else Budget()
+        self.options = options or GatewayOptions()
+        self.stats = stats if stats is not None else CallStats()
+        self._read_only = read_only
+        self._connection: _Connection | None = None
+        self._retired: list[_Connection] = []
+        self._connect_lock = asyncio.Lock()
+        self._hooks: list[tuple[str, Hook, bool]] = []
+        self._history_names: OrderedDict[str, convert.StateNames] = OrderedDict()
+        self._closed = False
+
+    # --- lifecycle ----------------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Gateway:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close every client. The gateway cannot be used afterwards."""
+        self._closed = True
+        connections = [*self._retired, *([self._connection] if self._connection else [])]
+        self._connection = None
+        self._retired.clear()
+        for connection in connections:
+            await connection.close()
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only or self.target.read_only
+
+    @property
+    def credential_source(self) -> CredentialSource:
+        """Where this target's credentials come from, as far as its configuration says."""
+        return describe_source(self.target)
+
+    # --- hooks ----------------------------------------------------------------------------------------------
+
+    def add_hook(self, event_name: str, handler: Hook, *, first: bool = False) -> None:
+        """Register a botocore event handler on every client of this gateway, present and future.
+
+        For tests and benchmarks: `before-send` handlers may return a crafted response (see
+        `console/aws/faults.py`) or raise a connection error; `response-received` handlers see each
+        answer. The handler stays through credential recoveries until `remove_hook`.
+        """
+        self._hooks.append((event_name, handler, first))
+        connection = self._connection
+        if connection is not None:
+            _register(connection.session.get_component("event_emitter"), event_name, handler, first)
+            for client in connection.clients.values():
+                _register(client.meta.events, event_name, handler, first)
+
+    def remove_hook(self, event_name: str, handler: Hook) -> None:
+        self._hooks = [h for h in self._hooks if not (h[0] == event_name and h[1] is handler)]
+        for connection in [*self._retired, *([self._connection] if self._connection else [])]:
+            connection.session.get_component("event_emitter").unregister(event_name, handler)
+            for client in connection.clients.values():
+                client.meta.events.unregister(event_name, handler)
+
+    def _prepare_session(self, session: AioSession) -> None:
+        events = session.get_component("event_emitter")
+        # The budget and the counters see every HTTP request, including pages and botocore's retries.
+        events.register_first("before-send", self._before_send)
+        events.register_first("response-received", self._response_received)
+        for event_name, handler, first in self._hooks:
+            _register(events, event_name, handler, first)
+
+    async def _before_send(self, event_name: str, **_: Any) -> None:
+        api = event_name.rsplit(".", 1)[-1]
+        waited = await self.budget.acquire(api)
+        self.stats.waited += waited
+        self.stats.sent(api)
+
+    def _response_received(self, event_name: str, parsed_response: Any = None, exception: Any = None, **_: Any) -> None:
+        api = event_name.rsplit(".", 1)[-1]
+        if exception is not None:
+            self.stats.errors[api] += 1
+            return
+        if not isinstance(parsed_response, dict) or "Error" not in parsed_response:
+            return
+        details = parsed_response.get("Error") or {}
+        code = str(details.get("QueryErrorCode") or details.get("Code") or "")
+        if not code:
+            return
+        self.stats.errors[api] += 1
+        if is_throttle(code):
+            self.stats.throttles[api] += 1
+            self.budget.throttled(api)
+
+    # --- connection -----------------------------------------------------------------------------------------
+
+    async def _connect(self) -> _Connection:
+        if self._closed:
+            raise Unavailable(f"Target {self.target.name}: the gateway is closed.", target=self.target.name)
+        connection = self._connection
+        if connection is not None and not connection.retired:
+            return connection
+        async with self._connect_lock:
+            connection = self._connection
+            if connection is None or connection.retired:
+                session = open_session(self.target, self.options.client_config(STS), self._prepare_session)
+                connection = _Connection(session)
+                self._connection = connection
+                self.stats.sessions += 1
+            return connection
+
+    async def _client(self, connection: _Connection, service: str) -> Any:
+        client = connection.clients.get(service)
+        if client is not None:
+            return client
+        lock = connection.opening.setdefault(service, asyncio.Lock())
+        async with lock:
+            client = connection.clients.get(service)
+            if client is None:
+                # Any: the stubs type create_client per literal service name; ours is a variable.
+                create_client: Any = connection.session.create_client
+                context = create_client(
+                    service,
+                    region_name=self.target.region,
+                    endpoint_url=self.target.endpoint_url,
+                    config=self.options.client_config(service),
+                )
+                client = await connection.stack.enter_async_context(context)
+                connection.clients[service] = client
+            return client
+
+    def _retire(self, connection: _Connection) -> None:
+        """Stop using this connection: the next call opens a new session that reads credentials afresh."""
+        if connection.retired:
+            return
+        connection.retired = True
+        self._retired.append(connection)
+
+    async def _release(self, connection: _Connection) -> None:
+        connection.in_flight -= 1
+        if connection.retired and connection.in_flight == 0 and not connection.closed:
+            await connection.close()
+            if connection in self._retired:
+                self._retired.remove(connection)
+
+    async def _call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
+        """One API call (one request, plus botocore's retries) with errors translated."""
+        connection: _Connection | None = None
+        try:
+            connection = await self._connect()
+            connection.in_flight += 1
+            client = await self._client(connection, service)
+            method: Callable[..., Awaitable[dict[str, Any]]] = getattr(client, xform_name(operation))
+            return await method(**params)
+        except AwsError:
+            raise
+        except Exception as exc:
+            error = translate(exc, operation=operation, target=self.target.name, source=self.credential_source)
+            if error is None:
+                raise
+            if isinstance(error, ExpiredCredentials | NoCredentials) and connection is not None:
+                self._retire(connection)
+            raise error from exc
+        finally:
+            if connection is not None:
+                await self._release(connection)
+
+    def _refuse_if_read_only(self, operation: str) -> None:
+        if self.read_only:
+            raise Refused(
+                f"Target {self.target.name} is read-only: {operation} was not sent. "
+                "Run without --read-only (and without read_only in the target's config) to act."
+            )
+
+    def _receipt(
+        self,
+        operation: str,
+        response: dict[str, Any],
+        execution_id: str | None = None,
+        effective: Any = None,
+    ) -> model.Receipt:
+        metadata = response.get("ResponseMetadata") or {}
+        return model.Receipt(
+            target=self.target.name,
+            operation=operation,
+            request_id=metadata.get("RequestId") or None,
+            received=datetime.now(UTC),
+            execution_id=execution_id,
+            effective=convert.utc(effective),
+        )
+
+    # --- STS ------------------------------------------------------------------------------------------------
+
+    async def caller_identity(self) -> model.Identity:
+        """Who this target's credentials are (STS GetCallerIdentity), cached until credentials change."""
+        connection = await self._connect_translated()
+        if connection.identity is None:
+            response = await self._call(STS, "GetCallerIdentity")
+            identity = convert.identity(response)
+            if self._connection is connection:
+                connection.identity = identity
+            return identity
+        return connection.identity
+
+    async def _connect_translated(self) -> _Connection:
+        try:
+            return await self._connect()
+        except AwsError:
+            raise
+        except Exception as exc:
+            error = translate(exc, operation="connect", target=self.target.name, source=self.credential_source)
+            if error is None:
+                raise
+            raise error from exc
+
+    # --- CodePipeline reads -----------------------------------------------------------------------------------
+
+    async def list_pipelines(self) -> tuple[model.PipelineSummary, ...]:
+        """Every pipeline of the target's region (all pages)."""
+        items = await self._all_pages(CODEPIPELINE, "ListPipelines", "pipelines", {"maxResults": 1000})
+        return tuple(convert.pipeline_summary(item) for item in items)
+
+    async def get_pipeline(self, name: str) -> model.Pipeline:
+        """The structure: stages → actions with category, provider, runOrder, configuration (no state)."""
+        response = await self._call(CODEPIPELINE, "GetPipeline", name=name)
+        return convert.pipeline_structure(self.target.name, response)
+
+    async def get_pipeline_state(self, name: str) -> model.PipelineState:
+        """Every stage's latest execution, inbound transition and executions, and action states (with tokens)."""
+        response = await self._call(CODEPIPELINE, "GetPipelineState", name=name)
+        return convert.pipeline_state(response)
+
+    async def list_pipeline_executions(
+        self, name: str, max_results: int = 25, succeeded_in_stage: str | None = None
+    ) -> tuple[model.PipelineExecution, ...]:
+        """The newest `max_results` executions, newest first (pages of up to 100 until there are enough)."""
+        params: dict[str, Any] = {"pipelineName": name}
+        if succeeded_in_stage:
+            params["filter"] = {"succeededInStage": {"stageName": succeeded_in_stage}}
+        items = await self._bounded_pages(
+            CODEPIPELINE, "ListPipelineExecutions", "pipelineExecutionSummaries", params, max_results, 100
+        )
+        return tuple(convert.pipeline_execution(item) for item in items)
+
+    async def get_pipeline_execution(self, name: str, execution_id: str) -> model.PipelineExecution:
+        response = await self._call(
+            CODEPIPELINE, "GetPipelineExecution", pipelineName=name, pipelineExecutionId=execution_id
+        )
+        return convert.pipeline_execution(response.get("pipelineExecution") or {"pipelineExecutionId": execution_id})
+
+    async def list_action_executions(self, name: str, execution_id: str) -> tuple[model.ActionExecution, ...]:
+        """Every action run of one pipeline execution (all pages)."""
+        params = {"pipelineName": name, "filter": {"pipelineExecutionId": execution_id}, "maxResults": 100}
+        items = await self._all_pages(CODEPIPELINE, "ListActionExecutions", "actionExecutionDetails", params)
+        return tuple(convert.action_execution(item) for item in items)
+
+    # --- CodePipeline writes ------------------------------------------------------------------------------------
+
+    async def put_approval_result(
+        self, pipeline: str, stage: str, action: str, token: str, approved: bool, summary: str
+    ) -> model.Receipt:
+        """Answer a manual approval; `token` is the action's current token from GetPipelineState."""
+        self._refuse_if_read_only("PutApprovalResult")
+        response = await self._call(
+            CODEPIPELINE,
+            "PutApprovalResult",
+            pipelineName=pipeline,
+            stageName=stage,
+            actionName=action,
+            result={"summary": summary, "status": "Approved" if approved else "Rejected"},
+            token=token,
+        )
+        return self._receipt("PutApprovalResult", response, effective=response.get("approvedAt"))
+
+    async def stop_pipeline_execution(
+        self, pipeline: str, execution_id: str, abandon: bool = False, reason: str = ""
+    ) -> model.Receipt:
+        self._refuse_if_read_only("StopPipelineExecution")
+        params: dict[str, Any] = {"pipelineName": pipeline, "pipelineExecutionId": execution_id, "abandon": abandon}
+        if reason:
+            params["reason"] = reason
+        response = await self._call(CODEPIPELINE, "StopPipelineExecution", **params)
+        return self._receipt("StopPipelineExecution", response, response.get("pipelineExecutionId") or execution_id)
+
+    async def retry_stage_execution(
+        self, pipeline: str, stage: str, execution_id: str, mode: str = "FAILED_ACTIONS"
+    ) -> model.Receipt:
+        self._refuse_if_read_only("RetryStageExecution")
+        response = await self._call(
+            CODEPIPELINE,
+            "RetryStageExecution",
+            pipelineName=pipeline,
+            stageName=stage,
+            pipelineExecutionId=execution_id,
+            retryMode=mode,
+        )
+        return self._receipt("RetryStageExecution", response, response.get("pipelineExecutionId") or execution_id)
+
+    async def rollback_stage(self, pipeline: str, stage: str, target_execution_id: str) -> model.Receipt:
+        """Roll `stage` back to what `target_execution_id` deployed; the receipt names the new execution."""
+        self._refuse_if_read_only("RollbackStage")
+        response = await self._call(
+            CODEPIPELINE,
+            "RollbackStage",
+            pipelineName=pipeline,
+            stageName=stage,
+            targetPipelineExecutionId=target_execution_id,
+        )
+        return self._receipt("RollbackStage", response, response.get("pipelineExecutionId"))
+
+    async def disable_stage_transition(
+        self, pipeline: str, stage: str, reason: str, transition_type: str = "Inbound"
+    ) -> model.Receipt:
+        self._refuse_if_read_only("DisableStageTransition")
+        response = await self._call(
+            CODEPIPELINE,
+            "DisableStageTransition",
+            pipelineName=pipeline,
+            stageName=stage,
+            transitionType=transition_type,
+            reason=reason,
+        )
+        return self._receipt("DisableStageTransition", response)
+
+    async def enable_stage_transition(
+        self, pipeline: str, stage: str, transition_type: str = "Inbound"
+    ) -> model.Receipt:
+        self._refuse_if_read_only("EnableStageTransition")
+        response = await self._call(
+            CODEPIPELINE,
+            "EnableStageTransition",
+            pipelineName=pipeline,
+            stageName=stage,
+            transitionType=transition_type,
+        )
+        return self._receipt("EnableStageTransition", response)
+
+    # --- Step Functions reads --------------------------------------------------------------------------------
+
+    async def list_state_machines(self) -> tuple[model.StateMachineSummary, ...]:
+        items = await self._all_pages(STEPFUNCTIONS, "ListStateMachines", "stateMachines", {"maxResults": 1000})
+        return tuple(convert.state_machine_summary(item) for item in items)
+
+    async def describe_state_machine(self, arn: str) -> model.StateMachineDetail:
+        """The definition parsed, with the `.waitForTaskToken` states and where their token goes."""
+        response = await self._call(STEPFUNCTIONS, "DescribeStateMachine", stateMachineArn=arn)
+        return convert.state_machine_detail(response)
+
+    async def list_executions(
+        self, arn: str, status: str | None = None, max_results: int = 100
+    ) -> tuple[model.Execution, ...]:
+        """The newest `max_results` executions, newest first.
+
+        Bounded: one request when `max_results` <= 1000 (AWS's page limit), and never more than
+        `max_results` executions; ListExecutions refills at 1/s in our budget, so the watcher asks for one
+        page and reads older executions only when someone scrolls to them.
+        """
+        params: dict[str, Any] = {"stateMachineArn": arn}
+        if status:
+            params["statusFilter"] = status
+        items = await self._bounded_pages(STEPFUNCTIONS, "ListExecutions", "executions", params, max_results, 1000)
+        return tuple(convert.execution(item) for item in items)
+
+    async def describe_execution(self, arn: str) -> model.Execution:
+        response = await self._call(STEPFUNCTIONS, "DescribeExecution", executionArn=arn)
+        return convert.execution(response)
+
+    async def get_execution_history(
+        self, arn: str, after_id: int = 0, page_size: int = 100
+    ) -> tuple[model.HistoryEvent, ...]:
+        """The events with id > `after_id`, in ascending order.
+
+        Reads newest first (`reverseOrder`) in pages of `page_size` and stops at the page that reaches
+        `after_id`, so repeated calls with the last id seen never page through old history: a call costs
+        ceil(new / page_size) requests, or one when nothing is new. Only the last page can hold events
+        already seen (the newest `page_size` include them when fewer are new); they are dropped here. Pass a
+        small `page_size` when polling a running execution, a large one (<= 1000) for a first read.
+        """
+        page_size = max(1, min(page_size, 1000))
+        collected: dict[int, dict[str, Any]] = {}
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"executionArn": arn, "maxResults": page_size, "reverseOrder": True}
+            if token:
+                params["nextToken"] = token
+            response = await self._call(STEPFUNCTIONS, "GetExecutionHistory", **params)
+            events = response.get("events") or []
+            self.stats.history_events += len(events)
+            reached = False
+            for event in events:
+                event_id = int(event.get("id", 0))
+                if event_id <= after_id:
+                    reached = True
+                else:
+                    collected.setdefault(event_id, event)
+            token = response.get("nextToken")
+            if reached or not token:
+                break
+        names = self._state_names(arn, fresh=after_id == 0)
+        return tuple(convert.history_event(collected[i], names) for i in sorted(collected))
+
+    def _state_names(self, arn: str, fresh: bool) -> convert.StateNames:
+        names = self._history_names.get(arn)
+        if names is None or fresh:
+            names = convert.StateNames()
+            self._history_names[arn] = names
+        self._history_names.move_to_end(arn)
+        while len(self._history_names) > self.options.history_memory:
+            self._history_names.popitem(last=False)
+        return names
+
+    # --- Step Functions writes --------------------------------------------------------------------------------
+
+    async def stop_execution(self, arn: str, error: str = "", cause: str = "") -> model.Receipt:
+        self._refuse_if_read_only("StopExecution")
+        params: dict[str, Any] = {"executionArn": arn}
+        if error:
+            params["error"] = error
+        if cause:
+            params["cause"] = cause
+        response = await self._call(STEPFUNCTIONS, "StopExecution", **params)
+        return self._receipt("StopExecution", response, arn, response.get("stopDate"))
+
+    async def redrive_execution(self, arn: str, client_token: str | None = None) -> model.Receipt:
+        """Redrive a failed STANDARD execution (same ARN). A `client_token` makes repeats idempotent."""
+        self._refuse_if_read_only("RedriveExecution")
+        params: dict[str, Any] = {"executionArn": arn}
+        if client_token:
+            params["clientToken"] = client_token
+        response = await self._call(STEPFUNCTIONS, "RedriveExecution", **params)
+        return self._receipt("RedriveExecution", response, arn, response.get("redriveDate"))
+
+    async def send_task_success(self, token: str, output: str = "{}") -> model.Receipt:
+        self._refuse_if_read_only("SendTaskSuccess")
+        response = await self._call(STEPFUNCTIONS, "SendTaskSuccess", taskToken=token, output=output)
+        return self._receipt("SendTaskSuccess", response)
+
+    async def send_task_failure(self, token: str, error: str = "", cause: str = "") -> model.Receipt:
+        self._refuse_if_read_only("SendTaskFailure")
+        params: dict[str, Any] = {"taskToken": token}
+        if error:
+            params["error"] = error
+        if cause:
+            params["cause"] = cause
+        response = await self._call(STEPFUNCTIONS, "SendTaskFailure", **params)
+        return self._receipt("SendTaskFailure", response)
+
+    async def start_execution(self, state_machine_arn: str, input: str, name: str | None = None) -> model.Receipt:
+        """Start an execution; the receipt's `execution_id` is its ARN. Without a name, a UUID (as AWS does)."""
+        self._refuse_if_read_only("StartExecution")
+        response = await self._call(
+            STEPFUNCTIONS,
+            "StartExecution",
+            stateMachineArn=state_machine_arn,
+            input=input,
+            name=name or str(uuid.uuid4()),
+        )
+        return self._receipt("StartExecution", response, response.get("executionArn"), response.get("startDate"))
+
+    # --- SQS (the push stream) ---------------------------------------------------------------------------------
+
+    async def receive_messages(
+        self, queue_url: str, wait_seconds: int = 20, max_messages: int = 10, visibility_timeout: int | None = None
+    ) -> tuple[model.QueueMessage, ...]:
+        """One long poll of the queue (at most `wait_seconds`, up to 10 messages)."""
+        params: dict[str, Any] = {
+            "QueueUrl": queue_url,
+            "WaitTimeSeconds": max(0, min(wait_seconds, 20)),
+            "MaxNumberOfMessages": max(1, min(max_messages, 10)),
+            "MessageSystemAttributeNames": ["SentTimestamp", "ApproximateReceiveCount"],
+        }
+        if visibility_timeout is not None:
+            params["VisibilityTimeout"] = visibility_timeout
+        response = await self._call(SQS, "ReceiveMessage", **params)
+        return tuple(convert.queue_message(item) for item in response.get("Messages") or ())
+
+    async def delete_messages(self, queue_url: str, receipts: Sequence[str]) -> tuple[str, ...]:
+        """Delete consumed messages (batches of 10). Returns the receipt handles that could not be deleted.
+
+        Not refused in read-only mode: consuming the console's own event queue changes no deployment.
+        """
+        failed: list[str] = []
+        for start in range(0, len(receipts), 10):
+            batch = list(receipts[start : start + 10])
+            entries = [{"Id": str(i), "ReceiptHandle": handle} for i, handle in enumerate(batch)]
+            response = await self._call(SQS, "DeleteMessageBatch", QueueUrl=queue_url, Entries=entries)
+            failed.extend(batch[int(item["Id"])] for item in response.get("Failed") or ())
+        return tuple(failed)
+
+    # --- pagination ------------------------------------------------------------------------------------------
+
+    async def _all_pages(self, service: str, operation: str, key: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        seen_tokens: set[str] = set()
+        while True:
+            response = await self._call(service, operation, **params, **({"nextToken": token} if token else {}))
+            items.extend(response.get(key) or ())
+            token = response.get("nextToken")
+            if not token or token in seen_tokens:  # a service that repeats a token would loop forever
+                return items
+            seen_tokens.add(token)
+
+    async def _bounded_pages(
+        self,
+        service: str,
+        operation: str,
+        key: str,
+        params: dict[str, Any],
+        max_results: int,
+        page_limit: int,
+    ) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        max_results = max(1, max_results)
+        while len(items) < max_results:
+            page = dict(params, maxResults=min(page_limit, max_results - len(items)))
+            if token:
+                page["nextToken"] = token
+            response = await self._call(service, operation, **page)
+            items.extend(response.get(key) or ())
+            token = response.get("nextToken")
+            if not token:
+                break
+        return items[:max_results]
+
+
+def _register(events: Any, event_name: str, handler: Hook, first: bool) -> None:
+    if first:
+        events.register_first(event_name, handler)
+    else:
+        events.register(event_name, handler)
+
+
+__all__ = ["Gateway", "GatewayOptions"]
