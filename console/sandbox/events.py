@@ -14,8 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto.events.models import events_backends
+from moto.events.utils import EventTemplateParser
 
 LOG = logging.getLogger(__name__)
+
+# moto's default target input (no InputTransformer) leaves out the event's `account`, which AWS sends.
+EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE.replace(
+    '"time": <time>', '"account": "<account>", "time": <time>'
+)
 
 PIPELINE_EXECUTION = "CodePipeline Pipeline Execution State Change"
 STAGE_EXECUTION = "CodePipeline Stage Execution State Change"
@@ -36,7 +42,9 @@ def emit(
     time: datetime | None = None,
 ) -> None:
     """Put one event on the default bus of `account`/`region`. Never raises: events are best effort."""
-    stamp = (time or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Epoch seconds, as PutEvents over HTTP delivers them: moto's targets paste `time` into their input
+    # unquoted and its SQS delivery turns it into ISO 8601 (an ISO string here broke every delivery).
+    stamp = (time or datetime.now(UTC)).timestamp()
     entry = {
         "Source": source,
         "DetailType": detail_type,
