@@ -1,9 +1,58 @@
-"""PLACEHOLDER: Step Functions fidelity patches (being written)."""
+"""Step Functions fidelity: what the sandbox adds to moto's Step Functions interpreter (`install(clock)`).
+
+moto 5.2 executes state machines for real once `execute_state_machine` is on. On top of it:
+
+- `stepfunctions_time`: `--speed` shortens Wait states, task TimeoutSeconds / HeartbeatSeconds, retry
+  intervals and execution timeouts; history timestamps stay real wall-clock time.
+- `stepfunctions_runs`: the run lifecycle: the history is complete when StartExecution returns and ends at
+  the terminal event, StopExecution keeps error and cause and takes effect at once, RedriveExecution.
+- `stepfunctions_tokens`: SendTaskSuccess / Failure / Heartbeat answer InvalidToken, TaskDoesNotExist and
+  TaskTimedOut as AWS does (a second answer with one token is refused), and SendTaskFailure keeps `cause`.
+- `stepfunctions_api`: StartExecution without a name gets a UUID; GetExecutionHistory pages (reverseOrder,
+  maxResults, nextToken, includeExecutionData); DescribeExecution / ListExecutions report redrives.
+- `stepfunctions_events`: every STANDARD execution status change goes to EventBridge as `aws.states`.
+
+All of it patches moto's classes, so in-process callers (the CodePipeline engine's StepFunctions actions
+call `get_backend(...).start_execution`) get the same behaviour as HTTP clients.
+"""
 
 from __future__ import annotations
 
+import threading
+
 from console.sandbox.clock import SandboxClock
+from console.sandbox.server import SandboxError
+
+_installed = threading.Event()
+
+
+class MotoInternalsMoved(SandboxError):
+    """The moto release installed no longer has what the Step Functions patches plug into."""
 
 
 def install(clock: SandboxClock) -> None:
-    pass
+    """Patch moto's Step Functions (once per process); `clock.speed` shortens what takes time."""
+    from console.sandbox import (
+        stepfunctions_api,
+        stepfunctions_internals,
+        stepfunctions_runs,
+        stepfunctions_time,
+        stepfunctions_tokens,
+    )
+
+    if _installed.is_set():
+        # Another sandbox in this process: the patches stay, its clock takes over.
+        stepfunctions_time.install(clock)
+        return
+    problems = stepfunctions_internals.moved()
+    if problems:
+        raise MotoInternalsMoved(
+            "moto's Step Functions internals moved; the sandbox cannot run on this moto release:\n  "
+            + "\n  ".join(problems)
+        )
+    stepfunctions_internals.remember_originals()
+    stepfunctions_time.install(clock)
+    stepfunctions_tokens.install()
+    stepfunctions_runs.install()
+    stepfunctions_api.install()
+    _installed.set()
