@@ -1,6 +1,7 @@
 """The `wavedeck` command: the console, `sandbox`, `watch`, and the headless actions.
 
 Commands import what they need when they run, so `wavedeck --help` and the console start fast.
+Exit codes: 0 done, 1 refused or failed (the reason on stderr), 2 bad usage or bad config / definitions.
 """
 
 from __future__ import annotations
@@ -63,12 +64,120 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--no-warm-up", action="store_true", help="start with an empty history")
     # For a parent that starts the sandbox as its child (console/sandbox_process.py): stop when stdin closes.
     sandbox.add_argument("--stop-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
+
+    _add_common(parser, subcommand=False)
+    watch = commands.add_parser(
+        "watch",
+        help="print one line per state transition until Ctrl-C",
+        description="Print every state transition of every pipeline and state machine, one per line, until Ctrl-C.",
+    )
+    watch.add_argument("--json", action="store_true", help="one JSON object per line")
+    _add_common(watch, subcommand=True)
+    for name, (summary, description) in ACTION_COMMANDS.items():
+        command = commands.add_parser(name, help=summary, description=description)
+        command.add_argument("resource", metavar="RESOURCE", help=RESOURCE_HELP)
+        command.add_argument("--reason", metavar="TEXT", help="why (required; asked for on a terminal if missing)")
+        command.add_argument("--yes", action="store_true", help="do not ask for confirmation (nor the wave's name)")
+        command.add_argument("--target", metavar="NAME", help="the target, when the name exists in several")
+        if name == "stop":
+            command.add_argument(
+                "--abandon", action="store_true", help="abandon running actions instead of letting them finish"
+            )
+        if name == "retry":
+            command.add_argument(
+                "--all-actions", action="store_true", help="retry every action of the stage, not only the failed ones"
+            )
+        _add_common(command, subcommand=True)
     return parser
+
+
+RESOURCE_HELP = (
+    "pipeline, pipeline/stage, pipeline/stage/action, state-machine/execution or an execution ARN, "
+    "as `wavedeck watch` prints it"
+)
+
+# command → (one-line help, description)
+ACTION_COMMANDS: dict[str, tuple[str, str]] = {
+    "approve": (
+        "approve a waiting approval",
+        "Approve a CodePipeline manual approval (pipeline/stage/action, or a pipeline or stage with exactly one "
+        "waiting) or a Step Functions state waiting for a task token (state-machine/execution).",
+    ),
+    "reject": (
+        "reject a waiting approval",
+        "Reject a CodePipeline manual approval or a Step Functions state waiting for a task token; the reason "
+        "goes to AWS as the summary (or cause).",
+    ),
+    "stop": (
+        "stop a running pipeline execution or state machine execution",
+        "Stop a pipeline execution (running actions finish first; --abandon abandons them, also for an "
+        "execution already stopping) or a Step Functions execution (StopExecution, the reason as its cause).",
+    ),
+    "rollback": (
+        "roll a stage back to its last good execution",
+        "Roll a pipeline stage back to the latest execution that succeeded in it (pipeline/stage), or start "
+        "the rollback state machine of a Step Functions wave with its last good revision (state-machine).",
+    ),
+    "retry": (
+        "retry a failed stage, or redrive a failed execution",
+        "Retry the failed actions of a failed pipeline stage (pipeline/stage), or redrive a failed Step "
+        "Functions execution (state-machine/execution).",
+    ),
+    "pause": (
+        "pause promotion into a stage",
+        "Disable the inbound transition of a stage (pipeline/stage): executions wait before it. The reason may "
+        "hold only letters, digits, spaces and ! @ ( ) . * ? -",
+    ),
+    "resume": (
+        "resume promotion into a stage",
+        "Enable the inbound transition of a stage (pipeline/stage) again.",
+    ),
+}
+
+
+def _add_common(parser: argparse.ArgumentParser, *, subcommand: bool) -> None:
+    """The flags every command and the console take. On a subcommand they default to "not given", so a
+    flag placed before the command (`wavedeck --sandbox watch`) is not reset by the subcommand's defaults."""
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if subcommand else value
+
+    group = parser.add_argument_group("targets and safety")
+    group.add_argument("--profile", metavar="NAME", default=default(None), help="AWS profile (default: the chain's)")
+    group.add_argument(
+        "--region",
+        metavar="REGION",
+        action="append",
+        dest="regions",
+        default=default([]),
+        help="AWS region; repeat for several",
+    )
+    group.add_argument("--endpoint-url", metavar="URL", default=default(None), help="AWS endpoint (e.g. a sandbox)")
+    group.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=default(False),
+        help="start the embedded sandbox in a child process and use it",
+    )
+    group.add_argument(
+        "--read-only", action="store_true", default=default(False), help="refuse every action; only watch"
+    )
+    group.add_argument("--config", metavar="PATH", type=Path, default=default(None), help="config file")
+    group.add_argument("--audit-log", metavar="PATH", type=Path, default=default(None), help="audit log (JSON Lines)")
+    group.add_argument(
+        "--events-queue",
+        metavar="URL",
+        default=default(None),
+        help="SQS queue fed by EventBridge (aws.codepipeline, aws.states) for push updates",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or bad usage (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         if args.command == "sandbox":
             from console.sandbox.run import run_sandbox
@@ -83,8 +192,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 warm_up=not args.no_warm_up,
             )
             return run_sandbox(options, args.definitions, stop_on_stdin_eof=args.stop_on_stdin_eof)
-        parser.print_help()
-        return EXIT_USAGE
+        from console import headless
+
+        if args.command == "watch":
+            return headless.run_watch(args)
+        if args.command in ACTION_COMMANDS:
+            return headless.run_action(args)
+        return headless.run_console(args)
     except (InputError, UsageError) as exc:
         print(f"wavedeck: {exc}", file=sys.stderr)
         return EXIT_USAGE

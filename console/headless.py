@@ -1,0 +1,199 @@
+"""The headless commands: `wavedeck watch` and `wavedeck approve|reject|stop|rollback|retry|pause|resume`.
+
+They run on the same runtime (watcher, gate) as the console. Exit codes: 0 done, 1 refused or failed (the
+reason on stderr), 2 bad usage; `watch` exits 0 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from typing import TextIO
+
+from console.actions import ActionKind, ActionPlan
+from console.errors import Refused, UsageError
+from console.resources import parse_parts, resolve
+from console.runtime import Runtime, RuntimeOptions
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+# --- watch ---------------------------------------------------------------------------------------------------
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    """Print one line per transition until Ctrl-C (exit 0), or until the watcher cannot start (exit 1)."""
+    try:
+        runtime = Runtime.open(RuntimeOptions.from_args(args))
+    except KeyboardInterrupt:
+        return EXIT_OK
+    try:
+        asyncio.run(_watch(runtime, json_lines=bool(args.json)))
+    except KeyboardInterrupt:
+        pass
+    except BrokenPipeError:
+        # `wavedeck watch | head`: the reader went away; that is an ending, not an error.
+        _silence_stdout()
+    finally:
+        runtime.close()
+    return EXIT_OK
+
+
+async def _watch(runtime: Runtime, *, json_lines: bool) -> None:
+    from console.watch_output import TransitionPrinter
+
+    try:
+        await runtime.check_credentials()
+        watcher = runtime.make_watcher()
+        unsubscribe = watcher.subscribe(TransitionPrinter(sys.stdout, sys.stderr, json_lines=json_lines))
+        await watcher.start()
+        if runtime.sandbox is not None:
+            print(f"wavedeck: watching the sandbox at {runtime.sandbox.url} (Ctrl-C stops)", file=sys.stderr)
+        try:
+            await asyncio.Event().wait()  # until Ctrl-C cancels this task
+        finally:
+            unsubscribe()
+            await watcher.stop()
+    finally:
+        await runtime.aclose()
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+# --- actions -------------------------------------------------------------------------------------------------
+
+
+def action_kind(args: argparse.Namespace) -> ActionKind:
+    if args.command == "stop" and getattr(args, "abandon", False):
+        return ActionKind.STOP_ABANDON
+    return ActionKind(args.command)
+
+
+def run_action(args: argparse.Namespace) -> int:
+    """Plan, show, confirm and execute one action. Refusals and AWS failures exit 1 with the reason."""
+    parse_parts(args.resource)  # bad syntax is bad usage: say so before starting anything
+    runtime = Runtime.open(RuntimeOptions.from_args(args))
+    try:
+        return asyncio.run(_act(runtime, args))
+    except KeyboardInterrupt:
+        print("wavedeck: interrupted", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        runtime.close()
+
+
+async def _act(runtime: Runtime, args: argparse.Namespace) -> int:
+    try:
+        kind = action_kind(args)
+        catalog = await runtime.catalog(args.target)
+        selection = resolve(args.resource, catalog, args.target)
+        gate = runtime.gate
+        plan = await gate.plan(kind, selection, retry_all_actions=bool(getattr(args, "all_actions", False)))
+        out = sys.stdout
+        show_plan(plan, out)
+        interactive = sys.stdin.isatty() and not args.yes
+        reason = args.reason
+        if reason is None:
+            if not interactive:
+                raise UsageError("--reason TEXT is required (every action needs a reason)")
+            reason = _ask("Reason: ")
+            if reason is None:
+                raise Refused("cancelled; nothing was sent")
+        reason = gate.check_reason(plan, reason)
+        confirmation = _confirm(plan, args.yes, interactive)
+        outcome = await gate.execute(plan, reason, confirmation=confirmation)
+        print(outcome.message, file=out, flush=True)
+        return EXIT_OK
+    except Refused as refusal:
+        print(f"wavedeck: refused: {refusal}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        await runtime.aclose()
+
+
+def show_plan(plan: ActionPlan, out: TextIO) -> None:
+    """The plan as the confirmation shows it: title, then aligned label/value lines."""
+    from console.watch_output import plain
+
+    width = max((len(label) for label, _ in plan.lines), default=0)
+    print(plain(plan.title), file=out)
+    for label, value in plan.lines:
+        print(f"  {label:<{width}}  {plain(value)}", file=out)
+    if plan.production:
+        print(f"  This acts on production: confirm with the wave's name, {plan.confirm_word}.", file=out)
+    out.flush()
+
+
+def _confirm(plan: ActionPlan, yes: bool, interactive: bool) -> str | None:
+    """What the operator confirmed with: the wave's name for production, else None. Raises when declined."""
+    if yes:
+        return plan.confirm_word
+    if not interactive:
+        raise UsageError("not on a terminal: pass --yes to confirm without being asked")
+    if plan.production:
+        typed = _ask(f"Type {plan.confirm_word} to confirm: ")
+        if typed is None or typed.strip() != plan.confirm_word:
+            raise Refused(f"not confirmed (expected {plan.confirm_word!r}); nothing was sent")
+        return typed.strip()
+    answer = _ask("Send it? [y/N] ")
+    if answer is None or answer.strip().lower() not in ("y", "yes"):
+        raise Refused("not confirmed; nothing was sent")
+    return None
+
+
+def _ask(prompt: str) -> str | None:
+    """A line from the terminal, or None on Ctrl-C / end of input.
+
+    Runs on the event loop's thread with Python's default Ctrl-C handling, so Ctrl-C ends the prompt at once
+    (asyncio's own handler would only cancel the task, leaving input() waiting for a line).
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return input(prompt)
+    except (KeyboardInterrupt, EOFError):
+        print(file=sys.stderr)
+        return None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# --- the console ---------------------------------------------------------------------------------------------
+
+
+def run_console(args: argparse.Namespace) -> int:
+    """`wavedeck` without a command: the Textual console (console/app.py `make_app(runtime)`)."""
+    import importlib.util
+
+    if importlib.util.find_spec("console.app") is None:
+        print(
+            "wavedeck: the terminal console is not part of this build yet. Meanwhile: "
+            "`wavedeck watch --sandbox` shows the fleet moving, `wavedeck approve RESOURCE --reason TEXT` acts, "
+            "`wavedeck --help` lists every command.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    from console.app import make_app  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    runtime = Runtime.open(RuntimeOptions.from_args(args))
+    try:
+        app = make_app(runtime)
+        app.run()
+        code = getattr(app, "return_code", None)
+        return int(code) if isinstance(code, int) else EXIT_OK
+    finally:
+        runtime.close()
+
+
+__all__ = ["action_kind", "run_action", "run_console", "run_watch", "show_plan"]

@@ -1,0 +1,202 @@
+"""The composition root of the core: config → targets → gateways → watcher → gate.
+
+The CLI and the console (`console/app.py`) both build everything through `Runtime.open(options)`:
+
+    runtime = Runtime.open(RuntimeOptions.from_args(args))   # may start the sandbox child (blocks until ready)
+    try:
+        ... await runtime.check_credentials(); watcher = runtime.make_watcher(); runtime.gate.plan(...) ...
+        await runtime.aclose()                                  # closes the gateways (inside the event loop)
+    finally:
+        runtime.close()                                         # stops the sandbox child, if one was started
+
+Opening reads files and may start a process, but sends nothing to AWS: gateways open their clients on first use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from console.actions import ActionGate
+from console.audit import AuditLog
+from console.config import Config, load_config, resolve_targets, sandbox_targets
+from console.definitions import Fleet, load_fleet, load_wave_model
+from console.errors import AwsError, ExpiredCredentials, NoCredentials, WavedeckError
+from console.model import Target
+from console.resources import Catalog
+from console.waves import WaveModel
+
+if TYPE_CHECKING:
+    from console.aws.gateway import Gateway
+    from console.sandbox_process import SandboxProcess
+    from console.watch import Watcher
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """The common command-line flags (every command and the console take them)."""
+
+    profile: str | None = None
+    regions: tuple[str, ...] = ()
+    endpoint_url: str | None = None
+    sandbox: bool = False
+    read_only: bool = False
+    config: Path | None = None
+    audit_log: Path | None = None
+    events_queue: str | None = None
+    # The sandbox child, when `sandbox` is set: the console's demo runs at speed 1 with traffic.
+    sandbox_speed: float = 1.0
+    sandbox_traffic: bool = True
+    sandbox_warm_up: bool = True
+    definitions: Path | None = None  # the definitions directory (default: the bundled one)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> RuntimeOptions:
+        return cls(
+            profile=getattr(args, "profile", None),
+            regions=tuple(getattr(args, "regions", None) or ()),
+            endpoint_url=getattr(args, "endpoint_url", None),
+            sandbox=bool(getattr(args, "sandbox", False)),
+            read_only=bool(getattr(args, "read_only", False)),
+            config=getattr(args, "config", None),
+            audit_log=getattr(args, "audit_log", None),
+            events_queue=getattr(args, "events_queue", None),
+        )
+
+
+@dataclass
+class Runtime:
+    """Everything one run of wavedeck works with, put together once (see the module docstring)."""
+
+    options: RuntimeOptions
+    config: Config
+    targets: tuple[Target, ...]
+    fleet: Fleet
+    waves: WaveModel
+    rollback_machines: Mapping[str, str]
+    audit: AuditLog
+    gateways: dict[str, Gateway]
+    gate: ActionGate
+    read_only: bool
+    sandbox: SandboxProcess | None = None
+    _closed: bool = field(default=False, repr=False)
+
+    @classmethod
+    def open(cls, options: RuntimeOptions) -> Runtime:
+        """Read the config and the definitions, start the sandbox if asked, make a gateway per target.
+
+        Raises InputError (bad config / definitions: exit 2), UsageError (bad flags: exit 2), and the
+        sandbox's start error. Sends nothing to AWS.
+        """
+        if options.sandbox and (options.profile or options.regions or options.endpoint_url):
+            from console.errors import UsageError
+
+            raise UsageError("--sandbox chooses its own endpoint and regions: drop --profile, --region, --endpoint-url")
+        config = load_config(options.config)
+        fleet = load_fleet(options.definitions)
+        waves = fleet.wave_model()
+        if config.waves_file is not None:
+            stage_waves = {(p.name, s.name): s.wave for p in fleet.pipelines for s in p.stages if s.wave}
+            machine_waves = {m.name: m.wave for m in fleet.state_machines if m.wave}
+            waves = load_wave_model(config.waves_file).with_mappings(stage_waves, machine_waves)
+        rollback = {m.name: m.rollback for m in fleet.state_machines if m.rollback}
+        read_only = options.read_only or config.read_only
+        sandbox: SandboxProcess | None = None
+        if options.sandbox:
+            from console.sandbox_process import start_sandbox_process
+
+            sandbox = start_sandbox_process(
+                speed=options.sandbox_speed,
+                traffic=options.sandbox_traffic,
+                warm_up=options.sandbox_warm_up,
+                definitions=options.definitions,
+            )
+            targets = sandbox_targets(sandbox.url, fleet.regions, read_only=read_only)
+            if options.events_queue:
+                targets = tuple(replace(t, events_queue=options.events_queue) for t in targets)
+        else:
+            targets = resolve_targets(
+                config,
+                profile=options.profile,
+                regions=options.regions,
+                endpoint_url=options.endpoint_url,
+                read_only=read_only,
+                events_queue=options.events_queue,
+            )
+        try:
+            from console.aws.gateway import Gateway
+
+            gateways = {t.name: Gateway(t, read_only=read_only) for t in targets}
+            audit = AuditLog((options.audit_log or config.audit_log).expanduser())
+            gate = ActionGate(gateways, waves, audit, read_only=read_only, rollback_machines=rollback)
+        except BaseException:
+            if sandbox is not None:
+                sandbox.stop()
+            raise
+        return cls(
+            options=options,
+            config=config,
+            targets=targets,
+            fleet=fleet,
+            waves=waves,
+            rollback_machines=rollback,
+            audit=audit,
+            gateways=gateways,
+            gate=gate,
+            read_only=read_only,
+            sandbox=sandbox,
+        )
+
+    def make_watcher(self, **kwargs: Any) -> Watcher:
+        """The watcher over this runtime's gateways (not started: `await watcher.start()`)."""
+        from console.watch import Watcher
+
+        return Watcher(self.gateways, self.waves, self.config.intervals, **kwargs)
+
+    async def check_credentials(self) -> None:
+        """Ask STS who we are on every target; raise when no target has usable credentials.
+
+        A target that fails for another reason (unreachable) is left to the watcher to report and retry.
+        """
+        results = await asyncio.gather(
+            *(gateway.caller_identity() for gateway in self.gateways.values()), return_exceptions=True
+        )
+        failures = [r for r in results if isinstance(r, NoCredentials | ExpiredCredentials)]
+        if failures and len(failures) == len(results):
+            raise failures[0]
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, AwsError | WavedeckError):
+                raise result
+
+    async def catalog(self, target: str | None = None) -> Catalog:
+        """Which pipelines and state machines exist, per target (for resolving RESOURCE names)."""
+        names = [target] if target is not None and target in self.gateways else list(self.gateways)
+
+        async def one(name: str) -> tuple[str, frozenset[str], dict[str, str]]:
+            gateway = self.gateways[name]
+            pipelines, machines = await asyncio.gather(gateway.list_pipelines(), gateway.list_state_machines())
+            return name, frozenset(p.name for p in pipelines), {m.name: m.arn for m in machines}
+
+        found = await asyncio.gather(*(one(name) for name in names))
+        return Catalog(
+            pipelines={name: pipelines for name, pipelines, _ in found},
+            state_machines={name: machines for name, _, machines in found},
+            regions={t.name: t.region for t in self.targets},
+        )
+
+    async def aclose(self) -> None:
+        """Close the gateways (inside the event loop they were used on)."""
+        for gateway in self.gateways.values():
+            await gateway.close()
+
+    def close(self) -> None:
+        """Stop the sandbox child, if this runtime started one. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.sandbox is not None:
+            self.sandbox.stop()
