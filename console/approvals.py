@@ -7,7 +7,7 @@ Pure functions over model objects; the watcher calls them after every read and p
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from console.diff import approval_request, find_in_parameters, is_wait_for_token
@@ -76,15 +76,26 @@ def waiting_tasks(events: Sequence[HistoryEvent]) -> list[tuple[str | None, Hist
     return list(open_tasks.items())
 
 
-def execution_approvals(machine: StateMachine, execution: Execution, events: Sequence[HistoryEvent]) -> list[Approval]:
-    """The `.waitForTaskToken` states `execution` waits in, as far as its history has been read."""
+def execution_approvals(
+    machine: StateMachine,
+    execution: Execution,
+    events: Sequence[HistoryEvent],
+    timeouts: Mapping[str, int] | None = None,
+) -> list[Approval]:
+    """The `.waitForTaskToken` states `execution` waits in, as far as its history has been read.
+
+    The expiry comes from the TaskScheduled event's `timeoutInSeconds`, else from the state's
+    `TimeoutSeconds` in the definition (`timeouts`, see `state_timeouts`); without either, none is shown
+    (Step Functions' own default is the execution's one-year limit).
+    """
     if not execution.is_running:
         return []
     out: list[Approval] = []
     for state, scheduled in waiting_tasks(events):
         expires: datetime | None = None
-        if scheduled.timeout_seconds:
-            expires = scheduled.timestamp + timedelta(seconds=scheduled.timeout_seconds)
+        seconds = scheduled.timeout_seconds or (timeouts or {}).get(state or "")
+        if seconds:
+            expires = scheduled.timestamp + timedelta(seconds=seconds)
         url = find_in_parameters(scheduled.parameters, "url")
         out.append(
             Approval(
@@ -102,6 +113,29 @@ def execution_approvals(machine: StateMachine, execution: Execution, events: Seq
             )
         )
     return out
+
+
+def state_timeouts(definition: Mapping[str, object]) -> dict[str, int]:
+    """State name → TimeoutSeconds for every state of an ASL document that has a fixed one (nested too)."""
+    found: dict[str, int] = {}
+    states = definition.get("States")
+    if not isinstance(states, Mapping):
+        return found
+    for name, state in states.items():
+        if not isinstance(state, Mapping):
+            continue
+        timeout = state.get("TimeoutSeconds")
+        if isinstance(timeout, int) and not isinstance(timeout, bool) and timeout > 0:
+            found[str(name)] = timeout
+        branches = state.get("Branches")
+        for branch in branches if isinstance(branches, list) else ():
+            if isinstance(branch, Mapping):
+                found.update(state_timeouts(branch))
+        for key in ("ItemProcessor", "Iterator"):
+            processor = state.get(key)
+            if isinstance(processor, Mapping):
+                found.update(state_timeouts(processor))
+    return found
 
 
 def _revision(parameters: str | None, execution_input: str | None) -> SourceRevision | None:
