@@ -407,6 +407,16 @@ class StateNames:
         return name
 
 
+def _resource(details: Json) -> str | None:
+    """The resource as the definition names it: AWS splits service integrations into `resourceType` ("sqs")
+    and `resource` ("sendMessage.waitForTaskToken"); joined back, it matches the state's `Resource`."""
+    resource = _str(details.get("resource"))
+    kind = _str(details.get("resourceType"))
+    if resource and kind and not resource.startswith("arn:"):
+        return f"arn:aws:states:::{kind}:{resource}"
+    return resource
+
+
 def history_event(event: Json, names: StateNames | None = None) -> HistoryEvent:
     details = history_details(event)
     event_id = int(event["id"])
@@ -419,7 +429,7 @@ def history_event(event: Json, names: StateNames | None = None) -> HistoryEvent:
         timestamp=utc(event.get("timestamp")) or datetime.fromtimestamp(0, UTC),
         previous_id=previous,
         state_name=state_name,
-        resource=_str(details.get("resource")),
+        resource=_resource(details),
         parameters=_str(details.get("parameters")),
         input=_str(details.get("input")),
         output=_str(details.get("output")),

@@ -96,7 +96,7 @@ class Fault:
 
     def __call__(self, request: Any, event_name: str, **_: Any) -> AioAWSResponse | None:
         # event_name is "before-send.<service id>.<Operation>"
-        _, service, operation = event_name.split(".", 2)
+        service, operation = event_name.split(".", 2)[1:]
         self.seen.append(operation)
         if not self.matches(service, operation):
             return None

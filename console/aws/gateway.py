@@ -324,9 +324,10 @@ class Gateway:
 
     # --- CodePipeline reads -----------------------------------------------------------------------------------
 
-    async def list_pipelines(self) -> tuple[model.PipelineSummary, ...]:
-        """Every pipeline of the target's region (all pages)."""
-        items = await self._all_pages(CODEPIPELINE, "ListPipelines", "pipelines", {"maxResults": 1000})
+    async def list_pipelines(self, page_size: int = 1000) -> tuple[model.PipelineSummary, ...]:
+        """Every pipeline of the target's region (all pages of `page_size`)."""
+        params = {"maxResults": page_size}
+        items = await self._all_pages(CODEPIPELINE, "ListPipelines", "pipelines", params)
         return tuple(convert.pipeline_summary(item) for item in items)
 
     async def get_pipeline(self, name: str) -> model.Pipeline:
@@ -340,14 +341,14 @@ class Gateway:
         return convert.pipeline_state(response)
 
     async def list_pipeline_executions(
-        self, name: str, max_results: int = 25, succeeded_in_stage: str | None = None
+        self, name: str, max_results: int = 25, succeeded_in_stage: str | None = None, page_size: int = 100
     ) -> tuple[model.PipelineExecution, ...]:
-        """The newest `max_results` executions, newest first (pages of up to 100 until there are enough)."""
+        """The newest `max_results` executions, newest first (pages of up to `page_size` until there are enough)."""
         params: dict[str, Any] = {"pipelineName": name}
         if succeeded_in_stage:
             params["filter"] = {"succeededInStage": {"stageName": succeeded_in_stage}}
         items = await self._bounded_pages(
-            CODEPIPELINE, "ListPipelineExecutions", "pipelineExecutionSummaries", params, max_results, 100
+            CODEPIPELINE, "ListPipelineExecutions", "pipelineExecutionSummaries", params, max_results, page_size
         )
         return tuple(convert.pipeline_execution(item) for item in items)
 
@@ -357,9 +358,11 @@ class Gateway:
         )
         return convert.pipeline_execution(response.get("pipelineExecution") or {"pipelineExecutionId": execution_id})
 
-    async def list_action_executions(self, name: str, execution_id: str) -> tuple[model.ActionExecution, ...]:
-        """Every action run of one pipeline execution (all pages)."""
-        params = {"pipelineName": name, "filter": {"pipelineExecutionId": execution_id}, "maxResults": 100}
+    async def list_action_executions(
+        self, name: str, execution_id: str, page_size: int = 100
+    ) -> tuple[model.ActionExecution, ...]:
+        """Every action run of one pipeline execution (all pages), newest first as AWS lists them."""
+        params = {"pipelineName": name, "filter": {"pipelineExecutionId": execution_id}, "maxResults": page_size}
         items = await self._all_pages(CODEPIPELINE, "ListActionExecutions", "actionExecutionDetails", params)
         return tuple(convert.action_execution(item) for item in items)
 
@@ -446,8 +449,10 @@ class Gateway:
 
     # --- Step Functions reads --------------------------------------------------------------------------------
 
-    async def list_state_machines(self) -> tuple[model.StateMachineSummary, ...]:
-        items = await self._all_pages(STEPFUNCTIONS, "ListStateMachines", "stateMachines", {"maxResults": 1000})
+    async def list_state_machines(self, page_size: int = 1000) -> tuple[model.StateMachineSummary, ...]:
+        """Every state machine of the target's region (all pages of `page_size`)."""
+        params = {"maxResults": page_size}
+        items = await self._all_pages(STEPFUNCTIONS, "ListStateMachines", "stateMachines", params)
         return tuple(convert.state_machine_summary(item) for item in items)
 
     async def describe_state_machine(self, arn: str) -> model.StateMachineDetail:
@@ -456,18 +461,20 @@ class Gateway:
         return convert.state_machine_detail(response)
 
     async def list_executions(
-        self, arn: str, status: str | None = None, max_results: int = 100
+        self, arn: str, status: str | None = None, max_results: int = 100, page_size: int = 1000
     ) -> tuple[model.Execution, ...]:
         """The newest `max_results` executions, newest first.
 
-        Bounded: one request when `max_results` <= 1000 (AWS's page limit), and never more than
+        Bounded: one request when `max_results` <= `page_size` (AWS allows 1000), and never more than
         `max_results` executions; ListExecutions refills at 1/s in our budget, so the watcher asks for one
         page and reads older executions only when someone scrolls to them.
         """
         params: dict[str, Any] = {"stateMachineArn": arn}
         if status:
             params["statusFilter"] = status
-        items = await self._bounded_pages(STEPFUNCTIONS, "ListExecutions", "executions", params, max_results, 1000)
+        items = await self._bounded_pages(
+            STEPFUNCTIONS, "ListExecutions", "executions", params, max_results, min(page_size, 1000)
+        )
         return tuple(convert.execution(item) for item in items)
 
     async def describe_execution(self, arn: str) -> model.Execution:

@@ -1,0 +1,173 @@
+"""The request budget: bucket sizes and refills, waiting, AIMD on throttling, all on a fake clock (no sleeping)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from console.budget import (
+    AWS_RATES,
+    DEFAULT_RATE,
+    DEFAULT_RATES,
+    AimdPolicy,
+    Budget,
+    Rate,
+    requests_within,
+)
+
+
+class FakeClock:
+    """Time that moves only when someone sleeps (or the test advances it)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)  # let other tasks run, as a real sleep would
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def test_the_defaults_stay_at_or_under_half_of_what_aws_grants() -> None:
+    for api, aws in AWS_RATES.items():
+        ours = DEFAULT_RATES[api]
+        assert ours.burst <= aws.burst / 2, api
+        assert ours.per_second <= aws.per_second / 2, api
+    assert DEFAULT_RATES["ListExecutions"] == Rate(50, 1)
+    assert DEFAULT_RATES["GetExecutionHistory"] == Rate(200, 10)
+    assert DEFAULT_RATES["DescribeExecution"] == Rate(125, 5)
+    assert DEFAULT_RATES["ListStateMachines"] == Rate(50, 2)
+    assert DEFAULT_RATES["DescribeStateMachine"] == Rate(100, 10)
+
+
+def test_a_rate_must_make_sense() -> None:
+    with pytest.raises(ValueError, match="burst"):
+        Rate(0, 1)
+    with pytest.raises(ValueError, match="per_second"):
+        Rate(5, 0)
+
+
+async def test_a_full_bucket_lets_its_burst_through_then_refills_at_its_rate(clock: FakeClock) -> None:
+    budget = Budget({"ListExecutions": Rate(3, 2)}, clock=clock)
+    for _ in range(3):
+        assert await budget.acquire("ListExecutions") == 0
+    assert clock.sleeps == []
+    assert await budget.acquire("ListExecutions") == pytest.approx(0.5)
+    assert await budget.acquire("ListExecutions") == pytest.approx(0.5)
+    assert clock.now == pytest.approx(1001.0)
+    # Idle time refills, but never beyond the burst.
+    clock.advance(60)
+    assert budget.state("ListExecutions").tokens == pytest.approx(3)
+
+
+async def test_waiters_of_one_api_are_served_in_order_and_never_overdraw(clock: FakeClock) -> None:
+    budget = Budget({"DescribeExecution": Rate(2, 4)}, clock=clock)
+    finished: list[tuple[int, float]] = []
+
+    async def one(index: int) -> None:
+        await budget.acquire("DescribeExecution")
+        finished.append((index, clock.now))
+
+    await asyncio.gather(*(one(i) for i in range(10)))
+    assert [i for i, _ in finished] == list(range(10))
+    # 2 at once, then one every 0.25 s: 10 requests take 2 s, so no window of 1 s holds more than 2 + 4.
+    assert finished[-1][1] - 1000.0 == pytest.approx(2.0)
+    times = [t for _, t in finished]
+    for start in times:
+        assert sum(1 for t in times if start <= t < start + 1.0 - 1e-9) <= requests_within(Rate(2, 4), 1.0)
+
+
+async def test_apis_have_separate_buckets_and_unknown_apis_get_the_default(clock: FakeClock) -> None:
+    budget = Budget({"A": Rate(1, 1)}, clock=clock)
+    await budget.acquire("A")
+    assert budget.wait_time("A") == pytest.approx(1.0)
+    assert budget.wait_time("B") == 0
+    assert budget.base_rate("Unheard") == DEFAULT_RATE
+    for _ in range(int(DEFAULT_RATE.burst)):
+        assert budget.try_acquire("Unheard")
+    assert not budget.try_acquire("Unheard")
+    assert set(budget.snapshot()) == {"A", "B", "Unheard"}
+
+
+async def test_a_throttle_halves_the_rate_empties_the_bucket_and_recovers_gradually(clock: FakeClock) -> None:
+    policy = AimdPolicy(decrease=0.5, hold=10, recovery=0.05, cooldown=2)
+    budget = Budget({"ListExecutions": Rate(50, 2)}, policy=policy, clock=clock)
+    budget.throttled("ListExecutions")
+    state = budget.state("ListExecutions")
+    assert state.per_second == 1.0
+    assert state.burst == 25.0  # the burst shrinks with the refill
+    assert state.tokens == 0
+    assert state.slowed and state.throttles == 1
+    assert budget.slowed == ("ListExecutions",)
+    # The next request waits for the slower refill.
+    assert await budget.acquire("ListExecutions") == pytest.approx(1.0)
+    # Held for 10 s after the cut, then +0.1/s per second (5% of the base) back to 2/s.
+    clock.now = 1000.0 + 10.0
+    assert budget.rate("ListExecutions") == pytest.approx(1.0)
+    clock.now = 1000.0 + 15.0
+    assert budget.rate("ListExecutions") == pytest.approx(1.5)
+    clock.now = 1000.0 + 20.0
+    assert budget.rate("ListExecutions") == pytest.approx(2.0)
+    assert not budget.state("ListExecutions").slowed
+    assert budget.slowed == ()
+
+
+async def test_tokens_refill_along_the_recovering_rate_exactly(clock: FakeClock) -> None:
+    budget = Budget({"X": Rate(100, 2)}, policy=AimdPolicy(hold=10, recovery=0.05), clock=clock)
+    budget.throttled("X")  # 1/s for 10 s, then 1 → 2 over the next 10 s
+    clock.advance(20)
+    # 10 s at 1/s + 10 s averaging 1.5/s = 25 tokens.
+    assert budget.state("X").tokens == pytest.approx(25.0)
+
+
+async def test_throttles_of_one_episode_cut_once_and_later_ones_cut_again(clock: FakeClock) -> None:
+    budget = Budget({"X": Rate(10, 8)}, policy=AimdPolicy(decrease=0.5, floor=0.1, cooldown=2, hold=100), clock=clock)
+    for _ in range(5):  # five requests in flight all hear "slow down"
+        budget.throttled("X")
+    assert budget.rate("X") == 4.0
+    clock.advance(3)
+    budget.throttled("X")
+    assert budget.rate("X") == 2.0
+    for _ in range(10):
+        clock.advance(3)
+        budget.throttled("X")
+    assert budget.rate("X") == pytest.approx(0.8)  # never below the floor (10% of 8/s)
+    assert budget.state("X").throttles == 12
+
+
+async def test_a_cancelled_waiter_takes_no_token(clock: FakeClock) -> None:
+    budget = Budget({"X": Rate(1, 1)}, clock=clock)
+    await budget.acquire("X")
+    gate = asyncio.Event()
+
+    async def blocked_sleep(seconds: float) -> None:
+        await gate.wait()
+
+    clock.sleep = blocked_sleep  # type: ignore[method-assign]
+    waiter = asyncio.create_task(budget.acquire("X"))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    clock.advance(1)
+    assert budget.try_acquire("X")
+
+
+def test_policy_values_are_checked() -> None:
+    with pytest.raises(ValueError, match="decrease"):
+        AimdPolicy(decrease=1.5)
+    with pytest.raises(ValueError, match="hold"):
+        AimdPolicy(hold=-1)
