@@ -27,8 +27,10 @@ EXIT_USAGE = 2
 
 def run_watch(args: argparse.Namespace) -> int:
     """Print one line per transition until Ctrl-C (exit 0), or until the watcher cannot start (exit 1)."""
+    options = RuntimeOptions.from_args(args)
+    _starting(options)
     try:
-        runtime = Runtime.open(RuntimeOptions.from_args(args))
+        runtime = Runtime.open(options)
     except KeyboardInterrupt:
         return EXIT_OK
     try:
@@ -84,7 +86,9 @@ def action_kind(args: argparse.Namespace) -> ActionKind:
 def run_action(args: argparse.Namespace) -> int:
     """Plan, show, confirm and execute one action. Refusals and AWS failures exit 1 with the reason."""
     parse_parts(args.resource)  # bad syntax is bad usage: say so before starting anything
-    runtime = Runtime.open(RuntimeOptions.from_args(args))
+    options = RuntimeOptions.from_args(args)
+    _starting(options)
+    runtime = Runtime.open(options)
     try:
         return asyncio.run(_act(runtime, args))
     except KeyboardInterrupt:
@@ -173,7 +177,7 @@ def _ask(prompt: str) -> str | None:
 
 
 def run_console(args: argparse.Namespace) -> int:
-    """`wavedeck` without a command: the Textual console (console/app.py `make_app(runtime)`)."""
+    """`wavedeck` without a command: the Textual console (console/app.py `make_app`)."""
     import importlib.util
 
     if importlib.util.find_spec("console.app") is None:
@@ -184,16 +188,50 @@ def run_console(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    from console.app import make_app  # type: ignore[import-untyped,import-not-found,unused-ignore]
-
-    runtime = Runtime.open(RuntimeOptions.from_args(args))
+    options = RuntimeOptions.from_args(args)
+    _starting(options)
+    runtime = Runtime.open(options)
     try:
-        app = make_app(runtime)
-        app.run()
-        code = getattr(app, "return_code", None)
-        return int(code) if isinstance(code, int) else EXIT_OK
+        return asyncio.run(_console(runtime))
+    except KeyboardInterrupt:
+        return EXIT_OK
     finally:
         runtime.close()
 
 
-__all__ = ["action_kind", "run_action", "run_console", "run_watch", "show_plan"]
+async def _console(runtime: Runtime) -> int:
+    from console.app import make_app
+
+    try:
+        await runtime.check_credentials()
+        app = make_app(
+            runtime.config,
+            runtime.targets,
+            runtime.make_watcher(),
+            runtime.gate,
+            waves=runtime.waves,
+            read_only_reason=read_only_reason(runtime),
+        )
+        # In this loop, not app.run()'s own, so the gateways can be closed on the loop they were used on.
+        await app.run_async()
+        code = app.return_code
+        return code if isinstance(code, int) else EXIT_OK
+    finally:
+        await runtime.aclose()
+
+
+def read_only_reason(runtime: Runtime) -> str | None:
+    """Why the whole console is read-only, in the header's words (None: it is not)."""
+    if runtime.options.read_only:
+        return "started with --read-only"
+    if runtime.config.read_only:
+        return f"read_only: true in {runtime.config.source}"
+    return None
+
+
+def _starting(options: RuntimeOptions) -> None:
+    if options.sandbox:
+        print("wavedeck: starting the sandbox (a few seconds)…", file=sys.stderr, flush=True)
+
+
+__all__ = ["action_kind", "read_only_reason", "run_action", "run_console", "run_watch", "show_plan"]
