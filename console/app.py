@@ -1,0 +1,310 @@
+"""The Textual app: wires the config, the watcher, the action gate and the screens together.
+
+`make_app(config, targets, watcher, gate, ...)` is the one factory, used by the CLI and by the tests. The app
+owns nothing that talks to AWS: it subscribes to the watcher (every update becomes a `FleetUpdated` for the
+screens; every transition goes into a bounded `TransitionLog`), runs IO in workers, turns every worker error
+into a notification, and knows which screens this build has (`screen_registry`, below).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import BindingType
+from textual.screen import Screen
+from textual.worker import Worker
+
+from console.config import Config
+from console.model import FleetUpdate, Target
+from console.waves import WaveModel, default_wave_model
+from screens.action_flow import ActionFlow
+from screens.base import ConsoleScreen, explain, why_unavailable
+from screens.bindings import binding, describe_binding, spec_for
+from screens.confirm import ConfirmQuitModal
+from screens.context import ConsoleContext, GatePort, ScreenRegistry, WatcherPort
+from screens.errors import report_worker_failure
+from screens.fleet import MACHINES, PIPELINES, FleetScreen
+from screens.help import HelpScreen
+from screens.messages import FleetUpdated
+from screens.transition_log import DEFAULT_WINDOW, TransitionLog
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def screen_registry() -> ScreenRegistry:
+    """The screens of this build. A screen that is not here shows its key greyed out, saying so.
+
+    Each screen plugs in with one line:
+      pipeline=lambda key: PipelineScreen(key)                  (screens/pipeline.py, enter on a pipeline)
+      state_machine=lambda key: StateMachineScreen(key)          (enter on a state machine)
+      execution=lambda target, arn: ExecutionScreen(target, arn)  (screens/execution.py, `g` from an action)
+      approvals=ApprovalsScreen                                  (screens/approvals.py, key 3)
+      activity=ActivityScreen                                    (screens/activity.py, key 4)
+    """
+    return ScreenRegistry(
+        pipeline=None,  # PipelineScreen: not in this build yet
+        state_machine=None,  # StateMachineScreen: not in this build yet
+        execution=None,  # ExecutionScreen: not in this build yet
+        approvals=None,  # ApprovalsScreen: not in this build yet
+        activity=None,  # ActivityScreen: not in this build yet
+    )
+
+
+@runtime_checkable
+class _Startable(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+# Sections reached by 1-4: (binding id, registry attribute, or None for the fleet screen's views).
+SECTIONS: dict[str, str | None] = {
+    "fleet": None,
+    "state_machines": None,
+    "approvals": "approvals",
+    "activity": "activity",
+}
+
+
+class WavedeckApp(App[None]):
+    """The operator console. Build it with `make_app`."""
+
+    TITLE = "wavedeck"
+    # The home screen as the one mode (a mode's screen gets its CSS_PATH loaded; a default screen does not).
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {"fleet": FleetScreen}
+    DEFAULT_MODE = "fleet"
+    CSS = """
+    Toast {
+        max-width: 70;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        binding("help", "help"),
+        binding("quit", "quit"),
+        binding("palette", "command_palette", show=False),
+        binding("fleet", "section('fleet')"),
+        binding("state_machines", "section('state_machines')"),
+        binding("approvals", "section('approvals')"),
+        binding("activity", "section('activity')"),
+    ]
+
+    def __init__(
+        self,
+        context: ConsoleContext,
+        *,
+        keymap: Mapping[str, str] | None = None,
+        theme: str | None = None,
+        start_watcher: bool = True,
+    ) -> None:
+        super().__init__()
+        self.console_context = context
+        self._keymap_config = dict(keymap or {})
+        self._theme_config = theme
+        self._start_watcher = start_watcher
+        self._unsubscribe: Callable[[], None] | None = None
+        self._thread_id = threading.get_ident()
+        self._started_watcher = False
+        context.flow = ActionFlow(self, lambda: self.console_context)
+
+    # --- lifecycle ------------------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        ctx = self.console_context
+        if self._keymap_config:
+            self.set_keymap(self._keymap_config)
+        if self._theme_config:
+            if self._theme_config in self.available_themes:
+                self.theme = self._theme_config
+            else:
+                names = ", ".join(sorted(self.available_themes))
+                self.notify(
+                    f"theme {self._theme_config!r} is not known; using the default (themes: {names})",
+                    severity="warning",
+                    markup=False,
+                )
+        self._thread_id = threading.get_ident()
+        self._unsubscribe = ctx.watcher.subscribe(self._watcher_updated)
+        self.post_message(FleetUpdated(ctx.watcher.state, ctx.transitions.total))
+        self.set_interval(1.0, self._tick, name="clock")
+        if self._start_watcher and isinstance(ctx.watcher, _Startable):
+            self._run_watcher()
+
+    @work(exclusive=True, exit_on_error=False, group="watcher")
+    async def _run_watcher(self) -> None:
+        watcher = self.console_context.watcher
+        assert isinstance(watcher, _Startable)
+        await watcher.start()
+        self._started_watcher = True
+
+    async def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        watcher = self.console_context.watcher
+        if self._started_watcher and isinstance(watcher, _Startable):
+            await watcher.stop()
+
+    # --- the watcher's pictures ---------------------------------------------------------------------------
+
+    def _watcher_updated(self, update: FleetUpdate) -> None:
+        """The watcher's callback: keep every transition, post one (replaceable) redraw message."""
+        ctx = self.console_context
+        ctx.transitions.append(update.transitions)
+        message = FleetUpdated(update.state, ctx.transitions.total)
+        if threading.get_ident() == self._thread_id:
+            self.post_message(message)
+        else:
+            self.call_from_thread(self.post_message, message)
+
+    def on_fleet_updated(self, message: FleetUpdated) -> None:
+        self.console_context.state = message.state
+        for screen in self.screen_stack:
+            if isinstance(screen, ConsoleScreen):
+                screen.apply_state(message.state)
+
+    def _tick(self) -> None:
+        screen = self.screen
+        if isinstance(screen, ConsoleScreen):
+            screen.tick()
+        else:
+            # A modal is open: keep the screen under it current too.
+            for below in reversed(self.screen_stack):
+                if isinstance(below, ConsoleScreen):
+                    below.tick()
+                    break
+
+    # --- errors -----------------------------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_failure(self, event)
+
+    # --- keys -------------------------------------------------------------------------------------------------
+
+    def why_unavailable(self, action: str) -> str | None:
+        """Why an app action is unavailable; `action` as bound, e.g. `section('approvals')`."""
+        if action.startswith("section(") and "'" in action:
+            return self.section_unavailable(action.split("'")[1])
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "section" and parameters:
+            reason = self.section_unavailable(str(parameters[0]))
+            return None if reason else True
+        return True
+
+    def section_unavailable(self, name: str) -> str | None:
+        attribute = SECTIONS.get(name)
+        if attribute is None:
+            return None
+        registry = self.console_context.registry
+        return None if getattr(registry, attribute) is not None else registry.missing(attribute)
+
+    def action_section(self, name: str) -> None:
+        """1-4: the fleet's pipelines or state machines, the approvals inbox, the activity stream."""
+        reason = self.section_unavailable(name)
+        if reason:
+            key_spec = spec_for(name)
+            what = key_spec.description if key_spec else name
+            self.notify(f"{what}: {reason}", title="Not available", severity="warning", markup=False)
+            return
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
+            self.pop_screen()
+        home = self.screen
+        attribute = SECTIONS.get(name)
+        if attribute is None:
+            if isinstance(home, FleetScreen):
+                home.show_view(PIPELINES if name == "fleet" else MACHINES)
+            return
+        factory = getattr(self.console_context.registry, attribute)
+        if not self.is_screen_installed(attribute):
+            self.install_screen(factory(), attribute)
+        self.push_screen(attribute)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    async def action_quit(self) -> None:
+        """q: quit, but ask first while an action is being sent."""
+        in_flight = tuple(p.title for p in self.console_context.gate.in_flight)
+        if not in_flight:
+            self.exit()
+            return
+
+        def answered(leave: bool | None) -> None:
+            if leave:
+                self.exit()
+
+        self.push_screen(ConfirmQuitModal(in_flight), answered)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The palette lists every key of the screen it was opened on (unavailable ones say why), then Textual's."""
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            bound = active.binding
+            if not bound.description or bound.action in ("command_palette", "app.command_palette"):
+                continue
+            ident = bound.id or f"{type(active.node).__name__}.{bound.action}"
+            if ident in seen:
+                continue
+            seen.add(ident)
+            keys = self.get_key_display(bound.with_key(key))
+            help_text = f"key {keys}"
+            if not active.enabled:
+                reason = explain(active)
+                help_text += f" — unavailable: {reason}" if reason else " — unavailable now"
+            yield SystemCommand(describe_binding(bound), help_text, _palette_runner(self, active.node, bound.action))
+        yield from super().get_system_commands(screen)
+
+
+def _palette_runner(app: App[Any], node: Any, action: str) -> Callable[[], Any]:
+    async def run() -> None:
+        # Through run_action, so check_action applies; an unavailable one explains itself instead.
+        if not await app.run_action(action, node):
+            reason = why_unavailable(node, action)
+            if reason:
+                app.notify(reason, title="Not available", severity="warning", markup=False)
+
+    return run
+
+
+def make_app(
+    config: Config,
+    targets: tuple[Target, ...],
+    watcher: WatcherPort,
+    gate: GatePort,
+    *,
+    waves: WaveModel | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    read_only_reason: str | None = None,
+    registry: ScreenRegistry | None = None,
+    start_watcher: bool = True,
+    transitions_window: int = DEFAULT_WINDOW,
+) -> WavedeckApp:
+    """The console app. The CLI and the tests build it only through here.
+
+    `watcher`: a `console.watch.Watcher` (started on mount and stopped on exit unless `start_watcher=False`)
+    or anything with its UI-facing methods. `gate`: the `console.actions.ActionGate`. `clock`: injected so
+    snapshots show fixed ages. `read_only_reason`: why the whole console is read-only (`--read-only`), shown
+    in the header; per-target read-only comes from the targets.
+    """
+    context = ConsoleContext(
+        watcher=watcher,
+        gate=gate,
+        targets=targets,
+        waves=waves or default_wave_model(),
+        clock=clock,
+        registry=registry or screen_registry(),
+        transitions=TransitionLog(transitions_window),
+        read_only_reason=read_only_reason,
+        state=watcher.state,
+    )
+    return WavedeckApp(context, keymap=config.keymap, theme=config.theme, start_watcher=start_watcher)

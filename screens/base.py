@@ -1,0 +1,179 @@
+"""The base of every console screen: the header, the watcher's pictures, focus, and keys that say why not.
+
+A screen built on `ConsoleScreen`:
+- yields `self.header()` in `compose` (targets, mode, freshness) and sets its widgets up in `on_mount`
+  (the base class's `on_mount` runs after it and draws the first picture);
+- implements `show_state(state)` to draw a picture (called for every update while the screen is on the stack,
+  and on resume), updating only what changed;
+- returns the Pipeline/StateMachine keys it shows from `visible_keys()` (the watcher polls those faster);
+- returns a sentence from `why_unavailable(action)` for an action that makes no sense now: its key is greyed
+  out in the footer (`check_action` → None) and pressing it shows the sentence instead of doing nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from textual import events, work
+from textual.binding import ActiveBinding
+from textual.screen import Screen
+from textual.worker import Worker
+
+from console.model import FleetState
+from screens.bindings import binding, describe_binding
+from screens.context import ConsoleContext, context_of
+from screens.errors import report_worker_failure
+from screens.widgets.fleet_header import FleetHeader, header_facts
+
+
+class ConsoleScreen(Screen[None]):
+    """A screen of the console: draws the watcher's picture and explains unavailable keys."""
+
+    BINDINGS = [
+        binding("back", show=False),
+        binding("filter"),
+        binding("open", show=False),
+        binding("refresh", show=False),
+        binding("down", "move_down", show=False),
+        binding("up", "move_up", show=False),
+    ]
+
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._shown_state: FleetState | None = None
+        self._ready = False
+
+    # --- services -------------------------------------------------------------------------------------
+
+    @property
+    def ctx(self) -> ConsoleContext:
+        return context_of(self)
+
+    def now(self) -> datetime:
+        return self.ctx.now()
+
+    def header(self) -> FleetHeader:
+        """The header widget; yield it first in `compose`."""
+        return FleetHeader(id="fleet-header")
+
+    # --- the picture ----------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        # Textual runs the subclass's on_mount first (it builds its widgets), then this one: draw now.
+        self._ready = True
+        self.apply_state(self.ctx.state)
+
+    def apply_state(self, state: FleetState) -> None:
+        """Called by the app with every new picture (and on resume); draws it once per picture."""
+        if not self._ready:
+            return
+        if state is not self._shown_state:
+            self._shown_state = state
+            self.show_state(state)
+            self.refresh_bindings()
+        self._update_header(state)
+
+    def show_state(self, state: FleetState) -> None:
+        """Draw `state`. Override; update only what changed."""
+
+    def tick(self) -> None:
+        """Time passed (about once a second): freshness, ages and staleness may read differently."""
+        state = self.ctx.state
+        self._update_header(state)
+        self.on_tick(state, self.now())
+
+    def on_tick(self, state: FleetState, now: datetime) -> None:
+        """Override to update what depends on the clock (coarse ages, stale marks)."""
+
+    def _update_header(self, state: FleetState) -> None:
+        ctx = self.ctx
+        for header in self.query(FleetHeader):
+            header.show(header_facts(ctx.title, ctx.targets, state, ctx.now(), ctx.read_only_reason))
+
+    def visible_keys(self) -> Iterable[str]:
+        """The Pipeline.key / StateMachine.key values on screen now. Override."""
+        return ()
+
+    def tell_watcher_what_is_visible(self) -> None:
+        self.ctx.watcher.focus(list(self.visible_keys()))
+
+    def on_screen_resume(self) -> None:
+        self.apply_state(self.ctx.state)
+        self.tell_watcher_what_is_visible()
+
+    # --- availability -----------------------------------------------------------------------------------
+
+    def why_unavailable(self, action: str) -> str | None:
+        """Why `action` makes no sense now (a plain sentence), or None when it can run. Override."""
+        if action in ("filter", "open"):
+            return f"there is nothing to {action} on this screen"
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # None greys the key out in the footer but keeps it listed: unavailable, not hidden.
+        return None if self.why_unavailable(action) else True
+
+    def on_key(self, event: events.Key) -> None:
+        active = self.active_bindings.get(event.key)
+        if active is None or active.enabled:
+            return
+        reason = explain(active)
+        if reason:
+            event.stop()
+            event.prevent_default()
+            self.notify(
+                f"{describe_binding(active.binding)}: {reason}", title="Not available", severity="warning", markup=False
+            )
+
+    # --- the keys every screen has ------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1 and self.app.screen is self:
+            self.app.pop_screen()
+
+    def action_filter(self) -> None:
+        """Override on screens that filter."""
+
+    def action_open(self) -> None:
+        """Override on screens where something can be opened."""
+
+    def action_refresh(self) -> None:
+        self.notify("Reading what is on screen now…", timeout=2)
+        self._refresh_now(tuple(self.visible_keys()))
+
+    @work(exclusive=True, exit_on_error=False, group="refresh")
+    async def _refresh_now(self, keys: tuple[str, ...]) -> None:
+        await self.ctx.watcher.refresh(keys or None)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_failure(self.app, event)
+
+    def action_move_down(self) -> None:
+        self._cursor("action_cursor_down")
+
+    def action_move_up(self) -> None:
+        self._cursor("action_cursor_up")
+
+    def _cursor(self, method: str) -> None:
+        focused = self.focused
+        move = getattr(focused, method, None)
+        if callable(move):
+            move()
+
+
+def explain(active: ActiveBinding) -> str | None:
+    """Why the action of a greyed-out binding is unavailable, asked of the node that owns it."""
+    return why_unavailable(active.node, active.binding.action)
+
+
+def why_unavailable(node: object, action: str) -> str | None:
+    """Ask `node.why_unavailable` about `action` as bound (`approve`, `app.section('approvals')`)."""
+    for namespace in ("app.", "screen.", "focused."):
+        if action.startswith(namespace):
+            action = action[len(namespace) :]
+    why = getattr(node, "why_unavailable", None)
+    if not callable(why):
+        return None
+    reason = why(action)
+    return reason if isinstance(reason, str) else None

@@ -1,0 +1,74 @@
+"""Key bindings built from the one table in console/keys.py: stable id, keys, description.
+
+Every binding of the console is made here, so each has an id the config's `keymap:` can remap
+(`App.set_keymap`), a description the footer, the help screen and the command palette show, and a group.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from console.keys import KEYS, KeySpec, spec
+
+GROUP_TITLES = {
+    "app": "Everywhere",
+    "navigation": "Moving around",
+    "action": "Actions on the selection",
+    "screen": "This screen",
+}
+
+
+# What the footer says (it has one line for every key); help and the palette say the full description.
+SHORT = {
+    "help": "Help",
+    "quit": "Quit",
+    "palette": "Palette",
+    "filter": "Filter",
+    "back": "Back",
+    "open": "Open",
+    "fleet": "Pipelines",
+    "state_machines": "Machines",
+    "approvals": "Approvals",
+    "activity": "Activity",
+    "refresh": "Refresh",
+    "approve": "Approve",
+    "reject": "Reject",
+    "stop": "Stop",
+    "stop_abandon": "Abandon",
+    "rollback": "Rollback",
+    "retry": "Retry",
+    "pause": "Pause/resume",
+    "goto": "Go to",
+    "down": "Down",
+    "up": "Up",
+}
+
+
+def binding(binding_id: str, action: str | None = None, *, show: bool = True, priority: bool = False) -> Binding:
+    """The binding with this id from console/keys.py, running `action` (default: the id).
+
+    The footer shows the short label; `tooltip` keeps the full description, which help and the palette show.
+    """
+    key_spec = spec(binding_id)
+    return Binding(
+        key_spec.keys,
+        action or binding_id,
+        SHORT.get(binding_id, key_spec.description),
+        show=show,
+        priority=priority,
+        tooltip=key_spec.description,
+        id=key_spec.id,
+    )
+
+
+def describe_binding(bound: Binding) -> str:
+    """The full description of a binding: console/keys.py's for ours, the binding's own otherwise."""
+    key_spec = spec_for(bound.id)
+    return key_spec.description if key_spec else bound.description
+
+
+def spec_for(binding_id: str | None) -> KeySpec | None:
+    """The key spec of a binding id, or None for Textual's own bindings (which have no id here)."""
+    if binding_id is None:
+        return None
+    return next((s for s in KEYS if s.id == binding_id), None)

@@ -1,0 +1,53 @@
+"""Ages and durations as an operator reads them at a glance: `12s`, `4m`, `2h`, `3d`.
+
+Table cells use the coarse form (minute resolution), so a table does not redraw every second just because
+time passed; the header's "updated 2s ago" uses seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+def age(since: datetime | None, now: datetime) -> str:
+    """Seconds resolution under a minute: `now`, `12s`, `4m`, `2h`, `3d`; `—` when unknown."""
+    if since is None:
+        return "—"
+    seconds = int((now - since).total_seconds())
+    if seconds < 1:
+        return "now"
+    if seconds < 60:
+        return f"{seconds}s"
+    return _coarse(seconds)
+
+
+def coarse_age(since: datetime | None, now: datetime) -> str:
+    """Minute resolution: `<1m`, `4m`, `2h`, `3d`; `—` when unknown."""
+    if since is None:
+        return "—"
+    seconds = int((now - since).total_seconds())
+    if seconds < 60:
+        return "<1m"
+    return _coarse(seconds)
+
+
+def _coarse(seconds: int) -> str:
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours}h"
+    return f"{hours // 24}d"
+
+
+def until(when: datetime | None, now: datetime) -> str:
+    """Time left before `when`: `in 4m`, `expired`; `—` when unknown."""
+    if when is None:
+        return "—"
+    seconds = int((when - now).total_seconds())
+    if seconds <= 0:
+        return "expired"
+    if seconds < 60:
+        return f"in {seconds}s"
+    return f"in {_coarse(seconds)}"

@@ -1,0 +1,1 @@
+"""Widgets shared by the console's screens: the fleet header and the wave board."""

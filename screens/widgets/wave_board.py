@@ -1,0 +1,220 @@
+"""The wave board: one cell per wave (alpha, beta, gamma, each production wave) of a pipeline.
+
+Each cell says the status of the newest execution in that wave, the source revision deployed there, whether
+an approval waits or promotion into it is paused (its inbound transition disabled), and how long ago it
+changed. `wave_cells` computes the cells from a `Pipeline` (pure, no terminal); `wave_strip` draws them as
+one compact table cell for the fleet list; `WaveBoard` draws them in full for the selected pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.widget import Widget
+
+from console.model import Pipeline, Stage, Wave
+from screens.status import APPROVAL, NEVER_RAN, PAUSED, StatusLook, look
+from screens.text import clean, literal, shorten
+from screens.timefmt import coarse_age
+
+# When several stages share a wave, the wave shows the most telling status among them.
+_PRIORITY = ("Failed", "InProgress", "Stopping", "Stopped", "Abandoned", "Cancelled", "Superseded", "Succeeded")
+
+
+@dataclass(frozen=True, slots=True)
+class WaveCell:
+    """What one wave of one pipeline looks like now."""
+
+    wave: Wave
+    stages: tuple[str, ...]  # the pipeline's stages in this wave (empty: the pipeline has none there)
+    status: str | None  # AWS's status word of the most telling stage
+    revision: str | None  # short source revision deployed by that stage's execution
+    approval_stage: str | None  # the stage whose manual approval waits for a person
+    paused_stage: str | None  # the stage whose inbound transition is disabled
+    paused_reason: str
+    since: datetime | None  # when the stage last changed
+    execution_id: str | None
+
+    @property
+    def approval(self) -> bool:
+        return self.approval_stage is not None
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_stage is not None
+
+    @property
+    def look(self) -> StatusLook:
+        if self.approval:
+            return APPROVAL
+        return look(self.status) if self.stages else NEVER_RAN
+
+
+def wave_cells(pipeline: Pipeline, waves: Sequence[Wave]) -> tuple[WaveCell, ...]:
+    """One cell per wave in `waves`, in that order; stages without a wave are not on the board."""
+    by_wave: dict[str, list[Stage]] = {}
+    for stage in pipeline.stages:
+        if stage.wave is not None:
+            by_wave.setdefault(stage.wave.name, []).append(stage)
+    return tuple(_cell(pipeline, wave, by_wave.get(wave.name, [])) for wave in waves)
+
+
+def _rank(status: str | None) -> int:
+    return _PRIORITY.index(status) if status in _PRIORITY else len(_PRIORITY)
+
+
+def _cell(pipeline: Pipeline, wave: Wave, stages: list[Stage]) -> WaveCell:
+    if not stages:
+        return WaveCell(wave, (), None, None, None, None, "", None, None)
+    telling = min(stages, key=lambda s: _rank(s.status))
+    approval = next((s.name for s in stages if s.awaiting_approval is not None), None)
+    paused = next((s for s in stages if s.paused), None)
+    execution = pipeline.execution(telling.execution_id)
+    revision = execution.revision.short if execution and execution.revision else None
+    if revision is None:
+        revision = next((a.current_revision[:8] for a in telling.actions if a.current_revision), None)
+    changes = [a.last_status_change for a in telling.actions if a.last_status_change is not None]
+    since = max(changes) if changes else (execution.updated if execution else None)
+    return WaveCell(
+        wave=wave,
+        stages=tuple(s.name for s in stages),
+        status=telling.status,
+        revision=revision,
+        approval_stage=approval,
+        paused_stage=paused.name if paused else None,
+        paused_reason=paused.inbound.disabled_reason if paused else "",
+        since=since,
+        execution_id=telling.execution_id,
+    )
+
+
+def wave_label(wave: Wave, width: int) -> str:
+    """A wave's name cut to `width`, without the `prod-` prefix when space is short."""
+    name = wave.name
+    if len(name) > width and name.startswith("prod-"):
+        name = name[len("prod-") :]
+    return name[:width]
+
+
+# Slot widths of the compact strip: glyph+marks, +revision, +age.
+SLOT_NARROW = 4
+SLOT_MEDIUM = 12
+SLOT_WIDE = 17
+
+
+def wave_strip(cells: Sequence[WaveCell], slot: int, now: datetime) -> Text:
+    """The cells side by side in fixed-width slots, for one table cell of the fleet list."""
+    text = Text(end="", no_wrap=True)
+    for cell in cells:
+        text.append(_slot(cell, slot, now))
+    return text
+
+
+def _slot(cell: WaveCell, slot: int, now: datetime) -> Text:
+    part = Text(end="", no_wrap=True)
+    if not cell.stages:
+        part.append("–", style="dim")
+    else:
+        status = cell.look
+        part.append(status.glyph, style=status.tone.style)
+        if slot >= SLOT_MEDIUM:
+            part.append(" " + clean(cell.revision or "—")[:7].ljust(7), style="")
+        if slot >= SLOT_WIDE:
+            part.append(" " + coarse_age(cell.since, now).rjust(3), style="dim")
+        if cell.paused:
+            part.append("‖", style=PAUSED.tone.style)
+    part.pad_right(max(slot - part.cell_len, 0))
+    part.truncate(slot)
+    return part
+
+
+def wave_strip_header(waves: Sequence[Wave], slot: int) -> Text:
+    """The column header that lines up with `wave_strip`: each wave's name in its slot."""
+    return Text("".join(wave_label(w, slot - 1).ljust(slot) for w in waves), end="", no_wrap=True)
+
+
+class WaveBoard(Widget):
+    """The full wave board of one pipeline: per wave, its status in words, revision, age and marks.
+
+    `show()` redraws only when what it would draw changed.
+    """
+
+    DEFAULT_CSS = """
+    WaveBoard {
+        height: auto;
+        min-height: 5;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._title: Text = Text("")
+        self._cells: tuple[WaveCell, ...] = ()
+        self._now: datetime | None = None
+        self._key: object = None
+
+    @property
+    def cells(self) -> tuple[WaveCell, ...]:
+        return self._cells
+
+    def show(self, title: Text, cells: tuple[WaveCell, ...], now: datetime) -> None:
+        """Show `cells` under `title`; nothing happens if the picture would be the same."""
+        key = (title.plain, [(s.start, s.end, str(s.style)) for s in title.spans], cells, _ages(cells, now))
+        if key == self._key:
+            return
+        self._key = key
+        self._title, self._cells, self._now = title, cells, now
+        self.refresh(layout=True)
+
+    def clear(self, message: str = "") -> None:
+        if self._key == ("cleared", message):
+            return
+        self._key = ("cleared", message)
+        self._title, self._cells = Text(message, style="dim"), ()
+        self.refresh(layout=True)
+
+    def render(self) -> RenderableType:
+        now = self._now
+        grid = Table.grid(expand=True, padding=(0, 1))
+        if not self._cells or now is None:
+            return self._title
+        for _ in self._cells:
+            grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        width = max((self.size.width - 2) // max(len(self._cells), 1) - 1, 4)
+        names, statuses, revisions, marks = [], [], [], []
+        for cell in self._cells:
+            if cell.wave.is_production:
+                names.append(Text("▲ " + wave_label(cell.wave, width - 2), style="bold"))
+            else:
+                names.append(Text(wave_label(cell.wave, width), style="bold"))
+            status = cell.look
+            statuses.append(Text(status.label if cell.stages else "– no stage", style=status.tone.style))
+            if cell.stages:
+                revisions.append(Text(f"{clean(cell.revision or '—')[:8]} {coarse_age(cell.since, now)}"))
+            else:
+                revisions.append(Text(""))
+            mark = Text("")
+            if cell.paused:
+                mark = Text("‖ paused", style=PAUSED.tone.style)
+            elif cell.approval and cell.approval_stage:
+                mark = literal(shorten(cell.approval_stage, width), style="dim")
+            marks.append(mark)
+        grid.add_row(*names)
+        grid.add_row(*statuses)
+        grid.add_row(*revisions)
+        grid.add_row(*marks)
+        outer = Table.grid(expand=True)
+        outer.add_column()
+        outer.add_row(self._title)
+        outer.add_row(grid)
+        return outer
+
+
+def _ages(cells: tuple[WaveCell, ...], now: datetime) -> tuple[str, ...]:
+    return tuple(coarse_age(c.since, now) for c in cells)
