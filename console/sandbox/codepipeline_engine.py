@@ -396,8 +396,8 @@ class PipelineEngine:
                 )
             if run.answered:
                 raise ApprovalAlreadyCompletedException(
-                    f"The approval request of {name}/{stage}/{action} was already {run.status.lower()}"
-                    f" by {run.updated_by}"
+                    f"The approval request of {name}/{stage}/{action} was already "
+                    f"{'approved' if run.status == SUCCEEDED else 'rejected'} by {run.updated_by}"
                 )
             if run.status != IN_PROGRESS:
                 raise InvalidApprovalTokenException(
