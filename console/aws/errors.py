@@ -14,9 +14,11 @@ from typing import Any
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConfigParseError,
     ConnectionError,
     CredentialRetrievalError,
     HTTPClientError,
+    InvalidConfigError,
     LoginError,
     NoCredentialsError,
     ParamValidationError,
@@ -276,6 +278,13 @@ def translate(
     if isinstance(exc, ConnectionError | HTTPClientError | OSError | asyncio.TimeoutError):
         return Unavailable(
             f"Target {target}: cannot reach AWS for {operation}: {exc}", code=type(exc).__name__, **common
+        )
+    if isinstance(exc, ConfigParseError | InvalidConfigError):
+        return AwsError(
+            f"Target {target}: the AWS config file cannot be used: {exc}. Fix it; wavedeck reads it again on the "
+            "next call.",
+            code=type(exc).__name__,
+            **common,
         )
     if isinstance(exc, ParamValidationError):
         return InvalidInput(str(exc), code="ParamValidation", **common)

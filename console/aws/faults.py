@@ -12,7 +12,7 @@ the wire (parsing, botocore's retries, the budget's reaction, the gateway's tran
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
@@ -49,6 +49,7 @@ class Fault:
     operations: Collection[str] | None = None
     services: Collection[str] | None = None
     times: int | None = None
+    when: Callable[[Any], bool] | None = None  # a further test on the (signed) request
     active: bool = True
     injected: int = 0
     seen: list[str] = field(default_factory=list)
@@ -64,6 +65,7 @@ class Fault:
         operations: Collection[str] | None = None,
         services: Collection[str] | None = None,
         times: int | None = None,
+        when: Callable[[Any], bool] | None = None,
     ) -> Fault:
         return cls(
             "error",
@@ -74,6 +76,7 @@ class Fault:
             operations=operations,
             services=services,
             times=times,
+            when=when,
         )
 
     @classmethod
@@ -84,21 +87,24 @@ class Fault:
         operations: Collection[str] | None = None,
         services: Collection[str] | None = None,
         times: int | None = None,
+        when: Callable[[Any], bool] | None = None,
     ) -> Fault:
-        return cls(kind, operations=operations, services=services, times=times)
+        return cls(kind, operations=operations, services=services, times=times, when=when)
 
-    def matches(self, service: str, operation: str) -> bool:
+    def matches(self, service: str, operation: str, request: Any = None) -> bool:
         if not self.active or (self.times is not None and self.injected >= self.times):
             return False
         if self.operations is not None and operation not in self.operations:
             return False
-        return self.services is None or service in self.services
+        if self.services is not None and service not in self.services:
+            return False
+        return self.when is None or bool(self.when(request))
 
     def __call__(self, request: Any, event_name: str, **_: Any) -> AioAWSResponse | None:
         # event_name is "before-send.<service id>.<Operation>"
         service, operation = event_name.split(".", 2)[1:]
         self.seen.append(operation)
-        if not self.matches(service, operation):
+        if not self.matches(service, operation, request):
             return None
         self.injected += 1
         if self.kind == "connection":

@@ -110,7 +110,8 @@ async def test_a_throttle_halves_the_rate_empties_the_bucket_and_recovers_gradua
     assert state.per_second == 1.0
     assert state.burst == 25.0  # the burst shrinks with the refill
     assert state.tokens == 0
-    assert state.slowed and state.throttles == 1
+    assert state.slowed
+    assert state.throttles == 1
     assert budget.slowed == ("ListExecutions",)
     # The next request waits for the slower refill.
     assert await budget.acquire("ListExecutions") == pytest.approx(1.0)

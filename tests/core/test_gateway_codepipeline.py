@@ -32,10 +32,10 @@ async def gateway(sandbox: SandboxProcess) -> AsyncIterator[Gateway]:
         yield gateway
 
 
-async def eventually(check: Callable[[], Awaitable[T | None]], what: str, timeout: float = 20.0) -> T:
+async def eventually(check: Callable[[], Awaitable[T | None]], what: str, within: float = 20.0) -> T:
     """Poll an async condition until it gives something truthy (no fixed sleeps: a deadline)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     last: T | None = None
     while loop.time() < deadline:
         last = await check()
@@ -57,8 +57,10 @@ async def test_list_pipelines_reads_every_page(gateway: Gateway) -> None:
     assert len(names) == len(set(names))
     assert gateway.stats.requests["ListPipelines"] == -(-len(names) // 2)  # every page, once
     checkout = next(p for p in pipelines if p.name == "checkout-api")
-    assert checkout.execution_mode == "QUEUED" and checkout.pipeline_type == "V2"
-    assert checkout.created is not None and checkout.created.tzinfo is UTC
+    assert checkout.execution_mode == "QUEUED"
+    assert checkout.pipeline_type == "V2"
+    assert checkout.created is not None
+    assert checkout.created.tzinfo is UTC
 
 
 async def test_get_pipeline_gives_the_structure_with_approval_and_state_machine_settings(gateway: Gateway) -> None:
@@ -101,30 +103,37 @@ async def test_an_approval_is_seen_answered_once_and_refused_the_second_time(aws
         return stage_state.awaiting_approval
 
     waiting_action = await eventually(waiting, "the approval to wait")
-    assert waiting_action.token and waiting_action.status == "InProgress"
+    assert waiting_action.token
+    assert waiting_action.status == "InProgress"
     state = await gateway.get_pipeline_state(name)
     approve_stage = next(s for s in state.stages if s.name == "Approve")
-    assert approve_stage.execution_id == execution_id and approve_stage.status == "InProgress"
+    assert approve_stage.execution_id == execution_id
+    assert approve_stage.status == "InProgress"
     # The state lays over the structure: the approval keeps its category and custom data.
     merged = state.apply_to(await gateway.get_pipeline(name))
     merged_stage = merged.stage("Approve")
     assert merged_stage is not None
     merged_action = merged_stage.awaiting_approval
-    assert merged_action is not None and merged_action.is_approval
+    assert merged_action is not None
+    assert merged_action.is_approval
     assert dict(merged_action.configuration)["CustomData"] == "Ship it?"
 
     receipt = await gateway.put_approval_result(name, "Approve", "Approve", waiting_action.token, True, "Looks good")
-    assert receipt.operation == "PutApprovalResult" and receipt.request_id
-    assert receipt.effective is not None and receipt.effective.tzinfo is UTC
+    assert receipt.operation == "PutApprovalResult"
+    assert receipt.request_id
+    assert receipt.effective is not None
+    assert receipt.effective.tzinfo is UTC
     with pytest.raises(AlreadyDone) as second:
         await gateway.put_approval_result(name, "Approve", "Approve", waiting_action.token, False, "Too late")
-    assert second.value.operation == "PutApprovalResult" and second.value.request_id
+    assert second.value.operation == "PutApprovalResult"
+    assert second.value.request_id
 
     assert await eventually(lambda: status_of(gateway, name, execution_id, "Succeeded"), "the run to succeed")
     runs = await gateway.list_action_executions(name, execution_id)
     by_action = {r.action: r for r in runs}
     assert set(by_action) == {"Source", "Approve", "Deploy"}
-    assert by_action["Approve"].status == "Succeeded" and by_action["Approve"].category == "Approval"
+    assert by_action["Approve"].status == "Succeeded"
+    assert by_action["Approve"].category == "Approval"
     assert by_action["Approve"].custom_data == "Ship it?"
     assert all(r.pipeline_execution_id == execution_id for r in runs)
 
@@ -144,12 +153,15 @@ async def test_list_pipeline_executions_is_newest_first_bounded_and_paged(aws: A
     everything = await gateway.list_pipeline_executions(name, max_results=50, page_size=2)
     assert [e.id for e in everything] == list(reversed(started))
     first = everything[-1]
-    assert first.trigger_type == "StartPipelineExecution" and first.revision is not None
-    assert first.started is not None and first.started.tzinfo is UTC
+    assert first.trigger_type == "StartPipelineExecution"
+    assert first.revision is not None
+    assert first.started is not None
+    assert first.started.tzinfo is UTC
     succeeded = await gateway.list_pipeline_executions(name, succeeded_in_stage="Deploy")
     assert len(succeeded) == 5
     detail = await gateway.get_pipeline_execution(name, started[0])
-    assert detail.id == started[0] and detail.status == "Succeeded"
+    assert detail.id == started[0]
+    assert detail.status == "Succeeded"
 
 
 async def test_stop_and_wait_then_abandon_then_nothing_left_to_stop(aws: Any, gateway: Gateway) -> None:
@@ -165,7 +177,8 @@ async def test_stop_and_wait_then_abandon_then_nothing_left_to_stop(aws: Any, ga
 
     await eventually(deploying, "Deploy to run")
     receipt = await gateway.stop_pipeline_execution(name, execution_id, abandon=False, reason="Incident 42")
-    assert receipt.execution_id == execution_id and receipt.request_id
+    assert receipt.execution_id == execution_id
+    assert receipt.request_id
     with pytest.raises(AlreadyDone) as again:
         await gateway.stop_pipeline_execution(name, execution_id, abandon=False, reason="Incident 42")
     assert again.value.code == "DuplicatedStopRequestException"
@@ -189,11 +202,13 @@ async def test_retry_runs_the_failed_actions_of_a_stage_again(aws: Any, gateway:
     assert await eventually(lambda: status_of(gateway, name, execution_id, "Failed"), "the run to fail")
     state = await gateway.get_pipeline_state(name)
     failed = next(s for s in state.stages if s.name == "Test")
-    assert failed.status == "Failed" and failed.actions[0].status == "Failed"
+    assert failed.status == "Failed"
+    assert failed.actions[0].status == "Failed"
     with pytest.raises(InvalidInput):
         await gateway.retry_stage_execution(name, "Source", execution_id)  # nothing failed there
     receipt = await gateway.retry_stage_execution(name, "Test", execution_id)
-    assert receipt.execution_id == execution_id and receipt.operation == "RetryStageExecution"
+    assert receipt.execution_id == execution_id
+    assert receipt.operation == "RetryStageExecution"
 
     async def two_runs() -> bool:
         runs = await gateway.list_action_executions(name, execution_id, page_size=1)
@@ -212,9 +227,11 @@ async def test_rollback_stage_starts_a_rollback_execution_to_the_target(aws: Any
     second = start(cp, name)
     await eventually(lambda: status_of(gateway, name, second, "Succeeded"), "the second run")
     receipt = await gateway.rollback_stage(name, "Deploy", first)
-    assert receipt.execution_id and receipt.execution_id not in (first, second)
+    assert receipt.execution_id
+    assert receipt.execution_id not in (first, second)
     rollback = await gateway.get_pipeline_execution(name, receipt.execution_id)
-    assert rollback.is_rollback and rollback.rollback_target == first
+    assert rollback.is_rollback
+    assert rollback.rollback_target == first
     assert rollback.trigger_type == "ManualRollback"
     with pytest.raises(Conflict) as refused:
         await gateway.rollback_stage(name, "Source", first)
@@ -229,8 +246,10 @@ async def test_pause_and_resume_promotion(aws: Any, gateway: Gateway) -> None:
     await gateway.disable_stage_transition(name, "Prod", "Paused during incident 42")
     state = await gateway.get_pipeline_state(name)
     prod = next(s for s in state.stages if s.name == "Prod")
-    assert prod.paused and prod.inbound.disabled_reason == "Paused during incident 42"
-    assert prod.inbound.last_changed_by and prod.inbound.last_changed_at is not None
+    assert prod.paused
+    assert prod.inbound.disabled_reason == "Paused during incident 42"
+    assert prod.inbound.last_changed_by
+    assert prod.inbound.last_changed_at is not None
     with pytest.raises(InvalidInput) as bad:
         await gateway.disable_stage_transition(name, "Prod", "no_underscores, no commas")
     assert bad.value.code == "ValidationException"
@@ -244,6 +263,7 @@ async def test_unknown_pipelines_are_not_found(gateway: Gateway) -> None:
     with pytest.raises(NotFound) as missing:
         await gateway.get_pipeline_state("no-such-pipeline")
     assert missing.value.code == "PipelineNotFoundException"
-    assert missing.value.operation == "GetPipelineState" and missing.value.target == "sandbox"
+    assert missing.value.operation == "GetPipelineState"
+    assert missing.value.target == "sandbox"
     with pytest.raises(NotFound):
         await gateway.get_pipeline_execution("checkout-api", "00000000-0000-0000-0000-000000000000")

@@ -92,9 +92,11 @@ async def test_list_state_machines_reads_every_page(gateway: Gateway) -> None:
 async def test_describe_state_machine_finds_the_task_token_states(gateway: Gateway) -> None:
     machines = {m.name: m for m in await gateway.list_state_machines()}
     detail = await gateway.describe_state_machine(machines["wave-deployment"].arn)
-    assert detail.name == "wave-deployment" and detail.type == "STANDARD"
+    assert detail.name == "wave-deployment"
+    assert detail.type == "STANDARD"
     assert detail.definition["StartAt"] in detail.states
-    assert "ApprovePromotion" in detail.states and detail.definition_error is None
+    assert "ApprovePromotion" in detail.states
+    assert detail.definition_error is None
     [approve] = detail.task_token_states
     assert approve.name == "ApprovePromotion"
     assert approve.resource == "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
@@ -111,7 +113,8 @@ async def test_executions_are_listed_newest_first_and_bounded(aws: Any, gateway:
     receipts = [await gateway.start_execution(arn, json.dumps({"n": n}), name=f"run-{n}") for n in range(4)]
     assert all(r.execution_id and r.request_id and r.effective is not None for r in receipts)
     unnamed = await gateway.start_execution(arn, "{}")
-    assert unnamed.execution_id is not None and not unnamed.execution_id.endswith(":None")
+    assert unnamed.execution_id is not None
+    assert not unnamed.execution_id.endswith(":None")
     for receipt in (*receipts, unnamed):
         assert receipt.execution_id is not None
         await eventually(lambda a=receipt.execution_id: status_of(gateway, a, "SUCCEEDED"), "the run to end")
@@ -124,8 +127,12 @@ async def test_executions_are_listed_newest_first_and_bounded(aws: Any, gateway:
     assert gateway.stats.requests["ListExecutions"] - before == 1 + 3
     assert await gateway.list_executions(arn, status="RUNNING") == ()
     done = await gateway.describe_execution(receipts[0].execution_id or "")
-    assert done.status == "SUCCEEDED" and done.name == "run-0" and json.loads(done.input or "") == {"n": 0}
-    assert done.started is not None and done.stopped is not None and done.stopped.tzinfo is UTC
+    assert done.status == "SUCCEEDED"
+    assert done.name == "run-0"
+    assert json.loads(done.input or "") == {"n": 0}
+    assert done.started is not None
+    assert done.stopped is not None
+    assert done.stopped.tzinfo is UTC
 
 
 async def test_history_pages_in_reverse_and_returns_ascending_events(aws: Any, gateway: Gateway) -> None:
@@ -136,7 +143,8 @@ async def test_history_pages_in_reverse_and_returns_ascending_events(aws: Any, g
     events = await gateway.get_execution_history(execution_arn, page_size=5)
     ids = [e.id for e in events]
     assert ids == list(range(1, len(ids) + 1))
-    assert events[0].type == "ExecutionStarted" and json.loads(events[0].input or "") == {"hello": "world"}
+    assert events[0].type == "ExecutionStarted"
+    assert json.loads(events[0].input or "") == {"hello": "world"}
     assert events[-1].type == "ExecutionSucceeded"
     assert gateway.stats.requests["GetExecutionHistory"] == -(-len(ids) // 5)
     assert gateway.stats.history_events == len(ids)  # a first read fetches each event once
@@ -166,10 +174,12 @@ async def test_incremental_history_never_fetches_an_event_twice(aws: Any, gatewa
     # The token is where the definition put it, and the event knows its state.
     detail = await gateway.describe_state_machine(arn)
     approve = detail.task_token_state(scheduled.state_name)
-    assert approve is not None and approve.token_paths == (("MessageBody", "approval", "token"),)
+    assert approve is not None
+    assert approve.token_paths == (("MessageBody", "approval", "token"),)
     token = approve.token_in(scheduled.parameters)
     # AWS splits it into resourceType "sqs" and resource "sendMessage.waitForTaskToken": joined back here.
-    assert token and scheduled.resource == "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+    assert token
+    assert scheduled.resource == "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
     assert scheduled.timeout_seconds == 3600
 
     await gateway.send_task_success(token, json.dumps({"approved": True}))
@@ -185,7 +195,8 @@ async def test_incremental_history_never_fetches_an_event_twice(aws: Any, gatewa
     assert gateway.stats.requests["GetExecutionHistory"] - requests_before == -(-len(new_ids) // 3)
     assert gateway.stats.history_events - wire_before < len(new_ids) + 3
     succeeded = next(e for e in rest if e.type == "TaskSucceeded")
-    assert succeeded.state_name == "Approve" and json.loads(succeeded.output or "") == {"approved": True}
+    assert succeeded.state_name == "Approve"
+    assert json.loads(succeeded.output or "") == {"approved": True}
     with pytest.raises(AlreadyDone) as again:
         await gateway.send_task_success(token, "{}")
     assert again.value.code == "TaskTimedOut"
@@ -215,7 +226,8 @@ async def test_task_failure_stop_and_redrive(aws: Any, gateway: Gateway) -> None
 
     # Redrive starts the failed state again, under the same ARN.
     receipt = await gateway.redrive_execution(rejected)
-    assert receipt.execution_id == rejected and receipt.effective is not None
+    assert receipt.execution_id == rejected
+    assert receipt.effective is not None
     redriven = await eventually(lambda: _with_redrive(gateway, rejected), "the redriven run to wait for a new token")
     assert redriven.redrive_count == 1
 
