@@ -632,7 +632,7 @@ class ActionGate:
         where = f"{pipeline.name}/{stage.name}"
         index = [s.name for s in pipeline.stages].index(stage.name)
         if index == 0:
-            raise Refused(f"{where} is the first stage; it has no inbound transition to pause")
+            raise Refused(f"{where} is the first stage; it has no inbound transition")
         inbound = stage.inbound
         if pause and not inbound.enabled:
             by = f" by {inbound.last_changed_by}" if inbound.last_changed_by else ""
