@@ -7,6 +7,10 @@ the wire (parsing, botocore's retries, the budget's reaction, the gateway's tran
 
     fault = Fault.aws_error("ThrottlingException", "Rate exceeded", operations={"GetPipelineState"}, times=3)
     gateway.add_hook("before-send", fault)
+
+`operations` are AWS operation names; `services` are botocore service ids (codepipeline, sfn, sqs, sts);
+`when` tests the signed request itself (e.g. its access key). `fault.active = False` or
+`gateway.remove_hook("before-send", fault)` stops it.
 """
 
 from __future__ import annotations

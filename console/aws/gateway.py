@@ -26,6 +26,7 @@ from typing import Any
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 from botocore import xform_name
+from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 
 from console import model
 from console.aws import convert
@@ -42,6 +43,22 @@ SQS = "sqs"
 STS = "sts"
 
 Hook = Callable[..., Any]
+
+# Writes that must not be sent again once they may have reached AWS (a read timeout, a dropped connection):
+# a second PutApprovalResult, stop or rollback would act twice, or fail as if someone else had acted.
+# botocore still retries them when AWS throttled them or the connection never opened. StartExecution (we
+# always name the execution) and RedriveExecution (botocore adds a client token) are idempotent: not listed.
+UNSAFE_TO_RESEND: dict[str, tuple[str, ...]] = {
+    "codepipeline": (
+        "PutApprovalResult",
+        "StopPipelineExecution",
+        "RetryStageExecution",
+        "RollbackStage",
+        "DisableStageTransition",
+        "EnableStageTransition",
+    ),
+    "sfn": ("StopExecution", "SendTaskSuccess", "SendTaskFailure"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +92,9 @@ class GatewayOptions:
 class _Connection:
     """One session with its clients. Replaced as a whole when credentials must be read again."""
 
-    def __init__(self, session: AioSession) -> None:
+    def __init__(self, session: AioSession, sessions: Sequence[AioSession]) -> None:
         self.session = session
+        self.sessions = tuple(sessions)  # with an assumed role, the source session too
         self.stack = AsyncExitStack()
         self.clients: dict[str, Any] = {}
         self.opening: dict[str, asyncio.Lock] = {}
@@ -160,14 +178,16 @@ class Gateway:
         self._hooks.append((event_name, handler, first))
         connection = self._connection
         if connection is not None:
-            _register(connection.session.get_component("event_emitter"), event_name, handler, first)
+            for session in connection.sessions:
+                _register(session.get_component("event_emitter"), event_name, handler, first)
             for client in connection.clients.values():
                 _register(client.meta.events, event_name, handler, first)
 
     def remove_hook(self, event_name: str, handler: Hook) -> None:
         self._hooks = [h for h in self._hooks if not (h[0] == event_name and h[1] is handler)]
         for connection in [*self._retired, *([self._connection] if self._connection else [])]:
-            connection.session.get_component("event_emitter").unregister(event_name, handler)
+            for session in connection.sessions:
+                session.get_component("event_emitter").unregister(event_name, handler)
             for client in connection.clients.values():
                 client.meta.events.unregister(event_name, handler)
 
@@ -176,6 +196,10 @@ class Gateway:
         # The budget and the counters see every HTTP request, including pages and botocore's retries.
         events.register_first("before-send", self._before_send)
         events.register_first("response-received", self._response_received)
+        for service_id, operations in UNSAFE_TO_RESEND.items():
+            for operation in operations:
+                # More specific than botocore's own `needs-retry.<service>` handler, so asked first.
+                events.register_first(f"needs-retry.{service_id}.{operation}", _resend_only_if_safe)
         for event_name, handler, first in self._hooks:
             _register(events, event_name, handler, first)
 
@@ -212,8 +236,14 @@ class Gateway:
         async with self._connect_lock:
             connection = self._connection
             if connection is None or connection.retired:
-                session = open_session(self.target, self.options.client_config(STS), self._prepare_session)
-                connection = _Connection(session)
+                made: list[AioSession] = []
+
+                def prepare(session: AioSession) -> None:
+                    self._prepare_session(session)
+                    made.append(session)
+
+                session = open_session(self.target, self.options.client_config(STS), prepare)
+                connection = _Connection(session, made)
                 self._connection = connection
                 self.stats.sessions += 1
             return connection
@@ -639,6 +669,19 @@ class Gateway:
             if not token:
                 break
         return items[:max_results]
+
+
+def _resend_only_if_safe(response: Any = None, caught_exception: Any = None, **_: Any) -> bool | None:
+    """botocore's `needs-retry` for a write: None lets botocore decide, False forbids the retry."""
+    if caught_exception is not None:
+        return None if isinstance(caught_exception, EndpointConnectionError | ConnectTimeoutError) else False
+    if response is None:
+        return None
+    parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else {}
+    details = parsed.get("Error") if isinstance(parsed, dict) else None
+    if not details:
+        return None
+    return None if is_throttle(str(details.get("Code") or "")) else False
 
 
 def _register(events: Any, event_name: str, handler: Hook, first: bool) -> None:

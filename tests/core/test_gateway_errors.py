@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,7 @@ from console.model import Target
 from console.sandbox_process import SandboxProcess
 from tests.conftest import REGION
 from tests.core.test_gateway_codepipeline import fast_budget
+from tests.sandbox.test_codepipeline_support import action, create, source, stage
 
 
 def sandbox_target(sandbox: SandboxProcess, **overrides: object) -> Target:
@@ -222,3 +224,29 @@ async def test_a_read_only_gateway_refuses_every_write_and_sends_nothing(sandbox
             assert gateway.stats.total == 0
             # Reading goes on as usual.
             assert await gateway.list_pipelines()
+
+
+async def test_a_write_that_may_have_reached_aws_is_never_sent_twice(aws: Any, sandbox: SandboxProcess) -> None:
+    cp = aws("codepipeline")
+    name = create(
+        cp, source(duration="0"), stage("Prod", action("Deploy", "Deploy", "CodeDeploy", SandboxDuration="0"))
+    )
+    async with Gateway(sandbox_target(sandbox), budget=fast_budget(), options=GatewayOptions(max_attempts=3)) as gw:
+        # The answer was lost: AWS may have acted, so botocore must not send the write again.
+        lost = Fault.connection_error("read-timeout", operations={"DisableStageTransition"}, times=1)
+        gw.add_hook("before-send", lost)
+        with pytest.raises(Unavailable):
+            await gw.disable_stage_transition(name, "Prod", "Paused for incident 7")
+        assert gw.stats.requests["DisableStageTransition"] == 1
+        # Throttled, or never connected: AWS did nothing, and botocore's retry goes ahead.
+        gw.add_hook("before-send", Fault.aws_error("ThrottlingException", "Rate exceeded", times=1))
+        await gw.disable_stage_transition(name, "Prod", "Paused for incident 7")
+        gw.add_hook("before-send", Fault.connection_error("connection", operations={"EnableStageTransition"}, times=1))
+        await gw.enable_stage_transition(name, "Prod")
+        assert gw.stats.requests["DisableStageTransition"] == 3
+        assert gw.stats.requests["EnableStageTransition"] == 2
+        # Reads are retried after a lost answer as usual.
+        gw.add_hook("before-send", Fault.connection_error("read-timeout", operations={"GetPipelineState"}, times=1))
+        state = await gw.get_pipeline_state(name)
+        assert not state.stages[-1].paused
+        assert gw.stats.requests["GetPipelineState"] == 2
