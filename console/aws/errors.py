@@ -9,6 +9,7 @@ tables first (each entry considered: see the comments), then by their shape (`..
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import (
@@ -245,17 +246,18 @@ def translate(
     *,
     operation: str,
     target: str,
-    source: CredentialSource,
+    source: Callable[[], CredentialSource],
 ) -> AwsError | None:
     """The project's error for a botocore (or network) exception raised while calling `operation`.
 
     None when `exc` did not come from botocore or the network (a bug: let it propagate as it is).
+    `source` says where the target's credentials come from; it is asked only when they are the problem.
     """
     if isinstance(exc, ClientError):
         return _client_error(exc, operation=operation, target=target, source=source)
     common: dict[str, Any] = {"operation": operation, "target": target}
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return NoCredentials(no_credentials_message(target, str(exc)), code=type(exc).__name__, **common)
+        return NoCredentials(no_credentials_message(target), code=type(exc).__name__, **common)
     if isinstance(exc, ProfileNotFound):
         return NoCredentials(
             f"Target {target}: the AWS profile {getattr(exc, 'kwargs', {}).get('profile', '')!s} is not in your "
@@ -265,7 +267,7 @@ def translate(
         )
     if isinstance(exc, TokenRetrievalError | SSOError | LoginError | CredentialRetrievalError):
         return ExpiredCredentials(
-            f"Target {target}: AWS credentials could not be refreshed ({exc}). {refresh_hint(source)}",
+            f"Target {target}: AWS credentials could not be refreshed ({exc}). {refresh_hint(source())}",
             code=type(exc).__name__,
             **common,
         )
@@ -292,11 +294,11 @@ def translate(
         return AwsError(f"Target {target}: {operation} failed: {exc}", code=type(exc).__name__, **common)
     if isinstance(exc, RuntimeError) and "credentials are still expired" in str(exc):
         # aiobotocore's refreshable credentials, when the refresh handed back credentials already expired.
-        return ExpiredCredentials(f"Target {target}: {exc}. {refresh_hint(source)}", code="ExpiredToken", **common)
+        return ExpiredCredentials(f"Target {target}: {exc}. {refresh_hint(source())}", code="ExpiredToken", **common)
     return None
 
 
-def no_credentials_message(target: str, detail: str = "") -> str:
+def no_credentials_message(target: str) -> str:
     return (
         f"Target {target}: no AWS credentials were found (looked in the AWS_* environment variables, the "
         "AWS config and credentials files, SSO and `aws login` sessions, credential_process, and container "
@@ -305,7 +307,7 @@ def no_credentials_message(target: str, detail: str = "") -> str:
     )
 
 
-def _client_error(exc: ClientError, *, operation: str, target: str, source: CredentialSource) -> AwsError:
+def _client_error(exc: ClientError, *, operation: str, target: str, source: Callable[[], CredentialSource]) -> AwsError:
     response: Any = exc.response
     details: dict[str, Any] = response.get("Error", {}) or {}
     metadata: dict[str, Any] = response.get("ResponseMetadata", {}) or {}
@@ -315,5 +317,5 @@ def _client_error(exc: ClientError, *, operation: str, target: str, source: Cred
     request_id = metadata.get("RequestId") or None
     cls = error_class(code, status if isinstance(status, int) else None)
     if cls is ExpiredCredentials:
-        message = f"Target {target}: AWS refused the credentials ({message}). {refresh_hint(source)}"
+        message = f"Target {target}: AWS refused the credentials ({message}). {refresh_hint(source())}"
     return cls(message, code=code, operation=operation or exc.operation_name, request_id=request_id, target=target)

@@ -294,7 +294,7 @@ class Gateway:
         except AwsError:
             raise
         except Exception as exc:
-            error = translate(exc, operation=operation, target=self.target.name, source=self.credential_source)
+            error = translate(exc, operation=operation, target=self.target.name, source=lambda: self.credential_source)
             if error is None:
                 raise
             if isinstance(error, ExpiredCredentials | NoCredentials) and connection is not None:
@@ -347,7 +347,7 @@ class Gateway:
         except AwsError:
             raise
         except Exception as exc:
-            error = translate(exc, operation="connect", target=self.target.name, source=self.credential_source)
+            error = translate(exc, operation="connect", target=self.target.name, source=lambda: self.credential_source)
             if error is None:
                 raise
             raise error from exc
@@ -521,6 +521,10 @@ class Gateway:
         ceil(new / page_size) requests, or one when nothing is new. Only the last page can hold events
         already seen (the newest `page_size` include them when fewer are new); they are dropped here. Pass a
         small `page_size` when polling a running execution, a large one (<= 1000) for a first read.
+
+        Each event's `state_name` comes from its own details (StateEntered/Exited) or from the events before
+        it; the gateway remembers those between calls for its last `history_memory` executions, so a first
+        call with `after_id` > 0 may leave the names of some task events empty.
         """
         page_size = max(1, min(page_size, 1000))
         collected: dict[int, dict[str, Any]] = {}
@@ -681,7 +685,7 @@ def _resend_only_if_safe(response: Any = None, caught_exception: Any = None, **_
     details = parsed.get("Error") if isinstance(parsed, dict) else None
     if not details:
         return None
-    return None if is_throttle(str(details.get("Code") or "")) else False
+    return None if is_throttle(str(details.get("QueryErrorCode") or details.get("Code") or "")) else False
 
 
 def _register(events: Any, event_name: str, handler: Hook, first: bool) -> None:
