@@ -20,6 +20,7 @@ from console.runtime import Runtime, RuntimeOptions
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+READY_TIMEOUT = 60.0  # seconds `watch` waits for the first full picture before saying it is watching
 
 
 # --- watch ---------------------------------------------------------------------------------------------------
@@ -53,15 +54,31 @@ async def _watch(runtime: Runtime, *, json_lines: bool) -> None:
         watcher = runtime.make_watcher()
         unsubscribe = watcher.subscribe(TransitionPrinter(sys.stdout, sys.stderr, json_lines=json_lines))
         await watcher.start()
-        if runtime.sandbox is not None:
-            print(f"wavedeck: watching the sandbox at {runtime.sandbox.url} (Ctrl-C stops)", file=sys.stderr)
         try:
+            try:
+                state = await watcher.wait_ready(READY_TIMEOUT)
+            except TimeoutError:
+                state = watcher.state
+            where = ", ".join(t.name for t in runtime.targets)
+            if runtime.sandbox is not None:
+                where += f" (the sandbox at {runtime.sandbox.url})"
+            pipelines = _count(len(state.pipelines), "pipeline")
+            machines = _count(len(state.state_machines), "state machine")
+            print(
+                f"wavedeck: watching {pipelines} and {machines} in {where}; one line per transition (Ctrl-C stops)",
+                file=sys.stderr,
+                flush=True,
+            )
             await asyncio.Event().wait()  # until Ctrl-C cancels this task
         finally:
             unsubscribe()
             await watcher.stop()
     finally:
         await runtime.aclose()
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _silence_stdout() -> None:
