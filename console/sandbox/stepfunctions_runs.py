@@ -199,7 +199,7 @@ def _program_eval_body(self: Any, env: Any) -> None:
         env.set_error(error=failure.get_execution_failed_event_details())
     except Exception as exc:  # the interpreter turns any crash into States.Runtime, as AWS does
         cause = f"{type(exc).__name__}({exc})"
-        LOG.error("Step Functions computation ended with exception %s", cause)
+        LOG.warning("a Step Functions execution crashed the interpreter: %s", cause)
         env.set_error(
             ExecutionFailedEventDetails(
                 error=StatesErrorName(typ=StatesErrorNameType.StatesRuntime).error_name, cause=cause
