@@ -230,6 +230,7 @@ async def test_task_failure_stop_and_redrive(aws: Any, gateway: Gateway) -> None
     assert receipt.effective is not None
     redriven = await eventually(lambda: _with_redrive(gateway, rejected), "the redriven run to wait for a new token")
     assert redriven.redrive_count == 1
+    await gateway.stop_execution(rejected)  # leave nothing running in the shared sandbox
 
     # Stopped with an error and a cause.
     stopped = (await gateway.start_execution(arn, "{}")).execution_id or ""
