@@ -7,6 +7,7 @@ Standard output carries exactly one line, the endpoint URL, once the sandbox is 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -61,7 +62,7 @@ def run_sandbox(options: SandboxOptions, definitions: Path | None, *, stop_on_st
             flush=True,
         )
         print(url, flush=True)
-        while not stop.wait(0.5):
+        while not stop.wait(0.2):
             pass
     finally:
         for server in servers:
@@ -73,9 +74,11 @@ def run_sandbox(options: SandboxOptions, definitions: Path | None, *, stop_on_st
 
 
 def _wait_for_eof(request_stop: Callable[[], None]) -> None:
+    # os.read on the descriptor, not sys.stdin: a daemon thread blocked inside the buffered reader's lock
+    # makes the interpreter abort at exit.
     try:
-        while sys.stdin.buffer.read(4096):
+        while os.read(0, 4096):
             pass
-    except (OSError, ValueError):
+    except OSError:
         pass
     request_stop()

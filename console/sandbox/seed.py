@@ -19,13 +19,14 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from console.definitions import ActionDef, Fleet, PipelineDef, StateMachineDef
+from console.definitions import DEFAULT_APPROVAL_TIMEOUT, ActionDef, Fleet, PipelineDef, StateMachineDef
 from console.errors import InputError
 from console.sandbox.codepipeline_engine import PipelineEngine
 from console.sandbox.server_constants import (
     ACCOUNT_ID,
     EVENT_SOURCES,
     EVENTS_QUEUE,
+    EVENTS_RETENTION_SECONDS,
     EVENTS_RULE,
     PIPELINE_ROLE,
     SFN_ROLE,
@@ -221,7 +222,6 @@ def seed_fleet(
         for queue in fleet.queues:
             if queue != EVENTS_QUEUE:
                 sqs.create_queue(QueueName=queue)
-        _create_events_rule(url, region)
     for machine in fleet.state_machines:
         _create_state_machine(url, machine)
     clients = {region: client(url, "codepipeline", region) for region in fleet.regions}
@@ -235,11 +235,22 @@ def seed_fleet(
         engine.set_behaviour(pipeline.region, pipeline)
 
 
+def create_events_rules(url: str, fleet: Fleet) -> None:
+    """In each region, the rule, queue and queue policy the README shows for a real account, for push mode.
+
+    Created once the warm-up is over: the history it plays is there to be read, not pushed, and moto would
+    match every warm-up event against the rule and queue it (thousands, for a large fleet).
+    """
+    for region in fleet.regions:
+        _create_events_rule(url, region)
+
+
 def _create_events_rule(url: str, region: str) -> None:
-    """The rule, queue and queue policy the README shows for a real account, so push mode works here too."""
     sqs = client(url, "sqs", region)
     events = client(url, "events", region)
-    queue = sqs.create_queue(QueueName=EVENTS_QUEUE)["QueueUrl"]
+    queue = sqs.create_queue(
+        QueueName=EVENTS_QUEUE, Attributes={"MessageRetentionPeriod": str(EVENTS_RETENTION_SECONDS)}
+    )["QueueUrl"]
     rule_arn = events.put_rule(
         Name=EVENTS_RULE,
         EventPattern=json.dumps({"source": list(EVENT_SOURCES)}),
@@ -261,13 +272,6 @@ def _create_events_rule(url: str, region: str) -> None:
     }
     sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": json.dumps(policy)})
     events.put_targets(Rule=EVENTS_RULE, Targets=[{"Id": EVENTS_QUEUE, "Arn": events_queue_arn(region)}])
-
-
-def purge_events_queues(url: str, fleet: Fleet) -> None:
-    """Drop the events of the warm-up: they describe history the console will read anyway."""
-    for region in fleet.regions:
-        sqs = client(url, "sqs", region)
-        sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=EVENTS_QUEUE)["QueueUrl"])
 
 
 def _create_state_machine(url: str, machine: StateMachineDef) -> None:
@@ -338,6 +342,9 @@ def _action_structure(
         "runOrder": action.run_order,
         "configuration": configuration,
     }
+    if action.category == "Approval" and action.timeout != DEFAULT_APPROVAL_TIMEOUT:
+        # What AWS shows a console: the approval's own timeout (5 minutes to 60 days), in whole minutes.
+        structure["timeoutInMinutes"] = min(86400, max(5, round(action.timeout / 60)))
     if action.category == "Source":
         structure["outputArtifacts"] = [{"name": artifacts[action.name]}]
     elif action.category != "Approval":

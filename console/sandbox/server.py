@@ -7,8 +7,10 @@ execution, seeds the fleet from the definitions over HTTP, then starts the engin
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -53,6 +55,7 @@ class SandboxServer:
         self._stopped = threading.Event()
         self.engine: object | None = None
         self.traffic: object | None = None
+        self.retention: object | None = None
         self.timings: dict[str, float] = {}  # seconds spent seeding, warming up, and until ready
         self.abort = threading.Event()
 
@@ -74,7 +77,8 @@ class SandboxServer:
 
         from console.sandbox import codepipeline_api, stepfunctions_patch
         from console.sandbox.codepipeline_engine import PipelineEngine
-        from console.sandbox.seed import check_definitions, purge_events_queues, seed_fleet
+        from console.sandbox.queue_retention import QueueRetention
+        from console.sandbox.seed import check_definitions, create_events_rules, seed_fleet
         from console.sandbox.traffic import Traffic
 
         began = time.perf_counter()
@@ -83,15 +87,18 @@ class SandboxServer:
         # One line per request on stderr would drown what the sandbox has to say.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         app = DomainDispatcherApplication(create_backend_app)
+        listener = self._listen()
         try:
             self._server = make_server(
-                self.options.host, self.options.port, app, threaded=True, request_handler=MotoRequestHandler
+                self.options.host,
+                self.options.port,
+                app,
+                threaded=True,
+                request_handler=MotoRequestHandler,
+                fd=listener.fileno(),
             )
-        except OSError as exc:
-            raise SandboxError(
-                f"cannot listen on {self.options.host}:{self.options.port}: {exc.strerror or exc} "
-                "(choose another port with --port, or --port 0 for any free one)"
-            ) from None
+        finally:
+            listener.close()  # werkzeug serves on its own duplicate of the socket
         port = self._server.server_address[1]
         # moto's Step Functions service integrations call back into this server on MOTO_PORT.
         os.environ["MOTO_PORT"] = str(port)
@@ -102,7 +109,11 @@ class SandboxServer:
         codepipeline_api.install(engine)
         stepfunctions_patch.install(self.clock)
 
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-http", daemon=True)
+        server = self._server
+        # A short poll: shutdown() waits for the loop to notice, and Ctrl-C should feel immediate.
+        self._thread = threading.Thread(
+            target=lambda: server.serve_forever(poll_interval=0.1), name="sandbox-http", daemon=True
+        )
         self._thread.start()
         try:
             seed_fleet(self.url, self.fleet, engine, seed=self.options.seed, check=False, abort=self.abort)
@@ -114,8 +125,11 @@ class SandboxServer:
             if self.options.warm_up and self.fleet.traffic.warm_up > 0:
                 if traffic.warm_up().aborted:
                     raise StartAborted("stopped while warming up")
-                purge_events_queues(self.url, self.fleet)
                 self.timings["warm_up"] = time.perf_counter() - began - self.timings["seed"]
+            create_events_rules(self.url, self.fleet)
+            retention = QueueRetention(self.fleet.regions)
+            self.retention = retention
+            retention.start()
             engine.start()
             if self.options.traffic:
                 traffic.start()
@@ -124,6 +138,29 @@ class SandboxServer:
             raise
         self.timings["ready"] = time.perf_counter() - began
         return self.url
+
+    def _listen(self) -> socket.socket:
+        """Bind the port ourselves: werkzeug, given a port in use, prints its own lines and exits the process."""
+        host, port = self.options.host, self.options.port
+        try:
+            family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+            listener = socket.socket(family, socket.SOCK_STREAM)
+        except OSError as exc:
+            raise SandboxError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        try:
+            # As socketserver does: a port left in TIME_WAIT by a sandbox that just stopped is free to use.
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((host, port))
+            listener.listen(128)
+        except OSError as exc:
+            listener.close()
+            if exc.errno == errno.EADDRINUSE:
+                problem = f"port {port} is already in use"
+            else:
+                problem = str(exc.strerror or exc)
+            hint = "choose another port with --port, or --port 0 for any free one"
+            raise SandboxError(f"cannot listen on {host}:{port}: {problem} ({hint})") from None
+        return listener
 
     def request_stop(self) -> None:
         """Ask a start in progress to give up at its next step; safe to call from a signal handler."""
@@ -136,7 +173,7 @@ class SandboxServer:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        for part in (self.traffic, self.engine):
+        for part in (self.traffic, self.engine, self.retention):
             stop = getattr(part, "stop", None)
             if stop is not None:
                 stop()

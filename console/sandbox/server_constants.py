@@ -9,3 +9,6 @@ SFN_ROLE = "wavedeck-sandbox-states"
 EVENTS_RULE = "wavedeck-console"
 EVENTS_QUEUE = "wavedeck-events"
 EVENT_SOURCES = ("aws.codepipeline", "aws.states")
+# An events queue nobody reads would grow without end (moto keeps messages past their retention, and each
+# send scans the queue); the sandbox drops messages older than this, as AWS does with its retention period.
+EVENTS_RETENTION_SECONDS = 120

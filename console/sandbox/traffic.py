@@ -60,6 +60,7 @@ class _Repository:
     mean_gap: float
     next_at: datetime | None = None
     held: bool = False  # a commit is due but max_in_flight runs are in flight
+    has_approval: bool = False
     revisions: dict[str, str] = field(default_factory=dict)  # the current revision of each extra Source action
 
 
@@ -106,6 +107,7 @@ class Traffic:
                 pipeline,
                 random.Random(f"{seed}:commits:{pipeline.name}"),
                 pipeline.commit_interval or settings.commit_interval,
+                has_approval=any(a.category == "Approval" for s in pipeline.stages for a in s.actions),
             )
             for pipeline in fleet.pipelines
         ]
@@ -163,16 +165,17 @@ class Traffic:
         return self.report
 
     def _answer_approvals(self, now: datetime, leave_from: datetime) -> int:
-        """Answer, as a colleague would have, the approvals that have waited their drawn delay."""
+        """Answer, as a colleague would have, the approvals that have waited their drawn delay.
+
+        In-process rather than over HTTP: a large fleet has hundreds of pipelines to look at, dozens of times.
+        """
         answered = 0
+        account = self.engine.account_id
         for repository in self._repositories:
             pipeline = repository.pipeline
-            if not any(a.category == "Approval" for s in pipeline.stages for a in s.actions):
+            if not repository.has_approval or self.engine.in_flight(pipeline.region, pipeline.name) == 0:
                 continue
-            if self.engine.in_flight(pipeline.region, pipeline.name) == 0:
-                continue
-            codepipeline = self._client("codepipeline", pipeline.region)
-            state = codepipeline.get_pipeline_state(name=pipeline.name)
+            state = self.engine.get_pipeline_state(account, pipeline.region, pipeline.name)
             for stage in state.get("stageStates", []):
                 for action in stage.get("actionStates", []):
                     latest = action.get("latestExecution") or {}
@@ -188,16 +191,20 @@ class Traffic:
                     rng = self._approval_rngs[pipeline.name]
                     who = rng.choice(self.fleet.traffic.authors)
                     summary = (
-                        f"{who}: dashboards clean, promoting"
+                        "Dashboards clean, promoting"
                         if approval.status == "Approved"
-                        else f"{who}: holding this one, error budget is spent for today"
+                        else "Holding this one: the error budget is spent for today"
                     )
-                    codepipeline.put_approval_result(
-                        pipelineName=pipeline.name,
-                        stageName=stage["stageName"],
-                        actionName=action["actionName"],
-                        result={"summary": summary, "status": approval.status},
+                    self.engine.put_approval_result(
+                        account,
+                        pipeline.region,
+                        pipeline.name,
+                        stage=stage["stageName"],
+                        action=action["actionName"],
+                        status=approval.status,
+                        summary=summary,
                         token=token,
+                        caller=f"arn:aws:sts::{account}:assumed-role/release-managers/{who}",
                     )
                     approval.answer_at = None
                     answered += 1

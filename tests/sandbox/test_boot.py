@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from tests.conftest import wait_until
 
 
 def test_sandbox_serves_the_bundled_fleet(aws: Any) -> None:
@@ -11,3 +14,51 @@ def test_sandbox_serves_the_bundled_fleet(aws: Any) -> None:
     assert "edge-router" in {p["name"] for p in aws("codepipeline", "us-west-2").list_pipelines()["pipelines"]}
     machines = {m["name"] for m in aws("stepfunctions").list_state_machines()["stateMachines"]}
     assert {"wave-deployment", "distributed-load-test", "wave-rollback"} <= machines
+
+
+def test_pipelines_are_created_as_the_definitions_say(aws: Any) -> None:
+    pipeline = aws("codepipeline").get_pipeline(name="checkout-api")["pipeline"]
+    stages = [s["name"] for s in pipeline["stages"]]
+    assert stages == ["Source", "Build", "Alpha", "Beta", "Gamma", "Prod-Canary", "Prod-AZ1", "Prod-AZ2"]
+    assert pipeline["executionMode"] == "QUEUED"
+    source = pipeline["stages"][0]["actions"][0]
+    assert source["configuration"]["FullRepositoryId"] == "shop/checkout-api"
+    canary = pipeline["stages"][5]["actions"]
+    assert canary[0]["actionTypeId"]["category"] == "Approval"
+    assert canary[0]["configuration"]["CustomData"].startswith("Gamma canaries are green")
+    search = aws("codepipeline").get_pipeline(name="search-indexer")["pipeline"]
+    load_test = search["stages"][3]["actions"][1]
+    assert load_test["actionTypeId"]["provider"] == "StepFunctions"
+    assert load_test["configuration"]["StateMachineArn"].endswith(":stateMachine:distributed-load-test")
+    assert json.loads(load_test["configuration"]["Input"]) == {"shards": 8, "users_per_shard": 250}
+
+
+def test_each_region_has_the_console_events_rule_feeding_its_queue(aws: Any) -> None:
+    for region in ("us-east-1", "us-west-2"):
+        events = aws("events", region)
+        rule = events.describe_rule(Name="wavedeck-console")
+        assert json.loads(rule["EventPattern"]) == {"source": ["aws.codepipeline", "aws.states"]}
+        targets = events.list_targets_by_rule(Rule="wavedeck-console")["Targets"]
+        assert [t["Arn"] for t in targets] == [f"arn:aws:sqs:{region}:123456789012:wavedeck-events"]
+        sqs = aws("sqs", region)
+        url = sqs.get_queue_url(QueueName="wavedeck-events")["QueueUrl"]
+        policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+        statement = policy["Statement"][0]
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+        assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == rule["Arn"]
+
+
+def test_a_pipeline_run_reaches_the_events_queue(aws: Any) -> None:
+    execution = aws("codepipeline").start_pipeline_execution(name="catalog-service")["pipelineExecutionId"]
+    sqs = aws("sqs")
+    url = sqs.get_queue_url(QueueName="wavedeck-events")["QueueUrl"]
+
+    def mine() -> list[dict[str, Any]]:
+        # VisibilityTimeout 0: other tests reading this queue still see every message.
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+        bodies = [json.loads(m["Body"]) for m in messages]
+        return [b for b in bodies if b.get("detail", {}).get("execution-id") == execution]
+
+    event = wait_until(mine, what="an event of the new execution on wavedeck-events")[0]
+    assert event["source"] == "aws.codepipeline"
+    assert event["detail"]["pipeline"] == "catalog-service"
