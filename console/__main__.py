@@ -7,6 +7,7 @@ Exit codes: 0 done, 1 refused or failed (the reason on stderr), 2 bad usage or b
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -191,7 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 traffic=not args.no_traffic,
                 warm_up=not args.no_warm_up,
             )
-            return run_sandbox(options, args.definitions, stop_on_stdin_eof=args.stop_on_stdin_eof)
+            code = run_sandbox(options, args.definitions, stop_on_stdin_eof=args.stop_on_stdin_eof)
+            # The process ends here, its threads stopped: collecting moto's large heap while the interpreter
+            # shuts down takes seconds, and a console waiting for its child sandbox would feel them.
+            gc.disable()
+            gc.freeze()
+            return code
         from console import headless
 
         if args.command == "watch":
