@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from console.approvals import waiting_tasks
-from console.errors import NotFound
+from console.errors import NotFound, Refused
 from console.model import (
     Execution,
     HistoryEvent,
@@ -99,8 +99,11 @@ class Reads:
 
     async def pipeline(self, name: str) -> Pipeline:
         """Structure (GetPipeline) with the live state (GetPipelineState) laid over it."""
-        structure = await self.gateway.get_pipeline(name)
-        state = await self.gateway.get_pipeline_state(name)
+        try:
+            structure = await self.gateway.get_pipeline(name)
+            state = await self.gateway.get_pipeline_state(name)
+        except NotFound:
+            raise Refused(f"there is no pipeline {name} in target {self.gateway.target.name} (any more)") from None
         return state.apply_to(structure)
 
     async def pipeline_execution(self, pipeline: str, execution_id: str | None) -> PipelineExecution | None:
@@ -119,7 +122,13 @@ class Reads:
         )
 
     async def execution(self, arn: str) -> Execution:
-        return await self.gateway.describe_execution(arn)
+        try:
+            return await self.gateway.describe_execution(arn)
+        except NotFound:
+            machine, name = arn.rsplit(":", 2)[-2:]
+            raise Refused(
+                f"state machine {machine} has no execution {name} in target {self.gateway.target.name}"
+            ) from None
 
     async def last_succeeded(self, state_machine_arn: str, *, exclude: str | None = None) -> Execution | None:
         """The newest SUCCEEDED execution (described, so its input is known)."""
