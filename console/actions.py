@@ -155,8 +155,8 @@ class ActionGate:
     """Every mutating call of the console goes through here (see the module docstring).
 
     `gateways` by target name; `rollback_machines` maps a state machine's name to the state machine that rolls
-    its wave back (`rollback:` in definitions/fleet.yaml). `before_send` is called right before each AWS call
-    (after the intent record is on disk); tests use it, the console does not.
+    its wave back (`rollback:` in definitions/fleet.yaml); `state_waves` maps a state machine's name to the
+    waves of its states (`state_waves:` there), so answering an approval state asks for that state's wave.
     """
 
     def __init__(
@@ -167,12 +167,14 @@ class ActionGate:
         *,
         read_only: bool = False,
         rollback_machines: Mapping[str, str] | None = None,
+        state_waves: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self._gateways = dict(gateways)
         self._waves = waves
         self._audit = audit
         self.read_only = read_only
         self._rollback_machines = dict(rollback_machines or {})
+        self._state_waves = {machine: dict(states) for machine, states in (state_waves or {}).items()}
         self._in_flight: dict[str, ActionPlan] = {}
         self._identities: dict[str, str] = {}
         self._identity_locks: dict[str, asyncio.Lock] = {}
@@ -688,7 +690,8 @@ class ActionGate:
             raise Refused(f"state {task.state_name} of {where} waits, but its task token is not in its parameters")
         token = task.token
         machine = selection.state_machine or ""
-        wave = self._waves.for_state_machine(machine)
+        state_wave = self._state_waves.get(machine, {}).get(task.state_name or "")
+        wave = self._waves.wave(state_wave) or self._waves.for_state_machine(machine)
         gateway = reads.gateway
         lines = [
             ("State machine", machine),

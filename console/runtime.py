@@ -132,7 +132,14 @@ class Runtime:
 
             gateways = {t.name: Gateway(t, read_only=read_only) for t in targets}
             audit = AuditLog((options.audit_log or config.audit_log).expanduser())
-            gate = ActionGate(gateways, waves, audit, read_only=read_only, rollback_machines=rollback)
+            gate = ActionGate(
+                gateways,
+                waves,
+                audit,
+                read_only=read_only,
+                rollback_machines=rollback,
+                state_waves={m.name: m.state_waves for m in fleet.state_machines if m.state_waves},
+            )
         except BaseException:
             if sandbox is not None:
                 sandbox.stop()

@@ -93,8 +93,13 @@ def deploy_machine(aws: Any, sfn: Any) -> str:
     return create_machine(sfn, deployment(queue_url), prefix="gate-canary")
 
 
-def make_gate(gateway: Gateway, audit: AuditLog, rollback: dict[str, str] | None = None) -> ActionGate:
-    return ActionGate({TARGET: gateway}, WAVES, audit, rollback_machines=rollback)
+def make_gate(
+    gateway: Gateway,
+    audit: AuditLog,
+    rollback: dict[str, str] | None = None,
+    state_waves: dict[str, dict[str, str]] | None = None,
+) -> ActionGate:
+    return ActionGate({TARGET: gateway}, WAVES, audit, rollback_machines=rollback, state_waves=state_waves)
 
 
 def execution_selection(machine_arn: str, execution_arn: str | None) -> Selection:
@@ -137,6 +142,22 @@ async def test_approve_sends_task_success_with_the_token_from_the_history(
     assert result["outcome"] == "succeeded"
     assert result["request_id"] == outcome.request_id
     assert token not in audit.path.read_text()
+
+
+async def test_an_approval_state_in_a_later_wave_asks_for_that_waves_name(
+    sfn: Any, deploy_machine: str, gateway: Gateway, audit: AuditLog
+) -> None:
+    machine = deploy_machine.rsplit(":", 1)[-1]
+    gate = make_gate(gateway, audit, state_waves={machine: {"Deploy": "prod-canary", "ApprovePromotion": "prod-az2"}})
+    arn, _ = waiting(sfn, deploy_machine)
+
+    plan = await gate.plan(ActionKind.APPROVE, execution_selection(deploy_machine, arn))
+
+    assert plan.confirm_word == "prod-az2"
+    with pytest.raises(Refused, match="type 'prod-az2' to confirm"):
+        await gate.execute(plan, "ok", confirmation=CONFIRM)
+    await gate.execute(plan, "ok", confirmation="prod-az2")
+    assert wait_status(sfn, arn)["status"] == "SUCCEEDED"
 
 
 async def test_reject_sends_task_failure_with_the_reason_as_cause(
