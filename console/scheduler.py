@@ -12,9 +12,9 @@ Three small pieces the watcher composes:
 from __future__ import annotations
 
 import asyncio
-import heapq
+import contextlib
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -90,6 +90,9 @@ class Wake:
         return reasons
 
 
+Priority = int | Callable[[], int]
+
+
 class TokenSource(Protocol):
     """The part of `console.budget.Budget` the gate needs: how long until `api` has a token."""
 
@@ -97,60 +100,126 @@ class TokenSource(Protocol):
 
 
 class PriorityGate:
-    """Lets callers of one API go one at a time, highest priority first, as fast as the budget refills.
+    """Lets callers of one API in, highest priority first, no faster than the budget refills.
 
-    The gate does not take tokens itself (the gateway does, right before each request); it only decides
-    who asks next, so that when the budget is the bottleneck the screen's reads are not stuck behind a
-    queue of background reads. Without a budget it is a no-op.
+    The gate takes no tokens itself (the gateway does, right before each request); it decides who asks
+    next. A caller is let in only when the budget has a token for the API and fewer than `in_flight`
+    callers of it are inside, so at most that many wait in the budget's own first-come queue: when the
+    budget is the bottleneck, what is on screen is never stuck behind a queue of background reads.
+
+        async with gate.turn("GetPipelineState", FOCUSED):
+            state = await gateway.get_pipeline_state(name)
+
+    A priority may be a function, asked again each time the gate picks: a read already waiting in line
+    moves up when its resource comes on screen.
     """
 
-    def __init__(self, budget: TokenSource | None) -> None:
+    def __init__(self, budget: TokenSource | None, *, in_flight: int = 2) -> None:
         self._budget = budget
-        self._queues: dict[str, list[tuple[int, int, asyncio.Future[None]]]] = {}
+        self._limit = max(1, in_flight)
+        self._inside: dict[str, int] = {}
+        self._queues: dict[str, list[_Waiter]] = {}
+        self._changed: dict[str, asyncio.Event] = {}
         self._dispatchers: dict[str, asyncio.Task[None]] = {}
         self._counter = itertools.count()
 
-    async def turn(self, api: str, priority: int) -> None:
-        """Wait until it is this caller's turn to send one `api` request."""
-        if self._budget is None:
-            return
+    def turn(self, api: str, priority: Priority) -> _Turn:
+        return _Turn(self, api, priority)
+
+    def _free(self, api: str) -> bool:
+        if self._inside.get(api, 0) >= self._limit:
+            return False
+        return self._budget is None or self._budget.wait_time(api) <= 0
+
+    async def _enter(self, api: str, priority: Priority) -> None:
         queue = self._queues.setdefault(api, [])
-        if not queue and self._budget.wait_time(api) <= 0:
+        if not any(not w.future.done() for w in queue) and self._free(api):
+            self._inside[api] = self._inside.get(api, 0) + 1
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(queue, (priority, next(self._counter), future))
+        queue.append(_Waiter(priority, next(self._counter), future))
         dispatcher = self._dispatchers.get(api)
         if dispatcher is None or dispatcher.done():
             self._dispatchers[api] = asyncio.get_running_loop().create_task(self._dispatch(api), name=f"gate-{api}")
-        await future  # a cancelled waiter is skipped by the dispatcher
+        else:
+            self._changed.setdefault(api, asyncio.Event()).set()
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self._leave(api)  # let in, then cancelled before using it: give the place back
+            raise
+
+    def _leave(self, api: str) -> None:
+        self._inside[api] = max(0, self._inside.get(api, 0) - 1)
+        self._changed.setdefault(api, asyncio.Event()).set()
 
     async def _dispatch(self, api: str) -> None:
-        assert self._budget is not None
         queue = self._queues[api]
-        while queue:
-            wait = self._budget.wait_time(api)
+        changed = self._changed.setdefault(api, asyncio.Event())
+        while True:
+            queue[:] = [w for w in queue if not w.future.done()]  # drop the ones cancelled while waiting
+            if not queue:
+                return
+            changed.clear()
+            if self._inside.get(api, 0) >= self._limit:
+                await changed.wait()
+                continue
+            wait = self._budget.wait_time(api) if self._budget is not None else 0.0
             if wait > 0:
-                await asyncio.sleep(wait)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await changed.wait()
                 continue
-            _, _, future = heapq.heappop(queue)
-            if future.done():
-                continue
-            future.set_result(None)
-            # Let the released caller reach the budget and take its token before the next is considered.
-            for _ in range(3):
-                await asyncio.sleep(0)
+            first = min(queue, key=_Waiter.rank)
+            queue.remove(first)
+            self._inside[api] = self._inside.get(api, 0) + 1
+            first.future.set_result(None)
 
     def close(self) -> None:
         for task in self._dispatchers.values():
             task.cancel()
         for queue in self._queues.values():
-            for _, _, future in queue:
-                future.cancel()
+            for waiter in queue:
+                waiter.future.cancel()
             queue.clear()
 
     def waiting(self, api: str) -> int:
-        return sum(1 for _, _, f in self._queues.get(api, ()) if not f.done())
+        return sum(1 for w in self._queues.get(api, ()) if not w.future.done())
+
+    def inside(self, api: str) -> int:
+        return self._inside.get(api, 0)
+
+    def free_now(self, api: str) -> bool:
+        """Whether a caller would be let in at once (nobody waiting, a token there, room inside)."""
+        return self.waiting(api) == 0 and self._free(api)
 
     @property
     def tasks(self) -> Iterable[asyncio.Task[None]]:
         return tuple(self._dispatchers.values())
+
+
+@dataclass(eq=False)
+class _Waiter:
+    priority: Priority
+    order: int
+    future: asyncio.Future[None]
+
+    def rank(self) -> tuple[int, int]:
+        priority = self.priority() if callable(self.priority) else self.priority
+        return priority, self.order
+
+
+class _Turn:
+    """`async with gate.turn(api, priority)`: inside, the caller sends its request(s)."""
+
+    def __init__(self, gate: PriorityGate, api: str, priority: Priority) -> None:
+        self._gate = gate
+        self._api = api
+        self._priority = priority
+
+    async def __aenter__(self) -> None:
+        await self._gate._enter(self._api, self._priority)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._gate._leave(self._api)

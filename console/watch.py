@@ -31,6 +31,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -58,14 +59,16 @@ from console.model import (
     TargetStatus,
     Transition,
 )
-from console.push import PushEvent, QueueReader, SeenIds, state_machine_of
+from console.push import WAIT_SECONDS, PushEvent, QueueReader, SeenIds, state_machine_of
 from console.scheduler import (
+    BACKGROUND,
     FOCUS,
     PUSH,
     REFRESH,
     RETIME,
     URGENT,
     PollSchedule,
+    Priority,
     PriorityGate,
     TokenSource,
     Wake,
@@ -157,6 +160,13 @@ class _PipelineSlot(_Slot):
     executions: tuple[PipelineExecution, ...] | None = None
     signature: tuple[object, ...] | None = None
     listed_at: float = 0.0
+    state: PipelineState | None = None  # the last GetPipelineState
+    state_source: str = "poll"  # what asked for it: poll | push
+    executions_shown: bool = False  # the published Pipeline carries listed executions
+    # What the first read showed, when it was published before the executions were listed.
+    first_seen_until: datetime | None = None  # AWS's time of the newest change in that state
+    first_had_runs: bool = False
+    enrichment: asyncio.Task[None] | None = None
 
 
 @dataclass(eq=False)
@@ -196,7 +206,8 @@ class Watcher:
 
     `gateways` maps target names to their gateway (the watcher never closes them). The watcher reads each
     gateway's `budget` (or `budgets[name]` when given) to put on-screen reads first and to know how long a
-    full round of reads really takes, so that staleness is not declared too early.
+    full round of reads really takes, so that staleness is not declared too early. `push_wait` is the
+    SQS long poll (20 s, SQS's longest; tests shorten it so that a deleted queue is noticed quickly).
     """
 
     def __init__(
@@ -207,10 +218,12 @@ class Watcher:
         *,
         budgets: Mapping[str, TokenSource] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        push_wait: int = WAIT_SECONDS,
     ) -> None:
         self._waves = waves
         self._intervals = intervals
         self._clock = clock
+        self._push_wait = push_wait
         self._budgets: dict[str, TokenSource] = dict(budgets or {})
         for name, reader in gateways.items():
             own = getattr(reader, "budget", None)
@@ -270,6 +283,7 @@ class Watcher:
         tasks = list(self._tasks)
         for run in self._runs.values():
             tasks.extend(s.task for s in (*run.pipelines.values(), *run.machines.values()) if s.task)
+            tasks.extend(s.enrichment for s in run.pipelines.values() if s.enrichment)
             tasks.extend(run.gate.tasks)
             run.gate.close()
         if self._watched is not None and self._watched.task is not None:
@@ -384,8 +398,8 @@ class Watcher:
     async def _identify(self, run: _TargetRun) -> None:
         # Who the console reads as, for the status bar; not needed for anything else, so one try is enough.
         try:
-            await run.gate.turn("GetCallerIdentity", URGENT)
-            who = await run.reader.caller_identity()
+            async with run.gate.turn("GetCallerIdentity", URGENT):
+                who = await run.reader.caller_identity()
         except AwsError:
             return
         except Exception:  # noqa: BLE001 - never let the status bar's nicety break watching
@@ -398,10 +412,10 @@ class Watcher:
     async def _discover(self, run: _TargetRun) -> None:
         while True:
             try:
-                await run.gate.turn("ListPipelines", URGENT)
-                pipelines = await run.reader.list_pipelines()
-                await run.gate.turn("ListStateMachines", URGENT)
-                machines = await run.reader.list_state_machines()
+                async with run.gate.turn("ListPipelines", URGENT):
+                    pipelines = await run.reader.list_pipelines()
+                async with run.gate.turn("ListStateMachines", URGENT):
+                    machines = await run.reader.list_state_machines()
             except AwsError as exc:
                 run.list_failures += 1
                 self._target_failed(run, exc)
@@ -488,18 +502,21 @@ class Watcher:
     def _drop(self, slot: _Slot) -> None:
         if slot.task is not None:
             slot.task.cancel()
+        if isinstance(slot, _PipelineSlot) and slot.enrichment is not None:
+            slot.enrichment.cancel()
         slot.settle_waiters()
 
     # --- Poll loops -----------------------------------------------------------------------------------
 
-    async def _poll_loop(self, run: _TargetRun, slot: _Slot, read: Callable[[str, int], Awaitable[None]]) -> None:
+    async def _poll_loop(self, run: _TargetRun, slot: _Slot, read: Callable[[str, Priority], Awaitable[None]]) -> None:
         """Read, then wait for the next read to be due (or to be woken), forever. Never two reads at once."""
-        source, priority = "poll", self._schedule.priority(slot.key)
+        source, urgency = "poll", self._schedule.priority(slot.key)
         while True:
             slot.last_start = self._mono()
             ok = False
             try:
-                await read(source, priority)
+                # Asked again while the read waits in line: it moves up if its resource comes on screen.
+                await read(source, partial(self._rank, slot.key, urgency))
                 ok = True
             except AwsError as exc:
                 self._resource_failed(run, slot, exc)
@@ -511,7 +528,10 @@ class Watcher:
                 slot.attempted = True
                 self._check_ready()
             slot.settle_waiters()
-            source, priority = await self._wait_due(slot)
+            source, urgency = await self._wait_due(slot)
+
+    def _rank(self, key: str, urgency: int) -> int:
+        return min(urgency, self._schedule.priority(key))
 
     async def _wait_due(self, slot: _Slot) -> tuple[str, int]:
         while True:
@@ -532,38 +552,102 @@ class Watcher:
             # RETIME, or focus on something read a moment ago: recompute when the next read is due.
 
     async def _pipeline_loop(self, run: _TargetRun, slot: _PipelineSlot) -> None:
-        async def read(source: str, priority: int) -> None:
+        async def read(source: str, priority: Priority) -> None:
             await self._read_pipeline(run, slot, source, priority)
 
         await self._poll_loop(run, slot, read)
 
     async def _machine_loop(self, run: _TargetRun, slot: _MachineSlot) -> None:
-        async def read(source: str, priority: int) -> None:
+        async def read(source: str, priority: Priority) -> None:
             await self._read_machine(run, slot, source, priority)
 
         await self._poll_loop(run, slot, read)
 
     # --- CodePipeline ---------------------------------------------------------------------------------
 
-    async def _read_pipeline(self, run: _TargetRun, slot: _PipelineSlot, source: str, priority: int) -> None:
+    async def _read_pipeline(self, run: _TargetRun, slot: _PipelineSlot, source: str, priority: Priority) -> None:
         name = slot.summary.name
-        await run.gate.turn("GetPipelineState", priority)
-        state = await run.reader.get_pipeline_state(name)
+        async with run.gate.turn("GetPipelineState", priority):
+            state = await run.reader.get_pipeline_state(name)
+        self._target_succeeded(run)
+        slot.state, slot.state_source = state, source
+        needs_structure, needs_executions = self._pipeline_needs(slot, state)
+        if (needs_structure or needs_executions) and _level(priority) == BACKGROUND:
+            # Structure and executions have small budgets (a first read of a big fleet waits for them):
+            # show the fresh state now, and fetch the rest in line, without holding up this loop.
+            self._publish_pipeline(run, slot, source)
+            if slot.enrichment is None or slot.enrichment.done():
+                slot.enrichment = asyncio.get_running_loop().create_task(
+                    self._enrich_pipeline(run, slot), name=f"enrich {slot.key}"
+                )
+            return
+        enrichment = slot.enrichment
+        if enrichment is not None and not enrichment.done():
+            # Never two reads of the same thing at once: this read does now what the background one waits for.
+            enrichment.cancel()
+            await asyncio.gather(enrichment, return_exceptions=True)
+        await self._fetch_pipeline_details(run, slot, state, priority, needs_structure, needs_executions)
+        self._publish_pipeline(run, slot, source)
+
+    def _pipeline_needs(self, slot: _PipelineSlot, state: PipelineState) -> tuple[bool, bool]:
         version = state.version if state.version is not None else slot.summary.version
-        if slot.structure is None or slot.structure.version != version:
-            await run.gate.turn("GetPipeline", priority)
-            slot.structure = self._with_waves(await run.reader.get_pipeline(name))
-        signature = _execution_signature(state)
-        if slot.executions is None or signature != slot.signature or self._executions_lag(slot, state):
-            await run.gate.turn("ListPipelineExecutions", priority)
-            executions = await run.reader.list_pipeline_executions(name, max_results=PIPELINE_EXECUTIONS_LISTED)
+        needs_structure = slot.structure is None or slot.structure.version != version
+        needs_executions = (
+            slot.executions is None
+            or _execution_signature(state) != slot.signature
+            or self._executions_lag(slot, state)
+        )
+        return needs_structure, needs_executions
+
+    async def _fetch_pipeline_details(
+        self,
+        run: _TargetRun,
+        slot: _PipelineSlot,
+        state: PipelineState,
+        priority: Priority,
+        needs_structure: bool,
+        needs_executions: bool,
+    ) -> None:
+        name = slot.summary.name
+        if needs_structure:
+            async with run.gate.turn("GetPipeline", priority):
+                slot.structure = self._with_waves(await run.reader.get_pipeline(name))
+        if needs_executions:
+            signature = _execution_signature(state)
+            async with run.gate.turn("ListPipelineExecutions", priority):
+                executions = await run.reader.list_pipeline_executions(name, max_results=PIPELINE_EXECUTIONS_LISTED)
             slot.executions = tuple(executions)
             slot.signature = signature
             slot.listed_at = self._mono()
-        self._target_succeeded(run)
+
+    async def _enrich_pipeline(self, run: _TargetRun, slot: _PipelineSlot) -> None:
+        """Background: GetPipeline / ListPipelineExecutions for the state read last, then publish again."""
+        try:
+            state = slot.state
+            if state is None:
+                return
+            needs_structure, needs_executions = self._pipeline_needs(slot, state)
+            priority = partial(self._schedule.priority, slot.key)  # up the line if it comes on screen
+            await self._fetch_pipeline_details(run, slot, state, priority, needs_structure, needs_executions)
+        except AwsError as exc:
+            self._resource_failed(run, slot, exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - recorded on the pipeline; its poll loop goes on
+            LOG.exception("reading %s", slot.key)
+            self._resource_failed(run, slot, exc)
+            return
+        if slot.key in self._pipelines:
+            # What changed came with the last state read, so it carries that read's source.
+            self._publish_pipeline(run, slot, slot.state_source)
+
+    def _publish_pipeline(self, run: _TargetRun, slot: _PipelineSlot, source: str) -> None:
+        """Merge structure, last state and executions into a Pipeline; publish it with its transitions."""
+        state = slot.state
+        assert state is not None
+        name = slot.summary.name
         now = self._now()
-        assert slot.structure is not None
-        merged = state.apply_to(slot.structure, read_at=now)
+        structure = slot.structure or Pipeline(target=run.target.name, name=name, version=state.version)
+        merged = state.apply_to(structure, read_at=now)
         merged = replace(
             merged,
             target=run.target.name,
@@ -575,6 +659,19 @@ class Watcher:
             error=None,
         )
         old = self._pipelines.get(slot.key)
+        if old is not None and not slot.executions_shown and slot.executions is not None:
+            # The executions were not known when `old` was shown: those that had started by then are not
+            # news; one that started later (AWS's clock after the newest change the first read showed) is.
+            seen_until = slot.first_seen_until
+            if seen_until is None:
+                known = merged.executions if slot.first_had_runs else ()
+            else:
+                known = tuple(e for e in merged.executions if e.started is None or e.started <= seen_until)
+            old = replace(old, executions=known)
+        if slot.executions is None and not slot.executions_shown and old is None:
+            slot.first_seen_until = _latest_change(state)
+            slot.first_had_runs = any(s.execution_id for s in state.stages)
+        slot.executions_shown = slot.executions is not None
         transitions = pipeline_transitions(old, merged, now, source)
         self._pipelines[slot.key] = merged
         self._approvals[slot.key] = tuple(pipeline_approvals(merged))
@@ -600,15 +697,15 @@ class Watcher:
 
     # --- Step Functions -------------------------------------------------------------------------------
 
-    async def _read_machine(self, run: _TargetRun, slot: _MachineSlot, source: str, priority: int) -> None:
+    async def _read_machine(self, run: _TargetRun, slot: _MachineSlot, source: str, priority: Priority) -> None:
         summary = slot.summary
         if slot.described_at is None or self._mono() - slot.described_at >= self._intervals.lists:
-            await run.gate.turn("DescribeStateMachine", priority)
-            slot.detail = await run.reader.describe_state_machine(summary.arn)
+            async with run.gate.turn("DescribeStateMachine", priority):
+                slot.detail = await run.reader.describe_state_machine(summary.arn)
             slot.timeouts = state_timeouts(slot.detail.definition)
             slot.described_at = self._mono()
-        await run.gate.turn("ListExecutions", priority)
-        listed = await run.reader.list_executions(summary.arn, max_results=EXECUTIONS_LISTED)
+        async with run.gate.turn("ListExecutions", priority):
+            listed = await run.reader.list_executions(summary.arn, max_results=EXECUTIONS_LISTED)
         self._target_succeeded(run)
         now = self._now()
         old = self._machines.get(slot.key)
@@ -642,7 +739,7 @@ class Watcher:
         return before
 
     async def _read_waiting(
-        self, run: _TargetRun, slot: _MachineSlot, machine: StateMachine, source: str, priority: int
+        self, run: _TargetRun, slot: _MachineSlot, machine: StateMachine, source: str, priority: Priority
     ) -> None:
         """Read new history events of running executions that may wait for a person's token."""
         approvals: list[Approval] = []
@@ -667,7 +764,7 @@ class Watcher:
         self._publish_soon()
 
     async def _read_history(
-        self, run: _TargetRun, machine: StateMachine, execution: Execution, source: str, priority: int
+        self, run: _TargetRun, machine: StateMachine, execution: Execution, source: str, priority: Priority
     ) -> HistoryCursor:
         """Append the events after the last one read; one reader of an execution's history at a time."""
         lock = self._history_locks.setdefault(execution.arn, asyncio.Lock())
@@ -675,10 +772,10 @@ class Watcher:
             cursor = self._cursors.setdefault(execution.arn, HistoryCursor())
             if cursor.ended:
                 return cursor
-            await run.gate.turn("GetExecutionHistory", priority)
             # A first read takes the whole history in big pages; later reads expect a few new events.
             page = HISTORY_FIRST_PAGE if cursor.last_id == 0 else HISTORY_PAGE
-            events = await run.reader.get_execution_history(execution.arn, after_id=cursor.last_id, page_size=page)
+            async with run.gate.turn("GetExecutionHistory", priority):
+                events = await run.reader.get_execution_history(execution.arn, after_id=cursor.last_id, page_size=page)
             # The first read of an execution that was already running is not news; a later read, or one
             # of an execution seen starting, is.
             emit = bool(cursor.events) or execution.arn in self._born
@@ -704,8 +801,8 @@ class Watcher:
         while True:
             try:
                 if described is None:
-                    await run.gate.turn("DescribeExecution", URGENT)
-                    described = await run.reader.describe_execution(watched.arn)
+                    async with run.gate.turn("DescribeExecution", URGENT):
+                        described = await run.reader.describe_execution(watched.arn)
                     self._merge_described(run, described)
                 machine = self._machine_by_arn(run, described.state_machine_arn) or StateMachine(
                     target=run.target.name,
@@ -717,8 +814,9 @@ class Watcher:
                 if cursor.ended:
                     # One last description for the output, error and cause of how it ended.
                     if described.is_running:
-                        await run.gate.turn("DescribeExecution", URGENT)
-                        self._merge_described(run, await run.reader.describe_execution(watched.arn))
+                        async with run.gate.turn("DescribeExecution", URGENT):
+                            ended = await run.reader.describe_execution(watched.arn)
+                        self._merge_described(run, ended)
                     self._publish_soon()
                     return
                 self._publish_soon()
@@ -777,6 +875,7 @@ class Watcher:
                 on_events=on_events,
                 on_health=on_health,
                 retry_after=retry,
+                wait_seconds=self._push_wait,
                 seen=SeenIds(),
             )
             self._readers.append(reader)
@@ -958,6 +1057,17 @@ class Watcher:
         self._publish_soon()
 
 
+def _latest_change(state: PipelineState) -> datetime | None:
+    """The newest AWS timestamp in a pipeline's state (an action's status change, a transition toggled)."""
+    moments = [a.last_status_change for s in state.stages for a in s.actions if a.last_status_change]
+    moments += [s.inbound.last_changed_at for s in state.stages if s.inbound.last_changed_at]
+    return max(moments, default=None)
+
+
+def _level(priority: Priority) -> int:
+    return priority() if callable(priority) else priority
+
+
 def _execution_signature(state: PipelineState) -> tuple[object, ...]:
     """What in a pipeline's state says an execution started, moved on or ended."""
     return tuple((s.name, s.execution_id, s.status, tuple(i.id for i in s.inbound_executions)) for s in state.stages)
@@ -980,9 +1090,11 @@ class _GatedQueue:
     async def receive_messages(
         self, queue_url: str, /, wait_seconds: int = 20, max_messages: int = 10
     ) -> Sequence[QueueMessage]:
-        await self._run.gate.turn("ReceiveMessage", URGENT)
-        return await self._run.reader.receive_messages(queue_url, wait_seconds=wait_seconds, max_messages=max_messages)
+        async with self._run.gate.turn("ReceiveMessage", URGENT):
+            return await self._run.reader.receive_messages(
+                queue_url, wait_seconds=wait_seconds, max_messages=max_messages
+            )
 
     async def delete_messages(self, queue_url: str, receipts: Sequence[str], /) -> object:
-        await self._run.gate.turn("DeleteMessageBatch", URGENT)
-        return await self._run.reader.delete_messages(queue_url, receipts)
+        async with self._run.gate.turn("DeleteMessageBatch", URGENT):
+            return await self._run.reader.delete_messages(queue_url, receipts)
