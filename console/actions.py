@@ -15,7 +15,7 @@ import enum
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -147,8 +147,6 @@ class _Facts:
     done: str  # past tense for the outcome message: "Approved checkout-api/Prod-Canary/ApproveProduction"
     reason_limit: int = 2000
     reason_transition: bool = False
-    production_target: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class ActionGate:
@@ -204,8 +202,9 @@ class ActionGate:
             return Availability(False, refusal)
         if selection.target not in self._gateways:
             return Availability(False, f"unknown target {selection.target}")
-        if any(self._lock_key_for(kind, selection) == key for key in self._in_flight):
-            return Availability(False, f"{kind.label.lower()} is already being sent")
+        busy = next((p for p in self._in_flight.values() if _overlaps(p, kind, selection)), None)
+        if busy is not None:
+            return Availability(False, f"{busy.kind.label.lower()} is being sent")
         if selection.pipeline is not None:
             pipeline = state.pipelines.get(selection.key)
             if pipeline is None:
@@ -356,7 +355,8 @@ class ActionGate:
         production = bool((facts.wave and facts.wave.is_production) or target.production)
         confirm_word = None
         if production:
-            confirm_word = facts.wave.name if facts.wave and facts.wave.is_production else target.name
+            # The wave's name, even for a non-production wave of a production target; the target's without a wave.
+            confirm_word = facts.wave.name if facts.wave else target.name
         lines = list(facts.lines)
         lines.append(("Target", target.name + (" (production)" if target.production else "")))
         if facts.wave is not None:
@@ -860,12 +860,15 @@ class ActionGate:
             return f"read-only: target {target} is read-only in the config; nothing is sent"
         return None
 
-    def _lock_key(self, plan: ActionPlan) -> str:
-        return self._lock_key_for(plan.kind, plan.selection)
-
     @staticmethod
-    def _lock_key_for(kind: ActionKind, selection: Selection) -> str:
-        return f"{kind.family}|{selection.key}|{selection.resource}"
+    def _lock_key(plan: ActionPlan) -> str:
+        """What one call at a time may act on: a stop locks the execution, the rest the resolved resource."""
+        selection = plan.selection
+        if plan.kind.family == "stop":
+            thing = selection.execution_id or selection.execution_arn or selection.resource
+        else:
+            thing = selection.resource
+        return f"{plan.kind.family}|{selection.key}|{thing}"
 
     def _machine_unavailable(
         self, kind: ActionKind, selection: Selection, machine: StateMachine, state: FleetState
@@ -902,6 +905,14 @@ class ActionGate:
 
 
 # --- Pure helpers ---------------------------------------------------------------------------------------------
+
+
+def _overlaps(plan: ActionPlan, kind: ActionKind, selection: Selection) -> bool:
+    """Whether an in-flight plan acts on what `selection` names with the same family of action."""
+    if plan.kind.family != kind.family or plan.selection.key != selection.key:
+        return False
+    mine, theirs = selection.resource + "/", plan.selection.resource + "/"
+    return mine.startswith(theirs) or theirs.startswith(mine)
 
 
 def _pipeline_unavailable(kind: ActionKind, selection: Selection, pipeline: Pipeline) -> str | None:

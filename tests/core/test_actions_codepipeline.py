@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from console.actions import ActionGate, ActionKind, ActionPlan, Selection
+from console.actions import ActionGate, ActionKind, ActionPlan, Availability, Selection
 from console.audit import AuditLog, token_digest
 from console.aws.faults import Fault
 from console.aws.gateway import Gateway, GatewayOptions
 from console.config import sandbox_targets
 from console.definitions import load_fleet
 from console.errors import Conflict, Refused, Unavailable
-from console.model import Target
+from console.model import FleetState, Target
 from console.sandbox_process import SandboxProcess
 from tests.conftest import REGION, wait_until
 from tests.sandbox.test_codepipeline_support import (
@@ -229,9 +229,11 @@ async def test_asking_twice_while_the_first_is_in_flight_sends_once(
     name, _, _ = waiting_approval(cp)
     plan = await gate.plan(ActionKind.APPROVE, selection(name))
     sent: list[tuple[ActionPlan, ...]] = []
+    greyed: list[Availability] = []
 
     def count(**_: Any) -> None:
         sent.append(gate.in_flight)
+        greyed.append(gate.availability(ActionKind.REJECT, selection(name), FleetState()))
 
     gateway.add_hook("before-send.codepipeline.PutApprovalResult", count)
     results = await asyncio.gather(
@@ -242,6 +244,7 @@ async def test_asking_twice_while_the_first_is_in_flight_sends_once(
 
     assert len(sent) == 1
     assert sent[0] == (plan,)
+    assert greyed == [Availability(False, "approve is being sent")]
     refused = [r for r in results if isinstance(r, Refused)]
     assert len(refused) == 1
     assert "is already being sent" in str(refused[0])
