@@ -159,6 +159,23 @@ async def test_a_wrong_production_confirmation_sends_nothing(aws: Any, gate: Act
     assert phases(audit) == []
 
 
+async def test_a_production_target_asks_for_the_wave_name_even_outside_production_waves(
+    aws: Any, sandbox: SandboxProcess, audit: AuditLog
+) -> None:
+    cp = aws("codepipeline")
+    name, _, _ = waiting_approval(cp, "Beta")
+    async with Gateway(sandbox_target(sandbox, production=True)) as production_gateway:
+        gate = ActionGate({TARGET: production_gateway}, WAVES, audit)
+        plan = await gate.plan(ActionKind.APPROVE, selection(name))
+        assert plan.production
+        assert plan.confirm_word == "beta"
+        assert dict(plan.lines)["Target"] == f"{TARGET} (production)"
+        with pytest.raises(Refused, match="type 'beta' to confirm"):
+            await gate.execute(plan, "ok", confirmation="yes")
+        await gate.execute(plan, "ok", confirmation="beta")
+    assert action_state(cp, name, "Beta", "Approve")["latestExecution"]["status"] == "Succeeded"
+
+
 async def test_an_approval_answered_behind_the_plans_back_is_refused(
     aws: Any, gate: ActionGate, audit: AuditLog
 ) -> None:
