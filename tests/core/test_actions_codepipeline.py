@@ -82,6 +82,11 @@ def waiting_approval(cp: Any, stage_name: str = "Prod-Canary") -> tuple[str, str
     return name, execution_id, wait_token(cp, name, stage_name)
 
 
+def abandon(cp: Any, name: str, execution_id: str) -> None:
+    """Leave nothing waiting in the shared sandbox."""
+    cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=execution_id, abandon=True)
+
+
 def selection(pipeline: str, stage_name: str | None = None, action_name: str | None = None) -> Selection:
     return Selection(target=TARGET, pipeline=pipeline, stage=stage_name, action=action_name)
 
@@ -149,7 +154,7 @@ async def test_reject_sends_the_reason_as_the_summary(aws: Any, gate: ActionGate
 
 async def test_a_wrong_production_confirmation_sends_nothing(aws: Any, gate: ActionGate, audit: AuditLog) -> None:
     cp = aws("codepipeline")
-    name, _, _ = waiting_approval(cp)
+    name, execution_id, _ = waiting_approval(cp)
     plan = await gate.plan(ActionKind.APPROVE, selection(name))
 
     with pytest.raises(Refused, match="type 'prod-canary' to confirm \\(you typed 'prod-az1'\\)"):
@@ -157,6 +162,7 @@ async def test_a_wrong_production_confirmation_sends_nothing(aws: Any, gate: Act
 
     assert action_state(cp, name, "Prod-Canary", "Approve")["latestExecution"]["status"] == "InProgress"
     assert phases(audit) == []
+    abandon(cp, name, execution_id)
 
 
 async def test_a_production_target_asks_for_the_wave_name_even_outside_production_waves(
@@ -327,7 +333,7 @@ async def test_read_only_flag_refuses_before_anything_is_sent(
     aws: Any, gateway: Gateway, gate: ActionGate, tmp_path: Path
 ) -> None:
     cp = aws("codepipeline")
-    name, _, _ = waiting_approval(cp, "Beta")
+    name, execution_id, _ = waiting_approval(cp, "Beta")
     plan = await gate.plan(ActionKind.APPROVE, selection(name))
     read_only_audit = AuditLog(tmp_path / "read-only.jsonl")
     read_only = ActionGate({TARGET: gateway}, WAVES, read_only_audit, read_only=True)
@@ -339,11 +345,12 @@ async def test_read_only_flag_refuses_before_anything_is_sent(
 
     assert action_state(cp, name, "Beta", "Approve")["latestExecution"]["status"] == "InProgress"
     assert phases(read_only_audit) == []
+    abandon(cp, name, execution_id)
 
 
 async def test_a_target_read_only_in_the_config_refuses(aws: Any, sandbox: SandboxProcess, audit: AuditLog) -> None:
     cp = aws("codepipeline")
-    name, _, _ = waiting_approval(cp, "Beta")
+    name, execution_id, _ = waiting_approval(cp, "Beta")
     async with Gateway(sandbox_target(sandbox, read_only=True)) as read_only_gateway:
         read_only = ActionGate({TARGET: read_only_gateway}, WAVES, audit)
         with pytest.raises(Refused, match=f"read-only: target {TARGET} is read-only in the config"):
@@ -351,6 +358,7 @@ async def test_a_target_read_only_in_the_config_refuses(aws: Any, sandbox: Sandb
 
     assert action_state(cp, name, "Beta", "Approve")["latestExecution"]["status"] == "InProgress"
     assert phases(audit) == []
+    abandon(cp, name, execution_id)
 
 
 # --- stop --------------------------------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def test_read_only_refuses_with_exit_1(
     aws: Any, sandbox: SandboxProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cp = aws("codepipeline")
-    name, _ = waiting_approval(cp)
+    name, execution_id = waiting_approval(cp)
     log = tmp_path / "audit.jsonl"
 
     code = wavedeck(sandbox, "approve", name, "--reason", "ok", "--yes", "--read-only", "--audit-log", str(log))
@@ -104,6 +104,7 @@ def test_read_only_refuses_with_exit_1(
     assert "wavedeck: refused: read-only" in err
     assert action_state(cp, name, "Beta", "Approve")["latestExecution"]["status"] == "InProgress"
     assert not log.exists()
+    cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=execution_id, abandon=True)
 
 
 @pytest.mark.usefixtures("credentials")
@@ -111,7 +112,7 @@ def test_a_read_only_target_in_the_config_refuses(
     aws: Any, sandbox: SandboxProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cp = aws("codepipeline")
-    name, _ = waiting_approval(cp)
+    name, execution_id = waiting_approval(cp)
     config = tmp_path / "config.yaml"
     config.write_text(
         f"targets:\n  - name: sandbox\n    region: {REGION}\n    endpoint_url: {sandbox.url}\n    read_only: true\n"
@@ -122,6 +123,7 @@ def test_a_read_only_target_in_the_config_refuses(
     _, err = capsys.readouterr()
     assert code == 1
     assert "wavedeck: refused: read-only: target sandbox is read-only in the config" in err
+    cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=execution_id, abandon=True)
 
 
 @pytest.mark.usefixtures("credentials")
