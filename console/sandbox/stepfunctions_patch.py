@@ -10,6 +10,7 @@ moto 5.2 executes state machines for real once `execute_state_machine` is on. On
   TaskTimedOut as AWS does (a second answer with one token is refused), and SendTaskFailure keeps `cause`.
 - `stepfunctions_api`: StartExecution without a name gets a UUID; GetExecutionHistory pages (reverseOrder,
   maxResults, nextToken, includeExecutionData); DescribeExecution / ListExecutions report redrives.
+- `stepfunctions_programs`: each definition is parsed once; every execution evaluates its own copy.
 - `stepfunctions_choice`: a Choice state without a match nor Default fails with States.NoChoiceMatched.
 - `stepfunctions_events`: every STANDARD execution status change goes to EventBridge as `aws.states`.
 
@@ -40,6 +41,7 @@ def install(clock: SandboxClock) -> None:
         stepfunctions_api,
         stepfunctions_choice,
         stepfunctions_internals,
+        stepfunctions_programs,
         stepfunctions_runs,
         stepfunctions_time,
         stepfunctions_tokens,
@@ -60,6 +62,7 @@ def install(clock: SandboxClock) -> None:
     # with the whole state's repr, which buried the sandbox's own messages.
     logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
     _cache_json_paths()
+    stepfunctions_programs.install()
     stepfunctions_time.install(clock)
     stepfunctions_choice.install()
     stepfunctions_tokens.install()

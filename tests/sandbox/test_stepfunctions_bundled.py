@@ -202,11 +202,15 @@ def test_the_canary_alarm_fires_for_some_seeds_and_stops_the_wave(aws: Any) -> N
         last = sfn.get_execution_history(executionArn=arn, maxResults=1, reverseOrder=True)["events"][0]
         return "WAITING" if last["type"] == "TaskSubmitted" else None
 
-    def all_settled() -> dict[int, str] | None:
-        found = {seed: settled(arn) for seed, arn in arns.items()}
-        return {seed: status for seed, status in found.items() if status} if all(found.values()) else None
+    outcome: dict[int, str] = {}
 
-    outcome: dict[int, str] = wait_until(all_settled, 20, interval=0.2, what="every deployment past its canary")
+    def all_settled() -> dict[int, str] | None:
+        for seed, arn in arns.items():
+            if seed not in outcome and (status := settled(arn)):
+                outcome[seed] = status
+        return outcome if len(outcome) == len(arns) else None
+
+    wait_until(all_settled, 20, interval=0.2, what="every deployment past its canary")
     failed = [seed for seed, status in outcome.items() if status == "FAILED"]
     assert set(outcome.values()) == {"FAILED", "WAITING"}
     assert 0 < len(failed) < len(seeds) / 5
