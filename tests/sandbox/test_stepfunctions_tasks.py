@@ -8,6 +8,7 @@ or its wait ended. StopExecution keeps error and cause.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
@@ -108,6 +109,30 @@ def test_a_task_timeout_is_shortened_by_speed_and_then_the_token_is_refused(aws:
     assert (failed["status"], failed["error"]) == ("FAILED", "States.Timeout")
     assert wait_event(sfn, arn, "TaskTimedOut")["taskTimedOutEventDetails"]["error"] == "States.Timeout"
     assert error_code(lambda: sfn.send_task_success(taskToken=task_token(scheduled), output="{}"))[0] == "TaskTimedOut"
+
+
+def test_heartbeats_keep_a_task_alive_and_their_absence_times_it_out_shortened_by_speed(aws: Any) -> None:
+    sfn, sqs = aws("stepfunctions"), aws("sqs")
+    queue_url, _ = make_queue(sqs)
+    definition = approval_machine(queue_url, timeout_seconds=4000)
+    definition["States"]["Approve"]["HeartbeatSeconds"] = 40  # one real second at speed 40
+    arn = start(sfn, create_machine(sfn, definition, "heartbeat"))
+    scheduled = wait_event(sfn, arn, "TaskScheduled")
+    assert scheduled["taskScheduledEventDetails"]["heartbeatInSeconds"] == 40
+    token = task_token(scheduled)
+    alive_until = time.monotonic() + 2.5  # well past one heartbeat interval
+
+    def beat() -> bool:
+        sfn.send_task_heartbeat(taskToken=token)
+        assert describe(sfn, arn)["status"] == "RUNNING"
+        return time.monotonic() >= alive_until
+
+    wait_until(beat, 10, interval=0.25, what="heartbeats for 2.5 s")
+    last_beat = time.monotonic()
+    failed = wait_status(sfn, arn, timeout=10)
+    assert (failed["status"], failed["error"]) == ("FAILED", "States.Timeout")
+    assert time.monotonic() - last_beat < 5  # 40 definition seconds would not fit
+    assert error_code(lambda: sfn.send_task_heartbeat(taskToken=token))[0] == "TaskTimedOut"
 
 
 def test_stop_execution_keeps_error_and_cause_and_ends_the_wait_at_once(aws: Any) -> None:
