@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker
 
@@ -23,14 +24,20 @@ from console.config import Config
 from console.model import FleetUpdate, Target
 from console.waves import WaveModel, default_wave_model
 from screens.action_flow import ActionFlow
-from screens.base import ConsoleScreen, explain, why_unavailable
+from screens.activity import ActivityScreen
+from screens.approvals import ApprovalsScreen
+from screens.base import ConsoleScreen, why_unavailable
 from screens.bindings import binding, describe_binding, spec_for
 from screens.confirm import ConfirmQuitModal
 from screens.context import ConsoleContext, GatePort, ScreenRegistry, WatcherPort
 from screens.errors import report_worker_failure
+from screens.execution import ExecutionScreen
 from screens.fleet import MACHINES, PIPELINES, FleetScreen
-from screens.help import HelpScreen
+from screens.help import HelpScreen, screen_bindings
 from screens.messages import FleetUpdated
+from screens.pipeline import PipelineScreen
+from screens.state_machine import StateMachineScreen
+from screens.text import clean
 from screens.transition_log import DEFAULT_WINDOW, TransitionLog
 
 
@@ -49,11 +56,11 @@ def screen_registry() -> ScreenRegistry:
       activity=ActivityScreen                                    (screens/activity.py, key 4)
     """
     return ScreenRegistry(
-        pipeline=None,  # PipelineScreen: not in this build yet
-        state_machine=None,  # StateMachineScreen: not in this build yet
-        execution=None,  # ExecutionScreen: not in this build yet
-        approvals=None,  # ApprovalsScreen: not in this build yet
-        activity=None,  # ActivityScreen: not in this build yet
+        pipeline=PipelineScreen,
+        state_machine=StateMachineScreen,
+        execution=ExecutionScreen,
+        approvals=ApprovalsScreen,
+        activity=ActivityScreen,
     )
 
 
@@ -182,6 +189,20 @@ class WavedeckApp(App[None]):
 
     # --- errors -----------------------------------------------------------------------------------------------
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is plain text: messages carry names, summaries and errors from AWS."""
+        super().notify(
+            clean(message, keep_newlines=True), title=clean(title), severity=severity, timeout=timeout, markup=False
+        )
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         report_worker_failure(self, event)
 
@@ -248,20 +269,18 @@ class WavedeckApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The palette lists every key of the screen it was opened on (unavailable ones say why), then Textual's."""
         seen: set[str] = set()
-        for key, active in screen.active_bindings.items():
-            bound = active.binding
-            if not bound.description or bound.action in ("command_palette", "app.command_palette"):
+        for key, bound, node, enabled in screen_bindings(screen):
+            if bound.action in ("command_palette", "app.command_palette"):
                 continue
-            ident = bound.id or f"{type(active.node).__name__}.{bound.action}"
+            ident = bound.id or f"{type(node).__name__}.{bound.action}"
             if ident in seen:
                 continue
             seen.add(ident)
-            keys = self.get_key_display(bound.with_key(key))
-            help_text = f"key {keys}"
-            if not active.enabled:
-                reason = explain(active)
+            help_text = f"key {self.get_key_display(bound.with_key(key))}"
+            if not enabled:
+                reason = why_unavailable(node, bound.action)
                 help_text += f" — unavailable: {reason}" if reason else " — unavailable now"
-            yield SystemCommand(describe_binding(bound), help_text, _palette_runner(self, active.node, bound.action))
+            yield SystemCommand(describe_binding(bound), help_text, _palette_runner(self, node, bound.action))
         yield from super().get_system_commands(screen)
 
 

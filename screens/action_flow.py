@@ -73,6 +73,9 @@ class Choices:
         return tuple(c for c in self.choices if gate_ok(c))
 
 
+_WHOLE_SELECTION = ("read-only", "unknown target", "not loaded", "no target")
+
+
 def unavailable_reason(ctx: ConsoleContext, binding_id: str, choices: Choices, state: FleetState) -> str | None:
     """None when at least one choice can run; otherwise the gate's sentence (read-only first)."""
     gate = ctx.gate
@@ -84,10 +87,9 @@ def unavailable_reason(ctx: ConsoleContext, binding_id: str, choices: Choices, s
         reasons.append(availability.reason)
     if choices.fallback is not None:
         availability = gate.availability(ACTION_KEYS[binding_id], choices.fallback, state)
-        if not availability.enabled and availability.reason:
-            # The gate's reason for the whole selection (read-only, not loaded) beats ours.
-            if not reasons or "read-only" in availability.reason:
-                return availability.reason
+        # What holds for the whole selection (read-only, not loaded yet) says more than "nothing to do here".
+        if not availability.enabled and availability.reason.startswith(_WHOLE_SELECTION):
+            return availability.reason
     if reasons:
         return reasons[0] or choices.nothing
     return choices.nothing

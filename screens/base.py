@@ -31,6 +31,8 @@ class ConsoleScreen(Screen[None]):
     """A screen of the console: draws the watcher's picture and explains unavailable keys."""
 
     BINDINGS = [
+        # Help first, so the footer shows it even at 80 columns (the app binds it too, for other screens).
+        binding("help", "app.help"),
         binding("back", show=False),
         binding("filter"),
         binding("open", show=False),
@@ -43,6 +45,7 @@ class ConsoleScreen(Screen[None]):
         super().__init__(name=name, id=id, classes=classes)
         self._shown_state: FleetState | None = None
         self._ready = False
+        self._availability: tuple[tuple[str, str | None], ...] = ()
 
     # --- services -------------------------------------------------------------------------------------
 
@@ -71,7 +74,7 @@ class ConsoleScreen(Screen[None]):
         if state is not self._shown_state:
             self._shown_state = state
             self.show_state(state)
-            self.refresh_bindings()
+            self.refresh_availability()
         self._update_header(state)
 
     def show_state(self, state: FleetState) -> None:
@@ -109,6 +112,14 @@ class ConsoleScreen(Screen[None]):
         if action in ("filter", "open"):
             return f"there is nothing to {action} on this screen"
         return None
+
+    def refresh_availability(self) -> None:
+        """Grey keys out (or back in) when what is available changed; the footer is not redrawn otherwise."""
+        actions = sorted({b.action for _, bindings in self._bindings.key_to_bindings.items() for b in bindings})
+        signature = tuple((action, self.why_unavailable(action)) for action in actions)
+        if signature != self._availability:
+            self._availability = signature
+            self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # None greys the key out in the footer but keeps it listed: unavailable, not hidden.

@@ -39,6 +39,8 @@ SHORT = {
     "retry": "Retry",
     "pause": "Pause/resume",
     "goto": "Go to",
+    "view_input": "Input",
+    "view_output": "Output",
     "down": "Down",
     "up": "Up",
 }

@@ -16,13 +16,13 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from console.errors import Refused
 from console.reasons import check_reason
-from screens.text import clean, literal
+from screens.text import clean, literal, readable_revisions
 
 if TYPE_CHECKING:
     from console.actions import ActionPlan
@@ -71,7 +71,7 @@ class ConfirmActionModal(ModalScreen[Confirmation | None]):
 
     def compose(self) -> ComposeResult:
         plan = self.plan
-        with Vertical(id="dialog"):
+        with VerticalScroll(id="dialog"):
             yield Static(literal(plan.title, style="bold"), id="title")
             yield Static(self._what_table(), id="what")
             if plan.production and plan.confirm_word:
@@ -84,25 +84,25 @@ class ConfirmActionModal(ModalScreen[Confirmation | None]):
                     id="production",
                 )
             yield Label("Reason (required; goes to the audit log):", id="reason-label")
-            yield Input(placeholder="why you are doing this", id="reason", select_on_focus=False)
+            yield Input(placeholder="why you are doing this", id="reason", select_on_focus=False, compact=True)
             if plan.production and plan.confirm_word:
                 yield Label(
                     Text.assemble("Type the wave's name to confirm: ", (clean(plan.confirm_word), "bold")),
                     id="confirm-label",
                 )
-                yield Input(placeholder=clean(plan.confirm_word), id="confirm-word", select_on_focus=False)
+                yield Input(placeholder="the wave's name", id="confirm-word", select_on_focus=False, compact=True)
             yield Static("", id="problem")
-            with Horizontal(id="buttons"):
-                yield Static("enter sends · esc cancels", id="hint")
-                yield Button(verb(self.kind_name), id="send", variant="error" if plan.production else "primary")
-                yield Button("Cancel", id="cancel")
+            yield Static(
+                Text.assemble(("enter", "bold"), f" {verb(self.kind_name).lower()} · ", ("esc", "bold"), " cancel"),
+                id="hint",
+            )
 
     def _what_table(self) -> Table:
         table = Table.grid(padding=(0, 2))
         table.add_column(style="dim", no_wrap=True)
         table.add_column(overflow="fold")
         for label, value in self.plan.lines:
-            table.add_row(literal(label), literal(value))
+            table.add_row(literal(label), literal(readable_revisions(value)))
         return table
 
     # --- answering ----------------------------------------------------------------------------------------
@@ -110,21 +110,28 @@ class ConfirmActionModal(ModalScreen[Confirmation | None]):
     def _problem(self, text: str) -> None:
         self.query_one("#problem", Static).update(literal(text, style="bold"))
 
-    def _try_send(self) -> None:
-        if self._answered:
-            return
+    def _checked_reason(self) -> str | None:
+        """The reason as it will be sent, or None after saying what is wrong with it."""
         reason_input = self.query_one("#reason", Input)
-        reason = reason_input.value.strip()
-        if not reason:
+        if not reason_input.value.strip():
             # Enter on an empty reason does nothing but say what is missing.
             self._problem("A reason is required.")
             reason_input.focus()
-            return
+            return None
         try:
-            reason = check_reason(reason, max_length=self.plan.reason_limit, transition=self.plan.reason_transition)
+            return check_reason(
+                reason_input.value, max_length=self.plan.reason_limit, transition=self.plan.reason_transition
+            )
         except Refused as refused:
             self._problem(f"The reason cannot be sent: {refused}")
             reason_input.focus()
+            return None
+
+    def _try_send(self) -> None:
+        if self._answered:
+            return
+        reason = self._checked_reason()
+        if reason is None:
             return
         typed: str | None = None
         if self.plan.production and self.plan.confirm_word:
@@ -141,33 +148,21 @@ class ConfirmActionModal(ModalScreen[Confirmation | None]):
                 word_input.focus()
                 return
         self._answered = True
-        self.query_one("#send", Button).disabled = True
         self.dismiss(Confirmation(reason, typed))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if event.input.id == "reason" and not event.value.strip():
-            self._problem("A reason is required.")
-            return
         if event.input.id == "reason" and self.plan.production and self.plan.confirm_word:
+            if self._checked_reason() is None:
+                return
             word_input = self.query_one("#confirm-word", Input)
-            if word_input.value.strip() != self.plan.confirm_word:
+            if not word_input.value.strip():
+                # The reason is fine: on to the wave's name.
+                self._problem("")
                 word_input.focus()
-                if word_input.value.strip():
-                    self._try_send()
                 return
         self._try_send()
-
-    @on(Button.Pressed, "#send")
-    def _send_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self._try_send()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_cancel()
 
     def action_cancel(self) -> None:
         if self._answered:

@@ -33,7 +33,7 @@ from screens.fleet_rows import (
     target_labels,
 )
 from screens.status import ERROR, STALE, look
-from screens.text import clean, literal
+from screens.text import clean, commit_message, literal
 from screens.timefmt import age, coarse_age
 from screens.widgets.wave_board import SLOT_WIDE, WaveBoard, wave_strip_header
 
@@ -63,6 +63,7 @@ class FleetScreen(ActionScreen):
         self._mcache: dict[str, tuple[StateMachine, bool, int, MachineRow]] = {}
         self._focus_sent: tuple[str, ...] | None = None
         self._counts = (0, 0)
+        self._bar = Text("")
 
     # --- layout -------------------------------------------------------------------------------------------
 
@@ -283,7 +284,9 @@ class FleetScreen(ActionScreen):
             bar.append(f"  ({shown} shown)", style="dim")
         elif not self.ctx.state.targets and not pipelines:
             bar.append("  reading the targets…", style="dim")
-        self.query_one("#view-bar", Static).update(bar)
+        if bar != self._bar:
+            self._bar = bar
+            self.query_one("#view-bar", Static).update(bar)
 
     def _update_detail(self) -> None:
         now = self.now()
@@ -311,7 +314,7 @@ class FleetScreen(ActionScreen):
             title.append(f" {clean(latest.id)[:8]}", style="dim")
             if latest.revision is not None:
                 title.append(f" {clean(latest.revision.short)} ")
-                title.append(clean(latest.revision.summary.splitlines()[0] if latest.revision.summary else ""))
+                title.append(commit_message(latest.revision.summary))
             title.append(f" {coarse_age(latest.updated or latest.started, now)}", style="dim")
         if pipeline.error:
             title.append(f"\n{ERROR.glyph} {clean(pipeline.error)}", style=ERROR.tone.style)
@@ -369,13 +372,13 @@ class FleetScreen(ActionScreen):
         self._update_bar()
         self._update_detail()
         self.tell_watcher_what_is_visible()
-        self.refresh_bindings()
+        self.refresh_availability()
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._update_detail()
         self._tell_focus()
-        self.refresh_bindings()
+        self.refresh_availability()
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -441,7 +444,7 @@ class FleetScreen(ActionScreen):
         self._update_bar()
         self._update_detail()
         self._tell_focus()
-        self.refresh_bindings()
+        self.refresh_availability()
 
     # --- actions ----------------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ cannot move the cursor, recolour the screen or hide what comes before it.
 
 from __future__ import annotations
 
+import json
 import re
 
 from rich.style import Style
@@ -44,3 +45,28 @@ def shorten(text: str, width: int) -> str:
     if width <= 0:
         return ""
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def commit_message(summary: str | None) -> str:
+    """The first line of a revision summary as a person wrote it.
+
+    For CodeStar connections (GitHub, Bitbucket, GitLab) CodePipeline's `revisionSummary` is a JSON object,
+    `{"ProviderType": "GitHub", "CommitMessage": "..."}`; the operator wants the message, not the JSON.
+    """
+    text = (summary or "").strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("CommitMessage"), str):
+            text = data["CommitMessage"]
+    return clean(text.splitlines()[0] if text else "")
+
+
+_JSON_SUMMARY = re.compile(r"\{\"ProviderType\".*\}")
+
+
+def readable_revisions(value: str) -> str:
+    """`value` with any CodeStar JSON revision summary in it replaced by its commit message."""
+    return _JSON_SUMMARY.sub(lambda m: commit_message(m.group(0)), value)

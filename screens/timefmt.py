@@ -6,7 +6,7 @@ time passed; the header's "updated 2s ago" uses seconds.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 def age(since: datetime | None, now: datetime) -> str:
@@ -51,3 +51,27 @@ def until(when: datetime | None, now: datetime) -> str:
     if seconds < 60:
         return f"in {seconds}s"
     return f"in {_coarse(seconds)}"
+
+
+def duration(start: datetime | None, end: datetime | None, now: datetime) -> str:
+    """How long something ran: `45s`, `3m 12s`, `2h 5m` when it ended; coarse (`4m`) while it runs, so a
+    running row does not redraw every second; `—` when it has not started."""
+    if start is None:
+        return "—"
+    if end is None:
+        return coarse_age(start, now)
+    seconds = max(int((end - start).total_seconds()), 0)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds}s" if seconds else f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    return f"{hours // 24}d {hours % 24}h"
+
+
+def clock_time(when: datetime | None) -> str:
+    """`03:04:05` (UTC, as AWS stamps events); `—` when unknown."""
+    return when.astimezone(UTC).strftime("%H:%M:%S") if when is not None else "—"

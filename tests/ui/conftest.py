@@ -19,6 +19,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Static
 
 from console.actions import ActionGate, ActionKind, ActionOutcome, ActionPlan, Availability
 from console.audit import AuditLog
@@ -43,6 +47,7 @@ from console.model import (
 )
 from console.resources import Selection
 from console.waves import WaveModel, default_wave_model
+from screens.context import ScreenRegistry
 
 FIXED_NOW = datetime(2026, 3, 14, 3, 0, 0, tzinfo=UTC)
 WAVES: WaveModel = default_wave_model()
@@ -421,9 +426,37 @@ def fake_gate(picture: FleetState) -> FakeGate:
     return FakeGate([s.target for s in picture.targets])
 
 
+class StandIn(Screen[None]):
+    """A placeholder screen for snapshot tests, so pictures do not change as real screens are registered."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="stand_in.back")]
+
+    def __init__(self, *what: object) -> None:
+        super().__init__()
+        self.what = what
+
+    def compose(self) -> ComposeResult:
+        yield Static(" ".join(str(w) for w in self.what))
+
+
+def stand_in_registry() -> ScreenRegistry:
+    """Every screen present, as a stand-in: help and the footer show every key available."""
+    return ScreenRegistry(
+        pipeline=lambda key: StandIn("pipeline", key),
+        state_machine=lambda key: StandIn("state machine", key),
+        execution=lambda target, arn: StandIn("execution", target, arn),
+        approvals=lambda: StandIn("approvals"),
+        activity=lambda: StandIn("activity"),
+    )
+
+
 @pytest.fixture
 def console_app(fake_watcher: FakeWatcher, fake_gate: FakeGate) -> Callable[..., Any]:
-    """`console_app(**make_app_kwargs)` → the app on the fixed picture, fixed clock, fake watcher and gate."""
+    """`console_app(**make_app_kwargs)` → the app on the fixed picture, fixed clock, fake watcher and gate.
+
+    The screen registry is this build's (`console.app.screen_registry()`) unless `registry=` is given:
+    `ScreenRegistry()` for none, `stand_in_registry()` for snapshots that must not change as screens land.
+    """
     from console.app import make_app
 
     def build(
@@ -498,6 +531,7 @@ __all__ = [
     "rendered",
     "rendered_lines",
     "sandbox_target",
+    "stand_in_registry",
     "stage",
     "wait_for",
 ]

@@ -6,9 +6,30 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from console.model import Transition
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from console.actions import ActionKind
+from console.config import Config
+from console.model import FleetState, TargetStatus, Transition
+from console.resources import Selection
+from screens.base import ConsoleScreen
+from screens.confirm import ConfirmActionModal, ConfirmQuitModal
+from screens.context import ScreenRegistry
 from screens.fleet import MACHINES, PIPELINES, FleetScreen
-from tests.ui.conftest import FIXED_NOW, FakeWatcher, fleet_picture, notifications, rendered, wait_for
+from tests.ui.conftest import (
+    FIXED_NOW,
+    FakeGate,
+    FakeWatcher,
+    fleet_picture,
+    make_plan,
+    notifications,
+    rendered,
+    rendered_lines,
+    sandbox_target,
+    stand_in_registry,
+    wait_for,
+)
 
 
 async def test_fleet_screen_shows_the_watchers_picture(console_app: Any) -> None:
@@ -58,3 +79,177 @@ async def test_a_failing_worker_is_a_notification_not_a_crash(console_app: Any, 
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: any("the network is down" in n for n in notifications(app)), what="a notice")
         assert app.is_running
+
+
+# --- navigation through the registry -----------------------------------------------------------------------
+
+
+class _Section(ConsoleScreen):
+    """A stand-in for a screen another module provides (approvals, activity, a pipeline)."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.label = label
+
+    def compose(self) -> ComposeResult:
+        yield self.header()
+        yield Static(self.label)
+
+
+def _registry() -> ScreenRegistry:
+    return ScreenRegistry(
+        pipeline=lambda key: _Section(f"pipeline {key}"),
+        approvals=lambda: _Section("approvals inbox"),
+        activity=lambda: _Section("activity stream"),
+    )
+
+
+async def test_sections_switch_with_three_and_four_and_escape_goes_back(console_app: Any) -> None:
+    app = console_app(registry=_registry())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("3")
+        await wait_for(pilot, lambda: isinstance(app.screen, _Section) and app.screen.label == "approvals inbox")
+        await pilot.press("4")
+        await wait_for(pilot, lambda: isinstance(app.screen, _Section) and app.screen.label == "activity stream")
+        assert len(app.screen_stack) == 2  # sections replace each other on top of the fleet
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
+        await pilot.press("3", "1")
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen), what="1 goes home from anywhere")
+
+
+async def test_enter_opens_the_pipeline_and_escape_comes_back(console_app: Any) -> None:
+    app = console_app(registry=_registry())
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, FleetScreen)
+        highlighted = screen.highlighted_key()
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, _Section) and app.screen.label == f"pipeline {highlighted}"
+        )
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert screen.highlighted_key() == highlighted
+
+
+async def test_screens_that_are_not_built_yet_are_unavailable_and_say_so(console_app: Any) -> None:
+    app = console_app(registry=ScreenRegistry())
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert not app.screen.active_bindings["3"].enabled
+        await pilot.press("3")
+        await wait_for(pilot, lambda: any("not part of this build yet" in n for n in notifications(app)))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("pipeline screen is not part" in n for n in notifications(app)))
+        assert isinstance(app.screen, FleetScreen)
+
+
+# --- quitting ------------------------------------------------------------------------------------------------
+
+
+async def test_q_quits_at_once_when_nothing_is_in_flight(console_app: Any) -> None:
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running, what="the app to exit")
+
+
+async def test_q_asks_while_an_action_is_in_flight(console_app: Any, fake_gate: FakeGate) -> None:
+    fake_gate._in_flight.append(make_plan(ActionKind.STOP, Selection("sandbox/us-east-1", "checkout-api")))
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("q")
+        modal = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmQuitModal) and app.screen)
+        assert modal.in_flight == ("Stop checkout-api",)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
+        assert app.is_running
+        await pilot.press("q", "y")
+        await wait_for(pilot, lambda: not app.is_running, what="the app to exit")
+
+
+# --- the header ----------------------------------------------------------------------------------------------
+
+
+async def test_the_header_names_production_targets_and_target_errors(console_app: Any, picture: FleetState) -> None:
+    prod = sandbox_target("us-west-2", name="prod-west", production=True, sandbox=False)
+    east = picture.targets[0]
+    broken = TargetStatus(
+        target=prod,
+        error="The SSO session for profile prod has expired: run `aws sso login --profile prod`",
+    )
+    state = replace(picture, targets=(east, broken))
+    app = console_app(watcher=FakeWatcher(state), targets=(east.target, prod))
+    async with app.run_test(size=(120, 36)) as pilot:
+        text = await wait_for(pilot, lambda: "PRODUCTION" in rendered(app) and rendered(app))
+        assert "▲ PRODUCTION: prod-west" in text
+        assert "SANDBOX" not in text  # not every target is the sandbox
+        assert "aws sso login --profile prod" in text
+        assert "! error" in text
+
+
+# --- keys, colour and size ----------------------------------------------------------------------------------
+
+
+async def test_keymap_from_the_config_remaps_a_binding(console_app: Any, fake_gate: FakeGate) -> None:
+    app = console_app(config=Config(keymap={"approve": "ctrl+a"}))
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, FleetScreen)
+        while screen.highlighted_key() != "sandbox/us-east-1:checkout-api":
+            await pilot.press("j")
+        assert "ctrl+a" in app.screen.active_bindings
+        await pilot.press("ctrl+a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionModal), what="approve on ctrl+a")
+
+
+async def test_no_color_is_honoured_and_statuses_keep_their_words(console_app: Any, no_color: None) -> None:
+    app = console_app()
+    assert app.no_color
+    async with app.run_test(size=(120, 36)) as pilot:
+        text = await wait_for(pilot, lambda: "checkout-api" in rendered(app) and rendered(app))
+        assert any(type(f).__name__ in ("Monochrome", "NoColor") for f in app.get_line_filters())
+        for words in ("✓ succeeded", "✗ failed", "▶ in progress", "≈ stale"):
+            assert words in text
+
+
+async def test_at_80x24_nothing_essential_is_cut_off(console_app: Any) -> None:
+    app = console_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        lines = await wait_for(
+            pilot,
+            lambda: "checkout-api" in rendered(app) and "? Help" in rendered_lines(app)[-1] and rendered_lines(app),
+        )
+        text = "\n".join(lines)
+        assert "SANDBOX" in lines[0]
+        assert "updated 2s ago" in lines[0]
+        for name in ("checkout-api", "payments-service", "search-indexer", "notifications", "inventory"):
+            assert name in text
+        for words in ("✗ failed", "▶ in progress", "≈ stale"):
+            assert words in text
+        assert "? Help" in lines[-1]
+        assert all(len(line) <= 80 for line in lines)
+        # The wave board of the highlighted pipeline names every wave.
+        for wave in ("alpha", "beta", "gamma", "canary", "prod-az1", "prod-az2"):
+            assert wave in text
+
+
+async def test_at_200x60_the_waves_show_revisions(console_app: Any) -> None:
+    app = console_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, FleetScreen)
+        await wait_for(pilot, lambda: screen._layout is not None and screen._layout.density == "wide")
+        assert "9f8e7d6" in rendered(app)  # payments-service's revision, in its wave cells
+
+
+def test_snapshot_fleet_120x36(snap_compare: Any, console_app: Any) -> None:
+    assert snap_compare(console_app(registry=stand_in_registry()), terminal_size=(120, 36))
+
+
+def test_snapshot_fleet_80x24(snap_compare: Any, console_app: Any) -> None:
+    assert snap_compare(console_app(registry=stand_in_registry()), terminal_size=(80, 24))
+
+
+def test_snapshot_state_machines(snap_compare: Any, console_app: Any) -> None:
+    assert snap_compare(console_app(registry=stand_in_registry()), press=["2"], terminal_size=(120, 36))

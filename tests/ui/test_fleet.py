@@ -1,0 +1,264 @@
+"""The fleet screen on fixed pictures: rows, wave board, filter, cursor, partial updates, staleness, literal text."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+from rich.text import Text
+
+from console.model import FleetState
+from screens.fleet import MACHINES, FleetScreen
+from screens.fleet_rows import matches, pipeline_layout
+from screens.text import clean, commit_message
+from screens.widgets.wave_board import WaveBoard, wave_cells
+from tests.ui.conftest import (
+    WAVES,
+    FakeWatcher,
+    all_waves,
+    fleet_picture,
+    pipeline,
+    rendered,
+    stage,
+    wait_for,
+)
+
+
+def fleet(app: Any) -> FleetScreen:
+    screen = app.screen
+    assert isinstance(screen, FleetScreen)
+    return screen
+
+
+async def highlight(pilot: Any, screen: FleetScreen, key: str) -> None:
+    """Move the cursor to the row of `key` with the keyboard (j / k), as an operator would."""
+    keys = screen._pipeline_keys if screen.view != MACHINES else screen._machine_keys
+    target = keys.index(key)
+    while screen.highlighted_key() != key:
+        current = keys.index(screen.highlighted_key() or keys[0])
+        await pilot.press("j" if current < target else "k")
+
+
+def row_text(screen: FleetScreen, key: str) -> str:
+    table = screen.pipelines_table if screen.view != MACHINES else screen.machines_table
+    return " ".join(cell.plain if isinstance(cell, Text) else str(cell) for cell in table.get_row(key))
+
+
+async def test_rows_show_name_target_status_and_waves(console_app: Any) -> None:
+    app = console_app()
+    async with app.run_test(size=(120, 36)):
+        screen = fleet(app)
+        assert row_text(screen, "sandbox/us-east-1:payments-service").split()[:4] == [
+            "payments-service",
+            "us-east-1",
+            "✗",
+            "failed",
+        ]
+        checkout = row_text(screen, "sandbox/us-east-1:checkout-api")
+        assert "▶ in progress" in checkout
+        assert "⚑" in checkout  # the approval waiting in the canary wave
+        assert "‖" in row_text(screen, "sandbox/us-east-1:notifications")  # paused promotion into az1
+
+
+async def test_the_wave_board_shows_the_highlighted_pipeline_in_words(console_app: Any) -> None:
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = fleet(app)
+        await highlight(pilot, screen, "sandbox/us-east-1:checkout-api")
+        board = app.screen.query_one(WaveBoard)
+        await wait_for(pilot, lambda: board.cells and board.cells[3].approval, what="the checkout-api board")
+        text = rendered(app)
+        assert "⚑ approval" in text
+        assert "▲ prod-canary" in text
+        assert "a1b2c3d4" in text  # the revision deployed in the waves
+        assert "Fix order totals rounding" in text
+
+
+async def test_stale_rows_and_targets_say_so(console_app: Any) -> None:
+    app = console_app()
+    async with app.run_test(size=(120, 36)):
+        screen = fleet(app)
+        assert "≈ stale" in row_text(screen, "sandbox/us-west-2:inventory")
+        assert "stale" not in row_text(screen, "sandbox/us-east-1:checkout-api")
+
+
+async def test_text_from_aws_is_shown_literally(console_app: Any) -> None:
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = fleet(app)
+        key = next(k for k in screen._pipeline_keys if "markup" in k)
+        await highlight(pilot, screen, key)
+        text = rendered(app)
+        assert "[b]markup[/b]-svc" in text  # not bold, not swallowed
+        assert "\x1b" not in text
+        assert "[red]not red[/red]" in text
+
+
+async def test_slash_filters_by_name_target_and_status(console_app: Any) -> None:
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = fleet(app)
+        await pilot.press("slash", *"fail")
+        await wait_for(pilot, lambda: screen._pipeline_keys == ["sandbox/us-east-1:payments-service"])
+        assert "filter: fail" in rendered(app)
+        await pilot.press("enter")  # back to the table, the filter stays
+        assert screen.pipelines_table.has_focus
+        assert screen._pipeline_keys == ["sandbox/us-east-1:payments-service"]
+        await pilot.press("escape")  # clears it
+        await wait_for(pilot, lambda: len(screen._pipeline_keys) == 6, what="every pipeline again")
+        await pilot.press("slash", *"west")
+        await wait_for(pilot, lambda: screen._pipeline_keys == ["sandbox/us-west-2:inventory"])
+        await pilot.press("escape")
+        await pilot.press("slash", *"approval")
+        await wait_for(pilot, lambda: screen._pipeline_keys == ["sandbox/us-east-1:checkout-api"])
+        await pilot.press("escape", "slash", *"paused")
+        await wait_for(pilot, lambda: screen._pipeline_keys == ["sandbox/us-east-1:notifications"])
+
+
+def test_filter_words_must_all_match() -> None:
+    assert matches("checkout-api sandbox/us-east-1 failed", "fail east")
+    assert not matches("checkout-api sandbox/us-east-1 failed", "fail west")
+
+
+async def test_the_cursor_stays_on_the_same_pipeline_when_rows_arrive(
+    console_app: Any, fake_watcher: FakeWatcher
+) -> None:
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = fleet(app)
+        await highlight(pilot, screen, "sandbox/us-east-1:search-indexer")
+        state = fake_watcher.state
+        newcomer = pipeline("aaa-first-alphabetically", all_waves())
+        fake_watcher.publish(replace(state, pipelines={**state.pipelines, newcomer.key: newcomer}))
+        await wait_for(pilot, lambda: newcomer.key in screen._pipeline_keys, what="the new row")
+        keys = screen._pipeline_keys
+        assert keys.index(newcomer.key) < keys.index("sandbox/us-east-1:search-indexer")  # rows moved down
+        assert screen.highlighted_key() == "sandbox/us-east-1:search-indexer"
+
+
+async def test_an_update_touches_only_the_cells_that_changed(console_app: Any, fake_watcher: FakeWatcher) -> None:
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = fleet(app)
+        table = screen.pipelines_table
+        calls: list[tuple[str, str]] = []
+        cleared: list[bool] = []
+        original_update, original_clear = table.update_cell, table.clear
+
+        def update_cell(row: Any, column: Any, value: Any, **kwargs: Any) -> None:
+            calls.append((str(row), str(column)))
+            original_update(row, column, value, **kwargs)
+
+        def clear(columns: bool = False) -> Any:
+            cleared.append(columns)
+            return original_clear(columns)
+
+        table.update_cell = update_cell  # type: ignore[method-assign]
+        table.clear = clear  # type: ignore[method-assign]
+        state = fake_watcher.state
+
+        # The same pipelines again (a poll that found nothing new): nothing is redrawn.
+        fake_watcher.publish(replace(state))
+        await pilot.pause()
+        assert calls == []
+        assert cleared == []
+
+        # search-indexer's beta wave finished: only its row's changed cells are touched.
+        key = "sandbox/us-east-1:search-indexer"
+        old = state.pipelines[key]
+        new = replace(old, stages=tuple(replace(s, status="Succeeded") if s.name == "Beta" else s for s in old.stages))
+        fake_watcher.publish(replace(state, pipelines={**state.pipelines, key: new}))
+        await wait_for(pilot, lambda: calls, what="an update")
+        assert cleared == []
+        assert {row for row, _ in calls} == {key}
+        assert {column for _, column in calls} == {"waves"}
+
+
+async def test_the_watcher_is_told_what_is_on_screen(console_app: Any, fake_watcher: FakeWatcher) -> None:
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: fake_watcher.focused, what="a focus call")
+        assert set(fake_watcher.focused[-1]) == set(fake_watcher.state.pipelines)
+        await pilot.press("2")
+        await wait_for(pilot, lambda: set(fake_watcher.focused[-1]) == set(fake_watcher.state.state_machines))
+
+
+async def test_state_machines_show_counts_and_newest_execution(console_app: Any) -> None:
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2")
+        screen = fleet(app)
+        await wait_for(pilot, lambda: screen.view == MACHINES)
+        load = row_text(screen, "sandbox/us-east-1:distributed-load-test")
+        assert "✗ 1" in load
+        assert "✗ failed load-test-7" in load
+        assert "▶ 1" in row_text(screen, "sandbox/us-east-1:wave-deployment")
+
+
+async def test_five_hundred_pipelines_stay_fast(console_app: Any) -> None:
+    base = fleet_picture()
+    many = {}
+    for i in range(500):
+        p = pipeline(f"service-{i:03d}", all_waves(stage("Beta", "InProgress" if i % 7 == 0 else "Succeeded")))
+        many[p.key] = p
+    state = FleetState(pipelines=many, targets=base.targets, default_stale_after=30.0)
+    watcher = FakeWatcher(state)
+    app = console_app(watcher=watcher)
+    async with app.run_test(size=(200, 60)) as pilot:
+        screen = fleet(app)
+        assert len(screen._pipeline_keys) == 500
+        table = screen.pipelines_table
+        touched: list[str] = []
+        original = table.update_cell
+
+        def update_cell(row: Any, column: Any, value: Any, **kwargs: Any) -> None:
+            touched.append(str(row))
+            original(row, column, value, **kwargs)
+
+        table.update_cell = update_cell  # type: ignore[method-assign]
+        key = "sandbox/us-east-1:service-250"
+        old = many[key]
+        changed = replace(
+            old, stages=tuple(replace(s, status="Failed") if s.name == "Gamma" else s for s in old.stages)
+        )
+        started = time.perf_counter()
+        watcher.publish(replace(state, pipelines={**many, key: changed}))
+        await wait_for(pilot, lambda: "✗" in row_text(screen, key), what="the changed row")
+        elapsed = time.perf_counter() - started
+        assert set(touched) == {key}  # one row of 500 redrawn
+        # A loose bound (the benchmark measures properly): an update must not cost a full rebuild.
+        assert elapsed < 2.0, f"one change among 500 pipelines took {elapsed * 1000:.0f} ms to show"
+
+
+def test_layout_fits_80_columns_and_uses_200() -> None:
+    narrow = pipeline_layout(80, 6, 9)
+    assert narrow.density == "narrow"
+    width = narrow.name + narrow.target + narrow.latest + narrow.slot * 6 + narrow.fresh + 5 + 1
+    assert width <= 80
+    wide = pipeline_layout(200, 6, 9)
+    assert wide.density == "wide"
+
+
+def test_wave_cells_pick_status_revision_and_marks() -> None:
+    picture = fleet_picture()
+    checkout = picture.pipelines["sandbox/us-east-1:checkout-api"]
+    cells = {c.wave.name: c for c in wave_cells(checkout, WAVES.waves)}
+    assert cells["prod-canary"].approval_stage == "Prod-Canary"
+    assert cells["prod-canary"].look.word == "approval"
+    assert cells["gamma"].revision == "a1b2c3d4"
+    assert cells["prod-az1"].look.word == "not run"
+    notifications = picture.pipelines["sandbox/us-east-1:notifications"]
+    az1 = next(c for c in wave_cells(notifications, WAVES.waves) if c.wave.name == "prod-az1")
+    assert az1.paused
+    assert az1.paused_reason.startswith("Holiday freeze")
+
+
+def test_clean_removes_escapes_and_controls() -> None:
+    assert clean("a\x1b[31mred\x1b[0m\x07b\u202ec") == "aredbc"
+    assert clean("two\nlines\ttab") == "two lines tab"
+
+
+def test_commit_message_reads_codestar_json_summaries() -> None:
+    assert commit_message('{"ProviderType":"GitHub","CommitMessage":"Fix it\\nmore"}') == "Fix it"
+    assert commit_message("plain summary") == "plain summary"
