@@ -1,0 +1,269 @@
+"""The watcher's own rules on an in-memory fleet (no HTTP): text untouched, no overlapping reads, clean stop,
+errors recorded and recovered from, focus and staleness, refresh.
+
+The sandbox tests (test_watch.py, test_push.py, ...) show the watcher working against AWS's protocol; these
+pin down what the sandbox cannot produce on demand, such as names no AWS service would accept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from console.config import Intervals
+from console.errors import AwsError, Unavailable
+from console.model import (
+    Action,
+    Execution,
+    HistoryEvent,
+    Identity,
+    Pipeline,
+    PipelineExecution,
+    PipelineState,
+    PipelineSummary,
+    QueueMessage,
+    Stage,
+    StateMachineDetail,
+    StateMachineSummary,
+    Target,
+)
+from console.watch import FleetReader, Watcher
+from console.waves import default_wave_model
+from tests.core.test_watch_support import HOSTILE, Updates
+
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+FAST = Intervals(focused=0.05, background=0.2, lists=0.5, push_safety_net=5.0)
+HOSTILE_NAME = "[red]pipe[/]\x1b[2J" + "n" * 10_000
+MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:[b]m[/b]"
+
+
+class FakeFleet:
+    """An in-memory target: pipelines whose state the test changes, and one state machine."""
+
+    def __init__(self, name: str = "fake") -> None:
+        self._target = Target(name=name, region="us-east-1")
+        self.pipelines: dict[str, list[Stage]] = {}
+        self.executions: dict[str, list[PipelineExecution]] = {}
+        self.machine_executions: list[Execution] = []
+        self.calls: Counter[str] = Counter()
+        self.in_flight: Counter[str] = Counter()
+        self.most_in_flight: Counter[str] = Counter()
+        self.gate: asyncio.Event | None = None  # when set up, reads of `hang` wait for it
+        self.hang: set[str] = set()
+        self.failure: AwsError | None = None
+
+    @property
+    def target(self) -> Target:
+        return self._target
+
+    async def _enter(self, what: str) -> None:
+        self.calls[what.split(":")[0]] += 1
+        self.in_flight[what] += 1
+        self.most_in_flight[what] = max(self.most_in_flight[what], self.in_flight[what])
+        try:
+            if self.gate is not None and what.split(":", 1)[1] in self.hang:
+                await self.gate.wait()
+            await asyncio.sleep(0)
+            if self.failure is not None:
+                raise self.failure
+        finally:
+            self.in_flight[what] -= 1
+
+    async def list_pipelines(self) -> Sequence[PipelineSummary]:
+        return tuple(PipelineSummary(name, version=1) for name in self.pipelines)
+
+    async def get_pipeline(self, name: str, /) -> Pipeline:
+        await self._enter(f"GetPipeline:{name}")
+        stages = tuple(replace(s, status=None, execution_id=None) for s in self.pipelines[name])
+        return Pipeline(target=self._target.name, name=name, version=1, stages=stages)
+
+    async def get_pipeline_state(self, name: str, /) -> PipelineState:
+        await self._enter(f"GetPipelineState:{name}")
+        return PipelineState(name=name, version=1, stages=tuple(self.pipelines[name]))
+
+    async def list_pipeline_executions(self, name: str, /, max_results: int = 25) -> Sequence[PipelineExecution]:
+        await self._enter(f"ListPipelineExecutions:{name}")
+        return tuple(self.executions.get(name, ()))
+
+    async def list_state_machines(self) -> Sequence[StateMachineSummary]:
+        return (StateMachineSummary(MACHINE_ARN, "[b]m[/b]"),)
+
+    async def describe_state_machine(self, arn: str, /) -> StateMachineDetail:
+        return StateMachineDetail(arn=arn, name="[b]m[/b]", type="STANDARD", definition_text="{}")
+
+    async def list_executions(
+        self, arn: str, /, status: str | None = None, max_results: int = 100
+    ) -> Sequence[Execution]:
+        await self._enter(f"ListExecutions:{arn}")
+        return tuple(self.machine_executions)
+
+    async def describe_execution(self, arn: str, /) -> Execution:
+        return next(e for e in self.machine_executions if e.arn == arn)
+
+    async def get_execution_history(
+        self, arn: str, /, after_id: int = 0, page_size: int = 100
+    ) -> Sequence[HistoryEvent]:
+        return ()
+
+    async def receive_messages(
+        self, queue_url: str, /, wait_seconds: int = 20, max_messages: int = 10
+    ) -> Sequence[QueueMessage]:
+        return ()
+
+    async def delete_messages(self, queue_url: str, receipts: Sequence[str], /) -> object:
+        return ()
+
+    async def caller_identity(self) -> Identity:
+        return Identity(account="123456789012", arn="arn:aws:iam::123456789012:user/[i]me[/i]", user_id="x")
+
+
+def stages(status: str | None, execution: str | None, summary: str = "") -> list[Stage]:
+    action = Action(name=HOSTILE_NAME, status=status, summary=summary, action_execution_id=execution)
+    return [Stage(name="Beta\x1b[31m", status=status, execution_id=execution, actions=(action,))]
+
+
+def make_watcher(fleet: FakeFleet, intervals: Intervals = FAST) -> tuple[Watcher, Updates]:
+    readers: dict[str, FleetReader] = {fleet.target.name: fleet}
+    watcher = Watcher(readers, default_wave_model(), intervals)
+    return watcher, Updates(watcher)
+
+
+async def test_names_and_texts_pass_through_untouched() -> None:
+    fleet = FakeFleet()
+    fleet.pipelines[HOSTILE_NAME] = stages("InProgress", "e1")
+    fleet.executions[HOSTILE_NAME] = [PipelineExecution("e1", "InProgress", started=T0)]
+    machine_execution = Execution(
+        arn=f"{MACHINE_ARN.replace('stateMachine', 'execution')}:{HOSTILE_NAME}",
+        name=HOSTILE_NAME,
+        state_machine_arn=MACHINE_ARN,
+        status="RUNNING",
+        started=T0,
+    )
+    fleet.machine_executions = [machine_execution]
+    watcher, updates = make_watcher(fleet)
+    await watcher.start()
+    try:
+        ready = await watcher.wait_ready(5)
+        key = f"fake:{HOSTILE_NAME}"
+        assert ready.pipelines[key].name == HOSTILE_NAME
+        # States are shown first, executions listed behind them: wait for those before changing anything.
+        await updates.until(lambda: watcher.state.pipelines[key].executions, 5, "the executions")
+        fleet.pipelines[HOSTILE_NAME] = stages("Failed", "e1", summary=HOSTILE)
+        fleet.executions[HOSTILE_NAME] = [
+            PipelineExecution("e1", "Failed", started=T0, status_summary=HOSTILE, stop_reason=HOSTILE)
+        ]
+        fleet.machine_executions = [replace(machine_execution, status="FAILED", error=HOSTILE, cause=HOSTILE)]
+        await updates.until(lambda: len(updates.transitions) >= 4, 5, "the failure to be told")
+        await updates.until(lambda: watcher.state.targets[0].identity is not None, 5, "the identity")
+    finally:
+        await watcher.stop()
+    pipeline = watcher.state.pipelines[key]
+    assert pipeline.stages[0].name == "Beta\x1b[31m"
+    assert pipeline.stages[0].actions[0].name == HOSTILE_NAME
+    assert pipeline.stages[0].actions[0].summary == HOSTILE
+    assert pipeline.executions[0].status_summary == HOSTILE
+    machine = watcher.state.state_machines["fake:[b]m[/b]"]
+    assert machine.executions[0].name == HOSTILE_NAME
+    assert machine.executions[0].cause == HOSTILE
+    assert watcher.state.targets[0].identity == "arn:aws:iam::123456789012:user/[i]me[/i]"
+    told = {(t.kind, t.resource): t for t in updates.transitions}
+    assert told[("action", f"{HOSTILE_NAME}/Beta\x1b[31m/{HOSTILE_NAME}")].detail == HOSTILE
+    assert told[("pipeline-execution", HOSTILE_NAME)].detail == f"{HOSTILE} · {HOSTILE}"
+    assert told[("sfn-execution", f"[b]m[/b]/{HOSTILE_NAME}")].detail == f"{HOSTILE}: {HOSTILE}"
+
+
+async def test_reads_of_one_resource_never_overlap() -> None:
+    fleet = FakeFleet()
+    for name in ("a", "b"):
+        fleet.pipelines[name] = stages("Succeeded", "e0")
+    watcher, updates = make_watcher(fleet)
+    await watcher.start()
+    try:
+        await watcher.wait_ready(5)
+        fleet.gate, fleet.hang = asyncio.Event(), {"a"}  # the next read of 'a' hangs until released
+        await updates.until(lambda: fleet.in_flight["GetPipelineState:a"] == 1, 5, "a read of 'a' to hang")
+        # Everything that could ask for another read of 'a' while one is in flight:
+        for _ in range(5):
+            watcher.focus(["fake:a"])
+            watcher.focus([])
+        refresh = asyncio.create_task(watcher.refresh(["fake:a"]))
+        # Meanwhile 'b' is read again and again (background 0.2 s): time enough for a second read of 'a'.
+        reads_of_b = fleet.calls["GetPipelineState"]
+        await updates.until(lambda: fleet.calls["GetPipelineState"] >= reads_of_b + 4, 5, "reads of 'b'")
+        assert fleet.in_flight["GetPipelineState:a"] == 1
+        assert not refresh.done()
+        reads = fleet.calls["GetPipelineState"]
+        fleet.gate.set()
+        fleet.gate = None
+        async with asyncio.timeout(5):
+            await refresh
+        assert fleet.calls["GetPipelineState"] > reads
+    finally:
+        await watcher.stop()
+    assert fleet.most_in_flight["GetPipelineState:a"] == 1
+    assert fleet.most_in_flight["GetPipelineState:b"] == 1
+
+
+async def test_stop_cancels_every_task() -> None:
+    fleet = FakeFleet()
+    fleet.pipelines["a"] = stages("Succeeded", "e0")
+    before = asyncio.all_tasks()
+    watcher, _ = make_watcher(fleet)
+    await watcher.start()
+    await watcher.wait_ready(5)
+    watcher.watch_execution("fake", "arn:aws:states:us-east-1:1:execution:m:x")
+    await watcher.stop()
+    left = {t for t in asyncio.all_tasks() - before if not t.done()} - {asyncio.current_task()}
+    assert left == set()
+
+
+async def test_errors_are_recorded_and_the_target_recovers() -> None:
+    fleet = FakeFleet()
+    fleet.pipelines["a"] = stages("Succeeded", "e0")
+    watcher, updates = make_watcher(fleet)
+    await watcher.start()
+    try:
+        await watcher.wait_ready(5)
+        fleet.failure = Unavailable("Could not connect to the endpoint URL", code="EndpointConnectionError")
+        await updates.until(lambda: watcher.state.pipelines["fake:a"].error is not None, 5, "the error")
+        await updates.until(lambda: watcher.state.targets[0].error is not None, 5, "the target's error")
+        failed_at = watcher.state.pipelines["fake:a"].read_at
+        assert failed_at is not None
+        fleet.failure = None
+        await updates.until(lambda: watcher.state.pipelines["fake:a"].error is None, 5, "the recovery")
+    finally:
+        await watcher.stop()
+    assert watcher.state.targets[0].error is None
+    recovered_at = watcher.state.pipelines["fake:a"].read_at
+    assert recovered_at is not None
+    assert recovered_at > failed_at
+
+
+async def test_focus_sets_the_interval_and_staleness() -> None:
+    fleet = FakeFleet()
+    fleet.pipelines["a"] = stages("Succeeded", "e0")
+    fleet.pipelines["b"] = stages("Succeeded", "e0")
+    intervals = Intervals(focused=0.05, background=30.0, lists=60.0, push_safety_net=60.0)
+    watcher, updates = make_watcher(fleet, intervals)
+    await watcher.start()
+    try:
+        await watcher.wait_ready(5)
+        assert watcher.state.stale_after["fake:a"] == 60.0
+        watcher.focus(["fake:a"])
+        await updates.until(lambda: fleet.calls["GetPipelineState"] >= 12, 5, "focused reads")
+        assert watcher.state.stale_after["fake:a"] == pytest.approx(0.1)
+        assert watcher.state.stale_after["fake:b"] == 60.0
+        # 'b' is in the background: read once at the start, then not for 30 s.
+        assert fleet.calls["GetPipelineState"] - 1 >= 10
+        await watcher.refresh(["fake:b"])
+    finally:
+        await watcher.stop()
+    now = datetime.now(UTC)
+    state = watcher.state
+    assert not state.is_stale("fake:b", state.pipelines["fake:b"].read_at, now)
+    assert state.is_stale("fake:a", state.pipelines["fake:a"].read_at, now + timedelta(seconds=1))
