@@ -108,7 +108,9 @@ class ConfirmActionModal(ModalScreen[Confirmation | None]):
     # --- answering ----------------------------------------------------------------------------------------
 
     def _problem(self, text: str) -> None:
-        self.query_one("#problem", Static).update(literal(text, style="bold"))
+        problem = self.query_one("#problem", Static)
+        problem.update(literal(text, style="bold"))
+        problem.set_class(bool(text), "-shown")
 
     def _checked_reason(self) -> str | None:
         """The reason as it will be sent, or None after saying what is wrong with it."""

@@ -12,7 +12,7 @@ from datetime import datetime
 from rich.text import Text
 
 from console.model import FleetState, Pipeline, StateMachine, Target, Wave
-from screens.status import ERROR, STALE, look
+from screens.status import ERROR, READING, STALE, look
 from screens.text import clean, literal
 from screens.timefmt import coarse_age
 from screens.widgets.wave_board import (
@@ -61,6 +61,10 @@ def pipeline_row(
     latest = pipeline.latest_execution
     status = look(latest.status if latest else None)
     latest_cell = status.text()
+    if latest is None and any(s.status for s in pipeline.stages):
+        # The stages have run but the execution list has not been read yet: do not say "not run".
+        status = READING
+        latest_cell = Text(f"{READING.glyph} {READING.word}", style="dim")
     if latest is not None and latest.is_rollback:
         latest_cell.append(" ↩", style="dim")
     if pipeline.error:

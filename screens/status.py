@@ -80,6 +80,7 @@ NEVER_RAN = StatusLook("·", "not run", Tone.IDLE)
 APPROVAL = StatusLook("⚑", "approval", Tone.WAIT)
 PAUSED = StatusLook("‖", "paused", Tone.HALT)
 STALE = StatusLook("≈", "stale", Tone.UNKNOWN)
+READING = StatusLook("…", "reading", Tone.UNKNOWN)
 ERROR = StatusLook("!", "error", Tone.BAD)
 
 _BY_STATUS: dict[str, StatusLook] = {

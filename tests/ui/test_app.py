@@ -253,3 +253,16 @@ def test_snapshot_fleet_80x24(snap_compare: Any, console_app: Any) -> None:
 
 def test_snapshot_state_machines(snap_compare: Any, console_app: Any) -> None:
     assert snap_compare(console_app(registry=stand_in_registry()), press=["2"], terminal_size=(120, 36))
+
+
+async def test_the_theme_comes_from_the_config(console_app: Any) -> None:
+    app = console_app(config=Config(theme="textual-light"))
+    async with app.run_test(size=(120, 36)):
+        assert app.theme == "textual-light"
+
+
+async def test_an_unknown_theme_is_a_notification_not_a_crash(console_app: Any) -> None:
+    app = console_app(config=Config(theme="no-such-theme"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: any("no-such-theme" in n for n in notifications(app)))
+        assert app.is_running
