@@ -66,6 +66,7 @@ class ConsoleScreen(Screen[None]):
         # Textual runs the subclass's on_mount first (it builds its widgets), then this one: draw now.
         self._ready = True
         self.apply_state(self.ctx.state)
+        self.refresh_bindings()
 
     def apply_state(self, state: FleetState) -> None:
         """Called by the app with every new picture (and on resume); draws it once per picture."""
@@ -123,6 +124,8 @@ class ConsoleScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # None greys the key out in the footer but keeps it listed: unavailable, not hidden.
+        if not self._ready:
+            return True  # still mounting: nothing to judge by yet
         return None if self.why_unavailable(action) else True
 
     def on_key(self, event: events.Key) -> None:

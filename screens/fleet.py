@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
-from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
+from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
 from console.model import FleetState, Pipeline, StateMachine
 from screens.action_flow import ActionScreen, Choices
@@ -35,6 +35,7 @@ from screens.fleet_rows import (
 from screens.status import ERROR, STALE, look
 from screens.text import clean, commit_message, literal
 from screens.timefmt import age, coarse_age
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.wave_board import SLOT_WIDE, WaveBoard, wave_strip_header
 
 PIPELINES = "pipelines"
@@ -78,7 +79,7 @@ class FleetScreen(ActionScreen):
             with Vertical(id="machines-view"):
                 yield DataTable(id="machines", cursor_type="row", zebra_stripes=False)
                 yield Static(id="machine-detail")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False

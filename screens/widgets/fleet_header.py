@@ -119,8 +119,15 @@ class FleetHeader(Widget):
     def show(self, facts: HeaderFacts) -> None:
         if facts == self._facts:
             return
+        # Freshness ticks every second; a new layout only when the number of lines may change.
+        same_shape = (
+            self._facts is not None
+            and self._facts.errors == facts.errors
+            and self._facts.targets == facts.targets
+            and self._facts.badges == facts.badges
+        )
         self._facts = facts
-        self.refresh(layout=True)
+        self.refresh(layout=not same_shape)
 
     def render(self) -> RenderableType:
         facts = self._facts

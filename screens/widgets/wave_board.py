@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
 from console.model import Pipeline, Stage, Wave
 from screens.status import APPROVAL, NEVER_RAN, PAUSED, StatusLook, look
-from screens.text import clean, literal, shorten
+from screens.text import clean, literal
 from screens.timefmt import coarse_age
 
 # When several stages share a wave, the wave shows the most telling status among them.
@@ -158,6 +157,7 @@ class WaveBoard(Widget):
         self._cells: tuple[WaveCell, ...] = ()
         self._now: datetime | None = None
         self._key: object = None
+        self._lines = 0
 
     @property
     def cells(self) -> tuple[WaveCell, ...]:
@@ -169,51 +169,61 @@ class WaveBoard(Widget):
         if key == self._key:
             return
         self._key = key
+        lines = _line_count(title, cells)
         self._title, self._cells, self._now = title, cells, now
-        self.refresh(layout=True)
+        # A new layout only when the height changes: laying the screen out again costs far more than a redraw.
+        self.refresh(layout=lines != self._lines)
+        self._lines = lines
 
     def clear(self, message: str = "") -> None:
         if self._key == ("cleared", message):
             return
         self._key = ("cleared", message)
         self._title, self._cells = Text(message, style="dim"), ()
-        self.refresh(layout=True)
+        lines = _line_count(self._title, ())
+        self.refresh(layout=lines != self._lines)
+        self._lines = lines
 
     def render(self) -> RenderableType:
+        # Plain lines of fixed-width columns: a Rich table costs far more to lay out on every cursor move.
         now = self._now
-        grid = Table.grid(expand=True, padding=(0, 1))
         if not self._cells or now is None:
             return self._title
-        for _ in self._cells:
-            grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        width = max((self.size.width - 2) // max(len(self._cells), 1) - 1, 4)
-        names, statuses, revisions, marks = [], [], [], []
+        count = len(self._cells)
+        width = max(self.content_size.width // count, 5)
+        revision_width = 8 if width >= 14 else 7
+        rows: list[list[Text]] = [[], [], [], []]
         for cell in self._cells:
+            label = width - 1
             if cell.wave.is_production:
-                names.append(Text("▲ " + wave_label(cell.wave, width - 2), style="bold"))
+                rows[0].append(Text("▲ " + wave_label(cell.wave, label - 2), style="bold"))
             else:
-                names.append(Text(wave_label(cell.wave, width), style="bold"))
+                rows[0].append(Text(wave_label(cell.wave, label), style="bold"))
             status = cell.look
-            statuses.append(Text(status.label if cell.stages else "– no stage", style=status.tone.style))
+            rows[1].append(Text(status.label if cell.stages else "– no stage", style=status.tone.style))
             if cell.stages:
-                revisions.append(Text(f"{clean(cell.revision or '—')[:8]} {coarse_age(cell.since, now)}"))
+                rows[2].append(Text(f"{clean(cell.revision or '—')[:revision_width]} {coarse_age(cell.since, now)}"))
             else:
-                revisions.append(Text(""))
-            mark = Text("")
+                rows[2].append(Text(""))
             if cell.paused:
-                mark = Text("‖ paused", style=PAUSED.tone.style)
+                rows[3].append(Text("‖ paused", style=PAUSED.tone.style))
             elif cell.approval and cell.approval_stage:
-                mark = literal(shorten(cell.approval_stage, width), style="dim")
-            marks.append(mark)
-        grid.add_row(*names)
-        grid.add_row(*statuses)
-        grid.add_row(*revisions)
-        grid.add_row(*marks)
-        outer = Table.grid(expand=True)
-        outer.add_column()
-        outer.add_row(self._title)
-        outer.add_row(grid)
-        return outer
+                rows[3].append(literal(cell.approval_stage, style="dim"))
+            else:
+                rows[3].append(Text(""))
+        lines = [self._title.copy()]
+        for row in rows:
+            line = Text(end="", no_wrap=True)
+            for part in row:
+                part.truncate(width - 1, overflow="ellipsis")
+                part.pad_right(width - part.cell_len)
+                line.append_text(part)
+            lines.append(line)
+        return Text("\n", end="").join(lines)
+
+
+def _line_count(title: Text, cells: tuple[WaveCell, ...]) -> int:
+    return title.plain.count("\n") + 1 + (4 if cells else 0)
 
 
 def _ages(cells: tuple[WaveCell, ...], now: datetime) -> tuple[str, ...]:
