@@ -3,7 +3,9 @@ through the action gate; they never talk to AWS (tests/test_layers.py checks it)
 
 Adding a screen
     Subclass `screens.base.ConsoleScreen` (or `screens.action_flow.ActionScreen` when its selection can be
-    acted on). Yield `self.header()` first in `compose`; set widgets up in `on_mount` (the base draws the first
+    acted on). Yield `self.header()` first in `compose` and `screens.widgets.key_bar.KeyBar()` last (one line
+    of keys, greyed when unavailable; Textual's Footer rebuilds a widget per key on every availability
+    change, which costs tens of milliseconds per cursor move); set widgets up in `on_mount` (the base draws the first
     picture right after); implement `show_state(state)` (called with every new `FleetState` while the screen
     is on the stack, and on resume; update only what changed), `visible_keys()` (the Pipeline/StateMachine keys
     on screen; call `self.tell_watcher_what_is_visible()` when they change), `on_tick(state, now)` for
