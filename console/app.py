@@ -24,6 +24,8 @@ from console.config import Config
 from console.model import FleetUpdate, Target
 from console.waves import WaveModel, default_wave_model
 from screens.action_flow import ActionFlow
+from screens.activity import ActivityScreen
+from screens.approvals import ApprovalsScreen
 from screens.base import ConsoleScreen, why_unavailable
 from screens.bindings import binding, describe_binding, spec_for
 from screens.confirm import ConfirmQuitModal
@@ -54,8 +56,8 @@ def screen_registry() -> ScreenRegistry:
         pipeline=None,  # PipelineScreen: not in this build yet
         state_machine=None,  # StateMachineScreen: not in this build yet
         execution=None,  # ExecutionScreen: not in this build yet
-        approvals=None,  # ApprovalsScreen: not in this build yet
-        activity=None,  # ActivityScreen: not in this build yet
+        approvals=ApprovalsScreen,
+        activity=ActivityScreen,
     )
 
 

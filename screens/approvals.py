@@ -1,0 +1,357 @@
+"""The approvals inbox (`3`): everything across the fleet that waits for a person, most urgent on top.
+
+CodePipeline manual approvals and Step Functions `.waitForTaskToken` states, from `FleetState.approvals`, with
+wave, how long they have waited, how long they have left, the revision and what they ask. The order and why:
+screens/approval_rows.py. `a` approves and `x` rejects the highlighted one through the shared action flow
+(production waves ask for the wave's name); enter opens the pipeline or execution it belongs to; `/` filters.
+
+Rows are keyed by the approval; an update or the clock changes only the cells that read differently, rows are
+rebuilt only when the set or the order changes, and the cursor stays on the same approval either way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.widgets import DataTable, Input, Static
+
+from console.actions import ActionKind
+from console.keys import spec
+from console.model import Approval, FleetState
+from screens.action_flow import ActionChoice, ActionScreen, Choices
+from screens.approval_rows import (
+    InboxLayout,
+    detail_text,
+    inbox_layout,
+    inbox_order,
+    resource_key,
+    row_cells,
+    row_key,
+    selection_of,
+    summary_counts,
+    words_of,
+)
+from screens.bindings import binding
+from screens.fleet_rows import matches, target_labels
+from screens.text import clean
+from screens.widgets.key_bar import KeyBar
+
+# The action keys that never apply to an approval: bound (so pressing one says why) but not in the footer.
+_NOT_HERE = ("stop", "stop_abandon", "rollback", "retry", "pause")
+ONLY_ANSWERS = "the approvals inbox only approves and rejects; open the pipeline or execution (enter) for more"
+
+
+class ApprovalsScreen(ActionScreen):
+    """Everything waiting for a person across the fleet, most urgent first; approve, reject, open, filter."""
+
+    HELP_TITLE = "Approvals"
+    CSS_PATH = "approvals.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [binding(binding_id, show=False) for binding_id in _NOT_HERE]
+
+    def __init__(self) -> None:
+        super().__init__(id="approvals")
+        self.query_text = ""
+        self._layout: InboxLayout | None = None
+        self._keys: list[str] = []
+        self._approvals: dict[str, Approval] = {}
+        self._cells: dict[str, tuple[tuple[str, Text], ...]] = {}
+        self._total = 0
+        self._bar = Text("")
+        self._detail = Text("")
+        self._empty: Text | None = None
+        self._focus_sent: tuple[str, ...] | None = None
+
+    # --- layout -------------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield self.header()
+        yield Static(id="approvals-bar")
+        yield Input(placeholder="filter: pipeline, stage, wave, target, revision (prod, canary, a1b2c3)", id="filter")
+        yield DataTable(id="inbox", cursor_type="row", zebra_stripes=False)
+        yield Static(id="approvals-empty")
+        yield Static(id="approval-detail")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one("#approvals-empty", Static).display = False
+        self._build_columns()
+        self.table.focus()
+
+    @property
+    def table(self) -> DataTable[Text]:
+        return self.query_one("#inbox", DataTable)
+
+    def _labels(self) -> dict[str, str]:
+        return target_labels(self.ctx.targets)
+
+    def _build_columns(self) -> bool:
+        labels = self._labels()
+        target_width = max((len(v) for v in labels.values()), default=6)
+        layout = inbox_layout(self.size.width or self.app.size.width, target_width, len(labels) > 1)
+        if layout == self._layout:
+            return False
+        self._layout = layout
+        table = self.table
+        table.clear(columns=True)
+        for column in layout.columns:
+            table.add_column(Text(column.label), key=column.key, width=column.width)
+        self._keys = []
+        self._cells = {}
+        return True
+
+    def on_resize(self) -> None:
+        if self._build_columns():
+            self._sync(self.ctx.state, self.now())
+
+    # --- drawing ------------------------------------------------------------------------------------------
+
+    def show_state(self, state: FleetState) -> None:
+        self._sync(state, self.now())
+
+    def on_tick(self, state: FleetState, now: datetime) -> None:
+        # Ages, time left and the order (an approval that starts to expire moves up) follow the clock;
+        # cells that read the same are not touched.
+        self._sync(state, now)
+
+    def _sync(self, state: FleetState, now: datetime) -> None:
+        layout = self._layout
+        if layout is None:
+            return
+        labels = self._labels()
+        ordered = inbox_order(state.approvals, now)
+        self._total = len(ordered)
+        if self.query_text:
+            ordered = tuple(a for a in ordered if matches(words_of(a, labels.get(a.target, a.target)), self.query_text))
+        keys = [row_key(a) for a in ordered]
+        cells = {row_key(a): row_cells(a, now, layout, labels.get(a.target, a.target)) for a in ordered}
+        table = self.table
+        if keys != self._keys:
+            highlighted = self.highlighted_key()
+            table.clear()
+            for key in keys:
+                table.add_row(*(cell for _, cell in cells[key]), key=key)
+            self._keys = keys
+            if highlighted is not None and highlighted in keys:
+                table.move_cursor(row=keys.index(highlighted), animate=False)
+            elif keys:
+                table.move_cursor(row=min(max(table.cursor_row, 0), len(keys) - 1), animate=False)
+        else:
+            for key in keys:
+                old = self._cells.get(key, ())
+                for (column, before), (_, after) in zip(old, cells[key], strict=True):
+                    if before != after:
+                        table.update_cell(key, column, after)
+        self._cells = cells
+        self._approvals = {row_key(a): a for a in ordered}
+        self._update_empty(state)
+        self._update_bar(state.approvals, now)
+        self._update_detail(now)
+        self._tell_focus()
+        self.refresh_availability()
+
+    def _update_empty(self, state: FleetState) -> None:
+        if self._keys:
+            message: Text | None = None
+        elif self._total:
+            message = Text.assemble(
+                "No approval matches ",
+                (clean(self.query_text), "bold"),
+                f" ({self._total} waiting). esc clears the filter.",
+            )
+        elif not state.targets or any(t.read_at is None and not t.error for t in state.targets):
+            message = Text("Reading the targets…", style="dim")
+        else:
+            pipelines, machines = len(state.pipelines), len(state.state_machines)
+            message = Text.assemble(
+                ("✓ Nothing is waiting for a person.", "bold"),
+                "\n\n",
+                (
+                    f"Manual approvals and task-token states of {pipelines} pipelines and {machines} state "
+                    "machines appear here as soon as the watcher sees them.",
+                    "dim",
+                ),
+            )
+        if message == self._empty:
+            return
+        self._empty = message
+        empty = self.query_one("#approvals-empty", Static)
+        empty.display = message is not None
+        self.table.display = message is None
+        self.query_one("#approval-detail", Static).display = message is None
+        if message is not None:
+            empty.update(message)
+
+    def _update_bar(self, approvals: tuple[Approval, ...], now: datetime) -> None:
+        waiting, expiring, production = summary_counts(approvals, now)
+        bar = Text(end="")
+        bar.append(" Approvals ", style="reverse bold")
+        bar.append(f"  {waiting} waiting")
+        if expiring:
+            bar.append("  ")
+            bar.append(f" ◷ {expiring} expiring soon ", style="reverse bold red")
+        if production:
+            bar.append(f"  ▲ {production} production", style="bold")
+        if self.query_text:
+            bar.append("  filter: ", style="dim")
+            bar.append(clean(self.query_text), style="bold")
+            bar.append(f" ({len(self._keys)} shown)", style="dim")
+        elif waiting > 1 and self.size.width >= 100:
+            bar.append("  most urgent first: expiring, production, longest waiting", style="dim")
+        if bar != self._bar:
+            self._bar = bar
+            self.query_one("#approvals-bar", Static).update(bar)
+
+    def _update_detail(self, now: datetime) -> None:
+        approval = self.selected()
+        if approval is None:
+            text = Text("")
+        else:
+            label = self._labels().get(approval.target, approval.target)
+            text = detail_text(approval, now, label, self._hint(approval))
+        if text != self._detail:
+            self._detail = text
+            self.query_one("#approval-detail", Static).update(text)
+
+    def _hint(self, approval: Approval) -> str:
+        opens = "the pipeline" if approval.kind == "codepipeline" else "the execution"
+        parts = [f"{self._key_of('approve')} approves", f"{self._key_of('reject')} rejects"]
+        if self.why_unavailable("open") is None:
+            parts.append(f"{self._key_of('open')} opens {opens}")
+        return " · ".join(parts)
+
+    def _key_of(self, binding_id: str) -> str:
+        """The key that runs `binding_id` here (the config's keymap may have moved it)."""
+        for key, active in self.active_bindings.items():
+            if active.binding.id == binding_id:
+                return self.app.get_key_display(active.binding.with_key(key))
+        return spec(binding_id).keys.split(",")[0]
+
+    # --- selection ------------------------------------------------------------------------------------------
+
+    def highlighted_key(self) -> str | None:
+        table = self.table
+        if not self._keys or not 0 <= table.cursor_row < len(self._keys):
+            return None
+        return self._keys[table.cursor_row]
+
+    def selected(self) -> Approval | None:
+        """The highlighted approval, as last drawn."""
+        key = self.highlighted_key()
+        return self._approvals.get(key) if key else None
+
+    def visible_keys(self) -> tuple[str, ...]:
+        # The pipelines and state machines of the approvals on screen: polled faster, so an answer shows soon.
+        seen: dict[str, None] = {}
+        for key in self._keys[:50]:
+            approval = self._approvals.get(key)
+            if approval is not None:
+                seen[resource_key(approval)] = None
+        return tuple(seen)
+
+    def _tell_focus(self) -> None:
+        keys = self.visible_keys()
+        if keys != self._focus_sent:
+            self._focus_sent = keys
+            self.ctx.watcher.focus(keys)
+
+    def tell_watcher_what_is_visible(self) -> None:
+        self._focus_sent = None
+        self._tell_focus()
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._update_detail(self.now())
+        self.refresh_availability()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    # --- keys -----------------------------------------------------------------------------------------------
+
+    def why_unavailable(self, action: str) -> str | None:
+        if action == "open":
+            approval = self.selected()
+            if approval is None:
+                return "no approval is selected"
+            registry = self.ctx.registry
+            if approval.kind == "codepipeline":
+                return None if registry.pipeline else registry.missing("pipeline")
+            if registry.execution or registry.state_machine:
+                return None
+            return registry.missing("execution")
+        if action == "filter":
+            return None
+        return super().why_unavailable(action)
+
+    def action_open(self) -> None:
+        """enter: the pipeline of a manual approval, the execution of a task-token state."""
+        reason = self.why_unavailable("open")
+        approval = self.selected()
+        if reason or approval is None:
+            self.notify(f"Open: {reason}", title="Not available", severity="warning", markup=False)
+            return
+        registry = self.ctx.registry
+        if approval.kind == "codepipeline" and registry.pipeline is not None:
+            self.app.push_screen(registry.pipeline(resource_key(approval)))
+        elif registry.execution is not None and approval.execution:
+            self.app.push_screen(registry.execution(approval.target, approval.execution))
+        elif registry.state_machine is not None:
+            self.app.push_screen(registry.state_machine(resource_key(approval)))
+
+    def action_choices(self, binding_id: str) -> Choices:
+        if binding_id not in ("approve", "reject"):
+            return Choices((), nothing=ONLY_ANSWERS)
+        approval = self.selected()
+        if approval is None:
+            nothing = "nothing is waiting for a person" if not self._total else "no approval is selected"
+            return Choices((), nothing=nothing)
+        kind = ActionKind.APPROVE if binding_id == "approve" else ActionKind.REJECT
+        verb = "Approve" if kind is ActionKind.APPROVE else "Reject"
+        where = f" ({approval.state_name})" if approval.state_name else ""
+        label = f"{verb} {approval.resource}{where}"
+        return Choices((ActionChoice(kind, selection_of(approval), label),), "", selection_of(approval))
+
+    # --- filter ---------------------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value.strip():
+            event.input.display = False
+        self.table.focus()
+
+    def set_filter(self, text: str) -> None:
+        """Show only approvals whose names, wave, target, revision or message contain every word of `text`."""
+        query = text.strip()
+        if query == self.query_text:
+            return
+        self.query_text = query
+        self._sync(self.ctx.state, self.now())
+
+    def action_back(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display or self.query_text:
+            box.value = ""
+            box.display = False
+            self.set_filter("")
+            self.table.focus()
+            return
+        super().action_back()
