@@ -5,9 +5,11 @@
 - per target, a discovery loop lists pipelines and state machines every `intervals.lists`;
 - per pipeline, a poll loop reads GetPipelineState every interval (`focused` for what is on screen, else
   `background`, or `push_safety_net` while the target's push queue works), GetPipeline only when the
-  pipeline's version changes, ListPipelineExecutions only when the state shows a new or changed execution;
+  pipeline's version changes, ListPipelineExecutions only when the state shows a new or changed execution.
+  Those two have small budgets: a background read publishes the fresh state at once and fetches them
+  behind it, in line, so a large fleet shows every pipeline's stages within seconds of starting;
 - per STANDARD state machine, a poll loop reads ListExecutions every interval, DescribeStateMachine at
-  discovery and then every `intervals.lists`, and GetExecutionHistory (only new events) for running
+  discovery and then every `REDESCRIBE_LISTS` × `intervals.lists`, and GetExecutionHistory (only new events) for running
   executions of machines that have `.waitForTaskToken` states, so the approvals inbox knows what waits;
 - EXPRESS state machines are listed and never read further: Step Functions keeps no execution records
   for them (ListExecutions, DescribeExecution and GetExecutionHistory do not apply), so there is nothing
@@ -84,6 +86,7 @@ EXPRESS_NOTE = (
 
 PIPELINE_EXECUTIONS_LISTED = 20  # newest pipeline executions kept per pipeline (one ListPipelineExecutions page)
 EXECUTIONS_LISTED = 25  # newest Step Functions executions kept per state machine (one ListExecutions page)
+REDESCRIBE_LISTS = 5  # DescribeStateMachine again every this many `intervals.lists` (definitions rarely change)
 HISTORY_FIRST_PAGE = 1000  # GetExecutionHistory's largest page
 HISTORY_PAGE = 25  # events per request when reading only what is new
 _RUNNING_PIPELINE = frozenset({"InProgress", "Stopping"})
@@ -275,6 +278,11 @@ class Watcher:
             self._spawn(self._discover(run), f"discover {run.target.name}")
             self._spawn(self._identify(run), f"identity {run.target.name}")
         self._start_push_readers()
+        watched = self._watched
+        if watched is not None and watched.task is None:  # asked for before start
+            watched.task = asyncio.get_running_loop().create_task(
+                self._watch_loop(self._runs[watched.target], watched), name=f"watch {watched.arn}"
+            )
         self._publish_soon()
 
     async def stop(self) -> None:
@@ -699,7 +707,7 @@ class Watcher:
 
     async def _read_machine(self, run: _TargetRun, slot: _MachineSlot, source: str, priority: Priority) -> None:
         summary = slot.summary
-        if slot.described_at is None or self._mono() - slot.described_at >= self._intervals.lists:
+        if slot.described_at is None or self._mono() - slot.described_at >= REDESCRIBE_LISTS * self._intervals.lists:
             async with run.gate.turn("DescribeStateMachine", priority):
                 slot.detail = await run.reader.describe_state_machine(summary.arn)
             slot.timeouts = state_timeouts(slot.detail.definition)
@@ -760,6 +768,8 @@ class Watcher:
         for arn in [a for a in self._cursors if state_machine_of(a) == machine.arn and a not in running]:
             if self._watched is None or self._watched.arn != arn:
                 self._forget_history(arn)
+        listed = {e.arn for e in machine.executions}
+        self._born -= {a for a in self._born if state_machine_of(a) == machine.arn and a not in listed}
         self._approvals[slot.key] = tuple(approvals)
         self._publish_soon()
 
@@ -798,6 +808,7 @@ class Watcher:
         """The execution shown in detail: describe it, then read its history until it has ended."""
         failures = 0
         described: Execution | None = None
+        source = "poll"
         while True:
             try:
                 if described is None:
@@ -809,7 +820,7 @@ class Watcher:
                     arn=described.state_machine_arn,
                     name=described.state_machine_arn.rsplit(":", 1)[-1],
                 )
-                cursor = await self._read_history(run, machine, described, "poll", URGENT)
+                cursor = await self._read_history(run, machine, described, source, URGENT)
                 failures = 0
                 if cursor.ended:
                     # One last description for the output, error and cause of how it ended.
@@ -833,8 +844,9 @@ class Watcher:
                 failures += 1
             cap = max(2 * self._intervals.background, self._intervals.focused)
             reasons = await watched.wake.sleep(backoff(self._intervals.focused, failures, cap))
-            if REFRESH in reasons:
-                described = None  # read the description again too
+            source = "push" if PUSH in reasons else "poll"
+            if REFRESH in reasons or PUSH in reasons:
+                described = None  # its status changed, or someone asked: read the description again too
 
     def _machine_by_arn(self, run: _TargetRun, arn: str) -> StateMachine | None:
         slot = run.machines.get(arn)
@@ -854,19 +866,25 @@ class Watcher:
     # --- Push -----------------------------------------------------------------------------------------
 
     def _start_push_readers(self) -> None:
-        # Targets sharing one queue share one reader: two readers of a queue would steal each other's messages.
-        by_queue: dict[str, list[_TargetRun]] = {}
+        # Targets sharing one queue share one reader: two readers of a queue would steal each other's
+        # messages. An AWS queue URL names its region (sqs.REGION.amazonaws.com); a custom endpoint's does
+        # not, and there the same URL in two regions is two queues (the sandbox has one per region).
+        by_queue: dict[tuple[str, str | None], list[_TargetRun]] = {}
         for run in self._runs.values():
-            if run.target.events_queue:
-                by_queue.setdefault(run.target.events_queue, []).append(run)
-        for queue, runs in by_queue.items():
-            reader_run = next((r for r in runs if f".{r.target.region}." in queue), runs[0])
+            queue = run.target.events_queue
+            if queue:
+                region = queue_region(queue)
+                by_queue.setdefault((queue, region or run.target.region), []).append(run)
+        for (queue, region), runs in by_queue.items():
+            reader_run = next((r for r in runs if r.target.region == region), runs[0])
+            # A rule sends a queue the events of its own region: only targets there can rely on it.
+            pushed = [r for r in runs if r.target.region == region]
             retry = max(self._intervals.focused, min(self._intervals.lists, self._intervals.push_safety_net))
 
             async def on_events(events: list[PushEvent], runs: list[_TargetRun] = runs) -> None:
                 self._on_push(runs, events)
 
-            def on_health(ok: bool, error: str | None, runs: list[_TargetRun] = runs) -> None:
+            def on_health(ok: bool, error: str | None, runs: list[_TargetRun] = pushed) -> None:
                 self._on_push_health(runs, ok, error)
 
             reader = QueueReader(
@@ -879,7 +897,7 @@ class Watcher:
                 seen=SeenIds(),
             )
             self._readers.append(reader)
-            self._spawn(reader.run(), f"push {queue}")
+            self._spawn(reader.run(), f"push {queue} {region}")
 
     def _on_push(self, runs: list[_TargetRun], events: list[PushEvent]) -> None:
         for event in events:
@@ -895,7 +913,7 @@ class Watcher:
             slot = run.machines.get(event.state_machine_arn)
             watched = self._watched
             if watched is not None and event.execution_arn == watched.arn:
-                watched.wake.wake(REFRESH)
+                watched.wake.wake(PUSH)
         else:
             return
         if slot is None:
@@ -1004,7 +1022,7 @@ class Watcher:
             pipelines=MappingProxyType(dict(self._pipelines)),
             state_machines=MappingProxyType(dict(self._machines)),
             approvals=approvals,
-            targets=tuple(run.status or TargetStatus(target=run.target) for run in self._runs.values()),
+            targets=tuple(self._target_status(run) for run in self._runs.values()),
             stale_after=MappingProxyType(self._stale_after()),
             default_stale_after=2 * self._intervals.background,
         )
@@ -1015,6 +1033,14 @@ class Watcher:
                 callback(update)
             except Exception:  # noqa: BLE001 - one broken subscriber must not starve the others
                 LOG.exception("watcher subscriber %r", callback)
+
+    def _target_status(self, run: _TargetRun) -> TargetStatus:
+        status = run.status or TargetStatus(target=run.target)
+        # Throttled while AWS's last "slow down" still holds an API below its normal rate.
+        slowed = getattr(self._budgets.get(run.target.name), "slowed", ())
+        if slowed and not status.throttled:
+            return replace(status, throttled=True)
+        return status
 
     def _stale_after(self) -> dict[str, float]:
         """Twice the time between two reads of each resource: its interval, or longer when the budget
@@ -1062,6 +1088,17 @@ def _latest_change(state: PipelineState) -> datetime | None:
     moments = [a.last_status_change for s in state.stages for a in s.actions if a.last_status_change]
     moments += [s.inbound.last_changed_at for s in state.stages if s.inbound.last_changed_at]
     return max(moments, default=None)
+
+
+def queue_region(queue_url: str) -> str | None:
+    """The region an AWS SQS queue URL names (https://sqs.us-east-1.amazonaws.com/...), or None."""
+    host = queue_url.split("://", 1)[-1].split("/", 1)[0]
+    parts = host.split(".")
+    if len(parts) >= 3 and parts[0] == "sqs":
+        return parts[1]
+    if len(parts) >= 4 and parts[1] == "queue":  # the legacy REGION.queue.amazonaws.com form
+        return parts[0]
+    return None
 
 
 def _level(priority: Priority) -> int:

@@ -13,6 +13,7 @@ from console.errors import NotFound
 from console.model import QueueMessage, TargetStatus
 from console.push import PushEvent, QueueReader, SeenIds, parse_event, state_machine_of
 from console.sandbox_process import start_sandbox_process
+from console.watch import queue_region
 from tests.conftest import SPEED, make_client
 from tests.core.test_watch_support import REGION, watching, write_watch_fleet
 
@@ -54,6 +55,12 @@ def test_parse_codepipeline_and_states_events() -> None:
     assert parse_event(json.dumps({"id": "e3", "source": "aws.ec2", "detail": {}})) is None
     assert parse_event(json.dumps([1, 2])) is None
     assert state_machine_of("arn:aws:states:us-east-1:1:stateMachine:x") is None
+
+
+def test_queue_region_from_aws_urls_only() -> None:
+    assert queue_region("https://sqs.eu-west-1.amazonaws.com/111122223333/wavedeck-events") == "eu-west-1"
+    assert queue_region("https://us-west-2.queue.amazonaws.com/111122223333/q") == "us-west-2"
+    assert queue_region("http://127.0.0.1:4566/123456789012/wavedeck-events") is None
 
 
 def test_seen_ids_forget_the_oldest_beyond_the_limit() -> None:

@@ -83,6 +83,8 @@ async def test_the_budget_holds_at_200_pipelines(big_fleet: tuple[SandboxProcess
         elapsed = loop.time() - started
         now = datetime.now(UTC)
         state = watcher.state
+        # One queue URL on a custom endpoint is one queue per region: each region's target reads its own.
+        assert {t.push for t in state.targets} == {"on"}
         stale = [key for key, p in state.pipelines.items() if state.is_stale(key, p.read_at, now)]
     finally:
         await watcher.stop()
@@ -103,6 +105,7 @@ async def test_the_budget_holds_at_200_pipelines(big_fleet: tuple[SandboxProcess
                 assert rate.per_second <= aws.per_second / 2
         # Far more was wanted than sent: the budget, not the intervals, set the pace.
         assert gateway.stats.waited > 0
+        assert gateway.stats.requests["ReceiveMessage"] >= 1
     # The focused pipeline jumped the queue: read every focused interval or so, never left behind.
     gaps = [b - a for a, b in zip(reads, reads[1:], strict=False)]
     assert len(reads) >= 6

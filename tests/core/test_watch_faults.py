@@ -106,7 +106,8 @@ async def test_a_sandbox_that_goes_away_makes_resources_stale_then_they_recover(
             status = target_status(watcher.state)
             assert status.push == "failed"
             assert status.error is not None
-            assert {p.error is not None for p in watcher.state.pipelines.values()} == {True}
+            # Reads that failed say why (others may still be waiting for botocore's retries to give up).
+            assert any(p.error is not None for p in watcher.state.pipelines.values())
 
             sandbox = await asyncio.to_thread(start)
             await updates.until(all_fresh, 60, "every resource to be read again")
