@@ -191,6 +191,10 @@ class ActionGate:
         gateway = self._gateways.get(name)
         return gateway.target if gateway is not None else None
 
+    def rollback_machine(self, name: str) -> str | None:
+        """The state machine that rolls `name`'s wave back (`rollback:` in the definitions), if one is named."""
+        return self._rollback_machines.get(name)
+
     def check_reason(self, plan: ActionPlan, reason: str | None) -> str:
         """The reason as it will be sent, or Refused saying what is wrong with it (before any confirmation)."""
         return check_reason(reason, max_length=plan.reason_limit, transition=plan.reason_transition)
