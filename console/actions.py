@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from console.actions_reads import GateGateway, Reads
-from console.audit import AuditLog, token_digest
+from console.audit import AuditError, AuditLog, token_digest
 from console.errors import AlreadyDone, AwsError, Refused, WavedeckError
 from console.model import FleetState, Pipeline, Receipt, Stage, StateMachine, Target, Wave
 from console.reasons import APPROVAL_SUMMARY_MAX, STOP_REASON_MAX, check_reason
@@ -294,32 +294,36 @@ class ActionGate:
             "request": facts.request,
             "plan": dict(plan.lines),
         }
+        # No audit, no action: if the intent cannot be written, AuditError goes up and nothing is sent.
         await asyncio.to_thread(self._audit.write, intent)
         try:
             receipt = await facts.send(reason, identity)
         except BaseException as exc:
-            error = await self._explain_failure(plan, exc)
+            # The result first (shielded: a cancelled call still gets its record), the explanation after.
             await asyncio.shield(asyncio.to_thread(self._audit.write, _result_error(base, facts.operation, exc)))
+            error = await self._explain_failure(plan, exc)
             if error is not None:
                 raise error from exc
             raise
         new_execution = receipt.execution_id if plan.kind is ActionKind.ROLLBACK else None
-        await asyncio.to_thread(
-            self._audit.write,
-            {
-                "phase": "result",
-                **base,
-                "operation": receipt.operation or facts.operation,
-                "outcome": "succeeded",
-                "request_id": receipt.request_id,
-                "new_execution": new_execution,
-            },
-        )
         message = facts.done
         if new_execution:
             message += f"; new execution {new_execution}"
         if receipt.request_id:
             message += f" (request id {receipt.request_id})"
+        result = {
+            "phase": "result",
+            **base,
+            "operation": receipt.operation or facts.operation,
+            "outcome": "succeeded",
+            "request_id": receipt.request_id,
+            "new_execution": new_execution,
+        }
+        try:
+            await asyncio.shield(asyncio.to_thread(self._audit.write, result))
+        except AuditError as exc:
+            # AWS did it: say so, so nobody sends it again believing it failed.
+            raise AuditError(f"{message}, but its audit result could not be written: {exc.message}") from None
         return ActionOutcome(plan, receipt.request_id, message, new_execution, receipt)
 
     async def _explain_failure(self, plan: ActionPlan, exc: BaseException) -> WavedeckError | None:

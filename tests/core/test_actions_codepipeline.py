@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from console.actions import ActionGate, ActionKind, ActionPlan, Availability, Selection
-from console.audit import AuditLog, token_digest
+from console.audit import AuditError, AuditLog, token_digest
 from console.aws.faults import Fault
 from console.aws.gateway import Gateway, GatewayOptions
 from console.config import sandbox_targets
@@ -324,6 +324,23 @@ async def test_an_unreachable_endpoint_is_a_failure_with_its_result_record(
     assert intent["phase"] == "intent"
     assert result["outcome"] == "failed"
     assert result["error"]["type"] == "Unavailable"
+
+
+async def test_no_audit_no_action(aws: Any, gateway: Gateway, tmp_path: Path) -> None:
+    cp = aws("codepipeline")
+    name = create(cp, source(), stage("Build", action("Build", SandboxDuration="1")), prefix="gate-audit")
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    gate = ActionGate({TARGET: gateway}, WAVES, AuditLog(blocker / "audit.jsonl"))
+    plan = await gate.plan(ActionKind.PAUSE, selection(name, "Build"))
+    sent: list[str] = []
+    gateway.add_hook("before-send.codepipeline.DisableStageTransition", lambda **_: sent.append("sent"))
+
+    with pytest.raises(AuditError, match="cannot write the audit log"):
+        await gate.execute(plan, "Hold for the release window")
+
+    assert sent == []
+    assert stage_state(cp, name, "Build")["inboundTransitionState"]["enabled"] is True
 
 
 # --- read-only ---------------------------------------------------------------------------------------------------
