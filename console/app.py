@@ -31,9 +31,12 @@ from screens.bindings import binding, describe_binding, spec_for
 from screens.confirm import ConfirmQuitModal
 from screens.context import ConsoleContext, GatePort, ScreenRegistry, WatcherPort
 from screens.errors import report_worker_failure
+from screens.execution import ExecutionScreen
 from screens.fleet import MACHINES, PIPELINES, FleetScreen
 from screens.help import HelpScreen, screen_bindings
 from screens.messages import FleetUpdated
+from screens.pipeline import PipelineScreen
+from screens.state_machine import StateMachineScreen
 from screens.text import clean
 from screens.transition_log import DEFAULT_WINDOW, TransitionLog
 
@@ -53,9 +56,9 @@ def screen_registry() -> ScreenRegistry:
       activity=ActivityScreen                                    (screens/activity.py, key 4)
     """
     return ScreenRegistry(
-        pipeline=None,  # PipelineScreen: not in this build yet
-        state_machine=None,  # StateMachineScreen: not in this build yet
-        execution=None,  # ExecutionScreen: not in this build yet
+        pipeline=PipelineScreen,
+        state_machine=StateMachineScreen,
+        execution=ExecutionScreen,
         approvals=ApprovalsScreen,
         activity=ActivityScreen,
     )

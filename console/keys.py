@@ -38,6 +38,8 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("retry", "r", "Retry the failed stage / redrive", "action"),
     KeySpec("pause", "p", "Pause / resume promotion into the stage", "action"),
     KeySpec("goto", "g", "Go to the linked execution", "navigation"),
+    KeySpec("view_input", "i", "Show the input (JSON)", "screen"),
+    KeySpec("view_output", "o", "Show the output, or the error and cause (JSON)", "screen"),
     KeySpec("down", "j,down", "Move down", "navigation"),
     KeySpec("up", "k,up", "Move up", "navigation"),
 )
