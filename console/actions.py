@@ -415,7 +415,8 @@ class ActionGate:
         pipeline = await reads.pipeline(selection.pipeline or "")
         stages = _stages(pipeline, selection)
         if selection.action is not None:
-            stage = stages[0]
+            # An action named without its stage: the stage that has it.
+            stage = next((s for s in stages if any(a.name == selection.action for a in s.actions)), stages[0])
             action = next((a for a in stage.actions if a.name == selection.action), None)
             if action is None:
                 names = ", ".join(a.name for a in stage.actions) or "none"
