@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import wait_until
+from console.sandbox_process import start_sandbox_process
+from tests.conftest import SPEED, make_client, wait_until
 
 
 def test_sandbox_serves_the_bundled_fleet(aws: Any) -> None:
@@ -48,17 +49,22 @@ def test_each_region_has_the_console_events_rule_feeding_its_queue(aws: Any) -> 
         assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == rule["Arn"]
 
 
-def test_a_pipeline_run_reaches_the_events_queue(aws: Any) -> None:
-    execution = aws("codepipeline").start_pipeline_execution(name="catalog-service")["pipelineExecutionId"]
-    sqs = aws("sqs")
-    url = sqs.get_queue_url(QueueName="wavedeck-events")["QueueUrl"]
+def test_a_pipeline_run_reaches_the_events_queue() -> None:
+    """On a sandbox of its own: on the session sandbox other tests read (and delete) from this queue."""
+    with start_sandbox_process(speed=SPEED, traffic=False, warm_up=False) as sandbox:
+        execution = make_client(sandbox.url, "codepipeline").start_pipeline_execution(name="catalog-service")
+        sqs = make_client(sandbox.url, "sqs")
+        url = sqs.get_queue_url(QueueName="wavedeck-events")["QueueUrl"]
+        events: list[dict[str, Any]] = []
 
-    def mine() -> list[dict[str, Any]]:
-        # VisibilityTimeout 0: other tests reading this queue still see every message.
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
-        bodies = [json.loads(m["Body"]) for m in messages]
-        return [b for b in bodies if b.get("detail", {}).get("execution-id") == execution]
+        def pipeline_started() -> list[dict[str, Any]]:
+            for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                events.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            return [e for e in events if e["detail-type"] == "CodePipeline Pipeline Execution State Change"]
 
-    event = wait_until(mine, what="an event of the new execution on wavedeck-events")[0]
-    assert event["source"] == "aws.codepipeline"
-    assert event["detail"]["pipeline"] == "catalog-service"
+        event = wait_until(pipeline_started, what="the execution's STARTED event on wavedeck-events")[0]
+        assert event["source"] == "aws.codepipeline"
+        assert event["detail"]["pipeline"] == "catalog-service"
+        assert event["detail"]["execution-id"] == execution["pipelineExecutionId"]
+        assert event["detail"]["state"] == "STARTED"
