@@ -94,8 +94,13 @@ def draw(seed: int, region: str, pipeline: str, ordinal: int, stage: str, action
     return random.Random(f"{seed}:{region}:{pipeline}:{ordinal}:{stage}:{action}:{attempt}")
 
 
-def resolve(configuration: Mapping[str, str], variables: Mapping[str, str], execution_id: str) -> dict[str, str]:
-    """Resolve `#{variables.NAME}` and `#{codepipeline.PipelineExecutionId}`; unknown ones stay as written."""
+def resolve(configuration: Mapping[str, str], variables: Mapping[str, str], execution_id: str) -> Mapping[str, str]:
+    """Resolve `#{variables.NAME}` and `#{codepipeline.PipelineExecutionId}`; unknown ones stay as written.
+
+    A configuration without references is returned as is (shared by every run, not copied).
+    """
+    if not any("#{" in text for text in configuration.values()):
+        return configuration
 
     def value(match: re.Match[str]) -> str:
         namespace, name = match.group(1), match.group(2)

@@ -4,7 +4,8 @@ moto stores pipelines (CreatePipeline, GetPipeline, UpdatePipeline, DeletePipeli
 engine runs their executions and answers the operations moto lacks (`codepipeline_api` plugs them into
 moto's response class). One lock guards all engine state: moto serves each request on its own thread, and
 the engine's own thread advances the clock every ~50 ms. EventBridge events are collected under the lock
-and put on the bus after it is released, in the order they happened.
+and put on the bus after it is released, in the order they happened, by a thread of their own
+(`codepipeline_outbox`), so neither requests nor the clock wait for moto's event delivery.
 
 Public API for the rest of the sandbox (seed, traffic): `start`, `stop`, `advance`, `set_behaviour`,
 `start_execution`, `in_flight`. Action behaviour (durations, outcomes, approval timeouts) comes from the
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -25,7 +25,6 @@ from moto.codepipeline.models import codepipeline_backends
 
 from console.definitions import PipelineDef
 from console.sandbox import codepipeline_views as views
-from console.sandbox import events
 from console.sandbox.clock import SandboxClock
 from console.sandbox.codepipeline_behaviour import (
     behaviour_of_configuration,
@@ -53,6 +52,7 @@ from console.sandbox.codepipeline_errors import (
     stage_not_found,
 )
 from console.sandbox.codepipeline_flow import Flow
+from console.sandbox.codepipeline_outbox import EventOutbox
 from console.sandbox.codepipeline_records import (
     ACTIVE,
     FAILED,
@@ -63,7 +63,6 @@ from console.sandbox.codepipeline_records import (
     ActionShape,
     Behaviour,
     ExecutionRun,
-    PendingEvent,
     PipelineState,
     StageShape,
 )
@@ -85,8 +84,7 @@ class PipelineEngine:
         self.account_id = account_id
         self.seed = seed
         self._lock = threading.Lock()
-        self._emit_lock = threading.Lock()
-        self._outbox: deque[PendingEvent] = deque()
+        self._outbox = EventOutbox()
         self._pipelines: dict[Key, PipelineState] = {}
         self._behaviours: dict[Key, dict[tuple[str, str], Behaviour]] = {}
         self._flow = Flow(clock, seed, self._behaviour_of)
@@ -100,6 +98,7 @@ class PipelineEngine:
         if self._thread is not None:
             return
         self._halt.clear()
+        self._outbox.start()
         self._thread = threading.Thread(target=self._tick, name="codepipeline-engine", daemon=True)
         self._thread.start()
 
@@ -108,6 +107,7 @@ class PipelineEngine:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        self._outbox.stop()
 
     def _tick(self) -> None:
         while not self._halt.wait(TICK_SECONDS):
@@ -120,8 +120,8 @@ class PipelineEngine:
         """Move every active execution forward to `now`; each change happens at the time it was due."""
         with self._lock:
             self._flow.advance(now, poll_step_functions=True)
-            self._outbox.extend(self._flow.take_events())
-        self._flush()
+            self._outbox.put(self._flow.take_events())
+        self._outbox.deliver()
 
     @contextmanager
     def _session(self) -> Iterator[datetime]:
@@ -133,22 +133,8 @@ class PipelineEngine:
                 yield now
             finally:
                 self._flow.advance(now, poll_step_functions=False)
-                self._outbox.extend(self._flow.take_events())
-        self._flush()
-
-    def _flush(self) -> None:
-        with self._emit_lock:
-            while self._outbox:
-                event = self._outbox.popleft()
-                events.emit(
-                    event.account,
-                    event.region,
-                    "aws.codepipeline",
-                    event.detail_type,
-                    dict(event.detail),
-                    list(event.resources),
-                    event.time,
-                )
+                self._outbox.put(self._flow.take_events())
+        self._outbox.deliver()
 
     # --- behaviour -----------------------------------------------------------------------------------
 
