@@ -34,6 +34,7 @@ from console.sandbox.codepipeline_behaviour import (
 from console.sandbox.codepipeline_errors import (
     ActionNotFoundException,
     ApprovalAlreadyCompletedException,
+    CodePipelineError,
     ConcurrentPipelineExecutionsLimitExceededException,
     ConflictException,
     DuplicatedStopRequestException,
@@ -200,7 +201,7 @@ class PipelineEngine:
         with self._session() as now:
             try:
                 self._pipeline(account, region, name, now)
-            except Exception:  # noqa: BLE001 - moto answered the update; nothing more to do here
+            except CodePipelineError:  # moto refused the update: nothing changed
                 LOG.debug("pipeline %s changed but is not stored", name)
 
     def pipeline_deleted(self, account: str, region: str, name: str) -> None:
@@ -407,7 +408,8 @@ class PipelineEngine:
                 )
             if execution.status not in ACTIVE:
                 raise PipelineExecutionNotStoppableException(
-                    f"Pipeline execution {execution_id} is {execution.status}; only one in progress can be stopped"
+                    f"Pipeline execution {execution_id} is {execution.status}: "
+                    "only executions in progress can be stopped"
                 )
             self._flow.stop(execution, abandon, reason, now)
             return execution.id
