@@ -22,6 +22,7 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -122,7 +123,7 @@ class Traffic:
         self._thread: threading.Thread | None = None
         self.commits = 0
         self.held_back = 0
-        self.runs_started: list[str] = []  # execution ARNs of the scheduled runs, oldest first
+        self.runs_started: deque[str] = deque(maxlen=100)  # ARNs of the latest scheduled runs, oldest first
         self.report: WarmUpReport | None = None
 
     # --- warm-up -------------------------------------------------------------------------------------
