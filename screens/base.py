@@ -70,7 +70,7 @@ class ConsoleScreen(Screen[None]):
 
     def apply_state(self, state: FleetState) -> None:
         """Called by the app with every new picture (and on resume); draws it once per picture."""
-        if not self._ready:
+        if not self._ready or self.is_closing:
             return
         if state is not self._shown_state:
             self._shown_state = state
@@ -78,11 +78,18 @@ class ConsoleScreen(Screen[None]):
             self.refresh_availability()
         self._update_header(state)
 
+    @property
+    def is_closing(self) -> bool:
+        """Being removed (the app is exiting): its widgets may already be gone, so nothing is drawn."""
+        return self._closing or self._closed or self._pruning or not self.is_attached
+
     def show_state(self, state: FleetState) -> None:
         """Draw `state`. Override; update only what changed."""
 
     def tick(self) -> None:
         """Time passed (about once a second): freshness, ages and staleness may read differently."""
+        if self.is_closing:
+            return
         state = self.ctx.state
         self._update_header(state)
         self.on_tick(state, self.now())

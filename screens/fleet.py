@@ -69,21 +69,31 @@ class FleetScreen(ActionScreen):
     # --- layout -------------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Kept as attributes: updates can arrive while the screen is being torn down, when queries fail.
+        self._bar_widget = Static(id="view-bar")
+        self._filter_box = Input(
+            placeholder="filter: name, target or status (fail, approval, paused, stale)", id="filter"
+        )
+        self._ptable: DataTable[Text] = DataTable(id="pipelines", cursor_type="row", zebra_stripes=False)
+        self._mtable: DataTable[Text] = DataTable(id="machines", cursor_type="row", zebra_stripes=False)
+        self._board = WaveBoard(id="board")
+        self._detail = Static(id="machine-detail")
+        self._switcher = ContentSwitcher(initial="pipelines-view", id="views")
         yield self.header()
-        yield Static(id="view-bar")
-        yield Input(placeholder="filter: name, target or status (fail, approval, paused, stale)", id="filter")
-        with ContentSwitcher(initial="pipelines-view", id="views"):
+        yield self._bar_widget
+        yield self._filter_box
+        with self._switcher:
             with Vertical(id="pipelines-view"):
-                yield DataTable(id="pipelines", cursor_type="row", zebra_stripes=False)
-                yield WaveBoard(id="board")
+                yield self._ptable
+                yield self._board
             with Vertical(id="machines-view"):
-                yield DataTable(id="machines", cursor_type="row", zebra_stripes=False)
-                yield Static(id="machine-detail")
+                yield self._mtable
+                yield self._detail
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
-        machines = self.query_one("#machines", DataTable)
+        self._filter_box.display = False
+        machines = self._mtable
         for key, label in zip(
             _MACHINE_COLUMNS,
             ("State machine", "Target", "Type", "Wave", "Running", "Failed", "Newest execution", ""),
@@ -91,15 +101,15 @@ class FleetScreen(ActionScreen):
         ):
             machines.add_column(label, key=key)
         self._build_pipeline_columns()
-        self.query_one("#pipelines", DataTable).focus()
+        self._ptable.focus()
 
     @property
     def pipelines_table(self) -> DataTable[Text]:
-        return self.query_one("#pipelines", DataTable)
+        return self._ptable
 
     @property
     def machines_table(self) -> DataTable[Text]:
-        return self.query_one("#machines", DataTable)
+        return self._mtable
 
     def _build_pipeline_columns(self) -> None:
         waves = self.ctx.waves.waves
@@ -287,13 +297,13 @@ class FleetScreen(ActionScreen):
             bar.append("  reading the targets…", style="dim")
         if bar != self._bar:
             self._bar = bar
-            self.query_one("#view-bar", Static).update(bar)
+            self._bar_widget.update(bar)
 
     def _update_detail(self) -> None:
         now = self.now()
         state = self.ctx.state
         if self.view == PIPELINES:
-            board = self.query_one("#board", WaveBoard)
+            board = self._board
             key = self.highlighted_key(PIPELINES)
             pipeline = state.pipelines.get(key) if key else None
             row = self._prows.get(key) if key else None
@@ -302,7 +312,7 @@ class FleetScreen(ActionScreen):
                 return
             board.show(self._board_title(pipeline, state, now), row.waves, now)
         else:
-            self.query_one("#machine-detail", Static).update(self._machine_detail(now))
+            self._detail.update(self._machine_detail(now))
 
     def _board_title(self, pipeline: Pipeline, state: FleetState, now: datetime) -> Text:
         title = literal(pipeline.name, style="bold")
@@ -366,9 +376,9 @@ class FleetScreen(ActionScreen):
     def show_view(self, view: str) -> None:
         """Show pipelines (`1`) or state machines (`2`)."""
         self.view = view
-        self.query_one("#views", ContentSwitcher).current = f"{view}-view"
+        self._switcher.current = f"{view}-view"
         table = self.pipelines_table if view == PIPELINES else self.machines_table
-        if not self.query_one("#filter", Input).has_focus:
+        if not self._filter_box.has_focus:
             table.focus()
         self._update_bar()
         self._update_detail()
@@ -417,7 +427,7 @@ class FleetScreen(ActionScreen):
     # --- filter ---------------------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self._filter_box
         box.display = True
         box.focus()
 
@@ -459,7 +469,7 @@ class FleetScreen(ActionScreen):
         return Choices((), nothing="nothing is selected")
 
     def action_back(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self._filter_box
         if box.display or self.query_text:
             box.value = ""
             box.display = False
