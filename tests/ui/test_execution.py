@@ -219,12 +219,23 @@ async def test_80x24_stacks_the_states_above_the_history(console_app: Any, no_co
 
 
 def test_snapshot_execution_120x36(snap_compare: Any, console_app: Any, fake_watcher: HistoryWatcher) -> None:
-    assert snap_compare(console_app(), press=["2", "j", "enter", "enter"], terminal_size=(120, 36))
+    async def run_before(pilot: Any) -> None:
+        await open_execution(pilot, pilot.app)
+
+    assert snap_compare(console_app(), run_before=run_before, terminal_size=(120, 36))
 
 
 def test_snapshot_execution_80x24(snap_compare: Any, console_app: Any, fake_watcher: HistoryWatcher) -> None:
-    assert snap_compare(console_app(), press=["2", "j", "enter", "enter"], terminal_size=(80, 24))
+    async def run_before(pilot: Any) -> None:
+        await open_execution(pilot, pilot.app)
+
+    assert snap_compare(console_app(), run_before=run_before, terminal_size=(80, 24))
 
 
 def test_snapshot_execution_input(snap_compare: Any, console_app: Any, fake_watcher: HistoryWatcher) -> None:
-    assert snap_compare(console_app(), press=["2", "j", "enter", "enter", "i"], terminal_size=(100, 30))
+    async def run_before(pilot: Any) -> None:
+        await open_execution(pilot, pilot.app)
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, PayloadModal), what="the input")
+
+    assert snap_compare(console_app(), run_before=run_before, terminal_size=(100, 30))

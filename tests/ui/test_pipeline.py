@@ -351,12 +351,23 @@ async def test_80x24_keeps_what_matters_on_screen(console_app: Any, no_color: No
 
 
 def test_snapshot_pipeline_120x36(snap_compare: Any, console_app: Any) -> None:
-    assert snap_compare(console_app(), press=["j", "enter"], terminal_size=(120, 36))
+    async def run_before(pilot: Any) -> None:
+        await open_pipeline(pilot, pilot.app)
+
+    assert snap_compare(console_app(), run_before=run_before, terminal_size=(120, 36))
 
 
 def test_snapshot_pipeline_80x24(snap_compare: Any, console_app: Any) -> None:
-    assert snap_compare(console_app(), press=["j", "enter"], terminal_size=(80, 24))
+    async def run_before(pilot: Any) -> None:
+        await open_pipeline(pilot, pilot.app)
+
+    assert snap_compare(console_app(), run_before=run_before, terminal_size=(80, 24))
 
 
 def test_snapshot_pipeline_executions(snap_compare: Any, console_app: Any) -> None:
-    assert snap_compare(console_app(), press=["j", "enter", "tab", "j", "j"], terminal_size=(120, 36))
+    async def run_before(pilot: Any) -> None:
+        screen = await open_pipeline(pilot, pilot.app)
+        await pilot.press("tab", "j", "j")
+        await wait_for(pilot, lambda: screen.executions.highlighted_key == ROLLBACK_RUN, what="the rollback run")
+
+    assert snap_compare(console_app(), run_before=run_before, terminal_size=(120, 36))

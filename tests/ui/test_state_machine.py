@@ -156,8 +156,14 @@ async def test_80x24(console_app: Any, no_color: None) -> None:
 
 
 def test_snapshot_state_machine(snap_compare: Any, console_app: Any) -> None:
-    assert snap_compare(console_app(), press=["2", "j", "enter"], terminal_size=(120, 36))
+    async def run_before(pilot: Any) -> None:
+        await open_machine(pilot, pilot.app)
+
+    assert snap_compare(console_app(), run_before=run_before, terminal_size=(120, 36))
 
 
 def test_snapshot_state_machine_80x24(snap_compare: Any, console_app: Any) -> None:
-    assert snap_compare(console_app(), press=["2", "j", "enter"], terminal_size=(80, 24))
+    async def run_before(pilot: Any) -> None:
+        await open_machine(pilot, pilot.app)
+
+    assert snap_compare(console_app(), run_before=run_before, terminal_size=(80, 24))
