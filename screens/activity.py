@@ -72,7 +72,7 @@ class ActivityScreen(ConsoleScreen):
 
     def apply_state(self, state: FleetState) -> None:
         super().apply_state(state)
-        if self._ready:
+        if self._ready and not self.is_closing:
             self.read_new_transitions()
 
     def show_state(self, state: FleetState) -> None:
