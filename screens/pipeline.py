@@ -4,7 +4,8 @@ Top: the stages, grouped by wave, each followed by its actions (status, summary 
 Middle: everything about the highlighted row (timings, error code and message, external execution id and
 URL, the inbound transition and who paused it and why, the executions waiting to enter). Bottom: the
 execution history (trigger, revision and commit message, status, STANDARD or ROLLBACK, started, duration).
-`tab` moves between the stages and the executions. The action keys act on the highlighted row (see
+`tab` moves between the stages and the executions; enter shows the highlighted row's detail in full
+(scrollable) when the panel cuts it short. The action keys act on the highlighted row (see
 screens/pipeline_actions.py); `g` (or enter) on a Step Functions action opens its execution.
 
 Only the watcher's picture is drawn; rows are updated cell by cell and the cursor stays on its row.
@@ -16,7 +17,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
@@ -44,6 +45,9 @@ from screens.pipeline_rows import (
 )
 from screens.text import clean, literal
 from screens.widgets.keyed_table import KeyedTable
+from screens.widgets.payload_modal import PayloadModal
+
+SHORT = 30  # lines: below this the detail and the executions are kept small
 
 
 class PipelineScreen(ActionScreen):
@@ -73,11 +77,15 @@ class PipelineScreen(ActionScreen):
         yield KeyedTable(stage_columns, id="stages")
         with VerticalScroll(id="detail-box", can_focus=False):
             yield Static(id="detail")
-        yield Static(Text("Executions (newest first) · tab switches tables", style="dim"), id="executions-label")
+        yield Static(
+            Text("Executions (newest first) · tab switches tables · enter: full detail", style="dim"),
+            id="executions-label",
+        )
         yield KeyedTable(execution_columns, id="executions")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.set_class(self.app.size.height < SHORT, "-short")
         self.stages.focus()
 
     @property
@@ -162,8 +170,10 @@ class PipelineScreen(ActionScreen):
                 return action_detail(stage, action, now)
         return stage_detail(pipeline, stage, now)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         # Column widths depend on the width: the tables lay themselves out; the wave labels follow.
+        # On a short terminal (24 lines) the detail and the executions give the stages more room.
+        self.set_class(event.size.height < SHORT, "-short")
         self._shown = None
         self._draw(self.ctx.state, self.now())
 
@@ -202,8 +212,10 @@ class PipelineScreen(ActionScreen):
     # --- keys -------------------------------------------------------------------------------------------------
 
     def why_unavailable(self, action: str) -> str | None:
-        if action in ("goto", "open"):
+        if action == "goto":
             return self._goto_unavailable()
+        if action == "open":
+            return None if self._goto_target() is not None or self._detail else "nothing is selected"
         return super().why_unavailable(action)
 
     def _goto_target(self) -> str | None:
@@ -243,7 +255,18 @@ class PipelineScreen(ActionScreen):
         self.app.push_screen(factory(pipeline.target, arn))
 
     def action_open(self) -> None:
-        self.action_goto()
+        """enter: a Step Functions action's execution; anything else's detail in full (scrollable)."""
+        if self._goto_target() is not None:
+            self.action_goto()
+        elif self._detail:
+            self.app.push_screen(PayloadModal(self._detail_title(), [], body=self._detail))
+
+    def _detail_title(self) -> str:
+        pick = self.pick()
+        name = self.key.split(":", 1)[-1]
+        if pick.execution_id is not None:
+            return f"{name} execution {pick.execution_id}"
+        return " / ".join(p for p in (name, pick.stage, pick.action) if p)
 
     def action_choices(self, binding_id: str) -> Choices:
         pipeline = self.pipeline

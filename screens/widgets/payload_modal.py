@@ -34,7 +34,8 @@ def pretty(value: str | None) -> Text:
 
 
 class PayloadModal(ModalScreen[None]):
-    """A title and sections (label, raw text), each shown with `pretty`; esc, q, i or o closes it."""
+    """A title and sections (label, raw text), each shown with `pretty` (or a `body` already made literal);
+    esc, q, i or o closes it."""
 
     DEFAULT_CSS = """
     PayloadModal {
@@ -71,15 +72,18 @@ class PayloadModal(ModalScreen[None]):
         Binding("k,up", "scroll('up')", "Scroll up", show=False, id="payload.up"),
     ]
 
-    def __init__(self, title: str, sections: Sequence[tuple[str, str | None]]) -> None:
+    def __init__(self, title: str, sections: Sequence[tuple[str, str | None]], *, body: Text | None = None) -> None:
         super().__init__()
         self.title_text = clean(title)
         self.sections = tuple(sections)
+        self.body = body  # text the screen already made safe (literal), shown above the sections
 
     def compose(self) -> ComposeResult:
         with Vertical(id="payload-dialog"):
             yield Static(literal(self.title_text, style="bold"), id="payload-title")
             with VerticalScroll(id="payload-body"):
+                if self.body is not None:
+                    yield Static(self.body, classes="payload-value")
                 for label, value in self.sections:
                     yield Static(literal(label), classes="payload-label")
                     yield Static(pretty(value), classes="payload-value")
@@ -99,6 +103,8 @@ class PayloadModal(ModalScreen[None]):
     def text(self) -> str:
         """Everything the modal shows, as plain text (for tests and copy)."""
         parts = [self.title_text]
+        if self.body is not None:
+            parts.append(self.body.plain)
         for label, value in self.sections:
             parts.extend([label, pretty(value).plain])
         return "\n".join(parts)

@@ -16,6 +16,7 @@ from screens.fleet import FleetScreen
 from screens.help import HelpScreen, help_rows
 from screens.pipeline import PipelineScreen
 from screens.pipeline_rows import action_key, stage_key
+from screens.widgets.payload_modal import PayloadModal
 from tests.ui.conftest import FakeGate, notifications, rendered, rendered_lines, wait_for
 from tests.ui.test_fleet import highlight
 from tests.ui.test_pipeline_support import (
@@ -134,6 +135,18 @@ async def test_details_show_errors_external_ids_and_the_inbound_transition(conso
         await move_to(pilot, screen, action_key("Beta", "LoadTest"))
         text = detail(screen)
         assert f"External id: {EXECUTION_ARN}  (g opens this execution)" in text
+
+
+async def test_enter_shows_the_whole_detail_of_the_row(console_app: Any) -> None:
+    app = console_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pipeline(pilot, app)
+        await pilot.press("enter")  # on the approval: not a Step Functions action, so its detail in full
+        modal = await wait_for(pilot, lambda: isinstance(app.screen, PayloadModal) and app.screen)
+        assert modal.title_text == "checkout-api / Prod-Canary / ApproveProduction"
+        assert "a approves · x rejects (with a reason)" in modal.text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
 
 
 async def test_the_execution_history_shows_trigger_revision_type_and_timing(console_app: Any) -> None:
