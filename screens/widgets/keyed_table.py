@@ -169,6 +169,10 @@ class KeyedTable(DataTable[Text]):
 
     def on_resize(self, event: events.Resize) -> None:
         self._ensure_columns()
+        if self._keys:
+            # Rows may have arrived (and the cursor moved) before the table had its final size: scroll the
+            # cursor's row into view again now that it has one.
+            self.call_after_refresh(self.move_cursor, row=self.cursor_row, animate=False)
 
 
 def usable_width(width: int, columns: int, padding: int = 1) -> int:
