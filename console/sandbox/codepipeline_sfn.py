@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from moto.stepfunctions.responses import get_backend
 
@@ -91,9 +91,8 @@ def poll(account: str, region: str, arn: str) -> Finished | None:
     if status not in TERMINAL:
         return None
     stopped = getattr(execution, "stop_date", None)
-    return Finished(
-        status,
-        getattr(execution, "error", None),
-        getattr(execution, "cause", None),
-        stopped if isinstance(stopped, datetime) else None,
-    )
+    if not isinstance(stopped, datetime):
+        stopped = None
+    elif stopped.tzinfo is None:
+        stopped = stopped.replace(tzinfo=UTC)
+    return Finished(status, getattr(execution, "error", None), getattr(execution, "cause", None), stopped)
