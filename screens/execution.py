@@ -93,7 +93,6 @@ class ExecutionScreen(ActionScreen):
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
-        self.query_one("#waiting", Static).display = False
         self.set_class(self.app.size.width < NARROW, "-narrow")
         self.history_table.focus()
 
@@ -202,7 +201,8 @@ class ExecutionScreen(ActionScreen):
         waiting = waiting_for_person(self.arn, self.ctx.state.approvals, self._events, running)
         box.display = bool(waiting)
         if waiting:
-            hint = self.why_unavailable("approve") is None and not self.has_class("-narrow")
+            # The footer says a / x already; the banner repeats it only where there is room.
+            hint = self.why_unavailable("approve") is None and self.app.size.width >= NARROW
             self._set("#waiting", waiting_text(waiting, now, can_answer=hint))
 
     def _draw_history(self) -> None:

@@ -117,7 +117,6 @@ class StateMachineScreen(ActionScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#express", Static).display = False
         self.executions.focus()
 
     @property

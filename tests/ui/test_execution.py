@@ -209,6 +209,7 @@ async def test_80x24_stacks_the_states_above_the_history(console_app: Any, no_co
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_execution(pilot, app)
         assert screen.has_class("-narrow")
+        await wait_for(pilot, lambda: "waits for a person" in rendered(app), what="the banner drawn")
         lines = rendered_lines(app)
         text = "\n".join(lines)
         assert "⚑ ApprovePromotion waits for a person" in text

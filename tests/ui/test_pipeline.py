@@ -351,6 +351,7 @@ async def test_80x24_keeps_what_matters_on_screen(console_app: Any, no_color: No
     app = console_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_pipeline(pilot, app)
+        await wait_for(pilot, lambda: "ApproveProduction  ⚑ approval" in rendered(app), what="the detail drawn")
         lines = rendered_lines(app)
         assert all(len(line) <= 80 for line in lines)
         text = "\n".join(lines)

@@ -146,6 +146,7 @@ async def test_80x24(console_app: Any, no_color: None) -> None:
     app = console_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await open_machine(pilot, app)
+        await wait_for(pilot, lambda: "enter opens its events" in rendered(app), what="the detail drawn")
         lines = rendered_lines(app)
         text = "\n".join(lines)
         assert "wave-deployment · us-east-1 · standard" in text
