@@ -48,7 +48,9 @@ from screens.execution_rows import (
 )
 from screens.messages import ActionCompleted
 from screens.state_machine import EXPRESS_NOTE, machine_execution_choices
+from screens.status import STALE
 from screens.text import clean
+from screens.timefmt import age
 from screens.widgets.keyed_table import KeyedTable
 from screens.widgets.payload_modal import PayloadModal
 
@@ -165,8 +167,10 @@ class ExecutionScreen(ActionScreen):
         machine = state.state_machines.get(self.machine_key)
         listed = next((e for e in machine.executions if e.arn == self.arn), None) if machine else None
         approvals = tuple(a for a in state.approvals if a.execution == self.arn)
+        stale = machine is not None and state.is_stale(machine.key, machine.read_at, now)
         shown = (
             listed,
+            stale,
             machine.type if machine else None,
             len(self._events),
             approvals,
@@ -178,7 +182,13 @@ class ExecutionScreen(ActionScreen):
         self._shown = shown
         execution = self.execution()
         machine_type = machine.type if machine else None
-        self._set("#title", title_text(self.machine_name, execution, now, machine_type))
+        title = title_text(self.machine_name, execution, now, machine_type)
+        if stale and machine is not None and execution is not None and execution.is_running:
+            # The history streams on its own; the status comes from the state machine's listing.
+            title.append(
+                f"\n{STALE.glyph} stale: its state machine was last read {age(machine.read_at, now)} ago", style="bold"
+            )
+        self._set("#title", title)
         self._draw_waiting(execution, approvals, now, machine_type)
         runs = state_runs(self._events, execution.status if execution else None)
         self.states_table.sync(state_rows(runs))

@@ -168,6 +168,18 @@ def test_an_execution_the_listing_no_longer_holds_is_read_from_its_history() -> 
     assert "checkout-api" in (told.input or "")
 
 
+async def test_a_stale_listing_says_so(console_app: Any, fake_watcher: HistoryWatcher) -> None:
+    from tests.ui.conftest import ago
+
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_execution(pilot, app)
+        state = fake_watcher.state
+        machine = replace(state.state_machines[MACHINE_KEY], read_at=ago(200))
+        fake_watcher.publish(replace(state, state_machines={**state.state_machines, MACHINE_KEY: machine}))
+        await wait_for(pilot, lambda: "≈ stale: its state machine was last read 3m ago" in rendered(app))
+
+
 async def test_filter_narrows_the_history(console_app: Any) -> None:
     app = console_app()
     async with app.run_test(size=(120, 36)) as pilot:

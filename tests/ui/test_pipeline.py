@@ -264,6 +264,19 @@ async def test_retry_and_rollback_name_the_selected_stage(console_app: Any, fake
         assert fake_gate.planned[-1][1].stage == "Prod-AZ1"
 
 
+async def test_read_only_shows_every_action_unavailable_with_the_reason(console_app: Any, picture: FleetState) -> None:
+    gate = FakeGate([s.target for s in picture.targets], read_only=True)
+    app = console_app(gate=gate, read_only_reason="started with --read-only")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_pipeline(pilot, app)
+        for key in "axsSbrp":
+            assert not app.screen.active_bindings[key].enabled, key
+        assert (screen.why_unavailable("approve") or "").startswith("read-only")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: any("read-only" in n for n in notifications(app)), what="the read-only notice")
+        assert gate.planned == []
+
+
 async def test_updates_keep_the_cursor_and_touch_only_changed_cells(
     console_app: Any, fake_watcher: HistoryWatcher
 ) -> None:
