@@ -86,6 +86,7 @@ EXPRESS_NOTE = (
 
 PIPELINE_EXECUTIONS_LISTED = 20  # newest pipeline executions kept per pipeline (one ListPipelineExecutions page)
 EXECUTIONS_LISTED = 25  # newest Step Functions executions kept per state machine (one ListExecutions page)
+ENRICH_ATTEMPTS = 3  # tries of a background GetPipeline / ListPipelineExecutions before it says it failed
 REDESCRIBE_LISTS = 5  # DescribeStateMachine again every this many `intervals.lists` (definitions rarely change)
 HISTORY_FIRST_PAGE = 1000  # GetExecutionHistory's largest page
 HISTORY_PAGE = 25  # events per request when reading only what is new
@@ -629,24 +630,32 @@ class Watcher:
             slot.listed_at = self._mono()
 
     async def _enrich_pipeline(self, run: _TargetRun, slot: _PipelineSlot) -> None:
-        """Background: GetPipeline / ListPipelineExecutions for the state read last, then publish again."""
-        try:
+        """Background: GetPipeline / ListPipelineExecutions for the state read last, then publish again.
+
+        It tries a few times on its own (the poll loop may not come back for a whole safety-net interval),
+        and records a failure on the pipeline only when no newer read has been published since it began.
+        """
+        for attempt in range(1, ENRICH_ATTEMPTS + 1):
             state = slot.state
             if state is None:
                 return
-            needs_structure, needs_executions = self._pipeline_needs(slot, state)
-            priority = partial(self._schedule.priority, slot.key)  # up the line if it comes on screen
-            await self._fetch_pipeline_details(run, slot, state, priority, needs_structure, needs_executions)
-        except AwsError as exc:
-            self._resource_failed(run, slot, exc)
+            try:
+                needs_structure, needs_executions = self._pipeline_needs(slot, state)
+                priority = partial(self._schedule.priority, slot.key)  # up the line if it comes on screen
+                await self._fetch_pipeline_details(run, slot, state, priority, needs_structure, needs_executions)
+            except Exception as exc:  # noqa: BLE001 - recorded on the pipeline below; its poll loop goes on
+                if not isinstance(exc, AwsError):
+                    LOG.exception("reading %s", slot.key)
+                if attempt == ENRICH_ATTEMPTS or isinstance(exc, NotFound | AccessDenied | InvalidInput):
+                    if slot.state is state:
+                        self._resource_failed(run, slot, exc)
+                    return
+                await asyncio.sleep(backoff(self._intervals.focused, attempt, self._intervals.background))
+                continue
+            if slot.key in self._pipelines:
+                # What changed came with the last state read, so it carries that read's source.
+                self._publish_pipeline(run, slot, slot.state_source)
             return
-        except Exception as exc:  # noqa: BLE001 - recorded on the pipeline; its poll loop goes on
-            LOG.exception("reading %s", slot.key)
-            self._resource_failed(run, slot, exc)
-            return
-        if slot.key in self._pipelines:
-            # What changed came with the last state read, so it carries that read's source.
-            self._publish_pipeline(run, slot, slot.state_source)
 
     def _publish_pipeline(self, run: _TargetRun, slot: _PipelineSlot, source: str) -> None:
         """Merge structure, last state and executions into a Pipeline; publish it with its transitions."""
@@ -663,7 +672,7 @@ class Watcher:
             pipeline_type=slot.summary.pipeline_type or merged.pipeline_type,
             execution_mode=slot.summary.execution_mode or merged.execution_mode,
             stages=tuple(self._stage_wave(name, s) for s in merged.stages),
-            executions=slot.executions or (),
+            executions=self._consistent_executions(slot, state),
             error=None,
         )
         old = self._pipelines.get(slot.key)
@@ -684,6 +693,23 @@ class Watcher:
         self._pipelines[slot.key] = merged
         self._approvals[slot.key] = tuple(pipeline_approvals(merged))
         self._emit(transitions)
+
+    def _consistent_executions(self, slot: _PipelineSlot, state: PipelineState) -> tuple[PipelineExecution, ...]:
+        """The listed executions, except that none may end before the state shows it ended.
+
+        ListPipelineExecutions is read after GetPipelineState, so it can be a moment ahead: an execution
+        already Succeeded while the state still shows its last stage running. Telling that end now would put
+        it before the stage's own; until the next read catches up, the execution keeps its previous status.
+        """
+        executions = slot.executions or ()
+        running = {s.execution_id for s in state.stages if s.status in _RUNNING_PIPELINE}
+        ahead = {e.id for e in executions if e.id in running and e.status not in _RUNNING_PIPELINE}
+        if not ahead:
+            return executions
+        slot.signature = None  # list again with the next state read
+        shown = self._pipelines.get(slot.key)
+        before = {e.id: e for e in shown.executions} if shown is not None else {}
+        return tuple(before.get(e.id, replace(e, status="InProgress")) if e.id in ahead else e for e in executions)
 
     def _executions_lag(self, slot: _PipelineSlot, state: PipelineState) -> bool:
         """The list says an execution runs that no stage shows any more: it ended; list again (rarely)."""

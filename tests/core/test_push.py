@@ -165,15 +165,11 @@ async def test_push_delivers_transitions_and_falls_back_when_the_queue_goes(tmp_
                 )
                 return [t for t in updates.transitions if t.execution == execution], loop.time() - started_at
 
-            ready = await watcher.wait_ready(30)
+            await watcher.wait_ready(30)
             await updates.until(lambda: status().push == "on", 10, "the push queue to work")
-            # The first read shows states at once and lists executions behind them: let that finish, so that
-            # what follows is only what the events ask for.
-            await updates.until(
-                lambda: gateway.stats.requests["ListPipelineExecutions"] >= len(ready.pipelines),
-                10,
-                "every pipeline's executions to be listed",
-            )
+            # The first read shows states at once and lists executions behind them: a refresh reads everything
+            # to the end, so that what follows is only what the events ask for.
+            await watcher.refresh()
             key = f"{TARGET}:orders-api"
             assert watcher.state.stale_after[key] == 2 * intervals.push_safety_net
 

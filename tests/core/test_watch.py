@@ -202,8 +202,9 @@ async def test_a_task_token_wait_is_in_the_inbox_and_history_is_read_once(fleet_
 
         def described() -> Any:
             found = [e for e in updates.state.state_machines[machine_key].executions if e.arn == arn]
-            return found and found[0].status == "SUCCEEDED" and found[0]
+            return found and found[0].status == "SUCCEEDED" and found[0].output is not None and found[0]
 
+        # DescribeExecution's output, kept over ListExecutions' summary of the same status.
         execution = await updates.until(described, 30, "the execution to be described as succeeded")
         states = [t for t in updates.transitions if t.kind == "sfn-state" and t.execution == arn]
         history_calls = gateway.stats.requests["GetExecutionHistory"]
@@ -213,7 +214,7 @@ async def test_a_task_token_wait_is_in_the_inbox_and_history_is_read_once(fleet_
         assert gateway.stats.requests["GetExecutionHistory"] == history_calls
 
     assert [e.id for e in history] == list(range(1, len(history) + 1))
-    assert execution.output is not None  # DescribeExecution's, kept over ListExecutions' summary
+    assert execution.status == "SUCCEEDED"
     # Every state told once, in the order the execution went through them, with the wait for a person.
     entered = [e.state_name for e in history if e.type.endswith("StateEntered")]
     assert "ApprovePromotion" in entered

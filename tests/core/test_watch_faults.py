@@ -112,6 +112,8 @@ async def test_a_sandbox_that_goes_away_makes_resources_stale_then_they_recover(
             sandbox = await asyncio.to_thread(start)
             await updates.until(all_fresh, 60, "every resource to be read again")
             await updates.until(lambda: target_status(watcher.state).push == "on", 30, "push to work again")
-            assert {p.error for p in watcher.state.pipelines.values()} == {None}
+            await updates.until(
+                lambda: {p.error for p in watcher.state.pipelines.values()} == {None}, 30, "every error to clear"
+            )
     finally:
         await asyncio.to_thread(sandbox.stop)
