@@ -269,3 +269,37 @@ async def test_focus_sets_the_interval_and_staleness() -> None:
     state = watcher.state
     assert not state.is_stale("fake:b", state.pipelines["fake:b"].read_at, now)
     assert state.is_stale("fake:a", state.pipelines["fake:a"].read_at, now + timedelta(seconds=1))
+
+
+async def test_an_execution_does_not_end_before_its_last_stage() -> None:
+    def two(beta: str, gamma: str | None) -> list[Stage]:
+        return [
+            Stage(name="Beta", status=beta, execution_id="e1"),
+            Stage(name="Gamma", status=gamma, execution_id="e1" if gamma else None),
+        ]
+
+    fleet = FakeFleet()
+    fleet.pipelines["a"] = two("InProgress", None)
+    fleet.executions["a"] = [PipelineExecution("e1", "InProgress", started=T0)]
+    watcher, updates = make_watcher(fleet)
+    await watcher.start()
+    try:
+        await watcher.wait_ready(5)
+        watcher.focus(["fake:a"])
+        await updates.until(lambda: watcher.state.pipelines["fake:a"].executions, 5, "the executions")
+        # The list runs ahead of the state: the execution says Succeeded while its last stage still runs.
+        fleet.executions["a"] = [PipelineExecution("e1", "Succeeded", started=T0)]
+        fleet.pipelines["a"] = two("Succeeded", "InProgress")
+        await updates.until(lambda: fleet.calls["ListPipelineExecutions"] >= 3, 5, "the list read again")
+        assert watcher.state.pipelines["fake:a"].executions[0].status == "InProgress"
+        fleet.pipelines["a"] = two("Succeeded", "Succeeded")
+        await updates.until(lambda: watcher.state.pipelines["fake:a"].executions[0].status == "Succeeded", 5, "the end")
+    finally:
+        await watcher.stop()
+    told = [(t.kind, t.resource, t.to_status) for t in updates.transitions]
+    assert told == [
+        ("stage", "a/Beta", "Succeeded"),
+        ("stage", "a/Gamma", "InProgress"),
+        ("stage", "a/Gamma", "Succeeded"),
+        ("pipeline-execution", "a", "Succeeded"),
+    ]
