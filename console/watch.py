@@ -447,7 +447,7 @@ class Watcher:
                 if not waiter.done():
                     waiter.set_result(None)
             run.list_waiters.clear()
-            delay = backoff(self._intervals.lists, 0, 0)
+            delay = self._intervals.lists
             if run.list_failures:
                 delay = backoff(self._intervals.focused, run.list_failures, self._intervals.lists)
             await run.list_wake.sleep(delay)
