@@ -38,8 +38,6 @@ SFN_STATE = "sfn-state"
 # Statuses after which a stage, action or execution does nothing more until something new starts it.
 _STARTING = frozenset({"InProgress", "RUNNING", "PENDING_REDRIVE"})
 
-# History events that close the task of the state they belong to.
-_TASK_CLOSED = frozenset({"TaskSucceeded", "TaskFailed", "TaskTimedOut", "TaskStartFailed", "TaskSubmitFailed"})
 _EXECUTION_ENDED = frozenset({"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"})
 _STATE_PROBLEMS = frozenset(
     {"TaskFailed", "TaskTimedOut", "TaskStartFailed", "TaskSubmitFailed", "LambdaFunctionFailed",
