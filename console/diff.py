@@ -35,7 +35,7 @@ ACTION = "action"
 SFN_EXECUTION = "sfn-execution"
 SFN_STATE = "sfn-state"
 
-# Statuses after which a stage, action or execution does nothing more until something new starts it.
+# Statuses of something that has started and runs: its transition goes before those of its parts.
 _STARTING = frozenset({"InProgress", "RUNNING", "PENDING_REDRIVE"})
 
 _EXECUTION_ENDED = frozenset({"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"})
