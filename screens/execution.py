@@ -25,7 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from console.model import Execution, FleetState, HistoryEvent, StateMachine
 from console.resources import state_machine_arn_of
@@ -51,6 +51,7 @@ from screens.state_machine import EXPRESS_NOTE, machine_execution_choices
 from screens.status import STALE
 from screens.text import clean
 from screens.timefmt import age
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.keyed_table import KeyedTable
 from screens.widgets.payload_modal import PayloadModal
 
@@ -91,7 +92,7 @@ class ExecutionScreen(ActionScreen):
             yield KeyedTable(event_columns, id="events")
         with VerticalScroll(id="detail-box", can_focus=False):
             yield Static(id="detail")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False

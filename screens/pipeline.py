@@ -21,7 +21,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from console.model import FleetState, Pipeline
 from screens.action_flow import ActionChoice, ActionScreen, Choices
@@ -44,6 +44,7 @@ from screens.pipeline_rows import (
     title_text,
 )
 from screens.text import clean, literal
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.keyed_table import KeyedTable
 from screens.widgets.payload_modal import PayloadModal
 
@@ -82,7 +83,7 @@ class PipelineScreen(ActionScreen):
             id="executions-label",
         )
         yield KeyedTable(execution_columns, id="executions")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.height < SHORT, "-short")

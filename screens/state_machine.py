@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from console.actions import ActionKind
 from console.model import Approval, Execution, FleetState, StateMachine
@@ -31,6 +31,7 @@ from screens.pipeline_rows import wave_text
 from screens.status import APPROVAL, ERROR, STALE, look
 from screens.text import clean, literal
 from screens.timefmt import age, clock_time, coarse_age, duration
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.keyed_table import Column, KeyedTable, Row, usable_width
 
 EXPRESS_NOTE = (
@@ -114,7 +115,7 @@ class StateMachineScreen(ActionScreen):
         yield KeyedTable(execution_columns, id="executions")
         with VerticalScroll(id="detail-box", can_focus=False):
             yield Static(id="detail")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.executions.focus()

@@ -228,7 +228,7 @@ async def test_80x24_stacks_the_states_above_the_history(console_app: Any, no_co
         assert "expires in 1h 57m" in text
         assert "⚑ approval    ApprovePromotion ◀" in text  # the current state, scrolled into view
         assert "11    02:57:30  TaskSubmitted" in text  # the newest event
-        assert lines[-1].startswith("? Help")
+        assert lines[-1].strip().startswith("? Help")
 
 
 def test_snapshot_execution_120x36(snap_compare: Any, console_app: Any, fake_watcher: HistoryWatcher) -> None:

@@ -373,7 +373,7 @@ async def test_80x24_keeps_what_matters_on_screen(console_app: Any, no_color: No
         assert "ApproveProduction  ⚑ approval" in text  # its detail
         assert "Execution  Status" in text  # the executions' header
         assert "5f1d2c3b   ▶ in progress" in text
-        assert lines[-1].startswith("? Help")
+        assert lines[-1].strip().startswith("? Help")
         assert [c.key for c in screen.stages.columns_shown] == ["wave", "name", "status", "detail", "changed"]
 
 

@@ -153,7 +153,7 @@ async def test_80x24(console_app: Any, no_color: None) -> None:
         assert "⚑ approval     deploy-checkout-7" in text
         assert "✗ failed       deploy-checkout-6" in text
         assert "enter opens its events" in text
-        assert lines[-1].startswith("? Help")
+        assert lines[-1].strip().startswith("? Help")
 
 
 def test_snapshot_state_machine(snap_compare: Any, console_app: Any) -> None:
