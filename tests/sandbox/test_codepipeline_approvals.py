@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.sandbox.test_codepipeline_support import (
+from tests.sandbox.test_codepipeline_support import (  # noqa: F401 - delete_created_pipelines is autouse
     CALLER,
     action,
     action_runs,
     action_state,
     approval,
     create,
+    delete_created_pipelines,
     error_of,
     execution,
     source,

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from console.sandbox.server_constants import ACCOUNT_ID
 from tests.conftest import unique, wait_until
-from tests.sandbox.test_codepipeline_support import (
+from tests.sandbox.test_codepipeline_support import (  # noqa: F401 - delete_created_pipelines is autouse
     action,
     create,
+    delete_created_pipelines,
     source,
     stage,
     stage_state,
@@ -23,6 +27,20 @@ STAGE = "CodePipeline Stage Execution State Change"
 ACTION = "CodePipeline Action Execution State Change"
 
 
+_subscriptions: list[tuple[Any, Any, str, str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _unsubscribe() -> Iterator[None]:
+    """Remove the test's rules and queues: every event of the shared sandbox goes past every rule."""
+    yield
+    while _subscriptions:
+        events, sqs, rule, url = _subscriptions.pop()
+        events.remove_targets(Rule=rule, Ids=["queue"])
+        events.delete_rule(Name=rule)
+        sqs.delete_queue(QueueUrl=url)
+
+
 def _subscribe(aws: Any, pipeline: str) -> tuple[Any, str]:
     """A queue that receives this pipeline's events through a rule on the default bus."""
     sqs, events = aws("sqs"), aws("events")
@@ -32,6 +50,7 @@ def _subscribe(aws: Any, pipeline: str) -> tuple[Any, str]:
     pattern = {"source": ["aws.codepipeline"], "detail": {"pipeline": [pipeline]}}
     events.put_rule(Name=rule, EventPattern=json.dumps(pattern), State="ENABLED")
     events.put_targets(Rule=rule, Targets=[{"Id": "queue", "Arn": f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:{queue}"}])
+    _subscriptions.append((events, sqs, rule, url))
     return sqs, url
 
 

@@ -10,13 +10,15 @@ import pytest
 from console.definitions import load_fleet
 from console.sandbox.seed import pipeline_structure
 from tests.conftest import unique, wait_until
-from tests.sandbox.test_codepipeline_support import (
+from tests.sandbox.test_codepipeline_support import (  # noqa: F401 - delete_created_pipelines is autouse
     CALLER,
     action,
     action_runs,
     action_state,
     approval,
     create,
+    created,
+    delete_created_pipelines,
     error_of,
     execution,
     source,
@@ -282,6 +284,7 @@ def test_a_bundled_pipeline_shape_runs_through_every_wave(aws: Any) -> None:
     cp = aws("codepipeline")
     cp.create_pipeline(pipeline=structure)
     name = structure["name"]
+    created(cp, name)
     waves = [s.name for s in pipeline.stages]
     assert waves == ["Source", "Build", "Alpha", "Beta", "Gamma", "Prod-Canary", "Prod-AZ1", "Prod-AZ2"]
 

@@ -8,11 +8,12 @@ from typing import Any
 
 from console.sandbox.server_constants import ACCOUNT_ID, SFN_ROLE
 from tests.conftest import unique, wait_until
-from tests.sandbox.test_codepipeline_support import (
+from tests.sandbox.test_codepipeline_support import (  # noqa: F401 - delete_created_pipelines is autouse
     action,
     action_runs,
     action_state,
     create,
+    delete_created_pipelines,
     execution,
     source,
     stage,

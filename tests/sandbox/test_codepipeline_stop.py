@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import wait_until
-from tests.sandbox.test_codepipeline_support import (
+from tests.sandbox.test_codepipeline_support import (  # noqa: F401 - delete_created_pipelines is autouse
     action,
     action_runs,
     action_state,
     create,
+    delete_created_pipelines,
     error_of,
     source,
     stage,

@@ -2,12 +2,14 @@
 
 Every test creates its own pipeline with a unique name through CreatePipeline, using the engine's
 `Sandbox*` configuration keys to say how long each action takes and how it ends. At the session's speed
-(40) one definition second lasts 25 ms.
+(40) one definition second lasts 25 ms. The session sandbox is shared with the other test modules, so
+`delete_created_pipelines` (an autouse fixture each module imports) deletes them after each test, runs in
+flight and approvals waiting included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +21,20 @@ from tests.conftest import unique, wait_until
 ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/{PIPELINE_ROLE}"
 CALLER = f"arn:aws:sts::{ACCOUNT_ID}:user/moto"  # moto's STS answer for credentials it did not issue
 TERMINAL = ("Succeeded", "Failed", "Stopped", "Superseded", "Cancelled")
+
+_created: list[tuple[Any, str]] = []  # (client, pipeline name) made by the test running now
+
+
+@pytest.fixture(autouse=True)
+def delete_created_pipelines() -> Iterator[None]:
+    """Delete the pipelines a test created, so the shared sandbox does not keep running them."""
+    yield
+    while _created:
+        client, name = _created.pop()
+        try:
+            client.delete_pipeline(name=name)
+        except ClientError:  # the test deleted it itself
+            pass
 
 
 def action(
@@ -87,7 +103,13 @@ def create(
     if variables:
         structure["variables"] = [{"name": k, "defaultValue": v} for k, v in variables.items()]
     cp.create_pipeline(pipeline=structure)
+    _created.append((cp, name))
     return name
+
+
+def created(cp: Any, name: str) -> None:
+    """Delete a pipeline the test created by other means after the test, as `create` does."""
+    _created.append((cp, name))
 
 
 def start(cp: Any, name: str, **variables: str) -> str:
