@@ -23,6 +23,11 @@ Sandbox choices where AWS leaves room (the README lists them):
 - Rollback starts a ROLLBACK execution straight into the stage (past a disabled transition and queued
   executions: an operator rolling back means it) and ends when that stage ends.
 - Updating the pipeline structure cancels executions in flight (Cancelled; running actions Abandoned).
+- Transitions are Inbound only: Outbound is refused (ValidationException saying to disable the next
+  stage's Inbound transition instead), and the first stage has none.
+- GetPipelineState shows each action's latest run whichever execution it belongs to (as AWS does), and an
+  approval's token only while it waits. Rejected approvals fail with error code ApprovalRejected, expired
+  ones with ApprovalExpired, other failures with JobFailed (ConfigurationError for a bad Sandbox* value).
 """
 
 from __future__ import annotations
