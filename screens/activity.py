@@ -43,6 +43,7 @@ class ActivityScreen(ConsoleScreen):
         self._seq = 0  # the newest transition of the app's log this screen has read
         self._missed = 0  # transitions that left the log's window before this screen read them
         self._bar = Text("")
+        self._bar_lines = 0  # the bar's height now (0 until first drawn)
         self._columns = Text("")
         self._detail = Text("")
         self._sources: tuple[TargetStatus, ...] = ()
@@ -56,7 +57,12 @@ class ActivityScreen(ConsoleScreen):
             placeholder="filter: resource, target, kind, wave, status, detail (fail, prod, canary)", id="filter"
         )
         yield Static(id="stream-columns")
-        yield TransitionStream(self.ctx.transitions.window, labels=target_labels(self.ctx.targets), id="stream")
+        yield TransitionStream(
+            self.ctx.transitions.window,
+            labels=target_labels(self.ctx.targets),
+            on_change=self._stream_changed,
+            id="stream",
+        )
         yield Static(id="transition-detail")
         yield KeyBar()
 
@@ -74,11 +80,10 @@ class ActivityScreen(ConsoleScreen):
         super().apply_state(state)
         if self._ready and not self.is_closing:
             self.read_new_transitions()
+            self._stream_changed()  # the counts and sources in the bar; nothing is redrawn that reads the same
 
     def show_state(self, state: FleetState) -> None:
-        if state.targets != self._sources:
-            self._sources = state.targets
-            self._update_bar()
+        self._sources = state.targets  # the bar says how each target's transitions arrive
 
     def read_new_transitions(self) -> int:
         """Take what the app's log has that this screen has not shown yet; returns how many."""
@@ -89,12 +94,12 @@ class ActivityScreen(ConsoleScreen):
         first = news.total - len(news.transitions) + 1
         self._seq = news.total
         self.stream.add(news.transitions, first)
-        self._update_bar()
         return len(news.transitions)
 
-    @on(TransitionStream.CursorMoved)
-    def _cursor_moved(self, event: TransitionStream.CursorMoved) -> None:
-        event.stop()
+    def _stream_changed(self) -> None:
+        """The stream moved, filled or relaid: the bar, the columns and the detail follow in the same frame."""
+        if not self._ready or self.is_closing:
+            return  # the first picture draws it (apply_state)
         self._update_columns()
         self._update_bar()
         self._update_detail()
@@ -107,7 +112,7 @@ class ActivityScreen(ConsoleScreen):
         columns = header_text(layout) if layout else Text("")
         if columns != self._columns:
             self._columns = columns
-            self.query_one("#stream-columns", Static).update(columns)
+            self.query_one("#stream-columns", Static).update(columns, layout=False)  # always one line
 
     def _update_bar(self) -> None:
         stream = self.stream
@@ -134,8 +139,11 @@ class ActivityScreen(ConsoleScreen):
             bar.append("\n" if bar.cell_len + 2 + sources.cell_len > width - 2 else "  ")
             bar.append_text(sources)
         if bar != self._bar:
+            # A new layout only when the bar goes from one line to two or back: it costs far more than a redraw.
+            lines = bar.plain.count("\n") + 1
             self._bar = bar
-            self.query_one("#activity-bar", Static).update(bar)
+            self.query_one("#activity-bar", Static).update(bar, layout=lines != self._bar_lines)
+            self._bar_lines = lines
 
     def _source_text(self) -> Text:
         """How each target's transitions arrive: push (EventBridge through SQS) or polling."""
@@ -175,7 +183,7 @@ class ActivityScreen(ConsoleScreen):
             text = detail_text(entry.transition, stream.label(entry.transition.target))
         if text != self._detail:
             self._detail = text
-            self.query_one("#transition-detail", Static).update(text)
+            self.query_one("#transition-detail", Static).update(text, layout=False)  # a fixed height
 
     # --- keys -----------------------------------------------------------------------------------------------
 

@@ -115,6 +115,11 @@ def time_left(expires: datetime | None, now: datetime) -> str:
     return f"in {hours}h" if hours < 48 else f"in {hours // 24}d"
 
 
+def clock_words(approval: Approval, now: datetime) -> tuple[str, str, Urgency]:
+    """What the clock makes of an approval now (its age, its time left, its tier): equal words, equal cells."""
+    return coarse_age(approval.since, now), time_left(approval.expires, now), urgency(approval, now)
+
+
 def _utc_day(when: datetime, now: datetime) -> str:
     """`03:12 UTC`, with the date when it is not today (`2026-03-20 03:12 UTC`)."""
     moment = when.astimezone(UTC)
@@ -264,7 +269,7 @@ def row_cells(
 
 # --- the detail pane --------------------------------------------------------------------------------------
 
-CUSTOM_DATA_LINES = 4
+CUSTOM_DATA_LINES = 3
 
 
 def detail_text(approval: Approval, now: datetime, target_label: str, actions_hint: str) -> Text:

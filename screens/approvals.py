@@ -26,6 +26,7 @@ from console.model import Approval, FleetState
 from screens.action_flow import ActionChoice, ActionScreen, Choices
 from screens.approval_rows import (
     InboxLayout,
+    clock_words,
     detail_text,
     inbox_layout,
     inbox_order,
@@ -63,6 +64,9 @@ class ApprovalsScreen(ActionScreen):
         self._total = 0
         self._bar = Text("")
         self._detail = Text("")
+        self._signature: object = None
+        self._cell_cache: dict[str, tuple[object, tuple[tuple[str, Text], ...]]] = {}
+        self._key_names: dict[str, str] = {}
         self._empty: Text | None = None
         self._focus_sent: tuple[str, ...] | None = None
 
@@ -82,6 +86,14 @@ class ApprovalsScreen(ActionScreen):
         self.query_one("#approvals-empty", Static).display = False
         self._build_columns()
         self.table.focus()
+        # Called as the cursor moves, in the same turn: the detail is drawn in the same frame as the cursor
+        # (the table's RowHighlighted message would arrive a frame later).
+        self.watch(self.table, "cursor_coordinate", self._cursor_moved, init=False)
+
+    def _cursor_moved(self) -> None:
+        if self._ready and not self.is_closing:
+            self._update_detail(self.now())
+            self.refresh_availability()
 
     @property
     def table(self) -> DataTable[Text]:
@@ -103,6 +115,7 @@ class ApprovalsScreen(ActionScreen):
             table.add_column(Text(column.label), key=column.key, width=column.width)
         self._keys = []
         self._cells = {}
+        self._signature = None
         return True
 
     def on_resize(self) -> None:
@@ -123,13 +136,23 @@ class ApprovalsScreen(ActionScreen):
         layout = self._layout
         if layout is None:
             return
+        # The inbox reads the same unless the approvals, what the clock makes of them, the layout or the filter
+        # changed: most pictures change other pipelines only, and then nothing here is touched.
+        clock = tuple(clock_words(a, now) for a in state.approvals)
+        reading = tuple(t.read_at is None and not t.error for t in state.targets)
+        counts = (len(state.pipelines), len(state.state_machines), reading)
+        signature = (state.approvals, clock, layout, self.query_text, counts)
+        if signature == self._signature:
+            return
+        self._signature = signature
         labels = self._labels()
-        ordered = inbox_order(state.approvals, now)
+        # One row per waiting thing, even if a picture ever listed one twice (a row key must be unique).
+        ordered = tuple({row_key(a): a for a in reversed(inbox_order(state.approvals, now))}.values())[::-1]
         self._total = len(ordered)
         if self.query_text:
             ordered = tuple(a for a in ordered if matches(words_of(a, labels.get(a.target, a.target)), self.query_text))
         keys = [row_key(a) for a in ordered]
-        cells = {row_key(a): row_cells(a, now, layout, labels.get(a.target, a.target)) for a in ordered}
+        cells = {row_key(a): self._row_cells(a, now, layout, labels.get(a.target, a.target)) for a in ordered}
         table = self.table
         if keys != self._keys:
             highlighted = self.highlighted_key()
@@ -154,6 +177,17 @@ class ApprovalsScreen(ActionScreen):
         self._update_detail(now)
         self._tell_focus()
         self.refresh_availability()
+
+    def _row_cells(
+        self, approval: Approval, now: datetime, layout: InboxLayout, label: str
+    ) -> tuple[tuple[str, Text], ...]:
+        key = (approval, layout, label, clock_words(approval, now))
+        cached = self._cell_cache.get(row_key(approval))
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        cells = row_cells(approval, now, layout, label)
+        self._cell_cache[row_key(approval)] = (key, cells)
+        return cells
 
     def _update_empty(self, state: FleetState) -> None:
         if self._keys:
@@ -205,7 +239,7 @@ class ApprovalsScreen(ActionScreen):
             bar.append("  most urgent first: expiring, production, longest waiting", style="dim")
         if bar != self._bar:
             self._bar = bar
-            self.query_one("#approvals-bar", Static).update(bar)
+            self.query_one("#approvals-bar", Static).update(bar, layout=False)  # always one line
 
     def _update_detail(self, now: datetime) -> None:
         approval = self.selected()
@@ -216,7 +250,9 @@ class ApprovalsScreen(ActionScreen):
             text = detail_text(approval, now, label, self._hint(approval))
         if text != self._detail:
             self._detail = text
-            self.query_one("#approval-detail", Static).update(text)
+            # The pane has a fixed height (approvals.tcss): moving between approvals never lays the screen out
+            # again, which costs far more than a redraw.
+            self.query_one("#approval-detail", Static).update(text, layout=False)
 
     def _hint(self, approval: Approval) -> str:
         opens = "the pipeline" if approval.kind == "codepipeline" else "the execution"
@@ -226,11 +262,17 @@ class ApprovalsScreen(ActionScreen):
         return " · ".join(parts)
 
     def _key_of(self, binding_id: str) -> str:
-        """The key that runs `binding_id` here (the config's keymap may have moved it)."""
+        """The key that runs `binding_id` here (the config's keymap may have moved it; it is applied at start)."""
+        known = self._key_names.get(binding_id)
+        if known is not None:
+            return known
+        name = spec(binding_id).keys.split(",")[0]
         for key, active in self.active_bindings.items():
             if active.binding.id == binding_id:
-                return self.app.get_key_display(active.binding.with_key(key))
-        return spec(binding_id).keys.split(",")[0]
+                name = self.app.get_key_display(active.binding.with_key(key))
+                break
+        self._key_names[binding_id] = name
+        return name
 
     # --- selection ------------------------------------------------------------------------------------------
 
@@ -266,8 +308,7 @@ class ApprovalsScreen(ActionScreen):
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._update_detail(self.now())
-        self.refresh_availability()
+        self._cursor_moved()  # usually drawn already (`_cursor_moved`); then nothing changes here
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import ClassVar
@@ -244,10 +244,14 @@ class TransitionStream(ScrollView, can_focus=True):
         window: int,
         *,
         labels: Mapping[str, str] | None = None,
+        on_change: Callable[[], None] | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
+        """`on_change`, when given, is called (in the same turn) instead of posting `CursorMoved`: what the
+        screen draws from the cursor then lands in the same frame as the cursor, not one frame later."""
         super().__init__(id=id, classes=classes)
+        self._on_change = on_change
         self._entries: deque[StreamEntry] = deque(maxlen=max(window, 1))
         self._shown: list[StreamEntry] = []
         self._cursor: int | None = None
@@ -330,7 +334,7 @@ class TransitionStream(ScrollView, can_focus=True):
             self.scroll_to(y=max(self.scroll_offset.y - dropped, 0), animate=False, force=True)
             self.unseen += len(matched)
         self.refresh()
-        self.post_message(self.CursorMoved())
+        self._changed()
         return len(matched)
 
     def set_filter(self, query: str) -> None:
@@ -352,13 +356,19 @@ class TransitionStream(ScrollView, can_focus=True):
             self._cursor = len(self._shown) - 1 if self._shown else None
         self._scroll_to_cursor(center=not self.following)
         self.refresh()
-        self.post_message(self.CursorMoved())
+        self._changed()
 
     def set_labels(self, labels: Mapping[str, str]) -> None:
         if dict(labels) != self._labels:
             self._labels = dict(labels)
             self._strips.clear()
             self.refresh()
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change()
+        else:
+            self.post_message(self.CursorMoved())
 
     # --- moving -----------------------------------------------------------------------------------------
 
@@ -381,7 +391,7 @@ class TransitionStream(ScrollView, can_focus=True):
         self._scroll_to_cursor()
         if changed:
             self.refresh()
-            self.post_message(self.CursorMoved())
+            self._changed()
 
     def action_cursor_down(self) -> None:
         self.move_to((self._cursor if self._cursor is not None else -1) + 1)
@@ -421,7 +431,14 @@ class TransitionStream(ScrollView, can_focus=True):
             self.scroll_to(y=self._cursor - height + 1, animate=False, force=True)
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(0, len(self._shown))
+        size = Size(0, len(self._shown))
+        if size == self.virtual_size:
+            return
+        # Not `self.virtual_size = size`: that reactive lays the whole screen out again (tens of milliseconds)
+        # on every arrival, though only the scrollbar's thumb changes (the scrollbar is always shown, so the
+        # widget's size never does). Textual is pinned to 8.2, whose `_scroll_update` does just the thumb.
+        self.set_reactive(ScrollView.virtual_size, size)
+        self._scroll_update(size)
 
     # --- the mouse (never needed, but it must not fight the keyboard) -----------------------------------------
 
@@ -432,7 +449,7 @@ class TransitionStream(ScrollView, can_focus=True):
         # Scrolling back to read: arrivals must not pull the view away.
         if self.following and self._shown:
             self.following = False
-            self.post_message(self.CursorMoved())
+            self._changed()
 
     # --- drawing ------------------------------------------------------------------------------------------
 
@@ -451,7 +468,7 @@ class TransitionStream(ScrollView, can_focus=True):
             self._layout = layout
             self._strips.clear()
             self.refresh()
-            self.post_message(self.CursorMoved())
+            self._changed()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
