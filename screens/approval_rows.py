@@ -153,12 +153,18 @@ def expires_cell(approval: Approval, now: datetime) -> Text:
 
 def what_cell(approval: Approval, width: int, *, full: bool) -> Text:
     """`pipeline/stage` (and `/action` when `full`), or `state-machine/execution`, as `wavedeck watch` names
-    them; cut in the middle when too long, so both the pipeline and the end of the name stay readable."""
+    them. Too long, a pipeline's is cut at the end (its name first; the wave column says where it waits) and an
+    execution's in the middle (execution names differ at their end: `deploy-…-42`, `deploy-…-43`)."""
     parts = [clean(p) for p in approval.resource.split("/")]
     if approval.kind == "codepipeline" and not full:
         parts = parts[:2]
     text = Text(f"{APPROVAL.glyph} ", style=APPROVAL.tone.style, end="")
-    text.append(middle("/".join(parts), max(width - 2, 1)))
+    name = "/".join(parts)
+    room = max(width - 2, 1)
+    if approval.kind == "codepipeline":
+        text.append(name if len(name) <= room else name[: room - 1] + "…")
+    else:
+        text.append(middle(name, room))
     return text
 
 

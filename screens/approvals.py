@@ -44,7 +44,7 @@ from screens.widgets.key_bar import KeyBar
 
 # The action keys that never apply to an approval: bound (so pressing one says why) but not in the footer.
 _NOT_HERE = ("stop", "stop_abandon", "rollback", "retry", "pause")
-ONLY_ANSWERS = "the approvals inbox only approves and rejects; open the pipeline or execution (enter) for more"
+ONLY_ANSWERS = "the inbox only approves and rejects (enter opens the pipeline or execution)"
 
 
 class ApprovalsScreen(ActionScreen):

@@ -204,7 +204,7 @@ def header_text(layout: StreamLayout) -> Text:
 # --- the widget ---------------------------------------------------------------------------------------------
 
 
-class TransitionStream(ScrollView, can_focus=True):
+class TransitionStream(ScrollView, can_focus=True, inherit_bindings=False):
     """A bounded, filterable, following list of transitions (see the module docstring)."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"transition-stream--cursor"}

@@ -18,7 +18,7 @@ from console.actions import ActionKind
 from console.model import Action, Approval, FleetState, SourceRevision
 from console.resources import Selection, state_machine_arn_of
 from screens.activity import ActivityScreen
-from screens.approval_rows import Urgency, inbox_order, time_left, urgency
+from screens.approval_rows import Urgency, inbox_order, time_left, urgency, what_cell
 from screens.approvals import ApprovalsScreen
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmActionModal
@@ -224,6 +224,14 @@ def test_most_urgent_first_expiring_then_production_then_longest_waiting_then_ex
         "wave-deployment/deploy-notifications-42",
     ]
     assert {a.resource for a in later[-2:]} == {"orders-api/Beta/ApproveBeta", "search-indexer-eu/Gamma/Approve"}
+
+
+def test_long_names_keep_what_tells_them_apart() -> None:
+    approvals = {a.kind: a for a in inbox_picture().approvals}
+    pipeline_approval = replace(approvals["codepipeline"], resource="identity-service-eu/Prod-Canary/Approve")
+    assert what_cell(pipeline_approval, 22, full=False).plain == "⚑ identity-service-eu…"  # the pipeline first
+    execution = replace(approvals["stepfunctions"], resource="wave-deployment/deploy-notifications-42")
+    assert what_cell(execution, 22, full=True).plain == "⚑ wave-deplo…ations-42"  # the execution's end kept
 
 
 async def test_the_inbox_lists_both_kinds_most_urgent_first(inbox_app: Any) -> None:

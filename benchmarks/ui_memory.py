@@ -1,0 +1,107 @@
+"""Benchmark: the console's memory over a busy activity stream (target: under 200 MB, and flat over time).
+
+Generates a fleet (fleetgen), starts it in a sandbox child with traffic at a high speed so transitions keep
+coming, runs the console headless on the activity screen for `--minutes` (10 by default; shorter for a quick
+run), and samples this process's resident memory, the transitions seen and how many the stream keeps. The stream
+and the app's transition log keep a bounded window (5000 by default), so once the window is full memory should
+stop growing: the summary compares the second half of the run with the first.
+
+    .venv/bin/python -m benchmarks.ui_memory [--minutes 10] [--sample 30] [--pipelines 200] [--speed 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from benchmarks.ui_support import RunningSandbox, console, rss_mb, sandbox, until
+from screens.activity import ActivityScreen
+from screens.transition_log import DEFAULT_WINDOW
+from screens.widgets.transition_stream import TransitionStream
+
+
+async def watch_memory(running: RunningSandbox, minutes: float, sample: float, window: int) -> None:
+    async with console(running, window=window) as app:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.press("4")
+            await until(lambda: isinstance(app.screen, ActivityScreen), 10, "the activity screen")
+            screen = app.screen
+            assert isinstance(screen, ActivityScreen)
+            stream = screen.query_one(TransitionStream)
+            log = app.console_context.transitions
+            print(f"  {'minute':>6} {'RSS MB':>7} {'seen':>7} {'per s':>6} {'kept':>5} {'shown':>5}  targets")
+            samples: list[tuple[float, float, int]] = []
+            started = time.perf_counter()
+            last_seen, last_time = 0, started
+            deadline = started + minutes * 60
+            while True:
+                now = time.perf_counter()
+                seen = log.total
+                rate = (seen - last_seen) / max(now - last_time, 1e-9)
+                last_seen, last_time = seen, now
+                rss = rss_mb()
+                samples.append(((now - started) / 60, rss, seen))
+                pushes = ", ".join(
+                    f"{s.target.name.split('/')[-1]} {s.push}" for s in app.console_context.state.targets
+                )
+                print(
+                    f"  {(now - started) / 60:6.1f} {rss:7.1f} {seen:7d} {rate:6.1f} {stream.kept:5d} "
+                    f"{stream.shown:5d}  {pushes}",
+                    flush=True,
+                )
+                if now >= deadline:
+                    break
+                await asyncio.sleep(min(sample, max(deadline - now, 0.1)))
+            report(samples, window)
+
+
+def report(samples: list[tuple[float, float, int]], window: int) -> None:
+    peak = max(rss for _, rss, _ in samples)
+    full = next((i for i, (_, _, seen) in enumerate(samples) if seen >= window), None)
+    half = len(samples) // 2
+    first = samples[: max(half, 1)]
+    second = samples[half:]
+    first_mean = sum(rss for _, rss, _ in first) / len(first)
+    second_mean = sum(rss for _, rss, _ in second) / len(second)
+    slope = 0.0
+    if len(second) >= 2:
+        (t0, r0, _), (t1, r1, _) = second[0], second[-1]
+        slope = (r1 - r0) / max(t1 - t0, 1e-9)
+    seen = samples[-1][2]
+    minutes = samples[-1][0]
+    print(f"ui_memory: {seen} transitions in {minutes:.1f} min ({seen / max(minutes * 60, 1):.1f}/s), window {window}")
+    if full is None:
+        print(f"  the window never filled ({seen} < {window}): run longer or busier to see it flat")
+    else:
+        print(f"  window full after {samples[full][0]:.1f} min; RSS then {samples[full][1]:.1f} MB")
+    verdict = "OK" if peak < 200 else "OVER"
+    print(
+        f"ui_memory: peak RSS {peak:.1f} MB (target < 200 MB: {verdict}); mean {first_mean:.1f} MB in the first half, "
+        f"{second_mean:.1f} MB in the second; second half slope {slope:+.2f} MB/min"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--sample", type=float, default=30.0, help="seconds between samples")
+    parser.add_argument("--pipelines", type=int, default=200)
+    parser.add_argument("--state-machines", type=int, default=50)
+    parser.add_argument("--speed", type=float, default=10.0, help="sandbox speed (higher: a busier stream)")
+    parser.add_argument("--window", type=int, default=DEFAULT_WINDOW, help="transitions kept")
+    args = parser.parse_args()
+    print(
+        f"ui_memory: {args.pipelines} pipelines, {args.state_machines} state machines, sandbox speed {args.speed:g} "
+        f"with traffic; {args.minutes:g} min on the activity screen, a sample every {args.sample:g}s",
+        flush=True,
+    )
+    with sandbox(
+        pipelines=args.pipelines, state_machines=args.state_machines, speed=args.speed, commit_interval="10m"
+    ) as running:
+        print(f"  sandbox ready in {running.started_in:.1f}s")
+        asyncio.run(watch_memory(running, args.minutes, args.sample, args.window))
+
+
+if __name__ == "__main__":
+    main()
