@@ -1,4 +1,4 @@
-"""The execution screen end to end against the session sandbox: a `.waitForTaskToken` approval answered from
+"""The execution screen end to end against a sandbox of its own: a `.waitForTaskToken` approval answered from
 the screen, and a running execution stopped from it; each checked in the sandbox, the audit log and on screen.
 """
 
@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from console.app import WavedeckApp
 from console.sandbox_process import SandboxProcess
@@ -26,9 +29,16 @@ from tests.sandbox.test_stepfunctions_support import (
     wait_event,
 )
 from tests.ui.conftest import notifications, rendered, wait_for
-from tests.ui.test_pipeline_support import in_thread, sandbox_console
+from tests.ui.test_pipeline_support import in_thread, quiet_sandbox, sandbox_console
 
 TARGET = f"sandbox/{REGION}"
+
+
+@pytest.fixture(scope="module")
+def own_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    """This module's sandbox: only what its tests create (see `quiet_sandbox`)."""
+    with quiet_sandbox(tmp_path_factory.mktemp("quiet-fleet")) as process:
+        yield process
 
 
 async def open_execution_in_sandbox(
@@ -52,8 +62,8 @@ async def open_execution_in_sandbox(
     return await wait_for(pilot, lambda: isinstance(app.screen, ExecutionScreen) and app.screen)
 
 
-async def test_approve_a_task_token_from_the_execution_screen(sandbox: SandboxProcess, tmp_path: Path) -> None:
-    async with sandbox_console(sandbox, tmp_path) as console:
+async def test_approve_a_task_token_from_the_execution_screen(own_sandbox: SandboxProcess, tmp_path: Path) -> None:
+    async with sandbox_console(own_sandbox, tmp_path) as console:
         sfn, sqs = console.client("stepfunctions"), console.client("sqs")
         queue_url, _ = await in_thread(make_queue, sqs)
         machine = await in_thread(
@@ -90,8 +100,8 @@ async def test_approve_a_task_token_from_the_execution_screen(sandbox: SandboxPr
         assert records[1]["outcome"] == "succeeded"
 
 
-async def test_stop_a_running_execution_from_its_screen(sandbox: SandboxProcess, tmp_path: Path) -> None:
-    async with sandbox_console(sandbox, tmp_path) as console:
+async def test_stop_a_running_execution_from_its_screen(own_sandbox: SandboxProcess, tmp_path: Path) -> None:
+    async with sandbox_console(own_sandbox, tmp_path) as console:
         sfn = console.client("stepfunctions")
         definition = {"StartAt": "Bake", "States": {"Bake": {"Type": "Wait", "Seconds": 4000, "End": True}}}
         machine = await in_thread(create_machine, sfn, definition, "ui-ex-stop")
@@ -106,9 +116,14 @@ async def test_stop_a_running_execution_from_its_screen(sandbox: SandboxProcess,
             await pilot.press(*"wrong revision", "enter")
             await wait_for(pilot, lambda: any("request id" in n for n in notifications(app)), within=15)
             await wait_for(pilot, lambda: "✗ aborted" in rendered(app), within=20, what="aborted on screen")
-            bake = screen.states_table.row("Bake")
-            assert bake is not None
-            assert bake.cell("status").plain == "■ stopped"
-            assert "wavedeck.Stopped: wrong revision" in rendered(app)
+            await wait_for(
+                pilot,
+                lambda: (
+                    (bake := screen.states_table.row("Bake")) is not None and bake.cell("status").plain == "■ stopped"
+                ),
+                what="the Bake state stopped",
+            )
+            # Its error and cause come with the history's last event (read after the listing said ABORTED).
+            await wait_for(pilot, lambda: "wavedeck.Stopped: wrong revision" in rendered(app), what="why it stopped")
         assert (await in_thread(describe, sfn, arn))["status"] == "ABORTED"
         assert [(r["phase"], r["action"]) for r in console.audit.records()] == [("intent", "stop"), ("result", "stop")]

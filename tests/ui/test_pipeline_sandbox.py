@@ -1,4 +1,4 @@
-"""The pipeline screen's actions end to end: the real watcher and gate against the session sandbox over HTTP.
+"""The pipeline screen's actions end to end: the real watcher and gate against a sandbox over HTTP.
 
 Each test makes its own pipeline (unique name) over HTTP, opens it from the fleet with the keyboard, acts on
 the selected stage / action / execution, and checks the change in the sandbox, the audit log and on screen.
@@ -7,8 +7,11 @@ the selected stage / action / execution, and checks the change in the sandbox, t
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from console.app import WavedeckApp
 from console.sandbox.server_constants import ACCOUNT_ID, SFN_ROLE
@@ -18,7 +21,7 @@ from screens.execution import ExecutionScreen
 from screens.fleet import FleetScreen
 from screens.pipeline import PipelineScreen
 from screens.pipeline_rows import action_key, stage_key
-from tests.conftest import REGION, unique
+from tests.conftest import REGION, unique, wait_until
 from tests.sandbox.test_codepipeline_support import (
     action,
     action_runs,
@@ -33,9 +36,16 @@ from tests.sandbox.test_codepipeline_support import (
     wait_status,
 )
 from tests.ui.conftest import notifications, rendered, wait_for
-from tests.ui.test_pipeline_support import SandboxConsole, in_thread, sandbox_console
+from tests.ui.test_pipeline_support import SandboxConsole, in_thread, quiet_sandbox, sandbox_console
 
 TARGET = f"sandbox/{REGION}"
+
+
+@pytest.fixture(scope="module")
+def own_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    """This module's sandbox: only what its tests create (see `quiet_sandbox`)."""
+    with quiet_sandbox(tmp_path_factory.mktemp("quiet-fleet")) as process:
+        yield process
 
 
 async def open_in_sandbox(pilot: Any, app: WavedeckApp, name: str) -> PipelineScreen:
@@ -96,8 +106,8 @@ async def waiting_pipeline(cp: Any, prefix: str) -> str:
     return str(name)
 
 
-async def test_approve_the_selected_approval(sandbox: SandboxProcess, tmp_path: Path) -> None:
-    async with sandbox_console(sandbox, tmp_path) as console:
+async def test_approve_the_selected_approval(own_sandbox: SandboxProcess, tmp_path: Path) -> None:
+    async with sandbox_console(own_sandbox, tmp_path) as console:
         cp = console.client("codepipeline")
         name = await waiting_pipeline(cp, "ui-pl-approve")
         app = console.build()
@@ -121,8 +131,8 @@ async def test_approve_the_selected_approval(sandbox: SandboxProcess, tmp_path: 
         ]
 
 
-async def test_reject_with_a_reason(sandbox: SandboxProcess, tmp_path: Path) -> None:
-    async with sandbox_console(sandbox, tmp_path) as console:
+async def test_reject_with_a_reason(own_sandbox: SandboxProcess, tmp_path: Path) -> None:
+    async with sandbox_console(own_sandbox, tmp_path) as console:
         cp = console.client("codepipeline")
         name = await waiting_pipeline(cp, "ui-pl-reject")
         app = console.build()
@@ -145,8 +155,8 @@ async def test_reject_with_a_reason(sandbox: SandboxProcess, tmp_path: Path) -> 
         assert records[1]["outcome"] == "succeeded"
 
 
-async def test_stop_the_running_execution(sandbox: SandboxProcess, tmp_path: Path) -> None:
-    async with sandbox_console(sandbox, tmp_path) as console:
+async def test_stop_the_running_execution(own_sandbox: SandboxProcess, tmp_path: Path) -> None:
+    async with sandbox_console(own_sandbox, tmp_path) as console:
         cp = console.client("codepipeline")
         name = await in_thread(
             create, cp, source(), stage("Beta", action("Soak", "Test", SandboxDuration="4000")), prefix="ui-pl-stop"
@@ -174,8 +184,8 @@ async def test_stop_the_running_execution(sandbox: SandboxProcess, tmp_path: Pat
         assert audit_actions(console) == [("intent", "stop", name), ("result", "stop", name)]
 
 
-async def test_roll_back_a_production_wave_with_its_name_typed(sandbox: SandboxProcess, tmp_path: Path) -> None:
-    async with sandbox_console(sandbox, tmp_path) as console:
+async def test_roll_back_a_production_wave_with_its_name_typed(own_sandbox: SandboxProcess, tmp_path: Path) -> None:
+    async with sandbox_console(own_sandbox, tmp_path) as console:
         cp = console.client("codepipeline")
         name = await in_thread(
             create,
@@ -224,8 +234,8 @@ async def test_roll_back_a_production_wave_with_its_name_typed(sandbox: SandboxP
         assert records[1]["new_execution"] == latest["pipelineExecutionId"]
 
 
-async def test_retry_the_failed_stage(sandbox: SandboxProcess, tmp_path: Path) -> None:
-    async with sandbox_console(sandbox, tmp_path) as console:
+async def test_retry_the_failed_stage(own_sandbox: SandboxProcess, tmp_path: Path) -> None:
+    async with sandbox_console(own_sandbox, tmp_path) as console:
         cp = console.client("codepipeline")
         name = await in_thread(
             create,
@@ -248,15 +258,16 @@ async def test_retry_the_failed_stage(sandbox: SandboxProcess, tmp_path: Path) -
             await pilot.press("r")
             modal = await confirm(pilot, app, "flaky canary, retrying")
             assert modal.plan.selection.stage == "Gamma"
-        runs = await in_thread(
-            lambda: [r for r in action_runs(cp, name, execution_id) if r["actionName"] == "Canaries"]
-        )
-        assert len(runs) == 2  # it ran again
+
+        def ran_twice() -> bool:
+            return len([r for r in action_runs(cp, name, execution_id) if r["actionName"] == "Canaries"]) == 2
+
+        await in_thread(wait_until, ran_twice, what="Canaries to run again")
         assert audit_actions(console) == [("intent", "retry", f"{name}/Gamma"), ("result", "retry", f"{name}/Gamma")]
 
 
-async def test_pause_and_resume_promotion_into_the_selected_stage(sandbox: SandboxProcess, tmp_path: Path) -> None:
-    async with sandbox_console(sandbox, tmp_path) as console:
+async def test_pause_and_resume_promotion_into_the_selected_stage(own_sandbox: SandboxProcess, tmp_path: Path) -> None:
+    async with sandbox_console(own_sandbox, tmp_path) as console:
         cp = console.client("codepipeline")
         name = await in_thread(
             create,
@@ -293,9 +304,9 @@ async def test_pause_and_resume_promotion_into_the_selected_stage(sandbox: Sandb
 
 
 async def test_fleet_to_pipeline_to_its_step_functions_execution_and_back(
-    sandbox: SandboxProcess, tmp_path: Path
+    own_sandbox: SandboxProcess, tmp_path: Path
 ) -> None:
-    async with sandbox_console(sandbox, tmp_path) as console:
+    async with sandbox_console(own_sandbox, tmp_path) as console:
         cp, sfn = console.client("codepipeline"), console.client("stepfunctions")
         definition = {"StartAt": "Bake", "States": {"Bake": {"Type": "Wait", "Seconds": 4000, "End": True}}}
         machine = (

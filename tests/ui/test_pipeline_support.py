@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+import shutil
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -33,9 +34,9 @@ from console.model import (
     SourceRevision,
     Target,
 )
-from console.sandbox_process import SandboxProcess
+from console.sandbox_process import SandboxProcess, start_sandbox_process
 from console.watch import Watcher
-from tests.conftest import REGION, make_client
+from tests.conftest import REGION, SPEED, make_client
 from tests.ui.conftest import ACCOUNT, WAVES, FakeWatcher, ago, fleet_picture, pipeline, stage
 
 TARGET = "sandbox/us-east-1"
@@ -309,6 +310,33 @@ class SandboxConsole:
 
     def client(self, service: str) -> Any:
         return make_client(self.url, service)
+
+
+# A fleet of one quiet pipeline: in a sandbox of their own, what a test creates is nearly all the watcher
+# reads, however many pipelines and state machines the rest of the session left in the shared sandbox.
+QUIET_FLEET = """\
+regions: [us-east-1]
+queues: [deploy-approvals]
+pipelines:
+  - name: quiet-service
+    stages:
+      - name: Source
+        actions:
+          - {name: Source, category: Source, provider: CodeStarSourceConnection, owner: AWS, duration: 4s}
+      - name: Build
+        actions:
+          - {name: Build, category: Build, provider: CodeBuild, duration: 10s}
+state_machines: []
+"""
+
+
+@contextmanager
+def quiet_sandbox(directory: Path) -> Iterator[SandboxProcess]:
+    """A sandbox of its own (the bundled waves, `QUIET_FLEET`), at the session's test speed."""
+    shutil.copy(Path(__file__).resolve().parents[2] / "definitions" / "waves.yaml", directory / "waves.yaml")
+    (directory / "fleet.yaml").write_text(QUIET_FLEET)
+    with start_sandbox_process(speed=SPEED, seed=7, traffic=False, warm_up=False, definitions=directory) as process:
+        yield process
 
 
 @asynccontextmanager
