@@ -41,7 +41,7 @@ ROUND: tuple[tuple[str, str], ...] = (
     ("open / type / clear the filter", "c"),
     ("open / type / clear the filter", "h"),
     ("open / type / clear the filter", "escape"),
-    ("page up the fleet", "home"),
+    ("back to the top (home)", "home"),
 )
 
 
