@@ -76,7 +76,10 @@ async def status_of(gateway: Gateway, arn: str, *wanted: str) -> str | None:
 
 
 async def waiting_task(gateway: Gateway, arn: str) -> HistoryEvent | None:
+    """The TaskScheduled event, once the task has been submitted (after which the history holds still)."""
     events = await gateway.get_execution_history(arn)
+    if not any(e.type == "TaskSubmitted" for e in events):
+        return None
     return next((e for e in events if e.type == "TaskScheduled"), None)
 
 
