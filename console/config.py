@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -195,14 +195,16 @@ def resolve_targets(
     endpoint_url: str | None = None,
     read_only: bool = False,
     events_queue: str | None = None,
+    region_of_profile: Callable[[str | None], str | None] | None = None,
 ) -> tuple[Target, ...]:
     """The targets of this run: the command line's `--profile/--region/--endpoint-url` when given, else the
-    config's targets, else the default profile in the environment's region."""
+    config's targets, else the default profile. Without `--region`, the region is the environment's
+    (`AWS_REGION`), else what `region_of_profile` finds in the AWS config for the profile."""
     for r in regions:
         if not _REGION.match(r):
             raise UsageError(f"--region: not an AWS region: {r!r}")
     if profile or regions or endpoint_url:
-        chosen_regions = regions or (_environment_region(),)
+        chosen_regions = regions or (_default_region(profile, region_of_profile),)
         targets = tuple(
             Target(
                 name=f"{profile or 'default'}/{r}",
@@ -218,7 +220,7 @@ def resolve_targets(
         if events_queue:
             targets = tuple(replace(t, events_queue=events_queue) for t in targets)
     else:
-        r = _environment_region()
+        r = _default_region(None, region_of_profile)
         targets = (Target(name=f"default/{r}", region=r, events_queue=events_queue),)
     if read_only or config.read_only:
         targets = tuple(replace(t, read_only=True) for t in targets)
@@ -240,10 +242,14 @@ def sandbox_targets(url: str, regions: tuple[str, ...], read_only: bool = False)
     )
 
 
-def _environment_region() -> str:
+def _default_region(profile: str | None, region_of_profile: Callable[[str | None], str | None] | None) -> str:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region and region_of_profile is not None:
+        region = region_of_profile(profile)
     if not region:
+        where = f"the profile '{profile}'" if profile else "the default profile"
         raise UsageError(
-            "no AWS region: pass --region, set AWS_REGION, or list targets with regions in the config file"
+            f"no AWS region: pass --region, set AWS_REGION, give {where} a region in the AWS config, "
+            "or list targets with regions in the config file"
         )
     return region

@@ -184,3 +184,15 @@ __all__ = [
     "open_session",
     "refresh_hint",
 ]
+
+
+def profile_region(profile: str | None) -> str | None:
+    """The region the AWS config gives a profile (or the environment, for the default profile), if any."""
+    try:
+        session = AioSession(profile=profile) if profile else AioSession()
+        region = session.get_config_variable("region")
+    except (ProfileNotFound, OSError, ValueError):
+        return None
+    except Exception:  # noqa: BLE001 - an unreadable config file is reported when credentials are loaded
+        return None
+    return str(region) if region else None

@@ -117,3 +117,30 @@ def test_sandbox_targets_carry_the_events_queue() -> None:
     assert target.sandbox
     assert target.endpoint_url == "http://127.0.0.1:4566"
     assert target.events_queue == "http://127.0.0.1:4566/123456789012/wavedeck-events"
+
+
+def test_region_comes_from_the_profile_when_not_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.aws.credentials import profile_region
+
+    aws_config = tmp_path / "aws-config"
+    aws_config.write_text("[profile ops]\nregion = eu-central-1\n[default]\nregion = ap-southeast-2\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws_config))
+    (ops,) = resolve_targets(load_config(), profile="ops", region_of_profile=profile_region)
+    assert (ops.name, ops.region) == ("ops/eu-central-1", "eu-central-1")
+    (default,) = resolve_targets(load_config(), region_of_profile=profile_region)
+    assert default.region == "ap-southeast-2"
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    (from_env,) = resolve_targets(load_config(), profile="ops", region_of_profile=profile_region)
+    assert from_env.region == "us-west-2"
+
+
+def test_no_region_in_the_profile_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.aws.credentials import profile_region
+
+    aws_config = tmp_path / "aws-config"
+    aws_config.write_text("[profile ops]\noutput = json\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws_config))
+    with pytest.raises(UsageError, match="give the profile 'ops' a region"):
+        resolve_targets(load_config(), profile="ops", region_of_profile=profile_region)
+    with pytest.raises(UsageError, match="no AWS region"):
+        resolve_targets(load_config(), profile="missing", region_of_profile=profile_region)
