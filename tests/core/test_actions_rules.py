@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from console.actions import ActionGate, ActionKind, Availability, Selection
+from console.actions import ActionGate, ActionKind, ActionPlan, Availability, Selection
+from console.actions_executor import check_confirmation, lock_key
+from console.actions_preconditions import changed
 from console.audit import AuditLog
 from console.errors import Refused, UsageError
 from console.model import (
@@ -243,3 +246,77 @@ def test_catalog_from_the_watchers_picture() -> None:
     found = catalog_from_state(fleet())
     assert found.pipelines == {"east": frozenset({"checkout-api"})}
     assert found.state_machines == {"east": {"wave-deployment": MACHINE_ARN}}
+
+
+# --- the executor's rules --------------------------------------------------------------------------------------
+
+
+def plan_for(kind: ActionKind, selection: Selection, *, wave: str | None = None, **expect: str) -> ActionPlan:
+    waves = default_wave_model()
+    found = waves.wave(wave) if wave else None
+    production = bool(found and found.is_production)
+    return ActionPlan(
+        kind=kind,
+        selection=selection,
+        title=f"{kind.label} {selection.resource}",
+        lines=(),
+        wave=found,
+        production=production,
+        confirm_word=found.name if production and found else None,
+        expect=expect,
+    )
+
+
+def test_one_thing_named_several_ways_takes_one_lock() -> None:
+    def key(kind: ActionKind, **names: str) -> str:
+        return lock_key(plan_for(kind, Selection(target="east", **names)))
+
+    stage = {"pipeline": "checkout-api", "stage": "Beta"}
+    assert key(ActionKind.ROLLBACK, **stage) == key(ActionKind.ROLLBACK, **stage, action="Deploy")
+    assert key(ActionKind.PAUSE, **stage) == key(ActionKind.RESUME, **stage, action="Deploy")
+    assert key(ActionKind.STOP, pipeline="checkout-api", execution_id="e2") == key(
+        ActionKind.STOP_ABANDON, pipeline="checkout-api", stage="Prod-Canary", execution_id="e2"
+    )
+    assert key(ActionKind.ROLLBACK, state_machine_arn=MACHINE_ARN) == key(
+        ActionKind.ROLLBACK, state_machine_arn=MACHINE_ARN, execution_arn=EXECUTION_ARN
+    )
+    # Different things, or different families, do not wait for each other.
+    assert key(ActionKind.APPROVE, **stage, action="A") != key(ActionKind.APPROVE, **stage, action="B")
+    assert key(ActionKind.STOP, pipeline="checkout-api", execution_id="e1") != key(
+        ActionKind.STOP, pipeline="checkout-api", execution_id="e2"
+    )
+    assert key(ActionKind.RETRY, **stage) != key(ActionKind.ROLLBACK, **stage)
+
+
+def test_a_production_plan_is_confirmed_only_by_its_wave_name() -> None:
+    plan = plan_for(ActionKind.APPROVE, Selection("east", "checkout-api", "Prod-Canary"), wave="prod-canary")
+    for typed in (None, "", "  ", "prod-az1", "PROD-CANARY"):
+        with pytest.raises(Refused, match="acts on production: type 'prod-canary' to confirm"):
+            check_confirmation(plan, typed)
+    check_confirmation(plan, " prod-canary ")
+    check_confirmation(plan_for(ActionKind.APPROVE, Selection("east", "checkout-api", "Beta"), wave="beta"), None)
+    forged = replace(plan, confirm_word=None)
+    with pytest.raises(Refused):
+        check_confirmation(forged, "")
+
+
+async def test_execute_refuses_an_unconfirmed_production_plan_before_any_io(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    plan = plan_for(ActionKind.APPROVE, Selection("east", "checkout-api", "Prod-Canary"), wave="prod-canary")
+    with pytest.raises(Refused, match="type 'prod-canary' to confirm; nothing was sent"):
+        await gate(tmp_path).execute(plan, "ship it")
+    assert not log.exists()
+
+
+def test_a_plan_that_now_reaches_production_has_changed() -> None:
+    selection = Selection("east", "checkout-api", execution_id="e2")
+    planned = plan_for(ActionKind.STOP, selection, wave="gamma", execution="e2")
+    assert changed(planned, plan_for(ActionKind.STOP, selection, wave="gamma", execution="e2")) is None
+    now = changed(planned, plan_for(ActionKind.STOP, selection, wave="prod-canary", execution="e2"))
+    assert now == (
+        "Stop checkout-api: it now acts on production (prod-canary), which was not confirmed when it was "
+        "planned; look again"
+    )
+    production = plan_for(ActionKind.STOP, selection, wave="prod-az1", execution="e2")
+    assert changed(production, plan_for(ActionKind.STOP, selection, wave="prod-az2", execution="e2")) is not None
+    assert changed(production, plan_for(ActionKind.STOP, selection, wave="gamma", execution="e2")) is None

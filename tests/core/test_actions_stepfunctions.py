@@ -6,6 +6,7 @@ them in the prod-canary wave: every action here is a production one and needs th
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from console.actions import ActionGate, ActionKind, Selection
+from console.actions import ActionGate, ActionKind, ActionOutcome, Selection
 from console.audit import AuditLog, token_digest
 from console.aws.gateway import Gateway
 from console.config import sandbox_targets
@@ -232,6 +233,8 @@ async def test_stop_then_redrive_an_execution(sfn: Any, gateway: Gateway, audit:
     await gate.execute(redrive, "Revision fixed", confirmation=CONFIRM)
 
     assert wait_status(sfn, arn, "RUNNING")["redriveCount"] == 1
+    redrive_intent = list(audit.records())[2]
+    assert redrive_intent["request"]["clientToken"] == redrive.parameters["client_token"]
     assert any(e["type"] == "ExecutionRedriven" for e in history(sfn, arn))
     assert [(r["operation"], r["phase"]) for r in audit.records()] == [
         ("StopExecution", "intent"),
@@ -278,6 +281,43 @@ async def test_rollback_starts_the_rollback_machine_with_the_last_good_revision(
     assert wait_status(sfn, outcome.new_execution)["status"] == "SUCCEEDED"
     _, result = audit.records()
     assert result["new_execution"] == outcome.new_execution
+
+
+async def test_one_rollback_at_a_time_however_it_is_named_and_the_one_its_plan_shows(
+    sfn: Any, deploy_machine: str, gateway: Gateway, audit: AuditLog
+) -> None:
+    rollback_definition = FLEET.state_machine("wave-rollback")
+    assert rollback_definition is not None
+    rollback_arn = create_machine(sfn, dict(rollback_definition.definition), prefix="gate-rollback")
+    machine_name = deploy_machine.rsplit(":", 1)[-1]
+    gate = make_gate(gateway, audit, {machine_name: rollback_arn.rsplit(":", 1)[-1]})
+    good, good_token = waiting(sfn, deploy_machine, revision="goodrev1")
+    sfn.send_task_success(taskToken=good_token, output="{}")
+    wait_status(sfn, good, "SUCCEEDED")
+    bad, bad_token = waiting(sfn, deploy_machine, revision="badrev2")
+    sfn.send_task_failure(taskToken=bad_token, error="Alarm", cause="5xx in AZ1")
+    wait_status(sfn, bad, "FAILED")
+    # The wave named by its state machine, and by the execution that went bad: the same rollback.
+    plans = [
+        await gate.plan(ActionKind.ROLLBACK, execution_selection(deploy_machine, None)),
+        await gate.plan(ActionKind.ROLLBACK, execution_selection(deploy_machine, bad)),
+    ]
+    started: list[str] = []
+    gateway.add_hook("before-send.sfn.StartExecution", lambda **_: started.append("sent"))
+
+    results = await asyncio.gather(
+        *(gate.execute(p, "Roll AZ1 back", confirmation=CONFIRM) for p in plans), return_exceptions=True
+    )
+
+    assert started == ["sent"]
+    outcome = next(r for r in results if isinstance(r, ActionOutcome))
+    assert any(isinstance(r, Refused) and "is already being sent" in str(r) for r in results)
+    shown = dict(outcome.plan.lines)["Starts"]
+    name = outcome.plan.parameters["execution_name"]
+    assert shown.endswith(f"({name})")
+    assert outcome.new_execution is not None
+    assert outcome.new_execution.rsplit(":", 1)[-1] == name
+    wait_status(sfn, outcome.new_execution)
 
 
 async def test_a_state_machine_without_a_rollback_machine_is_refused(
