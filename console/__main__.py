@@ -173,6 +173,14 @@ def _add_common(parser: argparse.ArgumentParser, *, subcommand: bool) -> None:
     )
 
 
+def _error_line(exc: WavedeckError) -> str:
+    """The error on one line for the terminal: AWS's words and names may hold control characters, shown as
+    escapes rather than obeyed."""
+    from console.watch_output import plain
+
+    return f"wavedeck: {plain(str(exc))}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -206,10 +214,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return headless.run_action(args)
         return headless.run_console(args)
     except (InputError, UsageError) as exc:
-        print(f"wavedeck: {exc}", file=sys.stderr)
+        print(_error_line(exc), file=sys.stderr)
         return EXIT_USAGE
     except WavedeckError as exc:
-        print(f"wavedeck: {exc}", file=sys.stderr)
+        print(_error_line(exc), file=sys.stderr)
         return EXIT_USAGE if args.command == "sandbox" else EXIT_FAILED
     except KeyboardInterrupt:
         return 130

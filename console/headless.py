@@ -10,12 +10,14 @@ import argparse
 import asyncio
 import signal
 import sys
+from dataclasses import dataclass
 from typing import TextIO
 
 from console.actions import ActionKind, ActionPlan
 from console.errors import Refused, UsageError
 from console.resources import parse_parts, resolve
 from console.runtime import Runtime, RuntimeOptions
+from console.watch_output import plain
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -100,22 +102,38 @@ def action_kind(args: argparse.Namespace) -> ActionKind:
     return ActionKind(args.command)
 
 
+@dataclass
+class _Progress:
+    """How far an action command got, for what Ctrl-C has to say."""
+
+    sending: bool = False
+
+
 def run_action(args: argparse.Namespace) -> int:
     """Plan, show, confirm and execute one action. Refusals and AWS failures exit 1 with the reason."""
     parse_parts(args.resource)  # bad syntax is bad usage: say so before starting anything
     options = RuntimeOptions.from_args(args)
     _starting(options)
     runtime = Runtime.open(options)
+    progress = _Progress()
     try:
-        return asyncio.run(_act(runtime, args))
+        return asyncio.run(_act(runtime, args, progress))
     except KeyboardInterrupt:
-        print("wavedeck: interrupted", file=sys.stderr)
+        if progress.sending:
+            # The gate wrote the result as "unknown" (or "not-sent"): AWS may already have it.
+            print(
+                f"wavedeck: interrupted while sending; AWS may have carried it out: look at {plain(args.resource)} "
+                f"before trying again (the audit log {runtime.audit.path} has the record)",
+                file=sys.stderr,
+            )
+        else:
+            print("wavedeck: interrupted; nothing was sent", file=sys.stderr)
         return EXIT_FAILED
     finally:
         runtime.close()
 
 
-async def _act(runtime: Runtime, args: argparse.Namespace) -> int:
+async def _act(runtime: Runtime, args: argparse.Namespace, progress: _Progress) -> int:
     try:
         kind = action_kind(args)
         catalog = await runtime.catalog(args.target)
@@ -134,11 +152,14 @@ async def _act(runtime: Runtime, args: argparse.Namespace) -> int:
                 raise Refused("cancelled; nothing was sent")
         reason = gate.check_reason(plan, reason)
         confirmation = _confirm(plan, args.yes, interactive)
+        progress.sending = True
         outcome = await gate.execute(plan, reason, confirmation=confirmation)
-        print(outcome.message, file=out, flush=True)
+        progress.sending = False
+        print(plain(outcome.message), file=out, flush=True)
         return EXIT_OK
     except Refused as refusal:
-        print(f"wavedeck: refused: {refusal}", file=sys.stderr)
+        # Refusals quote what AWS holds (summaries, reasons): control characters are shown, not obeyed.
+        print(f"wavedeck: refused: {plain(str(refusal))}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         await runtime.aclose()
@@ -146,14 +167,12 @@ async def _act(runtime: Runtime, args: argparse.Namespace) -> int:
 
 def show_plan(plan: ActionPlan, out: TextIO) -> None:
     """The plan as the confirmation shows it: title, then aligned label/value lines."""
-    from console.watch_output import plain
-
     width = max((len(label) for label, _ in plan.lines), default=0)
     print(plain(plan.title), file=out)
     for label, value in plan.lines:
         print(f"  {label:<{width}}  {plain(value)}", file=out)
     if plan.production:
-        print(f"  This acts on production: confirm with the wave's name, {plan.confirm_word}.", file=out)
+        print(f"  This acts on production: confirm with the wave's name, {plain(plan.confirm_word)}.", file=out)
     out.flush()
 
 

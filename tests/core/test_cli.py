@@ -261,3 +261,85 @@ def test_watch_json_prints_json_lines_until_ctrl_c(aws: Any, sandbox: SandboxPro
     assert ours["target"] == f"default/{region}"
     assert ours["time"].endswith("Z")
     assert ours["kind"] in ("pipeline-execution", "stage", "action")
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_refusal_quoting_aws_text_shows_its_control_characters(
+    aws: Any, sandbox: SandboxProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cp = aws("codepipeline")
+    name, _ = waiting_approval(cp)
+    token = wait_token(cp, name, "Beta")
+    hostile = "ok\x1b[2J\x1b]0;pwned\x07 done"
+    cp.put_approval_result(
+        pipelineName=name,
+        stageName="Beta",
+        actionName="Approve",
+        result={"summary": hostile, "status": "Approved"},
+        token=token,
+    )
+
+    assert wavedeck(sandbox, "approve", f"{name}/Beta/Approve", "--reason", "x", "--yes") == 1
+
+    err = capsys.readouterr().err
+    assert f"wavedeck: refused: {name}/Beta/Approve was already approved by " in err
+    assert "ok\\x1b[2J\\x1b]0;pwned\\x07 done" in err
+    assert "\x1b" not in err
+    assert "\x07" not in err
+
+
+# Runs `wavedeck pause` with the call replaced by the operator's Ctrl-C arriving while it is on its way.
+INTERRUPTED_DRIVER = """
+import asyncio, os, signal, sys
+from console.__main__ import main
+from console.aws.gateway import Gateway
+
+async def interrupted(self, *args, **kwargs):
+    os.kill(os.getpid(), signal.SIGINT)
+    await asyncio.sleep(30)
+
+Gateway.disable_stage_transition = interrupted
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_while_sending_says_aws_may_have_it_and_the_log_says_unknown(
+    aws: Any, sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    cp = aws("codepipeline")
+    name = create(cp, source(), stage("Build", action("Build", SandboxDuration="1")), prefix="cli-interrupt")
+    log = tmp_path / "audit.jsonl"
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    command = [sys.executable, "-c", INTERRUPTED_DRIVER, "pause", f"{name}/Build", "--reason", "Hold", "--yes"]
+    command += ["--audit-log", str(log), "--endpoint-url", sandbox.url, "--region", REGION]
+
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+    assert done.returncode == 1, done.stderr
+    assert "wavedeck: interrupted while sending; AWS may have carried it out: look at " in done.stderr
+    assert str(log) in done.stderr
+    assert "Traceback" not in done.stderr
+    intent, result = AuditLog(log).records()
+    assert intent["phase"] == "intent"
+    assert result["outcome"] == "unknown"
+
+
+@pytest.mark.usefixtures("credentials")
+def test_an_aws_error_is_one_line_with_its_control_characters_shown(
+    sandbox: SandboxProcess, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from console.aws.gateway import Gateway
+    from console.errors import AccessDenied
+
+    async def denied(self: Gateway) -> None:
+        raise AccessDenied("User arn:aws:iam::1:user/\x1b[31mred\x1b[0m\nis not authorized", request_id="req-1")
+
+    monkeypatch.setattr(Gateway, "list_pipelines", denied)
+
+    assert wavedeck(sandbox, "approve", "checkout-api", "--reason", "x", "--yes") == 1
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "wavedeck: User arn:aws:iam::1:user/\\x1b[31mred\\x1b[0m\\nis not authorized (request id req-1)" in err
+    assert "\x1b" not in err
+    assert "Traceback" not in err
