@@ -191,11 +191,29 @@ def _source_revisions(items: Iterable[Json]) -> tuple[SourceRevision, ...]:
         SourceRevision(
             action_name=str(item.get("actionName") or item.get("name") or ""),
             revision_id=str(item.get("revisionId") or ""),
-            summary=str(item.get("revisionSummary") or ""),
+            summary=revision_summary(item.get("revisionSummary")),
             url=_str(item.get("revisionUrl")),
         )
         for item in items
     )
+
+
+def revision_summary(value: Any) -> str:
+    """The commit message of a source revision, as its author wrote it.
+
+    CodeConnections sources (GitHub, Bitbucket, GitLab) report `revisionSummary` as a small JSON document,
+    `{"ProviderType": "GitHub", "CommitMessage": "..."}`; other sources (CodeCommit, S3, ECR) as plain text,
+    which is kept as it is, and so is anything that only looks like that JSON.
+    """
+    text = str(value or "")
+    if not text.lstrip().startswith("{"):
+        return text
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return text
+    message = document.get("CommitMessage") if isinstance(document, dict) else None
+    return message if isinstance(message, str) else text
 
 
 def pipeline_execution(item: Json) -> PipelineExecution:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import yaml
 
-from console.aws import Gateway, GatewayOptions
+from console.aws import Gateway, GatewayOptions, convert
 from console.budget import DEFAULT_RATES, Budget, Rate
 from console.errors import AlreadyDone, Conflict, InvalidInput, NotFound
 from console.model import Target
-from console.sandbox_process import SandboxProcess
-from tests.conftest import REGION
+from console.sandbox_process import SandboxProcess, start_sandbox_process
+from tests.conftest import REGION, SPEED
 from tests.sandbox.test_codepipeline_support import action, approval, create, source, stage, start
 
 T = TypeVar("T")
@@ -267,3 +269,45 @@ async def test_unknown_pipelines_are_not_found(gateway: Gateway) -> None:
     assert missing.value.target == "sandbox"
     with pytest.raises(NotFound):
         await gateway.get_pipeline_execution("checkout-api", "00000000-0000-0000-0000-000000000000")
+
+
+async def test_a_codeconnections_revision_summary_becomes_its_commit_message(repo_root: Path) -> None:
+    # The sandbox's warm-up plays commits the way a GitHub connection reports them: JSON in revisionSummary.
+    messages = yaml.safe_load((repo_root / "definitions" / "fleet.yaml").read_text())["traffic"]["messages"]
+    with start_sandbox_process(speed=SPEED, seed=7, traffic=False, warm_up=True) as warm:
+        target = Target(name="warm", region=REGION, endpoint_url=warm.url, sandbox=True)
+        async with Gateway(target, budget=fast_budget(), options=GatewayOptions(max_attempts=1)) as gateway:
+            executions = await gateway.list_pipeline_executions("catalog-service")
+            commits = [e for e in executions if e.trigger_type == "WebhookV2" and e.revision is not None]
+            assert commits
+            for execution in commits:
+                assert execution.revision is not None
+                assert execution.revision.summary in messages
+            latest = commits[0]
+            detail = await gateway.get_pipeline_execution("catalog-service", latest.id)
+
+    assert detail.revision is not None
+    assert latest.revision is not None
+    assert detail.revision.summary == latest.revision.summary
+    assert not detail.revision.summary.startswith("{")
+
+
+def test_other_revision_summaries_are_kept_as_aws_gave_them() -> None:
+    message = '{"ProviderType":"GitHub","CommitMessage":"Fix rounding\\n\\nLonger body"}'
+    kept = (
+        "Merge branch 'main' {into} release",  # CodeCommit: plain text
+        '{"ProviderType":"GitHub"}',  # JSON without a commit message
+        '{"ProviderType": "GitHub", "CommitMessage": ',  # cut short
+        "[1, 2]",
+        "",
+    )
+
+    def summary(text: str) -> str:
+        item = {"pipelineExecutionId": "e1", "sourceRevisions": [{"actionName": "Source", "revisionSummary": text}]}
+        revision = convert.pipeline_execution(item).revision
+        assert revision is not None
+        return revision.summary
+
+    assert summary(message) == "Fix rounding\n\nLonger body"
+    for text in kept:
+        assert summary(text) == text
