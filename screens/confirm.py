@@ -22,7 +22,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from console.errors import Refused
 from console.reasons import check_reason
-from screens.text import clean, literal, readable_revisions
+from screens.text import clean, literal
 
 if TYPE_CHECKING:
     from console.actions import ActionPlan
@@ -102,7 +102,7 @@ class ConfirmActionModal(ModalScreen[Confirmation | None]):
         table.add_column(style="dim", no_wrap=True)
         table.add_column(overflow="fold")
         for label, value in self.plan.lines:
-            table.add_row(literal(label), literal(readable_revisions(value)))
+            table.add_row(literal(label), literal(value))
         return table
 
     # --- answering ----------------------------------------------------------------------------------------

@@ -48,10 +48,11 @@ def shorten(text: str, width: int) -> str:
 
 
 def commit_message(summary: str | None) -> str:
-    """The first line of a revision summary as a person wrote it.
+    """The first line of a summary as a person wrote it.
 
-    For CodeStar connections (GitHub, Bitbucket, GitLab) CodePipeline's `revisionSummary` is a JSON object,
-    `{"ProviderType": "GitHub", "CommitMessage": "..."}`; the operator wants the message, not the JSON.
+    Source revisions arrive as their commit message already (the gateway reads it out of CodeConnections'
+    JSON revision summaries); a source action's own summary still comes as that JSON,
+    `{"ProviderType": "GitHub", "CommitMessage": "..."}`, and the operator wants the message, not the JSON.
     """
     text = (summary or "").strip()
     if text.startswith("{"):
@@ -62,11 +63,3 @@ def commit_message(summary: str | None) -> str:
         if isinstance(data, dict) and isinstance(data.get("CommitMessage"), str):
             text = data["CommitMessage"]
     return clean(text.splitlines()[0] if text else "")
-
-
-_JSON_SUMMARY = re.compile(r"\{\"ProviderType\".*\}")
-
-
-def readable_revisions(value: str) -> str:
-    """`value` with any CodeStar JSON revision summary in it replaced by its commit message."""
-    return _JSON_SUMMARY.sub(lambda m: commit_message(m.group(0)), value)
