@@ -6,7 +6,10 @@ regions' numbers, see AWS-NOTES.md), and when AWS throttles anyway it halves tha
 wins it back slowly (additive increase, multiplicative decrease), the way TCP treats a congested link.
 
 `await budget.acquire(api)` waits for a token and never fails; `budget.throttled(api)` reports that AWS
-said "slow down". Time comes from an injectable `Clock`, so tests are exact without sleeping.
+said "slow down". `budget.reserve(api)` takes a token for a request about to be sent, which its `acquire`
+then finds waiting: the watcher's priority gate lets a read in only with a token in hand, so several
+reads can be on the wire at once without any of them queueing inside the bucket ahead of what is on
+screen. Time comes from an injectable `Clock`, so tests are exact without sleeping.
 
 Nothing here knows about AWS clients: the gateway calls `acquire` before every HTTP request it sends.
 """
@@ -48,12 +51,27 @@ AWS_RATES: Mapping[str, Rate] = {
     "SendTaskHeartbeat": Rate(1500, 300),
 }
 
-# Step Functions: about half of AWS_RATES. CodePipeline has no published rates, and the evidence is that
-# they are low: a sequential loop of ListPipelineExecutions over ~160 pipelines is throttled ("Rate
-# exceeded"), and StartPipelineExecution is throttled above ~20 concurrent calls. So GetPipelineState, the
-# call the watcher repeats, gets a burst that loads a 100-pipeline fleet at once and then 10/s (below what
-# a sequential script achieves unthrottled); listing executions gets 2/s; structure and detail reads, which
-# the watcher caches, 2/s; every write, which a person triggers, 1/s.
+# Step Functions: about half of AWS_RATES (the account's budget is shared with CI, the AWS console and other
+# operators).
+#
+# CodePipeline publishes no request rates, so its numbers are decisions, made from what is known:
+#
+# - ListPipelineExecutions (and GetPipeline, GetPipelineExecution, ListActionExecutions, read the same way)
+#   stays conservative at a burst of 20 and 2/s: people hit "Rate exceeded" when a script lists the
+#   executions of ~160 pipelines at once (aws-ia/terraform-aws-control_tower_account_factory#351), and the
+#   watcher needs these only when a pipeline's version or executions change, one pipeline at a time.
+# - GetPipelineState is the cheap read the watcher repeats for every pipeline. Its burst, 250, covers one
+#   full refresh of a 200-pipeline account (what an operator does when the console opens, or with ctrl+r)
+#   at the speed of the network; its refill, 10/s, is modest: a sequential script that loops over
+#   GetPipelineState at the 50-100 ms a round trip takes does 10-20/s, and nothing says AWS throttles
+#   that. At 10/s a 200-pipeline account is read every 20 s (every 50 s at 500 pipelines); the watcher
+#   shares that between what is on screen and the rest (console/polling/gate.py) and tells staleness from
+#   it (console/scheduler.py).
+# - Every write, which a person triggers, 1/s; StartPipelineExecution is throttled above ~20 concurrent
+#   calls (the same repository's #297 and #487).
+#
+# These are starting points, not promises: when AWS answers "Rate exceeded" anyway, the API's rate is
+# halved at once and won back slowly (AimdPolicy below), so a wrong guess costs speed, never a failure.
 DEFAULT_RATES: Mapping[str, Rate] = {
     # Step Functions
     "GetExecutionHistory": Rate(200, 10),
@@ -68,7 +86,7 @@ DEFAULT_RATES: Mapping[str, Rate] = {
     "SendTaskFailure": Rate(750, 150),
     "SendTaskHeartbeat": Rate(750, 150),
     # CodePipeline
-    "GetPipelineState": Rate(100, 10),
+    "GetPipelineState": Rate(250, 10),
     "ListPipelines": Rate(10, 1),
     "GetPipeline": Rate(20, 2),
     "ListPipelineExecutions": Rate(20, 2),
@@ -158,6 +176,7 @@ class _Bucket:
         self.cut_at: float | None = None
         self.cut_rate = base.per_second
         self.throttles = 0
+        self.reserved = 0  # tokens taken by `Budget.reserve`, each waiting for the request it was taken for
         self.lock = asyncio.Lock()
 
     # The refill as a function of time: cut_rate until cut_at + hold, then a ramp back up to the base.
@@ -266,6 +285,9 @@ class Budget:
         takes no token.
         """
         bucket = self._bucket(api)
+        if bucket.reserved > 0:
+            bucket.reserved -= 1  # taken for this request when the gate let it in
+            return 0.0
         started = self._clock.monotonic()
         async with bucket.lock:
             while True:
@@ -280,6 +302,34 @@ class Budget:
     def try_acquire(self, api: str) -> bool:
         """Take a token only if one is there now (never waits)."""
         bucket = self._bucket(api)
+        if bucket.reserved > 0:
+            bucket.reserved -= 1
+            return True
+        return self._take(bucket)
+
+    def reserve(self, api: str) -> bool:
+        """Take a token now, if one is there and nobody waits for one, for a request about to be sent: the
+        next `acquire(api)` (or `try_acquire`) gets it without waiting. False when there is none."""
+        bucket = self._bucket(api)
+        if not self._take(bucket):
+            return False
+        bucket.reserved += 1
+        return True
+
+    def unreserve(self, api: str, keep: int) -> None:
+        """Give back the reserved tokens of `api` beyond `keep` (the requests still about to be sent): a
+        caller let in that never sent its request must not leave a token that the bucket no longer counts."""
+        bucket = self._bucket(api)
+        extra = bucket.reserved - max(0, keep)
+        if extra > 0:
+            bucket.reserved -= extra
+            bucket.settle(self._clock.monotonic())
+            bucket.tokens = min(bucket.capacity_at(bucket.updated), bucket.tokens + extra)
+
+    def reserved(self, api: str) -> int:
+        return self._bucket(api).reserved
+
+    def _take(self, bucket: _Bucket) -> bool:
         if bucket.lock.locked():
             return False  # others are already waiting; do not jump the queue
         bucket.settle(self._clock.monotonic())

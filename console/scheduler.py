@@ -1,29 +1,33 @@
-"""When each resource is read: intervals by focus and push, backoff after errors, and who goes first.
+"""When each resource is read: intervals by focus and push, backoff after errors, and the rounds the budget allows.
 
-Three small pieces the watcher composes:
+The pieces the watcher composes (the gate that hands out the budget is `console/polling/gate.py`):
 
-- `PollSchedule` says how often a resource is read: `focused` for what is on screen, `background` for the
-  rest, `push_safety_net` for the rest of a target whose push queue works; staleness is twice that.
+- `PollSchedule` says how often a resource asks to be read: `focused` for what is on screen, `background` for
+  the rest, `push_safety_net` for the rest of a target whose push queue works.
+- `expected_intervals` says how often it really is read when the budget cannot serve every ask: what is on
+  screen and the rest share an API's refill (`FOCUS_SHARE` each when both want more than that), and each
+  class's resources take turns, the one read longest ago first. Staleness is twice that expected interval.
 - `Wake` is how a resource's poll loop is woken early (a push event, a refresh, a change of focus).
-- `PriorityGate` hands out a target's request budget in priority order: what is on screen and what a push
-  event names go before background reads, so a large fleet that uses up the budget never delays the screen.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
-from collections.abc import Callable, Iterable
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from console.config import Intervals
 
-# Priorities of the PriorityGate: lower goes first.
+# Levels of the priority gate: lower goes first.
 URGENT = 0  # a push event, a refresh asked by a person, a resource that just came into focus
 FOCUSED = 1
 BACKGROUND = 2
+
+# When what is on screen and the rest both want more of an API than its refill, what is on screen gets this
+# share and the rest of the fleet the other: the screen stays live (at a longer interval) and every other
+# resource is still read once per round, so nothing is starved and staleness can be told honestly.
+FOCUS_SHARE = 0.5
 
 # Wake reasons.
 PUSH = "push"
@@ -34,7 +38,7 @@ RETIME = "retime"  # the interval changed (push went on or off): recompute the w
 
 @dataclass
 class PollSchedule:
-    """How often each resource is read, from the intervals, what is focused and which targets push."""
+    """How often each resource asks to be read, from the intervals, what is focused and which targets push."""
 
     intervals: Intervals
     focused: frozenset[str] = frozenset()
@@ -59,6 +63,77 @@ def backoff(interval: float, failures: int, cap: float) -> float:
     if failures <= 0:
         return interval
     return min(interval * 2.0**failures, max(cap, interval))
+
+
+@dataclass(frozen=True, slots=True)
+class Rounds:
+    """The shortest time between two reads the budget allows each class of one API (0: no limit).
+
+    A resource is read every `max(its interval, the floor of its class)`.
+    """
+
+    focused: float = 0.0
+    background: float = 0.0
+
+    def expected(self, interval: float, focused: bool) -> float:
+        return max(interval, self.focused if focused else self.background)
+
+
+def expected_intervals(
+    rate: float | None,
+    focused: Mapping[float, int],
+    background: Mapping[float, int],
+    *,
+    focus_share: float = FOCUS_SHARE,
+) -> Rounds:
+    """How often the resources of one API are really read, when `rate` requests per second is all there is.
+
+    `focused` and `background` count the resources of each class by the interval they ask for. Each class
+    gets what it asks for while the two fit in `rate`; when they do not, a class that asks for less than
+    its share (`focus_share` for what is on screen, the rest for the others) gets it, and the other class
+    the remainder. Inside a class the resource read longest ago goes first, so the resources that ask more
+    often than the class's part allows are all read at one common, longer interval (the floor returned).
+    """
+    if rate is None or rate <= 0:
+        return Rounds() if rate is None else Rounds(math.inf, math.inf)
+    wants_focused = _demand(focused)
+    wants_background = _demand(background)
+    if wants_focused + wants_background <= rate:
+        return Rounds()
+    share = min(max(focus_share, 0.0), 1.0)
+    if wants_focused <= share * rate:
+        for_focused, for_background = wants_focused, rate - wants_focused
+    elif wants_background <= (1 - share) * rate:
+        for_focused, for_background = rate - wants_background, wants_background
+    else:
+        for_focused, for_background = share * rate, (1 - share) * rate
+    return Rounds(_floor(focused, for_focused), _floor(background, for_background))
+
+
+def _demand(counts: Mapping[float, int]) -> float:
+    return sum(count / interval if interval > 0 else math.inf for interval, count in counts.items() if count)
+
+
+def _floor(counts: Mapping[float, int], capacity: float) -> float:
+    """The least L with sum(count / max(interval, L)) <= capacity: the common interval of those that ask
+    more often than `capacity` allows (0 when every ask fits)."""
+    groups = sorted((interval, count) for interval, count in counts.items() if count > 0)
+    if not groups or _demand(counts) <= capacity:
+        return 0.0
+    if capacity <= 0:
+        return math.inf
+    raised = 0  # resources (the first groups, shortest intervals) read at L instead of their own interval
+    rest = _demand(counts)
+    for index, (interval, count) in enumerate(groups):
+        raised += count
+        rest -= count / interval
+        if rest >= capacity:
+            continue  # even the slower groups alone ask for more: L must be above their intervals too
+        floor = raised / (capacity - rest)
+        upper = groups[index + 1][0] if index + 1 < len(groups) else math.inf
+        if floor <= upper:
+            return max(floor, interval)
+    return math.inf  # unreachable: with every group raised, rest == 0 < capacity
 
 
 class Wake:
@@ -88,138 +163,3 @@ class Wake:
         self._reasons.clear()
         self._event.clear()
         return reasons
-
-
-Priority = int | Callable[[], int]
-
-
-class TokenSource(Protocol):
-    """The part of `console.budget.Budget` the gate needs: how long until `api` has a token."""
-
-    def wait_time(self, api: str) -> float: ...
-
-
-class PriorityGate:
-    """Lets callers of one API in, highest priority first, no faster than the budget refills.
-
-    The gate takes no tokens itself (the gateway does, right before each request); it decides who asks
-    next. A caller is let in only when the budget has a token for the API and fewer than `in_flight`
-    callers of it are inside, so at most that many wait in the budget's own first-come queue: when the
-    budget is the bottleneck, what is on screen is never stuck behind a queue of background reads.
-
-        async with gate.turn("GetPipelineState", FOCUSED):
-            state = await gateway.get_pipeline_state(name)
-
-    A priority may be a function, asked again each time the gate picks: a read already waiting in line
-    moves up when its resource comes on screen.
-    """
-
-    def __init__(self, budget: TokenSource | None, *, in_flight: int = 2) -> None:
-        self._budget = budget
-        self._limit = max(1, in_flight)
-        self._inside: dict[str, int] = {}
-        self._queues: dict[str, list[_Waiter]] = {}
-        self._changed: dict[str, asyncio.Event] = {}
-        self._dispatchers: dict[str, asyncio.Task[None]] = {}
-        self._counter = itertools.count()
-
-    def turn(self, api: str, priority: Priority) -> _Turn:
-        return _Turn(self, api, priority)
-
-    def _free(self, api: str) -> bool:
-        if self._inside.get(api, 0) >= self._limit:
-            return False
-        return self._budget is None or self._budget.wait_time(api) <= 0
-
-    async def _enter(self, api: str, priority: Priority) -> None:
-        queue = self._queues.setdefault(api, [])
-        if not any(not w.future.done() for w in queue) and self._free(api):
-            self._inside[api] = self._inside.get(api, 0) + 1
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        queue.append(_Waiter(priority, next(self._counter), future))
-        dispatcher = self._dispatchers.get(api)
-        if dispatcher is None or dispatcher.done():
-            self._dispatchers[api] = asyncio.get_running_loop().create_task(self._dispatch(api), name=f"gate-{api}")
-        else:
-            self._changed.setdefault(api, asyncio.Event()).set()
-        try:
-            await future
-        except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
-                self._leave(api)  # let in, then cancelled before using it: give the place back
-            raise
-
-    def _leave(self, api: str) -> None:
-        self._inside[api] = max(0, self._inside.get(api, 0) - 1)
-        self._changed.setdefault(api, asyncio.Event()).set()
-
-    async def _dispatch(self, api: str) -> None:
-        queue = self._queues[api]
-        changed = self._changed.setdefault(api, asyncio.Event())
-        while True:
-            queue[:] = [w for w in queue if not w.future.done()]  # drop the ones cancelled while waiting
-            if not queue:
-                return
-            changed.clear()
-            if self._inside.get(api, 0) >= self._limit:
-                await changed.wait()
-                continue
-            wait = self._budget.wait_time(api) if self._budget is not None else 0.0
-            if wait > 0:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(wait):
-                        await changed.wait()
-                continue
-            first = min(queue, key=_Waiter.rank)
-            queue.remove(first)
-            self._inside[api] = self._inside.get(api, 0) + 1
-            first.future.set_result(None)
-
-    def close(self) -> None:
-        for task in self._dispatchers.values():
-            task.cancel()
-        for queue in self._queues.values():
-            for waiter in queue:
-                waiter.future.cancel()
-            queue.clear()
-
-    def waiting(self, api: str) -> int:
-        return sum(1 for w in self._queues.get(api, ()) if not w.future.done())
-
-    def inside(self, api: str) -> int:
-        return self._inside.get(api, 0)
-
-    def free_now(self, api: str) -> bool:
-        """Whether a caller would be let in at once (nobody waiting, a token there, room inside)."""
-        return self.waiting(api) == 0 and self._free(api)
-
-    @property
-    def tasks(self) -> Iterable[asyncio.Task[None]]:
-        return tuple(self._dispatchers.values())
-
-
-@dataclass(eq=False)
-class _Waiter:
-    priority: Priority
-    order: int
-    future: asyncio.Future[None]
-
-    def rank(self) -> tuple[int, int]:
-        priority = self.priority() if callable(self.priority) else self.priority
-        return priority, self.order
-
-
-class _Turn:
-    """`async with gate.turn(api, priority)`: inside, the caller sends its request(s)."""
-
-    def __init__(self, gate: PriorityGate, api: str, priority: Priority) -> None:
-        self._gate = gate
-        self._api = api
-        self._priority = priority
-
-    async def __aenter__(self) -> None:
-        await self._gate._enter(self._api, self._priority)
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._gate._leave(self._api)

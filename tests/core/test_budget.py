@@ -172,3 +172,37 @@ def test_policy_values_are_checked() -> None:
         AimdPolicy(decrease=1.5)
     with pytest.raises(ValueError, match="hold"):
         AimdPolicy(hold=-1)
+
+
+def test_codepipeline_rates_cover_a_full_refresh_and_stay_conservative_where_throttling_was_seen() -> None:
+    # One full refresh of a 200-pipeline account at once, then a modest refill.
+    assert DEFAULT_RATES["GetPipelineState"] == Rate(250, 10)
+    # Listing executions of ~160 pipelines at once was throttled: small burst, slow refill.
+    for api in ("ListPipelineExecutions", "GetPipeline"):
+        assert DEFAULT_RATES[api] == Rate(20, 2)
+
+
+async def test_a_reserved_token_waits_for_its_request(clock: FakeClock) -> None:
+    budget = Budget({"X": Rate(2, 1)}, clock=clock)
+    assert budget.reserve("X")
+    assert budget.reserve("X")
+    assert not budget.reserve("X")  # the bucket is empty: nothing more to reserve
+    assert budget.state("X").tokens == 0
+    # The requests they were taken for go at once, without waiting for the refill.
+    assert await budget.acquire("X") == 0
+    assert budget.try_acquire("X")
+    assert budget.reserved("X") == 0
+    assert await budget.acquire("X") == pytest.approx(1.0)
+
+
+async def test_reservations_nobody_used_go_back_to_the_bucket(clock: FakeClock) -> None:
+    budget = Budget({"X": Rate(3, 1)}, clock=clock)
+    for _ in range(3):
+        assert budget.reserve("X")
+    await budget.acquire("X")  # one was used
+    budget.unreserve("X", keep=1)  # one caller is still about to send: the other one comes back
+    assert budget.reserved("X") == 1
+    assert budget.state("X").tokens == pytest.approx(1.0)
+    budget.unreserve("X", keep=0)
+    assert budget.reserved("X") == 0
+    assert budget.state("X").tokens == pytest.approx(2.0)  # never beyond the burst, never lost

@@ -2,7 +2,8 @@
 under its token bucket, while what is on screen is still read every focused interval.
 
 A sandbox with 200 pipelines and 50 state machines over two regions (one target, one budget each), the
-default budget, and intervals short enough that the watcher wants far more than the budget allows.
+default budget, and intervals short enough that the watcher wants far more than the budget allows (the
+push queue works, and its safety net is as short as the background interval).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from tests.core.test_watch_support import Updates
 
 PIPELINES = 200
 MACHINES = 50
-INTERVALS = Intervals(focused=0.5, background=2.0, lists=5.0, push_safety_net=30.0)
+INTERVALS = Intervals(focused=0.5, background=2.0, lists=5.0, push_safety_net=2.0)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,8 @@ async def test_the_budget_holds_at_200_pipelines(big_fleet: tuple[SandboxProcess
         ready = await watcher.wait_ready(60)
         assert len(ready.pipelines) == PIPELINES
         assert len(ready.state_machines) == MACHINES
-        # Every GetPipelineState bucket (100 + 10/s) is far below what 2-second intervals ask of it.
+        # us-east-1's GetPipelineState bucket (250 + 10/s) is far below what its 172 pipelines ask of it
+        # every 2 seconds (86/s), once the first read of each has used most of the burst.
         first = next(iter(ready.pipelines))
         watcher.focus([first])
         focused_since = loop.time()
@@ -103,9 +105,12 @@ async def test_the_budget_holds_at_200_pipelines(big_fleet: tuple[SandboxProcess
             aws = AWS_RATES.get(api)
             if aws is not None:  # and the budget itself is inside what AWS grants
                 assert rate.per_second <= aws.per_second / 2
-        # Far more was wanted than sent: the budget, not the intervals, set the pace.
-        assert gateway.stats.waited > 0
         assert gateway.stats.requests["ReceiveMessage"] >= 1
+    # Far more was wanted than sent: the budget, not the intervals, set the pace (what was sent is close to
+    # what the bucket allows over the whole run).
+    busiest = max(gateways.values(), key=lambda g: len(g.stats.timeline))
+    sent = busiest.stats.requests["GetPipelineState"]
+    assert sent >= 0.8 * (allowed(busiest.budget.base_rate("GetPipelineState"), elapsed) - 1)
     # The focused pipeline jumped the queue: read every focused interval or so, never left behind.
     gaps = [b - a for a, b in zip(reads, reads[1:], strict=False)]
     assert len(reads) >= 6

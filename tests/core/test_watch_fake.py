@@ -15,11 +15,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from console.budget import Budget, Rate
 from console.config import Intervals
 from console.errors import AwsError, Unavailable
 from console.model import (
     Action,
     Execution,
+    FleetUpdate,
     HistoryEvent,
     Identity,
     Pipeline,
@@ -56,12 +58,15 @@ class FakeFleet:
         self.gate: asyncio.Event | None = None  # when set up, reads of `hang` wait for it
         self.hang: set[str] = set()
         self.failure: AwsError | None = None
+        self.budget: Budget | None = None  # when set, every read takes a token first, as the gateway does
 
     @property
     def target(self) -> Target:
         return self._target
 
     async def _enter(self, what: str) -> None:
+        if self.budget is not None:
+            await self.budget.acquire(what.split(":")[0])
         self.calls[what.split(":")[0]] += 1
         self.in_flight[what] += 1
         self.most_in_flight[what] = max(self.most_in_flight[what], self.in_flight[what])
@@ -303,3 +308,53 @@ async def test_an_execution_does_not_end_before_its_last_stage() -> None:
         ("stage", "a/Gamma", "Succeeded"),
         ("pipeline-execution", "a", "Succeeded"),
     ]
+
+
+async def test_a_screen_that_wants_more_than_its_share_slows_down_and_the_rest_is_still_read() -> None:
+    fleet = FakeFleet()
+    names = [f"p{i:02d}" for i in range(60)]
+    for name in names:
+        fleet.pipelines[name] = stages("Succeeded", "e0")
+    # 20 on screen every 0.1 s (200/s) and 40 others every 0.5 s (80/s), in 40/s: each class gets half.
+    intervals = Intervals(focused=0.1, background=0.5, lists=60.0, push_safety_net=60.0)
+    fleet.budget = Budget({"GetPipelineState": Rate(5, 40)})
+    watcher, updates = make_watcher(fleet, intervals)
+    on_screen = {f"fake:{name}" for name in names[:20]}
+    reads: dict[str, list[float]] = {}
+    seen: dict[str, object] = {}
+    loop = asyncio.get_running_loop()
+
+    def record(update: FleetUpdate) -> None:
+        for key, pipeline in update.state.pipelines.items():
+            if pipeline.read_at is not None and seen.get(key) != pipeline.read_at:
+                seen[key] = pipeline.read_at
+                reads.setdefault(key, []).append(loop.time())
+
+    watcher.subscribe(record)
+    watcher.focus(on_screen)
+    started = loop.time()
+    await watcher.start()
+    try:
+        await watcher.wait_ready(5)
+        window_start = loop.time()
+        await updates.until(lambda: loop.time() - window_start > 5.0, 10, "five seconds of watching")
+        window_end = loop.time()
+        stale_after = dict(watcher.state.stale_after)
+        sent = fleet.calls["GetPipelineState"]
+    finally:
+        await watcher.stop()
+    assert sent <= 5 + 40 * (window_end - started) + 1
+    # Degraded, not starved: the screen every 20 / 20 = 1 s, the others every 40 / 20 = 2 s.
+    assert sorted(stale_after) == sorted([*(f"fake:{name}" for name in names), "fake:[b]m[/b]"])
+    assert [stale_after[key] for key in sorted(on_screen)] == pytest.approx([2.0] * 20)
+    others = [v for k, v in sorted(stale_after.items()) if k not in on_screen and k != "fake:[b]m[/b]"]
+    assert others == pytest.approx([4.0] * 40)
+    for key, times in reads.items():
+        recent = [t for t in times if t >= window_start]
+        expected = stale_after[key] / 2
+        points = [max(t for t in times if t < window_start), *recent, window_end]
+        assert max(b - a for a, b in zip(points, points[1:], strict=False)) <= 1.3 * expected + 0.3, key
+        if key in on_screen:
+            assert len(recent) >= 3, key
+        else:
+            assert len(recent) >= 2, key

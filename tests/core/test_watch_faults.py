@@ -33,9 +33,27 @@ def everything_read_after(state: FleetState, moment: datetime) -> bool:
     return all(r.read_at is not None and r.read_at > moment and r.error is None for r in resources)
 
 
+def naming(text: str) -> Any:
+    """A fault condition: the request's body names `text` (a pipeline, a state machine)."""
+
+    def test(request: Any) -> bool:
+        body = request.body or b""
+        return text.encode() in body if isinstance(body, bytes) else text in str(body)
+
+    return test
+
+
 async def test_throttling_and_lost_connections_slow_down_without_a_crash(sandbox: SandboxProcess) -> None:
-    throttle = Fault.aws_error("ThrottlingException", "Rate exceeded", operations={"GetPipelineState"}, times=9)
-    lost = Fault.connection_error(operations={"ListExecutions"}, times=9)
+    # Each fault hits the requests of one resource, so botocore's retries (3 attempts a call) of one read
+    # all meet it and the read fails as a whole: 9 faults are 3 failed reads, whatever else is in flight.
+    throttle = Fault.aws_error(
+        "ThrottlingException",
+        "Rate exceeded",
+        operations={"GetPipelineState"},
+        times=9,
+        when=naming('"checkout-api"'),
+    )
+    lost = Fault.connection_error(operations={"ListExecutions"}, times=9, when=naming('stateMachine:wave-deployment"'))
     throttle.active = lost.active = False
     hooks = (("before-send", throttle), ("before-send", lost))
     async with watching(sandbox.url, INTERVALS, push=False, hooks=hooks) as (watcher, updates, gateway):
@@ -50,7 +68,11 @@ async def test_throttling_and_lost_connections_slow_down_without_a_crash(sandbox
 
         updates.watcher.subscribe(record)
         throttle.active = lost.active = True
-        await updates.until(lambda: throttle.injected == 9 and lost.injected == 9, 30, "every fault to be used")
+        # Each failed read waits for botocore's retries (with their backoff) and then the watcher's own.
+        try:
+            await updates.until(lambda: throttle.injected == 9 and lost.injected == 9, 60, "every fault to be used")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: throttles {throttle.injected}, lost connections {lost.injected}") from None
         after_faults = datetime.now(UTC)
         # It carries on by itself: every pipeline and state machine is read again, without errors.
         await updates.until(lambda: everything_read_after(watcher.state, after_faults), 60, "a full recovery")

@@ -1,0 +1,107 @@
+"""The state machine poller: ListExecutions every interval for each STANDARD state machine.
+
+DescribeStateMachine is read at discovery and then every `REDESCRIBE_LISTS` × `intervals.lists` (a
+definition rarely changes); it says which states wait for a person's token. For machines that have such
+states, the history follower reads what is new in the history of each running execution, so that the
+approvals inbox knows what waits. EXPRESS state machines are never polled (see `EXPRESS_NOTE`).
+"""
+
+from __future__ import annotations
+
+from console.approvals import execution_approvals, state_timeouts
+from console.diff import HistoryCursor, state_machine_transitions
+from console.errors import AwsError
+from console.model import Approval, Execution, StateMachine
+from console.polling.context import WatchContext
+from console.polling.gate import Priority
+from console.polling.history import HistoryFollower
+from console.polling.slots import MachineSlot, TargetRun
+
+EXPRESS_NOTE = (
+    "Express state machine: Step Functions keeps no execution history for it (read its executions in CloudWatch Logs)"
+)
+
+EXECUTIONS_LISTED = 25  # newest Step Functions executions kept per state machine (one ListExecutions page)
+REDESCRIBE_LISTS = 5  # DescribeStateMachine again every this many `intervals.lists` (definitions rarely change)
+
+
+class StateMachinePoller:
+    """Reads one state machine at a time for its poll loop and publishes the `StateMachine`."""
+
+    def __init__(self, context: WatchContext, history: HistoryFollower) -> None:
+        self._ctx = context
+        self._history = history
+
+    async def loop(self, run: TargetRun, slot: MachineSlot) -> None:
+        async def read(source: str, priority: Priority, since: float | None) -> None:
+            await self.read(run, slot, source, priority, since)
+
+        await self._ctx.poll_loop(run, slot, read)
+
+    async def read(
+        self, run: TargetRun, slot: MachineSlot, source: str, priority: Priority, since: float | None = None
+    ) -> None:
+        ctx = self._ctx
+        summary = slot.summary
+        if slot.described_at is None or ctx.mono() - slot.described_at >= REDESCRIBE_LISTS * ctx.intervals.lists:
+            async with run.gate.turn("DescribeStateMachine", priority, since):
+                slot.detail = await run.reader.describe_state_machine(summary.arn)
+            slot.timeouts = state_timeouts(slot.detail.definition)
+            slot.described_at = ctx.mono()
+        async with run.gate.turn("ListExecutions", priority, since):
+            listed = await run.reader.list_executions(summary.arn, max_results=EXECUTIONS_LISTED)
+        ctx.publisher.target_succeeded(run)
+        now = ctx.now()
+        old = ctx.publisher.machines.get(slot.key)
+        executions = tuple(_keep_described(old, e) for e in listed)
+        detail = slot.detail
+        machine = StateMachine(
+            target=run.target.name,
+            arn=summary.arn,
+            name=summary.name,
+            type=summary.type,
+            wave=ctx.waves.for_state_machine(summary.name),
+            approval_states=tuple(s.name for s in detail.task_token_states) if detail else (),
+            executions=executions,
+            read_at=now,
+        )
+        transitions = state_machine_transitions(old, machine, now, source)
+        self._history.born({t.execution for t in transitions if t.from_status is None and t.execution})
+        ctx.publisher.machines[slot.key] = machine
+        ctx.publisher.emit(transitions)
+        await self._read_waiting(run, slot, machine, source, priority)
+
+    async def _read_waiting(
+        self, run: TargetRun, slot: MachineSlot, machine: StateMachine, source: str, priority: Priority
+    ) -> None:
+        """Read new history events of running executions that may wait for a person's token."""
+        publisher = self._ctx.publisher
+        approvals: list[Approval] = []
+        if machine.approval_states:
+            for execution in machine.executions:
+                if not execution.is_running:
+                    continue
+                cursor: HistoryCursor | None
+                try:
+                    cursor = await self._history.read(run, machine, execution, source, priority)
+                except AwsError as exc:
+                    publisher.resource_failed(run, slot, exc)
+                    cursor = self._history.cursor(execution.arn)
+                if cursor is not None:
+                    approvals.extend(execution_approvals(machine, execution, cursor.events, slot.timeouts))
+        # Executions that ended: nothing more to read for them (unless someone watches one in detail).
+        self._history.settle(machine)
+        publisher.approvals[slot.key] = tuple(approvals)
+        publisher.publish_soon()
+
+
+def _keep_described(old: StateMachine | None, listed: Execution) -> Execution:
+    """ListExecutions has no input/output/error: keep what DescribeExecution said while nothing changed."""
+    if old is None:
+        return listed
+    before = next((e for e in old.executions if e.arn == listed.arn), None)
+    if before is None or before.status != listed.status:
+        return listed
+    if before.input is None and before.output is None and before.error is None and before.cause is None:
+        return listed
+    return before

@@ -1,0 +1,237 @@
+"""The pipeline poller: GetPipelineState every interval, merged with the structure and the executions.
+
+GetPipeline is read only when the pipeline's version changes, ListPipelineExecutions only when the state
+shows a new or changed execution. Those two have small budgets: a read publishes the fresh state at once
+and fetches them behind it, in line, so a large fleet shows every pipeline's stages within seconds of
+starting and a pipeline's GetPipelineState is never held up by them; an urgent read, or one of what is on
+screen when their budget is free, fetches them first, so that what it tells comes in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from datetime import datetime
+from functools import partial
+
+from console.approvals import pipeline_approvals
+from console.diff import pipeline_transitions
+from console.errors import AccessDenied, AwsError, InvalidInput, NotFound
+from console.model import Pipeline, PipelineExecution, PipelineState, Stage
+from console.polling.context import WatchContext
+from console.polling.gate import Priority
+from console.polling.slots import PipelineSlot, TargetRun
+from console.scheduler import FOCUSED, URGENT, backoff
+
+LOG = logging.getLogger(__name__)
+
+PIPELINE_EXECUTIONS_LISTED = 20  # newest pipeline executions kept per pipeline (one ListPipelineExecutions page)
+ENRICH_ATTEMPTS = 3  # tries of a background GetPipeline / ListPipelineExecutions before it says it failed
+_RUNNING = frozenset({"InProgress", "Stopping"})
+
+
+class PipelinePoller:
+    """Reads one pipeline at a time for its poll loop and publishes the merged `Pipeline`."""
+
+    def __init__(self, context: WatchContext) -> None:
+        self._ctx = context
+
+    async def loop(self, run: TargetRun, slot: PipelineSlot) -> None:
+        async def read(source: str, priority: Priority, since: float | None) -> None:
+            await self.read(run, slot, source, priority, since)
+
+        await self._ctx.poll_loop(run, slot, read)
+
+    async def read(
+        self, run: TargetRun, slot: PipelineSlot, source: str, priority: Priority, since: float | None = None
+    ) -> None:
+        ctx = self._ctx
+        name = slot.summary.name
+        async with run.gate.turn("GetPipelineState", priority, since):
+            state = await run.reader.get_pipeline_state(name)
+        ctx.publisher.target_succeeded(run)
+        slot.state, slot.state_source, slot.state_read_at = state, source, ctx.now()
+        needs_structure, needs_executions = self._needs(slot, state)
+        if (needs_structure or needs_executions) and not self._inline(run, slot, priority, needs_structure):
+            # Structure and executions have small budgets (a first read of a big fleet waits for them):
+            # show the fresh state now, and fetch the rest in line, without holding up this loop.
+            self._publish(run, slot, source)
+            if slot.enrichment is None or slot.enrichment.done():
+                slot.enrichment = asyncio.get_running_loop().create_task(
+                    self._enrich(run, slot), name=f"enrich {slot.key}"
+                )
+            return
+        enrichment = slot.enrichment
+        if enrichment is not None and not enrichment.done():
+            # Never two reads of the same thing at once: this read does now what the background one waits for.
+            enrichment.cancel()
+            await asyncio.gather(enrichment, return_exceptions=True)
+        await self._fetch_details(run, slot, state, priority, needs_structure, needs_executions)
+        self._publish(run, slot, source)
+
+    def _inline(self, run: TargetRun, slot: PipelineSlot, priority: Priority, needs_structure: bool) -> bool:
+        """Whether this read fetches the details before it publishes, so that what it tells is in order
+        (an execution's start before its stages'): an urgent read always (it goes first anyway), a read of
+        what is on screen when the details' budget is free now. Never a first read: it is no change to
+        tell, so it is shown at once; and never one that would wait behind the queue of background
+        details, which would hold up this resource's next reads."""
+        if slot.key not in self._ctx.publisher.pipelines:
+            return False
+        level = _level(priority)
+        if level == URGENT:
+            return True
+        if level != FOCUSED:
+            return False
+        apis = ("GetPipeline", "ListPipelineExecutions") if needs_structure else ("ListPipelineExecutions",)
+        return all(run.gate.free_now(api) for api in apis)
+
+    def _needs(self, slot: PipelineSlot, state: PipelineState) -> tuple[bool, bool]:
+        version = state.version if state.version is not None else slot.summary.version
+        needs_structure = slot.structure is None or slot.structure.version != version
+        needs_executions = (
+            slot.executions is None
+            or _execution_signature(state) != slot.signature
+            or self._executions_lag(slot, state)
+        )
+        return needs_structure, needs_executions
+
+    async def _fetch_details(
+        self,
+        run: TargetRun,
+        slot: PipelineSlot,
+        state: PipelineState,
+        priority: Priority,
+        needs_structure: bool,
+        needs_executions: bool,
+    ) -> None:
+        name = slot.summary.name
+        if needs_structure:
+            async with run.gate.turn("GetPipeline", priority):
+                slot.structure = self._with_waves(await run.reader.get_pipeline(name))
+        if needs_executions:
+            signature = _execution_signature(state)
+            async with run.gate.turn("ListPipelineExecutions", priority):
+                executions = await run.reader.list_pipeline_executions(name, max_results=PIPELINE_EXECUTIONS_LISTED)
+            slot.executions = tuple(executions)
+            slot.signature = signature
+            slot.listed_at = self._ctx.mono()
+
+    async def _enrich(self, run: TargetRun, slot: PipelineSlot) -> None:
+        """Background: GetPipeline / ListPipelineExecutions for the state read last, then publish again.
+
+        It tries a few times on its own (the poll loop may not come back for a whole safety-net interval),
+        and records a failure on the pipeline only when no newer read has been published since it began.
+        """
+        ctx = self._ctx
+        for attempt in range(1, ENRICH_ATTEMPTS + 1):
+            state = slot.state
+            if state is None:
+                return
+            try:
+                needs_structure, needs_executions = self._needs(slot, state)
+                priority = partial(ctx.schedule.priority, slot.key)  # up the line if it comes on screen
+                await self._fetch_details(run, slot, state, priority, needs_structure, needs_executions)
+            except Exception as exc:  # noqa: BLE001 - recorded on the pipeline below; its poll loop goes on
+                if not isinstance(exc, AwsError):
+                    LOG.exception("reading %s", slot.key)
+                if attempt == ENRICH_ATTEMPTS or isinstance(exc, NotFound | AccessDenied | InvalidInput):
+                    if slot.state is state:
+                        ctx.publisher.resource_failed(run, slot, exc)
+                    return
+                await asyncio.sleep(backoff(ctx.intervals.focused, attempt, ctx.intervals.background))
+                continue
+            if slot.key in ctx.publisher.pipelines:
+                # What changed came with the last state read, so it carries that read's source (and the
+                # error of a read that failed since, if one did: the details do not make the state fresh).
+                self._publish(run, slot, slot.state_source, keep_error=True)
+            return
+
+    def _publish(self, run: TargetRun, slot: PipelineSlot, source: str, *, keep_error: bool = False) -> None:
+        """Merge structure, last state and executions into a Pipeline; publish it with its transitions."""
+        publisher = self._ctx.publisher
+        state = slot.state
+        assert state is not None
+        name = slot.summary.name
+        now = publisher.now()
+        old = publisher.pipelines.get(slot.key)
+        structure = slot.structure or Pipeline(target=run.target.name, name=name, version=state.version)
+        merged = state.apply_to(structure, read_at=slot.state_read_at or now)
+        merged = replace(
+            merged,
+            target=run.target.name,
+            name=name,
+            pipeline_type=slot.summary.pipeline_type or merged.pipeline_type,
+            execution_mode=slot.summary.execution_mode or merged.execution_mode,
+            stages=tuple(self._stage_wave(name, s) for s in merged.stages),
+            executions=self._consistent_executions(slot, state),
+            error=old.error if keep_error and old is not None else None,
+        )
+        if old is not None and not slot.executions_shown and slot.executions is not None:
+            # The executions were not known when `old` was shown: those that had started by then are not
+            # news; one that started later (AWS's clock after the newest change the first read showed) is.
+            seen_until = slot.first_seen_until
+            if seen_until is None:
+                known = merged.executions if slot.first_had_runs else ()
+            else:
+                known = tuple(e for e in merged.executions if e.started is None or e.started <= seen_until)
+            old = replace(old, executions=known)
+        if slot.executions is None and not slot.executions_shown and old is None:
+            slot.first_seen_until = _latest_change(state)
+            slot.first_had_runs = any(s.execution_id for s in state.stages)
+        slot.executions_shown = slot.executions is not None
+        transitions = pipeline_transitions(old, merged, now, source)
+        publisher.pipelines[slot.key] = merged
+        publisher.approvals[slot.key] = tuple(pipeline_approvals(merged))
+        publisher.emit(transitions)
+
+    def _consistent_executions(self, slot: PipelineSlot, state: PipelineState) -> tuple[PipelineExecution, ...]:
+        """The listed executions, except that none may end before the state shows it ended.
+
+        ListPipelineExecutions is read after GetPipelineState, so it can be a moment ahead: an execution
+        already Succeeded while the state still shows its last stage running. Telling that end now would put
+        it before the stage's own; until the next read catches up, the execution keeps its previous status.
+        """
+        executions = slot.executions or ()
+        running = {s.execution_id for s in state.stages if s.status in _RUNNING}
+        ahead = {e.id for e in executions if e.id in running and e.status not in _RUNNING}
+        if not ahead:
+            return executions
+        slot.signature = None  # list again with the next state read
+        shown = self._ctx.publisher.pipelines.get(slot.key)
+        before = {e.id: e for e in shown.executions} if shown is not None else {}
+        return tuple(before.get(e.id, replace(e, status="InProgress")) if e.id in ahead else e for e in executions)
+
+    def _executions_lag(self, slot: PipelineSlot, state: PipelineState) -> bool:
+        """The list says an execution runs that no stage shows any more: it ended; list again (rarely)."""
+        shown = {s.execution_id for s in state.stages if s.status in _RUNNING}
+        shown |= {i.id for s in state.stages for i in s.inbound_executions}
+        lagging = any(e.status in _RUNNING and e.id not in shown for e in slot.executions or ())
+        if not lagging:
+            return False
+        # An execution that is running but shows in no stage (a queued one) would ask forever: at most once
+        # per focused interval while it lasts.
+        return self._ctx.mono() - slot.listed_at >= self._ctx.intervals.focused
+
+    def _with_waves(self, structure: Pipeline) -> Pipeline:
+        return replace(structure, stages=tuple(self._stage_wave(structure.name, s) for s in structure.stages))
+
+    def _stage_wave(self, pipeline: str, stage: Stage) -> Stage:
+        wave = self._ctx.waves.for_stage(pipeline, stage.name)
+        return stage if stage.wave == wave else replace(stage, wave=wave)
+
+
+def _latest_change(state: PipelineState) -> datetime | None:
+    """The newest AWS timestamp in a pipeline's state (an action's status change, a transition toggled)."""
+    moments = [a.last_status_change for s in state.stages for a in s.actions if a.last_status_change]
+    moments += [s.inbound.last_changed_at for s in state.stages if s.inbound.last_changed_at]
+    return max(moments, default=None)
+
+
+def _execution_signature(state: PipelineState) -> tuple[object, ...]:
+    """What in a pipeline's state says an execution started, moved on or ended."""
+    return tuple((s.name, s.execution_id, s.status, tuple(i.id for i in s.inbound_executions)) for s in state.stages)
+
+
+def _level(priority: Priority) -> int:
+    return priority() if callable(priority) else priority

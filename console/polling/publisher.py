@@ -1,0 +1,267 @@
+"""The publisher of FleetState: the model the pollers fill, target health, staleness, and the subscribers.
+
+Pollers put what they read here (`pipelines`, `machines`, `approvals`), hand over their transitions with
+`emit`, and record failures with `resource_failed` / `target_failed`. Everything that changes within one
+turn of the event loop goes out as one `FleetUpdate`: a new immutable `FleetState` and the transitions that
+led to it, to every subscriber, in the order they were seen.
+
+Staleness is honest about the budget: a resource is stale after twice the interval it is really read at,
+which is its own interval, or longer when its API's budget cannot read it that often
+(`console.scheduler.expected_intervals`, the arithmetic of the gate that hands the budget out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from types import MappingProxyType
+
+from console.approvals import sorted_approvals
+from console.config import Intervals
+from console.errors import AccessDenied, AwsError, ExpiredCredentials, Throttled, Unavailable
+from console.model import (
+    Approval,
+    FleetState,
+    FleetUpdate,
+    Pipeline,
+    StateMachine,
+    TargetStatus,
+    Transition,
+)
+from console.polling.gate import TokenSource
+from console.polling.slots import MachineSlot, PipelineSlot, Slot, TargetRun
+from console.scheduler import PollSchedule, Rounds, expected_intervals
+from console.waves import WaveModel
+
+LOG = logging.getLogger(__name__)
+
+# The API whose budget paces each kind of polled resource.
+PIPELINE_API = "GetPipelineState"
+MACHINE_API = "ListExecutions"
+
+
+class FleetPublisher:
+    """Holds the live model and publishes it whole; knows when the first full picture is there."""
+
+    def __init__(
+        self,
+        runs: Mapping[str, TargetRun],
+        waves: WaveModel,
+        intervals: Intervals,
+        schedule: PollSchedule,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._runs = runs
+        self._waves = waves
+        self._intervals = intervals
+        self._schedule = schedule
+        self._clock = clock
+        self.pipelines: dict[str, Pipeline] = {}
+        self.machines: dict[str, StateMachine] = {}
+        self.approvals: dict[str, tuple[Approval, ...]] = {}
+        self._subscribers: list[Callable[[FleetUpdate], None]] = []
+        self._pending: list[Transition] = []
+        self._handle: asyncio.Handle | None = None
+        self._stopped = False
+        self.ready = asyncio.Event()
+        self._state = FleetState(
+            targets=tuple(TargetStatus(target=run.target) for run in runs.values()),
+            default_stale_after=2 * intervals.background,
+        )
+
+    @property
+    def state(self) -> FleetState:
+        return self._state
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    # --- Subscribers and publishing -------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[FleetUpdate], None]) -> Callable[[], None]:
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def emit(self, transitions: Sequence[Transition]) -> None:
+        self._pending.extend(transitions)
+        self.publish_soon()
+
+    def publish_soon(self) -> None:
+        # Everything that changes within one turn of the loop goes out as one update.
+        if self._handle is None and not self._stopped:
+            self._handle = asyncio.get_running_loop().call_soon(self._publish)
+
+    def stop(self) -> None:
+        self._stopped = True
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _publish(self) -> None:
+        self._handle = None
+        approvals = sorted_approvals(a for group in self.approvals.values() for a in group)
+        self._state = FleetState(
+            pipelines=MappingProxyType(dict(self.pipelines)),
+            state_machines=MappingProxyType(dict(self.machines)),
+            approvals=approvals,
+            targets=tuple(self._target_status(run) for run in self._runs.values()),
+            stale_after=MappingProxyType(self.stale_after()),
+            default_stale_after=2 * self._intervals.background,
+        )
+        transitions, self._pending = tuple(self._pending), []
+        update = FleetUpdate(self._state, transitions)
+        for callback in list(self._subscribers):
+            try:
+                callback(update)
+            except Exception:  # noqa: BLE001 - one broken subscriber must not starve the others
+                LOG.exception("watcher subscriber %r", callback)
+
+    def forget_pipeline(self, key: str) -> None:
+        """A pipeline that is gone: out of the model and the inbox."""
+        self.pipelines.pop(key, None)
+        self.approvals.pop(key, None)
+
+    def forget_machine(self, key: str) -> None:
+        """A state machine that is gone: out of the model and the inbox."""
+        self.machines.pop(key, None)
+        self.approvals.pop(key, None)
+
+    # --- Readiness ------------------------------------------------------------------------------------
+
+    def check_ready(self) -> None:
+        """The first full picture: every target listed once and every resource read (or tried) once."""
+        if self.ready.is_set():
+            return
+        for run in self._runs.values():
+            if not run.listed:
+                return
+            if run.list_failures == 0 and not all(s.attempted for s in run.slots()):
+                return
+        self.ready.set()
+        self.publish_soon()
+
+    # --- Staleness ------------------------------------------------------------------------------------
+
+    def stale_after(self) -> dict[str, float]:
+        """Twice the interval each resource is really read at (see `expected_intervals`)."""
+        out: dict[str, float] = {}
+        for runs, budget in self._budget_groups():
+            pipeline_rounds = self._rounds(budget, PIPELINE_API, ((r, s) for r in runs for s in r.pipelines.values()))
+            polled = ((r, s) for r in runs for s in r.machines.values() if s.task is not None)
+            machine_rounds = self._rounds(budget, MACHINE_API, polled)
+            for run in runs:
+                name = run.target.name
+                for slot in run.pipelines.values():
+                    interval = self._schedule.interval(slot.key, name)
+                    out[slot.key] = 2 * pipeline_rounds.expected(interval, self._schedule.is_focused(slot.key))
+                for machine in run.machines.values():
+                    if machine.task is None:  # Express: read by the listing alone
+                        out[machine.key] = 2 * self._intervals.lists
+                        continue
+                    interval = self._schedule.interval(machine.key, name)
+                    out[machine.key] = 2 * machine_rounds.expected(interval, self._schedule.is_focused(machine.key))
+        return out
+
+    def _budget_groups(self) -> list[tuple[list[TargetRun], TokenSource | None]]:
+        # Targets that share a budget share its rate: their resources take turns in one round.
+        groups: dict[int, tuple[list[TargetRun], TokenSource | None]] = {}
+        for run in self._runs.values():
+            key = id(run.budget) if run.budget is not None else id(run)
+            groups.setdefault(key, ([], run.budget))[0].append(run)
+        return list(groups.values())
+
+    def _rounds(self, budget: TokenSource | None, api: str, slots: Iterable[tuple[TargetRun, Slot]]) -> Rounds:
+        focused: Counter[float] = Counter()
+        background: Counter[float] = Counter()
+        for run, slot in slots:
+            interval = self._schedule.interval(slot.key, run.target.name)
+            (focused if self._schedule.is_focused(slot.key) else background)[interval] += 1
+        return expected_intervals(_rate(budget, api), focused, background)
+
+    # --- Errors and target status ---------------------------------------------------------------------
+
+    def resource_failed(self, run: TargetRun, slot: Slot, exc: Exception) -> None:
+        """Record the error on the resource (its data stays, its `read_at` ages) and, when it is about the
+        whole target (unreachable, credentials, access), on the target."""
+        message = str(exc) if isinstance(exc, AwsError) else f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, Throttled):
+            self.set_status(run, throttled=True)
+        if isinstance(exc, Unavailable | ExpiredCredentials | AccessDenied):
+            self.target_failed(run, exc)
+        if slot.key in self.pipelines:
+            self.pipelines[slot.key] = replace(self.pipelines[slot.key], error=message)
+        elif slot.key in self.machines:
+            self.machines[slot.key] = replace(self.machines[slot.key], error=message)
+        elif isinstance(slot, PipelineSlot):
+            self.pipelines[slot.key] = Pipeline(target=run.target.name, name=slot.summary.name, error=message)
+        elif isinstance(slot, MachineSlot):
+            self.machines[slot.key] = StateMachine(
+                target=run.target.name,
+                arn=slot.summary.arn,
+                name=slot.summary.name,
+                type=slot.summary.type,
+                wave=self._waves.for_state_machine(slot.summary.name),
+                error=message,
+            )
+        self.publish_soon()
+
+    def target_failed(self, run: TargetRun, exc: BaseException) -> None:
+        run.read_error = str(exc) if isinstance(exc, AwsError) else f"{type(exc).__name__}: {exc}"
+        self.set_status(run, throttled=isinstance(exc, Throttled) or None)
+
+    def target_succeeded(self, run: TargetRun) -> None:
+        status = run.status
+        if run.read_error is None and status is not None and not status.throttled and status.read_at is not None:
+            # The common case: only the time moves. Keep it cheap; it is published with the next update.
+            run.status = replace(status, read_at=self.now())
+            return
+        run.read_error = None
+        self.set_status(run, throttled=False, read_at=self.now())
+
+    def set_status(
+        self,
+        run: TargetRun,
+        *,
+        identity: str | None = None,
+        push: str | None = None,
+        throttled: bool | None = None,
+        read_at: datetime | None = None,
+    ) -> None:
+        status = run.status or TargetStatus(target=run.target)
+        error = run.read_error
+        if error is None and run.push_error is not None:
+            error = f"events queue: {run.push_error}"
+        run.status = replace(
+            status,
+            identity=identity if identity is not None else status.identity,
+            push=push if push is not None else status.push,
+            throttled=throttled if throttled is not None else status.throttled,
+            read_at=read_at if read_at is not None else status.read_at,
+            error=error,
+        )
+        self.publish_soon()
+
+    def _target_status(self, run: TargetRun) -> TargetStatus:
+        status = run.status or TargetStatus(target=run.target)
+        # Throttled while AWS's last "slow down" still holds an API below its normal rate.
+        slowed = getattr(run.budget, "slowed", ())
+        if slowed and not status.throttled:
+            return replace(status, throttled=True)
+        return status
+
+
+def _rate(budget: TokenSource | None, api: str) -> float | None:
+    if budget is None:
+        return None
+    value = budget.rate(api)
+    return float(value) if isinstance(value, int | float) and value > 0 else None
