@@ -29,6 +29,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _milliseconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected milliseconds, got {text!r}") from None
+    if not 0 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"must be 0-10000 milliseconds, got {text!r}")
+    return value
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -63,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--definitions", type=Path, help="definitions directory (default: the bundled one)")
     sandbox.add_argument("--no-traffic", action="store_true", help="do not start runs by themselves")
     sandbox.add_argument("--no-warm-up", action="store_true", help="start with an empty history")
+    sandbox.add_argument(
+        "--latency",
+        type=_milliseconds,
+        default=0.0,
+        metavar="MS",
+        help="delay every answer by MS milliseconds, as a round trip to AWS would (default 0)",
+    )
     # For a parent that starts the sandbox as its child (console/sandbox_process.py): stop when stdin closes.
     sandbox.add_argument("--stop-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
 
@@ -199,6 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seed=args.seed,
                 traffic=not args.no_traffic,
                 warm_up=not args.no_warm_up,
+                latency=args.latency,
             )
             code = run_sandbox(options, args.definitions, stop_on_stdin_eof=args.stop_on_stdin_eof)
             # The process ends here, its threads stopped: collecting moto's large heap while the interpreter

@@ -87,6 +87,7 @@ def sandbox_command(
     definitions: Path | None = None,
     traffic: bool = True,
     warm_up: bool = True,
+    latency: float = 0.0,
 ) -> list[str]:
     """The command line that runs `wavedeck sandbox` with this interpreter."""
     command = [
@@ -107,6 +108,8 @@ def sandbox_command(
         command.append("--no-traffic")
     if not warm_up:
         command.append("--no-warm-up")
+    if latency:
+        command += ["--latency", repr(latency)]
     return command
 
 
@@ -118,6 +121,7 @@ def start_sandbox_process(
     definitions: Path | None = None,
     traffic: bool = True,
     warm_up: bool = True,
+    latency: float = 0.0,
     timeout: float = 90.0,
     extra_env: dict[str, str] | None = None,
 ) -> SandboxProcess:
@@ -126,7 +130,7 @@ def start_sandbox_process(
     Raises SandboxStartError with the end of the child's stderr when it exits or is not ready in `timeout`.
     """
     command = sandbox_command(
-        speed=speed, seed=seed, port=port, definitions=definitions, traffic=traffic, warm_up=warm_up
+        speed=speed, seed=seed, port=port, definitions=definitions, traffic=traffic, warm_up=warm_up, latency=latency
     )
     command.append("--stop-on-stdin-eof")
     env = {**os.environ, **(extra_env or {})}

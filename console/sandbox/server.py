@@ -41,6 +41,7 @@ class SandboxOptions:
     seed: int = 0
     traffic: bool = True
     warm_up: bool = True
+    latency: float = 0.0  # milliseconds added to every answer once ready (console/sandbox/latency.py)
 
 
 class SandboxServer:
@@ -77,6 +78,7 @@ class SandboxServer:
 
         from console.sandbox import codepipeline_api, stepfunctions_patch
         from console.sandbox.codepipeline_engine import PipelineEngine
+        from console.sandbox.latency import Latency
         from console.sandbox.queue_retention import QueueRetention
         from console.sandbox.seed import check_definitions, create_events_rules, seed_fleet
         from console.sandbox.traffic import Traffic
@@ -86,7 +88,7 @@ class SandboxServer:
         check_definitions(self.fleet)
         # One line per request on stderr would drown what the sandbox has to say.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        app = DomainDispatcherApplication(create_backend_app)
+        app = Latency(DomainDispatcherApplication(create_backend_app), self.options.latency)
         listener = self._listen()
         try:
             self._server = make_server(
@@ -136,6 +138,7 @@ class SandboxServer:
         except BaseException:
             self.stop()
             raise
+        app.start()
         self.timings["ready"] = time.perf_counter() - began
         return self.url
 
