@@ -1,11 +1,12 @@
 """Puts the engine's events on the EventBridge bus, in order, off the engine's clock and request threads.
 
-Delivering one event through moto (rule matching, the target's input template, SQS) costs milliseconds,
-so a busy fleet produces events faster than a request or the clock tick could afford to deliver them.
-Once started, a thread of its own delivers them; before that (warm-up) the caller delivers them itself.
-The thread takes at most half of each 100 ms (Python runs one thread at a time: a delivery thread that
-never paused would slow every request). The backlog is bounded: events are best effort, and when delivery
-falls too far behind the oldest ones are dropped and a warning says how many.
+Delivering one event through moto (rule matching, the target's input, SQS) costs a fraction of a
+millisecond once `events` has patched moto (tens of milliseconds without), still too much for a request or
+the clock tick to wait for when a busy fleet changes hundreds of states at once. Once started, a thread of
+its own delivers them; before that (warm-up) the caller delivers them itself. The thread takes at most half
+of each 100 ms (Python runs one thread at a time: a delivery thread that never paused would slow every
+request). The backlog is bounded: events are best effort, and should delivery ever fall that far behind the
+oldest ones are dropped and a warning says how many.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class EventOutbox:
 
     def __init__(self, source: str = "aws.codepipeline", max_backlog: int = MAX_BACKLOG) -> None:
         self.source = source
-        self._queue: deque[PendingEvent] = deque()
+        self._queue: deque[tuple[float, PendingEvent]] = deque()  # (unix time handed over, event)
         self._max = max_backlog
         self._lock = threading.Lock()  # one deliverer at a time keeps the order
         self._wake = threading.Event()
@@ -47,14 +48,20 @@ class EventOutbox:
 
     def put(self, batch: Iterable[PendingEvent]) -> None:
         """Queue events in the order they happened (the engine calls this under its lock)."""
-        self._queue.extend(batch)
+        handed_at = time.time()
+        items = [(handed_at, event) for event in batch]
+        self._queue.extend(items)
+        if events.trace is not None and items:
+            events.trace.note_handed(handed_at, len(items))
         overflow = len(self._queue) - self._max
         if overflow > 0:
             for _ in range(overflow):
                 try:
-                    self._queue.popleft()
+                    dropped_at, _event = self._queue.popleft()
                 except IndexError:  # the delivery thread got there first
                     break
+                if events.trace is not None:
+                    events.trace.note_dropped(dropped_at)
             self.dropped += overflow
             if time.monotonic() - self._warned_at > WARN_EVERY:
                 self._warned_at = time.monotonic()
@@ -94,7 +101,7 @@ class EventOutbox:
             window, busy = time.monotonic(), 0.0
             while self._queue and not self._halt.is_set():
                 try:
-                    event = self._queue.popleft()
+                    handed_at, event = self._queue.popleft()
                 except IndexError:
                     return
                 began = time.monotonic()
@@ -106,6 +113,7 @@ class EventOutbox:
                     dict(event.detail),
                     list(event.resources),
                     event.time,
+                    handed_at=handed_at,
                 )
                 if not pace:
                     continue
