@@ -9,8 +9,8 @@ ReceiveMessage and DeleteMessageBatch. moto made each of them scan the queue, sl
 - Each walk asked every message `visible` and `delayed`, and each of those read the clock through
   datetime arithmetic: tens of microseconds per message, so a send to a queue of a thousand events took
   tens of milliseconds.
-- `Queue.delete_message` walked the queue twice per receipt handle, and swapped in the new message list
-  without the queue's lock: a message sent while a delete was walking was lost.
+- `Queue.delete_message` walked the queue twice per receipt handle, and stored the new message list
+  without the lock sends append under: a message sent between the end of the walk and the store was lost.
 
 The replacements below are moto 5.2's own methods with those costs taken out: the clock read once per walk,
 attributes read directly, one walk per delete, under the lock. What clients see does not change.

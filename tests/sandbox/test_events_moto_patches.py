@@ -1,0 +1,256 @@
+"""The event delivery patches change what moto costs, never what it does.
+
+In-process against moto's backends (no server): each replacement in `moto_events_patch` / `moto_sqs_patch`
+is run next to the moto method it was ported from (kept by `moto_delivery_internals`) on the same input,
+and the slow part it took out is checked to be gone.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+from moto.sqs import models as sqs_models
+from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
+from moto.sqs.models import sqs_backends
+
+from console.sandbox import events, moto_events_patch, moto_sqs_patch
+from console.sandbox import moto_delivery_internals as internals
+from console.sandbox.server_constants import ACCOUNT_ID
+
+REGION = "us-east-1"
+
+assert not events.install_delivery_patches()  # importing `events` installs them; the originals are kept
+
+
+def moto_original(dotted: str, module: str = "moto.sqs.models") -> Any:
+    found = internals.original(module, dotted)
+    return found.fget if isinstance(found, property) else found
+
+
+@pytest.fixture
+def backend() -> Iterator[Any]:
+    with mock_aws():
+        yield sqs_backends[ACCOUNT_ID][REGION]
+
+
+def _event(detail: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "0b9a5a3c-6f0e-4a0e-9d5e-3f1f2a7d1c11",
+        "detail-type": "CodePipeline Action Execution State Change",
+        "source": "aws.codepipeline",
+        "account": ACCOUNT_ID,
+        "time": 1767225600.25,
+        "region": REGION,
+        "resources": [f"arn:aws:codepipeline:{REGION}:{ACCOUNT_ID}:checkout-api"],
+        "detail": detail,
+        "ingestion-time": 1767225600.5,
+    }
+
+
+DETAIL = {
+    "pipeline": "checkout-api",
+    "execution-id": "e0c7c1d2-0000-4000-8000-000000000001",
+    "state": "SUCCEEDED",
+    "version": 3.0,
+    "stage": "Prod-AZ1",
+    "action": "Deploy",
+    "type": {"owner": "AWS", "provider": "CodeDeploy", "category": "Deploy", "version": "1"},
+    "execution-result": {"external-execution-summary": "a summary that says <time> and <detail> in it"},
+    "tags": ["a", "b"],
+}
+
+TRANSFORMERS: list[tuple[str | None, dict[str, str]]] = [
+    (None, {}),  # no InputTransformer: moto's default input (with the `account` the sandbox adds)
+    (
+        '{"pipeline": "<p>", "state": "<s>", "missing": "<gone>", "resources": <r>, "type": <t>, "n": <n>}',
+        {
+            "p": "$.detail.pipeline",
+            "s": "$.detail.state",
+            "gone": "$.detail.no-such-field",
+            "r": "$.resources",
+            "t": "$.detail.type",
+            "n": "$.detail.version",
+        },
+    ),
+    ('{"whole": <aws.events.event.json>, "at": <aws.events.event.ingestion-time>}', {}),
+    ('{"first": "<tag>"}', {"tag": "$.detail.tags[0]"}),
+]
+
+
+@pytest.mark.parametrize(("template", "paths"), TRANSFORMERS)
+def test_rule_target_input_is_the_one_moto_builds(template: str | None, paths: dict[str, str]) -> None:
+    original = moto_original("EventTemplateParser.parse", "moto.events.utils")
+    event = _event(copy.deepcopy(DETAIL))
+    expected = original(input_template=template, input_paths_map=paths, event=copy.deepcopy(event))
+    assert moto_events_patch.parse(template, paths, copy.deepcopy(event)) == expected
+
+
+def test_each_json_path_is_compiled_once() -> None:
+    moto_events_patch.parse(None, {}, _event(DETAIL))  # type: ignore[arg-type]
+    compiled = moto_events_patch._compiled.cache_info()
+    for _ in range(5):
+        moto_events_patch.parse(None, {}, _event(DETAIL))  # type: ignore[arg-type]
+    after = moto_events_patch._compiled.cache_info()
+    assert after.misses == compiled.misses, "a path was compiled again"
+    assert after.hits == compiled.hits + 5 * 8  # the eight paths of the default input, five times
+
+
+def test_a_send_to_a_standard_queue_reads_no_queue_attribute(backend: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    queue = backend.create_queue("wavedeck-events", MessageRetentionPeriod="120")
+    for index in range(300):
+        moto_sqs_patch.send_message(backend, "wavedeck-events", f"event {index}")
+
+    def every_attribute(self: Any) -> dict[str, Any]:
+        raise AssertionError("the send built every queue attribute (three walks of the queue)")
+
+    monkeypatch.setattr(sqs_models.Queue, "attributes", property(every_attribute))
+    message = moto_sqs_patch.send_message(backend, "wavedeck-events", "one more")
+    assert queue._messages[-1] is message
+    assert len(queue._messages) == 301
+
+
+def _sent(send: Any, backend: Any, queue: str, **kwargs: Any) -> dict[str, Any]:
+    message = send(backend, queue, "a body", **kwargs)
+    fields = dict(vars(message))
+    for varying in ("id", "sent_timestamp", "delayed_until", "sequence_number"):
+        fields.pop(varying)
+    fields["delayed"] = message.delayed
+    fields["body_md5"], fields["attribute_md5"] = message.body_md5, message.attribute_md5
+    return fields
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"delay_seconds": 5},
+        {"message_attributes": {"kind": {"DataType": "String", "StringValue": "event"}}},
+        {"system_attributes": {"AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1"}}},
+        {"group_id": "g", "deduplication_id": "d"},
+    ],
+)
+def test_a_sent_message_is_the_one_moto_sends(backend: Any, kwargs: dict[str, Any]) -> None:
+    backend.create_queue("moto", DelaySeconds="2")
+    backend.create_queue("patched", DelaySeconds="2")
+    expected = _sent(moto_original("SQSBackend.send_message"), backend, "moto", **kwargs)
+    assert _sent(moto_sqs_patch.send_message, backend, "patched", **kwargs) == expected
+
+
+def test_sends_moto_refuses_are_refused_alike(backend: Any) -> None:
+    backend.create_queue("small", MaximumMessageSize="1024")
+    for send in (moto_original("SQSBackend.send_message"), moto_sqs_patch.send_message):
+        with pytest.raises(InvalidParameterValue, match="DelaySeconds must be >= 0 and <= 900"):
+            send(backend, "small", "x", delay_seconds=901)
+        with pytest.raises(InvalidParameterValue, match="Message must be shorter than 1024 bytes"):
+            send(backend, "small", "x" * 2000)
+        assert backend.get_queue("small")._messages == []
+
+
+def test_a_fifo_queue_keeps_moto_send_and_its_deduplication(backend: Any) -> None:
+    queue = backend.create_queue("events.fifo", FifoQueue="true", ContentBasedDeduplication="true")
+    moto_sqs_patch.send_message(backend, "events.fifo", "same", group_id="g")
+    moto_sqs_patch.send_message(backend, "events.fifo", "same", group_id="g")
+    assert [m.body for m in queue._messages] == ["same"]
+    assert queue._messages[0].deduplication_id  # the content hash moto's own send sets
+
+
+def _mixed_queue(backend: Any) -> Any:
+    queue = backend.create_queue("mixed")
+    for index in range(6):
+        backend.send_message("mixed", f"visible {index}")
+    backend.send_message("mixed", "delayed", delay_seconds=60)
+    backend.receive_message("mixed", 3, 0, 30)  # three in flight for 30 s
+    backend.receive_message("mixed", 1, 0, 0)  # one received, visible again at once
+    return queue
+
+
+def test_visible_delayed_and_in_flight_counts_agree_with_moto(backend: Any) -> None:
+    queue = _mixed_queue(backend)
+    for name, patched in (
+        ("Queue.messages", moto_sqs_patch.messages),
+        ("Queue.approximate_number_of_messages_delayed", moto_sqs_patch.approximate_number_of_messages_delayed),
+        ("Queue.approximate_number_of_messages_not_visible", moto_sqs_patch.approximate_number_of_messages_not_visible),
+    ):
+        assert patched(queue) == moto_original(name)(queue), name
+    assert [m.body for m in moto_sqs_patch.messages(queue)] == ["visible 3", "visible 4", "visible 5"]
+
+
+def test_retention_is_judged_as_moto_judges_it(backend: Any) -> None:
+    queue = backend.create_queue("short", MessageRetentionPeriod="60")
+    fresh = backend.send_message("short", "fresh")
+    old = backend.send_message("short", "old")
+    old.sent_timestamp -= 61_000
+    original = moto_original("SQSBackend.is_message_valid_based_on_retention_period")
+    for message, valid in ((fresh, True), (old, False)):
+        assert original(backend, "short", message) is valid
+        assert moto_sqs_patch.is_message_valid_based_on_retention_period(backend, "short", message) is valid
+    assert queue.message_retention_period == 60
+
+
+def test_deletes_behave_as_moto_deletes(backend: Any) -> None:
+    queue = _mixed_queue(backend)
+    received = backend.receive_message("mixed", 1, 0, 30)[0]
+    again = backend.receive_message("mixed", 1, 0, 0)  # another message: the first keeps its handle
+    assert again
+    moto_sqs_patch.delete_message(queue, received.receipt_handle)
+    assert received.id not in [m.id for m in queue._messages]
+    assert received not in queue.pending_messages
+    moto_sqs_patch.delete_message(queue, received.receipt_handle)  # a second delete succeeds, as in moto
+    with pytest.raises(ReceiptHandleIsInvalid):
+        moto_sqs_patch.delete_message(queue, "no-such-handle")
+    # A handle a message had before it was received again still deletes it.
+    twice = backend.send_message("mixed", "twice")
+    backend.receive_message("mixed", 10, 0, 0)
+    first_handle = twice.receipt_handle
+    backend.receive_message("mixed", 10, 0, 0)
+    assert twice.receipt_handle != first_handle
+    moto_sqs_patch.delete_message(queue, first_handle)
+    assert twice not in queue._messages
+
+
+def _delete_while_a_message_arrives(delete: Any, backend: Any) -> list[str]:
+    """Delete a message while another thread sends one, the send landing just as the delete stores the queue's
+    new message list. Returns the bodies left."""
+    queue = backend.create_queue(f"race-{delete.__module__.replace('.', '-')}")
+    for index in range(3):
+        backend.send_message(queue.name, f"old {index}")
+    handle = backend.receive_message(queue.name, 1, 0, 30)[0].receipt_handle
+    arrival = threading.Thread(target=lambda: backend.send_message(queue.name, "arrived during the delete"))
+
+    class RacingQueue(sqs_models.Queue):  # type: ignore[misc]
+        """The queue, with a send from another thread let in when the delete stores the new message list."""
+
+        @property
+        def _messages(self) -> list[Any]:
+            return self.__dict__["_messages"]  # type: ignore[no-any-return]
+
+        @_messages.setter
+        def _messages(self, value: list[Any]) -> None:
+            if not arrival.is_alive() and arrival.ident is None:
+                arrival.start()
+                arrival.join(timeout=0.2)  # done at once, unless the delete holds the lock sends take
+            self.__dict__["_messages"] = value
+
+    queue.__class__ = RacingQueue
+    try:
+        delete(queue, handle)
+        arrival.join(timeout=5)
+    finally:
+        queue.__class__ = sqs_models.Queue
+    return sorted(m.body for m in queue._messages)
+
+
+def test_a_message_sent_while_a_delete_walks_the_queue_is_kept(backend: Any) -> None:
+    kept = _delete_while_a_message_arrives(moto_sqs_patch.delete_message, backend)
+    assert kept == ["arrived during the delete", "old 1", "old 2"]
+
+
+def test_moto_own_delete_loses_it_which_the_test_above_would_catch(backend: Any) -> None:
+    kept = _delete_while_a_message_arrives(moto_original("Queue.delete_message"), backend)
+    assert kept == ["old 1", "old 2"]
