@@ -63,7 +63,7 @@ class Run:
     missing: int = 0  # produced, neither dropped nor received by the end of the grace period
     duplicates: int = 0
     latencies: list[float] = field(default_factory=list)  # seconds, hand-over to consumer
-    timeline: list[tuple[float, float]] = field(default_factory=list)
+    timeline: list[tuple[float, float]] = field(default_factory=list)  # (seconds into the window, latency)
     probes: list[float] = field(default_factory=list)  # seconds per GetPipelineState
     probe_errors: int = 0
     stop_took: float = 0.0
@@ -98,12 +98,10 @@ class Consumer(threading.Thread):
         self.queue_url = f"{url}/{ACCOUNT_ID}/{EVENTS_QUEUE}"
         self.received: dict[str, float] = {}  # event id -> unix time received
         self.duplicates = 0
-        self.receives = 0
         self.halt = threading.Event()
 
     def run(self) -> None:
         while not self.halt.is_set():
-            self.receives += 1
             try:
                 answer = self.sqs.receive_message(
                     QueueUrl=self.queue_url,
@@ -306,6 +304,24 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def timeline(runs: Sequence[Run]) -> str:
+    """Per second of the window: events handed over, and the slowest delivery among them."""
+    lines = ["second  " + "  ".join(f"{r.mode + ' events':>14}{r.mode + ' slowest ms':>18}" for r in runs)]
+    per_run: list[dict[int, list[float]]] = []
+    for r in runs:
+        buckets: dict[int, list[float]] = {}
+        for at, latency in r.timeline:
+            buckets.setdefault(int(at), []).append(latency)
+        per_run.append(buckets)
+    for second in sorted({s for buckets in per_run for s in buckets}):
+        cells = []
+        for buckets in per_run:
+            got = buckets.get(second, [])
+            cells.append(f"{len(got):>14}{(max(got) * 1000 if got else 0):>18.0f}")
+        lines.append(f"{second:>6}  " + "  ".join(cells))
+    return "\n".join(lines)
+
+
 def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
@@ -319,6 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--idle", type=float, default=10.0, help="seconds with no client, before the window")
     parser.add_argument("--settle", type=float, default=10.0, help="seconds of consuming before the window")
     parser.add_argument("--grace", type=float, default=10.0, help="seconds the consumers go on after the window")
+    parser.add_argument("--timeline", action="store_true", help="also print the window second by second")
     parser.add_argument("--mode", choices=("both", "before", "after"), default="both")
     args = parser.parse_args(argv)
     modes = ("before", "after") if args.mode == "both" else (args.mode,)
@@ -328,13 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         fleet = load_fleet(definitions)
         runs = [run_once(mode, definitions, fleet, args, scratch) for mode in modes]
     print(report(runs, args), flush=True)
-    if os.environ.get("BENCH_TIMELINE"):
-        for r in runs:
-            buckets: dict[int, list[float]] = {}
-            for at, lat in r.timeline:
-                buckets.setdefault(int(at), []).append(lat)
-            for second, lats in sorted(buckets.items()):
-                print(r.mode, second, len(lats), f"{max(lats) * 1000:.0f}")
+    if args.timeline:
+        print(timeline(runs), flush=True)
     return 0
 
 
