@@ -50,6 +50,8 @@ class Discovery:
             try:
                 async with run.gate.turn("ListPipelines", URGENT):
                     pipelines = await run.reader.list_pipelines()
+                # Their reads start while the state machines are listed.
+                self._sync_pipelines(run, pipelines)
                 async with run.gate.turn("ListStateMachines", URGENT):
                     machines = await run.reader.list_state_machines()
             except AwsError as exc:
@@ -65,7 +67,6 @@ class Discovery:
             else:
                 run.list_failures = 0
                 publisher.target_succeeded(run)
-                self._sync_pipelines(run, pipelines)
                 self._sync_machines(run, machines)
                 run.listed = True
                 publisher.check_ready()
@@ -88,12 +89,14 @@ class Discovery:
                 slot.task = asyncio.get_running_loop().create_task(
                     self._pipelines.loop(run, slot), name=f"pipeline {key}"
                 )
+                self._ctx.publisher.resources_changed()
             else:
                 slot.summary = summary
         for name in [n for n in run.pipelines if n not in seen]:
             slot = run.pipelines.pop(name)
             drop(slot)
             self._ctx.publisher.forget_pipeline(slot.key)
+            self._ctx.publisher.resources_changed()
 
     def _sync_machines(self, run: TargetRun, summaries: Sequence[StateMachineSummary]) -> None:
         ctx = self._ctx
@@ -110,6 +113,7 @@ class Discovery:
             if slot is None:
                 slot = MachineSlot(key=key, target=run.target.name, summary=summary)
                 run.machines[summary.arn] = slot
+                ctx.publisher.resources_changed()
                 if summary.type == "EXPRESS":
                     slot.attempted = True
                 else:
@@ -130,6 +134,7 @@ class Discovery:
             slot = run.machines.pop(arn)
             drop(slot)
             ctx.publisher.forget_machine(slot.key)
+            ctx.publisher.resources_changed()
 
 
 def drop(slot: Slot) -> None:

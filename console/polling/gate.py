@@ -32,9 +32,10 @@ from typing import Protocol
 
 from console.scheduler import BACKGROUND, FOCUS_SHARE, FOCUSED, URGENT
 
-# Requests of one API on the wire at once: enough to read a 200-pipeline account in about a second at
-# the ~50 ms a round trip to AWS takes, few enough to be polite to the service and to the local network.
-IN_FLIGHT = 8
+# Requests of one API on the wire at once: enough to read a 200-pipeline account in well under a second
+# at the ~50 ms a round trip to AWS takes (the budget, not this, is what keeps it inside AWS's limits), few
+# enough to stay well inside the gateway's connection pool.
+IN_FLIGHT = 16
 # How long to wait before asking the budget again when it has a token but others already wait inside it.
 _RECHECK = 0.01
 

@@ -68,6 +68,8 @@ class FleetPublisher:
         self._pending: list[Transition] = []
         self._handle: asyncio.Handle | None = None
         self._stopped = False
+        self._generation = 0  # bumped whenever resources are added or removed
+        self._stale: tuple[object, Mapping[str, float]] | None = None  # (what it was computed from, result)
         self.ready = asyncio.Event()
         self._state = FleetState(
             targets=tuple(TargetStatus(target=run.target) for run in runs.values()),
@@ -115,7 +117,7 @@ class FleetPublisher:
             state_machines=MappingProxyType(dict(self.machines)),
             approvals=approvals,
             targets=tuple(self._target_status(run) for run in self._runs.values()),
-            stale_after=MappingProxyType(self.stale_after()),
+            stale_after=self._stale_after(),
             default_stale_after=2 * self._intervals.background,
         )
         transitions, self._pending = tuple(self._pending), []
@@ -125,6 +127,10 @@ class FleetPublisher:
                 callback(update)
             except Exception:  # noqa: BLE001 - one broken subscriber must not starve the others
                 LOG.exception("watcher subscriber %r", callback)
+
+    def resources_changed(self) -> None:
+        """Resources were added or removed: every round and staleness threshold is computed again."""
+        self._generation += 1
 
     def forget_pipeline(self, key: str) -> None:
         """A pipeline that is gone: out of the model and the inbox."""
@@ -151,6 +157,20 @@ class FleetPublisher:
         self.publish_soon()
 
     # --- Staleness ------------------------------------------------------------------------------------
+
+    def _stale_after(self) -> Mapping[str, float]:
+        # Published many times a second with a large fleet, and it changes only with the resources, the
+        # focus, push, or a budget's rate: computed again only then.
+        groups = self._budget_groups()
+        signature = (
+            self._generation,
+            self._schedule.focused,
+            frozenset(self._schedule.pushing),
+            tuple((_rate(budget, PIPELINE_API), _rate(budget, MACHINE_API)) for _, budget in groups),
+        )
+        if self._stale is None or self._stale[0] != signature:
+            self._stale = (signature, MappingProxyType(self.stale_after()))
+        return self._stale[1]
 
     def stale_after(self) -> dict[str, float]:
         """Twice the interval each resource is really read at (see `expected_intervals`)."""
