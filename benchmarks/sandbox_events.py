@@ -67,6 +67,7 @@ class Run:
     probes: list[float] = field(default_factory=list)  # seconds per GetPipelineState
     probe_errors: int = 0
     stop_took: float = 0.0
+    rss: tuple[float, float] = (0.0, 0.0)  # MB at the window's start and end
     backlog: int = 0  # events handed over while no consumer ran
     backlog_received: int = 0
     caught_up_in: float | None = None  # seconds from the consumers' start to the last of those received
@@ -81,6 +82,13 @@ def client(url: str, service: str, region: str) -> Any:
         aws_secret_access_key="testing",
         config=Config(retries={"max_attempts": 1}, read_timeout=30, connect_timeout=5),
     )
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -184,9 +192,10 @@ def run_once(mode: str, definitions: Path, fleet: Fleet, args: argparse.Namespac
         prober.start()
         say(f"{mode}: consumers and prober running; measuring {args.seconds:g}s")
         window_start = time.time()
-        cpu, at = cpu_seconds(pid), time.monotonic()
+        cpu, at, memory = cpu_seconds(pid), time.monotonic(), rss_mb(pid)
         time.sleep(args.seconds)
         run.busy_cpu = (cpu_seconds(pid) - cpu) / (time.monotonic() - at)
+        run.rss = (memory, rss_mb(pid))
         window_end = time.time()
         prober.halt.set()
         say(f"{mode}: {args.grace:g}s more for the consumers to catch up")
@@ -286,6 +295,7 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> str:
         ("delivery latency (ms)", [percentiles(r.latencies) for r in runs]),
         ("GetPipelineState (ms)", [percentiles(r.probes) + f"  n={len(r.probes)}" for r in runs]),
         ("GetPipelineState errors", [str(r.probe_errors) for r in runs]),
+        ("sandbox memory in window (MB)", [f"{r.rss[0]:.0f} -> {r.rss[1]:.0f}" for r in runs]),
         ("sandbox stop took (s)", [f"{r.stop_took:.2f}" for r in runs]),
     ]
     titles = {"before": "before (moto's delivery as shipped)", "after": "after (sandbox patches)"}

@@ -143,14 +143,13 @@ def delete_message(self: Any, receipt_handle: str) -> None:
 
 
 def install() -> None:
-    # noqa below: B010 - patching moto's classes
-    setattr(sqs.SQSBackend, "send_message", send_message)  # noqa: B010
-    setattr(  # noqa: B010
-        sqs.SQSBackend, "is_message_valid_based_on_retention_period", is_message_valid_based_on_retention_period
+    replacements: tuple[tuple[type, str, Any], ...] = (
+        (sqs.SQSBackend, "send_message", send_message),
+        (sqs.SQSBackend, "is_message_valid_based_on_retention_period", is_message_valid_based_on_retention_period),
+        (sqs.Queue, "messages", property(messages)),
+        (sqs.Queue, "approximate_number_of_messages_delayed", property(approximate_number_of_messages_delayed)),
+        (sqs.Queue, "approximate_number_of_messages_not_visible", property(approximate_number_of_messages_not_visible)),
+        (sqs.Queue, "delete_message", delete_message),
     )
-    setattr(sqs.Queue, "messages", property(messages))  # noqa: B010
-    setattr(sqs.Queue, "approximate_number_of_messages_delayed", property(approximate_number_of_messages_delayed))  # noqa: B010
-    setattr(  # noqa: B010
-        sqs.Queue, "approximate_number_of_messages_not_visible", property(approximate_number_of_messages_not_visible)
-    )
-    setattr(sqs.Queue, "delete_message", delete_message)  # noqa: B010
+    for owner, name, replacement in replacements:
+        setattr(owner, name, replacement)

@@ -6,7 +6,7 @@ thread drops expired messages every few seconds, as AWS would.
 
 It also forgets what moto would remember forever: the receipt handles of deleted messages (moto keeps each
 one, 185 characters, so that a second DeleteMessage succeeds; a push stream deleting 200 events a second
-piled up hundreds of megabytes an hour). A handle is remembered for at least one retention period after
+piled up some 200 MB an hour). A handle is remembered for at least one retention period after
 its message was deleted, far longer than any client waits to repeat a delete.
 """
 
