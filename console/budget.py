@@ -59,7 +59,9 @@ AWS_RATES: Mapping[str, Rate] = {
 # - ListPipelineExecutions (and GetPipeline, GetPipelineExecution, ListActionExecutions, read the same way)
 #   stays conservative at a burst of 20 and 2/s: people hit "Rate exceeded" when a script lists the
 #   executions of ~160 pipelines at once (aws-ia/terraform-aws-control_tower_account_factory#351), and the
-#   watcher needs these only when a pipeline's version or executions change, one pipeline at a time.
+#   watcher needs these only when a pipeline's version or executions change, one pipeline at a time. The
+#   price: with 200 pipelines deploying at once the watcher lists executions at this limit (120 a minute,
+#   benchmarks/core_refresh.py), so the executions of pipelines off screen may lag their stages a little.
 # - GetPipelineState is the cheap read the watcher repeats for every pipeline. Its burst, 250, covers one
 #   full refresh of a 200-pipeline account (what an operator does when the console opens, or with ctrl+r)
 #   at the speed of the network; its refill, 10/s, is modest: a sequential script that loops over
