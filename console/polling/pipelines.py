@@ -28,6 +28,7 @@ LOG = logging.getLogger(__name__)
 
 PIPELINE_EXECUTIONS_LISTED = 20  # newest pipeline executions kept per pipeline (one ListPipelineExecutions page)
 ENRICH_ATTEMPTS = 3  # tries of a background GetPipeline / ListPipelineExecutions before it says it failed
+HOLD_NEWS_LIMIT = 10.0  # seconds a new execution's news may wait for the list (it is shown meanwhile)
 _RUNNING = frozenset({"InProgress", "Stopping"})
 
 
@@ -56,11 +57,11 @@ class PipelinePoller:
         if (needs_structure or needs_executions) and not self._inline(run, slot, priority, needs_structure):
             # Structure and executions have small budgets (a first read of a big fleet waits for them):
             # show the fresh state now, and fetch the rest in line, without holding up this loop.
-            self._publish(run, slot, source)
             if slot.enrichment is None or slot.enrichment.done():
                 slot.enrichment = asyncio.get_running_loop().create_task(
                     self._enrich(run, slot), name=f"enrich {slot.key}"
                 )
+            self._publish(run, slot, source, hold_news=self._hold_news(slot, state))
             return
         enrichment = slot.enrichment
         if enrichment is not None and not enrichment.done():
@@ -85,6 +86,18 @@ class PipelinePoller:
             return False
         apis = ("GetPipeline", "ListPipelineExecutions") if needs_structure else ("ListPipelineExecutions",)
         return all(run.gate.free_now(api) for api in apis)
+
+    def _hold_news(self, slot: PipelineSlot, state: PipelineState) -> bool:
+        """Whether the transitions of this state wait for the list being fetched behind it: a stage shows an
+        execution that is neither listed nor was in any stage before, so the list will tell its start, which
+        goes first. Never for long (a list that keeps failing must not silence the pipeline)."""
+        told = slot.untold if slot.untold is not None else self._ctx.publisher.pipelines.get(slot.key)
+        if told is None:
+            return False
+        if slot.untold_since is not None and self._ctx.mono() - slot.untold_since >= HOLD_NEWS_LIMIT:
+            return False
+        known = {e.id for e in slot.executions or ()} | {s.execution_id for s in told.stages}
+        return any(s.execution_id is not None and s.execution_id not in known for s in state.stages)
 
     def _needs(self, slot: PipelineSlot, state: PipelineState) -> tuple[bool, bool]:
         version = state.version if state.version is not None else slot.summary.version
@@ -147,14 +160,17 @@ class PipelinePoller:
                 self._publish(run, slot, slot.state_source, keep_error=True)
             return
 
-    def _publish(self, run: TargetRun, slot: PipelineSlot, source: str, *, keep_error: bool = False) -> None:
-        """Merge structure, last state and executions into a Pipeline; publish it with its transitions."""
+    def _publish(
+        self, run: TargetRun, slot: PipelineSlot, source: str, *, keep_error: bool = False, hold_news: bool = False
+    ) -> None:
+        """Merge structure, last state and executions into a Pipeline; publish it with its transitions (or,
+        with `hold_news`, without them: the next publish tells everything since the pipeline as last told)."""
         publisher = self._ctx.publisher
         state = slot.state
         assert state is not None
         name = slot.summary.name
         now = publisher.now()
-        old = publisher.pipelines.get(slot.key)
+        old = slot.untold if slot.untold is not None else publisher.pipelines.get(slot.key)
         structure = slot.structure or Pipeline(target=run.target.name, name=name, version=state.version)
         merged = state.apply_to(structure, read_at=slot.state_read_at or now)
         merged = replace(
@@ -180,10 +196,15 @@ class PipelinePoller:
             slot.first_seen_until = _latest_change(state)
             slot.first_had_runs = any(s.execution_id for s in state.stages)
         slot.executions_shown = slot.executions is not None
-        transitions = pipeline_transitions(old, merged, now, source)
         publisher.pipelines[slot.key] = merged
         publisher.approvals[slot.key] = tuple(pipeline_approvals(merged))
-        publisher.emit(transitions)
+        if hold_news and old is not None:
+            if slot.untold is None:
+                slot.untold, slot.untold_since = old, self._ctx.mono()
+            publisher.emit([])
+            return
+        slot.untold = slot.untold_since = None
+        publisher.emit(pipeline_transitions(old, merged, now, source))
 
     def _consistent_executions(self, slot: PipelineSlot, state: PipelineState) -> tuple[PipelineExecution, ...]:
         """The listed executions, except that none may end before the state shows it ended.

@@ -56,6 +56,10 @@ class PipelineSlot(Slot):
     first_seen_until: datetime | None = None  # AWS's time of the newest change in that state
     first_had_runs: bool = False
     enrichment: asyncio.Task[None] | None = None
+    # News held back until the executions are listed (a new execution's start goes before its stages'):
+    # the pipeline as last told, and when the holding began.
+    untold: Pipeline | None = None
+    untold_since: float | None = None
 
 
 @dataclass(eq=False)

@@ -358,3 +358,45 @@ async def test_a_screen_that_wants_more_than_its_share_slows_down_and_the_rest_i
             assert len(recent) >= 3, key
         else:
             assert len(recent) >= 2, key
+
+
+async def test_a_new_execution_of_a_pipeline_off_screen_is_told_before_its_stages() -> None:
+    # Off screen, the state is published at once and the executions are listed behind it: what the state
+    # shows meanwhile is on the picture, but its news waits for the list, which tells the start first.
+    fleet = FakeFleet()
+    fleet.pipelines["a"] = stages("Succeeded", "e0")
+    fleet.executions["a"] = [PipelineExecution("e0", "Succeeded", started=T0)]
+    listing = asyncio.Event()
+    listing.set()
+    list_executions = fleet.list_pipeline_executions
+
+    async def list_when_let(name: str, /, max_results: int = 25) -> Sequence[PipelineExecution]:
+        await listing.wait()
+        return await list_executions(name, max_results=max_results)
+
+    fleet.list_pipeline_executions = list_when_let  # type: ignore[method-assign]
+    watcher, updates = make_watcher(fleet)
+    await watcher.start()
+    try:
+        await watcher.wait_ready(5)
+        await updates.until(lambda: watcher.state.pipelines["fake:a"].executions, 5, "the executions")
+        listing.clear()
+        fleet.executions["a"] = [
+            PipelineExecution("e1", "InProgress", started=T0 + timedelta(minutes=1)),
+            *fleet.executions["a"],
+        ]
+        fleet.pipelines["a"] = stages("InProgress", "e1")
+        await updates.until(
+            lambda: watcher.state.pipelines["fake:a"].stages[0].execution_id == "e1", 5, "the stage running e1"
+        )
+        assert updates.transitions == []
+        listing.set()
+        await updates.until(lambda: len(updates.transitions) >= 3, 5, "the news")
+    finally:
+        await watcher.stop()
+    told = [(t.kind, t.execution, t.to_status) for t in updates.transitions]
+    assert told[:3] == [
+        ("pipeline-execution", "e1", "InProgress"),
+        ("stage", "e1", "InProgress"),
+        ("action", "e1", "InProgress"),
+    ]
