@@ -1,8 +1,8 @@
 """The Textual app: wires the config, the watcher, the action gate and the screens together.
 
 `make_app(config, targets, watcher, gate, ...)` is the one factory, used by the CLI and by the tests. The app
-owns nothing that talks to AWS: it subscribes to the watcher (every update becomes a `FleetUpdated` for the
-screens; every transition goes into a bounded `TransitionLog`), runs IO in workers, turns every worker error
+owns nothing that talks to AWS: it subscribes to the watcher (every update becomes a `FleetUpdated`, drawn by
+the screen on show; every transition goes into a bounded `TransitionLog`), runs IO in workers, turns every worker error
 into a notification, and knows which screens this build has (`screen_registry`, below).
 """
 
@@ -17,7 +17,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
 from console.config import Config
@@ -171,21 +171,27 @@ class WavedeckApp(App[None]):
             self.call_from_thread(self.post_message, message)
 
     def on_fleet_updated(self, message: FleetUpdated) -> None:
+        # Only the screen on show draws the picture: a hidden one (the 500-row fleet under a pipeline screen)
+        # would redraw for nobody. A screen catches up with `ctx.state` when it is shown again (on resume).
         self.console_context.state = message.state
-        for screen in self.screen_stack:
-            if isinstance(screen, ConsoleScreen):
-                screen.apply_state(message.state)
+        shown = self.shown_console_screen()
+        if shown is not None:
+            shown.apply_state(message.state)
 
     def _tick(self) -> None:
-        screen = self.screen
-        if isinstance(screen, ConsoleScreen):
-            screen.tick()
-        else:
-            # A modal is open: keep the screen under it current too.
-            for below in reversed(self.screen_stack):
-                if isinstance(below, ConsoleScreen):
-                    below.tick()
-                    break
+        shown = self.shown_console_screen()
+        if shown is not None:
+            shown.tick()
+
+    def shown_console_screen(self) -> ConsoleScreen | None:
+        """The console screen the operator sees: the top one, or the one under an open modal (help, a
+        confirmation), which stays visible around it."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ConsoleScreen):
+                return screen
+            if not isinstance(screen, ModalScreen):
+                return None  # another kind of screen covers the whole terminal
+        return None
 
     # --- errors -----------------------------------------------------------------------------------------------
 

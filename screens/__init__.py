@@ -7,11 +7,11 @@ Adding a screen
     of keys, greyed when unavailable; Textual's Footer rebuilds a widget per key on every availability
     change, which costs tens of milliseconds per cursor move); set widgets up in `on_mount` (the base draws the first
     picture right after); implement `show_state(state)` (called with every new `FleetState` while the screen
-    is on the stack, and on resume; update only what changed), `visible_keys()` (the Pipeline/StateMachine keys
-    on screen; call `self.tell_watcher_what_is_visible()` when they change), `on_tick(state, now)` for
-    clock-dependent cells, and `why_unavailable(action)` for keys that make no sense now (the key is greyed out
-    and pressing it says why). One .tcss beside the module, every rule nested under the screen's class.
-    Register the screen with one line in console/app.py `screen_registry()`.
+    is shown, on top or under a modal, and on resume; update only what changed), `visible_keys()` (the
+    Pipeline/StateMachine keys on screen; call `self.tell_watcher_what_is_visible()` when they change),
+    `on_tick(state, now)` for clock-dependent cells, and `why_unavailable(action)` for keys that make no sense
+    now (the key is greyed out and pressing it says why). One .tcss beside the module, every rule nested under
+    the screen's class. Register the screen with one line in console/app.py `screen_registry()`.
 
 Services
     `self.ctx` (`screens.context.ConsoleContext`): `watcher`, `gate`, `targets`, `waves`, `now()`, `state` (the

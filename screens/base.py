@@ -3,8 +3,8 @@
 A screen built on `ConsoleScreen`:
 - yields `self.header()` in `compose` (targets, mode, freshness) and sets its widgets up in `on_mount`
   (the base class's `on_mount` runs after it and draws the first picture);
-- implements `show_state(state)` to draw a picture (called for every update while the screen is on the stack,
-  and on resume), updating only what changed;
+- implements `show_state(state)` to draw a picture (called for every update while the screen is shown, on top
+  or under a modal, and on resume with the picture it missed while hidden), updating only what changed;
 - returns the Pipeline/StateMachine keys it shows from `visible_keys()` (the watcher polls those faster);
 - returns a sentence from `why_unavailable(action)` for an action that makes no sense now: its key is greyed
   out in the footer (`check_action` → None) and pressing it shows the sentence instead of doing nothing.
@@ -69,7 +69,8 @@ class ConsoleScreen(Screen[None]):
         self.refresh_bindings()
 
     def apply_state(self, state: FleetState) -> None:
-        """Called by the app with every new picture (and on resume); draws it once per picture."""
+        """Called by the app with every new picture while the screen is shown (and on resume); draws each picture
+        once."""
         if not self._ready or self.is_closing:
             return
         if state is not self._shown_state:
@@ -110,6 +111,7 @@ class ConsoleScreen(Screen[None]):
         self.ctx.watcher.focus(list(self.visible_keys()))
 
     def on_screen_resume(self) -> None:
+        # Hidden screens are not drawn (console/app.py): catch up with the newest picture now.
         self.apply_state(self.ctx.state)
         self.tell_watcher_what_is_visible()
 
@@ -136,7 +138,7 @@ class ConsoleScreen(Screen[None]):
         return None if self.why_unavailable(action) else True
 
     def on_key(self, event: events.Key) -> None:
-        active = self.active_bindings.get(event.key)
+        active = self.active_binding(event.key)
         if active is None or active.enabled:
             return
         reason = explain(active)
@@ -146,6 +148,20 @@ class ConsoleScreen(Screen[None]):
             self.notify(
                 f"{describe_binding(active.binding)}: {reason}", title="Not available", severity="warning", markup=False
             )
+
+    def active_binding(self, key: str) -> ActiveBinding | None:
+        """What `active_bindings[key]` says, judging only this key's bindings: every key press asks, and asking
+        about every binding on the screen (each action's availability) costs milliseconds on the fleet."""
+        app = self.app
+        found: ActiveBinding | None = None
+        for namespace, bindings in self._modal_binding_chain:
+            for bound in bindings.key_to_bindings.get(key, ()):
+                state = app._check_action_state(bound.action, namespace)
+                if state is False:
+                    continue
+                if found is None or (bound.priority and not found.binding.priority):
+                    found = ActiveBinding(namespace, bound, bool(state), bound.tooltip)
+        return found
 
     # --- the keys every screen has ------------------------------------------------------------------------
 

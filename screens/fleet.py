@@ -1,10 +1,21 @@
 """The fleet screen (home): every pipeline with its wave board (`1`), every state machine (`2`).
 
-Rows are keyed by Pipeline.key / StateMachine.key and sorted by name. An update changes only the cells that
-read differently; rows are rebuilt only when the set of rows changes (a pipeline appears, the filter
-changes), and the cursor stays on the same pipeline either way. `/` filters by name, target and status words
-(`fail` shows what failed, `approval`, `paused`, `stale`). The wave board under the list shows the highlighted
-pipeline in full. What each action key means for the selection: screens/fleet_actions.py.
+Rows are keyed by Pipeline.key / StateMachine.key and sorted by name, in one `RowList` (screens/widgets/
+row_list.py) that draws only the lines on screen: an update redraws the rows that read differently, and only if
+they are on screen; the filter changes which keys are shown, never the rows themselves; the cursor stays on the
+same pipeline either way. `1` and `2` give the list the other view's columns and rows (each view keeps its own
+cursor). `/` filters by name, target and status words (`fail` shows what failed, `approval`,
+`paused`, `stale`; typed into the bar, enter keeps it, esc clears it). The wave board under the list shows the
+highlighted pipeline in full (the state machine view: the highlighted machine's newest executions), drawn in the
+same frame as the cursor that moved to it; a one-line legend of the glyphs sits under it when the screen has
+room.
+What each action key means for the selection: screens/fleet_actions.py.
+
+Nothing here lays the screen out again or moves the focus on a key press or an update (in Textual, a layout
+takes a frame of its own and a focus change repaints every line of the screen): one list and one detail pane
+serve both views, the filter is typed into the view bar (the screen takes the keys while it is open, the list
+keeps the focus), the detail pane has a fixed height, and the legend only comes or goes with the terminal's
+size.
 """
 
 from __future__ import annotations
@@ -13,35 +24,40 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Vertical
-from textual.widgets import ContentSwitcher, DataTable, Input, Static
+from textual.widgets import Static
 
 from console.model import FleetState, Pipeline, StateMachine
 from screens.action_flow import ActionScreen, Choices
 from screens.fleet_actions import machine_choices, pipeline_choices
 from screens.fleet_rows import (
+    MACHINE_COLUMNS,
     MachineRow,
     PipelineRow,
     TableLayout,
+    machine_layout,
     machine_row,
     matches,
     pipeline_layout,
     pipeline_row,
     target_labels,
 )
-from screens.status import ERROR, STALE, look
+from screens.status import ERROR, LEGEND, STALE, legend_line, look
 from screens.text import clean, commit_message, literal
 from screens.timefmt import age, coarse_age
 from screens.widgets.key_bar import KeyBar
-from screens.widgets.wave_board import SLOT_WIDE, WaveBoard, wave_strip_header
+from screens.widgets.row_list import ListColumn, RowList
+from screens.widgets.wave_board import SLOT_WIDE, WaveBoard
 
 PIPELINES = "pipelines"
 MACHINES = "machines"
-_PIPELINE_COLUMNS = ("name", "target", "latest", "waves", "fresh")
-_MACHINE_COLUMNS = ("name", "target", "type", "wave", "running", "failed", "newest", "fresh")
+# The legend under the list: the glyphs the pipeline list and its board use.
+FLEET_LEGEND = tuple(e for e in LEGEND if e.glyph not in ("↺", "…", "▲"))
+# The legend is shown when the list keeps at least this many rows with it.
+LEGEND_MIN_ROWS = 10
+_MACHINE_INDEX = {key: index for index, (key, _) in enumerate(MACHINE_COLUMNS)}
 
 
 class FleetScreen(ActionScreen):
@@ -56,86 +72,88 @@ class FleetScreen(ActionScreen):
         self.view = PIPELINES
         self.query_text = ""
         self._layout: TableLayout | None = None
+        self._machine_columns: tuple[ListColumn, ...] = ()
         self._pipeline_keys: list[str] = []
         self._machine_keys: list[str] = []
+        self._cursor_keys: dict[str, str | None] = {PIPELINES: None, MACHINES: None}
         self._prows: dict[str, PipelineRow] = {}
         self._mrows: dict[str, MachineRow] = {}
         self._pcache: dict[str, tuple[Pipeline, bool, int, int, PipelineRow]] = {}
         self._mcache: dict[str, tuple[StateMachine, bool, int, MachineRow]] = {}
+        self._mcells: dict[str, tuple[MachineRow, tuple[Text, ...]]] = {}
         self._focus_sent: tuple[str, ...] | None = None
         self._counts = (0, 0)
         self._bar = Text("")
+        self._legend_text = Text("")
+        self.filtering = False  # the filter is being typed: printable keys go into it
+        self._typed = ""
 
     # --- layout -------------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         # Kept as attributes: updates can arrive while the screen is being torn down, when queries fail.
         self._bar_widget = Static(id="view-bar")
-        self._filter_box = Input(
-            placeholder="filter: name, target or status (fail, approval, paused, stale)", id="filter"
-        )
-        self._ptable: DataTable[Text] = DataTable(id="pipelines", cursor_type="row", zebra_stripes=False)
-        self._mtable: DataTable[Text] = DataTable(id="machines", cursor_type="row", zebra_stripes=False)
+        self._list = RowList(id="fleet-list", on_change=self._list_changed)
         self._board = WaveBoard(id="board")
-        self._detail = Static(id="machine-detail")
-        self._switcher = ContentSwitcher(initial="pipelines-view", id="views")
+        self._legend = Static(id="legend")
         yield self.header()
         yield self._bar_widget
-        yield self._filter_box
-        with self._switcher:
-            with Vertical(id="pipelines-view"):
-                yield self._ptable
-                yield self._board
-            with Vertical(id="machines-view"):
-                yield self._mtable
-                yield self._detail
+        yield self._list
+        yield self._board
+        yield self._legend
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self._filter_box.display = False
-        machines = self._mtable
-        for key, label in zip(
-            _MACHINE_COLUMNS,
-            ("State machine", "Target", "Type", "Wave", "Running", "Failed", "Newest execution", ""),
-            strict=True,
-        ):
-            machines.add_column(label, key=key)
-        self._build_pipeline_columns()
-        self._ptable.focus()
+        self._legend.display = False
+        self._build_columns()
+        self._list.focus()
 
     @property
-    def pipelines_table(self) -> DataTable[Text]:
-        return self._ptable
+    def table(self) -> RowList:
+        """The list of the view shown (pipelines or state machines)."""
+        return self._list
 
-    @property
-    def machines_table(self) -> DataTable[Text]:
-        return self._mtable
+    def _width(self) -> int:
+        return self.size.width or self.app.size.width
 
-    def _build_pipeline_columns(self) -> None:
-        waves = self.ctx.waves.waves
+    def _build_columns(self) -> None:
+        """Column widths for the terminal's width; True when the pipeline list's layout changed."""
         labels = target_labels(self.ctx.targets)
-        target_width = max((len(v) for v in labels.values()), default=6)
-        layout = pipeline_layout(self.size.width or self.app.size.width, len(waves), max(target_width, 6))
-        if layout == self._layout:
-            return
-        self._layout = layout
-        table = self.pipelines_table
-        table.clear(columns=True)
-        table.cell_padding = layout.padding
-        extra = 0 if layout.padding else 1
-        widths = (layout.name, layout.target, layout.latest, layout.slot * len(waves), layout.fresh)
-        labels_ = (Text("Pipeline"), Text("Target"), Text("Latest"), wave_strip_header(waves, layout.slot), Text(""))
-        for key, label, width in zip(_PIPELINE_COLUMNS, labels_, widths, strict=True):
-            table.add_column(label, key=key, width=width + extra)
-        self._pipeline_keys = []
-        self._prows = {}
-        self._pcache = {}
+        target_width = max(max((len(v) for v in labels.values()), default=6), 6)
+        waves = self.ctx.waves.waves
+        width = self._width()
+        layout = pipeline_layout(width, len(waves), target_width)
+        if layout != self._layout:
+            self._layout = layout
+            self._pcache = {}
+        columns = machine_layout(width, target_width)
+        if columns != self._machine_columns:
+            self._machine_columns = columns
+            self._mcells = {}
+        self._list.set_columns(layout.columns(waves) if self.view == PIPELINES else columns)
 
     def on_resize(self) -> None:
-        before = self._layout
-        self._build_pipeline_columns()
-        if self._layout != before:
-            self._sync_pipelines(self.ctx.state, self.now(), force=True)
+        before = (self._layout, self._machine_columns)
+        self._build_columns()
+        self._show_legend()
+        if (self._layout, self._machine_columns) != before:
+            state, now = self.ctx.state, self.now()
+            self._sync_pipelines(state, now)
+            self._sync_machines(state, now)
+            self._update_detail()
+
+    def _show_legend(self) -> None:
+        # One line of the glyphs' words, when the list keeps enough rows with it (never at the list's expense).
+        height = self.size.height or self.app.size.height
+        list_rows = height - 3 - 7 - 1 - 1  # header and bar, board, list header, key bar
+        show = list_rows - 1 >= LEGEND_MIN_ROWS
+        if show:
+            legend = legend_line(max(self._width() - 2, 10), FLEET_LEGEND)
+            if legend != self._legend_text:
+                self._legend_text = legend
+                self._legend.update(legend, layout=False)
+        if self._legend.display != show:
+            self._legend.display = show
 
     # --- drawing ------------------------------------------------------------------------------------------
 
@@ -148,7 +166,7 @@ class FleetScreen(ActionScreen):
         self._tell_focus()
 
     def on_tick(self, state: FleetState, now: datetime) -> None:
-        # Staleness and coarse ages move with the clock; cells that read the same are not touched.
+        # Staleness and coarse ages move with the clock; rows that read the same are not touched.
         self._sync_pipelines(state, now)
         self._sync_machines(state, now)
         self._update_detail()
@@ -160,6 +178,7 @@ class FleetScreen(ActionScreen):
         assert self._layout is not None
         slot = self._layout.slot
         stale = state.is_stale(pipeline.key, pipeline.read_at, now)
+        # Ages are shown in the list only in wide slots: only there does a new minute make a row read differently.
         minute = int(now.timestamp() // 60) if slot >= SLOT_WIDE else 0
         cached = self._pcache.get(pipeline.key)
         if cached is not None and cached[0] is pipeline and cached[1] == stale and cached[2] == slot:
@@ -171,20 +190,7 @@ class FleetScreen(ActionScreen):
         self._pcache[pipeline.key] = (pipeline, stale, slot, minute, row)
         return row
 
-    def _fit(self, cells: tuple[Text, ...]) -> tuple[Text, ...]:
-        layout = self._layout
-        assert layout is not None
-        waves = len(self.ctx.waves.waves)
-        widths = (layout.name, layout.target, layout.latest, layout.slot * waves, layout.fresh)
-        fitted = []
-        for cell, width in zip(cells, widths, strict=True):
-            if cell.cell_len > width:
-                cell = cell.copy()
-                cell.truncate(width, overflow="ellipsis")
-            fitted.append(cell)
-        return tuple(fitted)
-
-    def _sync_pipelines(self, state: FleetState, now: datetime, *, force: bool = False) -> None:
+    def _sync_pipelines(self, state: FleetState, now: datetime) -> None:
         if self._layout is None:
             return
         labels = target_labels(self.ctx.targets)
@@ -193,27 +199,12 @@ class FleetScreen(ActionScreen):
         self._counts = (len(rows), self._counts[1])
         if self.query_text:
             rows = [r for r in rows if matches(r.words, self.query_text)]
-        keys = [r.key for r in rows]
-        table = self.pipelines_table
-        if force or keys != self._pipeline_keys:
-            highlighted = self.highlighted_key(PIPELINES)
-            table.clear()
-            for row in rows:
-                table.add_row(*self._fit(row.cells), key=row.key)
-            self._pipeline_keys = keys
-            self._restore_cursor(table, keys, highlighted)
-        else:
-            for row in rows:
-                old = self._prows.get(row.key)
-                if old is None or old is row or old.cells == row.cells:
-                    continue
-                fitted = self._fit(row.cells)
-                for column, before, after in zip(_PIPELINE_COLUMNS, self._fit(old.cells), fitted, strict=True):
-                    if before != after:
-                        table.update_cell(row.key, column, after)
         self._prows = {r.key: r for r in rows}
+        self._pipeline_keys = [r.key for r in rows]
+        if self.view == PIPELINES:
+            self._list.set_rows(self._pipeline_keys, {r.key: r.cells for r in rows})
 
-    def _sync_machines(self, state: FleetState, now: datetime, *, force: bool = False) -> None:
+    def _sync_machines(self, state: FleetState, now: datetime) -> None:
         labels = target_labels(self.ctx.targets)
         ordered = sorted(state.state_machines.values(), key=lambda m: (m.name.lower(), m.target))
         minute = int(now.timestamp() // 60)
@@ -230,40 +221,26 @@ class FleetScreen(ActionScreen):
         self._counts = (self._counts[0], len(rows))
         if self.query_text:
             rows = [r for r in rows if matches(r.words, self.query_text)]
-        keys = [r.key for r in rows]
-        table = self.machines_table
-        if force or keys != self._machine_keys:
-            highlighted = self.highlighted_key(MACHINES)
-            table.clear()
-            for row in rows:
-                table.add_row(*row.cells, key=row.key)
-            self._machine_keys = keys
-            self._restore_cursor(table, keys, highlighted)
-        else:
-            for row in rows:
-                old = self._mrows.get(row.key)
-                if old is None or old is row or old.cells == row.cells:
-                    continue
-                for column, before, after in zip(_MACHINE_COLUMNS, old.cells, row.cells, strict=True):
-                    if before != after:
-                        table.update_cell(row.key, column, after, update_width=True)
         self._mrows = {r.key: r for r in rows}
+        self._machine_keys = [r.key for r in rows]
+        if self.view == MACHINES:
+            self._list.set_rows(self._machine_keys, {r.key: self._machine_cells(r) for r in rows})
 
-    @staticmethod
-    def _restore_cursor(table: DataTable[Text], keys: list[str], highlighted: str | None) -> None:
-        if highlighted is not None and highlighted in keys:
-            table.move_cursor(row=keys.index(highlighted), animate=False)
-        elif keys:
-            table.move_cursor(row=min(table.cursor_row, len(keys) - 1), animate=False)
+    def _machine_cells(self, row: MachineRow) -> tuple[Text, ...]:
+        """The row's cells in the columns shown (the same tuple while the row is the same: no redraw)."""
+        cached = self._mcells.get(row.key)
+        if cached is not None and cached[0] is row:
+            return cached[1]
+        cells = tuple(row.cells[_MACHINE_INDEX[column.key]] for column in self._machine_columns)
+        self._mcells[row.key] = (row, cells)
+        return cells
 
     def highlighted_key(self, view: str | None = None) -> str | None:
         """The key of the highlighted row of `view` (default: the one shown)."""
         view = view or self.view
-        table = self.pipelines_table if view == PIPELINES else self.machines_table
-        keys = self._pipeline_keys if view == PIPELINES else self._machine_keys
-        if not keys or not 0 <= table.cursor_row < len(keys):
-            return None
-        return keys[table.cursor_row]
+        if view != self.view:
+            return self._cursor_keys[view]  # where the cursor was when that view was last shown
+        return self._list.highlighted_key
 
     def selected_pipeline(self) -> Pipeline | None:
         if self.view != PIPELINES:
@@ -279,7 +256,20 @@ class FleetScreen(ActionScreen):
 
     def _update_bar(self) -> None:
         pipelines, machines = self._counts
-        bar = Text(end="")
+        bar = Text(end="", no_wrap=True, overflow="ellipsis")
+        shown = len(self._pipeline_keys if self.view == PIPELINES else self._machine_keys)
+        if self.filtering:
+            # The line is the filter's while it is typed: what is typed, how many rows it leaves, how to leave.
+            total = pipelines if self.view == PIPELINES else machines
+            bar.append(" Pipelines " if self.view == PIPELINES else " State machines ", style="reverse bold")
+            bar.append(" / ", style="bold")
+            bar.append(clean(self.filter_text))
+            bar.append(" ", style="reverse")  # where typing goes
+            bar.append(f"  {shown} of {total} shown · enter keeps, esc clears", style="dim")
+            if not self.filter_text:
+                bar.append(" · name, target or status (fail, approval, paused, stale)", style="dim")
+            self._set_bar(bar)
+            return
         for key, label, count, view in (
             ("1", "Pipelines", pipelines, PIPELINES),
             ("2", "State machines", machines, MACHINES),
@@ -289,21 +279,23 @@ class FleetScreen(ActionScreen):
             bar.append(f" {label} ({count}) ", style=style)
             bar.append(" ")
         if self.query_text:
-            shown = len(self._pipeline_keys if self.view == PIPELINES else self._machine_keys)
             bar.append("  filter: ", style="dim")
             bar.append(clean(self.query_text), style="bold")
             bar.append(f"  ({shown} shown)", style="dim")
         elif not self.ctx.state.targets and not pipelines:
             bar.append("  reading the targets…", style="dim")
+        self._set_bar(bar)
+
+    def _set_bar(self, bar: Text) -> None:
         if bar != self._bar:
             self._bar = bar
-            self._bar_widget.update(bar)
+            self._bar_widget.update(bar, layout=False)
 
     def _update_detail(self) -> None:
         now = self.now()
         state = self.ctx.state
+        board = self._board
         if self.view == PIPELINES:
-            board = self._board
             key = self.highlighted_key(PIPELINES)
             pipeline = state.pipelines.get(key) if key else None
             row = self._prows.get(key) if key else None
@@ -312,9 +304,11 @@ class FleetScreen(ActionScreen):
                 return
             board.show(self._board_title(pipeline, state, now), row.waves, now)
         else:
-            self._detail.update(self._machine_detail(now))
+            board.show_text(self._machine_detail(now))
 
     def _board_title(self, pipeline: Pipeline, state: FleetState, now: datetime) -> Text:
+        """Two lines: the pipeline and its latest execution; then the commit message, or why it cannot be
+        trusted (an error reading it, staleness)."""
         title = literal(pipeline.name, style="bold")
         title.append(" · ", style="dim")
         title.append(clean(pipeline.target), style="dim")
@@ -322,15 +316,19 @@ class FleetScreen(ActionScreen):
         if latest is not None:
             title.append(" · latest ")
             title.append_text(look(latest.status).text())
+            if latest.is_rollback:
+                title.append(" (rollback)")
             title.append(f" {clean(latest.id)[:8]}", style="dim")
             if latest.revision is not None:
-                title.append(f" {clean(latest.revision.short)} ")
-                title.append(commit_message(latest.revision.summary))
+                title.append(f" {clean(latest.revision.short)}")
             title.append(f" {coarse_age(latest.updated or latest.started, now)}", style="dim")
+        title.append("\n")
         if pipeline.error:
-            title.append(f"\n{ERROR.glyph} {clean(pipeline.error)}", style=ERROR.tone.style)
+            title.append(f"{ERROR.glyph} {clean(pipeline.error)}", style=ERROR.tone.style)
         elif state.is_stale(pipeline.key, pipeline.read_at, now):
-            title.append(f"\n{STALE.glyph} stale: last read {age(pipeline.read_at, now)} ago", style="bold")
+            title.append(f"{STALE.glyph} stale: last read {age(pipeline.read_at, now)} ago", style="bold")
+        elif latest is not None and latest.revision is not None:
+            title.append(commit_message(latest.revision.summary))
         return title
 
     def _machine_detail(self, now: datetime) -> Text:
@@ -355,11 +353,7 @@ class FleetScreen(ActionScreen):
     # --- what is visible ----------------------------------------------------------------------------------
 
     def visible_keys(self) -> tuple[str, ...]:
-        table = self.pipelines_table if self.view == PIPELINES else self.machines_table
-        keys = self._pipeline_keys if self.view == PIPELINES else self._machine_keys
-        first = int(table.scroll_offset.y)
-        height = max(table.size.height - 1, 1)
-        return tuple(keys[first : first + height])
+        return self._list.shown_keys()
 
     def _tell_focus(self) -> None:
         keys = self.visible_keys()
@@ -374,25 +368,37 @@ class FleetScreen(ActionScreen):
     # --- navigation ---------------------------------------------------------------------------------------
 
     def show_view(self, view: str) -> None:
-        """Show pipelines (`1`) or state machines (`2`)."""
-        self.view = view
-        self._switcher.current = f"{view}-view"
-        table = self.pipelines_table if view == PIPELINES else self.machines_table
-        if not self._filter_box.has_focus:
-            table.focus()
+        """Show pipelines (`1`) or state machines (`2`): the list takes that view's columns and rows, the cursor
+        goes back to where it was in that view."""
+        if view != self.view:
+            self._cursor_keys[self.view] = self._list.highlighted_key
+            self.view = view
+            if view == PIPELINES and self._layout is not None:
+                self._list.set_columns(self._layout.columns(self.ctx.waves.waves))
+                cells = {k: self._prows[k].cells for k in self._pipeline_keys}
+                self._list.set_rows(self._pipeline_keys, cells, select=self._cursor_keys[view])
+            elif view == MACHINES:
+                self._list.set_columns(self._machine_columns)
+                cells = {k: self._machine_cells(self._mrows[k]) for k in self._machine_keys}
+                self._list.set_rows(self._machine_keys, cells, select=self._cursor_keys[view])
+        if not self._list.has_focus:
+            self._list.focus()
         self._update_bar()
         self._update_detail()
         self.tell_watcher_what_is_visible()
         self.refresh_availability()
 
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def _list_changed(self) -> None:
+        """A list's cursor moved, its rows changed or others came on screen: the board, the watcher's focus and
+        the keys follow in the same turn, so they land in the same frame as the cursor."""
+        if not self._ready or self.is_closing:
+            return
         self._update_detail()
         self._tell_focus()
         self.refresh_availability()
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(RowList.Selected)
+    def _row_selected(self, event: RowList.Selected) -> None:
         event.stop()
         self.action_open()
 
@@ -426,22 +432,57 @@ class FleetScreen(ActionScreen):
 
     # --- filter ---------------------------------------------------------------------------------------------
 
+    @property
+    def filter_text(self) -> str:
+        """What has been typed into the filter (the rows shown match `query_text`, the same stripped)."""
+        return self._typed
+
     def action_filter(self) -> None:
-        box = self._filter_box
-        box.display = True
-        box.focus()
+        """`/`: type into the filter (in the view bar); the list keeps the focus, so arrows still move."""
+        self.filtering = True
+        self._typed = self.query_text
+        self._update_bar()
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self.set_filter(event.value)
+    def on_key(self, event: events.Key) -> None:
+        # While the filter is open the screen takes the keys that edit it, before any binding sees them
+        # (prevent_default also keeps ConsoleScreen.on_key, which Textual calls next, from seeing them).
+        if self.filtering and self._edit_filter(event):
+            event.stop()
+            event.prevent_default()
 
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if not event.value.strip():
-            event.input.display = False
-        (self.pipelines_table if self.view == PIPELINES else self.machines_table).focus()
+    def on_paste(self, event: events.Paste) -> None:
+        if self.filtering:
+            event.stop()
+            self._type(self._typed + clean(event.text))
+
+    def _edit_filter(self, event: events.Key) -> bool:
+        key = event.key
+        if key == "enter":
+            self._close_filter()
+        elif key == "escape":
+            self._typed = ""
+            self._close_filter()
+            self.set_filter("")
+        elif key == "backspace":
+            self._type(self._typed[:-1])
+        elif key in ("ctrl+u", "ctrl+w"):
+            self._type("" if key == "ctrl+u" else self._typed.rstrip().rpartition(" ")[0])
+        elif event.is_printable and event.character:
+            self._type(self._typed + event.character)
+        else:
+            return False
+        return True
+
+    def _type(self, text: str) -> None:
+        self._typed = text
+        before = self.query_text
+        self.set_filter(text)
+        if self.query_text == before:
+            self._update_bar()  # the typed text changed, not the rows (a space, say)
+
+    def _close_filter(self) -> None:
+        self.filtering = False
+        self._update_bar()
 
     def set_filter(self, text: str) -> None:
         """Show only rows whose name, target or status words contain every word of `text`."""
@@ -469,12 +510,11 @@ class FleetScreen(ActionScreen):
         return Choices((), nothing="nothing is selected")
 
     def action_back(self) -> None:
-        box = self._filter_box
-        if box.display or self.query_text:
-            box.value = ""
-            box.display = False
+        if self.filtering or self.query_text:
+            self._typed = ""
+            self.filtering = False
             self.set_filter("")
-            (self.pipelines_table if self.view == PIPELINES else self.machines_table).focus()
+            self._update_bar()
             return
         if self.view == MACHINES:
             self.show_view(PIPELINES)

@@ -15,6 +15,7 @@ from console.model import FleetState, Pipeline, StateMachine, Target, Wave
 from screens.status import ERROR, READING, STALE, look
 from screens.text import clean, literal
 from screens.timefmt import coarse_age
+from screens.widgets.row_list import ListColumn, columns_width
 from screens.widgets.wave_board import (
     SLOT_MEDIUM,
     SLOT_NARROW,
@@ -22,9 +23,10 @@ from screens.widgets.wave_board import (
     WaveCell,
     wave_cells,
     wave_strip,
+    wave_strip_header,
 )
 
-SLOT_COMPACT = 7  # glyph + marks, with room for a readable wave name in the header
+SLOT_COMPACT = 7  # glyph + mark, with room for a readable wave name in the header
 
 
 def target_labels(targets: Sequence[Target]) -> dict[str, str]:
@@ -147,7 +149,7 @@ def machine_row(machine: StateMachine, state: FleetState, now: datetime, target_
             literal(machine.name),
             literal(target_label, style="dim"),
             Text(machine.type.lower(), style="dim"),
-            Text(machine.wave.name if machine.wave else "—", style="dim"),
+            Text(short_wave_name(machine.wave) if machine.wave else "—", style="dim"),
             running,
             failed,
             newest_cell,
@@ -158,6 +160,11 @@ def machine_row(machine: StateMachine, state: FleetState, now: datetime, target_
     )
 
 
+def short_wave_name(wave: Wave) -> str:
+    """`prod-canary` → `canary`: the production prefix is said by the wave's mark elsewhere, the rest is unique."""
+    return wave.name.removeprefix("prod-") if wave.name.startswith("prod-") and len(wave.name) > 8 else wave.name
+
+
 def matches(words: str, query: str) -> bool:
     """Every word of the query appears in the row's words (case-insensitive, substrings: `fail` finds failed)."""
     return all(part in words for part in query.lower().split())
@@ -165,31 +172,85 @@ def matches(words: str, query: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class TableLayout:
-    """Column widths of the pipeline table for a screen width."""
+    """Column widths of the pipeline list for a screen width (the waves column is `slot` per wave)."""
 
     name: int
     target: int
     latest: int
     slot: int
     fresh: int
-    padding: int
 
     @property
     def density(self) -> str:
         return {SLOT_NARROW: "narrow", SLOT_COMPACT: "compact", SLOT_MEDIUM: "medium"}.get(self.slot, "wide")
 
+    def columns(self, waves: Sequence[Wave]) -> tuple[ListColumn, ...]:
+        return (
+            ListColumn("name", Text("Pipeline"), self.name),
+            ListColumn("target", Text("Target"), self.target),
+            ListColumn("latest", Text("Latest"), self.latest),
+            ListColumn("waves", wave_strip_header(waves, self.slot), self.slot * len(waves)),
+            ListColumn("fresh", Text(""), self.fresh),
+        )
+
+
+LATEST_WIDTH = 13  # "▶ in progress"
+FRESH_WIDTH = 7  # "≈ stale"
+NAME_MAX = 40
+
 
 def pipeline_layout(width: int, wave_count: int, target_width: int) -> TableLayout:
-    """Pick the widest wave slots that fit, then give the name what is left (80 columns: glyphs only)."""
-    latest = 13  # "▶ in progress"
-    fresh = 7  # "≈ stale"
-    usable = width - 1  # the table's vertical scrollbar
-    for slot, padding in ((SLOT_WIDE, 1), (SLOT_MEDIUM, 1), (SLOT_COMPACT, 1), (SLOT_NARROW, 0)):
-        columns_padding = 5 * 2 * padding if padding else 5
-        target = min(target_width, 17 if padding else 11)
-        rest = usable - columns_padding - target - latest - fresh - slot * wave_count
-        if rest >= (22 if padding else 14):
-            return TableLayout(min(rest, 40), target, latest, slot, fresh, padding)
+    """The widest wave slots that leave the name room enough, the name what is left (up to 40).
+
+    At 120 columns every wave cell carries its glyph, the short revision and the paused mark; from about 140,
+    the age too; at 80, the glyph and the mark (the board under the list says the rest in words).
+    """
+    fixed = columns_width([ListColumn("", Text(""), 0)] * 5) + LATEST_WIDTH + FRESH_WIDTH
+    usable = width - 1  # the list's vertical scrollbar
+    for slot, shortest, longest_target in (
+        (SLOT_WIDE, 16, 17),
+        (SLOT_MEDIUM, 16, 12),
+        (SLOT_COMPACT, 16, 12),
+        (SLOT_NARROW, 12, 10),
+    ):
+        target = min(target_width, longest_target)
+        rest = usable - fixed - target - slot * wave_count
+        if rest >= shortest:
+            return TableLayout(min(rest, NAME_MAX), target, LATEST_WIDTH, slot, FRESH_WIDTH)
     target = min(target_width, 10)
-    rest = usable - 5 - target - latest - fresh - SLOT_NARROW * wave_count
-    return TableLayout(max(rest, 10), target, latest, SLOT_NARROW, fresh, 0)
+    rest = usable - fixed - target - SLOT_NARROW * wave_count
+    return TableLayout(max(rest, 8), target, LATEST_WIDTH, SLOT_NARROW, FRESH_WIDTH)
+
+
+# The state machine list: (column key, header) in the order of `MachineRow.cells`.
+MACHINE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("name", "State machine"),
+    ("target", "Target"),
+    ("type", "Type"),
+    ("wave", "Wave"),
+    ("running", "Running"),
+    ("failed", "Failed"),
+    ("newest", "Newest execution"),
+    ("fresh", ""),
+)
+
+
+def machine_layout(width: int, target_width: int) -> tuple[ListColumn, ...]:
+    """The state machine list's columns for a screen width: when space is short the type goes and the wave and
+    the counts narrow; the newest execution gets what the name leaves."""
+    labels = dict(MACHINE_COLUMNS)
+    usable = width - 1  # the list's vertical scrollbar
+    every = [key for key, _ in MACHINE_COLUMNS]
+    narrow = [key for key in every if key != "type"]
+    for keys, wave, running, failed in ((every, 11, 7, 6), (narrow, 11, 7, 6), (narrow, 8, 4, 4)):
+        widths = {"target": min(target_width, 12), "type": 8, "wave": wave, "running": running, "failed": failed}
+        widths["fresh"] = FRESH_WIDTH
+        rest = usable - columns_width([ListColumn(k, Text(""), 0) for k in keys])
+        rest -= sum(widths[k] for k in keys if k in widths)
+        if rest >= 40:
+            break
+    if widths["running"] < len(labels["running"]):
+        labels["running"], labels["failed"] = "Run", "Fail"
+    name = min(max(rest // 2, 16), 32)
+    widths["name"], widths["newest"] = name, max(rest - name, 8)
+    return tuple(ListColumn(k, Text(labels[k]), widths[k]) for k in keys)

@@ -129,10 +129,11 @@ class HelpScreen(ModalScreen[None]):
         return table
 
     def _legend(self) -> Text:
+        # Always here, whatever the size of the screen below: a glyph-only cell is never a mystery.
         text = Text("Status glyphs\n", style="bold underline")
-        for look in LEGEND:
-            text.append(f"  {look.glyph} ", style=look.tone.style)
-            text.append(look.word)
+        for entry in LEGEND:
+            text.append(f"  {entry.glyph} ", style=entry.tone.style)
+            text.append(entry.meaning)
             text.append("\n")
         return text
 

@@ -120,18 +120,54 @@ def _plain_word(status: str) -> str:
     return clean(status).replace("_", " ").lower()[:20] or "unknown"
 
 
-# The legend the help screen shows: every glyph once, with what it means.
-LEGEND: tuple[StatusLook, ...] = (
-    SUCCEEDED,
-    FAILED,
-    IN_PROGRESS,
-    APPROVAL,
-    PAUSED,
-    STOPPING,
-    STOPPED,
-    ABANDONED,
-    SUPERSEDED,
-    PENDING_REDRIVE,
-    NEVER_RAN,
-    STALE,
+NO_STAGE = StatusLook("–", "no stage", Tone.IDLE)  # a wave the pipeline has no stage in
+
+
+@dataclass(frozen=True, slots=True)
+class LegendEntry:
+    """One glyph of the legend: `meaning` in full (help), `short` for the one-line legend under a table."""
+
+    glyph: str
+    short: str
+    meaning: str
+    tone: Tone
+
+
+def _entry(status: StatusLook, short: str, meaning: str) -> LegendEntry:
+    return LegendEntry(status.glyph, short, meaning, status.tone)
+
+
+# Every glyph once, most common first: the help screen lists them all, tables show what fits on one line.
+LEGEND: tuple[LegendEntry, ...] = (
+    _entry(SUCCEEDED, "succeeded", "succeeded"),
+    _entry(IN_PROGRESS, "in progress", "in progress / running"),
+    _entry(FAILED, "failed", "failed, timed out or aborted"),
+    _entry(APPROVAL, "approval waiting", "an approval waits for a person"),
+    _entry(PAUSED, "paused", "paused: promotion into the wave is disabled"),
+    _entry(NEVER_RAN, "not run", "not run yet"),
+    _entry(NO_STAGE, "no stage", "the pipeline has no stage in this wave"),
+    _entry(STOPPED, "stopped", "stopped"),
+    _entry(STOPPING, "stopping", "stopping"),
+    _entry(ABANDONED, "cancelled", "abandoned or cancelled"),
+    _entry(SUPERSEDED, "superseded", "superseded or skipped"),
+    _entry(STALE, "stale", "stale: not read for longer than expected"),
+    _entry(ERROR, "error", "the last read failed"),
+    _entry(PENDING_REDRIVE, "redriving", "redriving (Step Functions)"),
+    _entry(READING, "reading", "not read yet"),
+    LegendEntry("↩", "rollback", "a rollback execution", Tone.IDLE),
+    LegendEntry("▲", "production", "a production wave", Tone.UNKNOWN),
 )
+
+
+def legend_line(width: int, entries: tuple[LegendEntry, ...] = LEGEND) -> Text:
+    """The legend on one line of `width` cells: as many entries as fit, in order (`✓ succeeded  ✗ failed …`)."""
+    line = Text(end="", no_wrap=True)
+    for entry in entries:
+        part_len = len(entry.glyph) + 1 + len(entry.short)
+        gap = 2 if line.cell_len else 0
+        if line.cell_len + gap + part_len > width:
+            break
+        line.append(" " * gap)
+        line.append(entry.glyph, style=entry.tone.style)
+        line.append(" " + entry.short, style="dim")
+    return line

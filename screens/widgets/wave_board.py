@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from console.model import Pipeline, Stage, Wave
-from screens.status import APPROVAL, NEVER_RAN, PAUSED, StatusLook, look
+from screens.status import APPROVAL, NEVER_RAN, NO_STAGE, PAUSED, StatusLook, look
 from screens.text import clean, literal
 from screens.timefmt import coarse_age
 
@@ -100,10 +100,12 @@ def wave_label(wave: Wave, width: int) -> str:
     return name[:width]
 
 
-# Slot widths of the compact strip: glyph+marks, +revision, +age.
+# Slot widths of the strip in the fleet list (each slot ends in a space that parts it from the next):
+# the glyph and a paused mark; + the short revision; + the age.
 SLOT_NARROW = 4
-SLOT_MEDIUM = 12
-SLOT_WIDE = 17
+SLOT_MEDIUM = 11
+SLOT_WIDE = 15
+REVISION_WIDTH = 7  # git's short revision
 
 
 def wave_strip(cells: Sequence[WaveCell], slot: int, now: datetime) -> Text:
@@ -115,18 +117,18 @@ def wave_strip(cells: Sequence[WaveCell], slot: int, now: datetime) -> Text:
 
 
 def _slot(cell: WaveCell, slot: int, now: datetime) -> Text:
+    """`✓‖`, `✓ a1b2c3d‖`, `✓ a1b2c3d‖ 12m`: the glyph says the status (⚑ an approval waits), ‖ paused."""
     part = Text(end="", no_wrap=True)
     if not cell.stages:
-        part.append("–", style="dim")
+        part.append(NO_STAGE.glyph, style=NO_STAGE.tone.style)
     else:
         status = cell.look
         part.append(status.glyph, style=status.tone.style)
         if slot >= SLOT_MEDIUM:
-            part.append(" " + clean(cell.revision or "—")[:7].ljust(7), style="")
+            part.append(" " + clean(cell.revision or "—")[:REVISION_WIDTH].ljust(REVISION_WIDTH))
+        part.append(PAUSED.glyph if cell.paused else " ", style=PAUSED.tone.style)
         if slot >= SLOT_WIDE:
             part.append(" " + coarse_age(cell.since, now).rjust(3), style="dim")
-        if cell.paused:
-            part.append("‖", style=PAUSED.tone.style)
     part.pad_right(max(slot - part.cell_len, 0))
     part.truncate(slot)
     return part
@@ -138,18 +140,24 @@ def wave_strip_header(waves: Sequence[Wave], slot: int) -> Text:
 
 
 class WaveBoard(Widget):
-    """The full wave board of one pipeline: per wave, its status in words, revision, age and marks.
+    """The full wave board of one pipeline: a title, then per wave its status in words, revision, age and marks.
 
-    `show()` redraws only when what it would draw changed.
+    The title takes at least two lines (a second one for a note: the commit message, an error, staleness), so
+    the board's height stays the same from one pipeline to the next and moving the cursor never lays the
+    screen out again. `show()` redraws only when what it would draw changed.
     """
 
     DEFAULT_CSS = """
     WaveBoard {
         height: auto;
-        min-height: 5;
+        min-height: 6;
         padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
+
+    TITLE_LINES = 2
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -157,7 +165,7 @@ class WaveBoard(Widget):
         self._cells: tuple[WaveCell, ...] = ()
         self._now: datetime | None = None
         self._key: object = None
-        self._lines = 0
+        self._lines = _line_count(self._title, ())
 
     @property
     def cells(self) -> tuple[WaveCell, ...]:
@@ -169,29 +177,45 @@ class WaveBoard(Widget):
         if key == self._key:
             return
         self._key = key
-        lines = _line_count(title, cells)
         self._title, self._cells, self._now = title, cells, now
-        # A new layout only when the height changes: laying the screen out again costs far more than a redraw.
-        self.refresh(layout=lines != self._lines)
-        self._lines = lines
+        self._redraw()
 
     def clear(self, message: str = "") -> None:
-        if self._key == ("cleared", message):
+        """No pipeline: `message` (dim) in the board's place."""
+        self.show_text(Text(message, style="dim"))
+
+    def show_text(self, text: Text) -> None:
+        """Text in the board's place (the state machine view shows its detail here); no redraw if the same."""
+        key = ("text", text.plain, [(s.start, s.end, str(s.style)) for s in text.spans], str(text.style))
+        if self._key == key:
             return
-        self._key = ("cleared", message)
-        self._title, self._cells = Text(message, style="dim"), ()
-        lines = _line_count(self._title, ())
-        self.refresh(layout=lines != self._lines)
+        self._key = key
+        self._title, self._cells = text, ()
+        self._redraw()
+
+    def _redraw(self) -> None:
+        # A new layout only when the height changes (never when the screen's CSS fixes it): laying the screen out
+        # again costs far more than a redraw.
+        lines = _line_count(self._title, self._cells)
+        height = self.styles.height
+        fixed = height is not None and height.is_cells
+        self.refresh(layout=lines != self._lines and not fixed)
         self._lines = lines
 
     def render(self) -> RenderableType:
         # Plain lines of fixed-width columns: a Rich table costs far more to lay out on every cursor move.
+        title = self._title.copy()
+        title.no_wrap = True
+        title.overflow = "ellipsis"
+        missing = self.TITLE_LINES - 1 - title.plain.count("\n")
+        if missing > 0:
+            title.append("\n" * missing)
         now = self._now
         if not self._cells or now is None:
-            return self._title
+            return title
         count = len(self._cells)
         width = max(self.content_size.width // count, 5)
-        revision_width = 8 if width >= 14 else 7
+        revision_width = 8 if width >= 14 else REVISION_WIDTH
         rows: list[list[Text]] = [[], [], [], []]
         for cell in self._cells:
             label = width - 1
@@ -199,19 +223,19 @@ class WaveBoard(Widget):
                 rows[0].append(Text("▲ " + wave_label(cell.wave, label - 2), style="bold"))
             else:
                 rows[0].append(Text(wave_label(cell.wave, label), style="bold"))
-            status = cell.look
-            rows[1].append(Text(status.label if cell.stages else "– no stage", style=status.tone.style))
+            status = cell.look if cell.stages else NO_STAGE
+            rows[1].append(Text(status.label, style=status.tone.style))
             if cell.stages:
                 rows[2].append(Text(f"{clean(cell.revision or '—')[:revision_width]} {coarse_age(cell.since, now)}"))
             else:
                 rows[2].append(Text(""))
             if cell.paused:
-                rows[3].append(Text("‖ paused", style=PAUSED.tone.style))
+                rows[3].append(Text(PAUSED.label, style=PAUSED.tone.style))
             elif cell.approval and cell.approval_stage:
                 rows[3].append(literal(cell.approval_stage, style="dim"))
             else:
                 rows[3].append(Text(""))
-        lines = [self._title.copy()]
+        lines = [title]
         for row in rows:
             line = Text(end="", no_wrap=True)
             for part in row:
@@ -219,11 +243,11 @@ class WaveBoard(Widget):
                 part.pad_right(width - part.cell_len)
                 line.append_text(part)
             lines.append(line)
-        return Text("\n", end="").join(lines)
+        return Text("\n", end="", no_wrap=True, overflow="ellipsis").join(lines)
 
 
 def _line_count(title: Text, cells: tuple[WaveCell, ...]) -> int:
-    return title.plain.count("\n") + 1 + (4 if cells else 0)
+    return max(title.plain.count("\n") + 1, WaveBoard.TITLE_LINES) + (4 if cells else 0)
 
 
 def _ages(cells: tuple[WaveCell, ...], now: datetime) -> tuple[str, ...]:

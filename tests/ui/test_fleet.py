@@ -6,12 +6,11 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from rich.text import Text
-
 from console.model import FleetState
 from screens.fleet import MACHINES, FleetScreen
 from screens.fleet_rows import matches, pipeline_layout
 from screens.text import clean, commit_message
+from screens.widgets.row_list import columns_width
 from screens.widgets.wave_board import WaveBoard, wave_cells
 from tests.ui.conftest import (
     WAVES,
@@ -35,14 +34,17 @@ async def highlight(pilot: Any, screen: FleetScreen, key: str) -> None:
     """Move the cursor to the row of `key` with the keyboard (j / k), as an operator would."""
     keys = screen._pipeline_keys if screen.view != MACHINES else screen._machine_keys
     target = keys.index(key)
-    while screen.highlighted_key() != key:
+    for _ in range(len(keys)):
+        if screen.highlighted_key() == key:
+            return
         current = keys.index(screen.highlighted_key() or keys[0])
         await pilot.press("j" if current < target else "k")
+    assert screen.highlighted_key() == key, f"j / k did not reach {key}"
 
 
 def row_text(screen: FleetScreen, key: str) -> str:
-    table = screen.pipelines_table if screen.view != MACHINES else screen.machines_table
-    return " ".join(cell.plain if isinstance(cell, Text) else str(cell) for cell in table.get_row(key))
+    table = screen.table
+    return table.row_text(key)
 
 
 async def test_rows_show_name_target_status_and_waves(console_app: Any) -> None:
@@ -101,10 +103,11 @@ async def test_slash_filters_by_name_target_and_status(console_app: Any) -> None
         screen = fleet(app)
         await pilot.press("slash", *"fail")
         await wait_for(pilot, lambda: screen._pipeline_keys == ["sandbox/us-east-1:payments-service"])
-        assert "filter: fail" in rendered(app)
+        assert "1 of 6 shown" in rendered(app)
         await pilot.press("enter")  # back to the table, the filter stays
-        assert screen.pipelines_table.has_focus
+        assert screen.table.has_focus
         assert screen._pipeline_keys == ["sandbox/us-east-1:payments-service"]
+        await wait_for(pilot, lambda: "filter: fail" in rendered(app), what="the filter in the bar")
         await pilot.press("escape")  # clears it
         await wait_for(pilot, lambda: len(screen._pipeline_keys) == 6, what="every pipeline again")
         await pilot.press("slash", *"west")
@@ -137,42 +140,43 @@ async def test_the_cursor_stays_on_the_same_pipeline_when_rows_arrive(
         assert screen.highlighted_key() == "sandbox/us-east-1:search-indexer"
 
 
-async def test_an_update_touches_only_the_cells_that_changed(console_app: Any, fake_watcher: FakeWatcher) -> None:
+async def test_an_update_redraws_only_the_rows_that_changed(console_app: Any, fake_watcher: FakeWatcher) -> None:
     app = console_app()
     async with app.run_test(size=(120, 36)) as pilot:
         screen = fleet(app)
-        table = screen.pipelines_table
-        calls: list[tuple[str, str]] = []
-        cleared: list[bool] = []
-        original_update, original_clear = table.update_cell, table.clear
+        table = screen.table
+        updated: list[str] = []
+        refreshed: list[Any] = []
+        original_update, original_refresh = table.update_row, table.refresh
 
-        def update_cell(row: Any, column: Any, value: Any, **kwargs: Any) -> None:
-            calls.append((str(row), str(column)))
-            original_update(row, column, value, **kwargs)
+        def update_row(key: str, cells: Any) -> None:
+            updated.append(key)
+            original_update(key, cells)
 
-        def clear(columns: bool = False) -> Any:
-            cleared.append(columns)
-            return original_clear(columns)
+        def refresh(*regions: Any, **kwargs: Any) -> Any:
+            refreshed.append(regions)
+            return original_refresh(*regions, **kwargs)
 
-        table.update_cell = update_cell  # type: ignore[method-assign]
-        table.clear = clear  # type: ignore[method-assign]
+        table.update_row = update_row  # type: ignore[method-assign]
+        table.refresh = refresh  # type: ignore[method-assign]
         state = fake_watcher.state
 
         # The same pipelines again (a poll that found nothing new): nothing is redrawn.
         fake_watcher.publish(replace(state))
         await pilot.pause()
-        assert calls == []
-        assert cleared == []
+        assert updated == []
+        assert refreshed == []
 
-        # search-indexer's beta wave finished: only its row's changed cells are touched.
+        # search-indexer's beta wave finished: only its row is redrawn, only its line of the list.
         key = "sandbox/us-east-1:search-indexer"
         old = state.pipelines[key]
         new = replace(old, stages=tuple(replace(s, status="Succeeded") if s.name == "Beta" else s for s in old.stages))
         fake_watcher.publish(replace(state, pipelines={**state.pipelines, key: new}))
-        await wait_for(pilot, lambda: calls, what="an update")
-        assert cleared == []
-        assert {row for row, _ in calls} == {key}
-        assert {column for _, column in calls} == {"waves"}
+        await wait_for(pilot, lambda: updated, what="an update")
+        assert updated == [key]
+        assert len(refreshed) == 1
+        (region,) = refreshed[0]
+        assert region.height == 1  # one line, not the whole list
 
 
 async def test_the_watcher_is_told_what_is_on_screen(console_app: Any, fake_watcher: FakeWatcher) -> None:
@@ -208,15 +212,15 @@ async def test_five_hundred_pipelines_stay_fast(console_app: Any) -> None:
     async with app.run_test(size=(200, 60)) as pilot:
         screen = fleet(app)
         assert len(screen._pipeline_keys) == 500
-        table = screen.pipelines_table
+        table = screen.table
         touched: list[str] = []
-        original = table.update_cell
+        original = table.update_row
 
-        def update_cell(row: Any, column: Any, value: Any, **kwargs: Any) -> None:
-            touched.append(str(row))
-            original(row, column, value, **kwargs)
+        def update_row(key: str, cells: Any) -> None:
+            touched.append(key)
+            original(key, cells)
 
-        table.update_cell = update_cell  # type: ignore[method-assign]
+        table.update_row = update_row  # type: ignore[method-assign]
         key = "sandbox/us-east-1:service-250"
         old = many[key]
         changed = replace(
@@ -231,13 +235,18 @@ async def test_five_hundred_pipelines_stay_fast(console_app: Any) -> None:
         assert elapsed < 2.0, f"one change among 500 pipelines took {elapsed * 1000:.0f} ms to show"
 
 
-def test_layout_fits_80_columns_and_uses_200() -> None:
+def test_layout_fits_80_columns_and_uses_120_and_200() -> None:
     narrow = pipeline_layout(80, 6, 9)
     assert narrow.density == "narrow"
-    width = narrow.name + narrow.target + narrow.latest + narrow.slot * 6 + narrow.fresh + 5 + 1
-    assert width <= 80
+    assert columns_width(narrow.columns(WAVES.waves)) + 1 <= 80  # + the scrollbar
+    assert narrow.name >= 20
+    medium = pipeline_layout(120, 6, 9)
+    assert medium.density == "medium"  # glyph and revision in every wave cell
+    assert columns_width(medium.columns(WAVES.waves)) + 1 <= 120
+    assert medium.name >= 18
     wide = pipeline_layout(200, 6, 9)
-    assert wide.density == "wide"
+    assert wide.density == "wide"  # and the age
+    assert columns_width(wide.columns(WAVES.waves)) + 1 <= 200
 
 
 def test_wave_cells_pick_status_revision_and_marks() -> None:
