@@ -119,6 +119,8 @@ class Runtime:
             if options.events_queue:
                 targets = tuple(replace(t, events_queue=options.events_queue) for t in targets)
         else:
+            from console.aws.credentials import profile_region
+
             targets = resolve_targets(
                 config,
                 profile=options.profile,
@@ -126,6 +128,7 @@ class Runtime:
                 endpoint_url=options.endpoint_url,
                 read_only=read_only,
                 events_queue=options.events_queue,
+                region_of_profile=profile_region,
             )
         try:
             from console.aws.gateway import Gateway

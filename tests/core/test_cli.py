@@ -89,6 +89,26 @@ def test_approve_answers_a_waiting_approval_and_both_records_are_written(
     assert wait_status(cp, name, execution_id) == "Succeeded"
 
 
+def test_without_region_the_profile_region_from_the_aws_config_is_used(
+    aws: Any, sandbox: SandboxProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cp = aws("codepipeline", "us-west-2")
+    name, _ = waiting_approval(cp)
+    config_file = Path(os.environ["AWS_CONFIG_FILE"])
+    config_file.write_text(
+        "[profile ops]\nregion = us-west-2\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+    )
+    log = tmp_path / "audit.jsonl"
+
+    code = main(["approve", name, "--reason", "ok", "--yes", "--profile", "ops", "--endpoint-url", sandbox.url,
+                 "--audit-log", str(log)])  # fmt: skip
+
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    assert {r["target"] for r in AuditLog(log).records()} == {"ops/us-west-2"}
+    assert action_state(cp, name, "Beta", "Approve")["latestExecution"]["summary"] == "ok"
+
+
 @pytest.mark.usefixtures("credentials")
 def test_read_only_refuses_with_exit_1(
     aws: Any, sandbox: SandboxProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
