@@ -146,7 +146,8 @@ class ActionFlow:
                 return
             self.stage = "being sent"
             outcome = await ctx.gate.execute(plan, confirmation.reason, confirmation=confirmation.typed)
-            app.notify(outcome.message, title=f"{choice.kind.label} sent", timeout=10, markup=False)
+            sent = choice.kind.label.removesuffix(" into")  # "Pause promotion into" → "Pause promotion sent"
+            app.notify(outcome.message, title=f"{sent} sent", timeout=10, markup=False)
             keys = (plan.selection.key,)
             for screen in app.screen_stack:
                 screen.post_message(ActionCompleted(plan.title, outcome.request_id, outcome.message, keys))
