@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks all
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
