@@ -38,7 +38,8 @@ async def watch_memory(running: RunningSandbox, minutes: float, sample: float, w
             while True:
                 now = time.perf_counter()
                 seen = log.total
-                rate = (seen - last_seen) / max(now - last_time, 1e-9)
+                # The first sample has no interval before it: what was seen before the clock started is no rate.
+                rate = f"{(seen - last_seen) / (now - last_time):6.1f}" if samples else f"{'-':>6}"
                 last_seen, last_time = seen, now
                 rss = rss_mb()
                 samples.append(((now - started) / 60, rss, seen))
@@ -46,7 +47,7 @@ async def watch_memory(running: RunningSandbox, minutes: float, sample: float, w
                     f"{s.target.name.split('/')[-1]} {s.push}" for s in app.console_context.state.targets
                 )
                 print(
-                    f"  {(now - started) / 60:6.1f} {rss:7.1f} {seen:7d} {rate:6.1f} {stream.kept:5d} "
+                    f"  {(now - started) / 60:6.1f} {rss:7.1f} {seen:7d} {rate} {stream.kept:5d} "
                     f"{stream.shown:5d}  {pushes}",
                     flush=True,
                 )
