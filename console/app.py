@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.notifications import SeverityLevel
@@ -33,6 +33,7 @@ from screens.context import ConsoleContext, GatePort, ScreenRegistry, WatcherPor
 from screens.errors import report_worker_failure
 from screens.execution import ExecutionScreen
 from screens.fleet import MACHINES, PIPELINES, FleetScreen
+from screens.gc_schedule import GcSchedule
 from screens.help import HelpScreen, screen_bindings
 from screens.messages import FleetUpdated
 from screens.pipeline import PipelineScreen
@@ -118,6 +119,7 @@ class WavedeckApp(App[None]):
         self._unsubscribe: Callable[[], None] | None = None
         self._thread_id = threading.get_ident()
         self._started_watcher = False
+        self._gc = GcSchedule()
         context.flow = ActionFlow(self, lambda: self.console_context)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
@@ -140,6 +142,7 @@ class WavedeckApp(App[None]):
         self._unsubscribe = ctx.watcher.subscribe(self._watcher_updated)
         self.post_message(FleetUpdated(ctx.watcher.state, ctx.transitions.total))
         self.set_interval(1.0, self._tick, name="clock")
+        self._gc.start()
         if self._start_watcher and isinstance(ctx.watcher, _Startable):
             self._run_watcher()
 
@@ -151,6 +154,7 @@ class WavedeckApp(App[None]):
         self._started_watcher = True
 
     async def on_unmount(self) -> None:
+        self._gc.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -179,6 +183,7 @@ class WavedeckApp(App[None]):
             shown.apply_state(message.state)
 
     def _tick(self) -> None:
+        self._gc.tick()
         shown = self.shown_console_screen()
         if shown is not None:
             shown.tick()
@@ -214,6 +219,11 @@ class WavedeckApp(App[None]):
 
     # --- keys -------------------------------------------------------------------------------------------------
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._gc.key_pressed()  # full garbage collections wait for a pause between keys
+        await super().on_event(event)
+
     def why_unavailable(self, action: str) -> str | None:
         """Why an app action is unavailable; `action` as bound, e.g. `section('approvals')`."""
         if action.startswith("section(") and "'" in action:
@@ -241,18 +251,27 @@ class WavedeckApp(App[None]):
             what = key_spec.description if key_spec else name
             self.notify(f"{what}: {reason}", title="Not available", severity="warning", markup=False)
             return
-        while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
-            self.pop_screen()
-        home = self.screen
         attribute = SECTIONS.get(name)
+        # Down to the screen right above the fleet; a section screen replaces it there (switch_screen), so the
+        # fleet is not shown and drawn for nobody on the way from one section to another.
+        stop = 2 if attribute is not None else 1
+        while len(self.screen_stack) > stop and not isinstance(self.screen, FleetScreen):
+            self.pop_screen()
         if attribute is None:
+            while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
+                self.pop_screen()
+            home = self.screen
             if isinstance(home, FleetScreen):
                 home.show_view(PIPELINES if name == "fleet" else MACHINES)
             return
         factory = getattr(self.console_context.registry, attribute)
         if not self.is_screen_installed(attribute):
             self.install_screen(factory(), attribute)
-        self.push_screen(attribute)
+        if isinstance(self.screen, FleetScreen):
+            self.push_screen(attribute)
+        elif self.screen is not self.get_screen(attribute):
+            self.screen.post_message(events.ScreenSuspend())  # as push_screen tells the screen it covers
+            self.switch_screen(attribute)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

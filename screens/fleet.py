@@ -20,6 +20,7 @@ size.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar
 
@@ -82,6 +83,12 @@ class FleetScreen(ActionScreen):
         self._mcache: dict[str, tuple[StateMachine, bool, int, MachineRow]] = {}
         self._mcells: dict[str, tuple[MachineRow, tuple[Text, ...]]] = {}
         self._focus_sent: tuple[str, ...] | None = None
+        self._porder: list[str] = []
+        self._porder_keys: set[str] = set()
+        self._morder: list[str] = []
+        self._morder_keys: set[str] = set()
+        self._match_query = ""
+        self._match_cache: dict[str, tuple[object, bool]] = {}
         self._counts = (0, 0)
         self._bar = Text("")
         self._legend_text = Text("")
@@ -194,11 +201,12 @@ class FleetScreen(ActionScreen):
         if self._layout is None:
             return
         labels = target_labels(self.ctx.targets)
-        ordered = sorted(state.pipelines.values(), key=lambda p: (p.name.lower(), p.target))
-        rows = [self._pipeline_row(p, state, now, labels) for p in ordered]
+        pipelines = state.pipelines
+        order = self._pipeline_order(pipelines)
+        rows = [self._pipeline_row(pipelines[key], state, now, labels) for key in order]
         self._counts = (len(rows), self._counts[1])
         if self.query_text:
-            rows = [r for r in rows if matches(r.words, self.query_text)]
+            rows = [r for r in rows if self._matches(r.key, r, r.words)]
         self._prows = {r.key: r for r in rows}
         self._pipeline_keys = [r.key for r in rows]
         if self.view == PIPELINES:
@@ -206,7 +214,8 @@ class FleetScreen(ActionScreen):
 
     def _sync_machines(self, state: FleetState, now: datetime) -> None:
         labels = target_labels(self.ctx.targets)
-        ordered = sorted(state.state_machines.values(), key=lambda m: (m.name.lower(), m.target))
+        machines = state.state_machines
+        ordered = [machines[key] for key in self._machine_order(machines)]
         minute = int(now.timestamp() // 60)
         rows: list[MachineRow] = []
         for machine in ordered:
@@ -220,11 +229,38 @@ class FleetScreen(ActionScreen):
             rows.append(row)
         self._counts = (self._counts[0], len(rows))
         if self.query_text:
-            rows = [r for r in rows if matches(r.words, self.query_text)]
+            rows = [r for r in rows if self._matches(r.key, r, r.words)]
         self._mrows = {r.key: r for r in rows}
         self._machine_keys = [r.key for r in rows]
         if self.view == MACHINES:
             self._list.set_rows(self._machine_keys, {r.key: self._machine_cells(r) for r in rows})
+
+    def _pipeline_order(self, pipelines: Mapping[str, Pipeline]) -> list[str]:
+        """The keys by name, sorted again only when pipelines came or went (a key is its target and name)."""
+        if pipelines.keys() != self._porder_keys:
+            ordered = sorted(pipelines.values(), key=lambda p: (p.name.lower(), p.target))
+            self._porder = [p.key for p in ordered]
+            self._porder_keys = set(self._porder)
+        return self._porder
+
+    def _machine_order(self, machines: Mapping[str, StateMachine]) -> list[str]:
+        if machines.keys() != self._morder_keys:
+            ordered = sorted(machines.values(), key=lambda m: (m.name.lower(), m.target))
+            self._morder = [m.key for m in ordered]
+            self._morder_keys = set(self._morder)
+        return self._morder
+
+    def _matches(self, key: str, row: object, words: str) -> bool:
+        """Whether a row matches the filter, asked again only when the row or the filter changed."""
+        if self._match_query != self.query_text:
+            self._match_query = self.query_text
+            self._match_cache = {}
+        cached = self._match_cache.get(key)
+        if cached is not None and cached[0] is row:
+            return cached[1]
+        found = matches(words, self.query_text)
+        self._match_cache[key] = (row, found)
+        return found
 
     def _machine_cells(self, row: MachineRow) -> tuple[Text, ...]:
         """The row's cells in the columns shown (the same tuple while the row is the same: no redraw)."""

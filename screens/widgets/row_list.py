@@ -143,8 +143,14 @@ class RowList(ScrollView, can_focus=True, inherit_bindings=False):
         self._index: dict[str, int] = {}
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._cursor = 0
-        # Rendered lines: key → (cursor?, width, base style) → strip. Dropped per key when its cells change.
-        self._strips: dict[str, dict[tuple[bool, int, Style], Strip]] = {}
+        # Rendered lines: key → (columns, cursor?, width, base style) → strip. Dropped per key when its cells
+        # change. The columns are part of the key, so lines drawn in other columns (the fleet's other view, the
+        # same key in another list) are kept for when those columns come back.
+        self._strips: dict[str, dict[tuple[int, bool, int, Style], Strip]] = {}
+        self._column_sets: list[tuple[tuple[ListColumn, ...], int]] = []  # (columns, id): labels do not hash
+        self._columns_id = 0
+        self._columns_made = 0
+        self._most_rows = 0  # the most rows shown at once: how many kept cells are too many
         self._header: tuple[tuple[int, Style], Strip] | None = None
         self._styles_now: tuple[Style, Style] | None = None
 
@@ -204,7 +210,15 @@ class RowList(ScrollView, can_focus=True, inherit_bindings=False):
         if columns == self._columns:
             return
         self._columns = columns
-        self._strips.clear()
+        known = next((ident for seen, ident in self._column_sets if seen == columns), None)
+        if known is None:
+            if len(self._column_sets) >= 8:
+                self._column_sets.clear()  # layouts of sizes long gone: their lines go too
+                self._strips.clear()
+            self._columns_made += 1
+            known = self._columns_made
+            self._column_sets.append((columns, known))
+        self._columns_id = known
         self._header = None
         self.refresh()
 
@@ -229,8 +243,10 @@ class RowList(ScrollView, can_focus=True, inherit_bindings=False):
             if old is not None and new is not old and new != old:
                 self._strips.pop(key, None)
             self._cells[key] = new
-        if len(self._cells) > 2 * len(self._keys) + 64:
-            # Rows filtered away keep their lines for when the filter lets them back; forget the long gone.
+        self._most_rows = max(self._most_rows, len(self._keys))
+        if len(self._cells) > 2 * self._most_rows + 64:
+            # Rows filtered away (or of the other view) keep their lines for when they come back; forget the
+            # long gone.
             self._cells = {key: self._cells[key] for key in self._keys}
             self._strips = {key: s for key, s in self._strips.items() if key in self._index}
         self._update_virtual_size()
@@ -382,10 +398,10 @@ class RowList(ScrollView, can_focus=True, inherit_bindings=False):
         cache = self._strips.get(key)
         if cache is None:
             cache = self._strips[key] = {}
-        token = (cursor, width, base)
+        token = (self._columns_id, cursor, width, base)
         strip = cache.get(token)
         if strip is None:
-            if len(cache) >= 4:
+            if len(cache) >= 6:
                 cache.clear()  # widths and styles long gone
             strip = self._line_strip(line_text(self._columns, self._cells[key]), width, base)
             cache[token] = strip

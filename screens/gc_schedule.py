@@ -1,0 +1,68 @@
+"""When Python's garbage collector may pause the console: not in the middle of a key press.
+
+The console holds a large heap (botocore's service models, Textual, hundreds of pipelines' pictures, cached
+lines), and the watcher replaces part of the picture several times a second, so objects keep surviving into
+the oldest generation. CPython then runs a full collection every few seconds, and with 500 pipelines one walks
+a quarter of a million objects: a pause of 100-250 ms in whatever key press it lands on.
+
+`GcSchedule` moves what has lived a while out of the collector's way (`gc.freeze()`: frozen objects are still
+freed by reference counting, they are only not walked again), so the collections that do run walk only what is
+recent and take a few milliseconds. Cycles that became garbage after being frozen are found by a full
+collection over everything, run only when the operator has not pressed a key for a moment.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+
+# Seconds between freezes of what survived a collection of the young generations.
+REFREEZE_EVERY = 10.0
+# A full collection (everything, frozen or not) at most this often, and only after this long without a key.
+FULL_EVERY = 300.0
+IDLE_FOR = 2.0
+# ... unless the operator never pauses: then anyway after this long, so frozen garbage stays bounded.
+FULL_AT_THE_LATEST = 1800.0
+
+
+class GcSchedule:
+    """Keeps full garbage collections away from key presses (see the module docstring).
+
+    `start()` once the app runs, `key_pressed()` on every key, `tick()` about once a second, `stop()` at the end."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        now = clock()
+        self._last_key = now
+        self._last_freeze = now
+        self._last_full = now
+        self.full_collections = 0
+
+    def start(self) -> None:
+        # Everything loaded to start (modules, service models, the app's widgets) lives as long as the app.
+        gc.freeze()
+        self._last_freeze = self._clock()
+
+    def stop(self) -> None:
+        """The app ends: what it froze may be collected again (tests run many apps in one process)."""
+        gc.unfreeze()
+
+    def key_pressed(self) -> None:
+        self._last_key = self._clock()
+
+    def tick(self) -> None:
+        now = self._clock()
+        since_full = now - self._last_full
+        idle = now - self._last_key >= IDLE_FOR
+        if (idle and since_full >= FULL_EVERY) or since_full >= FULL_AT_THE_LATEST:
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+            self._last_full = self._last_freeze = now
+            self.full_collections += 1
+        elif now - self._last_freeze >= REFREEZE_EVERY:
+            # The young generations' garbage first (a few milliseconds), so little garbage is frozen.
+            gc.collect(1)
+            gc.freeze()
+            self._last_freeze = now
