@@ -5,8 +5,10 @@ wave, how long they have waited, how long they have left, the revision and what 
 screens/approval_rows.py. `a` approves and `x` rejects the highlighted one through the shared action flow
 (production waves ask for the wave's name); enter opens the pipeline or execution it belongs to; `/` filters.
 
-Rows are keyed by the approval; an update or the clock changes only the cells that read differently, rows are
-rebuilt only when the set or the order changes, and the cursor stays on the same approval either way.
+Rows are keyed by the approval, in a `RowList` (screens/widgets/row_list.py) that keeps each row's drawn line: an
+update or the clock redraws only the rows that read differently, a new order or set of approvals draws the lines
+on screen from that cache (coming back to the inbox with `3` draws nothing new unless something changed), and
+the cursor stays on the same approval either way.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from console.actions import ActionKind
 from console.keys import spec
@@ -41,6 +43,7 @@ from screens.bindings import binding
 from screens.fleet_rows import matches, target_labels
 from screens.text import clean
 from screens.widgets.key_bar import KeyBar
+from screens.widgets.row_list import ListColumn, RowList
 
 # The action keys that never apply to an approval: bound (so pressing one says why) but not in the footer.
 _NOT_HERE = ("stop", "stop_abandon", "rollback", "retry", "pause")
@@ -66,6 +69,7 @@ class ApprovalsScreen(ActionScreen):
         self._detail = Text("")
         self._signature: object = None
         self._cell_cache: dict[str, tuple[object, tuple[tuple[str, Text], ...]]] = {}
+        self._texts: dict[str, tuple[tuple[tuple[str, Text], ...], tuple[Text, ...]]] = {}
         self._key_names: dict[str, str] = {}
         self._empty: Text | None = None
         self._focus_sent: tuple[str, ...] | None = None
@@ -76,7 +80,7 @@ class ApprovalsScreen(ActionScreen):
         yield self.header()
         yield Static(id="approvals-bar")
         yield Input(placeholder="filter: pipeline, stage, wave, target, revision (prod, canary, a1b2c3)", id="filter")
-        yield DataTable(id="inbox", cursor_type="row", zebra_stripes=False)
+        yield RowList(id="inbox", on_change=self._cursor_moved)
         yield Static(id="approvals-empty")
         yield Static(id="approval-detail")
         yield KeyBar()
@@ -86,18 +90,16 @@ class ApprovalsScreen(ActionScreen):
         self.query_one("#approvals-empty", Static).display = False
         self._build_columns()
         self.table.focus()
-        # Called as the cursor moves, in the same turn: the detail is drawn in the same frame as the cursor
-        # (the table's RowHighlighted message would arrive a frame later).
-        self.watch(self.table, "cursor_coordinate", self._cursor_moved, init=False)
 
     def _cursor_moved(self) -> None:
+        # Called by the list in the same turn as its cursor moves: the detail lands in the same frame.
         if self._ready and not self.is_closing:
             self._update_detail(self.now())
             self.refresh_availability()
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one("#inbox", DataTable)
+    def table(self) -> RowList:
+        return self.query_one("#inbox", RowList)
 
     def _labels(self) -> dict[str, str]:
         return target_labels(self.ctx.targets)
@@ -109,10 +111,8 @@ class ApprovalsScreen(ActionScreen):
         if layout == self._layout:
             return False
         self._layout = layout
-        table = self.table
-        table.clear(columns=True)
-        for column in layout.columns:
-            table.add_column(Text(column.label), key=column.key, width=column.width)
+        # One more cell per column, padded: the columns two spaces apart, where the layout puts them.
+        self.table.set_columns(tuple(ListColumn(c.key, Text(c.label), c.width + 1) for c in layout.columns))
         self._keys = []
         self._cells = {}
         self._signature = None
@@ -153,25 +153,15 @@ class ApprovalsScreen(ActionScreen):
             ordered = tuple(a for a in ordered if matches(words_of(a, labels.get(a.target, a.target)), self.query_text))
         keys = [row_key(a) for a in ordered]
         cells = {row_key(a): self._row_cells(a, now, layout, labels.get(a.target, a.target)) for a in ordered}
-        table = self.table
-        if keys != self._keys:
-            highlighted = self.highlighted_key()
-            table.clear()
-            for key in keys:
-                table.add_row(*(cell for _, cell in cells[key]), key=key)
-            self._keys = keys
-            if highlighted is not None and highlighted in keys:
-                table.move_cursor(row=keys.index(highlighted), animate=False)
-            elif keys:
-                table.move_cursor(row=min(max(table.cursor_row, 0), len(keys) - 1), animate=False)
-        else:
-            for key in keys:
-                old = self._cells.get(key, ())
-                for (column, before), (_, after) in zip(old, cells[key], strict=True):
-                    if before != after:
-                        table.update_cell(key, column, after)
+        # The list keeps the cursor on the same approval (by key) and redraws only rows that read differently.
         self._cells = cells
         self._approvals = {row_key(a): a for a in ordered}
+        self._keys = keys
+        self.table.set_rows(keys, {key: self._row_texts(key, row) for key, row in cells.items()})
+        if len(self._texts) > 2 * len(keys) + 64:
+            # Answered approvals are gone for good: forget their cells.
+            self._texts = {key: self._texts[key] for key in keys if key in self._texts}
+            self._cell_cache = {key: self._cell_cache[key] for key in keys if key in self._cell_cache}
         self._update_empty(state)
         self._update_bar(state.approvals, now)
         self._update_detail(now)
@@ -188,6 +178,15 @@ class ApprovalsScreen(ActionScreen):
         cells = row_cells(approval, now, layout, label)
         self._cell_cache[row_key(approval)] = (key, cells)
         return cells
+
+    def _row_texts(self, key: str, row: tuple[tuple[str, Text], ...]) -> tuple[Text, ...]:
+        """The row's cells for the list (the same tuple while the row reads the same: its line is kept)."""
+        cached = self._texts.get(key)
+        if cached is not None and cached[0] is row:
+            return cached[1]
+        texts = tuple(cell for _, cell in row)
+        self._texts[key] = (row, texts)
+        return texts
 
     def _update_empty(self, state: FleetState) -> None:
         if self._keys:
@@ -277,10 +276,7 @@ class ApprovalsScreen(ActionScreen):
     # --- selection ------------------------------------------------------------------------------------------
 
     def highlighted_key(self) -> str | None:
-        table = self.table
-        if not self._keys or not 0 <= table.cursor_row < len(self._keys):
-            return None
-        return self._keys[table.cursor_row]
+        return self.table.highlighted_key
 
     def selected(self) -> Approval | None:
         """The highlighted approval, as last drawn."""
@@ -306,12 +302,8 @@ class ApprovalsScreen(ActionScreen):
         self._focus_sent = None
         self._tell_focus()
 
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._cursor_moved()  # usually drawn already (`_cursor_moved`); then nothing changes here
-
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(RowList.Selected)
+    def _row_selected(self, event: RowList.Selected) -> None:
         event.stop()
         self.action_open()
 
