@@ -10,6 +10,8 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+TIMELINE = 10_000  # requests kept in `CallStats.timeline`
+
 
 @dataclass
 class CallStats:
@@ -22,7 +24,9 @@ class CallStats:
     history_events: int = 0  # GetExecutionHistory events received over the wire, duplicates included
     sessions: int = 0  # sessions opened: 1, plus one per recovery from expired credentials
     waited: float = 0.0  # seconds spent waiting for the budget
-    timeline: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=50_000))
+    # The newest requests (time, API), for the budget checks of tests and benchmarks: minutes of a busy
+    # watcher, in about a megabyte; a console left open for days must not grow with it.
+    timeline: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=TIMELINE))
 
     def sent(self, api: str) -> None:
         self.requests[api] += 1
