@@ -180,21 +180,22 @@ class FleetScreen(ActionScreen):
         self._tell_focus()
 
     def _pipeline_row(
-        self, pipeline: Pipeline, state: FleetState, now: datetime, labels: dict[str, str]
+        self, key: str, pipeline: Pipeline, state: FleetState, now: datetime, labels: dict[str, str]
     ) -> PipelineRow:
+        """The row of `pipeline` (whose key is `key`: passed, as it is a new string on every ask)."""
         assert self._layout is not None
         slot = self._layout.slot
-        stale = state.is_stale(pipeline.key, pipeline.read_at, now)
+        stale = state.is_stale(key, pipeline.read_at, now)
         # Ages are shown in the list only in wide slots: only there does a new minute make a row read differently.
         minute = int(now.timestamp() // 60) if slot >= SLOT_WIDE else 0
-        cached = self._pcache.get(pipeline.key)
+        cached = self._pcache.get(key)
         if cached is not None and cached[0] is pipeline and cached[1] == stale and cached[2] == slot:
             if cached[3] == minute:
                 return cached[4]
         row = pipeline_row(
             pipeline, self.ctx.waves.waves, state, now, slot, labels.get(pipeline.target, pipeline.target)
         )
-        self._pcache[pipeline.key] = (pipeline, stale, slot, minute, row)
+        self._pcache[key] = (pipeline, stale, slot, minute, row)
         return row
 
     def _sync_pipelines(self, state: FleetState, now: datetime) -> None:
@@ -203,7 +204,7 @@ class FleetScreen(ActionScreen):
         labels = target_labels(self.ctx.targets)
         pipelines = state.pipelines
         order = self._pipeline_order(pipelines)
-        rows = [self._pipeline_row(pipelines[key], state, now, labels) for key in order]
+        rows = [self._pipeline_row(key, pipelines[key], state, now, labels) for key in order]
         self._counts = (len(rows), self._counts[1])
         if self.query_text:
             rows = [r for r in rows if self._matches(r.key, r, r.words)]

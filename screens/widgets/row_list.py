@@ -326,14 +326,16 @@ class RowList(ScrollView, can_focus=True, inherit_bindings=False):
             self._cursor_changed()  # other rows on screen (the mouse wheel scrolls without moving the cursor)
 
     def _scroll_to_cursor(self) -> None:
+        # Immediately, not after the next refresh (Textual's default): a deferred scroll draws the list twice,
+        # the second time a frame later, and what follows the rows on screen (the board) lands a frame late.
         if not self.size.height:
             return
         top = self.first_shown
         height = self.page_height
         if self._cursor < top:
-            self.scroll_to(y=self._cursor, animate=False, force=True)
+            self.scroll_to(y=self._cursor, animate=False, force=True, immediate=True)
         elif self._cursor >= top + height:
-            self.scroll_to(y=self._cursor - height + 1, animate=False, force=True)
+            self.scroll_to(y=self._cursor - height + 1, animate=False, force=True, immediate=True)
 
     def _refresh_row(self, index: int) -> None:
         line = index - self.first_shown + 1

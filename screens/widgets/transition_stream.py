@@ -331,7 +331,7 @@ class TransitionStream(ScrollView, can_focus=True, inherit_bindings=False):
             if self._cursor is not None:
                 self._cursor = max(self._cursor - dropped, 0) if self._shown else None
             # The lines being read stay where they are, even when older ones left the window above them.
-            self.scroll_to(y=max(self.scroll_offset.y - dropped, 0), animate=False, force=True)
+            self.scroll_to(y=max(self.scroll_offset.y - dropped, 0), animate=False, force=True, immediate=True)
             self.unseen += len(matched)
         self.refresh()
         self._changed()
@@ -417,18 +417,18 @@ class TransitionStream(ScrollView, can_focus=True, inherit_bindings=False):
     def _scroll_to_cursor(self, *, center: bool = False) -> None:
         height = max(self.scrollable_content_region.height, 1)
         if self._cursor is None:
-            self.scroll_to(y=0, animate=False, force=True)
+            self.scroll_to(y=0, animate=False, force=True, immediate=True)
             return
         if self.following:
-            self.scroll_to(y=max(len(self._shown) - height, 0), animate=False, force=True)
+            self.scroll_to(y=max(len(self._shown) - height, 0), animate=False, force=True, immediate=True)
             return
         top = self.scroll_offset.y
         if center:
-            self.scroll_to(y=max(self._cursor - height // 2, 0), animate=False, force=True)
+            self.scroll_to(y=max(self._cursor - height // 2, 0), animate=False, force=True, immediate=True)
         elif self._cursor < top:
-            self.scroll_to(y=self._cursor, animate=False, force=True)
+            self.scroll_to(y=self._cursor, animate=False, force=True, immediate=True)
         elif self._cursor >= top + height:
-            self.scroll_to(y=self._cursor - height + 1, animate=False, force=True)
+            self.scroll_to(y=self._cursor - height + 1, animate=False, force=True, immediate=True)
 
     def _update_virtual_size(self) -> None:
         size = Size(0, len(self._shown))
