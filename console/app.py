@@ -1,14 +1,16 @@
 """The Textual app: wires the config, the watcher, the action gate and the screens together.
 
 `make_app(config, targets, watcher, gate, ...)` is the one factory, used by the CLI and by the tests. The app
-owns nothing that talks to AWS: it subscribes to the watcher (every update becomes a `FleetUpdated`, drawn by
-the screen on show; every transition goes into a bounded `TransitionLog`), runs IO in workers, turns every worker error
-into a notification, and knows which screens this build has (`screen_registry`, below).
+owns nothing that talks to AWS: it subscribes to the watcher (every update becomes a `FleetUpdated`, the newest
+drawn by the screen on show at most every REDRAW_EVERY; every transition goes into a bounded `TransitionLog`), runs
+IO in workers, turns every worker error into a notification, and knows which screens this build has
+(`screen_registry`, below).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -18,6 +20,7 @@ from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.worker import Worker
 
 from console.config import Config
@@ -72,6 +75,11 @@ class _Startable(Protocol):
     async def stop(self) -> None: ...
 
 
+# The watcher publishes a picture for every read (dozens a second with hundreds of pipelines); the screen on show
+# draws at most one every this many seconds (the newest), so drawing pictures nobody can read between two does not
+# take the time keys need. A picture that comes after a quiet moment is drawn at once.
+REDRAW_EVERY = 0.1
+
 # Sections reached by 1-4: (binding id, registry attribute, or None for the fleet screen's views).
 SECTIONS: dict[str, str | None] = {
     "fleet": None,
@@ -120,6 +128,8 @@ class WavedeckApp(App[None]):
         self._thread_id = threading.get_ident()
         self._started_watcher = False
         self._gc = GcSchedule()
+        self._drawn_at = 0.0  # time.monotonic() of the last picture drawn
+        self._redraw: Timer | None = None  # draws the newest picture once REDRAW_EVERY has passed
         context.flow = ActionFlow(self, lambda: self.console_context)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
@@ -178,9 +188,25 @@ class WavedeckApp(App[None]):
         # Only the screen on show draws the picture: a hidden one (the 500-row fleet under a pipeline screen)
         # would redraw for nobody. A screen catches up with `ctx.state` when it is shown again (on resume).
         self.console_context.state = message.state
+        wait = self._drawn_at + REDRAW_EVERY - time.monotonic()
+        if wait <= 0:
+            self._draw_picture()
+        elif self._redraw is None:
+            self._redraw = self.set_timer(wait, self._redraw_due, name="redraw")
+
+    def _redraw_due(self) -> None:
+        self._redraw = None
+        self._draw_picture()
+
+    def _draw_picture(self) -> None:
+        """The screen on show draws the newest picture."""
+        if self._redraw is not None:  # a newer picture came just as the time was up: drawn now, not again
+            self._redraw.stop()
+            self._redraw = None
+        self._drawn_at = time.monotonic()
         shown = self.shown_console_screen()
         if shown is not None:
-            shown.apply_state(message.state)
+            shown.apply_state(self.console_context.state)
 
     def _tick(self) -> None:
         self._gc.tick()

@@ -3,13 +3,16 @@ as messages without losing transitions, errors become notifications."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from textual.app import ComposeResult
 from textual.widgets import Static
 
 from console.actions import ActionKind
+from console.app import REDRAW_EVERY
 from console.config import Config
 from console.model import FleetState, TargetStatus, Transition
 from console.resources import Selection
@@ -67,6 +70,28 @@ async def test_updates_keep_every_transition(console_app: Any, fake_watcher: Fak
         log = app.console_context.transitions
         assert log.total == 50
         assert [t.resource for t in log.since(45).transitions] == [f"p/{i}" for i in range(45, 50)]
+
+
+async def test_pictures_in_quick_succession_are_drawn_once_then_the_newest(
+    console_app: Any, fake_watcher: FakeWatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: "checkout-api" in rendered(app), what="the pipelines")
+        screen = app.screen
+        assert isinstance(screen, FleetScreen)
+        drawn: list[FleetState] = []
+        show_state = screen.show_state
+        monkeypatch.setattr(screen, "show_state", lambda state: (drawn.append(state), show_state(state)))
+        await asyncio.sleep(REDRAW_EVERY)  # a quiet moment: the next picture is drawn at once
+        pictures = [replace(fleet_picture()) for _ in range(20)]
+        for picture in pictures:
+            fake_watcher.publish(picture)
+            await pilot.pause()
+        assert drawn[0] is pictures[0]
+        assert len(drawn) < len(pictures)  # the ones in between are not drawn for nobody
+        assert app.console_context.state is pictures[-1]
+        await wait_for(pilot, lambda: drawn[-1] is pictures[-1], what="the newest drawn")
 
 
 async def test_a_failing_worker_is_a_notification_not_a_crash(console_app: Any, fake_watcher: FakeWatcher) -> None:
