@@ -248,6 +248,8 @@ class WavedeckApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             self._gc.key_pressed()  # full garbage collections wait for a pause between keys
+            # The watcher's next picture waits REDRAW_EVERY after a key, so the key's own frame goes first.
+            self._drawn_at = max(self._drawn_at, time.monotonic())
         await super().on_event(event)
 
     def why_unavailable(self, action: str) -> str | None:

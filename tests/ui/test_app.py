@@ -3,7 +3,6 @@ as messages without losing transitions, errors become notifications."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -11,8 +10,8 @@ import pytest
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+import console.app
 from console.actions import ActionKind
-from console.app import REDRAW_EVERY
 from console.config import Config
 from console.model import FleetState, TargetStatus, Transition
 from console.resources import Selection
@@ -83,7 +82,8 @@ async def test_pictures_in_quick_succession_are_drawn_once_then_the_newest(
         drawn: list[FleetState] = []
         show_state = screen.show_state
         monkeypatch.setattr(screen, "show_state", lambda state: (drawn.append(state), show_state(state)))
-        await asyncio.sleep(REDRAW_EVERY)  # a quiet moment: the next picture is drawn at once
+        monkeypatch.setattr(console.app, "REDRAW_EVERY", 1.0)  # longer than 20 pictures take, however busy
+        app._drawn_at = 0.0  # a quiet moment: the next picture is drawn at once
         pictures = [replace(fleet_picture()) for _ in range(20)]
         for picture in pictures:
             fake_watcher.publish(picture)
@@ -92,6 +92,27 @@ async def test_pictures_in_quick_succession_are_drawn_once_then_the_newest(
         assert len(drawn) < len(pictures)  # the ones in between are not drawn for nobody
         assert app.console_context.state is pictures[-1]
         await wait_for(pilot, lambda: drawn[-1] is pictures[-1], what="the newest drawn")
+
+
+async def test_a_picture_that_comes_right_after_a_key_waits_for_the_keys_frame(
+    console_app: Any, fake_watcher: FakeWatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: "checkout-api" in rendered(app), what="the pipelines")
+        screen = app.screen
+        assert isinstance(screen, FleetScreen)
+        drawn: list[FleetState] = []
+        show_state = screen.show_state
+        monkeypatch.setattr(screen, "show_state", lambda state: (drawn.append(state), show_state(state)))
+        monkeypatch.setattr(console.app, "REDRAW_EVERY", 1.0)  # longer than a key takes, however busy the machine
+        app._drawn_at = 0.0  # quiet: a picture now would be drawn at once...
+        await pilot.press("j")
+        picture = replace(fleet_picture())
+        fake_watcher.publish(picture)
+        await pilot.pause()
+        assert all(state is not picture for state in drawn)  # ...but a key was just pressed: its frame first
+        await wait_for(pilot, lambda: drawn and drawn[-1] is picture, within=5, what="the picture drawn after the key")
 
 
 async def test_a_failing_worker_is_a_notification_not_a_crash(console_app: Any, fake_watcher: FakeWatcher) -> None:
