@@ -71,19 +71,26 @@ async def test_updates_keep_every_transition(console_app: Any, fake_watcher: Fak
         assert [t.resource for t in log.since(45).transitions] == [f"p/{i}" for i in range(45, 50)]
 
 
+async def pictures_drawn(app: Any, pilot: Any, monkeypatch: pytest.MonkeyPatch) -> list[FleetState]:
+    """The pictures the fleet screen draws from now on, after a quiet moment; the redraw pace is made 1 s, longer
+    than what a test does between two pictures takes, however busy the machine."""
+    await wait_for(pilot, lambda: "checkout-api" in rendered(app), what="the pipelines")
+    screen = app.screen
+    assert isinstance(screen, FleetScreen)
+    drawn: list[FleetState] = []
+    show_state = screen.show_state
+    monkeypatch.setattr(screen, "show_state", lambda state: (drawn.append(state), show_state(state)))
+    monkeypatch.setattr(console.app, "REDRAW_EVERY", 1.0)
+    app._drawn_at = 0.0
+    return drawn
+
+
 async def test_pictures_in_quick_succession_are_drawn_once_then_the_newest(
     console_app: Any, fake_watcher: FakeWatcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = console_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: "checkout-api" in rendered(app), what="the pipelines")
-        screen = app.screen
-        assert isinstance(screen, FleetScreen)
-        drawn: list[FleetState] = []
-        show_state = screen.show_state
-        monkeypatch.setattr(screen, "show_state", lambda state: (drawn.append(state), show_state(state)))
-        monkeypatch.setattr(console.app, "REDRAW_EVERY", 1.0)  # longer than 20 pictures take, however busy
-        app._drawn_at = 0.0  # a quiet moment: the next picture is drawn at once
+        drawn = await pictures_drawn(app, pilot, monkeypatch)  # after a quiet moment: the next is drawn at once
         pictures = [replace(fleet_picture()) for _ in range(20)]
         for picture in pictures:
             fake_watcher.publish(picture)
@@ -99,14 +106,7 @@ async def test_a_picture_that_comes_right_after_a_key_waits_for_the_keys_frame(
 ) -> None:
     app = console_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: "checkout-api" in rendered(app), what="the pipelines")
-        screen = app.screen
-        assert isinstance(screen, FleetScreen)
-        drawn: list[FleetState] = []
-        show_state = screen.show_state
-        monkeypatch.setattr(screen, "show_state", lambda state: (drawn.append(state), show_state(state)))
-        monkeypatch.setattr(console.app, "REDRAW_EVERY", 1.0)  # longer than a key takes, however busy the machine
-        app._drawn_at = 0.0  # quiet: a picture now would be drawn at once...
+        drawn = await pictures_drawn(app, pilot, monkeypatch)  # quiet: a picture now would be drawn at once...
         await pilot.press("j")
         picture = replace(fleet_picture())
         fake_watcher.publish(picture)
