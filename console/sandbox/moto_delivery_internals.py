@@ -9,10 +9,9 @@ fails on either: re-read the named moto code, port its change, then record the n
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-import inspect
 from typing import Any
+
+from console.sandbox import moto_touch_points as touch_points
 
 _EVENTS = "moto.events"
 _SQS = "moto.sqs.models"
@@ -94,89 +93,28 @@ INSTANCE_ATTRIBUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (_SQS, "Message", ("visible_at", "delayed_until", "sent_timestamp", "receipt_handle", "_old_receipt_handles")),
 )
 
-_ORIGINALS: dict[tuple[str, str], Any] = {}
-
-
-def _resolve(module: str, dotted: str) -> Any:
-    target: Any = importlib.import_module(module)
-    for part in dotted.split("."):
-        target = inspect.getattr_static(target, part) if inspect.isclass(target) else getattr(target, part)
-    return target
-
 
 def original(module: str, dotted: str) -> Any:
     """The attribute as moto defines it (a property stays a property), even after a patch replaced it."""
-    found = _ORIGINALS.get((module, dotted))
-    return found if found is not None else _resolve(module, dotted)
+    return touch_points.original(module, dotted)
 
 
 def remember_originals() -> None:
     """Keep moto's own versions of what the patches replace (call before patching)."""
-    for module, dotted in REPLACED_SOURCES:
-        if (module, dotted) not in _ORIGINALS:
-            try:
-                _ORIGINALS[(module, dotted)] = _resolve(module, dotted)
-            except (ImportError, AttributeError):
-                pass
+    touch_points.remember_originals(REPLACED_SOURCES)
 
 
 def moved() -> list[str]:
     """Every touch point that is missing or no longer takes the parameters the patches pass."""
-    problems: list[str] = []
-    for module, dotted, parameters in TOUCH_POINTS:
-        try:
-            target = original(module, dotted)
-        except (ImportError, AttributeError) as exc:
-            problems.append(f"{module}.{dotted} is gone ({exc})")
-            continue
-        if parameters:
-            function = _function(target)
-            try:
-                accepted = set(inspect.signature(function).parameters)
-            except (TypeError, ValueError):
-                problems.append(f"{module}.{dotted} is no longer a function")
-                continue
-            missing = [p for p in parameters if p not in accepted]
-            if missing:
-                problems.append(f"{module}.{dotted} no longer takes {', '.join(missing)}")
-    for module, cls, attributes in INSTANCE_ATTRIBUTES:
-        try:
-            instance = _instance(module, cls)
-        except Exception as exc:  # noqa: BLE001 - any failure here means the class moved
-            problems.append(f"{module}.{cls}() cannot be built any more ({exc})")
-            continue
-        problems.extend(f"{module}.{cls} has no attribute {a}" for a in attributes if not hasattr(instance, a))
-    for module, dotted in REPLACED_SOURCES:
-        try:
-            original(module, dotted)
-        except (ImportError, AttributeError) as exc:
-            problems.append(f"{module}.{dotted} is gone ({exc})")
-    return problems
-
-
-def _instance(module: str, cls: str) -> Any:
-    if cls == "Queue":
-        return _resolve(module, cls)("probe", region="us-east-1", account_id="123456789012")
-    return _resolve(module, cls)("id", "body")
-
-
-def _function(target: Any) -> Any:
-    if isinstance(target, property):
-        return target.fget
-    if isinstance(target, staticmethod | classmethod):
-        return target.__func__
-    return target
-
-
-def fingerprint(target: Any) -> str:
-    return hashlib.sha256(inspect.getsource(_function(target)).encode()).hexdigest()[:16]
+    return touch_points.moved(TOUCH_POINTS, INSTANCE_ATTRIBUTES, REPLACED_SOURCES, build=_instance)
 
 
 def changed_sources() -> list[str]:
     """Replaced moto methods whose source is not the one the replacement was ported from."""
-    changed = []
-    for (module, dotted), expected in REPLACED_SOURCES.items():
-        actual = fingerprint(original(module, dotted))
-        if actual != expected:
-            changed.append(f"{module}.{dotted}: source fingerprint {actual}, ported from {expected}")
-    return changed
+    return touch_points.changed_sources(REPLACED_SOURCES)
+
+
+def _instance(module: str, cls: str) -> Any:
+    if cls == "Queue":
+        return touch_points.resolve(module, cls)("probe", region="us-east-1", account_id="123456789012")
+    return touch_points.resolve(module, cls)("id", "body")

@@ -9,10 +9,7 @@ change, then update the fingerprint).
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-import inspect
-from typing import Any
+from console.sandbox import moto_touch_points as touch_points
 
 _PARSER = "moto.stepfunctions.parser"
 _COMPONENT = f"{_PARSER}.asl.component"
@@ -137,76 +134,16 @@ INSTANCE_ATTRIBUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
-def _resolve(module: str, dotted: str) -> Any:
-    target: Any = importlib.import_module(module)
-    for part in dotted.split("."):
-        target = getattr(target, part)
-    return target
-
-
-def _original(module: str, dotted: str) -> Any:
-    """The attribute as moto defines it, even after the patches replaced it on the class."""
-    owner_path, _, name = dotted.rpartition(".")
-    owner = _resolve(module, owner_path) if owner_path else importlib.import_module(module)
-    return _ORIGINALS.get((module, dotted)) or getattr(owner, name)
-
-
-# Filled by `remember_originals()` before the patches replace anything.
-_ORIGINALS: dict[tuple[str, str], Any] = {}
-
-
 def remember_originals() -> None:
-    for module, dotted in REPLACED_SOURCES:
-        if (module, dotted) not in _ORIGINALS:
-            try:
-                _ORIGINALS[(module, dotted)] = _resolve(module, dotted)
-            except (ImportError, AttributeError):
-                pass
+    """Keep moto's own versions of what the patches replace (call before patching)."""
+    touch_points.remember_originals(REPLACED_SOURCES)
 
 
 def moved() -> list[str]:
     """Every touch point that is missing or no longer takes the parameters the patches pass."""
-    problems: list[str] = []
-    for module, dotted, parameters in TOUCH_POINTS:
-        try:
-            target = _original(module, dotted)
-        except (ImportError, AttributeError) as exc:
-            problems.append(f"{module}.{dotted} is gone ({exc})")
-            continue
-        if parameters:
-            function: Any = target.fget if isinstance(target, property) else target
-            try:
-                accepted = set(inspect.signature(function).parameters)
-            except (TypeError, ValueError):
-                problems.append(f"{module}.{dotted} is no longer a function")
-                continue
-            missing = [p for p in parameters if p not in accepted]
-            if missing:
-                problems.append(f"{module}.{dotted} no longer takes {', '.join(missing)}")
-    for module, cls, attributes in INSTANCE_ATTRIBUTES:
-        try:
-            instance = _resolve(module, cls)()
-        except Exception as exc:  # noqa: BLE001 - any failure here means the class moved
-            problems.append(f"{module}.{cls}() cannot be built any more ({exc})")
-            continue
-        problems.extend(f"{module}.{cls} has no attribute {a}" for a in attributes if not hasattr(instance, a))
-    for module, dotted in REPLACED_SOURCES:
-        try:
-            _original(module, dotted)
-        except (ImportError, AttributeError) as exc:
-            problems.append(f"{module}.{dotted} is gone ({exc})")
-    return problems
-
-
-def fingerprint(function: Any) -> str:
-    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+    return touch_points.moved(TOUCH_POINTS, INSTANCE_ATTRIBUTES, REPLACED_SOURCES)
 
 
 def changed_sources() -> list[str]:
     """Replaced moto methods whose source is not the one the replacement was ported from."""
-    changed = []
-    for (module, dotted), expected in REPLACED_SOURCES.items():
-        actual = fingerprint(_original(module, dotted))
-        if actual != expected:
-            changed.append(f"{module}.{dotted}: source fingerprint {actual}, ported from {expected}")
-    return changed
+    return touch_points.changed_sources(REPLACED_SOURCES)
