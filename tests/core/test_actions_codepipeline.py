@@ -8,7 +8,6 @@ and in its two audit records; each refusal sends nothing and writes nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -48,22 +47,6 @@ TARGET = f"sandbox/{REGION}"
 def sandbox_target(sandbox: SandboxProcess, **changes: Any) -> Target:
     target = sandbox_targets(sandbox.url, (REGION,))[0]
     return Target(**{**{f: getattr(target, f) for f in target.__dataclass_fields__}, **changes})
-
-
-@pytest.fixture
-async def gateway(sandbox: SandboxProcess) -> AsyncIterator[Gateway]:
-    async with Gateway(sandbox_target(sandbox)) as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def audit(tmp_path: Path) -> AuditLog:
-    return AuditLog(tmp_path / "audit.jsonl")
-
-
-@pytest.fixture
-def gate(gateway: Gateway, audit: AuditLog) -> ActionGate:
-    return ActionGate({TARGET: gateway}, WAVES, audit)
 
 
 def phases(audit: AuditLog) -> list[str]:

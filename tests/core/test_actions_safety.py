@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,34 +19,16 @@ from console.audit import AuditError, AuditLog, token_digest
 from console.aws.faults import Fault
 from console.aws.gateway import Gateway
 from console.errors import InvalidInput, Refused
-from console.sandbox_process import SandboxProcess
 from tests.conftest import wait_until
 from tests.core.test_actions_codepipeline import (
     TARGET,
     WAVES,
     abandon,
     phases,
-    sandbox_target,
     selection,
     waiting_approval,
 )
 from tests.sandbox.test_codepipeline_support import action, create, source, stage, stage_state, stage_status, start
-
-
-@pytest.fixture
-async def gateway(sandbox: SandboxProcess) -> AsyncIterator[Gateway]:
-    async with Gateway(sandbox_target(sandbox)) as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def audit(tmp_path: Path) -> AuditLog:
-    return AuditLog(tmp_path / "audit.jsonl")
-
-
-@pytest.fixture
-def gate(gateway: Gateway, audit: AuditLog) -> ActionGate:
-    return ActionGate({TARGET: gateway}, WAVES, audit)
 
 
 def build_pipeline(cp: Any, prefix: str) -> str:

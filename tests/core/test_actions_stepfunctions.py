@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,10 +15,8 @@ import pytest
 from console.actions import ActionGate, ActionKind, ActionOutcome, Selection
 from console.audit import AuditLog, token_digest
 from console.aws.gateway import Gateway
-from console.config import sandbox_targets
 from console.definitions import load_fleet
 from console.errors import Refused
-from console.sandbox_process import SandboxProcess
 from tests.conftest import REGION
 from tests.sandbox.test_stepfunctions_support import (
     create_machine,
@@ -70,17 +66,6 @@ def long_wait() -> dict[str, Any]:
         "StartAt": "Bake",
         "States": {"Bake": {"Type": "Wait", "Seconds": 4000, "Next": "Done"}, "Done": {"Type": "Succeed"}},
     }
-
-
-@pytest.fixture
-async def gateway(sandbox: SandboxProcess) -> AsyncIterator[Gateway]:
-    async with Gateway(sandbox_targets(sandbox.url, (REGION,))[0]) as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def audit(tmp_path: Path) -> AuditLog:
-    return AuditLog(tmp_path / "audit.jsonl")
 
 
 @pytest.fixture
