@@ -177,10 +177,6 @@ class StateMachineDef:
     # error found later in the JSON (moto's parser) can still name the YAML line.
     definition_lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
-    def definition_json(self) -> str:
-        return json.dumps(self.definition, indent=2)
-
 
 @dataclass(frozen=True)
 class ScheduledRun:

@@ -38,10 +38,6 @@ class WaveModel:
     def waves(self) -> tuple[Wave, ...]:
         return tuple(rule.wave for rule in self.rules)
 
-    @property
-    def production_waves(self) -> tuple[Wave, ...]:
-        return tuple(w for w in self.waves if w.is_production)
-
     def wave(self, name: str | None) -> Wave | None:
         if name is None:
             return None

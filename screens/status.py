@@ -26,10 +26,6 @@ class Tone(enum.Enum):
     UNKNOWN = "unknown"
 
     @property
-    def css_class(self) -> str:
-        return f"status-{self.value}"
-
-    @property
     def style(self) -> str:
         """A Rich style for table cells. ANSI colour names, so 16-colour terminals and themes map them."""
         return _STYLES[self]

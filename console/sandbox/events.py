@@ -158,19 +158,4 @@ def emit(
         trace.note_delivered(handed_at, event_id)
 
 
-def codepipeline_state(state: str) -> str:
-    """CodePipeline's API statuses (InProgress) as its events spell them (STARTED...)."""
-    return {
-        "InProgress": "STARTED",
-        "Stopping": "STOPPING",
-        "Stopped": "STOPPED",
-        "Succeeded": "SUCCEEDED",
-        "Failed": "FAILED",
-        "Superseded": "SUPERSEDED",
-        "Cancelled": "CANCELED",
-        "Abandoned": "ABANDONED",
-        "Resumed": "RESUMED",
-    }.get(state, state.upper())
-
-
 install_delivery_patches()

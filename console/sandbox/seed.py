@@ -61,10 +61,6 @@ def queue_url(url: str, name: str) -> str:
     return f"{url}/{ACCOUNT_ID}/{name}"
 
 
-def events_rule_arn(region: str) -> str:
-    return f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{EVENTS_RULE}"
-
-
 def events_queue_arn(region: str) -> str:
     return f"arn:aws:sqs:{region}:{ACCOUNT_ID}:{EVENTS_QUEUE}"
 

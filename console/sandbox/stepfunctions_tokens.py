@@ -75,11 +75,6 @@ class TaskTokens:
             if task.endpoint is not None:
                 task.endpoint.interrupt_all()
 
-    def execution_of(self, token: str) -> str | None:
-        with self._lock:
-            task = self._tasks.get(token)
-            return task.execution_arn if task else None
-
     def succeed(self, token: str, output: str) -> None:
         try:
             json.loads(output)

@@ -358,12 +358,6 @@ class TransitionStream(ScrollView, can_focus=True, inherit_bindings=False):
         self.refresh()
         self._changed()
 
-    def set_labels(self, labels: Mapping[str, str]) -> None:
-        if dict(labels) != self._labels:
-            self._labels = dict(labels)
-            self._strips.clear()
-            self.refresh()
-
     def _changed(self) -> None:
         if self._on_change is not None:
             self._on_change()
