@@ -27,6 +27,7 @@ from console.sandbox.codepipeline_errors import (
     constraint_error,
 )
 from console.sandbox.codepipeline_views import epoch, page
+from console.sandbox.moto_compat import pipeline_created, pipeline_updated
 
 Handler = Callable[[PipelineEngine, "Request"], dict[str, Any]]
 
@@ -228,8 +229,8 @@ def _list_pipelines(engine: PipelineEngine, request: Request) -> dict[str, Any]:
                 "version": structure.get("version", 1),
                 "pipelineType": structure.get("pipelineType") or "V1",
                 "executionMode": structure.get("executionMode") or "SUPERSEDED",
-                "created": epoch(pipeline._created),
-                "updated": epoch(pipeline._updated),
+                "created": epoch(pipeline_created(pipeline)),
+                "updated": epoch(pipeline_updated(pipeline)),
             }
         )
     size = request.max_results(1000, 100)
@@ -272,16 +273,17 @@ def install(engine: PipelineEngine) -> None:
     for name, handler in OPERATIONS.items():
         setattr(CodePipelineResponse, name, _method(engine, handler))
 
-    def update_pipeline(self: CodePipelineResponse) -> str:
+    # moto's own answer is passed on as it is: JSON text up to moto 5.2.5, an ActionResult it serialises from 5.2.6.
+    def update_pipeline(self: CodePipelineResponse) -> Any:
         answer = _MOTO_UPDATE(self)
         structure = json.loads(self.body or "{}").get("pipeline") or {}
         engine.pipeline_changed(self.current_account, self.region, str(structure.get("name", "")))
-        return str(answer)
+        return answer
 
-    def delete_pipeline(self: CodePipelineResponse) -> str:
+    def delete_pipeline(self: CodePipelineResponse) -> Any:
         answer = _MOTO_DELETE(self)
         engine.pipeline_deleted(self.current_account, self.region, str(json.loads(self.body or "{}").get("name", "")))
-        return str(answer)
+        return answer
 
     setattr(CodePipelineResponse, "update_pipeline", update_pipeline)  # noqa: B010 - replaces a method
     setattr(CodePipelineResponse, "delete_pipeline", delete_pipeline)  # noqa: B010

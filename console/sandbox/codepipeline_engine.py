@@ -67,6 +67,7 @@ from console.sandbox.codepipeline_records import (
     PipelineState,
     StageShape,
 )
+from console.sandbox.moto_compat import pipeline_created, pipeline_updated
 
 LOG = logging.getLogger(__name__)
 
@@ -179,14 +180,14 @@ class PipelineEngine:
                 arn=f"arn:aws:codepipeline:{region}:{account}:{name}",
                 stored=stored,
                 shape=read_shape(stored.pipeline, region),
-                created=stored._created,
-                updated=stored._updated,
+                created=pipeline_created(stored),
+                updated=pipeline_updated(stored),
             )
             self._pipelines[key] = state
         elif int(stored.pipeline.get("version") or 1) != state.shape.version:
             self._flow.cancel_all(state, now)
             state.shape = read_shape(stored.pipeline, region)
-            state.updated = stored._updated
+            state.updated = pipeline_updated(stored)
             names = {stage.name for stage in state.shape.stages}
             state.slots = {name: slot for name, slot in state.slots.items() if name in names}
         return state

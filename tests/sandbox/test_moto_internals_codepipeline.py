@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from console.sandbox.codepipeline_api import OPERATIONS
+from console.sandbox.moto_compat import pipeline_created, pipeline_updated
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -101,15 +102,19 @@ def test_pipelines_are_stored_where_the_engine_reads_them() -> None:
     assert isinstance(stored.pipeline, dict), _moved("CodePipeline.pipeline is no longer the structure dict", engine)
     assert stored.pipeline["version"] == 1, _moved("CodePipeline.pipeline['version'] is not set to 1", engine)
     assert stored.pipeline["stages"][1]["actions"][0]["runOrder"] == 1, _moved("default runOrder", engine)
-    for attribute in ("_created", "_updated"):
-        assert isinstance(getattr(stored, attribute, None), datetime), _moved(
-            f"CodePipeline.{attribute} is no longer a datetime", engine
-        )
+    compat = "console/sandbox/moto_compat.py"
+    for read in (pipeline_created, pipeline_updated):
+        try:
+            stamp = read(stored)
+        except AttributeError as exc:
+            pytest.fail(_moved(f"{exc} (5.2.5 had `_created`, 5.2.6 `created`)", compat))
+        assert isinstance(stamp, datetime), _moved(f"{read.__name__} no longer reads a datetime", compat)
     backend = CodePipelineBackend(REGION, ACCOUNT)
     assert isinstance(getattr(backend, "pipelines", None), dict), _moved("CodePipelineBackend.pipelines", engine)
     backend.pipelines["probe"] = stored
     updated = backend.update_pipeline({**structure, "name": "probe"})
     assert updated["version"] == 2, _moved("UpdatePipeline no longer bumps pipeline['version']", engine)
+    assert pipeline_updated(stored) >= pipeline_created(stored), _moved("UpdatePipeline no longer stamps the update", compat)
     assert backend.pipelines["probe"] is stored, _moved("UpdatePipeline replaces the stored object", engine)
     assert _parameters(CodePipelineBackend.delete_pipeline) == ["self", "name"], _moved(
         "CodePipelineBackend.delete_pipeline(name)", engine

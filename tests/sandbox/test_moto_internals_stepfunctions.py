@@ -42,3 +42,25 @@ def test_the_check_names_what_moved() -> None:
         stepfunctions_internals.TOUCH_POINTS = original
     assert len(moved) == 1
     assert "StepFunctionsParserBackend.no_such_method is gone" in moved[0]
+
+
+def test_the_sandbox_errors_render_as_aws_json_errors() -> None:
+    # console/sandbox/stepfunctions_errors.py: moto 5.2.6 removed the AWSError base these had; they are
+    # werkzeug HTTP errors now, which BaseResponse.call_action renders with their own status and body.
+    import inspect
+    import json
+
+    from moto.core.responses import BaseResponse
+    from werkzeug.exceptions import HTTPException
+
+    from console.sandbox.stepfunctions_errors import InvalidToken, TaskDoesNotExist
+
+    where = "console/sandbox/stepfunctions_errors.py"
+    assert "except HTTPException" in inspect.getsource(BaseResponse.call_action), (
+        f"moto internals moved: BaseResponse.call_action no longer renders HTTP errors (relied on by {where})"
+    )
+    error = InvalidToken("bad")
+    assert isinstance(error, HTTPException)
+    assert error.code == 400
+    assert json.loads(error.get_body()) == {"__type": "InvalidToken", "message": "Invalid Token: 'bad'"}
+    assert json.loads(TaskDoesNotExist().get_body())["__type"] == "TaskDoesNotExist"
