@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from console.actions import ActionGate, ActionKind, ActionPlan, Availability, Selection
-from console.actions_executor import check_confirmation, lock_key
-from console.actions_preconditions import changed
-from console.audit import AuditLog
+from console.actions.audit import AuditLog
+from console.actions.executor import check_confirmation, lock_key
+from console.actions.gate import ActionGate, ActionKind, ActionPlan, Availability, Selection
+from console.actions.preconditions import changed
+from console.actions.reasons import check_reason
 from console.errors import Refused, UsageError
 from console.model import (
     Action,
@@ -26,7 +27,6 @@ from console.model import (
     StateMachine,
     Target,
 )
-from console.reasons import check_reason
 from console.resources import Catalog, UnknownResource, catalog_from_state, parse_parts, resolve
 from console.waves import default_wave_model
 

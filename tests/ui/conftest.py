@@ -24,8 +24,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
-from console.actions import ActionGate, ActionKind, ActionOutcome, ActionPlan, Availability
-from console.audit import AuditLog
+from console.actions.audit import AuditLog
+from console.actions.gate import ActionGate, ActionKind, ActionOutcome, ActionPlan, Availability
 from console.config import Config
 from console.errors import WavedeckError
 from console.model import (

@@ -14,17 +14,17 @@ import pytest
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from console.actions import ActionKind
+from console.actions.gate import ActionKind
 from console.model import Action, Approval, FleetState, SourceRevision
 from console.resources import Selection, state_machine_arn_of
-from screens.activity import ActivityScreen
-from screens.approval_rows import Urgency, inbox_order, time_left, urgency, what_cell
-from screens.approvals import ApprovalsScreen
+from screens.activity.screen import ActivityScreen
+from screens.approvals.rows import Urgency, inbox_order, time_left, urgency, what_cell
+from screens.approvals.screen import ApprovalsScreen
 from screens.base import ConsoleScreen
-from screens.confirm import ConfirmActionModal
+from screens.confirm.screen import ConfirmActionModal
 from screens.context import ScreenRegistry
-from screens.fleet import FleetScreen
-from screens.help import HelpScreen
+from screens.fleet.screen import FleetScreen
+from screens.help.screen import HelpScreen
 from screens.widgets.row_list import RowList
 from tests.ui.conftest import (
     FIXED_NOW,
