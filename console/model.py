@@ -12,6 +12,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 
+class Service(enum.StrEnum):
+    """A source of deployments: whose resource a selection, an approval or an action is."""
+
+    CODEPIPELINE = "codepipeline"
+    STEPFUNCTIONS = "stepfunctions"
+
+
 class Risk(enum.IntEnum):
     """How much harm a mistake in a wave can do; production is the highest tier."""
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from console.actions.reads import Reads
 from console.actions.reasons import DEFAULT_REASON_MAX
 from console.model import Receipt, Target, Wave
 from console.resources import Selection
@@ -161,6 +162,11 @@ class Facts:
     reason_transition: bool = False
     parameters: dict[str, str] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()
+
+
+# What a service package registers per action kind (console/actions/registry.py): fresh reads → the Facts.
+# `given`: the choices made when the action was planned (a retry mode, a rollback execution's name).
+PlanBuilder = Callable[[Reads, Selection, PlanContext, Mapping[str, str]], Awaitable[Facts]]
 
 
 def plan_from(kind: ActionKind, facts: Facts, target: Target) -> ActionPlan:

@@ -1,5 +1,5 @@
 """What must hold before anything is sent, and how it is read: read-only, the target's gateway, the fresh facts
-for an action (through the CodePipeline and Step Functions plan builders), and what changed since a plan.
+for an action (through the service's plan builder, console/actions/registry.py), and what changed since a plan.
 
 Nothing is cached between reads: each plan and each execute reads anew, since being wrong about "still
 waiting" is exactly what the gate exists to prevent.
@@ -11,10 +11,9 @@ from collections.abc import Mapping
 
 from console.actions.plan import ActionKind, ActionPlan, Facts, PlanContext, plan_from
 from console.actions.reads import GateGateway, Reads
-from console.codepipeline.actions import pipeline_facts
+from console.actions.registry import plan_builder, service_of
 from console.errors import Refused
 from console.resources import Selection
-from console.stepfunctions.actions import state_machine_facts
 
 
 class Preconditions:
@@ -52,9 +51,8 @@ class Preconditions:
     async def facts(self, kind: ActionKind, selection: Selection, given: Mapping[str, str] | None = None) -> Facts:
         """Read fresh state for `kind` on `selection`. `given`: the plan's parameters, when executing it."""
         reads = Reads(self.gateway(selection.target))
-        if selection.pipeline is not None:
-            return await pipeline_facts(kind, reads, selection, self.context, given or {})
-        return await state_machine_facts(kind, reads, selection, self.context, given or {})
+        build = plan_builder(service_of(selection), kind)
+        return await build(reads, selection, self.context, given or {})
 
     def plan(self, kind: ActionKind, facts: Facts) -> ActionPlan:
         return plan_from(kind, facts, self.gateway(facts.selection.target).target)

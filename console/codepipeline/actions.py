@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from console.actions.audit import token_digest
-from console.actions.plan import ActionKind, Facts, PlanContext
+from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext
 from console.actions.reads import Reads
 from console.actions.reasons import APPROVAL_SUMMARY_MAX, STOP_REASON_MAX
 from console.actions.text import revision_text, status_text, time_text
@@ -21,21 +21,6 @@ from console.resources import Selection
 
 RUNNING_PIPELINE = ("InProgress", "Stopping")
 RETRY_MODES = ("FAILED_ACTIONS", "ALL_ACTIONS")
-
-
-async def pipeline_facts(
-    kind: ActionKind, reads: Reads, selection: Selection, context: PlanContext, given: Mapping[str, str]
-) -> Facts:
-    """The facts for `kind` on a pipeline selection; `given` holds choices made when it was planned."""
-    if kind.answers:
-        return await answer(reads, selection, context, approve=kind is ActionKind.APPROVE)
-    if kind in (ActionKind.STOP, ActionKind.STOP_ABANDON):
-        return await stop(reads, selection, context, abandon=kind is ActionKind.STOP_ABANDON)
-    if kind is ActionKind.ROLLBACK:
-        return await rollback(reads, selection, context)
-    if kind is ActionKind.RETRY:
-        return await retry(reads, selection, context, mode=given.get("retry_mode", "FAILED_ACTIONS"))
-    return await transition(reads, selection, context, pause=kind is ActionKind.PAUSE)
 
 
 async def answer(reads: Reads, selection: Selection, context: PlanContext, *, approve: bool) -> Facts:
@@ -361,3 +346,18 @@ def not_waiting(where: str, action: Action) -> str:
     if status == "InProgress":
         return f"{where} is in progress but holds no approval token (is it a manual approval?)"
     return f"{where} is {status}; nothing is waiting for approval"
+
+
+# Every kind a pipeline can be acted on with; console/actions/registry.py refuses to guess for any other.
+PLAN_BUILDERS: Mapping[ActionKind, PlanBuilder] = {
+    ActionKind.APPROVE: lambda reads, selection, context, given: answer(reads, selection, context, approve=True),
+    ActionKind.REJECT: lambda reads, selection, context, given: answer(reads, selection, context, approve=False),
+    ActionKind.STOP: lambda reads, selection, context, given: stop(reads, selection, context, abandon=False),
+    ActionKind.STOP_ABANDON: lambda reads, selection, context, given: stop(reads, selection, context, abandon=True),
+    ActionKind.ROLLBACK: lambda reads, selection, context, given: rollback(reads, selection, context),
+    ActionKind.RETRY: lambda reads, selection, context, given: retry(
+        reads, selection, context, mode=given.get("retry_mode", "FAILED_ACTIONS")
+    ),
+    ActionKind.PAUSE: lambda reads, selection, context, given: transition(reads, selection, context, pause=True),
+    ActionKind.RESUME: lambda reads, selection, context, given: transition(reads, selection, context, pause=False),
+}

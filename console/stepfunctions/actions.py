@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from console.actions.audit import token_digest
-from console.actions.plan import ActionKind, Facts, PlanContext
+from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext
 from console.actions.reads import Reads
 from console.actions.text import input_value, time_text
 from console.errors import Refused, UsageError
@@ -26,25 +26,6 @@ REDRIVE_WINDOW = timedelta(days=14)
 # What a Step Functions StopExecution / SendTaskFailure says in `error` (the reason goes to `cause`).
 STOP_ERROR = "wavedeck.Stopped"
 REJECT_ERROR = "wavedeck.Rejected"
-
-
-async def state_machine_facts(
-    kind: ActionKind, reads: Reads, selection: Selection, context: PlanContext, given: Mapping[str, str]
-) -> Facts:
-    """The facts for `kind` on a state machine selection; `given` holds choices made when it was planned."""
-    if selection.state_machine_arn is None and selection.execution_arn is None:
-        raise Refused("nothing is selected: choose a pipeline or a state machine execution")
-    if kind.answers:
-        return await answer(reads, selection, context, approve=kind is ActionKind.APPROVE)
-    if kind is ActionKind.STOP:
-        return await stop(reads, selection, context)
-    if kind is ActionKind.STOP_ABANDON:
-        raise Refused("stop and abandon is for pipeline executions; a Step Functions execution is just stopped")
-    if kind is ActionKind.ROLLBACK:
-        return await rollback(reads, selection, context, name=given.get("execution_name"))
-    if kind is ActionKind.RETRY:
-        return await redrive(reads, selection, context, client_token=given.get("client_token"))
-    raise Refused("pausing promotion is for pipeline stages (their inbound transition)")
 
 
 async def answer(reads: Reads, selection: Selection, context: PlanContext, *, approve: bool) -> Facts:
@@ -258,3 +239,48 @@ def machine_arn_of(arn: str) -> str:
     except UsageError as error:
         raise Refused(error.message) from None
     return state_machine_arn_of(arn)
+
+
+def selected(build: PlanBuilder) -> PlanBuilder:
+    """`build`, refusing first when the selection names neither a state machine nor an execution."""
+
+    async def checked(reads: Reads, selection: Selection, context: PlanContext, given: Mapping[str, str]) -> Facts:
+        if selection.state_machine_arn is None and selection.execution_arn is None:
+            raise Refused("nothing is selected: choose a pipeline or a state machine execution")
+        return await build(reads, selection, context, given)
+
+    return checked
+
+
+def refused(reason: str) -> PlanBuilder:
+    """A kind that makes no sense for Step Functions: registered, so the gate says why instead of failing."""
+
+    async def refuse(reads: Reads, selection: Selection, context: PlanContext, given: Mapping[str, str]) -> Facts:
+        raise Refused(reason)
+
+    return selected(refuse)
+
+
+# Every kind, each with its builder or its refusal; console/actions/registry.py refuses to guess for any other.
+PLAN_BUILDERS: Mapping[ActionKind, PlanBuilder] = {
+    ActionKind.APPROVE: selected(
+        lambda reads, selection, context, given: answer(reads, selection, context, approve=True)
+    ),
+    ActionKind.REJECT: selected(
+        lambda reads, selection, context, given: answer(reads, selection, context, approve=False)
+    ),
+    ActionKind.STOP: selected(lambda reads, selection, context, given: stop(reads, selection, context)),
+    ActionKind.STOP_ABANDON: refused(
+        "stop and abandon is for pipeline executions; a Step Functions execution is just stopped"
+    ),
+    ActionKind.ROLLBACK: selected(
+        lambda reads, selection, context, given: rollback(reads, selection, context, name=given.get("execution_name"))
+    ),
+    ActionKind.RETRY: selected(
+        lambda reads, selection, context, given: redrive(
+            reads, selection, context, client_token=given.get("client_token")
+        )
+    ),
+    ActionKind.PAUSE: refused("pausing promotion is for pipeline stages (their inbound transition)"),
+    ActionKind.RESUME: refused("pausing promotion is for pipeline stages (their inbound transition)"),
+}
