@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from console.actions.plan import ActionKind, ActionPlan, Availability
 from console.actions.preconditions import Preconditions
 from console.codepipeline.actions import RUNNING_PIPELINE
-from console.model import FleetState, Pipeline, StateMachine
+from console.model import FleetState, Pipeline, Service, StateMachine
 from console.resources import Selection
 from console.stepfunctions.actions import FAILED_EXECUTION
 
@@ -124,7 +124,7 @@ def machine_unavailable(
     execution = next((e for e in machine.executions if e.arn == selection.execution_arn), None)
     if kind.answers:
         waiting = any(
-            a.kind == "stepfunctions" and a.target == selection.target and a.execution == selection.execution_arn
+            a.kind == Service.STEPFUNCTIONS and a.target == selection.target and a.execution == selection.execution_arn
             for a in state.approvals
         )
         return None if waiting else "nothing is waiting for approval"

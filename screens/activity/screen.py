@@ -20,15 +20,13 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Input, Static
 
-from console.model import FleetState, TargetStatus, Transition
+from console.model import FleetState, Service, TargetStatus, Transition
 from screens.base import ConsoleScreen
 from screens.fleet.rows import target_labels
 from screens.status import look
 from screens.text import clean, literal
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.transition_stream import TransitionStream, header_text, wave_text
-
-_PIPELINE_KINDS = ("pipeline-execution", "stage", "action")
 
 
 class ActivityScreen(ConsoleScreen):
@@ -197,7 +195,7 @@ class ActivityScreen(ConsoleScreen):
             if transition is None:
                 return "no transition is selected"
             registry = self.ctx.registry
-            if transition.kind in _PIPELINE_KINDS:
+            if transition.kind.service is Service.CODEPIPELINE:
                 return None if registry.pipeline else registry.missing("pipeline")
             if registry.execution or registry.state_machine:
                 return None
@@ -216,7 +214,7 @@ class ActivityScreen(ConsoleScreen):
         registry = self.ctx.registry
         name = transition.resource.split("/", 1)[0]
         key = f"{transition.target}:{name}"
-        if transition.kind in _PIPELINE_KINDS:
+        if transition.kind.service is Service.CODEPIPELINE:
             if registry.pipeline is not None:
                 self.app.push_screen(registry.pipeline(key))
         elif registry.execution is not None and (transition.execution or "").startswith("arn:"):

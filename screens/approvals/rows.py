@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from rich.text import Text
 
-from console.model import Approval
+from console.model import Approval, Service
 from console.resources import Selection, state_machine_arn_of
 from screens.status import APPROVAL
 from screens.text import clean, commit_message, literal
@@ -33,8 +33,8 @@ EXPIRING_MARK = "◷"
 EXPIRED_MARK = "✗"
 _FAR = datetime.max.replace(tzinfo=UTC)
 
-KINDS = {"codepipeline": "pipeline", "stepfunctions": "step fn"}
-KIND_NAMES = {"codepipeline": "CodePipeline manual approval", "stepfunctions": "Step Functions task token"}
+KINDS = {Service.CODEPIPELINE: "pipeline", Service.STEPFUNCTIONS: "step fn"}
+KIND_NAMES = {Service.CODEPIPELINE: "CodePipeline manual approval", Service.STEPFUNCTIONS: "Step Functions task token"}
 
 
 class Urgency(enum.IntEnum):
@@ -77,7 +77,7 @@ def row_key(approval: Approval) -> str:
 
 def selection_of(approval: Approval) -> Selection:
     """What approve / reject act on: the pipeline action, or the Step Functions execution."""
-    if approval.kind == "codepipeline":
+    if approval.kind == Service.CODEPIPELINE:
         parts: list[str | None] = [*approval.resource.split("/"), None, None]
         pipeline, stage, action = parts[:3]
         return Selection(
@@ -156,12 +156,12 @@ def what_cell(approval: Approval, width: int, *, full: bool) -> Text:
     them. Too long, a pipeline's is cut at the end (its name first; the wave column says where it waits) and an
     execution's in the middle (execution names differ at their end: `deploy-…-42`, `deploy-…-43`)."""
     parts = [clean(p) for p in approval.resource.split("/")]
-    if approval.kind == "codepipeline" and not full:
+    if approval.kind == Service.CODEPIPELINE and not full:
         parts = parts[:2]
     text = Text(f"{APPROVAL.glyph} ", style=APPROVAL.tone.style, end="")
     name = "/".join(parts)
     room = max(width - 2, 1)
-    if approval.kind == "codepipeline":
+    if approval.kind == Service.CODEPIPELINE:
         text.append(name if len(name) <= room else name[: room - 1] + "…")
     else:
         text.append(middle(name, room))

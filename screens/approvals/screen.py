@@ -24,7 +24,7 @@ from textual.widgets import Input, Static
 
 from console.actions.gate import ActionKind
 from console.keys import spec
-from console.model import Approval, FleetState
+from console.model import Approval, FleetState, Service
 from screens.action_flow import ActionChoice, ActionScreen, Choices
 from screens.approvals.rows import (
     InboxLayout,
@@ -254,7 +254,7 @@ class ApprovalsScreen(ActionScreen):
             self.query_one("#approval-detail", Static).update(text, layout=False)
 
     def _hint(self, approval: Approval) -> str:
-        opens = "the pipeline" if approval.kind == "codepipeline" else "the execution"
+        opens = "the pipeline" if approval.kind == Service.CODEPIPELINE else "the execution"
         parts = [f"{self._key_of('approve')} approves", f"{self._key_of('reject')} rejects"]
         if self.why_unavailable("open") is None:
             parts.append(f"{self._key_of('open')} opens {opens}")
@@ -315,7 +315,7 @@ class ApprovalsScreen(ActionScreen):
             if approval is None:
                 return "no approval is selected"
             registry = self.ctx.registry
-            if approval.kind == "codepipeline":
+            if approval.kind == Service.CODEPIPELINE:
                 return None if registry.pipeline else registry.missing("pipeline")
             if registry.execution or registry.state_machine:
                 return None
@@ -332,7 +332,7 @@ class ApprovalsScreen(ActionScreen):
             self.notify(f"Open: {reason}", title="Not available", severity="warning", markup=False)
             return
         registry = self.ctx.registry
-        if approval.kind == "codepipeline" and registry.pipeline is not None:
+        if approval.kind == Service.CODEPIPELINE and registry.pipeline is not None:
             self.app.push_screen(registry.pipeline(resource_key(approval)))
         elif registry.execution is not None and approval.execution:
             self.app.push_screen(registry.execution(approval.target, approval.execution))

@@ -9,7 +9,7 @@ with the sensible one highlighted.
 from __future__ import annotations
 
 from console.actions.gate import ActionKind
-from console.model import FleetState, Pipeline, StateMachine
+from console.model import FleetState, Pipeline, Service, StateMachine
 from console.resources import Selection, state_machine_arn_of
 from screens.action_flow import ActionChoice, Choices
 
@@ -137,7 +137,7 @@ def machine_choices(binding_id: str, machine: StateMachine, state: FleetState) -
         waiting = [
             a
             for a in state.approvals
-            if a.kind == "stepfunctions"
+            if a.kind == Service.STEPFUNCTIONS
             and a.target == machine.target
             and a.execution
             and state_machine_arn_of(a.execution) == machine.arn

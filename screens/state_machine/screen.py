@@ -20,7 +20,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from console.actions.gate import ActionKind
-from console.model import Approval, Execution, FleetState, StateMachine
+from console.model import Approval, Execution, FleetState, Service, StateMachine
 from console.resources import Selection
 from screens.action_flow import ActionChoice, ActionScreen, Choices
 from screens.bindings import binding
@@ -68,7 +68,7 @@ def execution_columns(width: int) -> list[Column]:
 
 
 def execution_rows(machine: StateMachine, approvals: tuple[Approval, ...], now: datetime) -> list[Row]:
-    waiting = {a.execution for a in approvals if a.kind == "stepfunctions" and a.target == machine.target}
+    waiting = {a.execution for a in approvals if a.kind == Service.STEPFUNCTIONS and a.target == machine.target}
     rows = []
     for execution in machine.executions:
         status = APPROVAL if execution.arn in waiting else look(execution.status)
@@ -240,7 +240,7 @@ class StateMachineScreen(ActionScreen):
         return Text("\n", end="").join(lines)
 
     def _approvals_of(self, execution: Execution) -> list[Approval]:
-        return [a for a in self.ctx.state.approvals if a.kind == "stepfunctions" and a.execution == execution.arn]
+        return [a for a in self.ctx.state.approvals if a.kind == Service.STEPFUNCTIONS and a.execution == execution.arn]
 
     # --- the selection --------------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from console.model import (
     InboundTransition,
     Pipeline,
     PipelineExecution,
+    Service,
     Stage,
     StateMachine,
     Target,
@@ -178,7 +179,7 @@ def fleet() -> FleetState:
         read_at=NOW,
     )
     approval = Approval(
-        "stepfunctions", "east", "wave-deployment/run-1", None, NOW, execution=EXECUTION_ARN, state_name="Approve"
+        Service.STEPFUNCTIONS, "east", "wave-deployment/run-1", None, NOW, execution=EXECUTION_ARN, state_name="Approve"
     )
     return FleetState(
         pipelines={pipeline.key: pipeline},

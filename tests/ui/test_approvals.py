@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from console.actions.gate import ActionKind
-from console.model import Action, Approval, FleetState, SourceRevision
+from console.model import Action, Approval, FleetState, Service, SourceRevision
 from console.resources import Selection, state_machine_arn_of
 from screens.activity.screen import ActivityScreen
 from screens.approvals.rows import Urgency, inbox_order, time_left, urgency, what_cell
@@ -91,7 +91,7 @@ def inbox_picture() -> FleetState:
     ]
     approvals = (
         Approval(
-            kind="codepipeline",
+            kind=Service.CODEPIPELINE,
             target=EAST,
             resource="checkout-api/Prod-Canary/ApproveProduction",
             wave=WAVES.wave("prod-canary"),
@@ -103,7 +103,7 @@ def inbox_picture() -> FleetState:
             execution="exec-0001",
         ),
         Approval(
-            kind="stepfunctions",
+            kind=Service.STEPFUNCTIONS,
             target=EAST,
             resource="wave-deployment/deploy-notifications-42",
             wave=WAVES.wave("prod-canary"),
@@ -115,7 +115,7 @@ def inbox_picture() -> FleetState:
             execution=DEPLOY_ARN,
         ),
         Approval(
-            kind="codepipeline",
+            kind=Service.CODEPIPELINE,
             target=EAST,
             resource="orders-api/Beta/ApproveBeta",
             wave=WAVES.wave("beta"),
@@ -126,7 +126,7 @@ def inbox_picture() -> FleetState:
             execution="exec-0001",
         ),
         Approval(
-            kind="codepipeline",
+            kind=Service.CODEPIPELINE,
             target=EAST,
             resource="ledger/Gamma/SignOff",
             wave=WAVES.wave("gamma"),
@@ -137,7 +137,7 @@ def inbox_picture() -> FleetState:
             execution="exec-0001",
         ),
         Approval(
-            kind="codepipeline",
+            kind=Service.CODEPIPELINE,
             target=EAST,
             resource="search-indexer-eu/Gamma/Approve",
             wave=WAVES.wave("gamma"),

@@ -31,6 +31,7 @@ from console.model import (
     InboundExecution,
     InboundTransition,
     PipelineExecution,
+    Service,
     SourceRevision,
     Target,
 )
@@ -262,7 +263,7 @@ def execution_picture() -> FleetState:
         rollback_state_machine="wave-rollback",
     )
     approval = Approval(
-        kind="stepfunctions",
+        kind=Service.STEPFUNCTIONS,
         target=TARGET,
         resource="wave-deployment/deploy-checkout-7",
         wave=WAVES.wave("prod-az2"),
