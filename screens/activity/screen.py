@@ -15,16 +15,16 @@ from datetime import UTC
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from console.model import FleetState, Service, TargetStatus, Transition
 from screens.base import ConsoleScreen
 from screens.fleet.rows import target_labels
 from screens.status import look
 from screens.text import clean, literal
+from screens.widgets.filter_bar import FilterBar
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.transition_stream import TransitionStream, header_text, wave_text
 
@@ -51,9 +51,7 @@ class ActivityScreen(ConsoleScreen):
     def compose(self) -> ComposeResult:
         yield self.header()
         yield Static(id="activity-bar")
-        yield Input(
-            placeholder="filter: resource, target, kind, wave, status, detail (fail, prod, canary)", id="filter"
-        )
+        yield FilterBar("filter: resource, target, kind, wave, status, detail (fail, prod, canary)")
         yield Static(id="stream-columns")
         yield TransitionStream(
             self.ctx.transitions.window,
@@ -65,7 +63,6 @@ class ActivityScreen(ConsoleScreen):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
         self.stream.focus()
 
     @property
@@ -223,27 +220,16 @@ class ActivityScreen(ConsoleScreen):
             self.app.push_screen(registry.state_machine(key))
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
+        self.query_one(FilterBar).open()
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self.stream.set_filter(event.value)
+    def on_filter_bar_filter_changed(self, event: FilterBar.FilterChanged) -> None:
+        self.stream.set_filter(event.text)
 
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if not event.value.strip():
-            event.input.display = False
+    def on_filter_bar_filter_left(self) -> None:
         self.stream.focus()
 
     def action_back(self) -> None:
-        box = self.query_one("#filter", Input)
-        if box.display or self.stream.filter_text:
-            box.value = ""
-            box.display = False
+        if self.query_one(FilterBar).clear_filter() or self.stream.filter_text:
             self.stream.set_filter("")
             self.stream.focus()
             return

@@ -20,7 +20,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from console.actions.gate import ActionKind
 from console.keys import spec
@@ -42,6 +42,7 @@ from screens.approvals.rows import (
 from screens.bindings import binding
 from screens.fleet.rows import matches, target_labels
 from screens.text import clean
+from screens.widgets.filter_bar import FilterBar
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.row_list import ListColumn, RowList
 
@@ -79,14 +80,13 @@ class ApprovalsScreen(ActionScreen):
     def compose(self) -> ComposeResult:
         yield self.header()
         yield Static(id="approvals-bar")
-        yield Input(placeholder="filter: pipeline, stage, wave, target, revision (prod, canary, a1b2c3)", id="filter")
+        yield FilterBar("filter: pipeline, stage, wave, target, revision (prod, canary, a1b2c3)")
         yield RowList(id="inbox", on_change=self._cursor_moved)
         yield Static(id="approvals-empty")
         yield Static(id="approval-detail")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
         self.query_one("#approvals-empty", Static).display = False
         self._build_columns()
         self.table.focus()
@@ -355,20 +355,12 @@ class ApprovalsScreen(ActionScreen):
     # --- filter ---------------------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
+        self.query_one(FilterBar).open()
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self.set_filter(event.value)
+    def on_filter_bar_filter_changed(self, event: FilterBar.FilterChanged) -> None:
+        self.set_filter(event.text)
 
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if not event.value.strip():
-            event.input.display = False
+    def on_filter_bar_filter_left(self) -> None:
         self.table.focus()
 
     def set_filter(self, text: str) -> None:
@@ -380,10 +372,7 @@ class ApprovalsScreen(ActionScreen):
         self._sync(self.ctx.state, self.now())
 
     def action_back(self) -> None:
-        box = self.query_one("#filter", Input)
-        if box.display or self.query_text:
-            box.value = ""
-            box.display = False
+        if self.query_one(FilterBar).clear_filter() or self.query_text:
             self.set_filter("")
             self.table.focus()
             return

@@ -25,7 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Static
 
 from console.model import Execution, FleetState, HistoryEvent, StateMachine
 from console.resources import state_machine_arn_of
@@ -51,6 +51,7 @@ from screens.state_machine.screen import EXPRESS_NOTE, machine_execution_choices
 from screens.status import STALE
 from screens.text import clean
 from screens.timefmt import age
+from screens.widgets.filter_bar import FilterBar
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.keyed_table import KeyedTable
 from screens.widgets.payload_modal import PayloadModal
@@ -86,7 +87,7 @@ class ExecutionScreen(ActionScreen):
         yield self.header()
         yield Static(id="title")
         yield Static(id="waiting")
-        yield Input(placeholder="filter the history: event type, state, error (fail, Task, Approve)", id="filter")
+        yield FilterBar("filter the history: event type, state, error (fail, Task, Approve)")
         with Container(id="panes"):
             yield KeyedTable(state_columns, id="states")
             yield KeyedTable(event_columns, id="events")
@@ -95,7 +96,6 @@ class ExecutionScreen(ActionScreen):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
         self.set_class(self.app.size.width < NARROW, "-narrow")
         self.history_table.focus()
 
@@ -358,28 +358,17 @@ class ExecutionScreen(ActionScreen):
     # --- filter -------------------------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
+        self.query_one(FilterBar).open()
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self.query_text = event.value.strip()
+    def on_filter_bar_filter_changed(self, event: FilterBar.FilterChanged) -> None:
+        self.query_text = event.text.strip()
         self._draw(self.ctx.state, self.now())
 
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if not event.value.strip():
-            event.input.display = False
+    def on_filter_bar_filter_left(self) -> None:
         self.history_table.focus()
 
     def action_back(self) -> None:
-        box = self.query_one("#filter", Input)
-        if box.display or self.query_text:
-            box.value = ""
-            box.display = False
+        if self.query_one(FilterBar).clear_filter() or self.query_text:
             self.query_text = ""
             self._draw(self.ctx.state, self.now())
             self.history_table.focus()
