@@ -38,7 +38,7 @@ from screens.execution.screen import ExecutionScreen
 from screens.fleet.screen import MACHINES, PIPELINES, FleetScreen
 from screens.gc_schedule import GcSchedule
 from screens.help.screen import HelpScreen, screen_bindings
-from screens.messages import FleetUpdated
+from screens.messages import FleetUpdated, OpenRequested
 from screens.pipeline.screen import PipelineScreen
 from screens.state_machine.screen import StateMachineScreen
 from screens.text import clean
@@ -300,6 +300,16 @@ class WavedeckApp(App[None]):
         elif self.screen is not self.get_screen(attribute):
             self.screen.post_message(events.ScreenSuspend())  # as push_screen tells the screen it covers
             self.switch_screen(attribute)
+
+    def on_open_requested(self, message: OpenRequested) -> None:
+        """Every screen's "open this": the registry's screen for the resource, pushed; why not, if it cannot."""
+        registry = self.console_context.registry
+        screen = registry.screen_for(message.ref)
+        if screen is None:
+            reason = registry.cannot_open(message.ref) or "there is nothing to open"
+            self.notify(f"Open: {reason}", title="Not available", severity="warning", markup=False)
+            return
+        self.push_screen(screen)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

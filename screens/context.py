@@ -63,6 +63,38 @@ ExecutionScreenFactory = Callable[[str, str], Screen[Any]]  # (target, execution
 SectionScreenFactory = Callable[[], Screen[Any]]  # approvals, activity: one instance, kept
 
 
+@dataclass(frozen=True, slots=True)
+class PipelineRef:
+    """A pipeline to open, by key (target:name)."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class StateMachineRef:
+    """A state machine to open, by key (target:name)."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionRef:
+    """A Step Functions execution to open. `machine_key`: the state machine to open instead when the execution
+    is not known (`arn` empty or not an ARN) or there is no execution screen; None when there is no such fallback."""
+
+    target: str
+    arn: str
+    machine_key: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.arn.startswith("arn:")
+
+
+# What "open" means on any screen: one of these, sent up as `OpenRequested` and routed by the app.
+ResourceRef = PipelineRef | StateMachineRef | ExecutionRef
+
+
 @dataclass
 class ScreenRegistry:
     """The screens the app opens. console/app.py `screen_registry()` fills every one (a new screen is one
@@ -78,6 +110,32 @@ class ScreenRegistry:
     def missing(self, name: str) -> str:
         """The sentence shown when `name` has no screen in the registry."""
         return f"no {name.replace('_', ' ')} screen is registered"
+
+    def cannot_open(self, ref: ResourceRef) -> str | None:
+        """Why `ref` cannot be opened here (its screen is not registered), or None."""
+        match ref:
+            case PipelineRef():
+                return None if self.pipeline else self.missing("pipeline")
+            case StateMachineRef():
+                return None if self.state_machine else self.missing("state machine")
+            case ExecutionRef(machine_key=None):
+                return None if self.execution else self.missing("execution")
+            case ExecutionRef():
+                return None if self.execution or self.state_machine else self.missing("execution")
+
+    def screen_for(self, ref: ResourceRef) -> Screen[Any] | None:
+        """A new screen showing `ref` (an execution's state machine when its execution cannot be shown)."""
+        match ref:
+            case PipelineRef(key=key):
+                return self.pipeline(key) if self.pipeline else None
+            case StateMachineRef(key=key):
+                return self.state_machine(key) if self.state_machine else None
+            case ExecutionRef(target=target, arn=arn, machine_key=machine_key):
+                if self.execution is not None and (ref.known or (machine_key is None and arn)):
+                    return self.execution(target, arn)
+                if machine_key is not None and self.state_machine is not None:
+                    return self.state_machine(machine_key)
+                return None
 
 
 @dataclass

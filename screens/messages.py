@@ -11,6 +11,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from console.model import FleetState
+from screens.context import ResourceRef
 
 
 class FleetUpdated(Message):
@@ -35,3 +36,11 @@ class ActionCompleted(Message):
         self.request_id = request_id
         self.message = message
         self.resource_keys = resource_keys
+
+
+class OpenRequested(Message):
+    """The operator asked to open a resource (enter on a row, `g` on an action); the app pushes its screen."""
+
+    def __init__(self, ref: ResourceRef) -> None:
+        super().__init__()
+        self.ref = ref

@@ -21,7 +21,9 @@ from textual.widgets import Static
 
 from console.model import FleetState, Service, TargetStatus, Transition
 from screens.base import ConsoleScreen
+from screens.context import ExecutionRef, PipelineRef, ResourceRef
 from screens.fleet.rows import target_labels
+from screens.messages import OpenRequested
 from screens.status import look
 from screens.text import clean, literal
 from screens.widgets.filter_bar import FilterBar
@@ -186,17 +188,20 @@ class ActivityScreen(ConsoleScreen):
         entry = self.stream.cursor_entry
         return entry.transition if entry else None
 
+    def selected_ref(self) -> ResourceRef | None:
+        """What enter opens: the transition's pipeline, or its execution (its state machine if unknown)."""
+        transition = self.selected()
+        if transition is None:
+            return None
+        key = f"{transition.target}:{transition.resource.split('/', 1)[0]}"
+        if transition.kind.service is Service.CODEPIPELINE:
+            return PipelineRef(key)
+        return ExecutionRef(transition.target, transition.execution or "", machine_key=key)
+
     def why_unavailable(self, action: str) -> str | None:
         if action == "open":
-            transition = self.selected()
-            if transition is None:
-                return "no transition is selected"
-            registry = self.ctx.registry
-            if transition.kind.service is Service.CODEPIPELINE:
-                return None if registry.pipeline else registry.missing("pipeline")
-            if registry.execution or registry.state_machine:
-                return None
-            return registry.missing("execution")
+            ref = self.selected_ref()
+            return "no transition is selected" if ref is None else self.ctx.registry.cannot_open(ref)
         if action == "filter":
             return None
         return super().why_unavailable(action)
@@ -204,20 +209,11 @@ class ActivityScreen(ConsoleScreen):
     def action_open(self) -> None:
         """enter: the pipeline, or the Step Functions execution, of the highlighted transition."""
         reason = self.why_unavailable("open")
-        transition = self.selected()
-        if reason or transition is None:
+        ref = self.selected_ref()
+        if reason or ref is None:
             self.notify(f"Open: {reason}", title="Not available", severity="warning", markup=False)
             return
-        registry = self.ctx.registry
-        name = transition.resource.split("/", 1)[0]
-        key = f"{transition.target}:{name}"
-        if transition.kind.service is Service.CODEPIPELINE:
-            if registry.pipeline is not None:
-                self.app.push_screen(registry.pipeline(key))
-        elif registry.execution is not None and (transition.execution or "").startswith("arn:"):
-            self.app.push_screen(registry.execution(transition.target, transition.execution or ""))
-        elif registry.state_machine is not None:
-            self.app.push_screen(registry.state_machine(key))
+        self.post_message(OpenRequested(ref))
 
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()

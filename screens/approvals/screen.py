@@ -40,7 +40,9 @@ from screens.approvals.rows import (
     words_of,
 )
 from screens.bindings import binding
+from screens.context import ExecutionRef, PipelineRef, ResourceRef
 from screens.fleet.rows import matches, target_labels
+from screens.messages import OpenRequested
 from screens.text import clean
 from screens.widgets.filter_bar import FilterBar
 from screens.widgets.key_bar import KeyBar
@@ -309,17 +311,19 @@ class ApprovalsScreen(ActionScreen):
 
     # --- keys -----------------------------------------------------------------------------------------------
 
+    def selected_ref(self) -> ResourceRef | None:
+        """What enter opens: a manual approval's pipeline, a task-token state's execution (or state machine)."""
+        approval = self.selected()
+        if approval is None:
+            return None
+        if approval.kind == Service.CODEPIPELINE:
+            return PipelineRef(resource_key(approval))
+        return ExecutionRef(approval.target, approval.execution or "", machine_key=resource_key(approval))
+
     def why_unavailable(self, action: str) -> str | None:
         if action == "open":
-            approval = self.selected()
-            if approval is None:
-                return "no approval is selected"
-            registry = self.ctx.registry
-            if approval.kind == Service.CODEPIPELINE:
-                return None if registry.pipeline else registry.missing("pipeline")
-            if registry.execution or registry.state_machine:
-                return None
-            return registry.missing("execution")
+            ref = self.selected_ref()
+            return "no approval is selected" if ref is None else self.ctx.registry.cannot_open(ref)
         if action == "filter":
             return None
         return super().why_unavailable(action)
@@ -327,17 +331,11 @@ class ApprovalsScreen(ActionScreen):
     def action_open(self) -> None:
         """enter: the pipeline of a manual approval, the execution of a task-token state."""
         reason = self.why_unavailable("open")
-        approval = self.selected()
-        if reason or approval is None:
+        ref = self.selected_ref()
+        if reason or ref is None:
             self.notify(f"Open: {reason}", title="Not available", severity="warning", markup=False)
             return
-        registry = self.ctx.registry
-        if approval.kind == Service.CODEPIPELINE and registry.pipeline is not None:
-            self.app.push_screen(registry.pipeline(resource_key(approval)))
-        elif registry.execution is not None and approval.execution:
-            self.app.push_screen(registry.execution(approval.target, approval.execution))
-        elif registry.state_machine is not None:
-            self.app.push_screen(registry.state_machine(resource_key(approval)))
+        self.post_message(OpenRequested(ref))
 
     def action_choices(self, binding_id: str) -> Choices:
         if binding_id not in ("approve", "reject"):

@@ -32,6 +32,7 @@ from textual.widgets import Static
 
 from console.model import FleetState, Pipeline, StateMachine
 from screens.action_flow import ActionScreen, Choices
+from screens.context import PipelineRef, ResourceRef, StateMachineRef
 from screens.fleet.actions import machine_choices, pipeline_choices
 from screens.fleet.rows import (
     MACHINE_COLUMNS,
@@ -45,6 +46,7 @@ from screens.fleet.rows import (
     pipeline_row,
     target_labels,
 )
+from screens.messages import OpenRequested
 from screens.status import ERROR, LEGEND, STALE, legend_line, look
 from screens.text import clean, commit_message, literal
 from screens.timefmt import age, coarse_age
@@ -439,33 +441,31 @@ class FleetScreen(ActionScreen):
         event.stop()
         self.action_open()
 
+    def selected_ref(self) -> ResourceRef | None:
+        """What enter opens: the highlighted pipeline or state machine."""
+        key = self.highlighted_key()
+        if key is None:
+            return None
+        return PipelineRef(key) if self.view == PIPELINES else StateMachineRef(key)
+
     def why_unavailable(self, action: str) -> str | None:
         if action == "open":
-            registry = self.ctx.registry
-            if self.view == PIPELINES:
-                if self.highlighted_key(PIPELINES) is None:
-                    return "no pipeline is selected"
-                return None if registry.pipeline else registry.missing("pipeline")
-            if self.highlighted_key(MACHINES) is None:
-                return "no state machine is selected"
-            return None if registry.state_machine else registry.missing("state machine")
+            ref = self.selected_ref()
+            if ref is None:
+                return "no pipeline is selected" if self.view == PIPELINES else "no state machine is selected"
+            return self.ctx.registry.cannot_open(ref)
         if action == "filter":
             return None
         return super().why_unavailable(action)
 
     def action_open(self) -> None:
         reason = self.why_unavailable("open")
-        if reason:
-            self.notify(f"Open: {reason}", title="Not available", severity="warning", markup=False)
+        ref = self.selected_ref()
+        if reason or ref is None:
+            if reason:
+                self.notify(f"Open: {reason}", title="Not available", severity="warning", markup=False)
             return
-        registry = self.ctx.registry
-        key = self.highlighted_key()
-        if key is None:
-            return
-        if self.view == PIPELINES and registry.pipeline is not None:
-            self.app.push_screen(registry.pipeline(key))
-        elif self.view == MACHINES and registry.state_machine is not None:
-            self.app.push_screen(registry.state_machine(key))
+        self.post_message(OpenRequested(ref))
 
     # --- filter ---------------------------------------------------------------------------------------------
 

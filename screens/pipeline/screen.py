@@ -26,9 +26,10 @@ from textual.widgets import DataTable, Static
 from console.model import FleetState, Pipeline
 from screens.action_flow import ActionChoice, ActionScreen, Choices
 from screens.bindings import binding
+from screens.context import ExecutionRef
 from screens.fleet.actions import pipeline_choices
 from screens.fleet.rows import target_labels
-from screens.messages import ActionCompleted
+from screens.messages import ActionCompleted, OpenRequested
 from screens.pipeline.actions import WIDE_KEYS, PipelinePick, selection_choices
 from screens.pipeline.rows import (
     action_detail,
@@ -248,12 +249,11 @@ class PipelineScreen(ActionScreen):
         """g: open the Step Functions execution the selected action ran."""
         reason = self._goto_unavailable()
         arn = self._goto_target()
-        factory = self.ctx.registry.execution
         pipeline = self.pipeline
-        if reason or arn is None or factory is None or pipeline is None:
+        if reason or arn is None or pipeline is None:
             self.notify(f"Go to: {reason}", title="Not available", severity="warning", markup=False)
             return
-        self.app.push_screen(factory(pipeline.target, arn))
+        self.post_message(OpenRequested(ExecutionRef(pipeline.target, arn)))
 
     def action_open(self) -> None:
         """enter: a Step Functions action's execution; anything else's detail in full (scrollable)."""

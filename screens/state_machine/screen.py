@@ -24,9 +24,10 @@ from console.model import Approval, Execution, FleetState, Service, StateMachine
 from console.resources import Selection
 from screens.action_flow import ActionChoice, ActionScreen, Choices
 from screens.bindings import binding
+from screens.context import ExecutionRef
 from screens.execution.rows import time_left
 from screens.fleet.rows import target_labels
-from screens.messages import ActionCompleted
+from screens.messages import ActionCompleted, OpenRequested
 from screens.pipeline.rows import wave_text
 from screens.status import APPROVAL, ERROR, STALE, look
 from screens.text import clean, literal
@@ -282,12 +283,11 @@ class StateMachineScreen(ActionScreen):
         """enter: the highlighted execution's events, states, input and output."""
         reason = self.why_unavailable("open")
         execution = self.selected_execution()
-        factory = self.ctx.registry.execution
         machine = self.machine
-        if reason or execution is None or factory is None or machine is None:
+        if reason or execution is None or machine is None:
             self.notify(f"Open: {reason}", title="Not available", severity="warning", markup=False)
             return
-        self.app.push_screen(factory(machine.target, execution.arn))
+        self.post_message(OpenRequested(ExecutionRef(machine.target, execution.arn)))
 
     def action_choices(self, binding_id: str) -> Choices:
         machine = self.machine
