@@ -31,22 +31,22 @@ async def one_launch(running: RunningSandbox, size: tuple[int, int]) -> tuple[fl
         async with app.run_test(size=size):
             screen = app.screen
             assert isinstance(screen, FleetScreen)
-            await until(lambda: screen._pipeline_keys, 30, "the first rows")
+            await until(lambda: screen.pipelines.keys, 30, "the first rows")
             rows = time.perf_counter()
 
             def full() -> bool:
                 state = app.console_context.state
                 pipelines = state.pipelines.values()
                 return (
-                    len(screen._pipeline_keys) == expected
+                    len(screen.pipelines.keys) == expected
                     and len(pipelines) == expected
                     and all(p.read_at is not None and p.stages for p in pipelines)
-                    and len(screen._prows) == expected
+                    and len(screen.pipelines.rows) == expected
                 )
 
             await until(full, 60, "every pipeline read and shown")
             shown = await settled_frame(app, clock)
-            return rows - started, shown - started, len(screen._pipeline_keys)
+            return rows - started, shown - started, len(screen.pipelines.keys)
 
 
 def import_seconds() -> float:

@@ -20,7 +20,6 @@ size.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar
 
@@ -36,23 +35,18 @@ from screens.context import PipelineRef, ResourceRef, StateMachineRef
 from screens.fleet.actions import machine_choices, pipeline_choices
 from screens.fleet.rows import (
     MACHINE_COLUMNS,
-    MachineRow,
-    PipelineRow,
-    TableLayout,
     machine_layout,
-    machine_row,
-    matches,
     pipeline_layout,
-    pipeline_row,
     target_labels,
 )
+from screens.fleet.view import MachineRows, PipelineRows
 from screens.messages import OpenRequested
 from screens.status import ERROR, LEGEND, STALE, legend_line, look
 from screens.text import clean, commit_message, literal
 from screens.timefmt import age, coarse_age
 from screens.widgets.key_bar import KeyBar
-from screens.widgets.row_list import ListColumn, RowList
-from screens.widgets.wave_board import SLOT_WIDE, WaveBoard
+from screens.widgets.row_list import RowList
+from screens.widgets.wave_board import WaveBoard
 
 PIPELINES = "pipelines"
 MACHINES = "machines"
@@ -74,24 +68,10 @@ class FleetScreen(ActionScreen):
         super().__init__(id="fleet")
         self.view = PIPELINES
         self.query_text = ""
-        self._layout: TableLayout | None = None
-        self._machine_columns: tuple[ListColumn, ...] = ()
-        self._pipeline_keys: list[str] = []
-        self._machine_keys: list[str] = []
+        self.pipelines = PipelineRows()  # each view's rows and caches: screens/fleet/view.py
+        self.machines = MachineRows(_MACHINE_INDEX)
         self._cursor_keys: dict[str, str | None] = {PIPELINES: None, MACHINES: None}
-        self._prows: dict[str, PipelineRow] = {}
-        self._mrows: dict[str, MachineRow] = {}
-        self._pcache: dict[str, tuple[Pipeline, bool, int, int, PipelineRow]] = {}
-        self._mcache: dict[str, tuple[StateMachine, bool, int, MachineRow]] = {}
-        self._mcells: dict[str, tuple[MachineRow, tuple[Text, ...]]] = {}
         self._focus_sent: tuple[str, ...] | None = None
-        self._porder: list[str] = []
-        self._porder_keys: set[str] = set()
-        self._morder: list[str] = []
-        self._morder_keys: set[str] = set()
-        self._match_query = ""
-        self._match_cache: dict[str, tuple[object, bool]] = {}
-        self._counts = (0, 0)
         self._bar = Text("")
         self._legend_text = Text("")
         self.filtering = False  # the filter is being typed: printable keys go into it
@@ -132,20 +112,16 @@ class FleetScreen(ActionScreen):
         waves = self.ctx.waves.waves
         width = self._width()
         layout = pipeline_layout(width, len(waves), target_width)
-        if layout != self._layout:
-            self._layout = layout
-            self._pcache = {}
+        self.pipelines.set_layout(layout)
         columns = machine_layout(width, target_width)
-        if columns != self._machine_columns:
-            self._machine_columns = columns
-            self._mcells = {}
+        self.machines.set_columns(columns)
         self._list.set_columns(layout.columns(waves) if self.view == PIPELINES else columns)
 
     def on_resize(self) -> None:
-        before = (self._layout, self._machine_columns)
+        before = (self.pipelines.layout, self.machines.columns)
         self._build_columns()
         self._show_legend()
-        if (self._layout, self._machine_columns) != before:
+        if (self.pipelines.layout, self.machines.columns) != before:
             state, now = self.ctx.state, self.now()
             self._sync_pipelines(state, now)
             self._sync_machines(state, now)
@@ -181,98 +157,15 @@ class FleetScreen(ActionScreen):
         self._update_detail()
         self._tell_focus()
 
-    def _pipeline_row(
-        self, key: str, pipeline: Pipeline, state: FleetState, now: datetime, labels: dict[str, str]
-    ) -> PipelineRow:
-        """The row of `pipeline` (whose key is `key`: passed, as it is a new string on every ask)."""
-        assert self._layout is not None
-        slot = self._layout.slot
-        stale = state.is_stale(key, pipeline.read_at, now)
-        # Ages are shown in the list only in wide slots: only there does a new minute make a row read differently.
-        minute = int(now.timestamp() // 60) if slot >= SLOT_WIDE else 0
-        cached = self._pcache.get(key)
-        if cached is not None and cached[0] is pipeline and cached[1] == stale and cached[2] == slot:
-            if cached[3] == minute:
-                return cached[4]
-        row = pipeline_row(
-            pipeline, self.ctx.waves.waves, state, now, slot, labels.get(pipeline.target, pipeline.target)
-        )
-        self._pcache[key] = (pipeline, stale, slot, minute, row)
-        return row
-
     def _sync_pipelines(self, state: FleetState, now: datetime) -> None:
-        if self._layout is None:
-            return
         labels = target_labels(self.ctx.targets)
-        pipelines = state.pipelines
-        order = self._pipeline_order(pipelines)
-        rows = [self._pipeline_row(key, pipelines[key], state, now, labels) for key in order]
-        self._counts = (len(rows), self._counts[1])
-        if self.query_text:
-            rows = [r for r in rows if self._matches(r.key, r, r.words)]
-        self._prows = {r.key: r for r in rows}
-        self._pipeline_keys = [r.key for r in rows]
-        if self.view == PIPELINES:
-            self._list.set_rows(self._pipeline_keys, {r.key: r.cells for r in rows})
+        if self.pipelines.sync(state, now, self.ctx.waves.waves, labels, self.query_text) and self.view == PIPELINES:
+            self._list.set_rows(self.pipelines.keys, self.pipelines.cells())
 
     def _sync_machines(self, state: FleetState, now: datetime) -> None:
-        labels = target_labels(self.ctx.targets)
-        machines = state.state_machines
-        ordered = [machines[key] for key in self._machine_order(machines)]
-        minute = int(now.timestamp() // 60)
-        rows: list[MachineRow] = []
-        for machine in ordered:
-            stale = state.is_stale(machine.key, machine.read_at, now)
-            cached = self._mcache.get(machine.key)
-            if cached is not None and cached[0] is machine and cached[1] == stale and cached[2] == minute:
-                rows.append(cached[3])
-                continue
-            row = machine_row(machine, state, now, labels.get(machine.target, machine.target))
-            self._mcache[machine.key] = (machine, stale, minute, row)
-            rows.append(row)
-        self._counts = (self._counts[0], len(rows))
-        if self.query_text:
-            rows = [r for r in rows if self._matches(r.key, r, r.words)]
-        self._mrows = {r.key: r for r in rows}
-        self._machine_keys = [r.key for r in rows]
+        self.machines.sync(state, now, target_labels(self.ctx.targets), self.query_text)
         if self.view == MACHINES:
-            self._list.set_rows(self._machine_keys, {r.key: self._machine_cells(r) for r in rows})
-
-    def _pipeline_order(self, pipelines: Mapping[str, Pipeline]) -> list[str]:
-        """The keys by name, sorted again only when pipelines came or went (a key is its target and name)."""
-        if pipelines.keys() != self._porder_keys:
-            ordered = sorted(pipelines.values(), key=lambda p: (p.name.lower(), p.target))
-            self._porder = [p.key for p in ordered]
-            self._porder_keys = set(self._porder)
-        return self._porder
-
-    def _machine_order(self, machines: Mapping[str, StateMachine]) -> list[str]:
-        if machines.keys() != self._morder_keys:
-            ordered = sorted(machines.values(), key=lambda m: (m.name.lower(), m.target))
-            self._morder = [m.key for m in ordered]
-            self._morder_keys = set(self._morder)
-        return self._morder
-
-    def _matches(self, key: str, row: object, words: str) -> bool:
-        """Whether a row matches the filter, asked again only when the row or the filter changed."""
-        if self._match_query != self.query_text:
-            self._match_query = self.query_text
-            self._match_cache = {}
-        cached = self._match_cache.get(key)
-        if cached is not None and cached[0] is row:
-            return cached[1]
-        found = matches(words, self.query_text)
-        self._match_cache[key] = (row, found)
-        return found
-
-    def _machine_cells(self, row: MachineRow) -> tuple[Text, ...]:
-        """The row's cells in the columns shown (the same tuple while the row is the same: no redraw)."""
-        cached = self._mcells.get(row.key)
-        if cached is not None and cached[0] is row:
-            return cached[1]
-        cells = tuple(row.cells[_MACHINE_INDEX[column.key]] for column in self._machine_columns)
-        self._mcells[row.key] = (row, cells)
-        return cells
+            self._list.set_rows(self.machines.keys, self.machines.cells())
 
     def highlighted_key(self, view: str | None = None) -> str | None:
         """The key of the highlighted row of `view` (default: the one shown)."""
@@ -294,9 +187,9 @@ class FleetScreen(ActionScreen):
         return self.ctx.state.state_machines.get(key) if key else None
 
     def _update_bar(self) -> None:
-        pipelines, machines = self._counts
+        pipelines, machines = self.pipelines.total, self.machines.total
         bar = Text(end="", no_wrap=True, overflow="ellipsis")
-        shown = len(self._pipeline_keys if self.view == PIPELINES else self._machine_keys)
+        shown = len(self.pipelines.keys if self.view == PIPELINES else self.machines.keys)
         if self.filtering:
             # The line is the filter's while it is typed: what is typed, how many rows it leaves, how to leave.
             total = pipelines if self.view == PIPELINES else machines
@@ -337,7 +230,7 @@ class FleetScreen(ActionScreen):
         if self.view == PIPELINES:
             key = self.highlighted_key(PIPELINES)
             pipeline = state.pipelines.get(key) if key else None
-            row = self._prows.get(key) if key else None
+            row = self.pipelines.rows.get(key) if key else None
             if pipeline is None or row is None:
                 board.clear("No pipeline selected." if state.pipelines else "")
                 return
@@ -412,14 +305,13 @@ class FleetScreen(ActionScreen):
         if view != self.view:
             self._cursor_keys[self.view] = self._list.highlighted_key
             self.view = view
-            if view == PIPELINES and self._layout is not None:
-                self._list.set_columns(self._layout.columns(self.ctx.waves.waves))
-                cells = {k: self._prows[k].cells for k in self._pipeline_keys}
-                self._list.set_rows(self._pipeline_keys, cells, select=self._cursor_keys[view])
+            layout = self.pipelines.layout
+            if view == PIPELINES and layout is not None:
+                self._list.set_columns(layout.columns(self.ctx.waves.waves))
+                self._list.set_rows(self.pipelines.keys, self.pipelines.cells(), select=self._cursor_keys[view])
             elif view == MACHINES:
-                self._list.set_columns(self._machine_columns)
-                cells = {k: self._machine_cells(self._mrows[k]) for k in self._machine_keys}
-                self._list.set_rows(self._machine_keys, cells, select=self._cursor_keys[view])
+                self._list.set_columns(self.machines.columns)
+                self._list.set_rows(self.machines.keys, self.machines.cells(), select=self._cursor_keys[view])
         if not self._list.has_focus:
             self._list.focus()
         self._update_bar()

@@ -274,7 +274,7 @@ async def test_at_200x60_the_waves_show_revisions(console_app: Any) -> None:
     async with app.run_test(size=(200, 60)) as pilot:
         screen = app.screen
         assert isinstance(screen, FleetScreen)
-        await wait_for(pilot, lambda: screen._layout is not None and screen._layout.density == "wide")
+        await wait_for(pilot, lambda: screen.pipelines.layout is not None and screen.pipelines.layout.density == "wide")
         assert "9f8e7d6" in rendered(app)  # payments-service's revision, in its wave cells
 
 

@@ -50,9 +50,9 @@ async def open_execution_in_sandbox(
     fleet = app.screen
     assert isinstance(fleet, FleetScreen)
     await pilot.press("2")
-    await wait_for(pilot, lambda: key in fleet._machine_keys, within=30, what=f"{name} on the fleet screen")
+    await wait_for(pilot, lambda: key in fleet.machines.keys, within=30, what=f"{name} on the fleet screen")
     await pilot.press("slash", *name.rsplit("-", 1)[1], "enter")
-    await wait_for(pilot, lambda: fleet._machine_keys == [key], what="the filter to leave only it")
+    await wait_for(pilot, lambda: fleet.machines.keys == [key], what="the filter to leave only it")
     await pilot.press("enter")
     machine = await wait_for(pilot, lambda: isinstance(app.screen, StateMachineScreen) and app.screen)
     await wait_for(pilot, lambda: execution_arn in machine.executions.keys, within=20, what="the execution listed")

@@ -32,7 +32,7 @@ def fleet(app: Any) -> FleetScreen:
 
 async def highlight(pilot: Any, screen: FleetScreen, key: str) -> None:
     """Move the cursor to the row of `key` with the keyboard (j / k), as an operator would."""
-    keys = screen._pipeline_keys if screen.view != MACHINES else screen._machine_keys
+    keys = screen.pipelines.keys if screen.view != MACHINES else screen.machines.keys
     target = keys.index(key)
     for _ in range(len(keys)):
         if screen.highlighted_key() == key:
@@ -89,7 +89,7 @@ async def test_text_from_aws_is_shown_literally(console_app: Any) -> None:
     app = console_app()
     async with app.run_test(size=(120, 36)) as pilot:
         screen = fleet(app)
-        key = next(k for k in screen._pipeline_keys if "markup" in k)
+        key = next(k for k in screen.pipelines.keys if "markup" in k)
         await highlight(pilot, screen, key)
         text = rendered(app)
         assert "[b]markup[/b]-svc" in text  # not bold, not swallowed
@@ -102,21 +102,21 @@ async def test_slash_filters_by_name_target_and_status(console_app: Any) -> None
     async with app.run_test(size=(120, 36)) as pilot:
         screen = fleet(app)
         await pilot.press("slash", *"fail")
-        await wait_for(pilot, lambda: screen._pipeline_keys == ["sandbox/us-east-1:payments-service"])
+        await wait_for(pilot, lambda: screen.pipelines.keys == ["sandbox/us-east-1:payments-service"])
         assert "1 of 6 shown" in rendered(app)
         await pilot.press("enter")  # back to the table, the filter stays
         assert screen.table.has_focus
-        assert screen._pipeline_keys == ["sandbox/us-east-1:payments-service"]
+        assert screen.pipelines.keys == ["sandbox/us-east-1:payments-service"]
         await wait_for(pilot, lambda: "filter: fail" in rendered(app), what="the filter in the bar")
         await pilot.press("escape")  # clears it
-        await wait_for(pilot, lambda: len(screen._pipeline_keys) == 6, what="every pipeline again")
+        await wait_for(pilot, lambda: len(screen.pipelines.keys) == 6, what="every pipeline again")
         await pilot.press("slash", *"west")
-        await wait_for(pilot, lambda: screen._pipeline_keys == ["sandbox/us-west-2:inventory"])
+        await wait_for(pilot, lambda: screen.pipelines.keys == ["sandbox/us-west-2:inventory"])
         await pilot.press("escape")
         await pilot.press("slash", *"approval")
-        await wait_for(pilot, lambda: screen._pipeline_keys == ["sandbox/us-east-1:checkout-api"])
+        await wait_for(pilot, lambda: screen.pipelines.keys == ["sandbox/us-east-1:checkout-api"])
         await pilot.press("escape", "slash", *"paused")
-        await wait_for(pilot, lambda: screen._pipeline_keys == ["sandbox/us-east-1:notifications"])
+        await wait_for(pilot, lambda: screen.pipelines.keys == ["sandbox/us-east-1:notifications"])
 
 
 def test_filter_words_must_all_match() -> None:
@@ -134,8 +134,8 @@ async def test_the_cursor_stays_on_the_same_pipeline_when_rows_arrive(
         state = fake_watcher.state
         newcomer = pipeline("aaa-first-alphabetically", all_waves())
         fake_watcher.publish(replace(state, pipelines={**state.pipelines, newcomer.key: newcomer}))
-        await wait_for(pilot, lambda: newcomer.key in screen._pipeline_keys, what="the new row")
-        keys = screen._pipeline_keys
+        await wait_for(pilot, lambda: newcomer.key in screen.pipelines.keys, what="the new row")
+        keys = screen.pipelines.keys
         assert keys.index(newcomer.key) < keys.index("sandbox/us-east-1:search-indexer")  # rows moved down
         assert screen.highlighted_key() == "sandbox/us-east-1:search-indexer"
 
@@ -211,7 +211,7 @@ async def test_five_hundred_pipelines_stay_fast(console_app: Any) -> None:
     app = console_app(watcher=watcher)
     async with app.run_test(size=(200, 60)) as pilot:
         screen = fleet(app)
-        assert len(screen._pipeline_keys) == 500
+        assert len(screen.pipelines.keys) == 500
         table = screen.table
         touched: list[str] = []
         original = table.update_row

@@ -325,7 +325,7 @@ async def test_names_and_summaries_from_aws_are_literal(console_app: Any) -> Non
     app = console_app()
     async with app.run_test(size=(120, 36)) as pilot:
         fleet = app.screen
-        key = next(k for k in fleet._pipeline_keys if "markup" in k)
+        key = next(k for k in fleet.pipelines.keys if "markup" in k)
         await open_pipeline(pilot, app, key)
         text = rendered(app)
         assert "[b]markup[/b]-svc" in text

@@ -53,9 +53,9 @@ async def open_in_sandbox(pilot: Any, app: WavedeckApp, name: str) -> PipelineSc
     fleet = app.screen
     assert isinstance(fleet, FleetScreen)
     key = f"{TARGET}:{name}"
-    await wait_for(pilot, lambda: key in fleet._pipeline_keys, within=30, what=f"{name} on the fleet screen")
+    await wait_for(pilot, lambda: key in fleet.pipelines.keys, within=30, what=f"{name} on the fleet screen")
     await pilot.press("slash", *name.rsplit("-", 1)[1], "enter")
-    await wait_for(pilot, lambda: fleet._pipeline_keys == [key], what="the filter to leave only it")
+    await wait_for(pilot, lambda: fleet.pipelines.keys == [key], what="the filter to leave only it")
     await pilot.press("enter")
     screen = await wait_for(pilot, lambda: isinstance(app.screen, PipelineScreen) and app.screen, what="the pipeline")
     await wait_for(pilot, lambda: screen.stages.keys, what="its stages")
