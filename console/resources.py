@@ -10,56 +10,160 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from console.errors import UsageError, WavedeckError
-from console.model import FleetState
+from console.model import FleetState, Service
 
 
 class UnknownResource(WavedeckError):
     """Nothing of that name exists in any target (exit 1: the name is well-formed, the thing is missing)."""
 
 
-@dataclass(frozen=True)
-class Selection:
-    """What the operator has selected: one pipeline (and stage, action, execution) or one state machine
-    (and execution) of one target. Built from FleetState objects by the screens, or from a RESOURCE."""
+class _InPipeline:
+    """What every CodePipeline selection says the same way (its fields: target, pipeline)."""
 
+    service: ClassVar[Service] = Service.CODEPIPELINE
     target: str
-    pipeline: str | None = None
-    stage: str | None = None
-    action: str | None = None
-    execution_id: str | None = None  # a pipeline execution id
-    state_machine_arn: str | None = None
-    execution_arn: str | None = None
-
-    @property
-    def is_pipeline(self) -> bool:
-        return self.pipeline is not None
-
-    @property
-    def state_machine(self) -> str | None:
-        """The state machine's name, from its ARN (or from the execution ARN)."""
-        if self.state_machine_arn:
-            return self.state_machine_arn.rsplit(":", 1)[-1]
-        if self.execution_arn:
-            return execution_arn_parts(self.execution_arn)[1]
-        return None
-
-    @property
-    def execution_name(self) -> str | None:
-        return self.execution_arn.rsplit(":", 1)[-1] if self.execution_arn else None
-
-    @property
-    def resource(self) -> str:
-        """The name `watch` prints: `pipeline/stage/action` or `state-machine/execution-name`."""
-        if self.pipeline is not None:
-            return "/".join(p for p in (self.pipeline, self.stage, self.action) if p)
-        return "/".join(p for p in (self.state_machine, self.execution_name) if p)
+    pipeline: str
 
     @property
     def key(self) -> str:
-        """The Pipeline.key / StateMachine.key this selection belongs to."""
-        return f"{self.target}:{self.pipeline if self.pipeline is not None else self.state_machine}"
+        """The Pipeline.key this selection belongs to."""
+        return f"{self.target}:{self.pipeline}"
+
+
+@dataclass(frozen=True)
+class PipelineSelection(_InPipeline):
+    """A whole pipeline, or one of its executions (`execution_id`)."""
+
+    target: str
+    pipeline: str
+    execution_id: str | None = None
+
+    @property
+    def resource(self) -> str:
+        return self.pipeline
+
+    @property
+    def execution(self) -> str | None:
+        return self.execution_id
+
+
+@dataclass(frozen=True)
+class StageSelection(_InPipeline):
+    """One stage of a pipeline (in one execution, `execution_id`, when the operator picked it in a run)."""
+
+    target: str
+    pipeline: str
+    stage: str
+    execution_id: str | None = None
+
+    @property
+    def resource(self) -> str:
+        return f"{self.pipeline}/{self.stage}"
+
+    @property
+    def execution(self) -> str | None:
+        return self.execution_id
+
+
+@dataclass(frozen=True)
+class ActionSelection(_InPipeline):
+    """One action of a pipeline's stage (an approval, a Step Functions action…); named without its stage
+    (`stage` None), it is the action of that name in whichever stage has it."""
+
+    target: str
+    pipeline: str
+    stage: str | None
+    action: str
+    execution_id: str | None = None
+
+    @property
+    def resource(self) -> str:
+        return "/".join(p for p in (self.pipeline, self.stage, self.action) if p)
+
+    @property
+    def execution(self) -> str | None:
+        return self.execution_id
+
+
+class _InStateMachine:
+    """What every Step Functions selection says the same way (its fields: target, state_machine_arn)."""
+
+    service: ClassVar[Service] = Service.STEPFUNCTIONS
+    target: str
+    state_machine_arn: str
+
+    @property
+    def state_machine(self) -> str:
+        """The state machine's name, from its ARN."""
+        return self.state_machine_arn.rsplit(":", 1)[-1]
+
+    @property
+    def key(self) -> str:
+        """The StateMachine.key this selection belongs to."""
+        return f"{self.target}:{self.state_machine}"
+
+
+@dataclass(frozen=True)
+class StateMachineSelection(_InStateMachine):
+    """A whole state machine (its wave's rollback, say)."""
+
+    target: str
+    state_machine_arn: str
+
+    @property
+    def resource(self) -> str:
+        return self.state_machine
+
+    @property
+    def execution(self) -> str | None:
+        return None
+
+
+@dataclass(frozen=True)
+class ExecutionSelection(_InStateMachine):
+    """One execution of a state machine."""
+
+    target: str
+    state_machine_arn: str
+    execution_arn: str
+
+    @property
+    def execution_name(self) -> str:
+        return self.execution_arn.rsplit(":", 1)[-1]
+
+    @property
+    def resource(self) -> str:
+        return f"{self.state_machine}/{self.execution_name}"
+
+    @property
+    def execution(self) -> str | None:
+        return self.execution_arn
+
+
+# What the operator has selected: one of a few typed variants, built from FleetState objects by the screens or
+# from a RESOURCE by `resolve`. Each says its `service`, `target`, `key` (the Pipeline/StateMachine it belongs
+# to), `resource` (the name `watch` prints) and `execution` (a pipeline execution id or an execution ARN).
+PipelinePart = PipelineSelection | StageSelection | ActionSelection
+MachinePart = StateMachineSelection | ExecutionSelection
+Selection = PipelinePart | MachinePart
+
+
+def stage_name(selection: PipelinePart) -> str | None:
+    """The stage a CodePipeline selection names, if it names one."""
+    return None if isinstance(selection, PipelineSelection) else selection.stage
+
+
+def action_name(selection: PipelinePart) -> str | None:
+    """The action a CodePipeline selection names, if it names one."""
+    return selection.action if isinstance(selection, ActionSelection) else None
+
+
+def execution_selection(target: str, execution_arn: str) -> ExecutionSelection:
+    """The selection of an execution by its ARN (its state machine's ARN follows from it)."""
+    return ExecutionSelection(target, state_machine_arn_of(execution_arn), execution_arn)
 
 
 def execution_arn_parts(arn: str) -> tuple[str, str, str]:
@@ -137,16 +241,20 @@ def resolve(text: str, catalog: Catalog, target: str | None = None) -> Selection
     if text.startswith("arn:"):
         return _resolve_arn(text, catalog, scope)
     first = parts[0]
-    matches: list[Selection] = []
+    matches: list[Selection] = []  # one per target and kind that has the name
     for name in scope:
         if first in catalog.pipelines.get(name, frozenset()):
-            stage = parts[1] if len(parts) > 1 else None
-            action = parts[2] if len(parts) > 2 else None
-            matches.append(Selection(target=name, pipeline=first, stage=stage, action=action))
+            if len(parts) == 3:
+                matches.append(ActionSelection(name, first, parts[1], parts[2]))
+            elif len(parts) == 2:
+                matches.append(StageSelection(name, first, parts[1]))
+            else:
+                matches.append(PipelineSelection(name, first))
         machine_arn = catalog.state_machines.get(name, {}).get(first)
-        if machine_arn is not None and len(parts) <= 2:
-            execution = execution_arn_of(machine_arn, parts[1]) if len(parts) == 2 else None
-            matches.append(Selection(target=name, state_machine_arn=machine_arn, execution_arn=execution))
+        if machine_arn is not None and len(parts) == 2:
+            matches.append(ExecutionSelection(name, machine_arn, execution_arn_of(machine_arn, parts[1])))
+        elif machine_arn is not None and len(parts) == 1:
+            matches.append(StateMachineSelection(name, machine_arn))
     if not matches:
         what = "pipeline" if len(parts) == 3 else "pipeline or state machine"
         if target is not None:
@@ -157,7 +265,7 @@ def resolve(text: str, catalog: Catalog, target: str | None = None) -> Selection
             where = " (no targets)"
         raise UnknownResource(f"no {what} named {first!r}{where}")
     if len(matches) > 1:
-        same_kind = len({m.is_pipeline for m in matches}) == 1
+        same_kind = len({m.service for m in matches}) == 1
         if same_kind:
             names = ", ".join(m.target for m in matches)
             raise UsageError(f"{first!r} exists in several targets ({names}): pick one with --target NAME")
@@ -183,4 +291,4 @@ def _resolve_arn(arn: str, catalog: Catalog, scope: tuple[str, ...]) -> Selectio
         raise UnknownResource(f"no state machine {machine!r} with ARN {machine_arn} ({where})")
     if len(found) > 1:
         raise UsageError(f"{machine!r} exists in several targets ({', '.join(found)}): pick one with --target NAME")
-    return Selection(target=found[0], state_machine_arn=machine_arn, execution_arn=arn)
+    return ExecutionSelection(found[0], machine_arn, arn)

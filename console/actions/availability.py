@@ -13,7 +13,14 @@ from console.actions.plan import ActionKind, ActionPlan, Availability
 from console.actions.preconditions import Preconditions
 from console.codepipeline.actions import RUNNING_PIPELINE
 from console.model import FleetState, Pipeline, Service, StateMachine
-from console.resources import Selection
+from console.resources import (
+    ExecutionSelection,
+    PipelinePart,
+    Selection,
+    StateMachineSelection,
+    action_name,
+    stage_name,
+)
 from console.stepfunctions.actions import FAILED_EXECUTION
 
 
@@ -33,7 +40,7 @@ def availability(
     busy = next((p for p in in_flight if overlaps(p, kind, selection)), None)
     if busy is not None:
         return Availability(False, f"{busy.kind.label.lower()} is being sent")
-    if selection.pipeline is not None:
+    if not isinstance(selection, StateMachineSelection | ExecutionSelection):
         pipeline = state.pipelines.get(selection.key)
         if pipeline is None:
             return Availability(False, "not loaded yet")
@@ -55,14 +62,16 @@ def overlaps(plan: ActionPlan, kind: ActionKind, selection: Selection) -> bool:
     return mine.startswith(theirs) or theirs.startswith(mine)
 
 
-def pipeline_unavailable(kind: ActionKind, selection: Selection, pipeline: Pipeline) -> str | None:
+def pipeline_unavailable(kind: ActionKind, selection: PipelinePart, pipeline: Pipeline) -> str | None:
     """Why `kind` cannot run on the pipeline selection now, or None."""
-    stage = pipeline.stage(selection.stage) if selection.stage else None
-    if selection.stage is not None and stage is None:
-        return f"no stage {selection.stage}"
+    named = stage_name(selection)
+    stage = pipeline.stage(named) if named else None
+    if named is not None and stage is None:
+        return f"no stage {named}"
     if kind.answers:
         stages = [stage] if stage is not None else list(pipeline.stages)
-        actions = [a for s in stages for a in s.actions if selection.action in (None, a.name)]
+        action = action_name(selection)
+        actions = [a for s in stages for a in s.actions if action in (None, a.name)]
         waiting = [a for a in actions if a.awaiting_approval]
         if not waiting:
             return "nothing is waiting for approval"
@@ -106,7 +115,11 @@ def pipeline_unavailable(kind: ActionKind, selection: Selection, pipeline: Pipel
 
 
 def machine_unavailable(
-    kind: ActionKind, selection: Selection, machine: StateMachine, state: FleetState, rollback: str | None
+    kind: ActionKind,
+    selection: StateMachineSelection | ExecutionSelection,
+    machine: StateMachine,
+    state: FleetState,
+    rollback: str | None,
 ) -> str | None:
     """Why `kind` cannot run on the state machine selection now, or None. `rollback`: its rollback machine."""
     if kind in (ActionKind.PAUSE, ActionKind.RESUME):
@@ -119,7 +132,7 @@ def machine_unavailable(
         if not any(e.status == "SUCCEEDED" for e in machine.executions):
             return "no execution has succeeded yet"
         return None
-    if selection.execution_arn is None:
+    if not isinstance(selection, ExecutionSelection):
         return "select an execution"
     execution = next((e for e in machine.executions if e.arn == selection.execution_arn), None)
     if kind.answers:

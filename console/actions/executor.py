@@ -20,6 +20,13 @@ from console.actions.preconditions import Preconditions, changed
 from console.actions.reasons import check_reason
 from console.actions.records import ActionRecords, outcome_message, scrub
 from console.errors import AlreadyDone, AwsError, Refused, WavedeckError
+from console.resources import (
+    ActionSelection,
+    ExecutionSelection,
+    PipelineSelection,
+    StageSelection,
+    StateMachineSelection,
+)
 
 # How many sent plans are remembered (each may be sent once); older ones are forgotten first.
 SENT_MEMORY = 1024
@@ -194,15 +201,17 @@ def lock_key(plan: ActionPlan) -> str:
     or a state machine's rollback (one rollback of a wave at a time)."""
     selection = plan.selection
     family = plan.kind.family
-    if selection.pipeline is not None:
-        if family == "stop":
+    match selection:
+        case PipelineSelection() | StageSelection() | ActionSelection() if family == "stop":
             thing = selection.execution_id or selection.pipeline
-        elif family == "answer":
-            thing = f"{selection.pipeline}/{selection.stage}/{selection.action}"
-        else:
+        case ActionSelection() if family == "answer":
+            thing = selection.resource
+        case StageSelection() | ActionSelection():
             thing = f"{selection.pipeline}/{selection.stage}"
-    elif plan.kind is ActionKind.ROLLBACK:
-        thing = selection.state_machine or ""
-    else:
-        thing = selection.execution_arn or selection.state_machine or ""
+        case PipelineSelection():
+            thing = f"{selection.pipeline}/None"  # a plan resolves to a stage; this only keys what did not
+        case ExecutionSelection() if plan.kind is not ActionKind.ROLLBACK:
+            thing = selection.execution_arn
+        case StateMachineSelection() | ExecutionSelection():
+            thing = selection.state_machine
     return f"{family}|{selection.target}|{thing}"

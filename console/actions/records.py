@@ -37,7 +37,7 @@ class ActionRecords:
             "target": plan.selection.target,
             "region": target.region,
             "resource": plan.resource,
-            "execution": plan.selection.execution_id or plan.selection.execution_arn,
+            "execution": plan.selection.execution,
             "identity": identity,
         }
 

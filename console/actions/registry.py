@@ -28,7 +28,7 @@ class UnknownActionKind(LookupError):
 
 def service_of(selection: Selection) -> Service:
     """The service whose resource `selection` names."""
-    return Service.CODEPIPELINE if selection.pipeline is not None else Service.STEPFUNCTIONS
+    return selection.service
 
 
 def plan_builder(service: Service, kind: ActionKind) -> PlanBuilder:

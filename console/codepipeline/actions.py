@@ -17,18 +17,25 @@ from console.actions.reasons import APPROVAL_SUMMARY_MAX, STOP_REASON_MAX
 from console.actions.text import revision_text, status_text, time_text
 from console.errors import Refused
 from console.model import Action, Pipeline, Receipt, Stage
-from console.resources import Selection
+from console.resources import (
+    ActionSelection,
+    PipelinePart,
+    PipelineSelection,
+    Selection,
+    StageSelection,
+    stage_name,
+)
 
 RUNNING_PIPELINE = ("InProgress", "Stopping")
 RETRY_MODES = ("FAILED_ACTIONS", "ALL_ACTIONS")
 
 
-async def answer(reads: Reads, selection: Selection, context: PlanContext, *, approve: bool) -> Facts:
+async def answer(reads: Reads, selection: PipelinePart, context: PlanContext, *, approve: bool) -> Facts:
     """PutApprovalResult with the token of the one approval waiting in what the selection names."""
-    pipeline = await reads.pipeline(selection.pipeline or "")
+    pipeline = await reads.pipeline(selection.pipeline)
     stages = stages_of(pipeline, selection)
-    if selection.action is not None:
-        # An action named without its stage: the stage that has it.
+    if isinstance(selection, ActionSelection):
+        # The stage that has the action (the one named, when it has it).
         stage = next((s for s in stages if any(a.name == selection.action for a in s.actions)), None)
         if stage is None:
             where = f"stage {stages[0].name} of {pipeline.name}" if selection.stage else f"pipeline {pipeline.name}"
@@ -48,7 +55,7 @@ async def answer(reads: Reads, selection: Selection, context: PlanContext, *, ap
             raise Refused(f"{len(found)} approvals are waiting in {where} ({names}): name one")
     stage, action = found[0]
     token = action.token or ""
-    resolved = replace(selection, stage=stage.name, action=action.name, execution_id=stage.execution_id)
+    resolved = ActionSelection(selection.target, pipeline.name, stage.name, action.name, stage.execution_id)
     execution = await reads.pipeline_execution(pipeline.name, stage.execution_id)
     status = "Approved" if approve else "Rejected"
     lines = [
@@ -97,11 +104,11 @@ async def answer(reads: Reads, selection: Selection, context: PlanContext, *, ap
     )
 
 
-async def stop(reads: Reads, selection: Selection, context: PlanContext, *, abandon: bool) -> Facts:
+async def stop(reads: Reads, selection: PipelinePart, context: PlanContext, *, abandon: bool) -> Facts:
     """StopPipelineExecution of the named execution, the one running in the named stage, or the one running."""
-    pipeline = await reads.pipeline(selection.pipeline or "")
+    pipeline = await reads.pipeline(selection.pipeline)
     execution_id = selection.execution_id
-    if execution_id is None and selection.stage is not None:
+    if execution_id is None and stage_name(selection) is not None:
         stage = stages_of(pipeline, selection)[0]
         if stage.status not in RUNNING_PIPELINE or not stage.execution_id:
             raise Refused(f"nothing is running in {pipeline.name}/{stage.name} ({status_text(stage.status)})")
@@ -165,13 +172,13 @@ async def stop(reads: Reads, selection: Selection, context: PlanContext, *, aban
     )
 
 
-async def rollback(reads: Reads, selection: Selection, context: PlanContext) -> Facts:
+async def rollback(reads: Reads, selection: PipelinePart, context: PlanContext) -> Facts:
     """RollbackStage to the latest execution that succeeded in the stage (not a rollback itself).
 
     Rollback, retry and pause act on a stage: their resolved selection names no action.
     """
-    pipeline = await reads.pipeline(selection.pipeline or "")
-    if selection.stage is None:
+    pipeline = await reads.pipeline(selection.pipeline)
+    if stage_name(selection) is None:
         raise Refused(f"name the stage of {pipeline.name} to roll back (pipeline/stage)")
     stage = stages_of(pipeline, selection)[0]
     where = f"{pipeline.name}/{stage.name}"
@@ -206,7 +213,7 @@ async def rollback(reads: Reads, selection: Selection, context: PlanContext) -> 
         return await gateway.rollback_stage(pipeline.name, stage.name, good.id)
 
     return Facts(
-        selection=replace(selection, action=None, execution_id=stage.execution_id),
+        selection=StageSelection(selection.target, selection.pipeline, stage.name, stage.execution_id),
         title=f"Roll back {pipeline.name} / {stage.name}",
         lines=tuple(lines),
         wave=context.stage_wave(pipeline.name, stage.name, stage.wave),
@@ -219,16 +226,16 @@ async def rollback(reads: Reads, selection: Selection, context: PlanContext) -> 
     )
 
 
-async def retry(reads: Reads, selection: Selection, context: PlanContext, *, mode: str) -> Facts:
+async def retry(reads: Reads, selection: PipelinePart, context: PlanContext, *, mode: str) -> Facts:
     """RetryStageExecution of the failed stage named (or the one failed stage), failed actions by default."""
     if mode not in RETRY_MODES:
         raise Refused(f"unknown retry mode {mode}: {' or '.join(RETRY_MODES)}")
-    pipeline = await reads.pipeline(selection.pipeline or "")
-    if selection.stage is None:
+    pipeline = await reads.pipeline(selection.pipeline)
+    if stage_name(selection) is None:
         failed = [s for s in pipeline.stages if s.status == "Failed"]
         if len(failed) != 1:
             raise Refused(f"name the stage of {pipeline.name} to retry (pipeline/stage)")
-        selection = replace(selection, stage=failed[0].name)
+        selection = StageSelection(selection.target, selection.pipeline, failed[0].name, selection.execution_id)
     stage = stages_of(pipeline, selection)[0]
     where = f"{pipeline.name}/{stage.name}"
     if stage.status != "Failed" or not stage.execution_id:
@@ -245,7 +252,7 @@ async def retry(reads: Reads, selection: Selection, context: PlanContext, *, mod
         return await gateway.retry_stage_execution(pipeline.name, stage.name, execution_id, mode)
 
     return Facts(
-        selection=replace(selection, action=None, execution_id=execution_id),
+        selection=StageSelection(selection.target, selection.pipeline, stage.name, execution_id),
         title=f"Retry {pipeline.name} / {stage.name}",
         lines=tuple(lines),
         wave=context.stage_wave(pipeline.name, stage.name, stage.wave),
@@ -263,10 +270,10 @@ async def retry(reads: Reads, selection: Selection, context: PlanContext, *, mod
     )
 
 
-async def transition(reads: Reads, selection: Selection, context: PlanContext, *, pause: bool) -> Facts:
+async def transition(reads: Reads, selection: PipelinePart, context: PlanContext, *, pause: bool) -> Facts:
     """DisableStageTransition (pause, with the reason) or EnableStageTransition (resume) of a stage's inbound."""
-    pipeline = await reads.pipeline(selection.pipeline or "")
-    if selection.stage is None:
+    pipeline = await reads.pipeline(selection.pipeline)
+    if stage_name(selection) is None:
         raise Refused(f"name the stage of {pipeline.name} whose promotion to {'pause' if pause else 'resume'}")
     stage = stages_of(pipeline, selection)[0]
     where = f"{pipeline.name}/{stage.name}"
@@ -297,7 +304,7 @@ async def transition(reads: Reads, selection: Selection, context: PlanContext, *
         return await gateway.enable_stage_transition(pipeline.name, stage.name)
 
     return Facts(
-        selection=replace(selection, action=None),
+        selection=StageSelection(selection.target, selection.pipeline, stage.name, selection.execution_id),
         title=f"{'Pause' if pause else 'Resume'} promotion into {pipeline.name} / {stage.name}",
         lines=tuple(lines),
         wave=context.stage_wave(pipeline.name, stage.name, stage.wave),
@@ -313,15 +320,23 @@ async def transition(reads: Reads, selection: Selection, context: PlanContext, *
 # --- helpers ---------------------------------------------------------------------------------------------------
 
 
-def stages_of(pipeline: Pipeline, selection: Selection) -> list[Stage]:
+def stages_of(pipeline: Pipeline, selection: PipelinePart) -> list[Stage]:
     """The stage the selection names, or every stage; Refused when the named one does not exist."""
-    if selection.stage is None:
+    named = stage_name(selection)
+    if named is None:
         return list(pipeline.stages)
-    stage = pipeline.stage(selection.stage)
+    stage = pipeline.stage(named)
     if stage is None:
         names = ", ".join(s.name for s in pipeline.stages) or "none"
-        raise Refused(f"pipeline {pipeline.name} has no stage {selection.stage} (stages: {names})")
+        raise Refused(f"pipeline {pipeline.name} has no stage {named} (stages: {names})")
     return [stage]
+
+
+def in_pipeline(selection: Selection) -> PipelinePart:
+    """The selection as CodePipeline's (the registry only hands it this service's); Refused otherwise."""
+    if isinstance(selection, PipelineSelection | StageSelection | ActionSelection):
+        return selection
+    raise Refused(f"{selection.resource} is not part of a pipeline")
 
 
 def stage_of(pipeline: Pipeline, execution_id: str) -> str | None:
@@ -350,14 +365,14 @@ def not_waiting(where: str, action: Action) -> str:
 
 # Every kind a pipeline can be acted on with; console/actions/registry.py refuses to guess for any other.
 PLAN_BUILDERS: Mapping[ActionKind, PlanBuilder] = {
-    ActionKind.APPROVE: lambda reads, selection, context, given: answer(reads, selection, context, approve=True),
-    ActionKind.REJECT: lambda reads, selection, context, given: answer(reads, selection, context, approve=False),
-    ActionKind.STOP: lambda reads, selection, context, given: stop(reads, selection, context, abandon=False),
-    ActionKind.STOP_ABANDON: lambda reads, selection, context, given: stop(reads, selection, context, abandon=True),
-    ActionKind.ROLLBACK: lambda reads, selection, context, given: rollback(reads, selection, context),
-    ActionKind.RETRY: lambda reads, selection, context, given: retry(
-        reads, selection, context, mode=given.get("retry_mode", "FAILED_ACTIONS")
+    ActionKind.APPROVE: lambda reads, sel, context, given: answer(reads, in_pipeline(sel), context, approve=True),
+    ActionKind.REJECT: lambda reads, sel, context, given: answer(reads, in_pipeline(sel), context, approve=False),
+    ActionKind.STOP: lambda reads, sel, context, given: stop(reads, in_pipeline(sel), context, abandon=False),
+    ActionKind.STOP_ABANDON: lambda reads, sel, context, given: stop(reads, in_pipeline(sel), context, abandon=True),
+    ActionKind.ROLLBACK: lambda reads, sel, context, given: rollback(reads, in_pipeline(sel), context),
+    ActionKind.RETRY: lambda reads, sel, context, given: retry(
+        reads, in_pipeline(sel), context, mode=given.get("retry_mode", "FAILED_ACTIONS")
     ),
-    ActionKind.PAUSE: lambda reads, selection, context, given: transition(reads, selection, context, pause=True),
-    ActionKind.RESUME: lambda reads, selection, context, given: transition(reads, selection, context, pause=False),
+    ActionKind.PAUSE: lambda reads, sel, context, given: transition(reads, in_pipeline(sel), context, pause=True),
+    ActionKind.RESUME: lambda reads, sel, context, given: transition(reads, in_pipeline(sel), context, pause=False),
 }

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from console.actions.audit import token_digest
 from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext
 from console.actions.reads import Reads
 from console.actions.text import input_value, time_text
-from console.errors import Refused, UsageError
+from console.errors import Refused
 from console.model import Receipt
-from console.resources import Selection, execution_arn_parts, state_machine_arn_of
+from console.resources import (
+    ExecutionSelection,
+    MachinePart,
+    Selection,
+    StateMachineSelection,
+)
 
 FAILED_EXECUTION = ("FAILED", "TIMED_OUT", "ABORTED")
 REDRIVE_WINDOW = timedelta(days=14)
@@ -28,7 +32,7 @@ STOP_ERROR = "wavedeck.Stopped"
 REJECT_ERROR = "wavedeck.Rejected"
 
 
-async def answer(reads: Reads, selection: Selection, context: PlanContext, *, approve: bool) -> Facts:
+async def answer(reads: Reads, selection: MachinePart, context: PlanContext, *, approve: bool) -> Facts:
     """SendTaskSuccess / SendTaskFailure with the token of the one state waiting in the execution."""
     arn = execution_arn(selection, "approve or reject")
     execution = await reads.execution(arn)
@@ -45,7 +49,7 @@ async def answer(reads: Reads, selection: Selection, context: PlanContext, *, ap
     if not task.token:
         raise Refused(f"state {task.state_name} of {where} waits, but its task token is not in its parameters")
     token = task.token
-    machine = selection.state_machine or ""
+    machine = selection.state_machine
     state_wave = context.state_waves.get(machine, {}).get(task.state_name or "")
     wave = context.waves.wave(state_wave) or context.waves.for_state_machine(machine)
     gateway = reads.gateway
@@ -67,7 +71,7 @@ async def answer(reads: Reads, selection: Selection, context: PlanContext, *, ap
         return await gateway.send_task_failure(token, REJECT_ERROR, reason)
 
     return Facts(
-        selection=replace(selection, execution_arn=arn, state_machine_arn=execution.state_machine_arn),
+        selection=ExecutionSelection(selection.target, execution.state_machine_arn, arn),
         title=f"{'Approve' if approve else 'Reject'} {machine} / {execution.name} / {task.state_name}",
         lines=tuple(lines),
         wave=wave,
@@ -84,11 +88,11 @@ async def answer(reads: Reads, selection: Selection, context: PlanContext, *, ap
     )
 
 
-async def stop(reads: Reads, selection: Selection, context: PlanContext) -> Facts:
+async def stop(reads: Reads, selection: MachinePart, context: PlanContext) -> Facts:
     """StopExecution of a running execution, the reason as its cause."""
     arn = execution_arn(selection, "stop")
     execution = await reads.execution(arn)
-    machine = selection.state_machine or ""
+    machine = selection.state_machine
     if execution.status != "RUNNING":
         raise Refused(f"{machine}/{execution.name} is {execution.status}; nothing to stop")
     gateway = reads.gateway
@@ -97,7 +101,7 @@ async def stop(reads: Reads, selection: Selection, context: PlanContext) -> Fact
         return await gateway.stop_execution(arn, STOP_ERROR, reason)
 
     return Facts(
-        selection=replace(selection, execution_arn=arn, state_machine_arn=execution.state_machine_arn),
+        selection=ExecutionSelection(selection.target, execution.state_machine_arn, arn),
         title=f"Stop {machine} / {execution.name}",
         lines=(
             ("State machine", machine),
@@ -115,7 +119,7 @@ async def stop(reads: Reads, selection: Selection, context: PlanContext) -> Fact
 
 
 async def redrive(
-    reads: Reads, selection: Selection, context: PlanContext, *, client_token: str | None = None
+    reads: Reads, selection: MachinePart, context: PlanContext, *, client_token: str | None = None
 ) -> Facts:
     """RedriveExecution of a failed, timed out or aborted execution within AWS's 14 days.
 
@@ -124,7 +128,7 @@ async def redrive(
     """
     arn = execution_arn(selection, "redrive")
     execution = await reads.execution(arn)
-    machine = selection.state_machine or ""
+    machine = selection.state_machine
     where = f"{machine}/{execution.name}"
     if execution.status not in FAILED_EXECUTION:
         raise Refused(f"{where} is {execution.status}; only a failed, timed out or aborted execution is redriven")
@@ -143,7 +147,7 @@ async def redrive(
         lines.append(("Error", execution.error))
     lines.append(("Sends", "RedriveExecution: restarts from the failed states"))
     return Facts(
-        selection=replace(selection, execution_arn=arn, state_machine_arn=execution.state_machine_arn),
+        selection=ExecutionSelection(selection.target, execution.state_machine_arn, arn),
         title=f"Redrive {machine} / {execution.name}",
         lines=tuple(lines),
         wave=context.waves.for_state_machine(machine),
@@ -156,24 +160,25 @@ async def redrive(
     )
 
 
-async def rollback(reads: Reads, selection: Selection, context: PlanContext, *, name: str | None = None) -> Facts:
+async def rollback(reads: Reads, selection: MachinePart, context: PlanContext, *, name: str | None = None) -> Facts:
     """StartExecution of the wave's rollback state machine with the revision of the last good execution.
 
     The new execution's name is made when planning and sent with the plan, so the confirmation shows the name
     that is started, and sending the same plan again cannot start a second rollback (AWS refuses a name
     already used with another input).
     """
-    machine_arn = selection.state_machine_arn or machine_arn_of(selection.execution_arn or "")
-    machine = machine_arn.rsplit(":", 1)[-1]
+    machine_arn = selection.state_machine_arn
+    machine = selection.state_machine
+    bad_arn = selection.execution_arn if isinstance(selection, ExecutionSelection) else None
     rollback_machine = context.rollback_machines.get(machine)
     if rollback_machine is None:
         raise Refused(f"no rollback state machine is defined for {machine} (`rollback:` in definitions/)")
     rollback_arn = machine_arn.rsplit(":", 1)[0] + ":" + rollback_machine
-    if selection.execution_arn is not None:
-        bad = await reads.execution(selection.execution_arn)
+    if bad_arn is not None:
+        bad = await reads.execution(bad_arn)
         if bad.status == "RUNNING":
             raise Refused(f"{machine}/{bad.name} is still running; stop it before rolling its wave back")
-    good = await reads.last_succeeded(machine_arn, exclude=selection.execution_arn)
+    good = await reads.last_succeeded(machine_arn, exclude=bad_arn)
     if good is None:
         raise Refused(f"no execution of {machine} has succeeded: there is no good revision to roll back to")
     revision = input_value(good.input, "revision")
@@ -193,7 +198,7 @@ async def rollback(reads: Reads, selection: Selection, context: PlanContext, *, 
         "wave": wave.name if wave else machine,
         "revision": revision,
         "service": service,
-        "rolledBackFrom": selection.execution_arn,
+        "rolledBackFrom": bad_arn,
         "lastGoodExecution": good.arn,
     }
 
@@ -202,15 +207,15 @@ async def rollback(reads: Reads, selection: Selection, context: PlanContext, *, 
         return await gateway.start_execution(rollback_arn, json.dumps(payload), name=started)
 
     lines = [("State machine", machine)]
-    if selection.execution_arn:
-        lines.append(("Execution", selection.execution_arn.rsplit(":", 1)[-1]))
+    if bad_arn:
+        lines.append(("Execution", bad_arn.rsplit(":", 1)[-1]))
     lines += [
         ("Rolls back to", f"{good.name} revision {revision}"),
         ("Starts", f"{rollback_machine} ({name})"),
         ("Service", service),
     ]
     return Facts(
-        selection=replace(selection, state_machine_arn=machine_arn),
+        selection=selection,
         title=f"Roll back {machine}" + (f" ({wave.name})" if wave else ""),
         lines=tuple(lines),
         wave=wave,
@@ -226,28 +231,27 @@ async def rollback(reads: Reads, selection: Selection, context: PlanContext, *, 
 # --- helpers ---------------------------------------------------------------------------------------------------
 
 
-def execution_arn(selection: Selection, what: str) -> str:
-    if selection.execution_arn is None:
+def execution_arn(selection: MachinePart, what: str) -> str:
+    if not isinstance(selection, ExecutionSelection):
         raise Refused(f"name the execution to {what}: state-machine/execution-name")
     return selection.execution_arn
 
 
-def machine_arn_of(arn: str) -> str:
-    """The state machine of an execution ARN; Refused when it is not one."""
-    try:
-        execution_arn_parts(arn)
-    except UsageError as error:
-        raise Refused(error.message) from None
-    return state_machine_arn_of(arn)
+def in_state_machine(selection: Selection) -> MachinePart:
+    """The selection as Step Functions' (the registry only hands it this service's); Refused otherwise."""
+    if isinstance(selection, StateMachineSelection | ExecutionSelection):
+        return selection
+    raise Refused("nothing is selected: choose a pipeline or a state machine execution")
 
 
-def selected(build: PlanBuilder) -> PlanBuilder:
-    """`build`, refusing first when the selection names neither a state machine nor an execution."""
+MachineBuilder = Callable[[Reads, MachinePart, PlanContext, Mapping[str, str]], Awaitable[Facts]]
+
+
+def selected(build: MachineBuilder) -> PlanBuilder:
+    """`build` on the selection as Step Functions', refusing first when it names no state machine."""
 
     async def checked(reads: Reads, selection: Selection, context: PlanContext, given: Mapping[str, str]) -> Facts:
-        if selection.state_machine_arn is None and selection.execution_arn is None:
-            raise Refused("nothing is selected: choose a pipeline or a state machine execution")
-        return await build(reads, selection, context, given)
+        return await build(reads, in_state_machine(selection), context, given)
 
     return checked
 
@@ -255,7 +259,7 @@ def selected(build: PlanBuilder) -> PlanBuilder:
 def refused(reason: str) -> PlanBuilder:
     """A kind that makes no sense for Step Functions: registered, so the gate says why instead of failing."""
 
-    async def refuse(reads: Reads, selection: Selection, context: PlanContext, given: Mapping[str, str]) -> Facts:
+    async def refuse(reads: Reads, selection: MachinePart, context: PlanContext, given: Mapping[str, str]) -> Facts:
         raise Refused(reason)
 
     return selected(refuse)

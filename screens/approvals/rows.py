@@ -21,7 +21,13 @@ from datetime import UTC, datetime, timedelta
 from rich.text import Text
 
 from console.model import Approval, Service
-from console.resources import Selection, state_machine_arn_of
+from console.resources import (
+    ActionSelection,
+    PipelineSelection,
+    Selection,
+    StageSelection,
+    execution_selection,
+)
 from screens.status import APPROVAL
 from screens.text import clean, commit_message, literal
 from screens.timefmt import coarse_age
@@ -75,20 +81,20 @@ def row_key(approval: Approval) -> str:
     return f"{approval.key}#{approval.state_name}" if approval.state_name else approval.key
 
 
-def selection_of(approval: Approval) -> Selection:
-    """What approve / reject act on: the pipeline action, or the Step Functions execution."""
+def selection_of(approval: Approval) -> Selection | None:
+    """What approve / reject act on: the pipeline action, or the Step Functions execution (None while its
+    execution is not known)."""
     if approval.kind == Service.CODEPIPELINE:
-        parts: list[str | None] = [*approval.resource.split("/"), None, None]
-        pipeline, stage, action = parts[:3]
-        return Selection(
-            target=approval.target, pipeline=pipeline, stage=stage, action=action, execution_id=approval.execution
-        )
-    arn = approval.execution
-    return Selection(
-        target=approval.target,
-        state_machine_arn=state_machine_arn_of(arn) if arn else None,
-        execution_arn=arn,
-    )
+        match approval.resource.split("/"):
+            case [pipeline, stage, action, *_]:
+                return ActionSelection(approval.target, pipeline, stage, action, approval.execution)
+            case [pipeline, stage]:
+                return StageSelection(approval.target, pipeline, stage, approval.execution)
+            case [pipeline]:
+                return PipelineSelection(approval.target, pipeline, approval.execution)
+    if not approval.execution:
+        return None
+    return execution_selection(approval.target, approval.execution)
 
 
 def resource_key(approval: Approval) -> str:

@@ -348,7 +348,10 @@ class ApprovalsScreen(ActionScreen):
         verb = "Approve" if kind is ActionKind.APPROVE else "Reject"
         where = f" ({approval.state_name})" if approval.state_name else ""
         label = f"{verb} {approval.resource}{where}"
-        return Choices((ActionChoice(kind, selection_of(approval), label),), "", selection_of(approval))
+        selection = selection_of(approval)
+        if selection is None:
+            return Choices((), nothing=f"the execution of {approval.resource} is not known yet")
+        return Choices((ActionChoice(kind, selection, label),), "", selection)
 
     # --- filter ---------------------------------------------------------------------------------------------
 

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from console.actions.gate import ActionKind
 from console.model import FleetState, Pipeline, Service, StateMachine
-from console.resources import Selection, state_machine_arn_of
+from console.resources import (
+    ActionSelection,
+    ExecutionSelection,
+    PipelineSelection,
+    Selection,
+    StageSelection,
+    StateMachineSelection,
+    state_machine_arn_of,
+)
 from screens.action_flow import ActionChoice, Choices
 
 RUNNING = ("InProgress", "Stopping")
@@ -19,7 +27,7 @@ FAILED_EXECUTION = ("FAILED", "TIMED_OUT", "ABORTED")
 
 def pipeline_choices(binding_id: str, pipeline: Pipeline) -> Choices:
     """The choices of an action key for a whole pipeline (the fleet screen's row)."""
-    base = Selection(target=pipeline.target, pipeline=pipeline.name)
+    base = PipelineSelection(pipeline.target, pipeline.name)
     if binding_id in ("approve", "reject"):
         return _answer(pipeline, ActionKind.APPROVE if binding_id == "approve" else ActionKind.REJECT, base)
     if binding_id in ("stop", "stop_abandon"):
@@ -38,7 +46,7 @@ def _answer(pipeline: Pipeline, kind: ActionKind, base: Selection) -> Choices:
     choices = tuple(
         ActionChoice(
             kind,
-            Selection(pipeline.target, pipeline.name, stage.name, action.name, stage.execution_id),
+            ActionSelection(pipeline.target, pipeline.name, stage.name, action.name, stage.execution_id),
             f"{verb} {pipeline.name} / {stage.name} / {action.name}",
         )
         for stage in pipeline.stages
@@ -65,7 +73,7 @@ def _stop(pipeline: Pipeline, kind: ActionKind, base: Selection) -> Choices:
         choices.append(
             ActionChoice(
                 kind,
-                Selection(pipeline.target, pipeline.name, execution_id=execution_id),
+                PipelineSelection(pipeline.target, pipeline.name, execution_id=execution_id),
                 f"{verb} execution {execution_id[:8]}{revision}{where}",
             )
         )
@@ -76,7 +84,7 @@ def _retry(pipeline: Pipeline, base: Selection) -> Choices:
     choices = tuple(
         ActionChoice(
             ActionKind.RETRY,
-            Selection(pipeline.target, pipeline.name, stage.name, execution_id=stage.execution_id),
+            StageSelection(pipeline.target, pipeline.name, stage.name, execution_id=stage.execution_id),
             f"Retry {pipeline.name} / {stage.name} (failed actions)",
         )
         for stage in pipeline.stages
@@ -92,7 +100,7 @@ def _rollback(pipeline: Pipeline, base: Selection) -> Choices:
     choices = tuple(
         ActionChoice(
             ActionKind.ROLLBACK,
-            Selection(pipeline.target, pipeline.name, stage.name, execution_id=stage.execution_id),
+            StageSelection(pipeline.target, pipeline.name, stage.name, execution_id=stage.execution_id),
             f"Roll back {pipeline.name} / {stage.name} ({stage.wave.name if stage.wave else ''}, now {stage.status})",
             preferred=stage is preferred,
         )
@@ -119,7 +127,7 @@ def _pause(pipeline: Pipeline, base: Selection) -> Choices:
             kind = ActionKind.PAUSE
         choices.append(
             ActionChoice(
-                kind, Selection(pipeline.target, pipeline.name, stage.name), label, preferred=stage is preferred
+                kind, StageSelection(pipeline.target, pipeline.name, stage.name), label, preferred=stage is preferred
             )
         )
     return Choices(
@@ -129,7 +137,7 @@ def _pause(pipeline: Pipeline, base: Selection) -> Choices:
 
 def machine_choices(binding_id: str, machine: StateMachine, state: FleetState) -> Choices:
     """The choices of an action key for a state machine (the fleet screen's second view)."""
-    base = Selection(target=machine.target, state_machine_arn=machine.arn)
+    base = StateMachineSelection(machine.target, machine.arn)
     name = machine.name
     if binding_id in ("approve", "reject"):
         kind = ActionKind.APPROVE if binding_id == "approve" else ActionKind.REJECT
@@ -145,7 +153,7 @@ def machine_choices(binding_id: str, machine: StateMachine, state: FleetState) -
         answers = tuple(
             ActionChoice(
                 kind,
-                Selection(machine.target, state_machine_arn=machine.arn, execution_arn=a.execution),
+                ExecutionSelection(machine.target, machine.arn, a.execution or ""),  # `waiting` has only those with one
                 f"{verb} {a.resource}" + (f" ({a.state_name})" if a.state_name else ""),
             )
             for a in waiting
@@ -155,7 +163,7 @@ def machine_choices(binding_id: str, machine: StateMachine, state: FleetState) -
         stops = tuple(
             ActionChoice(
                 ActionKind.STOP,
-                Selection(machine.target, state_machine_arn=machine.arn, execution_arn=e.arn),
+                ExecutionSelection(machine.target, machine.arn, e.arn),
                 f"Stop {name} / {e.name}",
             )
             for e in machine.executions
@@ -168,7 +176,7 @@ def machine_choices(binding_id: str, machine: StateMachine, state: FleetState) -
             return Choices((), "", base, f"no execution of {name} has failed")
         redrive = ActionChoice(
             ActionKind.RETRY,
-            Selection(machine.target, state_machine_arn=machine.arn, execution_arn=newest_failed.arn),
+            ExecutionSelection(machine.target, machine.arn, newest_failed.arn),
             f"Redrive {name} / {newest_failed.name}",
         )
         return Choices((redrive,), "", base)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from console.actions.gate import ActionKind
 from console.model import Pipeline
-from console.resources import Selection
+from console.resources import ActionSelection, PipelineSelection, Selection, StageSelection
 from screens.action_flow import ActionChoice, Choices
 from screens.status import look
 
@@ -43,7 +43,7 @@ class PipelinePick:
 
 def selection_choices(binding_id: str, pipeline: Pipeline, pick: PipelinePick) -> Choices:
     """The choices of an action key for exactly what is selected."""
-    base = Selection(target=pipeline.target, pipeline=pipeline.name)
+    base = PipelineSelection(pipeline.target, pipeline.name)
     if binding_id in ("approve", "reject"):
         return _answer(pipeline, pick, ActionKind.APPROVE if binding_id == "approve" else ActionKind.REJECT, base)
     if binding_id in ("stop", "stop_abandon"):
@@ -67,7 +67,7 @@ def _answer(pipeline: Pipeline, pick: PipelinePick, kind: ActionKind, base: Sele
     choices = tuple(
         ActionChoice(
             kind,
-            Selection(pipeline.target, pipeline.name, stage.name, action.name, stage.execution_id),
+            ActionSelection(pipeline.target, pipeline.name, stage.name, action.name, stage.execution_id),
             f"{verb} {pipeline.name} / {stage.name} / {action.name}",
         )
         for stage in stages
@@ -97,7 +97,7 @@ def _stop(pipeline: Pipeline, pick: PipelinePick, kind: ActionKind, base: Select
     revision = f" {execution.revision.short}" if execution is not None and execution.revision else ""
     choice = ActionChoice(
         kind,
-        Selection(pipeline.target, pipeline.name, execution_id=execution_id),
+        PipelineSelection(pipeline.target, pipeline.name, execution_id=execution_id),
         f"{verb} execution {execution_id[:8]}{revision}{where}",
     )
     return Choices((choice,), "", base, nothing)
@@ -112,7 +112,7 @@ def _retry(pipeline: Pipeline, pick: PipelinePick, base: Selection) -> Choices:
     choices = tuple(
         ActionChoice(
             ActionKind.RETRY,
-            Selection(pipeline.target, pipeline.name, stage.name, execution_id=stage.execution_id),
+            StageSelection(pipeline.target, pipeline.name, stage.name, execution_id=stage.execution_id),
             f"Retry {pipeline.name} / {stage.name} (failed actions)",
         )
         for stage in stages
@@ -131,7 +131,7 @@ def _rollback(pipeline: Pipeline, pick: PipelinePick, base: Selection) -> Choice
     wave = f" ({stage.wave.name})" if stage.wave else ""
     choice = ActionChoice(
         ActionKind.ROLLBACK,
-        Selection(pipeline.target, pipeline.name, stage.name, execution_id=stage.execution_id),
+        StageSelection(pipeline.target, pipeline.name, stage.name, execution_id=stage.execution_id),
         f"Roll back {pipeline.name} / {stage.name}{wave}",
     )
     return Choices((choice,), "", base)
@@ -147,5 +147,5 @@ def _pause(pipeline: Pipeline, pick: PipelinePick, base: Selection) -> Choices:
         return Choices((), "", base, f"{stage.name} is the first stage: it has no inbound transition")
     kind = ActionKind.RESUME if stage.paused else ActionKind.PAUSE
     label = f"{'Resume' if stage.paused else 'Pause'} promotion into {stage.name}"
-    choice = ActionChoice(kind, Selection(pipeline.target, pipeline.name, stage.name), label)
+    choice = ActionChoice(kind, StageSelection(pipeline.target, pipeline.name, stage.name), label)
     return Choices((choice,), "", base)

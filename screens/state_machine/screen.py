@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Static
 
 from console.actions.gate import ActionKind
 from console.model import Approval, Execution, FleetState, Service, StateMachine
-from console.resources import Selection
+from console.resources import ExecutionSelection, Selection, StateMachineSelection
 from screens.action_flow import ActionChoice, ActionScreen, Choices
 from screens.bindings import binding
 from screens.context import ExecutionRef
@@ -298,17 +298,18 @@ class StateMachineScreen(ActionScreen):
 
 def machine_execution_choices(binding_id: str, machine: StateMachine, execution: Execution | None) -> Choices:
     """What an action key does for the highlighted execution of `machine` (rollback: the whole wave)."""
-    base = Selection(target=machine.target, state_machine_arn=machine.arn)
+    base = StateMachineSelection(machine.target, machine.arn)
     if binding_id == "rollback":
         # Rolled back from the highlighted execution: the gate goes back to the last good one before it.
         if execution is not None and execution.is_running:
             return Choices((), "", base, f"{execution.name} is still running: stop it (s) before rolling its wave back")
-        from_arn = execution.arn if execution is not None else None
-        selection = Selection(machine.target, state_machine_arn=machine.arn, execution_arn=from_arn)
+        selection: Selection = (
+            base if execution is None else ExecutionSelection(machine.target, machine.arn, execution.arn)
+        )
         return Choices((ActionChoice(ActionKind.ROLLBACK, selection, f"Roll back {machine.name}"),), "", base)
     if execution is None:
         return Choices((), "", base, "no execution is selected")
-    selection = Selection(machine.target, state_machine_arn=machine.arn, execution_arn=execution.arn)
+    selection = ExecutionSelection(machine.target, machine.arn, execution.arn)
     where = f"{machine.name} / {execution.name}"
     kinds = {
         "approve": ActionKind.APPROVE,

@@ -39,6 +39,7 @@ from tests.sandbox.test_codepipeline_support import (
     wait_status,
     wait_token,
 )
+from tests.selections import sel
 
 WAVES = load_fleet().wave_model()
 TARGET = f"sandbox/{REGION}"
@@ -71,7 +72,7 @@ def abandon(cp: Any, name: str, execution_id: str) -> None:
 
 
 def selection(pipeline: str, stage_name: str | None = None, action_name: str | None = None) -> Selection:
-    return Selection(target=TARGET, pipeline=pipeline, stage=stage_name, action=action_name)
+    return sel(target=TARGET, pipeline=pipeline, stage=stage_name, action=action_name)
 
 
 # --- approve / reject ------------------------------------------------------------------------------------------
@@ -85,7 +86,7 @@ async def test_approve_answers_the_waiting_approval_and_audits_both_sides(
 
     plan = await gate.plan(ActionKind.APPROVE, selection(name))
 
-    assert plan.selection == Selection(TARGET, name, "Prod-Canary", "Approve", execution_id=execution_id)
+    assert plan.selection == sel(TARGET, name, "Prod-Canary", "Approve", execution_id=execution_id)
     assert plan.title == f"Approve {name} / Prod-Canary / Approve"
     assert plan.production
     assert plan.confirm_word == "prod-canary"

@@ -10,7 +10,7 @@ import pytest
 from console.actions.plan import ActionKind
 from console.actions.registry import PLAN_BUILDERS, UnknownActionKind, plan_builder, service_of
 from console.model import Service
-from console.resources import Selection
+from tests.selections import sel
 
 
 @pytest.mark.parametrize("service", list(Service))
@@ -29,6 +29,6 @@ def test_an_unknown_kind_raises_saying_which() -> None:
 
 
 def test_the_selection_says_its_service() -> None:
-    assert service_of(Selection(target="dev", pipeline="checkout-api")) is Service.CODEPIPELINE
+    assert service_of(sel(target="dev", pipeline="checkout-api")) is Service.CODEPIPELINE
     machine = "arn:aws:states:us-east-1:123456789012:stateMachine:wave-deployment"
-    assert service_of(Selection(target="dev", state_machine_arn=machine)) is Service.STEPFUNCTIONS
+    assert service_of(sel(target="dev", state_machine_arn=machine)) is Service.STEPFUNCTIONS

@@ -30,6 +30,7 @@ from console.model import (
 )
 from console.resources import Catalog, UnknownResource, catalog_from_state, parse_parts, resolve
 from console.waves import default_wave_model
+from tests.selections import sel
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:wave-deployment"
@@ -86,17 +87,17 @@ def catalog() -> Catalog:
 
 
 def test_resource_names_resolve_to_selections() -> None:
-    assert resolve("checkout-api", catalog()) == Selection(target="east", pipeline="checkout-api")
-    assert resolve("checkout-api/Prod-Canary/Approve", catalog()) == Selection(
+    assert resolve("checkout-api", catalog()) == sel(target="east", pipeline="checkout-api")
+    assert resolve("checkout-api/Prod-Canary/Approve", catalog()) == sel(
         target="east", pipeline="checkout-api", stage="Prod-Canary", action="Approve"
     )
-    assert resolve("wave-deployment/run-1", catalog()) == Selection(
+    assert resolve("wave-deployment/run-1", catalog()) == sel(
         target="east", state_machine_arn=MACHINE_ARN, execution_arn=EXECUTION_ARN
     )
-    assert resolve(EXECUTION_ARN, catalog()) == Selection(
+    assert resolve(EXECUTION_ARN, catalog()) == sel(
         target="east", state_machine_arn=MACHINE_ARN, execution_arn=EXECUTION_ARN
     )
-    assert resolve("shared/Beta", catalog(), target="west") == Selection(target="west", pipeline="shared", stage="Beta")
+    assert resolve("shared/Beta", catalog(), target="west") == sel(target="west", pipeline="shared", stage="Beta")
 
 
 def test_selection_names_itself_as_watch_prints_it() -> None:
@@ -190,10 +191,10 @@ def fleet() -> FleetState:
 
 def test_availability_follows_the_picture(tmp_path: Path) -> None:
     g, state = gate(tmp_path), fleet()
-    pipe = Selection(target="east", pipeline="checkout-api")
+    pipe = sel(target="east", pipeline="checkout-api")
 
     def avail(kind: ActionKind, **kw: str) -> Availability:
-        return g.availability(kind, Selection(target="east", pipeline="checkout-api", **kw), state)
+        return g.availability(kind, sel(target="east", pipeline="checkout-api", **kw), state)
 
     assert g.availability(ActionKind.APPROVE, pipe, state) == Availability(True, "")
     assert avail(ActionKind.APPROVE, stage="Beta") == Availability(False, "nothing is waiting for approval")
@@ -214,9 +215,7 @@ def test_availability_of_state_machine_actions(tmp_path: Path) -> None:
     g, state = gate(tmp_path), fleet()
 
     def avail(kind: ActionKind, execution: str | None = EXECUTION_ARN) -> Availability:
-        return g.availability(
-            kind, Selection(target="east", state_machine_arn=MACHINE_ARN, execution_arn=execution), state
-        )
+        return g.availability(kind, sel(target="east", state_machine_arn=MACHINE_ARN, execution_arn=execution), state)
 
     assert avail(ActionKind.APPROVE).enabled
     assert avail(ActionKind.STOP).enabled
@@ -230,7 +229,7 @@ def test_availability_of_state_machine_actions(tmp_path: Path) -> None:
 
 def test_read_only_greys_out_everything_with_the_reason(tmp_path: Path) -> None:
     state = fleet()
-    selection = Selection(target="east", pipeline="checkout-api")
+    selection = sel(target="east", pipeline="checkout-api")
     flagged = gate(tmp_path, read_only=True).availability(ActionKind.APPROVE, selection, state)
     assert not flagged.enabled
     assert flagged.reason.startswith("read-only: wavedeck was started read-only")
@@ -239,7 +238,7 @@ def test_read_only_greys_out_everything_with_the_reason(tmp_path: Path) -> None:
 
 
 def test_something_not_in_the_picture_is_not_available(tmp_path: Path) -> None:
-    unknown = Selection(target="east", pipeline="nope")
+    unknown = sel(target="east", pipeline="nope")
     assert gate(tmp_path).availability(ActionKind.STOP, unknown, fleet()) == Availability(False, "not loaded yet")
 
 
@@ -270,7 +269,7 @@ def plan_for(kind: ActionKind, selection: Selection, *, wave: str | None = None,
 
 def test_one_thing_named_several_ways_takes_one_lock() -> None:
     def key(kind: ActionKind, **names: str) -> str:
-        return lock_key(plan_for(kind, Selection(target="east", **names)))
+        return lock_key(plan_for(kind, sel(target="east", **names)))
 
     stage = {"pipeline": "checkout-api", "stage": "Beta"}
     assert key(ActionKind.ROLLBACK, **stage) == key(ActionKind.ROLLBACK, **stage, action="Deploy")
@@ -290,12 +289,12 @@ def test_one_thing_named_several_ways_takes_one_lock() -> None:
 
 
 def test_a_production_plan_is_confirmed_only_by_its_wave_name() -> None:
-    plan = plan_for(ActionKind.APPROVE, Selection("east", "checkout-api", "Prod-Canary"), wave="prod-canary")
+    plan = plan_for(ActionKind.APPROVE, sel("east", "checkout-api", "Prod-Canary"), wave="prod-canary")
     for typed in (None, "", "  ", "prod-az1", "PROD-CANARY"):
         with pytest.raises(Refused, match="acts on production: type 'prod-canary' to confirm"):
             check_confirmation(plan, typed)
     check_confirmation(plan, " prod-canary ")
-    check_confirmation(plan_for(ActionKind.APPROVE, Selection("east", "checkout-api", "Beta"), wave="beta"), None)
+    check_confirmation(plan_for(ActionKind.APPROVE, sel("east", "checkout-api", "Beta"), wave="beta"), None)
     forged = replace(plan, confirm_word=None)
     with pytest.raises(Refused):
         check_confirmation(forged, "")
@@ -303,14 +302,14 @@ def test_a_production_plan_is_confirmed_only_by_its_wave_name() -> None:
 
 async def test_execute_refuses_an_unconfirmed_production_plan_before_any_io(tmp_path: Path) -> None:
     log = tmp_path / "audit.jsonl"
-    plan = plan_for(ActionKind.APPROVE, Selection("east", "checkout-api", "Prod-Canary"), wave="prod-canary")
+    plan = plan_for(ActionKind.APPROVE, sel("east", "checkout-api", "Prod-Canary"), wave="prod-canary")
     with pytest.raises(Refused, match="type 'prod-canary' to confirm; nothing was sent"):
         await gate(tmp_path).execute(plan, "ship it")
     assert not log.exists()
 
 
 def test_a_plan_that_now_reaches_production_has_changed() -> None:
-    selection = Selection("east", "checkout-api", execution_id="e2")
+    selection = sel("east", "checkout-api", execution_id="e2")
     planned = plan_for(ActionKind.STOP, selection, wave="gamma", execution="e2")
     assert changed(planned, plan_for(ActionKind.STOP, selection, wave="gamma", execution="e2")) is None
     now = changed(planned, plan_for(ActionKind.STOP, selection, wave="prod-canary", execution="e2"))

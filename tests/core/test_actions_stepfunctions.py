@@ -27,6 +27,7 @@ from tests.sandbox.test_stepfunctions_support import (
     wait_event,
     wait_status,
 )
+from tests.selections import sel
 
 FLEET = load_fleet()
 WAVES = FLEET.wave_model()
@@ -89,7 +90,7 @@ def make_gate(
 
 
 def execution_selection(machine_arn: str, execution_arn: str | None) -> Selection:
-    return Selection(target=TARGET, state_machine_arn=machine_arn, execution_arn=execution_arn)
+    return sel(target=TARGET, state_machine_arn=machine_arn, execution_arn=execution_arn)
 
 
 def waiting(sfn: Any, machine_arn: str, revision: str = "a1b2c3d4e5") -> tuple[str, str]:

@@ -383,14 +383,15 @@ def _nowhere() -> Any:
 
 def make_plan(kind: ActionKind, selection: Selection, *, wave: str | None = None) -> ActionPlan:
     """A plan as the gate would show it, from the selection alone (fixed ids, for snapshots)."""
-    wave_obj = WAVES.wave(wave) if wave else (WAVES.for_stage("", selection.stage) if selection.stage else None)
+    stage, action = getattr(selection, "stage", None), getattr(selection, "action", None)
+    wave_obj = WAVES.wave(wave) if wave else (WAVES.for_stage("", stage) if stage else None)
     production = bool(wave_obj and wave_obj.is_production)
-    lines: list[tuple[str, str]] = [("Pipeline", selection.pipeline or "")]
-    if selection.stage:
-        lines.append(("Stage", selection.stage))
-    if selection.action:
-        lines.append(("Action", selection.action))
-    lines.append(("Execution", selection.execution_id or "exec-0001"))
+    lines: list[tuple[str, str]] = [("Pipeline", getattr(selection, "pipeline", ""))]
+    if stage:
+        lines.append(("Stage", stage))
+    if action:
+        lines.append(("Action", action))
+    lines.append(("Execution", getattr(selection, "execution_id", None) or "exec-0001"))
     lines.append(("Revision", "a1b2c3d4 Fix order totals rounding"))
     lines.append(("Target", selection.target))
     if wave_obj is not None:

@@ -14,11 +14,11 @@ import console.app
 from console.actions.gate import ActionKind
 from console.config import Config
 from console.model import FleetState, TargetStatus, Transition
-from console.resources import Selection
 from screens.base import ConsoleScreen
 from screens.confirm.screen import ConfirmActionModal, ConfirmQuitModal
 from screens.context import ScreenRegistry
 from screens.fleet.screen import MACHINES, PIPELINES, FleetScreen
+from tests.selections import sel
 from tests.ui.conftest import (
     FIXED_NOW,
     FakeGate,
@@ -190,7 +190,7 @@ async def test_q_quits_at_once_when_nothing_is_in_flight(console_app: Any) -> No
 
 
 async def test_q_asks_while_an_action_is_in_flight(console_app: Any, fake_gate: FakeGate) -> None:
-    fake_gate._in_flight.append(make_plan(ActionKind.STOP, Selection("sandbox/us-east-1", "checkout-api")))
+    fake_gate._in_flight.append(make_plan(ActionKind.STOP, sel("sandbox/us-east-1", "checkout-api")))
     app = console_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("q")

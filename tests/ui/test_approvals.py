@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from console.actions.gate import ActionKind
 from console.model import Action, Approval, FleetState, Service, SourceRevision
-from console.resources import Selection, state_machine_arn_of
+from console.resources import state_machine_arn_of
 from screens.activity.screen import ActivityScreen
 from screens.approvals.rows import Urgency, inbox_order, time_left, urgency, what_cell
 from screens.approvals.screen import ApprovalsScreen
@@ -26,6 +26,7 @@ from screens.context import ScreenRegistry
 from screens.fleet.screen import FleetScreen
 from screens.help.screen import HelpScreen
 from screens.widgets.row_list import RowList
+from tests.selections import sel
 from tests.ui.conftest import (
     FIXED_NOW,
     WAVES,
@@ -280,7 +281,7 @@ async def test_approve_and_reject_go_through_the_action_flow_with_the_approval_s
     inbox_app: Any, inbox: FleetState
 ) -> None:
     gate = FakeGate([s.target for s in inbox.targets])
-    sfn = Selection(EAST, state_machine_arn=state_machine_arn_of(DEPLOY_ARN), execution_arn=DEPLOY_ARN)
+    sfn = sel(EAST, state_machine_arn=state_machine_arn_of(DEPLOY_ARN), execution_arn=DEPLOY_ARN)
     gate.plans[(ActionKind.REJECT, sfn.resource)] = make_plan(ActionKind.REJECT, sfn, wave="prod-canary")
     app = inbox_app(gate=gate)
     async with app.run_test(size=(120, 36)) as pilot:

@@ -9,18 +9,16 @@ from textual.app import App, ComposeResult
 from textual.widgets import Input, Static
 
 from console.actions.gate import ActionKind, ActionPlan
-from console.resources import Selection
 from screens.confirm.screen import ConfirmActionModal, Confirmation
+from tests.selections import sel
 from tests.ui.conftest import make_plan, rendered, wait_for
 
 APPROVE_CANARY = make_plan(
     ActionKind.APPROVE,
-    Selection("sandbox/us-east-1", "checkout-api", "Prod-Canary", "ApproveProduction", "exec-0001"),
+    sel("sandbox/us-east-1", "checkout-api", "Prod-Canary", "ApproveProduction", "exec-0001"),
 )
-RETRY_BETA = make_plan(
-    ActionKind.RETRY, Selection("sandbox/us-east-1", "checkout-api", "Beta", execution_id="exec-0001")
-)
-PAUSE_AZ1 = make_plan(ActionKind.PAUSE, Selection("sandbox/us-east-1", "checkout-api", "Prod-AZ1"))
+RETRY_BETA = make_plan(ActionKind.RETRY, sel("sandbox/us-east-1", "checkout-api", "Beta", execution_id="exec-0001"))
+PAUSE_AZ1 = make_plan(ActionKind.PAUSE, sel("sandbox/us-east-1", "checkout-api", "Prod-AZ1"))
 
 
 class ModalHost(App[None]):

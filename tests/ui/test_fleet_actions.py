@@ -12,6 +12,7 @@ from screens.choose.screen import ChooseModal
 from screens.confirm.screen import ConfirmActionModal
 from screens.fleet.screen import FleetScreen
 from screens.widgets.fleet_header import FleetHeader
+from tests.selections import sel
 from tests.ui.conftest import FakeGate, make_plan, notifications, wait_for
 from tests.ui.test_fleet import fleet, highlight
 
@@ -166,9 +167,7 @@ async def test_pause_asks_which_stage_with_the_sensible_one_first(console_app: A
 async def test_rollback_picks_a_production_wave(console_app: Any, fake_gate: FakeGate) -> None:
     fake_gate.plans[(ActionKind.ROLLBACK, "payments-service/Prod-AZ2")] = make_plan(
         ActionKind.ROLLBACK,
-        __import__("console.resources", fromlist=["Selection"]).Selection(
-            "sandbox/us-east-1", "payments-service", "Prod-AZ2", execution_id="exec-0001"
-        ),
+        sel("sandbox/us-east-1", "payments-service", "Prod-AZ2", execution_id="exec-0001"),
     )
     app = console_app()
     async with app.run_test(size=(120, 36)) as pilot:
