@@ -13,13 +13,15 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class KeySpec:
     """One binding: its stable id, default keys, full description (help, palette), group, and the short
-    label the footer shows (it has one line for every key)."""
+    label the footer shows (it has one line for every key). An action key names the action kind it runs (the
+    value of `console.actions.plan.ActionKind`): the screens bind it and run it through the gate from that alone."""
 
     id: str
     keys: str  # Textual key names, comma-separated
     description: str
     group: str
     short: str
+    kind: str | None = None
 
 
 KEYS: tuple[KeySpec, ...] = (
@@ -34,13 +36,13 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("approvals", "3", "Approvals waiting for a person", "app", "Approvals"),
     KeySpec("activity", "4", "Activity: live transitions", "app", "Activity"),
     KeySpec("refresh", "ctrl+r", "Refresh now", "app", "Refresh"),
-    KeySpec("approve", "a", "Approve", "action", "Approve"),
-    KeySpec("reject", "x", "Reject", "action", "Reject"),
-    KeySpec("stop", "s", "Stop (let running actions finish)", "action", "Stop"),
-    KeySpec("stop_abandon", "S", "Stop and abandon running actions", "action", "Abandon"),
-    KeySpec("rollback", "b", "Roll back to the last good execution", "action", "Rollback"),
-    KeySpec("retry", "r", "Retry the failed stage / redrive", "action", "Retry"),
-    KeySpec("pause", "p", "Pause / resume promotion into the stage", "action", "Pause/resume"),
+    KeySpec("approve", "a", "Approve", "action", "Approve", "approve"),
+    KeySpec("reject", "x", "Reject", "action", "Reject", "reject"),
+    KeySpec("stop", "s", "Stop (let running actions finish)", "action", "Stop", "stop"),
+    KeySpec("stop_abandon", "S", "Stop and abandon running actions", "action", "Abandon", "stop-abandon"),
+    KeySpec("rollback", "b", "Roll back to the last good execution", "action", "Rollback", "rollback"),
+    KeySpec("retry", "r", "Retry the failed stage / redrive", "action", "Retry", "retry"),
+    KeySpec("pause", "p", "Pause / resume promotion into the stage", "action", "Pause/resume", "pause"),
     KeySpec("goto", "g", "Go to the linked execution", "navigation", "Go to"),
     KeySpec("view_input", "i", "Show the input (JSON)", "screen", "Input"),
     KeySpec("view_output", "o", "Show the output, or the error and cause (JSON)", "screen", "Output"),

@@ -4,7 +4,8 @@ A screen that offers actions subclasses `ActionScreen` and implements `action_ch
 key would act on for the current selection (one `ActionChoice` per thing it could mean, e.g. each waiting
 approval). `ActionScreen` then gives the screen:
 
-- the bindings `a x s S b r p` (ids approve, reject, stop, stop_abandon, rollback, retry, pause);
+- the bindings `a x s S b r p` (ids approve, reject, stop, stop_abandon, rollback, retry, pause: every key of
+  console/keys.py that names an action kind), each running the flow below;
 - availability: a key is greyed out unless the gate says at least one choice can run
   (`ActionGate.availability`, pure); pressing a greyed key shows the gate's reason;
 - the flow, run by the app's `ActionFlow` (app-level worker, so leaving the screen does not cancel a call in
@@ -26,6 +27,7 @@ from textual.worker import Worker
 
 from console.actions.gate import ActionKind
 from console.errors import Refused, WavedeckError
+from console.keys import KEYS, spec
 from console.model import FleetState
 from console.resources import Selection
 from screens.base import ConsoleScreen
@@ -38,16 +40,9 @@ from screens.messages import ActionCompleted
 if TYPE_CHECKING:
     from screens.context import ConsoleContext
 
-# Action keys by binding id, and the kind each means when the screen has nothing more specific to say.
-ACTION_KEYS: dict[str, ActionKind] = {
-    "approve": ActionKind.APPROVE,
-    "reject": ActionKind.REJECT,
-    "stop": ActionKind.STOP,
-    "stop_abandon": ActionKind.STOP_ABANDON,
-    "rollback": ActionKind.ROLLBACK,
-    "retry": ActionKind.RETRY,
-    "pause": ActionKind.PAUSE,
-}
+# Action keys by binding id, and the kind each means when the screen has nothing more specific to say: every
+# key of console/keys.py that names a kind (a new action's key is its line there, nothing here).
+ACTION_KEYS: dict[str, ActionKind] = {key.id: ActionKind(key.kind) for key in KEYS if key.kind}
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,23 +186,17 @@ class ActionScreen(ConsoleScreen):
         allowed = choices.available(lambda c: ctx.gate.availability(c.kind, c.selection, ctx.state).enabled)
         ctx.action_flow().start(allowed, choices.question or "Which one?")
 
-    def action_approve(self) -> None:
-        self.run_operator_action("approve")
 
-    def action_reject(self) -> None:
-        self.run_operator_action("reject")
+def _operator_action(binding_id: str) -> Callable[[ActionScreen], None]:
+    """The `action_<id>` method a binding runs: the key's flow (`run_operator_action`)."""
 
-    def action_stop(self) -> None:
-        self.run_operator_action("stop")
+    def run(self: ActionScreen) -> None:
+        self.run_operator_action(binding_id)
 
-    def action_stop_abandon(self) -> None:
-        self.run_operator_action("stop_abandon")
+    run.__name__ = f"action_{binding_id}"
+    run.__doc__ = spec(binding_id).description
+    return run
 
-    def action_rollback(self) -> None:
-        self.run_operator_action("rollback")
 
-    def action_retry(self) -> None:
-        self.run_operator_action("retry")
-
-    def action_pause(self) -> None:
-        self.run_operator_action("pause")
+for _binding_id in ACTION_KEYS:
+    setattr(ActionScreen, f"action_{_binding_id}", _operator_action(_binding_id))

@@ -1,25 +1,44 @@
-"""Which plan builder answers an action kind on a service's resource: one table per service package.
+"""Which plan builder answers an action kind on a service's resource, and when it can run: one line per service.
 
-Each service package (`console.codepipeline`, `console.stepfunctions`) lists, in its `actions.PLAN_BUILDERS`,
-the builder for every kind it supports (or a builder that refuses with a reason). A kind missing from a table is
-a programming error: `plan_builder` raises `UnknownActionKind` instead of sending it somewhere else. A new source
-of deployments is one more package and one more line in `PLAN_BUILDERS` below.
+Each service package (`console.codepipeline`, `console.stepfunctions`) lists, in its `actions.PLAN_BUILDERS`, the
+builder for every kind it does (or one that refuses with its own reason), and says in its `actions.unavailable`
+when each can run. A kind only other services do is refused here with a sentence saying so (a CodePipeline-only
+kind needs nothing from Step Functions); a kind no service does is a programming error: `plan_builder` raises
+`UnknownActionKind` instead of sending it somewhere else. A new source of deployments is one more package and
+one more line in `SERVICES` below.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from console.actions.plan import ActionKind, PlanBuilder
+from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext
+from console.actions.reads import Reads
 from console.codepipeline import actions as codepipeline
-from console.model import Service
+from console.errors import Refused
+from console.model import FleetState, Service
 from console.resources import Selection
 from console.stepfunctions import actions as stepfunctions
 
-PLAN_BUILDERS: Mapping[Service, Mapping[ActionKind, PlanBuilder]] = {
-    Service.CODEPIPELINE: codepipeline.PLAN_BUILDERS,
-    Service.STEPFUNCTIONS: stepfunctions.PLAN_BUILDERS,
+# Why an action cannot run on a selection now, judged from the picture alone (keys are greyed out by it).
+Unavailable = Callable[[ActionKind, Selection, FleetState, PlanContext], str | None]
+
+
+@dataclass(frozen=True)
+class ServiceActions:
+    """What a service package says about actions: a builder per kind it does, and when each can run."""
+
+    builders: Mapping[ActionKind, PlanBuilder]
+    unavailable: Unavailable
+
+
+# One line per service, both parts from its package.
+SERVICES: Mapping[Service, ServiceActions] = {
+    Service.CODEPIPELINE: ServiceActions(codepipeline.PLAN_BUILDERS, codepipeline.unavailable),
+    Service.STEPFUNCTIONS: ServiceActions(stepfunctions.PLAN_BUILDERS, stepfunctions.unavailable),
 }
+PLAN_BUILDERS: Mapping[Service, Mapping[ActionKind, PlanBuilder]] = {s: a.builders for s, a in SERVICES.items()}
 
 
 class UnknownActionKind(LookupError):
@@ -32,8 +51,30 @@ def service_of(selection: Selection) -> Service:
 
 
 def plan_builder(service: Service, kind: ActionKind) -> PlanBuilder:
-    """The builder registered for `kind` on `service`; raises `UnknownActionKind` when there is none."""
+    """The builder registered for `kind` on `service`; a refusal when only other services do it; raises
+    `UnknownActionKind` when no service does."""
     builder = PLAN_BUILDERS.get(service, {}).get(kind)
-    if builder is None:
+    if builder is not None:
+        return builder
+    reason = not_for(service, kind)
+
+    async def refuse(reads: Reads, selection: Selection, context: PlanContext, given: Mapping[str, str]) -> Facts:
+        raise Refused(reason)
+
+    return refuse
+
+
+def unavailable(kind: ActionKind, selection: Selection, state: FleetState, context: PlanContext) -> str | None:
+    """Why `kind` cannot run on `selection` in `state` now, by the rules of the selection's service, or None."""
+    service = service_of(selection)
+    if kind not in PLAN_BUILDERS.get(service, {}):
+        return not_for(service, kind)
+    return SERVICES[service].unavailable(kind, selection, state, context)
+
+
+def not_for(service: Service, kind: ActionKind) -> str:
+    """What is said of a kind `service` does not do; raises `UnknownActionKind` when no service does it."""
+    others = [s.value for s, builders in PLAN_BUILDERS.items() if kind in builders]
+    if not others:
         raise UnknownActionKind(f"no plan builder for {kind.value!r} on {service.value}")
-    return builder
+    return f"{kind.label.lower()} is for {' and '.join(others)}, not {service.value}"

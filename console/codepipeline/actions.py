@@ -16,13 +16,14 @@ from console.actions.reads import Reads
 from console.actions.reasons import APPROVAL_SUMMARY_MAX, STOP_REASON_MAX
 from console.actions.text import revision_text, status_text, time_text
 from console.errors import Refused
-from console.model import Action, Pipeline, Receipt, Stage
+from console.model import Action, FleetState, Pipeline, Receipt, Stage
 from console.resources import (
     ActionSelection,
     PipelinePart,
     PipelineSelection,
     Selection,
     StageSelection,
+    action_name,
     stage_name,
 )
 
@@ -315,6 +316,70 @@ async def transition(reads: Reads, selection: PipelinePart, context: PlanContext
         done=f"{'Paused' if pause else 'Resumed'} promotion into {where}",
         reason_transition=pause,
     )
+
+
+# --- availability ------------------------------------------------------------------------------------------
+
+
+def unavailable(kind: ActionKind, selection: Selection, state: FleetState, context: PlanContext) -> str | None:
+    """Why `kind` cannot run on the pipeline selection in `state` now, or None (the registry asks, for keys)."""
+    part = in_pipeline(selection)
+    pipeline = state.pipelines.get(part.key)
+    if pipeline is None:
+        return "not loaded yet"
+    return pipeline_unavailable(kind, part, pipeline)
+
+
+def pipeline_unavailable(kind: ActionKind, selection: PipelinePart, pipeline: Pipeline) -> str | None:
+    """Why `kind` cannot run on the pipeline selection now, or None."""
+    named = stage_name(selection)
+    stage = pipeline.stage(named) if named else None
+    if named is not None and stage is None:
+        return f"no stage {named}"
+    if kind.answers:
+        stages = [stage] if stage is not None else list(pipeline.stages)
+        action = action_name(selection)
+        actions = [a for s in stages for a in s.actions if action in (None, a.name)]
+        waiting = [a for a in actions if a.awaiting_approval]
+        if not waiting:
+            return "nothing is waiting for approval"
+        if len(waiting) > 1:
+            return "several approvals wait: select one"
+        return None
+    if kind in (ActionKind.STOP, ActionKind.STOP_ABANDON):
+        statuses: list[str | None] = []
+        if selection.execution_id is not None:
+            execution = pipeline.execution(selection.execution_id)
+            statuses = [execution.status if execution else None]
+        elif stage is not None:
+            statuses = [stage.status]
+        else:
+            statuses = [*(e.status for e in pipeline.executions), *(s.status for s in pipeline.stages)]
+        if kind is ActionKind.STOP and "InProgress" in statuses:
+            return None
+        if kind is ActionKind.STOP_ABANDON and any(s in RUNNING_PIPELINE for s in statuses):
+            return None
+        if kind is ActionKind.STOP and "Stopping" in statuses:
+            return "already stopping (stop and abandon instead)"
+        return "nothing is running"
+    if stage is None:
+        return "select a stage"
+    first = bool(pipeline.stages) and pipeline.stages[0].name == stage.name
+    if kind is ActionKind.ROLLBACK:
+        if first:
+            return "a source stage cannot be rolled back"
+        if pipeline.execution_mode == "PARALLEL":
+            return "not in PARALLEL mode"
+        if stage.status in RUNNING_PIPELINE:
+            return "the stage is still running"
+        return None
+    if kind is ActionKind.RETRY:
+        return None if stage.status == "Failed" else "only a failed stage can be retried"
+    if first:
+        return "the first stage has no inbound transition"
+    if kind is ActionKind.PAUSE:
+        return None if stage.inbound.enabled else "promotion is already paused"
+    return None if not stage.inbound.enabled else "promotion is not paused"
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext
 from console.actions.reads import Reads
 from console.actions.text import input_value, time_text
 from console.errors import Refused
-from console.model import Receipt
+from console.model import FleetState, Receipt, Service, StateMachine
 from console.resources import (
     ExecutionSelection,
     MachinePart,
@@ -226,6 +226,57 @@ async def rollback(reads: Reads, selection: MachinePart, context: PlanContext, *
         done=f"Started {rollback_machine} to roll {wave.name if wave else machine} back to revision {revision}",
         parameters={"execution_name": name},
     )
+
+
+# --- availability ------------------------------------------------------------------------------------------
+
+
+def unavailable(kind: ActionKind, selection: Selection, state: FleetState, context: PlanContext) -> str | None:
+    """Why `kind` cannot run on the state machine selection in `state` now, or None (the registry asks)."""
+    part = in_state_machine(selection)
+    machine = state.state_machines.get(part.key)
+    if machine is None:
+        return "not loaded yet"
+    rollback = context.rollback_machines.get(machine.name) or machine.rollback_state_machine
+    return machine_unavailable(kind, part, machine, state, rollback)
+
+
+def machine_unavailable(
+    kind: ActionKind,
+    selection: MachinePart,
+    machine: StateMachine,
+    state: FleetState,
+    rollback: str | None,
+) -> str | None:
+    """Why `kind` cannot run on the state machine selection now, or None. `rollback`: its rollback machine."""
+    if kind in (ActionKind.PAUSE, ActionKind.RESUME):
+        return "pausing promotion is for pipeline stages"
+    if kind is ActionKind.STOP_ABANDON:
+        return "abandon is for pipeline executions; use stop"
+    if kind is ActionKind.ROLLBACK:
+        if rollback is None:
+            return f"no rollback state machine is defined for {machine.name}"
+        if not any(e.status == "SUCCEEDED" for e in machine.executions):
+            return "no execution has succeeded yet"
+        return None
+    if not isinstance(selection, ExecutionSelection):
+        return "select an execution"
+    execution = next((e for e in machine.executions if e.arn == selection.execution_arn), None)
+    if kind.answers:
+        waiting = any(
+            a.kind == Service.STEPFUNCTIONS and a.target == selection.target and a.execution == selection.execution_arn
+            for a in state.approvals
+        )
+        return None if waiting else "nothing is waiting for approval"
+    if execution is None:
+        return "not loaded yet"
+    if kind is ActionKind.STOP:
+        return None if execution.status == "RUNNING" else f"nothing to stop ({execution.status.lower()})"
+    if machine.type == "EXPRESS":
+        return "express executions cannot be redriven"
+    if execution.status not in FAILED_EXECUTION:
+        return f"only a failed execution is redriven ({execution.status.lower()})"
+    return None
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
