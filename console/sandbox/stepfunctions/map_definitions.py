@@ -5,8 +5,8 @@ moto's grammar (ported from LocalStack) refuses `ItemBatcher`, `ProcessorConfig.
 `ReaderConfig` without `InputType` (valid with `s3:listObjectsV2`), `ResultWriter.WriterConfig` and an
 integer `ToleratedFailurePercentage`, all of which AWS accepts. `parse()` wraps moto's parser: it copies
 the definition without those fields, parses the copy, and hangs a `MapExtras` on every Distributed Map's
-iteration component, found by the path of state names (and Parallel branch indexes) that leads to it. The run engine (distributed_map.py) reads them there.
-It also remembers which tolerated-failure fields the author declared: moto fills both with 0, and a
+iteration component, found by the path of state names (and Parallel branch indexes) that leads to it.
+The run engine (distributed_map.py) reads them there. It also remembers which tolerated-failure fields the author declared: moto fills both with 0, and a
 percentage alone must not be read as "tolerate no failure at all" through a count nobody wrote.
 """
 
