@@ -1,13 +1,14 @@
-"""What moto's ASL grammar lacks for a Distributed Map, taken out of the definition before it is parsed and
-put back onto the parsed components.
+"""What moto's ASL grammar lacks for a Distributed Map, taken out of the definition before it is parsed and put
+back onto the parsed components.
 
 moto's grammar (ported from LocalStack) refuses `ItemBatcher`, `ProcessorConfig.ExecutionType: EXPRESS`, a
-`ReaderConfig` without `InputType` (valid with `s3:listObjectsV2`), `ResultWriter.WriterConfig` and an
-integer `ToleratedFailurePercentage`, all of which AWS accepts. `parse()` wraps moto's parser: it copies
-the definition without those fields, parses the copy, and hangs a `MapExtras` on every Distributed Map's
-iteration component, found by the path of state names (and Parallel branch indexes) that leads to it.
-The run engine (distributed_map.py) reads them there. It also remembers which tolerated-failure fields the author declared: moto fills both with 0, and a
-percentage alone must not be read as "tolerate no failure at all" through a count nobody wrote.
+`ReaderConfig` without `InputType` (valid with `s3:listObjectsV2`), `ResultWriter.WriterConfig` and an integer
+`ToleratedFailurePercentage`, all of which AWS accepts. `parse()` wraps moto's parser: it copies the
+definition without those fields, parses the copy, and hangs a `MapExtras` on every Distributed Map's iteration
+component, found by the path of state names (and Parallel branch indexes) that leads to it. The run engine
+(distributed_map.py) reads them there. It also remembers which tolerated-failure fields the author declared:
+moto fills both with 0, and a percentage alone must not be read as "tolerate no failure at all" through a
+count nobody wrote.
 """
 
 from __future__ import annotations
