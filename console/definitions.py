@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from console.definitions_buckets import BucketDef, load_buckets
 from console.errors import InputError
 from console.model import Risk, Wave
 from console.waves import WaveModel, WaveRule
@@ -35,7 +36,7 @@ MAX_WARM_UP = 4 * 3600.0
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
-_FLEET_KEYS = ("regions", "queues", "stages", "pipelines", "state_machines", "traffic")
+_FLEET_KEYS = ("regions", "queues", "buckets", "stages", "pipelines", "state_machines", "traffic")
 _PIPELINE_KEYS = ("name", "region", "execution_mode", "repository", "commit_interval", "stages")
 _STAGE_KEYS = ("name", "use", "wave", "actions")
 _SHAPE_KEYS = ("wave", "actions")
@@ -213,6 +214,8 @@ class Fleet:
     file: str = "definitions/fleet.yaml"
     # The line of each top-level list item by dotted key (`regions[1]`), for errors found after loading.
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+    # S3 buckets with objects, for the ItemReader of a Distributed Map (definitions_buckets.py).
+    buckets: tuple[BucketDef, ...] = ()
 
     def pipeline(self, name: str) -> PipelineDef | None:
         return next((p for p in self.pipelines if p.name == name), None)
@@ -252,6 +255,7 @@ def load_fleet(directory: Path | None = None) -> Fleet:
 
     regions = _regions(top)
     queues = _queues(top)
+    buckets = load_buckets(top, directory, regions)
     names = _Names(
         waves=frozenset(w.name for w in waves.waves),
         state_machines=frozenset(_declared_names(top, "state_machines")),
@@ -278,7 +282,9 @@ def load_fleet(directory: Path | None = None) -> Fleet:
     traffic = _traffic(top.mapping("traffic"), names)
     top.done()
     lines = {path: line for key in ("regions", "queues") for path, line, _ in top.items(key) if line is not None}
-    return Fleet(directory, waves, regions, tuple(pipelines), tuple(machines), queues, traffic, file, lines)
+    return Fleet(
+        directory, waves, regions, tuple(pipelines), tuple(machines), queues, traffic, file, lines, buckets=buckets
+    )
 
 
 def _display(path: Path) -> str:

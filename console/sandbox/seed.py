@@ -75,6 +75,10 @@ def connection_arn(region: str) -> str:
 
 def check_definitions(fleet: Fleet) -> None:
     """Refuse, with file, line and key, what the definitions loader lets through but moto would not take."""
+    from console.sandbox.stepfunctions import map_definitions
+
+    # What moto's grammar lacks for a Distributed Map (ItemBatcher, EXPRESS children) AWS accepts.
+    map_definitions.install()
     _check_regions(fleet)
     checked: dict[str, None] = {}  # a generated fleet reuses a few definitions many times: parse each once
     for machine in fleet.state_machines:
@@ -218,6 +222,7 @@ def seed_fleet(
         for queue in fleet.queues:
             if queue != EVENTS_QUEUE:
                 sqs.create_queue(QueueName=queue)
+    _create_buckets(url, fleet)
     for machine in fleet.state_machines:
         _create_state_machine(url, machine)
     clients = {region: client(url, "codepipeline", region) for region in fleet.regions}
@@ -229,6 +234,18 @@ def seed_fleet(
         except ClientError as exc:
             raise InputError(pipeline.file, pipeline.line, f"pipelines[{index}]", _refused(exc)) from None
         engine.set_behaviour(pipeline.region, pipeline)
+
+
+def _create_buckets(url: str, fleet: Fleet) -> None:
+    """The buckets of fleet.yaml with their objects, for the ItemReader of a Distributed Map."""
+    for bucket in fleet.buckets:
+        s3 = client(url, "s3", bucket.region)
+        arguments: dict[str, Any] = {"Bucket": bucket.name}
+        if bucket.region != "us-east-1":
+            arguments["CreateBucketConfiguration"] = {"LocationConstraint": bucket.region}
+        s3.create_bucket(**arguments)
+        for found in bucket.objects:
+            s3.put_object(Bucket=bucket.name, Key=found.key, Body=found.body)
 
 
 def create_events_rules(url: str, fleet: Fleet) -> None:

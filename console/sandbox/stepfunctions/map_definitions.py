@@ -127,10 +127,18 @@ def _annotate_states(states: Any, path: Path, found: dict[Path, MapExtras]) -> N
 # --- the parser wrap ----------------------------------------------------------------------------------------
 
 
+_installed = False
+
+
 def install() -> None:
-    """Wrap moto's ASL parser (CreateStateMachine's check and every execution's parse go through it)."""
+    """Wrap moto's ASL parser (CreateStateMachine's check, every execution's parse and the definitions check
+    before the sandbox starts go through it); once per process."""
+    global _installed
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
+    if _installed:
+        return
+    _installed = True
     original = AmazonStateLanguageParser.parse
 
     def parse(definition: str) -> Any:
