@@ -210,6 +210,16 @@ def test_failures_beyond_the_tolerated_percentage_fail_the_map_run(aws: Any) -> 
     types = [e["type"] for e in history(sfn, arn)]
     assert types[-3:] == ["MapRunFailed", "MapStateFailed", "ExecutionFailed"]
 
+    # A redrive runs the Map state again: a second Map Run, and both stay listed and described.
+    sfn.redrive_execution(executionArn=arn)
+    wait_event(sfn, arn, "MapRunFailed", count=2)
+    runs = checked("ListMapRuns", sfn.list_map_runs(executionArn=arn))["mapRuns"]
+    assert len(runs) == 2
+    assert runs[0]["mapRunArn"] == map_run["mapRunArn"]
+    assert sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"])["status"] == "FAILED"
+    missing = map_run["mapRunArn"][:-4] + "0000"
+    assert error_code(lambda: sfn.describe_map_run(mapRunArn=missing))[0] == "ResourceNotFound"
+
 
 def test_a_tolerated_failure_count_stops_launching_once_exceeded(aws: Any) -> None:
     sfn, s3 = aws("stepfunctions"), aws("s3")

@@ -178,8 +178,9 @@ TOUCH_POINTS += (
         (),
     ),
     (f"{_COMPONENT}.common.error_name.states_error_name_type", "StatesErrorNameType.StatesItemReaderFailed", ()),
-    (f"{_PARSER}.models", "StepFunctionsParserBackend.list_map_runs", ("execution_arn",)),
-    (f"{_PARSER}.models", "StepFunctionsParserBackend.describe_map_run", ("map_run_arn",)),
+    (f"{_MAP}.iteration.itemprocessor.map_run_record", "MapRunRecord.list_item", ()),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.list_map_runs", ()),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.describe_map_run", ()),
     (f"{_PARSER}.models", "StepFunctionsParserBackend.update_map_run", ("map_run_arn",)),
     ("moto.stepfunctions.responses", "StepFunctionResponse.update_map_run", ()),
 )

@@ -6,9 +6,10 @@ is `…:execution:<state machine>/<map run label>:<name>`); EXPRESS ones are cou
 moto keeps no child executions at all, so the sandbox records them here (`MAP_RUNS`), and answers those
 requests from this registry before it hands anything else on to moto.
 
-UpdateMapRun is refused for a Map Run that has ended (AWS's ValidationException with reason
-CANNOT_UPDATE_COMPLETED_MAP_RUN), and StopExecution of a parent aborts its running Map Runs first, so the
-parent's history shows MapRunAborted before ExecutionAborted.
+ListMapRuns and DescribeMapRun answer from this registry too (moto looks in the execution's current
+environment, which a redrive replaces). UpdateMapRun is refused for a Map Run that has ended (AWS's
+ValidationException with reason CANNOT_UPDATE_COMPLETED_MAP_RUN), and StopExecution of a parent aborts its
+running Map Runs first, so the parent's history shows MapRunAborted before ExecutionAborted.
 """
 
 from __future__ import annotations
@@ -144,6 +145,10 @@ class MapRuns:
         with self._lock:
             return self._children.get(execution_arn)
 
+    def of_execution(self, execution_arn: str) -> list[MapRunEntry]:
+        with self._lock:
+            return [e for e in self._runs.values() if e.execution_arn == execution_arn]
+
     def running_of(self, execution_arn: str) -> list[MapRunEntry]:
         with self._lock:
             return [
@@ -232,6 +237,25 @@ def _get_execution_history(self: Any, original: Any) -> Any:
     return ActionResult(response)
 
 
+def _list_map_runs(self: Any, original: Any) -> Any:
+    # From the registry: moto looks in the execution's current environment, which a redrive replaces.
+    execution_arn = self._get_param("executionArn") or ""
+    self.stepfunction_backend.describe_execution(execution_arn)  # ExecutionDoesNotExist as AWS answers it
+    entries = sorted(MAP_RUNS.of_execution(execution_arn), key=lambda e: e.record.start_date)
+    page, token = _page(entries, self._get_int_param("maxResults") or None, self._get_param("nextToken"))
+    response: dict[str, Any] = {"mapRuns": [e.record.list_item() for e in page]}
+    if token:
+        response["nextToken"] = token
+    return ActionResult(response)
+
+
+def _describe_map_run(self: Any, original: Any) -> Any:
+    entry = MAP_RUNS.run(self._get_param("mapRunArn") or "")
+    if entry is None:
+        raise ResourceNotFound(f"Map Run Does Not Exist: '{self._get_param('mapRunArn')}'")
+    return ActionResult(entry.record.describe())
+
+
 def _update_map_run(self: Any, original: Any) -> Any:
     entry = MAP_RUNS.run(self._get_param("mapRunArn") or "")
     if entry is not None and entry.record.status != MapRunStatus.RUNNING:
@@ -258,6 +282,8 @@ def install() -> None:
     _wrap("describe_execution", _describe_execution)
     _wrap("get_execution_history", _get_execution_history)
     _wrap("update_map_run", _update_map_run)
+    _wrap("list_map_runs", _list_map_runs)
+    _wrap("describe_map_run", _describe_map_run)
     original_stop = stepfunctions_runs.stop_execution
 
     def stop_execution(execution: Any, error: str | None = None, cause: str | None = None) -> Any:
