@@ -415,3 +415,47 @@ def test_definitions_aws_accepts_are_accepted(aws: Any, extra: dict[str, Any]) -
     }
     arn = start(sfn, create_machine(sfn, definition, "dmap-accept"), {"items": [1, 2, 3]})
     assert wait_status(sfn, arn)["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize(
+    ("body", "reader_config", "expected"),
+    [
+        (b'{"n": 1}\n{"n": 2}\n\n{"n": 3}\n', {"InputType": "JSONL", "MaxItems": 2}, [{"n": 1}, {"n": 2}]),
+        (
+            b"a;b\n1;x\n2\n",
+            {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": "SEMICOLON"},
+            [{"a": "1", "b": "x"}, {"a": "2", "b": ""}],
+        ),
+        (
+            b"1|x\n",
+            {"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["a", "b"], "CSVDelimiter": "PIPE"},
+            [{"a": "1", "b": "x"}],
+        ),
+    ],
+    ids=["JSONL", "CSV ;", "CSV | given headers"],
+)
+def test_item_readers_moto_does_not_know(aws: Any, body: bytes, reader_config: dict[str, Any], expected: Any) -> None:
+    sfn, s3 = aws("stepfunctions"), aws("s3")
+    bucket = make_bucket(s3, {"items": body})
+    definition = {
+        "StartAt": "Read",
+        "States": {
+            "Read": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": reader_config,
+                    "Parameters": {"Bucket": bucket, "Key": "items"},
+                },
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                    "StartAt": "P",
+                    "States": {"P": {"Type": "Pass", "End": True}},
+                },
+                "End": True,
+            }
+        },
+    }
+    finished = wait_status(sfn, start(sfn, create_machine(sfn, definition, "dmap-reader")))
+    assert finished["status"] == "SUCCEEDED", finished
+    assert json.loads(finished["output"]) == expected

@@ -6,7 +6,8 @@ counts wrongly (running never goes down for a failed item, pending is never set)
 no EXPRESS children, no tolerated failures. This module replaces the run (`_eval_body` of moto's
 `DistributedIterationComponent`, which both `ItemProcessor` and the legacy `Iterator` use):
 
-- Items come from the ItemReader (CSV, JSON, or a listing of objects; `ReaderConfig.MaxItems`) or from the
+- Items come from the ItemReader (CSV with any `CSVDelimiter`, JSON, JSONL, or a listing of objects;
+  `ReaderConfig.MaxItems`) or from the
   state input; `ItemSelector` (or `Parameters`) shapes each item with `$$.Map.Item.Index/Value`;
   `ItemBatcher` groups them (`MaxItemsPerBatch`, `MaxInputBytesPerBatch`, their `…Path` forms, and
   `BatchInput`) into child inputs `{"Items": […], "BatchInput": …}`.
@@ -27,6 +28,8 @@ no EXPRESS children, no tolerated failures. This module replaces the run (`_eval
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 import threading
 import uuid
@@ -99,11 +102,34 @@ def _read_items(env: Any, eval_input: Any, extras: MapExtras) -> list[Any]:
     else:
         env.stack.append(eval_input.input_items)
     items = env.stack.pop()
+    if extras.reader_config is not None and isinstance(items, str):
+        items = _parsed(env, items, extras.reader_config)
     if not isinstance(items, list):
         raise _failure(env, StatesErrorNameType.StatesItemReaderFailed, "Attempting to map over non-iterable node.")
     if extras.reader_max_items:
         items = items[: extras.reader_max_items]
     return items
+
+
+_DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
+
+
+def _parsed(env: Any, text: str, config: dict[str, Any]) -> list[Any]:
+    """An object moto's ItemReader cannot read: JSON Lines, or CSV with another delimiter."""
+    if config.get("InputType") == "JSONL":
+        try:
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+        except ValueError as exc:
+            raise _failure(env, StatesErrorNameType.StatesItemReaderFailed, f"Invalid JSON Lines: {exc}") from None
+    delimiter = _DELIMITERS.get(str(config.get("CSVDelimiter", "COMMA")), ",")
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if config.get("CSVHeaderLocation") == "GIVEN":
+        headers = list(config.get("CSVHeaders") or [])
+    else:
+        headers, rows = (rows[0], rows[1:]) if rows else ([], [])
+    if len(set(headers)) < len(headers):
+        raise _failure(env, StatesErrorNameType.StatesItemReaderFailed, "CSV headers cannot contain duplicates.")
+    return [{h: (row[i] if i < len(row) else "") for i, h in enumerate(headers)} for row in rows if row]
 
 
 def _selected(env: Any, eval_input: Any, state_input: Any, index: int, item: Any) -> Any:

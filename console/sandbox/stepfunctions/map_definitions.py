@@ -2,13 +2,13 @@
 back onto the parsed components.
 
 moto's grammar (ported from LocalStack) refuses `ItemBatcher`, `ProcessorConfig.ExecutionType: EXPRESS`, a
-`ReaderConfig` without `InputType` (valid with `s3:listObjectsV2`), `ResultWriter.WriterConfig` and an integer
-`ToleratedFailurePercentage`, all of which AWS accepts. `parse()` wraps moto's parser: it copies the
-definition without those fields, parses the copy, and hangs a `MapExtras` on every Distributed Map's iteration
-component, found by the path of state names (and Parallel branch indexes) that leads to it. The run engine
-(distributed_map.py) reads them there. It also remembers which tolerated-failure fields the author declared:
-moto fills both with 0, and a percentage alone must not be read as "tolerate no failure at all" through a
-count nobody wrote.
+`ReaderConfig` without `InputType` (valid with `s3:listObjectsV2`), `InputType: JSONL`, `CSVDelimiter`,
+`ResultWriter.WriterConfig` and an integer `ToleratedFailurePercentage`, all of which AWS accepts. `parse()`
+wraps moto's parser: it copies the definition without those fields, parses the copy, and hangs a `MapExtras`
+on every Distributed Map's iteration component, found by the path of state names (and Parallel branch indexes)
+that leads to it. The run engine (distributed_map.py) reads them there. It also remembers which tolerated-
+failure fields the author declared: moto fills both with 0, and a percentage alone must not be read as
+"tolerate no failure at all" through a count nobody wrote.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ class MapExtras:
     count_declared: bool = False
     percentage_declared: bool = False
     reader_max_items: int | None = None
+    # A ReaderConfig the sandbox reads itself: InputType JSONL, or CSV with a CSVDelimiter.
+    reader_config: dict[str, Any] | None = None
     writer_config: dict[str, Any] | None = None
 
 
@@ -78,14 +80,19 @@ def _strip_map(state: dict[str, Any], config: dict[str, Any]) -> MapExtras:
         # The grammar takes a decimal only; AWS takes 50 as well as 50.0.
         state["ToleratedFailurePercentage"] = float(percentage)
     reader_max_items = None
+    own_reader = None
     reader = state.get("ItemReader")
     if isinstance(reader, dict):
         reader_config = reader.get("ReaderConfig")
-        if isinstance(reader_config, dict) and "InputType" not in reader_config:
-            # Listing objects needs no InputType; moto's grammar insists on one.
-            reader.pop("ReaderConfig")
-            max_items = reader_config.get("MaxItems")
-            reader_max_items = max_items if isinstance(max_items, int) else None
+        if isinstance(reader_config, dict):
+            own = reader_config.get("InputType") == "JSONL" or "CSVDelimiter" in reader_config
+            if "InputType" not in reader_config or own:
+                # Listing objects needs no InputType, moto's grammar insists on one; it knows neither JSONL
+                # nor CSVDelimiter: the Map Run reads those itself.
+                reader.pop("ReaderConfig")
+                max_items = reader_config.get("MaxItems")
+                reader_max_items = max_items if isinstance(max_items, int) else None
+                own_reader = reader_config if own else None
     writer_config = None
     writer = state.get("ResultWriter")
     if isinstance(writer, dict):
@@ -98,6 +105,7 @@ def _strip_map(state: dict[str, Any], config: dict[str, Any]) -> MapExtras:
         count_declared=any(k in state for k in ("ToleratedFailureCount", "ToleratedFailureCountPath")),
         percentage_declared=any(k in state for k in ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath")),
         reader_max_items=reader_max_items,
+        reader_config=own_reader,
         writer_config=writer_config if isinstance(writer_config, dict) else None,
     )
 
