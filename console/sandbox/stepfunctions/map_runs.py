@@ -240,7 +240,8 @@ def _get_execution_history(self: Any, original: Any) -> Any:
 def _list_map_runs(self: Any, original: Any) -> Any:
     # From the registry: moto looks in the execution's current environment, which a redrive replaces.
     execution_arn = self._get_param("executionArn") or ""
-    self.stepfunction_backend.describe_execution(execution_arn)  # ExecutionDoesNotExist as AWS answers it
+    if MAP_RUNS.child(execution_arn) is None:  # a child's own Map Runs (a Distributed Map inside it) are here
+        self.stepfunction_backend.describe_execution(execution_arn)  # ExecutionDoesNotExist as AWS answers it
     entries = sorted(MAP_RUNS.of_execution(execution_arn), key=lambda e: e.record.start_date)
     page, token = _page(entries, self._get_int_param("maxResults") or None, self._get_param("nextToken"))
     response: dict[str, Any] = {"mapRuns": [e.record.list_item() for e in page]}
