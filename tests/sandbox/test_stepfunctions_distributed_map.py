@@ -459,3 +459,32 @@ def test_item_readers_moto_does_not_know(aws: Any, body: bytes, reader_config: d
     finished = wait_status(sfn, start(sfn, create_machine(sfn, definition, "dmap-reader")))
     assert finished["status"] == "SUCCEEDED", finished
     assert json.loads(finished["output"]) == expected
+
+
+def test_a_distributed_map_inside_a_child_execution_has_a_map_run_of_its_own(aws: Any) -> None:
+    sfn = aws("stepfunctions")
+
+    def distributed(name: str, items_path: str, inner: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Type": "Map",
+            "ItemsPath": items_path,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": name,
+                "States": {name: inner},
+            },
+            "End": True,
+        }
+
+    inner = distributed("Leaf", "$.leaves", {"Type": "Pass", "End": True})
+    definition = {"StartAt": "Outer", "States": {"Outer": distributed("Inner", "$.groups", inner)}}
+    arn = start(sfn, create_machine(sfn, definition, "dmap-nested"), {"groups": [{"leaves": [1, 2]}, {"leaves": [3]}]})
+    finished = wait_status(sfn, arn)
+    assert finished["status"] == "SUCCEEDED", finished
+    assert json.loads(finished["output"]) == [[1, 2], [3]]
+    outer = only_map_run(sfn, arn)
+    children = sfn.list_executions(mapRunArn=outer["mapRunArn"])["executions"]
+    assert len(children) == 2
+    inner_runs = [only_map_run(sfn, child["executionArn"]) for child in children]
+    assert sorted(run["itemCounts"]["succeeded"] for run in inner_runs) == [1, 2]
+    assert {run["executionArn"] for run in inner_runs} == {child["executionArn"] for child in children}
