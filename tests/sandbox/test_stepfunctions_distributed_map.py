@@ -488,3 +488,46 @@ def test_a_distributed_map_inside_a_child_execution_has_a_map_run_of_its_own(aws
     inner_runs = [only_map_run(sfn, child["executionArn"]) for child in children]
     assert sorted(run["itemCounts"]["succeeded"] for run in inner_runs) == [1, 2]
     assert {run["executionArn"] for run in inner_runs} == {child["executionArn"] for child in children}
+
+
+@pytest.mark.parametrize(
+    ("field", "error"),
+    [("ItemReader", "States.ItemReaderFailed"), ("ResultWriter", "States.ResultWriterFailed")],
+)
+def test_s3_refusing_a_read_or_a_write_fails_the_map_run_with_its_error(aws: Any, field: str, error: str) -> None:
+    sfn, s3 = aws("stepfunctions"), aws("s3")
+    bucket = make_bucket(s3, {"items.json": b"[1, 2]"})
+    missing = unique("no-such-bucket")
+    definition = {
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "JSON"},
+                    "Parameters": {"Bucket": bucket, "Key": "items.json" if field == "ResultWriter" else "gone.json"},
+                },
+                "ResultWriter": {
+                    "Resource": "arn:aws:states:::s3:putObject",
+                    "Parameters": {"Bucket": missing if field == "ResultWriter" else bucket, "Prefix": "out"},
+                },
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "P",
+                    "States": {"P": {"Type": "Pass", "End": True}},
+                },
+                "Catch": [{"ErrorEquals": [error], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+    arn = start(sfn, create_machine(sfn, definition, "dmap-s3-error"))
+    finished = wait_status(sfn, arn)
+    assert finished["status"] == "SUCCEEDED", finished
+    caught = json.loads(finished["output"])
+    assert caught["Error"] == error
+    assert ("NoSuchKey" if field == "ItemReader" else "NoSuchBucket") in caught["Cause"]
+    failed = wait_event(sfn, arn, "MapRunFailed")["mapRunFailedEventDetails"]
+    assert failed["error"] == error

@@ -93,12 +93,22 @@ def _failure(env: Any, error: StatesErrorNameType, cause: str) -> FailureEventEx
     )
 
 
+def _reason(exc: Exception) -> str:
+    """What S3 answered, as a person reads it (botocore's ClientError says it in its message)."""
+    return str(exc) or type(exc).__name__
+
+
 # --- items and batches -----------------------------------------------------------------------------------
 
 
 def _read_items(env: Any, eval_input: Any, extras: MapExtras) -> list[Any]:
     if eval_input.item_reader:
-        eval_input.item_reader.eval(env=env)
+        try:
+            eval_input.item_reader.eval(env=env)
+        except FailureEventException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - S3's answer (NoSuchKey, NoSuchBucket, …) is the cause
+            raise _failure(env, StatesErrorNameType.StatesItemReaderFailed, _reason(exc)) from None
     else:
         env.stack.append(eval_input.input_items)
     items = env.stack.pop()
@@ -403,9 +413,14 @@ def _eval_body(self: Any, env: Any) -> None:
         writer = getattr(self, RESULT_WRITER, None)
         written = None
         if writer is not None:
-            written = map_io.write_results(
-                env, writer, record.map_run_arn, children, [to_json_str(b.input) for b in pending]
-            )
+            try:
+                written = map_io.write_results(
+                    env, writer, record.map_run_arn, children, [to_json_str(b.input) for b in pending]
+                )
+            except FailureEventException:
+                raise
+            except Exception as exc:  # noqa: BLE001 - S3's answer is the cause
+                raise _failure(env, StatesErrorNameType.StatesResultWriterFailed, _reason(exc)) from None
             record.item_counter.results_written.count(sum(c.item_count for c in children))
             record.execution_counter.results_written.count(len(children))
         if run._exceeded:
