@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,18 +137,28 @@ def _annotate_states(states: Any, path: Path, found: dict[Path, MapExtras]) -> N
 
 
 _installed = False
+_moto_parse: Any = None  # moto's own parser, before the wrap
+
+
+def moto_parse(definition: str) -> Any:
+    """moto's own parser, unwrapped, whether or not `install()` ran (for the tests of what it refuses)."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    return (_moto_parse or AmazonStateLanguageParser.parse)(definition)
 
 
 def install() -> None:
     """Wrap moto's ASL parser (CreateStateMachine's check, every execution's parse and the definitions check
     before the sandbox starts go through it); once per process."""
-    global _installed
+    global _installed, _moto_parse
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
     if _installed:
         return
     _installed = True
-    original = AmazonStateLanguageParser.parse
+    # moto warns at every parse that tolerated-failure fields have no effect; in the sandbox they do.
+    logging.getLogger("moto.stepfunctions.parser.asl.parse.preprocessor").setLevel(logging.ERROR)
+    original = _moto_parse = AmazonStateLanguageParser.parse
 
     def parse(definition: str) -> Any:
         try:
