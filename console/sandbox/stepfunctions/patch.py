@@ -13,6 +13,7 @@ moto 5.2 executes state machines for real once `execute_state_machine` is on. On
 - `stepfunctions_programs`: each definition is parsed once; every execution evaluates its own copy.
 - `stepfunctions_choice`: a Choice state without a match nor Default fails with States.NoChoiceMatched.
 - `stepfunctions_events`: every STANDARD execution status change goes to EventBridge as `aws.states`.
+- `stepfunctions_jsonata`: JSONata expressions and variables evaluated for real (moto's evaluator is a stub).
 
 All of it patches moto's classes, so in-process callers (the CodePipeline engine's StepFunctions actions
 call `get_backend(...).start_execution`) get the same behaviour as HTTP clients.
@@ -40,6 +41,7 @@ def install(clock: SandboxClock) -> None:
     from console.sandbox.stepfunctions import api as stepfunctions_api
     from console.sandbox.stepfunctions import choice as stepfunctions_choice
     from console.sandbox.stepfunctions import internals as stepfunctions_internals
+    from console.sandbox.stepfunctions import jsonata as stepfunctions_jsonata
     from console.sandbox.stepfunctions import programs as stepfunctions_programs
     from console.sandbox.stepfunctions import runs as stepfunctions_runs
     from console.sandbox.stepfunctions import timing as stepfunctions_time
@@ -63,6 +65,7 @@ def install(clock: SandboxClock) -> None:
     stepfunctions_programs.install()
     stepfunctions_time.install(clock)
     stepfunctions_choice.install()
+    stepfunctions_jsonata.install()
     stepfunctions_tokens.install()
     stepfunctions_runs.install()
     stepfunctions_api.install()
