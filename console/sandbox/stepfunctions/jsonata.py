@@ -43,6 +43,7 @@ from moto.stepfunctions.parser.asl.component.common.string.string_expression imp
     StringJSONata,
     StringVariableSample,
 )
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.variable_store import VariableStore
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
@@ -242,7 +243,41 @@ def _assigned_variables(self: Any) -> dict[str, str]:
     }
 
 
+# moto names the field being evaluated after the component's class (`JSONataTemplateValueTerminalStringJSONata`)
+# unless it is a key of a template; errors name the ASL field instead.
+_ASL_FIELDS = {
+    "Arguments": "Arguments",
+    "ArgumentsJSONataTemplateValueObject": "Arguments",
+    "ArgumentsStringJSONata": "Arguments",
+    "AssignDecl": "Assign",
+    "Output": "Output",
+    "Items": "Items",
+    "ItemsArray": "Items",
+    "ItemsJSONata": "Items",
+    "ItemSelector": "ItemSelector",
+    "ConditionJSONataLit": "Condition",
+    "ConditionStringJSONata": "Condition",
+    "TimeoutSecondsJSONata": "TimeoutSeconds",
+    "HeartbeatSecondsJSONata": "HeartbeatSeconds",
+    "MaxConcurrencyJSONata": "MaxConcurrency",
+    "ToleratedFailureCountStringJSONata": "ToleratedFailureCount",
+    "ToleratedFailurePercentageStringJSONata": "ToleratedFailurePercentage",
+    "SecondsJSONata": "Seconds",
+    "Parameters": "Parameters",
+    "ResultSelector": "ResultSelector",
+    "ResultPath": "ResultPath",
+    "InputPath": "InputPath",
+    "OutputPath": "OutputPath",
+    "ItemsPath": "ItemsPath",
+}
+
+
+def _field_name(self: Any) -> str | None:
+    return _ASL_FIELDS.get(type(self).__name__)
+
+
 def install() -> None:
+    setattr(EvalComponent, "_field_name", _field_name)  # noqa: B010 - patching moto
     setattr(StringJSONata, "_eval_body", _string_jsonata_eval_body)  # noqa: B010 - patching moto
     setattr(StringVariableSample, "_eval_body", _string_variable_sample_eval_body)  # noqa: B010
     setattr(VariableStore, "get_assigned_variables", _assigned_variables)  # noqa: B010

@@ -196,6 +196,7 @@ def _program_eval_body(self: Any, env: Any) -> None:
             env.stack.clear()
             env.heap.clear()
     except FailureEventException as failure:
+        _record_evaluation_failure(env, failure)
         env.set_error(error=failure.get_execution_failed_event_details())
     except Exception as exc:  # the interpreter turns any crash into States.Runtime, as AWS does
         cause = f"{type(exc).__name__}({exc})"
@@ -209,6 +210,22 @@ def _program_eval_body(self: Any, env: Any) -> None:
         # Map iterations and Parallel branches end inside their state, not as the execution.
         return
     _finish(env)
+
+
+def _record_evaluation_failure(env: Any, failure: FailureEventException) -> None:
+    """A JSONata error in a state without Retry/Catch (Pass, Choice) is in the history too, as AWS shows it.
+
+    States with Retry/Catch (Task, Map, Parallel) record the event themselves before they re-raise.
+    """
+    event = failure.failure_event
+    if event.event_type != HistoryEventType.EvaluationFailed or not event.event_details:
+        return
+    history = env.event_manager.get_event_history()
+    if history and history[-1].get("type") == HistoryEventType.EvaluationFailed:
+        return
+    env.event_manager.add_event(
+        context=env.event_history_context, event_type=event.event_type, event_details=event.event_details
+    )
 
 
 # --- the worker ------------------------------------------------------------------------------------
