@@ -44,7 +44,6 @@ from moto.stepfunctions.parser.asl.component.common.string.string_expression imp
     StringVariableSample,
 )
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
-from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.variable_store import VariableStore
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
@@ -212,7 +211,7 @@ def _failure(env: Any, expression: str, problem: str) -> FailureEventException:
             env=env,
             error_name=StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError),
             event_type=HistoryEventType.EvaluationFailed,
-            event_details=EventDetails(evaluationFailedEventDetails=details),
+            event_details={"evaluationFailedEventDetails": details},
         )
     )
 
