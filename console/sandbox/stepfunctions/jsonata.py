@@ -206,12 +206,13 @@ def _failure(env: Any, expression: str, problem: str) -> FailureEventException:
     )
     if field:
         details["location"] = field
+    event_details: Any = {"evaluationFailedEventDetails": details}
     return FailureEventException(
         failure_event=FailureEvent(
             env=env,
             error_name=StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError),
             event_type=HistoryEventType.EvaluationFailed,
-            event_details={"evaluationFailedEventDetails": details},
+            event_details=event_details,
         )
     )
 
