@@ -77,8 +77,11 @@ def check_definitions(fleet: Fleet) -> None:
     """Refuse, with file, line and key, what the definitions loader lets through but moto would not take."""
     _check_regions(fleet)
     checked: dict[str, None] = {}  # a generated fleet reuses a few definitions many times: parse each once
+    from console.sandbox.stepfunctions.asl_checks import parseable
+
     for machine in fleet.state_machines:
-        text, paths = json_with_paths(machine.definition)
+        # What moto's grammar lacks (ItemBatcher, EXPRESS child executions…) is AWS's ASL all the same.
+        text, paths = json_with_paths(parseable(dict(machine.definition)))
         if text in checked:
             continue
         _parse_with_moto(machine, text, paths)

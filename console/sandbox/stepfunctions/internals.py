@@ -97,6 +97,8 @@ TOUCH_POINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("moto.stepfunctions.responses", "get_backend", ("account", "region")),
     ("moto.stepfunctions.utils", "PAGINATION_MODEL", ()),
     ("moto.utilities.paginator", "paginate", ("pagination_model",)),
+    # CreateStateMachine's checks (asl_checks.py)
+    (f"{_PARSER}.models", "StepFunctionsParserBackend._validate_definition", ("definition",)),
     # JSONata and variables (jsonata.py)
     (f"{_COMPONENT}.common.string.string_expression", "StringJSONata._eval_body", ("env",)),
     (f"{_COMPONENT}.common.string.string_expression", "StringVariableSample._eval_body", ("env",)),

@@ -238,9 +238,7 @@ def _string_variable_sample_eval_body(self: Any, env: Any) -> None:
 
 def _assigned_variables(self: Any) -> dict[str, str]:
     """StateExited's `assignedVariables`: each value as JSON text (moto quoted strings without escaping)."""
-    return {
-        name: to_json_str(self.get(name), separators=(",", ":")) for name in sorted(self._declaration_tracing)
-    }
+    return {name: to_json_str(self.get(name), separators=(",", ":")) for name in sorted(self._declaration_tracing)}
 
 
 # moto names the field being evaluated after the component's class (`JSONataTemplateValueTerminalStringJSONata`)

@@ -13,6 +13,8 @@ moto 5.2 executes state machines for real once `execute_state_machine` is on. On
 - `stepfunctions_programs`: each definition is parsed once; every execution evaluates its own copy.
 - `stepfunctions_choice`: a Choice state without a match nor Default fails with States.NoChoiceMatched.
 - `stepfunctions_events`: every STANDARD execution status change goes to EventBridge as `aws.states`.
+- `stepfunctions_asl_checks`: CreateStateMachine / UpdateStateMachine refuse what AWS refuses, with
+  `InvalidDefinition` and AWS's message, and accept the Distributed Map settings moto's grammar lacks.
 - `stepfunctions_jsonata`: JSONata expressions and variables evaluated for real (moto's evaluator is a stub).
 
 All of it patches moto's classes, so in-process callers (the CodePipeline engine's StepFunctions actions
@@ -39,6 +41,7 @@ class MotoInternalsMoved(SandboxError):
 def install(clock: SandboxClock) -> None:
     """Patch moto's Step Functions (once per process); `clock.speed` shortens what takes time."""
     from console.sandbox.stepfunctions import api as stepfunctions_api
+    from console.sandbox.stepfunctions import asl_checks as stepfunctions_asl_checks
     from console.sandbox.stepfunctions import choice as stepfunctions_choice
     from console.sandbox.stepfunctions import internals as stepfunctions_internals
     from console.sandbox.stepfunctions import jsonata as stepfunctions_jsonata
@@ -66,6 +69,7 @@ def install(clock: SandboxClock) -> None:
     stepfunctions_time.install(clock)
     stepfunctions_choice.install()
     stepfunctions_jsonata.install()
+    stepfunctions_asl_checks.install()
     stepfunctions_tokens.install()
     stepfunctions_runs.install()
     stepfunctions_api.install()
