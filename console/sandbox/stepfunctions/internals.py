@@ -99,6 +99,18 @@ TOUCH_POINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("moto.utilities.paginator", "paginate", ("pagination_model",)),
     # CreateStateMachine's checks (asl_checks.py)
     (f"{_PARSER}.models", "StepFunctionsParserBackend._validate_definition", ("definition",)),
+    # Simulated Lambda functions (lambdas.py)
+    (
+        f"{_COMPONENT}.state.exec.state_task.lambda_eval_utils",
+        "_invoke_lambda_function",
+        ("parameters", "region", "state_credentials"),
+    ),
+    (f"{_COMPONENT}.state.exec.state_task.lambda_eval_utils", "execute_lambda_function_integration", ()),
+    # TaskFailed's resource (task_events.py)
+    (f"{_COMPONENT}.state.exec.execute_state", "ExecutionState._eval_state", ("env",)),
+    (f"{_COMPONENT}.state.exec.state_task.state_task", "StateTask", ()),
+    (f"{_COMPONENT}.state.exec.state_task.service.state_task_service", "StateTaskService._get_sfn_resource", ()),
+    (f"{_COMPONENT}.state.exec.state_task.service.state_task_service", "StateTaskService._get_sfn_resource_type", ()),
     # JSONata and variables (jsonata.py)
     (f"{_COMPONENT}.common.string.string_expression", "StringJSONata._eval_body", ("env",)),
     (f"{_COMPONENT}.common.string.string_expression", "StringVariableSample._eval_body", ("env",)),

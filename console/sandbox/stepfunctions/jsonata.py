@@ -170,14 +170,17 @@ def _json_value(value: Any) -> Any:
     raise QueryEvaluationFailed("returned an unsupported result type")
 
 
-def evaluate(expression: str, bindings: dict[str, Any]) -> Any:
-    """Evaluate `expression` with `bindings` (names without `$`); QueryEvaluationFailed says why it could not."""
+def evaluate(expression: str, bindings: dict[str, Any], data: Any = None) -> Any:
+    """Evaluate `expression` over `data` with `bindings` (names without `$`); QueryEvaluationFailed says why not.
+
+    Step Functions evaluates over no input (`$states.input` holds it); a simulated function over its payload.
+    """
     try:
         compiled = _compile(expression)
         variables = {name: _bindable(value) for name, value in bindings.items()}
         for name, function in _FUNCTIONS.items():
             variables.setdefault(name, jsonata_python.Jsonata.JLambda(function))
-        result = compiled.evaluate(None, variables)
+        result = compiled.evaluate(data, variables)
     except QueryEvaluationFailed:
         raise
     except RecursionError:

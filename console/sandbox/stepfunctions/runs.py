@@ -55,6 +55,7 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.utilities.collections import select_from_typed_dict
 
+from console.sandbox.stepfunctions import task_events
 from console.sandbox.stepfunctions.errors import ExecutionNotRedrivable
 from console.sandbox.stepfunctions.events import status_changed
 from console.sandbox.stepfunctions.records import RunRecord, run_record
@@ -96,7 +97,7 @@ def _add_event(
             self,
             context=context,
             event_type=event_type,
-            event_details=_definition_durations(event_details),
+            event_details=task_events.complete(_definition_durations(event_details)),
             timestamp=timestamp,
             update_source_event_id=update_source_event_id,
         )
