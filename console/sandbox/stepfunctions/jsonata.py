@@ -159,14 +159,15 @@ def _bindable(value: Any) -> Any:
 
 def _json_value(value: Any) -> Any:
     """jsonata-python's result → plain JSON data (its null marker → None); anything else is refused."""
-    if value is Utils.NULL_VALUE:
+    if value is Utils.NULL_VALUE or value is None:
+        # Inside an array or object None is a JSON null of the data bound in (JSONata drops undefined there).
         return None
     if isinstance(value, bool | str | int | float):
         return value
     if isinstance(value, list):
-        return [_json_value(item) for item in value if item is not None]
+        return [_json_value(item) for item in value]
     if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items() if v is not None}
+        return {str(k): _json_value(v) for k, v in value.items()}
     raise QueryEvaluationFailed("returned an unsupported result type")
 
 
