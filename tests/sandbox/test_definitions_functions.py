@@ -115,7 +115,8 @@ def test_a_function_expression_that_is_not_jsonata_is_named_before_the_sandbox_o
     with pytest.raises(InputError) as refused:
         check_definitions(fleet)
     line = text[: text.index("$number((")].count("\n") + 1
-    assert str(refused.value).startswith(f"definitions/fleet.yaml:{line}: functions[4].expression: not a JSONata expression: ")
+    expected = f"definitions/fleet.yaml:{line}: functions[4].expression: not a JSONata expression: "
+    assert str(refused.value).startswith(expected)
 
 
 def test_the_workflow_definitions_load_with_their_functions_and_topics() -> None:

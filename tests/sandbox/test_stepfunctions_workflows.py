@@ -40,9 +40,7 @@ def sfn(workflows: SandboxProcess) -> Any:
 
 def create(sfn: Any, definition: dict[str, Any]) -> str:
     name = f"wf-{uuid.uuid4().hex[:8]}"
-    arn: str = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)[
-        "stateMachineArn"
-    ]
+    arn: str = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
     return arn
 
 
@@ -114,7 +112,8 @@ ORDER_JSONATA: dict[str, Any] = {
                 "States": {
                     "Label": {
                         "Type": "Pass",
-                        "Output": "{% $states.input.customer & ':' & $states.input.sku & '#' & $states.input.position %}",
+                        "Output": "{% $join([$states.input.customer, ':', $states.input.sku, '#', "
+                        "$string($states.input.position)]) %}",
                         "End": True,
                     }
                 },
@@ -217,7 +216,11 @@ def test_a_failing_expression_is_a_query_evaluation_error_that_retry_and_catch_s
                 "Arguments": {"FunctionName": "price-order", "Payload": {"n": "{% $number($states.input.n) %}"}},
                 "Retry": [{"ErrorEquals": ["States.QueryEvaluationError"], "MaxAttempts": 2, "IntervalSeconds": 1}],
                 "Catch": [
-                    {"ErrorEquals": ["States.QueryEvaluationError"], "Output": "{% $states.errorOutput %}", "Next": "Handled"}
+                    {
+                        "ErrorEquals": ["States.QueryEvaluationError"],
+                        "Output": "{% $states.errorOutput %}",
+                        "Next": "Handled",
+                    }
                 ],
                 "End": True,
             },
@@ -391,9 +394,11 @@ def test_a_lambda_wait_for_task_token_gets_the_token_in_its_payload_and_waits_fo
 
     def submitted() -> dict[str, Any] | None:
         events = checked_history(workflows.url, execution)
-        return next((e for e in events if e["type"] == "TaskScheduled"), None) if "TaskSubmitted" in types(
-            events
-        ) else None
+        return (
+            next((e for e in events if e["type"] == "TaskScheduled"), None)
+            if "TaskSubmitted" in types(events)
+            else None
+        )
 
     scheduled = wait_until(submitted, what="the task to be submitted")
     token = json.loads(scheduled["taskScheduledEventDetails"]["parameters"])["Payload"]["token"]
@@ -421,9 +426,7 @@ def _waiting_token(url: str, execution: str) -> str:
     return token
 
 
-def test_human_approval_over_sns_waits_and_an_approval_routes_to_success(
-    sfn: Any, workflows: SandboxProcess
-) -> None:
+def test_human_approval_over_sns_waits_and_an_approval_routes_to_success(sfn: Any, workflows: SandboxProcess) -> None:
     execution = start(sfn, f"{SM}human-approval-sns", {"change": "CHG-7"})
     token = _waiting_token(workflows.url, execution)
     assert sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
@@ -561,6 +564,7 @@ def test_an_item_batcher_on_an_inline_map_is_refused(workflows: SandboxProcess) 
     state["ItemProcessor"]["ProcessorConfig"] = {"Mode": "INLINE"}
     status, _, body = _create_raw(workflows.url, json.dumps(definition))
     assert (status, body["__type"]) == (400, "InvalidDefinition")
-    assert "The field 'ItemBatcher' is only supported in DISTRIBUTED mode at /States/Process CSV/ItemBatcher" in (
-        body["message"]
+    assert (
+        "The field 'ItemBatcher' is only supported in DISTRIBUTED mode at /States/Process CSV/ItemBatcher"
+        in (body["message"])
     )
