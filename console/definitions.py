@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from console.errors import InputError
-from console.model import Risk, Wave
-from console.waves import WaveModel, WaveRule
+from console.waves import WaveModel, load_wave_model
 from console.yamlfile import Reader, load_file
 
 CATEGORIES = ("Source", "Build", "Deploy", "Test", "Invoke", "Approval", "Compute")
@@ -73,31 +72,7 @@ def default_definitions_dir() -> Path:
 # --- The wave model -----------------------------------------------------------------------------------
 
 
-def load_wave_model(path: Path) -> WaveModel:
-    name = _display(path)
-    data = load_file(path, name)
-    if data is None:
-        raise InputError(name, None, None, "the file is empty: it needs a list under 'waves'")
-    top = Reader(name, data)
-    _only(top, ("waves",))
-    rules: list[WaveRule] = []
-    names: set[str] = set()
-    for order, wave in enumerate(top.readers("waves", required=True), start=1):
-        _only(wave, ("name", "environment", "risk", "description", "match"))
-        name = wave.req_string("name")
-        if name in names:
-            raise wave.error("name", f"wave '{name}' is defined twice")
-        names.add(name)
-        risk_name = wave.choice("risk", tuple(r.label for r in Risk), "low")
-        environment = wave.string("environment", name) or name
-        description = wave.string("description", "") or ""
-        patterns = tuple(wave.strings("match"))
-        wave.done()
-        rules.append(WaveRule(Wave(name, order, environment, Risk[str(risk_name).upper()], description), patterns))
-    top.done()
-    if not rules:
-        raise top.error("waves", "at least one wave is needed")
-    return WaveModel(tuple(rules))
+# `load_wave_model` lives with the model it builds (console/waves.py); imported above for the fleet loader.
 
 
 # --- The fleet ----------------------------------------------------------------------------------------

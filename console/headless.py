@@ -171,7 +171,12 @@ def show_plan(plan: ActionPlan, out: TextIO) -> None:
     print(plain(plan.title), file=out)
     for label, value in plan.lines:
         print(f"  {label:<{width}}  {plain(value)}", file=out)
-    if plan.production:
+    if plan.production and plan.wave is not None and plan.wave.is_unknown:
+        print(
+            f"  This stage matches no wave (risk unknown): confirm with its name, {plain(plan.confirm_word)}.",
+            file=out,
+        )
+    elif plan.production:
         print(f"  This acts on production: confirm with the wave's name, {plain(plan.confirm_word)}.", file=out)
     out.flush()
 

@@ -179,7 +179,7 @@ class PipelinePoller:
             name=name,
             pipeline_type=slot.summary.pipeline_type or merged.pipeline_type,
             execution_mode=slot.summary.execution_mode or merged.execution_mode,
-            stages=tuple(self._stage_wave(name, s) for s in merged.stages),
+            stages=self._stage_waves(name, merged.stages),
             executions=self._consistent_executions(slot, state),
             error=old.error if keep_error and old is not None else None,
         )
@@ -235,11 +235,14 @@ class PipelinePoller:
         return self._ctx.mono() - slot.listed_at >= self._ctx.intervals.focused
 
     def _with_waves(self, structure: Pipeline) -> Pipeline:
-        return replace(structure, stages=tuple(self._stage_wave(structure.name, s) for s in structure.stages))
+        return replace(structure, stages=self._stage_waves(structure.name, structure.stages))
 
-    def _stage_wave(self, pipeline: str, stage: Stage) -> Stage:
-        wave = self._ctx.waves.for_stage(pipeline, stage.name)
-        return stage if stage.wave == wave else replace(stage, wave=wave)
+    def _stage_waves(self, pipeline: str, stages: tuple[Stage, ...]) -> tuple[Stage, ...]:
+        """Every stage with its wave, placed in order: a stage after a production stage is production."""
+        placements = self._ctx.waves.place(pipeline, [s.name for s in stages])
+        return tuple(
+            s if s.wave == p.wave else replace(s, wave=p.wave) for s, p in zip(stages, placements, strict=True)
+        )
 
 
 def _latest_change(state: PipelineState) -> datetime | None:
