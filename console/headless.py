@@ -93,6 +93,39 @@ def _silence_stdout() -> None:
         pass
 
 
+# --- waves ---------------------------------------------------------------------------------------------------
+
+
+def run_waves(args: argparse.Namespace) -> int:
+    """Print where every stage landed (exit 0), or 1 when something could not be read (said on stderr)."""
+    from console.wave_report import WaveReport, print_report, summary_line, wave_report
+
+    options = RuntimeOptions.from_args(args)
+    _starting(options)
+    runtime = Runtime.open(options)
+
+    async def report() -> WaveReport:
+        try:
+            state_waves = {m.name: m.state_waves for m in runtime.fleet.state_machines if m.state_waves}
+            return await wave_report(runtime.gateways, runtime.waves, state_waves)
+        finally:
+            await runtime.aclose()
+
+    try:
+        result = asyncio.run(report())
+    finally:
+        runtime.close()
+    try:
+        print_report(result, sys.stdout, json_lines=bool(args.json))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    for error in result.errors:
+        print(f"wavedeck: {plain(error)}", file=sys.stderr)
+    print(summary_line(result), file=sys.stderr)
+    return EXIT_FAILED if result.errors else EXIT_OK
+
+
 # --- actions -------------------------------------------------------------------------------------------------
 
 
@@ -275,4 +308,4 @@ def _starting(options: RuntimeOptions) -> None:
         print("wavedeck: starting the sandbox (a few seconds)…", file=sys.stderr, flush=True)
 
 
-__all__ = ["action_kind", "read_only_reason", "run_action", "run_console", "run_watch", "show_plan"]
+__all__ = ["action_kind", "read_only_reason", "run_action", "run_console", "run_watch", "run_waves", "show_plan"]
