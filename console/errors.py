@@ -65,6 +65,22 @@ class AwsError(WavedeckError):
         return " ".join(parts)
 
 
+# Codes with which an AWS-compatible endpoint says it does not implement an operation at all.
+NOT_IMPLEMENTED = frozenset({"NotImplemented", "UnknownOperationException", "InvalidAction", "501"})
+
+
+def state_unavailable(exc: AwsError) -> bool:
+    """Whether this error means the API cannot answer here (a server error, an operation the endpoint does
+    not implement), so that the console reads around it, rather than a fault of the request or the caller."""
+    return isinstance(exc, Unavailable) or exc.code in NOT_IMPLEMENTED
+
+
+def one_line(exc: AwsError) -> str:
+    """The error as one short line: code and message, without the request id."""
+    text = exc.message if not exc.code or exc.code in exc.message else f"{exc.code}: {exc.message}"
+    return " ".join(text.split())[:160]
+
+
 class AccessDenied(AwsError):
     """The caller's identity may not do this."""
 

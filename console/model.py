@@ -209,6 +209,9 @@ class Pipeline:
     executions: tuple[PipelineExecution, ...] = ()
     read_at: datetime | None = None
     error: str | None = None
+    # What the picture is made of when not all of it could be read, in one line: "GetPipelineState
+    # unavailable (HTTP 500: …): statuses from ListPipelineExecutions".
+    note: str | None = None
 
     @property
     def key(self) -> str:

@@ -374,6 +374,8 @@ class FleetScreen(ActionScreen):
         title.append("\n")
         if pipeline.error:
             title.append(f"{ERROR.glyph} {clean(pipeline.error)}", style=ERROR.tone.style)
+        elif pipeline.note:
+            title.append(f"◐ partial: {clean(pipeline.note)}", style="bold yellow")
         elif state.is_stale(pipeline.key, pipeline.read_at, now):
             title.append(f"{STALE.glyph} stale: last read {age(pipeline.read_at, now)} ago", style="bold")
         elif latest is not None and latest.revision is not None:

@@ -467,6 +467,9 @@ def execution_detail(pipeline: Pipeline, execution: PipelineExecution, now: date
     return Text("\n", end="").join(lines)
 
 
+PARTIAL_MARK = "◐ partial:"
+
+
 def title_text(pipeline: Pipeline, stale: bool, now: datetime, target_label: str | None = None) -> Text:
     """The line under the header: the pipeline, its mode, its latest execution; stale or failing reads."""
     text = literal(pipeline.name, style="bold")
@@ -482,6 +485,10 @@ def title_text(pipeline: Pipeline, stale: bool, now: datetime, target_label: str
     if pipeline.error:
         text.append(f"\n{ERROR.glyph} could not read it: ", style=ERROR.tone.style)
         text.append(clean(pipeline.error))
+    elif pipeline.note:
+        # Part of the picture could not be read: said in one line, with what is shown instead.
+        text.append(f"\n{PARTIAL_MARK} ", style="bold yellow")
+        text.append(clean(pipeline.note))
     if stale:
         text.append(f"\n{STALE.glyph} stale: last read {age(pipeline.read_at, now)} ago", style="bold")
         text.append(" (what you see may have changed; ctrl+r reads now)", style="dim")

@@ -9,6 +9,7 @@ tables first (each entry considered: see the comments), then by their shape (`..
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -307,6 +308,27 @@ def no_credentials_message(target: str) -> str:
     )
 
 
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+SUMMARY_MAX = 300  # characters of an error's message kept: a sentence, never a page
+
+
+def summarise(message: str, status: int | None) -> str:
+    """An error's message as one line: AWS's own message as it is (whitespace collapsed), or for an HTML
+    page (a proxy's, a server's crash page) `HTTP 500: <its title>`, never the page itself."""
+    looks_html = bool(re.match(r"\s*<(!doctype|html|head|body|\?xml)", message, re.IGNORECASE))
+    if looks_html:
+        found = _TITLE.search(message)
+        title = found.group(1) if found else _TAG.sub(" ", message)
+        text = " ".join(title.split()) or "an HTML page"
+        text = f"HTTP {status}: {text}" if status else text
+    else:
+        text = " ".join(message.split())
+        if status and text.isdigit():
+            text = f"HTTP {status}"
+    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
+
+
 def _client_error(exc: ClientError, *, operation: str, target: str, source: Callable[[], CredentialSource]) -> AwsError:
     response: Any = exc.response
     details: dict[str, Any] = response.get("Error", {}) or {}
@@ -314,6 +336,11 @@ def _client_error(exc: ClientError, *, operation: str, target: str, source: Call
     code = error_code(exc)
     status = metadata.get("HTTPStatusCode")
     message = str(details.get("Message") or details.get("message") or response.get("message") or code or exc)
+    message = summarise(message, status if isinstance(status, int) else None)
+    if code.isdigit():
+        # Not AWS's answer (a proxy's or a server's error page): botocore names it by its HTTP status, which
+        # the message now starts with.
+        code = ""
     request_id = metadata.get("RequestId") or None
     cls = error_class(code, status if isinstance(status, int) else None)
     if cls is ExpiredCredentials:
