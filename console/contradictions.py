@@ -1,0 +1,44 @@
+"""Two answers that cannot both be true, said as such.
+
+An endpoint that implements only part of an API (or a read that raced a change) can tell the console that an
+execution runs while its history has already ended. The console does not pick one: the screen shows both
+answers and marks the contradiction, so that the operator knows not to trust either alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from console.model import Execution, HistoryEvent
+
+# The history events that end an execution, and the status each says.
+ENDING_EVENTS = {
+    "ExecutionSucceeded": "SUCCEEDED",
+    "ExecutionFailed": "FAILED",
+    "ExecutionAborted": "ABORTED",
+    "ExecutionTimedOut": "TIMED_OUT",
+}
+
+
+def execution_contradiction(execution: Execution | None, events: Sequence[HistoryEvent]) -> str | None:
+    """One line when the execution's status (ListExecutions / DescribeExecution) says it runs but its history
+    has ended (or the reverse: it ended by its status, the history says it ended otherwise), else None."""
+    if execution is None or not events:
+        return None
+    ordered = sorted(events, key=lambda e: e.id)
+    last_end = next((e for e in reversed(ordered) if e.type in ENDING_EVENTS), None)
+    redriven = any(e.type == "ExecutionRedriven" and (last_end is None or e.id > last_end.id) for e in ordered)
+    if last_end is None or redriven:
+        return None
+    ended_as = ENDING_EVENTS[last_end.type]
+    if execution.is_running:
+        return (
+            f"contradiction: the execution's status says RUNNING, its history ended with {last_end.type} "
+            f"(event {last_end.id})"
+        )
+    if execution.status != ended_as:
+        return (
+            f"contradiction: the execution's status says {execution.status}, its history ended with "
+            f"{last_end.type} (event {last_end.id})"
+        )
+    return None
