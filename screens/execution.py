@@ -54,9 +54,9 @@ from screens.text import clean
 from screens.timefmt import age
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.keyed_table import KeyedTable
+from screens.widgets.payload_modal import PayloadModal
 
 CONTRADICTION_MARK = "≠ CONFLICT"  # reverse video: seen without colour
-from screens.widgets.payload_modal import PayloadModal
 
 NARROW = 110  # below this width the states go above the history instead of beside it
 # The execution screen each app's watcher is reading in detail (the watcher follows one at a time).
