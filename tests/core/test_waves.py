@@ -19,8 +19,8 @@ TEAM_STAGES = ("Source", "Build", "Staging", "PreProd", "Production-us-east-1", 
 
 
 def placed(
-    stages: tuple[str, ...], model=WAVES, pipeline: str = "orders-api"
-) -> dict[str, tuple[str | None, str, str]]:  # type: ignore[no-untyped-def]
+    stages: tuple[str, ...], model: WaveModel = WAVES, pipeline: str = "orders-api"
+) -> dict[str, tuple[str | None, str, str]]:
     return {p.name: (p.wave.name if p.wave else None, p.risk, p.why) for p in model.place(pipeline, stages)}
 
 
