@@ -314,19 +314,18 @@ SUMMARY_MAX = 300  # characters of an error's message kept: a sentence, never a 
 
 
 def summarise(message: str, status: int | None) -> str:
-    """An error's message as one line: AWS's own message as it is (whitespace collapsed), or for an HTML
-    page (a proxy's, a server's crash page) `HTTP 500: <its title>`, never the page itself."""
+    """AWS's own message as it is (rendering it is the UI's job); for an HTML page (a proxy's, a server's
+    crash page) `HTTP 500: <its title>` on one line, never the page itself; for no message, the status."""
     looks_html = bool(re.match(r"\s*<(!doctype|html|head|body|\?xml)", message, re.IGNORECASE))
     if looks_html:
         found = _TITLE.search(message)
         title = found.group(1) if found else _TAG.sub(" ", message)
         text = " ".join(title.split()) or "an HTML page"
         text = f"HTTP {status}: {text}" if status else text
-    else:
-        text = " ".join(message.split())
-        if status and text.isdigit():
-            text = f"HTTP {status}"
-    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
+        return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
+    if status and message.strip().isdigit():
+        return f"HTTP {status}"
+    return message
 
 
 def _client_error(exc: ClientError, *, operation: str, target: str, source: Callable[[], CredentialSource]) -> AwsError:

@@ -238,7 +238,7 @@ class FleetPublisher:
     def target_failed(self, run: TargetRun, exc: BaseException, api: str | None = None) -> None:
         """Record a failure of `api` (default: the operation the error names). The target's error lists every
         API whose latest outcomes are failures, so that one API answering does not hide another that cannot."""
-        api = api or (exc.operation if isinstance(exc, AwsError) and exc.operation else "AWS")
+        api = api or (exc.operation if isinstance(exc, AwsError) and exc.operation else ANY_API)
         message = str(exc) if isinstance(exc, AwsError) else f"{type(exc).__name__}: {exc}"
         run.api_failures[api] = run.api_failures.get(api, 0) + 1
         run.api_errors[api] = message
@@ -249,7 +249,7 @@ class FleetPublisher:
         """Record that `apis` answered: each is reachable again; the target's error clears only when no API
         is failing any more (`reachable again` is said once, when that is true)."""
         cleared = False
-        for api in apis:
+        for api in (*apis, ANY_API):
             run.api_failures[api] = 0
             cleared = run.api_errors.pop(api, None) is not None or cleared
         if not apis and run.api_errors:
@@ -300,14 +300,22 @@ class FleetPublisher:
         return status
 
 
+# The key of a failure that names no API: any answer from the target clears it.
+ANY_API = "AWS"
+
+
 def _health(run: TargetRun) -> str | None:
     """The target's error: each failing API with its last error, one line each joined, or None."""
     if not run.api_errors:
         return None
     if len(run.api_errors) == 1:
         ((api, error),) = run.api_errors.items()
-        return error if api in error else f"{api}: {error}"
-    return "; ".join(error if api in error else f"{api}: {error}" for api, error in run.api_errors.items())
+        return _named(api, error)
+    return "; ".join(_named(api, error) for api, error in run.api_errors.items())
+
+
+def _named(api: str, error: str) -> str:
+    return error if api == ANY_API or api in error else f"{api}: {error}"
 
 
 def _rate(budget: TokenSource | None, api: str) -> float | None:
