@@ -188,7 +188,7 @@ class ExecutionScreen(ActionScreen):
         machine_type = machine.type if machine else None
         title = title_text(self.machine_name, execution, now, machine_type)
         # The listed status against the history: both are shown, and a contradiction is marked, never resolved.
-        conflict = execution_contradiction(listed, self._events)
+        conflict = execution_contradiction(listed, self._events, machine.read_at if machine else None)
         if conflict is not None:
             title.append(f"\n{CONTRADICTION_MARK} ", style="reverse bold yellow")
             title.append(conflict, style="bold")
