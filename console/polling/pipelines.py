@@ -97,7 +97,8 @@ class PipelinePoller:
         slot.executions, slot.listed_at, slot.signature = tuple(executions), ctx.mono(), None
         slot.state = PipelineState(name=name, version=slot.structure.version, stages=())
         slot.state_source, slot.state_read_at = source, ctx.now()
-        slot.state_note = f"GetPipelineState unavailable ({one_line(exc)}): statuses from ListPipelineExecutions"
+        # What is shown first, so that a narrow screen cuts the error's tail, not the meaning.
+        slot.state_note = f"statuses from executions: GetPipelineState unavailable ({one_line(exc)})"
         self._publish(run, slot, source)
 
     def _inline(self, run: TargetRun, slot: PipelineSlot, priority: Priority, needs_structure: bool) -> bool:

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from console.model import UNKNOWN_WAVE, FleetState, Pipeline, Stage, Wave
-from screens.status import APPROVAL, NEVER_RAN, NO_STAGE, PAUSED, StatusLook, look
+from screens.status import APPROVAL, NEVER_RAN, NO_STAGE, NO_STATE, PAUSED, StatusLook, look
 from screens.text import clean, literal
 from screens.timefmt import coarse_age
 
@@ -38,6 +38,7 @@ class WaveCell:
     paused_reason: str
     since: datetime | None  # when the stage last changed
     execution_id: str | None
+    unread: bool = False  # the pipeline's state could not be read: a missing status is unknown, not "not run"
 
     @property
     def approval(self) -> bool:
@@ -51,6 +52,8 @@ class WaveCell:
     def look(self) -> StatusLook:
         if self.approval:
             return APPROVAL
+        if self.unread and self.stages and self.status is None:
+            return NO_STATE
         return look(self.status) if self.stages else NEVER_RAN
 
 
@@ -102,6 +105,7 @@ def _cell(pipeline: Pipeline, wave: Wave, stages: list[Stage]) -> WaveCell:
         paused_reason=paused.inbound.disabled_reason if paused else "",
         since=since,
         execution_id=telling.execution_id,
+        unread=pipeline.note is not None,
     )
 
 

@@ -130,3 +130,22 @@ async def test_a_running_execution_whose_history_ended_is_marked(console_app: An
         text = rendered(app)
         assert "▶ running" in text  # the status, as listed
         assert "ExecutionSucceeded" in text  # and what the history says
+
+
+async def test_without_the_pipeline_state_a_stage_has_no_state_not_not_run(console_app: Any, fake_watcher: Any) -> None:
+    state = fake_watcher.state
+    note = "statuses from executions: GetPipelineState unavailable (HTTP 500: 500 Internal Server Error)"
+    billing = replace(state.pipelines[KEY], note=note)
+    billing = replace(billing, stages=tuple(replace(s, status=None, actions=()) for s in billing.stages))
+    fake_watcher.publish(replace(state, pipelines={**state.pipelines, KEY: billing}))
+    app = console_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, FleetScreen)
+        await highlight(pilot, screen, KEY)
+        board = app.screen.query_one(WaveBoard)
+        await wait_for(pilot, lambda: board.cells and board.cells[3].stages, what="the board")
+        text = rendered(app)
+        assert "◐ partial: statuses from executions" in text
+        assert "? no state" in text
+        assert {c.look.word for c in board.cells if c.stages and not c.approval} == {"no state"}
