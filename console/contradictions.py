@@ -42,13 +42,8 @@ def execution_contradiction(
         return None
     ended_as = ENDING_EVENTS[last_end.type]
     if execution.is_running:
-        return (
-            f"contradiction: the execution's status says RUNNING, its history ended with {last_end.type} "
-            f"(event {last_end.id})"
-        )
+        # Short enough for one line at 80 columns after the screen's mark.
+        return f"status RUNNING, but the history ended with {last_end.type} (#{last_end.id})"
     if execution.status != ended_as:
-        return (
-            f"contradiction: the execution's status says {execution.status}, its history ended with "
-            f"{last_end.type} (event {last_end.id})"
-        )
+        return f"status {execution.status}, but the history ended with {last_end.type} (#{last_end.id})"
     return None
