@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
-from console.actions import ActionKind, ActionPlan
+from console.actions.gate import ActionKind, ActionPlan
 from console.errors import Refused, UsageError
 from console.resources import parse_parts, resolve
 from console.runtime import Runtime, RuntimeOptions
@@ -252,16 +252,6 @@ def _ask(prompt: str) -> str | None:
 
 def run_console(args: argparse.Namespace) -> int:
     """`wavedeck` without a command: the Textual console (console/app.py `make_app`)."""
-    import importlib.util
-
-    if importlib.util.find_spec("console.app") is None:
-        print(
-            "wavedeck: the terminal console is not part of this build yet. Meanwhile: "
-            "`wavedeck watch --sandbox` shows the fleet moving, `wavedeck approve RESOURCE --reason TEXT` acts, "
-            "`wavedeck --help` lists every command.",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
     options = RuntimeOptions.from_args(args)
     _starting(options)
     runtime = Runtime.open(options)
@@ -305,6 +295,9 @@ def read_only_reason(runtime: Runtime) -> str | None:
 
 def _starting(options: RuntimeOptions) -> None:
     if options.sandbox:
+        from console.sandbox_process import require_sandbox_extra
+
+        require_sandbox_extra()  # before saying it starts: without the extra it does not
         print("wavedeck: starting the sandbox (a few seconds)…", file=sys.stderr, flush=True)
 
 

@@ -2,7 +2,7 @@
 
 The app (console/app.py, the composition root) builds one `ConsoleContext` and every screen finds it with
 `context_of(self)`. Screens read the watcher's picture and call the gate; they never talk to AWS.
-`WatcherPort` and `GatePort` are the parts of `console.watch.Watcher` and `console.actions.ActionGate` the UI
+`WatcherPort` and `GatePort` are the parts of `console.watch.Watcher` and `console.actions.gate.ActionGate` the UI
 uses, so tests can hand the app fixed pictures.
 """
 
@@ -22,7 +22,7 @@ from console.waves import WaveModel
 from screens.transition_log import TransitionLog
 
 if TYPE_CHECKING:
-    from console.actions import ActionKind, ActionOutcome, ActionPlan, Availability
+    from console.actions.gate import ActionKind, ActionOutcome, ActionPlan, Availability
     from screens.action_flow import ActionFlow
 
 
@@ -44,7 +44,7 @@ class WatcherPort(Protocol):
 
 
 class GatePort(Protocol):
-    """The action gate as the UI uses it (console/actions.py `ActionGate`)."""
+    """The action gate as the UI uses it (console/actions/gate.py `ActionGate`)."""
 
     def availability(self, kind: ActionKind, selection: Selection, state: FleetState) -> Availability: ...
 
@@ -65,9 +65,8 @@ SectionScreenFactory = Callable[[], Screen[Any]]  # approvals, activity: one ins
 
 @dataclass
 class ScreenRegistry:
-    """The screens this build has. A key whose screen is missing shows as unavailable and says so.
-
-    console/app.py `screen_registry()` fills it; a new screen is one line there.
+    """The screens the app opens. console/app.py `screen_registry()` fills every one (a new screen is one
+    line there); tests leave some out, and a key whose screen is left out shows as unavailable and says so.
     """
 
     pipeline: PipelineScreenFactory | None = None
@@ -77,8 +76,8 @@ class ScreenRegistry:
     activity: SectionScreenFactory | None = None
 
     def missing(self, name: str) -> str:
-        """The sentence shown when `name` has no screen in this build."""
-        return f"the {name.replace('_', ' ')} screen is not part of this build yet"
+        """The sentence shown when `name` has no screen in the registry."""
+        return f"no {name.replace('_', ' ')} screen is registered"
 
 
 @dataclass

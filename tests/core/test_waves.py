@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from console.actions_plan import ActionKind, Facts, plan_from
+from console.actions.plan import ActionKind, Facts, plan_from
 from console.config import load_config
 from console.errors import InputError
 from console.model import UNKNOWN_WAVE, Receipt, Risk, Target

@@ -14,17 +14,17 @@ import pytest
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from console.actions import ActionKind
-from console.model import Action, Approval, FleetState, SourceRevision
+from console.actions.gate import ActionKind
+from console.model import Action, Approval, FleetState, Service, SourceRevision
 from console.resources import Selection, state_machine_arn_of
-from screens.activity import ActivityScreen
-from screens.approval_rows import Urgency, inbox_order, time_left, urgency, what_cell
-from screens.approvals import ApprovalsScreen
+from screens.activity.screen import ActivityScreen
+from screens.approvals.rows import Urgency, inbox_order, time_left, urgency, what_cell
+from screens.approvals.screen import ApprovalsScreen
 from screens.base import ConsoleScreen
-from screens.confirm import ConfirmActionModal
+from screens.confirm.screen import ConfirmActionModal
 from screens.context import ScreenRegistry
-from screens.fleet import FleetScreen
-from screens.help import HelpScreen
+from screens.fleet.screen import FleetScreen
+from screens.help.screen import HelpScreen
 from screens.widgets.row_list import RowList
 from tests.ui.conftest import (
     FIXED_NOW,
@@ -91,7 +91,7 @@ def inbox_picture() -> FleetState:
     ]
     approvals = (
         Approval(
-            kind="codepipeline",
+            kind=Service.CODEPIPELINE,
             target=EAST,
             resource="checkout-api/Prod-Canary/ApproveProduction",
             wave=WAVES.wave("prod-canary"),
@@ -103,7 +103,7 @@ def inbox_picture() -> FleetState:
             execution="exec-0001",
         ),
         Approval(
-            kind="stepfunctions",
+            kind=Service.STEPFUNCTIONS,
             target=EAST,
             resource="wave-deployment/deploy-notifications-42",
             wave=WAVES.wave("prod-canary"),
@@ -115,7 +115,7 @@ def inbox_picture() -> FleetState:
             execution=DEPLOY_ARN,
         ),
         Approval(
-            kind="codepipeline",
+            kind=Service.CODEPIPELINE,
             target=EAST,
             resource="orders-api/Beta/ApproveBeta",
             wave=WAVES.wave("beta"),
@@ -126,7 +126,7 @@ def inbox_picture() -> FleetState:
             execution="exec-0001",
         ),
         Approval(
-            kind="codepipeline",
+            kind=Service.CODEPIPELINE,
             target=EAST,
             resource="ledger/Gamma/SignOff",
             wave=WAVES.wave("gamma"),
@@ -137,7 +137,7 @@ def inbox_picture() -> FleetState:
             execution="exec-0001",
         ),
         Approval(
-            kind="codepipeline",
+            kind=Service.CODEPIPELINE,
             target=EAST,
             resource="search-indexer-eu/Gamma/Approve",
             wave=WAVES.wave("gamma"),
@@ -376,15 +376,6 @@ async def test_enter_opens_the_pipeline_or_the_execution(inbox_app: Any) -> None
         await pilot.press("enter")
         opened = await wait_for(pilot, lambda: isinstance(app.screen, _Opened) and app.screen)
         assert opened.label == f"execution {EAST} {DEPLOY_ARN}"
-
-
-async def test_enter_says_so_when_the_screen_is_not_in_this_build(inbox_app: Any) -> None:
-    app = inbox_app(registry=ScreenRegistry(approvals=ApprovalsScreen))
-    async with app.run_test(size=(120, 36)) as pilot:
-        await open_inbox(pilot, app)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: any("pipeline screen is not part" in n for n in notifications(app)))
-        assert isinstance(app.screen, ApprovalsScreen)
 
 
 async def test_navigation_one_three_four_one(console_app: Any) -> None:

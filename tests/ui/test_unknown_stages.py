@@ -11,12 +11,12 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static
 
-from console.actions_plan import ActionKind, Facts, plan_from
+from console.actions.plan import ActionKind, Facts, plan_from
 from console.model import FleetState, Pipeline, Receipt, Stage, Target
 from console.resources import Selection
-from screens.confirm import ConfirmActionModal, Confirmation
-from screens.execution import CONTRADICTION_MARK
-from screens.fleet import FleetScreen
+from screens.confirm.screen import ConfirmActionModal, Confirmation
+from screens.execution.screen import CONTRADICTION_MARK
+from screens.fleet.screen import FleetScreen
 from screens.widgets.wave_board import WaveBoard
 from tests.ui.conftest import WAVES, fleet_picture, pipeline, rendered, stage, wait_for
 from tests.ui.test_execution import MACHINE_KEY, open_execution
