@@ -49,7 +49,10 @@ class AwsError(WavedeckError):
         operation: str = "",
         request_id: str | None = None,
         target: str | None = None,
+        answered: bool = True,
     ) -> None:
+        # False when no answer came at all (connection refused, DNS, timeout): the whole target, not one API.
+        self.answered = answered
         self.code = code
         self.operation = operation
         self.request_id = request_id
@@ -72,7 +75,7 @@ NOT_IMPLEMENTED = frozenset({"NotImplemented", "UnknownOperationException", "Inv
 def state_unavailable(exc: AwsError) -> bool:
     """Whether this error means the API cannot answer here (a server error, an operation the endpoint does
     not implement), so that the console reads around it, rather than a fault of the request or the caller."""
-    return isinstance(exc, Unavailable) or exc.code in NOT_IMPLEMENTED
+    return (isinstance(exc, Unavailable) and exc.answered) or exc.code in NOT_IMPLEMENTED
 
 
 def one_line(exc: AwsError) -> str:

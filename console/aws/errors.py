@@ -280,7 +280,10 @@ def translate(
         )
     if isinstance(exc, ConnectionError | HTTPClientError | OSError | asyncio.TimeoutError):
         return Unavailable(
-            f"Target {target}: cannot reach AWS for {operation}: {exc}", code=type(exc).__name__, **common
+            f"Target {target}: cannot reach AWS for {operation}: {exc}",
+            code=type(exc).__name__,
+            answered=False,
+            **common,
         )
     if isinstance(exc, ConfigParseError | InvalidConfigError):
         return AwsError(

@@ -23,7 +23,7 @@ from types import MappingProxyType
 
 from console.approvals import sorted_approvals
 from console.config import Intervals
-from console.errors import AccessDenied, AwsError, ExpiredCredentials, Throttled, Unavailable
+from console.errors import AccessDenied, AwsError, ExpiredCredentials, NoCredentials, Throttled, Unavailable
 from console.model import (
     Approval,
     FleetState,
@@ -239,6 +239,9 @@ class FleetPublisher:
         """Record a failure of `api` (default: the operation the error names). The target's error lists every
         API whose latest outcomes are failures, so that one API answering does not hide another that cannot."""
         api = api or (exc.operation if isinstance(exc, AwsError) and exc.operation else ANY_API)
+        if not isinstance(exc, AwsError) or not exc.answered or isinstance(exc, ExpiredCredentials | NoCredentials):
+            # No answer at all, or credentials: about the whole target, so any answer from it clears it.
+            api = ANY_API
         message = str(exc) if isinstance(exc, AwsError) else f"{type(exc).__name__}: {exc}"
         run.api_failures[api] = run.api_failures.get(api, 0) + 1
         run.api_errors[api] = message
