@@ -136,7 +136,8 @@ def summary_line(report: WaveReport) -> str:
     if not report.unmatched:
         return f"wavedeck: {_count(len(report.rows), 'stage')} placed; every one matches a wave"
     return (
-        f"wavedeck: {_count(report.unmatched, 'stage')} match no wave (risk unknown: confirmed like production); "
+        f"wavedeck: {_count(report.unmatched, 'stage')} {'matches' if report.unmatched == 1 else 'match'} no wave "
+        "(risk unknown: confirmed like production); "
         "place them under waves.pipelines in the config"
     )
 

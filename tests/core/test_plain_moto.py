@@ -208,3 +208,26 @@ async def test_a_running_execution_whose_history_ended_is_a_contradiction(gatewa
     assert "ExecutionSucceeded" in conflict
     # The same history agrees with an execution that says it succeeded: nothing to mark.
     assert execution_contradiction(replace(execution, status="SUCCEEDED"), history) is None
+
+
+def test_waves_command_prints_one_json_object_per_stage(
+    moto_url: str, moto_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from console.__main__ import main
+
+    code = main(["--endpoint-url", moto_url, "--region", REGION, "waves", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == len(ORDERS) + len(BILLING)
+    assert all(list(row) == ["target", "resource", "wave", "risk", "why"] for row in rows)
+    by_resource = {row["resource"]: row for row in rows}
+    assert by_resource["billing/Deploy"] == {
+        "target": f"default/{REGION}",
+        "resource": "billing/Deploy",
+        "wave": "unknown",
+        "risk": "unknown",
+        "why": "no match",
+    }
+    assert by_resource["orders-api/Source"]["wave"] is None
+    assert "wavedeck: 1 stage matches no wave" in err
