@@ -168,7 +168,6 @@ INSTANCE_ATTRIBUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 _MAP = f"{_COMPONENT}.state.exec.state_map"
 
 TOUCH_POINTS += (
-    (f"{_PARSER}.asl.parse.asl_parser", "AmazonStateLanguageParser.parse", ("definition",)),
     (f"{_MAP}.state_map", "StateMap.from_state_props", ("state_props",)),
     (f"{_COMPONENT}.state.exec.state_parallel.state_parallel", "StateParallel.from_state_props", ("state_props",)),
     (f"{_COMPONENT}.state.exec.state_parallel.branches_decl", "BranchesDecl.__init__", ("programs",)),
