@@ -29,7 +29,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Static
 
-from console.model import FleetState, Pipeline, StateMachine
+from console.model import FleetState, Pipeline, StateMachine, Wave
 from screens.action_flow import ActionScreen, Choices
 from screens.context import PipelineRef, ResourceRef, StateMachineRef
 from screens.fleet.actions import machine_choices, pipeline_choices
@@ -46,7 +46,7 @@ from screens.text import clean, commit_message, literal
 from screens.timefmt import age, coarse_age
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.row_list import RowList
-from screens.widgets.wave_board import WaveBoard
+from screens.widgets.wave_board import WaveBoard, board_waves
 
 PIPELINES = "pipelines"
 MACHINES = "machines"
@@ -109,7 +109,7 @@ class FleetScreen(ActionScreen):
         """Column widths for the terminal's width; True when the pipeline list's layout changed."""
         labels = target_labels(self.ctx.targets)
         target_width = max(max((len(v) for v in labels.values()), default=6), 6)
-        waves = self.ctx.waves.waves
+        waves = self._waves
         width = self._width()
         layout = pipeline_layout(width, len(waves), target_width)
         self.pipelines.set_layout(layout)
@@ -157,9 +157,24 @@ class FleetScreen(ActionScreen):
         self._update_detail()
         self._tell_focus()
 
+    @property
+    def _waves(self) -> tuple[Wave, ...]:
+        """The board's columns as last laid out (see `board_waves`)."""
+        if self.pipelines.waves is None:
+            self.pipelines.set_waves(board_waves(self.ctx.waves.waves, self.ctx.state))
+        assert self.pipelines.waves is not None
+        return self.pipelines.waves
+
     def _sync_pipelines(self, state: FleetState, now: datetime) -> None:
+        if self.pipelines.layout is None:
+            return
+        waves = board_waves(self.ctx.waves.waves, state)
+        if waves != self._waves:
+            # A stage that matches no wave appeared (or the last one went): the `unknown` column comes or goes.
+            self.pipelines.set_waves(waves)
+            self._build_columns()
         labels = target_labels(self.ctx.targets)
-        if self.pipelines.sync(state, now, self.ctx.waves.waves, labels, self.query_text) and self.view == PIPELINES:
+        if self.pipelines.sync(state, now, labels, self.query_text) and self.view == PIPELINES:
             self._list.set_rows(self.pipelines.keys, self.pipelines.cells())
 
     def _sync_machines(self, state: FleetState, now: datetime) -> None:
@@ -257,6 +272,8 @@ class FleetScreen(ActionScreen):
         title.append("\n")
         if pipeline.error:
             title.append(f"{ERROR.glyph} {clean(pipeline.error)}", style=ERROR.tone.style)
+        elif pipeline.note:
+            title.append(f"◐ partial: {clean(pipeline.note)}", style="bold yellow")
         elif state.is_stale(pipeline.key, pipeline.read_at, now):
             title.append(f"{STALE.glyph} stale: last read {age(pipeline.read_at, now)} ago", style="bold")
         elif latest is not None and latest.revision is not None:
@@ -307,7 +324,7 @@ class FleetScreen(ActionScreen):
             self.view = view
             layout = self.pipelines.layout
             if view == PIPELINES and layout is not None:
-                self._list.set_columns(layout.columns(self.ctx.waves.waves))
+                self._list.set_columns(layout.columns(self._waves))
                 self._list.set_rows(self.pipelines.keys, self.pipelines.cells(), select=self._cursor_keys[view])
             elif view == MACHINES:
                 self._list.set_columns(self.machines.columns)

@@ -96,6 +96,7 @@ class PipelineRows:
 
     def __init__(self) -> None:
         self.layout: TableLayout | None = None
+        self.waves: tuple[Wave, ...] | None = None  # the board's columns as last laid out (`board_waves`)
         self.rows: dict[str, PipelineRow] = {}  # the rows shown, by key
         self.keys: list[str] = []  # the keys shown, in order
         self.total = 0  # pipelines in all, filtered or not
@@ -111,12 +112,20 @@ class PipelineRows:
         self._cache = {}
         return True
 
-    def sync(
-        self, state: FleetState, now: datetime, waves: Sequence[Wave], labels: Mapping[str, str], query: str
-    ) -> bool:
-        """The rows of `state`'s pipelines matching `query`; False while there is no layout yet."""
-        if self.layout is None:
+    def set_waves(self, waves: tuple[Wave, ...]) -> bool:
+        """Take the board's columns (an `unknown` column comes or goes); True when they changed (every row is
+        built again)."""
+        if waves == self.waves:
             return False
+        self.waves = waves
+        self._cache = {}
+        return True
+
+    def sync(self, state: FleetState, now: datetime, labels: Mapping[str, str], query: str) -> bool:
+        """The rows of `state`'s pipelines matching `query`; False while there is no layout or waves yet."""
+        if self.layout is None or self.waves is None:
+            return False
+        waves = self.waves
         pipelines = state.pipelines
         rows = [self._row(key, pipelines[key], state, now, waves, labels) for key in self._order.of(pipelines)]
         self.total = len(rows)

@@ -97,6 +97,31 @@ TOUCH_POINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("moto.stepfunctions.responses", "get_backend", ("account", "region")),
     ("moto.stepfunctions.utils", "PAGINATION_MODEL", ()),
     ("moto.utilities.paginator", "paginate", ("pagination_model",)),
+    # CreateStateMachine's checks (asl_checks.py)
+    (f"{_PARSER}.models", "StepFunctionsParserBackend._validate_definition", ("definition",)),
+    # Simulated Lambda functions (lambdas.py)
+    (
+        f"{_COMPONENT}.state.exec.state_task.lambda_eval_utils",
+        "_invoke_lambda_function",
+        ("parameters", "region", "state_credentials"),
+    ),
+    (f"{_COMPONENT}.state.exec.state_task.lambda_eval_utils", "execute_lambda_function_integration", ()),
+    # TaskFailed's resource (task_events.py)
+    (f"{_COMPONENT}.state.exec.execute_state", "ExecutionState._eval_state", ("env",)),
+    (f"{_COMPONENT}.state.exec.state_task.state_task", "StateTask", ()),
+    (f"{_COMPONENT}.state.exec.state_task.service.state_task_service", "StateTaskService._get_sfn_resource", ()),
+    (f"{_COMPONENT}.state.exec.state_task.service.state_task_service", "StateTaskService._get_sfn_resource_type", ()),
+    # JSONata and variables (jsonata.py)
+    (f"{_COMPONENT}.common.string.string_expression", "StringJSONata._eval_body", ("env",)),
+    (f"{_COMPONENT}.common.string.string_expression", "StringVariableSample._eval_body", ("env",)),
+    (f"{_COMPONENT}.eval_component", "EvalComponent._field_name", ()),
+    (f"{_COMPONENT}.common.error_name.states_error_name_type", "StatesErrorNameType.StatesQueryEvaluationError", ()),
+    (f"{_PARSER}.api", "HistoryEventType.EvaluationFailed", ()),
+    (f"{_PARSER}.api", "EvaluationFailedEventDetails", ()),
+    (f"{_PARSER}.asl.eval.variable_store", "VariableStore.get_assigned_variables", ()),
+    (f"{_PARSER}.asl.eval.variable_store", "VariableStore.get", ("variable_identifier",)),
+    (f"{_PARSER}.asl.eval.states", "States.to_variable_declarations", ()),  # reads States._states_data
+    (f"{_PARSER}.asl.eval.environment", "Environment.next_field_name", ()),
 )
 
 # Methods replaced wholesale → sha256 (first 16 hex) of the moto 5.2.5 source they were ported from.
@@ -122,6 +147,10 @@ REPLACED_SOURCES: dict[tuple[str, str], str] = {
     ("moto.stepfunctions.responses", "StepFunctionResponse.get_execution_history"): "3889cc6224ac2f76",
     ("moto.stepfunctions.responses", "StepFunctionResponse.stop_execution"): "633c8a544aacfd14",
     ("moto.stepfunctions.responses", "StepFunctionResponse.send_task_failure"): "f0fed5e805768377",
+    (f"{_COMPONENT}.common.string.string_expression", "StringJSONata._eval_body"): "277b6f4132141b36",
+    (f"{_COMPONENT}.common.string.string_expression", "StringVariableSample._eval_body"): "4aa01e616a9824dd",
+    (f"{_PARSER}.asl.eval.variable_store", "VariableStore.get_assigned_variables"): "accd1b2a7446a246",
+    (f"{_COMPONENT}.eval_component", "EvalComponent._field_name"): "513b699fede46596",
 }
 
 # Attributes of moto objects that exist only once an instance does: (module, class, attribute names).
@@ -131,7 +160,72 @@ INSTANCE_ATTRIBUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "EventManager",
         ("_mutex", "_event_id_gen", "_history_event_list", "_cloud_watch_logging_session"),
     ),
+    (f"{_PARSER}.asl.eval.variable_store", "VariableStore", ("_outer_scope", "_inner_scope", "_declaration_tracing")),
 )
+
+
+# --- Distributed Map (distributed_map.py, map_definitions.py, map_io.py, map_runs.py) ----------------------
+_MAP = f"{_COMPONENT}.state.exec.state_map"
+
+TOUCH_POINTS += (
+    (f"{_MAP}.state_map", "StateMap.from_state_props", ("state_props",)),
+    (f"{_COMPONENT}.state.exec.state_parallel.state_parallel", "StateParallel.from_state_props", ("state_props",)),
+    (f"{_COMPONENT}.state.exec.state_parallel.branches_decl", "BranchesDecl.__init__", ("programs",)),
+    (f"{_COMPONENT}.program.states", "States.__init__", ()),
+    (f"{_MAP}.iteration.iteration_component", "IterationComponent._get_iteration_program", ()),
+    (f"{_MAP}.iteration.distributed_iteration_component", "DistributedIterationComponent._eval_body", ("env",)),
+    (
+        f"{_MAP}.iteration.distributed_iteration_component",
+        "DistributedIterationComponentEvalInput.__init__",
+        ("input_items", "parameters", "item_selector", "item_reader", "map_run_record"),
+    ),
+    (f"{_MAP}.result_writer.result_writer_decl", "ResultWriter._eval_body", ("env",)),
+    (f"{_MAP}.result_writer.result_writer_decl", "ResultWriter.__init__", ("resource", "parargs")),
+    (
+        f"{_MAP}.item_reader.eval.resource_eval_s3",
+        "ResourceEvalS3._handle_list_objects_v2",
+        ("env", "resource_runtime_part", "state_credentials"),
+    ),
+    (f"{_MAP}.item_reader.item_reader_decl", "ItemReader._eval_body", ("env",)),
+    (f"{_MAP}.iteration.itemprocessor.map_run_record", "MapRunRecord.set_stop", ("status",)),
+    (f"{_MAP}.iteration.itemprocessor.map_run_record", "MapRunRecord.update", ("max_concurrency",)),
+    (f"{_MAP}.iteration.itemprocessor.map_run_record", "MapRunRecord.describe", ()),
+    (f"{_MAP}.iteration.itemprocessor.map_run_record", "Counter.count", ("increment",)),
+    (f"{_MAP}.iteration.itemprocessor.map_run_record", "Counter.get", ()),
+    (f"{_PARSER}.asl.eval.environment", "Environment.open_inner_frame", ("event_history_context",)),
+    (f"{_PARSER}.asl.eval.environment", "Environment.delete_frame", ("frame",)),
+    (f"{_PARSER}.asl.eval.event.event_manager", "EventHistoryContext.of_program_start", ()),
+    (f"{_PARSER}.asl.eval.states", "MapData", ()),
+    (f"{_PARSER}.asl.eval.states", "ItemData", ()),
+    (f"{_PARSER}.asl.utils.boto_client", "boto_client_for", ("region", "service", "state_credentials")),
+    (f"{_PARSER}.asl.utils.json_path", "extract_json", ("path", "data")),
+    (f"{_PARSER}.api", "HistoryEventType.MapRunAborted", ()),
+    (f"{_PARSER}.api", "MapRunStatus.ABORTED", ()),
+    (
+        f"{_COMPONENT}.common.error_name.states_error_name_type",
+        "StatesErrorNameType.StatesExceedToleratedFailureThreshold",
+        (),
+    ),
+    (f"{_COMPONENT}.common.error_name.states_error_name_type", "StatesErrorNameType.StatesItemReaderFailed", ()),
+    (f"{_MAP}.iteration.itemprocessor.map_run_record", "MapRunRecord.list_item", ()),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.list_map_runs", ()),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.describe_map_run", ()),
+    (f"{_PARSER}.models", "StepFunctionsParserBackend.update_map_run", ("map_run_arn",)),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.update_map_run", ()),
+)
+
+REPLACED_SOURCES |= {
+    (
+        f"{_MAP}.iteration.distributed_iteration_component",
+        "DistributedIterationComponent._eval_body",
+    ): "5f5e01607eb064fb",
+    (f"{_MAP}.result_writer.result_writer_decl", "ResultWriter._eval_body"): "bcde5765f0a578a3",
+    (f"{_MAP}.item_reader.eval.resource_eval_s3", "ResourceEvalS3._handle_list_objects_v2"): "f4a476c93e91515c",
+}
+
+# Instance attributes of the parsed Map components and of MapRunRecord (StateMap.iteration_component,
+# .result_writer; IterationComponent._states; MapRunRecord's arns, counters and thresholds) are checked on
+# real instances by tests/sandbox/test_moto_internals_distributed_map.py.
 
 
 def remember_originals() -> None:

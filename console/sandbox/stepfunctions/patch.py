@@ -13,6 +13,13 @@ moto 5.2 executes state machines for real once `execute_state_machine` is on. On
 - `stepfunctions_programs`: each definition is parsed once; every execution evaluates its own copy.
 - `stepfunctions_choice`: a Choice state without a match nor Default fails with States.NoChoiceMatched.
 - `stepfunctions_events`: every STANDARD execution status change goes to EventBridge as `aws.states`.
+- `stepfunctions_asl_checks`: CreateStateMachine / UpdateStateMachine refuse what AWS refuses, with
+  `InvalidDefinition` and AWS's message, and accept the Distributed Map settings moto's grammar lacks.
+- `stepfunctions_lambdas`: the functions the definitions declare answer `lambda:invoke` and function ARNs.
+- `stepfunctions_task_events`: every TaskFailed event names its resource and resource type.
+- `stepfunctions_jsonata`: JSONata expressions and variables evaluated for real (moto's evaluator is a stub).
+- `distributed_map`, `map_definitions`, `map_io`, `map_runs`: Distributed Map: ItemReader over the sandbox's
+  S3, ItemBatcher, tolerated failures, ResultWriter, STANDARD and EXPRESS child executions, Map Runs.
 
 All of it patches moto's classes, so in-process callers (the CodePipeline engine's StepFunctions actions
 call `get_backend(...).start_execution`) get the same behaviour as HTTP clients.
@@ -38,10 +45,14 @@ class MotoInternalsMoved(SandboxError):
 def install(clock: SandboxClock) -> None:
     """Patch moto's Step Functions (once per process); `clock.speed` shortens what takes time."""
     from console.sandbox.stepfunctions import api as stepfunctions_api
+    from console.sandbox.stepfunctions import asl_checks as stepfunctions_asl_checks
     from console.sandbox.stepfunctions import choice as stepfunctions_choice
     from console.sandbox.stepfunctions import internals as stepfunctions_internals
+    from console.sandbox.stepfunctions import jsonata as stepfunctions_jsonata
+    from console.sandbox.stepfunctions import lambdas as stepfunctions_lambdas
     from console.sandbox.stepfunctions import programs as stepfunctions_programs
     from console.sandbox.stepfunctions import runs as stepfunctions_runs
+    from console.sandbox.stepfunctions import task_events as stepfunctions_task_events
     from console.sandbox.stepfunctions import timing as stepfunctions_time
     from console.sandbox.stepfunctions import tokens as stepfunctions_tokens
 
@@ -63,10 +74,25 @@ def install(clock: SandboxClock) -> None:
     stepfunctions_programs.install()
     stepfunctions_time.install(clock)
     stepfunctions_choice.install()
+    stepfunctions_jsonata.install()
+    stepfunctions_asl_checks.install()
+    stepfunctions_lambdas.install()
+    stepfunctions_task_events.install()
     stepfunctions_tokens.install()
     stepfunctions_runs.install()
     stepfunctions_api.install()
+    _install_distributed_map()
     _installed.set()
+
+
+def _install_distributed_map() -> None:
+    """Distributed Map (after the API patches: map_runs wraps the responses they install)."""
+    from console.sandbox.stepfunctions import distributed_map, map_definitions, map_io, map_runs
+
+    map_definitions.install()
+    map_io.install()
+    distributed_map.install()
+    map_runs.install()
 
 
 def _cache_json_paths() -> None:
