@@ -6,6 +6,7 @@ Standard output carries exactly one line, the endpoint URL, once the sandbox is 
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import signal
@@ -38,6 +39,9 @@ def run_sandbox(options: SandboxOptions, definitions: Path | None, *, stop_on_st
     def on_signal(signum: int, frame: FrameType | None) -> None:
         request_stop()
 
+    warning = exposure_warning(options.host)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     if stop_on_stdin_eof:
         threading.Thread(target=_wait_for_eof, args=(request_stop,), name="sandbox-stdin", daemon=True).start()
@@ -72,6 +76,25 @@ def run_sandbox(options: SandboxOptions, definitions: Path | None, *, stop_on_st
             signal.signal(sig, handler)
     print("wavedeck sandbox: stopped", file=sys.stderr, flush=True)
     return 0
+
+
+def exposure_warning(host: str) -> str | None:
+    """A warning when `host` reaches beyond this machine's loopback, else None.
+
+    The sandbox accepts any credentials and lets anyone who reaches it approve, stop and redefine its fleet,
+    so listening on another interface must never happen without a word.
+    """
+    if host.strip().lower() == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host.strip("[]")).is_loopback:
+            return None
+    except ValueError:
+        pass  # a host name: it may resolve to anything
+    return (
+        f"wavedeck sandbox: warning: listening on {host!r}, beyond this machine's loopback; the sandbox accepts "
+        "any credentials, so anyone who can reach this address can act on its fleet"
+    )
 
 
 def _wait_for_eof(request_stop: Callable[[], None]) -> None:
