@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from console.errors import InputError, UsageError
 from console.keys import KEY_IDS
@@ -36,6 +37,23 @@ from console.yamlfile import Reader, load_file
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _KEY_NAME = re.compile(r"^[A-Za-z0-9_+,\-]+$")
+
+
+def endpoint_url_problem(url: str) -> str | None:
+    """What is wrong with an endpoint URL, or None: the one check of the config's `endpoint_url` and the
+    command line's `--endpoint-url` (an AWS endpoint is http(s) with a host; `file:`, `unix:`, `host:port` are not)."""
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not url.startswith(("http://", "https://")):
+        return "must start with http:// or https://"
+    try:
+        parsed.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return "has a port that is not a number"
+    if not parsed.hostname:
+        return "names no host"
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return "must not contain spaces or control characters"
+    return None
 
 
 def config_home() -> Path:
@@ -158,8 +176,9 @@ def _targets(top: Reader) -> tuple[Target, ...]:
         if role_arn and not _ROLE_ARN.match(role_arn):
             raise item.error("role_arn", f"not an IAM role ARN: {role_arn!r}")
         endpoint_url = item.string("endpoint_url")
-        if endpoint_url and not endpoint_url.startswith(("http://", "https://")):
-            raise item.error("endpoint_url", "must start with http:// or https://")
+        endpoint_problem = endpoint_url_problem(endpoint_url) if endpoint_url else None
+        if endpoint_problem:
+            raise item.error("endpoint_url", endpoint_problem)
         events_queue = item.string("events_queue")
         if events_queue and not events_queue.startswith(("http://", "https://")):
             raise item.error("events_queue", "must be an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)")
@@ -203,6 +222,10 @@ def resolve_targets(
     for r in regions:
         if not _REGION.match(r):
             raise UsageError(f"--region: not an AWS region: {r!r}")
+    if endpoint_url is not None:
+        problem = endpoint_url_problem(endpoint_url)
+        if problem:
+            raise UsageError(f"--endpoint-url {endpoint_url[:80]!r} {problem}")
     if profile or regions or endpoint_url:
         chosen_regions = regions or (_default_region(profile, region_of_profile),)
         targets = tuple(

@@ -218,6 +218,26 @@ def test_bad_config_is_exit_2_naming_file_line_and_key(tmp_path: Path, capsys: p
     assert "intervalz" in err
 
 
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("file:///etc/passwd", "must start with http:// or https://"),
+        ("javascript:alert(1)", "must start with http:// or https://"),
+        ("unix:///var/run/aws.sock", "must start with http:// or https://"),
+        ("localhost:4566", "must start with http:// or https://"),
+        ("http://", "names no host"),
+        ("http://127.0.0.1:port", "has a port that is not a number"),
+    ],
+)
+def test_a_bad_endpoint_url_is_exit_2_and_one_sentence(
+    url: str, problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["watch", "--endpoint-url", url, "--region", REGION])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == f"wavedeck: --endpoint-url {url!r} {problem}\n"
+
+
 def test_usage_errors_are_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["approve"]) == 2
     assert main(["frobnicate"]) == 2
