@@ -13,6 +13,7 @@ tells the operator what to run.
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ def describe_source(target: Target, env: Mapping[str, str] | None = None) -> Cre
         if config.get("login_session"):
             return CredentialSource("login", name)
         if config.get("credential_process"):
-            return CredentialSource("process", name, str(config["credential_process"]))
+            return CredentialSource("process", name, program_name(str(config["credential_process"])))
         source = config.get("source_profile")
         if config.get("role_arn") and isinstance(source, str):
             name = source
@@ -84,6 +85,15 @@ def describe_source(target: Target, env: Mapping[str, str] | None = None) -> Cre
     if profile is None:
         return CredentialSource("unknown", None)
     return CredentialSource("unknown", name)
+
+
+def program_name(command_line: str) -> str:
+    """The program a credential_process runs, without its arguments, which often hold a client secret."""
+    try:
+        words = shlex.split(command_line)
+    except ValueError:
+        words = command_line.split()
+    return os.path.basename(words[0]) if words else "?"
 
 
 def refresh_hint(source: CredentialSource) -> str:
