@@ -29,7 +29,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from console.errors import InputError, UsageError
-from console.keys import KEY_IDS
+from console.keys import KEY_IDS, keymap_conflicts
 from console.model import Target
 from console.sandbox.server_constants import ACCOUNT_ID as SANDBOX_ACCOUNT_ID
 from console.yamlfile import Reader, load_file
@@ -120,6 +120,12 @@ def load_config(path: Path | None = None) -> Config:
             raise keys_reader.error(binding_id, f"no key binding with this id (ids: {', '.join(sorted(KEY_IDS))})")
         if not _KEY_NAME.match(keys):
             raise keys_reader.error(binding_id, f"not a key name: {keys!r} (e.g. a, ctrl+a, f5, or a,ctrl+a)")
+    for key, first, second in keymap_conflicts(keymap):
+        assert keys_reader is not None
+        remapped = second if second in keymap else first
+        raise keys_reader.error(
+            remapped, f"key {key!r} would be bound to both {first} and {second}; give one of them another key"
+        )
     theme = top.string("theme")
     audit = top.string("audit_log")
     waves = top.string("waves")

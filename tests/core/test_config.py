@@ -72,6 +72,10 @@ audit_log: audit/log.jsonl
         ("intervals:\n  focused: 0.1\n", 2, "intervals.focused", "at least 0.5"),
         ("keymap:\n  aprove: a\n", 2, "keymap.aprove", "no key binding with this id"),
         ("keymap:\n  approve: 'a b'\n", 2, "keymap.approve", "not a key name"),
+        ("keymap:\n  reject: a\n", 2, "keymap.reject", "key 'a' would be bound to both approve and reject"),
+        ("keymap:\n  approve: x\n", 2, "keymap.approve", "key 'x' would be bound to both approve and reject"),
+        ("keymap:\n  refresh: q\n", 2, "keymap.refresh", "key 'q' would be bound to both quit and refresh"),
+        ("keymap:\n  stop: t\n  retry: t\n", 3, "keymap.retry", "key 't' would be bound to both stop and retry"),
         ("targets:\n  - region: mars-1\n", 2, "targets[0].region", "not an AWS region"),
         ("targets:\n  - profile: x\n", 2, "targets[0]", "missing required key 'region'"),
         ("read_only: maybe\n", 1, "read_only", "expected true or false"),
@@ -90,6 +94,11 @@ def test_mistakes_name_file_line_and_key(tmp_path: Path, text: str, line: int, k
     assert error.key == key
     assert problem in str(error)
     assert str(error).startswith(f"{path}:{line}: ")
+
+
+def test_a_keymap_that_swaps_keys_without_a_conflict_is_fine(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "keymap:\n  approve: x\n  reject: a\n"))
+    assert config.keymap == {"approve": "x", "reject": "a"}
 
 
 def test_command_line_targets_override_config(tmp_path: Path) -> None:
