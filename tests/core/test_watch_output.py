@@ -124,7 +124,7 @@ def test_bidi_controls_never_reach_the_terminal_raw() -> None:
 
 def test_json_escapes_bidi_controls_and_keeps_the_text() -> None:
     line = format_json(transition(resource=f"pipe{BIDI}", detail=BIDI))
-    assert "\u202e" not in line and "\u2066" not in line and "\u200e" not in line
+    assert not any(char in line for char in ("\u202e", "\u2066", "\u200e"))
     assert "\\u202e" in line
     assert json.loads(line)["detail"] == BIDI
 
