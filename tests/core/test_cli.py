@@ -383,3 +383,35 @@ def test_an_aws_error_is_one_line_with_its_control_characters_shown(
     assert "wavedeck: User arn:aws:iam::1:user/\\x1b[31mred\\x1b[0m\\nis not authorized (request id req-1)" in err
     assert "\x1b" not in err
     assert "Traceback" not in err
+
+
+def test_an_intent_record_that_does_not_fit_on_disk_sends_nothing(
+    aws: Any, sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    """A file-size limit (as a nearly full disk) cuts the intent record short: the action is refused, nothing
+    reaches AWS, and the log still holds only whole records."""
+    import resource
+
+    cp = aws("codepipeline")
+    name = create(cp, source(), stage("Build", action("Build", SandboxDuration="1")), prefix="cli-fsize")
+    log = tmp_path / "audit.jsonl"
+    log.write_text('{"phase":"intent","id":"earlier"}\n')
+    log.chmod(0o600)
+    limit = log.stat().st_size + 120
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    command = [sys.executable, "-m", "console", "pause", f"{name}/Build", "--reason", "Hold", "--yes"]
+    command += ["--audit-log", str(log), "--endpoint-url", sandbox.url, "--region", REGION]
+
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False, preexec_fn=limited
+    )
+
+    assert done.returncode == 1, done.stderr
+    assert "cannot write the audit log" in done.stderr
+    assert cp.get_pipeline_state(name=name)["stageStates"][1]["inboundTransitionState"]["enabled"] is True
+    assert [r["id"] for r in AuditLog(log).records()] == ["earlier"]
+    assert log.read_text() == '{"phase":"intent","id":"earlier"}\n'
