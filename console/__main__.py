@@ -198,6 +198,37 @@ def _error_line(exc: WavedeckError) -> str:
     return f"wavedeck: {plain(str(exc))}"
 
 
+def _run_sandbox(args: argparse.Namespace) -> int:
+    """`wavedeck sandbox`: bad definitions exit 2 (InputError); anything else that stops the start, an import
+    that fails or a port in use, is one sentence on stderr and exit 1, never a traceback or a silent hang."""
+    from console.sandbox_process import require_sandbox_extra, startup_failure
+
+    require_sandbox_extra()
+    try:
+        from console.sandbox.run import run_sandbox
+        from console.sandbox.server import SandboxOptions
+
+        options = SandboxOptions(
+            host=args.host,
+            port=args.port,
+            speed=args.speed,
+            seed=args.seed,
+            traffic=not args.no_traffic,
+            warm_up=not args.no_warm_up,
+            latency=args.latency,
+        )
+        code = run_sandbox(options, args.definitions, stop_on_stdin_eof=args.stop_on_stdin_eof)
+    except (WavedeckError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # an import or a moto internal that failed: the cause, not the traceback
+        raise startup_failure(exc) from None
+    # The process ends here, its threads stopped: collecting moto's large heap while the interpreter
+    # shuts down takes seconds, and a console waiting for its child sandbox would feel them.
+    gc.disable()
+    gc.freeze()
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -206,24 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         if args.command == "sandbox":
-            from console.sandbox.run import run_sandbox
-            from console.sandbox.server import SandboxOptions
-
-            options = SandboxOptions(
-                host=args.host,
-                port=args.port,
-                speed=args.speed,
-                seed=args.seed,
-                traffic=not args.no_traffic,
-                warm_up=not args.no_warm_up,
-                latency=args.latency,
-            )
-            code = run_sandbox(options, args.definitions, stop_on_stdin_eof=args.stop_on_stdin_eof)
-            # The process ends here, its threads stopped: collecting moto's large heap while the interpreter
-            # shuts down takes seconds, and a console waiting for its child sandbox would feel them.
-            gc.disable()
-            gc.freeze()
-            return code
+            return _run_sandbox(args)
         from console import headless
 
         if args.command == "watch":
@@ -236,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except WavedeckError as exc:
         print(_error_line(exc), file=sys.stderr)
-        return EXIT_USAGE if args.command == "sandbox" else EXIT_FAILED
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
 

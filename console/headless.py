@@ -267,6 +267,9 @@ def read_only_reason(runtime: Runtime) -> str | None:
 
 def _starting(options: RuntimeOptions) -> None:
     if options.sandbox:
+        from console.sandbox_process import require_sandbox_extra
+
+        require_sandbox_extra()  # before saying it starts: without the extra it does not
         print("wavedeck: starting the sandbox (a few seconds)…", file=sys.stderr, flush=True)
 
 

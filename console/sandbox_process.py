@@ -1,17 +1,22 @@
 """Starts the sandbox in a child process (`--sandbox`, tests), so its work never stalls the console.
 
-This module does not import moto: the child runs `python -m console sandbox`, prints its URL on standard
-output when ready, and is stopped with SIGTERM (then SIGKILL if it does not go). The child also stops when
-the pipe to its standard input closes, so it never outlives a parent that was killed.
+This module does not import moto (the sandbox is an optional extra; watching real accounts needs none of
+it): the child runs `python -m console sandbox`, prints its URL on standard output when ready, and is
+stopped with SIGTERM (then SIGKILL of its whole process group after STOP_TIMEOUT). The child also stops when
+the pipe to its standard input closes, so it never outlives a parent that was killed. A child that cannot
+start says why on its standard error and exits non-zero; the parent reports that sentence.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
+import traceback
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +26,57 @@ from console.errors import WavedeckError
 # The one line the sandbox prints on stdout when ready: its URL (older builds: "... listening on URL ...").
 _READY = re.compile(r"^(http://\S+)\s*$|listening on (http://\S+)")
 _TAIL_LINES = 40
+# What the child says when it cannot start (console/__main__.py prints `wavedeck: …`, the sandbox
+# `wavedeck sandbox: …`).
+_SAID = re.compile(r"^wavedeck(?: sandbox)?: (.+)$")
+# Seconds between SIGTERM and SIGKILL: the child ends itself within 2.5 s of a stop (console/sandbox/run.py).
+STOP_TIMEOUT = 3.0
+# What the sandbox imports besides the console's own dependencies (the `sandbox` extra of pyproject.toml).
+SANDBOX_MODULES = ("moto", "flask", "werkzeug", "boto3")
+INSTALL_HINT = "pip install 'wavedeck[sandbox]'"
 
 
 class SandboxStartError(WavedeckError):
     """The child sandbox did not come up, or went away; carries the end of what it printed."""
+
+
+class SandboxUnavailable(WavedeckError):
+    """This install has no sandbox: the `sandbox` extra is missing, or one of its modules does not import."""
+
+
+def require_sandbox_extra() -> None:
+    """Raise SandboxUnavailable, saying what to install, when the sandbox's packages are not installed.
+
+    Looks the packages up without importing them, so the check costs nothing on an install that has them.
+    """
+    missing = [name for name in SANDBOX_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise SandboxUnavailable(f"the sandbox needs {', '.join(missing)}, which this install lacks: {INSTALL_HINT}")
+
+
+def startup_failure(exc: BaseException) -> WavedeckError:
+    """The sentence for a sandbox start that failed on something other than the operator's input.
+
+    An import of the sandbox's packages that fails is told as the missing extra; anything else names the
+    exception and the line it came from (a moto release whose internals moved is found from that line).
+    """
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in SANDBOX_MODULES:
+        return SandboxUnavailable(f"the sandbox cannot import {exc.name}: {INSTALL_HINT}")
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {_short_path(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
+    return SandboxUnavailable(f"the sandbox cannot start: {type(exc).__name__}: {exc}{where}")
+
+
+def _short_path(filename: str) -> str:
+    """A frame's file as a package path (`moto/core/responses.py`), not where this machine keeps it."""
+    parts = Path(filename).parts
+    for anchor in ("site-packages", "dist-packages"):
+        if anchor in parts:
+            return "/".join(parts[parts.index(anchor) + 1 :])
+    for package in ("console", "screens"):
+        if package in parts:
+            return "/".join(parts[len(parts) - 1 - parts[::-1].index(package) :])
+    return Path(filename).name
 
 
 @dataclass
@@ -36,8 +88,8 @@ class SandboxProcess:
     _stderr_tail: deque[str] = field(default_factory=lambda: deque(maxlen=_TAIL_LINES))
     _stderr_reader: threading.Thread | None = None
 
-    def stop(self, timeout: float = 10.0) -> int | None:
-        """Stop the child (SIGTERM, then SIGKILL after `timeout`); returns its exit code."""
+    def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
+        """Stop the child (SIGTERM, then SIGKILL of its process group after `timeout`); returns its exit code."""
         if self.process.stdin is not None and not self.process.stdin.closed:
             try:
                 self.process.stdin.close()
@@ -48,7 +100,7 @@ class SandboxProcess:
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                _kill_group(self.process)
                 self.process.wait(timeout=timeout)
         if self._stderr_reader is not None:
             self._stderr_reader.join(timeout=2)
@@ -127,8 +179,10 @@ def start_sandbox_process(
 ) -> SandboxProcess:
     """Start `wavedeck sandbox` as a child and wait until it prints its URL.
 
-    Raises SandboxStartError with the end of the child's stderr when it exits or is not ready in `timeout`.
+    Raises SandboxUnavailable when this install has no sandbox, and SandboxStartError with the child's own
+    sentence (or the end of its stderr) when it exits or is not ready in `timeout`.
     """
+    require_sandbox_extra()
     command = sandbox_command(
         speed=speed, seed=seed, port=port, definitions=definitions, traffic=traffic, warm_up=warm_up, latency=latency
     )
@@ -179,13 +233,34 @@ def start_sandbox_process(
     reader.start()
     ready.wait(timeout)
     if not found:
-        running = process.poll() is None
-        if running:
-            process.kill()
-        process.wait(timeout=10)
+        # Standard output closes a moment before the child is reaped: give an exiting child that moment.
+        timed_out = False
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(process)
+            process.wait(timeout=10)
         reader.join(2)
         stderr_reader.join(2)  # the whole tail, not what had arrived when stdout closed
-        detail = "\n".join(tail) or "(it printed nothing)"
-        what = f"did not become ready in {timeout:g}s" if running else f"exited with code {process.returncode}"
-        raise SandboxStartError(f"the sandbox {what}:\n{detail}")
+        raise SandboxStartError(_start_failure(process.returncode, list(tail), timed_out, timeout))
     return SandboxProcess(found[0], process, tail, stderr_reader)
+
+
+def _start_failure(code: int, tail: list[str], timed_out: bool, timeout: float) -> str:
+    """Why the child did not come up: its own last sentence when it said one, else the end of its stderr."""
+    said = [match.group(1) for match in map(_SAID.match, tail) if match]
+    detail = "\n".join(tail) or "(it printed nothing)"
+    if timed_out:
+        return f"the sandbox did not become ready in {timeout:g}s:\n{detail}"
+    if said:
+        return f"{said[-1]} (the sandbox exited with code {code})"
+    return f"the sandbox exited with code {code}:\n{detail}"
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    """SIGKILL the child and anything it started (it leads its own session), so nothing is left behind."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        process.kill()

@@ -1,7 +1,12 @@
 """`wavedeck sandbox`: run the embedded AWS in the foreground until Ctrl-C or SIGTERM.
 
 Standard output carries exactly one line, the endpoint URL, once the sandbox is ready (scripts and
-`console/sandbox_process.py` read it); everything else goes to standard error.
+`console/sandbox_process.py` read it); everything else goes to standard error: what a long start is doing,
+and why a start failed, in one sentence.
+
+A stop is asked of every phase (seeding, warm-up, serving) and every phase gives up at its next step; what
+cannot (a thread inside moto) is not waited for: STOP_DEADLINE seconds after the first SIGTERM or Ctrl-C the
+process ends whatever is still running, and a second signal ends it at once.
 """
 
 from __future__ import annotations
@@ -19,52 +24,64 @@ from types import FrameType
 from console.definitions import load_fleet
 from console.sandbox.server import SandboxOptions, SandboxServer, StartAborted
 
+# Seconds a stop may take before the process ends regardless (a parent waits 3 s before SIGKILL).
+STOP_DEADLINE = 2.5
+
+
+def say(message: str) -> None:
+    """One line on standard error, the sandbox's only voice besides its URL."""
+    print(f"wavedeck sandbox: {message}", file=sys.stderr, flush=True)
+
 
 def run_sandbox(options: SandboxOptions, definitions: Path | None, *, stop_on_stdin_eof: bool = False) -> int:
     """Load the definitions, start the sandbox, print its URL, wait for a signal. Returns the exit code.
 
-    Errors in the definitions or a port in use raise the project's errors; the CLI prints them and exits 2.
-    With `stop_on_stdin_eof` the sandbox also stops when its standard input closes: a parent that starts it
-    as a child keeps a pipe open, so the sandbox ends with its parent even if the parent is killed.
+    Errors in the definitions or a port in use raise the project's errors; the CLI prints them and exits 2
+    (definitions) or 1. With `stop_on_stdin_eof` the sandbox also stops when its standard input closes: a
+    parent that starts it as a child keeps a pipe open, so the sandbox ends with its parent even if the
+    parent is killed.
     """
     logging.basicConfig(level=logging.WARNING, format="sandbox: %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
     servers: list[SandboxServer] = []
 
     def request_stop() -> None:
+        if stop.is_set():
+            return
         stop.set()
+        _end_after(STOP_DEADLINE)
         for server in servers:
             server.request_stop()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():  # the second Ctrl-C: now
+            os._exit(0)
         request_stop()
 
     warning = exposure_warning(options.host)
     if warning:
-        print(warning, file=sys.stderr, flush=True)
+        say(warning)
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     if stop_on_stdin_eof:
         threading.Thread(target=_wait_for_eof, args=(request_stop,), name="sandbox-stdin", daemon=True).start()
     try:
         fleet = load_fleet(definitions)
-        server = SandboxServer(fleet, options)
+        server = SandboxServer(fleet, options, on_phase=say)
         servers.append(server)
         if stop.is_set():
             return 0
         try:
             url = server.start()
         except StartAborted:
-            print("wavedeck sandbox: stopped before it was ready", file=sys.stderr, flush=True)
+            say("stopped before it was ready")
             return 0
         timings = server.timings
         warm = f", warm-up {timings['warm_up']:.1f}s" if "warm_up" in timings else ""
         warm += f", latency {options.latency:g} ms" if options.latency else ""
-        print(
-            f"wavedeck sandbox: {len(fleet.pipelines)} pipelines, {len(fleet.state_machines)} state machines, "
+        say(
+            f"{len(fleet.pipelines)} pipelines, {len(fleet.state_machines)} state machines, "
             f"speed {options.speed:g}, seed {options.seed}; ready in {timings['ready']:.1f}s "
-            f"(seeding {timings['seed']:.1f}s{warm}); Ctrl-C stops it",
-            file=sys.stderr,
-            flush=True,
+            f"(seeding {timings['seed']:.1f}s{warm}); Ctrl-C stops it"
         )
         print(url, flush=True)
         while not stop.wait(0.2):
@@ -74,7 +91,7 @@ def run_sandbox(options: SandboxOptions, definitions: Path | None, *, stop_on_st
             server.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    print("wavedeck sandbox: stopped", file=sys.stderr, flush=True)
+    say("stopped")
     return 0
 
 
@@ -92,9 +109,21 @@ def exposure_warning(host: str) -> str | None:
     except ValueError:
         pass  # a host name: it may resolve to anything
     return (
-        f"wavedeck sandbox: warning: listening on {host!r}, beyond this machine's loopback; the sandbox accepts "
+        f"warning: listening on {host!r}, beyond this machine's loopback; the sandbox accepts "
         "any credentials, so anyone who can reach this address can act on its fleet"
     )
+
+
+def _end_after(seconds: float) -> None:
+    """End the process `seconds` from now if it has not ended by itself: a stop is never waited on longer."""
+
+    def end() -> None:
+        say(f"stopped (what was still running after {seconds:g}s was not waited for)")
+        os._exit(0)
+
+    timer = threading.Timer(seconds, end)
+    timer.daemon = True
+    timer.start()
 
 
 def _wait_for_eof(request_stop: Callable[[], None]) -> None:

@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -47,9 +48,11 @@ class SandboxOptions:
 class SandboxServer:
     """The embedded AWS endpoint with deployments that really run."""
 
-    def __init__(self, fleet: Fleet, options: SandboxOptions) -> None:
+    def __init__(self, fleet: Fleet, options: SandboxOptions, on_phase: Callable[[str], None] | None = None) -> None:
         self.fleet = fleet
         self.options = options
+        # Told what a long start is doing (seeding, warming up), so a person never looks at a silent terminal.
+        self._on_phase = on_phase or (lambda phase: None)
         self.clock = SandboxClock(options.speed)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -68,29 +71,30 @@ class SandboxServer:
 
     def start(self) -> str:
         """Bind, plug in, seed, and start the clock. Returns the endpoint URL."""
-        # Imported here: moto is heavy, and only the sandbox process needs it.
-        from moto.core.config import default_user_config
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-
-        from console.sandbox import codepipeline_api, stepfunctions_patch
-        from console.sandbox.codepipeline_engine import PipelineEngine
-        from console.sandbox.latency import Latency
-        from console.sandbox.queue_retention import QueueRetention
-        from console.sandbox.seed import check_definitions, create_events_rules, seed_fleet
-        from console.sandbox.traffic import Traffic
-
         began = time.perf_counter()
-        # Before the port is taken: a definition moto would refuse is the operator's to fix, file and line.
-        check_definitions(self.fleet)
-        # One line per request on stderr would drown what the sandbox has to say.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        app = Latency(DomainDispatcherApplication(create_backend_app), self.options.latency)
+        # The port first: a port in use is said at once, before seconds of importing moto and checking.
         listener = self._listen()
         try:
+            # Imported here: moto is heavy, and only the sandbox process needs it.
+            from moto.core.config import default_user_config
+            from moto.moto_server.werkzeug_app import (
+                DomainDispatcherApplication,
+                MotoRequestHandler,
+                create_backend_app,
+            )
+
+            from console.sandbox import codepipeline_api, stepfunctions_patch
+            from console.sandbox.codepipeline_engine import PipelineEngine
+            from console.sandbox.latency import Latency
+            from console.sandbox.queue_retention import QueueRetention
+            from console.sandbox.seed import check_definitions, create_events_rules, seed_fleet
+            from console.sandbox.traffic import Traffic
+
+            # A definition moto would refuse is the operator's to fix, file and line.
+            check_definitions(self.fleet)
+            # One line per request on stderr would drown what the sandbox has to say.
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)
+            app = Latency(DomainDispatcherApplication(create_backend_app), self.options.latency)
             self._server = make_server(
                 self.options.host,
                 self.options.port,
@@ -118,6 +122,8 @@ class SandboxServer:
         )
         self._thread.start()
         try:
+            fleet = self.fleet
+            self._on_phase(f"seeding {len(fleet.pipelines)} pipelines and {len(fleet.state_machines)} state machines")
             seed_fleet(self.url, self.fleet, engine, seed=self.options.seed, check=False, abort=self.abort)
             self.timings["seed"] = time.perf_counter() - began
             traffic = Traffic(self.url, self.fleet, engine, self.clock, seed=self.options.seed)
@@ -125,6 +131,7 @@ class SandboxServer:
             if self.abort.is_set():
                 raise StartAborted("stopped while seeding")
             if self.options.warm_up and self.fleet.traffic.warm_up > 0:
+                self._on_phase(f"warming up: {self.fleet.traffic.warm_up / 60:g} minutes of history")
                 if traffic.warm_up().aborted:
                     raise StartAborted("stopped while warming up")
                 self.timings["warm_up"] = time.perf_counter() - began - self.timings["seed"]
@@ -181,7 +188,10 @@ class SandboxServer:
             if stop is not None:
                 stop()
         if self._server is not None:
-            self._server.shutdown()
+            # shutdown() waits for serve_forever to acknowledge: never ask a loop that did not start (a start
+            # that failed between binding and serving), or the stop waits forever.
+            if self._thread is not None and self._thread.is_alive():
+                self._server.shutdown()
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)

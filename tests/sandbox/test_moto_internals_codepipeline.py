@@ -114,7 +114,9 @@ def test_pipelines_are_stored_where_the_engine_reads_them() -> None:
     backend.pipelines["probe"] = stored
     updated = backend.update_pipeline({**structure, "name": "probe"})
     assert updated["version"] == 2, _moved("UpdatePipeline no longer bumps pipeline['version']", engine)
-    assert pipeline_updated(stored) >= pipeline_created(stored), _moved("UpdatePipeline no longer stamps the update", compat)
+    assert pipeline_updated(stored) >= pipeline_created(stored), _moved(
+        "UpdatePipeline no longer stamps the update", compat
+    )
     assert backend.pipelines["probe"] is stored, _moved("UpdatePipeline replaces the stored object", engine)
     assert _parameters(CodePipelineBackend.delete_pipeline) == ["self", "name"], _moved(
         "CodePipelineBackend.delete_pipeline(name)", engine

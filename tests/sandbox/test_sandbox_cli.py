@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -52,25 +51,6 @@ def test_it_prints_only_its_url_and_stops_cleanly_on_a_signal(stop: signal.Signa
     assert "HTTP/1.1" not in err, f"per-request log lines leaked: {err}"
     assert err.rstrip().endswith("wavedeck sandbox: stopped")
     assert "ready in" in err
-
-
-def test_a_port_in_use_is_one_clear_message_and_exit_code_2(sandbox: Any) -> None:
-    port = int(sandbox.url.rsplit(":", 1)[1])
-    result = subprocess.run(
-        [sys.executable, "-m", "console", "sandbox", "--port", str(port), "--no-traffic", "--no-warm-up"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert f"127.0.0.1:{port}" in lines[0]
-    assert "in use" in lines[0]
-    assert "--port" in lines[0]
 
 
 def test_the_child_sandbox_stops_when_its_parent_lets_go_of_stdin() -> None:
