@@ -140,6 +140,11 @@ class Reads:
                 return await self.gateway.describe_execution(execution.arn)
         return None
 
+    async def newest_execution(self, state_machine_arn: str) -> Execution | None:
+        """The execution that started last, whatever its status (what a wave's rollback rolls back)."""
+        executions = await self.gateway.list_executions(state_machine_arn, max_results=1)
+        return executions[0] if executions else None
+
     async def running_executions(self, state_machine_arn: str) -> tuple[Execution, ...]:
         try:
             return await self.gateway.list_executions(state_machine_arn, status="RUNNING", max_results=10)
