@@ -50,10 +50,13 @@ lock: $(STAMP)
 
 # The newest releases the ranges allow, in their own venv, and the whole suite on them: run before raising a
 # range or the lock, and now and then to meet a new release before users do. Not part of CI.
+# WITH='moto[server]==5.3.0' tries a release beyond a range's upper bound on top.
 test-latest:
 	@test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
 	$(LATEST)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade --upgrade-strategy eager \
-		--editable '.[dev]'
+		--editable '.[dev]' $(WITH)
+	@echo "newer releases than the ranges allow (raise a range on purpose, then make lock):"
+	@$(LATEST)/bin/python -m pip list --disable-pip-version-check --outdated 2>/dev/null || true
 	$(LATEST)/bin/python -m pip list --disable-pip-version-check | grep -iE '^(textual|moto|aiobotocore|botocore|boto3|pyyaml) '
 	$(LATEST)/bin/ruff check .
 	$(LATEST)/bin/mypy

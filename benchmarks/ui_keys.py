@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from benchmarks.ui_support import FrameClock, RunningSandbox, console, percentile, press, sandbox, summary, until
 from console.config import Intervals
-from screens.fleet import FleetScreen
+from screens.fleet.screen import FleetScreen
 
 # One round of an operator's keys: (what, key).
 ROUND: tuple[tuple[str, str], ...] = (

@@ -19,7 +19,7 @@ import sys
 import time
 
 from benchmarks.ui_support import FrameClock, RunningSandbox, console, sandbox, settled_frame, until
-from screens.fleet import FleetScreen
+from screens.fleet.screen import FleetScreen
 
 
 async def one_launch(running: RunningSandbox, size: tuple[int, int]) -> tuple[float, float, int]:

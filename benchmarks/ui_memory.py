@@ -16,7 +16,7 @@ import asyncio
 import time
 
 from benchmarks.ui_support import RunningSandbox, console, rss_mb, sandbox, until
-from screens.activity import ActivityScreen
+from screens.activity.screen import ActivityScreen
 from screens.transition_log import DEFAULT_WINDOW
 from screens.widgets.transition_stream import TransitionStream
 

@@ -22,9 +22,9 @@ from typing import Any
 from textual import events
 from textual.keys import _get_unicode_name_from_key
 
-from console.actions import ActionGate
+from console.actions.audit import AuditLog
+from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
-from console.audit import AuditLog
 from console.aws.gateway import Gateway
 from console.config import Config, Intervals, sandbox_targets
 from console.definitions import Fleet, load_fleet

@@ -27,20 +27,20 @@ from console.config import Config
 from console.model import FleetUpdate, Target
 from console.waves import WaveModel, default_wave_model
 from screens.action_flow import ActionFlow
-from screens.activity import ActivityScreen
-from screens.approvals import ApprovalsScreen
+from screens.activity.screen import ActivityScreen
+from screens.approvals.screen import ApprovalsScreen
 from screens.base import ConsoleScreen, why_unavailable
 from screens.bindings import binding, describe_binding, spec_for
-from screens.confirm import ConfirmQuitModal
+from screens.confirm.screen import ConfirmQuitModal
 from screens.context import ConsoleContext, GatePort, ScreenRegistry, WatcherPort
 from screens.errors import report_worker_failure
-from screens.execution import ExecutionScreen
-from screens.fleet import MACHINES, PIPELINES, FleetScreen
+from screens.execution.screen import ExecutionScreen
+from screens.fleet.screen import MACHINES, PIPELINES, FleetScreen
 from screens.gc_schedule import GcSchedule
-from screens.help import HelpScreen, screen_bindings
+from screens.help.screen import HelpScreen, screen_bindings
 from screens.messages import FleetUpdated
-from screens.pipeline import PipelineScreen
-from screens.state_machine import StateMachineScreen
+from screens.pipeline.screen import PipelineScreen
+from screens.state_machine.screen import StateMachineScreen
 from screens.text import clean
 from screens.transition_log import DEFAULT_WINDOW, TransitionLog
 
@@ -53,11 +53,11 @@ def screen_registry() -> ScreenRegistry:
     """The screens of this build. A screen that is not here shows its key greyed out, saying so.
 
     Each screen plugs in with one line:
-      pipeline=lambda key: PipelineScreen(key)                  (screens/pipeline.py, enter on a pipeline)
+      pipeline=lambda key: PipelineScreen(key)                  (screens/pipeline/screen.py, enter on a pipeline)
       state_machine=lambda key: StateMachineScreen(key)          (enter on a state machine)
-      execution=lambda target, arn: ExecutionScreen(target, arn)  (screens/execution.py, `g` from an action)
-      approvals=ApprovalsScreen                                  (screens/approvals.py, key 3)
-      activity=ActivityScreen                                    (screens/activity.py, key 4)
+      execution=lambda target, arn: ExecutionScreen(target, arn)  (screens/execution/screen.py, `g` from an action)
+      approvals=ApprovalsScreen                                  (screens/approvals/screen.py, key 3)
+      activity=ActivityScreen                                    (screens/activity/screen.py, key 4)
     """
     return ScreenRegistry(
         pipeline=PipelineScreen,
@@ -364,7 +364,7 @@ def make_app(
     """The console app. The CLI and the tests build it only through here.
 
     `watcher`: a `console.watch.Watcher` (started on mount and stopped on exit unless `start_watcher=False`)
-    or anything with its UI-facing methods. `gate`: the `console.actions.ActionGate`. `clock`: injected so
+    or anything with its UI-facing methods. `gate`: the `console.actions.gate.ActionGate`. `clock`: injected so
     snapshots show fixed ages. `read_only_reason`: why the whole console is read-only (`--read-only`), shown
     in the header; per-target read-only comes from the targets.
     """

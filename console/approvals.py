@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from console.diff import approval_request, find_in_parameters, is_wait_for_token
-from console.model import Approval, Execution, HistoryEvent, Pipeline, SourceRevision, StateMachine
+from console.model import Approval, Execution, HistoryEvent, Pipeline, Service, SourceRevision, StateMachine
 
 # AWS: "If you do not approve or reject within seven days, the action times out" (per-action override:
 # ActionDeclaration.timeoutInMinutes).
@@ -36,7 +36,7 @@ def pipeline_approvals(pipeline: Pipeline) -> list[Approval]:
             execution = pipeline.execution(stage.execution_id)
             out.append(
                 Approval(
-                    kind="codepipeline",
+                    kind=Service.CODEPIPELINE,
                     target=pipeline.target,
                     resource=f"{pipeline.name}/{stage.name}/{action.name}",
                     wave=stage.wave,
@@ -99,7 +99,7 @@ def execution_approvals(
         url = find_in_parameters(scheduled.parameters, "url")
         out.append(
             Approval(
-                kind="stepfunctions",
+                kind=Service.STEPFUNCTIONS,
                 target=machine.target,
                 resource=f"{machine.name}/{execution.name}",
                 wave=machine.wave,

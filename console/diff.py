@@ -27,13 +27,14 @@ from console.model import (
     Stage,
     StateMachine,
     Transition,
+    TransitionKind,
 )
 
-PIPELINE_EXECUTION = "pipeline-execution"
-STAGE = "stage"
-ACTION = "action"
-SFN_EXECUTION = "sfn-execution"
-SFN_STATE = "sfn-state"
+PIPELINE_EXECUTION = TransitionKind.PIPELINE_EXECUTION
+STAGE = TransitionKind.STAGE
+ACTION = TransitionKind.ACTION
+SFN_EXECUTION = TransitionKind.SFN_EXECUTION
+SFN_STATE = TransitionKind.SFN_STATE
 
 # Statuses of something that has started and runs: its transition goes before those of its parts.
 _STARTING = frozenset({"InProgress", "RUNNING", "PENDING_REDRIVE"})

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
-from console.actions import ActionKind, ActionPlan
+from console.actions.gate import ActionKind, ActionPlan
 from console.errors import Refused, UsageError
 from console.resources import parse_parts, resolve
 from console.runtime import Runtime, RuntimeOptions

@@ -12,6 +12,29 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 
+class Service(enum.StrEnum):
+    """A source of deployments: whose resource a selection, an approval or an action is."""
+
+    CODEPIPELINE = "codepipeline"
+    STEPFUNCTIONS = "stepfunctions"
+
+
+class TransitionKind(enum.StrEnum):
+    """What a Transition is about; the value is what `wavedeck watch` prints."""
+
+    PIPELINE_EXECUTION = "pipeline-execution"
+    STAGE = "stage"
+    ACTION = "action"
+    SFN_EXECUTION = "sfn-execution"
+    SFN_STATE = "sfn-state"
+
+    @property
+    def service(self) -> Service:
+        if self in (TransitionKind.SFN_EXECUTION, TransitionKind.SFN_STATE):
+            return Service.STEPFUNCTIONS
+        return Service.CODEPIPELINE
+
+
 class Risk(enum.IntEnum):
     """How much harm a mistake in a wave can do; production is the highest tier."""
 
@@ -283,7 +306,7 @@ class StateMachine:
 class Approval:
     """Something waiting for a person: a CodePipeline manual approval or a `.waitForTaskToken` state."""
 
-    kind: str  # "codepipeline" | "stepfunctions"
+    kind: Service
     target: str
     resource: str  # pipeline/stage/action, or state-machine/execution
     wave: Wave | None
@@ -294,6 +317,10 @@ class Approval:
     url: str | None = None
     state_name: str | None = None
     execution: str | None = None
+
+    def __post_init__(self) -> None:
+        # Accept the value too ("codepipeline"), as the JSON and older callers spell it.
+        object.__setattr__(self, "kind", Service(self.kind))
 
     @property
     def key(self) -> str:
@@ -306,7 +333,7 @@ class Transition:
 
     time: datetime
     target: str
-    kind: str  # pipeline-execution | stage | action | sfn-execution | sfn-state
+    kind: TransitionKind
     resource: str
     execution: str | None
     wave: Wave | None
@@ -315,11 +342,15 @@ class Transition:
     detail: str = ""
     source: str = "poll"  # poll | push
 
+    def __post_init__(self) -> None:
+        # Accept the value too ("stage"), as `wavedeck watch --json` prints it.
+        object.__setattr__(self, "kind", TransitionKind(self.kind))
+
     def to_json(self) -> dict[str, object]:
         return {
             "time": self.time.isoformat().replace("+00:00", "Z"),
             "target": self.target,
-            "kind": self.kind,
+            "kind": self.kind.value,
             "resource": self.resource,
             "execution": self.execution,
             "wave": self.wave.name if self.wave else None,

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console.actions import ActionGate
-from console.audit import AuditLog
+from console.actions.audit import AuditLog
+from console.actions.gate import ActionGate
 from console.config import Config, load_config, resolve_targets, sandbox_targets
 from console.definitions import Fleet, load_fleet, load_wave_model
 from console.errors import AwsError, ExpiredCredentials, NoCredentials, WavedeckError

@@ -26,9 +26,9 @@ from console.errors import WavedeckError
 # The one line the sandbox prints on stdout when ready: its URL (older builds: "... listening on URL ...").
 _READY = re.compile(r"^(http://\S+)\s*$|listening on (http://\S+)")
 _TAIL_LINES = 40
-# What the child says when it cannot start (console/__main__.py prints `wavedeck: …`, the sandbox
-# `wavedeck sandbox: …`).
-_SAID = re.compile(r"^wavedeck(?: sandbox)?: (.+)$")
+# The sentence of a child that cannot start (console/__main__.py prints errors as `wavedeck: …`; the
+# sandbox's progress lines are `wavedeck sandbox: …` and say nothing of a failure).
+_SAID = re.compile(r"^wavedeck: (.+)$")
 # Seconds between SIGTERM and SIGKILL: the child ends itself within 2.5 s of a stop (console/sandbox/run.py).
 STOP_TIMEOUT = 3.0
 # What the sandbox imports besides the console's own dependencies (the `sandbox` extra of pyproject.toml).

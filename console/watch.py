@@ -27,20 +27,20 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
+from console.codepipeline.poller import PipelinePoller
 from console.config import Intervals
 from console.model import FleetState, FleetUpdate, HistoryEvent, TargetStatus
 from console.polling.context import WatchContext
 from console.polling.discovery import Discovery
 from console.polling.gate import PriorityGate, TokenSource
 from console.polling.history import HistoryFollower
-from console.polling.machines import EXPRESS_NOTE, StateMachinePoller
-from console.polling.pipelines import PipelinePoller
 from console.polling.publisher import FleetPublisher
 from console.polling.push_routing import PushRouter, queue_region
 from console.polling.reader import FleetReader
 from console.polling.slots import TargetRun
 from console.push import WAIT_SECONDS
 from console.scheduler import FOCUS, REFRESH, RETIME, PollSchedule
+from console.stepfunctions.poller import EXPRESS_NOTE, StateMachinePoller
 from console.waves import WaveModel
 
 __all__ = ["EXPRESS_NOTE", "FleetReader", "Watcher", "queue_region", "utcnow"]

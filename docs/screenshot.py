@@ -17,7 +17,7 @@ from pathlib import Path
 from benchmarks.ui_support import RunningSandbox, console, until
 from console.definitions import load_fleet
 from console.sandbox_process import start_sandbox_process
-from screens.fleet import FleetScreen
+from screens.fleet.screen import FleetScreen
 
 SIZE = (120, 36)
 

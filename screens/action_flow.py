@@ -24,14 +24,14 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App
 from textual.worker import Worker
 
-from console.actions import ActionKind
+from console.actions.gate import ActionKind
 from console.errors import Refused, WavedeckError
 from console.model import FleetState
 from console.resources import Selection
 from screens.base import ConsoleScreen
 from screens.bindings import binding, describe_binding
-from screens.choose import ChooseModal
-from screens.confirm import ConfirmActionModal, Confirmation
+from screens.choose.screen import ChooseModal
+from screens.confirm.screen import ConfirmActionModal, Confirmation
 from screens.errors import describe, title_for
 from screens.messages import ActionCompleted
 

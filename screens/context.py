@@ -2,7 +2,7 @@
 
 The app (console/app.py, the composition root) builds one `ConsoleContext` and every screen finds it with
 `context_of(self)`. Screens read the watcher's picture and call the gate; they never talk to AWS.
-`WatcherPort` and `GatePort` are the parts of `console.watch.Watcher` and `console.actions.ActionGate` the UI
+`WatcherPort` and `GatePort` are the parts of `console.watch.Watcher` and `console.actions.gate.ActionGate` the UI
 uses, so tests can hand the app fixed pictures.
 """
 
@@ -22,7 +22,7 @@ from console.waves import WaveModel
 from screens.transition_log import TransitionLog
 
 if TYPE_CHECKING:
-    from console.actions import ActionKind, ActionOutcome, ActionPlan, Availability
+    from console.actions.gate import ActionKind, ActionOutcome, ActionPlan, Availability
     from screens.action_flow import ActionFlow
 
 
@@ -44,7 +44,7 @@ class WatcherPort(Protocol):
 
 
 class GatePort(Protocol):
-    """The action gate as the UI uses it (console/actions.py `ActionGate`)."""
+    """The action gate as the UI uses it (console/actions/gate.py `ActionGate`)."""
 
     def availability(self, kind: ActionKind, selection: Selection, state: FleetState) -> Availability: ...
 

@@ -12,13 +12,13 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from console.codepipeline.poller import PipelinePoller
 from console.errors import AwsError
 from console.model import PipelineSummary, StateMachine, StateMachineSummary
 from console.polling.context import WatchContext
-from console.polling.machines import StateMachinePoller
-from console.polling.pipelines import PipelinePoller
 from console.polling.slots import MachineSlot, PipelineSlot, Slot, TargetRun
 from console.scheduler import URGENT, backoff
+from console.stepfunctions.poller import StateMachinePoller
 
 LOG = logging.getLogger(__name__)
 

@@ -52,7 +52,7 @@ def install_delivery_patches() -> list[str]:
     A moto release that moved what the patches replace runs unpatched, slowly but correctly, with a
     warning; tests/sandbox/test_moto_internals_events.py fails on it so that the patches get ported.
     """
-    from console.sandbox import moto_delivery_internals as internals
+    from console.sandbox.moto_patches import delivery_internals as internals
 
     if _installed.is_set():
         return []
@@ -63,7 +63,8 @@ def install_delivery_patches() -> list[str]:
         LOG.warning("moto's event delivery runs unpatched (slow): its internals moved:\n  %s", "\n  ".join(problems))
         return problems
     internals.remember_originals()
-    from console.sandbox import moto_events_patch, moto_sqs_patch
+    from console.sandbox.moto_patches import events_patch as moto_events_patch
+    from console.sandbox.moto_patches import sqs_patch as moto_sqs_patch
 
     moto_events_patch.install()
     moto_sqs_patch.install()

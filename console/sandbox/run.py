@@ -53,9 +53,13 @@ def run_sandbox(options: SandboxOptions, definitions: Path | None, *, stop_on_st
         for server in servers:
             server.request_stop()
 
+    signals: list[int] = []
+
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():  # the second Ctrl-C: now
+        # The second Ctrl-C or SIGTERM ends it now (a parent closing stdin, then sending SIGTERM, is one stop).
+        if signals:
             os._exit(0)
+        signals.append(signum)
         request_stop()
 
     warning = exposure_warning(options.host)

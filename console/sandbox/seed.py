@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from console.definitions import DEFAULT_APPROVAL_TIMEOUT, ActionDef, Fleet, PipelineDef, StateMachineDef
 from console.errors import InputError
-from console.sandbox.codepipeline_engine import PipelineEngine
+from console.sandbox.codepipeline.engine import PipelineEngine
 from console.sandbox.server_constants import (
     ACCOUNT_ID,
     EVENT_SOURCES,

@@ -83,11 +83,12 @@ class SandboxServer:
                 create_backend_app,
             )
 
-            from console.sandbox import codepipeline_api, stepfunctions_patch
-            from console.sandbox.codepipeline_engine import PipelineEngine
+            from console.sandbox.codepipeline import api as codepipeline_api
+            from console.sandbox.codepipeline.engine import PipelineEngine
             from console.sandbox.latency import Latency
             from console.sandbox.queue_retention import QueueRetention
             from console.sandbox.seed import check_definitions, create_events_rules, seed_fleet
+            from console.sandbox.stepfunctions import patch as stepfunctions_patch
             from console.sandbox.traffic import Traffic
 
             # A definition moto would refuse is the operator's to fix, file and line.

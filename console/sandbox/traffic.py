@@ -29,7 +29,7 @@ from typing import Any
 
 from console.definitions import Fleet, PipelineDef, ScheduledRun
 from console.sandbox.clock import SandboxClock
-from console.sandbox.codepipeline_engine import PipelineEngine
+from console.sandbox.codepipeline.engine import PipelineEngine
 from console.sandbox.seed import client, connection_arn, state_machine_arn
 
 LOG = logging.getLogger(__name__)

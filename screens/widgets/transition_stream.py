@@ -33,16 +33,16 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from console.model import Transition
+from console.model import Transition, TransitionKind
 from screens.status import look
 from screens.text import clean
 
 KIND_LABELS = {
-    "pipeline-execution": "run",
-    "stage": "stage",
-    "action": "action",
-    "sfn-execution": "sfn run",
-    "sfn-state": "sfn state",
+    TransitionKind.PIPELINE_EXECUTION: "run",
+    TransitionKind.STAGE: "stage",
+    TransitionKind.ACTION: "action",
+    TransitionKind.SFN_EXECUTION: "sfn run",
+    TransitionKind.SFN_STATE: "sfn state",
 }
 PRODUCTION_MARK = "▲"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from console.actions import ActionGate
-from console.audit import AuditLog
+from console.actions.audit import AuditLog
+from console.actions.gate import ActionGate
 from console.aws.gateway import Gateway
 from console.config import sandbox_targets
 from console.definitions import load_fleet

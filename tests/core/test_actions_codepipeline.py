@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from console.actions import ActionGate, ActionKind, ActionPlan, Availability, Selection
-from console.audit import AuditError, AuditLog, token_digest
+from console.actions.audit import AuditError, AuditLog, token_digest
+from console.actions.gate import ActionGate, ActionKind, ActionPlan, Availability, Selection
 from console.aws.faults import Fault
 from console.aws.gateway import Gateway, GatewayOptions
 from console.config import sandbox_targets

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from console.actions import ActionGate, ActionKind, ActionPlan, Availability, Selection
-from console.actions_executor import check_confirmation, lock_key
-from console.actions_preconditions import changed
-from console.audit import AuditLog
+from console.actions.audit import AuditLog
+from console.actions.executor import check_confirmation, lock_key
+from console.actions.gate import ActionGate, ActionKind, ActionPlan, Availability, Selection
+from console.actions.preconditions import changed
+from console.actions.reasons import check_reason
 from console.errors import Refused, UsageError
 from console.model import (
     Action,
@@ -22,11 +23,11 @@ from console.model import (
     InboundTransition,
     Pipeline,
     PipelineExecution,
+    Service,
     Stage,
     StateMachine,
     Target,
 )
-from console.reasons import check_reason
 from console.resources import Catalog, UnknownResource, catalog_from_state, parse_parts, resolve
 from console.waves import default_wave_model
 
@@ -178,7 +179,7 @@ def fleet() -> FleetState:
         read_at=NOW,
     )
     approval = Approval(
-        "stepfunctions", "east", "wave-deployment/run-1", None, NOW, execution=EXECUTION_ARN, state_name="Approve"
+        Service.STEPFUNCTIONS, "east", "wave-deployment/run-1", None, NOW, execution=EXECUTION_ARN, state_name="Approve"
     )
     return FleetState(
         pipelines={pipeline.key: pipeline},

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from console.actions import ActionGate, ActionKind
-from console.audit import AuditError, AuditLog, token_digest
+from console.actions.audit import AuditError, AuditLog, token_digest
+from console.actions.gate import ActionGate, ActionKind
 from console.aws.faults import Fault
 from console.aws.gateway import Gateway
 from console.errors import InvalidInput, Refused

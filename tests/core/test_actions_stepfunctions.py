@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from console.actions import ActionGate, ActionKind, ActionOutcome, Selection
-from console.audit import AuditLog, token_digest
+from console.actions.audit import AuditLog, token_digest
+from console.actions.gate import ActionGate, ActionKind, ActionOutcome, Selection
 from console.aws.gateway import Gateway
 from console.definitions import load_fleet
 from console.errors import Refused

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from console.audit import AuditError, AuditLog, token_digest
+from console.actions.audit import AuditError, AuditLog, token_digest
 
 
 def test_records_are_appended_as_json_lines(tmp_path: Path) -> None:

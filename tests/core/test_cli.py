@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from console.__main__ import main
-from console.audit import AuditLog
+from console.actions.audit import AuditLog
 from console.sandbox_process import SandboxProcess
 from tests.conftest import REGION, wait_until
 from tests.sandbox.test_codepipeline_support import (

@@ -6,7 +6,7 @@ import io
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
-from console.model import FleetState, FleetUpdate, Target, TargetStatus, Transition
+from console.model import FleetState, FleetUpdate, Target, TargetStatus, Transition, TransitionKind
 from console.watch_output import TransitionPrinter, format_json, format_line, status_note
 from console.waves import default_wave_model
 
@@ -17,7 +17,7 @@ def transition(**kw: object) -> Transition:
     fields: dict[str, object] = {
         "time": datetime(2025, 3, 1, 9, 30, 5, 123456, tzinfo=UTC),
         "target": "sandbox/us-east-1",
-        "kind": "stage",
+        "kind": TransitionKind.STAGE,
         "resource": "checkout-api/Prod-Canary",
         "execution": "0c9b5d2e-1111-2222-3333-444455556666",
         "wave": default_wave_model().wave("prod-canary"),
@@ -37,7 +37,7 @@ def test_json_line_has_every_field_in_utc() -> None:
     assert document == {
         "time": "2025-03-01T09:30:05.000Z",
         "target": "sandbox/us-east-1",
-        "kind": "stage",
+        "kind": TransitionKind.STAGE,
         "resource": "checkout-api/Prod-Canary",
         "execution": "0c9b5d2e-1111-2222-3333-444455556666",
         "wave": "prod-canary",
@@ -72,7 +72,13 @@ def test_human_line_shows_control_characters_as_escapes() -> None:
 def test_human_line_for_a_new_execution_and_an_arn() -> None:
     arn = "arn:aws:states:us-east-1:123456789012:execution:wave-deployment:run-7"
     line = format_line(
-        transition(kind="sfn-execution", resource="wave-deployment/run-7", execution=arn, from_status=None, wave=None)
+        transition(
+            kind=TransitionKind.SFN_EXECUTION,
+            resource="wave-deployment/run-7",
+            execution=arn,
+            from_status=None,
+            wave=None,
+        )
     )
     assert "wave-deployment/run-7  · → Succeeded  exec run-7" in line
 

@@ -18,8 +18,10 @@ from moto.sqs import models as sqs_models
 from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
 from moto.sqs.models import sqs_backends
 
-from console.sandbox import events, moto_events_patch, moto_sqs_patch
-from console.sandbox import moto_delivery_internals as internals
+from console.sandbox import events
+from console.sandbox.moto_patches import delivery_internals as internals
+from console.sandbox.moto_patches import events_patch as moto_events_patch
+from console.sandbox.moto_patches import sqs_patch as moto_sqs_patch
 from console.sandbox.server_constants import ACCOUNT_ID
 
 REGION = "us-east-1"

@@ -14,8 +14,8 @@ import pytest
 from moto import mock_aws
 
 from console.sandbox import events
-from console.sandbox.codepipeline_outbox import EventOutbox
-from console.sandbox.codepipeline_records import PendingEvent
+from console.sandbox.codepipeline.outbox import EventOutbox
+from console.sandbox.codepipeline.records import PendingEvent
 from console.sandbox.server_constants import ACCOUNT_ID
 from tests.conftest import wait_until
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from console.sandbox.codepipeline_api import OPERATIONS
-from console.sandbox.moto_compat import pipeline_created, pipeline_updated
+from console.sandbox.codepipeline.api import OPERATIONS
+from console.sandbox.moto_patches.compat import pipeline_created, pipeline_updated
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -36,7 +36,7 @@ def test_requests_reach_methods_of_codepipeline_response() -> None:
     from moto.core import utils
     from moto.core.responses import BaseResponse
 
-    api = "console/sandbox/codepipeline_api.py"
+    api = "console/sandbox/codepipeline/api.py"
     handlers = list(urls.url_paths.values())
     assert handlers, _moved("moto.codepipeline.urls.url_paths is empty", api)
     assert all(getattr(h, "__self__", None) is CodePipelineResponse for h in handlers), _moved(
@@ -74,7 +74,7 @@ def test_errors_are_rendered_from_json_rest_error() -> None:
     from moto.core.exceptions import JsonRESTError
     from werkzeug.exceptions import HTTPException
 
-    api = "console/sandbox/codepipeline_api.py"
+    api = "console/sandbox/codepipeline/api.py"
     error = JsonRESTError("StageNotFoundException", "no such stage")
     assert isinstance(error, HTTPException), _moved("JsonRESTError is no longer an HTTPException", api)
     assert error.code == 400, _moved("JsonRESTError no longer answers HTTP 400", api)
@@ -89,7 +89,7 @@ def test_errors_are_rendered_from_json_rest_error() -> None:
 def test_pipelines_are_stored_where_the_engine_reads_them() -> None:
     from moto.codepipeline.models import CodePipeline, CodePipelineBackend, codepipeline_backends
 
-    engine = "console/sandbox/codepipeline_engine.py"
+    engine = "console/sandbox/codepipeline/engine.py"
     structure: dict[str, Any] = {
         "name": "probe",
         "roleArn": f"arn:aws:iam::{ACCOUNT}:role/probe",
@@ -102,7 +102,7 @@ def test_pipelines_are_stored_where_the_engine_reads_them() -> None:
     assert isinstance(stored.pipeline, dict), _moved("CodePipeline.pipeline is no longer the structure dict", engine)
     assert stored.pipeline["version"] == 1, _moved("CodePipeline.pipeline['version'] is not set to 1", engine)
     assert stored.pipeline["stages"][1]["actions"][0]["runOrder"] == 1, _moved("default runOrder", engine)
-    compat = "console/sandbox/moto_compat.py"
+    compat = "console/sandbox/moto_patches/compat.py"
     for read in (pipeline_created, pipeline_updated):
         try:
             stamp = read(stored)
@@ -127,7 +127,7 @@ def test_pipelines_are_stored_where_the_engine_reads_them() -> None:
 def test_sts_answers_the_caller_identity() -> None:
     from moto.sts.models import sts_backends
 
-    api = "console/sandbox/codepipeline_api.py (lastUpdatedBy, lastChangedBy, triggerDetail)"
+    api = "console/sandbox/codepipeline/api.py (lastUpdatedBy, lastChangedBy, triggerDetail)"
     backend = sts_backends[ACCOUNT]["aws"]
     answer = backend.get_caller_identity("AKIDNOTISSUEDBYMOTO", REGION)
     assert isinstance(answer, tuple), _moved("STSBackend.get_caller_identity no longer returns a tuple", api)
@@ -142,7 +142,7 @@ def test_step_functions_backend_runs_executions_in_process() -> None:
     from moto.stepfunctions.parser import models as parser_models
     from moto.stepfunctions.parser.backend.execution import Execution
 
-    sfn = "console/sandbox/codepipeline_sfn.py"
+    sfn = "console/sandbox/codepipeline/sfn.py"
     assert _parameters(responses.get_backend) == ["account", "region"], _moved("get_backend(account, region)", sfn)
     assert "execute_state_machine" in inspect.getsource(responses.get_backend), _moved(
         "get_backend no longer switches on execute_state_machine", sfn

@@ -1,6 +1,6 @@
 """Fails loudly, naming what moved, when a moto release changes what the event delivery patches replace.
 
-`console/sandbox/moto_delivery_internals.py` lists every class, method, parameter and attribute that
+`console/sandbox/moto_patches/delivery_internals.py` lists every class, method, parameter and attribute that
 `moto_events_patch` and `moto_sqs_patch` plug into, and the source fingerprint of every moto method they
 replace wholesale. When this fails after a moto upgrade: read the named moto code, port its change into the
 replacement, then record the new fingerprint.
@@ -12,7 +12,7 @@ import subprocess
 import sys
 from importlib.metadata import version
 
-from console.sandbox import moto_delivery_internals as internals
+from console.sandbox.moto_patches import delivery_internals as internals
 
 
 def test_every_touch_point_is_where_the_patches_expect_it() -> None:
@@ -56,7 +56,8 @@ def test_the_originals_stay_reachable_once_the_patches_are_in() -> None:
     # Importing the events module installs the patches; the checks above must still see moto's own code.
     from moto.events.utils import EventTemplateParser
 
-    from console.sandbox import events, moto_events_patch
+    from console.sandbox import events
+    from console.sandbox.moto_patches import events_patch as moto_events_patch
 
     assert not events.install_delivery_patches()
     assert EventTemplateParser.parse is moto_events_patch.parse
@@ -80,5 +81,5 @@ def test_the_patches_can_be_switched_off_for_a_before_and_after_benchmark() -> N
         timeout=60,
         env={"WAVEDECK_SANDBOX_EVENT_PATCHES": "off", "PATH": ""},
     )
-    assert on.stdout.split() == ["console.sandbox.moto_events_patch", "console.sandbox.moto_sqs_patch"]
+    assert on.stdout.split() == ["console.sandbox.moto_patches.events_patch", "console.sandbox.moto_patches.sqs_patch"]
     assert off.stdout.split() == ["moto.events.utils", "moto.sqs.models"]

@@ -1,6 +1,6 @@
 """Fails loudly, naming what moved, when a moto release changes the Step Functions internals the sandbox uses.
 
-`console/sandbox/stepfunctions_internals.py` lists every class, method, parameter and attribute the
+`console/sandbox/stepfunctions/internals.py` lists every class, method, parameter and attribute the
 Step Functions patches plug into, and the source fingerprint of every moto method they replace wholesale.
 When this fails after a moto upgrade: read the named moto code, port its change into the replacement in
 `console/sandbox/stepfunctions_*.py`, then record the new fingerprint.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
-from console.sandbox import stepfunctions_internals
+from console.sandbox.stepfunctions import internals as stepfunctions_internals
 
 
 def test_every_touch_point_is_where_the_patches_expect_it() -> None:
@@ -45,7 +45,7 @@ def test_the_check_names_what_moved() -> None:
 
 
 def test_the_sandbox_errors_render_as_aws_json_errors() -> None:
-    # console/sandbox/stepfunctions_errors.py: moto 5.2.6 removed the AWSError base these had; they are
+    # console/sandbox/stepfunctions/errors.py: moto 5.2.6 removed the AWSError base these had; they are
     # werkzeug HTTP errors now, which BaseResponse.call_action renders with their own status and body.
     import inspect
     import json
@@ -53,9 +53,9 @@ def test_the_sandbox_errors_render_as_aws_json_errors() -> None:
     from moto.core.responses import BaseResponse
     from werkzeug.exceptions import HTTPException
 
-    from console.sandbox.stepfunctions_errors import InvalidToken, TaskDoesNotExist
+    from console.sandbox.stepfunctions.errors import InvalidToken, TaskDoesNotExist
 
-    where = "console/sandbox/stepfunctions_errors.py"
+    where = "console/sandbox/stepfunctions/errors.py"
     assert "except HTTPException" in inspect.getsource(BaseResponse.call_action), (
         f"moto internals moved: BaseResponse.call_action no longer renders HTTP errors (relied on by {where})"
     )

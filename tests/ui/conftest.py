@@ -24,8 +24,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
-from console.actions import ActionGate, ActionKind, ActionOutcome, ActionPlan, Availability
-from console.audit import AuditLog
+from console.actions.audit import AuditLog
+from console.actions.gate import ActionGate, ActionKind, ActionOutcome, ActionPlan, Availability
 from console.config import Config
 from console.errors import WavedeckError
 from console.model import (
@@ -38,6 +38,7 @@ from console.model import (
     InboundTransition,
     Pipeline,
     PipelineExecution,
+    Service,
     SourceRevision,
     Stage,
     StateMachine,
@@ -248,7 +249,7 @@ def fleet_picture(*, targets: Sequence[Target] | None = None) -> FleetState:
     waiting = execution("wave-deployment", "deploy-notifications-42", "RUNNING")
     approvals = (
         Approval(
-            kind="codepipeline",
+            kind=Service.CODEPIPELINE,
             target=targets[0].name,
             resource="checkout-api/Prod-Canary/ApproveProduction",
             wave=WAVES.wave("prod-canary"),
@@ -257,7 +258,7 @@ def fleet_picture(*, targets: Sequence[Target] | None = None) -> FleetState:
             custom_data="Promote this revision to production?",
         ),
         Approval(
-            kind="stepfunctions",
+            kind=Service.STEPFUNCTIONS,
             target=targets[0].name,
             resource="wave-deployment/deploy-notifications-42",
             wave=WAVES.wave("prod-canary"),

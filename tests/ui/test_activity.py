@@ -17,11 +17,11 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from console.model import FleetState, Transition
-from screens.activity import ActivityScreen
-from screens.approvals import ApprovalsScreen
+from screens.activity.screen import ActivityScreen
+from screens.approvals.screen import ApprovalsScreen
 from screens.base import ConsoleScreen
 from screens.context import ScreenRegistry
-from screens.fleet import FleetScreen
+from screens.fleet.screen import FleetScreen
 from screens.widgets.transition_stream import TransitionStream, middle, stream_layout
 from tests.ui.conftest import (
     ACCOUNT,

@@ -15,15 +15,15 @@ from typing import Any
 
 import pytest
 
-from console.actions import ActionGate
+from console.actions.audit import AuditLog
+from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
-from console.audit import AuditLog
 from console.aws.gateway import Gateway
 from console.config import Config, Intervals, sandbox_targets
 from console.definitions import load_fleet
 from console.sandbox_process import SandboxProcess
 from console.watch import Watcher
-from screens.activity import ActivityScreen
+from screens.activity.screen import ActivityScreen
 from screens.widgets.transition_stream import TransitionStream
 from tests.conftest import REGION, make_client
 from tests.sandbox.test_codepipeline_support import action, create, source, stage, start

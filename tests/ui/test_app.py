@@ -11,14 +11,14 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 import console.app
-from console.actions import ActionKind
+from console.actions.gate import ActionKind
 from console.config import Config
 from console.model import FleetState, TargetStatus, Transition
 from console.resources import Selection
 from screens.base import ConsoleScreen
-from screens.confirm import ConfirmActionModal, ConfirmQuitModal
+from screens.confirm.screen import ConfirmActionModal, ConfirmQuitModal
 from screens.context import ScreenRegistry
-from screens.fleet import MACHINES, PIPELINES, FleetScreen
+from screens.fleet.screen import MACHINES, PIPELINES, FleetScreen
 from tests.ui.conftest import (
     FIXED_NOW,
     FakeGate,

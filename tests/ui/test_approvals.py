@@ -14,17 +14,17 @@ import pytest
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from console.actions import ActionKind
-from console.model import Action, Approval, FleetState, SourceRevision
+from console.actions.gate import ActionKind
+from console.model import Action, Approval, FleetState, Service, SourceRevision
 from console.resources import Selection, state_machine_arn_of
-from screens.activity import ActivityScreen
-from screens.approval_rows import Urgency, inbox_order, time_left, urgency, what_cell
-from screens.approvals import ApprovalsScreen
+from screens.activity.screen import ActivityScreen
+from screens.approvals.rows import Urgency, inbox_order, time_left, urgency, what_cell
+from screens.approvals.screen import ApprovalsScreen
 from screens.base import ConsoleScreen
-from screens.confirm import ConfirmActionModal
+from screens.confirm.screen import ConfirmActionModal
 from screens.context import ScreenRegistry
-from screens.fleet import FleetScreen
-from screens.help import HelpScreen
+from screens.fleet.screen import FleetScreen
+from screens.help.screen import HelpScreen
 from screens.widgets.row_list import RowList
 from tests.ui.conftest import (
     FIXED_NOW,
@@ -91,7 +91,7 @@ def inbox_picture() -> FleetState:
     ]
     approvals = (
         Approval(
-            kind="codepipeline",
+            kind=Service.CODEPIPELINE,
             target=EAST,
             resource="checkout-api/Prod-Canary/ApproveProduction",
             wave=WAVES.wave("prod-canary"),
@@ -103,7 +103,7 @@ def inbox_picture() -> FleetState:
             execution="exec-0001",
         ),
         Approval(
-            kind="stepfunctions",
+            kind=Service.STEPFUNCTIONS,
             target=EAST,
             resource="wave-deployment/deploy-notifications-42",
             wave=WAVES.wave("prod-canary"),
@@ -115,7 +115,7 @@ def inbox_picture() -> FleetState:
             execution=DEPLOY_ARN,
         ),
         Approval(
-            kind="codepipeline",
+            kind=Service.CODEPIPELINE,
             target=EAST,
             resource="orders-api/Beta/ApproveBeta",
             wave=WAVES.wave("beta"),
@@ -126,7 +126,7 @@ def inbox_picture() -> FleetState:
             execution="exec-0001",
         ),
         Approval(
-            kind="codepipeline",
+            kind=Service.CODEPIPELINE,
             target=EAST,
             resource="ledger/Gamma/SignOff",
             wave=WAVES.wave("gamma"),
@@ -137,7 +137,7 @@ def inbox_picture() -> FleetState:
             execution="exec-0001",
         ),
         Approval(
-            kind="codepipeline",
+            kind=Service.CODEPIPELINE,
             target=EAST,
             resource="search-indexer-eu/Gamma/Approve",
             wave=WAVES.wave("gamma"),

@@ -16,17 +16,17 @@ from typing import Any
 
 import pytest
 
-from console.actions import ActionGate
+from console.actions.audit import AuditLog
+from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
-from console.audit import AuditLog
 from console.aws.gateway import Gateway
 from console.config import Config, Intervals, sandbox_targets
 from console.definitions import load_fleet
 from console.model import Approval
 from console.sandbox_process import SandboxProcess
 from console.watch import Watcher
-from screens.approvals import ApprovalsScreen
-from screens.confirm import ConfirmActionModal
+from screens.approvals.screen import ApprovalsScreen
+from screens.confirm.screen import ConfirmActionModal
 from tests.conftest import REGION, make_client, wait_until
 from tests.sandbox.test_codepipeline_support import action, action_state, approval, create, source, stage, start
 from tests.sandbox.test_stepfunctions_support import (

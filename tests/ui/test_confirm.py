@@ -8,9 +8,9 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static
 
-from console.actions import ActionKind, ActionPlan
+from console.actions.gate import ActionKind, ActionPlan
 from console.resources import Selection
-from screens.confirm import ConfirmActionModal, Confirmation
+from screens.confirm.screen import ConfirmActionModal, Confirmation
 from tests.ui.conftest import make_plan, rendered, wait_for
 
 APPROVE_CANARY = make_plan(

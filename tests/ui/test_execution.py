@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from console.actions import ActionKind
+from console.actions.gate import ActionKind
 from console.model import FleetState
-from screens.confirm import ConfirmActionModal
-from screens.execution import ExecutionScreen
-from screens.execution_rows import from_history, state_runs
+from screens.confirm.screen import ConfirmActionModal
+from screens.execution.rows import from_history, state_runs
+from screens.execution.screen import ExecutionScreen
 from screens.widgets.payload_modal import PayloadModal, pretty
 from tests.ui.conftest import FakeGate, notifications, rendered, rendered_lines, wait_for
 from tests.ui.test_pipeline_support import (

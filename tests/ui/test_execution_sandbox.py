@@ -14,10 +14,10 @@ import pytest
 
 from console.app import WavedeckApp
 from console.sandbox_process import SandboxProcess
-from screens.confirm import ConfirmActionModal
-from screens.execution import ExecutionScreen
-from screens.fleet import FleetScreen
-from screens.state_machine import StateMachineScreen
+from screens.confirm.screen import ConfirmActionModal
+from screens.execution.screen import ExecutionScreen
+from screens.fleet.screen import FleetScreen
+from screens.state_machine.screen import StateMachineScreen
 from tests.conftest import REGION
 from tests.sandbox.test_stepfunctions_support import (
     approval_machine,

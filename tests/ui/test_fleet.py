@@ -7,8 +7,8 @@ from dataclasses import replace
 from typing import Any
 
 from console.model import FleetState
-from screens.fleet import MACHINES, FleetScreen
-from screens.fleet_rows import matches, pipeline_layout
+from screens.fleet.rows import matches, pipeline_layout
+from screens.fleet.screen import MACHINES, FleetScreen
 from screens.text import clean, commit_message
 from screens.widgets.row_list import columns_width
 from screens.widgets.wave_board import WaveBoard, wave_cells

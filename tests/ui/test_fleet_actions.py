@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from console.actions import ActionKind
+from console.actions.gate import ActionKind
 from console.errors import AccessDenied, Refused
-from screens.choose import ChooseModal
-from screens.confirm import ConfirmActionModal
-from screens.fleet import FleetScreen
+from screens.choose.screen import ChooseModal
+from screens.confirm.screen import ConfirmActionModal
+from screens.fleet.screen import FleetScreen
 from screens.widgets.fleet_header import FleetHeader
 from tests.ui.conftest import FakeGate, make_plan, notifications, wait_for
 from tests.ui.test_fleet import fleet, highlight

@@ -15,17 +15,17 @@ from typing import Any
 
 import pytest
 
-from console.actions import ActionGate
+from console.actions.audit import AuditLog
+from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
-from console.audit import AuditLog
 from console.aws.gateway import Gateway
 from console.config import Config, Intervals, sandbox_targets
 from console.definitions import load_fleet
 from console.model import Target
 from console.sandbox_process import SandboxProcess
 from console.watch import Watcher
-from screens.confirm import ConfirmActionModal
-from screens.fleet import FleetScreen
+from screens.confirm.screen import ConfirmActionModal
+from screens.fleet.screen import FleetScreen
 from screens.widgets.wave_board import WaveBoard
 from tests.conftest import REGION, make_client
 from tests.sandbox.test_codepipeline_support import action, action_state, approval, create, source, stage, start

@@ -7,8 +7,8 @@ from typing import Any
 
 from console.keys import KEYS
 from screens.context import ScreenRegistry
-from screens.fleet import FleetScreen
-from screens.help import HelpScreen, help_rows
+from screens.fleet.screen import FleetScreen
+from screens.help.screen import HelpScreen, help_rows
 from tests.ui.conftest import rendered, stand_in_registry, wait_for
 
 # `g` belongs to the pipeline screen, `i` / `o` to the execution screen.

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from console.actions import ActionKind
+from console.actions.gate import ActionKind
 from console.model import FleetState
-from screens.confirm import ConfirmActionModal
-from screens.execution import ExecutionScreen
-from screens.fleet import FleetScreen
-from screens.help import HelpScreen, help_rows
-from screens.pipeline import PipelineScreen
-from screens.pipeline_rows import action_key, stage_key
+from screens.confirm.screen import ConfirmActionModal
+from screens.execution.screen import ExecutionScreen
+from screens.fleet.screen import FleetScreen
+from screens.help.screen import HelpScreen, help_rows
+from screens.pipeline.rows import action_key, stage_key
+from screens.pipeline.screen import PipelineScreen
 from screens.widgets.payload_modal import PayloadModal
 from tests.ui.conftest import FakeGate, notifications, rendered, rendered_lines, wait_for
 from tests.ui.test_fleet import highlight

@@ -16,11 +16,11 @@ import pytest
 from console.app import WavedeckApp
 from console.sandbox.server_constants import ACCOUNT_ID, SFN_ROLE
 from console.sandbox_process import SandboxProcess
-from screens.confirm import ConfirmActionModal
-from screens.execution import ExecutionScreen
-from screens.fleet import FleetScreen
-from screens.pipeline import PipelineScreen
-from screens.pipeline_rows import action_key, stage_key
+from screens.confirm.screen import ConfirmActionModal
+from screens.execution.screen import ExecutionScreen
+from screens.fleet.screen import FleetScreen
+from screens.pipeline.rows import action_key, stage_key
+from screens.pipeline.screen import PipelineScreen
 from tests.conftest import REGION, unique, wait_until
 from tests.sandbox.test_codepipeline_support import (
     action,

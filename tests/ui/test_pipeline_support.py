@@ -16,9 +16,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from console.actions import ActionGate
+from console.actions.audit import AuditLog
+from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
-from console.audit import AuditLog
 from console.aws.gateway import Gateway
 from console.config import Config, Intervals, sandbox_targets
 from console.definitions import load_fleet
@@ -31,6 +31,7 @@ from console.model import (
     InboundExecution,
     InboundTransition,
     PipelineExecution,
+    Service,
     SourceRevision,
     Target,
 )
@@ -262,7 +263,7 @@ def execution_picture() -> FleetState:
         rollback_state_machine="wave-rollback",
     )
     approval = Approval(
-        kind="stepfunctions",
+        kind=Service.STEPFUNCTIONS,
         target=TARGET,
         resource="wave-deployment/deploy-checkout-7",
         wave=WAVES.wave("prod-az2"),

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from console.actions import ActionKind
+from console.actions.gate import ActionKind
 from console.model import FleetState
-from screens.confirm import ConfirmActionModal
-from screens.execution import ExecutionScreen
-from screens.fleet import FleetScreen
-from screens.state_machine import EXPRESS_NOTE, StateMachineScreen
+from screens.confirm.screen import ConfirmActionModal
+from screens.execution.screen import ExecutionScreen
+from screens.fleet.screen import FleetScreen
+from screens.state_machine.screen import EXPRESS_NOTE, StateMachineScreen
 from tests.ui.conftest import FakeGate, notifications, rendered, rendered_lines, wait_for
 from tests.ui.test_fleet import highlight
 from tests.ui.test_pipeline_support import EXECUTION_ARN, TARGET, HistoryWatcher, execution_picture

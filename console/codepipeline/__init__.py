@@ -1,0 +1,1 @@
+"""What is CodePipeline's own: its action plan builders and its poller."""

@@ -1,0 +1,363 @@
+"""The plans for CodePipeline: approve / reject, stop (and abandon), roll back, retry, pause / resume promotion.
+
+Each builder reads fresh state through `Reads`, refuses with a plain sentence when the action makes no sense
+now, and otherwise returns the `Facts`: what the confirmation shows, what the precondition is (`expect`), and
+the one call that sends it, bound to what this read found (the token, the execution id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from console.actions.audit import token_digest
+from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext
+from console.actions.reads import Reads
+from console.actions.reasons import APPROVAL_SUMMARY_MAX, STOP_REASON_MAX
+from console.actions.text import revision_text, status_text, time_text
+from console.errors import Refused
+from console.model import Action, Pipeline, Receipt, Stage
+from console.resources import Selection
+
+RUNNING_PIPELINE = ("InProgress", "Stopping")
+RETRY_MODES = ("FAILED_ACTIONS", "ALL_ACTIONS")
+
+
+async def answer(reads: Reads, selection: Selection, context: PlanContext, *, approve: bool) -> Facts:
+    """PutApprovalResult with the token of the one approval waiting in what the selection names."""
+    pipeline = await reads.pipeline(selection.pipeline or "")
+    stages = stages_of(pipeline, selection)
+    if selection.action is not None:
+        # An action named without its stage: the stage that has it.
+        stage = next((s for s in stages if any(a.name == selection.action for a in s.actions)), None)
+        if stage is None:
+            where = f"stage {stages[0].name} of {pipeline.name}" if selection.stage else f"pipeline {pipeline.name}"
+            names = ", ".join(a.name for s in stages for a in s.actions) or "none"
+            raise Refused(f"{where} has no action {selection.action} (actions: {names})")
+        action = next(a for a in stage.actions if a.name == selection.action)
+        if not action.awaiting_approval:
+            raise Refused(not_waiting(f"{pipeline.name}/{stage.name}/{action.name}", action))
+        found = [(stage, action)]
+    else:
+        found = [(s, a) for s in stages for a in s.actions if a.awaiting_approval]
+        where = selection.resource
+        if not found:
+            raise Refused(f"nothing is waiting for approval in {where}")
+        if len(found) > 1:
+            names = ", ".join(f"{pipeline.name}/{s.name}/{a.name}" for s, a in found)
+            raise Refused(f"{len(found)} approvals are waiting in {where} ({names}): name one")
+    stage, action = found[0]
+    token = action.token or ""
+    resolved = replace(selection, stage=stage.name, action=action.name, execution_id=stage.execution_id)
+    execution = await reads.pipeline_execution(pipeline.name, stage.execution_id)
+    status = "Approved" if approve else "Rejected"
+    lines = [
+        ("Pipeline", pipeline.name),
+        ("Stage", stage.name),
+        ("Action", action.name),
+        ("Execution", stage.execution_id or "?"),
+    ]
+    if execution is not None and execution.revision is not None:
+        lines.append(("Revision", revision_text(execution.revision)))
+    if action.last_status_change is not None:
+        lines.append(("Waiting since", time_text(action.last_status_change)))
+    custom = dict(action.configuration).get("CustomData")
+    if custom:
+        lines.append(("Asks", custom))
+    lines.append(("Sends", f"PutApprovalResult {status} (the reason as summary)"))
+    gateway = reads.gateway
+
+    async def send(reason: str, identity: str) -> Receipt:
+        return await gateway.put_approval_result(
+            pipeline.name, stage.name, action.name, token, approved=approve, summary=reason
+        )
+
+    return Facts(
+        selection=resolved,
+        title=f"{'Approve' if approve else 'Reject'} {pipeline.name} / {stage.name} / {action.name}",
+        lines=tuple(lines),
+        wave=context.stage_wave(pipeline.name, stage.name, stage.wave),
+        expect={
+            "execution": stage.execution_id or "",
+            "action_execution": action.action_execution_id or "",
+            "token": token_digest(token),
+        },
+        operation="PutApprovalResult",
+        request={
+            "pipelineName": pipeline.name,
+            "stageName": stage.name,
+            "actionName": action.name,
+            "status": status,
+            "token": token_digest(token),
+        },
+        send=send,
+        done=f"{status} {pipeline.name}/{stage.name}/{action.name}",
+        reason_limit=APPROVAL_SUMMARY_MAX,
+        secrets=(token,) if token else (),
+    )
+
+
+async def stop(reads: Reads, selection: Selection, context: PlanContext, *, abandon: bool) -> Facts:
+    """StopPipelineExecution of the named execution, the one running in the named stage, or the one running."""
+    pipeline = await reads.pipeline(selection.pipeline or "")
+    execution_id = selection.execution_id
+    if execution_id is None and selection.stage is not None:
+        stage = stages_of(pipeline, selection)[0]
+        if stage.status not in RUNNING_PIPELINE or not stage.execution_id:
+            raise Refused(f"nothing is running in {pipeline.name}/{stage.name} ({status_text(stage.status)})")
+        execution_id = stage.execution_id
+    if execution_id is None:
+        running = [e for e in await reads.pipeline_executions(pipeline.name) if e.status in RUNNING_PIPELINE]
+        if not running:
+            raise Refused(f"nothing is running in {pipeline.name}")
+        if len(running) > 1:
+            where = ", ".join(f"{e.id} ({stage_of(pipeline, e.id) or e.status})" for e in running)
+            raise Refused(
+                f"{len(running)} executions are running in {pipeline.name}: {where}; "
+                "name the stage (pipeline/stage) of the one to stop"
+            )
+        execution_id = running[0].id
+    execution = await reads.pipeline_execution(pipeline.name, execution_id)
+    if execution is None:
+        raise Refused(f"{pipeline.name} has no execution {execution_id}")
+    if execution.status == "Stopping" and not abandon:
+        raise Refused(
+            f"execution {execution_id} of {pipeline.name} is already stopping; "
+            "stop and abandon to abandon its running actions"
+        )
+    if execution.status not in RUNNING_PIPELINE:
+        raise Refused(f"execution {execution_id} of {pipeline.name} is {execution.status}; nothing to stop")
+    running_stages = [s for s in pipeline.stages if s.execution_id == execution_id and s.status in RUNNING_PIPELINE]
+    waves = [context.stage_wave(pipeline.name, s.name, s.wave) for s in running_stages]
+    # The riskiest wave it is in: stopping it there is what the operator must confirm.
+    wave = max((w for w in waves if w is not None), key=lambda w: w.order, default=None)
+    lines = [("Pipeline", pipeline.name), ("Execution", f"{execution_id} ({execution.status})")]
+    if running_stages:
+        lines.append(("Running in", ", ".join(s.name for s in running_stages)))
+    if execution.revision is not None:
+        lines.append(("Revision", revision_text(execution.revision)))
+    lines.append(
+        (
+            "Sends",
+            "StopPipelineExecution abandon=true: running actions are abandoned"
+            if abandon
+            else "StopPipelineExecution abandon=false: running actions finish, then it stops",
+        )
+    )
+    gateway = reads.gateway
+    stopped = execution_id
+
+    async def send(reason: str, identity: str) -> Receipt:
+        return await gateway.stop_pipeline_execution(pipeline.name, stopped, abandon=abandon, reason=reason)
+
+    verb = "Stop and abandon" if abandon else "Stop"
+    return Facts(
+        selection=replace(selection, execution_id=execution_id),
+        title=f"{verb} {pipeline.name} execution {execution_id[:8]}",
+        lines=tuple(lines),
+        wave=wave,
+        expect={"execution": execution_id},
+        operation="StopPipelineExecution",
+        request={"pipelineName": pipeline.name, "pipelineExecutionId": execution_id, "abandon": abandon},
+        send=send,
+        done=f"{'Stopping and abandoning' if abandon else 'Stopping'} {pipeline.name} execution {execution_id}",
+        reason_limit=STOP_REASON_MAX,
+    )
+
+
+async def rollback(reads: Reads, selection: Selection, context: PlanContext) -> Facts:
+    """RollbackStage to the latest execution that succeeded in the stage (not a rollback itself).
+
+    Rollback, retry and pause act on a stage: their resolved selection names no action.
+    """
+    pipeline = await reads.pipeline(selection.pipeline or "")
+    if selection.stage is None:
+        raise Refused(f"name the stage of {pipeline.name} to roll back (pipeline/stage)")
+    stage = stages_of(pipeline, selection)[0]
+    where = f"{pipeline.name}/{stage.name}"
+    if pipeline.stages and pipeline.stages[0].name == stage.name:
+        raise Refused(f"{where} is the source stage; a source stage cannot be rolled back")
+    if pipeline.execution_mode == "PARALLEL":
+        raise Refused(f"{pipeline.name} runs in PARALLEL mode, where stages cannot be rolled back")
+    if stage.status in RUNNING_PIPELINE:
+        raise Refused(
+            f"{where} is still running (execution {stage.execution_id}, {stage.status}); "
+            "stop it or let it finish before rolling back"
+        )
+    current = await reads.pipeline_execution(pipeline.name, stage.execution_id)
+    skip = {stage.execution_id, current.rollback_target if current else None}
+    succeeded = await reads.pipeline_executions(pipeline.name, succeeded_in_stage=stage.name)
+    candidates = [e for e in succeeded if not e.is_rollback and e.id not in skip]
+    if not candidates:
+        raise Refused(f"no earlier execution succeeded in {where}: there is nothing to roll back to")
+    good = candidates[0]
+    lines = [("Pipeline", pipeline.name), ("Stage", stage.name)]
+    if stage.execution_id:
+        now = f"{stage.execution_id} ({status_text(stage.status)})"
+        if current is not None and current.revision is not None:
+            now += f" {revision_text(current.revision)}"
+        lines.append(("Now", now))
+    back = good.id + (f" {revision_text(good.revision)}" if good.revision is not None else "")
+    lines.append(("Rolls back to", back))
+    lines.append(("Sends", "RollbackStage: a new ROLLBACK execution redeploys that execution's artifacts"))
+    gateway = reads.gateway
+
+    async def send(reason: str, identity: str) -> Receipt:
+        return await gateway.rollback_stage(pipeline.name, stage.name, good.id)
+
+    return Facts(
+        selection=replace(selection, action=None, execution_id=stage.execution_id),
+        title=f"Roll back {pipeline.name} / {stage.name}",
+        lines=tuple(lines),
+        wave=context.stage_wave(pipeline.name, stage.name, stage.wave),
+        expect={"stage_execution": stage.execution_id or "", "rollback_to": good.id},
+        operation="RollbackStage",
+        request={"pipelineName": pipeline.name, "stageName": stage.name, "targetPipelineExecutionId": good.id},
+        send=send,
+        done=f"Rolling back {where} to execution {good.id}"
+        + (f" (revision {good.revision.short})" if good.revision else ""),
+    )
+
+
+async def retry(reads: Reads, selection: Selection, context: PlanContext, *, mode: str) -> Facts:
+    """RetryStageExecution of the failed stage named (or the one failed stage), failed actions by default."""
+    if mode not in RETRY_MODES:
+        raise Refused(f"unknown retry mode {mode}: {' or '.join(RETRY_MODES)}")
+    pipeline = await reads.pipeline(selection.pipeline or "")
+    if selection.stage is None:
+        failed = [s for s in pipeline.stages if s.status == "Failed"]
+        if len(failed) != 1:
+            raise Refused(f"name the stage of {pipeline.name} to retry (pipeline/stage)")
+        selection = replace(selection, stage=failed[0].name)
+    stage = stages_of(pipeline, selection)[0]
+    where = f"{pipeline.name}/{stage.name}"
+    if stage.status != "Failed" or not stage.execution_id:
+        raise Refused(f"{where} has not failed ({status_text(stage.status)}); only a failed stage can be retried")
+    failed_actions = [a.name for a in stage.actions if a.status == "Failed"]
+    execution_id = stage.execution_id
+    lines = [("Pipeline", pipeline.name), ("Stage", stage.name), ("Execution", execution_id)]
+    if failed_actions:
+        lines.append(("Failed", ", ".join(failed_actions)))
+    lines.append(("Sends", f"RetryStageExecution {mode}"))
+    gateway = reads.gateway
+
+    async def send(reason: str, identity: str) -> Receipt:
+        return await gateway.retry_stage_execution(pipeline.name, stage.name, execution_id, mode)
+
+    return Facts(
+        selection=replace(selection, action=None, execution_id=execution_id),
+        title=f"Retry {pipeline.name} / {stage.name}",
+        lines=tuple(lines),
+        wave=context.stage_wave(pipeline.name, stage.name, stage.wave),
+        expect={"execution": execution_id, "status": "Failed"},
+        operation="RetryStageExecution",
+        request={
+            "pipelineName": pipeline.name,
+            "stageName": stage.name,
+            "pipelineExecutionId": execution_id,
+            "retryMode": mode,
+        },
+        send=send,
+        done=f"Retrying {where} ({mode.lower().replace('_', ' ')}) in execution {execution_id}",
+        parameters={"retry_mode": mode},
+    )
+
+
+async def transition(reads: Reads, selection: Selection, context: PlanContext, *, pause: bool) -> Facts:
+    """DisableStageTransition (pause, with the reason) or EnableStageTransition (resume) of a stage's inbound."""
+    pipeline = await reads.pipeline(selection.pipeline or "")
+    if selection.stage is None:
+        raise Refused(f"name the stage of {pipeline.name} whose promotion to {'pause' if pause else 'resume'}")
+    stage = stages_of(pipeline, selection)[0]
+    where = f"{pipeline.name}/{stage.name}"
+    index = [s.name for s in pipeline.stages].index(stage.name)
+    if index == 0:
+        raise Refused(f"{where} is the first stage; it has no inbound transition")
+    inbound = stage.inbound
+    if pause and not inbound.enabled:
+        by = f" by {inbound.last_changed_by}" if inbound.last_changed_by else ""
+        why = f": {inbound.disabled_reason}" if inbound.disabled_reason else ""
+        raise Refused(f"promotion into {where} is already paused{by}{why}")
+    if not pause and inbound.enabled:
+        raise Refused(f"promotion into {where} is not paused")
+    previous = pipeline.stages[index - 1].name
+    lines = [("Pipeline", pipeline.name), ("Stage", stage.name), ("Transition", f"{previous} → {stage.name}")]
+    if not pause:
+        if inbound.disabled_reason:
+            lines.append(("Paused because", inbound.disabled_reason))
+        if stage.inbound_executions:
+            lines.append(("Waiting", ", ".join(e.id for e in stage.inbound_executions)))
+    operation = "DisableStageTransition" if pause else "EnableStageTransition"
+    lines.append(("Sends", f"{operation} Inbound"))
+    gateway = reads.gateway
+
+    async def send(reason: str, identity: str) -> Receipt:
+        if pause:
+            return await gateway.disable_stage_transition(pipeline.name, stage.name, reason)
+        return await gateway.enable_stage_transition(pipeline.name, stage.name)
+
+    return Facts(
+        selection=replace(selection, action=None),
+        title=f"{'Pause' if pause else 'Resume'} promotion into {pipeline.name} / {stage.name}",
+        lines=tuple(lines),
+        wave=context.stage_wave(pipeline.name, stage.name, stage.wave),
+        expect={"enabled": str(inbound.enabled).lower()},
+        operation=operation,
+        request={"pipelineName": pipeline.name, "stageName": stage.name, "transitionType": "Inbound"},
+        send=send,
+        done=f"{'Paused' if pause else 'Resumed'} promotion into {where}",
+        reason_transition=pause,
+    )
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+
+
+def stages_of(pipeline: Pipeline, selection: Selection) -> list[Stage]:
+    """The stage the selection names, or every stage; Refused when the named one does not exist."""
+    if selection.stage is None:
+        return list(pipeline.stages)
+    stage = pipeline.stage(selection.stage)
+    if stage is None:
+        names = ", ".join(s.name for s in pipeline.stages) or "none"
+        raise Refused(f"pipeline {pipeline.name} has no stage {selection.stage} (stages: {names})")
+    return [stage]
+
+
+def stage_of(pipeline: Pipeline, execution_id: str) -> str | None:
+    """The stages an execution is running in, named for a person picking between executions."""
+    names = [s.name for s in pipeline.stages if s.execution_id == execution_id and s.status in RUNNING_PIPELINE]
+    return ", ".join(names) or None
+
+
+def not_waiting(where: str, action: Action) -> str:
+    """Why an approval action is not waiting, in a sentence (who answered it, and how, when AWS says)."""
+    status = action.status
+    by = f" by {action.last_updated_by}" if action.last_updated_by else ""
+    summary = f": {action.summary}" if action.summary else ""
+    if status == "Succeeded":
+        return f"{where} was already approved{by}{summary}"
+    if status == "Failed":
+        return f"{where} was already rejected{by}{summary}"
+    if status == "Abandoned":
+        return f"{where} was abandoned; nothing is waiting for approval"
+    if status is None:
+        return f"{where} has not run in the latest execution; nothing is waiting for approval"
+    if status == "InProgress":
+        return f"{where} is in progress but holds no approval token (is it a manual approval?)"
+    return f"{where} is {status}; nothing is waiting for approval"
+
+
+# Every kind a pipeline can be acted on with; console/actions/registry.py refuses to guess for any other.
+PLAN_BUILDERS: Mapping[ActionKind, PlanBuilder] = {
+    ActionKind.APPROVE: lambda reads, selection, context, given: answer(reads, selection, context, approve=True),
+    ActionKind.REJECT: lambda reads, selection, context, given: answer(reads, selection, context, approve=False),
+    ActionKind.STOP: lambda reads, selection, context, given: stop(reads, selection, context, abandon=False),
+    ActionKind.STOP_ABANDON: lambda reads, selection, context, given: stop(reads, selection, context, abandon=True),
+    ActionKind.ROLLBACK: lambda reads, selection, context, given: rollback(reads, selection, context),
+    ActionKind.RETRY: lambda reads, selection, context, given: retry(
+        reads, selection, context, mode=given.get("retry_mode", "FAILED_ACTIONS")
+    ),
+    ActionKind.PAUSE: lambda reads, selection, context, given: transition(reads, selection, context, pause=True),
+    ActionKind.RESUME: lambda reads, selection, context, given: transition(reads, selection, context, pause=False),
+}

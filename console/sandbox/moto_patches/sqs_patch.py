@@ -1,0 +1,155 @@
+"""SQS without whole-queue scans on every call: what moto's queues cost the sandbox's event delivery.
+
+EventBridge delivers each event with `SQSBackend.send_message`, and the console's push stream reads with
+ReceiveMessage and DeleteMessageBatch. moto made each of them scan the queue, slowly:
+
+- `send_message` built every queue attribute to read ContentBasedDeduplication, which a standard queue
+  does not have; the three ApproximateNumberOf* counts among them each walked the queue.
+- `is_message_valid_based_on_retention_period` (once per message received) built them three times more.
+- Each walk asked every message `visible` and `delayed`, and each of those read the clock through
+  datetime arithmetic: tens of microseconds per message, so a send to a queue of a thousand events took
+  tens of milliseconds.
+- `Queue.delete_message` walked the queue twice per receipt handle, and stored the new message list
+  without the lock sends append under: a message sent between the end of the walk and the store was lost.
+
+The replacements below are moto 5.2's own methods with those costs taken out: the clock read once per walk,
+attributes read directly, one walk per delete, under the lock. What clients see does not change.
+FIFO queues keep moto's `send_message` as it is (their deduplication needs the attributes).
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from moto.sqs import models
+
+from console.sandbox.moto_patches.delivery_internals import original
+
+# moto's SQS models module: its helpers (clock, ids, errors) are imported names there, not exports.
+sqs: Any = models
+
+_original_send_message = original("moto.sqs.models", "SQSBackend.send_message")
+
+
+def send_message(
+    self: Any,
+    queue_name: str,
+    message_body: str,
+    message_attributes: dict[str, Any] | None = None,
+    delay_seconds: int | None = None,
+    deduplication_id: str | None = None,
+    group_id: str | None = None,
+    system_attributes: dict[str, Any] | None = None,
+    validate_group_id: bool = True,
+) -> Any:
+    """moto's `SQSBackend.send_message`; for a standard queue, without building every attribute."""
+    queue = self.get_queue(queue_name)
+    if queue.fifo_queue:
+        return _original_send_message(
+            self,
+            queue_name,
+            message_body,
+            message_attributes,
+            delay_seconds,
+            deduplication_id,
+            group_id,
+            system_attributes,
+            validate_group_id,
+        )
+
+    self._validate_message(
+        queue,
+        message_body=message_body,
+        delay_seconds=int(delay_seconds or 0),
+        deduplication_id=deduplication_id,
+        group_id=group_id,
+        validate_group_id=validate_group_id,
+    )
+
+    delay: int = int(delay_seconds) if delay_seconds is not None else queue.delay_seconds
+
+    message_id = str(sqs.random.uuid4())
+    message = sqs.Message(message_id, message_body, system_attributes)
+
+    # moto computes a content-based deduplication id here when the queue's ContentBasedDeduplication is
+    # "true": only FIFO queues have that attribute, and they took moto's own path above.
+
+    if deduplication_id is not None:
+        message.deduplication_id = deduplication_id
+        message.sequence_number = "".join(sqs.random.choice(string.digits) for _ in range(20))
+
+    if group_id is not None:
+        message.group_id = group_id
+
+    if message_attributes:
+        message.message_attributes = message_attributes
+
+    if delay > sqs.MAXIMUM_MESSAGE_DELAY:
+        msg = f"Value {delay} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900."
+        raise sqs.InvalidParameterValue(msg)
+
+    message.mark_sent(delay_seconds=delay)
+    queue.add_message(message)
+    return message
+
+
+def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+    """moto's check, reading MessageRetentionPeriod from the queue instead of building every attribute."""
+    retention_period = self.get_queue(queue_name).message_retention_period
+    retain_until = retention_period + message.sent_timestamp / 1000
+    return bool(retain_until > sqs.unix_time())
+
+
+# Message.visible is `now > visible_at` and Message.delayed is `now < delayed_until`, each with its own
+# clock reading; the walks below read the clock once.
+
+
+def messages(self: Any) -> list[Any]:
+    """`Queue.messages`: the messages visible now and not delayed."""
+    now = sqs.unix_time_millis()
+    return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+
+
+def approximate_number_of_messages_delayed(self: Any) -> int:
+    now = sqs.unix_time_millis()
+    return sum(1 for m in self._messages if now < m.delayed_until)
+
+
+def approximate_number_of_messages_not_visible(self: Any) -> int:
+    now = sqs.unix_time_millis()
+    return sum(1 for m in self._messages if not now > m.visible_at)
+
+
+def delete_message(self: Any, receipt_handle: str) -> None:
+    """`Queue.delete_message`: one walk, under the lock `add_message` appends under."""
+    if receipt_handle in self.deleted_messages:
+        # Already deleted - gracefully handle deleting it again
+        return
+
+    with self._messages_lock:
+        kept: list[Any] = []
+        gone: list[Any] = []
+        for message in self._messages:
+            had = message.receipt_handle == receipt_handle or receipt_handle in message._old_receipt_handles
+            (gone if had else kept).append(message)
+        if not gone:
+            raise sqs.ReceiptHandleIsInvalid()
+        # Delete message from queue regardless of pending state
+        for message in gone:
+            self.pending_messages.discard(message)
+            self.deleted_messages.update(message.all_receipt_handles)
+        self._messages = kept
+
+
+def install() -> None:
+    replacements: tuple[tuple[type, str, Any], ...] = (
+        (sqs.SQSBackend, "send_message", send_message),
+        (sqs.SQSBackend, "is_message_valid_based_on_retention_period", is_message_valid_based_on_retention_period),
+        (sqs.Queue, "messages", property(messages)),
+        (sqs.Queue, "approximate_number_of_messages_delayed", property(approximate_number_of_messages_delayed)),
+        (sqs.Queue, "approximate_number_of_messages_not_visible", property(approximate_number_of_messages_not_visible)),
+        (sqs.Queue, "delete_message", delete_message),
+    )
+    for owner, name, replacement in replacements:
+        setattr(owner, name, replacement)

@@ -1,0 +1,149 @@
+"""The moto internals the Step Functions patches plug into, and a check that they are still where they were.
+
+`moved()` lists every class, method, parameter and attribute the patches rely on that a moto release has
+moved or renamed; `install()` refuses to start the sandbox on any, naming them. `changed_sources()` lists
+the moto methods the patches replace wholesale whose source differs from the one the replacement was
+written against (tests/sandbox/test_moto_internals_stepfunctions.py fails on any: re-read them, port the
+change, then update the fingerprint).
+"""
+
+from __future__ import annotations
+
+from console.sandbox.moto_patches import touch_points
+
+_PARSER = "moto.stepfunctions.parser"
+_COMPONENT = f"{_PARSER}.asl.component"
+
+# (module, dotted attribute, parameters it must accept)
+TOUCH_POINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (f"{_COMPONENT}.state.wait.wait_function.wait_function", "WaitFunction._eval_body", ("env",)),
+    (f"{_COMPONENT}.state.wait.wait_function.wait_function", "WaitFunction._get_wait_seconds", ("env",)),
+    (f"{_COMPONENT}.state.wait.wait_function.timestamp", "Timestamp._get_wait_seconds", ("env",)),
+    (f"{_COMPONENT}.state.wait.wait_function.timestamp", "Timestamp._from_timestamp_string", ("timestamp",)),
+    (f"{_COMPONENT}.state.wait.wait_function.timestamp", "Timestamp._create_failure_event", ("env", "timestamp_str")),
+    (f"{_COMPONENT}.common.timeouts.timeout", "Timeout._eval_body", ("env",)),
+    (f"{_COMPONENT}.common.timeouts.timeout", "Timeout._eval_seconds", ("env",)),
+    (f"{_COMPONENT}.common.timeouts.timeout", "TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS", ()),
+    (f"{_COMPONENT}.common.timeouts.heartbeat", "Heartbeat._eval_body", ("env",)),
+    (f"{_COMPONENT}.common.timeouts.heartbeat", "Heartbeat._eval_seconds", ("env",)),
+    (f"{_COMPONENT}.common.retry.retrier_decl", "time.sleep", ()),
+    (f"{_COMPONENT}.common.path.result_path", "parse", ()),
+    (f"{_PARSER}.asl.utils.json_path", "parse", ()),
+    (f"{_COMPONENT}.common.error_name.failure_event", "FailureEventException.get_execution_failed_event_details", ()),
+    (f"{_COMPONENT}.eval_component", "EvalComponent.eval", ("env",)),
+    (f"{_COMPONENT}.state.choice.state_choice", "StateChoice._eval_state", ("env",)),
+    (f"{_COMPONENT}.common.error_name.states_error_name_type", "StatesErrorNameType.StatesNoChoiceMatched", ()),
+    (f"{_COMPONENT}.common.error_name.failure_event", "FailureEvent.__init__", ("env", "error_name", "event_type")),
+    (f"{_COMPONENT}.program.program", "Program.eval", ("env",)),
+    (f"{_COMPONENT}.program.program", "Program._eval_body", ("env",)),
+    (f"{_COMPONENT}.program.program", "Program._get_state", ("state_name",)),
+    (
+        f"{_PARSER}.asl.eval.event.event_manager",
+        "EventManager.add_event",
+        ("context", "event_type", "event_details", "timestamp", "update_source_event_id"),
+    ),
+    (f"{_PARSER}.asl.eval.event.event_manager", "EventManager.get_event_history", ()),
+    (f"{_PARSER}.asl.eval.event.event_manager", "EventManager.__init__", ("cloud_watch_logging_session",)),
+    (f"{_PARSER}.asl.eval.event.event_manager", "EventHistoryContext.__init__", ("previous_event_id",)),
+    (f"{_PARSER}.asl.eval.environment", "Environment.set_stop", ("stop_date", "cause", "error")),
+    (f"{_PARSER}.asl.eval.environment", "Environment.set_timed_out", ()),
+    (f"{_PARSER}.asl.eval.environment", "Environment.set_error", ("error",)),
+    (f"{_PARSER}.asl.eval.environment", "Environment.program_state", ()),
+    (f"{_PARSER}.asl.eval.environment", "Environment.is_frame", ()),
+    (f"{_PARSER}.asl.eval.environment", "Environment.is_running", ()),
+    (f"{_PARSER}.asl.eval.environment", "Environment.next_state_name", ()),
+    (f"{_PARSER}.asl.eval.states", "ContextObject.update_task_token", ()),
+    (f"{_PARSER}.asl.eval.states", "States.get_input", ()),
+    (f"{_PARSER}.asl.eval.states", "States.reset", ("input_value",)),
+    (f"{_PARSER}.asl.eval.callback.callback", "CallbackPoolManager.add", ("callback_id",)),
+    (
+        f"{_PARSER}.asl.eval.callback.callback",
+        "CallbackPoolManager.add_activity_task",
+        ("callback_id", "activity_arn", "activity_input"),
+    ),
+    (f"{_PARSER}.asl.eval.callback.callback", "CallbackEndpoint.interrupt_all", ()),
+    (f"{_PARSER}.asl.eval.callback.callback", "CallbackEndpoint.notify", ("outcome",)),
+    (f"{_PARSER}.asl.eval.callback.callback", "CallbackEndpoint.notify_heartbeat", ()),
+    (f"{_PARSER}.asl.eval.callback.callback", "CallbackEndpoint.get_outcome", ()),
+    (f"{_PARSER}.asl.eval.callback.callback", "CallbackOutcomeSuccess.__init__", ("callback_id", "output")),
+    (f"{_PARSER}.asl.eval.callback.callback", "CallbackOutcomeFailure.__init__", ("callback_id", "error", "cause")),
+    (f"{_PARSER}.asl.eval.program_state", "ProgramStopped.__init__", ("stop_date", "error", "cause")),
+    (f"{_PARSER}.backend.execution_worker", "ExecutionWorker.start", ()),
+    (f"{_PARSER}.backend.execution_worker", "ExecutionWorker._execution_logic", ()),
+    (f"{_PARSER}.backend.execution_worker", "ExecutionWorker._get_evaluation_environment", ()),
+    (f"{_PARSER}.backend.execution_worker", "ExecutionWorker._get_evaluation_entrypoint", ()),
+    (f"{_PARSER}.asl.parse.asl_parser", "AmazonStateLanguageParser.parse", ("definition",)),
+    (f"{_PARSER}.backend.execution", "Execution.start", ()),
+    (f"{_PARSER}.backend.execution", "Execution._get_start_execution_worker", ()),
+    (f"{_PARSER}.backend.execution", "BaseExecutionWorkerCommunication._reflect_execution_status", ()),
+    (f"{_PARSER}.backend.execution", "BaseExecutionWorkerCommunication.terminated", ()),
+    (f"{_PARSER}.api", "HistoryEventType.ExecutionRedriven", ()),
+    (
+        f"{_PARSER}.models",
+        "StepFunctionsParserBackend.start_execution",
+        ("state_machine_arn", "name", "execution_input", "trace_header"),
+    ),
+    (f"{_PARSER}.models", "StepFunctionsParserBackend.describe_execution", ("execution_arn",)),
+    (f"{_PARSER}.models", "StepFunctionsParserBackend.describe_state_machine", ("arn",)),
+    (f"{_PARSER}.models", "StepFunctionsParserBackend._validate_name", ("name",)),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.describe_execution", ()),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.list_executions", ()),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.get_execution_history", ()),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.stop_execution", ()),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.send_task_failure", ()),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.send_task_success", ()),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.send_task_heartbeat", ()),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.stepfunction_backend", ()),
+    ("moto.stepfunctions.responses", "get_backend", ("account", "region")),
+    ("moto.stepfunctions.utils", "PAGINATION_MODEL", ()),
+    ("moto.utilities.paginator", "paginate", ("pagination_model",)),
+)
+
+# Methods replaced wholesale → sha256 (first 16 hex) of the moto 5.2.5 source they were ported from.
+REPLACED_SOURCES: dict[tuple[str, str], str] = {
+    (f"{_COMPONENT}.state.wait.wait_function.wait_function", "WaitFunction._eval_body"): "adaade605eee07ef",
+    (f"{_COMPONENT}.state.wait.wait_function.timestamp", "Timestamp._get_wait_seconds"): "611d040940ad5f39",
+    (f"{_COMPONENT}.common.timeouts.timeout", "Timeout._eval_body"): "5c5f336e8ba14d64",
+    (f"{_COMPONENT}.common.timeouts.heartbeat", "Heartbeat._eval_body"): "5c5f336e8ba14d64",
+    (f"{_COMPONENT}.program.program", "Program.eval"): "6d701880064a8970",
+    (f"{_COMPONENT}.program.program", "Program._eval_body"): "0735481f6d027e47",
+    (f"{_PARSER}.backend.execution_worker", "ExecutionWorker.start"): "0b502dd3a4e5fd2b",
+    (f"{_PARSER}.backend.execution_worker", "ExecutionWorker._get_evaluation_entrypoint"): "2b25949ae855da80",
+    (f"{_PARSER}.backend.execution_worker", "ExecutionWorker._execution_logic"): "baa3e2a48fd228d9",
+    (f"{_PARSER}.backend.execution", "Execution.start"): "07e927c2d5f9e104",
+    (f"{_PARSER}.backend.execution", "BaseExecutionWorkerCommunication._reflect_execution_status"): "038a396107afe59b",
+    (f"{_PARSER}.models", "StepFunctionsParserBackend.send_task_success"): "2e95c66f0d676001",
+    (f"{_PARSER}.models", "StepFunctionsParserBackend.send_task_failure"): "2d5a9597cf1d92f9",
+    (f"{_PARSER}.models", "StepFunctionsParserBackend.send_task_heartbeat"): "279ad79cd7a2f24b",
+    ("moto.stepfunctions.models", "StepFunctionBackend.stop_execution"): "9fd7ff1aebca7c0e",
+    ("moto.stepfunctions.models", "StepFunctionBackend.list_executions"): "171cc9525a3fbe99",
+    ("moto.stepfunctions.responses", "StepFunctionResponse.describe_execution"): "c3953bdc9ce21fda",
+    ("moto.stepfunctions.responses", "StepFunctionResponse.list_executions"): "6fec14cfc5afd6b8",
+    ("moto.stepfunctions.responses", "StepFunctionResponse.get_execution_history"): "3889cc6224ac2f76",
+    ("moto.stepfunctions.responses", "StepFunctionResponse.stop_execution"): "633c8a544aacfd14",
+    ("moto.stepfunctions.responses", "StepFunctionResponse.send_task_failure"): "f0fed5e805768377",
+}
+
+# Attributes of moto objects that exist only once an instance does: (module, class, attribute names).
+INSTANCE_ATTRIBUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        f"{_PARSER}.asl.eval.event.event_manager",
+        "EventManager",
+        ("_mutex", "_event_id_gen", "_history_event_list", "_cloud_watch_logging_session"),
+    ),
+)
+
+
+def remember_originals() -> None:
+    """Keep moto's own versions of what the patches replace (call before patching)."""
+    touch_points.remember_originals(REPLACED_SOURCES)
+
+
+def moved() -> list[str]:
+    """Every touch point that is missing or no longer takes the parameters the patches pass."""
+    return touch_points.moved(TOUCH_POINTS, INSTANCE_ATTRIBUTES, REPLACED_SOURCES)
+
+
+def changed_sources() -> list[str]:
+    """Replaced moto methods whose source is not the one the replacement was ported from."""
+    return touch_points.changed_sources(REPLACED_SOURCES)

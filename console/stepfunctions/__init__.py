@@ -1,0 +1,1 @@
+"""What is Step Functions' own: its action plan builders and its poller."""

@@ -1,0 +1,305 @@
+"""The plans for Step Functions: approve / reject a `.waitForTaskToken` state, stop, redrive, and roll a wave
+back by starting its rollback state machine with the last good revision.
+
+Like the CodePipeline builders, each reads fresh state through `Reads`, refuses with a plain sentence when the
+action makes no sense now, and otherwise returns the `Facts` with the one call that sends it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from console.actions.audit import token_digest
+from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext
+from console.actions.reads import Reads
+from console.actions.text import input_value, time_text
+from console.errors import Refused, UsageError
+from console.model import Receipt
+from console.resources import Selection, execution_arn_parts, state_machine_arn_of
+
+FAILED_EXECUTION = ("FAILED", "TIMED_OUT", "ABORTED")
+REDRIVE_WINDOW = timedelta(days=14)
+# What a Step Functions StopExecution / SendTaskFailure says in `error` (the reason goes to `cause`).
+STOP_ERROR = "wavedeck.Stopped"
+REJECT_ERROR = "wavedeck.Rejected"
+
+
+async def answer(reads: Reads, selection: Selection, context: PlanContext, *, approve: bool) -> Facts:
+    """SendTaskSuccess / SendTaskFailure with the token of the one state waiting in the execution."""
+    arn = execution_arn(selection, "approve or reject")
+    execution = await reads.execution(arn)
+    where = selection.resource
+    if execution.status != "RUNNING":
+        raise Refused(f"{where} is {execution.status}; nothing is waiting for approval")
+    waiting, answered = await reads.waiting_tasks(arn, execution.state_machine_arn)
+    if not waiting:
+        raise Refused(answered or f"nothing is waiting for approval in {where}")
+    if len(waiting) > 1:
+        names = ", ".join(t.state_name or f"event {t.scheduled_event_id}" for t in waiting)
+        raise Refused(f"{len(waiting)} states wait for a token in {where} ({names}); answer them one at a time")
+    task = waiting[0]
+    if not task.token:
+        raise Refused(f"state {task.state_name} of {where} waits, but its task token is not in its parameters")
+    token = task.token
+    machine = selection.state_machine or ""
+    state_wave = context.state_waves.get(machine, {}).get(task.state_name or "")
+    wave = context.waves.wave(state_wave) or context.waves.for_state_machine(machine)
+    gateway = reads.gateway
+    lines = [
+        ("State machine", machine),
+        ("Execution", execution.name),
+        ("State", task.state_name or "?"),
+        ("Waiting since", time_text(task.since)),
+    ]
+    revision = input_value(execution.input, "revision")
+    if revision:
+        lines.append(("Revision", revision))
+    lines.append(("Sends", "SendTaskSuccess" if approve else "SendTaskFailure (the reason as cause)"))
+
+    async def send(reason: str, identity: str) -> Receipt:
+        if approve:
+            output = json.dumps({"approved": True, "reason": reason, "approvedBy": identity})
+            return await gateway.send_task_success(token, output)
+        return await gateway.send_task_failure(token, REJECT_ERROR, reason)
+
+    return Facts(
+        selection=replace(selection, execution_arn=arn, state_machine_arn=execution.state_machine_arn),
+        title=f"{'Approve' if approve else 'Reject'} {machine} / {execution.name} / {task.state_name}",
+        lines=tuple(lines),
+        wave=wave,
+        expect={
+            "state": task.state_name or "",
+            "event": str(task.scheduled_event_id),
+            "token": token_digest(token),
+        },
+        operation="SendTaskSuccess" if approve else "SendTaskFailure",
+        request={"taskToken": token_digest(token), **({} if approve else {"error": REJECT_ERROR})},
+        send=send,
+        done=f"{'Approved' if approve else 'Rejected'} {machine}/{execution.name} at {task.state_name}",
+        secrets=(token,),
+    )
+
+
+async def stop(reads: Reads, selection: Selection, context: PlanContext) -> Facts:
+    """StopExecution of a running execution, the reason as its cause."""
+    arn = execution_arn(selection, "stop")
+    execution = await reads.execution(arn)
+    machine = selection.state_machine or ""
+    if execution.status != "RUNNING":
+        raise Refused(f"{machine}/{execution.name} is {execution.status}; nothing to stop")
+    gateway = reads.gateway
+
+    async def send(reason: str, identity: str) -> Receipt:
+        return await gateway.stop_execution(arn, STOP_ERROR, reason)
+
+    return Facts(
+        selection=replace(selection, execution_arn=arn, state_machine_arn=execution.state_machine_arn),
+        title=f"Stop {machine} / {execution.name}",
+        lines=(
+            ("State machine", machine),
+            ("Execution", execution.name),
+            ("Started", time_text(execution.started)),
+            ("Sends", f"StopExecution error={STOP_ERROR} (the reason as cause)"),
+        ),
+        wave=context.waves.for_state_machine(machine),
+        expect={"execution": arn, "status": "RUNNING"},
+        operation="StopExecution",
+        request={"executionArn": arn, "error": STOP_ERROR},
+        send=send,
+        done=f"Stopped {machine}/{execution.name}",
+    )
+
+
+async def redrive(
+    reads: Reads, selection: Selection, context: PlanContext, *, client_token: str | None = None
+) -> Facts:
+    """RedriveExecution of a failed, timed out or aborted execution within AWS's 14 days.
+
+    The client token is derived from what is redriven (the execution and how often it was redriven already),
+    so the same redrive asked twice, by this process or another, is the same request to AWS (idempotent for
+    15 minutes), not a second redrive.
+    """
+    arn = execution_arn(selection, "redrive")
+    execution = await reads.execution(arn)
+    machine = selection.state_machine or ""
+    where = f"{machine}/{execution.name}"
+    if execution.status not in FAILED_EXECUTION:
+        raise Refused(f"{where} is {execution.status}; only a failed, timed out or aborted execution is redriven")
+    if execution.redrive_status == "NOT_REDRIVABLE":
+        raise Refused(f"{where} cannot be redriven: {execution.redrive_status_reason or 'AWS says so'}")
+    if execution.stopped is not None and datetime.now(UTC) - execution.stopped > REDRIVE_WINDOW:
+        raise Refused(f"{where} ended more than 14 days ago; AWS redrives only within 14 days")
+    token = client_token or redrive_client_token(arn, execution.redrive_count)
+    gateway = reads.gateway
+
+    async def send(reason: str, identity: str) -> Receipt:
+        return await gateway.redrive_execution(arn, client_token=token)
+
+    lines = [("State machine", machine), ("Execution", execution.name), ("Status", execution.status)]
+    if execution.error:
+        lines.append(("Error", execution.error))
+    lines.append(("Sends", "RedriveExecution: restarts from the failed states"))
+    return Facts(
+        selection=replace(selection, execution_arn=arn, state_machine_arn=execution.state_machine_arn),
+        title=f"Redrive {machine} / {execution.name}",
+        lines=tuple(lines),
+        wave=context.waves.for_state_machine(machine),
+        expect={"execution": arn, "status": execution.status, "redrive_count": str(execution.redrive_count)},
+        operation="RedriveExecution",
+        request={"executionArn": arn, "clientToken": token},
+        send=send,
+        done=f"Redriving {where}",
+        parameters={"client_token": token},
+    )
+
+
+async def rollback(reads: Reads, selection: Selection, context: PlanContext, *, name: str | None = None) -> Facts:
+    """StartExecution of the wave's rollback state machine with the revision of the last good execution.
+
+    The new execution's name is derived from what is rolled back (the execution that went bad, else the
+    newest one, and the revision it goes back to), so the confirmation shows the name that is started, and
+    the same rollback sent twice, by this process or another one racing it, is refused by AWS's own name
+    uniqueness (or, with the same input while it runs, answered with the one execution already started).
+    """
+    machine_arn = selection.state_machine_arn or machine_arn_of(selection.execution_arn or "")
+    machine = machine_arn.rsplit(":", 1)[-1]
+    rollback_machine = context.rollback_machines.get(machine)
+    if rollback_machine is None:
+        raise Refused(f"no rollback state machine is defined for {machine} (`rollback:` in definitions/)")
+    rollback_arn = machine_arn.rsplit(":", 1)[0] + ":" + rollback_machine
+    if selection.execution_arn is not None:
+        bad = await reads.execution(selection.execution_arn)
+        if bad.status == "RUNNING":
+            raise Refused(f"{machine}/{bad.name} is still running; stop it before rolling its wave back")
+    good = await reads.last_succeeded(machine_arn, exclude=selection.execution_arn)
+    if good is None:
+        raise Refused(f"no execution of {machine} has succeeded: there is no good revision to roll back to")
+    revision = input_value(good.input, "revision")
+    if not revision:
+        raise Refused(f"the last good execution of {machine} ({good.name}) has no revision in its input")
+    running = await reads.running_executions(rollback_arn)
+    if running:
+        raise Refused(f"a rollback is already running: {rollback_machine}/{running[0].name}")
+    service = input_value(good.input, "service") or machine
+    wave = context.waves.for_state_machine(machine)
+    gateway = reads.gateway
+    if name is None:
+        rolled_back = selection.execution_arn
+        if rolled_back is None:
+            newest = await reads.newest_execution(machine_arn)
+            rolled_back = newest.arn if newest is not None else machine_arn
+        name = rollback_execution_name(wave.name if wave else machine, rolled_back, revision)
+    started = name
+    document = {
+        "wave": wave.name if wave else machine,
+        "revision": revision,
+        "service": service,
+        "rolledBackFrom": selection.execution_arn,
+        "lastGoodExecution": good.arn,
+    }
+
+    async def send(reason: str, identity: str) -> Receipt:
+        payload = {**document, "reason": reason, "requestedBy": identity}
+        return await gateway.start_execution(rollback_arn, json.dumps(payload), name=started)
+
+    lines = [("State machine", machine)]
+    if selection.execution_arn:
+        lines.append(("Execution", selection.execution_arn.rsplit(":", 1)[-1]))
+    lines += [
+        ("Rolls back to", f"{good.name} revision {revision}"),
+        ("Starts", f"{rollback_machine} ({name})"),
+        ("Service", service),
+    ]
+    return Facts(
+        selection=replace(selection, state_machine_arn=machine_arn),
+        title=f"Roll back {machine}" + (f" ({wave.name})" if wave else ""),
+        lines=tuple(lines),
+        wave=wave,
+        expect={"last_good": good.arn, "revision": revision},
+        operation="StartExecution",
+        request={"stateMachineArn": rollback_arn, "name": name, "input": document},
+        send=send,
+        done=f"Started {rollback_machine} to roll {wave.name if wave else machine} back to revision {revision}",
+        parameters={"execution_name": name},
+    )
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+
+
+def rollback_execution_name(wave: str, rolled_back: str, revision: str) -> str:
+    """The rollback execution's name: the same for the same (execution rolled back, target revision), in every
+    process, within AWS's 80 characters of letters, digits, - and _."""
+    digest = hashlib.sha256(f"{rolled_back}\n{revision}".encode()).hexdigest()[:20]
+    safe = re.sub(r"[^A-Za-z0-9_-]", "-", wave)[:40]
+    return f"rollback-{safe}-{digest}"
+
+
+def redrive_client_token(execution_arn: str, redrive_count: int) -> str:
+    """RedriveExecution's idempotency key: the same for the same redrive of the same execution, in every process."""
+    return "wavedeck-" + hashlib.sha256(f"{execution_arn}\n{redrive_count}".encode()).hexdigest()[:40]
+
+
+def execution_arn(selection: Selection, what: str) -> str:
+    if selection.execution_arn is None:
+        raise Refused(f"name the execution to {what}: state-machine/execution-name")
+    return selection.execution_arn
+
+
+def machine_arn_of(arn: str) -> str:
+    """The state machine of an execution ARN; Refused when it is not one."""
+    try:
+        execution_arn_parts(arn)
+    except UsageError as error:
+        raise Refused(error.message) from None
+    return state_machine_arn_of(arn)
+
+
+def selected(build: PlanBuilder) -> PlanBuilder:
+    """`build`, refusing first when the selection names neither a state machine nor an execution."""
+
+    async def checked(reads: Reads, selection: Selection, context: PlanContext, given: Mapping[str, str]) -> Facts:
+        if selection.state_machine_arn is None and selection.execution_arn is None:
+            raise Refused("nothing is selected: choose a pipeline or a state machine execution")
+        return await build(reads, selection, context, given)
+
+    return checked
+
+
+def refused(reason: str) -> PlanBuilder:
+    """A kind that makes no sense for Step Functions: registered, so the gate says why instead of failing."""
+
+    async def refuse(reads: Reads, selection: Selection, context: PlanContext, given: Mapping[str, str]) -> Facts:
+        raise Refused(reason)
+
+    return selected(refuse)
+
+
+# Every kind, each with its builder or its refusal; console/actions/registry.py refuses to guess for any other.
+PLAN_BUILDERS: Mapping[ActionKind, PlanBuilder] = {
+    ActionKind.APPROVE: selected(
+        lambda reads, selection, context, given: answer(reads, selection, context, approve=True)
+    ),
+    ActionKind.REJECT: selected(
+        lambda reads, selection, context, given: answer(reads, selection, context, approve=False)
+    ),
+    ActionKind.STOP: selected(lambda reads, selection, context, given: stop(reads, selection, context)),
+    ActionKind.STOP_ABANDON: refused(
+        "stop and abandon is for pipeline executions; a Step Functions execution is just stopped"
+    ),
+    ActionKind.ROLLBACK: selected(
+        lambda reads, selection, context, given: rollback(reads, selection, context, name=given.get("execution_name"))
+    ),
+    ActionKind.RETRY: selected(
+        lambda reads, selection, context, given: redrive(
+            reads, selection, context, client_token=given.get("client_token")
+        )
+    ),
+    ActionKind.PAUSE: refused("pausing promotion is for pipeline stages (their inbound transition)"),
+    ActionKind.RESUME: refused("pausing promotion is for pipeline stages (their inbound transition)"),
+}

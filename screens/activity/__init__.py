@@ -1,0 +1,1 @@
+"""The activity screen: the screen, its .tcss and, where it has them, its rows and action choices."""

@@ -1,0 +1,288 @@
+"""The activity screen (`4`): the live transition stream of the whole fleet, what `wavedeck watch` prints.
+
+Every transition the watcher reports is kept by the app in its bounded `TransitionLog`, also while this screen
+is hidden; the screen reads what is new (`since(seq)`) on every update and on resume, so nothing is lost to
+coalesced redraw messages, and the window keeps memory flat over hours. Newest at the bottom, following the
+newest unless the operator moved up (screens/widgets/transition_stream.py). `/` filters by any word of a
+line (resource, target, kind, wave, status, detail: `fail`, `prod`, `canary approval`) without dropping what
+arrives meanwhile. The bar says whether each target's transitions come by push (EventBridge → SQS) or by
+polling; each line says how it came. enter opens the pipeline or execution of the highlighted line.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.widgets import Input, Static
+
+from console.model import FleetState, Service, TargetStatus, Transition
+from screens.base import ConsoleScreen
+from screens.fleet.rows import target_labels
+from screens.status import look
+from screens.text import clean, literal
+from screens.widgets.key_bar import KeyBar
+from screens.widgets.transition_stream import TransitionStream, header_text, wave_text
+
+
+class ActivityScreen(ConsoleScreen):
+    """The live transition stream of the fleet: bounded, filterable, following the newest."""
+
+    HELP_TITLE = "Activity"
+    CSS_PATH = "activity.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = []
+
+    def __init__(self) -> None:
+        super().__init__(id="activity")
+        self._seq = 0  # the newest transition of the app's log this screen has read
+        self._missed = 0  # transitions that left the log's window before this screen read them
+        self._bar = Text("")
+        self._bar_lines = 0  # the bar's height now (0 until first drawn)
+        self._columns = Text("")
+        self._detail = Text("")
+        self._sources: tuple[TargetStatus, ...] = ()
+
+    # --- layout -------------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield self.header()
+        yield Static(id="activity-bar")
+        yield Input(
+            placeholder="filter: resource, target, kind, wave, status, detail (fail, prod, canary)", id="filter"
+        )
+        yield Static(id="stream-columns")
+        yield TransitionStream(
+            self.ctx.transitions.window,
+            labels=target_labels(self.ctx.targets),
+            on_change=self._stream_changed,
+            id="stream",
+        )
+        yield Static(id="transition-detail")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.stream.focus()
+
+    @property
+    def stream(self) -> TransitionStream:
+        return self.query_one("#stream", TransitionStream)
+
+    # --- the watcher's updates ---------------------------------------------------------------------------
+
+    def apply_state(self, state: FleetState) -> None:
+        super().apply_state(state)
+        if self._ready and not self.is_closing:
+            self.read_new_transitions()
+            self._stream_changed()  # the counts and sources in the bar; nothing is redrawn that reads the same
+
+    def show_state(self, state: FleetState) -> None:
+        self._sources = state.targets  # the bar says how each target's transitions arrive
+
+    def read_new_transitions(self) -> int:
+        """Take what the app's log has that this screen has not shown yet; returns how many."""
+        news = self.ctx.transitions.since(self._seq)
+        if news.total == self._seq:
+            return 0
+        self._missed += news.missed
+        first = news.total - len(news.transitions) + 1
+        self._seq = news.total
+        self.stream.add(news.transitions, first)
+        return len(news.transitions)
+
+    def _stream_changed(self) -> None:
+        """The stream moved, filled or relaid: the bar, the columns and the detail follow in the same frame."""
+        if not self._ready or self.is_closing:
+            return  # the first picture draws it (apply_state)
+        self._update_columns()
+        self._update_bar()
+        self._update_detail()
+        self.refresh_availability()
+
+    # --- drawing ------------------------------------------------------------------------------------------
+
+    def _update_columns(self) -> None:
+        layout = self.stream.line_layout
+        columns = header_text(layout) if layout else Text("")
+        if columns != self._columns:
+            self._columns = columns
+            self.query_one("#stream-columns", Static).update(columns, layout=False)  # always one line
+
+    def _update_bar(self) -> None:
+        stream = self.stream
+        bar = Text(end="")
+        bar.append(" Activity ", style="reverse bold")
+        bar.append(f"  {self._seq} seen")
+        if self._seq > stream.kept:
+            bar.append(f" · newest {stream.kept} kept", style="dim")
+        bar.append("  ")
+        if stream.following:
+            bar.append("▼ following the newest", style="bold")
+        else:
+            bar.append("‖ held", style="bold")
+            if stream.unseen:
+                bar.append(f" · {stream.unseen} newer below", style="bold")
+            bar.append(" · end follows", style="dim")
+        if stream.filter_text:
+            bar.append("  filter: ", style="dim")
+            bar.append(clean(stream.filter_text), style="bold")
+            bar.append(f" ({stream.shown} shown)", style="dim")
+        sources = self._source_text()
+        if sources.cell_len:
+            width = self.size.width or self.app.size.width
+            bar.append("\n" if bar.cell_len + 2 + sources.cell_len > width - 2 else "  ")
+            bar.append_text(sources)
+        if bar != self._bar:
+            # A new layout only when the bar goes from one line to two or back: it costs far more than a redraw.
+            lines = bar.plain.count("\n") + 1
+            self._bar = bar
+            self.query_one("#activity-bar", Static).update(bar, layout=lines != self._bar_lines)
+            self._bar_lines = lines
+
+    def _source_text(self) -> Text:
+        """How each target's transitions arrive: push (EventBridge through SQS) or polling."""
+        statuses = self._sources or self.ctx.state.targets
+        labels = target_labels(self.ctx.targets)
+        text = Text("via ", style="dim", end="")
+        for index, status in enumerate(statuses):
+            if index:
+                text.append(" · ", style="dim")
+            if len(statuses) > 1:
+                text.append(clean(labels.get(status.target.name, status.target.name)) + " ")
+            if status.push == "on":
+                text.append("push", style="bold")
+            elif status.push == "failed":
+                text.append("poll (push failed)", style="bold yellow")
+            else:
+                text.append("poll", style="dim")
+        return text if statuses else Text("")
+
+    def _update_detail(self) -> None:
+        stream = self.stream
+        entry = stream.cursor_entry
+        if entry is None:
+            if stream.filter_text and stream.kept:
+                text = Text.assemble(
+                    "No transition matches ",
+                    (clean(stream.filter_text), "bold"),
+                    f" ({stream.kept} kept). The filter keeps everything that arrives; esc clears it.",
+                )
+            else:
+                text = Text(
+                    "No transitions yet: every change the watcher sees anywhere in the fleet shows here as it "
+                    "happens (the first read of a resource is not a change).",
+                    style="dim",
+                )
+        else:
+            text = detail_text(entry.transition, stream.label(entry.transition.target))
+        if text != self._detail:
+            self._detail = text
+            self.query_one("#transition-detail", Static).update(text, layout=False)  # a fixed height
+
+    # --- keys -----------------------------------------------------------------------------------------------
+
+    def selected(self) -> Transition | None:
+        entry = self.stream.cursor_entry
+        return entry.transition if entry else None
+
+    def why_unavailable(self, action: str) -> str | None:
+        if action == "open":
+            transition = self.selected()
+            if transition is None:
+                return "no transition is selected"
+            registry = self.ctx.registry
+            if transition.kind.service is Service.CODEPIPELINE:
+                return None if registry.pipeline else registry.missing("pipeline")
+            if registry.execution or registry.state_machine:
+                return None
+            return registry.missing("execution")
+        if action == "filter":
+            return None
+        return super().why_unavailable(action)
+
+    def action_open(self) -> None:
+        """enter: the pipeline, or the Step Functions execution, of the highlighted transition."""
+        reason = self.why_unavailable("open")
+        transition = self.selected()
+        if reason or transition is None:
+            self.notify(f"Open: {reason}", title="Not available", severity="warning", markup=False)
+            return
+        registry = self.ctx.registry
+        name = transition.resource.split("/", 1)[0]
+        key = f"{transition.target}:{name}"
+        if transition.kind.service is Service.CODEPIPELINE:
+            if registry.pipeline is not None:
+                self.app.push_screen(registry.pipeline(key))
+        elif registry.execution is not None and (transition.execution or "").startswith("arn:"):
+            self.app.push_screen(registry.execution(transition.target, transition.execution or ""))
+        elif registry.state_machine is not None:
+            self.app.push_screen(registry.state_machine(key))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.stream.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value.strip():
+            event.input.display = False
+        self.stream.focus()
+
+    def action_back(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display or self.stream.filter_text:
+            box.value = ""
+            box.display = False
+            self.stream.set_filter("")
+            self.stream.focus()
+            return
+        super().action_back()
+
+
+def detail_text(transition: Transition, target_label: str) -> Text:
+    """The highlighted transition in full: when, where, what, from → to, wave, execution, how it came, detail."""
+    text = Text(end="")
+    text.append(transition.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"), style="dim")
+    text.append("  ")
+    text.append(clean(target_label), style="dim")
+    text.append("  ")
+    text.append(clean(transition.kind), style="dim")
+    text.append("  ")
+    text.append(clean(transition.resource), style="bold")
+    text.append("\n")
+    before = look(transition.from_status) if transition.from_status else None
+    if before is None:
+        text.append("· (new)", style="dim")
+    else:
+        text.append_text(before.text())
+    text.append(" → ", style="dim")
+    text.append_text(look(transition.to_status).text())
+    if transition.wave is not None:
+        text.append(" · wave ", style="dim")
+        text.append_text(wave_text(transition))
+    text.append(" · via ", style="dim")
+    text.append(clean(transition.source), style="bold" if transition.source == "push" else "")
+    if transition.execution:
+        text.append("\nexecution ", style="dim")
+        text.append(clean(_short_execution(transition.execution)))
+    if transition.detail:
+        text.append("\n")
+        text.append_text(literal(transition.detail))
+    return text
+
+
+def _short_execution(execution: str) -> str:
+    if execution.startswith("arn:"):
+        return execution.rsplit(":", 1)[-1]
+    return execution

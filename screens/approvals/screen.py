@@ -1,0 +1,390 @@
+"""The approvals inbox (`3`): everything across the fleet that waits for a person, most urgent on top.
+
+CodePipeline manual approvals and Step Functions `.waitForTaskToken` states, from `FleetState.approvals`, with
+wave, how long they have waited, how long they have left, the revision and what they ask. The order and why:
+screens/approvals/rows.py. `a` approves and `x` rejects the highlighted one through the shared action flow
+(production waves ask for the wave's name); enter opens the pipeline or execution it belongs to; `/` filters.
+
+Rows are keyed by the approval, in a `RowList` (screens/widgets/row_list.py) that keeps each row's drawn line: an
+update or the clock redraws only the rows that read differently, a new order or set of approvals draws the lines
+on screen from that cache (coming back to the inbox with `3` draws nothing new unless something changed), and
+the cursor stays on the same approval either way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.widgets import Input, Static
+
+from console.actions.gate import ActionKind
+from console.keys import spec
+from console.model import Approval, FleetState, Service
+from screens.action_flow import ActionChoice, ActionScreen, Choices
+from screens.approvals.rows import (
+    InboxLayout,
+    clock_words,
+    detail_text,
+    inbox_layout,
+    inbox_order,
+    resource_key,
+    row_cells,
+    row_key,
+    selection_of,
+    summary_counts,
+    words_of,
+)
+from screens.bindings import binding
+from screens.fleet.rows import matches, target_labels
+from screens.text import clean
+from screens.widgets.key_bar import KeyBar
+from screens.widgets.row_list import ListColumn, RowList
+
+# The action keys that never apply to an approval: bound (so pressing one says why) but not in the footer.
+_NOT_HERE = ("stop", "stop_abandon", "rollback", "retry", "pause")
+ONLY_ANSWERS = "the inbox only approves and rejects (enter opens the pipeline or execution)"
+
+
+class ApprovalsScreen(ActionScreen):
+    """Everything waiting for a person across the fleet, most urgent first; approve, reject, open, filter."""
+
+    HELP_TITLE = "Approvals"
+    CSS_PATH = "approvals.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [binding(binding_id, show=False) for binding_id in _NOT_HERE]
+
+    def __init__(self) -> None:
+        super().__init__(id="approvals")
+        self.query_text = ""
+        self._layout: InboxLayout | None = None
+        self._keys: list[str] = []
+        self._approvals: dict[str, Approval] = {}
+        self._cells: dict[str, tuple[tuple[str, Text], ...]] = {}
+        self._total = 0
+        self._bar = Text("")
+        self._detail = Text("")
+        self._signature: object = None
+        self._cell_cache: dict[str, tuple[object, tuple[tuple[str, Text], ...]]] = {}
+        self._texts: dict[str, tuple[tuple[tuple[str, Text], ...], tuple[Text, ...]]] = {}
+        self._key_names: dict[str, str] = {}
+        self._empty: Text | None = None
+        self._focus_sent: tuple[str, ...] | None = None
+
+    # --- layout -------------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield self.header()
+        yield Static(id="approvals-bar")
+        yield Input(placeholder="filter: pipeline, stage, wave, target, revision (prod, canary, a1b2c3)", id="filter")
+        yield RowList(id="inbox", on_change=self._cursor_moved)
+        yield Static(id="approvals-empty")
+        yield Static(id="approval-detail")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one("#approvals-empty", Static).display = False
+        self._build_columns()
+        self.table.focus()
+
+    def _cursor_moved(self) -> None:
+        # Called by the list in the same turn as its cursor moves: the detail lands in the same frame.
+        if self._ready and not self.is_closing:
+            self._update_detail(self.now())
+            self.refresh_availability()
+
+    @property
+    def table(self) -> RowList:
+        return self.query_one("#inbox", RowList)
+
+    def _labels(self) -> dict[str, str]:
+        return target_labels(self.ctx.targets)
+
+    def _build_columns(self) -> bool:
+        labels = self._labels()
+        target_width = max((len(v) for v in labels.values()), default=6)
+        layout = inbox_layout(self.size.width or self.app.size.width, target_width, len(labels) > 1)
+        if layout == self._layout:
+            return False
+        self._layout = layout
+        # One more cell per column, padded: the columns two spaces apart, where the layout puts them.
+        self.table.set_columns(tuple(ListColumn(c.key, Text(c.label), c.width + 1) for c in layout.columns))
+        self._keys = []
+        self._cells = {}
+        self._signature = None
+        return True
+
+    def on_resize(self) -> None:
+        if self._build_columns():
+            self._sync(self.ctx.state, self.now())
+
+    # --- drawing ------------------------------------------------------------------------------------------
+
+    def show_state(self, state: FleetState) -> None:
+        self._sync(state, self.now())
+
+    def on_tick(self, state: FleetState, now: datetime) -> None:
+        # Ages, time left and the order (an approval that starts to expire moves up) follow the clock;
+        # cells that read the same are not touched.
+        self._sync(state, now)
+
+    def _sync(self, state: FleetState, now: datetime) -> None:
+        layout = self._layout
+        if layout is None:
+            return
+        # The inbox reads the same unless the approvals, what the clock makes of them, the layout or the filter
+        # changed: most pictures change other pipelines only, and then nothing here is touched.
+        clock = tuple(clock_words(a, now) for a in state.approvals)
+        reading = tuple(t.read_at is None and not t.error for t in state.targets)
+        counts = (len(state.pipelines), len(state.state_machines), reading)
+        signature = (state.approvals, clock, layout, self.query_text, counts)
+        if signature == self._signature:
+            return
+        self._signature = signature
+        labels = self._labels()
+        # One row per waiting thing, even if a picture ever listed one twice (a row key must be unique).
+        ordered = tuple({row_key(a): a for a in reversed(inbox_order(state.approvals, now))}.values())[::-1]
+        self._total = len(ordered)
+        if self.query_text:
+            ordered = tuple(a for a in ordered if matches(words_of(a, labels.get(a.target, a.target)), self.query_text))
+        keys = [row_key(a) for a in ordered]
+        cells = {row_key(a): self._row_cells(a, now, layout, labels.get(a.target, a.target)) for a in ordered}
+        # The list keeps the cursor on the same approval (by key) and redraws only rows that read differently.
+        self._cells = cells
+        self._approvals = {row_key(a): a for a in ordered}
+        self._keys = keys
+        self.table.set_rows(keys, {key: self._row_texts(key, row) for key, row in cells.items()})
+        if len(self._texts) > 2 * len(keys) + 64:
+            # Answered approvals are gone for good: forget their cells.
+            self._texts = {key: self._texts[key] for key in keys if key in self._texts}
+            self._cell_cache = {key: self._cell_cache[key] for key in keys if key in self._cell_cache}
+        self._update_empty(state)
+        self._update_bar(state.approvals, now)
+        self._update_detail(now)
+        self._tell_focus()
+        self.refresh_availability()
+
+    def _row_cells(
+        self, approval: Approval, now: datetime, layout: InboxLayout, label: str
+    ) -> tuple[tuple[str, Text], ...]:
+        key = (approval, layout, label, clock_words(approval, now))
+        cached = self._cell_cache.get(row_key(approval))
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        cells = row_cells(approval, now, layout, label)
+        self._cell_cache[row_key(approval)] = (key, cells)
+        return cells
+
+    def _row_texts(self, key: str, row: tuple[tuple[str, Text], ...]) -> tuple[Text, ...]:
+        """The row's cells for the list (the same tuple while the row reads the same: its line is kept)."""
+        cached = self._texts.get(key)
+        if cached is not None and cached[0] is row:
+            return cached[1]
+        texts = tuple(cell for _, cell in row)
+        self._texts[key] = (row, texts)
+        return texts
+
+    def _update_empty(self, state: FleetState) -> None:
+        if self._keys:
+            message: Text | None = None
+        elif self._total:
+            message = Text.assemble(
+                "No approval matches ",
+                (clean(self.query_text), "bold"),
+                f" ({self._total} waiting). esc clears the filter.",
+            )
+        elif not state.targets or any(t.read_at is None and not t.error for t in state.targets):
+            message = Text("Reading the targets…", style="dim")
+        else:
+            pipelines, machines = len(state.pipelines), len(state.state_machines)
+            message = Text.assemble(
+                ("✓ Nothing is waiting for a person.", "bold"),
+                "\n\n",
+                (
+                    f"Manual approvals and task-token states of {pipelines} pipelines and {machines} state "
+                    "machines appear here as soon as the watcher sees them.",
+                    "dim",
+                ),
+            )
+        if message == self._empty:
+            return
+        self._empty = message
+        empty = self.query_one("#approvals-empty", Static)
+        empty.display = message is not None
+        self.table.display = message is None
+        self.query_one("#approval-detail", Static).display = message is None
+        if message is not None:
+            empty.update(message)
+
+    def _update_bar(self, approvals: tuple[Approval, ...], now: datetime) -> None:
+        waiting, expiring, production = summary_counts(approvals, now)
+        bar = Text(end="")
+        bar.append(" Approvals ", style="reverse bold")
+        bar.append(f"  {waiting} waiting")
+        if expiring:
+            bar.append("  ")
+            bar.append(f" ◷ {expiring} expiring soon ", style="reverse bold red")
+        if production:
+            bar.append(f"  ▲ {production} production", style="bold")
+        if self.query_text:
+            bar.append("  filter: ", style="dim")
+            bar.append(clean(self.query_text), style="bold")
+            bar.append(f" ({len(self._keys)} shown)", style="dim")
+        elif waiting > 1 and self.size.width >= 100:
+            bar.append("  most urgent first: expiring, production, longest waiting", style="dim")
+        if bar != self._bar:
+            self._bar = bar
+            self.query_one("#approvals-bar", Static).update(bar, layout=False)  # always one line
+
+    def _update_detail(self, now: datetime) -> None:
+        approval = self.selected()
+        if approval is None:
+            text = Text("")
+        else:
+            label = self._labels().get(approval.target, approval.target)
+            text = detail_text(approval, now, label, self._hint(approval))
+        if text != self._detail:
+            self._detail = text
+            # The pane has a fixed height (approvals.tcss): moving between approvals never lays the screen out
+            # again, which costs far more than a redraw.
+            self.query_one("#approval-detail", Static).update(text, layout=False)
+
+    def _hint(self, approval: Approval) -> str:
+        opens = "the pipeline" if approval.kind == Service.CODEPIPELINE else "the execution"
+        parts = [f"{self._key_of('approve')} approves", f"{self._key_of('reject')} rejects"]
+        if self.why_unavailable("open") is None:
+            parts.append(f"{self._key_of('open')} opens {opens}")
+        return " · ".join(parts)
+
+    def _key_of(self, binding_id: str) -> str:
+        """The key that runs `binding_id` here (the config's keymap may have moved it; it is applied at start)."""
+        known = self._key_names.get(binding_id)
+        if known is not None:
+            return known
+        name = spec(binding_id).keys.split(",")[0]
+        for key, active in self.active_bindings.items():
+            if active.binding.id == binding_id:
+                name = self.app.get_key_display(active.binding.with_key(key))
+                break
+        self._key_names[binding_id] = name
+        return name
+
+    # --- selection ------------------------------------------------------------------------------------------
+
+    def highlighted_key(self) -> str | None:
+        return self.table.highlighted_key
+
+    def selected(self) -> Approval | None:
+        """The highlighted approval, as last drawn."""
+        key = self.highlighted_key()
+        return self._approvals.get(key) if key else None
+
+    def visible_keys(self) -> tuple[str, ...]:
+        # The pipelines and state machines of the approvals on screen: polled faster, so an answer shows soon.
+        seen: dict[str, None] = {}
+        for key in self._keys[:50]:
+            approval = self._approvals.get(key)
+            if approval is not None:
+                seen[resource_key(approval)] = None
+        return tuple(seen)
+
+    def _tell_focus(self) -> None:
+        keys = self.visible_keys()
+        if keys != self._focus_sent:
+            self._focus_sent = keys
+            self.ctx.watcher.focus(keys)
+
+    def tell_watcher_what_is_visible(self) -> None:
+        self._focus_sent = None
+        self._tell_focus()
+
+    @on(RowList.Selected)
+    def _row_selected(self, event: RowList.Selected) -> None:
+        event.stop()
+        self.action_open()
+
+    # --- keys -----------------------------------------------------------------------------------------------
+
+    def why_unavailable(self, action: str) -> str | None:
+        if action == "open":
+            approval = self.selected()
+            if approval is None:
+                return "no approval is selected"
+            registry = self.ctx.registry
+            if approval.kind == Service.CODEPIPELINE:
+                return None if registry.pipeline else registry.missing("pipeline")
+            if registry.execution or registry.state_machine:
+                return None
+            return registry.missing("execution")
+        if action == "filter":
+            return None
+        return super().why_unavailable(action)
+
+    def action_open(self) -> None:
+        """enter: the pipeline of a manual approval, the execution of a task-token state."""
+        reason = self.why_unavailable("open")
+        approval = self.selected()
+        if reason or approval is None:
+            self.notify(f"Open: {reason}", title="Not available", severity="warning", markup=False)
+            return
+        registry = self.ctx.registry
+        if approval.kind == Service.CODEPIPELINE and registry.pipeline is not None:
+            self.app.push_screen(registry.pipeline(resource_key(approval)))
+        elif registry.execution is not None and approval.execution:
+            self.app.push_screen(registry.execution(approval.target, approval.execution))
+        elif registry.state_machine is not None:
+            self.app.push_screen(registry.state_machine(resource_key(approval)))
+
+    def action_choices(self, binding_id: str) -> Choices:
+        if binding_id not in ("approve", "reject"):
+            return Choices((), nothing=ONLY_ANSWERS)
+        approval = self.selected()
+        if approval is None:
+            nothing = "nothing is waiting for a person" if not self._total else "no approval is selected"
+            return Choices((), nothing=nothing)
+        kind = ActionKind.APPROVE if binding_id == "approve" else ActionKind.REJECT
+        verb = "Approve" if kind is ActionKind.APPROVE else "Reject"
+        where = f" ({approval.state_name})" if approval.state_name else ""
+        label = f"{verb} {approval.resource}{where}"
+        return Choices((ActionChoice(kind, selection_of(approval), label),), "", selection_of(approval))
+
+    # --- filter ---------------------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value.strip():
+            event.input.display = False
+        self.table.focus()
+
+    def set_filter(self, text: str) -> None:
+        """Show only approvals whose names, wave, target, revision or message contain every word of `text`."""
+        query = text.strip()
+        if query == self.query_text:
+            return
+        self.query_text = query
+        self._sync(self.ctx.state, self.now())
+
+    def action_back(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display or self.query_text:
+            box.value = ""
+            box.display = False
+            self.set_filter("")
+            self.table.focus()
+            return
+        super().action_back()

@@ -1,0 +1,1 @@
+"""The choose screen: the screen, its .tcss and, where it has them, its rows and action choices."""

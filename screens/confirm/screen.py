@@ -1,0 +1,212 @@
+"""The confirmation modals: `ConfirmActionModal` (exactly what will be sent, a reason, the typed wave name for
+production) and `ConfirmQuitModal` (quitting while an action is in flight).
+
+Impossible to misfire: the reason field has the focus, enter on an empty reason does nothing, a production
+wave needs its name typed exactly (a wrong name refuses), esc cancels, and once confirmed the modal answers
+exactly once however many times enter is pressed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from console.actions.reasons import check_reason
+from console.errors import Refused
+from screens.text import clean, literal
+
+if TYPE_CHECKING:
+    from console.actions.gate import ActionPlan
+
+_VERBS = {
+    "APPROVE": "Approve",
+    "REJECT": "Reject",
+    "STOP": "Stop",
+    "STOP_ABANDON": "Stop and abandon",
+    "ROLLBACK": "Roll back",
+    "RETRY": "Retry",
+    "PAUSE": "Pause promotion",
+    "RESUME": "Resume promotion",
+}
+
+
+def verb(kind_name: str) -> str:
+    return _VERBS.get(kind_name, kind_name.replace("_", " ").capitalize())
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """What the operator gave: the reason, and for production the wave name as typed."""
+
+    reason: str
+    typed: str | None = None
+
+
+class ConfirmActionModal(ModalScreen[Confirmation | None]):
+    """Shows an `ActionPlan` and returns the operator's `Confirmation`, or None when cancelled."""
+
+    CSS_PATH = "confirm.tcss"
+    AUTO_FOCUS = "#reason"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
+    ]
+
+    def __init__(self, plan: ActionPlan) -> None:
+        super().__init__(classes="-production" if plan.production else "")
+        self.plan = plan
+        self._answered = False
+
+    @property
+    def kind_name(self) -> str:
+        return str(getattr(self.plan.kind, "name", self.plan.kind))
+
+    def compose(self) -> ComposeResult:
+        plan = self.plan
+        with VerticalScroll(id="dialog"):
+            yield Static(literal(plan.title, style="bold"), id="title")
+            yield Static(self._what_table(), id="what")
+            if plan.production and plan.confirm_word:
+                wave = plan.wave.name if plan.wave else plan.confirm_word
+                yield Static(
+                    Text.assemble(
+                        (" ▲ PRODUCTION ", "reverse bold red"),
+                        f" This changes the production wave {clean(wave)}.",
+                    ),
+                    id="production",
+                )
+            yield Label("Reason (required; goes to the audit log):", id="reason-label")
+            yield Input(placeholder="why you are doing this", id="reason", select_on_focus=False, compact=True)
+            if plan.production and plan.confirm_word:
+                yield Label(
+                    Text.assemble("Type the wave's name to confirm: ", (clean(plan.confirm_word), "bold")),
+                    id="confirm-label",
+                )
+                yield Input(placeholder="the wave's name", id="confirm-word", select_on_focus=False, compact=True)
+            yield Static("", id="problem")
+            yield Static(
+                Text.assemble(("enter", "bold"), f" {verb(self.kind_name).lower()} · ", ("esc", "bold"), " cancel"),
+                id="hint",
+            )
+
+    def _what_table(self) -> Table:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column(overflow="fold")
+        for label, value in self.plan.lines:
+            table.add_row(literal(label), literal(value))
+        return table
+
+    # --- answering ----------------------------------------------------------------------------------------
+
+    def _problem(self, text: str) -> None:
+        problem = self.query_one("#problem", Static)
+        problem.update(literal(text, style="bold"))
+        problem.set_class(bool(text), "-shown")
+
+    def _checked_reason(self) -> str | None:
+        """The reason as it will be sent, or None after saying what is wrong with it."""
+        reason_input = self.query_one("#reason", Input)
+        if not reason_input.value.strip():
+            # Enter on an empty reason does nothing but say what is missing.
+            self._problem("A reason is required.")
+            reason_input.focus()
+            return None
+        try:
+            return check_reason(
+                reason_input.value, max_length=self.plan.reason_limit, transition=self.plan.reason_transition
+            )
+        except Refused as refused:
+            self._problem(f"The reason cannot be sent: {refused}")
+            reason_input.focus()
+            return None
+
+    def _try_send(self) -> None:
+        if self._answered:
+            return
+        reason = self._checked_reason()
+        if reason is None:
+            return
+        typed: str | None = None
+        if self.plan.production and self.plan.confirm_word:
+            word_input = self.query_one("#confirm-word", Input)
+            typed = word_input.value.strip()
+            if not typed:
+                self._problem(f"Type {clean(self.plan.confirm_word)} to confirm this production change.")
+                word_input.focus()
+                return
+            if typed != self.plan.confirm_word:
+                self._problem(
+                    f"Refused: {clean(typed)!r} is not the wave's name; type {clean(self.plan.confirm_word)} exactly."
+                )
+                word_input.focus()
+                return
+        self._answered = True
+        self.dismiss(Confirmation(reason, typed))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "reason" and self.plan.production and self.plan.confirm_word:
+            if self._checked_reason() is None:
+                return
+            word_input = self.query_one("#confirm-word", Input)
+            if not word_input.value.strip():
+                # The reason is fine: on to the wave's name.
+                self._problem("")
+                word_input.focus()
+                return
+        self._try_send()
+
+    def action_cancel(self) -> None:
+        if self._answered:
+            return
+        self._answered = True
+        self.dismiss(None)
+
+
+class ConfirmQuitModal(ModalScreen[bool]):
+    """Asks before quitting while an action is being sent; names the actions in flight."""
+
+    CSS_PATH = "confirm.tcss"
+    AUTO_FOCUS = "#stay"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "stay", "Stay", id="quit.stay"),
+        Binding("y", "leave", "Quit anyway", id="quit.leave"),
+        Binding("n", "stay", "Stay", show=False, id="quit.no"),
+    ]
+
+    def __init__(self, in_flight: tuple[str, ...]) -> None:
+        super().__init__(classes="-quit")
+        self.in_flight = in_flight
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text("Quit while an action is in flight?", style="bold"), id="title")
+            body = Text("The console will stop waiting for:\n")
+            for title in self.in_flight:
+                body.append("  • ")
+                body.append(clean(title))
+                body.append("\n")
+            body.append("AWS may still carry it out; the audit log will not record its result.", style="dim")
+            yield Static(body, id="what")
+            with Horizontal(id="buttons"):
+                yield Static("y quits · n / esc stays", id="hint")
+                yield Button("Quit anyway", id="leave", variant="error")
+                yield Button("Stay", id="stay", variant="primary")
+
+    @on(Button.Pressed, "#leave")
+    def action_leave(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#stay")
+    def action_stay(self) -> None:
+        self.dismiss(False)
