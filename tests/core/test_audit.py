@@ -59,7 +59,7 @@ def test_token_digest_hides_the_token() -> None:
 LIMITED_WRITER = """
 import resource, sys
 from pathlib import Path
-from console.audit import AuditError, AuditLog
+from console.actions.audit import AuditError, AuditLog
 
 path = Path(sys.argv[1])
 limit = path.stat().st_size + 100
