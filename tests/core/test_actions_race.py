@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from console.stepfunctions.actions import redrive_client_token, rollback_execution_name
 from console.sandbox_process import SandboxProcess, start_sandbox_process
+from console.stepfunctions.actions import redrive_client_token, rollback_execution_name
 from tests.conftest import REGION, SPEED, make_client
 from tests.sandbox.test_stepfunctions_support import start, task_token, wait_event, wait_status
 

@@ -104,7 +104,7 @@ class _ShortWrites:
 
 def test_short_writes_are_looped_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     short = _ShortWrites()
-    monkeypatch.setattr("console.audit.os.write", short)
+    monkeypatch.setattr("console.actions.audit.os.write", short)
     AuditLog(tmp_path / "audit.jsonl").write({"phase": "intent", "reason": "r" * 100})
     assert short.calls > 10
     assert [r["reason"] for r in AuditLog(tmp_path / "audit.jsonl").records()] == ["r" * 100]
@@ -143,6 +143,6 @@ def test_a_log_others_can_write_is_refused(tmp_path: Path) -> None:
 def test_a_log_of_another_user_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "audit.jsonl"
     path.write_text("")
-    monkeypatch.setattr("console.audit.os.geteuid", lambda: os.stat(path).st_uid + 1)
+    monkeypatch.setattr("console.actions.audit.os.geteuid", lambda: os.stat(path).st_uid + 1)
     with pytest.raises(AuditError, match="belongs to another user"):
         AuditLog(path).write({"phase": "intent"})
