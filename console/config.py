@@ -221,10 +221,17 @@ def resolve_targets(
     read_only: bool = False,
     events_queue: str | None = None,
     region_of_profile: Callable[[str | None], str | None] | None = None,
+    endpoint_of_profile: Callable[[str | None], str | None] | None = None,
 ) -> tuple[Target, ...]:
     """The targets of this run: the command line's `--profile/--region/--endpoint-url` when given, else the
     config's targets, else the default profile. Without `--region`, the region is the environment's
-    (`AWS_REGION`), else what `region_of_profile` finds in the AWS config for the profile."""
+    (`AWS_REGION`), else what `region_of_profile` finds in the AWS config for the profile.
+
+    A flag never relaxes safety: a target made from flags keeps the `read_only` and `production` of every
+    config target it may be (see `_configured_marks`), and the config's top-level `read_only` always holds.
+    `endpoint_of_profile` says where requests go when no endpoint is given (`AWS_ENDPOINT_URL`, the profile's
+    `endpoint_url`), so the header can name it.
+    """
     for r in regions:
         if not _REGION.match(r):
             raise UsageError(f"--region: not an AWS region: {r!r}")
@@ -234,16 +241,18 @@ def resolve_targets(
             raise UsageError(f"--endpoint-url {endpoint_url[:80]!r} {problem}")
     if profile or regions or endpoint_url:
         chosen_regions = regions or (_default_region(profile, region_of_profile),)
-        targets = tuple(
-            Target(
+        made: list[Target] = []
+        for r in chosen_regions:
+            target = Target(
                 name=f"{profile or 'default'}/{r}",
                 region=r,
                 profile=profile,
                 endpoint_url=endpoint_url,
                 events_queue=events_queue,
             )
-            for r in chosen_regions
-        )
+            marked_read_only, marked_production = _configured_marks(target, config.targets)
+            made.append(replace(target, read_only=marked_read_only, production=marked_production))
+        targets = tuple(made)
     elif config.targets:
         targets = config.targets
         if events_queue:
@@ -253,7 +262,30 @@ def resolve_targets(
         targets = (Target(name=f"default/{r}", region=r, events_queue=events_queue),)
     if read_only or config.read_only:
         targets = tuple(replace(t, read_only=True) for t in targets)
-    return targets
+    return tuple(
+        replace(t, shown_endpoint=t.endpoint_url or (endpoint_of_profile(t.profile) if endpoint_of_profile else None))
+        for t in targets
+    )
+
+
+def _configured_marks(target: Target, configured: tuple[Target, ...]) -> tuple[bool, bool]:
+    """(read_only, production) a target made from flags inherits from the config targets it may be.
+
+    A config target may be the flags' target when it is in the same region and agrees with every flag given:
+    the same profile, and the same endpoint unless the config target names none (an endpoint in front of AWS,
+    a proxy, still reaches that account). What the flags leave open could be any of them: the strictest wins.
+    """
+    read_only = production = False
+    for candidate in configured:
+        if candidate.region != target.region:
+            continue
+        if target.profile is not None and candidate.profile != target.profile:
+            continue
+        if target.endpoint_url and candidate.endpoint_url and candidate.endpoint_url != target.endpoint_url:
+            continue
+        read_only = read_only or candidate.read_only
+        production = production or candidate.production
+    return read_only, production
 
 
 def sandbox_targets(url: str, regions: tuple[str, ...], read_only: bool = False) -> tuple[Target, ...]:

@@ -68,6 +68,8 @@ class Target:
     """Where resources live: a profile, a region, an optional role and endpoint.
 
     `name` is what the operator sees (and what `watch` prints); it is unique among the targets.
+    `shown_endpoint` is the endpoint the header names beside it: set whenever requests do not go to AWS's own
+    endpoint (an `endpoint_url`, `AWS_ENDPOINT_URL`, or the profile's `endpoint_url`).
     """
 
     name: str
@@ -79,6 +81,7 @@ class Target:
     production: bool = False
     events_queue: str | None = None
     sandbox: bool = False
+    shown_endpoint: str | None = None
 
 
 # --- CodePipeline -------------------------------------------------------------------------------------

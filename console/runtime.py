@@ -119,7 +119,7 @@ class Runtime:
             if options.events_queue:
                 targets = tuple(replace(t, events_queue=options.events_queue) for t in targets)
         else:
-            from console.aws.credentials import profile_region
+            from console.aws.credentials import configured_endpoint, profile_region
 
             targets = resolve_targets(
                 config,
@@ -129,6 +129,7 @@ class Runtime:
                 read_only=read_only,
                 events_queue=options.events_queue,
                 region_of_profile=profile_region,
+                endpoint_of_profile=configured_endpoint,
             )
         try:
             from console.aws.gateway import Gateway

@@ -206,3 +206,25 @@ def profile_region(profile: str | None) -> str | None:
     except Exception:  # noqa: BLE001 - an unreadable config file is reported when credentials are loaded
         return None
     return str(region) if region else None
+
+
+def configured_endpoint(profile: str | None) -> str | None:
+    """The endpoint botocore will use for CodePipeline or Step Functions when the target names none: from
+    `AWS_ENDPOINT_URL(_SERVICE)` in the environment or the profile's `endpoint_url`, or None for AWS's own.
+
+    The header must say when the console is not talking to AWS, however the endpoint was chosen.
+    """
+    from botocore.configprovider import ConfiguredEndpointProvider
+
+    try:
+        session = AioSession(profile=profile) if profile else AioSession()
+        if session.get_config_variable("ignore_configured_endpoint_urls"):
+            return None
+        for service in ("codepipeline", "stepfunctions"):
+            provider = ConfiguredEndpointProvider(session.full_config, session.get_scoped_config(), service)
+            url = provider.provide()
+            if url:
+                return str(url)
+    except Exception:  # noqa: BLE001 - an unreadable config file is reported when credentials are loaded
+        return None
+    return None

@@ -147,6 +147,43 @@ def test_a_read_only_target_in_the_config_refuses(
 
 
 @pytest.mark.usefixtures("credentials")
+@pytest.mark.parametrize(
+    "config_text",
+    [
+        "targets:\n  - name: sandbox\n    region: {region}\n    endpoint_url: {url}\n    read_only: true\n",
+        "targets:\n  - name: ops\n    profile: ops\n    region: {region}\n    read_only: true\n",
+        "read_only: true\n",
+    ],
+    ids=["same-endpoint", "same-profile", "top-level"],
+)
+def test_flags_never_drop_the_configs_read_only(
+    aws: Any,
+    sandbox: SandboxProcess,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    config_text: str,
+) -> None:
+    """`--profile/--region/--endpoint-url` choose where to act; they cannot make a read-only target writable."""
+    cp = aws("codepipeline")
+    name, execution_id = waiting_approval(cp)
+    config = tmp_path / "config.yaml"
+    config.write_text(config_text.format(region=REGION, url=sandbox.url))
+    flags = ["--profile", "ops"] if "profile: ops" in config_text else []
+    (tmp_path / "aws-config").write_text("[profile ops]\naws_access_key_id = testing\naws_secret_access_key = t\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+
+    code = main(["approve", name, "--reason", "ok", "--yes", "--config", str(config), *flags,
+                 "--region", REGION, "--endpoint-url", sandbox.url])  # fmt: skip
+
+    _, err = capsys.readouterr()
+    assert code == 1, err
+    assert "wavedeck: refused: read-only" in err
+    assert action_state(cp, name, "Beta", "Approve")["latestExecution"]["status"] == "InProgress"
+    cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=execution_id, abandon=True)
+
+
+@pytest.mark.usefixtures("credentials")
 def test_bad_and_unknown_resources(sandbox: SandboxProcess, capsys: pytest.CaptureFixture[str]) -> None:
     assert wavedeck(sandbox, "approve", "a//b", "--reason", "x", "--yes") == 2
     assert "not a resource name: 'a//b'" in capsys.readouterr().err
