@@ -32,7 +32,7 @@ from console.errors import InputError, UsageError
 from console.keys import KEY_IDS, keymap_conflicts
 from console.model import Target
 from console.sandbox.server_constants import ACCOUNT_ID as SANDBOX_ACCOUNT_ID
-from console.yamlfile import Reader, load_file
+from console.yamlfile import Reader, load_file, quoted
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
@@ -119,12 +119,12 @@ def load_config(path: Path | None = None) -> Config:
         if binding_id not in KEY_IDS:
             raise keys_reader.error(binding_id, f"no key binding with this id (ids: {', '.join(sorted(KEY_IDS))})")
         if not _KEY_NAME.match(keys):
-            raise keys_reader.error(binding_id, f"not a key name: {keys!r} (e.g. a, ctrl+a, f5, or a,ctrl+a)")
+            raise keys_reader.error(binding_id, f"not a key name: {quoted(keys)} (e.g. a, ctrl+a, f5, or a,ctrl+a)")
     for key, first, second in keymap_conflicts(keymap):
         assert keys_reader is not None
         remapped = second if second in keymap else first
         raise keys_reader.error(
-            remapped, f"key {key!r} would be bound to both {first} and {second}; give one of them another key"
+            remapped, f"key {quoted(key)} would be bound to both {first} and {second}; give one of them another key"
         )
     theme = top.string("theme")
     audit = top.string("audit_log")
@@ -177,10 +177,10 @@ def _targets(top: Reader) -> tuple[Target, ...]:
             raise item.error(None, "missing required key 'region' (or 'regions')")
         for r in regions:
             if not _REGION.match(r):
-                raise item.error("regions" if item.has("regions") else "region", f"not an AWS region: {r!r}")
+                raise item.error("regions" if item.has("regions") else "region", f"not an AWS region: {quoted(r)}")
         role_arn = item.string("role_arn")
         if role_arn and not _ROLE_ARN.match(role_arn):
-            raise item.error("role_arn", f"not an IAM role ARN: {role_arn!r}")
+            raise item.error("role_arn", f"not an IAM role ARN: {quoted(role_arn)}")
         endpoint_url = item.string("endpoint_url")
         endpoint_problem = endpoint_url_problem(endpoint_url) if endpoint_url else None
         if endpoint_problem:
@@ -234,11 +234,11 @@ def resolve_targets(
     """
     for r in regions:
         if not _REGION.match(r):
-            raise UsageError(f"--region: not an AWS region: {r!r}")
+            raise UsageError(f"--region: not an AWS region: {quoted(r)}")
     if endpoint_url is not None:
         problem = endpoint_url_problem(endpoint_url)
         if problem:
-            raise UsageError(f"--endpoint-url {endpoint_url[:80]!r} {problem}")
+            raise UsageError(f"--endpoint-url {quoted(endpoint_url[:80])} {problem}")
     if profile or regions or endpoint_url:
         chosen_regions = regions or (_default_region(profile, region_of_profile),)
         made: list[Target] = []

@@ -22,7 +22,7 @@ from typing import Any
 from console.errors import InputError
 from console.model import Risk, Wave
 from console.waves import WaveModel, WaveRule
-from console.yamlfile import Reader, load_file
+from console.yamlfile import Reader, load_file, quoted
 
 CATEGORIES = ("Source", "Build", "Deploy", "Test", "Invoke", "Approval", "Compute")
 EXECUTION_MODES = ("QUEUED", "SUPERSEDED")
@@ -317,7 +317,7 @@ def _regions(top: Reader) -> tuple[str, ...]:
     regions: list[str] = []
     for path, line, item in top.items("regions"):
         if not isinstance(item, str) or not _REGION.match(item):
-            raise InputError(top.file, line, path, f"expected an AWS region name such as us-east-1, got {item!r}")
+            raise InputError(top.file, line, path, f"expected an AWS region name such as us-east-1, got {quoted(item)}")
         if item in regions:
             raise InputError(top.file, line, path, f"region '{item}' is listed twice")
         regions.append(item)
@@ -330,7 +330,7 @@ def _queues(top: Reader) -> tuple[str, ...]:
     queues: list[str] = []
     for path, line, item in top.items("queues"):
         if not isinstance(item, str) or not _QUEUE_NAME.match(item):
-            raise InputError(top.file, line, path, f"an SQS queue name is 1-80 of A-Z a-z 0-9 - _, got {item!r}")
+            raise InputError(top.file, line, path, f"an SQS queue name is 1-80 of A-Z a-z 0-9 - _, got {quoted(item)}")
         if item in queues:
             raise InputError(top.file, line, path, f"queue '{item}' is listed twice")
         queues.append(item)
@@ -469,7 +469,7 @@ def _action(reader: Reader, names: _Names) -> ActionDef:
     elif state_machine is not None:
         raise reader.error("state_machine", "only actions with provider StepFunctions start a state machine")
     if category == "Approval" and provider != "Manual":
-        raise reader.error("provider", f"an Approval action's provider is Manual, got {provider!r}")
+        raise reader.error("provider", f"an Approval action's provider is Manual, got {quoted(provider)}")
     if category != "Approval":
         for key in ("timeout", "custom_data", "url"):
             if reader.has(key):
@@ -549,7 +549,9 @@ def _state_machine(reader: Reader, directory: Path, regions: tuple[str, ...], na
         raise reader.error("rollback", f"state machine '{rollback}' is not defined under state_machines")
     path = (directory / source).resolve()
     if not path.is_relative_to(directory.resolve()):
-        raise reader.error("definition", f"the definition must lie inside the definitions directory, got {source!r}")
+        raise reader.error(
+            "definition", f"the definition must lie inside the definitions directory, got {quoted(source)}"
+        )
     if not path.is_file():
         raise reader.error("definition", f"no such file: {source} (relative to the definitions directory)")
     display = _display(directory / source)
