@@ -285,6 +285,8 @@ class StateMachine:
     wave: Wave | None = None
     rollback_state_machine: str | None = None
     approval_states: tuple[str, ...] = ()
+    # Where each `.waitForTaskToken` state puts its token: what the history follower redacts (console/tokens.py).
+    token_states: tuple[TaskTokenState, ...] = field(default=(), repr=False)
     executions: tuple[Execution, ...] = ()
     read_at: datetime | None = None
     error: str | None = None
@@ -558,6 +560,9 @@ class TaskTokenState:
     name: str
     resource: str
     token_paths: tuple[tuple[str, ...], ...] = ()
+    # Every (path, expression) that holds or embeds the token: `$$.Task.Token`, `States.Format(..., $$.Task.Token)`,
+    # `$$.Task`, a JSONata expression; list items by index. What the displays redact (console/tokens.py).
+    token_expressions: tuple[tuple[tuple[str | int, ...], str], ...] = ()
 
     def token_in(self, parameters: str | None) -> str | None:
         """The task token inside a TaskScheduled event's `parameters` JSON, if it is where the author put it."""

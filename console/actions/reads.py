@@ -27,6 +27,7 @@ from console.model import (
     StateMachineDetail,
     Target,
 )
+from console.tokens import token_like
 
 # Newest executions looked at when searching for the last good one (ListPipelineExecutions / ListExecutions).
 HISTORY_DEPTH = 50
@@ -199,23 +200,5 @@ def _token_like(parameters: str | None) -> str | None:
         document: Any = json.loads(parameters)
     except ValueError:
         return None
-    found: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, str) and value[:1] == "{":
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if "token" in str(key).lower() and isinstance(item, str) and len(item) >= 16:
-                    found.add(item)
-                else:
-                    walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(document)
+    found = token_like(document)
     return found.pop() if len(found) == 1 else None
