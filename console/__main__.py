@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MS",
         help="delay every answer by MS milliseconds, as a round trip to AWS would (default 0)",
     )
+    sandbox.add_argument(
+        "--quotas",
+        choices=("none", "aws"),
+        default="none",
+        help="aws: throttle each API per region as AWS does, answering ThrottlingException (default none)",
+    )
     # For a parent that starts the sandbox as its child (console/sandbox_process.py): stop when stdin closes.
     sandbox.add_argument("--stop-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
 
@@ -91,6 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watch.add_argument("--json", action="store_true", help="one JSON object per line")
     _add_common(watch, subcommand=True)
+    setup = commands.add_parser(
+        "setup-events",
+        help="create the EventBridge rule and SNS topic that push to every console (idempotent)",
+        description=(
+            "In each --region: the SNS topic wavedeck-events, its policy, the EventBridge rule wavedeck-console "
+            "for aws.codepipeline and aws.states, and the topic as its target. What exists is left as it is. "
+            "Consoles then run with --events-topic ARN."
+        ),
+    )
+    setup.add_argument("--dry-run", action="store_true", help="send nothing but reads; say what would be done")
+    _add_common(setup, subcommand=True)
     for name, (summary, description) in ACTION_COMMANDS.items():
         command = commands.add_parser(name, help=summary, description=description)
         command.add_argument("resource", metavar="RESOURCE", help=RESOURCE_HELP)
@@ -186,7 +203,13 @@ def _add_common(parser: argparse.ArgumentParser, *, subcommand: bool) -> None:
         "--events-queue",
         metavar="URL",
         default=default(None),
-        help="SQS queue fed by EventBridge (aws.codepipeline, aws.states) for push updates",
+        help="SQS queue fed by EventBridge (aws.codepipeline, aws.states) for push updates: one console",
+    )
+    group.add_argument(
+        "--events-topic",
+        metavar="ARN",
+        default=default(None),
+        help="SNS topic fed by EventBridge: each console subscribes a queue of its own (a team)",
     )
 
 
@@ -216,6 +239,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             traffic=not args.no_traffic,
             warm_up=not args.no_warm_up,
             latency=args.latency,
+            quotas=args.quotas == "aws",
         )
         code = run_sandbox(options, args.definitions, stop_on_stdin_eof=args.stop_on_stdin_eof)
     except (WavedeckError, KeyboardInterrupt):
@@ -242,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if args.command == "watch":
             return headless.run_watch(args)
+        if args.command == "setup-events":
+            return headless.run_setup_events(args)
         if args.command in ACTION_COMMANDS:
             return headless.run_action(args)
         return headless.run_console(args)

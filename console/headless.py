@@ -25,6 +25,35 @@ EXIT_USAGE = 2
 READY_TIMEOUT = 60.0  # seconds `watch` waits for the first full picture before saying it is watching
 
 
+# --- setup-events -----------------------------------------------------------------------------------------
+
+
+def run_setup_events(args: argparse.Namespace) -> int:
+    """Create (or, with --dry-run, say) what push for a team needs in each target's region; exit 0 or 1."""
+    options = RuntimeOptions.from_args(args)
+    runtime = Runtime.open(options)
+    try:
+        return asyncio.run(_setup_events(runtime, dry_run=bool(args.dry_run)))
+    finally:
+        runtime.close()
+
+
+async def _setup_events(runtime: Runtime, *, dry_run: bool) -> int:
+    from console.events_setup import setup_events
+
+    try:
+        for target in runtime.targets:
+            gateway = runtime.gateways[target.name]
+            if gateway.read_only and not dry_run:
+                raise Refused(f"{target.name} is read-only: setup-events creates resources (try --dry-run)")
+            identity = await gateway.caller_identity()
+            for line in await setup_events(gateway, target.region, identity.account, dry_run=dry_run):
+                print(plain(f"{target.name}: {line}"), flush=True)
+        return EXIT_OK
+    finally:
+        await runtime.aclose()
+
+
 # --- watch ---------------------------------------------------------------------------------------------------
 
 
@@ -263,4 +292,12 @@ def _starting(options: RuntimeOptions) -> None:
         print("wavedeck: starting the sandbox (a few seconds)…", file=sys.stderr, flush=True)
 
 
-__all__ = ["action_kind", "read_only_reason", "run_action", "run_console", "run_watch", "show_plan"]
+__all__ = [
+    "action_kind",
+    "read_only_reason",
+    "run_action",
+    "run_console",
+    "run_setup_events",
+    "run_watch",
+    "show_plan",
+]
