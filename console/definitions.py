@@ -55,6 +55,8 @@ _ACTION_KEYS = (
     "custom_data",
     "url",
     "configuration",
+    "namespace",
+    "variables",
 )
 _STATE_MACHINE_KEYS = ("name", "type", "region", "definition", "wave", "state_waves", "rollback")
 _TRAFFIC_KEYS = ("commit_interval", "max_in_flight", "warm_up", "authors", "messages", "runs")
@@ -122,6 +124,8 @@ class ActionDef:
     custom_data: str = ""
     url: str | None = None
     configuration: Mapping[str, str] = field(default_factory=dict)
+    namespace: str | None = None  # where its output variables are read: `#{SourceVariables.CommitId}`
+    variables: Mapping[str, str] = field(default_factory=dict)  # what it exports when it succeeds
     file: str = ""
     line: int | None = None
 
@@ -457,6 +461,10 @@ def _action(reader: Reader, names: _Names) -> ActionDef:
     custom_data = reader.string("custom_data", "") or ""
     url = reader.string("url")
     configuration = reader.string_map("configuration")
+    namespace = reader.string("namespace", "SourceVariables" if category == "Source" else None)
+    if namespace is not None and not re.fullmatch(r"[A-Za-z0-9@\-_]{1,100}", namespace):
+        raise reader.error("namespace", "a namespace is 1-100 of A-Z a-z 0-9 @ - _")
+    exported = reader.string_map("variables")
     if provider == "StepFunctions":
         if state_machine is None:
             raise reader.error(None, "an action with provider StepFunctions needs 'state_machine'")
@@ -501,6 +509,8 @@ def _action(reader: Reader, names: _Names) -> ActionDef:
         custom_data=custom_data,
         url=url,
         configuration=configuration,
+        namespace=namespace,
+        variables=exported,
         file=reader.file,
         line=reader.line,
     )

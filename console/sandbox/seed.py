@@ -292,10 +292,17 @@ def pipeline_structure(pipeline: PipelineDef, fleet: Fleet) -> dict[str, Any]:
     """The CreatePipeline document of a pipeline definition."""
     sources = pipeline.source_actions
     artifacts = {a.name: ("SourceOutput" if i == 0 else f"{a.name}Output") for i, a in enumerate(sources)}
-    stages = []
+    stages: list[dict[str, Any]] = []
     for stage in pipeline.stages:
         actions = [_action_structure(action, artifacts, pipeline, fleet) for action in stage.actions]
         stages.append({"name": stage.name, "actions": actions})
+    namespaces: set[str] = set()
+    every: list[dict[str, Any]] = [a for s in stages for a in s["actions"]]
+    for action in every:
+        # Namespaces are unique in a pipeline: a second Source action keeps the default only if it is free.
+        if action.get("namespace") in namespaces:
+            del action["namespace"]
+        namespaces.add(action.get("namespace", ""))
     return {
         "name": pipeline.name,
         "roleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/{PIPELINE_ROLE}",
@@ -341,6 +348,8 @@ def _action_structure(
     if action.category == "Approval" and action.timeout != DEFAULT_APPROVAL_TIMEOUT:
         # What AWS shows a console: the approval's own timeout (5 minutes to 60 days), in whole minutes.
         structure["timeoutInMinutes"] = min(86400, max(5, round(action.timeout / 60)))
+    if action.namespace:
+        structure["namespace"] = action.namespace
     if action.category == "Source":
         structure["outputArtifacts"] = [{"name": artifacts[action.name]}]
     elif action.category != "Approval":
