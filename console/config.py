@@ -13,10 +13,15 @@ InputError naming the file, the line and the key. Example (README "Configuration
         production: true
         read_only: true
         events_queue: https://sqs.us-east-1.amazonaws.com/111122223333/wavedeck-events
+        # or, for a team: events_topic: arn:aws:sns:us-east-1:111122223333:wavedeck-events
     intervals: {focused: 2s, background: 15s, lists: 60s, push_safety_net: 60s}
     keymap: {approve: ctrl+a}
     theme: textual-dark
     audit_log: ~/wavedeck-audit.jsonl
+    waves:
+      file: ~/my-waves.yaml            # instead of the bundled definitions/waves.yaml
+      pipelines:                       # GLOB: {STAGE: WAVE}, first match wins
+        "checkout-*": {Deploy: prod-az1, TestStage: beta}
 """
 
 from __future__ import annotations
@@ -31,9 +36,11 @@ from console.errors import InputError, UsageError
 from console.keys import KEY_IDS
 from console.model import Target
 from console.sandbox.server_constants import ACCOUNT_ID as SANDBOX_ACCOUNT_ID
+from console.waves import WaveModel, default_wave_model, load_wave_model
 from console.yamlfile import Reader, load_file
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _KEY_NAME = re.compile(r"^[A-Za-z0-9_+,\-]+$")
 
@@ -76,7 +83,14 @@ class Config:
     theme: str | None = None
     audit_log: Path = field(default_factory=default_audit_path)
     waves_file: Path | None = None
+    # (pipeline glob, stage glob, wave name) from `waves.pipelines`, in file order, checked against the model.
+    wave_stages: tuple[tuple[str, str, str], ...] = ()
     source: Path | None = None
+
+    def wave_model(self) -> WaveModel:
+        """The one wave model of this run: the config's file or the bundled one, with the config's mapping."""
+        model = load_wave_model(self.waves_file) if self.waves_file is not None else default_wave_model()
+        return model.with_config(self.wave_stages)
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -104,7 +118,7 @@ def load_config(path: Path | None = None) -> Config:
             raise keys_reader.error(binding_id, f"not a key name: {keys!r} (e.g. a, ctrl+a, f5, or a,ctrl+a)")
     theme = top.string("theme")
     audit = top.string("audit_log")
-    waves = top.string("waves")
+    waves_file, wave_stages = _waves(top.mapping("waves"), path)
     top.done()
     return Config(
         targets=targets,
@@ -113,9 +127,37 @@ def load_config(path: Path | None = None) -> Config:
         keymap=keymap,
         theme=theme,
         audit_log=_path(audit, path) if audit else default_audit_path(),
-        waves_file=_path(waves, path) if waves else None,
+        waves_file=waves_file,
+        wave_stages=wave_stages,
         source=path,
     )
+
+
+def _waves(reader: Reader | None, config: Path) -> tuple[Path | None, tuple[tuple[str, str, str], ...]]:
+    """`waves: {file: PATH, pipelines: {GLOB: {STAGE: WAVE}}}`: every wave named must exist in the model."""
+    if reader is None:
+        return None, ()
+    file = reader.string("file")
+    waves_file = _path(file, config) if file else None
+    if waves_file is not None and not waves_file.is_file():
+        raise reader.error("file", f"no such waves file: {waves_file}")
+    model = load_wave_model(waves_file) if waves_file is not None else default_wave_model()
+    known = {w.name for w in model.waves}
+    stages: list[tuple[str, str, str]] = []
+    pipelines = reader.mapping("pipelines")
+    if pipelines is not None:
+        for glob in pipelines.keys():
+            mapping = pipelines.mapping(glob, required=True)
+            assert mapping is not None
+            for stage in mapping.keys():
+                wave = mapping.string(stage, required=True)
+                if wave not in known:
+                    raise mapping.error(stage, f"no wave named {wave!r} (waves: {', '.join(sorted(known))})")
+                stages.append((glob, stage, str(wave)))
+            mapping.done()
+        pipelines.done()
+    reader.done()
+    return waves_file, tuple(stages)
 
 
 def _path(text: str, relative_to: Path) -> Path:
@@ -163,6 +205,13 @@ def _targets(top: Reader) -> tuple[Target, ...]:
         events_queue = item.string("events_queue")
         if events_queue and not events_queue.startswith(("http://", "https://")):
             raise item.error("events_queue", "must be an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)")
+        events_topic = item.string("events_topic")
+        if events_topic and not _TOPIC_ARN.match(events_topic):
+            raise item.error("events_topic", "must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")
+        if events_topic and events_queue:
+            raise item.error(
+                "events_topic", "give either events_queue (one console) or events_topic (a team), not both"
+            )
         read_only = item.boolean("read_only")
         production = item.boolean("production")
         name = item.string("name")
@@ -182,9 +231,24 @@ def _targets(top: Reader) -> tuple[Target, ...]:
                     read_only=read_only,
                     production=production,
                     events_queue=events_queue,
+                    events_topic=events_topic,
                 )
             )
     return tuple(targets)
+
+
+def with_push(targets: tuple[Target, ...], events_queue: str | None, events_topic: str | None) -> tuple[Target, ...]:
+    """The targets with the command line's push source (`--events-queue` or `--events-topic`), which replaces
+    the config's: one console reads a queue, a team's consoles each subscribe a queue of their own to a topic."""
+    if events_queue and events_topic:
+        raise UsageError("give either --events-queue (one console) or --events-topic (a team), not both")
+    if events_topic and not _TOPIC_ARN.match(events_topic):
+        raise UsageError(f"--events-topic: not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME): {events_topic!r}")
+    if events_queue:
+        return tuple(replace(t, events_queue=events_queue, events_topic=None) for t in targets)
+    if events_topic:
+        return tuple(replace(t, events_queue=None, events_topic=events_topic) for t in targets)
+    return targets
 
 
 def resolve_targets(
@@ -228,7 +292,8 @@ def resolve_targets(
 
 
 def sandbox_targets(url: str, regions: tuple[str, ...], read_only: bool = False) -> tuple[Target, ...]:
-    """Targets for the embedded sandbox at `url`, one per region of its fleet."""
+    """Targets for the embedded sandbox at `url`, one per region of its fleet, pushed to through the region's
+    events queue (the console started the sandbox: it is the queue's only reader)."""
     return tuple(
         Target(
             name=f"sandbox/{r}",

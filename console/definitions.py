@@ -25,8 +25,7 @@ from typing import Any
 from console import declarations
 from console.declarations import DeclaredSettings
 from console.errors import InputError
-from console.model import Risk, Wave
-from console.waves import WaveModel, WaveRule
+from console.waves import WaveModel, load_wave_model
 from console.yamlfile import Reader, load_file
 
 CATEGORIES = ("Source", "Build", "Deploy", "Test", "Invoke", "Approval", "Compute")
@@ -43,8 +42,9 @@ _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _FLEET_KEYS = ("regions", "queues", "stages", "pipelines", "state_machines", "traffic", "declared")
 DECLARATION_SUFFIXES = (".json", ".yaml", ".yml")
 _PIPELINE_KEYS = ("name", "region", "execution_mode", "repository", "commit_interval", "stages")
-_STAGE_KEYS = ("name", "use", "wave", "actions")
-_SHAPE_KEYS = ("wave", "actions")
+_CONDITION_KEYS = ("beforeEntry", "onSuccess", "onFailure")  # AWS's stage conditions, in AWS's shape
+_STAGE_KEYS = ("name", "use", "wave", "actions", *_CONDITION_KEYS)
+_SHAPE_KEYS = ("wave", "actions", *_CONDITION_KEYS)
 _ACTION_KEYS = (
     "name",
     "category",
@@ -81,31 +81,7 @@ def default_definitions_dir() -> Path:
 # --- The wave model -----------------------------------------------------------------------------------
 
 
-def load_wave_model(path: Path) -> WaveModel:
-    name = _display(path)
-    data = load_file(path, name)
-    if data is None:
-        raise InputError(name, None, None, "the file is empty: it needs a list under 'waves'")
-    top = Reader(name, data)
-    _only(top, ("waves",))
-    rules: list[WaveRule] = []
-    names: set[str] = set()
-    for order, wave in enumerate(top.readers("waves", required=True), start=1):
-        _only(wave, ("name", "environment", "risk", "description", "match"))
-        name = wave.req_string("name")
-        if name in names:
-            raise wave.error("name", f"wave '{name}' is defined twice")
-        names.add(name)
-        risk_name = wave.choice("risk", tuple(r.label for r in Risk), "low")
-        environment = wave.string("environment", name) or name
-        description = wave.string("description", "") or ""
-        patterns = tuple(wave.strings("match"))
-        wave.done()
-        rules.append(WaveRule(Wave(name, order, environment, Risk[str(risk_name).upper()], description), patterns))
-    top.done()
-    if not rules:
-        raise top.error("waves", "at least one wave is needed")
-    return WaveModel(tuple(rules))
+# `load_wave_model` lives with the model it builds (console/waves.py); imported above for the fleet loader.
 
 
 # --- The fleet ----------------------------------------------------------------------------------------
@@ -145,6 +121,9 @@ class StageDef:
     actions: tuple[ActionDef, ...]
     file: str = ""
     line: int | None = None
+    # beforeEntry / onSuccess / onFailure exactly as CreatePipeline takes them; the sandbox checks their content
+    conditions: Mapping[str, Any] = field(default_factory=dict)
+    condition_lines: Mapping[str, int | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -400,7 +379,8 @@ def _shapes(top: Reader, names: _Names) -> dict[str, StageDef]:
         shape = section.req_mapping(key)
         _only(shape, _SHAPE_KEYS)
         wave = _wave(shape, names)
-        shapes[key] = StageDef(key, wave, _actions(shape, names), shape.file, shape.line)
+        conditions, lines = _conditions(shape)
+        shapes[key] = StageDef(key, wave, _actions(shape, names), shape.file, shape.line, conditions, lines)
     section.done()
     return shapes
 
@@ -451,8 +431,26 @@ def _stage(reader: Reader, shapes: dict[str, StageDef], names: _Names, *, first:
         raise reader.error(where, "the first stage holds Source actions only (CodePipeline requires it)")
     if not first and "Source" in categories:
         raise reader.error(where, "Source actions belong in the first stage only")
+    conditions, lines = _conditions(reader)
+    if use is not None:
+        conditions = {**shapes[use].conditions, **conditions}
+        lines = {**shapes[use].condition_lines, **lines}
+    if first and conditions:
+        raise reader.error(next(iter(conditions)), "the first stage cannot have conditions")
     reader.done()
-    return StageDef(name, wave, actions, reader.file, reader.line)
+    return StageDef(name, wave, actions, reader.file, reader.line, conditions, lines)
+
+
+def _conditions(reader: Reader) -> tuple[dict[str, Any], dict[str, int | None]]:
+    """A stage's beforeEntry / onSuccess / onFailure, as mappings in AWS's shape (checked by the sandbox)."""
+    found: dict[str, Any] = {}
+    lines: dict[str, int | None] = {}
+    for key in _CONDITION_KEYS:
+        section = reader.mapping(key)
+        if section is not None:
+            found[key] = _plain(section.data)
+            lines[key] = reader.line_of(key)
+    return found, lines
 
 
 def _actions(reader: Reader, names: _Names) -> tuple[ActionDef, ...]:
@@ -667,7 +665,22 @@ def _from_declaration(
         if index > 0 and "Source" in categories:
             raise declared.error(f"stages[{index}].actions", "Source actions belong in the first stage only")
         wave = None if index == 0 else declarations.stage_wave(waves, name, stage["name"])
-        stages.append(StageDef(stage["name"], wave, actions, declared.file, declared.lines.get(f"stages[{index}]")))
+        # Conditions go to CreatePipeline inside the declaration; here they are for the sandbox's checks and
+        # for the CloudWatch alarms their rules watch, which the sandbox creates.
+        kinds = ("beforeEntry", "onSuccess", "onFailure")
+        stages.append(
+            StageDef(
+                stage["name"],
+                wave,
+                actions,
+                declared.file,
+                declared.lines.get(f"stages[{index}]"),
+                conditions={kind: stage[kind] for kind in kinds if kind in stage},
+                condition_lines={
+                    kind: declared.lines.get(f"stages[{index}].{kind}") for kind in kinds if kind in stage
+                },
+            )
+        )
     first = stages[0].actions[0].configuration
     repository = (
         first.get("FullRepositoryId")

@@ -34,12 +34,14 @@ from console.aws.credentials import CredentialSource, describe_source, open_sess
 from console.aws.errors import is_throttle, translate
 from console.aws.stats import CallStats
 from console.budget import Budget
-from console.errors import AwsError, ExpiredCredentials, NoCredentials, Refused, Unavailable
+from console.errors import AwsError, ExpiredCredentials, NoCredentials, NotFound, Refused, Unavailable
 
 # The services the gateway speaks, by the name botocore loads them under.
 CODEPIPELINE = "codepipeline"
 STEPFUNCTIONS = "stepfunctions"
 SQS = "sqs"
+SNS = "sns"
+EVENTS = "events"
 STS = "sts"
 
 Hook = Callable[..., Any]
@@ -636,6 +638,135 @@ class Gateway:
             response = await self._call(SQS, "DeleteMessageBatch", QueueUrl=queue_url, Entries=entries)
             failed.extend(batch[int(item["Id"])] for item in response.get("Failed") or ())
         return tuple(failed)
+
+    # --- The console's own events queue (push for a team: an SNS topic fans out to one queue per console) -----
+    # Not refused in read-only mode: the queue and its subscription are the console's own plumbing, created
+    # and removed by the console itself; no deployment changes.
+
+    async def create_queue(self, name: str, attributes: dict[str, str], tags: dict[str, str]) -> str:
+        """Create an SQS queue (or find the same one again: CreateQueue is idempotent); its URL."""
+        response = await self._call(SQS, "CreateQueue", QueueName=name, Attributes=attributes, tags=tags)
+        return str(response["QueueUrl"])
+
+    async def queue_arn(self, queue_url: str) -> str:
+        response = await self._call(SQS, "GetQueueAttributes", QueueUrl=queue_url, AttributeNames=["QueueArn"])
+        return str(response["Attributes"]["QueueArn"])
+
+    async def set_queue_policy(self, queue_url: str, policy: str) -> None:
+        await self._call(SQS, "SetQueueAttributes", QueueUrl=queue_url, Attributes={"Policy": policy})
+
+    async def tag_queue(self, queue_url: str, tags: dict[str, str]) -> None:
+        await self._call(SQS, "TagQueue", QueueUrl=queue_url, Tags=tags)
+
+    async def queue_tags(self, queue_url: str) -> dict[str, str]:
+        response = await self._call(SQS, "ListQueueTags", QueueUrl=queue_url)
+        return {str(k): str(v) for k, v in (response.get("Tags") or {}).items()}
+
+    async def list_queues(self, prefix: str) -> tuple[str, ...]:
+        """The URLs of the queues whose names start with `prefix` (every page)."""
+        urls: list[str] = []
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"QueueNamePrefix": prefix, "MaxResults": 1000}
+            if token:
+                params["NextToken"] = token
+            response = await self._call(SQS, "ListQueues", **params)
+            urls.extend(str(url) for url in response.get("QueueUrls") or ())
+            token = response.get("NextToken")
+            if not token:
+                return tuple(urls)
+
+    async def delete_queue(self, queue_url: str) -> None:
+        await self._call(SQS, "DeleteQueue", QueueUrl=queue_url)
+
+    async def subscribe_queue(self, topic_arn: str, queue_arn: str) -> str:
+        """Subscribe the queue to the topic with raw message delivery (the event itself, no SNS envelope)."""
+        response = await self._call(
+            SNS,
+            "Subscribe",
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes={"RawMessageDelivery": "true"},
+            ReturnSubscriptionArn=True,
+        )
+        return str(response["SubscriptionArn"])
+
+    async def unsubscribe(self, subscription_arn: str) -> None:
+        await self._call(SNS, "Unsubscribe", SubscriptionArn=subscription_arn)
+
+    async def topic_subscriptions(self, topic_arn: str) -> tuple[tuple[str, str], ...]:
+        """(subscription ARN, endpoint) of every subscription of the topic (every page)."""
+        found: list[tuple[str, str]] = []
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"TopicArn": topic_arn}
+            if token:
+                params["NextToken"] = token
+            response = await self._call(SNS, "ListSubscriptionsByTopic", **params)
+            found.extend(
+                (str(item.get("SubscriptionArn", "")), str(item.get("Endpoint", "")))
+                for item in response.get("Subscriptions") or ()
+            )
+            token = response.get("NextToken")
+            if not token:
+                return tuple(found)
+
+    # --- The account's events plumbing (`wavedeck setup-events`): refused in read-only mode ---------------------
+
+    async def events_rule(self, name: str) -> dict[str, Any] | None:
+        """The EventBridge rule on the default bus (DescribeRule), or None when there is none."""
+        try:
+            return await self._call(EVENTS, "DescribeRule", Name=name)
+        except NotFound:
+            return None
+
+    async def put_events_rule(self, name: str, pattern: str, description: str) -> str:
+        self._refuse_if_read_only("PutRule")
+        response = await self._call(
+            EVENTS, "PutRule", Name=name, EventPattern=pattern, State="ENABLED", Description=description
+        )
+        return str(response["RuleArn"])
+
+    async def events_rule_targets(self, name: str) -> tuple[str, ...]:
+        """The ARNs the rule sends to."""
+        response = await self._call(EVENTS, "ListTargetsByRule", Rule=name)
+        return tuple(str(t.get("Arn", "")) for t in response.get("Targets") or ())
+
+    async def add_events_rule_target(self, name: str, target_id: str, arn: str) -> None:
+        self._refuse_if_read_only("PutTargets")
+        response = await self._call(EVENTS, "PutTargets", Rule=name, Targets=[{"Id": target_id, "Arn": arn}])
+        for failure in response.get("FailedEntries") or ():
+            raise AwsError(
+                str(failure.get("ErrorMessage", "PutTargets failed")), code=str(failure.get("ErrorCode", ""))
+            )
+
+    async def topic_named(self, name: str) -> str | None:
+        """The ARN of this region's SNS topic called `name` (every page of ListTopics), or None."""
+        token: str | None = None
+        while True:
+            response = await self._call(SNS, "ListTopics", **({"NextToken": token} if token else {}))
+            for topic in response.get("Topics") or ():
+                arn = str(topic.get("TopicArn", ""))
+                if arn.rsplit(":", 1)[-1] == name:
+                    return arn
+            token = response.get("NextToken")
+            if not token:
+                return None
+
+    async def create_topic(self, name: str) -> str:
+        self._refuse_if_read_only("CreateTopic")
+        response = await self._call(SNS, "CreateTopic", Name=name)
+        return str(response["TopicArn"])
+
+    async def topic_policy(self, topic_arn: str) -> str | None:
+        response = await self._call(SNS, "GetTopicAttributes", TopicArn=topic_arn)
+        policy = (response.get("Attributes") or {}).get("Policy")
+        return str(policy) if policy else None
+
+    async def set_topic_policy(self, topic_arn: str, policy: str) -> None:
+        self._refuse_if_read_only("SetTopicAttributes")
+        await self._call(SNS, "SetTopicAttributes", TopicArn=topic_arn, AttributeName="Policy", AttributeValue=policy)
 
     # --- pagination ------------------------------------------------------------------------------------------
 

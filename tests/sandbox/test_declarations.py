@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 from console.declarations import SHAPES
 from console.definitions import Fleet, load_fleet
 from console.errors import InputError
+from console.sandbox.seed import condition_alarms
 from console.sandbox.server_constants import ACCOUNT_ID, SFN_ROLE
 from console.sandbox_process import SandboxProcess, start_sandbox_process
 from tests.conftest import SPEED, make_client, wait_until
@@ -140,6 +141,10 @@ def test_every_form_loads_with_waves_from_match_and_behaviour_from_declared(flee
     assert (approval.category, approval.timeout) == ("Approval", 300.0)
     assert by_name["MyFirstPipeline"].repository == "MyDemoRepo"
     assert by_name["orders-api"].tags == (("team", "orders"),)
+    gamma = by_name["edge-gateway"].stages[1]
+    assert gamma.conditions["beforeEntry"]["conditions"][0]["rules"][0]["configuration"] == {
+        "AlarmName": "edge-gateway-5xx"
+    }
 
 
 def test_cloudformation_is_resolved_and_spelled_as_the_api_spells_it(fleet: Fleet) -> None:
@@ -267,6 +272,10 @@ def test_declared_pipelines_run_as_declared(declared_sandbox: SandboxProcess, fl
     cp, sfn_id = started["notifications-sfn"]
     revision = execution(cp, "notifications-sfn", sfn_id)["artifactRevisions"][0]["revisionId"]
     assert json.loads(described["input"]) == {"service": "notifications", "revision": revision, "wave": "prod-canary"}
+    # The stage condition declared in CloudFormation's spelling ran: its alarm (created quiet) let it in.
+    gateway_cp, gateway_id = started["edge-gateway"]
+    rules = gateway_cp.list_rule_executions(pipelineName="edge-gateway", filter={"pipelineExecutionId": gateway_id})
+    assert [(r["ruleName"], r["status"]) for r in rules["ruleExecutionDetails"]] == [("EdgeAlarmsQuiet", "Succeeded")]
     west = runs("edge-router-cross-region")["DeployWest"]
     assert west["input"]["region"] == "us-west-2"
     assert ":states:us-west-2:" in west["output"]["outputVariables"]["ExecutionArn"]
@@ -312,6 +321,20 @@ def test_the_same_declarations_created_with_boto3_run(aws: Any, fleet: Fleet) ->
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "StateMachineAlreadyExists":
                 raise
+    # The alarms stage conditions watch exist, quiet, as in the account the declarations came from.
+    for region, alarm in sorted({a for pipeline in fleet.pipelines for a in condition_alarms(pipeline)}):
+        cloudwatch = aws("cloudwatch", region)
+        cloudwatch.put_metric_alarm(
+            AlarmName=alarm,
+            Namespace="Tests",
+            MetricName=alarm,
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1.0,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+        )
+        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="quiet")
     started = {}
     for pipeline in fleet.pipelines:
         assert pipeline.declaration is not None

@@ -40,6 +40,8 @@ PipelineExecutionOutdatedException = _error("PipelineExecutionOutdatedException"
 InvalidNextTokenException = _error("InvalidNextTokenException")
 ConcurrentPipelineExecutionsLimitExceededException = _error("ConcurrentPipelineExecutionsLimitExceededException")
 PipelineVersionNotFoundException = _error("PipelineVersionNotFoundException")
+ConditionNotOverridableException = _error("ConditionNotOverridableException")
+InvalidStageDeclarationException = _error("InvalidStageDeclarationException")
 
 
 def constraint_error(field: str, value: object, constraint: str) -> CodePipelineError:
