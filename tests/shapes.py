@@ -1,22 +1,28 @@
-"""Check a raw JSON response against botocore's output shape of an operation, for any JSON-protocol service.
+"""Check a raw JSON answer against botocore's output shape: what a strict AWS client expects of the sandbox.
 
-botocore's parser is forgiving: it turns an ISO string into a datetime where the model says an epoch
-number, and it passes unknown keys through. A client in another language, or the AWS CLI's `--query`, is
-not as kind, so the sandbox's answers are checked here as they arrive on the wire: every key known to the
-shape, every required member present, enums and types as the model says (timestamps are numbers in the
-JSON protocol), string lengths and number ranges within the model's bounds.
+botocore's parser is lenient (an unknown key is dropped, a missing required member goes unnoticed), so a
+test that reads answers through boto3 cannot see the sandbox break the service model. `problems(...)` walks
+the raw body instead: every key must be a member of its structure, every required member present, every
+enum value one of the enum's, every value of its type (JSON protocol: timestamps are epoch numbers) and
+within the model's min/max. `raw_json_call(...)` fetches such a body from a sandbox over HTTP.
 
-    problems = shape_problems("codepipeline", "GetPipelineState", raw_json_dict)
-    assert not problems, problems
+Usable for any JSON-protocol service (`stepfunctions`, `codepipeline`).
 """
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
 import botocore.session
-from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
+import requests
+from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
+
+_AUTH = (
+    "AWS4-HMAC-SHA256 Credential=testing/20250101/{region}/{scope}/aws4_request, "
+    "SignedHeaders=content-type;host;x-amz-target, Signature=0"
+)
 
 
 @cache
@@ -24,108 +30,110 @@ def service_model(service: str) -> ServiceModel:
     return botocore.session.get_session().get_service_model(service)
 
 
-def operation_model(service: str, operation: str) -> OperationModel:
-    return service_model(service).operation_model(operation)
+def raw_json_call(
+    url: str, service: str, operation: str, params: dict[str, Any], region: str = "us-east-1"
+) -> tuple[int, dict[str, str], Any]:
+    """POST one JSON-protocol operation; (status, headers, parsed body) exactly as the server sent them."""
+    model = service_model(service)
+    headers = {
+        "X-Amz-Target": f"{model.metadata['targetPrefix']}.{operation}",
+        "Content-Type": f"application/x-amz-json-{model.metadata['jsonVersion']}",
+        "Authorization": _AUTH.format(region=region, scope=model.signing_name),
+    }
+    response = requests.post(url, data=json.dumps(params), headers=headers, timeout=30)
+    body = response.json() if response.content else {}
+    return response.status_code, dict(response.headers), body
 
 
-def shape_problems(service: str, operation: str, document: Any) -> list[str]:
-    """Every way `document` (a parsed JSON response body) departs from the operation's output shape."""
-    output = operation_model(service, operation).output_shape
-    problems: list[str] = []
-    if output is None:
-        if document not in ({}, None):
-            problems.append(f"{operation}: the operation has no output, got {type(document).__name__}")
-        return problems
-    _check(output, document, operation, problems)
-    return problems
+def output_problems(service: str, operation: str, body: Any) -> list[str]:
+    """Every way `body` departs from `operation`'s output shape (empty when it conforms)."""
+    shape = service_model(service).operation_model(operation).output_shape
+    if shape is None:
+        return [] if body in ({}, None) else [f"{operation} has no output, got {body!r}"]
+    found: list[str] = []
+    _check(shape, body, operation, found)
+    return found
 
 
-def assert_shape(service: str, operation: str, document: Any) -> None:
-    """Fail with every problem found, one per line."""
-    problems = shape_problems(service, operation, document)
-    assert not problems, f"{operation} answered outside botocore's shape:\n" + "\n".join(problems)
+def assert_output(service: str, operation: str, body: Any) -> None:
+    """Fail with every problem `output_problems` finds, one per line."""
+    found = output_problems(service, operation, body)
+    assert not found, f"{operation} answered outside botocore's shape:\n" + "\n".join(found)
 
 
-def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
+def raw_body(url: str, service: str, operation: str, params: dict[str, Any], region: str = "us-east-1") -> Any:
+    """The body of a successful `raw_json_call` (fails the test on an HTTP error)."""
+    status, _, body = raw_json_call(url, service, operation, params, region)
+    assert status == 200, f"{operation} answered HTTP {status}: {body}"
+    return body
+
+
+def _check(shape: Shape, value: Any, path: str, found: list[str]) -> None:
     kind = shape.type_name
-    if kind == "structure":
-        assert isinstance(shape, StructureShape)
-        _structure(shape, value, path, problems)
-    elif kind == "list":
-        assert isinstance(shape, ListShape)
-        if not isinstance(value, list):
-            problems.append(f"{path}: expected a list ({shape.name}), got {_kind(value)}")
-            return
-        _bounds(shape, len(value), path, "items", problems)
-        for index, item in enumerate(value):
-            _check(shape.member, item, f"{path}[{index}]", problems)
-    elif kind == "map":
-        assert isinstance(shape, MapShape)
+    if isinstance(shape, StructureShape):
         if not isinstance(value, dict):
-            problems.append(f"{path}: expected an object ({shape.name}), got {_kind(value)}")
+            found.append(f"{path}: expected an object ({shape.name}), got {_describe(value)}")
             return
         for key, item in value.items():
-            _check(shape.key, key, f"{path}.<key {key!r}>", problems)
-            _check(shape.value, item, f"{path}.{key}", problems)
+            if key not in shape.members:
+                found.append(f"{path}.{key}: not a member of {shape.name}")
+            else:
+                _check(shape.members[key], item, f"{path}.{key}", found)
+        for key in shape.required_members:
+            if key not in value:
+                found.append(f"{path}: required member {key} of {shape.name} is missing")
+    elif isinstance(shape, ListShape):
+        if not isinstance(value, list):
+            found.append(f"{path}: expected a list ({shape.name}), got {_describe(value)}")
+            return
+        _bounds(shape, len(value), path, found)
+        for index, item in enumerate(value):
+            _check(shape.member, item, f"{path}[{index}]", found)
+    elif isinstance(shape, MapShape):
+        if not isinstance(value, dict):
+            found.append(f"{path}: expected a map ({shape.name}), got {_describe(value)}")
+            return
+        for key, item in value.items():
+            _check(shape.key, key, f"{path}{{key {key!r}}}", found)
+            _check(shape.value, item, f"{path}.{key}", found)
     elif kind == "string":
         if not isinstance(value, str):
-            problems.append(f"{path}: expected a string ({shape.name}), got {_kind(value)}")
+            found.append(f"{path}: expected a string ({shape.name}), got {_describe(value)}")
             return
-        if shape.enum and value not in shape.enum:
-            problems.append(f"{path}: {value!r} is not one of {shape.name}: {', '.join(shape.enum)}")
-        _bounds(shape, len(value), path, "characters", problems)
+        enum = shape.metadata.get("enum")
+        if enum and value not in enum:
+            found.append(f"{path}: {value!r} is not one of {shape.name}'s values {enum}")
+        _bounds(shape, len(value), path, found)
     elif kind in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            problems.append(f"{path}: expected an integer ({shape.name}), got {_kind(value)}")
+        if not isinstance(value, int) or isinstance(value, bool):
+            found.append(f"{path}: expected a whole number ({shape.name}), got {_describe(value)}")
             return
-        _bounds(shape, value, path, "", problems)
-    elif kind in ("float", "double"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            problems.append(f"{path}: expected a number ({shape.name}), got {_kind(value)}")
+        _bounds(shape, value, path, found)
+    elif kind in ("double", "float"):
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            found.append(f"{path}: expected a number ({shape.name}), got {_describe(value)}")
     elif kind == "boolean":
         if not isinstance(value, bool):
-            problems.append(f"{path}: expected true or false ({shape.name}), got {_kind(value)}")
+            found.append(f"{path}: expected true or false ({shape.name}), got {_describe(value)}")
     elif kind == "timestamp":
-        # The JSON protocol sends timestamps as epoch seconds unless the shape says otherwise.
-        if shape.serialization.get("timestampFormat", "unixTimestamp") == "unixTimestamp":
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                problems.append(f"{path}: expected an epoch number ({shape.name}), got {_kind(value)}")
-        elif not isinstance(value, str):
-            problems.append(f"{path}: expected a timestamp string ({shape.name}), got {_kind(value)}")
+        # The JSON protocol sends epoch seconds (botocore also parses ISO 8601 strings; AWS sends numbers).
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            found.append(f"{path}: expected epoch seconds ({shape.name}), got {_describe(value)}")
     elif kind == "blob":
         if not isinstance(value, str):
-            problems.append(f"{path}: expected base64 text ({shape.name}), got {_kind(value)}")
-    else:  # pragma: no cover - a type botocore adds one day
-        problems.append(f"{path}: shape type {kind!r} is not checked by tests/shapes.py")
+            found.append(f"{path}: expected base64 text ({shape.name}), got {_describe(value)}")
+    else:
+        found.append(f"{path}: shape type {kind} is not checked by tests/shapes.py")
 
 
-def _structure(shape: StructureShape, value: Any, path: str, problems: list[str]) -> None:
-    if not isinstance(value, dict):
-        problems.append(f"{path}: expected an object ({shape.name}), got {_kind(value)}")
-        return
-    members = shape.members
-    for key in value:
-        if key not in members:
-            problems.append(f"{path}.{key}: not a member of {shape.name} (members: {', '.join(members)})")
-    for key in shape.required_members:
-        if key not in value:
-            problems.append(f"{path}.{key}: required by {shape.name}, missing")
-    for key, item in value.items():
-        if key in members:
-            _check(members[key], item, f"{path}.{key}", problems)
-
-
-def _bounds(shape: Shape, size: int, path: str, unit: str, problems: list[str]) -> None:
+def _bounds(shape: Shape, size: int, path: str, found: list[str]) -> None:
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
-    what = f"{size} {unit}".strip()
     if low is not None and size < low:
-        problems.append(f"{path}: {what}, below {shape.name}'s minimum {low}")
+        found.append(f"{path}: {size} is below {shape.name}'s minimum {low}")
     if high is not None and size > high:
-        problems.append(f"{path}: {what}, above {shape.name}'s maximum {high}")
+        found.append(f"{path}: {size} is above {shape.name}'s maximum {high}")
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+def _describe(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."

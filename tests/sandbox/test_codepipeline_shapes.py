@@ -2,7 +2,7 @@
 
 The sandbox warms up on the bundled fleet, so the answers hold what a real account shows: succeeded,
 failed and superseded executions, approvals waiting with their token, Step Functions invocations. Each
-operation is called with the JSON protocol's raw HTTP (`tests/raw.py`) and checked by `tests/shapes.py`.
+operation is called with the JSON protocol's raw HTTP and checked by `tests/shapes.py`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import pytest
 
 from console.sandbox_process import SandboxProcess, start_sandbox_process
 from tests.conftest import SPEED
-from tests.raw import raw_call
-from tests.shapes import assert_shape, shape_problems
+from tests.shapes import assert_output, output_problems, raw_body
 
 READ_BY_THE_CONSOLE = (
     "ListPipelines",
@@ -39,7 +38,7 @@ def read_everything(url: str, region: str, executions_per_pipeline: int = 4) -> 
     answers: dict[str, list[Any]] = {operation: [] for operation in READ_BY_THE_CONSOLE}
 
     def call(operation: str, body: dict[str, Any]) -> Any:
-        answer = raw_call(url, "codepipeline", operation, body, region)
+        answer = raw_body(url, "codepipeline", operation, body, region)
         answers[operation].append(answer)
         return answer
 
@@ -77,16 +76,18 @@ def test_the_shape_checker_catches_what_botocore_would_let_through() -> None:
             }
         ],
     }
-    problems = "\n".join(shape_problems("codepipeline", "GetPipelineState", answer))
-    assert "created: expected an epoch number" in problems
-    assert "surprise: not a member of GetPipelineStateOutput" in problems
-    assert "pipelineVersion: expected an integer" in problems
-    assert "latestExecution.status: 'Running' is not one of StageExecutionStatus" in problems
-    assert "actionName: 0 characters, below ActionName's minimum 1" in problems
-    missing = shape_problems("codepipeline", "GetPipelineExecution", {"pipelineExecution": {"trigger": {}}})
+    problems = "\n".join(output_problems("codepipeline", "GetPipelineState", answer))
+    assert "GetPipelineState.created: expected epoch seconds" in problems
+    assert "GetPipelineState.surprise: not a member of GetPipelineStateOutput" in problems
+    assert "GetPipelineState.pipelineVersion: expected a whole number" in problems
+    assert "latestExecution.status: 'Running' is not one of StageExecutionStatus's values" in problems
+    assert "actionStates[0].actionName: 0 is below ActionName's minimum 1" in problems
+    missing = output_problems("codepipeline", "GetPipelineExecution", {"pipelineExecution": {"trigger": {}}})
     assert missing == []  # GetPipelineExecutionOutput requires nothing: the checker must not invent rules
-    assert "required by StageExecution, missing" in "\n".join(
-        shape_problems("codepipeline", "GetPipelineState", {"stageStates": [{"latestExecution": {"status": "Failed"}}]})
+    assert "required member pipelineExecutionId of StageExecution is missing" in "\n".join(
+        output_problems(
+            "codepipeline", "GetPipelineState", {"stageStates": [{"latestExecution": {"status": "Failed"}}]}
+        )
     )
 
 
@@ -96,7 +97,7 @@ def test_every_answer_on_the_bundled_fleet_fits_botocore(warmed: SandboxProcess,
     for operation, documents in answers.items():
         assert documents, f"the warmed-up fleet gave no {operation} to check in {region}"
         for document in documents:
-            assert_shape("codepipeline", operation, document)
+            assert_output("codepipeline", operation, document)
     # The history holds what is worth checking: failures with their details, waiting approvals' tokens.
     details = [d for a in answers["ListActionExecutions"] for d in a["actionExecutionDetails"]]
     states = [s for a in answers["GetPipelineState"] for stage in a["stageStates"] for s in stage["actionStates"]]

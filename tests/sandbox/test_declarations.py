@@ -40,7 +40,7 @@ from tests.sandbox.test_codepipeline_support import (  # noqa: F401 - delete_cre
     delete_created_pipelines,
     execution,
 )
-from tests.shapes import assert_shape
+from tests.shapes import assert_output
 
 DEFINITIONS = Path(__file__).parent / "aws_declarations" / "definitions"
 
@@ -303,7 +303,7 @@ def test_every_answer_about_declared_pipelines_fits_botocore(declared_sandbox: S
         for operation, documents in answers.items():
             assert documents, f"no {operation} answer to check in {region}"
             for document in documents:
-                assert_shape("codepipeline", operation, document)
+                assert_output("codepipeline", operation, document)
 
 
 def test_the_same_declarations_created_with_boto3_run(aws: Any, fleet: Fleet) -> None:
