@@ -25,7 +25,7 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from console.declarations import SHAPES
+from console.declarations import SANDBOX_ACCOUNT, SHAPES
 from console.definitions import Fleet, load_fleet
 from console.errors import InputError
 from console.sandbox.seed import condition_alarms
@@ -98,6 +98,7 @@ def test_the_key_table_is_botocores_pipeline_declaration() -> None:
 
     walk("PipelineDeclaration")
     assert seen == set(SHAPES), f"SHAPES has structures botocore does not: {set(SHAPES) - seen}"
+    assert SANDBOX_ACCOUNT == ACCOUNT_ID  # the core's copy of the sandbox's account id
 
 
 # --- loading --------------------------------------------------------------------------------------------
