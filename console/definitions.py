@@ -25,9 +25,10 @@ from typing import Any
 
 from console import declarations
 from console.declarations import DeclaredSettings
+from console.definitions_buckets import BucketDef, load_buckets
 from console.errors import InputError
 from console.waves import WaveModel, load_wave_model
-from console.yamlfile import Reader, load_file
+from console.yamlfile import Reader, load_file, quoted
 
 CATEGORIES = ("Source", "Build", "Deploy", "Test", "Invoke", "Approval", "Compute")
 EXECUTION_MODES = ("QUEUED", "SUPERSEDED")
@@ -46,17 +47,8 @@ _ERROR_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 _FUNCTION_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:([a-z0-9-]*):\d*:function:([A-Za-z0-9_-]+)(:[^:]+)?$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d+:([A-Za-z0-9_-]+)$")
 
-_FLEET_KEYS = (
-    "regions",
-    "queues",
-    "topics",
-    "functions",
-    "stages",
-    "pipelines",
-    "state_machines",
-    "traffic",
-    "declared",
-)
+_FLEET_KEYS = ("regions", "queues", "topics", "functions", "buckets", "stages", "pipelines", "state_machines",
+               "traffic", "declared")  # fmt: skip
 _FUNCTION_KEYS = ("name", "region", "result", "expression", "duration", "fail", "error", "message")
 DECLARATION_SUFFIXES = (".json", ".yaml", ".yml")
 _PIPELINE_KEYS = ("name", "region", "execution_mode", "repository", "commit_interval", "stages")
@@ -247,6 +239,8 @@ class Fleet:
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     topics: tuple[str, ...] = ()  # SNS topics, created in every region
     functions: tuple[FunctionDef, ...] = ()
+    # S3 buckets with objects, for the ItemReader of a Distributed Map (definitions_buckets.py).
+    buckets: tuple[BucketDef, ...] = ()
 
     def pipeline(self, name: str) -> PipelineDef | None:
         return next((p for p in self.pipelines if p.name == name), None)
@@ -290,6 +284,7 @@ def load_fleet(directory: Path | None = None) -> Fleet:
     queues = _queues(top)
     topics = _topics(top)
     functions = _functions(top, regions)
+    buckets = load_buckets(top, directory, regions)
     names = _Names(
         waves=frozenset(w.name for w in waves.waves),
         state_machines=frozenset(_declared_names(top, "state_machines")),
@@ -351,6 +346,7 @@ def load_fleet(directory: Path | None = None) -> Fleet:
         lines,
         topics=topics,
         functions=functions,
+        buckets=buckets,
     )
 
 
@@ -390,7 +386,7 @@ def _regions(top: Reader) -> tuple[str, ...]:
     regions: list[str] = []
     for path, line, item in top.items("regions"):
         if not isinstance(item, str) or not _REGION.match(item):
-            raise InputError(top.file, line, path, f"expected an AWS region name such as us-east-1, got {item!r}")
+            raise InputError(top.file, line, path, f"expected an AWS region name such as us-east-1, got {quoted(item)}")
         if item in regions:
             raise InputError(top.file, line, path, f"region '{item}' is listed twice")
         regions.append(item)
@@ -403,7 +399,7 @@ def _queues(top: Reader) -> tuple[str, ...]:
     queues: list[str] = []
     for path, line, item in top.items("queues"):
         if not isinstance(item, str) or not _QUEUE_NAME.match(item):
-            raise InputError(top.file, line, path, f"an SQS queue name is 1-80 of A-Z a-z 0-9 - _, got {item!r}")
+            raise InputError(top.file, line, path, f"an SQS queue name is 1-80 of A-Z a-z 0-9 - _, got {quoted(item)}")
         if item in queues:
             raise InputError(top.file, line, path, f"queue '{item}' is listed twice")
         queues.append(item)
@@ -414,7 +410,7 @@ def _topics(top: Reader) -> tuple[str, ...]:
     topics: list[str] = []
     for path, line, item in top.items("topics"):
         if not isinstance(item, str) or not _TOPIC_NAME.match(item):
-            raise InputError(top.file, line, path, f"an SNS topic name is 1-256 of A-Z a-z 0-9 - _, got {item!r}")
+            raise InputError(top.file, line, path, f"an SNS topic name is 1-256 of A-Z a-z 0-9 - _, got {quoted(item)}")
         if item in topics:
             raise InputError(top.file, line, path, f"topic '{item}' is listed twice")
         topics.append(item)
@@ -428,7 +424,7 @@ def _functions(top: Reader, regions: tuple[str, ...]) -> tuple[FunctionDef, ...]
         _only(reader, _FUNCTION_KEYS)
         name = reader.req_string("name")
         if not _FUNCTION_NAME.match(name):
-            raise reader.error("name", f"a Lambda function name is 1-64 of A-Z a-z 0-9 - _, got {name!r}")
+            raise reader.error("name", f"a Lambda function name is 1-64 of A-Z a-z 0-9 - _, got {quoted(name)}")
         _once(reader, "name", name, seen, "function")
         region = _region(reader, regions)
         result = reader.raw("result")
@@ -440,7 +436,7 @@ def _functions(top: Reader, regions: tuple[str, ...]) -> tuple[FunctionDef, ...]
         fail = reader.number("fail", 0.0, minimum=0.0, maximum=1.0) or 0.0
         error = reader.string("error", "Error") or "Error"
         if not _ERROR_NAME.match(error):
-            raise reader.error("error", f"an error name is 1-256 of A-Z a-z 0-9 . - _, got {error!r}")
+            raise reader.error("error", f"an error name is 1-256 of A-Z a-z 0-9 . - _, got {quoted(error)}")
         reader.done()
         functions.append(
             FunctionDef(
@@ -614,7 +610,7 @@ def _action(reader: Reader, names: _Names) -> ActionDef:
     elif state_machine is not None:
         raise reader.error("state_machine", "only actions with provider StepFunctions start a state machine")
     if category == "Approval" and provider != "Manual":
-        raise reader.error("provider", f"an Approval action's provider is Manual, got {provider!r}")
+        raise reader.error("provider", f"an Approval action's provider is Manual, got {quoted(provider)}")
     if category != "Approval":
         for key in ("timeout", "custom_data", "url"):
             if reader.has(key):
@@ -879,7 +875,9 @@ def _state_machine(reader: Reader, directory: Path, regions: tuple[str, ...], na
         raise reader.error("rollback", f"state machine '{rollback}' is not defined under state_machines")
     path = (directory / source).resolve()
     if not path.is_relative_to(directory.resolve()):
-        raise reader.error("definition", f"the definition must lie inside the definitions directory, got {source!r}")
+        raise reader.error(
+            "definition", f"the definition must lie inside the definitions directory, got {quoted(source)}"
+        )
     if not path.is_file():
         raise reader.error("definition", f"no such file: {source} (relative to the definitions directory)")
     display = _display(directory / source)
@@ -1049,7 +1047,7 @@ def _check_topics(file: str, definition: Any, topics: tuple[str, ...]) -> None:
         if path.endswith("TopicArn") and isinstance(value, str):
             match = _TOPIC_ARN.match(value)
             if match is None:
-                raise InputError(file, line, path, f"expected an SNS topic ARN, got {value!r}")
+                raise InputError(file, line, path, f"expected an SNS topic ARN, got {quoted(value)}")
             if match.group(2) not in topics:
                 declared = ", ".join(topics) or "none"
                 raise InputError(

@@ -92,6 +92,8 @@ class Target:
     """Where resources live: a profile, a region, an optional role and endpoint.
 
     `name` is what the operator sees (and what `watch` prints); it is unique among the targets.
+    `shown_endpoint` is the endpoint the header names beside it: set whenever requests do not go to AWS's own
+    endpoint (an `endpoint_url`, `AWS_ENDPOINT_URL`, or the profile's `endpoint_url`).
     """
 
     name: str
@@ -104,6 +106,7 @@ class Target:
     events_queue: str | None = None  # push, one console: the queue an EventBridge rule sends to
     events_topic: str | None = None  # push, a team: the SNS topic each console subscribes a queue of its own to
     sandbox: bool = False
+    shown_endpoint: str | None = None
 
 
 # --- CodePipeline -------------------------------------------------------------------------------------
@@ -310,6 +313,8 @@ class StateMachine:
     wave: Wave | None = None
     rollback_state_machine: str | None = None
     approval_states: tuple[str, ...] = ()
+    # Where each `.waitForTaskToken` state puts its token: what the history follower redacts (console/tokens.py).
+    token_states: tuple[TaskTokenState, ...] = field(default=(), repr=False)
     executions: tuple[Execution, ...] = ()
     read_at: datetime | None = None
     error: str | None = None
@@ -583,6 +588,9 @@ class TaskTokenState:
     name: str
     resource: str
     token_paths: tuple[tuple[str, ...], ...] = ()
+    # Every (path, expression) that holds or embeds the token: `$$.Task.Token`, `States.Format(..., $$.Task.Token)`,
+    # `$$.Task`, a JSONata expression; list items by index. What the displays redact (console/tokens.py).
+    token_expressions: tuple[tuple[tuple[str | int, ...], str], ...] = ()
 
     def token_in(self, parameters: str | None) -> str | None:
         """The task token inside a TaskScheduled event's `parameters` JSON, if it is where the author put it."""

@@ -27,6 +27,7 @@ from console.model import (
     StateMachineDetail,
     Target,
 )
+from console.tokens import token_like
 
 # Newest executions looked at when searching for the last good one (ListPipelineExecutions / ListExecutions).
 HISTORY_DEPTH = 50
@@ -140,6 +141,11 @@ class Reads:
                 return await self.gateway.describe_execution(execution.arn)
         return None
 
+    async def newest_execution(self, state_machine_arn: str) -> Execution | None:
+        """The execution that started last, whatever its status (what a wave's rollback rolls back)."""
+        executions = await self.gateway.list_executions(state_machine_arn, max_results=1)
+        return executions[0] if executions else None
+
     async def running_executions(self, state_machine_arn: str) -> tuple[Execution, ...]:
         try:
             return await self.gateway.list_executions(state_machine_arn, status="RUNNING", max_results=10)
@@ -194,23 +200,5 @@ def _token_like(parameters: str | None) -> str | None:
         document: Any = json.loads(parameters)
     except ValueError:
         return None
-    found: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, str) and value[:1] == "{":
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if "token" in str(key).lower() and isinstance(item, str) and len(item) >= 16:
-                    found.add(item)
-                else:
-                    walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(document)
+    found = token_like(document)
     return found.pop() if len(found) == 1 else None

@@ -7,8 +7,9 @@ action makes no sense now, and otherwise returns the `Facts` with the one call t
 
 from __future__ import annotations
 
+import hashlib
 import json
-import uuid
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -119,8 +120,9 @@ async def redrive(
 ) -> Facts:
     """RedriveExecution of a failed, timed out or aborted execution within AWS's 14 days.
 
-    The client token is made when planning and sent with the plan: sending the same plan again is then the
-    same request to AWS (idempotent for 15 minutes), not a second redrive.
+    The client token is derived from what is redriven (the execution and how often it was redriven already),
+    so the same redrive asked twice, by this process or another, is the same request to AWS (idempotent for
+    15 minutes), not a second redrive.
     """
     arn = execution_arn(selection, "redrive")
     execution = await reads.execution(arn)
@@ -132,7 +134,7 @@ async def redrive(
         raise Refused(f"{where} cannot be redriven: {execution.redrive_status_reason or 'AWS says so'}")
     if execution.stopped is not None and datetime.now(UTC) - execution.stopped > REDRIVE_WINDOW:
         raise Refused(f"{where} ended more than 14 days ago; AWS redrives only within 14 days")
-    token = client_token or f"wavedeck-{uuid.uuid4().hex}"
+    token = client_token or redrive_client_token(arn, execution.redrive_count)
     gateway = reads.gateway
 
     async def send(reason: str, identity: str) -> Receipt:
@@ -159,9 +161,10 @@ async def redrive(
 async def rollback(reads: Reads, selection: Selection, context: PlanContext, *, name: str | None = None) -> Facts:
     """StartExecution of the wave's rollback state machine with the revision of the last good execution.
 
-    The new execution's name is made when planning and sent with the plan, so the confirmation shows the name
-    that is started, and sending the same plan again cannot start a second rollback (AWS refuses a name
-    already used with another input).
+    The new execution's name is derived from what is rolled back (the execution that went bad, else the
+    newest one, and the revision it goes back to), so the confirmation shows the name that is started, and
+    the same rollback sent twice, by this process or another one racing it, is refused by AWS's own name
+    uniqueness (or, with the same input while it runs, answered with the one execution already started).
     """
     machine_arn = selection.state_machine_arn or machine_arn_of(selection.execution_arn or "")
     machine = machine_arn.rsplit(":", 1)[-1]
@@ -186,8 +189,11 @@ async def rollback(reads: Reads, selection: Selection, context: PlanContext, *, 
     wave = context.waves.for_state_machine(machine)
     gateway = reads.gateway
     if name is None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        name = f"rollback-{(wave.name if wave else machine)[:40]}-{stamp}-{uuid.uuid4().hex[:6]}"
+        rolled_back = selection.execution_arn
+        if rolled_back is None:
+            newest = await reads.newest_execution(machine_arn)
+            rolled_back = newest.arn if newest is not None else machine_arn
+        name = rollback_execution_name(wave.name if wave else machine, rolled_back, revision)
     started = name
     document = {
         "wave": wave.name if wave else machine,
@@ -224,6 +230,19 @@ async def rollback(reads: Reads, selection: Selection, context: PlanContext, *, 
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
+
+
+def rollback_execution_name(wave: str, rolled_back: str, revision: str) -> str:
+    """The rollback execution's name: the same for the same (execution rolled back, target revision), in every
+    process, within AWS's 80 characters of letters, digits, - and _."""
+    digest = hashlib.sha256(f"{rolled_back}\n{revision}".encode()).hexdigest()[:20]
+    safe = re.sub(r"[^A-Za-z0-9_-]", "-", wave)[:40]
+    return f"rollback-{safe}-{digest}"
+
+
+def redrive_client_token(execution_arn: str, redrive_count: int) -> str:
+    """RedriveExecution's idempotency key: the same for the same redrive of the same execution, in every process."""
+    return "wavedeck-" + hashlib.sha256(f"{execution_arn}\n{redrive_count}".encode()).hexdigest()[:40]
 
 
 def execution_arn(selection: Selection, what: str) -> str:

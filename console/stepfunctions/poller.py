@@ -62,6 +62,7 @@ class StateMachinePoller:
             type=summary.type,
             wave=ctx.waves.for_state_machine(summary.name),
             approval_states=tuple(s.name for s in detail.task_token_states) if detail else (),
+            token_states=detail.task_token_states if detail else (),
             executions=executions,
             read_at=now,
         )
