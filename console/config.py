@@ -17,6 +17,11 @@ InputError naming the file, the line and the key. Example (README "Configuration
     keymap: {approve: ctrl+a}
     theme: textual-dark
     audit_log: ~/wavedeck-audit.jsonl
+    approvals:
+      - state_machine: "human-in-the-loop*"
+        state: "*Approver*"
+        approve: {approvalStatus: {result: Approved, reason: "{reason}"}}
+        reject: {error: Rejected, cause: "{reason}"}
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from console.errors import InputError, UsageError
 from console.keys import KEY_IDS
 from console.model import Target
 from console.sandbox.server_constants import ACCOUNT_ID as SANDBOX_ACCOUNT_ID
+from console.stepfunctions.answers import AnswerBook, AnswerRule, reject_problem, template_problem
 from console.yamlfile import Reader, load_file
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
@@ -77,6 +83,7 @@ class Config:
     audit_log: Path = field(default_factory=default_audit_path)
     waves_file: Path | None = None
     source: Path | None = None
+    approvals: AnswerBook = field(default_factory=AnswerBook)
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -105,6 +112,7 @@ def load_config(path: Path | None = None) -> Config:
     theme = top.string("theme")
     audit = top.string("audit_log")
     waves = top.string("waves")
+    approvals = _approvals(top, path)
     top.done()
     return Config(
         targets=targets,
@@ -115,12 +123,39 @@ def load_config(path: Path | None = None) -> Config:
         audit_log=_path(audit, path) if audit else default_audit_path(),
         waves_file=_path(waves, path) if waves else None,
         source=path,
+        approvals=approvals,
     )
 
 
 def _path(text: str, relative_to: Path) -> Path:
     candidate = Path(text).expanduser()
     return candidate if candidate.is_absolute() else relative_to.parent / candidate
+
+
+def _approvals(top: Reader, path: Path) -> AnswerBook:
+    """`approvals:` — per state machine and state (globs), the body approve and reject send (see
+    console/stepfunctions/answers.py); every template checked now, not when an operator presses a key."""
+    rules: list[AnswerRule] = []
+    for item in top.readers("approvals"):
+        machine = item.req_string("state_machine")
+        state = item.string("state", "*") or "*"
+        approve = item.raw("approve")
+        reject = item.raw("reject")
+        if approve is None and reject is None:
+            raise item.error(
+                None, "give 'approve' (the output SendTaskSuccess sends), 'reject' (error and cause), or both"
+            )
+        if approve is not None:
+            problem = template_problem(approve)
+            if problem:
+                raise item.error("approve", problem)
+        if reject is not None:
+            problem = reject_problem(reject)
+            if problem:
+                raise item.error("reject", problem)
+        item.done()
+        rules.append(AnswerRule(machine, state, approve, reject, item.line or 0))
+    return AnswerBook(tuple(rules), str(path))
 
 
 def _intervals(reader: Reader | None) -> Intervals:

@@ -115,26 +115,34 @@ def _value(match: re.Match[str], values: Mapping[str, str]) -> str:
 
 def template_problem(template: Any) -> str | None:
     """What is wrong with a template's placeholders or values, or None (checked when the config loads)."""
+    found = _problem_at(template, "")
+    if found is None:
+        return None
+    where, problem = found
+    return f"{where.lstrip('.')}: {problem}" if where else problem
+
+
+def _problem_at(template: Any, where: str) -> tuple[str, str] | None:
     if isinstance(template, str):
         for match in _FIELD.finditer(template):
             name = match.group(1)
             if name is not None and name not in PLACEHOLDERS:
                 known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
-                return f"unknown placeholder {{{name}}} (known: {known}; write {{{{ and }}}} for braces)"
+                return where, f"unknown placeholder {{{name}}} (known: {known}; write {{{{ and }}}} for braces)"
         return None
     if isinstance(template, Mapping):
         for key, value in template.items():
-            problem = template_problem(str(key)) or template_problem(value)
-            if problem:
-                return problem
+            found = _problem_at(str(key), where) or _problem_at(value, f"{where}.{key}")
+            if found:
+                return found
         return None
     if isinstance(template, list | tuple):
-        return next((p for p in (template_problem(v) for v in template) if p), None)
+        return next((p for p in (_problem_at(v, f"{where}[{i}]") for i, v in enumerate(template)) if p), None)
+    if isinstance(template, float) and template != template:
+        return where, "NaN is not JSON"
     if template is None or isinstance(template, bool | int | float):
-        if isinstance(template, float) and template != template:
-            return "NaN is not JSON"
         return None
-    return f"{type(template).__name__} is not JSON (use strings, numbers, booleans, lists and mappings)"
+    return where, f"{type(template).__name__} is not JSON (write it as a string)"
 
 
 def reject_problem(template: Any) -> str | None:
