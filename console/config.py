@@ -36,7 +36,7 @@ from console.errors import InputError, UsageError
 from console.keys import KEY_IDS
 from console.model import Target
 from console.sandbox.server_constants import ACCOUNT_ID as SANDBOX_ACCOUNT_ID
-from console.stepfunctions.answers import AnswerBook, AnswerRule, reject_problem, template_problem
+from console.stepfunctions.answers import AnswerBook, AnswerRule, path_text, problem_at, reject_problem
 from console.yamlfile import Reader, load_file
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
@@ -141,21 +141,43 @@ def _approvals(top: Reader, path: Path) -> AnswerBook:
         state = item.string("state", "*") or "*"
         approve = item.raw("approve")
         reject = item.raw("reject")
+        item.done()
         if approve is None and reject is None:
             raise item.error(
                 None, "give 'approve' (the output SendTaskSuccess sends), 'reject' (error and cause), or both"
             )
         if approve is not None:
-            problem = template_problem(approve)
-            if problem:
-                raise item.error("approve", problem)
+            found = problem_at(approve)
+            if found:
+                raise _template_error(item, "approve", approve, *found)
         if reject is not None:
             problem = reject_problem(reject)
             if problem:
+                where = problem_at(reject)
+                if where:
+                    raise _template_error(item, "reject", reject, *where)
                 raise item.error("reject", problem)
-        item.done()
         rules.append(AnswerRule(machine, state, approve, reject, item.line or 0))
     return AnswerBook(tuple(rules), str(path))
+
+
+def _template_error(item: Reader, key: str, template: object, where: tuple[str | int, ...], problem: str) -> InputError:
+    """The error at the template's own line and key path: `approvals[0].approve.approvalStatus.reason`."""
+    line = item.line_of(key)
+    value = template
+    for part in where:
+        lines = getattr(value, "lines", None)
+        if isinstance(lines, dict) and part in lines:
+            line = lines[part]
+        elif isinstance(lines, list) and isinstance(part, int) and part < len(lines):
+            line = lines[part]
+        value = value[part] if isinstance(value, dict | list) else None  # type: ignore[index]
+    return InputError(
+        item.file,
+        line,
+        item.key_path(key) + ("." if where and isinstance(where[0], str) else "") + path_text(where),
+        problem,
+    )
 
 
 def _intervals(reader: Reader | None) -> Intervals:

@@ -137,11 +137,11 @@ def run_action(args: argparse.Namespace) -> int:
 async def _act(runtime: Runtime, args: argparse.Namespace, progress: _Progress) -> int:
     try:
         kind = action_kind(args)
+        body = output_of(args)  # a file that cannot be read is bad usage, said before anything is read
         catalog = await runtime.catalog(args.target)
         selection = task_of(resolve(args.resource, catalog, args.target), args)
         gate = runtime.gate
         plan = await gate.plan(kind, selection, retry_all_actions=bool(getattr(args, "all_actions", False)))
-        body = output_of(args)
         if body is not None:
             plan = plan.with_body(body)
         out = sys.stdout

@@ -113,16 +113,24 @@ def _value(match: re.Match[str], values: Mapping[str, str]) -> str:
     return values.get(match.group(1), whole)
 
 
+Path = tuple[str | int, ...]
+
+
 def template_problem(template: Any) -> str | None:
     """What is wrong with a template's placeholders or values, or None (checked when the config loads)."""
-    found = _problem_at(template, "")
+    found = problem_at(template)
     if found is None:
         return None
     where, problem = found
-    return f"{where.lstrip('.')}: {problem}" if where else problem
+    return f"{path_text(where)}: {problem}" if where else problem
 
 
-def _problem_at(template: Any, where: str) -> tuple[str, str] | None:
+def path_text(where: Path) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in where).lstrip(".")
+
+
+def problem_at(template: Any, where: Path = ()) -> tuple[Path, str] | None:
+    """Where in a template the first problem is (keys and list indexes), and the problem; None if none."""
     if isinstance(template, str):
         for match in _FIELD.finditer(template):
             name = match.group(1)
@@ -132,12 +140,14 @@ def _problem_at(template: Any, where: str) -> tuple[str, str] | None:
         return None
     if isinstance(template, Mapping):
         for key, value in template.items():
-            found = _problem_at(str(key), where) or _problem_at(value, f"{where}.{key}")
+            if not isinstance(key, str):
+                return (*where, str(key)), f"key {key!r} must be a string (JSON keys are strings)"
+            found = problem_at(key, (*where, key)) or problem_at(value, (*where, key))
             if found:
                 return found
         return None
     if isinstance(template, list | tuple):
-        return next((p for p in (_problem_at(v, f"{where}[{i}]") for i, v in enumerate(template)) if p), None)
+        return next((p for p in (problem_at(v, (*where, i)) for i, v in enumerate(template)) if p), None)
     if isinstance(template, float) and template != template:
         return where, "NaN is not JSON"
     if template is None or isinstance(template, bool | int | float):
@@ -154,7 +164,7 @@ def reject_problem(template: Any) -> str | None:
         return f"unknown key {unknown[0]!r} (SendTaskFailure takes only 'error' and 'cause')"
     for key in REJECT_KEYS:
         if key in template and not isinstance(template[key], str):
-            return f"{key!r} must be a string"
+            return f"{key}: must be a string"
     return template_problem(template)
 
 
