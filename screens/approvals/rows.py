@@ -180,10 +180,12 @@ def what_cell(approval: Approval, width: int, *, full: bool) -> Text:
         text.append(name if len(name) <= room else name[: room - 1] + "…")
         return text
     task = clean(task_label(approval))
-    if not task:
+    if not task or not approval.where:
+        # At the top level an execution waits in one state at a time: its name is in the detail pane.
         text.append(middle(name, room))
         return text
-    # The state (and Map index) is what tells apart the tasks of one execution: it keeps its room first.
+    # In Parallel branches and Map iterations one execution waits for several tokens, and the state (and
+    # Map index) is what tells its rows apart: it keeps its room first.
     suffix = f" › {task}"
     keep = max(room - len(suffix), min(12, room))
     text.append(middle(name, keep))
