@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MS",
         help="delay every answer by MS milliseconds, as a round trip to AWS would (default 0)",
     )
+    sandbox.add_argument(
+        "--quotas",
+        choices=("none", "aws"),
+        default="none",
+        help="aws: throttle each API per region as AWS does, answering ThrottlingException (default none)",
+    )
     # For a parent that starts the sandbox as its child (console/sandbox_process.py): stop when stdin closes.
     sandbox.add_argument("--stop-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
 
@@ -242,6 +248,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             traffic=not args.no_traffic,
             warm_up=not args.no_warm_up,
             latency=args.latency,
+            quotas=args.quotas == "aws",
         )
         code = run_sandbox(options, args.definitions, stop_on_stdin_eof=args.stop_on_stdin_eof)
     except (WavedeckError, KeyboardInterrupt):

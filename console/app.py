@@ -3,7 +3,7 @@
 `make_app(config, targets, watcher, gate, ...)` is the one factory, used by the CLI and by the tests. The app
 owns nothing that talks to AWS: it subscribes to the watcher (every update becomes a `FleetUpdated`, the newest
 drawn by the screen on show at most every REDRAW_EVERY; every transition goes into a bounded `TransitionLog`), runs
-IO in workers, turns every worker error into a notification, and knows which screens this build has
+IO in workers, turns every worker error into a notification, and knows which screen opens what
 (`screen_registry`, below).
 """
 
@@ -50,7 +50,7 @@ def utcnow() -> datetime:
 
 
 def screen_registry() -> ScreenRegistry:
-    """The screens of this build. A screen that is not here shows its key greyed out, saying so.
+    """The screens the app opens, by what they show.
 
     Each screen plugs in with one line:
       pipeline=lambda key: PipelineScreen(key)                  (screens/pipeline/screen.py, enter on a pipeline)

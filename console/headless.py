@@ -260,16 +260,6 @@ def _ask(prompt: str) -> str | None:
 
 def run_console(args: argparse.Namespace) -> int:
     """`wavedeck` without a command: the Textual console (console/app.py `make_app`)."""
-    import importlib.util
-
-    if importlib.util.find_spec("console.app") is None:
-        print(
-            "wavedeck: the terminal console is not part of this build yet. Meanwhile: "
-            "`wavedeck watch --sandbox` shows the fleet moving, `wavedeck approve RESOURCE --reason TEXT` acts, "
-            "`wavedeck --help` lists every command.",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
     options = RuntimeOptions.from_args(args)
     _starting(options)
     runtime = Runtime.open(options)

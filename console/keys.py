@@ -12,36 +12,40 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class KeySpec:
+    """One binding: its stable id, default keys, full description (help, palette), group, and the short
+    label the footer shows (it has one line for every key)."""
+
     id: str
     keys: str  # Textual key names, comma-separated
     description: str
     group: str
+    short: str
 
 
 KEYS: tuple[KeySpec, ...] = (
-    KeySpec("help", "question_mark,f1", "Help: every key of this screen", "app"),
-    KeySpec("quit", "q", "Quit (asks if an action is in flight)", "app"),
-    KeySpec("palette", "ctrl+p", "Command palette", "app"),
-    KeySpec("filter", "slash", "Filter", "app"),
-    KeySpec("back", "escape", "Back", "app"),
-    KeySpec("open", "enter", "Open the selection", "app"),
-    KeySpec("fleet", "1", "Fleet: pipelines", "app"),
-    KeySpec("state_machines", "2", "Fleet: state machines", "app"),
-    KeySpec("approvals", "3", "Approvals waiting for a person", "app"),
-    KeySpec("activity", "4", "Activity: live transitions", "app"),
-    KeySpec("refresh", "ctrl+r", "Refresh now", "app"),
-    KeySpec("approve", "a", "Approve", "action"),
-    KeySpec("reject", "x", "Reject", "action"),
-    KeySpec("stop", "s", "Stop (let running actions finish)", "action"),
-    KeySpec("stop_abandon", "S", "Stop and abandon running actions", "action"),
-    KeySpec("rollback", "b", "Roll back to the last good execution", "action"),
-    KeySpec("retry", "r", "Retry the failed stage / redrive", "action"),
-    KeySpec("pause", "p", "Pause / resume promotion into the stage", "action"),
-    KeySpec("goto", "g", "Go to the linked execution", "navigation"),
-    KeySpec("view_input", "i", "Show the input (JSON)", "screen"),
-    KeySpec("view_output", "o", "Show the output, or the error and cause (JSON)", "screen"),
-    KeySpec("down", "j,down", "Move down", "navigation"),
-    KeySpec("up", "k,up", "Move up", "navigation"),
+    KeySpec("help", "question_mark,f1", "Help: every key of this screen", "app", "Help"),
+    KeySpec("quit", "q", "Quit (asks if an action is in flight)", "app", "Quit"),
+    KeySpec("palette", "ctrl+p", "Command palette", "app", "Palette"),
+    KeySpec("filter", "slash", "Filter", "app", "Filter"),
+    KeySpec("back", "escape", "Back", "app", "Back"),
+    KeySpec("open", "enter", "Open the selection", "app", "Open"),
+    KeySpec("fleet", "1", "Fleet: pipelines", "app", "Pipelines"),
+    KeySpec("state_machines", "2", "Fleet: state machines", "app", "Machines"),
+    KeySpec("approvals", "3", "Approvals waiting for a person", "app", "Approvals"),
+    KeySpec("activity", "4", "Activity: live transitions", "app", "Activity"),
+    KeySpec("refresh", "ctrl+r", "Refresh now", "app", "Refresh"),
+    KeySpec("approve", "a", "Approve", "action", "Approve"),
+    KeySpec("reject", "x", "Reject", "action", "Reject"),
+    KeySpec("stop", "s", "Stop (let running actions finish)", "action", "Stop"),
+    KeySpec("stop_abandon", "S", "Stop and abandon running actions", "action", "Abandon"),
+    KeySpec("rollback", "b", "Roll back to the last good execution", "action", "Rollback"),
+    KeySpec("retry", "r", "Retry the failed stage / redrive", "action", "Retry"),
+    KeySpec("pause", "p", "Pause / resume promotion into the stage", "action", "Pause/resume"),
+    KeySpec("goto", "g", "Go to the linked execution", "navigation", "Go to"),
+    KeySpec("view_input", "i", "Show the input (JSON)", "screen", "Input"),
+    KeySpec("view_output", "o", "Show the output, or the error and cause (JSON)", "screen", "Output"),
+    KeySpec("down", "j,down", "Move down", "navigation", "Down"),
+    KeySpec("up", "k,up", "Move up", "navigation", "Up"),
 )
 
 KEY_IDS: frozenset[str] = frozenset(spec.id for spec in KEYS)

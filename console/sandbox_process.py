@@ -140,6 +140,7 @@ def sandbox_command(
     traffic: bool = True,
     warm_up: bool = True,
     latency: float = 0.0,
+    quotas: bool = False,
 ) -> list[str]:
     """The command line that runs `wavedeck sandbox` with this interpreter."""
     command = [
@@ -162,6 +163,8 @@ def sandbox_command(
         command.append("--no-warm-up")
     if latency:
         command += ["--latency", repr(latency)]
+    if quotas:
+        command += ["--quotas", "aws"]
     return command
 
 
@@ -174,6 +177,7 @@ def start_sandbox_process(
     traffic: bool = True,
     warm_up: bool = True,
     latency: float = 0.0,
+    quotas: bool = False,
     timeout: float = 90.0,
     extra_env: dict[str, str] | None = None,
 ) -> SandboxProcess:
@@ -184,7 +188,14 @@ def start_sandbox_process(
     """
     require_sandbox_extra()
     command = sandbox_command(
-        speed=speed, seed=seed, port=port, definitions=definitions, traffic=traffic, warm_up=warm_up, latency=latency
+        speed=speed,
+        seed=seed,
+        port=port,
+        definitions=definitions,
+        traffic=traffic,
+        warm_up=warm_up,
+        latency=latency,
+        quotas=quotas,
     )
     command.append("--stop-on-stdin-eof")
     env = {**os.environ, **(extra_env or {})}

@@ -18,34 +18,6 @@ GROUP_TITLES = {
 }
 
 
-# What the footer says (it has one line for every key); help and the palette say the full description.
-SHORT = {
-    "help": "Help",
-    "quit": "Quit",
-    "palette": "Palette",
-    "filter": "Filter",
-    "back": "Back",
-    "open": "Open",
-    "fleet": "Pipelines",
-    "state_machines": "Machines",
-    "approvals": "Approvals",
-    "activity": "Activity",
-    "refresh": "Refresh",
-    "approve": "Approve",
-    "reject": "Reject",
-    "stop": "Stop",
-    "stop_abandon": "Abandon",
-    "rollback": "Rollback",
-    "retry": "Retry",
-    "pause": "Pause/resume",
-    "goto": "Go to",
-    "view_input": "Input",
-    "view_output": "Output",
-    "down": "Down",
-    "up": "Up",
-}
-
-
 def binding(binding_id: str, action: str | None = None, *, show: bool = True, priority: bool = False) -> Binding:
     """The binding with this id from console/keys.py, running `action` (default: the id).
 
@@ -55,7 +27,7 @@ def binding(binding_id: str, action: str | None = None, *, show: bool = True, pr
     return Binding(
         key_spec.keys,
         action or binding_id,
-        SHORT.get(binding_id, key_spec.description),
+        key_spec.short,
         show=show,
         priority=priority,
         tooltip=key_spec.description,

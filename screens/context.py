@@ -65,9 +65,8 @@ SectionScreenFactory = Callable[[], Screen[Any]]  # approvals, activity: one ins
 
 @dataclass
 class ScreenRegistry:
-    """The screens this build has. A key whose screen is missing shows as unavailable and says so.
-
-    console/app.py `screen_registry()` fills it; a new screen is one line there.
+    """The screens the app opens. console/app.py `screen_registry()` fills every one (a new screen is one
+    line there); tests leave some out, and a key whose screen is left out shows as unavailable and says so.
     """
 
     pipeline: PipelineScreenFactory | None = None
@@ -77,8 +76,8 @@ class ScreenRegistry:
     activity: SectionScreenFactory | None = None
 
     def missing(self, name: str) -> str:
-        """The sentence shown when `name` has no screen in this build."""
-        return f"the {name.replace('_', ' ')} screen is not part of this build yet"
+        """The sentence shown when `name` has no screen in the registry."""
+        return f"no {name.replace('_', ' ')} screen is registered"
 
 
 @dataclass

@@ -8,13 +8,14 @@ plan twice at all.
 
 `availability()` is the pure, fast version for greying out keys: it only looks at the FleetState it is given.
 
-The work is done by small modules, each named for its part:
-- `actions_plan`: ActionKind, ActionPlan, ActionOutcome, Availability, and the Facts a fresh read finds;
-- `actions_reads`: the fresh reads through the gateway;
-- `actions_codepipeline`, `actions_stepfunctions`: the plan builders (what is found, what is sent);
-- `actions_preconditions`: read-only, the fresh facts for a kind, what changed since a plan;
-- `actions_availability`: the rules that grey out keys;
-- `actions_executor`, `actions_records`: sending once, with the in-flight guard and the audit records.
+The work is done by small modules of this package, each named for its part:
+- `plan`: ActionKind, ActionPlan, ActionOutcome, Availability, PlanBuilder, and the Facts a fresh read finds;
+- `reads`: the fresh reads through the gateway;
+- `registry`: which service package's plan builder (`console.codepipeline.actions`,
+  `console.stepfunctions.actions`) answers a kind; an unknown kind raises;
+- `preconditions`: read-only, the fresh facts for a kind, what changed since a plan;
+- `availability`: the rules that grey out keys;
+- `executor`, `records`, `audit`: sending once, with the in-flight guard and the audit records.
 """
 
 from __future__ import annotations

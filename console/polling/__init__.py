@@ -1,6 +1,7 @@
 """The watcher's parts: who reads what, when, and how what was read becomes the published FleetState.
 
-`console.watch.Watcher` composes them; nothing outside the watcher imports from here except tests.
+`console.watch.Watcher` composes them with the service pollers (`console.codepipeline.poller`,
+`console.stepfunctions.poller`); nothing outside the watcher imports from here except tests.
 
 - `reader`: what the watcher reads through (one target's gateway, or a test double);
 - `slots`: the per-resource and per-target bookkeeping the parts share;
@@ -8,7 +9,6 @@
 - `context`: what every part is given (intervals, schedule, publisher, the targets) and the poll loop;
 - `publisher`: the model, target health and staleness, published whole with its transitions;
 - `discovery`: listing pipelines and state machines, starting and ending their loops;
-- `pipelines`: the pipeline poller; `machines`: the state machine poller;
 - `history`: the history follower (incremental GetExecutionHistory, the execution shown in detail);
 - `push_routing`: the push stream's readers, and which loop each event wakes.
 """

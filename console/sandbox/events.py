@@ -26,6 +26,8 @@ from typing import Any
 from moto.events.models import events_backends
 from moto.events.utils import EventTemplateParser
 
+from console.sandbox.moto_patches import sns_targets
+
 LOG = logging.getLogger(__name__)
 
 PATCHES_ENV = "WAVEDECK_SANDBOX_EVENT_PATCHES"
@@ -160,3 +162,4 @@ def emit(
 
 
 install_delivery_patches()
+sns_targets.install()

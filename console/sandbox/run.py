@@ -78,6 +78,7 @@ def run_sandbox(options: SandboxOptions, definitions: Path | None, *, stop_on_st
         timings = server.timings
         warm = f", warm-up {timings['warm_up']:.1f}s" if "warm_up" in timings else ""
         warm += f", latency {options.latency:g} ms" if options.latency else ""
+        warm += ", AWS's request quotas" if options.quotas else ""
         say(
             f"{len(fleet.pipelines)} pipelines, {len(fleet.state_machines)} state machines, "
             f"speed {options.speed:g}, seed {options.seed}; ready in {timings['ready']:.1f}s "

@@ -28,6 +28,7 @@ from console.sandbox.server_constants import (
     EVENTS_QUEUE,
     EVENTS_RETENTION_SECONDS,
     EVENTS_RULE,
+    EVENTS_TOPIC,
     PIPELINE_ROLE,
     SFN_ROLE,
 )
@@ -244,16 +245,18 @@ def create_events_rules(url: str, fleet: Fleet) -> None:
 def _create_events_rule(url: str, region: str) -> None:
     sqs = client(url, "sqs", region)
     events = client(url, "events", region)
+    sns = client(url, "sns", region)
     queue = sqs.create_queue(
         QueueName=EVENTS_QUEUE, Attributes={"MessageRetentionPeriod": str(EVENTS_RETENTION_SECONDS)}
     )["QueueUrl"]
+    topic = sns.create_topic(Name=EVENTS_TOPIC)["TopicArn"]
     rule_arn = events.put_rule(
         Name=EVENTS_RULE,
         EventPattern=json.dumps({"source": list(EVENT_SOURCES)}),
         State="ENABLED",
         Description="State changes of pipelines and state machines for the wavedeck console",
     )["RuleArn"]
-    policy = {
+    queue_policy = {
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -266,8 +269,25 @@ def _create_events_rule(url: str, region: str) -> None:
             }
         ],
     }
-    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": json.dumps(policy)})
-    events.put_targets(Rule=EVENTS_RULE, Targets=[{"Id": EVENTS_QUEUE, "Arn": events_queue_arn(region)}])
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": json.dumps(queue_policy)})
+    topic_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "wavedeck-console-events",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            }
+        ],
+    }
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(topic_policy))
+    events.put_targets(
+        Rule=EVENTS_RULE,
+        Targets=[{"Id": EVENTS_QUEUE, "Arn": events_queue_arn(region)}, {"Id": f"{EVENTS_TOPIC}-topic", "Arn": topic}],
+    )
 
 
 def _create_state_machine(url: str, machine: StateMachineDef) -> None:

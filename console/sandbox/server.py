@@ -43,6 +43,7 @@ class SandboxOptions:
     traffic: bool = True
     warm_up: bool = True
     latency: float = 0.0  # milliseconds added to every answer once ready (console/sandbox/latency.py)
+    quotas: bool = False  # AWS's request throttling once ready (console/sandbox/quotas.py)
 
 
 class SandboxServer:
@@ -87,6 +88,7 @@ class SandboxServer:
             from console.sandbox.codepipeline.engine import PipelineEngine
             from console.sandbox.latency import Latency
             from console.sandbox.queue_retention import QueueRetention
+            from console.sandbox.quotas import Quotas
             from console.sandbox.seed import check_definitions, create_events_rules, seed_fleet
             from console.sandbox.stepfunctions import patch as stepfunctions_patch
             from console.sandbox.traffic import Traffic
@@ -95,7 +97,8 @@ class SandboxServer:
             check_definitions(self.fleet)
             # One line per request on stderr would drown what the sandbox has to say.
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
-            app = Latency(DomainDispatcherApplication(create_backend_app), self.options.latency)
+            quotas = Quotas(DomainDispatcherApplication(create_backend_app), self.options.quotas)
+            app = Latency(quotas, self.options.latency)
             self._server = make_server(
                 self.options.host,
                 self.options.port,
@@ -146,6 +149,7 @@ class SandboxServer:
         except BaseException:
             self.stop()
             raise
+        quotas.start()
         app.start()
         self.timings["ready"] = time.perf_counter() - began
         return self.url

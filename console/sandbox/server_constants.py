@@ -8,6 +8,9 @@ SFN_ROLE = "wavedeck-sandbox-states"
 # Functions state changes to this SQS queue, as the README shows for a real account.
 EVENTS_RULE = "wavedeck-console"
 EVENTS_QUEUE = "wavedeck-events"
+# Push for a team (`--events-topic`): the same rule also publishes to this SNS topic, and each console
+# subscribes a queue of its own to it, so every console gets every event.
+EVENTS_TOPIC = "wavedeck-events"
 EVENT_SOURCES = ("aws.codepipeline", "aws.states")
 # An events queue nobody reads would grow without end (moto keeps messages past their retention, and each
 # send scans the queue); the sandbox drops messages older than this, as AWS does with its retention period.

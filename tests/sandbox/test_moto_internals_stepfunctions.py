@@ -3,7 +3,7 @@
 `console/sandbox/stepfunctions/internals.py` lists every class, method, parameter and attribute the
 Step Functions patches plug into, and the source fingerprint of every moto method they replace wholesale.
 When this fails after a moto upgrade: read the named moto code, port its change into the replacement in
-`console/sandbox/stepfunctions_*.py`, then record the new fingerprint.
+`console/sandbox/stepfunctions/`, then record the new fingerprint.
 """
 
 from __future__ import annotations

@@ -179,17 +179,6 @@ async def test_enter_opens_the_pipeline_and_escape_comes_back(console_app: Any) 
         assert screen.highlighted_key() == highlighted
 
 
-async def test_screens_that_are_not_built_yet_are_unavailable_and_say_so(console_app: Any) -> None:
-    app = console_app(registry=ScreenRegistry())
-    async with app.run_test(size=(120, 36)) as pilot:
-        assert not app.screen.active_bindings["3"].enabled
-        await pilot.press("3")
-        await wait_for(pilot, lambda: any("not part of this build yet" in n for n in notifications(app)))
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: any("pipeline screen is not part" in n for n in notifications(app)))
-        assert isinstance(app.screen, FleetScreen)
-
-
 # --- quitting ------------------------------------------------------------------------------------------------
 
 

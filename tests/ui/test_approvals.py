@@ -381,15 +381,6 @@ async def test_enter_opens_the_pipeline_or_the_execution(inbox_app: Any) -> None
         assert opened.label == f"execution {EAST} {DEPLOY_ARN}"
 
 
-async def test_enter_says_so_when_the_screen_is_not_in_this_build(inbox_app: Any) -> None:
-    app = inbox_app(registry=ScreenRegistry(approvals=ApprovalsScreen))
-    async with app.run_test(size=(120, 36)) as pilot:
-        await open_inbox(pilot, app)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: any("pipeline screen is not part" in n for n in notifications(app)))
-        assert isinstance(app.screen, ApprovalsScreen)
-
-
 async def test_navigation_one_three_four_one(console_app: Any) -> None:
     app = console_app()
     async with app.run_test(size=(120, 36)) as pilot:

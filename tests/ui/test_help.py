@@ -40,16 +40,16 @@ async def test_help_lists_every_key_of_the_fleet_screen_with_its_description(con
 
 
 async def test_help_says_why_a_greyed_key_is_unavailable(console_app: Any) -> None:
-    app = console_app(registry=ScreenRegistry())  # a build without the approvals screen
+    app = console_app(registry=ScreenRegistry())  # a registry without the approvals screen
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("3")  # the approvals screen is not in this build: greyed, with the reason
+        await pilot.press("3")  # no approvals screen: greyed, with the reason
         await pilot.press("f1")
         help_screen = await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen)
         approvals = next(r for r in help_screen.rows if r.description == "Approvals waiting for a person")
         assert not approvals.enabled
-        assert approvals.reason == "the approvals screen is not part of this build yet"
+        assert approvals.reason == "no approvals screen is registered"
         text = await wait_for(pilot, lambda: "Keys — Fleet" in rendered(app) and rendered(app))
-        assert "Approvals waiting for a person  (unavailable: the approvals screen is" in text
+        assert "Approvals waiting for a person  (unavailable: no approvals screen is" in text
 
 
 async def test_every_key_is_in_the_command_palette(console_app: Any) -> None:

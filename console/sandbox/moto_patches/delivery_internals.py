@@ -25,6 +25,11 @@ TOUCH_POINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (f"{_EVENTS}.models", "Rule.send_to_targets", ("original_event", "transform_input")),
     (f"{_EVENTS}.models", "Rule._send_to_sqs_queue", ("resource_id", "event", "group_id")),
     (f"{_EVENTS}.models", "EventsBackend.put_events", ("events",)),
+    # sns_targets.py: rules targeting an SNS topic (Rule.targets and .event_pattern are read on instances;
+    # tests/sandbox/test_events_fanout.py delivers through them end to end), published through moto's SNS.
+    ("moto.sns.models", "SNSBackend.publish", ("message", "arn")),
+    ("moto.sns.models", "sns_backends", ()),
+    ("moto.utilities.arns", "parse_arn", ("arn",)),
     ("jsonpath_ng.ext.parser", "parse", ()),
     (
         _SQS,
