@@ -21,7 +21,6 @@ __all__ = ["branch_numbers", "execution_approvals", "pipeline_approvals", "state
 DEFAULT_APPROVAL_TIMEOUT = timedelta(days=7)
 
 
-
 def pipeline_approvals(pipeline: Pipeline) -> list[Approval]:
     """Every manual approval of `pipeline` in progress with a token, in stage order."""
     out: list[Approval] = []
