@@ -179,18 +179,21 @@ def what_cell(approval: Approval, width: int, *, full: bool) -> Text:
     if approval.kind == Service.CODEPIPELINE:
         text.append(name if len(name) <= room else name[: room - 1] + "…")
         return text
-    task = clean(task_label(approval))
-    if not task or not approval.where:
+    state = clean(approval.state_name or "")
+    if not state or not approval.where:
         # At the top level an execution waits in one state at a time: its name is in the detail pane.
         text.append(middle(name, room))
         return text
-    # In Parallel branches and Map iterations one execution waits for several tokens, and the state (and
-    # Map index) is what tells its rows apart: it keeps its room first.
-    suffix = f" › {task}"
-    keep = max(room - len(suffix), min(12, room))
-    text.append(middle(name, keep))
+    # In Parallel branches and Map iterations one execution waits for several tokens, and the state and the
+    # Map index are what tell its rows apart: the index is never cut, the state before the execution's name.
+    index = f" #{approval.map_index}" if approval.map_index is not None else ""
+    resource_room = min(len(name), 8)
+    state_room = max(room - 3 - len(index) - resource_room, 4)
+    if len(state) > state_room:
+        state = state[: state_room - 1] + "…"
+    text.append(middle(name, max(room - 3 - len(index) - len(state), resource_room)))
     text.append(" › ", style="dim")
-    text.append(task, style="bold")  # too long still, row_cells cuts the cell at its end
+    text.append(state + index, style="bold")
     return text
 
 

@@ -102,7 +102,7 @@ class ConfirmActionModal(ModalScreen[Confirmation | None]):
                 yield Label(
                     Text.assemble(
                         (plan.operation or "It", "bold"),
-                        " sends exactly this JSON (tab to edit; an edited body is sent as it reads):",
+                        " sends exactly this JSON (tab edits it):",
                     ),
                     id="body-label",
                 )

@@ -344,7 +344,7 @@ def waiting_for_person(
             url=a.url,
             where=a.where,
         )
-        for a in approvals
+        for a in sorted(approvals, key=lambda a: (a.where, a.map_index or 0, a.state_name or ""))
         if a.kind == "stepfunctions" and a.execution == arn
     ]
     if found or not running:
@@ -410,9 +410,10 @@ def waiting_text(waiting: Sequence[Waiting], now: datetime, can_answer: bool) ->
             facts.append(clean(item.url))
         if facts:
             text.append("\n  " + " · ".join(facts), style="")
-        if can_answer:
-            text.append("\n  a approves · x rejects", style="dim")
         lines.append(text)
+    if can_answer and lines:
+        # Once, after all of them: with several waiting (Parallel, Map) a / x ask which one.
+        lines[-1].append("\n  a approves · x rejects", style="dim")
     return Text("\n", end="").join(lines)
 
 

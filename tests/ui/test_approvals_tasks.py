@@ -31,8 +31,10 @@ def test_iterations_of_one_state_are_rows_of_their_own_naming_state_and_index() 
     rows = [iteration(0, 11), iteration(1, 14), iteration(2, 17)]
     assert len({row_key(r) for r in rows}) == 3
     assert what_cell(rows[2], 60, full=True).plain == "⚑ review-changes/run-7 › Approve Change #2"
-    # Narrow (80 columns): the execution gives way, the state and index stay.
-    assert what_cell(rows[2], 30, full=False).plain.endswith("› Approve Change #2")
+    # Narrow (80 columns): the execution gives way first, then the state; the index is never cut.
+    assert what_cell(rows[2], 30, full=False).plain == "⚑ revi…n-7 › Approve Change #2"
+    narrow = [what_cell(r, 22, full=False).plain for r in rows]
+    assert narrow == ["⚑ revi…n-7 › Appro… #0", "⚑ revi…n-7 › Appro… #1", "⚑ revi…n-7 › Appro… #2"]
     selection = selection_of(rows[1])
     assert (selection.state_name, selection.map_index, selection.task_event) == ("Approve Change", 1, 14)
     detail = detail_text(rows[1], NOW, "sandbox/us-east-1", "").plain
