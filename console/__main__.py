@@ -151,7 +151,8 @@ ACTION_COMMANDS: dict[str, tuple[str, str]] = {
     "approve": (
         "approve a waiting approval",
         "Approve a CodePipeline manual approval (pipeline/stage/action, or a pipeline or stage with exactly one "
-        "waiting) or a Step Functions state waiting for a task token (state-machine/execution).",
+        "waiting) or a Step Functions state waiting for a task token (state-machine/execution; --state NAME "
+        "and --index N name one when several wait in Parallel branches or Map iterations).",
     ),
     "reject": (
         "reject a waiting approval",
