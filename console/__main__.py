@@ -219,7 +219,13 @@ def _add_common(parser: argparse.ArgumentParser, *, subcommand: bool) -> None:
         "--events-queue",
         metavar="URL",
         default=default(None),
-        help="SQS queue fed by EventBridge (aws.codepipeline, aws.states) for push updates",
+        help="SQS queue fed by EventBridge (aws.codepipeline, aws.states) for push updates: one console",
+    )
+    group.add_argument(
+        "--events-topic",
+        metavar="ARN",
+        default=default(None),
+        help="SNS topic fed by EventBridge: each console subscribes a queue of its own (a team)",
     )
 
 

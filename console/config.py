@@ -13,6 +13,7 @@ InputError naming the file, the line and the key. Example (README "Configuration
         production: true
         read_only: true
         events_queue: https://sqs.us-east-1.amazonaws.com/111122223333/wavedeck-events
+        # or, for a team: events_topic: arn:aws:sns:us-east-1:111122223333:wavedeck-events
     intervals: {focused: 2s, background: 15s, lists: 60s, push_safety_net: 60s}
     keymap: {approve: ctrl+a}
     theme: textual-dark
@@ -40,6 +41,7 @@ from console.stepfunctions.answers import AnswerBook, AnswerRule, path_text, pro
 from console.yamlfile import Reader, load_file
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _KEY_NAME = re.compile(r"^[A-Za-z0-9_+,\-]+$")
 
@@ -220,6 +222,13 @@ def _targets(top: Reader) -> tuple[Target, ...]:
         events_queue = item.string("events_queue")
         if events_queue and not events_queue.startswith(("http://", "https://")):
             raise item.error("events_queue", "must be an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)")
+        events_topic = item.string("events_topic")
+        if events_topic and not _TOPIC_ARN.match(events_topic):
+            raise item.error("events_topic", "must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")
+        if events_topic and events_queue:
+            raise item.error(
+                "events_topic", "give either events_queue (one console) or events_topic (a team), not both"
+            )
         read_only = item.boolean("read_only")
         production = item.boolean("production")
         name = item.string("name")
@@ -239,9 +248,24 @@ def _targets(top: Reader) -> tuple[Target, ...]:
                     read_only=read_only,
                     production=production,
                     events_queue=events_queue,
+                    events_topic=events_topic,
                 )
             )
     return tuple(targets)
+
+
+def with_push(targets: tuple[Target, ...], events_queue: str | None, events_topic: str | None) -> tuple[Target, ...]:
+    """The targets with the command line's push source (`--events-queue` or `--events-topic`), which replaces
+    the config's: one console reads a queue, a team's consoles each subscribe a queue of their own to a topic."""
+    if events_queue and events_topic:
+        raise UsageError("give either --events-queue (one console) or --events-topic (a team), not both")
+    if events_topic and not _TOPIC_ARN.match(events_topic):
+        raise UsageError(f"--events-topic: not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME): {events_topic!r}")
+    if events_queue:
+        return tuple(replace(t, events_queue=events_queue, events_topic=None) for t in targets)
+    if events_topic:
+        return tuple(replace(t, events_queue=None, events_topic=events_topic) for t in targets)
+    return targets
 
 
 def resolve_targets(
@@ -285,7 +309,8 @@ def resolve_targets(
 
 
 def sandbox_targets(url: str, regions: tuple[str, ...], read_only: bool = False) -> tuple[Target, ...]:
-    """Targets for the embedded sandbox at `url`, one per region of its fleet."""
+    """Targets for the embedded sandbox at `url`, one per region of its fleet, pushed to through the region's
+    events queue (the console started the sandbox: it is the queue's only reader)."""
     return tuple(
         Target(
             name=f"sandbox/{r}",

@@ -37,8 +37,9 @@ _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
 _FLEET_KEYS = ("regions", "queues", "stages", "pipelines", "state_machines", "traffic")
 _PIPELINE_KEYS = ("name", "region", "execution_mode", "repository", "commit_interval", "stages")
-_STAGE_KEYS = ("name", "use", "wave", "actions")
-_SHAPE_KEYS = ("wave", "actions")
+_CONDITION_KEYS = ("beforeEntry", "onSuccess", "onFailure")  # AWS's stage conditions, in AWS's shape
+_STAGE_KEYS = ("name", "use", "wave", "actions", *_CONDITION_KEYS)
+_SHAPE_KEYS = ("wave", "actions", *_CONDITION_KEYS)
 _ACTION_KEYS = (
     "name",
     "category",
@@ -135,6 +136,9 @@ class StageDef:
     actions: tuple[ActionDef, ...]
     file: str = ""
     line: int | None = None
+    # beforeEntry / onSuccess / onFailure exactly as CreatePipeline takes them; the sandbox checks their content
+    conditions: Mapping[str, Any] = field(default_factory=dict)
+    condition_lines: Mapping[str, int | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -369,7 +373,8 @@ def _shapes(top: Reader, names: _Names) -> dict[str, StageDef]:
         shape = section.req_mapping(key)
         _only(shape, _SHAPE_KEYS)
         wave = _wave(shape, names)
-        shapes[key] = StageDef(key, wave, _actions(shape, names), shape.file, shape.line)
+        conditions, lines = _conditions(shape)
+        shapes[key] = StageDef(key, wave, _actions(shape, names), shape.file, shape.line, conditions, lines)
     section.done()
     return shapes
 
@@ -420,8 +425,26 @@ def _stage(reader: Reader, shapes: dict[str, StageDef], names: _Names, *, first:
         raise reader.error(where, "the first stage holds Source actions only (CodePipeline requires it)")
     if not first and "Source" in categories:
         raise reader.error(where, "Source actions belong in the first stage only")
+    conditions, lines = _conditions(reader)
+    if use is not None:
+        conditions = {**shapes[use].conditions, **conditions}
+        lines = {**shapes[use].condition_lines, **lines}
+    if first and conditions:
+        raise reader.error(next(iter(conditions)), "the first stage cannot have conditions")
     reader.done()
-    return StageDef(name, wave, actions, reader.file, reader.line)
+    return StageDef(name, wave, actions, reader.file, reader.line, conditions, lines)
+
+
+def _conditions(reader: Reader) -> tuple[dict[str, Any], dict[str, int | None]]:
+    """A stage's beforeEntry / onSuccess / onFailure, as mappings in AWS's shape (checked by the sandbox)."""
+    found: dict[str, Any] = {}
+    lines: dict[str, int | None] = {}
+    for key in _CONDITION_KEYS:
+        section = reader.mapping(key)
+        if section is not None:
+            found[key] = _plain(section.data)
+            lines[key] = reader.line_of(key)
+    return found, lines
 
 
 def _actions(reader: Reader, names: _Names) -> tuple[ActionDef, ...]:

@@ -77,7 +77,8 @@ class Target:
     endpoint_url: str | None = None
     read_only: bool = False
     production: bool = False
-    events_queue: str | None = None
+    events_queue: str | None = None  # push, one console: the queue an EventBridge rule sends to
+    events_topic: str | None = None  # push, a team: the SNS topic each console subscribes a queue of its own to
     sandbox: bool = False
 
 

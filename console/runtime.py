@@ -17,13 +17,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.actions.audit import AuditLog
 from console.actions.gate import ActionGate
-from console.config import Config, load_config, resolve_targets, sandbox_targets
+from console.config import Config, load_config, resolve_targets, sandbox_targets, with_push
 from console.definitions import Fleet, load_fleet, load_wave_model
 from console.errors import AwsError, ExpiredCredentials, NoCredentials, WavedeckError
 from console.model import Target
@@ -48,6 +48,7 @@ class RuntimeOptions:
     config: Path | None = None
     audit_log: Path | None = None
     events_queue: str | None = None
+    events_topic: str | None = None
     # The sandbox child, when `sandbox` is set: the console's demo runs at speed 1 with traffic.
     sandbox_speed: float = 1.0
     sandbox_traffic: bool = True
@@ -65,6 +66,7 @@ class RuntimeOptions:
             config=getattr(args, "config", None),
             audit_log=getattr(args, "audit_log", None),
             events_queue=getattr(args, "events_queue", None),
+            events_topic=getattr(args, "events_topic", None),
         )
 
 
@@ -116,8 +118,6 @@ class Runtime:
                 definitions=options.definitions,
             )
             targets = sandbox_targets(sandbox.url, fleet.regions, read_only=read_only)
-            if options.events_queue:
-                targets = tuple(replace(t, events_queue=options.events_queue) for t in targets)
         else:
             from console.aws.credentials import profile_region
 
@@ -127,9 +127,9 @@ class Runtime:
                 regions=options.regions,
                 endpoint_url=options.endpoint_url,
                 read_only=read_only,
-                events_queue=options.events_queue,
                 region_of_profile=profile_region,
             )
+        targets = with_push(targets, options.events_queue, options.events_topic)
         try:
             from console.aws.gateway import Gateway
 

@@ -40,6 +40,7 @@ from console.errors import AwsError, ExpiredCredentials, NoCredentials, Refused,
 CODEPIPELINE = "codepipeline"
 STEPFUNCTIONS = "stepfunctions"
 SQS = "sqs"
+SNS = "sns"
 STS = "sts"
 
 Hook = Callable[..., Any]
@@ -636,6 +637,79 @@ class Gateway:
             response = await self._call(SQS, "DeleteMessageBatch", QueueUrl=queue_url, Entries=entries)
             failed.extend(batch[int(item["Id"])] for item in response.get("Failed") or ())
         return tuple(failed)
+
+    # --- The console's own events queue (push for a team: an SNS topic fans out to one queue per console) -----
+    # Not refused in read-only mode: the queue and its subscription are the console's own plumbing, created
+    # and removed by the console itself; no deployment changes.
+
+    async def create_queue(self, name: str, attributes: dict[str, str], tags: dict[str, str]) -> str:
+        """Create an SQS queue (or find the same one again: CreateQueue is idempotent); its URL."""
+        response = await self._call(SQS, "CreateQueue", QueueName=name, Attributes=attributes, tags=tags)
+        return str(response["QueueUrl"])
+
+    async def queue_arn(self, queue_url: str) -> str:
+        response = await self._call(SQS, "GetQueueAttributes", QueueUrl=queue_url, AttributeNames=["QueueArn"])
+        return str(response["Attributes"]["QueueArn"])
+
+    async def set_queue_policy(self, queue_url: str, policy: str) -> None:
+        await self._call(SQS, "SetQueueAttributes", QueueUrl=queue_url, Attributes={"Policy": policy})
+
+    async def tag_queue(self, queue_url: str, tags: dict[str, str]) -> None:
+        await self._call(SQS, "TagQueue", QueueUrl=queue_url, Tags=tags)
+
+    async def queue_tags(self, queue_url: str) -> dict[str, str]:
+        response = await self._call(SQS, "ListQueueTags", QueueUrl=queue_url)
+        return {str(k): str(v) for k, v in (response.get("Tags") or {}).items()}
+
+    async def list_queues(self, prefix: str) -> tuple[str, ...]:
+        """The URLs of the queues whose names start with `prefix` (every page)."""
+        urls: list[str] = []
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"QueueNamePrefix": prefix, "MaxResults": 1000}
+            if token:
+                params["NextToken"] = token
+            response = await self._call(SQS, "ListQueues", **params)
+            urls.extend(str(url) for url in response.get("QueueUrls") or ())
+            token = response.get("NextToken")
+            if not token:
+                return tuple(urls)
+
+    async def delete_queue(self, queue_url: str) -> None:
+        await self._call(SQS, "DeleteQueue", QueueUrl=queue_url)
+
+    async def subscribe_queue(self, topic_arn: str, queue_arn: str) -> str:
+        """Subscribe the queue to the topic with raw message delivery (the event itself, no SNS envelope)."""
+        response = await self._call(
+            SNS,
+            "Subscribe",
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes={"RawMessageDelivery": "true"},
+            ReturnSubscriptionArn=True,
+        )
+        return str(response["SubscriptionArn"])
+
+    async def unsubscribe(self, subscription_arn: str) -> None:
+        await self._call(SNS, "Unsubscribe", SubscriptionArn=subscription_arn)
+
+    async def topic_subscriptions(self, topic_arn: str) -> tuple[tuple[str, str], ...]:
+        """(subscription ARN, endpoint) of every subscription of the topic (every page)."""
+        found: list[tuple[str, str]] = []
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"TopicArn": topic_arn}
+            if token:
+                params["NextToken"] = token
+            response = await self._call(SNS, "ListSubscriptionsByTopic", **params)
+            found.extend(
+                (str(item.get("SubscriptionArn", "")), str(item.get("Endpoint", "")))
+                for item in response.get("Subscriptions") or ()
+            )
+            token = response.get("NextToken")
+            if not token:
+                return tuple(found)
 
     # --- pagination ------------------------------------------------------------------------------------------
 

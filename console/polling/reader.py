@@ -18,10 +18,12 @@ from console.model import (
     StateMachineSummary,
     Target,
 )
+from console.polling.fanout import FanoutClient
 
 
-class FleetReader(Protocol):
-    """What the watcher reads through: one target's `console.aws.Gateway`, or a test double."""
+class FleetReader(FanoutClient, Protocol):
+    """What the watcher reads through: one target's `console.aws.Gateway`, or a test double (which needs the
+    `FanoutClient` calls only for a target with an events topic)."""
 
     @property
     def target(self) -> Target: ...

@@ -21,6 +21,7 @@ class SandboxClock:
         self.speed = speed
         self._manual: datetime | None = None
         self._lock = threading.Lock()
+        self._anchor = datetime.now(UTC)
 
     def now(self) -> datetime:
         with self._lock:
@@ -32,6 +33,18 @@ class SandboxClock:
 
     def real_seconds(self, seconds: float) -> float:
         return seconds / self.speed
+
+    def definition_time(self, when: datetime) -> datetime:
+        """`when` on the clock that definitions speak of: time runs `speed` times faster from the sandbox's start.
+
+        Deployment windows are evaluated on it, so that at speed 60 a one-hour window passes in a minute,
+        as every duration of the definitions does. At speed 1 it is the real time.
+        """
+        return self._anchor + (when - self._anchor) * self.speed
+
+    def real_time(self, definition: datetime) -> datetime:
+        """The real moment at which the definition clock shows `definition` (the inverse of definition_time)."""
+        return self._anchor + (definition - self._anchor) / self.speed
 
     @property
     def warming_up(self) -> bool:

@@ -77,6 +77,7 @@ def connection_arn(region: str) -> str:
 def check_definitions(fleet: Fleet) -> None:
     """Refuse, with file, line and key, what the definitions loader lets through but moto would not take."""
     _check_regions(fleet)
+    _check_conditions(fleet)
     checked: dict[str, None] = {}  # a generated fleet reuses a few definitions many times: parse each once
     for machine in fleet.state_machines:
         text, paths = json_with_paths(machine.definition)
@@ -84,6 +85,55 @@ def check_definitions(fleet: Fleet) -> None:
             continue
         _parse_with_moto(machine, text, paths)
         checked[text] = None
+
+
+def _check_conditions(fleet: Fleet) -> None:
+    """Stage conditions in AWS's shape, refused with the file and line of their key as CreatePipeline would."""
+    from console.sandbox.codepipeline.condition_shapes import ConditionDeclarationError, check_stage
+
+    for stage in {id(s): s for p in fleet.pipelines for s in p.stages}.values():
+        if not stage.conditions:
+            continue
+        for key, declared in stage.conditions.items():
+            try:
+                check_stage({"name": stage.name, key: declared})
+            except ConditionDeclarationError as exc:
+                raise InputError(stage.file, stage.condition_lines.get(key, stage.line), key, str(exc)) from None
+
+
+def condition_alarms(pipeline: PipelineDef) -> set[tuple[str, str]]:
+    """(region, alarm name) of every CloudWatchAlarm rule of a pipeline: the sandbox creates them, quiet."""
+    found: set[tuple[str, str]] = set()
+    for stage in pipeline.stages:
+        for declared in stage.conditions.values():
+            for condition in declared.get("conditions") or []:
+                for rule in condition.get("rules") or []:
+                    if (rule.get("ruleTypeId") or {}).get("provider") != "CloudWatchAlarm":
+                        continue
+                    region = rule.get("region") or pipeline.region
+                    for name in str((rule.get("configuration") or {}).get("AlarmName", "")).split(","):
+                        if name.strip():
+                            found.add((region, name.strip()))
+    return found
+
+
+def _create_alarms(url: str, fleet: Fleet) -> None:
+    alarms = {alarm for pipeline in fleet.pipelines for alarm in condition_alarms(pipeline)}
+    for region, name in sorted(alarms):
+        client(url, "cloudwatch", region).put_metric_alarm(
+            AlarmName=name,
+            AlarmDescription="Watched by a stage condition of the sandbox fleet",
+            Namespace="Wavedeck/Sandbox",
+            MetricName=name,
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1.0,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+        )
+        client(url, "cloudwatch", region).set_alarm_state(
+            AlarmName=name, StateValue="OK", StateReason="Created quiet by the sandbox"
+        )
 
 
 def _check_regions(fleet: Fleet) -> None:
@@ -221,6 +271,7 @@ def seed_fleet(
                 sqs.create_queue(QueueName=queue)
     for machine in fleet.state_machines:
         _create_state_machine(url, machine)
+    _create_alarms(url, fleet)
     clients = {region: client(url, "codepipeline", region) for region in fleet.regions}
     for index, pipeline in enumerate(fleet.pipelines):
         if abort is not None and abort.is_set():
@@ -315,7 +366,7 @@ def pipeline_structure(pipeline: PipelineDef, fleet: Fleet) -> dict[str, Any]:
     stages = []
     for stage in pipeline.stages:
         actions = [_action_structure(action, artifacts, pipeline, fleet) for action in stage.actions]
-        stages.append({"name": stage.name, "actions": actions})
+        stages.append({"name": stage.name, "actions": actions, **stage.conditions})
     return {
         "name": pipeline.name,
         "roleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/{PIPELINE_ROLE}",

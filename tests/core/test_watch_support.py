@@ -169,13 +169,18 @@ async def watching(
     options: GatewayOptions | None = None,
     push_wait: int = 2,
     hooks: tuple[tuple[str, Any], ...] = (),
+    topic: bool = False,
 ) -> Any:
-    """A started watcher (and its gateway) on the sandbox at `url`; stopped and closed on the way out."""
+    """A started watcher (and its gateway) on the sandbox at `url`; stopped and closed on the way out.
+
+    `topic`: pushed through a queue of its own subscribed to the region's events topic (a team's console)."""
     from dataclasses import replace
 
     (target,) = sandbox_targets(url, (REGION,))
     if not push:
         target = replace(target, events_queue=None)
+    elif topic:
+        target = replace(target, events_queue=None, events_topic=f"arn:aws:sns:{REGION}:123456789012:wavedeck-events")
     gateway = Gateway(target, budget=budget, options=options)
     for event_name, handler in hooks:
         gateway.add_hook(event_name, handler)

@@ -83,7 +83,7 @@ CASES: dict[str, Case] = {
         FLEET,
         "{name: Prod-AZ1, use: prod-az, wave: prod-az1}",
         "{name: Prod-AZ1, use: prod-az, wave: prod-az7}",
-        "pipelines[0].stages[6].wave",
+        "pipelines[1].stages[6].wave",  # checkout-api's Prod-AZ1 line also carries onFailure
         "wave 'prod-az7' is not defined in waves.yaml",
     ),
     "queue not declared": Case(
@@ -169,6 +169,13 @@ CASES: dict[str, Case] = {
         "States.MathRandom($.seed)",
         "States.ReadCanaryAlarms.Parameters.alarm.$",
         "moto's ASL parser refuses it",
+    ),
+    "stage condition result AWS refuses": Case(
+        FLEET,
+        "onFailure: {result: ROLLBACK}}",
+        "onFailure: {result: FAIL}}",
+        "onFailure",
+        "result FAIL is not allowed; use ROLLBACK or RETRY",
     ),
     "region moto does not know": Case(
         FLEET,

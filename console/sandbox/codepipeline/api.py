@@ -20,10 +20,14 @@ from moto.codepipeline.responses import CodePipelineResponse
 from moto.core.exceptions import JsonRESTError
 from moto.sts.models import sts_backends
 
+from console.sandbox.codepipeline import condition_views
+from console.sandbox.codepipeline.condition_shapes import ConditionDeclarationError, check_stage
 from console.sandbox.codepipeline.engine import PipelineEngine
 from console.sandbox.codepipeline.errors import (
     CodePipelineError,
+    InvalidStageDeclarationException,
     ValidationException,
+    check_enum,
     constraint_error,
 )
 from console.sandbox.codepipeline.views import epoch, page
@@ -32,6 +36,7 @@ from console.sandbox.moto_patches.compat import pipeline_created, pipeline_updat
 Handler = Callable[[PipelineEngine, "Request"], dict[str, Any]]
 
 # moto's own methods, kept before the first install so installing twice does not wrap twice.
+_MOTO_CREATE = CodePipelineResponse.create_pipeline
 _MOTO_UPDATE = CodePipelineResponse.update_pipeline
 _MOTO_DELETE = CodePipelineResponse.delete_pipeline
 
@@ -217,6 +222,57 @@ def _enable_stage_transition(engine: PipelineEngine, request: Request) -> dict[s
     return {}
 
 
+def _override_stage_condition(engine: PipelineEngine, request: Request) -> dict[str, Any]:
+    engine.override_stage_condition(
+        request.account,
+        request.region,
+        request.string("pipelineName"),
+        stage=request.string("stageName"),
+        execution_id=request.string("pipelineExecutionId"),
+        kind=request.string("conditionType"),
+        caller=request.caller,
+    )
+    return {}
+
+
+def _list_rule_executions(engine: PipelineEngine, request: Request) -> dict[str, Any]:
+    found = request.optional("filter", {}) or {}
+    execution_id = found.get("pipelineExecutionId") if isinstance(found, dict) else None
+    latest = (found.get("latestInPipelineExecution") or {}) if isinstance(found, dict) else {}
+    if latest:
+        execution_id = latest.get("pipelineExecutionId") or execution_id
+    return engine.list_rule_executions(
+        request.account,
+        request.region,
+        request.string("pipelineName"),
+        execution_id=execution_id,
+        latest_only=bool(latest) and latest.get("startTimeRange") != "All",
+        max_results=request.max_results(100, 100),
+        next_token=request.optional("nextToken"),
+    )
+
+
+def _list_rule_types(engine: PipelineEngine, request: Request) -> dict[str, Any]:
+    owner = request.optional("ruleOwnerFilter")
+    if owner is not None:
+        check_enum("ruleOwnerFilter", owner, ("AWS",))
+    return {"ruleTypes": condition_views.rule_types()}
+
+
+def _check_conditions(body: str | bytes | None) -> None:
+    """Refuse at CreatePipeline / UpdatePipeline the stage conditions AWS refuses there."""
+    try:
+        structure = json.loads(body or "{}").get("pipeline") or {}
+    except (ValueError, AttributeError):
+        return  # moto answers a body it cannot read
+    for stage in structure.get("stages") or []:
+        if isinstance(stage, dict):
+            try:
+                check_stage(stage)
+            except ConditionDeclarationError as exc:
+                raise JsonRESTError(InvalidStageDeclarationException.code, str(exc)) from None
+
+
 def _list_pipelines(engine: PipelineEngine, request: Request) -> dict[str, Any]:
     stored = codepipeline_backends[request.account][request.region].pipelines
     items = []
@@ -254,6 +310,9 @@ OPERATIONS: dict[str, Handler] = {
     "disable_stage_transition": _disable_stage_transition,
     "enable_stage_transition": _enable_stage_transition,
     "list_pipelines": _list_pipelines,
+    "override_stage_condition": _override_stage_condition,
+    "list_rule_executions": _list_rule_executions,
+    "list_rule_types": _list_rule_types,
 }
 
 
@@ -274,7 +333,12 @@ def install(engine: PipelineEngine) -> None:
         setattr(CodePipelineResponse, name, _method(engine, handler))
 
     # moto's own answer is passed on as it is: JSON text up to moto 5.2.5, an ActionResult it serialises from 5.2.6.
+    def create_pipeline(self: CodePipelineResponse) -> Any:
+        _check_conditions(self.body)
+        return _MOTO_CREATE(self)
+
     def update_pipeline(self: CodePipelineResponse) -> Any:
+        _check_conditions(self.body)
         answer = _MOTO_UPDATE(self)
         structure = json.loads(self.body or "{}").get("pipeline") or {}
         engine.pipeline_changed(self.current_account, self.region, str(structure.get("name", "")))
@@ -285,5 +349,6 @@ def install(engine: PipelineEngine) -> None:
         engine.pipeline_deleted(self.current_account, self.region, str(json.loads(self.body or "{}").get("name", "")))
         return answer
 
+    setattr(CodePipelineResponse, "create_pipeline", create_pipeline)  # noqa: B010 - replaces a method
     setattr(CodePipelineResponse, "update_pipeline", update_pipeline)  # noqa: B010 - replaces a method
     setattr(CodePipelineResponse, "delete_pipeline", delete_pipeline)  # noqa: B010

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from console.definitions import ActionDef
+from console.sandbox.codepipeline.condition_shapes import read_stage as read_conditions
 from console.sandbox.codepipeline.records import (
     FAILED,
     SUCCEEDED,
@@ -116,7 +117,8 @@ def read_shape(structure: Mapping[str, Any], default_region: str) -> PipelineSha
     stages = []
     for index, stage in enumerate(structure.get("stages") or []):
         actions = tuple(_action_shape(action, default_region) for action in stage.get("actions") or [])
-        stages.append(StageShape(str(stage.get("name", "")), index, actions))
+        conditions = read_conditions(stage, default_region)
+        stages.append(StageShape(str(stage.get("name", "")), index, actions, conditions))
     variables = {
         str(v.get("name")): str(v.get("defaultValue", ""))
         for v in structure.get("variables") or []

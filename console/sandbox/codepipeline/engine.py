@@ -25,17 +25,19 @@ from moto.codepipeline.models import codepipeline_backends
 
 from console.definitions import PipelineDef
 from console.sandbox.clock import SandboxClock
-from console.sandbox.codepipeline import views
+from console.sandbox.codepipeline import condition_views, views
 from console.sandbox.codepipeline.behaviour import (
     behaviour_of_configuration,
     behaviour_of_definition,
     read_shape,
 )
+from console.sandbox.codepipeline.condition_shapes import BEFORE_ENTRY, DECLARATION_KEY, ON_SUCCESS
 from console.sandbox.codepipeline.errors import (
     ActionNotFoundException,
     ApprovalAlreadyCompletedException,
     CodePipelineError,
     ConcurrentPipelineExecutionsLimitExceededException,
+    ConditionNotOverridableException,
     ConflictException,
     DuplicatedStopRequestException,
     InvalidApprovalTokenException,
@@ -498,6 +500,73 @@ class PipelineEngine:
             transition.enabled, transition.reason = True, None
             transition.changed_by, transition.changed_at = caller, now
             self._flow.admit_all(state, now)
+
+    # --- stage conditions ------------------------------------------------------------------------------
+
+    def override_stage_condition(
+        self, account: str, region: str, name: str, *, stage: str, execution_id: str, kind: str, caller: str
+    ) -> None:
+        check_enum("conditionType", kind, (BEFORE_ENTRY, ON_SUCCESS))
+        with self._session() as now:
+            state = self._pipeline(account, region, name, now)
+            shape = self._stage(state, stage)
+            slot = state.slots.get(stage)
+            run = slot.latest if slot is not None else None
+            if run is None or run.execution.id != execution_id:
+                raise NotLatestPipelineExecutionException(
+                    f"Pipeline execution {execution_id} is not the latest execution of stage {stage}"
+                )
+            declared = shape.conditions.get(kind)
+            if declared is None or not declared.conditions:
+                raise ConditionNotOverridableException(
+                    f"Stage {stage} of {name} declares no {DECLARATION_KEY[kind]} condition to override"
+                )
+            if any(condition.result == "SKIP" for condition in declared.conditions):
+                raise ConditionNotOverridableException(
+                    f"The {DECLARATION_KEY[kind]} condition of stage {stage} has result SKIP, "
+                    "which cannot be overridden"
+                )
+            evaluation = run.conditions.get(kind)
+            if evaluation is None or evaluation.decided:
+                status = evaluation.status if evaluation is not None else "not evaluated"
+                raise ConflictException(
+                    f"The {DECLARATION_KEY[kind]} condition of stage {stage} in execution {execution_id} "
+                    f"is not in progress ({status}); only a condition being evaluated can be overridden"
+                )
+            self._flow.conditions.override(evaluation, caller, now)
+
+    def list_rule_executions(
+        self,
+        account: str,
+        region: str,
+        name: str,
+        *,
+        execution_id: str | None,
+        latest_only: bool,
+        max_results: int,
+        next_token: str | None,
+    ) -> dict[str, Any]:
+        with self._session() as now:
+            state = self._pipeline(account, region, name, now)
+            if execution_id is not None:
+                execution = self._execution(state, execution_id)
+                rules = list(reversed(execution.rule_runs))
+                if latest_only:
+                    latest = {
+                        id(rule)
+                        for stage in execution.stage_runs.values()
+                        for evaluation in stage.conditions.values()
+                        for condition in evaluation.conditions
+                        for rule in condition.rules
+                    }
+                    rules = [rule for rule in rules if id(rule) in latest]
+            else:
+                rules = [r for e in reversed(state.executions.values()) for r in reversed(e.rule_runs)]
+            chunk, token = views.page(rules, lambda r: r.id, max_results, next_token)
+            answer: dict[str, Any] = {"ruleExecutionDetails": [condition_views.rule_detail(r) for r in chunk]}
+            if token:
+                answer["nextToken"] = token
+            return answer
 
     @staticmethod
     def _check_transition_kind(kind: str) -> None:

@@ -39,6 +39,8 @@ UnableToRollbackStageException = _error("UnableToRollbackStageException")
 PipelineExecutionOutdatedException = _error("PipelineExecutionOutdatedException")
 InvalidNextTokenException = _error("InvalidNextTokenException")
 ConcurrentPipelineExecutionsLimitExceededException = _error("ConcurrentPipelineExecutionsLimitExceededException")
+ConditionNotOverridableException = _error("ConditionNotOverridableException")
+InvalidStageDeclarationException = _error("InvalidStageDeclarationException")
 
 
 def constraint_error(field: str, value: object, constraint: str) -> CodePipelineError:

@@ -43,12 +43,15 @@ from console.sandbox.clock import SandboxClock
 from console.sandbox.codepipeline import events as ev
 from console.sandbox.codepipeline import sfn
 from console.sandbox.codepipeline.behaviour import draw, resolve
+from console.sandbox.codepipeline.condition_shapes import BEFORE_ENTRY, ON_FAILURE, ON_SUCCESS
+from console.sandbox.codepipeline.conditions import ConditionFlow, ConditionsRun
 from console.sandbox.codepipeline.records import (
     ABANDONED,
     ACTIVE,
     CANCELLED,
     FAILED,
     IN_PROGRESS,
+    SKIPPED,
     STOPPED,
     STOPPING,
     SUCCEEDED,
@@ -94,6 +97,7 @@ class Flow:
         self._timers: list[tuple[datetime, int, ActionRun]] = []
         self._order = itertools.count()
         self._sfn: dict[str, ActionRun] = {}
+        self.conditions = ConditionFlow(clock, self._condition_decided)
 
     # --- time ----------------------------------------------------------------------------------------
 
@@ -103,6 +107,8 @@ class Flow:
         if poll_step_functions and self._sfn:
             for run in list(self._sfn.values()):
                 self._poll(run, now)
+            self._run_timers(now)
+        while self.conditions.advance(now):  # a decided condition may start actions that are due already
             self._run_timers(now)
 
     def _run_timers(self, now: datetime) -> None:
@@ -159,8 +165,16 @@ class Flow:
         self._arrive(execution, 0, now)
         return execution
 
-    def rollback(self, pipeline: PipelineState, stage: int, target: ExecutionRun, caller: str, now: datetime) -> str:
-        execution = self._new_execution(pipeline, now, "ManualRollback", caller, target.variables)
+    def rollback(
+        self,
+        pipeline: PipelineState,
+        stage: int,
+        target: ExecutionRun,
+        caller: str,
+        now: datetime,
+        trigger_type: str = "ManualRollback",
+    ) -> str:
+        execution = self._new_execution(pipeline, now, trigger_type, caller, target.variables)
         execution.execution_type = "ROLLBACK"
         execution.rollback_target = target.id
         execution.source_revisions = [dict(r) for r in target.source_revisions]
@@ -276,6 +290,15 @@ class Flow:
         slot.latest = run
         if execution.shape.execution_mode != "PARALLEL":
             slot.occupant = execution
+        entry = shape.conditions.get(BEFORE_ENTRY) if execution.execution_type != "ROLLBACK" else None
+        if entry is not None:
+            # The execution holds the stage while its entry conditions are evaluated; it starts once they are met.
+            run.decided.add(BEFORE_ENTRY)
+            self.conditions.begin(run, entry, now)
+            return
+        self._begin_actions(run, now)
+
+    def _begin_actions(self, run: StageRun, now: datetime) -> None:
         self._emit(ev.stage_event(run, ev.STARTED, now))
         if not self._start_next(run, now):
             self._stage_succeeded(run, now)
@@ -307,6 +330,11 @@ class Flow:
 
     def _stage_succeeded(self, stage: StageRun, now: datetime) -> None:
         execution = stage.execution
+        declared = stage.shape.conditions.get(ON_SUCCESS)
+        if declared is not None and ON_SUCCESS not in stage.decided and execution.execution_type != "ROLLBACK":
+            stage.decided.add(ON_SUCCESS)  # the stage stays InProgress while it bakes
+            self.conditions.begin(stage, declared, now)
+            return
         stage.status, stage.updated = SUCCEEDED, now
         self._emit(ev.stage_event(stage, ev.SUCCEEDED, now))
         self._release(stage)
@@ -317,18 +345,115 @@ class Flow:
             self._arrive(execution, index + 1, now)
         self._admit(execution.pipeline, index, now)
 
-    def _stage_failed(self, stage: StageRun, now: datetime) -> None:
+    def _stage_failed(
+        self, stage: StageRun, now: datetime, reason: str | None = None, *, on_failure: bool = True
+    ) -> None:
+        if on_failure and self._on_failure(stage, now):
+            return
         stage.status, stage.updated = FAILED, now
         self._emit(ev.stage_event(stage, ev.FAILED, now))
         self._release(stage)
         failed = next((run for run in stage.latest.values() if run.status == FAILED), None)
         summary = f"Stage {stage.shape.name} failed"
-        if failed is not None:
+        if reason is not None:
+            summary += f": {reason}"
+        elif failed is not None:
             summary += f": action {failed.shape.name}: {failed.error_message or 'failed'}"
         self._finish(stage.execution, FAILED, now, summary[:2048])
         self._admit(stage.execution.pipeline, stage.shape.index, now)
 
+    # --- stage conditions ----------------------------------------------------------------------------
+
+    def _on_failure(self, stage: StageRun, now: datetime) -> bool:
+        """The stage failed: evaluate its onFailure conditions, or engage its result. True: handled here."""
+        declared = stage.shape.conditions.get(ON_FAILURE)
+        if declared is None or ON_FAILURE in stage.decided or stage.execution.execution_type == "ROLLBACK":
+            return False
+        stage.decided.add(ON_FAILURE)
+        if declared.conditions:
+            self.conditions.begin(stage, declared, now)
+        elif declared.result == "RETRY":
+            self._auto_retry(stage, declared.retry_mode, now)
+        else:
+            self._stage_failed(stage, now, on_failure=False)
+            self._auto_rollback(stage, now)
+        return True
+
+    def _condition_decided(self, run: ConditionsRun, now: datetime) -> None:
+        stage = run.stage
+        if stage.execution.pipeline.deleted or stage.status not in ACTIVE:
+            return
+        if run.kind == BEFORE_ENTRY:
+            if run.met:
+                self._begin_actions(stage, now)
+            elif run.result == "SKIP":
+                self._stage_skipped(stage, now)
+            else:
+                self._stage_failed(stage, now, f"entry condition failed: {run.summary}", on_failure=False)
+        elif run.kind == ON_SUCCESS:
+            if run.met:
+                self._stage_succeeded(stage, now)
+            elif run.result == "ROLLBACK":
+                self._stage_failed(stage, now, f"success condition failed: {run.summary}", on_failure=False)
+                self._auto_rollback(stage, now)
+            else:
+                self._stage_failed(stage, now, f"success condition failed: {run.summary}")
+        elif run.met:
+            self._stage_failed(stage, now, on_failure=False)
+        elif run.result == "RETRY":
+            self._auto_retry(stage, run.declared.retry_mode, now)
+        else:
+            self._stage_failed(stage, now, on_failure=False)
+            self._auto_rollback(stage, now)
+
+    def _stage_skipped(self, stage: StageRun, now: datetime) -> None:
+        """An entry condition engaged SKIP: the stage does not run and the execution goes on past it."""
+        execution = stage.execution
+        stage.status, stage.updated = SKIPPED, now
+        self._release(stage)
+        index = stage.shape.index
+        if index + 1 >= len(execution.shape.stages):
+            self._finish(execution, SUCCEEDED, now, None)
+        else:
+            self._arrive(execution, index + 1, now)
+        self._admit(execution.pipeline, index, now)
+
+    def _auto_retry(self, stage: StageRun, mode: str, now: datetime) -> None:
+        """onFailure RETRY: the stage is retried once by itself; a second failure fails it for good."""
+        if stage.auto_retries >= 1:
+            self._stage_failed(stage, now, on_failure=False)
+            return
+        stage.auto_retries += 1
+        stage.retry_trigger = "AutomatedStageRetry"
+        todo = self.retry_plan(stage, failed_only=mode != "ALL_ACTIONS")
+        self.retry(stage, todo, now, automatic=True)
+
+    def _auto_rollback(self, stage: StageRun, now: datetime) -> None:
+        """A ROLLBACK result: roll the stage back to the last execution that succeeded in it, if there is one."""
+        execution = stage.execution
+        pipeline = execution.pipeline
+        if pipeline.deleted or pipeline.shape.execution_mode == "PARALLEL":
+            return
+        target = next(
+            (
+                e
+                for e in reversed(pipeline.executions.values())
+                if e is not execution
+                and e.execution_type == "STANDARD"
+                and e.shape.version == pipeline.shape.version
+                and (ran := e.stage_runs.get(stage.shape.name)) is not None
+                and ran.status == SUCCEEDED
+            ),
+            None,
+        )
+        if target is None:
+            note = f"; no earlier execution succeeded in stage {stage.shape.name}, so nothing was rolled back"
+            execution.status_summary = ((execution.status_summary or "") + note)[:2048]
+            return
+        self.rollback(pipeline, stage.shape.index, target, execution.id, now, trigger_type="AutomatedRollback")
+
     def _stage_stopped(self, stage: StageRun, now: datetime) -> None:
+        self.conditions.cancel(stage, now)
         stage.status, stage.updated = STOPPED, now
         self._emit(ev.stage_event(stage, ev.STOPPED, now))
         self._release(stage)
@@ -530,9 +655,14 @@ class Flow:
             return ordered
         return [a for a in ordered if stage.latest.get(a.name) is None or stage.latest[a.name].status != SUCCEEDED]
 
-    def retry(self, stage: StageRun, todo: list[ActionShape], now: datetime) -> None:
+    def retry(self, stage: StageRun, todo: list[ActionShape], now: datetime, *, automatic: bool = False) -> None:
         """Resume a failed or stopped execution in `stage` (the engine has checked it may)."""
         execution = stage.execution
+        if not automatic:
+            stage.manual_retries += 1
+            stage.retry_trigger = "ManualStageRetry"
+        stage.decided.discard(ON_SUCCESS)
+        stage.decided.discard(ON_FAILURE)
         stage.todo = list(todo)
         execution.status, execution.status_summary, execution.updated = IN_PROGRESS, None, now
         execution.stop_reason, execution.abandoning = None, False
@@ -553,6 +683,7 @@ class Flow:
             if not execution.waiting:
                 stage = execution.stage_runs.get(execution.shape.stages[execution.position].name)
                 if stage is not None and stage.status in ACTIVE:
+                    self.conditions.cancel(stage, now)
                     self._abandon(stage, now)
                     stage.status, stage.updated = CANCELLED, now
                     self._emit(ev.stage_event(stage, ev.CANCELED, now))
@@ -565,6 +696,7 @@ class Flow:
     def forget(self, pipeline: PipelineState) -> None:
         """The pipeline is gone: drop what is in flight for it without events."""
         pipeline.deleted = True
+        self.conditions.forget(pipeline)
         for run_id in [run_id for run_id, run in self._sfn.items() if run.execution.pipeline is pipeline]:
             del self._sfn[run_id]
 

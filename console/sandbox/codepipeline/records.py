@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from console.sandbox.codepipeline.condition_shapes import ConditionSet
+
 # Statuses in AWS's words.
 IN_PROGRESS = "InProgress"
 STOPPING = "Stopping"
@@ -23,6 +25,7 @@ FAILED = "Failed"
 SUPERSEDED = "Superseded"
 CANCELLED = "Cancelled"
 ABANDONED = "Abandoned"
+SKIPPED = "Skipped"  # a stage whose entry condition engaged SKIP
 
 ACTIVE = (IN_PROGRESS, STOPPING)
 
@@ -66,6 +69,7 @@ class StageShape:
     name: str
     index: int
     actions: tuple[ActionShape, ...]
+    conditions: Mapping[str, ConditionSet] = field(default_factory=dict)  # conditionType → its conditions
 
     def action(self, name: str) -> ActionShape | None:
         return next((a for a in self.actions if a.name == name), None)
@@ -156,6 +160,11 @@ class StageRun:
     latest: dict[str, ActionRun] = field(default_factory=dict)  # action name → its latest run here
     todo: list[ActionShape] = field(default_factory=list)  # actions not started yet in this pass
     failed: bool = False
+    conditions: dict[str, Any] = field(default_factory=dict)  # conditionType → its latest ConditionsRun
+    decided: set[str] = field(default_factory=set)  # condition types evaluated in this pass
+    auto_retries: int = 0
+    manual_retries: int = 0
+    retry_trigger: str | None = None  # AutomatedStageRetry | ManualStageRetry
 
     @property
     def running(self) -> bool:
@@ -187,6 +196,7 @@ class ExecutionRun:
     attempt: int = 1  # pipeline-execution-attempt: a retry resumes the execution
     stage_runs: dict[str, StageRun] = field(default_factory=dict)
     action_runs: list[ActionRun] = field(default_factory=list)
+    rule_runs: list[Any] = field(default_factory=list)  # RuleRun of its stage conditions, oldest first
     attempts: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from console.sandbox.codepipeline import condition_views
 from console.sandbox.codepipeline.errors import InvalidNextTokenException, check_length
 from console.sandbox.codepipeline.records import (
     IN_PROGRESS,
@@ -57,6 +58,7 @@ def pipeline_state(state: PipelineState) -> dict[str, Any]:
         entry["actionStates"] = [_action_state(stage, action, slot) for action in stage.actions]
         if slot.latest is not None:
             entry["latestExecution"] = _stage_execution(slot.latest.execution, slot.latest.status)
+        entry.update(condition_views.stage_conditions(stage, slot.latest))
         stages.append(entry)
     return {
         "pipelineName": state.name,

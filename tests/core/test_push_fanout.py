@@ -1,0 +1,102 @@
+"""Push for a team: consoles on one account each subscribe a queue of their own to the events topic.
+
+Against the sandbox (its rule publishes every event to the topic `wavedeck-events`): two watchers both get
+every transition by push, each removes its queue and subscription when it stops, and a queue left by a
+console that crashed is removed by the next one once its expiry has passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from console.config import Intervals
+from console.model import TargetStatus
+from console.polling.fanout import EXPIRES_TAG, OWNER_TAG, QUEUE_PREFIX, queue_name
+from console.sandbox_process import start_sandbox_process
+from tests.conftest import SPEED, make_client
+from tests.core.test_watch_support import REGION, watching, write_watch_fleet
+
+TOPIC = f"arn:aws:sns:{REGION}:123456789012:wavedeck-events"
+
+
+def test_queue_names_fit_sqs_and_say_whose() -> None:
+    name = queue_name("ana maría", "bastion-01.prod.example", "1a2b3c4d")
+    assert name == "wavedeck-c-ana-mar-a-bastion-01-prod-example-1a2b3c4d"
+    long = queue_name("u" * 200, "h" * 200)
+    assert len(long) <= 80
+    assert long.startswith(QUEUE_PREFIX)
+
+
+def _console_queues(sqs: Any) -> list[str]:
+    return list(sqs.list_queues(QueueNamePrefix=QUEUE_PREFIX).get("QueueUrls", []))
+
+
+def _subscriptions(sns: Any) -> list[dict[str, Any]]:
+    return list(sns.list_subscriptions_by_topic(TopicArn=TOPIC)["Subscriptions"])
+
+
+async def test_two_consoles_each_get_every_transition_and_leave_nothing_behind(tmp_path: Path) -> None:
+    directory = write_watch_fleet(tmp_path / "fleet")
+    intervals = Intervals(focused=0.2, background=1.0, lists=2.0, push_safety_net=60.0)
+    with start_sandbox_process(speed=SPEED, seed=7, traffic=False, warm_up=False, definitions=directory) as sandbox:
+        codepipeline = make_client(sandbox.url, "codepipeline")
+        sqs, sns = make_client(sandbox.url, "sqs"), make_client(sandbox.url, "sns")
+        # A console that crashed two hours ago left its queue and subscription behind.
+        stale = sqs.create_queue(
+            QueueName=f"{QUEUE_PREFIX}gone-host-00000000",
+            tags={
+                OWNER_TAG: "gone@host",
+                EXPIRES_TAG: (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+        )["QueueUrl"]
+        stale_arn = sqs.get_queue_attributes(QueueUrl=stale, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=stale_arn)
+        async with AsyncExitStack() as stack:
+            consoles = [
+                await stack.enter_async_context(watching(sandbox.url, intervals, push_wait=1, topic=True))
+                for _ in range(2)
+            ]
+
+            def status(watcher: Any) -> TargetStatus:
+                return next(t for t in watcher.state.targets)
+
+            for watcher, updates, _ in consoles:
+                await watcher.wait_ready(30)
+                await updates.until(lambda w=watcher: status(w).push == "on", 15, "the console's queue to work")
+                await watcher.refresh()
+            mine = _console_queues(sqs)
+            assert stale not in mine, "the expired queue of a console that is gone was removed"
+            assert len(mine) == 2
+            assert {s["Endpoint"] for s in _subscriptions(sns)} >= {
+                sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                for url in mine
+            }
+            assert stale_arn not in {s["Endpoint"] for s in _subscriptions(sns)}
+            tags = sqs.list_queue_tags(QueueUrl=mine[0])["Tags"]
+            assert "@" in tags[OWNER_TAG]
+            assert datetime.strptime(tags[EXPIRES_TAG], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) > datetime.now(UTC)
+
+            execution = (await asyncio.to_thread(codepipeline.start_pipeline_execution, name="orders-api"))[
+                "pipelineExecutionId"
+            ]
+            for _, updates, _ in consoles:
+                await updates.until(
+                    lambda u=updates: any(
+                        t.execution == execution and t.kind == "pipeline-execution" and t.to_status == "Succeeded"
+                        for t in u.transitions
+                    ),
+                    45,
+                    "the run to succeed on each console",
+                )
+            for _, updates, _ in consoles:
+                ours = [t for t in updates.transitions if t.execution == execution]
+                # Each console got the events itself: nothing waited for the 60-second safety net.
+                assert "push" in {t.source for t in ours}
+                assert [t.to_status for t in ours if t.kind == "pipeline-execution"] == ["InProgress", "Succeeded"]
+        # Both consoles stopped: their queues and subscriptions went with them.
+        assert _console_queues(sqs) == []
+        assert [s for s in _subscriptions(sns) if QUEUE_PREFIX in s["Endpoint"]] == []
