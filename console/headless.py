@@ -26,6 +26,35 @@ EXIT_USAGE = 2
 READY_TIMEOUT = 60.0  # seconds `watch` waits for the first full picture before saying it is watching
 
 
+# --- setup-events -----------------------------------------------------------------------------------------
+
+
+def run_setup_events(args: argparse.Namespace) -> int:
+    """Create (or, with --dry-run, say) what push for a team needs in each target's region; exit 0 or 1."""
+    options = RuntimeOptions.from_args(args)
+    runtime = Runtime.open(options)
+    try:
+        return asyncio.run(_setup_events(runtime, dry_run=bool(args.dry_run)))
+    finally:
+        runtime.close()
+
+
+async def _setup_events(runtime: Runtime, *, dry_run: bool) -> int:
+    from console.events_setup import setup_events
+
+    try:
+        for target in runtime.targets:
+            gateway = runtime.gateways[target.name]
+            if gateway.read_only and not dry_run:
+                raise Refused(f"{target.name} is read-only: setup-events creates resources (try --dry-run)")
+            identity = await gateway.caller_identity()
+            for line in await setup_events(gateway, target.region, identity.account, dry_run=dry_run):
+                print(plain(f"{target.name}: {line}"), flush=True)
+        return EXIT_OK
+    finally:
+        await runtime.aclose()
+
+
 # --- watch ---------------------------------------------------------------------------------------------------
 
 
@@ -92,6 +121,39 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except OSError:
         pass
+
+
+# --- waves ---------------------------------------------------------------------------------------------------
+
+
+def run_waves(args: argparse.Namespace) -> int:
+    """Print where every stage landed (exit 0), or 1 when something could not be read (said on stderr)."""
+    from console.wave_report import WaveReport, print_report, summary_line, wave_report
+
+    options = RuntimeOptions.from_args(args)
+    _starting(options)
+    runtime = Runtime.open(options)
+
+    async def report() -> WaveReport:
+        try:
+            state_waves = {m.name: m.state_waves for m in runtime.fleet.state_machines if m.state_waves}
+            return await wave_report(runtime.gateways, runtime.waves, state_waves)
+        finally:
+            await runtime.aclose()
+
+    try:
+        result = asyncio.run(report())
+    finally:
+        runtime.close()
+    try:
+        print_report(result, sys.stdout, json_lines=bool(args.json))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    for error in result.errors:
+        print(f"wavedeck: {plain(error)}", file=sys.stderr)
+    print(summary_line(result), file=sys.stderr)
+    return EXIT_FAILED if result.errors else EXIT_OK
 
 
 # --- actions -------------------------------------------------------------------------------------------------
@@ -206,7 +268,12 @@ def show_plan(plan: ActionPlan, out: TextIO, reason: str | None = None) -> None:
         print(f"  {label:<{width}}  {plain(value)}", file=out)
     if plan.answer is not None:
         show_body(plan, out, reason)
-    if plan.production:
+    if plan.production and plan.wave is not None and plan.wave.is_unknown:
+        print(
+            f"  This stage matches no wave (risk unknown): confirm with its name, {plain(plan.confirm_word)}.",
+            file=out,
+        )
+    elif plan.production:
         print(f"  This acts on production: confirm with the wave's name, {plain(plan.confirm_word)}.", file=out)
     out.flush()
 
@@ -309,4 +376,13 @@ def _starting(options: RuntimeOptions) -> None:
         print("wavedeck: starting the sandbox (a few seconds)…", file=sys.stderr, flush=True)
 
 
-__all__ = ["action_kind", "read_only_reason", "run_action", "run_console", "run_watch", "show_plan"]
+__all__ = [
+    "action_kind",
+    "read_only_reason",
+    "run_action",
+    "run_console",
+    "run_setup_events",
+    "run_watch",
+    "run_waves",
+    "show_plan",
+]

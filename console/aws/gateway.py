@@ -34,13 +34,14 @@ from console.aws.credentials import CredentialSource, describe_source, open_sess
 from console.aws.errors import is_throttle, translate
 from console.aws.stats import CallStats
 from console.budget import Budget
-from console.errors import AwsError, ExpiredCredentials, NoCredentials, Refused, Unavailable
+from console.errors import AwsError, ExpiredCredentials, NoCredentials, NotFound, Refused, Unavailable
 
 # The services the gateway speaks, by the name botocore loads them under.
 CODEPIPELINE = "codepipeline"
 STEPFUNCTIONS = "stepfunctions"
 SQS = "sqs"
 SNS = "sns"
+EVENTS = "events"
 STS = "sts"
 
 Hook = Callable[..., Any]
@@ -710,6 +711,62 @@ class Gateway:
             token = response.get("NextToken")
             if not token:
                 return tuple(found)
+
+    # --- The account's events plumbing (`wavedeck setup-events`): refused in read-only mode ---------------------
+
+    async def events_rule(self, name: str) -> dict[str, Any] | None:
+        """The EventBridge rule on the default bus (DescribeRule), or None when there is none."""
+        try:
+            return await self._call(EVENTS, "DescribeRule", Name=name)
+        except NotFound:
+            return None
+
+    async def put_events_rule(self, name: str, pattern: str, description: str) -> str:
+        self._refuse_if_read_only("PutRule")
+        response = await self._call(
+            EVENTS, "PutRule", Name=name, EventPattern=pattern, State="ENABLED", Description=description
+        )
+        return str(response["RuleArn"])
+
+    async def events_rule_targets(self, name: str) -> tuple[str, ...]:
+        """The ARNs the rule sends to."""
+        response = await self._call(EVENTS, "ListTargetsByRule", Rule=name)
+        return tuple(str(t.get("Arn", "")) for t in response.get("Targets") or ())
+
+    async def add_events_rule_target(self, name: str, target_id: str, arn: str) -> None:
+        self._refuse_if_read_only("PutTargets")
+        response = await self._call(EVENTS, "PutTargets", Rule=name, Targets=[{"Id": target_id, "Arn": arn}])
+        for failure in response.get("FailedEntries") or ():
+            raise AwsError(
+                str(failure.get("ErrorMessage", "PutTargets failed")), code=str(failure.get("ErrorCode", ""))
+            )
+
+    async def topic_named(self, name: str) -> str | None:
+        """The ARN of this region's SNS topic called `name` (every page of ListTopics), or None."""
+        token: str | None = None
+        while True:
+            response = await self._call(SNS, "ListTopics", **({"NextToken": token} if token else {}))
+            for topic in response.get("Topics") or ():
+                arn = str(topic.get("TopicArn", ""))
+                if arn.rsplit(":", 1)[-1] == name:
+                    return arn
+            token = response.get("NextToken")
+            if not token:
+                return None
+
+    async def create_topic(self, name: str) -> str:
+        self._refuse_if_read_only("CreateTopic")
+        response = await self._call(SNS, "CreateTopic", Name=name)
+        return str(response["TopicArn"])
+
+    async def topic_policy(self, topic_arn: str) -> str | None:
+        response = await self._call(SNS, "GetTopicAttributes", TopicArn=topic_arn)
+        policy = (response.get("Attributes") or {}).get("Policy")
+        return str(policy) if policy else None
+
+    async def set_topic_policy(self, topic_arn: str, policy: str) -> None:
+        self._refuse_if_read_only("SetTopicAttributes")
+        await self._call(SNS, "SetTopicAttributes", TopicArn=topic_arn, AttributeName="Policy", AttributeValue=policy)
 
     # --- pagination ------------------------------------------------------------------------------------------
 
