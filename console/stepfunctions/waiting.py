@@ -159,15 +159,3 @@ def open_tasks(events: Sequence[HistoryEvent], branches: Mapping[tuple[str, str]
         elif event.type in _TASK_CLOSED or event.type.endswith(("StateExited", "StateAborted")):
             open_by_key.pop((state, before), None)
     return sorted(open_by_key.values(), key=lambda task: task.event_id)
-
-
-def matching(tasks: Sequence[OpenTask], state: str | None, index: int | None, event: int | None) -> list[OpenTask]:
-    """The open tasks a selection names: by TaskScheduled event id when it has one, else by state and index."""
-    found = list(tasks)
-    if event is not None:
-        return [t for t in found if t.event_id == event]
-    if state is not None:
-        found = [t for t in found if t.state == state]
-    if index is not None:
-        found = [t for t in found if t.map_index == index]
-    return found
