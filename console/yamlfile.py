@@ -30,6 +30,7 @@ MAX_DEPTH = 64
 MAX_VALUES = 100_000
 QUOTE_CHARS = 60
 
+
 class _ShortRepr(reprlib.Repr):
     """reprlib's bounded repr, knowing that LocatedMap and LocatedList are a dict and a list (reprlib would
     otherwise call the full, unbounded `repr` of a subclass and cut it afterwards)."""

@@ -380,9 +380,7 @@ def task_token_states(definition: Mapping[str, Any]) -> list[TaskTokenState]:
         # The paths of the bare token first: `token_in` answers with the first one that holds a value.
         ordered = sorted(located, key=lambda item: not _exact_token(item[1]))
         keyed = tuple(tuple(str(k) for k in path) for path, _ in ordered if all(isinstance(k, str) for k in path))
-        found.append(
-            TaskTokenState(name=name, resource=resource, token_paths=keyed, token_expressions=tuple(located))
-        )
+        found.append(TaskTokenState(name=name, resource=resource, token_paths=keyed, token_expressions=tuple(located)))
     return found
 
 
