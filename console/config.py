@@ -22,6 +22,11 @@ InputError naming the file, the line and the key. Example (README "Configuration
       file: ~/my-waves.yaml            # instead of the bundled definitions/waves.yaml
       pipelines:                       # GLOB: {STAGE: WAVE}, first match wins
         "checkout-*": {Deploy: prod-az1, TestStage: beta}
+    approvals:
+      - state_machine: "human-in-the-loop*"
+        state: "*Approver*"
+        approve: {approvalStatus: {result: Approved, reason: "{reason}"}}
+        reject: {error: Rejected, cause: "{reason}"}
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from console.errors import InputError, UsageError
 from console.keys import KEY_IDS, keymap_conflicts
 from console.model import Target
 from console.sandbox.server_constants import ACCOUNT_ID as SANDBOX_ACCOUNT_ID
+from console.stepfunctions.answers import AnswerBook, AnswerRule, path_text, problem_at, reject_problem
 from console.waves import WaveModel, default_wave_model, load_wave_model
 from console.yamlfile import Reader, load_file, quoted
 
@@ -104,6 +110,7 @@ class Config:
     # (pipeline glob, stage glob, wave name) from `waves.pipelines`, in file order, checked against the model.
     wave_stages: tuple[tuple[str, str, str], ...] = ()
     source: Path | None = None
+    approvals: AnswerBook = field(default_factory=AnswerBook)
 
     def wave_model(self) -> WaveModel:
         """The one wave model of this run: the config's file or the bundled one, with the config's mapping."""
@@ -143,6 +150,7 @@ def load_config(path: Path | None = None) -> Config:
     theme = top.string("theme")
     audit = top.string("audit_log")
     waves_file, wave_stages = _waves(top.mapping("waves"), path)
+    approvals = _approvals(top, path)
     top.done()
     return Config(
         targets=targets,
@@ -154,6 +162,7 @@ def load_config(path: Path | None = None) -> Config:
         waves_file=waves_file,
         wave_stages=wave_stages,
         source=path,
+        approvals=approvals,
     )
 
 
@@ -187,6 +196,54 @@ def _waves(reader: Reader | None, config: Path) -> tuple[Path | None, tuple[tupl
 def _path(text: str, relative_to: Path) -> Path:
     candidate = Path(text).expanduser()
     return candidate if candidate.is_absolute() else relative_to.parent / candidate
+
+
+def _approvals(top: Reader, path: Path) -> AnswerBook:
+    """`approvals:` — per state machine and state (globs), the body approve and reject send (see
+    console/stepfunctions/answers.py); every template checked now, not when an operator presses a key."""
+    rules: list[AnswerRule] = []
+    for item in top.readers("approvals"):
+        machine = item.req_string("state_machine")
+        state = item.string("state", "*") or "*"
+        approve = item.raw("approve")
+        reject = item.raw("reject")
+        item.done()
+        if approve is None and reject is None:
+            raise item.error(
+                None, "give 'approve' (the output SendTaskSuccess sends), 'reject' (error and cause), or both"
+            )
+        if approve is not None:
+            found = problem_at(approve)
+            if found:
+                raise _template_error(item, "approve", approve, *found)
+        if reject is not None:
+            problem = reject_problem(reject)
+            if problem:
+                where = problem_at(reject)
+                if where:
+                    raise _template_error(item, "reject", reject, *where)
+                raise item.error("reject", problem)
+        rules.append(AnswerRule(machine, state, approve, reject, item.line or 0))
+    return AnswerBook(tuple(rules), str(path))
+
+
+def _template_error(item: Reader, key: str, template: object, where: tuple[str | int, ...], problem: str) -> InputError:
+    """The error at the template's own line and key path: `approvals[0].approve.approvalStatus.reason`."""
+    line = item.line_of(key)
+    value = template
+    for part in where:
+        lines = getattr(value, "lines", None)
+        if isinstance(lines, dict) and part in lines:
+            line = lines[part]
+        elif isinstance(lines, list) and isinstance(part, int) and part < len(lines):
+            line = lines[part]
+        value = value[part] if isinstance(value, dict | list) else None  # type: ignore[index]
+    return InputError(
+        item.file,
+        line,
+        item.key_path(key) + ("." if where and isinstance(where[0], str) else "") + path_text(where),
+        problem,
+    )
 
 
 def _intervals(reader: Reader | None) -> Intervals:

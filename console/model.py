@@ -300,6 +300,8 @@ class HistoryEvent:
     cause: str | None = None
     # TaskScheduled's timeoutInSeconds: when a `.waitForTaskToken` approval expires.
     timeout_seconds: int | None = None
+    # MapIterationStarted's index (and the other MapIteration events'): which item of a Map an iteration runs.
+    index: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +352,12 @@ class Approval:
     url: str | None = None
     state_name: str | None = None
     execution: str | None = None
+    # Step Functions only: where the state waits when it is inside Parallel branches or Map iterations
+    # ("iteration 2 of ReviewEach"), the index of its innermost Map iteration, and the id of its TaskScheduled
+    # event, which tells apart the same state waiting in several iterations (and never changes while it waits).
+    where: str = ""
+    map_index: int | None = None
+    task_event: int | None = None
 
     def __post_init__(self) -> None:
         # Accept the value too ("codepipeline"), as the JSON and older callers spell it.

@@ -141,6 +141,7 @@ class Runtime:
                 read_only=read_only,
                 rollback_machines=rollback,
                 state_waves={m.name: m.state_waves for m in fleet.state_machines if m.state_waves},
+                answers=config.approvals,
             )
         except BaseException:
             if sandbox is not None:

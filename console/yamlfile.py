@@ -166,6 +166,38 @@ def _construct_list(loader: _LocatedLoader, node: yaml.SequenceNode) -> LocatedL
 _LocatedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
 _LocatedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_list)
 
+# CloudFormation's short forms (`!Ref Role`, `!GetAtt Role.Arn`, `!Sub ...`) in a template given as a
+# definitions input: each becomes the long form it stands for (`{"Ref": "Role"}`), plain data that
+# console/declarations.py resolves. Any other tag stays an error, as in safe_load.
+CLOUDFORMATION_TAGS = ("Ref", "Condition") + tuple(
+    f"Fn::{name}"
+    for name in ("Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join", "Select", "Split",
+                 "Sub", "Transform", "And", "Equals", "If", "Not", "Or", "Length", "ToJsonString")
+)  # fmt: skip
+
+
+def _construct_cloudformation(loader: _LocatedLoader, suffix: str, node: yaml.Node) -> LocatedMap:
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    if name not in CLOUDFORMATION_TAGS:
+        raise yaml.constructor.ConstructorError(None, None, f"unknown tag !{suffix}", node.start_mark)
+    value: Any
+    if isinstance(node, yaml.MappingNode):
+        value = _construct_map(loader, node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = _construct_list(loader, node)
+    else:
+        value = loader.construct_scalar(node)  # type: ignore[arg-type]
+    if name == "Fn::GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    result = LocatedMap()
+    result.line = node.start_mark.line + 1
+    result[name] = value
+    result.lines[name] = result.line
+    return result
+
+
+_LocatedLoader.add_multi_constructor("!", _construct_cloudformation)
+
 
 def load_text(text: str, file: str) -> Any:
     """Parse YAML text; a syntax error becomes an InputError naming `file` and the line."""

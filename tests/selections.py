@@ -21,6 +21,9 @@ def sel(
     *,
     state_machine_arn: str | None = None,
     execution_arn: str | None = None,
+    state_name: str | None = None,
+    map_index: int | None = None,
+    task_event: int | None = None,
 ) -> Selection:
     """The variant the parts make: an action, a stage, a pipeline (execution), an execution, a state machine."""
     if pipeline is not None:
@@ -31,5 +34,5 @@ def sel(
         return PipelineSelection(target, pipeline, execution_id)
     assert state_machine_arn is not None, "a selection names a pipeline or a state machine"
     if execution_arn is not None:
-        return ExecutionSelection(target, state_machine_arn, execution_arn)
+        return ExecutionSelection(target, state_machine_arn, execution_arn, state_name, map_index, task_event)
     return StateMachineSelection(target, state_machine_arn)

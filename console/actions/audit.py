@@ -38,7 +38,8 @@ def token_digest(token: str) -> str:
     return "sha256:" + hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
-def _operator() -> str:
+def operator() -> str:
+    """Who sits at the keyboard: the local user@host (the audit log's `operator`, a template's {operator})."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
@@ -76,7 +77,7 @@ class AuditLog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.operator = _operator()
+        self.operator = operator()
         self._lock = threading.Lock()
 
     def write(self, record: dict[str, Any]) -> dict[str, Any]:

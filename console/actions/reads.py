@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from console.approvals import waiting_tasks
+from console.approvals import branch_numbers, waiting_tasks
 from console.errors import NotFound, Refused
 from console.model import (
     Execution,
@@ -90,6 +90,15 @@ class WaitingTask:
     state_name: str | None
     since: datetime
     token: str | None
+    where: str = ""  # "iteration 2 of ReviewEach": its Parallel branches and Map iterations
+    map_index: int | None = None
+    parameters: str | None = None  # the TaskScheduled parameters (they hold the token: never shown as is)
+
+    @property
+    def label(self) -> str:
+        """The state and where it waits: `Approve Item (iteration 2 of ReviewEach)`."""
+        name = self.state_name or f"event {self.scheduled_event_id}"
+        return f"{name} ({self.where})" if self.where else name
 
 
 class Reads:
@@ -156,19 +165,28 @@ class Reads:
         """The states of a running execution waiting for a task token, and, when none waits, a sentence
         saying how the last one was answered (for "already approved")."""
         events = await self.gateway.get_execution_history(execution_arn, page_size=1000)
-        open_tasks = waiting_tasks(events)
         detail: StateMachineDetail | None = None
-        if open_tasks:
+        if waiting_tasks(events):
             try:
                 detail = await self.gateway.describe_state_machine(state_machine_arn)
             except NotFound:
                 detail = None
+        branches = branch_numbers(detail.definition) if detail is not None else None
         found = []
-        for state, scheduled in open_tasks:
+        for task in waiting_tasks(events, branches):
+            state, scheduled = task.state, task.scheduled
             token_state = detail.task_token_state(state) if detail is not None else None
             token = token_state.token_in(scheduled.parameters) if token_state is not None else None
             found.append(
-                WaitingTask(scheduled.id, state, scheduled.timestamp, token or _token_like(scheduled.parameters))
+                WaitingTask(
+                    scheduled.id,
+                    state,
+                    scheduled.timestamp,
+                    token or _token_like(scheduled.parameters),
+                    where=task.where,
+                    map_index=task.map_index,
+                    parameters=scheduled.parameters,
+                )
             )
         return found, (None if found else _last_answer(events))
 

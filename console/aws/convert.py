@@ -477,6 +477,7 @@ def history_event(event: Json, names: StateNames | None = None) -> HistoryEvent:
         error=_str(details.get("error")),
         cause=_str(details.get("cause")),
         timeout_seconds=_int(details.get("timeoutInSeconds")),
+        index=_int(details.get("index")) if event_type.startswith("MapIteration") else None,
     )
 
 

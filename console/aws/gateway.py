@@ -115,7 +115,10 @@ class _Connection:
 
 
 # What a read-only gateway may send: an allow-list, so an operation added later is refused until someone decides
-# it only reads. DeleteMessageBatch only removes push messages already read from the console's own queue.
+# it only reads. DeleteMessageBatch only removes push messages already read from the console's own queue; the
+# SQS and SNS calls after it create, keep and remove the queue a console subscribes to the events topic (push
+# for a team), its own plumbing, never a deployment; DescribeRule, ListTargetsByRule, ListTopics and
+# GetTopicAttributes are what `setup-events --dry-run` reads.
 READ_OPERATIONS: frozenset[str] = frozenset(
     {
         "GetCallerIdentity",
@@ -132,6 +135,20 @@ READ_OPERATIONS: frozenset[str] = frozenset(
         "GetExecutionHistory",
         "ReceiveMessage",
         "DeleteMessageBatch",
+        "CreateQueue",
+        "GetQueueAttributes",
+        "SetQueueAttributes",
+        "TagQueue",
+        "ListQueueTags",
+        "ListQueues",
+        "DeleteQueue",
+        "Subscribe",
+        "Unsubscribe",
+        "ListSubscriptionsByTopic",
+        "DescribeRule",
+        "ListTargetsByRule",
+        "ListTopics",
+        "GetTopicAttributes",
     }
 )
 

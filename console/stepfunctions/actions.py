@@ -11,12 +11,14 @@ import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from console.actions.audit import token_digest
+from console.actions.audit import operator, token_digest
 from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext
-from console.actions.reads import Reads
+from console.actions.reads import Reads, WaitingTask
 from console.actions.text import input_value, time_text
+from console.diff import approval_request
 from console.errors import Refused
 from console.model import FleetState, Receipt, Service, StateMachine
 from console.resources import (
@@ -25,16 +27,25 @@ from console.resources import (
     Selection,
     StateMachineSelection,
 )
+from console.stepfunctions.answers import DEFAULT_REJECT, AnswerBody, check_body
 
 FAILED_EXECUTION = ("FAILED", "TIMED_OUT", "ABORTED")
 REDRIVE_WINDOW = timedelta(days=14)
 # What a Step Functions StopExecution / SendTaskFailure says in `error` (the reason goes to `cause`).
 STOP_ERROR = "wavedeck.Stopped"
-REJECT_ERROR = "wavedeck.Rejected"
+REJECT_ERROR = DEFAULT_REJECT["error"]
 
 
-async def answer(reads: Reads, selection: MachinePart, context: PlanContext, *, approve: bool) -> Facts:
-    """SendTaskSuccess / SendTaskFailure with the token of the one state waiting in the execution."""
+async def answer(
+    reads: Reads, selection: MachinePart, context: PlanContext, given: Mapping[str, str], *, approve: bool
+) -> Facts:
+    """SendTaskSuccess / SendTaskFailure with the token of the one waiting task the selection names.
+
+    Several tasks can wait at once (Parallel branches, Map iterations): the selection names one by its
+    TaskScheduled event (a row of the inbox), or by state and Map index (the command line); when it names
+    none and several wait, it is refused with their names, since guessing would answer the wrong person.
+    The body is the config's template for the state (`approvals:`), or the one given (`given["body"]`).
+    """
     arn = execution_arn(selection, "approve or reject")
     execution = await reads.execution(arn)
     where = selection.resource
@@ -43,10 +54,7 @@ async def answer(reads: Reads, selection: MachinePart, context: PlanContext, *, 
     waiting, answered = await reads.waiting_tasks(arn, execution.state_machine_arn)
     if not waiting:
         raise Refused(answered or f"nothing is waiting for approval in {where}")
-    if len(waiting) > 1:
-        names = ", ".join(t.state_name or f"event {t.scheduled_event_id}" for t in waiting)
-        raise Refused(f"{len(waiting)} states wait for a token in {where} ({names}); answer them one at a time")
-    task = waiting[0]
+    task = _named_task(waiting, as_execution(selection, "approve or reject"), where)
     if not task.token:
         raise Refused(f"state {task.state_name} of {where} waits, but its task token is not in its parameters")
     token = task.token
@@ -58,22 +66,43 @@ async def answer(reads: Reads, selection: MachinePart, context: PlanContext, *, 
         ("State machine", machine),
         ("Execution", execution.name),
         ("State", task.state_name or "?"),
-        ("Waiting since", time_text(task.since)),
     ]
+    if task.where:
+        lines.append(("Where", task.where))
+    lines.append(("Waiting since", time_text(task.since)))
+    asks = approval_request(task.parameters)
+    if asks:
+        lines.append(("Asks", asks))
     revision = input_value(execution.input, "revision")
     if revision:
         lines.append(("Revision", revision))
-    lines.append(("Sends", "SendTaskSuccess" if approve else "SendTaskFailure (the reason as cause)"))
+    template, origin = context.answers.template(machine, task.state_name or "", approve=approve)
+    identity = (await gateway.caller_identity()).arn
+    body = AnswerBody(template, approve, {"identity": identity, "operator": operator()}, origin)
+    if "body" in given:
+        body = replace(body, fixed=check_body(given["body"], approve=approve))
+    operation = "SendTaskSuccess" if approve else "SendTaskFailure"
+    lines.append(("Sends", f"{operation} with the body below ({'edited' if body.fixed else origin})"))
 
     async def send(reason: str, identity: str) -> Receipt:
         if approve:
-            output = json.dumps({"approved": True, "reason": reason, "approvedBy": identity})
-            return await gateway.send_task_success(token, output)
-        return await gateway.send_task_failure(token, REJECT_ERROR, reason)
+            return await gateway.send_task_success(token, body.text(reason))
+        error, cause = body.failure(reason)
+        return await gateway.send_task_failure(token, error, cause)
 
+    named = task.state_name or "?"
+    if task.where:
+        named += f" ({task.where})"
     return Facts(
-        selection=ExecutionSelection(selection.target, execution.state_machine_arn, arn),
-        title=f"{'Approve' if approve else 'Reject'} {machine} / {execution.name} / {task.state_name}",
+        selection=ExecutionSelection(
+            selection.target,
+            execution.state_machine_arn,
+            arn,
+            state_name=task.state_name,
+            map_index=task.map_index,
+            task_event=task.scheduled_event_id,
+        ),
+        title=f"{'Approve' if approve else 'Reject'} {machine} / {execution.name} / {named}",
         lines=tuple(lines),
         wave=wave,
         expect={
@@ -81,12 +110,37 @@ async def answer(reads: Reads, selection: MachinePart, context: PlanContext, *, 
             "event": str(task.scheduled_event_id),
             "token": token_digest(token),
         },
-        operation="SendTaskSuccess" if approve else "SendTaskFailure",
-        request={"taskToken": token_digest(token), **({} if approve else {"error": REJECT_ERROR})},
+        operation=operation,
+        request={"taskToken": token_digest(token)},
         send=send,
-        done=f"{'Approved' if approve else 'Rejected'} {machine}/{execution.name} at {task.state_name}",
+        done=f"{'Approved' if approve else 'Rejected'} {machine}/{execution.name} at {named}",
+        parameters={"body": body.fixed} if body.fixed is not None else {},
         secrets=(token,),
+        answer=body,
     )
+
+
+def _named_task(waiting: list[WaitingTask], selection: ExecutionSelection, where: str) -> WaitingTask:
+    """The one waiting task the selection names (see `answer`), or Refused saying which ones wait."""
+    named = [
+        t
+        for t in waiting
+        if (selection.task_event is None or t.scheduled_event_id == selection.task_event)
+        and (selection.state_name is None or t.state_name == selection.state_name)
+        and (selection.map_index is None or t.map_index == selection.map_index)
+    ]
+    if len(named) == 1:
+        return named[0]
+    listed = "; ".join(t.label for t in (named or waiting))
+    if not named:
+        what = selection.task or "that task"
+        raise Refused(f"{what} is not waiting in {where} (waiting: {listed})")
+    if selection.state_name is None:
+        raise Refused(
+            f"{len(named)} tasks wait for a token in {where} ({listed}); name one: --state NAME "
+            "(and --index N in a Map), or pick its row in the approvals inbox"
+        )
+    raise Refused(f"{len(named)} tasks of {selection.task} wait in {where} ({listed}); name the iteration: --index N")
 
 
 async def stop(reads: Reads, selection: MachinePart, context: PlanContext) -> Facts:
@@ -301,10 +355,15 @@ def redrive_client_token(execution_arn: str, redrive_count: int) -> str:
     return "wavedeck-" + hashlib.sha256(f"{execution_arn}\n{redrive_count}".encode()).hexdigest()[:40]
 
 
-def execution_arn(selection: MachinePart, what: str) -> str:
+def as_execution(selection: MachinePart, what: str) -> ExecutionSelection:
+    """The selection of one execution; Refused when it names only the state machine."""
     if not isinstance(selection, ExecutionSelection):
         raise Refused(f"name the execution to {what}: state-machine/execution-name")
-    return selection.execution_arn
+    return selection
+
+
+def execution_arn(selection: MachinePart, what: str) -> str:
+    return as_execution(selection, what).execution_arn
 
 
 def in_state_machine(selection: Selection) -> MachinePart:
@@ -338,10 +397,10 @@ def refused(reason: str) -> PlanBuilder:
 # Every kind, each with its builder or its refusal; console/actions/registry.py refuses to guess for any other.
 PLAN_BUILDERS: Mapping[ActionKind, PlanBuilder] = {
     ActionKind.APPROVE: selected(
-        lambda reads, selection, context, given: answer(reads, selection, context, approve=True)
+        lambda reads, selection, context, given: answer(reads, selection, context, given, approve=True)
     ),
     ActionKind.REJECT: selected(
-        lambda reads, selection, context, given: answer(reads, selection, context, approve=False)
+        lambda reads, selection, context, given: answer(reads, selection, context, given, approve=False)
     ),
     ActionKind.STOP: selected(lambda reads, selection, context, given: stop(reads, selection, context)),
     ActionKind.STOP_ABANDON: refused(
