@@ -12,7 +12,7 @@ from typing import Any
 from console.sandbox.codepipeline.condition_shapes import RULE_TYPES, STATE_KEY
 from console.sandbox.codepipeline.conditions import ConditionsRun, RuleRun
 from console.sandbox.codepipeline.records import StageRun, StageShape
-from console.sandbox.codepipeline.rules import alarm_names, alarm_url
+from console.sandbox.codepipeline.rules import alarm_names, alarm_url, function_url
 
 
 def epoch(when: Any) -> float:
@@ -78,6 +78,8 @@ def _declared_rule(name: str, provider: str, region: str, configuration: Any) ->
     view: dict[str, Any] = {"ruleName": name}
     if provider == "CloudWatchAlarm":
         _put(view, "entityUrl", alarm_url(region, alarm_names(configuration)))
+    elif provider == "LambdaInvoke":
+        _put(view, "entityUrl", function_url(region, str(configuration.get("FunctionName", ""))))
     return view
 
 

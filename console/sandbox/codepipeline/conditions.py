@@ -165,7 +165,17 @@ class ConditionFlow:
             for rule in condition.rules:
                 if rule.status != IN_PROGRESS or (not force and rule.recheck is not None and rule.recheck > now):
                     continue
-                context = RuleContext(rule.shape, rule.configuration, run.kind, rule.start, execution.pipeline.account)
+                context = RuleContext(
+                    rule.shape,
+                    rule.configuration,
+                    run.kind,
+                    rule.start,
+                    execution.pipeline.account,
+                    rule_id=rule.id,
+                    pipeline=execution.pipeline.name,
+                    stage=run.stage.shape.name,
+                    execution_id=execution.id,
+                )
                 verdict = evaluate(context, now, self.clock)
                 rule.recheck = verdict.recheck
                 rule.external_url = verdict.external_url or rule.external_url
