@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from console.definitions_buckets import BucketDef, load_buckets
 from console.errors import InputError
 from console.waves import WaveModel, load_wave_model
 from console.yamlfile import Reader, load_file
@@ -41,7 +42,8 @@ _ERROR_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 _FUNCTION_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:([a-z0-9-]*):\d*:function:([A-Za-z0-9_-]+)(:[^:]+)?$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d+:([A-Za-z0-9_-]+)$")
 
-_FLEET_KEYS = ("regions", "queues", "topics", "functions", "stages", "pipelines", "state_machines", "traffic")
+_FLEET_KEYS = ("regions", "queues", "topics", "functions", "buckets", "stages", "pipelines", "state_machines",
+               "traffic")  # fmt: skip
 _FUNCTION_KEYS = ("name", "region", "result", "expression", "duration", "fail", "error", "message")
 _PIPELINE_KEYS = ("name", "region", "execution_mode", "repository", "commit_interval", "stages")
 _CONDITION_KEYS = ("beforeEntry", "onSuccess", "onFailure")  # AWS's stage conditions, in AWS's shape
@@ -222,6 +224,8 @@ class Fleet:
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     topics: tuple[str, ...] = ()  # SNS topics, created in every region
     functions: tuple[FunctionDef, ...] = ()
+    # S3 buckets with objects, for the ItemReader of a Distributed Map (definitions_buckets.py).
+    buckets: tuple[BucketDef, ...] = ()
 
     def pipeline(self, name: str) -> PipelineDef | None:
         return next((p for p in self.pipelines if p.name == name), None)
@@ -265,6 +269,7 @@ def load_fleet(directory: Path | None = None) -> Fleet:
     queues = _queues(top)
     topics = _topics(top)
     functions = _functions(top, regions)
+    buckets = load_buckets(top, directory, regions)
     names = _Names(
         waves=frozenset(w.name for w in waves.waves),
         state_machines=frozenset(_declared_names(top, "state_machines")),
@@ -310,6 +315,7 @@ def load_fleet(directory: Path | None = None) -> Fleet:
         lines,
         topics=topics,
         functions=functions,
+        buckets=buckets,
     )
 
 

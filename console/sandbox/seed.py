@@ -76,6 +76,10 @@ def connection_arn(region: str) -> str:
 
 def check_definitions(fleet: Fleet) -> None:
     """Refuse, with file, line and key, what the definitions loader lets through but moto would not take."""
+    from console.sandbox.stepfunctions import map_definitions
+
+    # What moto's grammar lacks for a Distributed Map (ItemBatcher, EXPRESS children) AWS accepts.
+    map_definitions.install()
     _check_regions(fleet)
     _check_conditions(fleet)
     _check_functions(fleet)
@@ -295,7 +299,7 @@ def seed_fleet(
     check: bool = True,
     abort: threading.Event | None = None,
 ) -> None:
-    """Create roles, queues, topics, functions, state machines, pipelines and the events rule of `fleet` at `url`.
+    """Create roles, queues, topics, functions, buckets, state machines, pipelines and the events rule of `fleet`.
 
     `check=False` when `check_definitions(fleet)` already ran (the server runs it before it takes the port).
     """
@@ -313,6 +317,7 @@ def seed_fleet(
         for topic in fleet.topics:
             sns.create_topic(Name=topic)
     _declare_functions(fleet, seed)
+    _create_buckets(url, fleet)
     for machine in fleet.state_machines:
         _create_state_machine(url, machine)
     _create_alarms(url, fleet)
@@ -325,6 +330,18 @@ def seed_fleet(
         except ClientError as exc:
             raise InputError(pipeline.file, pipeline.line, f"pipelines[{index}]", _refused(exc)) from None
         engine.set_behaviour(pipeline.region, pipeline)
+
+
+def _create_buckets(url: str, fleet: Fleet) -> None:
+    """The buckets of fleet.yaml with their objects, for the ItemReader of a Distributed Map."""
+    for bucket in fleet.buckets:
+        s3 = client(url, "s3", bucket.region)
+        arguments: dict[str, Any] = {"Bucket": bucket.name}
+        if bucket.region != "us-east-1":
+            arguments["CreateBucketConfiguration"] = {"LocationConstraint": bucket.region}
+        s3.create_bucket(**arguments)
+        for found in bucket.objects:
+            s3.put_object(Bucket=bucket.name, Key=found.key, Body=found.body)
 
 
 def create_events_rules(url: str, fleet: Fleet) -> None:
