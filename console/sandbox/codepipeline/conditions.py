@@ -22,7 +22,7 @@ from datetime import datetime
 
 from console.sandbox.clock import SandboxClock
 from console.sandbox.codepipeline.behaviour import resolve
-from console.sandbox.codepipeline.condition_shapes import ConditionSet, ConditionShape, RuleShape
+from console.sandbox.codepipeline.condition_shapes import ON_SUCCESS, ConditionSet, ConditionShape, RuleShape
 from console.sandbox.codepipeline.records import (
     ABANDONED,
     CANCELLED,
@@ -32,7 +32,7 @@ from console.sandbox.codepipeline.records import (
     PipelineState,
     StageRun,
 )
-from console.sandbox.codepipeline.rules import RuleContext, evaluate
+from console.sandbox.codepipeline.rules import RuleContext, alarm_names, evaluate
 
 OVERRIDDEN = "Overridden"
 
@@ -87,6 +87,18 @@ class ConditionsRun:
 
 
 Decided = Callable[[ConditionsRun, datetime], None]
+
+
+@dataclass(frozen=True)
+class Bake:
+    """An onSuccess CloudWatchAlarm rule in progress: the alarms it watches, from when until when (real time)."""
+
+    pipeline: str
+    region: str
+    rule_id: str
+    alarms: tuple[str, ...]
+    start: datetime
+    end: datetime
 
 
 @dataclass
@@ -151,6 +163,25 @@ class ConditionFlow:
                     condition.status, condition.updated = CANCELLED, now
             run.status, run.summary, run.updated, run.decided = CANCELLED, "The pipeline execution stopped", now, True
             self.live.pop(id(run), None)
+
+    def bakes(self) -> list[Bake]:
+        """Every bake in progress (onSuccess CloudWatchAlarm rules with a WaitTime), for the traffic to disturb."""
+        found = []
+        for run in self.live.values():
+            if run.kind != ON_SUCCESS or run.stage.execution.pipeline.deleted:
+                continue
+            for condition in run.conditions:
+                for rule in condition.rules:
+                    if rule.status != IN_PROGRESS or rule.shape.provider != "CloudWatchAlarm":
+                        continue
+                    minutes = float(rule.configuration.get("WaitTime") or 0)
+                    names = tuple(alarm_names(rule.configuration))
+                    if minutes > 0 and names:
+                        end = rule.start + self.clock.scale(minutes * 60.0)
+                        found.append(
+                            Bake(run.stage.execution.pipeline.name, rule.shape.region, rule.id, names, rule.start, end)
+                        )
+        return found
 
     def forget(self, pipeline: PipelineState) -> None:
         for key, run in list(self.live.items()):
