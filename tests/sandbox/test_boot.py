@@ -31,7 +31,12 @@ def test_pipelines_are_created_as_the_definitions_say(aws: Any) -> None:
     load_test = search["stages"][3]["actions"][1]
     assert load_test["actionTypeId"]["provider"] == "StepFunctions"
     assert load_test["configuration"]["StateMachineArn"].endswith(":stateMachine:distributed-load-test")
-    assert json.loads(load_test["configuration"]["Input"]) == {"shards": 8, "users_per_shard": 250}
+    assert json.loads(load_test["configuration"]["Input"]) == {
+        "shards": 8,
+        "users_per_shard": 250,
+        "revision": "#{SourceVariables.CommitId}",
+    }
+    assert search["stages"][0]["actions"][0]["namespace"] == "SourceVariables"
 
 
 def test_each_region_has_the_console_events_rule_feeding_its_queue_and_topic(aws: Any) -> None:
