@@ -136,3 +136,14 @@ def test_an_undeclared_function_fails_the_rule_saying_so(cp: Any, rules_sandbox:
     assert latest["errorDetails"]["code"] == "FunctionNotFound"
     assert "'nobody-declared-me' is not declared under functions" in latest["summary"]
     assert "failing-check, my-function, release-gate" in latest["summary"]
+
+
+def test_list_rule_types_lists_lambda_invoke_with_the_rule_references_properties(rules_sandbox: SandboxProcess) -> None:
+    code, answer = raw_call(rules_sandbox.url, "ListRuleTypes", {"ruleOwnerFilter": "AWS"})
+    assert code == 200, answer
+    assert problems("ListRuleTypes", answer) == []
+    [rule_type] = [t for t in answer["ruleTypes"] if t["id"]["provider"] == "LambdaInvoke"]
+    assert rule_type["id"] == {"category": "Rule", "owner": "AWS", "provider": "LambdaInvoke", "version": "1"}
+    properties = [(p["name"], p["required"]) for p in rule_type["ruleConfigurationProperties"]]
+    assert properties == [("FunctionName", True), ("UserParameters", False)]
+    assert rule_type["inputArtifactDetails"] == {"minimumCount": 0, "maximumCount": 1}

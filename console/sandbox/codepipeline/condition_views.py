@@ -142,7 +142,7 @@ _DESCRIPTIONS = {
     "Operator": "EQ, NE, CONTAINS or MATCHES",
     "Paths": "File path patterns a commit must touch",
     "FunctionName": "The Lambda function to invoke",
-    "UserParameters": "A string passed to the function",
+    "UserParameters": "Parameters given to the function as input, in key-value pair format",
 }
 
 
@@ -165,7 +165,11 @@ def rule_types() -> list[dict[str, Any]]:
                     }
                     for key in keys
                 ],
-                "inputArtifactDetails": {"minimumCount": 0, "maximumCount": 1 if provider == "Commits" else 0},
+                # The rule reference's examples give Commits and LambdaInvoke rules a source artifact.
+                "inputArtifactDetails": {
+                    "minimumCount": 0,
+                    "maximumCount": 1 if provider in ("Commits", "LambdaInvoke") else 0,
+                },
             }
         )
     return types
