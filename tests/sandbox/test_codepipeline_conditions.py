@@ -512,12 +512,12 @@ def test_list_rule_executions_and_rule_types_answer_in_aws_shape(aws: Any, url: 
 
 def test_a_rule_the_sandbox_does_not_simulate_fails_rather_than_passes(aws: Any, url: str) -> None:
     cp = aws("codepipeline")
-    lambda_rule = {
-        "name": "MyLambdaRule",
-        "ruleTypeId": {"category": "Rule", "owner": "AWS", "provider": "LambdaInvoke", "version": "1"},
-        "configuration": {"FunctionName": "my-function"},
+    commits_rule = {
+        "name": "MyCommitsRule",
+        "ruleTypeId": {"category": "Rule", "owner": "AWS", "provider": "Commits", "version": "1"},
+        "configuration": {"Paths": "src/**"},
     }
-    entry = {"conditions": [{"result": "FAIL", "rules": [lambda_rule]}]}
+    entry = {"conditions": [{"result": "FAIL", "rules": [commits_rule]}]}
     name = create(cp, source(), conditioned("Prod", action("Deploy", SandboxDuration="1"), beforeEntry=entry))
     assert wait_status(cp, name, start(cp, name)) == "Failed"
     rule = raw_stage(url, name, "Prod")["beforeEntryConditionState"]["conditionStates"][0]["ruleStates"][0]
