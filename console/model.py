@@ -487,6 +487,9 @@ class Approval:
     url: str | None = None
     state_name: str | None = None
     execution: str | None = None
+    # Not an approval but a stage held by its entry conditions on alarms, which only a person's override (or
+    # the alarms clearing) ends; `expires` is when the conditions stop waiting and fail the stage.
+    condition: ConditionKind | None = None
 
     def __post_init__(self) -> None:
         # Accept the value too ("codepipeline"), as the JSON and older callers spell it.

@@ -174,6 +174,8 @@ def _condition_cells(condition: StageCondition, rule: Rule | None, now: datetime
         name.append(": ")
         name.append(clean(rule.name))
     status_word = rule.status if rule is not None and rule.status else condition.status
+    if condition.status == "Overridden":
+        status_word = condition.status  # its rules read Abandoned: the override is what happened
     if condition.in_progress and condition.kind.overridable and (rule is None or rule.status == "InProgress"):
         hold = hold_look(condition)
         label = hold_label(condition, now) if rule is None or rule.ends() else hold.label
