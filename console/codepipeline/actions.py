@@ -355,7 +355,7 @@ async def override(reads: Reads, selection: Selection, context: PlanContext, *, 
         ("Condition", f"{kind.label}, result {' / '.join(conditions.results) or '?'}"),
     ]
     lines.extend(("Rule", rule_line(rule)) for rule in conditions.rules)
-    if conditions.summary:
+    if conditions.summary and all(conditions.summary != rule.summary for rule in conditions.rules):
         lines.append(("Now", conditions.summary))
     lines.append(("Sends", f"OverrideStageCondition {kind.value}: the stage goes on as if every rule had succeeded"))
     gateway = reads.gateway
