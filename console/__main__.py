@@ -97,6 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watch.add_argument("--json", action="store_true", help="one JSON object per line")
     _add_common(watch, subcommand=True)
+    waves = commands.add_parser(
+        "waves",
+        help="print the wave, risk and why of every stage",
+        description="Print every stage of every pipeline (and every state of the state machines with state waves) "
+        "with its wave, risk and why it landed there: the check before trusting the board on a new account.",
+    )
+    waves.add_argument(
+        "--json", action="store_true", help="one JSON object per line: target, resource, wave, risk, why"
+    )
+    _add_common(waves, subcommand=True)
     setup = commands.add_parser(
         "setup-events",
         help="create the EventBridge rule and SNS topic that push to every console (idempotent)",
@@ -279,6 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if args.command == "watch":
             return headless.run_watch(args)
+        if args.command == "waves":
+            return headless.run_waves(args)
         if args.command == "setup-events":
             return headless.run_setup_events(args)
         if args.command in ACTION_COMMANDS:

@@ -18,6 +18,10 @@ InputError naming the file, the line and the key. Example (README "Configuration
     keymap: {approve: ctrl+a}
     theme: textual-dark
     audit_log: ~/wavedeck-audit.jsonl
+    waves:
+      file: ~/my-waves.yaml            # instead of the bundled definitions/waves.yaml
+      pipelines:                       # GLOB: {STAGE: WAVE}, first match wins
+        "checkout-*": {Deploy: prod-az1, TestStage: beta}
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from console.errors import InputError, UsageError
 from console.keys import KEY_IDS
 from console.model import Target
 from console.sandbox.server_constants import ACCOUNT_ID as SANDBOX_ACCOUNT_ID
+from console.waves import WaveModel, default_wave_model, load_wave_model
 from console.yamlfile import Reader, load_file
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
@@ -78,7 +83,14 @@ class Config:
     theme: str | None = None
     audit_log: Path = field(default_factory=default_audit_path)
     waves_file: Path | None = None
+    # (pipeline glob, stage glob, wave name) from `waves.pipelines`, in file order, checked against the model.
+    wave_stages: tuple[tuple[str, str, str], ...] = ()
     source: Path | None = None
+
+    def wave_model(self) -> WaveModel:
+        """The one wave model of this run: the config's file or the bundled one, with the config's mapping."""
+        model = load_wave_model(self.waves_file) if self.waves_file is not None else default_wave_model()
+        return model.with_config(self.wave_stages)
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -106,7 +118,7 @@ def load_config(path: Path | None = None) -> Config:
             raise keys_reader.error(binding_id, f"not a key name: {keys!r} (e.g. a, ctrl+a, f5, or a,ctrl+a)")
     theme = top.string("theme")
     audit = top.string("audit_log")
-    waves = top.string("waves")
+    waves_file, wave_stages = _waves(top.mapping("waves"), path)
     top.done()
     return Config(
         targets=targets,
@@ -115,9 +127,37 @@ def load_config(path: Path | None = None) -> Config:
         keymap=keymap,
         theme=theme,
         audit_log=_path(audit, path) if audit else default_audit_path(),
-        waves_file=_path(waves, path) if waves else None,
+        waves_file=waves_file,
+        wave_stages=wave_stages,
         source=path,
     )
+
+
+def _waves(reader: Reader | None, config: Path) -> tuple[Path | None, tuple[tuple[str, str, str], ...]]:
+    """`waves: {file: PATH, pipelines: {GLOB: {STAGE: WAVE}}}`: every wave named must exist in the model."""
+    if reader is None:
+        return None, ()
+    file = reader.string("file")
+    waves_file = _path(file, config) if file else None
+    if waves_file is not None and not waves_file.is_file():
+        raise reader.error("file", f"no such waves file: {waves_file}")
+    model = load_wave_model(waves_file) if waves_file is not None else default_wave_model()
+    known = {w.name for w in model.waves}
+    stages: list[tuple[str, str, str]] = []
+    pipelines = reader.mapping("pipelines")
+    if pipelines is not None:
+        for glob in pipelines.keys():
+            mapping = pipelines.mapping(glob, required=True)
+            assert mapping is not None
+            for stage in mapping.keys():
+                wave = mapping.string(stage, required=True)
+                if wave not in known:
+                    raise mapping.error(stage, f"no wave named {wave!r} (waves: {', '.join(sorted(known))})")
+                stages.append((glob, stage, str(wave)))
+            mapping.done()
+        pipelines.done()
+    reader.done()
+    return waves_file, tuple(stages)
 
 
 def _path(text: str, relative_to: Path) -> Path:

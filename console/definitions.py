@@ -3,7 +3,8 @@
 Three kinds of file (the README documents each key):
 
 - `waves.yaml`: the wave model, in promotion order (console/waves.py uses it);
-- `fleet.yaml`: the sandbox fleet: reusable stage shapes, pipelines, state machines, SQS queues, traffic;
+- `fleet.yaml`: the sandbox fleet: reusable stage shapes, pipelines, state machines, SQS queues, SNS topics,
+  simulated Lambda functions, traffic;
 - `state-machines/*.asl.yaml`: Step Functions definitions written as YAML-ASL.
 
 Every problem is an InputError naming the file, the line and the dotted key. Loading never imports moto;
@@ -20,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from console.errors import InputError
-from console.model import Risk, Wave
-from console.waves import WaveModel, WaveRule
+from console.waves import WaveModel, load_wave_model
 from console.yamlfile import Reader, load_file
 
 CATEGORIES = ("Source", "Build", "Deploy", "Test", "Invoke", "Approval", "Compute")
@@ -34,8 +34,15 @@ MAX_WARM_UP = 4 * 3600.0
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_ERROR_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
+# A state machine names a function by `FunctionName` (lambda:invoke) or as a Task's `Resource`.
+_FUNCTION_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:([a-z0-9-]*):\d*:function:([A-Za-z0-9_-]+)(:[^:]+)?$")
+_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d+:([A-Za-z0-9_-]+)$")
 
-_FLEET_KEYS = ("regions", "queues", "stages", "pipelines", "state_machines", "traffic")
+_FLEET_KEYS = ("regions", "queues", "topics", "functions", "stages", "pipelines", "state_machines", "traffic")
+_FUNCTION_KEYS = ("name", "region", "result", "expression", "duration", "fail", "error", "message")
 _PIPELINE_KEYS = ("name", "region", "execution_mode", "repository", "commit_interval", "stages")
 _CONDITION_KEYS = ("beforeEntry", "onSuccess", "onFailure")  # AWS's stage conditions, in AWS's shape
 _STAGE_KEYS = ("name", "use", "wave", "actions", *_CONDITION_KEYS)
@@ -74,31 +81,7 @@ def default_definitions_dir() -> Path:
 # --- The wave model -----------------------------------------------------------------------------------
 
 
-def load_wave_model(path: Path) -> WaveModel:
-    name = _display(path)
-    data = load_file(path, name)
-    if data is None:
-        raise InputError(name, None, None, "the file is empty: it needs a list under 'waves'")
-    top = Reader(name, data)
-    _only(top, ("waves",))
-    rules: list[WaveRule] = []
-    names: set[str] = set()
-    for order, wave in enumerate(top.readers("waves", required=True), start=1):
-        _only(wave, ("name", "environment", "risk", "description", "match"))
-        name = wave.req_string("name")
-        if name in names:
-            raise wave.error("name", f"wave '{name}' is defined twice")
-        names.add(name)
-        risk_name = wave.choice("risk", tuple(r.label for r in Risk), "low")
-        environment = wave.string("environment", name) or name
-        description = wave.string("description", "") or ""
-        patterns = tuple(wave.strings("match"))
-        wave.done()
-        rules.append(WaveRule(Wave(name, order, environment, Risk[str(risk_name).upper()], description), patterns))
-    top.done()
-    if not rules:
-        raise top.error("waves", "at least one wave is needed")
-    return WaveModel(tuple(rules))
+# `load_wave_model` lives with the model it builds (console/waves.py); imported above for the fleet loader.
 
 
 # --- The fleet ----------------------------------------------------------------------------------------
@@ -183,6 +166,26 @@ class StateMachineDef:
 
 
 @dataclass(frozen=True)
+class FunctionDef:
+    """A simulated Lambda function: what the sandbox answers when a state machine invokes it.
+
+    Either `result` (any JSON, returned as the payload) or `expression` (JSONata over the payload); it takes
+    `duration` (at --speed 1) and fails with `error` / `message` with the chance `fail`.
+    """
+
+    name: str
+    region: str
+    result: Any = None
+    expression: str | None = None
+    duration: float = 0.0
+    fail: float = 0.0
+    error: str = "Error"
+    message: str = "The function failed"
+    file: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
 class ScheduledRun:
     """A state machine the traffic starts by itself every so often."""
 
@@ -217,6 +220,8 @@ class Fleet:
     file: str = "definitions/fleet.yaml"
     # The line of each top-level list item by dotted key (`regions[1]`), for errors found after loading.
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+    topics: tuple[str, ...] = ()  # SNS topics, created in every region
+    functions: tuple[FunctionDef, ...] = ()
 
     def pipeline(self, name: str) -> PipelineDef | None:
         return next((p for p in self.pipelines if p.name == name), None)
@@ -238,6 +243,8 @@ class _Names:
     waves: frozenset[str]
     state_machines: frozenset[str]
     queues: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    functions: frozenset[str] = frozenset()
 
 
 def load_fleet(directory: Path | None = None) -> Fleet:
@@ -256,10 +263,14 @@ def load_fleet(directory: Path | None = None) -> Fleet:
 
     regions = _regions(top)
     queues = _queues(top)
+    topics = _topics(top)
+    functions = _functions(top, regions)
     names = _Names(
         waves=frozenset(w.name for w in waves.waves),
         state_machines=frozenset(_declared_names(top, "state_machines")),
         queues=queues,
+        topics=topics,
+        functions=frozenset(f.name for f in functions),
     )
     shapes = _shapes(top, names)
 
@@ -281,8 +292,25 @@ def load_fleet(directory: Path | None = None) -> Fleet:
 
     traffic = _traffic(top.mapping("traffic"), names)
     top.done()
-    lines = {path: line for key in ("regions", "queues") for path, line, _ in top.items(key) if line is not None}
-    return Fleet(directory, waves, regions, tuple(pipelines), tuple(machines), queues, traffic, file, lines)
+    lines = {
+        path: line
+        for key in ("regions", "queues", "topics", "functions")
+        for path, line, _ in top.items(key)
+        if line is not None
+    }
+    return Fleet(
+        directory,
+        waves,
+        regions,
+        tuple(pipelines),
+        tuple(machines),
+        queues,
+        traffic,
+        file,
+        lines,
+        topics=topics,
+        functions=functions,
+    )
 
 
 def _display(path: Path) -> str:
@@ -339,6 +367,55 @@ def _queues(top: Reader) -> tuple[str, ...]:
             raise InputError(top.file, line, path, f"queue '{item}' is listed twice")
         queues.append(item)
     return tuple(queues)
+
+
+def _topics(top: Reader) -> tuple[str, ...]:
+    topics: list[str] = []
+    for path, line, item in top.items("topics"):
+        if not isinstance(item, str) or not _TOPIC_NAME.match(item):
+            raise InputError(top.file, line, path, f"an SNS topic name is 1-256 of A-Z a-z 0-9 - _, got {item!r}")
+        if item in topics:
+            raise InputError(top.file, line, path, f"topic '{item}' is listed twice")
+        topics.append(item)
+    return tuple(topics)
+
+
+def _functions(top: Reader, regions: tuple[str, ...]) -> tuple[FunctionDef, ...]:
+    functions: list[FunctionDef] = []
+    seen: dict[str, int | None] = {}
+    for reader in top.readers("functions"):
+        _only(reader, _FUNCTION_KEYS)
+        name = reader.req_string("name")
+        if not _FUNCTION_NAME.match(name):
+            raise reader.error("name", f"a Lambda function name is 1-64 of A-Z a-z 0-9 - _, got {name!r}")
+        _once(reader, "name", name, seen, "function")
+        region = _region(reader, regions)
+        result = reader.raw("result")
+        expression = reader.string("expression")
+        if expression is not None and reader.has("result"):
+            raise reader.error("expression", "a function has either 'result' or 'expression', not both")
+        if result is not None:
+            _json_text(reader, "result", result)  # any JSON value; the error names the key otherwise
+        fail = reader.number("fail", 0.0, minimum=0.0, maximum=1.0) or 0.0
+        error = reader.string("error", "Error") or "Error"
+        if not _ERROR_NAME.match(error):
+            raise reader.error("error", f"an error name is 1-256 of A-Z a-z 0-9 . - _, got {error!r}")
+        reader.done()
+        functions.append(
+            FunctionDef(
+                name=name,
+                region=region,
+                result=_plain(result),
+                expression=expression,
+                duration=reader.duration("duration", 0.0, maximum=900.0) or 0.0,
+                fail=fail,
+                error=error,
+                message=reader.string("message", "The function failed") or "The function failed",
+                file=reader.file,
+                line=reader.line,
+            )
+        )
+    return tuple(functions)
 
 
 def _region(reader: Reader, regions: tuple[str, ...]) -> str:
@@ -583,6 +660,8 @@ def _state_machine(reader: Reader, directory: Path, regions: tuple[str, ...], na
     state_waves = _state_waves(reader, definition, display, names)
     lines = {path: line for path, line, _ in _located(definition) if line is not None}
     _check_queues(display, definition, names.queues)
+    _check_topics(display, definition, names.topics)
+    _check_functions(display, definition, names.functions)
     reader.done()
     return StateMachineDef(
         name=name,
@@ -732,6 +811,45 @@ def _check_queues(file: str, definition: Any, queues: tuple[str, ...]) -> None:
                     path,
                     f"queue '{queue}' is not declared under queues in fleet.yaml (declared: {declared})",
                 )
+
+
+def _check_topics(file: str, definition: Any, topics: tuple[str, ...]) -> None:
+    """An SNS publish (`.waitForTaskToken` or not) must name a topic the sandbox creates."""
+    for path, line, value in _located(definition):
+        if path.endswith("TopicArn") and isinstance(value, str):
+            match = _TOPIC_ARN.match(value)
+            if match is None:
+                raise InputError(file, line, path, f"expected an SNS topic ARN, got {value!r}")
+            if match.group(2) not in topics:
+                declared = ", ".join(topics) or "none"
+                raise InputError(
+                    file,
+                    line,
+                    path,
+                    f"topic '{match.group(2)}' is not declared under topics in fleet.yaml (declared: {declared})",
+                )
+
+
+def _check_functions(file: str, definition: Any, functions: frozenset[str]) -> None:
+    """A Lambda a state machine names literally must be a function the definitions declare."""
+    for path, line, value in _located(definition):
+        if not isinstance(value, str) or value.startswith("{%"):
+            continue  # a JSONata expression names the function only at run time
+        name = None
+        if path.endswith(".FunctionName") or path == "FunctionName":
+            match = _FUNCTION_ARN.match(value)
+            name = match.group(2) if match else value.split(":", 1)[0]
+        elif path.endswith(".Resource"):
+            match = _FUNCTION_ARN.match(value)
+            name = match.group(2) if match else None
+        if name is not None and name not in functions:
+            declared = ", ".join(sorted(functions)) or "none"
+            raise InputError(
+                file,
+                line,
+                path,
+                f"function '{name}' is not declared under functions in fleet.yaml (declared: {declared})",
+            )
 
 
 def _located(value: Any, path: str = "", line: int | None = None) -> Iterator[tuple[str, int | None, Any]]:

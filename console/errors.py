@@ -49,7 +49,10 @@ class AwsError(WavedeckError):
         operation: str = "",
         request_id: str | None = None,
         target: str | None = None,
+        answered: bool = True,
     ) -> None:
+        # False when no answer came at all (connection refused, DNS, timeout): the whole target, not one API.
+        self.answered = answered
         self.code = code
         self.operation = operation
         self.request_id = request_id
@@ -63,6 +66,22 @@ class AwsError(WavedeckError):
         if self.request_id:
             parts.append(f"(request id {self.request_id})")
         return " ".join(parts)
+
+
+# Codes with which an AWS-compatible endpoint says it does not implement an operation at all.
+NOT_IMPLEMENTED = frozenset({"NotImplemented", "UnknownOperationException", "InvalidAction", "501"})
+
+
+def state_unavailable(exc: AwsError) -> bool:
+    """Whether this error means the API cannot answer here (a server error, an operation the endpoint does
+    not implement), so that the console reads around it, rather than a fault of the request or the caller."""
+    return (isinstance(exc, Unavailable) and exc.answered) or exc.code in NOT_IMPLEMENTED
+
+
+def one_line(exc: AwsError) -> str:
+    """The error as one short line: code and message, without the request id."""
+    text = exc.message if not exc.code or exc.code in exc.message else f"{exc.code}: {exc.message}"
+    return " ".join(text.split())[:160]
 
 
 class AccessDenied(AwsError):

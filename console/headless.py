@@ -122,6 +122,39 @@ def _silence_stdout() -> None:
         pass
 
 
+# --- waves ---------------------------------------------------------------------------------------------------
+
+
+def run_waves(args: argparse.Namespace) -> int:
+    """Print where every stage landed (exit 0), or 1 when something could not be read (said on stderr)."""
+    from console.wave_report import WaveReport, print_report, summary_line, wave_report
+
+    options = RuntimeOptions.from_args(args)
+    _starting(options)
+    runtime = Runtime.open(options)
+
+    async def report() -> WaveReport:
+        try:
+            state_waves = {m.name: m.state_waves for m in runtime.fleet.state_machines if m.state_waves}
+            return await wave_report(runtime.gateways, runtime.waves, state_waves)
+        finally:
+            await runtime.aclose()
+
+    try:
+        result = asyncio.run(report())
+    finally:
+        runtime.close()
+    try:
+        print_report(result, sys.stdout, json_lines=bool(args.json))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    for error in result.errors:
+        print(f"wavedeck: {plain(error)}", file=sys.stderr)
+    print(summary_line(result), file=sys.stderr)
+    return EXIT_FAILED if result.errors else EXIT_OK
+
+
 # --- actions -------------------------------------------------------------------------------------------------
 
 
@@ -205,7 +238,12 @@ def show_plan(plan: ActionPlan, out: TextIO) -> None:
     print(plain(plan.title), file=out)
     for label, value in plan.lines:
         print(f"  {label:<{width}}  {plain(value)}", file=out)
-    if plan.production:
+    if plan.production and plan.wave is not None and plan.wave.is_unknown:
+        print(
+            f"  This stage matches no wave (risk unknown): confirm with its name, {plain(plan.confirm_word)}.",
+            file=out,
+        )
+    elif plan.production:
         print(f"  This acts on production: confirm with the wave's name, {plain(plan.confirm_word)}.", file=out)
     out.flush()
 
@@ -304,5 +342,6 @@ __all__ = [
     "run_console",
     "run_setup_events",
     "run_watch",
+    "run_waves",
     "show_plan",
 ]

@@ -37,12 +37,17 @@ class TransitionKind(enum.StrEnum):
 
 
 class Risk(enum.IntEnum):
-    """How much harm a mistake in a wave can do; production is the highest tier."""
+    """How much harm a mistake in a wave can do; production is the highest known tier.
+
+    UNKNOWN is a stage that matches no wave: ranked above production, because a console that cannot tell must
+    treat a stage as dangerous (console/waves.py).
+    """
 
     LOW = 1
     MEDIUM = 2
     HIGH = 3
     PRODUCTION = 4
+    UNKNOWN = 5
 
     @property
     def label(self) -> str:
@@ -62,6 +67,25 @@ class Wave:
     @property
     def is_production(self) -> bool:
         return self.risk is Risk.PRODUCTION
+
+    @property
+    def is_unknown(self) -> bool:
+        return self.risk is Risk.UNKNOWN
+
+    @property
+    def typed_confirmation(self) -> bool:
+        """Whether an action here is confirmed by typing a name: production, and what nobody placed."""
+        return self.risk >= Risk.PRODUCTION
+
+
+# The wave of every stage that matches no wave: shown in a column of its own, confirmed like production.
+UNKNOWN_WAVE = Wave(
+    name="unknown",
+    order=1000,
+    environment="unknown",
+    risk=Risk.UNKNOWN,
+    description="matches no wave: confirmed like production until the config maps it",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,6 +402,9 @@ class Pipeline:
     executions: tuple[PipelineExecution, ...] = ()
     read_at: datetime | None = None
     error: str | None = None
+    # What the picture is made of when not all of it could be read, in one line: "GetPipelineState
+    # unavailable (HTTP 500: …): statuses from ListPipelineExecutions".
+    note: str | None = None
 
     @property
     def key(self) -> str:

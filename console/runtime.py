@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from console.actions.audit import AuditLog
 from console.actions.gate import ActionGate
 from console.config import Config, load_config, resolve_targets, sandbox_targets, with_push
-from console.definitions import Fleet, load_fleet, load_wave_model
+from console.definitions import Fleet, load_fleet
 from console.errors import AwsError, ExpiredCredentials, NoCredentials, WavedeckError
 from console.model import Target
 from console.resources import Catalog
@@ -100,11 +100,9 @@ class Runtime:
             raise UsageError("--sandbox chooses its own endpoint and regions: drop --profile, --region, --endpoint-url")
         config = load_config(options.config)
         fleet = load_fleet(options.definitions)
-        waves = fleet.wave_model()
-        if config.waves_file is not None:
-            stage_waves = {(p.name, s.name): s.wave for p in fleet.pipelines for s in p.stages if s.wave}
-            machine_waves = {m.name: m.wave for m in fleet.state_machines if m.wave}
-            waves = load_wave_model(config.waves_file).with_mappings(stage_waves, machine_waves)
+        stage_waves = {(p.name, s.name): s.wave for p in fleet.pipelines for s in p.stages if s.wave}
+        machine_waves = {m.name: m.wave for m in fleet.state_machines if m.wave}
+        waves = config.wave_model().with_mappings(stage_waves, machine_waves)
         rollback = {m.name: m.rollback for m in fleet.state_machines if m.rollback}
         read_only = options.read_only or config.read_only
         sandbox: SandboxProcess | None = None

@@ -1,17 +1,49 @@
-"""The wave model: which wave a stage or state machine belongs to, and how risky that wave is.
+"""The wave model: which wave a stage or state machine belongs to, how risky it is, and why.
 
-Waves come from `definitions/waves.yaml` (order, environment, risk tier, name patterns). A stage gets its
-wave from an explicit mapping when the definitions give one, otherwise from the first wave whose pattern
-matches the stage's name, so that a real account with no configuration still shows waves.
+There is one model: `definitions/waves.yaml` (bundled), or the file the config's `waves.file` names. The code
+holds no second copy. A stage is placed, in this order, by:
+
+1. the config (`waves.pipelines: {GLOB: {STAGE: WAVE}}`), why `config`;
+2. the sandbox fleet's own `wave:` of the stage, why `fleet`;
+3. its name: the most specific matching pattern (`*preprod*` before `*prod*`), why `pattern *prod*`;
+   a production-risk pattern wins over a build pattern, so `BuildAndDeployProd` is production;
+4. its position: a stage after a production-risk stage of the same pipeline is production (the wave of that
+   stage), why `after Prod-Canary`, whatever lower-risk pattern it matches;
+5. a build pattern (`source`, `build`): no wave, nothing is deployed there, why `pattern build`;
+6. nothing: the `unknown` wave, risk `unknown`, why `no match`. Such a stage is shown, never hidden, and an
+   action on it is confirmed like production, by typing the stage's name, until the config maps it.
+
+Failing safe is the point: when the console cannot tell, it treats a stage as dangerous.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
-from console.model import Risk, Wave
+from console.errors import InputError
+from console.model import UNKNOWN_WAVE, Risk, Wave
+from console.yamlfile import Reader, load_file
+
+NO_MATCH = "no match"
+CONFIG = "config"
+FLEET = "fleet"
+
+
+def _specificity(pattern: str) -> int:
+    """How much of a name a pattern pins down: its characters other than wildcards."""
+    return len(pattern.replace("*", "").replace("?", ""))
+
+
+def _literal(pattern: str) -> str:
+    return pattern.lower().replace("*", "").replace("?", "")
+
+
+def _fits(name: str, pattern: str) -> bool:
+    return fnmatch.fnmatchcase(name.lower(), pattern.lower())
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,8 +52,29 @@ class WaveRule:
     patterns: tuple[str, ...]
 
     def matches(self, name: str) -> bool:
-        lowered = name.lower()
-        return any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in self.patterns)
+        return self.best(name) is not None
+
+    def best(self, name: str) -> str | None:
+        """The most specific of this wave's patterns that fits `name`."""
+        fitting = [p for p in self.patterns if _fits(name, p)]
+        return max(fitting, key=_specificity) if fitting else None
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where one stage (or state) landed: its wave (None for a build stage), its risk word and why."""
+
+    name: str
+    wave: Wave | None
+    why: str
+
+    @property
+    def risk(self) -> str:
+        return self.wave.risk.label if self.wave is not None else Risk.LOW.label
+
+    @property
+    def matched(self) -> bool:
+        return self.why != NO_MATCH
 
 
 @dataclass(frozen=True)
@@ -29,10 +82,15 @@ class WaveModel:
     """Waves in promotion order plus the rules that place stages and state machines in them."""
 
     rules: tuple[WaveRule, ...]
-    # (pipeline name, stage name) -> wave name, from the definitions; "*" as pipeline means any.
+    # Stages that build and deploy nothing (Source, Build): no wave, low risk.
+    builds: tuple[str, ...] = ()
+    # (pipeline name, stage name) -> wave name, from the sandbox fleet; "*" as pipeline means any.
     stage_waves: Mapping[tuple[str, str], str] = field(default_factory=dict)
     # state machine name -> wave name
     state_machine_waves: Mapping[str, str] = field(default_factory=dict)
+    # (pipeline glob, stage glob, wave name) from the config's `waves.pipelines`, in file order.
+    config_stages: tuple[tuple[str, str, str], ...] = ()
+    source: str = "definitions/waves.yaml"
 
     @property
     def waves(self) -> tuple[Wave, ...]:
@@ -43,54 +101,147 @@ class WaveModel:
             return None
         return next((w for w in self.waves if w.name == name), None)
 
-    def for_stage(self, pipeline: str, stage: str) -> Wave | None:
+    def place(self, pipeline: str, stages: Sequence[str]) -> tuple[Placement, ...]:
+        """Every stage of a pipeline, in order, with its wave and why (see the module docstring)."""
+        placed: list[Placement] = []
+        after: Placement | None = None  # the last production-risk stage so far
+        for stage in stages:
+            placement = self._place(pipeline, stage, after)
+            placed.append(placement)
+            if placement.wave is not None and placement.wave.risk is Risk.PRODUCTION:
+                after = placement
+        return tuple(placed)
+
+    def _place(self, pipeline: str, stage: str, after: Placement | None) -> Placement:
+        for glob, stage_glob, wave_name in self.config_stages:
+            if _fits(pipeline, glob) and _fits(stage, stage_glob):
+                return Placement(stage, self.wave(wave_name), CONFIG)
         explicit = self.stage_waves.get((pipeline, stage)) or self.stage_waves.get(("*", stage))
-        if explicit is not None:
-            return self.wave(explicit)
-        return self._match(stage)
+        if explicit is not None and self.wave(explicit) is not None:
+            return Placement(stage, self.wave(explicit), FLEET)
+        by_name = self._match(stage)
+        if by_name is not None and by_name[0].risk is Risk.PRODUCTION:
+            return Placement(stage, by_name[0], f"pattern {by_name[1]}")
+        if after is not None:
+            return Placement(stage, after.wave, f"after {after.name}")
+        if by_name is not None:
+            return Placement(stage, by_name[0], f"pattern {by_name[1]}")
+        build = next((p for p in self.builds if _fits(stage, p)), None)
+        if build is not None:
+            return Placement(stage, None, f"pattern {build}")
+        return Placement(stage, UNKNOWN_WAVE, NO_MATCH)
+
+    def for_stage(self, pipeline: str, stage: str, stages: Sequence[str] = ()) -> Wave | None:
+        """The wave of `stage`; give the pipeline's `stages` in order so that position counts."""
+        order = list(stages) if stage in stages else [stage]
+        return self.place(pipeline, order)[order.index(stage)].wave
 
     def for_state_machine(self, name: str) -> Wave | None:
         explicit = self.state_machine_waves.get(name)
         if explicit is not None:
             return self.wave(explicit)
-        return self._match(name)
+        found = self._match(name)
+        return found[0] if found else None
 
-    def _match(self, name: str) -> Wave | None:
-        # Most specific first: production waves' patterns ("*canary*", "*az1*") before "*prod*"-like ones,
-        # which is simply the reverse of promotion order for overlapping names such as "Prod-Gamma-Canary".
-        for rule in reversed(self.rules):
-            if rule.matches(name):
-                return rule.wave
-        return None
+    def why_state_machine(self, name: str) -> str:
+        if name in self.state_machine_waves:
+            return FLEET
+        found = self._match(name)
+        return f"pattern {found[1]}" if found else NO_MATCH
+
+    def _match(self, name: str) -> tuple[Wave, str] | None:
+        """The wave whose pattern fits `name`. A match explained by a longer one is dropped (`PreProd` fits
+        `*prod*`, but `*preprod*` says more); of the rest the riskiest wave wins, then the later one
+        (`Prod-AZ1` is prod-az1, not the canary that `*prod*` names; `Prod-Gamma-Canary` is the canary)."""
+        found = [(rule.wave, p) for rule in self.rules for p in rule.patterns if _fits(name, p)]
+        literals = [_literal(p) for _, p in found]
+        kept = [
+            (wave, pattern)
+            for (wave, pattern), mine in zip(found, literals, strict=True)
+            if not any(mine != other and mine in other for other in literals)
+        ]
+        if not kept:
+            return None
+        return max(kept, key=lambda m: (int(m[0].risk), m[0].order, _specificity(m[1])))
 
     def with_mappings(
         self, stage_waves: Mapping[tuple[str, str], str], state_machine_waves: Mapping[str, str]
     ) -> WaveModel:
         return WaveModel(
             self.rules,
+            self.builds,
             {**self.stage_waves, **stage_waves},
             {**self.state_machine_waves, **state_machine_waves},
+            self.config_stages,
+            self.source,
+        )
+
+    def with_config(self, config_stages: Sequence[tuple[str, str, str]]) -> WaveModel:
+        return WaveModel(
+            self.rules,
+            self.builds,
+            self.stage_waves,
+            self.state_machine_waves,
+            tuple(config_stages),
+            self.source,
         )
 
 
-def _wave(name: str, order: int, environment: str, risk: Risk, description: str) -> Wave:
-    return Wave(name=name, order=order, environment=environment, risk=risk, description=description)
+def bundled_waves_path() -> Path:
+    """`definitions/waves.yaml` beside the packages in a checkout, or the copy bundled into a wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "definitions", here / "bundled_definitions"):
+        if (candidate / "waves.yaml").is_file():
+            return candidate / "waves.yaml"
+    return here.parent / "definitions" / "waves.yaml"
 
 
-def default_wave_model(extra: Iterable[WaveRule] = ()) -> WaveModel:
-    """The model used when no waves.yaml is available: the Builders' Library convention."""
-    rules = [
-        WaveRule(_wave("alpha", 1, "alpha", Risk.LOW, "tests of this change"), ("*alpha*", "*dev*")),
-        WaveRule(_wave("beta", 2, "beta", Risk.MEDIUM, "full stack, integration"), ("*beta*", "*test*", "*qa*")),
-        WaveRule(
-            _wave("gamma", 3, "gamma", Risk.HIGH, "production-like"),
-            ("*gamma*", "*staging*", "*preprod*", "*pre-prod*"),
-        ),
-        WaveRule(
-            _wave("prod-canary", 4, "production", Risk.PRODUCTION, "one-box canary"),
-            ("*canary*", "*onebox*", "*one-box*"),
-        ),
-        WaveRule(_wave("prod-az1", 5, "production", Risk.PRODUCTION, "first availability zone"), ("*az1*", "*wave1*")),
-        WaveRule(_wave("prod-az2", 6, "production", Risk.PRODUCTION, "second availability zone"), ("*az2*", "*wave2*")),
-    ]
-    return WaveModel(tuple(rules) + tuple(extra))
+@lru_cache(maxsize=1)
+def default_wave_model() -> WaveModel:
+    """The bundled `definitions/waves.yaml`: the one wave model when the config names no other."""
+    return load_wave_model(bundled_waves_path())
+
+
+def display_name(path: Path) -> str:
+    """Name a definitions file the way the operator knows it: `definitions/waves.yaml`."""
+    parts = path.parts
+    if "definitions" in parts:
+        return "/".join(parts[len(parts) - 1 - parts[::-1].index("definitions") :])
+    return str(path)
+
+
+def load_wave_model(path: Path) -> WaveModel:
+    """Read a waves file; every problem is an InputError naming the file, the line and the key."""
+    name = display_name(path)
+    data = load_file(path, name)
+    if data is None:
+        raise InputError(name, None, None, "the file is empty: it needs a list under 'waves'")
+    top = Reader(name, data)
+    for key in ("waves", "builds"):
+        top.raw(key)
+    top.done()
+    rules: list[WaveRule] = []
+    names: set[str] = set()
+    for order, wave in enumerate(top.readers("waves", required=True), start=1):
+        for key in ("name", "environment", "risk", "description", "match"):
+            wave.raw(key)
+        wave.done()
+        wave_name = wave.req_string("name")
+        if wave_name in names:
+            raise wave.error("name", f"wave '{wave_name}' is defined twice")
+        if wave_name == UNKNOWN_WAVE.name:
+            raise wave.error("name", f"'{wave_name}' is the wave of stages that match none: choose another name")
+        names.add(wave_name)
+        risks = tuple(r.label for r in Risk if r is not Risk.UNKNOWN)
+        risk_name = wave.choice("risk", risks, "low")
+        environment = wave.string("environment", wave_name) or wave_name
+        description = wave.string("description", "") or ""
+        patterns = tuple(wave.strings("match"))
+        wave.done()
+        risk = Risk[str(risk_name).upper()]
+        rules.append(WaveRule(Wave(wave_name, order, environment, risk, description), patterns))
+    builds = tuple(top.strings("builds"))
+    top.done()
+    if not rules:
+        raise top.error("waves", "at least one wave is needed")
+    return WaveModel(tuple(rules), builds, source=name)

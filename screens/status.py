@@ -77,6 +77,8 @@ APPROVAL = StatusLook("⚑", "approval", Tone.WAIT)
 PAUSED = StatusLook("‖", "paused", Tone.HALT)
 STALE = StatusLook("≈", "stale", Tone.UNKNOWN)
 READING = StatusLook("…", "reading", Tone.UNKNOWN)
+# GetPipelineState could not answer: the stage's own status is not known (never "not run").
+NO_STATE = StatusLook("?", "no state", Tone.UNKNOWN)
 ERROR = StatusLook("!", "error", Tone.BAD)
 OVERRIDDEN = StatusLook("»", "overridden", Tone.HALT)  # a stage condition someone overrode
 ERRORED = StatusLook("!", "errored", Tone.BAD)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,8 +136,10 @@ class PlanContext:
     rollback_machines: Mapping[str, str] = field(default_factory=dict)
     state_waves: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
-    def stage_wave(self, pipeline: str, stage: str, declared: Wave | None) -> Wave | None:
-        return declared or self.waves.for_stage(pipeline, stage)
+    def stage_wave(self, pipeline: str, stage: str, declared: Wave | None, stages: Sequence[str] = ()) -> Wave | None:
+        """The stage's wave as the watcher placed it, else placed now among the pipeline's `stages` (in order:
+        a stage after a production stage is production)."""
+        return declared or self.waves.for_stage(pipeline, stage, stages)
 
 
 # (reason, caller identity) → AWS's receipt. Built by a fresh read, so it sends what that read found.
@@ -165,6 +167,8 @@ class Facts:
     reason_transition: bool = False
     parameters: dict[str, str] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()
+    # The stage an action on a stage of unknown risk is confirmed with (default: the selection's stage).
+    confirm_stage: str | None = None
 
 
 # What a service package registers per action kind (console/actions/registry.py): fresh reads → the Facts.
@@ -174,9 +178,12 @@ PlanBuilder = Callable[[Reads, Selection, PlanContext, Mapping[str, str]], Await
 
 def plan_from(kind: ActionKind, facts: Facts, target: Target) -> ActionPlan:
     """The plan the facts make on `target`: the target and wave lines, and whether it is production."""
-    production = bool((facts.wave and facts.wave.is_production) or target.production)
+    production = bool((facts.wave and facts.wave.typed_confirmation) or target.production)
     confirm_word = None
-    if production:
+    if facts.wave is not None and facts.wave.is_unknown:
+        # A stage no wave matched: confirmed like production, with the stage's own name (there is no wave's).
+        confirm_word = facts.confirm_stage or facts.selection.stage or facts.selection.pipeline or target.name
+    elif production:
         # The wave's name, even for a non-production wave of a production target; the target's without a wave.
         confirm_word = facts.wave.name if facts.wave else target.name
     lines = list(facts.lines)

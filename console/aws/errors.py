@@ -9,6 +9,7 @@ tables first (each entry considered: see the comments), then by their shape (`..
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -279,7 +280,10 @@ def translate(
         )
     if isinstance(exc, ConnectionError | HTTPClientError | OSError | asyncio.TimeoutError):
         return Unavailable(
-            f"Target {target}: cannot reach AWS for {operation}: {exc}", code=type(exc).__name__, **common
+            f"Target {target}: cannot reach AWS for {operation}: {exc}",
+            code=type(exc).__name__,
+            answered=False,
+            **common,
         )
     if isinstance(exc, ConfigParseError | InvalidConfigError):
         return AwsError(
@@ -307,6 +311,26 @@ def no_credentials_message(target: str) -> str:
     )
 
 
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+SUMMARY_MAX = 300  # characters of an error's message kept: a sentence, never a page
+
+
+def summarise(message: str, status: int | None) -> str:
+    """AWS's own message as it is (rendering it is the UI's job); for an HTML page (a proxy's, a server's
+    crash page) `HTTP 500: <its title>` on one line, never the page itself; for no message, the status."""
+    looks_html = bool(re.match(r"\s*<(!doctype|html|head|body|\?xml)", message, re.IGNORECASE))
+    if looks_html:
+        found = _TITLE.search(message)
+        title = found.group(1) if found else _TAG.sub(" ", message)
+        text = " ".join(title.split()) or "an HTML page"
+        text = f"HTTP {status}: {text}" if status else text
+        return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
+    if status and message.strip().isdigit():
+        return f"HTTP {status}"
+    return message
+
+
 def _client_error(exc: ClientError, *, operation: str, target: str, source: Callable[[], CredentialSource]) -> AwsError:
     response: Any = exc.response
     details: dict[str, Any] = response.get("Error", {}) or {}
@@ -314,6 +338,11 @@ def _client_error(exc: ClientError, *, operation: str, target: str, source: Call
     code = error_code(exc)
     status = metadata.get("HTTPStatusCode")
     message = str(details.get("Message") or details.get("message") or response.get("message") or code or exc)
+    message = summarise(message, status if isinstance(status, int) else None)
+    if code.isdigit():
+        # Not AWS's answer (a proxy's or a server's error page): botocore names it by its HTTP status, which
+        # the message now starts with.
+        code = ""
     request_id = metadata.get("RequestId") or None
     cls = error_class(code, status if isinstance(status, int) else None)
     if cls is ExpiredCredentials:

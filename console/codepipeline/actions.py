@@ -77,7 +77,7 @@ async def answer(reads: Reads, selection: Selection, context: PlanContext, *, ap
         selection=resolved,
         title=f"{'Approve' if approve else 'Reject'} {pipeline.name} / {stage.name} / {action.name}",
         lines=tuple(lines),
-        wave=context.stage_wave(pipeline.name, stage.name, stage.wave),
+        wave=context.stage_wave(pipeline.name, stage.name, stage.wave, _names(pipeline)),
         expect={
             "execution": stage.execution_id or "",
             "action_execution": action.action_execution_id or "",
@@ -129,9 +129,10 @@ async def stop(reads: Reads, selection: Selection, context: PlanContext, *, aban
     if execution.status not in RUNNING_PIPELINE:
         raise Refused(f"execution {execution_id} of {pipeline.name} is {execution.status}; nothing to stop")
     running_stages = [s for s in pipeline.stages if s.execution_id == execution_id and s.status in RUNNING_PIPELINE]
-    waves = [context.stage_wave(pipeline.name, s.name, s.wave) for s in running_stages]
-    # The riskiest wave it is in: stopping it there is what the operator must confirm.
-    wave = max((w for w in waves if w is not None), key=lambda w: w.order, default=None)
+    waves = [(context.stage_wave(pipeline.name, s.name, s.wave, _names(pipeline)), s.name) for s in running_stages]
+    # The riskiest wave it is in (a stage of unknown risk above all): stopping it there is what is confirmed.
+    riskiest = max(((w, n) for w, n in waves if w is not None), key=lambda p: (p[0].risk, p[0].order), default=None)
+    wave = riskiest[0] if riskiest else None
     lines = [("Pipeline", pipeline.name), ("Execution", f"{execution_id} ({execution.status})")]
     if running_stages:
         lines.append(("Running in", ", ".join(s.name for s in running_stages)))
@@ -157,6 +158,7 @@ async def stop(reads: Reads, selection: Selection, context: PlanContext, *, aban
         title=f"{verb} {pipeline.name} execution {execution_id[:8]}",
         lines=tuple(lines),
         wave=wave,
+        confirm_stage=riskiest[1] if riskiest else None,
         expect={"execution": execution_id},
         operation="StopPipelineExecution",
         request={"pipelineName": pipeline.name, "pipelineExecutionId": execution_id, "abandon": abandon},
@@ -210,7 +212,7 @@ async def rollback(reads: Reads, selection: Selection, context: PlanContext) -> 
         selection=replace(selection, action=None, execution_id=stage.execution_id),
         title=f"Roll back {pipeline.name} / {stage.name}",
         lines=tuple(lines),
-        wave=context.stage_wave(pipeline.name, stage.name, stage.wave),
+        wave=context.stage_wave(pipeline.name, stage.name, stage.wave, _names(pipeline)),
         expect={"stage_execution": stage.execution_id or "", "rollback_to": good.id},
         operation="RollbackStage",
         request={"pipelineName": pipeline.name, "stageName": stage.name, "targetPipelineExecutionId": good.id},
@@ -249,7 +251,7 @@ async def retry(reads: Reads, selection: Selection, context: PlanContext, *, mod
         selection=replace(selection, action=None, execution_id=execution_id),
         title=f"Retry {pipeline.name} / {stage.name}",
         lines=tuple(lines),
-        wave=context.stage_wave(pipeline.name, stage.name, stage.wave),
+        wave=context.stage_wave(pipeline.name, stage.name, stage.wave, _names(pipeline)),
         expect={"execution": execution_id, "status": "Failed"},
         operation="RetryStageExecution",
         request={
@@ -301,7 +303,7 @@ async def transition(reads: Reads, selection: Selection, context: PlanContext, *
         selection=replace(selection, action=None),
         title=f"{'Pause' if pause else 'Resume'} promotion into {pipeline.name} / {stage.name}",
         lines=tuple(lines),
-        wave=context.stage_wave(pipeline.name, stage.name, stage.wave),
+        wave=context.stage_wave(pipeline.name, stage.name, stage.wave, _names(pipeline)),
         expect={"enabled": str(inbound.enabled).lower()},
         operation=operation,
         request={"pipelineName": pipeline.name, "stageName": stage.name, "transitionType": "Inbound"},
@@ -447,3 +449,8 @@ PLAN_BUILDERS: Mapping[ActionKind, PlanBuilder] = {
         reads, selection, context, condition=given.get("condition")
     ),
 }
+
+
+def _names(pipeline: Pipeline) -> tuple[str, ...]:
+    """The pipeline's stage names in order: where a stage is decides its wave as much as its name."""
+    return tuple(s.name for s in pipeline.stages)

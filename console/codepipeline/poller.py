@@ -17,7 +17,7 @@ from functools import partial
 
 from console.approvals import condition_holds, pipeline_approvals
 from console.diff import pipeline_transitions
-from console.errors import AccessDenied, AwsError, InvalidInput, NotFound
+from console.errors import AccessDenied, AwsError, InvalidInput, NotFound, one_line, state_unavailable
 from console.model import Pipeline, PipelineExecution, PipelineState, Stage
 from console.polling.context import WatchContext
 from console.polling.gate import Priority
@@ -49,10 +49,17 @@ class PipelinePoller:
     ) -> None:
         ctx = self._ctx
         name = slot.summary.name
-        async with run.gate.turn("GetPipelineState", priority, since):
-            state = await run.reader.get_pipeline_state(name)
-        ctx.publisher.target_succeeded(run)
+        try:
+            async with run.gate.turn("GetPipelineState", priority, since):
+                state = await run.reader.get_pipeline_state(name)
+        except AwsError as exc:
+            if not state_unavailable(exc):
+                raise
+            await self._read_without_state(run, slot, source, priority, exc)
+            return
+        ctx.publisher.target_succeeded(run, "GetPipelineState")
         slot.state, slot.state_source, slot.state_read_at = state, source, ctx.now()
+        slot.state_note = None
         needs_structure, needs_executions = self._needs(slot, state)
         if (needs_structure or needs_executions) and not self._inline(run, slot, priority, needs_structure):
             # Structure and executions have small budgets (a first read of a big fleet waits for them):
@@ -69,6 +76,29 @@ class PipelinePoller:
             enrichment.cancel()
             await asyncio.gather(enrichment, return_exceptions=True)
         await self._fetch_details(run, slot, state, priority, needs_structure, needs_executions)
+        self._publish(run, slot, source)
+
+    async def _read_without_state(
+        self, run: TargetRun, slot: PipelineSlot, source: str, priority: Priority, exc: AwsError
+    ) -> None:
+        """GetPipelineState cannot answer (an endpoint that implements only part of CodePipeline, or an outage
+        of that one API): the structure still comes from GetPipeline, the statuses from the executions, and
+        the pipeline says so in one line. Stages then carry no status of their own: none is made up."""
+        ctx = self._ctx
+        name = slot.summary.name
+        ctx.publisher.target_failed(run, exc, "GetPipelineState")
+        version = slot.summary.version
+        if slot.structure is None or (version is not None and slot.structure.version != version):
+            async with run.gate.turn("GetPipeline", priority):
+                slot.structure = self._with_waves(await run.reader.get_pipeline(name))
+        async with run.gate.turn("ListPipelineExecutions", priority):
+            executions = await run.reader.list_pipeline_executions(name, max_results=PIPELINE_EXECUTIONS_LISTED)
+        ctx.publisher.target_succeeded(run, "GetPipeline", "ListPipelineExecutions")
+        slot.executions, slot.listed_at, slot.signature = tuple(executions), ctx.mono(), None
+        slot.state = PipelineState(name=name, version=slot.structure.version, stages=())
+        slot.state_source, slot.state_read_at = source, ctx.now()
+        # What is shown first, so that a narrow screen cuts the error's tail, not the meaning.
+        slot.state_note = f"statuses from executions: GetPipelineState unavailable ({one_line(exc)})"
         self._publish(run, slot, source)
 
     def _inline(self, run: TargetRun, slot: PipelineSlot, priority: Priority, needs_structure: bool) -> bool:
@@ -122,12 +152,14 @@ class PipelinePoller:
         if needs_structure:
             async with run.gate.turn("GetPipeline", priority):
                 slot.structure = self._with_waves(await run.reader.get_pipeline(name))
+            self._ctx.publisher.target_succeeded(run, "GetPipeline")
         if needs_executions:
             signature = _execution_signature(state)
             async with run.gate.turn("ListPipelineExecutions", priority):
                 executions = await run.reader.list_pipeline_executions(name, max_results=PIPELINE_EXECUTIONS_LISTED)
             slot.executions = tuple(executions)
             slot.signature = signature
+            self._ctx.publisher.target_succeeded(run, "ListPipelineExecutions")
             slot.listed_at = self._ctx.mono()
 
     async def _enrich(self, run: TargetRun, slot: PipelineSlot) -> None:
@@ -179,9 +211,10 @@ class PipelinePoller:
             name=name,
             pipeline_type=slot.summary.pipeline_type or merged.pipeline_type,
             execution_mode=slot.summary.execution_mode or merged.execution_mode,
-            stages=tuple(self._stage_wave(name, s) for s in merged.stages),
+            stages=self._stage_waves(name, merged.stages),
             executions=self._consistent_executions(slot, state),
             error=old.error if keep_error and old is not None else None,
+            note=slot.state_note,
         )
         if old is not None and not slot.executions_shown and slot.executions is not None:
             # The executions were not known when `old` was shown: those that had started by then are not
@@ -235,11 +268,14 @@ class PipelinePoller:
         return self._ctx.mono() - slot.listed_at >= self._ctx.intervals.focused
 
     def _with_waves(self, structure: Pipeline) -> Pipeline:
-        return replace(structure, stages=tuple(self._stage_wave(structure.name, s) for s in structure.stages))
+        return replace(structure, stages=self._stage_waves(structure.name, structure.stages))
 
-    def _stage_wave(self, pipeline: str, stage: Stage) -> Stage:
-        wave = self._ctx.waves.for_stage(pipeline, stage.name)
-        return stage if stage.wave == wave else replace(stage, wave=wave)
+    def _stage_waves(self, pipeline: str, stages: tuple[Stage, ...]) -> tuple[Stage, ...]:
+        """Every stage with its wave, placed in order: a stage after a production stage is production."""
+        placements = self._ctx.waves.place(pipeline, [s.name for s in stages])
+        return tuple(
+            s if s.wave == p.wave else replace(s, wave=p.wave) for s, p in zip(stages, placements, strict=True)
+        )
 
 
 def _latest_change(state: PipelineState) -> datetime | None:

@@ -63,10 +63,10 @@ class Discovery:
             except Exception as exc:  # noqa: BLE001 - discovery must go on
                 LOG.exception("listing %s", run.target.name)
                 run.list_failures += 1
-                publisher.target_failed(run, exc)
+                publisher.target_failed(run, exc, "ListPipelines")
             else:
                 run.list_failures = 0
-                publisher.target_succeeded(run)
+                publisher.target_succeeded(run, "ListPipelines", "ListStateMachines")
                 self._sync_machines(run, machines)
                 run.listed = True
                 publisher.check_ready()

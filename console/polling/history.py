@@ -161,6 +161,7 @@ class HistoryFollower:
                 )
                 cursor = await self.read(run, machine, described, source, URGENT)
                 failures = 0
+                ctx.publisher.target_succeeded(run, "DescribeExecution", "GetExecutionHistory")
                 if cursor.ended:
                     # One last description for the output, error and cause of how it ended.
                     if described.is_running:

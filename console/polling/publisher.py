@@ -23,7 +23,7 @@ from types import MappingProxyType
 
 from console.approvals import sorted_approvals
 from console.config import Intervals
-from console.errors import AccessDenied, AwsError, ExpiredCredentials, Throttled, Unavailable
+from console.errors import AccessDenied, AwsError, ExpiredCredentials, NoCredentials, Throttled, Unavailable
 from console.model import (
     Approval,
     FleetState,
@@ -235,17 +235,40 @@ class FleetPublisher:
             )
         self.publish_soon()
 
-    def target_failed(self, run: TargetRun, exc: BaseException) -> None:
-        run.read_error = str(exc) if isinstance(exc, AwsError) else f"{type(exc).__name__}: {exc}"
+    def target_failed(self, run: TargetRun, exc: BaseException, api: str | None = None) -> None:
+        """Record a failure of `api` (default: the operation the error names). The target's error lists every
+        API whose latest outcomes are failures, so that one API answering does not hide another that cannot."""
+        api = api or (exc.operation if isinstance(exc, AwsError) and exc.operation else ANY_API)
+        if not isinstance(exc, AwsError) or not exc.answered or isinstance(exc, ExpiredCredentials | NoCredentials):
+            # No answer at all, or credentials: about the whole target, so any answer from it clears it.
+            api = ANY_API
+        message = str(exc) if isinstance(exc, AwsError) else f"{type(exc).__name__}: {exc}"
+        run.api_failures[api] = run.api_failures.get(api, 0) + 1
+        run.api_errors[api] = message
+        run.read_error = _health(run)
         self.set_status(run, throttled=isinstance(exc, Throttled) or None)
 
-    def target_succeeded(self, run: TargetRun) -> None:
+    def target_succeeded(self, run: TargetRun, *apis: str) -> None:
+        """Record that `apis` answered: each is reachable again; the target's error clears only when no API
+        is failing any more (`reachable again` is said once, when that is true)."""
+        cleared = False
+        for api in (*apis, ANY_API):
+            run.api_failures[api] = 0
+            cleared = run.api_errors.pop(api, None) is not None or cleared
+        if not apis and run.api_errors:
+            cleared = True
         status = run.status
-        if run.read_error is None and status is not None and not status.throttled and status.read_at is not None:
+        if (
+            not cleared
+            and run.read_error == _health(run)
+            and status is not None
+            and not status.throttled
+            and status.read_at is not None
+        ):
             # The common case: only the time moves. Keep it cheap; it is published with the next update.
             run.status = replace(status, read_at=self.now())
             return
-        run.read_error = None
+        run.read_error = _health(run)
         self.set_status(run, throttled=False, read_at=self.now())
 
     def set_status(
@@ -278,6 +301,24 @@ class FleetPublisher:
         if slowed and not status.throttled:
             return replace(status, throttled=True)
         return status
+
+
+# The key of a failure that names no API: any answer from the target clears it.
+ANY_API = "AWS"
+
+
+def _health(run: TargetRun) -> str | None:
+    """The target's error: each failing API with its last error, one line each joined, or None."""
+    if not run.api_errors:
+        return None
+    if len(run.api_errors) == 1:
+        ((api, error),) = run.api_errors.items()
+        return _named(api, error)
+    return "; ".join(_named(api, error) for api, error in run.api_errors.items())
+
+
+def _named(api: str, error: str) -> str:
+    return error if api == ANY_API or api in error else f"{api}: {error}"
 
 
 def _rate(budget: TokenSource | None, api: str) -> float | None:

@@ -60,6 +60,8 @@ class PipelineSlot(Slot):
     # the pipeline as last told, and when the holding began.
     untold: Pipeline | None = None
     untold_since: float | None = None
+    # Set while GetPipelineState cannot answer (a partial endpoint): one line that says so and what is shown.
+    state_note: str | None = None
 
 
 @dataclass(eq=False)
@@ -87,6 +89,10 @@ class TargetRun:
     status: TargetStatus | None = None
     read_error: str | None = None
     push_error: str | None = None
+    # Per API (GetPipelineState, ListPipelines…): consecutive failures and the last one's one-line error. An API
+    # is unreachable while its latest outcomes are failures; another API's success says nothing about it.
+    api_failures: dict[str, int] = field(default_factory=dict)
+    api_errors: dict[str, str] = field(default_factory=dict)
 
     def slots(self) -> tuple[Slot, ...]:
         return (*self.pipelines.values(), *self.machines.values())

@@ -78,13 +78,53 @@ def check_definitions(fleet: Fleet) -> None:
     """Refuse, with file, line and key, what the definitions loader lets through but moto would not take."""
     _check_regions(fleet)
     _check_conditions(fleet)
+    _check_functions(fleet)
     checked: dict[str, None] = {}  # a generated fleet reuses a few definitions many times: parse each once
+    from console.sandbox.stepfunctions.asl_checks import parseable
+
     for machine in fleet.state_machines:
-        text, paths = json_with_paths(machine.definition)
+        # What moto's grammar lacks (ItemBatcher, EXPRESS child executions…) is AWS's ASL all the same.
+        text, paths = json_with_paths(parseable(dict(machine.definition)))
         if text in checked:
             continue
         _parse_with_moto(machine, text, paths)
         checked[text] = None
+
+
+def _check_functions(fleet: Fleet) -> None:
+    """A function's JSONata expression must parse (the loader does not import the sandbox's JSONata)."""
+    import jsonata
+
+    for index, function in enumerate(fleet.functions):
+        if function.expression is None:
+            continue
+        try:
+            jsonata.Jsonata(function.expression)
+        except Exception as exc:  # noqa: BLE001 - jsonata-python raises its own JException and plain errors
+            key = f"functions[{index}].expression"
+            raise InputError(fleet.file, function.line, key, f"not a JSONata expression: {exc}") from None
+
+
+def _declare_functions(fleet: Fleet, seed: int) -> None:
+    """Hand the declared functions to the Step Functions interpreter (it runs in this process)."""
+    from console.sandbox.stepfunctions.lambdas import FUNCTIONS, SimulatedFunction
+
+    FUNCTIONS.declare(
+        (
+            SimulatedFunction(
+                name=f.name,
+                region=f.region,
+                result=f.result,
+                expression=f.expression,
+                duration=f.duration,
+                fail=f.fail,
+                error=f.error,
+                message=f.message,
+            )
+            for f in fleet.functions
+        ),
+        seed=seed,
+    )
 
 
 def _check_conditions(fleet: Fleet) -> None:
@@ -255,7 +295,7 @@ def seed_fleet(
     check: bool = True,
     abort: threading.Event | None = None,
 ) -> None:
-    """Create roles, queues, state machines, pipelines and the console's events rule of `fleet` at `url`.
+    """Create roles, queues, topics, functions, state machines, pipelines and the events rule of `fleet` at `url`.
 
     `check=False` when `check_definitions(fleet)` already ran (the server runs it before it takes the port).
     """
@@ -269,6 +309,10 @@ def seed_fleet(
         for queue in fleet.queues:
             if queue != EVENTS_QUEUE:
                 sqs.create_queue(QueueName=queue)
+        sns = client(url, "sns", region)
+        for topic in fleet.topics:
+            sns.create_topic(Name=topic)
+    _declare_functions(fleet, seed)
     for machine in fleet.state_machines:
         _create_state_machine(url, machine)
     _create_alarms(url, fleet)

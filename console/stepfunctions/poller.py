@@ -50,7 +50,7 @@ class StateMachinePoller:
             slot.described_at = ctx.mono()
         async with run.gate.turn("ListExecutions", priority, since):
             listed = await run.reader.list_executions(summary.arn, max_results=EXECUTIONS_LISTED)
-        ctx.publisher.target_succeeded(run)
+        ctx.publisher.target_succeeded(run, "DescribeStateMachine", "ListExecutions")
         now = ctx.now()
         old = ctx.publisher.machines.get(slot.key)
         executions = tuple(_keep_described(old, e) for e in listed)

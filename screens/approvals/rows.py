@@ -55,7 +55,8 @@ def urgency(approval: Approval, now: datetime) -> Urgency:
             return Urgency.EXPIRED
         if left <= EXPIRING_SOON:
             return Urgency.EXPIRING
-    if approval.wave is not None and approval.wave.is_production:
+    if approval.wave is not None and approval.wave.typed_confirmation:
+        # A stage that matches no wave ranks with production: the console cannot tell it is not.
         return Urgency.PRODUCTION
     return Urgency.WAITING
 
@@ -136,6 +137,8 @@ def wave_cell(approval: Approval) -> Text:
     wave = approval.wave
     if wave is None:
         return Text("—", style="dim", end="")
+    if wave.is_unknown:
+        return Text(f"? {clean(wave.name)}", style="bold", end="")
     if wave.is_production:
         return Text(f"{PRODUCTION_MARK} {clean(wave.name)}", style="bold", end="")
     return literal(wave.name)

@@ -74,7 +74,16 @@ class ConfirmActionModal(ModalScreen[Confirmation | None]):
         with VerticalScroll(id="dialog"):
             yield Static(literal(plan.title, style="bold"), id="title")
             yield Static(self._what_table(), id="what")
-            if plan.production and plan.confirm_word:
+            unknown = plan.wave is not None and plan.wave.is_unknown
+            if plan.production and plan.confirm_word and unknown:
+                yield Static(
+                    Text.assemble(
+                        (" ? UNKNOWN RISK ", "reverse bold red"),
+                        f" {clean(plan.confirm_word)} matches no wave: confirmed like production.",
+                    ),
+                    id="production",
+                )
+            elif plan.production and plan.confirm_word:
                 wave = plan.wave.name if plan.wave else plan.confirm_word
                 yield Static(
                     Text.assemble(
@@ -86,11 +95,12 @@ class ConfirmActionModal(ModalScreen[Confirmation | None]):
             yield Label("Reason (required; goes to the audit log):", id="reason-label")
             yield Input(placeholder="why you are doing this", id="reason", select_on_focus=False, compact=True)
             if plan.production and plan.confirm_word:
+                what = "stage's" if unknown else "wave's"
                 yield Label(
-                    Text.assemble("Type the wave's name to confirm: ", (clean(plan.confirm_word), "bold")),
+                    Text.assemble(f"Type the {what} name to confirm: ", (clean(plan.confirm_word), "bold")),
                     id="confirm-label",
                 )
-                yield Input(placeholder="the wave's name", id="confirm-word", select_on_focus=False, compact=True)
+                yield Input(placeholder=f"the {what} name", id="confirm-word", select_on_focus=False, compact=True)
             yield Static("", id="problem")
             yield Static(
                 Text.assemble(("enter", "bold"), f" {verb(self.kind_name).lower()} · ", ("esc", "bold"), " cancel"),

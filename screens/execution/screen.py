@@ -27,6 +27,7 @@ from textual.containers import Container, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
+from console.contradictions import execution_contradiction
 from console.model import Execution, FleetState, HistoryEvent, StateMachine
 from console.resources import state_machine_arn_of
 from screens.action_flow import ActionScreen, Choices
@@ -54,6 +55,8 @@ from screens.timefmt import age
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.keyed_table import KeyedTable
 from screens.widgets.payload_modal import PayloadModal
+
+CONTRADICTION_MARK = "≠ CONFLICT"  # reverse video: seen without colour
 
 NARROW = 110  # below this width the states go above the history instead of beside it
 # The execution screen each app's watcher is reading in detail (the watcher follows one at a time).
@@ -184,6 +187,11 @@ class ExecutionScreen(ActionScreen):
         execution = self.execution()
         machine_type = machine.type if machine else None
         title = title_text(self.machine_name, execution, now, machine_type)
+        # The listed status against the history: both are shown, and a contradiction is marked, never resolved.
+        conflict = execution_contradiction(listed, self._events, machine.read_at if machine else None)
+        if conflict is not None:
+            title.append(f"\n{CONTRADICTION_MARK} ", style="reverse bold yellow")
+            title.append(conflict, style="bold")
         if stale and machine is not None and execution is not None and execution.is_running:
             # The history streams on its own; the status comes from the state machine's listing.
             title.append(

@@ -30,7 +30,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Static
 
-from console.model import FleetState, Pipeline, StateMachine
+from console.model import FleetState, Pipeline, StateMachine, Wave
 from screens.action_flow import ActionScreen, Choices
 from screens.fleet.actions import machine_choices, pipeline_choices
 from screens.fleet.rows import (
@@ -50,7 +50,7 @@ from screens.text import clean, commit_message, literal
 from screens.timefmt import age, coarse_age
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.row_list import ListColumn, RowList
-from screens.widgets.wave_board import SLOT_WIDE, WaveBoard
+from screens.widgets.wave_board import SLOT_WIDE, WaveBoard, board_waves
 
 PIPELINES = "pipelines"
 MACHINES = "machines"
@@ -73,6 +73,7 @@ class FleetScreen(ActionScreen):
         self.view = PIPELINES
         self.query_text = ""
         self._layout: TableLayout | None = None
+        self._layout_waves: tuple[Wave, ...] | None = None
         self._machine_columns: tuple[ListColumn, ...] = ()
         self._pipeline_keys: list[str] = []
         self._machine_keys: list[str] = []
@@ -127,7 +128,7 @@ class FleetScreen(ActionScreen):
         """Column widths for the terminal's width; True when the pipeline list's layout changed."""
         labels = target_labels(self.ctx.targets)
         target_width = max(max((len(v) for v in labels.values()), default=6), 6)
-        waves = self.ctx.waves.waves
+        waves = self._waves
         width = self._width()
         layout = pipeline_layout(width, len(waves), target_width)
         if layout != self._layout:
@@ -192,15 +193,26 @@ class FleetScreen(ActionScreen):
         if cached is not None and cached[0] is pipeline and cached[1] == stale and cached[2] == slot:
             if cached[3] == minute:
                 return cached[4]
-        row = pipeline_row(
-            pipeline, self.ctx.waves.waves, state, now, slot, labels.get(pipeline.target, pipeline.target)
-        )
+        row = pipeline_row(pipeline, self._waves, state, now, slot, labels.get(pipeline.target, pipeline.target))
         self._pcache[key] = (pipeline, stale, slot, minute, row)
         return row
+
+    @property
+    def _waves(self) -> tuple[Wave, ...]:
+        """The board's columns as last laid out (see `board_waves`)."""
+        if self._layout_waves is None:
+            self._layout_waves = board_waves(self.ctx.waves.waves, self.ctx.state)
+        return self._layout_waves
 
     def _sync_pipelines(self, state: FleetState, now: datetime) -> None:
         if self._layout is None:
             return
+        waves = board_waves(self.ctx.waves.waves, state)
+        if waves != self._waves:
+            # A stage that matches no wave appeared (or the last one went): the `unknown` column comes or goes.
+            self._layout_waves = waves
+            self._build_columns()
+            self._pcache = {}
         labels = target_labels(self.ctx.targets)
         pipelines = state.pipelines
         order = self._pipeline_order(pipelines)
@@ -362,6 +374,8 @@ class FleetScreen(ActionScreen):
         title.append("\n")
         if pipeline.error:
             title.append(f"{ERROR.glyph} {clean(pipeline.error)}", style=ERROR.tone.style)
+        elif pipeline.note:
+            title.append(f"◐ partial: {clean(pipeline.note)}", style="bold yellow")
         elif state.is_stale(pipeline.key, pipeline.read_at, now):
             title.append(f"{STALE.glyph} stale: last read {age(pipeline.read_at, now)} ago", style="bold")
         elif latest is not None and latest.revision is not None:
@@ -411,7 +425,7 @@ class FleetScreen(ActionScreen):
             self._cursor_keys[self.view] = self._list.highlighted_key
             self.view = view
             if view == PIPELINES and self._layout is not None:
-                self._list.set_columns(self._layout.columns(self.ctx.waves.waves))
+                self._list.set_columns(self._layout.columns(self._waves))
                 cells = {k: self._prows[k].cells for k in self._pipeline_keys}
                 self._list.set_rows(self._pipeline_keys, cells, select=self._cursor_keys[view])
             elif view == MACHINES:

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from console.model import Action, ConditionKind, Pipeline, PipelineExecution, Rule, Stage, StageCondition, Wave
 from screens.conditions import hold_label, hold_look, rule_watches
-from screens.status import APPROVAL, ERROR, PAUSED, STALE, StatusLook, Tone, look
+from screens.status import APPROVAL, ERROR, NO_STATE, PAUSED, STALE, StatusLook, Tone, look
 from screens.text import clean, commit_message, literal
 from screens.timefmt import age, clock_time, coarse_age, duration
 from screens.widgets.keyed_table import Column, Row, usable_width
@@ -75,11 +75,16 @@ def parse_stage_key(key: str | None) -> StageRef | None:
 # --- small facts ------------------------------------------------------------------------------------------
 
 
-def stage_look(stage: Stage) -> StatusLook:
+def stage_look(stage: Stage, unread: bool = False) -> StatusLook:
+    """`unread`: the pipeline's state could not be read (Pipeline.note), so no status is not "not run"."""
+    if unread and stage.status is None:
+        return NO_STATE
     return APPROVAL if stage.awaiting_approval is not None else look(stage.status)
 
 
-def action_look(action: Action) -> StatusLook:
+def action_look(action: Action, unread: bool = False) -> StatusLook:
+    if unread and action.status is None:
+        return NO_STATE
     return APPROVAL if action.awaiting_approval else look(action.status)
 
 
@@ -152,7 +157,10 @@ def stage_rows(pipeline: Pipeline, now: datetime, wave_width: int = 13, run_colu
         ordered = sorted(stage.actions, key=lambda a: a.run_order)
         for index, action in enumerate(ordered):
             last = index == len(ordered) - 1
-            rows.append(Row(action_key(stage.name, action.name), _action_cells(action, now, last)))
+            cells = _action_cells(action, now, last)
+            if pipeline.note and action.status is None:
+                cells["status"] = NO_STATE.text()
+            rows.append(Row(action_key(stage.name, action.name), cells))
         rows.extend(_condition_rows(stage, [c for c in stage.conditions if c not in entry], now))
     return rows
 
@@ -207,7 +215,7 @@ def _condition_cells(condition: StageCondition, rule: Rule | None, now: datetime
 
 
 def _stage_cells(pipeline: Pipeline, stage: Stage, now: datetime, wave_width: int, run_column: bool) -> dict[str, Text]:
-    status = stage_look(stage)
+    status = stage_look(stage, unread=pipeline.note is not None)
     name = Text(end="")
     if stage.paused:
         name.append(f"{PAUSED.glyph} ", style=PAUSED.tone.style)
@@ -397,7 +405,7 @@ def _when(moment: datetime | None, now: datetime) -> str:
 
 def stage_detail(pipeline: Pipeline, stage: Stage, now: datetime) -> Text:
     """Everything about a stage: wave, status, execution and revision, inbound transition, who waits."""
-    status = stage_look(stage)
+    status = stage_look(stage, unread=pipeline.note is not None)
     head = literal(stage.name, style="bold")
     head.append("  ")
     head.append_text(status.text())
@@ -583,6 +591,9 @@ def execution_detail(pipeline: Pipeline, execution: PipelineExecution, now: date
     return Text("\n", end="").join(lines)
 
 
+PARTIAL_MARK = "◐ partial:"
+
+
 def title_text(pipeline: Pipeline, stale: bool, now: datetime, target_label: str | None = None) -> Text:
     """The line under the header: the pipeline, its mode, its latest execution; stale or failing reads."""
     text = literal(pipeline.name, style="bold")
@@ -598,6 +609,10 @@ def title_text(pipeline: Pipeline, stale: bool, now: datetime, target_label: str
     if pipeline.error:
         text.append(f"\n{ERROR.glyph} could not read it: ", style=ERROR.tone.style)
         text.append(clean(pipeline.error))
+    elif pipeline.note:
+        # Part of the picture could not be read: said in one line, with what is shown instead.
+        text.append(f"\n{PARTIAL_MARK} ", style="bold yellow")
+        text.append(clean(pipeline.note))
     if stale:
         text.append(f"\n{STALE.glyph} stale: last read {age(pipeline.read_at, now)} ago", style="bold")
         text.append(" (what you see may have changed; ctrl+r reads now)", style="dim")

@@ -21,6 +21,7 @@ from console.model import FleetState, Target, TargetStatus
 from screens.status import ERROR, STALE, SUCCEEDED
 from screens.text import clean
 from screens.timefmt import age
+from screens.widgets.wave_board import unmatched_stages
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class HeaderFacts:
     freshness: str
     targets: tuple[tuple[str, str, str], ...]  # (glyph, name, style)
     errors: tuple[tuple[str, str], ...]  # (target name, error text)
+    unmatched: int = 0  # stages that match no wave (risk unknown)
 
 
 def header_facts(
@@ -79,7 +81,8 @@ def header_facts(
         freshness = f"updated {age(oldest, now)} ago" if age(oldest, now) != "now" else "updated just now"
         if unread:
             freshness += " · still reading some targets"
-    return HeaderFacts(title, tuple(badges), freshness, tuple(rows), tuple(errors))
+    unmatched = unmatched_stages(state)
+    return HeaderFacts(title, tuple(badges), freshness, tuple(rows), tuple(errors), unmatched)
 
 
 def _target_mark(status: TargetStatus | None, state: FleetState, now: datetime) -> tuple[str, str]:
@@ -125,6 +128,7 @@ class FleetHeader(Widget):
             and self._facts.errors == facts.errors
             and self._facts.targets == facts.targets
             and self._facts.badges == facts.badges
+            and self._facts.unmatched == facts.unmatched
         )
         self._facts = facts
         self.refresh(layout=not same_shape)
@@ -151,6 +155,10 @@ class FleetHeader(Widget):
             targets.append(glyph, style=style)
             targets.append(" ")
             targets.append(clean(name))
+        if facts.unmatched:
+            # Said on every screen: these stages are confirmed like production until the config maps them.
+            stages = "stage matches" if facts.unmatched == 1 else "stages match"
+            targets.append(f"  ? {facts.unmatched} {stages} no wave", style="bold")
         lines.append(targets)
         for name, error in facts.errors:
             line = Text(end="")

@@ -17,9 +17,9 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
-from console.model import Pipeline, Stage, StageCondition, Wave
+from console.model import UNKNOWN_WAVE, FleetState, Pipeline, Stage, StageCondition, Wave
 from screens.conditions import hold_label, hold_look
-from screens.status import APPROVAL, NEVER_RAN, NO_STAGE, PAUSED, StatusLook, look
+from screens.status import APPROVAL, NEVER_RAN, NO_STAGE, NO_STATE, PAUSED, StatusLook, look
 from screens.text import clean, literal
 from screens.timefmt import coarse_age
 
@@ -40,6 +40,7 @@ class WaveCell:
     paused_reason: str
     since: datetime | None  # when the stage last changed
     execution_id: str | None
+    unread: bool = False  # the pipeline's state could not be read: a missing status is unknown, not "not run"
     held_stage: str | None = None  # the stage a condition holds (entry conditions, or a bake after it)
     held: StageCondition | None = None
 
@@ -59,11 +60,26 @@ class WaveCell:
     def look(self) -> StatusLook:
         if self.approval:
             return APPROVAL
+        if self.unread and self.stages and self.status is None:
+            return NO_STATE
         return look(self.status) if self.stages else NEVER_RAN
 
 
+def unmatched_stages(state: FleetState) -> int:
+    """How many stages of the fleet match no wave (risk unknown): the header says it, the board shows them."""
+    return sum(1 for p in state.pipelines.values() for s in p.stages if s.wave is not None and s.wave.is_unknown)
+
+
+def board_waves(waves: Sequence[Wave], state: FleetState) -> tuple[Wave, ...]:
+    """The board's columns: the model's waves, and an `unknown` column last while any stage matches no wave,
+    so that such a stage (and an approval or failure in it) is never hidden."""
+    extra = (UNKNOWN_WAVE,) if unmatched_stages(state) else ()
+    return (*waves, *extra)
+
+
 def wave_cells(pipeline: Pipeline, waves: Sequence[Wave]) -> tuple[WaveCell, ...]:
-    """One cell per wave in `waves`, in that order; stages without a wave are not on the board."""
+    """One cell per wave in `waves`, in that order. Build stages (Source, Build) have no wave and are not on the
+    board; stages that match no wave are, in the `unknown` column when `waves` has it (`board_waves`)."""
     by_wave: dict[str, list[Stage]] = {}
     for stage in pipeline.stages:
         if stage.wave is not None:
@@ -98,6 +114,7 @@ def _cell(pipeline: Pipeline, wave: Wave, stages: list[Stage]) -> WaveCell:
         paused_reason=paused.inbound.disabled_reason if paused else "",
         since=since,
         execution_id=telling.execution_id,
+        unread=pipeline.note is not None,
         held_stage=held.name if held is not None else None,
         held=held.held_by if held is not None else None,
     )
@@ -235,7 +252,9 @@ class WaveBoard(Widget):
         rows: list[list[Text]] = [[], [], [], []]
         for cell in self._cells:
             label = width - 1
-            if cell.wave.is_production:
+            if cell.wave.is_unknown:
+                rows[0].append(Text("? " + wave_label(cell.wave, label - 2), style="bold"))
+            elif cell.wave.is_production:
                 rows[0].append(Text("▲ " + wave_label(cell.wave, label - 2), style="bold"))
             else:
                 rows[0].append(Text(wave_label(cell.wave, label), style="bold"))
@@ -251,6 +270,9 @@ class WaveBoard(Widget):
                 rows[3].append(Text(cell.hold(now), style=hold_look(cell.held).tone.style))
             elif cell.approval and cell.approval_stage:
                 rows[3].append(literal(cell.approval_stage, style="dim"))
+            elif cell.wave.is_unknown and cell.stages:
+                # No wave says what these stages are: their own names do.
+                rows[3].append(literal(",".join(cell.stages), style="dim"))
             else:
                 rows[3].append(Text(""))
         lines = [title]

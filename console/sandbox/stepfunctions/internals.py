@@ -97,6 +97,31 @@ TOUCH_POINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("moto.stepfunctions.responses", "get_backend", ("account", "region")),
     ("moto.stepfunctions.utils", "PAGINATION_MODEL", ()),
     ("moto.utilities.paginator", "paginate", ("pagination_model",)),
+    # CreateStateMachine's checks (asl_checks.py)
+    (f"{_PARSER}.models", "StepFunctionsParserBackend._validate_definition", ("definition",)),
+    # Simulated Lambda functions (lambdas.py)
+    (
+        f"{_COMPONENT}.state.exec.state_task.lambda_eval_utils",
+        "_invoke_lambda_function",
+        ("parameters", "region", "state_credentials"),
+    ),
+    (f"{_COMPONENT}.state.exec.state_task.lambda_eval_utils", "execute_lambda_function_integration", ()),
+    # TaskFailed's resource (task_events.py)
+    (f"{_COMPONENT}.state.exec.execute_state", "ExecutionState._eval_state", ("env",)),
+    (f"{_COMPONENT}.state.exec.state_task.state_task", "StateTask", ()),
+    (f"{_COMPONENT}.state.exec.state_task.service.state_task_service", "StateTaskService._get_sfn_resource", ()),
+    (f"{_COMPONENT}.state.exec.state_task.service.state_task_service", "StateTaskService._get_sfn_resource_type", ()),
+    # JSONata and variables (jsonata.py)
+    (f"{_COMPONENT}.common.string.string_expression", "StringJSONata._eval_body", ("env",)),
+    (f"{_COMPONENT}.common.string.string_expression", "StringVariableSample._eval_body", ("env",)),
+    (f"{_COMPONENT}.eval_component", "EvalComponent._field_name", ()),
+    (f"{_COMPONENT}.common.error_name.states_error_name_type", "StatesErrorNameType.StatesQueryEvaluationError", ()),
+    (f"{_PARSER}.api", "HistoryEventType.EvaluationFailed", ()),
+    (f"{_PARSER}.api", "EvaluationFailedEventDetails", ()),
+    (f"{_PARSER}.asl.eval.variable_store", "VariableStore.get_assigned_variables", ()),
+    (f"{_PARSER}.asl.eval.variable_store", "VariableStore.get", ("variable_identifier",)),
+    (f"{_PARSER}.asl.eval.states", "States.to_variable_declarations", ()),  # reads States._states_data
+    (f"{_PARSER}.asl.eval.environment", "Environment.next_field_name", ()),
 )
 
 # Methods replaced wholesale → sha256 (first 16 hex) of the moto 5.2.5 source they were ported from.
@@ -122,6 +147,10 @@ REPLACED_SOURCES: dict[tuple[str, str], str] = {
     ("moto.stepfunctions.responses", "StepFunctionResponse.get_execution_history"): "3889cc6224ac2f76",
     ("moto.stepfunctions.responses", "StepFunctionResponse.stop_execution"): "633c8a544aacfd14",
     ("moto.stepfunctions.responses", "StepFunctionResponse.send_task_failure"): "f0fed5e805768377",
+    (f"{_COMPONENT}.common.string.string_expression", "StringJSONata._eval_body"): "277b6f4132141b36",
+    (f"{_COMPONENT}.common.string.string_expression", "StringVariableSample._eval_body"): "4aa01e616a9824dd",
+    (f"{_PARSER}.asl.eval.variable_store", "VariableStore.get_assigned_variables"): "accd1b2a7446a246",
+    (f"{_COMPONENT}.eval_component", "EvalComponent._field_name"): "513b699fede46596",
 }
 
 # Attributes of moto objects that exist only once an instance does: (module, class, attribute names).
@@ -131,6 +160,7 @@ INSTANCE_ATTRIBUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "EventManager",
         ("_mutex", "_event_id_gen", "_history_event_list", "_cloud_watch_logging_session"),
     ),
+    (f"{_PARSER}.asl.eval.variable_store", "VariableStore", ("_outer_scope", "_inner_scope", "_declaration_tracing")),
 )
 
 

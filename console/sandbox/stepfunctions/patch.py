@@ -13,6 +13,11 @@ moto 5.2 executes state machines for real once `execute_state_machine` is on. On
 - `stepfunctions_programs`: each definition is parsed once; every execution evaluates its own copy.
 - `stepfunctions_choice`: a Choice state without a match nor Default fails with States.NoChoiceMatched.
 - `stepfunctions_events`: every STANDARD execution status change goes to EventBridge as `aws.states`.
+- `stepfunctions_asl_checks`: CreateStateMachine / UpdateStateMachine refuse what AWS refuses, with
+  `InvalidDefinition` and AWS's message, and accept the Distributed Map settings moto's grammar lacks.
+- `stepfunctions_lambdas`: the functions the definitions declare answer `lambda:invoke` and function ARNs.
+- `stepfunctions_task_events`: every TaskFailed event names its resource and resource type.
+- `stepfunctions_jsonata`: JSONata expressions and variables evaluated for real (moto's evaluator is a stub).
 
 All of it patches moto's classes, so in-process callers (the CodePipeline engine's StepFunctions actions
 call `get_backend(...).start_execution`) get the same behaviour as HTTP clients.
@@ -38,10 +43,14 @@ class MotoInternalsMoved(SandboxError):
 def install(clock: SandboxClock) -> None:
     """Patch moto's Step Functions (once per process); `clock.speed` shortens what takes time."""
     from console.sandbox.stepfunctions import api as stepfunctions_api
+    from console.sandbox.stepfunctions import asl_checks as stepfunctions_asl_checks
     from console.sandbox.stepfunctions import choice as stepfunctions_choice
     from console.sandbox.stepfunctions import internals as stepfunctions_internals
+    from console.sandbox.stepfunctions import jsonata as stepfunctions_jsonata
+    from console.sandbox.stepfunctions import lambdas as stepfunctions_lambdas
     from console.sandbox.stepfunctions import programs as stepfunctions_programs
     from console.sandbox.stepfunctions import runs as stepfunctions_runs
+    from console.sandbox.stepfunctions import task_events as stepfunctions_task_events
     from console.sandbox.stepfunctions import timing as stepfunctions_time
     from console.sandbox.stepfunctions import tokens as stepfunctions_tokens
 
@@ -63,6 +72,10 @@ def install(clock: SandboxClock) -> None:
     stepfunctions_programs.install()
     stepfunctions_time.install(clock)
     stepfunctions_choice.install()
+    stepfunctions_jsonata.install()
+    stepfunctions_asl_checks.install()
+    stepfunctions_lambdas.install()
+    stepfunctions_task_events.install()
     stepfunctions_tokens.install()
     stepfunctions_runs.install()
     stepfunctions_api.install()

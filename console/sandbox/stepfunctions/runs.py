@@ -55,6 +55,7 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.utilities.collections import select_from_typed_dict
 
+from console.sandbox.stepfunctions import task_events
 from console.sandbox.stepfunctions.errors import ExecutionNotRedrivable
 from console.sandbox.stepfunctions.events import status_changed
 from console.sandbox.stepfunctions.records import RunRecord, run_record
@@ -96,7 +97,7 @@ def _add_event(
             self,
             context=context,
             event_type=event_type,
-            event_details=_definition_durations(event_details),
+            event_details=task_events.complete(_definition_durations(event_details)),
             timestamp=timestamp,
             update_source_event_id=update_source_event_id,
         )
@@ -196,6 +197,7 @@ def _program_eval_body(self: Any, env: Any) -> None:
             env.stack.clear()
             env.heap.clear()
     except FailureEventException as failure:
+        _record_evaluation_failure(env, failure)
         env.set_error(error=failure.get_execution_failed_event_details())
     except Exception as exc:  # the interpreter turns any crash into States.Runtime, as AWS does
         cause = f"{type(exc).__name__}({exc})"
@@ -209,6 +211,22 @@ def _program_eval_body(self: Any, env: Any) -> None:
         # Map iterations and Parallel branches end inside their state, not as the execution.
         return
     _finish(env)
+
+
+def _record_evaluation_failure(env: Any, failure: FailureEventException) -> None:
+    """A JSONata error in a state without Retry/Catch (Pass, Choice) is in the history too, as AWS shows it.
+
+    States with Retry/Catch (Task, Map, Parallel) record the event themselves before they re-raise.
+    """
+    event = failure.failure_event
+    if event.event_type != HistoryEventType.EvaluationFailed or not event.event_details:
+        return
+    history = env.event_manager.get_event_history()
+    if history and history[-1].get("type") == HistoryEventType.EvaluationFailed:
+        return
+    env.event_manager.add_event(
+        context=env.event_history_context, event_type=event.event_type, event_details=event.event_details
+    )
 
 
 # --- the worker ------------------------------------------------------------------------------------

@@ -1,0 +1,159 @@
+"""The wave model: one source (the bundled waves.yaml), production by name and by position, unknown never hidden
+and confirmed like production, the config's per-pipeline mapping checked at load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from console.actions.plan import ActionKind, Facts, plan_from
+from console.config import load_config
+from console.errors import InputError
+from console.model import UNKNOWN_WAVE, Receipt, Risk, Target
+from console.resources import Selection
+from console.waves import WaveModel, bundled_waves_path, default_wave_model, load_wave_model
+
+WAVES = default_wave_model()
+TEAM_STAGES = ("Source", "Build", "Staging", "PreProd", "Production-us-east-1", "Deploy", "TestStage")
+
+
+def placed(
+    stages: tuple[str, ...], model: WaveModel = WAVES, pipeline: str = "orders-api"
+) -> dict[str, tuple[str | None, str, str]]:
+    return {p.name: (p.wave.name if p.wave else None, p.risk, p.why) for p in model.place(pipeline, stages)}
+
+
+def test_the_bundled_file_is_the_one_model() -> None:
+    assert WAVES == load_wave_model(bundled_waves_path())
+    assert [w.name for w in WAVES.waves] == ["alpha", "beta", "gamma", "prod-canary", "prod-az1", "prod-az2"]
+    # No second model in the code: no wave is named there.
+    source = (Path(__file__).resolve().parents[2] / "console" / "waves.py").read_text()
+    assert '"prod-az1"' not in source
+    assert '"*test*"' not in source
+
+
+def test_names_as_teams_write_them() -> None:
+    waves = placed(TEAM_STAGES)
+    assert waves["Source"] == (None, "low", "pattern source")
+    assert waves["Build"] == (None, "low", "pattern build")
+    assert waves["Staging"] == ("gamma", "high", "pattern *staging*")
+    assert waves["PreProd"] == ("gamma", "high", "pattern *preprod*")  # `*preprod*` says more than `*prod*`
+    assert waves["Production-us-east-1"] == ("prod-canary", "production", "pattern *production*")
+    # Production by position: whatever follows a production stage is production.
+    assert waves["Deploy"] == ("prod-canary", "production", "after Production-us-east-1")
+    assert waves["TestStage"] == ("prod-canary", "production", "after Deploy")
+
+
+@pytest.mark.parametrize(
+    ("stage", "wave"),
+    [("Prod", "prod-canary"), ("ProdStage", "prod-canary"), ("Prod-AZ1", "prod-az1"), ("prod-wave2", "prod-az2")],
+)
+def test_prod_names_are_production(stage: str, wave: str) -> None:
+    found = WAVES.for_stage("p", stage)
+    assert found is not None
+    assert found.name == wave
+    assert found.risk is Risk.PRODUCTION
+
+
+def test_a_production_pattern_beats_a_lower_pattern_after_production() -> None:
+    waves = placed(("Prod-Canary", "Prod-AZ1", "Beta-Cleanup"))
+    assert waves["Prod-AZ1"] == ("prod-az1", "production", "pattern *az1*")
+    assert waves["Beta-Cleanup"] == ("prod-az1", "production", "after Prod-AZ1")
+    assert placed(("BuildAndDeployProd",))["BuildAndDeployProd"][1] == "production"
+
+
+def test_a_stage_matching_nothing_is_unknown_not_hidden() -> None:
+    waves = placed(("Source", "Deploy", "ProdStage"))
+    assert waves["Deploy"] == ("unknown", "unknown", "no match")
+    wave = WAVES.for_stage("p", "Deploy", ("Source", "Deploy"))
+    assert wave is UNKNOWN_WAVE
+    assert wave.typed_confirmation
+    assert not wave.is_production
+
+
+def _facts(stage: str, wave_stages: tuple[str, ...]) -> Facts:
+    async def send(reason: str, identity: str) -> Receipt:  # pragma: no cover - never sent here
+        raise AssertionError
+
+    return Facts(
+        selection=Selection(target="t", pipeline="billing", stage=stage, action="Approve"),
+        title="Approve",
+        lines=(),
+        wave=WAVES.for_stage("billing", stage, wave_stages),
+        expect={},
+        operation="PutApprovalResult",
+        request={},
+        send=send,
+        done="Approved",
+    )
+
+
+def test_unknown_is_confirmed_by_typing_the_stage_name() -> None:
+    target = Target(name="t", region="us-east-1")
+    plan = plan_from(ActionKind.APPROVE, _facts("Deploy", ("Source", "Deploy")), target)
+    assert plan.production
+    assert plan.confirm_word == "Deploy"
+    plan = plan_from(ActionKind.APPROVE, _facts("Production-us-east-1", ("Production-us-east-1",)), target)
+    assert plan.production
+    assert plan.confirm_word == "prod-canary"
+    plan = plan_from(ActionKind.APPROVE, _facts("Staging", ("Staging",)), target)
+    assert not plan.production
+    assert plan.confirm_word is None
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_config_maps_stages_per_pipeline(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            """
+waves:
+  pipelines:
+    "orders-*": {Deploy: beta, TestStage: gamma}
+    "*": {Smoke*: alpha}
+""",
+        )
+    )
+    model = config.wave_model()
+    waves = placed(("Source", "Deploy", "Production-us-east-1", "TestStage", "SmokeTests"), model)
+    assert waves["Deploy"] == ("beta", "medium", "config")
+    # The config says otherwise: even after a production stage.
+    assert waves["TestStage"] == ("gamma", "high", "config")
+    assert waves["SmokeTests"] == ("alpha", "low", "config")
+    other = placed(("Deploy",), model, pipeline="billing")
+    assert other["Deploy"] == ("unknown", "unknown", "no match")
+
+
+def test_config_waves_file_replaces_the_bundled_one(tmp_path: Path) -> None:
+    (tmp_path / "waves.yaml").write_text(
+        "waves:\n  - {name: test, risk: low, match: ['*test*']}\n  - {name: live, risk: production, match: ['*']}\n"
+    )
+    model = load_config(write(tmp_path, "waves:\n  file: waves.yaml\n")).wave_model()
+    assert [w.name for w in model.waves] == ["test", "live"]
+    assert placed(("TestStage",), model)["TestStage"] == ("test", "low", "pattern *test*")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "waves:\n  pipelines:\n    p: {Deploy: prod-az9}\n",
+            "config.yaml:3: waves.pipelines.p.Deploy: no wave named 'prod-az9'",
+        ),
+        ("waves:\n  fil: w.yaml\n", "config.yaml:2: waves.fil: unknown key"),
+        ("waves:\n  file: nope.yaml\n", "config.yaml:2: waves.file: no such waves file"),
+        ("waves:\n  pipelines:\n    p: [Deploy]\n", "config.yaml:3: waves.pipelines.p: expected a mapping"),
+        ("waves: waves.yaml\n", "config.yaml:1: waves: expected a mapping"),
+    ],
+)
+def test_config_waves_mistakes_name_file_line_and_key(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(InputError) as caught:
+        load_config(write(tmp_path, text))
+    assert str(caught.value).endswith(expected) or expected in str(caught.value), str(caught.value)
+    assert str(caught.value).startswith(str(tmp_path))
