@@ -9,7 +9,9 @@ stage that ends after those; actions by run order), then executions that ended. 
 steps at once therefore still tells them in the order they happened.
 
 The first read of a resource is not a change: it produces no transitions. Untrusted text (summaries, errors,
-causes, names) is copied as it is; rendering it safely is the printer's job.
+causes, names) is copied as it is; rendering it safely is the printer's job. Task tokens are not: the history
+cursor stores every event with the execution's tokens redacted (console/tokens.py), so nothing built from it,
+transitions, approvals or the execution screen, can show one.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from console.model import (
     Transition,
     TransitionKind,
 )
+from console.tokens import redact_event, tokens_in
 
 PIPELINE_EXECUTION = TransitionKind.PIPELINE_EXECUTION
 STAGE = TransitionKind.STAGE
@@ -325,6 +328,8 @@ class HistoryCursor:
     state_of: dict[int, str] = field(default_factory=dict)
     current_state: str | None = None
     ended: bool = False
+    # The execution's task tokens seen so far; every event is stored with them redacted.
+    tokens: set[str] = field(default_factory=set, repr=False)
 
     @property
     def last_id(self) -> int:
@@ -345,8 +350,12 @@ class HistoryCursor:
         for event in sorted(events, key=lambda e: e.id):
             if event.id <= self.last_id:
                 continue
-            self.events.append(event)
             state = self._state(event)
+            if event.type == "TaskScheduled" and is_wait_for_token(event.resource):
+                token_state = next((s for s in machine.token_states if s.name == state), None)
+                self.tokens |= tokens_in(event.parameters, token_state)
+            event = redact_event(event, self.tokens)
+            self.events.append(event)
             if event.type in _EXECUTION_ENDED:
                 self.ended = True
             change = self._transition(event, state, emit)

@@ -93,6 +93,8 @@ class Target:
     """Where resources live: a profile, a region, an optional role and endpoint.
 
     `name` is what the operator sees (and what `watch` prints); it is unique among the targets.
+    `shown_endpoint` is the endpoint the header names beside it: set whenever requests do not go to AWS's own
+    endpoint (an `endpoint_url`, `AWS_ENDPOINT_URL`, or the profile's `endpoint_url`).
     """
 
     name: str
@@ -105,6 +107,7 @@ class Target:
     events_queue: str | None = None  # push, one console: the queue an EventBridge rule sends to
     events_topic: str | None = None  # push, a team: the SNS topic each console subscribes a queue of its own to
     sandbox: bool = False
+    shown_endpoint: str | None = None
 
 
 # --- CodePipeline -------------------------------------------------------------------------------------
@@ -466,6 +469,8 @@ class HistoryEvent:
     cause: str | None = None
     # TaskScheduled's timeoutInSeconds: when a `.waitForTaskToken` approval expires.
     timeout_seconds: int | None = None
+    # MapIterationStarted's index (and the other MapIteration events'): which item of a Map an iteration runs.
+    index: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,6 +484,8 @@ class StateMachine:
     wave: Wave | None = None
     rollback_state_machine: str | None = None
     approval_states: tuple[str, ...] = ()
+    # Where each `.waitForTaskToken` state puts its token: what the history follower redacts (console/tokens.py).
+    token_states: tuple[TaskTokenState, ...] = field(default=(), repr=False)
     executions: tuple[Execution, ...] = ()
     read_at: datetime | None = None
     error: str | None = None
@@ -517,6 +524,12 @@ class Approval:
     # Not an approval but a stage held by its entry conditions on alarms, which only a person's override (or
     # the alarms clearing) ends; `expires` is when the conditions stop waiting and fail the stage.
     condition: ConditionKind | None = None
+    # Step Functions only: where the state waits when it is inside Parallel branches or Map iterations
+    # ("iteration 2 of ReviewEach"), the index of its innermost Map iteration, and the id of its TaskScheduled
+    # event, which tells apart the same state waiting in several iterations (and never changes while it waits).
+    where: str = ""
+    map_index: int | None = None
+    task_event: int | None = None
 
     def __post_init__(self) -> None:
         # Accept the value too ("codepipeline"), as the JSON and older callers spell it.
@@ -816,6 +829,9 @@ class TaskTokenState:
     name: str
     resource: str
     token_paths: tuple[tuple[str, ...], ...] = ()
+    # Every (path, expression) that holds or embeds the token: `$$.Task.Token`, `States.Format(..., $$.Task.Token)`,
+    # `$$.Task`, a JSONata expression; list items by index. What the displays redact (console/tokens.py).
+    token_expressions: tuple[tuple[tuple[str | int, ...], str], ...] = ()
 
     def token_in(self, parameters: str | None) -> str | None:
         """The task token inside a TaskScheduled event's `parameters` JSON, if it is where the author put it."""

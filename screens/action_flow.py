@@ -148,6 +148,8 @@ class ActionFlow:
             if confirmation is None:
                 app.notify("Cancelled. Nothing was sent.", timeout=3, markup=False)
                 return
+            if confirmation.body is not None:
+                plan = plan.with_body(confirmation.body)  # what the confirmation showed is what is sent
             self.stage = "being sent"
             outcome = await ctx.gate.execute(plan, confirmation.reason, confirmation=confirmation.typed)
             sent = choice.kind.label.removesuffix(" into")  # "Pause promotion into" → "Pause promotion sent"

@@ -31,6 +31,7 @@ from console.actions.reads import GateGateway
 from console.actions.reasons import check_reason
 from console.model import FleetState, Target
 from console.resources import Selection
+from console.stepfunctions.answers import AnswerBook
 from console.waves import WaveModel
 
 __all__ = [
@@ -48,7 +49,8 @@ class ActionGate:
 
     `gateways` by target name; `rollback_machines` maps a state machine's name to the state machine that rolls
     its wave back (`rollback:` in definitions/fleet.yaml); `state_waves` maps a state machine's name to the
-    waves of its states (`state_waves:` there), so answering an approval state asks for that state's wave.
+    waves of its states (`state_waves:` there), so answering an approval state asks for that state's wave;
+    `answers` is the config's `approvals:`, the body each workflow expects on approve and reject.
     """
 
     def __init__(
@@ -60,11 +62,13 @@ class ActionGate:
         read_only: bool = False,
         rollback_machines: Mapping[str, str] | None = None,
         state_waves: Mapping[str, Mapping[str, str]] | None = None,
+        answers: AnswerBook | None = None,
     ) -> None:
         context = PlanContext(
             waves=waves,
             rollback_machines=dict(rollback_machines or {}),
             state_waves={machine: dict(states) for machine, states in (state_waves or {}).items()},
+            answers=answers or AnswerBook(),
         )
         self._preconditions = Preconditions(gateways, context, read_only=read_only)
         self._executor = Executor(self._preconditions, audit)

@@ -6,6 +6,7 @@ Pure functions, no IO. Every timestamp becomes an aware UTC datetime. Text from 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -437,24 +438,36 @@ _JSONPATH_TOKEN = "$$.Task.Token"
 _JSONATA_TOKEN = "$states.context.Task.Token"
 
 
-def _token_paths(value: Any, path: tuple[str, ...]) -> Iterable[tuple[str, ...]]:
-    """Key paths (as resolved: `.$` suffixes dropped) whose value is, or embeds, the task token."""
+def _token_paths(value: Any, path: tuple[str | int, ...]) -> Iterable[tuple[tuple[str | int, ...], str]]:
+    """(key path, expression) of every value that is, or embeds, the task token (paths as resolved: `.$`
+    suffixes dropped; list items by index)."""
     if isinstance(value, Mapping):
         for key, item in value.items():
             key = str(key)
             if key.endswith(".$"):
-                if isinstance(item, str) and _JSONPATH_TOKEN in item:
-                    yield (*path, key[:-2])
+                if isinstance(item, str) and _MENTIONS_TOKEN.search(item):
+                    yield (*path, key[:-2]), item
                 continue
             yield from _token_paths(item, (*path, key))
     elif isinstance(value, list):
-        return  # a token inside a list has no key path to follow
-    elif isinstance(value, str) and path and (_JSONATA_TOKEN in value or _JSONPATH_TOKEN in value):
-        yield path  # JSONata `{% $states.context.Task.Token %}`
+        for index, item in enumerate(value):
+            yield from _token_paths(item, (*path, index))
+    elif isinstance(value, str) and path and value.lstrip().startswith("{%") and _MENTIONS_TOKEN.search(value):
+        yield path, value  # JSONata `{% $states.context.Task.Token %}`
+
+
+# `$$.Task.Token`, `$$.Task` or the whole context object `$$` (JSONPath), `$states.context...` (JSONata): any
+# expression whose value holds the token, however it is wrapped (States.Format, States.JsonToString, ...).
+_MENTIONS_TOKEN = re.compile(r"\$\$(?:\.Task\b|(?![.\w]))|\$states\.context(?:\.Task\b|(?![.\w]))")
 
 
 def task_token_states(definition: Mapping[str, Any]) -> list[TaskTokenState]:
-    """The `.waitForTaskToken` Task states and where their Parameters (or JSONata Arguments) put the token."""
+    """The `.waitForTaskToken` Task states and where their Parameters (or JSONata Arguments) put the token.
+
+    `token_paths` hold the paths whose value is the token itself (what the gate answers with); every path
+    that holds or embeds it, with the expression that put it there, is in `token_expressions` (what the
+    displays redact: see console/tokens.py).
+    """
     found = []
     for name, state in _walk_states(definition):
         resource = state.get("Resource")
@@ -462,11 +475,21 @@ def task_token_states(definition: Mapping[str, Any]) -> list[TaskTokenState]:
             continue
         if not resource.endswith(".waitForTaskToken"):
             continue
-        paths: list[tuple[str, ...]] = []
+        located: list[tuple[tuple[str | int, ...], str]] = []
         for key in ("Parameters", "Arguments"):
-            paths.extend(_token_paths(state.get(key), ()))
-        found.append(TaskTokenState(name=name, resource=resource, token_paths=tuple(paths)))
+            located.extend(_token_paths(state.get(key), ()))
+        # The paths of the bare token first: `token_in` answers with the first one that holds a value.
+        ordered = sorted(located, key=lambda item: not _exact_token(item[1]))
+        keyed = tuple(tuple(str(k) for k in path) for path, _ in ordered if all(isinstance(k, str) for k in path))
+        found.append(TaskTokenState(name=name, resource=resource, token_paths=keyed, token_expressions=tuple(located)))
     return found
+
+
+def _exact_token(expression: str) -> bool:
+    text = expression.strip()
+    if text.startswith("{%") and text.endswith("%}"):
+        text = text[2:-2].strip()
+    return text in (_JSONPATH_TOKEN, _JSONATA_TOKEN)
 
 
 def execution(item: Json) -> Execution:
@@ -555,6 +578,7 @@ def history_event(event: Json, names: StateNames | None = None) -> HistoryEvent:
         error=_str(details.get("error")),
         cause=_str(details.get("cause")),
         timeout_seconds=_int(details.get("timeoutInSeconds")),
+        index=_int(details.get("index")) if event_type.startswith("MapIteration") else None,
     )
 
 

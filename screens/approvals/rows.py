@@ -73,7 +73,10 @@ def inbox_order(approvals: Iterable[Approval], now: datetime) -> tuple[Approval,
 
 
 def row_key(approval: Approval) -> str:
-    """A key per waiting thing: two states of one execution can wait at once (parallel branches)."""
+    """A key per waiting thing: several tasks of one execution can wait at once (Parallel branches, Map
+    iterations, even of the same state); each has its own TaskScheduled event."""
+    if approval.task_event is not None:
+        return f"{approval.key}#{approval.task_event}"
     return f"{approval.key}#{approval.state_name}" if approval.state_name else approval.key
 
 
@@ -90,7 +93,19 @@ def selection_of(approval: Approval) -> Selection:
         target=approval.target,
         state_machine_arn=state_machine_arn_of(arn) if arn else None,
         execution_arn=arn,
+        # Exactly this row's token, however many others wait in the same execution.
+        state_name=approval.state_name,
+        map_index=approval.map_index,
+        task_event=approval.task_event,
     )
+
+
+def task_label(approval: Approval) -> str:
+    """The waiting state as a row names it: `Approve Change #2` in a Map iteration, else the state's name."""
+    name = approval.state_name or ""
+    if approval.map_index is not None:
+        name += f" #{approval.map_index}"
+    return name
 
 
 def resource_key(approval: Approval) -> str:
@@ -168,8 +183,22 @@ def what_cell(approval: Approval, width: int, *, full: bool) -> Text:
     room = max(width - 2, 1)
     if approval.kind == Service.CODEPIPELINE:
         text.append(name if len(name) <= room else name[: room - 1] + "…")
-    else:
+        return text
+    state = clean(approval.state_name or "")
+    if not state or not approval.where:
+        # At the top level an execution waits in one state at a time: its name is in the detail pane.
         text.append(middle(name, room))
+        return text
+    # In Parallel branches and Map iterations one execution waits for several tokens, and the state and the
+    # Map index are what tell its rows apart: the index is never cut, the state before the execution's name.
+    index = f" #{approval.map_index}" if approval.map_index is not None else ""
+    resource_room = min(len(name), 8)
+    state_room = max(room - 3 - len(index) - resource_room, 4)
+    if len(state) > state_room:
+        state = state[: state_room - 1] + "…"
+    text.append(middle(name, max(room - 3 - len(index) - len(state), resource_room)))
+    text.append(" › ", style="dim")
+    text.append(state + index, style="bold")
     return text
 
 
@@ -196,6 +225,7 @@ def words_of(approval: Approval, target_label: str) -> str:
         KINDS.get(approval.kind, approval.kind),
         approval.kind,
         approval.state_name or "",
+        approval.where,
         approval.revision.revision_id if approval.revision else "",
         commit_message(approval.revision.summary) if approval.revision else "",
         approval.custom_data,
@@ -294,6 +324,8 @@ def detail_text(approval: Approval, now: datetime, target_label: str, actions_hi
     if approval.state_name:
         text.append(" · state ")
         text.append(clean(approval.state_name), style="bold")
+    if approval.where:
+        text.append(f" · {clean(approval.where)}")
     text.append("\n")
     text.append(KIND_NAMES.get(approval.kind, clean(approval.kind)), style="dim")
     text.append(" · ", style="dim")

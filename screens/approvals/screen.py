@@ -356,7 +356,9 @@ class ApprovalsScreen(ActionScreen):
             return _override_choices(binding_id, approval)
         kind = ActionKind.APPROVE if binding_id == "approve" else ActionKind.REJECT
         verb = "Approve" if kind is ActionKind.APPROVE else "Reject"
-        where = f" ({approval.state_name})" if approval.state_name else ""
+        where = (
+            f" ({approval.state_name}{', ' + approval.where if approval.where else ''})" if approval.state_name else ""
+        )
         label = f"{verb} {approval.resource}{where}"
         return Choices((ActionChoice(kind, selection_of(approval), label),), "", selection_of(approval))
 

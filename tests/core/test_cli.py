@@ -148,6 +148,43 @@ def test_a_read_only_target_in_the_config_refuses(
 
 
 @pytest.mark.usefixtures("credentials")
+@pytest.mark.parametrize(
+    "config_text",
+    [
+        "targets:\n  - name: sandbox\n    region: {region}\n    endpoint_url: {url}\n    read_only: true\n",
+        "targets:\n  - name: ops\n    profile: ops\n    region: {region}\n    read_only: true\n",
+        "read_only: true\n",
+    ],
+    ids=["same-endpoint", "same-profile", "top-level"],
+)
+def test_flags_never_drop_the_configs_read_only(
+    aws: Any,
+    sandbox: SandboxProcess,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    config_text: str,
+) -> None:
+    """`--profile/--region/--endpoint-url` choose where to act; they cannot make a read-only target writable."""
+    cp = aws("codepipeline")
+    name, execution_id = waiting_approval(cp)
+    config = tmp_path / "config.yaml"
+    config.write_text(config_text.format(region=REGION, url=sandbox.url))
+    flags = ["--profile", "ops"] if "profile: ops" in config_text else []
+    (tmp_path / "aws-config").write_text("[profile ops]\naws_access_key_id = testing\naws_secret_access_key = t\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+
+    code = main(["approve", name, "--reason", "ok", "--yes", "--config", str(config), *flags,
+                 "--region", REGION, "--endpoint-url", sandbox.url])  # fmt: skip
+
+    _, err = capsys.readouterr()
+    assert code == 1, err
+    assert "wavedeck: refused: read-only" in err
+    assert action_state(cp, name, "Beta", "Approve")["latestExecution"]["status"] == "InProgress"
+    cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=execution_id, abandon=True)
+
+
+@pytest.mark.usefixtures("credentials")
 def test_bad_and_unknown_resources(sandbox: SandboxProcess, capsys: pytest.CaptureFixture[str]) -> None:
     assert wavedeck(sandbox, "approve", "a//b", "--reason", "x", "--yes") == 2
     assert "not a resource name: 'a//b'" in capsys.readouterr().err
@@ -217,6 +254,26 @@ def test_bad_config_is_exit_2_naming_file_line_and_key(tmp_path: Path, capsys: p
     err = capsys.readouterr().err
     assert f"{config}:2" in err
     assert "intervalz" in err
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("file:///etc/passwd", "must start with http:// or https://"),
+        ("javascript:alert(1)", "must start with http:// or https://"),
+        ("unix:///var/run/aws.sock", "must start with http:// or https://"),
+        ("localhost:4566", "must start with http:// or https://"),
+        ("http://", "names no host"),
+        ("http://127.0.0.1:port", "has a port that is not a number"),
+    ],
+)
+def test_a_bad_endpoint_url_is_exit_2_and_one_sentence(
+    url: str, problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["watch", "--endpoint-url", url, "--region", REGION])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == f"wavedeck: --endpoint-url {url!r} {problem}\n"
 
 
 def test_usage_errors_are_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -513,3 +570,35 @@ def test_watch_json_tells_a_bake_as_condition_transitions(aws: Any, sandbox: San
     ours = [(d["kind"], d["to"]) for d in seen if str(d["resource"]).startswith(f"{name}/Prod-AZ1")]
     assert ours.index(("action", "Succeeded")) < ours.index(("condition", "InProgress"))
     assert ours.index(("condition", "Succeeded")) < ours.index(("stage", "Succeeded"))
+
+
+def test_an_intent_record_that_does_not_fit_on_disk_sends_nothing(
+    aws: Any, sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    """A file-size limit (as a nearly full disk) cuts the intent record short: the action is refused, nothing
+    reaches AWS, and the log still holds only whole records."""
+    import resource
+
+    cp = aws("codepipeline")
+    name = create(cp, source(), stage("Build", action("Build", SandboxDuration="1")), prefix="cli-fsize")
+    log = tmp_path / "audit.jsonl"
+    log.write_text('{"phase":"intent","id":"earlier"}\n')
+    log.chmod(0o600)
+    limit = log.stat().st_size + 120
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    command = [sys.executable, "-m", "console", "pause", f"{name}/Build", "--reason", "Hold", "--yes"]
+    command += ["--audit-log", str(log), "--endpoint-url", sandbox.url, "--region", REGION]
+
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False, preexec_fn=limited
+    )
+
+    assert done.returncode == 1, done.stderr
+    assert "cannot write the audit log" in done.stderr
+    assert cp.get_pipeline_state(name=name)["stageStates"][1]["inboundTransitionState"]["enabled"] is True
+    assert [r["id"] for r in AuditLog(log).records()] == ["earlier"]
+    assert log.read_text() == '{"phase":"intent","id":"earlier"}\n'

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from console.sandbox.clock import SandboxClock
-from console.sandbox.codepipeline.behaviour import resolve
 from console.sandbox.codepipeline.condition_shapes import ConditionSet, ConditionShape, RuleShape
 from console.sandbox.codepipeline.records import (
     ABANDONED,
@@ -33,6 +32,7 @@ from console.sandbox.codepipeline.records import (
     StageRun,
 )
 from console.sandbox.codepipeline.rules import RuleContext, evaluate
+from console.sandbox.codepipeline.variables import resolve
 
 OVERRIDDEN = "Overridden"
 
@@ -104,7 +104,7 @@ class ConditionFlow:
         for condition in declared.conditions:
             rules = []
             for rule in condition.rules:
-                configuration = dict(resolve(rule.configuration, execution.variables, execution.id))
+                configuration = dict(resolve(rule.configuration, execution))
                 rule_run = RuleRun(str(uuid.uuid4()), stage, declared.kind, rule, now, now, configuration)
                 rules.append(rule_run)
                 execution.rule_runs.append(rule_run)

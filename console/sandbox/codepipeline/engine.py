@@ -156,7 +156,7 @@ class PipelineEngine:
         self, pipeline: PipelineState, stage: str, action: ActionShape, configuration: Mapping[str, str]
     ) -> Behaviour:
         table = self._behaviours.get((pipeline.account, pipeline.region, pipeline.name), {})
-        return table.get((stage, action.name)) or behaviour_of_configuration(configuration)
+        return table.get((stage, action.name)) or behaviour_of_configuration(configuration, action.timeout_minutes)
 
     # --- pipelines as moto stores them ---------------------------------------------------------------
 
