@@ -128,6 +128,7 @@ READ_OPERATIONS: frozenset[str] = frozenset(
         "GetPipelineExecution",
         "ListPipelineExecutions",
         "ListActionExecutions",
+        "ListRuleExecutions",
         "ListStateMachines",
         "DescribeStateMachine",
         "ListExecutions",
