@@ -41,6 +41,13 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("rollback", "b", "Roll back to the last good execution", "action", "Rollback"),
     KeySpec("retry", "r", "Retry the failed stage / redrive", "action", "Retry"),
     KeySpec("pause", "p", "Pause / resume promotion into the stage", "action", "Pause/resume"),
+    KeySpec(
+        "override",
+        "O",
+        "Override the condition holding the stage (end a bake, enter past an alarm)",
+        "action",
+        "Override",
+    ),
     KeySpec("goto", "g", "Go to the linked execution", "navigation", "Go to"),
     KeySpec("view_input", "i", "Show the input (JSON)", "screen", "Input"),
     KeySpec("view_output", "o", "Show the output, or the error and cause (JSON)", "screen", "Output"),
