@@ -158,6 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument(
                 "--all-actions", action="store_true", help="retry every action of the stage, not only the failed ones"
             )
+        if name == "override":
+            command.add_argument(
+                "--condition",
+                required=True,
+                choices=("before-entry", "on-success"),
+                help="which conditions of the stage: its entry conditions or its success conditions (a bake)",
+            )
         _add_common(command, subcommand=True)
     return parser
 
@@ -203,6 +210,12 @@ ACTION_COMMANDS: dict[str, tuple[str, str]] = {
     "resume": (
         "resume promotion into a stage",
         "Enable the inbound transition of a stage (pipeline/stage) again.",
+    ),
+    "override": (
+        "override a stage condition being evaluated",
+        "End the evaluation in progress of a stage's entry or success conditions (pipeline/stage) as if every "
+        "rule had succeeded (OverrideStageCondition): skip a bake, or enter past an alarm. AWS refuses SKIP "
+        "conditions and evaluations that are not in progress.",
     ),
 }
 

@@ -1,4 +1,5 @@
-"""What waits for a person: CodePipeline manual approvals and Step Functions `.waitForTaskToken` states.
+"""What waits for a person: CodePipeline manual approvals, Step Functions `.waitForTaskToken` states, and
+stages held before entry by alarms, which only an override (or the alarms clearing) ends.
 
 Pure functions over model objects; the watcher calls them after every read and publishes the result as
 `FleetState.approvals`. The tokens themselves stay out of the Approval: the action gate reads them fresh.
@@ -11,10 +12,26 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from console.diff import approval_request, find_in_parameters
-from console.model import Approval, Execution, HistoryEvent, Pipeline, Service, SourceRevision, StateMachine
+from console.model import (
+    Approval,
+    ConditionKind,
+    Execution,
+    HistoryEvent,
+    Pipeline,
+    Service,
+    SourceRevision,
+    StateMachine,
+)
 from console.stepfunctions.waiting import OpenTask, branch_numbers, open_tasks
 
-__all__ = ["branch_numbers", "execution_approvals", "pipeline_approvals", "state_timeouts", "waiting_tasks"]
+__all__ = [
+    "branch_numbers",
+    "condition_holds",
+    "execution_approvals",
+    "pipeline_approvals",
+    "state_timeouts",
+    "waiting_tasks",
+]
 
 # AWS: "If you do not approve or reject within seven days, the action times out" (per-action override:
 # ActionDeclaration.timeoutInMinutes).
@@ -46,6 +63,42 @@ def pipeline_approvals(pipeline: Pipeline) -> list[Approval]:
                     execution=stage.execution_id,
                 )
             )
+    return out
+
+
+def condition_holds(pipeline: Pipeline) -> list[Approval]:
+    """Every stage held by entry conditions waiting on alarms that an override would pass, in stage order.
+
+    A closed deployment window or a bake ends by itself when its time comes; entry conditions waiting for
+    alarms to clear fail the stage when their WaitTime runs out, unless a person decides to go in anyway.
+    """
+    out: list[Approval] = []
+    for stage in pipeline.stages:
+        held = stage.held_by
+        if held is None or held.kind is not ConditionKind.BEFORE_ENTRY or held.not_overridable is not None:
+            continue
+        waiting = [r for r in held.rules if r.status == "InProgress"]
+        alarms = [name for rule in waiting for name in rule.alarms]
+        if not alarms:
+            continue
+        starts = [r.last_status_change for r in waiting if r.last_status_change is not None]
+        summary = "; ".join(r.summary for r in waiting if r.summary)
+        execution = pipeline.execution(stage.execution_id)
+        out.append(
+            Approval(
+                kind=Service.CODEPIPELINE,
+                target=pipeline.target,
+                resource=f"{pipeline.name}/{stage.name}",
+                wave=stage.wave,
+                since=min(starts, default=None),
+                expires=held.ends(),
+                revision=execution.revision if execution is not None else None,
+                custom_data=f"entry held by alarm {', '.join(alarms)}" + (f": {summary}" if summary else ""),
+                url=next((r.url for r in waiting if r.url), None),
+                execution=stage.execution_id,
+                condition=held.kind,
+            )
+        )
     return out
 
 

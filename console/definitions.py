@@ -75,7 +75,7 @@ _ACTION_KEYS = (
     "variables",
 )
 _STATE_MACHINE_KEYS = ("name", "type", "region", "definition", "wave", "state_waves", "rollback")
-_TRAFFIC_KEYS = ("commit_interval", "max_in_flight", "warm_up", "authors", "messages", "runs")
+_TRAFFIC_KEYS = ("commit_interval", "max_in_flight", "warm_up", "authors", "messages", "runs", "alarm_trips")
 _RUN_KEYS = ("state_machine", "interval", "input")
 
 
@@ -221,6 +221,7 @@ class TrafficDef:
     authors: tuple[str, ...] = ("dev",)
     messages: tuple[str, ...] = ("Update",)
     runs: tuple[ScheduledRun, ...] = ()
+    alarm_trips: float = 0.03  # the chance an onSuccess alarm bake sees one of its alarms fire
 
 
 @dataclass(frozen=True)
@@ -1116,6 +1117,7 @@ def _traffic(reader: Reader | None, names: _Names) -> TrafficDef:
     warm_up = reader.duration("warm_up", default.warm_up, maximum=MAX_WARM_UP)
     authors = tuple(reader.strings("authors")) or default.authors
     messages = tuple(reader.strings("messages")) or default.messages
+    alarm_trips = reader.number("alarm_trips", default.alarm_trips, minimum=0.0, maximum=1.0)
     runs = []
     for run in reader.readers("runs"):
         _only(run, _RUN_KEYS)
@@ -1138,4 +1140,5 @@ def _traffic(reader: Reader | None, names: _Names) -> TrafficDef:
         authors=authors,
         messages=messages,
         runs=tuple(runs),
+        alarm_trips=default.alarm_trips if alarm_trips is None else alarm_trips,
     )

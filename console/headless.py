@@ -1,4 +1,4 @@
-"""The headless commands: `wavedeck watch` and `wavedeck approve|reject|stop|rollback|retry|pause|resume`.
+"""The headless commands: `wavedeck watch` and `wavedeck approve|reject|stop|rollback|retry|pause|resume|override`.
 
 They run on the same runtime (watcher, gate) as the console. Exit codes: 0 done, 1 refused or failed (the
 reason on stderr), 2 bad usage; `watch` exits 0 on Ctrl-C.
@@ -203,7 +203,12 @@ async def _act(runtime: Runtime, args: argparse.Namespace, progress: _Progress) 
         catalog = await runtime.catalog(args.target)
         selection = task_of(resolve(args.resource, catalog, args.target), args)
         gate = runtime.gate
-        plan = await gate.plan(kind, selection, retry_all_actions=bool(getattr(args, "all_actions", False)))
+        plan = await gate.plan(
+            kind,
+            selection,
+            retry_all_actions=bool(getattr(args, "all_actions", False)),
+            condition=getattr(args, "condition", None),
+        )
         if body is not None:
             plan = plan.with_body(body)
         out = sys.stdout

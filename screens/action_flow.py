@@ -5,7 +5,8 @@ key would act on for the current selection (one `ActionChoice` per thing it coul
 approval). `ActionScreen` then gives the screen:
 
 - the bindings `a x s S b r p` (ids approve, reject, stop, stop_abandon, rollback, retry, pause: every key of
-  console/keys.py that names an action kind), each running the flow below;
+  console/keys.py that names an action kind), each running the flow below; a screen where stage conditions
+  show adds `O` (id override) to its own BINDINGS (`SCREEN_ACTION_KEYS`);
 - availability: a key is greyed out unless the gate says at least one choice can run
   (`ActionGate.availability`, pure); pressing a greyed key shows the gate's reason;
 - the flow, run by the app's `ActionFlow` (app-level worker, so leaving the screen does not cancel a call in
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
 # Action keys by binding id, and the kind each means when the screen has nothing more specific to say: every
 # key of console/keys.py that names a kind (a new action's key is its line there, nothing here).
 ACTION_KEYS: dict[str, ActionKind] = {key.id: ActionKind(key.kind) for key in KEYS if key.kind}
+# Keys only the screens that show what they act on bind (the pipeline screen shows stage conditions).
+SCREEN_ACTION_KEYS = frozenset({"override"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +164,7 @@ class ActionFlow:
 class ActionScreen(ConsoleScreen):
     """A `ConsoleScreen` whose selection can be acted on (see the module docstring)."""
 
-    BINDINGS = [binding(binding_id) for binding_id in ACTION_KEYS]
+    BINDINGS = [binding(binding_id) for binding_id in ACTION_KEYS if binding_id not in SCREEN_ACTION_KEYS]
 
     def action_choices(self, binding_id: str) -> Choices:
         """What `binding_id` would act on for the current selection. Override."""

@@ -105,14 +105,21 @@ class ActionGate:
         """Whether `kind` makes sense for `selection` in `state`, and why not. Pure: no IO, no waiting."""
         return availability(kind, selection, state, self._preconditions, self._executor.in_flight)
 
-    async def plan(self, kind: ActionKind, selection: Selection, *, retry_all_actions: bool = False) -> ActionPlan:
+    async def plan(
+        self, kind: ActionKind, selection: Selection, *, retry_all_actions: bool = False, condition: str | None = None
+    ) -> ActionPlan:
         """Read fresh state and say exactly what `kind` would send for `selection`.
+
+        `condition` (BEFORE_ENTRY or ON_SUCCESS) says which conditions an override is for; without it, the ones
+        being evaluated.
 
         Raises Refused with a plain sentence when it makes no sense now (nothing waiting, nothing running,
         read-only), and the gateway's AwsError subclasses when AWS cannot be read.
         """
         self._preconditions.refuse_if_read_only(selection.target)
         given = {"retry_mode": "ALL_ACTIONS"} if retry_all_actions and kind is ActionKind.RETRY else {}
+        if condition is not None and kind is ActionKind.OVERRIDE:
+            given["condition"] = condition
         facts = await self._preconditions.facts(kind, selection, given)
         return self._preconditions.plan(kind, facts)
 

@@ -33,6 +33,7 @@ class ActionKind(enum.Enum):
     RETRY = "retry"
     PAUSE = "pause"
     RESUME = "resume"
+    OVERRIDE = "override"
 
     @property
     def label(self) -> str:
@@ -58,6 +59,7 @@ _LABELS = {
     ActionKind.RETRY: "Retry",
     ActionKind.PAUSE: "Pause promotion into",
     ActionKind.RESUME: "Resume promotion into",
+    ActionKind.OVERRIDE: "Override the condition of",
 }
 
 _FAMILIES = {
@@ -67,6 +69,7 @@ _FAMILIES = {
     ActionKind.STOP_ABANDON: "stop",
     ActionKind.PAUSE: "transition",
     ActionKind.RESUME: "transition",
+    ActionKind.OVERRIDE: "condition",
 }
 
 

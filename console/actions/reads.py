@@ -61,6 +61,9 @@ class GateGateway(Protocol):
     async def retry_stage_execution(
         self, pipeline: str, stage: str, execution_id: str, mode: str = "FAILED_ACTIONS"
     ) -> Receipt: ...
+    async def override_stage_condition(
+        self, pipeline: str, stage: str, execution_id: str, condition_type: str
+    ) -> Receipt: ...
     async def disable_stage_transition(
         self, pipeline: str, stage: str, reason: str, transition_type: str = "Inbound"
     ) -> Receipt: ...

@@ -14,6 +14,8 @@ from typing import Any
 from console.model import (
     Action,
     ActionExecution,
+    Condition,
+    ConditionKind,
     Execution,
     HistoryEvent,
     Identity,
@@ -24,8 +26,11 @@ from console.model import (
     PipelineState,
     PipelineSummary,
     QueueMessage,
+    Rule,
+    RuleExecution,
     SourceRevision,
     Stage,
+    StageCondition,
     StateMachineDetail,
     StateMachineSummary,
     TaskTokenState,
@@ -110,7 +115,7 @@ def pipeline_structure(target: str, response: Json) -> Pipeline:
                     timeout_minutes=_int(action.get("timeoutInMinutes")),
                 )
             )
-        stages.append(Stage(name=str(stage["name"]), actions=tuple(actions)))
+        stages.append(Stage(name=str(stage["name"]), actions=tuple(actions), conditions=declared_conditions(stage)))
     return Pipeline(
         target=target,
         name=str(pipeline.get("name", "")),
@@ -118,6 +123,101 @@ def pipeline_structure(target: str, response: Json) -> Pipeline:
         pipeline_type=str(pipeline.get("pipelineType") or "V1"),
         execution_mode=str(pipeline.get("executionMode") or "SUPERSEDED"),
         stages=tuple(stages),
+    )
+
+
+def declared_conditions(stage: Json) -> tuple[StageCondition, ...]:
+    """A stage declaration's `beforeEntry` / `onSuccess` / `onFailure` (GetPipeline), without state."""
+    found = []
+    for kind in ConditionKind:
+        declared = stage.get(kind.declaration_key)
+        if not isinstance(declared, Mapping):
+            continue
+        conditions = []
+        for condition in declared.get("conditions") or ():
+            rules = []
+            for rule in condition.get("rules") or ():
+                type_id: Json = rule.get("ruleTypeId") or {}
+                rules.append(
+                    Rule(
+                        name=str(rule.get("name", "")),
+                        provider=str(type_id.get("provider", "")),
+                        configuration=_configuration(rule.get("configuration")),
+                    )
+                )
+            conditions.append(Condition(result=_str(condition.get("result")), rules=tuple(rules)))
+        found.append(StageCondition(kind=kind, conditions=tuple(conditions), result=_str(declared.get("result"))))
+    return tuple(found)
+
+
+def _rule_state(item: Json) -> Rule:
+    latest: Json = item.get("latestExecution") or {}
+    errors: Json = latest.get("errorDetails") or {}
+    return Rule(
+        name=str(item.get("ruleName", "")),
+        status=_str(latest.get("status")),
+        summary=str(latest.get("summary") or ""),
+        rule_execution_id=_str(latest.get("ruleExecutionId")),
+        last_status_change=utc(latest.get("lastStatusChange")),
+        last_updated_by=_str(latest.get("lastUpdatedBy")),
+        error_code=_str(errors.get("code")),
+        error_message=_str(errors.get("message")),
+        url=_str(latest.get("externalExecutionUrl") or item.get("entityUrl")),
+    )
+
+
+def condition_states(item: Json) -> tuple[StageCondition, ...]:
+    """A stage state's `beforeEntryConditionState` / `onSuccessConditionState` / `onFailureConditionState`."""
+    found = []
+    for kind in ConditionKind:
+        state = item.get(kind.state_key)
+        if not isinstance(state, Mapping):
+            continue
+        latest: Json = state.get("latestExecution") or {}
+        conditions = []
+        for condition in state.get("conditionStates") or ():
+            execution: Json = condition.get("latestExecution") or {}
+            conditions.append(
+                Condition(
+                    rules=tuple(_rule_state(r) for r in condition.get("ruleStates") or ()),
+                    status=_str(execution.get("status")),
+                    summary=str(execution.get("summary") or ""),
+                    last_status_change=utc(execution.get("lastStatusChange")),
+                )
+            )
+        found.append(
+            StageCondition(
+                kind=kind,
+                conditions=tuple(conditions),
+                status=_str(latest.get("status")),
+                summary=str(latest.get("summary") or ""),
+            )
+        )
+    return tuple(found)
+
+
+def rule_execution(item: Json) -> RuleExecution:
+    """A ListRuleExecutions detail."""
+    given: Json = item.get("input") or {}
+    type_id: Json = given.get("ruleTypeId") or {}
+    output: Json = item.get("output") or {}
+    result: Json = output.get("executionResult") or {}
+    errors: Json = result.get("errorDetails") or {}
+    return RuleExecution(
+        pipeline_execution_id=str(item.get("pipelineExecutionId", "")),
+        rule_execution_id=str(item.get("ruleExecutionId", "")),
+        stage=str(item.get("stageName", "")),
+        rule=str(item.get("ruleName", "")),
+        status=str(item.get("status", "")),
+        started=utc(item.get("startTime")),
+        updated=utc(item.get("lastUpdateTime")),
+        updated_by=_str(item.get("updatedBy")),
+        provider=str(type_id.get("provider", "")),
+        configuration=_configuration(given.get("resolvedConfiguration") or given.get("configuration")),
+        summary=str(result.get("externalExecutionSummary") or ""),
+        url=_str(result.get("externalExecutionUrl")),
+        error_code=_str(errors.get("code")),
+        error_message=_str(errors.get("message")),
     )
 
 
@@ -176,6 +276,7 @@ def pipeline_state(response: Json) -> PipelineState:
                 ),
                 inbound_executions=tuple(i for i in inbound if i is not None),
                 actions=tuple(_action_state(a) for a in item.get("actionStates") or ()),
+                conditions=condition_states(item),
             )
         )
     return PipelineState(

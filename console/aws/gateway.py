@@ -128,6 +128,7 @@ READ_OPERATIONS: frozenset[str] = frozenset(
         "GetPipelineExecution",
         "ListPipelineExecutions",
         "ListActionExecutions",
+        "ListRuleExecutions",
         "ListStateMachines",
         "DescribeStateMachine",
         "ListExecutions",
@@ -442,7 +443,34 @@ class Gateway:
         items = await self._all_pages(CODEPIPELINE, "ListActionExecutions", "actionExecutionDetails", params)
         return tuple(convert.action_execution(item) for item in items)
 
+    async def list_rule_executions(
+        self, name: str, execution_id: str | None = None, max_results: int = 50
+    ) -> tuple[model.RuleExecution, ...]:
+        """The newest rule evaluations of a pipeline (of one execution when given), newest first."""
+        params: dict[str, Any] = {"pipelineName": name}
+        if execution_id:
+            params["filter"] = {"pipelineExecutionId": execution_id}
+        items = await self._bounded_pages(
+            CODEPIPELINE, "ListRuleExecutions", "ruleExecutionDetails", params, max_results, 100
+        )
+        return tuple(convert.rule_execution(item) for item in items)
+
     # --- CodePipeline writes ------------------------------------------------------------------------------------
+
+    async def override_stage_condition(
+        self, pipeline: str, stage: str, execution_id: str, condition_type: str
+    ) -> model.Receipt:
+        """End a BEFORE_ENTRY or ON_SUCCESS evaluation in progress as if its conditions were met."""
+        self._refuse_if_read_only("OverrideStageCondition")
+        response = await self._call(
+            CODEPIPELINE,
+            "OverrideStageCondition",
+            pipelineName=pipeline,
+            stageName=stage,
+            pipelineExecutionId=execution_id,
+            conditionType=condition_type,
+        )
+        return self._receipt("OverrideStageCondition", response, execution_id)
 
     async def put_approval_result(
         self, pipeline: str, stage: str, action: str, token: str, approved: bool, summary: str

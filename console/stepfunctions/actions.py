@@ -416,4 +416,5 @@ PLAN_BUILDERS: Mapping[ActionKind, PlanBuilder] = {
     ),
     ActionKind.PAUSE: refused("pausing promotion is for pipeline stages (their inbound transition)"),
     ActionKind.RESUME: refused("pausing promotion is for pipeline stages (their inbound transition)"),
+    ActionKind.OVERRIDE: refused("overriding a condition is for pipeline stages (their entry or success conditions)"),
 }

@@ -29,6 +29,7 @@ from console.resources import (
     StageSelection,
     state_machine_arn_of,
 )
+from screens.conditions import HELD
 from screens.status import APPROVAL
 from screens.text import clean, commit_message, literal
 from screens.timefmt import coarse_age
@@ -188,7 +189,8 @@ def what_cell(approval: Approval, width: int, *, full: bool) -> Text:
     parts = [clean(p) for p in approval.resource.split("/")]
     if approval.kind == Service.CODEPIPELINE and not full:
         parts = parts[:2]
-    text = Text(f"{APPROVAL.glyph} ", style=APPROVAL.tone.style, end="")
+    mark = HELD if approval.condition is not None else APPROVAL
+    text = Text(f"{mark.glyph} ", style=mark.tone.style, end="")
     name = "/".join(parts)
     room = max(width - 2, 1)
     if approval.kind == Service.CODEPIPELINE:
@@ -326,8 +328,11 @@ CUSTOM_DATA_LINES = 3
 def detail_text(approval: Approval, now: datetime, target_label: str, actions_hint: str) -> Text:
     """Everything about one approval: what, where, since when, until when, which revision, what it asks."""
     text = Text(end="")
-    text.append(f"{APPROVAL.glyph} ", style=APPROVAL.tone.style)
+    mark = HELD if approval.condition is not None else APPROVAL
+    text.append(f"{mark.glyph} ", style=mark.tone.style)
     text.append(clean(approval.resource), style="bold")
+    if approval.condition is not None:
+        text.append(f" · held by its {approval.condition.label} condition", style=mark.tone.style)
     if approval.state_name:
         text.append(" · state ")
         text.append(clean(approval.state_name), style="bold")
@@ -356,7 +361,8 @@ def detail_text(approval: Approval, now: datetime, target_label: str, actions_hi
         if tier is Urgency.EXPIRING:
             text.append(f"{EXPIRING_MARK} EXPIRES SOON", style="reverse bold red")
             text.append(" ")
-        text.append(f"expires {time_left(approval.expires, now)}")
+        verb = "the condition fails the stage" if approval.condition is not None else "expires"
+        text.append(f"{verb} {time_left(approval.expires, now)}")
         text.append(f" ({_utc_day(approval.expires, now)})", style="dim")
     text.append("\n")
     text.append("revision ", style="dim")
@@ -370,7 +376,7 @@ def detail_text(approval: Approval, now: datetime, target_label: str, actions_hi
             text.append(" ")
             text.append(message)
     text.append("\n")
-    text.append("asks ", style="dim")
+    text.append("holds " if approval.condition is not None else "asks ", style="dim")
     asks = clean(approval.custom_data, keep_newlines=True).strip()
     if asks:
         lines = asks.splitlines()

@@ -212,6 +212,7 @@ async def test_a_read_only_gateway_refuses_every_write_and_sends_nothing(sandbox
                 gateway.rollback_stage("p", "s", "e"),
                 gateway.disable_stage_transition("p", "s", "reason"),
                 gateway.enable_stage_transition("p", "s"),
+                gateway.override_stage_condition("p", "s", "e", "BEFORE_ENTRY"),
                 gateway.stop_execution("arn", "E", "C"),
                 gateway.redrive_execution("arn"),
                 gateway.send_task_success("token", "{}"),

@@ -111,6 +111,22 @@ def test_status_note_for_push_failure_and_throttling() -> None:
     assert status_note(TargetStatus(target), TargetStatus(target)) is None
 
 
+def test_a_condition_change_is_one_plain_line() -> None:
+    line = format_line(
+        transition(
+            kind=TransitionKind.CONDITION,
+            from_status=None,
+            to_status="InProgress",
+            detail="on success (ROLLBACK) · Baking until 09:45:05, watching Prod-5xx OK",
+        )
+    )
+    assert line == (
+        "2025-03-01T09:30:05.123Z  sandbox/us-east-1  condition           checkout-api/Prod-Canary  [prod-canary]  "
+        "· → InProgress  exec 0c9b5d2e  — on success (ROLLBACK) · Baking until 09:45:05, watching Prod-5xx OK"
+    )
+    assert json.loads(format_json(transition(kind=TransitionKind.CONDITION)))["kind"] == "condition"
+
+
 BIDI = "\u202eevil\u202c \u200e\u200f\u202a\u202b\u202d\u2066\u2067\u2068\u2069"
 
 
