@@ -129,18 +129,27 @@ def _list_pipeline_executions(engine: PipelineEngine, request: Request) -> dict[
     )
 
 
-def _list_action_executions(engine: PipelineEngine, request: Request) -> dict[str, Any]:
+def _execution_filter(request: Request) -> tuple[str | None, bool]:
+    """ListActionExecutions' and ListRuleExecutions' `filter`: the execution asked for, and whether only its
+    latest runs are wanted (`latestInPipelineExecution` unless its `startTimeRange` is `All`)."""
     found = request.optional("filter", {}) or {}
+    if not isinstance(found, dict):
+        return None, False
     execution_id = found.get("pipelineExecutionId")
     latest = found.get("latestInPipelineExecution") or {}
     if latest:
         execution_id = latest.get("pipelineExecutionId") or execution_id
+    return execution_id, bool(latest) and latest.get("startTimeRange") != "All"
+
+
+def _list_action_executions(engine: PipelineEngine, request: Request) -> dict[str, Any]:
+    execution_id, latest_only = _execution_filter(request)
     return engine.list_action_executions(
         request.account,
         request.region,
         request.string("pipelineName"),
         execution_id=execution_id,
-        latest_only=bool(latest) and latest.get("startTimeRange") != "All",
+        latest_only=latest_only,
         max_results=request.max_results(100, 100),
         next_token=request.optional("nextToken"),
     )
@@ -259,17 +268,13 @@ def _override_stage_condition(engine: PipelineEngine, request: Request) -> dict[
 
 
 def _list_rule_executions(engine: PipelineEngine, request: Request) -> dict[str, Any]:
-    found = request.optional("filter", {}) or {}
-    execution_id = found.get("pipelineExecutionId") if isinstance(found, dict) else None
-    latest = (found.get("latestInPipelineExecution") or {}) if isinstance(found, dict) else {}
-    if latest:
-        execution_id = latest.get("pipelineExecutionId") or execution_id
+    execution_id, latest_only = _execution_filter(request)
     return engine.list_rule_executions(
         request.account,
         request.region,
         request.string("pipelineName"),
         execution_id=execution_id,
-        latest_only=bool(latest) and latest.get("startTimeRange") != "All",
+        latest_only=latest_only,
         max_results=request.max_results(100, 100),
         next_token=request.optional("nextToken"),
     )
