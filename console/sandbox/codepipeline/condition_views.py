@@ -57,10 +57,10 @@ def stage_conditions(shape: StageShape, latest: StageRun | None) -> dict[str, An
             ]
         view[STATE_KEY[kind]] = state
     if latest is not None and (latest.auto_retries or latest.manual_retries):
-        metadata: dict[str, Any] = {
-            "autoStageRetryAttempt": latest.auto_retries,
-            "manualStageRetryAttempt": latest.manual_retries,
-        }
+        # RetryAttempt's minimum is 1 (botocore's shape): a kind of retry that never happened is left out.
+        metadata: dict[str, Any] = {}
+        _put(metadata, "autoStageRetryAttempt", latest.auto_retries or None)
+        _put(metadata, "manualStageRetryAttempt", latest.manual_retries or None)
         _put(metadata, "latestRetryTrigger", latest.retry_trigger)
         view["retryStageMetadata"] = metadata
     return view
