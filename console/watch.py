@@ -153,6 +153,11 @@ class Watcher:
         if self._warm is not None and ctx.started:
             await self._warm.save()  # what this run knew, for the next start
 
+    @property
+    def ready(self) -> bool:
+        """Whether the first full picture of this run is there (see `wait_ready`)."""
+        return self._ctx.publisher.ready.is_set()
+
     async def wait_ready(self, timeout: float) -> FleetState:  # noqa: ASYNC109 - the contract's signature
         """The first full picture: every target listed once and every resource read (or tried) once."""
         async with asyncio.timeout(timeout):
