@@ -187,6 +187,10 @@ async def main(args: argparse.Namespace) -> None:
             print(f"  cache primed in {seconds:.1f} s (unlimited budget): {size / 1e6:.1f} MB")
             cold = await measure("cold", sandbox.url, fleet, WarmCache(root / "empty"), args.limit)
             report(cold, wanted, args.limit)
+            began = time.perf_counter()
+            for target in sandbox_targets(sandbox.url, fleet.regions):
+                primed.load(replace(target, events_queue=None))
+            print(f"  reading the cache alone (every target, one thread): {time.perf_counter() - began:.2f} s")
             warm = await measure("warm", sandbox.url, fleet, primed, args.limit)
             report(warm, wanted, args.limit)
     if warm.full is not None:
