@@ -39,6 +39,16 @@ def _milliseconds(text: str) -> float:
     return value
 
 
+def _index(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -124,6 +134,22 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--reason", metavar="TEXT", help="why (required; asked for on a terminal if missing)")
         command.add_argument("--yes", action="store_true", help="do not ask for confirmation (nor the wave's name)")
         command.add_argument("--target", metavar="NAME", help="the target, when the name exists in several")
+        if name in ("approve", "reject"):
+            command.add_argument(
+                "--state",
+                metavar="NAME",
+                help="the waiting state to answer when several wait (Parallel branches, Map iterations); "
+                'quote a name with spaces: --state "Security Approver"',
+            )
+            command.add_argument(
+                "--index", metavar="N", type=_index, help="the Map iteration (its item's index, from 0) of --state"
+            )
+            command.add_argument(
+                "--output",
+                metavar="JSON|@FILE",
+                help="the exact body to send instead of the config's template: for approve the output of "
+                'SendTaskSuccess, for reject {"error": …, "cause": …}; @FILE reads it from a file',
+            )
         if name == "stop":
             command.add_argument(
                 "--abandon", action="store_true", help="abandon running actions instead of letting them finish"
@@ -131,6 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "retry":
             command.add_argument(
                 "--all-actions", action="store_true", help="retry every action of the stage, not only the failed ones"
+            )
+        if name == "override":
+            command.add_argument(
+                "--condition",
+                required=True,
+                choices=("before-entry", "on-success"),
+                help="which conditions of the stage: its entry conditions or its success conditions (a bake)",
             )
         _add_common(command, subcommand=True)
     return parser
@@ -146,7 +179,8 @@ ACTION_COMMANDS: dict[str, tuple[str, str]] = {
     "approve": (
         "approve a waiting approval",
         "Approve a CodePipeline manual approval (pipeline/stage/action, or a pipeline or stage with exactly one "
-        "waiting) or a Step Functions state waiting for a task token (state-machine/execution).",
+        "waiting) or a Step Functions state waiting for a task token (state-machine/execution; --state NAME "
+        "and --index N name one when several wait in Parallel branches or Map iterations).",
     ),
     "reject": (
         "reject a waiting approval",
@@ -176,6 +210,12 @@ ACTION_COMMANDS: dict[str, tuple[str, str]] = {
     "resume": (
         "resume promotion into a stage",
         "Enable the inbound transition of a stage (pipeline/stage) again.",
+    ),
+    "override": (
+        "override a stage condition being evaluated",
+        "End the evaluation in progress of a stage's entry or success conditions (pipeline/stage) as if every "
+        "rule had succeeded (OverrideStageCondition): skip a bake, or enter past an alarm. AWS refuses SKIP "
+        "conditions and evaluations that are not in progress.",
     ),
 }
 

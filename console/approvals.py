@@ -1,4 +1,5 @@
-"""What waits for a person: CodePipeline manual approvals and Step Functions `.waitForTaskToken` states.
+"""What waits for a person: CodePipeline manual approvals, Step Functions `.waitForTaskToken` states, and
+stages held before entry by alarms, which only an override (or the alarms clearing) ends.
 
 Pure functions over model objects; the watcher calls them after every read and publishes the result as
 `FleetState.approvals`. The tokens themselves stay out of the Approval: the action gate reads them fresh.
@@ -10,17 +11,31 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from console.diff import approval_request, find_in_parameters, is_wait_for_token
-from console.model import Approval, Execution, HistoryEvent, Pipeline, Service, SourceRevision, StateMachine
+from console.diff import approval_request, find_in_parameters
+from console.model import (
+    Approval,
+    ConditionKind,
+    Execution,
+    HistoryEvent,
+    Pipeline,
+    Service,
+    SourceRevision,
+    StateMachine,
+)
+from console.stepfunctions.waiting import OpenTask, branch_numbers, open_tasks
+
+__all__ = [
+    "branch_numbers",
+    "condition_holds",
+    "execution_approvals",
+    "pipeline_approvals",
+    "state_timeouts",
+    "waiting_tasks",
+]
 
 # AWS: "If you do not approve or reject within seven days, the action times out" (per-action override:
 # ActionDeclaration.timeoutInMinutes).
 DEFAULT_APPROVAL_TIMEOUT = timedelta(days=7)
-
-_TASK_CLOSED = frozenset(
-    {"TaskSucceeded", "TaskFailed", "TaskTimedOut", "TaskStartFailed", "TaskSubmitFailed", "TaskAborted"}
-)
-_EXECUTION_ENDED = frozenset({"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"})
 
 
 def pipeline_approvals(pipeline: Pipeline) -> list[Approval]:
@@ -51,29 +66,48 @@ def pipeline_approvals(pipeline: Pipeline) -> list[Approval]:
     return out
 
 
-def waiting_tasks(events: Sequence[HistoryEvent]) -> list[tuple[str | None, HistoryEvent]]:
-    """(state name, TaskScheduled event) of every `.waitForTaskToken` task still open in `events`.
+def condition_holds(pipeline: Pipeline) -> list[Approval]:
+    """Every stage held by entry conditions waiting on alarms that an override would pass, in stage order.
 
-    A task is open from its TaskScheduled until a TaskSucceeded/Failed/TimedOut of the same state, the
-    state's exit, or the end of the execution. Events point at the one before them (`previous_id`), which is
-    how an event that does not name its state (TaskScheduled, TaskSucceeded) is tied to the state it is in.
+    A closed deployment window or a bake ends by itself when its time comes; entry conditions waiting for
+    alarms to clear fail the stage when their WaitTime runs out, unless a person decides to go in anyway.
     """
-    state_of: dict[int, str] = {}
-    open_tasks: dict[str | None, HistoryEvent] = {}
-    for event in sorted(events, key=lambda e: e.id):
-        if event.type.endswith("StateEntered") and event.state_name:
-            state: str | None = event.state_name
-        else:
-            state = event.state_name or state_of.get(event.previous_id)
-        if state is not None:
-            state_of[event.id] = state
-        if event.type in _EXECUTION_ENDED:
-            open_tasks.clear()
-        elif event.type == "TaskScheduled" and is_wait_for_token(event.resource):
-            open_tasks[state] = event
-        elif event.type in _TASK_CLOSED or event.type.endswith("StateExited"):
-            open_tasks.pop(state, None)
-    return list(open_tasks.items())
+    out: list[Approval] = []
+    for stage in pipeline.stages:
+        held = stage.held_by
+        if held is None or held.kind is not ConditionKind.BEFORE_ENTRY or held.not_overridable is not None:
+            continue
+        waiting = [r for r in held.rules if r.status == "InProgress"]
+        alarms = [name for rule in waiting for name in rule.alarms]
+        if not alarms:
+            continue
+        starts = [r.last_status_change for r in waiting if r.last_status_change is not None]
+        summary = "; ".join(r.summary for r in waiting if r.summary)
+        execution = pipeline.execution(stage.execution_id)
+        out.append(
+            Approval(
+                kind=Service.CODEPIPELINE,
+                target=pipeline.target,
+                resource=f"{pipeline.name}/{stage.name}",
+                wave=stage.wave,
+                since=min(starts, default=None),
+                expires=held.ends(),
+                revision=execution.revision if execution is not None else None,
+                custom_data=f"entry held by alarm {', '.join(alarms)}" + (f": {summary}" if summary else ""),
+                url=next((r.url for r in waiting if r.url), None),
+                execution=stage.execution_id,
+                condition=held.kind,
+            )
+        )
+    return out
+
+
+def waiting_tasks(
+    events: Sequence[HistoryEvent], branches: Mapping[tuple[str, str], int] | None = None
+) -> list[OpenTask]:
+    """Every `.waitForTaskToken` task still open in `events`, each with where it waits (see
+    console/stepfunctions/waiting.py: a Parallel branch or a Map iteration is told apart by its history)."""
+    return open_tasks(events, branches)
 
 
 def execution_approvals(
@@ -81,17 +115,21 @@ def execution_approvals(
     execution: Execution,
     events: Sequence[HistoryEvent],
     timeouts: Mapping[str, int] | None = None,
+    branches: Mapping[tuple[str, str], int] | None = None,
 ) -> list[Approval]:
     """The `.waitForTaskToken` states `execution` waits in, as far as its history has been read.
 
     The expiry comes from the TaskScheduled event's `timeoutInSeconds`, else from the state's
     `TimeoutSeconds` in the definition (`timeouts`, see `state_timeouts`); without either, none is shown
-    (Step Functions' own default is the execution's one-year limit).
+    (Step Functions' own default is the execution's one-year limit). Each waiting task is its own approval,
+    also when several wait at once in Parallel branches or Map iterations (`branches` numbers the branches,
+    see `branch_numbers`).
     """
     if not execution.is_running:
         return []
     out: list[Approval] = []
-    for state, scheduled in waiting_tasks(events):
+    for task in waiting_tasks(events, branches):
+        state, scheduled = task.state, task.scheduled
         expires: datetime | None = None
         seconds = scheduled.timeout_seconds or (timeouts or {}).get(state or "")
         if seconds:
@@ -110,6 +148,9 @@ def execution_approvals(
                 url=url if isinstance(url, str) and url else None,
                 state_name=state,
                 execution=execution.arn,
+                where=task.where,
+                map_index=task.map_index,
+                task_event=task.event_id,
             )
         )
     return out

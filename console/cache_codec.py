@@ -106,8 +106,9 @@ def _plain(hint: Any) -> frozenset[type[Any]] | None:
     if typing.get_origin(hint) in (types.UnionType, typing.Union):
         arms = typing.get_args(hint)
         kinds = [_PLAIN.get(a) for a in arms if a is not type(None)]
-        if len(kinds) == 1 and kinds[0] is not None and type(None) in arms:
-            return kinds[0] | {type(None)}
+        if kinds and all(k is not None for k in kinds):
+            union = frozenset().union(*(k for k in kinds if k is not None))
+            return union | {type(None)} if type(None) in arms else union
     return None
 
 

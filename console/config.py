@@ -22,6 +22,11 @@ InputError naming the file, the line and the key. Example (README "Configuration
       file: ~/my-waves.yaml            # instead of the bundled definitions/waves.yaml
       pipelines:                       # GLOB: {STAGE: WAVE}, first match wins
         "checkout-*": {Deploy: prod-az1, TestStage: beta}
+    approvals:
+      - state_machine: "human-in-the-loop*"
+        state: "*Approver*"
+        approve: {approvalStatus: {result: Approved, reason: "{reason}"}}
+        reject: {error: Rejected, cause: "{reason}"}
 """
 
 from __future__ import annotations
@@ -31,18 +36,37 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from console.errors import InputError, UsageError
-from console.keys import KEY_IDS
+from console.keys import KEY_IDS, keymap_conflicts
 from console.model import Target
 from console.sandbox.server_constants import ACCOUNT_ID as SANDBOX_ACCOUNT_ID
+from console.stepfunctions.answers import AnswerBook, AnswerRule, path_text, problem_at, reject_problem
 from console.waves import WaveModel, default_wave_model, load_wave_model
-from console.yamlfile import Reader, load_file
+from console.yamlfile import Reader, load_file, quoted
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _KEY_NAME = re.compile(r"^[A-Za-z0-9_+,\-]+$")
+
+
+def endpoint_url_problem(url: str) -> str | None:
+    """What is wrong with an endpoint URL, or None: the one check of the config's `endpoint_url` and the
+    command line's `--endpoint-url` (an AWS endpoint is http(s) with a host; `file:`, `unix:`, `host:port` are not)."""
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not url.startswith(("http://", "https://")):
+        return "must start with http:// or https://"
+    try:
+        parsed.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return "has a port that is not a number"
+    if not parsed.hostname:
+        return "names no host"
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return "must not contain spaces or control characters"
+    return None
 
 
 def config_home() -> Path:
@@ -86,6 +110,7 @@ class Config:
     # (pipeline glob, stage glob, wave name) from `waves.pipelines`, in file order, checked against the model.
     wave_stages: tuple[tuple[str, str, str], ...] = ()
     source: Path | None = None
+    approvals: AnswerBook = field(default_factory=AnswerBook)
 
     def wave_model(self) -> WaveModel:
         """The one wave model of this run: the config's file or the bundled one, with the config's mapping."""
@@ -115,10 +140,17 @@ def load_config(path: Path | None = None) -> Config:
         if binding_id not in KEY_IDS:
             raise keys_reader.error(binding_id, f"no key binding with this id (ids: {', '.join(sorted(KEY_IDS))})")
         if not _KEY_NAME.match(keys):
-            raise keys_reader.error(binding_id, f"not a key name: {keys!r} (e.g. a, ctrl+a, f5, or a,ctrl+a)")
+            raise keys_reader.error(binding_id, f"not a key name: {quoted(keys)} (e.g. a, ctrl+a, f5, or a,ctrl+a)")
+    for key, first, second in keymap_conflicts(keymap):
+        assert keys_reader is not None
+        remapped = second if second in keymap else first
+        raise keys_reader.error(
+            remapped, f"key {quoted(key)} would be bound to both {first} and {second}; give one of them another key"
+        )
     theme = top.string("theme")
     audit = top.string("audit_log")
     waves_file, wave_stages = _waves(top.mapping("waves"), path)
+    approvals = _approvals(top, path)
     top.done()
     return Config(
         targets=targets,
@@ -130,6 +162,7 @@ def load_config(path: Path | None = None) -> Config:
         waves_file=waves_file,
         wave_stages=wave_stages,
         source=path,
+        approvals=approvals,
     )
 
 
@@ -152,7 +185,7 @@ def _waves(reader: Reader | None, config: Path) -> tuple[Path | None, tuple[tupl
             for stage in mapping.keys():
                 wave = mapping.string(stage, required=True)
                 if wave not in known:
-                    raise mapping.error(stage, f"no wave named {wave!r} (waves: {', '.join(sorted(known))})")
+                    raise mapping.error(stage, f"no wave named {quoted(wave)} (waves: {', '.join(sorted(known))})")
                 stages.append((glob, stage, str(wave)))
             mapping.done()
         pipelines.done()
@@ -163,6 +196,54 @@ def _waves(reader: Reader | None, config: Path) -> tuple[Path | None, tuple[tupl
 def _path(text: str, relative_to: Path) -> Path:
     candidate = Path(text).expanduser()
     return candidate if candidate.is_absolute() else relative_to.parent / candidate
+
+
+def _approvals(top: Reader, path: Path) -> AnswerBook:
+    """`approvals:` — per state machine and state (globs), the body approve and reject send (see
+    console/stepfunctions/answers.py); every template checked now, not when an operator presses a key."""
+    rules: list[AnswerRule] = []
+    for item in top.readers("approvals"):
+        machine = item.req_string("state_machine")
+        state = item.string("state", "*") or "*"
+        approve = item.raw("approve")
+        reject = item.raw("reject")
+        item.done()
+        if approve is None and reject is None:
+            raise item.error(
+                None, "give 'approve' (the output SendTaskSuccess sends), 'reject' (error and cause), or both"
+            )
+        if approve is not None:
+            found = problem_at(approve)
+            if found:
+                raise _template_error(item, "approve", approve, *found)
+        if reject is not None:
+            problem = reject_problem(reject)
+            if problem:
+                where = problem_at(reject)
+                if where:
+                    raise _template_error(item, "reject", reject, *where)
+                raise item.error("reject", problem)
+        rules.append(AnswerRule(machine, state, approve, reject, item.line or 0))
+    return AnswerBook(tuple(rules), str(path))
+
+
+def _template_error(item: Reader, key: str, template: object, where: tuple[str | int, ...], problem: str) -> InputError:
+    """The error at the template's own line and key path: `approvals[0].approve.approvalStatus.reason`."""
+    line = item.line_of(key)
+    value = template
+    for part in where:
+        lines = getattr(value, "lines", None)
+        if isinstance(lines, dict) and part in lines:
+            line = lines[part]
+        elif isinstance(lines, list) and isinstance(part, int) and part < len(lines):
+            line = lines[part]
+        value = value[part] if isinstance(value, dict | list) else None  # type: ignore[index]
+    return InputError(
+        item.file,
+        line,
+        item.key_path(key) + ("." if where and isinstance(where[0], str) else "") + path_text(where),
+        problem,
+    )
 
 
 def _intervals(reader: Reader | None) -> Intervals:
@@ -195,13 +276,14 @@ def _targets(top: Reader) -> tuple[Target, ...]:
             raise item.error(None, "missing required key 'region' (or 'regions')")
         for r in regions:
             if not _REGION.match(r):
-                raise item.error("regions" if item.has("regions") else "region", f"not an AWS region: {r!r}")
+                raise item.error("regions" if item.has("regions") else "region", f"not an AWS region: {quoted(r)}")
         role_arn = item.string("role_arn")
         if role_arn and not _ROLE_ARN.match(role_arn):
-            raise item.error("role_arn", f"not an IAM role ARN: {role_arn!r}")
+            raise item.error("role_arn", f"not an IAM role ARN: {quoted(role_arn)}")
         endpoint_url = item.string("endpoint_url")
-        if endpoint_url and not endpoint_url.startswith(("http://", "https://")):
-            raise item.error("endpoint_url", "must start with http:// or https://")
+        endpoint_problem = endpoint_url_problem(endpoint_url) if endpoint_url else None
+        if endpoint_problem:
+            raise item.error("endpoint_url", endpoint_problem)
         events_queue = item.string("events_queue")
         if events_queue and not events_queue.startswith(("http://", "https://")):
             raise item.error("events_queue", "must be an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)")
@@ -260,25 +342,38 @@ def resolve_targets(
     read_only: bool = False,
     events_queue: str | None = None,
     region_of_profile: Callable[[str | None], str | None] | None = None,
+    endpoint_of_profile: Callable[[str | None], str | None] | None = None,
 ) -> tuple[Target, ...]:
     """The targets of this run: the command line's `--profile/--region/--endpoint-url` when given, else the
     config's targets, else the default profile. Without `--region`, the region is the environment's
-    (`AWS_REGION`), else what `region_of_profile` finds in the AWS config for the profile."""
+    (`AWS_REGION`), else what `region_of_profile` finds in the AWS config for the profile.
+
+    A flag never relaxes safety: a target made from flags keeps the `read_only` and `production` of every
+    config target it may be (see `_configured_marks`), and the config's top-level `read_only` always holds.
+    `endpoint_of_profile` says where requests go when no endpoint is given (`AWS_ENDPOINT_URL`, the profile's
+    `endpoint_url`), so the header can name it.
+    """
     for r in regions:
         if not _REGION.match(r):
-            raise UsageError(f"--region: not an AWS region: {r!r}")
+            raise UsageError(f"--region: not an AWS region: {quoted(r)}")
+    if endpoint_url is not None:
+        problem = endpoint_url_problem(endpoint_url)
+        if problem:
+            raise UsageError(f"--endpoint-url {quoted(endpoint_url[:80])} {problem}")
     if profile or regions or endpoint_url:
         chosen_regions = regions or (_default_region(profile, region_of_profile),)
-        targets = tuple(
-            Target(
+        made: list[Target] = []
+        for r in chosen_regions:
+            target = Target(
                 name=f"{profile or 'default'}/{r}",
                 region=r,
                 profile=profile,
                 endpoint_url=endpoint_url,
                 events_queue=events_queue,
             )
-            for r in chosen_regions
-        )
+            marked_read_only, marked_production = _configured_marks(target, config.targets)
+            made.append(replace(target, read_only=marked_read_only, production=marked_production))
+        targets = tuple(made)
     elif config.targets:
         targets = config.targets
         if events_queue:
@@ -288,7 +383,30 @@ def resolve_targets(
         targets = (Target(name=f"default/{r}", region=r, events_queue=events_queue),)
     if read_only or config.read_only:
         targets = tuple(replace(t, read_only=True) for t in targets)
-    return targets
+    return tuple(
+        replace(t, shown_endpoint=t.endpoint_url or (endpoint_of_profile(t.profile) if endpoint_of_profile else None))
+        for t in targets
+    )
+
+
+def _configured_marks(target: Target, configured: tuple[Target, ...]) -> tuple[bool, bool]:
+    """(read_only, production) a target made from flags inherits from the config targets it may be.
+
+    A config target may be the flags' target when it is in the same region and agrees with every flag given:
+    the same profile, and the same endpoint unless the config target names none (an endpoint in front of AWS,
+    a proxy, still reaches that account). What the flags leave open could be any of them: the strictest wins.
+    """
+    read_only = production = False
+    for candidate in configured:
+        if candidate.region != target.region:
+            continue
+        if target.profile is not None and candidate.profile != target.profile:
+            continue
+        if target.endpoint_url and candidate.endpoint_url and candidate.endpoint_url != target.endpoint_url:
+            continue
+        read_only = read_only or candidate.read_only
+        production = production or candidate.production
+    return read_only, production
 
 
 def sandbox_targets(url: str, regions: tuple[str, ...], read_only: bool = False) -> tuple[Target, ...]:

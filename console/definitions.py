@@ -5,7 +5,9 @@ Three kinds of file (the README documents each key):
 - `waves.yaml`: the wave model, in promotion order (console/waves.py uses it);
 - `fleet.yaml`: the sandbox fleet: reusable stage shapes, pipelines, state machines, SQS queues, SNS topics,
   simulated Lambda functions, traffic;
-- `state-machines/*.asl.yaml`: Step Functions definitions written as YAML-ASL.
+- `state-machines/*.asl.yaml`: Step Functions definitions written as YAML-ASL;
+- `pipelines/*.json|yaml|yml`: pipelines as AWS declares them (get-pipeline output, create-pipeline input,
+  CloudFormation), read by console/declarations.py; fleet.yaml's `pipelines` may hold such declarations too.
 
 Every problem is an InputError naming the file, the line and the dotted key. Loading never imports moto;
 the sandbox validates ASL once more with moto's parser when it creates the state machines.
@@ -13,6 +15,7 @@ the sandbox validates ASL once more with moto's parser when it creates the state
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -20,9 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from console import declarations
+from console.declarations import DeclaredSettings
+from console.definitions_buckets import BucketDef, load_buckets
 from console.errors import InputError
 from console.waves import WaveModel, load_wave_model
-from console.yamlfile import Reader, load_file
+from console.yamlfile import Reader, load_file, quoted
 
 CATEGORIES = ("Source", "Build", "Deploy", "Test", "Invoke", "Approval", "Compute")
 EXECUTION_MODES = ("QUEUED", "SUPERSEDED")
@@ -41,8 +47,10 @@ _ERROR_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 _FUNCTION_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:([a-z0-9-]*):\d*:function:([A-Za-z0-9_-]+)(:[^:]+)?$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d+:([A-Za-z0-9_-]+)$")
 
-_FLEET_KEYS = ("regions", "queues", "topics", "functions", "stages", "pipelines", "state_machines", "traffic")
+_FLEET_KEYS = ("regions", "queues", "topics", "functions", "buckets", "stages", "pipelines", "state_machines",
+               "traffic", "declared")  # fmt: skip
 _FUNCTION_KEYS = ("name", "region", "result", "expression", "duration", "fail", "error", "message")
+DECLARATION_SUFFIXES = (".json", ".yaml", ".yml")
 _PIPELINE_KEYS = ("name", "region", "execution_mode", "repository", "commit_interval", "stages")
 _CONDITION_KEYS = ("beforeEntry", "onSuccess", "onFailure")  # AWS's stage conditions, in AWS's shape
 _STAGE_KEYS = ("name", "use", "wave", "actions", *_CONDITION_KEYS)
@@ -63,9 +71,11 @@ _ACTION_KEYS = (
     "custom_data",
     "url",
     "configuration",
+    "namespace",
+    "variables",
 )
 _STATE_MACHINE_KEYS = ("name", "type", "region", "definition", "wave", "state_waves", "rollback")
-_TRAFFIC_KEYS = ("commit_interval", "max_in_flight", "warm_up", "authors", "messages", "runs")
+_TRAFFIC_KEYS = ("commit_interval", "max_in_flight", "warm_up", "authors", "messages", "runs", "alarm_trips")
 _RUN_KEYS = ("state_machine", "interval", "input")
 
 
@@ -106,6 +116,8 @@ class ActionDef:
     custom_data: str = ""
     url: str | None = None
     configuration: Mapping[str, str] = field(default_factory=dict)
+    namespace: str | None = None  # where its output variables are read: `#{SourceVariables.CommitId}`
+    variables: Mapping[str, str] = field(default_factory=dict)  # what it exports when it succeeds
     file: str = ""
     line: int | None = None
 
@@ -136,6 +148,11 @@ class PipelineDef:
     commit_interval: float | None = None
     file: str = ""
     line: int | None = None
+    # A pipeline written in AWS's shape: the PipelineDeclaration the sandbox creates exactly as declared,
+    # its tags, and the inbound transitions CloudFormation's DisableInboundStageTransitions disables.
+    declaration: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    tags: tuple[tuple[str, str], ...] = ()
+    disabled_transitions: tuple[tuple[str, str], ...] = ()
 
     def stage(self, name: str) -> StageDef | None:
         return next((s for s in self.stages if s.name == name), None)
@@ -204,6 +221,7 @@ class TrafficDef:
     authors: tuple[str, ...] = ("dev",)
     messages: tuple[str, ...] = ("Update",)
     runs: tuple[ScheduledRun, ...] = ()
+    alarm_trips: float = 0.03  # the chance an onSuccess alarm bake sees one of its alarms fire
 
 
 @dataclass(frozen=True)
@@ -222,6 +240,8 @@ class Fleet:
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     topics: tuple[str, ...] = ()  # SNS topics, created in every region
     functions: tuple[FunctionDef, ...] = ()
+    # S3 buckets with objects, for the ItemReader of a Distributed Map (definitions_buckets.py).
+    buckets: tuple[BucketDef, ...] = ()
 
     def pipeline(self, name: str) -> PipelineDef | None:
         return next((p for p in self.pipelines if p.name == name), None)
@@ -265,6 +285,7 @@ def load_fleet(directory: Path | None = None) -> Fleet:
     queues = _queues(top)
     topics = _topics(top)
     functions = _functions(top, regions)
+    buckets = load_buckets(top, directory, regions)
     names = _Names(
         waves=frozenset(w.name for w in waves.waves),
         state_machines=frozenset(_declared_names(top, "state_machines")),
@@ -274,14 +295,30 @@ def load_fleet(directory: Path | None = None) -> Fleet:
     )
     shapes = _shapes(top, names)
 
+    settings = _declared_settings(top.mapping("declared"), regions)
+    files = _declaration_files(directory, regions)
+    declared: list[declarations.Declared] = []
     pipelines: list[PipelineDef] = []
     seen: dict[str, int | None] = {}
-    for reader in top.readers("pipelines", required=True):
+    for index, (path, line, item) in enumerate(top.items("pipelines", required=not files)):
+        if declarations.is_aws_shape(item):
+            found = declarations.read_declarations(file, item, path, regions=regions, stack=f"pipelines-{index}")
+            declared += found
+            continue
+        reader = Reader(file, item, path, line)
         pipeline = _pipeline(reader, shapes, regions, names)
         _once(reader, "name", pipeline.name, seen, "pipeline")
         pipelines.append(pipeline)
+    for item in [*declared, *files]:
+        pipeline = _from_declaration(item, waves, regions, names, settings)
+        if pipeline.name in seen:
+            first = seen[pipeline.name]
+            where = f" (first in {file}" + (f" on line {first})" if first is not None else ")")
+            raise item.error("name", f"pipeline '{pipeline.name}' is defined twice{where}")
+        seen[pipeline.name] = pipeline.line
+        pipelines.append(pipeline)
     if not pipelines:
-        raise top.error("pipelines", "at least one pipeline is needed")
+        raise top.error("pipelines", "at least one pipeline is needed (here, or declared under pipelines/)")
 
     machines: list[StateMachineDef] = []
     seen = {}
@@ -310,6 +347,7 @@ def load_fleet(directory: Path | None = None) -> Fleet:
         lines,
         topics=topics,
         functions=functions,
+        buckets=buckets,
     )
 
 
@@ -349,7 +387,7 @@ def _regions(top: Reader) -> tuple[str, ...]:
     regions: list[str] = []
     for path, line, item in top.items("regions"):
         if not isinstance(item, str) or not _REGION.match(item):
-            raise InputError(top.file, line, path, f"expected an AWS region name such as us-east-1, got {item!r}")
+            raise InputError(top.file, line, path, f"expected an AWS region name such as us-east-1, got {quoted(item)}")
         if item in regions:
             raise InputError(top.file, line, path, f"region '{item}' is listed twice")
         regions.append(item)
@@ -362,7 +400,7 @@ def _queues(top: Reader) -> tuple[str, ...]:
     queues: list[str] = []
     for path, line, item in top.items("queues"):
         if not isinstance(item, str) or not _QUEUE_NAME.match(item):
-            raise InputError(top.file, line, path, f"an SQS queue name is 1-80 of A-Z a-z 0-9 - _, got {item!r}")
+            raise InputError(top.file, line, path, f"an SQS queue name is 1-80 of A-Z a-z 0-9 - _, got {quoted(item)}")
         if item in queues:
             raise InputError(top.file, line, path, f"queue '{item}' is listed twice")
         queues.append(item)
@@ -373,7 +411,7 @@ def _topics(top: Reader) -> tuple[str, ...]:
     topics: list[str] = []
     for path, line, item in top.items("topics"):
         if not isinstance(item, str) or not _TOPIC_NAME.match(item):
-            raise InputError(top.file, line, path, f"an SNS topic name is 1-256 of A-Z a-z 0-9 - _, got {item!r}")
+            raise InputError(top.file, line, path, f"an SNS topic name is 1-256 of A-Z a-z 0-9 - _, got {quoted(item)}")
         if item in topics:
             raise InputError(top.file, line, path, f"topic '{item}' is listed twice")
         topics.append(item)
@@ -387,7 +425,7 @@ def _functions(top: Reader, regions: tuple[str, ...]) -> tuple[FunctionDef, ...]
         _only(reader, _FUNCTION_KEYS)
         name = reader.req_string("name")
         if not _FUNCTION_NAME.match(name):
-            raise reader.error("name", f"a Lambda function name is 1-64 of A-Z a-z 0-9 - _, got {name!r}")
+            raise reader.error("name", f"a Lambda function name is 1-64 of A-Z a-z 0-9 - _, got {quoted(name)}")
         _once(reader, "name", name, seen, "function")
         region = _region(reader, regions)
         result = reader.raw("result")
@@ -399,7 +437,7 @@ def _functions(top: Reader, regions: tuple[str, ...]) -> tuple[FunctionDef, ...]
         fail = reader.number("fail", 0.0, minimum=0.0, maximum=1.0) or 0.0
         error = reader.string("error", "Error") or "Error"
         if not _ERROR_NAME.match(error):
-            raise reader.error("error", f"an error name is 1-256 of A-Z a-z 0-9 . - _, got {error!r}")
+            raise reader.error("error", f"an error name is 1-256 of A-Z a-z 0-9 . - _, got {quoted(error)}")
         reader.done()
         functions.append(
             FunctionDef(
@@ -557,6 +595,10 @@ def _action(reader: Reader, names: _Names) -> ActionDef:
     custom_data = reader.string("custom_data", "") or ""
     url = reader.string("url")
     configuration = reader.string_map("configuration")
+    namespace = reader.string("namespace", "SourceVariables" if category == "Source" else None)
+    if namespace is not None and not re.fullmatch(r"[A-Za-z0-9@\-_]{1,100}", namespace):
+        raise reader.error("namespace", "a namespace is 1-100 of A-Z a-z 0-9 @ - _")
+    exported = reader.string_map("variables")
     if provider == "StepFunctions":
         if state_machine is None:
             raise reader.error(None, "an action with provider StepFunctions needs 'state_machine'")
@@ -569,7 +611,7 @@ def _action(reader: Reader, names: _Names) -> ActionDef:
     elif state_machine is not None:
         raise reader.error("state_machine", "only actions with provider StepFunctions start a state machine")
     if category == "Approval" and provider != "Manual":
-        raise reader.error("provider", f"an Approval action's provider is Manual, got {provider!r}")
+        raise reader.error("provider", f"an Approval action's provider is Manual, got {quoted(provider)}")
     if category != "Approval":
         for key in ("timeout", "custom_data", "url"):
             if reader.has(key):
@@ -601,6 +643,8 @@ def _action(reader: Reader, names: _Names) -> ActionDef:
         custom_data=custom_data,
         url=url,
         configuration=configuration,
+        namespace=namespace,
+        variables=exported,
         file=reader.file,
         line=reader.line,
     )
@@ -632,6 +676,189 @@ def _default_provider(category: str) -> str:
     }[category]
 
 
+# --- Pipelines in AWS's shape ----------------------------------------------------------------------------
+
+
+def _declaration_files(directory: Path, regions: tuple[str, ...]) -> list[declarations.Declared]:
+    """The pipelines declared in `pipelines/`, file by file in name order."""
+    folder = directory / "pipelines"
+    if not folder.is_dir():
+        return []
+    found: list[declarations.Declared] = []
+    for path in sorted(p for p in folder.iterdir() if p.suffix in DECLARATION_SUFFIXES and p.is_file()):
+        display = _display(path)
+        data = load_file(path, display)
+        if data is None:
+            raise InputError(display, None, None, "the file is empty: it needs a pipeline declaration")
+        found += declarations.read_declarations(display, data, regions=regions, stack=path.stem)
+    return found
+
+
+def _declared_settings(reader: Reader | None, regions: tuple[str, ...]) -> DeclaredSettings:
+    """fleet.yaml's `declared`: what the sandbox needs of pipelines in AWS's shape, which that shape lacks."""
+    if reader is None:
+        return DeclaredSettings()
+    _only(reader, ("pipelines", "actions"))
+    placements = []
+    for rule in reader.readers("pipelines"):
+        _only(rule, ("pipeline", "region", "commit_interval"))
+        pattern = rule.string("pipeline", "*") or "*"
+        region = rule.string("region")
+        if region is not None and region not in regions:
+            raise rule.error("region", f"region '{region}' is not one of regions: {', '.join(regions)}")
+        interval = rule.duration("commit_interval", minimum=1.0)
+        rule.done()
+        placements.append(declarations.PipelinePlacement(pattern, region, interval))
+    behaviours = []
+    for rule in reader.readers("actions"):
+        _only(rule, ("pipeline", "stage", "action", "category", "provider", "duration", "fail", "error", "summary",
+                     "variables"))  # fmt: skip
+        patterns = {
+            key: rule.string(key, "*") or "*" for key in ("pipeline", "stage", "action", "category", "provider")
+        }
+        values: dict[str, Any] = {}
+        if rule.has("duration"):
+            values["duration"] = rule.duration("duration", maximum=86400.0)
+        if rule.has("fail"):
+            values["fail"] = rule.number("fail", minimum=0.0, maximum=1.0)
+        for key in ("error", "summary"):
+            if rule.has(key):
+                values[key] = rule.string(key, "") or ""
+        if rule.has("variables"):
+            values["variables"] = rule.string_map("variables")
+        rule.done()
+        behaviours.append(declarations.ActionBehaviour(values=values, **patterns))
+    reader.done()
+    return DeclaredSettings(tuple(placements), tuple(behaviours))
+
+
+def _from_declaration(
+    declared: declarations.Declared,
+    waves: WaveModel,
+    regions: tuple[str, ...],
+    names: _Names,
+    settings: DeclaredSettings,
+) -> PipelineDef:
+    """A pipeline in AWS's shape → the sandbox's PipelineDef: waves by `match`, behaviour by defaults and rules."""
+    structure = dict(declared.structure)
+    name = str(structure["name"])
+    region, commit_interval = declared.region, None
+    for placement in settings.pipelines:
+        if fnmatch.fnmatchcase(name.lower(), placement.pipeline.lower()):
+            region = placement.region or region
+            commit_interval = placement.commit_interval or commit_interval
+    region = region or regions[0]
+    if region not in regions:
+        raise declared.error(
+            "name", f"the pipeline's region {region} (from its pipelineArn) is not one of regions: {', '.join(regions)}"
+        )
+    # The sandbox is one account: a role of another account (get-pipeline output of a real one) becomes its own.
+    role = str(structure["roleArn"])
+    structure["roleArn"] = re.sub(r"^(arn:aws[\w-]*:iam::)\d{12}(:)", rf"\g<1>{declarations.SANDBOX_ACCOUNT}\2", role)
+    stages_data = structure["stages"]
+    if len(stages_data) < 2:
+        raise declared.error("stages", "a pipeline needs at least two stages (CodePipeline requires it)")
+    stages: list[StageDef] = []
+    for index, stage in enumerate(stages_data):
+        actions = tuple(
+            _declared_action(
+                declared, name, stage["name"], action, f"stages[{index}].actions[{position}]", names, settings
+            )
+            for position, action in enumerate(stage["actions"])
+        )
+        if not actions:
+            raise declared.error(f"stages[{index}].actions", "a stage needs at least one action")
+        categories = {a.category for a in actions}
+        if index == 0 and categories != {"Source"}:
+            raise declared.error(f"stages[{index}].actions", "the first stage holds Source actions only")
+        if index > 0 and "Source" in categories:
+            raise declared.error(f"stages[{index}].actions", "Source actions belong in the first stage only")
+        wave = None if index == 0 else declarations.stage_wave(waves, name, stage["name"])
+        # Conditions go to CreatePipeline inside the declaration; here they are for the sandbox's checks and
+        # for the CloudWatch alarms their rules watch, which the sandbox creates.
+        kinds = ("beforeEntry", "onSuccess", "onFailure")
+        stages.append(
+            StageDef(
+                stage["name"],
+                wave,
+                actions,
+                declared.file,
+                declared.lines.get(f"stages[{index}]"),
+                conditions={kind: stage[kind] for kind in kinds if kind in stage},
+                condition_lines={
+                    kind: declared.lines.get(f"stages[{index}].{kind}") for kind in kinds if kind in stage
+                },
+            )
+        )
+    first = stages[0].actions[0].configuration
+    repository = (
+        first.get("FullRepositoryId")
+        or first.get("RepositoryName")
+        or ("/".join((first["Owner"], first["Repo"])) if "Owner" in first and "Repo" in first else None)
+        or name
+    )
+    return PipelineDef(
+        name=name,
+        region=region,
+        execution_mode=str(structure.get("executionMode") or "SUPERSEDED"),
+        stages=tuple(stages),
+        repository=repository,
+        commit_interval=commit_interval,
+        file=declared.file,
+        line=declared.line,
+        declaration=structure,
+        tags=declared.tags,
+        disabled_transitions=declared.disabled,
+    )
+
+
+def _declared_action(
+    declared: declarations.Declared,
+    pipeline: str,
+    stage: str,
+    action: Mapping[str, Any],
+    path: str,
+    names: _Names,
+    settings: DeclaredSettings,
+) -> ActionDef:
+    type_id = action["actionTypeId"]
+    category, provider = str(type_id["category"]), str(type_id["provider"])
+    configuration = dict(action.get("configuration") or {})
+    values: dict[str, Any] = {"duration": declarations.default_duration(category, provider)}
+    for rule in settings.actions:
+        if rule.matches(pipeline, stage, str(action["name"]), category, provider):
+            values.update(rule.values)
+    if provider == "StepFunctions":
+        arn = configuration.get("StateMachineArn", "")
+        parts = arn.split(":")
+        machine = parts[6] if len(parts) >= 7 and parts[5] == "stateMachine" else None
+        if machine is None or machine not in names.state_machines or parts[4] != declarations.SANDBOX_ACCOUNT:
+            known = ", ".join(sorted(names.state_machines)) or "none"
+            raise declared.error(
+                f"{path}.configuration.StateMachineArn",
+                f"{arn!r} is not a state machine of the sandbox's account {declarations.SANDBOX_ACCOUNT} "
+                f"declared under state_machines (declared: {known})",
+            )
+    minutes = action.get("timeoutInMinutes")
+    return ActionDef(
+        name=str(action["name"]),
+        category=category,
+        provider=provider,
+        owner=str(type_id["owner"]),
+        run_order=int(action.get("runOrder") or 1),
+        duration=0.0 if category == "Approval" else float(values["duration"] or 0.0),
+        fail=0.0 if category == "Approval" else float(values.get("fail") or 0.0),
+        error=str(values.get("error") or ""),
+        summary=str(values.get("summary") or ""),
+        timeout=float(minutes) * 60.0 if minutes else DEFAULT_APPROVAL_TIMEOUT,
+        configuration=configuration,
+        namespace=action.get("namespace"),
+        variables=dict(values.get("variables") or {}),
+        file=declared.file,
+        line=declared.lines.get(path),
+    )
+
+
 # --- State machines (YAML-ASL) --------------------------------------------------------------------------
 
 
@@ -649,7 +876,9 @@ def _state_machine(reader: Reader, directory: Path, regions: tuple[str, ...], na
         raise reader.error("rollback", f"state machine '{rollback}' is not defined under state_machines")
     path = (directory / source).resolve()
     if not path.is_relative_to(directory.resolve()):
-        raise reader.error("definition", f"the definition must lie inside the definitions directory, got {source!r}")
+        raise reader.error(
+            "definition", f"the definition must lie inside the definitions directory, got {quoted(source)}"
+        )
     if not path.is_file():
         raise reader.error("definition", f"no such file: {source} (relative to the definitions directory)")
     display = _display(directory / source)
@@ -819,7 +1048,7 @@ def _check_topics(file: str, definition: Any, topics: tuple[str, ...]) -> None:
         if path.endswith("TopicArn") and isinstance(value, str):
             match = _TOPIC_ARN.match(value)
             if match is None:
-                raise InputError(file, line, path, f"expected an SNS topic ARN, got {value!r}")
+                raise InputError(file, line, path, f"expected an SNS topic ARN, got {quoted(value)}")
             if match.group(2) not in topics:
                 declared = ", ".join(topics) or "none"
                 raise InputError(
@@ -888,6 +1117,7 @@ def _traffic(reader: Reader | None, names: _Names) -> TrafficDef:
     warm_up = reader.duration("warm_up", default.warm_up, maximum=MAX_WARM_UP)
     authors = tuple(reader.strings("authors")) or default.authors
     messages = tuple(reader.strings("messages")) or default.messages
+    alarm_trips = reader.number("alarm_trips", default.alarm_trips, minimum=0.0, maximum=1.0)
     runs = []
     for run in reader.readers("runs"):
         _only(run, _RUN_KEYS)
@@ -910,4 +1140,5 @@ def _traffic(reader: Reader | None, names: _Names) -> TrafficDef:
         authors=authors,
         messages=messages,
         runs=tuple(runs),
+        alarm_trips=default.alarm_trips if alarm_trips is None else alarm_trips,
     )

@@ -3,12 +3,15 @@
 The watcher reads a pipeline or a state machine, builds the new model object and asks this module what is
 different from the previous one. Nothing here does IO; every function is pure and works on model objects.
 
-Order within one read of a pipeline: executions that started, then each stage in pipeline order (a stage
-that starts before its actions, a stage that ends after them; actions by run order), then executions that
-ended. A read that catches several steps at once therefore still tells them in the order they happened.
+Order within one read of a pipeline: executions that started, then each stage in pipeline order (its entry
+conditions first, a stage that starts before its actions, its success and failure conditions after them, a
+stage that ends after those; actions by run order), then executions that ended. A read that catches several
+steps at once therefore still tells them in the order they happened.
 
 The first read of a resource is not a change: it produces no transitions. Untrusted text (summaries, errors,
-causes, names) is copied as it is; rendering it safely is the printer's job.
+causes, names) is copied as it is; rendering it safely is the printer's job. Task tokens are not: the history
+cursor stores every event with the execution's tokens redacted (console/tokens.py), so nothing built from it,
+transitions, approvals or the execution screen, can show one.
 """
 
 from __future__ import annotations
@@ -20,21 +23,25 @@ from datetime import datetime
 
 from console.model import (
     Action,
+    ConditionKind,
     Execution,
     HistoryEvent,
     Pipeline,
     PipelineExecution,
     Stage,
+    StageCondition,
     StateMachine,
     Transition,
     TransitionKind,
 )
+from console.tokens import redact_event, tokens_in
 
 PIPELINE_EXECUTION = TransitionKind.PIPELINE_EXECUTION
 STAGE = TransitionKind.STAGE
 ACTION = TransitionKind.ACTION
 SFN_EXECUTION = TransitionKind.SFN_EXECUTION
 SFN_STATE = TransitionKind.SFN_STATE
+CONDITION = TransitionKind.CONDITION
 
 # Statuses of something that has started and runs: its transition goes before those of its parts.
 _STARTING = frozenset({"InProgress", "RUNNING", "PENDING_REDRIVE"})
@@ -164,9 +171,58 @@ def _stage_transitions(
         change = _action_transition(pipeline, stage, previous_actions.get(action.name), action, time, source)
         if change is not None:
             actions.append(change)
+    entry: list[Transition] = []
+    after: list[Transition] = []
+    previous_conditions = {c.kind: c for c in previous.conditions}
+    for condition in stage.conditions:
+        change = _condition_transition(
+            pipeline, stage, previous_conditions.get(condition.kind), condition, same_execution, time, source
+        )
+        if change is not None:
+            (entry if condition.kind is ConditionKind.BEFORE_ENTRY else after).append(change)
     if stage_change is not None and stage_change.to_status in _STARTING:
-        return [*out, stage_change, *actions]
-    return [*out, *actions, *([stage_change] if stage_change else [])]
+        return [*out, *entry, stage_change, *actions, *after]
+    return [*out, *entry, *actions, *after, *([stage_change] if stage_change else [])]
+
+
+def _condition_transition(
+    pipeline: Pipeline,
+    stage: Stage,
+    before: StageCondition | None,
+    condition: StageCondition,
+    same_execution: bool,
+    time: datetime,
+    source: str,
+) -> Transition | None:
+    """A stage's conditions of one kind changed status: started being evaluated, met, failed, overridden."""
+    if condition.status is None:
+        return None
+    previous = before.status if before is not None and same_execution else None
+    if previous == condition.status and same_execution:
+        return None
+    return Transition(
+        time=time,
+        target=pipeline.target,
+        kind=CONDITION,
+        resource=f"{pipeline.name}/{stage.name}",
+        execution=stage.execution_id,
+        wave=stage.wave,
+        from_status=previous,
+        to_status=condition.status,
+        detail=condition_detail(condition),
+        source=source,
+    )
+
+
+def condition_detail(condition: StageCondition) -> str:
+    """`before entry (FAIL) · …summary`: which conditions, their result, and AWS's words on them."""
+    results = "/".join(condition.results)
+    head = f"{condition.kind.label} ({results})" if results else condition.kind.label
+    failed = next((r for r in condition.rules if r.status == "Failed"), None)
+    summary = condition.summary
+    if failed is not None and failed.summary and failed.summary not in summary:
+        summary = f"{failed.name}: {failed.summary}" + (f"; {summary}" if summary else "")
+    return f"{head} · {summary}" if summary else head
 
 
 def _stage_detail(stage: Stage) -> str:
@@ -272,6 +328,8 @@ class HistoryCursor:
     state_of: dict[int, str] = field(default_factory=dict)
     current_state: str | None = None
     ended: bool = False
+    # The execution's task tokens seen so far; every event is stored with them redacted.
+    tokens: set[str] = field(default_factory=set, repr=False)
 
     @property
     def last_id(self) -> int:
@@ -292,8 +350,12 @@ class HistoryCursor:
         for event in sorted(events, key=lambda e: e.id):
             if event.id <= self.last_id:
                 continue
-            self.events.append(event)
             state = self._state(event)
+            if event.type == "TaskScheduled" and is_wait_for_token(event.resource):
+                token_state = next((s for s in machine.token_states if s.name == state), None)
+                self.tokens |= tokens_in(event.parameters, token_state)
+            event = redact_event(event, self.tokens)
+            self.events.append(event)
             if event.type in _EXECUTION_ENDED:
                 self.ended = True
             change = self._transition(event, state, emit)

@@ -1,4 +1,4 @@
-"""The headless commands: `wavedeck watch` and `wavedeck approve|reject|stop|rollback|retry|pause|resume`.
+"""The headless commands: `wavedeck watch` and `wavedeck approve|reject|stop|rollback|retry|pause|resume|override`.
 
 They run on the same runtime (watcher, gate) as the console. Exit codes: 0 done, 1 refused or failed (the
 reason on stderr), 2 bad usage; `watch` exits 0 on Ctrl-C.
@@ -10,12 +10,13 @@ import argparse
 import asyncio
 import signal
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TextIO
 
 from console.actions.gate import ActionKind, ActionPlan
 from console.errors import Refused, UsageError
-from console.resources import parse_parts, resolve
+from console.resources import Selection, parse_parts, resolve
 from console.runtime import Runtime, RuntimeOptions
 from console.watch_output import plain
 
@@ -198,20 +199,30 @@ def run_action(args: argparse.Namespace) -> int:
 async def _act(runtime: Runtime, args: argparse.Namespace, progress: _Progress) -> int:
     try:
         kind = action_kind(args)
+        body = output_of(args)  # a file that cannot be read is bad usage, said before anything is read
         catalog = await runtime.catalog(args.target)
-        selection = resolve(args.resource, catalog, args.target)
+        selection = task_of(resolve(args.resource, catalog, args.target), args)
         gate = runtime.gate
-        plan = await gate.plan(kind, selection, retry_all_actions=bool(getattr(args, "all_actions", False)))
+        plan = await gate.plan(
+            kind,
+            selection,
+            retry_all_actions=bool(getattr(args, "all_actions", False)),
+            condition=getattr(args, "condition", None),
+        )
+        if body is not None:
+            plan = plan.with_body(body)
         out = sys.stdout
-        show_plan(plan, out)
-        interactive = sys.stdin.isatty() and not args.yes
         reason = args.reason
+        show_plan(plan, out, gate.check_reason(plan, reason) if reason is not None else None)
+        interactive = sys.stdin.isatty() and not args.yes
         if reason is None:
             if not interactive:
                 raise UsageError("--reason TEXT is required (every action needs a reason)")
             reason = _ask("Reason: ")
             if reason is None:
                 raise Refused("cancelled; nothing was sent")
+            if plan.answer is not None and plan.answer.fixed is None:
+                show_body(plan, out, gate.check_reason(plan, reason))
         reason = gate.check_reason(plan, reason)
         confirmation = _confirm(plan, args.yes, interactive)
         progress.sending = True
@@ -227,12 +238,41 @@ async def _act(runtime: Runtime, args: argparse.Namespace, progress: _Progress) 
         await runtime.aclose()
 
 
-def show_plan(plan: ActionPlan, out: TextIO) -> None:
-    """The plan as the confirmation shows it: title, then aligned label/value lines."""
+def task_of(selection: Selection, args: argparse.Namespace) -> Selection:
+    """The selection with the waiting task `--state` / `--index` name (approve and reject only)."""
+    state = getattr(args, "state", None)
+    index = getattr(args, "index", None)
+    if state is None and index is None:
+        return selection
+    if selection.execution_arn is None:
+        raise UsageError(
+            "--state and --index name a waiting state of a Step Functions execution: state-machine/execution"
+        )
+    if state is not None and (not state.strip() or not state.isprintable()):
+        raise UsageError(f"--state: not a state name: {state!r}")
+    return replace(selection, state_name=state, map_index=index)
+
+
+def output_of(args: argparse.Namespace) -> str | None:
+    """`--output JSON`, or the file's text for `--output @FILE`; None without it."""
+    given: str | None = getattr(args, "output", None)
+    if given is None or not given.startswith("@"):
+        return given
+    path = Path(given[1:]).expanduser()
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"--output: cannot read {given[1:]}: {getattr(error, 'strerror', None) or error}") from None
+
+
+def show_plan(plan: ActionPlan, out: TextIO, reason: str | None = None) -> None:
+    """The plan as the confirmation shows it: title, aligned label/value lines, the exact body it sends."""
     width = max((len(label) for label, _ in plan.lines), default=0)
     print(plain(plan.title), file=out)
     for label, value in plan.lines:
         print(f"  {label:<{width}}  {plain(value)}", file=out)
+    if plan.answer is not None:
+        show_body(plan, out, reason)
     if plan.production and plan.wave is not None and plan.wave.is_unknown:
         print(
             f"  This stage matches no wave (risk unknown): confirm with its name, {plain(plan.confirm_word)}.",
@@ -241,6 +281,17 @@ def show_plan(plan: ActionPlan, out: TextIO) -> None:
     elif plan.production:
         print(f"  This acts on production: confirm with the wave's name, {plain(plan.confirm_word)}.", file=out)
     out.flush()
+
+
+def show_body(plan: ActionPlan, out: TextIO, reason: str | None) -> None:
+    """The exact JSON the answer sends; before the reason is known, `{reason}` stands where it goes."""
+    if plan.answer is None:
+        return
+    pending = reason is None and plan.answer.fixed is None
+    body = plan.answer.text("{reason}" if reason is None else reason)
+    print(f"  {plan.operation} sends" + (" ({reason}: the reason you give)" if pending else "") + ":", file=out)
+    for line in body.splitlines():
+        print(f"    {plain(line)}", file=out)
 
 
 def _confirm(plan: ActionPlan, yes: bool, interactive: bool) -> str | None:

@@ -41,6 +41,13 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("rollback", "b", "Roll back to the last good execution", "action", "Rollback"),
     KeySpec("retry", "r", "Retry the failed stage / redrive", "action", "Retry"),
     KeySpec("pause", "p", "Pause / resume promotion into the stage", "action", "Pause/resume"),
+    KeySpec(
+        "override",
+        "O",
+        "Override the condition holding the stage (end a bake, enter past an alarm)",
+        "action",
+        "Override",
+    ),
     KeySpec("goto", "g", "Go to the linked execution", "navigation", "Go to"),
     KeySpec("view_input", "i", "Show the input (JSON)", "screen", "Input"),
     KeySpec("view_output", "o", "Show the output, or the error and cause (JSON)", "screen", "Output"),
@@ -53,3 +60,23 @@ KEY_IDS: frozenset[str] = frozenset(spec.id for spec in KEYS)
 
 def spec(binding_id: str) -> KeySpec:
     return next(s for s in KEYS if s.id == binding_id)
+
+
+def keymap_conflicts(keymap: dict[str, str] | None) -> list[tuple[str, str, str]]:
+    """(key, first id, second id) for every key that `keymap` leaves bound to two bindings.
+
+    Every screen has the "app" bindings, and the execution screen has the actions, the screen's own keys and
+    the navigation together, so the table is one namespace: a key may do one thing only. Without this check
+    `keymap: {reject: a}` silently makes `a` reject and leaves approve with no key.
+    """
+    owner: dict[str, str] = {}
+    found: list[tuple[str, str, str]] = []
+    for key_spec in KEYS:
+        keys = (keymap or {}).get(key_spec.id, key_spec.keys)
+        for key in (k.strip() for k in keys.split(",")):
+            if not key:
+                continue
+            first = owner.setdefault(key, key_spec.id)
+            if first != key_spec.id:
+                found.append((key, first, key_spec.id))
+    return found

@@ -9,7 +9,7 @@ import enum
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 class Service(enum.StrEnum):
@@ -27,6 +27,7 @@ class TransitionKind(enum.StrEnum):
     ACTION = "action"
     SFN_EXECUTION = "sfn-execution"
     SFN_STATE = "sfn-state"
+    CONDITION = "condition"
 
     @property
     def service(self) -> Service:
@@ -92,6 +93,8 @@ class Target:
     """Where resources live: a profile, a region, an optional role and endpoint.
 
     `name` is what the operator sees (and what `watch` prints); it is unique among the targets.
+    `shown_endpoint` is the endpoint the header names beside it: set whenever requests do not go to AWS's own
+    endpoint (an `endpoint_url`, `AWS_ENDPOINT_URL`, or the profile's `endpoint_url`).
     """
 
     name: str
@@ -104,6 +107,7 @@ class Target:
     events_queue: str | None = None  # push, one console: the queue an EventBridge rule sends to
     events_topic: str | None = None  # push, a team: the SNS topic each console subscribes a queue of its own to
     sandbox: bool = False
+    shown_endpoint: str | None = None
 
 
 # --- CodePipeline -------------------------------------------------------------------------------------
@@ -181,6 +185,165 @@ class Action:
         return self.status == "InProgress" and self.token is not None
 
 
+class ConditionKind(enum.StrEnum):
+    """When a stage's conditions are evaluated; the value is AWS's `conditionType` (OverrideStageCondition)."""
+
+    BEFORE_ENTRY = "BEFORE_ENTRY"
+    ON_SUCCESS = "ON_SUCCESS"
+    ON_FAILURE = "ON_FAILURE"
+
+    @property
+    def label(self) -> str:
+        """How the operator reads it: `before entry`."""
+        return self.value.lower().replace("_", " ")
+
+    @property
+    def option(self) -> str:
+        """How the command line spells it: `before-entry`."""
+        return self.value.lower().replace("_", "-")
+
+    @property
+    def declaration_key(self) -> str:
+        """The stage declaration's key (GetPipeline): `beforeEntry`."""
+        head, *rest = self.value.lower().split("_")
+        return head + "".join(part.title() for part in rest)
+
+    @property
+    def state_key(self) -> str:
+        """The stage state's key (GetPipelineState): `beforeEntryConditionState`."""
+        return self.declaration_key + "ConditionState"
+
+    @property
+    def overridable(self) -> bool:
+        """OverrideStageCondition takes BEFORE_ENTRY and ON_SUCCESS only."""
+        return self is not ConditionKind.ON_FAILURE
+
+
+def _minutes(value: str | None) -> float | None:
+    try:
+        minutes = float(value) if value else None
+    except ValueError:
+        return None
+    return minutes if minutes is not None and minutes > 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A rule of a condition: its declaration (provider, configuration) and its latest evaluation.
+
+    The declaration comes from GetPipeline, the evaluation from GetPipelineState's `ruleStates`. While a rule
+    is InProgress, `last_status_change` is when it started: a bake ends `WaitTime` minutes after it.
+    """
+
+    name: str
+    provider: str = ""
+    configuration: tuple[tuple[str, str], ...] = ()
+    status: str | None = None  # InProgress | Abandoned | Succeeded | Failed
+    summary: str = ""
+    rule_execution_id: str | None = None
+    last_status_change: datetime | None = None
+    last_updated_by: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    url: str | None = None
+
+    def setting(self, key: str) -> str | None:
+        return dict(self.configuration).get(key)
+
+    @property
+    def alarms(self) -> tuple[str, ...]:
+        """The CloudWatch alarms a CloudWatchAlarm rule watches (`AlarmName`, comma-separated)."""
+        if self.provider != "CloudWatchAlarm":
+            return ()
+        return tuple(n.strip() for n in (self.setting("AlarmName") or "").split(",") if n.strip())
+
+    @property
+    def wait_minutes(self) -> float | None:
+        """`WaitTime` in minutes: a bake after a stage, how long entry waits for alarms to clear."""
+        return _minutes(self.setting("WaitTime"))
+
+    @property
+    def window(self) -> str | None:
+        """A DeploymentWindow rule's window: `Cron` and its time zone."""
+        if self.provider != "DeploymentWindow":
+            return None
+        cron = self.setting("Cron") or "?"
+        return f"{cron} ({self.setting('TimeZone') or 'UTC'})"
+
+    def ends(self) -> datetime | None:
+        """When a rule in progress with a WaitTime stops waiting (a bake ends), if that can be known."""
+        minutes = self.wait_minutes
+        if self.status != "InProgress" or minutes is None or self.last_status_change is None:
+            return None
+        return self.last_status_change + timedelta(minutes=minutes)
+
+    def watches(self) -> str:
+        """What the rule looks at, in a few words: `alarms Prod-5xx, Prod-p99`, `window 0 0 9 ? * MON-FRI (UTC)`."""
+        if self.alarms:
+            return f"alarm{'s' if len(self.alarms) > 1 else ''} {', '.join(self.alarms)}"
+        if self.window is not None:
+            return f"window {self.window}"
+        if self.provider == "VariableCheck":
+            parts = (self.setting("Variable"), self.setting("Operator"), self.setting("Value"))
+            return " ".join(p for p in parts if p)
+        if self.provider == "LambdaInvoke":
+            return f"function {self.setting('FunctionName') or '?'}"
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One condition: its result (what happens when a rule fails) and rules, with its latest evaluation."""
+
+    result: str | None = None  # FAIL | SKIP | ROLLBACK | RETRY
+    rules: tuple[Rule, ...] = ()
+    status: str | None = None  # InProgress | Failed | Errored | Succeeded | Cancelled | Abandoned | Overridden
+    summary: str = ""
+    last_status_change: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StageCondition:
+    """A stage's conditions of one kind (`beforeEntry`, `onSuccess`, `onFailure`) and how they stand.
+
+    `result` is the kind's own result (an `onFailure` may declare a bare one); `status` and `summary` are
+    the latest evaluation of them all (StageConditionState.latestExecution), None before any.
+    """
+
+    kind: ConditionKind
+    conditions: tuple[Condition, ...] = ()
+    result: str | None = None
+    status: str | None = None
+    summary: str = ""
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status == "InProgress"
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(r for c in self.conditions for r in c.rules)
+
+    @property
+    def results(self) -> tuple[str, ...]:
+        found = [c.result for c in self.conditions if c.result] or ([self.result] if self.result else [])
+        return tuple(dict.fromkeys(found))
+
+    @property
+    def not_overridable(self) -> str | None:
+        """Why AWS would refuse to override these conditions, whatever their state; None when it would not."""
+        if not self.kind.overridable:
+            return f"{self.kind.label} conditions cannot be overridden"
+        if "SKIP" in self.results:
+            return f"a {self.kind.label} condition with result SKIP cannot be overridden"
+        return None
+
+    def ends(self) -> datetime | None:
+        """When the latest of its waiting rules stops waiting (a bake's end), if known."""
+        moments = [m for m in (r.ends() for r in self.rules) if m is not None]
+        return max(moments, default=None)
+
+
 @dataclass(frozen=True, slots=True)
 class InboundTransition:
     """The inbound transition of a stage: enabled, or disabled with who, when and why."""
@@ -210,10 +373,19 @@ class Stage:
     inbound: InboundTransition = field(default_factory=InboundTransition)
     inbound_executions: tuple[InboundExecution, ...] = ()
     actions: tuple[Action, ...] = ()
+    conditions: tuple[StageCondition, ...] = ()  # V2 stage conditions, in AWS's order of evaluation
 
     @property
     def awaiting_approval(self) -> Action | None:
         return next((a for a in self.actions if a.awaiting_approval), None)
+
+    def condition(self, kind: ConditionKind) -> StageCondition | None:
+        return next((c for c in self.conditions if c.kind is kind), None)
+
+    @property
+    def held_by(self) -> StageCondition | None:
+        """The entry or success conditions holding the stage now (being evaluated), if any."""
+        return next((c for c in self.conditions if c.in_progress and c.kind.overridable), None)
 
     @property
     def paused(self) -> bool:
@@ -297,6 +469,8 @@ class HistoryEvent:
     cause: str | None = None
     # TaskScheduled's timeoutInSeconds: when a `.waitForTaskToken` approval expires.
     timeout_seconds: int | None = None
+    # MapIterationStarted's index (and the other MapIteration events'): which item of a Map an iteration runs.
+    index: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +484,8 @@ class StateMachine:
     wave: Wave | None = None
     rollback_state_machine: str | None = None
     approval_states: tuple[str, ...] = ()
+    # Where each `.waitForTaskToken` state puts its token: what the history follower redacts (console/tokens.py).
+    token_states: tuple[TaskTokenState, ...] = field(default=(), repr=False)
     executions: tuple[Execution, ...] = ()
     read_at: datetime | None = None
     error: str | None = None
@@ -345,6 +521,15 @@ class Approval:
     url: str | None = None
     state_name: str | None = None
     execution: str | None = None
+    # Not an approval but a stage held by its entry conditions on alarms, which only a person's override (or
+    # the alarms clearing) ends; `expires` is when the conditions stop waiting and fail the stage.
+    condition: ConditionKind | None = None
+    # Step Functions only: where the state waits when it is inside Parallel branches or Map iterations
+    # ("iteration 2 of ReviewEach"), the index of its innermost Map iteration, and the id of its TaskScheduled
+    # event, which tells apart the same state waiting in several iterations (and never changes while it waits).
+    where: str = ""
+    map_index: int | None = None
+    task_event: int | None = None
 
     def __post_init__(self) -> None:
         # Accept the value too ("codepipeline"), as the JSON and older callers spell it.
@@ -523,6 +708,7 @@ class PipelineState:
                     state,
                     wave=stage.wave if stage.wave is not None else state.wave,
                     actions=tuple(actions),
+                    conditions=merge_conditions(stage.conditions, state.conditions),
                 )
             )
         known_stages = {s.name for s in pipeline.stages}
@@ -533,6 +719,66 @@ class PipelineState:
             stages=tuple(merged),
             read_at=read_at if read_at is not None else pipeline.read_at,
         )
+
+
+def merge_conditions(
+    declared: tuple[StageCondition, ...], live: tuple[StageCondition, ...]
+) -> tuple[StageCondition, ...]:
+    """The declared conditions (GetPipeline: results, providers, configuration) with their live states
+    (GetPipelineState) laid over them: conditions by position, rules by name. A state without a declaration
+    (the structure not read yet) is kept as it is."""
+    states = {c.kind: c for c in live}
+    merged: list[StageCondition] = []
+    for stage_condition in declared:
+        state = states.pop(stage_condition.kind, None)
+        if state is None:
+            merged.append(stage_condition)
+            continue
+        conditions = []
+        for index, condition in enumerate(stage_condition.conditions):
+            found = state.conditions[index] if index < len(state.conditions) else Condition()
+            rule_states = {r.name: r for r in found.rules}
+            rules = tuple(
+                replace(rule_states[r.name], provider=r.provider, configuration=r.configuration)
+                if r.name in rule_states
+                else r
+                for r in condition.rules
+            )
+            conditions.append(
+                replace(
+                    condition,
+                    rules=rules,
+                    status=found.status,
+                    summary=found.summary,
+                    last_status_change=found.last_status_change,
+                )
+            )
+        merged.append(
+            replace(stage_condition, conditions=tuple(conditions), status=state.status, summary=state.summary)
+        )
+    merged.extend(c for c in live if c.kind in states)
+    order = list(ConditionKind)
+    return tuple(sorted(merged, key=lambda c: order.index(c.kind)))
+
+
+@dataclass(frozen=True, slots=True)
+class RuleExecution:
+    """One evaluation of a rule (ListRuleExecutions): when it started and ended, what it was given, its result."""
+
+    pipeline_execution_id: str
+    rule_execution_id: str
+    stage: str
+    rule: str
+    status: str
+    started: datetime | None = None
+    updated: datetime | None = None
+    updated_by: str | None = None
+    provider: str = ""
+    configuration: tuple[tuple[str, str], ...] = ()
+    summary: str = ""
+    url: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -586,6 +832,9 @@ class TaskTokenState:
     name: str
     resource: str
     token_paths: tuple[tuple[str, ...], ...] = ()
+    # Every (path, expression) that holds or embeds the token: `$$.Task.Token`, `States.Format(..., $$.Task.Token)`,
+    # `$$.Task`, a JSONata expression; list items by index. What the displays redact (console/tokens.py).
+    token_expressions: tuple[tuple[tuple[str | int, ...], str], ...] = ()
 
     def token_in(self, parameters: str | None) -> str | None:
         """The task token inside a TaskScheduled event's `parameters` JSON, if it is where the author put it."""

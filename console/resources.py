@@ -31,6 +31,24 @@ class Selection:
     execution_id: str | None = None  # a pipeline execution id
     state_machine_arn: str | None = None
     execution_arn: str | None = None
+    # Which waiting `.waitForTaskToken` task of the execution approve / reject answer: its state (names may
+    # hold spaces), the index of its Map iteration, or exactly its TaskScheduled event (what a row of the
+    # inbox knows). None: the one task waiting, refused when several wait.
+    state_name: str | None = None
+    map_index: int | None = None
+    task_event: int | None = None
+
+    @property
+    def task(self) -> str:
+        """The waiting task named, for sentences: `"Security Approver" iteration 2`; empty when none is."""
+        parts = []
+        if self.state_name is not None:
+            parts.append(repr(self.state_name) if " " in self.state_name else self.state_name)
+        if self.map_index is not None:
+            parts.append(f"iteration {self.map_index}")
+        if not parts and self.task_event is not None:
+            parts.append(f"the task of event {self.task_event}")
+        return " ".join(parts)
 
     @property
     def is_pipeline(self) -> bool:

@@ -119,7 +119,7 @@ class Runtime:
             )
             targets = sandbox_targets(sandbox.url, fleet.regions, read_only=read_only)
         else:
-            from console.aws.credentials import profile_region
+            from console.aws.credentials import configured_endpoint, profile_region
 
             targets = resolve_targets(
                 config,
@@ -128,6 +128,7 @@ class Runtime:
                 endpoint_url=options.endpoint_url,
                 read_only=read_only,
                 region_of_profile=profile_region,
+                endpoint_of_profile=configured_endpoint,
             )
         targets = with_push(targets, options.events_queue, options.events_topic)
         try:
@@ -142,6 +143,7 @@ class Runtime:
                 read_only=read_only,
                 rollback_machines=rollback,
                 state_waves={m.name: m.state_waves for m in fleet.state_machines if m.state_waves},
+                answers=config.approvals,
             )
         except BaseException:
             if sandbox is not None:

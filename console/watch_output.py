@@ -18,20 +18,19 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from console.model import FleetUpdate, TargetStatus, Transition
-
-# C0 controls, DEL and C1 controls (0x9b is a one-byte CSI on some terminals).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_C1 = re.compile(r"[\x7f-\x9f]")
+from console.terminal_text import UNSAFE, UNSAFE_IN_JSON
 
 
 def _visible(match: re.Match[str]) -> str:
     char = match.group(0)
-    return {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(char, f"\\x{ord(char):02x}")
+    code = ord(char)
+    return {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(char, f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}")
 
 
 def plain(text: str | None) -> str:
-    """`text` with every control character replaced by a visible escape (`\\x1b`, `\\n`)."""
-    return _CONTROL.sub(_visible, text) if text else ""
+    """`text` with every unsafe character (console/terminal_text.py: controls and bidi overrides) replaced by
+    a visible escape (`\\x1b`, `\\n`, `\\u202e`)."""
+    return UNSAFE.sub(_visible, text) if text else ""
 
 
 def iso_utc(time: datetime) -> str:
@@ -48,9 +47,9 @@ def transition_json(transition: Transition) -> dict[str, object]:
 
 
 def format_json(transition: Transition) -> str:
-    """One line of JSON. Control characters are escaped (C1 ones too, which `json` leaves raw)."""
+    """One line of JSON. Unsafe characters are escaped (C1 and bidi ones too, which `json` leaves raw)."""
     text = json.dumps(transition_json(transition), ensure_ascii=False, separators=(",", ":"))
-    return _C1.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def format_line(transition: Transition) -> str:

@@ -3,12 +3,18 @@
 Every mapping and sequence loaded here knows the line of each of its entries, so an error names the file,
 the line and the dotted key (`pipelines[2].stages[3].actions[0].duration`). Loading uses `yaml.SafeLoader`
 only; duplicate keys are errors, not silent overwrites.
+
+A definitions file is not trusted and a config file may be a mistake, so loading is bounded: at most
+`MAX_BYTES` are read (`--config /dev/zero` ends at once), nesting deeper than `MAX_DEPTH` is refused where it
+starts, and so is a document that aliases would expand to more than `MAX_VALUES` values (a "billion laughs"
+bomb is a few hundred bytes). Errors quote at most a short prefix of a value (`quoted`).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import reprlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +24,35 @@ import yaml
 from console.errors import InputError
 
 T = TypeVar("T")
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
+QUOTE_CHARS = 60
+
+
+class _ShortRepr(reprlib.Repr):
+    """reprlib's bounded repr, knowing that LocatedMap and LocatedList are a dict and a list (reprlib would
+    otherwise call the full, unbounded `repr` of a subclass and cut it afterwards)."""
+
+    def repr_LocatedMap(self, value: dict[Any, Any], level: int) -> str:  # noqa: N802 - reprlib's naming
+        return self.repr_dict(value, level)
+
+    def repr_LocatedList(self, value: list[Any], level: int) -> str:  # noqa: N802 - reprlib's naming
+        return self.repr_list(value, level)
+
+
+_QUOTE = _ShortRepr()
+_QUOTE.maxstring = QUOTE_CHARS
+_QUOTE.maxother = QUOTE_CHARS
+_QUOTE.maxlevel = 2
+_QUOTE.maxlist = _QUOTE.maxdict = _QUOTE.maxtuple = _QUOTE.maxset = 4
+
+
+def quoted(value: object) -> str:
+    """`repr(value)` cut to a short prefix, in bounded time however large or aliased the value is."""
+    text = _QUOTE.repr(value)
+    return text if len(text) <= QUOTE_CHARS + 10 else text[: QUOTE_CHARS + 9] + "…"
 
 
 class LocatedMap(dict[Any, Any]):
@@ -43,7 +78,55 @@ class LocatedList(list[Any]):
 
 
 class _LocatedLoader(yaml.SafeLoader):
-    """SafeLoader that builds LocatedMap / LocatedList and refuses duplicate keys."""
+    """SafeLoader that builds LocatedMap / LocatedList, refuses duplicate keys, and bounds the document.
+
+    Each collection node is measured as it is composed (its children, aliased ones included, are measured
+    already): how many values it stands for once aliases are expanded, and how deep it goes. So a bomb or a
+    deep chain of aliases is refused before anything walks it, and the composer's own recursion is cut at
+    `MAX_DEPTH` before Python's limit.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._measures: dict[int, tuple[int, int]] = {}
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def compose_sequence_node(self, anchor: Any) -> yaml.SequenceNode:
+        node = super().compose_sequence_node(anchor)
+        self._measure(node, node.value)
+        return node
+
+    def compose_mapping_node(self, anchor: Any) -> yaml.MappingNode:
+        node = super().compose_mapping_node(anchor)
+        self._measure(node, [part for pair in node.value for part in pair])
+        return node
+
+    def _measure(self, node: yaml.Node, children: list[yaml.Node]) -> None:
+        values, depth = 1, 0
+        for child in children:
+            child_values, child_depth = self._measures.get(id(child), (1, 0))
+            values += child_values
+            depth = max(depth, child_depth)
+        depth += 1
+        if values > MAX_VALUES:
+            raise yaml.composer.ComposerError(
+                None, None, f"expands to more than {MAX_VALUES} values (aliases repeat what they name)", node.start_mark
+            )
+        if depth > MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_DEPTH} levels (through aliases)", node.start_mark
+            )
+        self._measures[id(node)] = (values, depth)
 
 
 def _construct_map(loader: _LocatedLoader, node: yaml.MappingNode) -> LocatedMap:
@@ -63,7 +146,7 @@ def _construct_map(loader: _LocatedLoader, node: yaml.MappingNode) -> LocatedMap
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                f"duplicate key {key!r} (first given on line {result.lines[key]})",
+                f"duplicate key {quoted(key)} (first given on line {result.lines[key]})",
                 key_node.start_mark,
             )
         result[key] = loader.construct_object(value_node, deep=True)
@@ -82,6 +165,38 @@ def _construct_list(loader: _LocatedLoader, node: yaml.SequenceNode) -> LocatedL
 
 _LocatedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
 _LocatedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_list)
+
+# CloudFormation's short forms (`!Ref Role`, `!GetAtt Role.Arn`, `!Sub ...`) in a template given as a
+# definitions input: each becomes the long form it stands for (`{"Ref": "Role"}`), plain data that
+# console/declarations.py resolves. Any other tag stays an error, as in safe_load.
+CLOUDFORMATION_TAGS = ("Ref", "Condition") + tuple(
+    f"Fn::{name}"
+    for name in ("Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join", "Select", "Split",
+                 "Sub", "Transform", "And", "Equals", "If", "Not", "Or", "Length", "ToJsonString")
+)  # fmt: skip
+
+
+def _construct_cloudformation(loader: _LocatedLoader, suffix: str, node: yaml.Node) -> LocatedMap:
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    if name not in CLOUDFORMATION_TAGS:
+        raise yaml.constructor.ConstructorError(None, None, f"unknown tag !{suffix}", node.start_mark)
+    value: Any
+    if isinstance(node, yaml.MappingNode):
+        value = _construct_map(loader, node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = _construct_list(loader, node)
+    else:
+        value = loader.construct_scalar(node)  # type: ignore[arg-type]
+    if name == "Fn::GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    result = LocatedMap()
+    result.line = node.start_mark.line + 1
+    result[name] = value
+    result.lines[name] = result.line
+    return result
+
+
+_LocatedLoader.add_multi_constructor("!", _construct_cloudformation)
 
 
 def load_text(text: str, file: str) -> Any:
@@ -105,14 +220,22 @@ def load_text(text: str, file: str) -> Any:
 
 
 def load_file(path: Path, display: str | None = None) -> Any:
-    """Read and parse a YAML file. `display` is how the file is named in errors (default: the path)."""
+    """Read (at most `MAX_BYTES`) and parse a YAML file. `display` is how the file is named in errors (default:
+    the path)."""
     name = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise InputError(name, None, None, "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(name, None, None, f"cannot read: {exc}") from None
+    except OSError as exc:
+        raise InputError(name, None, None, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_BYTES:
+        raise InputError(name, None, None, f"larger than {MAX_BYTES // (1024 * 1024)} MiB; not read further")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(name, None, None, f"not UTF-8 text (byte {exc.start})") from None
     return load_text(text, name)
 
 
@@ -172,7 +295,7 @@ class Reader:
         for key in self.data:
             if not isinstance(key, str):
                 line = getattr(self.data, "lines", {}).get(key, self.line)
-                raise InputError(self.file, line, self.path or None, f"key {key!r} must be a string")
+                raise InputError(self.file, line, self.path or None, f"key {quoted(key)} must be a string")
         return list(self.data)
 
     def _get(self, key: str, kind: type[T] | tuple[type, ...], what: str, required: bool) -> Any:
@@ -208,9 +331,9 @@ class Reader:
         if value is None:
             return default
         if minimum is not None and value < minimum:
-            raise self.error(key, f"must be at least {minimum}, got {value!r}")
+            raise self.error(key, f"must be at least {minimum}, got {quoted(value)}")
         if maximum is not None and value > maximum:
-            raise self.error(key, f"must be at most {maximum}, got {value!r}")
+            raise self.error(key, f"must be at most {maximum}, got {quoted(value)}")
         return int(value)
 
     def boolean(self, key: str, default: bool = False) -> bool:
@@ -229,9 +352,9 @@ class Reader:
         if value is None:
             return default
         if minimum is not None and value < minimum:
-            raise self.error(key, f"must be at least {minimum:g}, got {value!r}")
+            raise self.error(key, f"must be at least {minimum:g}, got {quoted(value)}")
         if maximum is not None and value > maximum:
-            raise self.error(key, f"must be at most {maximum:g}, got {value!r}")
+            raise self.error(key, f"must be at most {maximum:g}, got {quoted(value)}")
         return float(value)
 
     def duration(
@@ -242,11 +365,11 @@ class Reader:
             return default
         seconds = parse_duration(self.data[key])
         if seconds is None:
-            raise self.error(key, f"expected a duration such as 30, 30s, 5m, 2h or 7d, got {self.data[key]!r}")
+            raise self.error(key, f"expected a duration such as 30, 30s, 5m, 2h or 7d, got {quoted(self.data[key])}")
         if seconds < minimum:
-            raise self.error(key, f"must be at least {_seconds(minimum)}, got {self.data[key]!r}")
+            raise self.error(key, f"must be at least {_seconds(minimum)}, got {quoted(self.data[key])}")
         if maximum is not None and seconds > maximum:
-            raise self.error(key, f"must be at most {_seconds(maximum)}, got {self.data[key]!r}")
+            raise self.error(key, f"must be at most {_seconds(maximum)}, got {quoted(self.data[key])}")
         return seconds
 
     def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
@@ -255,7 +378,7 @@ class Reader:
         if value is None:
             return default
         if not isinstance(value, str) or value not in choices:
-            raise self.error(key, f"expected one of {', '.join(choices)}, got {value!r}")
+            raise self.error(key, f"expected one of {', '.join(choices)}, got {quoted(value)}")
         return value
 
     def mapping(self, key: str, *, required: bool = False) -> Reader | None:
@@ -279,7 +402,7 @@ class Reader:
         sub = Reader(self.file, value, self.key_path(key), self.line_of(key))
         for name, item in value.items():
             if not isinstance(name, str):
-                raise sub.error(None, f"key {name!r} must be a string")
+                raise sub.error(None, f"key {quoted(name)} must be a string")
             if not isinstance(item, str | int | float) or isinstance(item, bool):
                 raise sub.error(name, f"expected a string, got {_describe(item)}")
             result[name] = str(item)
@@ -345,5 +468,5 @@ def _describe(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, str):
-        return f"the string {value!r}"
-    return repr(value)
+        return f"the string {quoted(value)}"
+    return quoted(value)

@@ -4,7 +4,8 @@ A screen that offers actions subclasses `ActionScreen` and implements `action_ch
 key would act on for the current selection (one `ActionChoice` per thing it could mean, e.g. each waiting
 approval). `ActionScreen` then gives the screen:
 
-- the bindings `a x s S b r p` (ids approve, reject, stop, stop_abandon, rollback, retry, pause);
+- the bindings `a x s S b r p` (ids approve, reject, stop, stop_abandon, rollback, retry, pause); a screen
+  where stage conditions show adds `O` (id override) to its own BINDINGS (`SCREEN_ACTION_KEYS`);
 - availability: a key is greyed out unless the gate says at least one choice can run
   (`ActionGate.availability`, pure); pressing a greyed key shows the gate's reason;
 - the flow, run by the app's `ActionFlow` (app-level worker, so leaving the screen does not cancel a call in
@@ -47,7 +48,10 @@ ACTION_KEYS: dict[str, ActionKind] = {
     "rollback": ActionKind.ROLLBACK,
     "retry": ActionKind.RETRY,
     "pause": ActionKind.PAUSE,
+    "override": ActionKind.OVERRIDE,
 }
+# Keys only the screens that show what they act on bind (the pipeline screen shows stage conditions).
+SCREEN_ACTION_KEYS = frozenset({"override"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +148,8 @@ class ActionFlow:
             if confirmation is None:
                 app.notify("Cancelled. Nothing was sent.", timeout=3, markup=False)
                 return
+            if confirmation.body is not None:
+                plan = plan.with_body(confirmation.body)  # what the confirmation showed is what is sent
             self.stage = "being sent"
             outcome = await ctx.gate.execute(plan, confirmation.reason, confirmation=confirmation.typed)
             sent = choice.kind.label.removesuffix(" into")  # "Pause promotion into" → "Pause promotion sent"
@@ -164,7 +170,7 @@ class ActionFlow:
 class ActionScreen(ConsoleScreen):
     """A `ConsoleScreen` whose selection can be acted on (see the module docstring)."""
 
-    BINDINGS = [binding(binding_id) for binding_id in ACTION_KEYS]
+    BINDINGS = [binding(binding_id) for binding_id in ACTION_KEYS if binding_id not in SCREEN_ACTION_KEYS]
 
     def action_choices(self, binding_id: str) -> Choices:
         """What `binding_id` would act on for the current selection. Override."""
@@ -211,3 +217,6 @@ class ActionScreen(ConsoleScreen):
 
     def action_pause(self) -> None:
         self.run_operator_action("pause")
+
+    def action_override(self) -> None:
+        self.run_operator_action("override")

@@ -80,6 +80,8 @@ READING = StatusLook("…", "reading", Tone.UNKNOWN)
 # GetPipelineState could not answer: the stage's own status is not known (never "not run").
 NO_STATE = StatusLook("?", "no state", Tone.UNKNOWN)
 ERROR = StatusLook("!", "error", Tone.BAD)
+OVERRIDDEN = StatusLook("»", "overridden", Tone.HALT)  # a stage condition someone overrode
+ERRORED = StatusLook("!", "errored", Tone.BAD)
 
 _BY_STATUS: dict[str, StatusLook] = {
     # CodePipeline (pipeline execution, stage, action)
@@ -92,6 +94,9 @@ _BY_STATUS: dict[str, StatusLook] = {
     "Cancelled": CANCELLED,
     "Superseded": SUPERSEDED,
     "Skipped": SKIPPED,
+    # CodePipeline stage conditions
+    "Overridden": OVERRIDDEN,
+    "Errored": ERRORED,
     # Step Functions (execution)
     "SUCCEEDED": SUCCEEDED,
     "FAILED": FAILED,
@@ -142,6 +147,8 @@ LEGEND: tuple[LegendEntry, ...] = (
     _entry(FAILED, "failed", "failed, timed out or aborted"),
     _entry(APPROVAL, "approval waiting", "an approval waits for a person"),
     _entry(PAUSED, "paused", "paused: promotion into the wave is disabled"),
+    LegendEntry("◷", "bake", "baking: a success condition watches alarms before the stage succeeds", Tone.BUSY),
+    LegendEntry("◆", "held", "held before entry: a closed deployment window, alarms, another rule", Tone.WAIT),
     _entry(NEVER_RAN, "not run", "not run yet"),
     _entry(NO_STAGE, "no stage", "the pipeline has no stage in this wave"),
     _entry(STOPPED, "stopped", "stopped"),
@@ -151,6 +158,7 @@ LEGEND: tuple[LegendEntry, ...] = (
     _entry(STALE, "stale", "stale: not read for longer than expected"),
     _entry(ERROR, "error", "the last read failed"),
     _entry(PENDING_REDRIVE, "redriving", "redriving (Step Functions)"),
+    _entry(OVERRIDDEN, "overridden", "a stage condition was overridden"),
     _entry(READING, "reading", "not read yet"),
     LegendEntry("↩", "rollback", "a rollback execution", Tone.IDLE),
     LegendEntry("▲", "production", "a production wave", Tone.UNKNOWN),

@@ -13,9 +13,9 @@ import re
 from rich.style import Style
 from rich.text import Text
 
-# C0 controls (tab and newline are handled separately), DEL, C1 controls, and the bidirectional
-# overrides/isolates that can make text read differently from what it is.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Tab and newline are handled separately (console/terminal_text.py: the one rule for unsafe characters).
+from console.terminal_text import UNSAFE_BUT_LAYOUT as _CONTROL
+
 # A whole escape sequence (CSI ... final byte, OSC ... BEL/ST) goes, not just its ESC byte.
 _ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
 _WHITESPACE = re.compile(r"[\t\n]+")

@@ -55,6 +55,19 @@ def output_problems(service: str, operation: str, body: Any) -> list[str]:
     return found
 
 
+def assert_output(service: str, operation: str, body: Any) -> None:
+    """Fail with every problem `output_problems` finds, one per line."""
+    found = output_problems(service, operation, body)
+    assert not found, f"{operation} answered outside botocore's shape:\n" + "\n".join(found)
+
+
+def raw_body(url: str, service: str, operation: str, params: dict[str, Any], region: str = "us-east-1") -> Any:
+    """The body of a successful `raw_json_call` (fails the test on an HTTP error)."""
+    status, _, body = raw_json_call(url, service, operation, params, region)
+    assert status == 200, f"{operation} answered HTTP {status}: {body}"
+    return body
+
+
 def _check(shape: Shape, value: Any, path: str, found: list[str]) -> None:
     kind = shape.type_name
     if isinstance(shape, StructureShape):

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from console.actions.plan import ActionKind, ActionPlan, Availability
 from console.actions.preconditions import Preconditions
 from console.codepipeline.actions import RUNNING_PIPELINE
-from console.model import FleetState, Pipeline, Service, StateMachine
+from console.model import FleetState, Pipeline, Service, Stage, StateMachine
 from console.resources import Selection
 from console.stepfunctions.actions import FAILED_EXECUTION
 
@@ -98,11 +98,23 @@ def pipeline_unavailable(kind: ActionKind, selection: Selection, pipeline: Pipel
         return None
     if kind is ActionKind.RETRY:
         return None if stage.status == "Failed" else "only a failed stage can be retried"
+    if kind is ActionKind.OVERRIDE:
+        return override_unavailable(stage)
     if first:
         return "the first stage has no inbound transition"
     if kind is ActionKind.PAUSE:
         return None if stage.inbound.enabled else "promotion is already paused"
     return None if not stage.inbound.enabled else "promotion is not paused"
+
+
+def override_unavailable(stage: Stage) -> str | None:
+    """Why no condition of `stage` can be overridden now (AWS's own refusals, said before asking), or None."""
+    if not stage.conditions:
+        return "the stage has no conditions"
+    held = stage.held_by
+    if held is None:
+        return "no entry or success condition is being evaluated"
+    return held.not_overridable
 
 
 def machine_unavailable(

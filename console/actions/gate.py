@@ -31,6 +31,7 @@ from console.actions.reads import GateGateway
 from console.actions.reasons import check_reason
 from console.model import FleetState, Target
 from console.resources import Selection
+from console.stepfunctions.answers import AnswerBook
 from console.waves import WaveModel
 
 __all__ = [
@@ -48,7 +49,8 @@ class ActionGate:
 
     `gateways` by target name; `rollback_machines` maps a state machine's name to the state machine that rolls
     its wave back (`rollback:` in definitions/fleet.yaml); `state_waves` maps a state machine's name to the
-    waves of its states (`state_waves:` there), so answering an approval state asks for that state's wave.
+    waves of its states (`state_waves:` there), so answering an approval state asks for that state's wave;
+    `answers` is the config's `approvals:`, the body each workflow expects on approve and reject.
     """
 
     def __init__(
@@ -60,11 +62,13 @@ class ActionGate:
         read_only: bool = False,
         rollback_machines: Mapping[str, str] | None = None,
         state_waves: Mapping[str, Mapping[str, str]] | None = None,
+        answers: AnswerBook | None = None,
     ) -> None:
         context = PlanContext(
             waves=waves,
             rollback_machines=dict(rollback_machines or {}),
             state_waves={machine: dict(states) for machine, states in (state_waves or {}).items()},
+            answers=answers or AnswerBook(),
         )
         self._preconditions = Preconditions(gateways, context, read_only=read_only)
         self._executor = Executor(self._preconditions, audit)
@@ -101,14 +105,21 @@ class ActionGate:
         """Whether `kind` makes sense for `selection` in `state`, and why not. Pure: no IO, no waiting."""
         return availability(kind, selection, state, self._preconditions, self._executor.in_flight)
 
-    async def plan(self, kind: ActionKind, selection: Selection, *, retry_all_actions: bool = False) -> ActionPlan:
+    async def plan(
+        self, kind: ActionKind, selection: Selection, *, retry_all_actions: bool = False, condition: str | None = None
+    ) -> ActionPlan:
         """Read fresh state and say exactly what `kind` would send for `selection`.
+
+        `condition` (BEFORE_ENTRY or ON_SUCCESS) says which conditions an override is for; without it, the ones
+        being evaluated.
 
         Raises Refused with a plain sentence when it makes no sense now (nothing waiting, nothing running,
         read-only), and the gateway's AwsError subclasses when AWS cannot be read.
         """
         self._preconditions.refuse_if_read_only(selection.target)
         given = {"retry_mode": "ALL_ACTIONS"} if retry_all_actions and kind is ActionKind.RETRY else {}
+        if condition is not None and kind is ActionKind.OVERRIDE:
+            given["condition"] = condition
         facts = await self._preconditions.facts(kind, selection, given)
         return self._preconditions.plan(kind, facts)
 

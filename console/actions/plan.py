@@ -10,13 +10,15 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from console.actions.reads import Reads
 from console.actions.reasons import DEFAULT_REASON_MAX
+from console.errors import Refused
 from console.model import Receipt, Target, Wave
 from console.resources import Selection
+from console.stepfunctions.answers import AnswerBody, AnswerBook, check_body
 from console.waves import WaveModel
 
 
@@ -31,6 +33,7 @@ class ActionKind(enum.Enum):
     RETRY = "retry"
     PAUSE = "pause"
     RESUME = "resume"
+    OVERRIDE = "override"
 
     @property
     def label(self) -> str:
@@ -56,6 +59,7 @@ _LABELS = {
     ActionKind.RETRY: "Retry",
     ActionKind.PAUSE: "Pause promotion into",
     ActionKind.RESUME: "Resume promotion into",
+    ActionKind.OVERRIDE: "Override the condition of",
 }
 
 _FAMILIES = {
@@ -65,6 +69,7 @@ _FAMILIES = {
     ActionKind.STOP_ABANDON: "stop",
     ActionKind.PAUSE: "transition",
     ActionKind.RESUME: "transition",
+    ActionKind.OVERRIDE: "condition",
 }
 
 
@@ -106,10 +111,24 @@ class ActionPlan:
     reason_transition: bool = False  # the reason goes to DisableStageTransition: AWS's narrow character set
     parameters: Mapping[str, str] = field(default_factory=dict)
     plan_id: str = field(default_factory=_new_plan_id)
+    # Approve / reject of a Step Functions task: the body it sends (shown, and editable, before sending).
+    answer: AnswerBody | None = None
 
     @property
     def resource(self) -> str:
         return self.selection.resource
+
+    def with_body(self, text: str) -> ActionPlan:
+        """This plan sending exactly `text` as its answer (the editor's, --output's); Refused when AWS would not
+        take it or the plan sends no body. The same plan: still sent at most once."""
+        if self.answer is None:
+            raise Refused(f"{self.title} sends no body to replace")
+        body = check_body(text, approve=self.answer.approve)
+        return replace(
+            self,
+            parameters={**self.parameters, "body": body},
+            answer=replace(self.answer, fixed=body),
+        )
 
 
 @dataclass(frozen=True)
@@ -132,6 +151,7 @@ class PlanContext:
     waves: WaveModel
     rollback_machines: Mapping[str, str] = field(default_factory=dict)
     state_waves: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    answers: AnswerBook = field(default_factory=AnswerBook)
 
     def stage_wave(self, pipeline: str, stage: str, declared: Wave | None, stages: Sequence[str] = ()) -> Wave | None:
         """The stage's wave as the watcher placed it, else placed now among the pipeline's `stages` (in order:
@@ -164,6 +184,7 @@ class Facts:
     reason_transition: bool = False
     parameters: dict[str, str] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()
+    answer: AnswerBody | None = None
     # The stage an action on a stage of unknown risk is confirmed with (default: the selection's stage).
     confirm_stage: str | None = None
 
@@ -200,4 +221,5 @@ def plan_from(kind: ActionKind, facts: Facts, target: Target) -> ActionPlan:
         reason_limit=facts.reason_limit,
         reason_transition=facts.reason_transition,
         parameters=dict(facts.parameters),
+        answer=facts.answer,
     )

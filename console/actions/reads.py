@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from console.approvals import waiting_tasks
+from console.approvals import branch_numbers, waiting_tasks
 from console.errors import NotFound, Refused
 from console.model import (
     Execution,
@@ -27,6 +27,7 @@ from console.model import (
     StateMachineDetail,
     Target,
 )
+from console.tokens import token_like
 
 # Newest executions looked at when searching for the last good one (ListPipelineExecutions / ListExecutions).
 HISTORY_DEPTH = 50
@@ -60,6 +61,9 @@ class GateGateway(Protocol):
     async def retry_stage_execution(
         self, pipeline: str, stage: str, execution_id: str, mode: str = "FAILED_ACTIONS"
     ) -> Receipt: ...
+    async def override_stage_condition(
+        self, pipeline: str, stage: str, execution_id: str, condition_type: str
+    ) -> Receipt: ...
     async def disable_stage_transition(
         self, pipeline: str, stage: str, reason: str, transition_type: str = "Inbound"
     ) -> Receipt: ...
@@ -89,6 +93,15 @@ class WaitingTask:
     state_name: str | None
     since: datetime
     token: str | None
+    where: str = ""  # "iteration 2 of ReviewEach": its Parallel branches and Map iterations
+    map_index: int | None = None
+    parameters: str | None = None  # the TaskScheduled parameters (they hold the token: never shown as is)
+
+    @property
+    def label(self) -> str:
+        """The state and where it waits: `Approve Item (iteration 2 of ReviewEach)`."""
+        name = self.state_name or f"event {self.scheduled_event_id}"
+        return f"{name} ({self.where})" if self.where else name
 
 
 class Reads:
@@ -140,6 +153,11 @@ class Reads:
                 return await self.gateway.describe_execution(execution.arn)
         return None
 
+    async def newest_execution(self, state_machine_arn: str) -> Execution | None:
+        """The execution that started last, whatever its status (what a wave's rollback rolls back)."""
+        executions = await self.gateway.list_executions(state_machine_arn, max_results=1)
+        return executions[0] if executions else None
+
     async def running_executions(self, state_machine_arn: str) -> tuple[Execution, ...]:
         try:
             return await self.gateway.list_executions(state_machine_arn, status="RUNNING", max_results=10)
@@ -150,19 +168,28 @@ class Reads:
         """The states of a running execution waiting for a task token, and, when none waits, a sentence
         saying how the last one was answered (for "already approved")."""
         events = await self.gateway.get_execution_history(execution_arn, page_size=1000)
-        open_tasks = waiting_tasks(events)
         detail: StateMachineDetail | None = None
-        if open_tasks:
+        if waiting_tasks(events):
             try:
                 detail = await self.gateway.describe_state_machine(state_machine_arn)
             except NotFound:
                 detail = None
+        branches = branch_numbers(detail.definition) if detail is not None else None
         found = []
-        for state, scheduled in open_tasks:
+        for task in waiting_tasks(events, branches):
+            state, scheduled = task.state, task.scheduled
             token_state = detail.task_token_state(state) if detail is not None else None
             token = token_state.token_in(scheduled.parameters) if token_state is not None else None
             found.append(
-                WaitingTask(scheduled.id, state, scheduled.timestamp, token or _token_like(scheduled.parameters))
+                WaitingTask(
+                    scheduled.id,
+                    state,
+                    scheduled.timestamp,
+                    token or _token_like(scheduled.parameters),
+                    where=task.where,
+                    map_index=task.map_index,
+                    parameters=scheduled.parameters,
+                )
             )
         return found, (None if found else _last_answer(events))
 
@@ -194,23 +221,5 @@ def _token_like(parameters: str | None) -> str | None:
         document: Any = json.loads(parameters)
     except ValueError:
         return None
-    found: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, str) and value[:1] == "{":
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if "token" in str(key).lower() and isinstance(item, str) and len(item) >= 16:
-                    found.add(item)
-                else:
-                    walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(document)
+    found = token_like(document)
     return found.pop() if len(found) == 1 else None

@@ -7,6 +7,7 @@ appear: requests name them by digest, and AWS's error messages have them replace
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -43,6 +44,14 @@ class ActionRecords:
 
     def intent(self, reason: str) -> dict[str, Any]:
         plan, facts = self.plan, self.facts
+        request = dict(facts.request)
+        if facts.answer is not None:
+            # The body exactly as sent (the same text `send` builds), a token in it replaced by its digest.
+            body = json.loads(scrub(facts.answer.text(reason), facts.secrets))
+            if facts.answer.approve:
+                request["output"] = body
+            else:
+                request.update({key: body[key] for key in ("error", "cause") if key in body})
         return {
             "phase": "intent",
             **self.base,
@@ -50,7 +59,7 @@ class ActionRecords:
             "production": plan.production,
             "reason": reason,
             "operation": facts.operation,
-            "request": facts.request,
+            "request": request,
             "plan": dict(plan.lines),
         }
 

@@ -6,6 +6,7 @@ Pure functions, no IO. Every timestamp becomes an aware UTC datetime. Text from 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 from console.model import (
     Action,
     ActionExecution,
+    Condition,
+    ConditionKind,
     Execution,
     HistoryEvent,
     Identity,
@@ -23,8 +26,11 @@ from console.model import (
     PipelineState,
     PipelineSummary,
     QueueMessage,
+    Rule,
+    RuleExecution,
     SourceRevision,
     Stage,
+    StageCondition,
     StateMachineDetail,
     StateMachineSummary,
     TaskTokenState,
@@ -109,7 +115,7 @@ def pipeline_structure(target: str, response: Json) -> Pipeline:
                     timeout_minutes=_int(action.get("timeoutInMinutes")),
                 )
             )
-        stages.append(Stage(name=str(stage["name"]), actions=tuple(actions)))
+        stages.append(Stage(name=str(stage["name"]), actions=tuple(actions), conditions=declared_conditions(stage)))
     return Pipeline(
         target=target,
         name=str(pipeline.get("name", "")),
@@ -117,6 +123,101 @@ def pipeline_structure(target: str, response: Json) -> Pipeline:
         pipeline_type=str(pipeline.get("pipelineType") or "V1"),
         execution_mode=str(pipeline.get("executionMode") or "SUPERSEDED"),
         stages=tuple(stages),
+    )
+
+
+def declared_conditions(stage: Json) -> tuple[StageCondition, ...]:
+    """A stage declaration's `beforeEntry` / `onSuccess` / `onFailure` (GetPipeline), without state."""
+    found = []
+    for kind in ConditionKind:
+        declared = stage.get(kind.declaration_key)
+        if not isinstance(declared, Mapping):
+            continue
+        conditions = []
+        for condition in declared.get("conditions") or ():
+            rules = []
+            for rule in condition.get("rules") or ():
+                type_id: Json = rule.get("ruleTypeId") or {}
+                rules.append(
+                    Rule(
+                        name=str(rule.get("name", "")),
+                        provider=str(type_id.get("provider", "")),
+                        configuration=_configuration(rule.get("configuration")),
+                    )
+                )
+            conditions.append(Condition(result=_str(condition.get("result")), rules=tuple(rules)))
+        found.append(StageCondition(kind=kind, conditions=tuple(conditions), result=_str(declared.get("result"))))
+    return tuple(found)
+
+
+def _rule_state(item: Json) -> Rule:
+    latest: Json = item.get("latestExecution") or {}
+    errors: Json = latest.get("errorDetails") or {}
+    return Rule(
+        name=str(item.get("ruleName", "")),
+        status=_str(latest.get("status")),
+        summary=str(latest.get("summary") or ""),
+        rule_execution_id=_str(latest.get("ruleExecutionId")),
+        last_status_change=utc(latest.get("lastStatusChange")),
+        last_updated_by=_str(latest.get("lastUpdatedBy")),
+        error_code=_str(errors.get("code")),
+        error_message=_str(errors.get("message")),
+        url=_str(latest.get("externalExecutionUrl") or item.get("entityUrl")),
+    )
+
+
+def condition_states(item: Json) -> tuple[StageCondition, ...]:
+    """A stage state's `beforeEntryConditionState` / `onSuccessConditionState` / `onFailureConditionState`."""
+    found = []
+    for kind in ConditionKind:
+        state = item.get(kind.state_key)
+        if not isinstance(state, Mapping):
+            continue
+        latest: Json = state.get("latestExecution") or {}
+        conditions = []
+        for condition in state.get("conditionStates") or ():
+            execution: Json = condition.get("latestExecution") or {}
+            conditions.append(
+                Condition(
+                    rules=tuple(_rule_state(r) for r in condition.get("ruleStates") or ()),
+                    status=_str(execution.get("status")),
+                    summary=str(execution.get("summary") or ""),
+                    last_status_change=utc(execution.get("lastStatusChange")),
+                )
+            )
+        found.append(
+            StageCondition(
+                kind=kind,
+                conditions=tuple(conditions),
+                status=_str(latest.get("status")),
+                summary=str(latest.get("summary") or ""),
+            )
+        )
+    return tuple(found)
+
+
+def rule_execution(item: Json) -> RuleExecution:
+    """A ListRuleExecutions detail."""
+    given: Json = item.get("input") or {}
+    type_id: Json = given.get("ruleTypeId") or {}
+    output: Json = item.get("output") or {}
+    result: Json = output.get("executionResult") or {}
+    errors: Json = result.get("errorDetails") or {}
+    return RuleExecution(
+        pipeline_execution_id=str(item.get("pipelineExecutionId", "")),
+        rule_execution_id=str(item.get("ruleExecutionId", "")),
+        stage=str(item.get("stageName", "")),
+        rule=str(item.get("ruleName", "")),
+        status=str(item.get("status", "")),
+        started=utc(item.get("startTime")),
+        updated=utc(item.get("lastUpdateTime")),
+        updated_by=_str(item.get("updatedBy")),
+        provider=str(type_id.get("provider", "")),
+        configuration=_configuration(given.get("resolvedConfiguration") or given.get("configuration")),
+        summary=str(result.get("externalExecutionSummary") or ""),
+        url=_str(result.get("externalExecutionUrl")),
+        error_code=_str(errors.get("code")),
+        error_message=_str(errors.get("message")),
     )
 
 
@@ -175,6 +276,7 @@ def pipeline_state(response: Json) -> PipelineState:
                 ),
                 inbound_executions=tuple(i for i in inbound if i is not None),
                 actions=tuple(_action_state(a) for a in item.get("actionStates") or ()),
+                conditions=condition_states(item),
             )
         )
     return PipelineState(
@@ -336,24 +438,36 @@ _JSONPATH_TOKEN = "$$.Task.Token"
 _JSONATA_TOKEN = "$states.context.Task.Token"
 
 
-def _token_paths(value: Any, path: tuple[str, ...]) -> Iterable[tuple[str, ...]]:
-    """Key paths (as resolved: `.$` suffixes dropped) whose value is, or embeds, the task token."""
+def _token_paths(value: Any, path: tuple[str | int, ...]) -> Iterable[tuple[tuple[str | int, ...], str]]:
+    """(key path, expression) of every value that is, or embeds, the task token (paths as resolved: `.$`
+    suffixes dropped; list items by index)."""
     if isinstance(value, Mapping):
         for key, item in value.items():
             key = str(key)
             if key.endswith(".$"):
-                if isinstance(item, str) and _JSONPATH_TOKEN in item:
-                    yield (*path, key[:-2])
+                if isinstance(item, str) and _MENTIONS_TOKEN.search(item):
+                    yield (*path, key[:-2]), item
                 continue
             yield from _token_paths(item, (*path, key))
     elif isinstance(value, list):
-        return  # a token inside a list has no key path to follow
-    elif isinstance(value, str) and path and (_JSONATA_TOKEN in value or _JSONPATH_TOKEN in value):
-        yield path  # JSONata `{% $states.context.Task.Token %}`
+        for index, item in enumerate(value):
+            yield from _token_paths(item, (*path, index))
+    elif isinstance(value, str) and path and value.lstrip().startswith("{%") and _MENTIONS_TOKEN.search(value):
+        yield path, value  # JSONata `{% $states.context.Task.Token %}`
+
+
+# `$$.Task.Token`, `$$.Task` or the whole context object `$$` (JSONPath), `$states.context...` (JSONata): any
+# expression whose value holds the token, however it is wrapped (States.Format, States.JsonToString, ...).
+_MENTIONS_TOKEN = re.compile(r"\$\$(?:\.Task\b|(?![.\w]))|\$states\.context(?:\.Task\b|(?![.\w]))")
 
 
 def task_token_states(definition: Mapping[str, Any]) -> list[TaskTokenState]:
-    """The `.waitForTaskToken` Task states and where their Parameters (or JSONata Arguments) put the token."""
+    """The `.waitForTaskToken` Task states and where their Parameters (or JSONata Arguments) put the token.
+
+    `token_paths` hold the paths whose value is the token itself (what the gate answers with); every path
+    that holds or embeds it, with the expression that put it there, is in `token_expressions` (what the
+    displays redact: see console/tokens.py).
+    """
     found = []
     for name, state in _walk_states(definition):
         resource = state.get("Resource")
@@ -361,11 +475,21 @@ def task_token_states(definition: Mapping[str, Any]) -> list[TaskTokenState]:
             continue
         if not resource.endswith(".waitForTaskToken"):
             continue
-        paths: list[tuple[str, ...]] = []
+        located: list[tuple[tuple[str | int, ...], str]] = []
         for key in ("Parameters", "Arguments"):
-            paths.extend(_token_paths(state.get(key), ()))
-        found.append(TaskTokenState(name=name, resource=resource, token_paths=tuple(paths)))
+            located.extend(_token_paths(state.get(key), ()))
+        # The paths of the bare token first: `token_in` answers with the first one that holds a value.
+        ordered = sorted(located, key=lambda item: not _exact_token(item[1]))
+        keyed = tuple(tuple(str(k) for k in path) for path, _ in ordered if all(isinstance(k, str) for k in path))
+        found.append(TaskTokenState(name=name, resource=resource, token_paths=keyed, token_expressions=tuple(located)))
     return found
+
+
+def _exact_token(expression: str) -> bool:
+    text = expression.strip()
+    if text.startswith("{%") and text.endswith("%}"):
+        text = text[2:-2].strip()
+    return text in (_JSONPATH_TOKEN, _JSONATA_TOKEN)
 
 
 def execution(item: Json) -> Execution:
@@ -454,6 +578,7 @@ def history_event(event: Json, names: StateNames | None = None) -> HistoryEvent:
         error=_str(details.get("error")),
         cause=_str(details.get("cause")),
         timeout_seconds=_int(details.get("timeoutInSeconds")),
+        index=_int(details.get("index")) if event_type.startswith("MapIteration") else None,
     )
 
 

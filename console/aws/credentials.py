@@ -13,6 +13,7 @@ tells the operator what to run.
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ def describe_source(target: Target, env: Mapping[str, str] | None = None) -> Cre
         if config.get("login_session"):
             return CredentialSource("login", name)
         if config.get("credential_process"):
-            return CredentialSource("process", name, str(config["credential_process"]))
+            return CredentialSource("process", name, program_name(str(config["credential_process"])))
         source = config.get("source_profile")
         if config.get("role_arn") and isinstance(source, str):
             name = source
@@ -84,6 +85,15 @@ def describe_source(target: Target, env: Mapping[str, str] | None = None) -> Cre
     if profile is None:
         return CredentialSource("unknown", None)
     return CredentialSource("unknown", name)
+
+
+def program_name(command_line: str) -> str:
+    """The program a credential_process runs, without its arguments, which often hold a client secret."""
+    try:
+        words = shlex.split(command_line)
+    except ValueError:
+        words = command_line.split()
+    return os.path.basename(words[0]) if words else "?"
 
 
 def refresh_hint(source: CredentialSource) -> str:
@@ -196,3 +206,25 @@ def profile_region(profile: str | None) -> str | None:
     except Exception:  # noqa: BLE001 - an unreadable config file is reported when credentials are loaded
         return None
     return str(region) if region else None
+
+
+def configured_endpoint(profile: str | None) -> str | None:
+    """The endpoint botocore will use for CodePipeline or Step Functions when the target names none: from
+    `AWS_ENDPOINT_URL(_SERVICE)` in the environment or the profile's `endpoint_url`, or None for AWS's own.
+
+    The header must say when the console is not talking to AWS, however the endpoint was chosen.
+    """
+    from botocore.configprovider import ConfiguredEndpointProvider
+
+    try:
+        session = AioSession(profile=profile) if profile else AioSession()
+        if session.get_config_variable("ignore_configured_endpoint_urls"):
+            return None
+        for service in ("codepipeline", "stepfunctions"):
+            provider = ConfiguredEndpointProvider(session.full_config, session.get_scoped_config(), service)
+            url = provider.provide()
+            if url:
+                return str(url)
+    except Exception:  # noqa: BLE001 - an unreadable config file is reported when credentials are loaded
+        return None
+    return None

@@ -114,10 +114,50 @@ class _Connection:
             await self.stack.aclose()
 
 
+# What a read-only gateway may send: an allow-list, so an operation added later is refused until someone decides
+# it only reads. DeleteMessageBatch only removes push messages already read from the console's own queue; the
+# SQS and SNS calls after it create, keep and remove the queue a console subscribes to the events topic (push
+# for a team), its own plumbing, never a deployment; DescribeRule, ListTargetsByRule, ListTopics and
+# GetTopicAttributes are what `setup-events --dry-run` reads.
+READ_OPERATIONS: frozenset[str] = frozenset(
+    {
+        "GetCallerIdentity",
+        "ListPipelines",
+        "GetPipeline",
+        "GetPipelineState",
+        "GetPipelineExecution",
+        "ListPipelineExecutions",
+        "ListActionExecutions",
+        "ListRuleExecutions",
+        "ListStateMachines",
+        "DescribeStateMachine",
+        "ListExecutions",
+        "DescribeExecution",
+        "GetExecutionHistory",
+        "ReceiveMessage",
+        "DeleteMessageBatch",
+        "CreateQueue",
+        "GetQueueAttributes",
+        "SetQueueAttributes",
+        "TagQueue",
+        "ListQueueTags",
+        "ListQueues",
+        "DeleteQueue",
+        "Subscribe",
+        "Unsubscribe",
+        "ListSubscriptionsByTopic",
+        "DescribeRule",
+        "ListTargetsByRule",
+        "ListTopics",
+        "GetTopicAttributes",
+    }
+)
+
+
 class Gateway:
     """The AWS session of one target: CodePipeline, Step Functions, SQS and STS, budgeted and counted.
 
-    `read_only` (or the target's own `read_only`) makes every mutating method refuse with `Refused`
+    `read_only` (or the target's own `read_only`) refuses with `Refused` every operation not in `READ_OPERATIONS`
     before anything is sent; the action gate refuses first, this is defence in depth.
     """
 
@@ -285,7 +325,12 @@ class Gateway:
                 self._retired.remove(connection)
 
     async def _call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
-        """One API call (one request, plus botocore's retries) with errors translated."""
+        """One API call (one request, plus botocore's retries) with errors translated.
+
+        A read-only gateway sends only what `READ_OPERATIONS` allows, whichever method asks.
+        """
+        if operation not in READ_OPERATIONS:
+            self._refuse_if_read_only(operation)
         connection: _Connection | None = None
         try:
             connection = await self._connect()
@@ -398,7 +443,34 @@ class Gateway:
         items = await self._all_pages(CODEPIPELINE, "ListActionExecutions", "actionExecutionDetails", params)
         return tuple(convert.action_execution(item) for item in items)
 
+    async def list_rule_executions(
+        self, name: str, execution_id: str | None = None, max_results: int = 50
+    ) -> tuple[model.RuleExecution, ...]:
+        """The newest rule evaluations of a pipeline (of one execution when given), newest first."""
+        params: dict[str, Any] = {"pipelineName": name}
+        if execution_id:
+            params["filter"] = {"pipelineExecutionId": execution_id}
+        items = await self._bounded_pages(
+            CODEPIPELINE, "ListRuleExecutions", "ruleExecutionDetails", params, max_results, 100
+        )
+        return tuple(convert.rule_execution(item) for item in items)
+
     # --- CodePipeline writes ------------------------------------------------------------------------------------
+
+    async def override_stage_condition(
+        self, pipeline: str, stage: str, execution_id: str, condition_type: str
+    ) -> model.Receipt:
+        """End a BEFORE_ENTRY or ON_SUCCESS evaluation in progress as if its conditions were met."""
+        self._refuse_if_read_only("OverrideStageCondition")
+        response = await self._call(
+            CODEPIPELINE,
+            "OverrideStageCondition",
+            pipelineName=pipeline,
+            stageName=stage,
+            pipelineExecutionId=execution_id,
+            conditionType=condition_type,
+        )
+        return self._receipt("OverrideStageCondition", response, execution_id)
 
     async def put_approval_result(
         self, pipeline: str, stage: str, action: str, token: str, approved: bool, summary: str

@@ -1,4 +1,5 @@
-"""The plans for CodePipeline: approve / reject, stop (and abandon), roll back, retry, pause / resume promotion.
+"""The plans for CodePipeline: approve / reject, stop (and abandon), roll back, retry, pause / resume promotion,
+override a stage condition.
 
 Each builder reads fresh state through `Reads`, refuses with a plain sentence when the action makes no sense
 now, and otherwise returns the `Facts`: what the confirmation shows, what the precondition is (`expect`), and
@@ -16,7 +17,7 @@ from console.actions.reads import Reads
 from console.actions.reasons import APPROVAL_SUMMARY_MAX, STOP_REASON_MAX
 from console.actions.text import revision_text, status_text, time_text
 from console.errors import Refused
-from console.model import Action, Pipeline, Receipt, Stage
+from console.model import Action, ConditionKind, Pipeline, Receipt, Rule, Stage
 from console.resources import Selection
 
 RUNNING_PIPELINE = ("InProgress", "Stopping")
@@ -312,6 +313,88 @@ async def transition(reads: Reads, selection: Selection, context: PlanContext, *
     )
 
 
+async def override(reads: Reads, selection: Selection, context: PlanContext, *, condition: str | None) -> Facts:
+    """OverrideStageCondition of the entry or success conditions holding a stage now.
+
+    `condition` (BEFORE_ENTRY or ON_SUCCESS) names which; without it, the one being evaluated. Refused where AWS
+    refuses: no such conditions, a SKIP result, failure conditions, an evaluation not in progress.
+    """
+    pipeline = await reads.pipeline(selection.pipeline or "")
+    if selection.stage is None:
+        raise Refused(f"name the stage of {pipeline.name} whose condition to override (pipeline/stage)")
+    stage = stages_of(pipeline, selection)[0]
+    where = f"{pipeline.name}/{stage.name}"
+    if condition is None:
+        held = stage.held_by
+        if held is None:
+            declared = ", ".join(c.kind.label for c in stage.conditions) or "none declared"
+            raise Refused(
+                f"no entry or success condition of {where} is being evaluated ({declared}); nothing to override"
+            )
+        kind = held.kind
+    else:
+        try:
+            kind = ConditionKind(condition.upper().replace("-", "_"))
+        except ValueError:
+            raise Refused(f"unknown condition {condition}: before-entry or on-success") from None
+    conditions = stage.condition(kind)
+    if conditions is None:
+        raise Refused(f"{where} has no {kind.label} conditions")
+    why = conditions.not_overridable
+    if why is not None:
+        raise Refused(f"{where}: {why}")
+    if not conditions.in_progress or not stage.execution_id:
+        state = status_text(conditions.status) if conditions.status else "not evaluated yet"
+        raise Refused(
+            f"the {kind.label} conditions of {where} are not being evaluated ({state}); "
+            "only an evaluation in progress can be overridden"
+        )
+    execution_id = stage.execution_id
+    lines = [
+        ("Pipeline", pipeline.name),
+        ("Stage", stage.name),
+        ("Execution", execution_id),
+        ("Condition", f"{kind.label}, result {' / '.join(conditions.results) or '?'}"),
+    ]
+    lines.extend(("Rule", rule_line(rule)) for rule in conditions.rules)
+    if conditions.summary and all(conditions.summary != rule.summary for rule in conditions.rules):
+        lines.append(("Now", conditions.summary))
+    lines.append(("Sends", f"OverrideStageCondition {kind.value}: the stage goes on as if every rule had succeeded"))
+    gateway = reads.gateway
+
+    async def send(reason: str, identity: str) -> Receipt:
+        return await gateway.override_stage_condition(pipeline.name, stage.name, execution_id, kind.value)
+
+    return Facts(
+        selection=replace(selection, action=None, execution_id=execution_id),
+        title=f"Override the {kind.label} condition of {pipeline.name} / {stage.name}",
+        lines=tuple(lines),
+        wave=context.stage_wave(pipeline.name, stage.name, stage.wave),
+        expect={"execution": execution_id, "condition": f"{kind.value} {conditions.status}"},
+        operation="OverrideStageCondition",
+        request={
+            "pipelineName": pipeline.name,
+            "stageName": stage.name,
+            "pipelineExecutionId": execution_id,
+            "conditionType": kind.value,
+        },
+        send=send,
+        done=f"Overrode the {kind.label} condition of {where} in execution {execution_id}",
+        parameters={"condition": kind.value},
+    )
+
+
+def rule_line(rule: Rule) -> str:
+    """A rule as the confirmation shows it: name, provider, status, what it watches, its summary."""
+    parts = [f"{rule.name} ({rule.provider or '?'})", status_text(rule.status) if rule.status else "not evaluated"]
+    watches = rule.watches()
+    if watches:
+        parts.append(watches)
+    if rule.summary:
+        parts.append(rule.summary)
+    return " · ".join(parts)
+
+
 # --- helpers ---------------------------------------------------------------------------------------------------
 
 
@@ -362,6 +445,9 @@ PLAN_BUILDERS: Mapping[ActionKind, PlanBuilder] = {
     ),
     ActionKind.PAUSE: lambda reads, selection, context, given: transition(reads, selection, context, pause=True),
     ActionKind.RESUME: lambda reads, selection, context, given: transition(reads, selection, context, pause=False),
+    ActionKind.OVERRIDE: lambda reads, selection, context, given: override(
+        reads, selection, context, condition=given.get("condition")
+    ),
 }
 
 

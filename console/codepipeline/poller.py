@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
-from console.approvals import pipeline_approvals
+from console.approvals import condition_holds, pipeline_approvals
 from console.diff import pipeline_transitions
 from console.errors import AccessDenied, AwsError, InvalidInput, NotFound, one_line, state_unavailable
 from console.model import Pipeline, PipelineExecution, PipelineState, Stage
@@ -240,7 +240,7 @@ class PipelinePoller:
             slot.first_had_runs = any(s.execution_id for s in state.stages)
         slot.executions_shown = slot.executions is not None
         publisher.put_pipeline(merged)
-        publisher.approvals[slot.key] = tuple(pipeline_approvals(merged))
+        publisher.approvals[slot.key] = (*pipeline_approvals(merged), *condition_holds(merged))
         if hold_news and old is not None:
             if slot.untold is None:
                 slot.untold, slot.untold_since = old, self._ctx.mono()

@@ -69,6 +69,7 @@ class MachineSlot(Slot):
     summary: StateMachineSummary = field(default_factory=lambda: StateMachineSummary("", ""))
     detail: StateMachineDetail | None = None
     timeouts: dict[str, int] = field(default_factory=dict)  # state → TimeoutSeconds, for approval expiry
+    branches: dict[tuple[str, str], int] = field(default_factory=dict)  # (Parallel, first state) → branch number
     described_at: float | None = None
 
 

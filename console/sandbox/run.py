@@ -11,6 +11,7 @@ process ends whatever is still running, and a second signal ends it at once.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import signal
@@ -61,6 +62,9 @@ def run_sandbox(options: SandboxOptions, definitions: Path | None, *, stop_on_st
         signals.append(signum)
         request_stop()
 
+    warning = exposure_warning(options.host)
+    if warning:
+        say(warning)
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     if stop_on_stdin_eof:
         threading.Thread(target=_wait_for_eof, args=(request_stop,), name="sandbox-stdin", daemon=True).start()
@@ -94,6 +98,25 @@ def run_sandbox(options: SandboxOptions, definitions: Path | None, *, stop_on_st
             signal.signal(sig, handler)
     say("stopped")
     return 0
+
+
+def exposure_warning(host: str) -> str | None:
+    """A warning when `host` reaches beyond this machine's loopback, else None.
+
+    The sandbox accepts any credentials and lets anyone who reaches it approve, stop and redefine its fleet,
+    so listening on another interface must never happen without a word.
+    """
+    if host.strip().lower() == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host.strip("[]")).is_loopback:
+            return None
+    except ValueError:
+        pass  # a host name: it may resolve to anything
+    return (
+        f"warning: listening on {host!r}, beyond this machine's loopback; the sandbox accepts "
+        "any credentials, so anyone who can reach this address can act on its fleet"
+    )
 
 
 def _end_after(seconds: float) -> None:

@@ -76,6 +76,10 @@ def connection_arn(region: str) -> str:
 
 def check_definitions(fleet: Fleet) -> None:
     """Refuse, with file, line and key, what the definitions loader lets through but moto would not take."""
+    from console.sandbox.stepfunctions import map_definitions
+
+    # What moto's grammar lacks for a Distributed Map (ItemBatcher, EXPRESS children) AWS accepts.
+    map_definitions.install()
     _check_regions(fleet)
     _check_conditions(fleet)
     _check_functions(fleet)
@@ -295,7 +299,7 @@ def seed_fleet(
     check: bool = True,
     abort: threading.Event | None = None,
 ) -> None:
-    """Create roles, queues, topics, functions, state machines, pipelines and the events rule of `fleet` at `url`.
+    """Create roles, queues, topics, functions, buckets, state machines, pipelines and the events rule of `fleet`.
 
     `check=False` when `check_definitions(fleet)` already ran (the server runs it before it takes the port).
     """
@@ -304,6 +308,8 @@ def seed_fleet(
     iam = client(url, "iam", fleet.regions[0])
     for role in (PIPELINE_ROLE, SFN_ROLE):
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(_TRUST))
+    for path, role in declared_roles(fleet):
+        iam.create_role(RoleName=role, Path=path, AssumeRolePolicyDocument=json.dumps(_TRUST))
     for region in fleet.regions:
         sqs = client(url, "sqs", region)
         for queue in fleet.queues:
@@ -313,6 +319,7 @@ def seed_fleet(
         for topic in fleet.topics:
             sns.create_topic(Name=topic)
     _declare_functions(fleet, seed)
+    _create_buckets(url, fleet)
     for machine in fleet.state_machines:
         _create_state_machine(url, machine)
     _create_alarms(url, fleet)
@@ -320,11 +327,30 @@ def seed_fleet(
     for index, pipeline in enumerate(fleet.pipelines):
         if abort is not None and abort.is_set():
             return  # the caller sees the abort and stops; no need to create the rest
+        cp = clients[pipeline.region]
+        where = f"pipelines[{index}]" if pipeline.declaration is None else pipeline.name
         try:
-            clients[pipeline.region].create_pipeline(pipeline=pipeline_structure(pipeline, fleet))
+            tags = [{"key": key, "value": value} for key, value in pipeline.tags]
+            cp.create_pipeline(pipeline=pipeline_structure(pipeline, fleet), **({"tags": tags} if tags else {}))
+            for stage, reason in pipeline.disabled_transitions:
+                cp.disable_stage_transition(
+                    pipelineName=pipeline.name, stageName=stage, transitionType="Inbound", reason=reason
+                )
         except ClientError as exc:
-            raise InputError(pipeline.file, pipeline.line, f"pipelines[{index}]", _refused(exc)) from None
+            raise InputError(pipeline.file, pipeline.line, where, _refused(exc)) from None
         engine.set_behaviour(pipeline.region, pipeline)
+
+
+def _create_buckets(url: str, fleet: Fleet) -> None:
+    """The buckets of fleet.yaml with their objects, for the ItemReader of a Distributed Map."""
+    for bucket in fleet.buckets:
+        s3 = client(url, "s3", bucket.region)
+        arguments: dict[str, Any] = {"Bucket": bucket.name}
+        if bucket.region != "us-east-1":
+            arguments["CreateBucketConfiguration"] = {"LocationConstraint": bucket.region}
+        s3.create_bucket(**arguments)
+        for found in bucket.objects:
+            s3.put_object(Bucket=bucket.name, Key=found.key, Body=found.body)
 
 
 def create_events_rules(url: str, fleet: Fleet) -> None:
@@ -403,14 +429,35 @@ def _refused(exc: ClientError) -> str:
     return f"the sandbox refused it: {error.get('Code', 'error')}: {_tidy(str(error.get('Message', exc)))}"
 
 
+def declared_roles(fleet: Fleet) -> list[tuple[str, str]]:
+    """(path, name) of the roles pipelines in AWS's shape name, created so CreatePipeline can assume them."""
+    roles: list[tuple[str, str]] = []
+    for pipeline in fleet.pipelines:
+        if pipeline.declaration is not None:
+            path, _, name = str(pipeline.declaration["roleArn"]).split(":role", 1)[-1].rpartition("/")
+            role = (path + "/", name)
+            if role not in (("/", PIPELINE_ROLE), ("/", SFN_ROLE), *roles):
+                roles.append(role)
+    return roles
+
+
 def pipeline_structure(pipeline: PipelineDef, fleet: Fleet) -> dict[str, Any]:
-    """The CreatePipeline document of a pipeline definition."""
+    """The CreatePipeline document of a pipeline definition: a declaration in AWS's shape is sent as it is."""
+    if pipeline.declaration is not None:
+        return dict(pipeline.declaration)
     sources = pipeline.source_actions
     artifacts = {a.name: ("SourceOutput" if i == 0 else f"{a.name}Output") for i, a in enumerate(sources)}
-    stages = []
+    stages: list[dict[str, Any]] = []
     for stage in pipeline.stages:
         actions = [_action_structure(action, artifacts, pipeline, fleet) for action in stage.actions]
         stages.append({"name": stage.name, "actions": actions, **stage.conditions})
+    namespaces: set[str] = set()
+    every: list[dict[str, Any]] = [a for s in stages for a in s["actions"]]
+    for action in every:
+        # Namespaces are unique in a pipeline: a second Source action keeps the default only if it is free.
+        if action.get("namespace") in namespaces:
+            del action["namespace"]
+        namespaces.add(action.get("namespace", ""))
     return {
         "name": pipeline.name,
         "roleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/{PIPELINE_ROLE}",
@@ -456,6 +503,8 @@ def _action_structure(
     if action.category == "Approval" and action.timeout != DEFAULT_APPROVAL_TIMEOUT:
         # What AWS shows a console: the approval's own timeout (5 minutes to 60 days), in whole minutes.
         structure["timeoutInMinutes"] = min(86400, max(5, round(action.timeout / 60)))
+    if action.namespace:
+        structure["namespace"] = action.namespace
     if action.category == "Source":
         structure["outputArtifacts"] = [{"name": artifacts[action.name]}]
     elif action.category != "Approval":

@@ -6,6 +6,9 @@
   `max_in_flight` runs of it are already in flight: then it waits until one ends.
 - **Scheduled runs**: every `traffic.runs` entry starts its state machine over HTTP every `interval`, with its
   input plus a `revision` and an integer `seed`.
+- **Alarm trips**: while an onSuccess CloudWatchAlarm bake is in progress, one of its alarms fires with the
+  chance `traffic.alarm_trips` and clears a few minutes later (`alarm_trips.py`), so bakes fail and stages
+  roll back now and then, in the warm-up's history as well as live.
 - **Warm-up**: before the sandbox opens, `warm_up` seconds of history are played on a frozen clock moved
   forward in small steps, so the console opens on a fleet with revisions in every wave, runs in flight,
   approvals waiting (older ones answered by a colleague) and the odd failure.
@@ -28,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from console.definitions import Fleet, PipelineDef, ScheduledRun
+from console.sandbox.alarm_trips import AlarmTrips
 from console.sandbox.clock import SandboxClock
 from console.sandbox.codepipeline.engine import PipelineEngine
 from console.sandbox.seed import client, connection_arn, state_machine_arn
@@ -116,6 +120,7 @@ class Traffic:
             _Schedule(run, random.Random(f"{seed}:runs:{index}:{run.state_machine}"))
             for index, run in enumerate(settings.runs)
         ]
+        self.alarm_trips = AlarmTrips(settings.alarm_trips, seed)
         self._approvals: dict[str, _Approval] = {}  # by token
         self._approval_rngs = {p.name: random.Random(f"{seed}:approvals:{p.name}") for p in fleet.pipelines}
         self._clients: dict[tuple[str, str], Any] = {}
@@ -150,6 +155,7 @@ class Traffic:
                     if steps % look_every == 0:
                         answered += self._answer_approvals(now, leave_from)
                     self.engine.advance(now)
+                    self._trip_alarms(now)
                 end = datetime.now(UTC)
         finally:
             self.clock.set_manual(None)
@@ -356,12 +362,32 @@ class Traffic:
             self._tick(now)
             due = [r.next_at for r in self._repositories if r.next_at is not None and not r.held]
             due += [s.next_at for s in self._schedules if s.next_at is not None]
+            trip = self.alarm_trips.next_due()
+            if trip is not None:
+                due.append(trip)
             wait = min(((d - now).total_seconds() for d in due), default=MAX_TICK)
             self._stop.wait(min(MAX_TICK, max(0.02, wait)))
 
     def _tick(self, now: datetime) -> None:
         self._commit_due(now)
         self._run_due(now)
+        self._trip_alarms(now)
+
+    # --- alarm trips during bakes --------------------------------------------------------------------
+
+    def _trip_alarms(self, now: datetime) -> None:
+        """Draw for the bakes that just began; set the alarm states due (over HTTP, as the AWS CLI would)."""
+        if self.alarm_trips.chance <= 0:
+            return
+        self.alarm_trips.consider(self.engine.bakes_in_progress())
+        for change in self.alarm_trips.due(now):
+            try:
+                self._client("cloudwatch", change.region).set_alarm_state(
+                    AlarmName=change.alarm, StateValue=change.state, StateReason=change.reason
+                )
+            except Exception:  # noqa: BLE001 - as above: scenery must not stop the rest
+                if not self._stop.is_set():
+                    LOG.exception("traffic could not set alarm %s to %s", change.alarm, change.state)
 
     def _client(self, service: str, region: str) -> Any:
         key = (service, region)

@@ -7,29 +7,40 @@ action makes no sense now, and otherwise returns the `Facts` with the one call t
 
 from __future__ import annotations
 
+import hashlib
 import json
-import uuid
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from console.actions.audit import token_digest
+from console.actions.audit import operator, token_digest
 from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext
-from console.actions.reads import Reads
+from console.actions.reads import Reads, WaitingTask
 from console.actions.text import input_value, time_text
+from console.diff import approval_request
 from console.errors import Refused, UsageError
 from console.model import Receipt
 from console.resources import Selection, execution_arn_parts, state_machine_arn_of
+from console.stepfunctions.answers import DEFAULT_REJECT, AnswerBody, check_body
 
 FAILED_EXECUTION = ("FAILED", "TIMED_OUT", "ABORTED")
 REDRIVE_WINDOW = timedelta(days=14)
 # What a Step Functions StopExecution / SendTaskFailure says in `error` (the reason goes to `cause`).
 STOP_ERROR = "wavedeck.Stopped"
-REJECT_ERROR = "wavedeck.Rejected"
+REJECT_ERROR = DEFAULT_REJECT["error"]
 
 
-async def answer(reads: Reads, selection: Selection, context: PlanContext, *, approve: bool) -> Facts:
-    """SendTaskSuccess / SendTaskFailure with the token of the one state waiting in the execution."""
+async def answer(
+    reads: Reads, selection: Selection, context: PlanContext, given: Mapping[str, str], *, approve: bool
+) -> Facts:
+    """SendTaskSuccess / SendTaskFailure with the token of the one waiting task the selection names.
+
+    Several tasks can wait at once (Parallel branches, Map iterations): the selection names one by its
+    TaskScheduled event (a row of the inbox), or by state and Map index (the command line); when it names
+    none and several wait, it is refused with their names, since guessing would answer the wrong person.
+    The body is the config's template for the state (`approvals:`), or the one given (`given["body"]`).
+    """
     arn = execution_arn(selection, "approve or reject")
     execution = await reads.execution(arn)
     where = selection.resource
@@ -38,10 +49,7 @@ async def answer(reads: Reads, selection: Selection, context: PlanContext, *, ap
     waiting, answered = await reads.waiting_tasks(arn, execution.state_machine_arn)
     if not waiting:
         raise Refused(answered or f"nothing is waiting for approval in {where}")
-    if len(waiting) > 1:
-        names = ", ".join(t.state_name or f"event {t.scheduled_event_id}" for t in waiting)
-        raise Refused(f"{len(waiting)} states wait for a token in {where} ({names}); answer them one at a time")
-    task = waiting[0]
+    task = _named_task(waiting, selection, where)
     if not task.token:
         raise Refused(f"state {task.state_name} of {where} waits, but its task token is not in its parameters")
     token = task.token
@@ -53,22 +61,43 @@ async def answer(reads: Reads, selection: Selection, context: PlanContext, *, ap
         ("State machine", machine),
         ("Execution", execution.name),
         ("State", task.state_name or "?"),
-        ("Waiting since", time_text(task.since)),
     ]
+    if task.where:
+        lines.append(("Where", task.where))
+    lines.append(("Waiting since", time_text(task.since)))
+    asks = approval_request(task.parameters)
+    if asks:
+        lines.append(("Asks", asks))
     revision = input_value(execution.input, "revision")
     if revision:
         lines.append(("Revision", revision))
-    lines.append(("Sends", "SendTaskSuccess" if approve else "SendTaskFailure (the reason as cause)"))
+    template, origin = context.answers.template(machine, task.state_name or "", approve=approve)
+    identity = (await gateway.caller_identity()).arn
+    body = AnswerBody(template, approve, {"identity": identity, "operator": operator()}, origin)
+    if "body" in given:
+        body = replace(body, fixed=check_body(given["body"], approve=approve))
+    operation = "SendTaskSuccess" if approve else "SendTaskFailure"
+    lines.append(("Sends", f"{operation} with the body below ({'edited' if body.fixed else origin})"))
 
     async def send(reason: str, identity: str) -> Receipt:
         if approve:
-            output = json.dumps({"approved": True, "reason": reason, "approvedBy": identity})
-            return await gateway.send_task_success(token, output)
-        return await gateway.send_task_failure(token, REJECT_ERROR, reason)
+            return await gateway.send_task_success(token, body.text(reason))
+        error, cause = body.failure(reason)
+        return await gateway.send_task_failure(token, error, cause)
 
+    named = task.state_name or "?"
+    if task.where:
+        named += f" ({task.where})"
     return Facts(
-        selection=replace(selection, execution_arn=arn, state_machine_arn=execution.state_machine_arn),
-        title=f"{'Approve' if approve else 'Reject'} {machine} / {execution.name} / {task.state_name}",
+        selection=replace(
+            selection,
+            execution_arn=arn,
+            state_machine_arn=execution.state_machine_arn,
+            state_name=task.state_name,
+            map_index=task.map_index,
+            task_event=task.scheduled_event_id,
+        ),
+        title=f"{'Approve' if approve else 'Reject'} {machine} / {execution.name} / {named}",
         lines=tuple(lines),
         wave=wave,
         expect={
@@ -76,12 +105,37 @@ async def answer(reads: Reads, selection: Selection, context: PlanContext, *, ap
             "event": str(task.scheduled_event_id),
             "token": token_digest(token),
         },
-        operation="SendTaskSuccess" if approve else "SendTaskFailure",
-        request={"taskToken": token_digest(token), **({} if approve else {"error": REJECT_ERROR})},
+        operation=operation,
+        request={"taskToken": token_digest(token)},
         send=send,
-        done=f"{'Approved' if approve else 'Rejected'} {machine}/{execution.name} at {task.state_name}",
+        done=f"{'Approved' if approve else 'Rejected'} {machine}/{execution.name} at {named}",
+        parameters={"body": body.fixed} if body.fixed is not None else {},
         secrets=(token,),
+        answer=body,
     )
+
+
+def _named_task(waiting: list[WaitingTask], selection: Selection, where: str) -> WaitingTask:
+    """The one waiting task the selection names (see `answer`), or Refused saying which ones wait."""
+    named = [
+        t
+        for t in waiting
+        if (selection.task_event is None or t.scheduled_event_id == selection.task_event)
+        and (selection.state_name is None or t.state_name == selection.state_name)
+        and (selection.map_index is None or t.map_index == selection.map_index)
+    ]
+    if len(named) == 1:
+        return named[0]
+    listed = "; ".join(t.label for t in (named or waiting))
+    if not named:
+        what = selection.task or "that task"
+        raise Refused(f"{what} is not waiting in {where} (waiting: {listed})")
+    if selection.state_name is None:
+        raise Refused(
+            f"{len(named)} tasks wait for a token in {where} ({listed}); name one: --state NAME "
+            "(and --index N in a Map), or pick its row in the approvals inbox"
+        )
+    raise Refused(f"{len(named)} tasks of {selection.task} wait in {where} ({listed}); name the iteration: --index N")
 
 
 async def stop(reads: Reads, selection: Selection, context: PlanContext) -> Facts:
@@ -119,8 +173,9 @@ async def redrive(
 ) -> Facts:
     """RedriveExecution of a failed, timed out or aborted execution within AWS's 14 days.
 
-    The client token is made when planning and sent with the plan: sending the same plan again is then the
-    same request to AWS (idempotent for 15 minutes), not a second redrive.
+    The client token is derived from what is redriven (the execution and how often it was redriven already),
+    so the same redrive asked twice, by this process or another, is the same request to AWS (idempotent for
+    15 minutes), not a second redrive.
     """
     arn = execution_arn(selection, "redrive")
     execution = await reads.execution(arn)
@@ -132,7 +187,7 @@ async def redrive(
         raise Refused(f"{where} cannot be redriven: {execution.redrive_status_reason or 'AWS says so'}")
     if execution.stopped is not None and datetime.now(UTC) - execution.stopped > REDRIVE_WINDOW:
         raise Refused(f"{where} ended more than 14 days ago; AWS redrives only within 14 days")
-    token = client_token or f"wavedeck-{uuid.uuid4().hex}"
+    token = client_token or redrive_client_token(arn, execution.redrive_count)
     gateway = reads.gateway
 
     async def send(reason: str, identity: str) -> Receipt:
@@ -159,9 +214,10 @@ async def redrive(
 async def rollback(reads: Reads, selection: Selection, context: PlanContext, *, name: str | None = None) -> Facts:
     """StartExecution of the wave's rollback state machine with the revision of the last good execution.
 
-    The new execution's name is made when planning and sent with the plan, so the confirmation shows the name
-    that is started, and sending the same plan again cannot start a second rollback (AWS refuses a name
-    already used with another input).
+    The new execution's name is derived from what is rolled back (the execution that went bad, else the
+    newest one, and the revision it goes back to), so the confirmation shows the name that is started, and
+    the same rollback sent twice, by this process or another one racing it, is refused by AWS's own name
+    uniqueness (or, with the same input while it runs, answered with the one execution already started).
     """
     machine_arn = selection.state_machine_arn or machine_arn_of(selection.execution_arn or "")
     machine = machine_arn.rsplit(":", 1)[-1]
@@ -186,8 +242,11 @@ async def rollback(reads: Reads, selection: Selection, context: PlanContext, *, 
     wave = context.waves.for_state_machine(machine)
     gateway = reads.gateway
     if name is None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        name = f"rollback-{(wave.name if wave else machine)[:40]}-{stamp}-{uuid.uuid4().hex[:6]}"
+        rolled_back = selection.execution_arn
+        if rolled_back is None:
+            newest = await reads.newest_execution(machine_arn)
+            rolled_back = newest.arn if newest is not None else machine_arn
+        name = rollback_execution_name(wave.name if wave else machine, rolled_back, revision)
     started = name
     document = {
         "wave": wave.name if wave else machine,
@@ -224,6 +283,19 @@ async def rollback(reads: Reads, selection: Selection, context: PlanContext, *, 
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
+
+
+def rollback_execution_name(wave: str, rolled_back: str, revision: str) -> str:
+    """The rollback execution's name: the same for the same (execution rolled back, target revision), in every
+    process, within AWS's 80 characters of letters, digits, - and _."""
+    digest = hashlib.sha256(f"{rolled_back}\n{revision}".encode()).hexdigest()[:20]
+    safe = re.sub(r"[^A-Za-z0-9_-]", "-", wave)[:40]
+    return f"rollback-{safe}-{digest}"
+
+
+def redrive_client_token(execution_arn: str, redrive_count: int) -> str:
+    """RedriveExecution's idempotency key: the same for the same redrive of the same execution, in every process."""
+    return "wavedeck-" + hashlib.sha256(f"{execution_arn}\n{redrive_count}".encode()).hexdigest()[:40]
 
 
 def execution_arn(selection: Selection, what: str) -> str:
@@ -264,10 +336,10 @@ def refused(reason: str) -> PlanBuilder:
 # Every kind, each with its builder or its refusal; console/actions/registry.py refuses to guess for any other.
 PLAN_BUILDERS: Mapping[ActionKind, PlanBuilder] = {
     ActionKind.APPROVE: selected(
-        lambda reads, selection, context, given: answer(reads, selection, context, approve=True)
+        lambda reads, selection, context, given: answer(reads, selection, context, given, approve=True)
     ),
     ActionKind.REJECT: selected(
-        lambda reads, selection, context, given: answer(reads, selection, context, approve=False)
+        lambda reads, selection, context, given: answer(reads, selection, context, given, approve=False)
     ),
     ActionKind.STOP: selected(lambda reads, selection, context, given: stop(reads, selection, context)),
     ActionKind.STOP_ABANDON: refused(
@@ -283,4 +355,5 @@ PLAN_BUILDERS: Mapping[ActionKind, PlanBuilder] = {
     ),
     ActionKind.PAUSE: refused("pausing promotion is for pipeline stages (their inbound transition)"),
     ActionKind.RESUME: refused("pausing promotion is for pipeline stages (their inbound transition)"),
+    ActionKind.OVERRIDE: refused("overriding a condition is for pipeline stages (their entry or success conditions)"),
 }

@@ -8,7 +8,7 @@ approvals inbox knows what waits. EXPRESS state machines are never polled (see `
 
 from __future__ import annotations
 
-from console.approvals import execution_approvals, state_timeouts
+from console.approvals import branch_numbers, execution_approvals, state_timeouts
 from console.diff import HistoryCursor, state_machine_transitions
 from console.errors import AwsError
 from console.model import Approval, Execution, StateMachine, StateMachineDetail
@@ -54,6 +54,7 @@ class StateMachinePoller:
             async with run.gate.turn("DescribeStateMachine", priority, since):
                 slot.detail = await run.reader.describe_state_machine(summary.arn)
             slot.timeouts = state_timeouts(slot.detail.definition)
+            slot.branches = branch_numbers(slot.detail.definition)
             slot.described_at = ctx.mono()
         async with run.gate.turn("ListExecutions", priority, since):
             listed = await run.reader.list_executions(summary.arn, max_results=EXECUTIONS_LISTED)
@@ -69,6 +70,7 @@ class StateMachinePoller:
             type=summary.type,
             wave=ctx.waves.for_state_machine(summary.name),
             approval_states=tuple(s.name for s in detail.task_token_states) if detail else (),
+            token_states=detail.task_token_states if detail else (),
             executions=executions,
             read_at=now,
         )
@@ -95,7 +97,9 @@ class StateMachinePoller:
                     publisher.resource_failed(run, slot, exc)
                     cursor = self._history.cursor(execution.arn)
                 if cursor is not None:
-                    approvals.extend(execution_approvals(machine, execution, cursor.events, slot.timeouts))
+                    approvals.extend(
+                        execution_approvals(machine, execution, cursor.events, slot.timeouts, slot.branches)
+                    )
         # Executions that ended: nothing more to read for them (unless someone watches one in detail).
         self._history.settle(machine)
         publisher.approvals[slot.key] = tuple(approvals)

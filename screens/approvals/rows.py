@@ -22,6 +22,7 @@ from rich.text import Text
 
 from console.model import Approval, Service
 from console.resources import Selection, state_machine_arn_of
+from screens.conditions import HELD
 from screens.status import APPROVAL
 from screens.text import clean, commit_message, literal
 from screens.timefmt import coarse_age
@@ -72,7 +73,10 @@ def inbox_order(approvals: Iterable[Approval], now: datetime) -> tuple[Approval,
 
 
 def row_key(approval: Approval) -> str:
-    """A key per waiting thing: two states of one execution can wait at once (parallel branches)."""
+    """A key per waiting thing: several tasks of one execution can wait at once (Parallel branches, Map
+    iterations, even of the same state); each has its own TaskScheduled event."""
+    if approval.task_event is not None:
+        return f"{approval.key}#{approval.task_event}"
     return f"{approval.key}#{approval.state_name}" if approval.state_name else approval.key
 
 
@@ -89,7 +93,19 @@ def selection_of(approval: Approval) -> Selection:
         target=approval.target,
         state_machine_arn=state_machine_arn_of(arn) if arn else None,
         execution_arn=arn,
+        # Exactly this row's token, however many others wait in the same execution.
+        state_name=approval.state_name,
+        map_index=approval.map_index,
+        task_event=approval.task_event,
     )
+
+
+def task_label(approval: Approval) -> str:
+    """The waiting state as a row names it: `Approve Change #2` in a Map iteration, else the state's name."""
+    name = approval.state_name or ""
+    if approval.map_index is not None:
+        name += f" #{approval.map_index}"
+    return name
 
 
 def resource_key(approval: Approval) -> str:
@@ -161,13 +177,28 @@ def what_cell(approval: Approval, width: int, *, full: bool) -> Text:
     parts = [clean(p) for p in approval.resource.split("/")]
     if approval.kind == Service.CODEPIPELINE and not full:
         parts = parts[:2]
-    text = Text(f"{APPROVAL.glyph} ", style=APPROVAL.tone.style, end="")
+    mark = HELD if approval.condition is not None else APPROVAL
+    text = Text(f"{mark.glyph} ", style=mark.tone.style, end="")
     name = "/".join(parts)
     room = max(width - 2, 1)
     if approval.kind == Service.CODEPIPELINE:
         text.append(name if len(name) <= room else name[: room - 1] + "…")
-    else:
+        return text
+    state = clean(approval.state_name or "")
+    if not state or not approval.where:
+        # At the top level an execution waits in one state at a time: its name is in the detail pane.
         text.append(middle(name, room))
+        return text
+    # In Parallel branches and Map iterations one execution waits for several tokens, and the state and the
+    # Map index are what tell its rows apart: the index is never cut, the state before the execution's name.
+    index = f" #{approval.map_index}" if approval.map_index is not None else ""
+    resource_room = min(len(name), 8)
+    state_room = max(room - 3 - len(index) - resource_room, 4)
+    if len(state) > state_room:
+        state = state[: state_room - 1] + "…"
+    text.append(middle(name, max(room - 3 - len(index) - len(state), resource_room)))
+    text.append(" › ", style="dim")
+    text.append(state + index, style="bold")
     return text
 
 
@@ -194,6 +225,7 @@ def words_of(approval: Approval, target_label: str) -> str:
         KINDS.get(approval.kind, approval.kind),
         approval.kind,
         approval.state_name or "",
+        approval.where,
         approval.revision.revision_id if approval.revision else "",
         commit_message(approval.revision.summary) if approval.revision else "",
         approval.custom_data,
@@ -284,11 +316,16 @@ CUSTOM_DATA_LINES = 3
 def detail_text(approval: Approval, now: datetime, target_label: str, actions_hint: str) -> Text:
     """Everything about one approval: what, where, since when, until when, which revision, what it asks."""
     text = Text(end="")
-    text.append(f"{APPROVAL.glyph} ", style=APPROVAL.tone.style)
+    mark = HELD if approval.condition is not None else APPROVAL
+    text.append(f"{mark.glyph} ", style=mark.tone.style)
     text.append(clean(approval.resource), style="bold")
+    if approval.condition is not None:
+        text.append(f" · held by its {approval.condition.label} condition", style=mark.tone.style)
     if approval.state_name:
         text.append(" · state ")
         text.append(clean(approval.state_name), style="bold")
+    if approval.where:
+        text.append(f" · {clean(approval.where)}")
     text.append("\n")
     text.append(KIND_NAMES.get(approval.kind, clean(approval.kind)), style="dim")
     text.append(" · ", style="dim")
@@ -312,7 +349,8 @@ def detail_text(approval: Approval, now: datetime, target_label: str, actions_hi
         if tier is Urgency.EXPIRING:
             text.append(f"{EXPIRING_MARK} EXPIRES SOON", style="reverse bold red")
             text.append(" ")
-        text.append(f"expires {time_left(approval.expires, now)}")
+        verb = "the condition fails the stage" if approval.condition is not None else "expires"
+        text.append(f"{verb} {time_left(approval.expires, now)}")
         text.append(f" ({_utc_day(approval.expires, now)})", style="dim")
     text.append("\n")
     text.append("revision ", style="dim")
@@ -326,7 +364,7 @@ def detail_text(approval: Approval, now: datetime, target_label: str, actions_hi
             text.append(" ")
             text.append(message)
     text.append("\n")
-    text.append("asks ", style="dim")
+    text.append("holds " if approval.condition is not None else "asks ", style="dim")
     asks = clean(approval.custom_data, keep_newlines=True).strip()
     if asks:
         lines = asks.splitlines()

@@ -1,9 +1,10 @@
 """The approvals inbox (`3`): everything across the fleet that waits for a person, most urgent on top.
 
-CodePipeline manual approvals and Step Functions `.waitForTaskToken` states, from `FleetState.approvals`, with
-wave, how long they have waited, how long they have left, the revision and what they ask. The order and why:
-screens/approvals/rows.py. `a` approves and `x` rejects the highlighted one through the shared action flow
-(production waves ask for the wave's name); enter opens the pipeline or execution it belongs to; `/` filters.
+CodePipeline manual approvals, Step Functions `.waitForTaskToken` states and stages held before entry by alarms
+(which only an override ends), from `FleetState.approvals`, with wave, how long they have waited, how long
+they have left, the revision and what they ask. The order and why: screens/approvals/rows.py. `a` approves
+and `x` rejects the highlighted one through the shared action flow (production waves ask for the wave's name),
+`O` overrides a held stage's entry condition; enter opens the pipeline or execution it belongs to; `/` filters.
 
 Rows are keyed by the approval, in a `RowList` (screens/widgets/row_list.py) that keeps each row's drawn line: an
 update or the clock redraws only the rows that read differently, a new order or set of approvals draws the lines
@@ -55,7 +56,10 @@ class ApprovalsScreen(ActionScreen):
 
     HELP_TITLE = "Approvals"
     CSS_PATH = "approvals.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [binding(binding_id, show=False) for binding_id in _NOT_HERE]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(binding(binding_id, show=False) for binding_id in _NOT_HERE),
+        binding("override"),
+    ]
 
     def __init__(self) -> None:
         super().__init__(id="approvals")
@@ -256,6 +260,8 @@ class ApprovalsScreen(ActionScreen):
     def _hint(self, approval: Approval) -> str:
         opens = "the pipeline" if approval.kind == Service.CODEPIPELINE else "the execution"
         parts = [f"{self._key_of('approve')} approves", f"{self._key_of('reject')} rejects"]
+        if approval.condition is not None:
+            parts = [f"{self._key_of('override')} overrides the {approval.condition.label} condition"]
         if self.why_unavailable("open") is None:
             parts.append(f"{self._key_of('open')} opens {opens}")
         return " · ".join(parts)
@@ -340,15 +346,19 @@ class ApprovalsScreen(ActionScreen):
             self.app.push_screen(registry.state_machine(resource_key(approval)))
 
     def action_choices(self, binding_id: str) -> Choices:
-        if binding_id not in ("approve", "reject"):
+        if binding_id not in ("approve", "reject", "override"):
             return Choices((), nothing=ONLY_ANSWERS)
         approval = self.selected()
         if approval is None:
             nothing = "nothing is waiting for a person" if not self._total else "no approval is selected"
             return Choices((), nothing=nothing)
+        if binding_id == "override" or approval.condition is not None:
+            return _override_choices(binding_id, approval)
         kind = ActionKind.APPROVE if binding_id == "approve" else ActionKind.REJECT
         verb = "Approve" if kind is ActionKind.APPROVE else "Reject"
-        where = f" ({approval.state_name})" if approval.state_name else ""
+        where = (
+            f" ({approval.state_name}{', ' + approval.where if approval.where else ''})" if approval.state_name else ""
+        )
         label = f"{verb} {approval.resource}{where}"
         return Choices((ActionChoice(kind, selection_of(approval), label),), "", selection_of(approval))
 
@@ -388,3 +398,14 @@ class ApprovalsScreen(ActionScreen):
             self.table.focus()
             return
         super().action_back()
+
+
+def _override_choices(binding_id: str, approval: Approval) -> Choices:
+    """Override for a stage held by its entry condition; approve and reject say it is not an approval."""
+    if approval.condition is None:
+        return Choices((), nothing="only a stage held by a condition can be overridden; this is an approval")
+    if binding_id != "override":
+        return Choices((), nothing="a condition holds this stage, not an approval: override it instead")
+    selection = selection_of(approval)
+    label = f"Override the {approval.condition.label} condition of {approval.resource}"
+    return Choices((ActionChoice(ActionKind.OVERRIDE, selection, label),), "", selection)

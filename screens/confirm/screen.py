@@ -4,6 +4,10 @@ production) and `ConfirmQuitModal` (quitting while an action is in flight).
 Impossible to misfire: the reason field has the focus, enter on an empty reason does nothing, a production
 wave needs its name typed exactly (a wrong name refuses), esc cancels, and once confirmed the modal answers
 exactly once however many times enter is pressed.
+
+Approving or rejecting a Step Functions task shows the exact JSON it sends (the config's template filled in
+with the reason as it is typed) in an editor: tab moves into it, and an edited body is sent exactly as it
+reads, once it is JSON AWS takes (`check_body`); invalid JSON is refused with where it goes wrong.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static, TextArea
 
 from console.actions.reasons import check_reason
 from console.errors import Refused
+from console.stepfunctions.answers import check_body
 from screens.text import clean, literal
 
 if TYPE_CHECKING:
@@ -49,6 +54,7 @@ class Confirmation:
 
     reason: str
     typed: str | None = None
+    body: str | None = None  # the exact answer to send (approve / reject of a Step Functions task)
 
 
 class ConfirmActionModal(ModalScreen[Confirmation | None]):
@@ -64,6 +70,7 @@ class ConfirmActionModal(ModalScreen[Confirmation | None]):
         super().__init__(classes="-production" if plan.production else "")
         self.plan = plan
         self._answered = False
+        self._rendered: str | None = None  # the body as last filled in from the reason; differs once edited
 
     @property
     def kind_name(self) -> str:
@@ -101,11 +108,69 @@ class ConfirmActionModal(ModalScreen[Confirmation | None]):
                     id="confirm-label",
                 )
                 yield Input(placeholder=f"the {what} name", id="confirm-word", select_on_focus=False, compact=True)
+            if plan.answer is not None:
+                yield Label(
+                    Text.assemble(
+                        (plan.operation or "It", "bold"),
+                        " sends exactly this JSON (tab edits it):",
+                    ),
+                    id="body-label",
+                )
+                yield TextArea(
+                    self._fill(""),
+                    id="body",
+                    soft_wrap=True,
+                    tab_behavior="focus",
+                    show_line_numbers=False,
+                    compact=True,
+                )
             yield Static("", id="problem")
             yield Static(
                 Text.assemble(("enter", "bold"), f" {verb(self.kind_name).lower()} · ", ("esc", "bold"), " cancel"),
                 id="hint",
             )
+
+    # --- the body -----------------------------------------------------------------------------------------
+
+    def _fill(self, reason: str) -> str:
+        assert self.plan.answer is not None
+        self._rendered = self.plan.answer.text(reason)
+        return self._rendered
+
+    @property
+    def body_edited(self) -> bool:
+        """The operator changed the body: from now on it is sent as it reads, whatever the reason says."""
+        if self.plan.answer is None:
+            return False
+        return self.query_one("#body", TextArea).text != self._rendered
+
+    @on(Input.Changed, "#reason")
+    def _reason_changed(self, event: Input.Changed) -> None:
+        if self.plan.answer is None or self.body_edited:
+            return
+        try:
+            reason = check_reason(
+                event.value, max_length=self.plan.reason_limit, transition=self.plan.reason_transition
+            )
+        except Refused:
+            reason = event.value
+        self.query_one("#body", TextArea).load_text(self._fill(reason))
+
+    def _checked_body(self, reason: str) -> str | None:
+        """The body to send (None: no body); says what is wrong and returns "" when it cannot be sent."""
+        if self.plan.answer is None:
+            return None
+        editor = self.query_one("#body", TextArea)
+        if not self.body_edited:
+            text = self._fill(reason)  # exactly the reason that is sent, so exactly what was shown
+            editor.load_text(text)
+            return text
+        try:
+            return check_body(editor.text, approve=self.plan.answer.approve)
+        except Refused as refused:
+            self._problem(f"The body cannot be sent: {refused}")
+            editor.focus()
+            return ""
 
     def _what_table(self) -> Table:
         table = Table.grid(padding=(0, 2))
@@ -159,8 +224,11 @@ class ConfirmActionModal(ModalScreen[Confirmation | None]):
                 )
                 word_input.focus()
                 return
+        body = self._checked_body(reason)
+        if body == "":
+            return
         self._answered = True
-        self.dismiss(Confirmation(reason, typed))
+        self.dismiss(Confirmation(reason, typed, body))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -130,7 +130,7 @@ def state_runs(events: Sequence[HistoryEvent], status: str | None) -> list[State
     execution are current (waiting, when a person's token is awaited)."""
     seen: dict[str, _Seen] = {}
     ordered = sorted(events, key=lambda e: e.id)
-    waiting = {state for state, _ in waiting_tasks(ordered)}
+    waiting = {task.state for task in waiting_tasks(ordered)}
     for event in ordered:
         name = event.state_name
         if event.type.endswith("StateEntered") and name:
@@ -327,6 +327,7 @@ class Waiting:
     since: datetime | None
     expires: datetime | None
     url: str | None
+    where: str = ""  # "branch 2 of Approvals", "iteration 3 of ReviewEach"
 
 
 def waiting_for_person(
@@ -341,14 +342,16 @@ def waiting_for_person(
             since=a.since,
             expires=a.expires,
             url=a.url,
+            where=a.where,
         )
-        for a in approvals
+        for a in sorted(approvals, key=lambda a: (a.where, a.map_index or 0, a.state_name or ""))
         if a.kind == "stepfunctions" and a.execution == arn
     ]
     if found or not running:
         return found
     out = []
-    for state, scheduled in waiting_tasks(sorted(events, key=lambda e: e.id)):
+    for task in waiting_tasks(sorted(events, key=lambda e: e.id)):
+        state, scheduled = task.state, task.scheduled
         revision = find_in_parameters(scheduled.parameters, "revision")
         url = find_in_parameters(scheduled.parameters, "url")
         expires = None
@@ -362,6 +365,7 @@ def waiting_for_person(
                 since=scheduled.timestamp,
                 expires=expires,
                 url=url if isinstance(url, str) else None,
+                where=task.where,
             )
         )
     return out
@@ -386,6 +390,8 @@ def waiting_text(waiting: Sequence[Waiting], now: datetime, can_answer: bool) ->
     for item in waiting:
         text = Text(f"{APPROVAL.glyph} ", style=APPROVAL.tone.style, end="")
         text.append(clean(item.state or "a task"), style="bold")
+        if item.where:
+            text.append(f" ({clean(item.where)})")
         text.append(" waits for a person", style=APPROVAL.tone.style)
         if item.asks:
             text.append(": ")
@@ -404,9 +410,10 @@ def waiting_text(waiting: Sequence[Waiting], now: datetime, can_answer: bool) ->
             facts.append(clean(item.url))
         if facts:
             text.append("\n  " + " · ".join(facts), style="")
-        if can_answer:
-            text.append("\n  a approves · x rejects", style="dim")
         lines.append(text)
+    if can_answer and lines:
+        # Once, after all of them: with several waiting (Parallel, Map) a / x ask which one.
+        lines[-1].append("\n  a approves · x rejects", style="dim")
     return Text("\n", end="").join(lines)
 
 

@@ -361,7 +361,8 @@ class ExecutionScreen(ActionScreen):
         machine = self.machine
         if machine is None:
             return Choices((), nothing=f"{self.machine_name} is not loaded yet")
-        return machine_execution_choices(binding_id, machine, self.execution())
+        state = self.states_table.highlighted_key if self.focused is self.states_table else None
+        return machine_execution_choices(binding_id, machine, self.execution(), self.ctx.state.approvals, state)
 
     # --- filter -------------------------------------------------------------------------------------------------
 

@@ -3,10 +3,11 @@
 The key acts on what is selected: approve / reject the approval of the selected action (or the one waiting
 in the selected stage or execution); stop the selected execution (or the one running in the selected
 stage); retry the selected failed stage; roll back the selected stage (the modal names the execution and
-revision it goes back to); pause or resume promotion into the selected stage. When the selection has
+revision it goes back to); pause or resume promotion into the selected stage; override the entry or success
+condition holding the selected stage. When the selection has
 nothing for approve, reject, stop or retry, the key falls back to the whole pipeline (what the fleet
 screen's key would do), so an operator who opened the pipeline to answer its approval does not have to
-find the row first; rollback and pause never guess: they are about the stage the operator chose.
+find the row first; rollback, pause and override never guess: they are about the stage the operator chose.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def selection_choices(binding_id: str, pipeline: Pipeline, pick: PipelinePick) -
         return _rollback(pipeline, pick, base)
     if binding_id == "pause":
         return _pause(pipeline, pick, base)
+    if binding_id == "override":
+        return _override(pipeline, pick, base)
     return Choices((), fallback=base)
 
 
@@ -149,3 +152,17 @@ def _pause(pipeline: Pipeline, pick: PipelinePick, base: Selection) -> Choices:
     label = f"{'Resume' if stage.paused else 'Pause'} promotion into {stage.name}"
     choice = ActionChoice(kind, Selection(pipeline.target, pipeline.name, stage.name), label)
     return Choices((choice,), "", base)
+
+
+def _override(pipeline: Pipeline, pick: PipelinePick, base: Selection) -> Choices:
+    if pick.execution_id is not None or pick.stage is None:
+        return Choices((), "", base, "select the stage whose condition to override (tab to the stages)")
+    stage = pipeline.stage(pick.stage)
+    if stage is None:
+        return Choices((), "", base, f"no stage {pick.stage}")
+    held = stage.held_by
+    if held is None:
+        return Choices((), "", base, f"no condition holds {stage.name} now")
+    label = f"Override the {held.kind.label} condition of {stage.name}"
+    selection = Selection(pipeline.target, pipeline.name, stage.name, execution_id=stage.execution_id)
+    return Choices((ActionChoice(ActionKind.OVERRIDE, selection, label),), "", base)

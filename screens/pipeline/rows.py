@@ -1,7 +1,8 @@
 """What the pipeline screen says: pure functions from a `Pipeline` to table rows and detail text.
 
-The stages table has one row per stage and, under it, one row per action (in run order). The wave column
-names a wave on the first stage of each run of stages in that wave, so the stages read grouped by wave
+The stages table has one row per stage and, under it, one row per action (in run order), with the rules of
+the stage's entry conditions before its actions and those of its success and failure conditions after them.
+The wave column names a wave on the first stage of each run of stages in that wave, so the stages read grouped by wave
 (Source and Build, which belong to no wave, come first, marked `—`). The executions table lists the
 pipeline's recent executions, newest first. Everything from AWS goes through `literal`/`clean`.
 """
@@ -13,7 +14,8 @@ from datetime import datetime
 
 from rich.text import Text
 
-from console.model import Action, Pipeline, PipelineExecution, Stage, Wave
+from console.model import Action, ConditionKind, Pipeline, PipelineExecution, Rule, Stage, StageCondition, Wave
+from screens.conditions import hold_label, hold_look, rule_watches
 from screens.status import APPROVAL, ERROR, NO_STATE, PAUSED, STALE, StatusLook, Tone, look
 from screens.text import clean, commit_message, literal
 from screens.timefmt import age, clock_time, coarse_age, duration
@@ -22,6 +24,12 @@ from screens.widgets.wave_board import wave_label
 
 STAGE_PREFIX = "stage:"
 ACTION_PREFIX = "action:"
+CONDITION_PREFIX = "condition:"
+CONDITION_WORDS = {
+    ConditionKind.BEFORE_ENTRY: "entry",
+    ConditionKind.ON_SUCCESS: "success",
+    ConditionKind.ON_FAILURE: "failure",
+}
 WAITING = StatusLook("⧗", "waiting", Tone.WAIT)
 SFN_ARN = "arn:aws:states:"
 
@@ -46,11 +54,18 @@ def action_key(stage: str, action: str) -> str:
     return f"{ACTION_PREFIX}{stage}/{action}"
 
 
+def condition_key(stage: str, kind: ConditionKind, rule: str | None) -> str:
+    return f"{CONDITION_PREFIX}{stage}/{kind.value}/{rule or ''}"
+
+
 def parse_stage_key(key: str | None) -> StageRef | None:
+    """The stage (and action) a row stands for; a condition's row stands for its stage."""
     if key is None:
         return None
     if key.startswith(STAGE_PREFIX):
         return StageRef(key[len(STAGE_PREFIX) :])
+    if key.startswith(CONDITION_PREFIX):
+        return StageRef(key[len(CONDITION_PREFIX) :].partition("/")[0])
     if key.startswith(ACTION_PREFIX):
         stage, _, action = key[len(ACTION_PREFIX) :].partition("/")
         return StageRef(stage, action)
@@ -137,6 +152,8 @@ def stage_rows(pipeline: Pipeline, now: datetime, wave_width: int = 13, run_colu
         previous = wave_name
         cells = _stage_cells(pipeline, stage, now, wave_width if first_of_wave else 0, run_column)
         rows.append(Row(stage_key(stage.name), cells))
+        entry = [c for c in stage.conditions if c.kind is ConditionKind.BEFORE_ENTRY]
+        rows.extend(_condition_rows(stage, entry, now))
         ordered = sorted(stage.actions, key=lambda a: a.run_order)
         for index, action in enumerate(ordered):
             last = index == len(ordered) - 1
@@ -144,7 +161,57 @@ def stage_rows(pipeline: Pipeline, now: datetime, wave_width: int = 13, run_colu
             if pipeline.note and action.status is None:
                 cells["status"] = NO_STATE.text()
             rows.append(Row(action_key(stage.name, action.name), cells))
+        rows.extend(_condition_rows(stage, [c for c in stage.conditions if c not in entry], now))
     return rows
+
+
+def _condition_rows(stage: Stage, conditions: list[StageCondition], now: datetime) -> list[Row]:
+    """One row per rule: `◇ entry: Window`, its status (a hold as `◷ bake 4m`), provider, what it watches."""
+    rows = []
+    for condition in conditions:
+        rules: list[Rule | None] = list(condition.rules) or [None]
+        for rule in rules:
+            key = condition_key(stage.name, condition.kind, rule.name if rule else None)
+            rows.append(Row(key, _condition_cells(condition, rule, now)))
+    return rows
+
+
+def _condition_cells(condition: StageCondition, rule: Rule | None, now: datetime) -> dict[str, Text]:
+    name = Text(f" ◇ {CONDITION_WORDS[condition.kind]}", style="dim", end="")
+    if rule is not None:
+        name.append(": ")
+        name.append(clean(rule.name))
+    status_word = rule.status if rule is not None and rule.status else condition.status
+    if condition.status == "Overridden":
+        status_word = condition.status  # its rules read Abandoned: the override is what happened
+    if condition.in_progress and condition.kind.overridable and (rule is None or rule.status == "InProgress"):
+        hold = hold_look(condition)
+        label = hold_label(condition, now) if rule is None or rule.ends() else hold.label
+        status = Text(label, style=hold.tone.style, end="")
+    else:
+        status = look(status_word).text()
+    detail = Text(end="")
+    results = "/".join(condition.results)
+    if rule is None:
+        detail.append(f"result {results}" if results else "", style="dim")
+        if condition.summary:
+            detail.append(" · " if detail else "")
+            detail.append(clean(condition.summary))
+    else:
+        watches = rule_watches(rule, now)
+        if watches:
+            detail.append(clean(watches))
+        if rule.summary:
+            detail.append(" · " if detail else "")
+            detail.append(clean(rule.summary), style="dim")
+    changed = rule.last_status_change if rule is not None else None
+    return {
+        "name": name,
+        "status": status,
+        "run": Text(clean(rule.provider) if rule is not None else "", style="dim", end=""),
+        "detail": detail,
+        "changed": Text(coarse_age(changed, now) if changed else "", style="dim"),
+    }
 
 
 def _stage_cells(pipeline: Pipeline, stage: Stage, now: datetime, wave_width: int, run_column: bool) -> dict[str, Text]:
@@ -166,14 +233,15 @@ def _stage_cells(pipeline: Pipeline, stage: Stage, now: datetime, wave_width: in
         "name": name,
         "status": status.text(),
         "run": run,
-        "detail": stage_summary(pipeline, stage, revision=not run_column),
+        "detail": stage_summary(pipeline, stage, now, revision=not run_column),
         "changed": Text(coarse_age(last_change(stage), now) if last_change(stage) else "", style="dim"),
     }
 
 
-def stage_summary(pipeline: Pipeline, stage: Stage, *, revision: bool = True) -> Text:
-    """The one line that says most about a stage: paused (why), waiting, failed (what), else the commit
-    message (after the short revision unless the table shows it in its own column)."""
+def stage_summary(pipeline: Pipeline, stage: Stage, now: datetime, *, revision: bool = True) -> Text:
+    """The one line that says most about a stage: paused (why), waiting, held by a condition (a bake and its
+    time left, a closed window), an approval, failed (what), else the commit message (after the short
+    revision unless the table shows it in its own column)."""
     text = Text(end="")
     if stage.paused:
         reason = clean(stage.inbound.disabled_reason) or "no reason given"
@@ -184,6 +252,14 @@ def stage_summary(pipeline: Pipeline, stage: Stage, *, revision: bool = True) ->
             text.append(" · ")
         count = len(stage.inbound_executions)
         text.append(f"{WAITING.glyph} {count} waiting to enter", style=WAITING.tone.style)
+    held = stage.held_by
+    if held is not None:
+        if text:
+            text.append(" · ")
+        text.append(hold_label(held, now), style=hold_look(held).tone.style)
+        watched = ", ".join(w for w in (r.watches() for r in held.rules if r.status == "InProgress") if w)
+        if watched:
+            text.append(" · " + clean(watched))
     if text:
         return text
     waiting = stage.awaiting_approval
@@ -358,7 +434,47 @@ def stage_detail(pipeline: Pipeline, stage: Stage, now: datetime) -> Text:
             waiting.append(f" ({look(inbound.status).word}", style="dim")
             waiting.append(", rollback)" if inbound.execution_type == "ROLLBACK" else ")", style="dim")
         lines.append(_line(f"{WAITING.glyph} Waiting to enter", waiting))
+    lines.extend(condition_lines(stage, now))
     return Text("\n", end="").join(lines)
+
+
+def condition_lines(stage: Stage, now: datetime) -> list[Text]:
+    """Each kind of condition (result, status, AWS's summary), then each rule: provider, status, what it
+    watches and for how long yet, AWS's summary; and what the override key would do."""
+    lines: list[Text] = []
+    for condition in stage.conditions:
+        head = Text(f"{condition.kind.label.capitalize()} conditions", style="dim", end="")
+        results = "/".join(condition.results)
+        head.append(f" ({results}): " if results else ": ", style="dim")
+        if condition.in_progress and condition.kind.overridable:
+            hold = hold_look(condition)
+            head.append(hold_label(condition, now), style=hold.tone.style)
+        else:
+            head.append_text(look(condition.status).text() if condition.status else Text("not evaluated", style="dim"))
+        if condition.summary:
+            head.append(" — ")
+            head.append(clean(condition.summary))
+        lines.append(head)
+        for rule in condition.rules:
+            line = Text("  ", end="")
+            line.append(clean(rule.name), style="bold")
+            line.append(f" {clean(rule.provider) or '?'} ", style="dim")
+            line.append_text(look(rule.status).text() if rule.status else Text("not evaluated", style="dim"))
+            watches = rule_watches(rule, now)
+            if watches:
+                line.append(" · " + clean(watches))
+            if rule.summary:
+                line.append(" — ")
+                line.append(clean(rule.summary))
+            if rule.error_code:
+                line.append(f" ({clean(rule.error_code)})", style="red")
+            lines.append(line)
+    held = stage.held_by
+    if held is not None:
+        why = held.not_overridable
+        hint = f"override: {why}" if why else f"O overrides the {held.kind.label} condition (with a reason)"
+        lines.append(Text(hint, style=hold_look(held).tone.style, end=""))
+    return lines
 
 
 def inbound_text(pipeline: Pipeline, stage: Stage, now: datetime) -> Text:

@@ -60,6 +60,7 @@ class PipelineScreen(ActionScreen):
         # Nothing to filter here: kept out of the footer (help still lists it, greyed, with why).
         binding("filter", show=False),
         binding("goto"),
+        binding("override"),
     ]
 
     def __init__(self, key: str) -> None:

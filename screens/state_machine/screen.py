@@ -9,6 +9,7 @@ An EXPRESS state machine says plainly why its executions have no detail.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
@@ -23,6 +24,7 @@ from console.actions.gate import ActionKind
 from console.model import Approval, Execution, FleetState, Service, StateMachine
 from console.resources import Selection
 from screens.action_flow import ActionChoice, ActionScreen, Choices
+from screens.approvals.rows import selection_of
 from screens.bindings import binding
 from screens.execution.rows import time_left
 from screens.fleet.rows import target_labels
@@ -293,11 +295,22 @@ class StateMachineScreen(ActionScreen):
         machine = self.machine
         if machine is None:
             return Choices((), nothing=f"{clean(self.key.split(':', 1)[-1])} is not loaded")
-        return machine_execution_choices(binding_id, machine, self.selected_execution())
+        return machine_execution_choices(binding_id, machine, self.selected_execution(), self.ctx.state.approvals)
 
 
-def machine_execution_choices(binding_id: str, machine: StateMachine, execution: Execution | None) -> Choices:
-    """What an action key does for the highlighted execution of `machine` (rollback: the whole wave)."""
+def machine_execution_choices(
+    binding_id: str,
+    machine: StateMachine,
+    execution: Execution | None,
+    approvals: Sequence[Approval] = (),
+    selected_state: str | None = None,
+) -> Choices:
+    """What an action key does for the highlighted execution of `machine` (rollback: the whole wave).
+
+    Approve / reject: one choice per task the execution waits in (`approvals`, the watcher's), so with
+    several (Parallel branches, Map iterations) the operator picks exactly one token; the one of the
+    `selected_state` is offered first. None known yet: the execution as a whole, and the gate decides.
+    """
     base = Selection(target=machine.target, state_machine_arn=machine.arn)
     if binding_id == "rollback":
         # Rolled back from the highlighted execution: the gate goes back to the last good one before it.
@@ -310,6 +323,20 @@ def machine_execution_choices(binding_id: str, machine: StateMachine, execution:
         return Choices((), "", base, "no execution is selected")
     selection = Selection(machine.target, state_machine_arn=machine.arn, execution_arn=execution.arn)
     where = f"{machine.name} / {execution.name}"
+    waiting = [a for a in approvals if a.kind == Service.STEPFUNCTIONS and a.execution == execution.arn]
+    if binding_id in ("approve", "reject") and waiting:
+        answer = ActionKind.APPROVE if binding_id == "approve" else ActionKind.REJECT
+        verb = "Approve" if answer is ActionKind.APPROVE else "Reject"
+        choices = tuple(
+            ActionChoice(
+                answer,
+                selection_of(a),
+                f"{verb} {a.state_name or '?'}" + (f" ({a.where})" if a.where else ""),
+                preferred=a.state_name == selected_state,
+            )
+            for a in sorted(waiting, key=lambda a: a.task_event or 0)
+        )
+        return Choices(choices, f"{verb} which waiting state of {where}?", selection)
     kinds = {
         "approve": ActionKind.APPROVE,
         "reject": ActionKind.REJECT,

@@ -66,7 +66,11 @@ def header_facts(
     for target in targets:
         status = statuses.get(target.name)
         glyph, style = _target_mark(status, state, now)
-        rows.append((glyph, target.name, style))
+        # Not AWS's own endpoint: say where requests really go, beside the name.
+        shown = target.name
+        if target.shown_endpoint and not target.sandbox:
+            shown = f"{target.name} @ {target.shown_endpoint}"
+        rows.append((glyph, shown, style))
         if status is not None and status.error:
             errors.append((target.name, clean(status.error)))
         if status is None or status.read_at is None:

@@ -43,6 +43,7 @@ KIND_LABELS = {
     TransitionKind.ACTION: "action",
     TransitionKind.SFN_EXECUTION: "sfn run",
     TransitionKind.SFN_STATE: "sfn state",
+    TransitionKind.CONDITION: "condition",
 }
 PRODUCTION_MARK = "▲"
 

@@ -1,8 +1,9 @@
 """The wave board: one cell per wave (alpha, beta, gamma, each production wave) of a pipeline.
 
 Each cell says the status of the newest execution in that wave, the source revision deployed there, whether
-an approval waits or promotion into it is paused (its inbound transition disabled), and how long ago it
-changed. `wave_cells` computes the cells from a `Pipeline` (pure, no terminal); `wave_strip` draws them as
+an approval waits, promotion into it is paused (its inbound transition disabled) or a stage condition holds
+it (a bake with its time left, a closed deployment window, alarms that keep it from entering), and how long
+ago it changed. `wave_cells` computes the cells from a `Pipeline` (pure, no terminal); `wave_strip` draws them as
 one compact table cell for the fleet list; `WaveBoard` draws them in full for the selected pipeline.
 """
 
@@ -16,7 +17,8 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
-from console.model import UNKNOWN_WAVE, FleetState, Pipeline, Stage, Wave
+from console.model import UNKNOWN_WAVE, FleetState, Pipeline, Stage, StageCondition, Wave
+from screens.conditions import hold_label, hold_look
 from screens.status import APPROVAL, NEVER_RAN, NO_STAGE, NO_STATE, PAUSED, StatusLook, look
 from screens.text import clean, literal
 from screens.timefmt import coarse_age
@@ -39,6 +41,8 @@ class WaveCell:
     since: datetime | None  # when the stage last changed
     execution_id: str | None
     unread: bool = False  # the pipeline's state could not be read: a missing status is unknown, not "not run"
+    held_stage: str | None = None  # the stage a condition holds (entry conditions, or a bake after it)
+    held: StageCondition | None = None
 
     @property
     def approval(self) -> bool:
@@ -47,6 +51,10 @@ class WaveCell:
     @property
     def paused(self) -> bool:
         return self.paused_stage is not None
+
+    def hold(self, now: datetime) -> str:
+        """`◷ bake 4m`, `◆ window`, or empty when no condition holds the wave."""
+        return hold_label(self.held, now) if self.held is not None else ""
 
     @property
     def look(self) -> StatusLook:
@@ -89,6 +97,7 @@ def _cell(pipeline: Pipeline, wave: Wave, stages: list[Stage]) -> WaveCell:
     telling = min(stages, key=lambda s: _rank(s.status))
     approval = next((s.name for s in stages if s.awaiting_approval is not None), None)
     paused = next((s for s in stages if s.paused), None)
+    held = next((s for s in stages if s.held_by is not None), None)
     execution = pipeline.execution(telling.execution_id)
     revision = execution.revision.short if execution and execution.revision else None
     if revision is None:
@@ -106,6 +115,8 @@ def _cell(pipeline: Pipeline, wave: Wave, stages: list[Stage]) -> WaveCell:
         since=since,
         execution_id=telling.execution_id,
         unread=pipeline.note is not None,
+        held_stage=held.name if held is not None else None,
+        held=held.held_by if held is not None else None,
     )
 
 
@@ -134,7 +145,8 @@ def wave_strip(cells: Sequence[WaveCell], slot: int, now: datetime) -> Text:
 
 
 def _slot(cell: WaveCell, slot: int, now: datetime) -> Text:
-    """`✓‖`, `✓ a1b2c3d‖`, `✓ a1b2c3d‖ 12m`: the glyph says the status (⚑ an approval waits), ‖ paused."""
+    """`✓‖`, `✓ a1b2c3d‖`, `✓ a1b2c3d‖ 12m`: the glyph says the status (⚑ an approval waits), ‖ paused,
+    else ◷ a bake or ◆ held by an entry condition."""
     part = Text(end="", no_wrap=True)
     if not cell.stages:
         part.append(NO_STAGE.glyph, style=NO_STAGE.tone.style)
@@ -143,7 +155,11 @@ def _slot(cell: WaveCell, slot: int, now: datetime) -> Text:
         part.append(status.glyph, style=status.tone.style)
         if slot >= SLOT_MEDIUM:
             part.append(" " + clean(cell.revision or "—")[:REVISION_WIDTH].ljust(REVISION_WIDTH))
-        part.append(PAUSED.glyph if cell.paused else " ", style=PAUSED.tone.style)
+        if cell.paused or cell.held is None:
+            part.append(PAUSED.glyph if cell.paused else " ", style=PAUSED.tone.style)
+        else:
+            mark = hold_look(cell.held)
+            part.append(mark.glyph, style=mark.tone.style)
         if slot >= SLOT_WIDE:
             part.append(" " + coarse_age(cell.since, now).rjust(3), style="dim")
     part.pad_right(max(slot - part.cell_len, 0))
@@ -250,6 +266,8 @@ class WaveBoard(Widget):
                 rows[2].append(Text(""))
             if cell.paused:
                 rows[3].append(Text(PAUSED.label, style=PAUSED.tone.style))
+            elif cell.held is not None:
+                rows[3].append(Text(cell.hold(now), style=hold_look(cell.held).tone.style))
             elif cell.approval and cell.approval_stage:
                 rows[3].append(literal(cell.approval_stage, style="dim"))
             elif cell.wave.is_unknown and cell.stages:
@@ -273,4 +291,4 @@ def _line_count(title: Text, cells: tuple[WaveCell, ...]) -> int:
 
 
 def _ages(cells: tuple[WaveCell, ...], now: datetime) -> tuple[str, ...]:
-    return tuple(coarse_age(c.since, now) for c in cells)
+    return tuple(coarse_age(c.since, now) + c.hold(now) for c in cells)

@@ -123,7 +123,11 @@ async def test_approve_sends_task_success_with_the_token_from_the_history(
     }
     intent, result = audit.records()
     assert intent["operation"] == "SendTaskSuccess"
-    assert intent["request"] == {"taskToken": token_digest(token)}
+    # The body as sent (the default one: no `approvals:` in the config), the token only as its digest.
+    assert intent["request"] == {
+        "taskToken": token_digest(token),
+        "output": {"approved": True, "reason": "Bake was clean", "approvedBy": "arn:aws:sts::123456789012:user/moto"},
+    }
     assert intent["execution"] == arn
     assert result["outcome"] == "succeeded"
     assert result["request_id"] == outcome.request_id

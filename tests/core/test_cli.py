@@ -22,7 +22,8 @@ import pytest
 from console.__main__ import main
 from console.actions.audit import AuditLog
 from console.sandbox_process import SandboxProcess
-from tests.conftest import REGION, wait_until
+from tests.conftest import REGION, unique, wait_until
+from tests.sandbox.test_codepipeline_conditions import alarm_rule, conditioned, make_alarm
 from tests.sandbox.test_codepipeline_support import (
     action,
     action_state,
@@ -147,6 +148,43 @@ def test_a_read_only_target_in_the_config_refuses(
 
 
 @pytest.mark.usefixtures("credentials")
+@pytest.mark.parametrize(
+    "config_text",
+    [
+        "targets:\n  - name: sandbox\n    region: {region}\n    endpoint_url: {url}\n    read_only: true\n",
+        "targets:\n  - name: ops\n    profile: ops\n    region: {region}\n    read_only: true\n",
+        "read_only: true\n",
+    ],
+    ids=["same-endpoint", "same-profile", "top-level"],
+)
+def test_flags_never_drop_the_configs_read_only(
+    aws: Any,
+    sandbox: SandboxProcess,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    config_text: str,
+) -> None:
+    """`--profile/--region/--endpoint-url` choose where to act; they cannot make a read-only target writable."""
+    cp = aws("codepipeline")
+    name, execution_id = waiting_approval(cp)
+    config = tmp_path / "config.yaml"
+    config.write_text(config_text.format(region=REGION, url=sandbox.url))
+    flags = ["--profile", "ops"] if "profile: ops" in config_text else []
+    (tmp_path / "aws-config").write_text("[profile ops]\naws_access_key_id = testing\naws_secret_access_key = t\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+
+    code = main(["approve", name, "--reason", "ok", "--yes", "--config", str(config), *flags,
+                 "--region", REGION, "--endpoint-url", sandbox.url])  # fmt: skip
+
+    _, err = capsys.readouterr()
+    assert code == 1, err
+    assert "wavedeck: refused: read-only" in err
+    assert action_state(cp, name, "Beta", "Approve")["latestExecution"]["status"] == "InProgress"
+    cp.stop_pipeline_execution(pipelineName=name, pipelineExecutionId=execution_id, abandon=True)
+
+
+@pytest.mark.usefixtures("credentials")
 def test_bad_and_unknown_resources(sandbox: SandboxProcess, capsys: pytest.CaptureFixture[str]) -> None:
     assert wavedeck(sandbox, "approve", "a//b", "--reason", "x", "--yes") == 2
     assert "not a resource name: 'a//b'" in capsys.readouterr().err
@@ -216,6 +254,26 @@ def test_bad_config_is_exit_2_naming_file_line_and_key(tmp_path: Path, capsys: p
     err = capsys.readouterr().err
     assert f"{config}:2" in err
     assert "intervalz" in err
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("file:///etc/passwd", "must start with http:// or https://"),
+        ("javascript:alert(1)", "must start with http:// or https://"),
+        ("unix:///var/run/aws.sock", "must start with http:// or https://"),
+        ("localhost:4566", "must start with http:// or https://"),
+        ("http://", "names no host"),
+        ("http://127.0.0.1:port", "has a port that is not a number"),
+    ],
+)
+def test_a_bad_endpoint_url_is_exit_2_and_one_sentence(
+    url: str, problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["watch", "--endpoint-url", url, "--region", REGION])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == f"wavedeck: --endpoint-url {url!r} {problem}\n"
 
 
 def test_usage_errors_are_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -367,3 +425,184 @@ def test_an_aws_error_is_one_line_with_its_control_characters_shown(
     assert "wavedeck: User arn:aws:iam::1:user/\\x1b[31mred\\x1b[0m\\nis not authorized (request id req-1)" in err
     assert "\x1b" not in err
     assert "Traceback" not in err
+
+
+# --- override ------------------------------------------------------------------------------------------------
+
+
+def held_before_entry(aws: Any, stage_name: str = "Beta") -> tuple[str, str, str]:
+    """A pipeline whose execution waits before `stage_name` for an alarm in ALARM: (pipeline, execution, alarm)."""
+    cp = aws("codepipeline")
+    alarm = make_alarm(aws, "ALARM")
+    entry = {"conditions": [{"result": "FAIL", "rules": [alarm_rule("QuietProduction", alarm, wait="60")]}]}
+    held = conditioned(stage_name, action("Deploy", SandboxDuration="1"), beforeEntry=entry)
+    name = create(cp, source(), held, prefix="cli-override")
+    execution_id = start(cp, name)
+
+    def waiting() -> bool:
+        found = next(s for s in cp.get_pipeline_state(name=name)["stageStates"] if s["stageName"] == stage_name)
+        return found.get("beforeEntryConditionState", {}).get("latestExecution", {}).get("status") == "InProgress"
+
+    wait_until(waiting, what="the entry condition waiting on the alarm")
+    return name, execution_id, alarm
+
+
+@pytest.mark.usefixtures("credentials")
+def test_override_ends_the_entry_condition_and_both_records_are_written(
+    aws: Any, sandbox: SandboxProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cp = aws("codepipeline")
+    name, execution_id, alarm = held_before_entry(aws, "Prod-Canary")
+    log = tmp_path / "audit.jsonl"
+
+    code = wavedeck(sandbox, "override", f"{name}/Prod-Canary", "--condition", "before-entry",
+                    "--reason", "alarm is a known false positive", "--yes", "--audit-log", str(log))  # fmt: skip
+
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert f"Override the before entry condition of {name} / Prod-Canary" in out
+    assert f"QuietProduction (CloudWatchAlarm) · InProgress · alarm {alarm}" in out
+    assert "This acts on production: confirm with the wave's name, prod-canary." in out
+    assert f"Overrode the before entry condition of {name}/Prod-Canary in execution {execution_id}" in out
+    records = list(AuditLog(log).records())
+    assert [(r["phase"], r["action"], r["operation"]) for r in records] == [
+        ("intent", "override", "OverrideStageCondition"),
+        ("result", "override", "OverrideStageCondition"),
+    ]
+    assert wait_status(cp, name, execution_id) == "Succeeded"
+
+
+@pytest.mark.usefixtures("credentials")
+def test_override_refusals_exit_1_and_send_nothing(
+    aws: Any, sandbox: SandboxProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name, execution_id, _ = held_before_entry(aws)
+    log = tmp_path / "audit.jsonl"
+    common = ("--reason", "go", "--yes", "--audit-log", str(log))
+
+    # A bake that is not running: nothing to override, in a plain sentence.
+    assert wavedeck(sandbox, "override", f"{name}/Beta", "--condition", "on-success", *common) == 1
+    assert f"wavedeck: refused: {name}/Beta has no on success conditions" in capsys.readouterr().err
+    assert wavedeck(sandbox, "override", f"{name}/Source", "--condition", "before-entry", *common) == 1
+    assert f"wavedeck: refused: {name}/Source has no before entry conditions" in capsys.readouterr().err
+    # Read-only: refused before anything is read or written.
+    assert wavedeck(sandbox, "override", f"{name}/Beta", "--condition", "before-entry", "--read-only", *common) == 1
+    assert "wavedeck: refused: read-only" in capsys.readouterr().err
+    assert not log.exists()
+    stage_state = next(
+        s for s in aws("codepipeline").get_pipeline_state(name=name)["stageStates"] if s["stageName"] == "Beta"
+    )
+    assert stage_state["beforeEntryConditionState"]["latestExecution"]["status"] == "InProgress"
+    aws("codepipeline").stop_pipeline_execution(pipelineName=name, pipelineExecutionId=execution_id, abandon=True)
+
+
+@pytest.mark.usefixtures("credentials")
+def test_override_usage_errors_are_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["override", "checkout-api/Prod-AZ1", "--reason", "x", "--yes"]) == 2
+    assert "--condition" in capsys.readouterr().err
+    assert main(["override", "checkout-api/Prod-AZ1", "--condition", "on-failure", "--reason", "x"]) == 2
+    assert "invalid choice: 'on-failure'" in capsys.readouterr().err
+
+
+def test_watch_json_tells_a_bake_as_condition_transitions(aws: Any, sandbox: SandboxProcess, tmp_path: Path) -> None:
+    # A region of its own: this watcher reads only this test's pipeline.
+    region = "ca-central-1"
+    cp = aws("codepipeline", region)
+    cloudwatch = aws("cloudwatch", region)
+    alarm = unique("Bake-5xx")
+    cloudwatch.put_metric_alarm(AlarmName=alarm, MetricName="5XXError", Namespace="AWS/ApiGateway",
+                                Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+                                ComparisonOperator="GreaterThanOrEqualToThreshold")  # fmt: skip
+    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="test")
+    rule = {
+        "name": "ZoneBake",
+        "ruleTypeId": {"category": "Rule", "owner": "AWS", "provider": "CloudWatchAlarm", "version": "1"},
+        "configuration": {"AlarmName": alarm, "WaitTime": "4"},  # 6 s at the session's speed
+    }
+    bake = {"conditions": [{"result": "FAIL", "rules": [rule]}]}
+    name = create(cp, source(), conditioned("Prod-AZ1", action("Deploy", SandboxDuration="1"), onSuccess=bake))
+    config = tmp_path / "config.yaml"
+    config.write_text("intervals: {focused: 0.5s, background: 1s, lists: 5s}\n")
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "console", "watch", "--json", "--config", str(config)]
+    command += ["--endpoint-url", sandbox.url, "--region", region]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: Queue[str] = Queue()
+    notes: list[str] = []
+    readers = [
+        threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()], daemon=True),
+        threading.Thread(target=lambda: [notes.append(line) for line in process.stderr or ()], daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    seen: list[dict[str, Any]] = []
+
+    def conditions() -> list[dict[str, Any]]:
+        try:
+            while True:
+                seen.append(json.loads(lines.get_nowait()))
+        except Empty:
+            pass
+        return [d for d in seen if d["kind"] == "condition" and d["resource"] == f"{name}/Prod-AZ1"]
+
+    try:
+        wait_until(lambda: any("wavedeck: watching 1 pipeline and" in n for n in notes), timeout=30, what="watching")
+        execution_id = start(cp, name)
+        wait_until(lambda: len(conditions()) >= 2, timeout=30, what="the bake starting and ending")
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    for reader in readers:
+        reader.join(5)
+    assert code == 0, "".join(notes)
+    started, ended = conditions()[:2]
+    assert (started["from"], started["to"], ended["from"], ended["to"]) == (
+        None,
+        "InProgress",
+        "InProgress",
+        "Succeeded",
+    )
+    assert started["execution"] == execution_id
+    assert started["wave"] == "prod-az1"
+    assert started["detail"].startswith("on success (FAIL) · Baking until ")
+    assert alarm in started["detail"]
+    assert ended["detail"] == "on success (FAIL) · All conditions met"
+    # In order: the bake starts after the stage's action succeeded and ends before the stage does.
+    ours = [(d["kind"], d["to"]) for d in seen if str(d["resource"]).startswith(f"{name}/Prod-AZ1")]
+    assert ours.index(("action", "Succeeded")) < ours.index(("condition", "InProgress"))
+    assert ours.index(("condition", "Succeeded")) < ours.index(("stage", "Succeeded"))
+
+
+def test_an_intent_record_that_does_not_fit_on_disk_sends_nothing(
+    aws: Any, sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    """A file-size limit (as a nearly full disk) cuts the intent record short: the action is refused, nothing
+    reaches AWS, and the log still holds only whole records."""
+    import resource
+
+    cp = aws("codepipeline")
+    name = create(cp, source(), stage("Build", action("Build", SandboxDuration="1")), prefix="cli-fsize")
+    log = tmp_path / "audit.jsonl"
+    log.write_text('{"phase":"intent","id":"earlier"}\n')
+    log.chmod(0o600)
+    limit = log.stat().st_size + 120
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    command = [sys.executable, "-m", "console", "pause", f"{name}/Build", "--reason", "Hold", "--yes"]
+    command += ["--audit-log", str(log), "--endpoint-url", sandbox.url, "--region", REGION]
+
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False, preexec_fn=limited
+    )
+
+    assert done.returncode == 1, done.stderr
+    assert "cannot write the audit log" in done.stderr
+    assert cp.get_pipeline_state(name=name)["stageStates"][1]["inboundTransitionState"]["enabled"] is True
+    assert [r["id"] for r in AuditLog(log).records()] == ["earlier"]
+    assert log.read_text() == '{"phase":"intent","id":"earlier"}\n'

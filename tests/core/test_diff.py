@@ -10,13 +10,17 @@ from console.approvals import execution_approvals, pipeline_approvals, sorted_ap
 from console.diff import HistoryCursor, approval_request, pipeline_transitions, state_machine_transitions
 from console.model import (
     Action,
+    Condition,
+    ConditionKind,
     Execution,
     HistoryEvent,
     InboundTransition,
     Pipeline,
     PipelineExecution,
+    Rule,
     SourceRevision,
     Stage,
+    StageCondition,
     StateMachine,
 )
 from console.waves import default_wave_model
@@ -289,3 +293,63 @@ def test_approvals_sort_oldest_first() -> None:
     older = replace(sfn, resource="x/y", since=T0 - timedelta(hours=1))
     undated = replace(sfn, resource="z/z", since=None)
     assert sorted_approvals([undated, sfn, older]) == (older, sfn, undated)
+
+
+def bake(
+    status: str | None, summary: str = "", rule_status: str | None = None, rule_summary: str = ""
+) -> StageCondition:
+    configuration = (("AlarmName", "Prod-5xx"), ("WaitTime", "30"))
+    rule = Rule("ZoneBake", "CloudWatchAlarm", configuration, rule_status or status, rule_summary or summary)
+    return StageCondition(
+        ConditionKind.ON_SUCCESS, (Condition("ROLLBACK", (rule,), status, summary),), status=status, summary=summary
+    )
+
+
+def window(status: str | None, summary: str = "") -> StageCondition:
+    rule = Rule("Window", "DeploymentWindow", (("Cron", "0 0 9 ? * MON-FRI *"),), status, summary)
+    return StageCondition(ConditionKind.BEFORE_ENTRY, (Condition("FAIL", (rule,), status),), status=status)
+
+
+def test_conditions_are_told_in_order_entry_before_the_stage_bake_before_its_end() -> None:
+    old = pipeline(replace(stage("Prod-AZ1", "Succeeded", "e0", Deploy="Succeeded"), conditions=(window("Succeeded"),)))
+    entering = pipeline(
+        replace(stage("Prod-AZ1", None, "e1"), conditions=(window("InProgress", "closed; opens at 09:00"),))
+    )
+    assert steps(pipeline_transitions(old, entering, T0, "poll")) == [("condition", "p/Prod-AZ1", None, "InProgress")]
+    (held,) = pipeline_transitions(old, entering, T0, "poll")
+    assert held.detail == "before entry (FAIL)"
+    assert held.wave is not None
+    assert held.wave.name == "prod-az1"
+
+    baking = pipeline(
+        replace(
+            stage("Prod-AZ1", "InProgress", "e1", Deploy="Succeeded"),
+            conditions=(window("Succeeded"), bake("InProgress", "Baking until 12:30, watching Prod-5xx OK")),
+        )
+    )
+    assert steps(pipeline_transitions(entering, baking, T0, "poll")) == [
+        ("condition", "p/Prod-AZ1", "InProgress", "Succeeded"),
+        ("stage", "p/Prod-AZ1", None, "InProgress"),
+        ("action", "p/Prod-AZ1/Deploy", None, "Succeeded"),
+        ("condition", "p/Prod-AZ1", None, "InProgress"),
+    ]
+    assert pipeline_transitions(entering, baking, T0, "poll")[-1].detail == (
+        "on success (ROLLBACK) · Baking until 12:30, watching Prod-5xx OK"
+    )
+    # The same status with a new summary (the bake counting down) is no transition.
+    later = pipeline(
+        replace(baking.stages[0], conditions=(window("Succeeded"), bake("InProgress", "Baking until 12:30, 1 min")))
+    )
+    assert pipeline_transitions(baking, later, T0, "poll") == []
+
+    failing = bake("Failed", rule_status="Failed", rule_summary="Alarm Prod-5xx is ALARM")
+    failed = pipeline(
+        replace(stage("Prod-AZ1", "Failed", "e1", Deploy="Succeeded"), conditions=(window("Succeeded"), failing))
+    )
+    changes = pipeline_transitions(later, failed, T0, "poll")
+    assert steps(changes) == [
+        ("condition", "p/Prod-AZ1", "InProgress", "Failed"),
+        ("stage", "p/Prod-AZ1", "InProgress", "Failed"),
+    ]
+    assert changes[0].detail == "on success (ROLLBACK) · ZoneBake: Alarm Prod-5xx is ALARM"
+    assert changes[0].to_json()["kind"] == "condition"

@@ -146,12 +146,18 @@ async def test_an_sso_profile_without_a_login_asks_for_aws_sso_login(
 
 async def test_a_failing_credential_process_is_named(sandbox: SandboxProcess, aws_files: tuple[Path, Path]) -> None:
     config, _ = aws_files
-    command = f"{shlex.quote(sys.executable)} -c 'import sys; sys.exit(3)'"
+    command = f"{shlex.quote(sys.executable)} -c 'import sys; sys.exit(3)' --client-secret S3CR3T-value"
     config.write_text(f"[profile proc]\ncredential_process = {command}\nendpoint_url = {sandbox.url}\n")
     async with gateway_for(Target(name="proc", region=REGION, profile="proc")) as gateway:
         with pytest.raises(ExpiredCredentials) as caught:
             await gateway.list_pipelines()
-    assert "credential_process of profile proc" in caught.value.message
+    message = caught.value.message
+    assert f"credential_process of profile proc ({Path(sys.executable).name})" in message
+    # The program and the profile, never its arguments (they often hold a secret).
+    assert "S3CR3T" not in message
+    assert "--client-secret" not in message
+    assert "sys.exit" not in message
+    assert "S3CR3T" not in gateway.credential_source.detail
 
 
 async def test_expired_credentials_recover_once_the_file_holds_fresh_ones(

@@ -212,6 +212,7 @@ async def test_a_read_only_gateway_refuses_every_write_and_sends_nothing(sandbox
                 gateway.rollback_stage("p", "s", "e"),
                 gateway.disable_stage_transition("p", "s", "reason"),
                 gateway.enable_stage_transition("p", "s"),
+                gateway.override_stage_condition("p", "s", "e", "BEFORE_ENTRY"),
                 gateway.stop_execution("arn", "E", "C"),
                 gateway.redrive_execution("arn"),
                 gateway.send_task_success("token", "{}"),
@@ -224,6 +225,25 @@ async def test_a_read_only_gateway_refuses_every_write_and_sends_nothing(sandbox
             assert gateway.stats.total == 0
             # Reading goes on as usual.
             assert await gateway.list_pipelines()
+
+
+async def test_a_read_only_gateway_sends_only_allow_listed_reads_whatever_method_asks(
+    sandbox: SandboxProcess,
+) -> None:
+    """Read-only is an allow-list in `_call` itself: an operation nobody listed as a read is never sent, even
+    through a method that forgot to check (here: the private `_call` used directly)."""
+    async with Gateway(sandbox_target(sandbox), read_only=True) as gateway:
+        for operation, params in (
+            ("CreatePipeline", {"pipeline": {}}),
+            ("DeleteStateMachine", {"stateMachineArn": "arn"}),
+            ("StartPipelineExecution", {"name": "p"}),
+            ("SendTaskHeartbeat", {"taskToken": "t"}),
+        ):
+            service = "codepipeline" if "Pipeline" in operation else "stepfunctions"
+            with pytest.raises(Refused, match=f"read-only: {operation} was not sent"):
+                await gateway._call(service, operation, **params)
+        assert gateway.stats.total == 0
+        assert await gateway._call("codepipeline", "ListPipelines")
 
 
 async def test_a_write_that_may_have_reached_aws_is_never_sent_twice(aws: Any, sandbox: SandboxProcess) -> None:

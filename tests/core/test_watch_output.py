@@ -109,3 +109,50 @@ def test_status_note_for_push_failure_and_throttling() -> None:
         "t: AWS is throttling; reading more slowly"
     )
     assert status_note(TargetStatus(target), TargetStatus(target)) is None
+
+
+def test_a_condition_change_is_one_plain_line() -> None:
+    line = format_line(
+        transition(
+            kind=TransitionKind.CONDITION,
+            from_status=None,
+            to_status="InProgress",
+            detail="on success (ROLLBACK) · Baking until 09:45:05, watching Prod-5xx OK",
+        )
+    )
+    assert line == (
+        "2025-03-01T09:30:05.123Z  sandbox/us-east-1  condition           checkout-api/Prod-Canary  [prod-canary]  "
+        "· → InProgress  exec 0c9b5d2e  — on success (ROLLBACK) · Baking until 09:45:05, watching Prod-5xx OK"
+    )
+    assert json.loads(format_json(transition(kind=TransitionKind.CONDITION)))["kind"] == "condition"
+
+
+BIDI = "\u202eevil\u202c \u200e\u200f\u202a\u202b\u202d\u2066\u2067\u2068\u2069"
+
+
+def test_bidi_controls_never_reach_the_terminal_raw() -> None:
+    """The same rule as the screens (console/terminal_text.py): a U+202E in a name cannot reverse a line."""
+    from console.__main__ import _error_line
+    from console.errors import Refused
+    from console.watch_output import plain
+
+    line = format_line(transition(resource=f"pipe{BIDI}", detail=BIDI, to_status=BIDI))
+    error = _error_line(Refused(f"pipeline {BIDI} has no stage"))
+    for text in (line, error, plain(BIDI)):
+        assert not any(char in text for char in BIDI if char not in "evil "), repr(text)
+    assert "pipe\\u202eevil\\u202c" in line
+    assert error.startswith("wavedeck: pipeline \\u202eevil\\u202c")
+
+
+def test_json_escapes_bidi_controls_and_keeps_the_text() -> None:
+    line = format_json(transition(resource=f"pipe{BIDI}", detail=BIDI))
+    assert not any(char in line for char in ("\u202e", "\u2066", "\u200e"))
+    assert "\\u202e" in line
+    assert json.loads(line)["detail"] == BIDI
+
+
+def test_the_screens_strip_the_same_characters_and_keep_newlines_when_asked() -> None:
+    from screens.text import clean
+
+    assert clean(f"a{BIDI}\nb", keep_newlines=True) == "aevil \nb"
+    assert clean(f"a{BIDI}\nb") == "aevil  b"

@@ -31,22 +31,31 @@ def test_pipelines_are_created_as_the_definitions_say(aws: Any) -> None:
     load_test = search["stages"][3]["actions"][1]
     assert load_test["actionTypeId"]["provider"] == "StepFunctions"
     assert load_test["configuration"]["StateMachineArn"].endswith(":stateMachine:distributed-load-test")
-    assert json.loads(load_test["configuration"]["Input"]) == {"shards": 8, "users_per_shard": 250}
+    assert json.loads(load_test["configuration"]["Input"]) == {
+        "shards": 8,
+        "users_per_shard": 250,
+        "revision": "#{SourceVariables.CommitId}",
+    }
+    assert search["stages"][0]["actions"][0]["namespace"] == "SourceVariables"
 
 
-def test_each_region_has_the_console_events_rule_feeding_its_queue(aws: Any) -> None:
+def test_each_region_has_the_console_events_rule_feeding_its_queue_and_topic(aws: Any) -> None:
     for region in ("us-east-1", "us-west-2"):
         events = aws("events", region)
         rule = events.describe_rule(Name="wavedeck-console")
         assert json.loads(rule["EventPattern"]) == {"source": ["aws.codepipeline", "aws.states"]}
         targets = events.list_targets_by_rule(Rule="wavedeck-console")["Targets"]
-        assert [t["Arn"] for t in targets] == [f"arn:aws:sqs:{region}:123456789012:wavedeck-events"]
+        topic = f"arn:aws:sns:{region}:123456789012:wavedeck-events"
+        assert [t["Arn"] for t in targets] == [f"arn:aws:sqs:{region}:123456789012:wavedeck-events", topic]
         sqs = aws("sqs", region)
         url = sqs.get_queue_url(QueueName="wavedeck-events")["QueueUrl"]
         policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
         statement = policy["Statement"][0]
         assert statement["Principal"] == {"Service": "events.amazonaws.com"}
         assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == rule["Arn"]
+        topic_policy = json.loads(aws("sns", region).get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+        assert topic_policy["Statement"][0]["Action"] == "sns:Publish"
+        assert topic_policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] == rule["Arn"]
 
 
 def test_a_pipeline_run_reaches_the_events_queue() -> None:

@@ -107,7 +107,8 @@ def url(sandbox: Any) -> str:
 def test_on_success_bake_holds_the_stage_then_lets_it_succeed(aws: Any, url: str) -> None:
     cp = aws("codepipeline")
     alarm = make_alarm(aws)
-    bake = {"conditions": [{"result": "ROLLBACK", "rules": [alarm_rule("MyMonitorRule", alarm, wait="1")]}]}
+    # A 4-minute bake (6 s at test speed): long enough to be seen however busy the machine is.
+    bake = {"conditions": [{"result": "ROLLBACK", "rules": [alarm_rule("MyMonitorRule", alarm, wait="4")]}]}
     name = create(cp, source(), conditioned("Prod", action("Deploy", SandboxDuration="1"), onSuccess=bake))
     execution_id = start(cp, name)
 
@@ -126,7 +127,7 @@ def test_on_success_bake_holds_the_stage_then_lets_it_succeed(aws: Any, url: str
     assert alarm in rule["latestExecution"]["summary"]
     assert alarm in rule["entityUrl"]
 
-    assert wait_status(cp, name, execution_id) == "Succeeded"
+    assert wait_status(cp, name, execution_id, timeout=40) == "Succeeded"
     entry = raw_stage(url, name, "Prod")
     assert entry["onSuccessConditionState"]["latestExecution"]["status"] == "Succeeded"
     assert entry["onSuccessConditionState"]["conditionStates"][0]["latestExecution"]["status"] == "Succeeded"
@@ -511,12 +512,12 @@ def test_list_rule_executions_and_rule_types_answer_in_aws_shape(aws: Any, url: 
 
 def test_a_rule_the_sandbox_does_not_simulate_fails_rather_than_passes(aws: Any, url: str) -> None:
     cp = aws("codepipeline")
-    lambda_rule = {
-        "name": "MyLambdaRule",
-        "ruleTypeId": {"category": "Rule", "owner": "AWS", "provider": "LambdaInvoke", "version": "1"},
-        "configuration": {"FunctionName": "my-function"},
+    commits_rule = {
+        "name": "MyCommitsRule",
+        "ruleTypeId": {"category": "Rule", "owner": "AWS", "provider": "Commits", "version": "1"},
+        "configuration": {"Paths": "src/**"},
     }
-    entry = {"conditions": [{"result": "FAIL", "rules": [lambda_rule]}]}
+    entry = {"conditions": [{"result": "FAIL", "rules": [commits_rule]}]}
     name = create(cp, source(), conditioned("Prod", action("Deploy", SandboxDuration="1"), beforeEntry=entry))
     assert wait_status(cp, name, start(cp, name)) == "Failed"
     rule = raw_stage(url, name, "Prod")["beforeEntryConditionState"]["conditionStates"][0]["ruleStates"][0]

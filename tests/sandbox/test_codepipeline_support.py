@@ -62,19 +62,23 @@ def approval(name: str = "Approve", run_order: int = 1, **configuration: str) ->
     return action(name, "Approval", "Manual", run_order, **configuration)
 
 
-def source(duration: str = "1") -> dict[str, Any]:
+def source(duration: str = "1", namespace: str = "SourceVariables") -> dict[str, Any]:
+    """A CodeConnections source stage whose action's output variables are `#{SourceVariables.*}`."""
     return {
         "name": "Source",
         "actions": [
-            action(
-                "Source",
-                "Source",
-                "CodeStarSourceConnection",
-                FullRepositoryId="shop/test",
-                BranchName="main",
-                ConnectionArn=f"arn:aws:codeconnections:us-east-1:{ACCOUNT_ID}:connection/sandbox",
-                SandboxDuration=duration,
-            )
+            {
+                **action(
+                    "Source",
+                    "Source",
+                    "CodeStarSourceConnection",
+                    FullRepositoryId="shop/test",
+                    BranchName="main",
+                    ConnectionArn=f"arn:aws:codeconnections:us-east-1:{ACCOUNT_ID}:connection/sandbox",
+                    SandboxDuration=duration,
+                ),
+                "namespace": namespace,
+            }
         ],
     }
 

@@ -97,3 +97,25 @@ def test_the_console_sandbox_speed_and_seed_are_said_on_stderr() -> None:
             process.wait()
     assert f"speed {SPEED:g}, seed 123" in err
     assert "7 pipelines, 3 state machines" in err
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "sandbox.example"])
+def test_listening_beyond_loopback_is_announced_on_stderr(
+    host: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from console.__main__ import main
+
+    # A missing definitions directory stops it before it binds anything; the warning comes first.
+    code = main(["sandbox", "--host", host, "--port", "0", "--definitions", str(tmp_path / "missing")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"warning: listening on {host!r}, beyond this machine's loopback" in err
+    assert "accepts any credentials" in err
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_loopback_is_not_warned_about(host: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from console.__main__ import main
+
+    main(["sandbox", "--host", host, "--port", "0", "--definitions", str(tmp_path / "missing")])
+    assert "warning" not in capsys.readouterr().err

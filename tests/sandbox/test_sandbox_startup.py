@@ -174,7 +174,10 @@ def test_a_signal_while_serving_stops_it_within_3_seconds() -> None:
     assert err.rstrip().endswith("wavedeck sandbox: stopped")
     port = int(url.rsplit(":", 1)[1])
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", port))  # nothing is left holding the port
+        # Nothing listens there any more (SO_REUSEADDR, as any server sets it: the connections the sandbox
+        # served may linger in TIME_WAIT, a listener may not).
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
 
 
 def test_the_console_child_stops_within_3_seconds_when_the_console_lets_go() -> None:

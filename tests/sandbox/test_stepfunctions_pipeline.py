@@ -29,7 +29,12 @@ def test_a_pipeline_action_execution_is_named_timed_and_announced(aws: Any) -> N
     machine = create_machine(sfn, BAKE, "from-pipeline")
     read = subscribe(aws, machine)
     invoke = cp_support.action(
-        "Bake", "Invoke", "StepFunctions", StateMachineArn=machine, InputType="Literal", Input='{"wave": "beta"}'
+        "Bake",
+        "Invoke",
+        "StepFunctions",
+        StateMachineArn=machine,
+        InputType="Literal",
+        Input='{"wave": "beta", "revision": "#{SourceVariables.CommitId}", "seed": 7}',
     )
     pipeline = cp_support.create(cp, cp_support.source(), cp_support.stage("Beta", invoke), prefix="sfn-action")
     run = cp_support.start(cp, pipeline)
@@ -45,8 +50,8 @@ def test_a_pipeline_action_execution_is_named_timed_and_announced(aws: Any) -> N
     assert finished["name"] not in ("", "None")
     assert arn.endswith(":" + finished["name"])
     document = json.loads(describe(sfn, arn)["input"])
-    assert isinstance(document["seed"], int)
-    assert document["revision"]
+    revision = cp_support.execution(cp, pipeline, run)["artifactRevisions"][0]["revisionId"]
+    assert document == {"wave": "beta", "revision": revision, "seed": 7}
     seconds = waited(history(sfn, arn), "Bake")
     assert 0.5 * 40 / SPEED <= seconds <= 40 / SPEED + 3.0
     arrived(read, arn, "RUNNING", "SUCCEEDED")

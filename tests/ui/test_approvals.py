@@ -280,7 +280,13 @@ async def test_approve_and_reject_go_through_the_action_flow_with_the_approval_s
     inbox_app: Any, inbox: FleetState
 ) -> None:
     gate = FakeGate([s.target for s in inbox.targets])
-    sfn = Selection(EAST, state_machine_arn=state_machine_arn_of(DEPLOY_ARN), execution_arn=DEPLOY_ARN)
+    # The row's own task: exactly the state it waits in, however many others wait in the execution.
+    sfn = Selection(
+        EAST,
+        state_machine_arn=state_machine_arn_of(DEPLOY_ARN),
+        execution_arn=DEPLOY_ARN,
+        state_name="ApprovePromotion",
+    )
     gate.plans[(ActionKind.REJECT, sfn.resource)] = make_plan(ActionKind.REJECT, sfn, wave="prod-canary")
     app = inbox_app(gate=gate)
     async with app.run_test(size=(120, 36)) as pilot:

@@ -127,3 +127,33 @@ async def test_stop_a_running_execution_from_its_screen(own_sandbox: SandboxProc
             await wait_for(pilot, lambda: "wavedeck.Stopped: wrong revision" in rendered(app), what="why it stopped")
         assert (await in_thread(describe, sfn, arn))["status"] == "ABORTED"
         assert [(r["phase"], r["action"]) for r in console.audit.records()] == [("intent", "stop"), ("result", "stop")]
+
+
+async def test_hostile_history_shows_no_token_and_nothing_live(own_sandbox: SandboxProcess, tmp_path: Path) -> None:
+    """The hostile machine (tests/hostile.py): its token, hidden five ways, is nowhere on the state machine
+    screen or the execution screen, and its markup, escapes and bidi controls are inert text."""
+    from console.tokens import PLACEHOLDER
+    from tests.hostile import RAW_UNSAFE, hostile_machine
+
+    async with sandbox_console(own_sandbox, tmp_path) as console:
+        sfn, sqs = console.client("stepfunctions"), console.client("sqs")
+        queue_url, _ = await in_thread(make_queue, sqs)
+        machine = await in_thread(create_machine, sfn, hostile_machine(queue_url), "ui-ex-hostile")
+        arn = await in_thread(start, sfn, machine, {"revision": "c0ffee12"})
+        scheduled = await in_thread(wait_event, sfn, arn, "TaskScheduled")
+        token = json.loads(scheduled["taskScheduledEventDetails"]["parameters"])["MessageBody"]["callback"]
+        app = console.build()
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await open_execution_in_sandbox(pilot, app, machine, arn)
+            await wait_for(pilot, lambda: any(e.type == "TaskScheduled" for e in screen._events), within=20)
+            await wait_for(pilot, lambda: "zzzzzzzz" in rendered(app), within=20, what="the ask on screen")
+            held = [str(e) for e in screen._events]
+            assert not any(token in text for text in held)
+            assert any(PLACEHOLDER in text for text in held)
+            shown = rendered(app)
+            assert token not in shown
+            assert not any(char in shown for char in RAW_UNSAFE)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, StateMachineScreen), within=15)
+            assert token not in rendered(app)
+        await in_thread(sfn.stop_execution, executionArn=arn)

@@ -12,7 +12,7 @@ from screens.help.screen import HelpScreen, help_rows
 from tests.ui.conftest import rendered, stand_in_registry, wait_for
 
 # `g` belongs to the pipeline screen, `i` / `o` to the execution screen.
-FLEET_KEY_IDS = [k.id for k in KEYS if k.id not in ("goto", "view_input", "view_output")]
+FLEET_KEY_IDS = [k.id for k in KEYS if k.id not in ("goto", "view_input", "view_output", "override")]
 
 
 async def test_f1_and_question_mark_open_help_and_escape_closes_it(console_app: Any) -> None:

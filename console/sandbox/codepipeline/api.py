@@ -5,8 +5,9 @@ moto dispatches a JSON request by its operation name in snake_case to a method o
 methods: the ones moto lacks (GetPipelineState, PutApprovalResult, StopPipelineExecution, ...), the ones
 it answers wrongly (StartPipelineExecution succeeded at once; executions without stages), ListPipelines
 (adds pipelineType and executionMode, pages), and wraps UpdatePipeline and DeletePipeline so the engine
-hears of them. CreatePipeline and GetPipeline stay moto's. `tests/sandbox/test_moto_internals_codepipeline.py`
-fails, naming what moved, if a moto release changes what this relies on.
+hears of them. GetPipeline is answered from moto's store with epoch timestamps (moto 5.2.5 sends ISO
+text). CreatePipeline stays moto's. `tests/sandbox/test_moto_internals_codepipeline.py` fails, naming what
+moved, if a moto release changes what this relies on.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from console.sandbox.codepipeline.engine import PipelineEngine
 from console.sandbox.codepipeline.errors import (
     CodePipelineError,
     InvalidStageDeclarationException,
+    PipelineVersionNotFoundException,
     ValidationException,
     check_enum,
     constraint_error,
+    pipeline_not_found,
 )
 from console.sandbox.codepipeline.views import epoch, page
 from console.sandbox.moto_patches.compat import pipeline_created, pipeline_updated
@@ -222,6 +225,26 @@ def _enable_stage_transition(engine: PipelineEngine, request: Request) -> dict[s
     return {}
 
 
+def _get_pipeline(engine: PipelineEngine, request: Request) -> dict[str, Any]:
+    """The stored declaration as moto keeps it, with metadata times as epoch numbers (moto 5.2.5 sends ISO text)."""
+    name = request.string("name")
+    stored = codepipeline_backends[request.account][request.region].pipelines.get(name)
+    if stored is None:
+        raise pipeline_not_found(request.account, name)
+    version = request.optional("version")
+    current = stored.pipeline.get("version", 1)
+    if version is not None and version != current:
+        raise PipelineVersionNotFoundException(
+            f"Pipeline '{name}' has no version {version}; the sandbox keeps its current version {current} only"
+        )
+    metadata = {
+        "pipelineArn": stored.arn,
+        "created": epoch(pipeline_created(stored)),
+        "updated": epoch(pipeline_updated(stored)),
+    }
+    return {"pipeline": stored.pipeline, "metadata": metadata}
+
+
 def _override_stage_condition(engine: PipelineEngine, request: Request) -> dict[str, Any]:
     engine.override_stage_condition(
         request.account,
@@ -310,6 +333,7 @@ OPERATIONS: dict[str, Handler] = {
     "disable_stage_transition": _disable_stage_transition,
     "enable_stage_transition": _enable_stage_transition,
     "list_pipelines": _list_pipelines,
+    "get_pipeline": _get_pipeline,
     "override_stage_condition": _override_stage_condition,
     "list_rule_executions": _list_rule_executions,
     "list_rule_types": _list_rule_types,

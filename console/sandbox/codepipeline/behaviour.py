@@ -9,12 +9,15 @@ requires):
 - `SandboxOutcome`: `Succeeded` or `Failed`, to force the outcome.
 - `SandboxFailureRate`: 0..1, the chance the action fails, drawn reproducibly from `--seed`.
 - `SandboxError`: the error message of a failure.
-- `SandboxTimeout`: Manual approvals only: seconds until an unanswered approval fails; default 7 days.
+- `SandboxTimeout`: Manual approvals only: seconds until an unanswered approval fails; default: the
+  action's `timeoutInMinutes`, as AWS does, or else 7 days.
+- `SandboxOutputVariables`: a JSON object of names to strings: the variables a CodeBuild, Commands or other
+  action exports when it succeeds (the sandbox has no buildspec to read them from).
 
-Values may use `#{variables.NAME}` (a pipeline variable: StartPipelineExecution's `variables` over the
-declared defaults) and `#{codepipeline.PipelineExecutionId}`, resolved per execution as AWS resolves them,
-so one pipeline can succeed in one execution and fail in the next. A value that is not a number or not an
-outcome fails the action with an error naming the key.
+Values may use variables (`#{variables.NAME}`, `#{codepipeline.PipelineExecutionId}`, `#{Namespace.Name}`:
+see `variables`), resolved per execution as AWS resolves them, so one pipeline can succeed in one execution
+and fail in the next. A value that is not a number or not an outcome fails the action with an error naming
+the key.
 
 StepFunctions actions start a real execution of `StateMachineArn` with `Input` and end when it ends;
 `SandboxDuration` (or the definition's duration) only times them while the sandbox warms up.
@@ -22,8 +25,8 @@ StepFunctions actions start a real execution of `StateMachineArn` with `Input` a
 
 from __future__ import annotations
 
+import json
 import random
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,22 +43,25 @@ from console.sandbox.codepipeline.records import (
 
 DEFAULT_DURATION = 5.0
 DEFAULT_TIMEOUT = 7 * 86400.0
-_VARIABLE = re.compile(r"#\{(variables|codepipeline)\.([A-Za-z0-9@\-_]+)\}")
 
 
 def behaviour_of_definition(action: ActionDef) -> Behaviour:
-    """An action of `definitions/fleet.yaml`: its duration, failure odds, messages and approval timeout."""
+    """An action of the definitions: its duration, failure odds, messages, approval timeout, exported variables."""
     return Behaviour(
         duration=action.duration,
         fail_rate=action.fail,
         error=action.error,
         summary=action.summary,
         timeout=action.timeout,
+        variables=dict(action.variables),
     )
 
 
-def behaviour_of_configuration(configuration: Mapping[str, str]) -> Behaviour:
-    """An action of a pipeline the definitions do not know: read its Sandbox* configuration keys."""
+def behaviour_of_configuration(configuration: Mapping[str, str], timeout_minutes: int | None = None) -> Behaviour:
+    """An action of a pipeline the definitions do not know: its Sandbox* configuration keys.
+
+    An approval fails at its declared `timeoutInMinutes` unless `SandboxTimeout` says otherwise.
+    """
     problems: list[str] = []
 
     def number(key: str, default: float, low: float, high: float | None = None) -> float:
@@ -75,7 +81,19 @@ def behaviour_of_configuration(configuration: Mapping[str, str]) -> Behaviour:
 
     duration = number("SandboxDuration", DEFAULT_DURATION, 0.0)
     fail_rate = number("SandboxFailureRate", 0.0, 0.0, 1.0)
-    timeout = number("SandboxTimeout", DEFAULT_TIMEOUT, 0.0)
+    declared = timeout_minutes * 60.0 if timeout_minutes else DEFAULT_TIMEOUT
+    timeout = number("SandboxTimeout", declared, 0.0)
+    variables: dict[str, str] = {}
+    text = configuration.get("SandboxOutputVariables")
+    if text:
+        try:
+            document = json.loads(text)
+        except ValueError:
+            document = None
+        if isinstance(document, dict) and all(isinstance(v, str) for v in document.values()):
+            variables = {str(k): v for k, v in document.items()}
+        else:
+            problems.append(f"SandboxOutputVariables must be a JSON object of names to strings, got '{text}'")
     outcome = configuration.get("SandboxOutcome") or None
     if outcome is not None and outcome not in (SUCCEEDED, FAILED):
         problems.append(f"SandboxOutcome must be Succeeded or Failed, got '{outcome}'")
@@ -86,6 +104,7 @@ def behaviour_of_configuration(configuration: Mapping[str, str]) -> Behaviour:
         outcome=outcome,
         error=configuration.get("SandboxError", ""),
         timeout=timeout,
+        variables=variables,
         problem="; ".join(problems),
     )
 
@@ -93,23 +112,6 @@ def behaviour_of_configuration(configuration: Mapping[str, str]) -> Behaviour:
 def draw(seed: int, region: str, pipeline: str, ordinal: int, stage: str, action: str, attempt: int) -> random.Random:
     """The reproducible random source of one action run: same seed, same history."""
     return random.Random(f"{seed}:{region}:{pipeline}:{ordinal}:{stage}:{action}:{attempt}")
-
-
-def resolve(configuration: Mapping[str, str], variables: Mapping[str, str], execution_id: str) -> Mapping[str, str]:
-    """Resolve `#{variables.NAME}` and `#{codepipeline.PipelineExecutionId}`; unknown ones stay as written.
-
-    A configuration without references is returned as is (shared by every run, not copied).
-    """
-    if not any("#{" in text for text in configuration.values()):
-        return configuration
-
-    def value(match: re.Match[str]) -> str:
-        namespace, name = match.group(1), match.group(2)
-        if namespace == "variables":
-            return variables.get(name, match.group(0))
-        return execution_id if name == "PipelineExecutionId" else match.group(0)
-
-    return {key: _VARIABLE.sub(value, text) for key, text in configuration.items()}
 
 
 def read_shape(structure: Mapping[str, Any], default_region: str) -> PipelineShape:
@@ -153,4 +155,6 @@ def _action_shape(action: Mapping[str, Any], default_region: str) -> ActionShape
         output_artifacts=tuple(str(a.get("name")) for a in action.get("outputArtifacts") or [] if a.get("name")),
         namespace=action.get("namespace"),
         role_arn=action.get("roleArn"),
+        timeout_minutes=int(action["timeoutInMinutes"]) if action.get("timeoutInMinutes") else None,
+        output_variable_names=tuple(str(name) for name in action.get("outputVariables") or []),
     )

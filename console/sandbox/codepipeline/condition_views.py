@@ -12,7 +12,7 @@ from typing import Any
 from console.sandbox.codepipeline.condition_shapes import RULE_TYPES, STATE_KEY
 from console.sandbox.codepipeline.conditions import ConditionsRun, RuleRun
 from console.sandbox.codepipeline.records import StageRun, StageShape
-from console.sandbox.codepipeline.rules import alarm_names, alarm_url
+from console.sandbox.codepipeline.rules import alarm_names, alarm_url, function_url
 
 
 def epoch(when: Any) -> float:
@@ -78,6 +78,8 @@ def _declared_rule(name: str, provider: str, region: str, configuration: Any) ->
     view: dict[str, Any] = {"ruleName": name}
     if provider == "CloudWatchAlarm":
         _put(view, "entityUrl", alarm_url(region, alarm_names(configuration)))
+    elif provider == "LambdaInvoke":
+        _put(view, "entityUrl", function_url(region, str(configuration.get("FunctionName", ""))))
     return view
 
 
@@ -140,7 +142,7 @@ _DESCRIPTIONS = {
     "Operator": "EQ, NE, CONTAINS or MATCHES",
     "Paths": "File path patterns a commit must touch",
     "FunctionName": "The Lambda function to invoke",
-    "UserParameters": "A string passed to the function",
+    "UserParameters": "Parameters given to the function as input, in key-value pair format",
 }
 
 
@@ -163,7 +165,11 @@ def rule_types() -> list[dict[str, Any]]:
                     }
                     for key in keys
                 ],
-                "inputArtifactDetails": {"minimumCount": 0, "maximumCount": 1 if provider == "Commits" else 0},
+                # The rule reference's examples give Commits and LambdaInvoke rules a source artifact.
+                "inputArtifactDetails": {
+                    "minimumCount": 0,
+                    "maximumCount": 1 if provider in ("Commits", "LambdaInvoke") else 0,
+                },
             }
         )
     return types

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from console.sandbox.clock import SandboxClock
-from console.sandbox.codepipeline.behaviour import resolve
-from console.sandbox.codepipeline.condition_shapes import ConditionSet, ConditionShape, RuleShape
+from console.sandbox.codepipeline.condition_shapes import ON_SUCCESS, ConditionSet, ConditionShape, RuleShape
 from console.sandbox.codepipeline.records import (
     ABANDONED,
     CANCELLED,
@@ -32,7 +31,8 @@ from console.sandbox.codepipeline.records import (
     PipelineState,
     StageRun,
 )
-from console.sandbox.codepipeline.rules import RuleContext, evaluate
+from console.sandbox.codepipeline.rules import RuleContext, alarm_names, evaluate
+from console.sandbox.codepipeline.variables import resolve
 
 OVERRIDDEN = "Overridden"
 
@@ -89,6 +89,18 @@ class ConditionsRun:
 Decided = Callable[[ConditionsRun, datetime], None]
 
 
+@dataclass(frozen=True)
+class Bake:
+    """An onSuccess CloudWatchAlarm rule in progress: the alarms it watches, from when until when (real time)."""
+
+    pipeline: str
+    region: str
+    rule_id: str
+    alarms: tuple[str, ...]
+    start: datetime
+    end: datetime
+
+
 @dataclass
 class ConditionFlow:
     """Every condition evaluation in progress, moved on by the flow's clock."""
@@ -104,7 +116,7 @@ class ConditionFlow:
         for condition in declared.conditions:
             rules = []
             for rule in condition.rules:
-                configuration = dict(resolve(rule.configuration, execution.variables, execution.id))
+                configuration = dict(resolve(rule.configuration, execution))
                 rule_run = RuleRun(str(uuid.uuid4()), stage, declared.kind, rule, now, now, configuration)
                 rules.append(rule_run)
                 execution.rule_runs.append(rule_run)
@@ -152,6 +164,25 @@ class ConditionFlow:
             run.status, run.summary, run.updated, run.decided = CANCELLED, "The pipeline execution stopped", now, True
             self.live.pop(id(run), None)
 
+    def bakes(self) -> list[Bake]:
+        """Every bake in progress (onSuccess CloudWatchAlarm rules with a WaitTime), for the traffic to disturb."""
+        found = []
+        for run in self.live.values():
+            if run.kind != ON_SUCCESS or run.stage.execution.pipeline.deleted:
+                continue
+            for condition in run.conditions:
+                for rule in condition.rules:
+                    if rule.status != IN_PROGRESS or rule.shape.provider != "CloudWatchAlarm":
+                        continue
+                    minutes = float(rule.configuration.get("WaitTime") or 0)
+                    names = tuple(alarm_names(rule.configuration))
+                    if minutes > 0 and names:
+                        end = rule.start + self.clock.scale(minutes * 60.0)
+                        found.append(
+                            Bake(run.stage.execution.pipeline.name, rule.shape.region, rule.id, names, rule.start, end)
+                        )
+        return found
+
     def forget(self, pipeline: PipelineState) -> None:
         for key, run in list(self.live.items()):
             if run.stage.execution.pipeline is pipeline:
@@ -165,7 +196,17 @@ class ConditionFlow:
             for rule in condition.rules:
                 if rule.status != IN_PROGRESS or (not force and rule.recheck is not None and rule.recheck > now):
                     continue
-                context = RuleContext(rule.shape, rule.configuration, run.kind, rule.start, execution.pipeline.account)
+                context = RuleContext(
+                    rule.shape,
+                    rule.configuration,
+                    run.kind,
+                    rule.start,
+                    execution.pipeline.account,
+                    rule_id=rule.id,
+                    pipeline=execution.pipeline.name,
+                    stage=run.stage.shape.name,
+                    execution_id=execution.id,
+                )
                 verdict = evaluate(context, now, self.clock)
                 rule.recheck = verdict.recheck
                 rule.external_url = verdict.external_url or rule.external_url

@@ -32,6 +32,7 @@ from console.sandbox.codepipeline.behaviour import (
     read_shape,
 )
 from console.sandbox.codepipeline.condition_shapes import BEFORE_ENTRY, DECLARATION_KEY, ON_SUCCESS
+from console.sandbox.codepipeline.conditions import Bake
 from console.sandbox.codepipeline.errors import (
     ActionNotFoundException,
     ApprovalAlreadyCompletedException,
@@ -156,7 +157,7 @@ class PipelineEngine:
         self, pipeline: PipelineState, stage: str, action: ActionShape, configuration: Mapping[str, str]
     ) -> Behaviour:
         table = self._behaviours.get((pipeline.account, pipeline.region, pipeline.name), {})
-        return table.get((stage, action.name)) or behaviour_of_configuration(configuration)
+        return table.get((stage, action.name)) or behaviour_of_configuration(configuration, action.timeout_minutes)
 
     # --- pipelines as moto stores them ---------------------------------------------------------------
 
@@ -232,6 +233,11 @@ class PipelineEngine:
         with self._session() as now:
             state = self._pipeline(self.account_id, region, pipeline, now)
             return self._start(state, now, trigger_type, trigger_detail, source_revisions, variables)
+
+    def bakes_in_progress(self) -> list[Bake]:
+        """The onSuccess alarm bakes being evaluated now (the traffic trips their alarms at a seeded chance)."""
+        with self._lock:
+            return self._flow.conditions.bakes()
 
     def in_flight(self, region: str, pipeline: str) -> int:
         """Executions of the pipeline in progress, stopping or waiting to enter a stage."""

@@ -39,6 +39,7 @@ UnableToRollbackStageException = _error("UnableToRollbackStageException")
 PipelineExecutionOutdatedException = _error("PipelineExecutionOutdatedException")
 InvalidNextTokenException = _error("InvalidNextTokenException")
 ConcurrentPipelineExecutionsLimitExceededException = _error("ConcurrentPipelineExecutionsLimitExceededException")
+PipelineVersionNotFoundException = _error("PipelineVersionNotFoundException")
 ConditionNotOverridableException = _error("ConditionNotOverridableException")
 InvalidStageDeclarationException = _error("InvalidStageDeclarationException")
 

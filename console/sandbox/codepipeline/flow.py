@@ -41,8 +41,8 @@ from datetime import datetime
 
 from console.sandbox.clock import SandboxClock
 from console.sandbox.codepipeline import events as ev
-from console.sandbox.codepipeline import sfn
-from console.sandbox.codepipeline.behaviour import draw, resolve
+from console.sandbox.codepipeline import sfn, variables
+from console.sandbox.codepipeline.behaviour import draw
 from console.sandbox.codepipeline.condition_shapes import BEFORE_ENTRY, ON_FAILURE, ON_SUCCESS
 from console.sandbox.codepipeline.conditions import ConditionFlow, ConditionsRun
 from console.sandbox.codepipeline.records import (
@@ -136,6 +136,7 @@ class Flow:
         if finished.status == "SUCCEEDED":
             run.status = SUCCEEDED
             run.summary = "Step Functions execution succeeded"
+            variables.record(run)
         else:
             run.status = FAILED
             detail = ": ".join(part for part in (finished.error, finished.cause) if part)
@@ -480,7 +481,7 @@ class Flow:
         key = (stage.shape.name, shape.name)
         attempt = execution.attempts.get(key, 0) + 1
         execution.attempts[key] = attempt
-        configuration = resolve(shape.configuration, execution.variables, execution.id)
+        configuration = variables.resolve(shape.configuration, execution)
         behaviour = self.behaviour_of(pipeline, stage.shape.name, shape, configuration)
         rng = draw(self.seed, pipeline.region, pipeline.name, execution.ordinal, stage.shape.name, shape.name, attempt)
         run = ActionRun(
@@ -528,9 +529,8 @@ class Flow:
             self._fail_now(run, "ConfigurationError", "the action configuration has no StateMachineArn", now)
             return
         execution = run.execution
-        revision = execution.source_revisions[0].get("revisionId", "") if execution.source_revisions else ""
         try:
-            document = sfn.build_input(dict(run.configuration), revision, run.seed)
+            document = sfn.build_input(run.configuration)
             started = sfn.start(arn, f"{execution.pipeline.name[:43]}-{run.id}", document, execution.pipeline.account)
         except sfn.StartFailed as exc:
             self._fail_now(run, "JobFailed", str(exc), now)
@@ -576,6 +576,7 @@ class Flow:
                 run.summary = run.behaviour.summary or "Timed by its definition while the sandbox warmed up"
             else:
                 run.summary = run.behaviour.summary or _DONE_SUMMARY.get(run.shape.category, "Succeeded")
+            variables.record(run)
         else:
             run.status = FAILED
             run.error_code = run.error_code or "JobFailed"
@@ -591,6 +592,7 @@ class Flow:
         run.summary = run.external_summary = summary or ("Approved" if approved else "Rejected")
         if approved:
             run.status = SUCCEEDED
+            variables.record(run)
         else:
             run.status = FAILED
             run.error_code = "ApprovalRejected"

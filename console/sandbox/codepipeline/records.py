@@ -46,6 +46,8 @@ class ActionShape:
     output_artifacts: tuple[str, ...] = ()
     namespace: str | None = None
     role_arn: str | None = None
+    timeout_minutes: int | None = None  # the declaration's timeoutInMinutes (approvals: when they fail)
+    output_variable_names: tuple[str, ...] = ()  # the declaration's outputVariables (Commands actions)
 
     @property
     def type_id(self) -> dict[str, str]:
@@ -102,6 +104,7 @@ class Behaviour:
     error: str = ""
     summary: str = ""
     timeout: float = 7 * 86400.0  # Manual approvals: how long they wait for an answer
+    variables: Mapping[str, str] = field(default_factory=dict)  # exported variables (CodeBuild, Commands...)
     problem: str = ""  # a Sandbox* configuration value that makes no sense: the action fails saying so
 
 
@@ -146,6 +149,7 @@ class ActionRun:
     sfn_account: str = ""
     sfn_region: str = ""
     seed: int = 0
+    output_variables: dict[str, str] | None = None  # what it emitted when it succeeded
 
 
 @dataclass(eq=False, slots=True)
@@ -198,6 +202,7 @@ class ExecutionRun:
     action_runs: list[ActionRun] = field(default_factory=list)
     rule_runs: list[Any] = field(default_factory=list)  # RuleRun of its stage conditions, oldest first
     attempts: dict[tuple[str, str], int] = field(default_factory=dict)
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)  # namespace → its action's output variables
 
     @property
     def active(self) -> bool:

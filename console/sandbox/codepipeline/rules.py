@@ -17,8 +17,14 @@ lists them):
 - **VariableCheck** resolves `Variable` (`#{variables.NAME}`, `#{codepipeline.PipelineExecutionId}`) and
   compares it with `Value` by `Operator` (EQ, NE, CONTAINS, MATCHES: a regular expression matching the
   whole value). A variable the sandbox cannot resolve fails the rule, saying so.
-- **Commits** and **LambdaInvoke** are declared and listed, but the sandbox does not simulate them: such a
-  rule fails at once with error code `NotSimulated`, so nothing passes a gate it never checked.
+- **LambdaInvoke** invokes a function the definitions declare under `functions:` (the registry the Step
+  Functions interpreter uses, `stepfunctions/lambdas.py`) with a job event that carries the rule's
+  configuration (`UserParameters` included). The rule stays in progress for the function's `duration` on the
+  sandbox clock, then the function answers once: an error (its `fail` chance, or a JSONata expression that
+  throws, `$error(...)` say) fails the rule with the error's type and message; any result passes it. A
+  function nobody declared fails the rule with `FunctionNotFound`, saying which functions exist.
+- **Commits** is not simulated: such a rule fails at once with error code `NotSimulated`, so nothing passes a
+  gate it never checked.
 """
 
 from __future__ import annotations
@@ -56,6 +62,10 @@ class RuleContext:
     kind: str
     start: datetime
     account: str
+    rule_id: str = ""
+    pipeline: str = ""
+    stage: str = ""
+    execution_id: str = ""
 
 
 def evaluate(context: RuleContext, now: datetime, clock: SandboxClock) -> Verdict:
@@ -66,6 +76,10 @@ def evaluate(context: RuleContext, now: datetime, clock: SandboxClock) -> Verdic
         verdict = _window(context, now, clock)
     elif provider == "VariableCheck":
         verdict = _variable(context)
+    elif provider == "LambdaInvoke":
+        from console.sandbox.codepipeline import lambda_rule  # imports moto's Step Functions interpreter
+
+        verdict = lambda_rule.evaluate(context, now, clock)
     else:
         verdict = Verdict(
             FAILED,
@@ -94,6 +108,18 @@ def alarm_url(region: str, names: list[str]) -> str | None:
     if not names:
         return None
     return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#alarmsV2:alarm/{names[0]}"
+
+
+def function_url(region: str, function_name: str) -> str | None:
+    """The Lambda console page of a rule's function (a bare name; an ARN's region and name win)."""
+    if not function_name:
+        return None
+    if ":function:" in function_name:
+        head, _, tail = function_name.partition(":function:")
+        parts = head.split(":")
+        region = parts[3] if len(parts) >= 4 and parts[3] else region
+        function_name = tail.split(":", 1)[0]
+    return f"https://{region}.console.aws.amazon.com/lambda/home?region={region}#/functions/{function_name}"
 
 
 def _alarm(context: RuleContext, now: datetime, clock: SandboxClock) -> Verdict:

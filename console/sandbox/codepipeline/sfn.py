@@ -1,15 +1,16 @@
 """StepFunctions actions: start a real execution in the sandbox's own Step Functions and follow it.
 
 The engine calls moto's Step Functions backend in-process: `get_backend` returns the backend that
-executes state machines once the server has turned on `execute_state_machine`. The action's input is its
-`Input` configuration (a JSON object) plus `revision` (the source revision) and `seed` (reproducible from
-`--seed`), which the bundled state machines read.
+executes state machines once the server has turned on `execute_state_machine`. The execution's input is
+exactly the action's `Input` configuration (variables resolved), as AWS sends it: nothing is added. The
+bundled fleet's actions declare `"revision": "#{SourceVariables.CommitId}"` in their input themselves.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -44,21 +45,19 @@ def console_url(region: str, arn: str) -> str:
     return f"https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{arn}"
 
 
-def build_input(configuration: dict[str, str] | None, revision: str, seed: int) -> str:
-    """The execution input: the action's `Input` (a JSON object), plus `revision` and `seed`."""
-    text = (configuration or {}).get("Input") or "{}"
-    if (configuration or {}).get("InputType") == "FilePath":
-        # There are no artifacts to read a file from in the sandbox.
-        text = "{}"
+def build_input(configuration: Mapping[str, str]) -> str:
+    """The execution input, exactly the action's `Input` (InputType Literal, the default), as AWS sends it."""
+    if configuration.get("InputType", "Literal") == "FilePath":
+        raise StartFailed(
+            "InputType FilePath reads the input from a file of the input artifact; "
+            "the sandbox has no artifacts: declare the input with InputType Literal"
+        )
+    text = configuration.get("Input") or "{}"
     try:
-        document = json.loads(text)
+        json.loads(text)
     except ValueError as exc:
         raise StartFailed(f"Input is not valid JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise StartFailed("Input must be a JSON object")
-    document.setdefault("revision", revision)
-    document.setdefault("seed", seed)
-    return json.dumps(document)
+    return text
 
 
 def start(state_machine_arn: str, name: str, execution_input: str, default_account: str) -> Started:

@@ -227,11 +227,8 @@ def action_detail(run: ActionRun) -> dict[str, Any]:
     output: dict[str, Any] = {"outputArtifacts": artifacts(shape.output_artifacts) if run.status == SUCCEEDED else []}
     if result:
         output["executionResult"] = result
-    if run.sfn_arn:
-        output["outputVariables"] = {
-            "ExecutionArn": run.sfn_arn,
-            "StateMachineArn": run.configuration.get("StateMachineArn", ""),
-        }
+    if run.output_variables:
+        output["outputVariables"] = dict(run.output_variables)
     view: dict[str, Any] = {
         "pipelineExecutionId": execution.id,
         "actionExecutionId": run.id,

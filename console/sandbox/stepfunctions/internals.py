@@ -164,6 +164,70 @@ INSTANCE_ATTRIBUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
+# --- Distributed Map (distributed_map.py, map_definitions.py, map_io.py, map_runs.py) ----------------------
+_MAP = f"{_COMPONENT}.state.exec.state_map"
+
+TOUCH_POINTS += (
+    (f"{_MAP}.state_map", "StateMap.from_state_props", ("state_props",)),
+    (f"{_COMPONENT}.state.exec.state_parallel.state_parallel", "StateParallel.from_state_props", ("state_props",)),
+    (f"{_COMPONENT}.state.exec.state_parallel.branches_decl", "BranchesDecl.__init__", ("programs",)),
+    (f"{_COMPONENT}.program.states", "States.__init__", ()),
+    (f"{_MAP}.iteration.iteration_component", "IterationComponent._get_iteration_program", ()),
+    (f"{_MAP}.iteration.distributed_iteration_component", "DistributedIterationComponent._eval_body", ("env",)),
+    (
+        f"{_MAP}.iteration.distributed_iteration_component",
+        "DistributedIterationComponentEvalInput.__init__",
+        ("input_items", "parameters", "item_selector", "item_reader", "map_run_record"),
+    ),
+    (f"{_MAP}.result_writer.result_writer_decl", "ResultWriter._eval_body", ("env",)),
+    (f"{_MAP}.result_writer.result_writer_decl", "ResultWriter.__init__", ("resource", "parargs")),
+    (
+        f"{_MAP}.item_reader.eval.resource_eval_s3",
+        "ResourceEvalS3._handle_list_objects_v2",
+        ("env", "resource_runtime_part", "state_credentials"),
+    ),
+    (f"{_MAP}.item_reader.item_reader_decl", "ItemReader._eval_body", ("env",)),
+    (f"{_MAP}.iteration.itemprocessor.map_run_record", "MapRunRecord.set_stop", ("status",)),
+    (f"{_MAP}.iteration.itemprocessor.map_run_record", "MapRunRecord.update", ("max_concurrency",)),
+    (f"{_MAP}.iteration.itemprocessor.map_run_record", "MapRunRecord.describe", ()),
+    (f"{_MAP}.iteration.itemprocessor.map_run_record", "Counter.count", ("increment",)),
+    (f"{_MAP}.iteration.itemprocessor.map_run_record", "Counter.get", ()),
+    (f"{_PARSER}.asl.eval.environment", "Environment.open_inner_frame", ("event_history_context",)),
+    (f"{_PARSER}.asl.eval.environment", "Environment.delete_frame", ("frame",)),
+    (f"{_PARSER}.asl.eval.event.event_manager", "EventHistoryContext.of_program_start", ()),
+    (f"{_PARSER}.asl.eval.states", "MapData", ()),
+    (f"{_PARSER}.asl.eval.states", "ItemData", ()),
+    (f"{_PARSER}.asl.utils.boto_client", "boto_client_for", ("region", "service", "state_credentials")),
+    (f"{_PARSER}.asl.utils.json_path", "extract_json", ("path", "data")),
+    (f"{_PARSER}.api", "HistoryEventType.MapRunAborted", ()),
+    (f"{_PARSER}.api", "MapRunStatus.ABORTED", ()),
+    (
+        f"{_COMPONENT}.common.error_name.states_error_name_type",
+        "StatesErrorNameType.StatesExceedToleratedFailureThreshold",
+        (),
+    ),
+    (f"{_COMPONENT}.common.error_name.states_error_name_type", "StatesErrorNameType.StatesItemReaderFailed", ()),
+    (f"{_MAP}.iteration.itemprocessor.map_run_record", "MapRunRecord.list_item", ()),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.list_map_runs", ()),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.describe_map_run", ()),
+    (f"{_PARSER}.models", "StepFunctionsParserBackend.update_map_run", ("map_run_arn",)),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.update_map_run", ()),
+)
+
+REPLACED_SOURCES |= {
+    (
+        f"{_MAP}.iteration.distributed_iteration_component",
+        "DistributedIterationComponent._eval_body",
+    ): "5f5e01607eb064fb",
+    (f"{_MAP}.result_writer.result_writer_decl", "ResultWriter._eval_body"): "bcde5765f0a578a3",
+    (f"{_MAP}.item_reader.eval.resource_eval_s3", "ResourceEvalS3._handle_list_objects_v2"): "f4a476c93e91515c",
+}
+
+# Instance attributes of the parsed Map components and of MapRunRecord (StateMap.iteration_component,
+# .result_writer; IterationComponent._states; MapRunRecord's arns, counters and thresholds) are checked on
+# real instances by tests/sandbox/test_moto_internals_distributed_map.py.
+
+
 def remember_originals() -> None:
     """Keep moto's own versions of what the patches replace (call before patching)."""
     touch_points.remember_originals(REPLACED_SOURCES)

@@ -71,6 +71,10 @@ class SimulatedFunctions:
         with self._lock:
             return self._functions.get((region, name))
 
+    def names(self, region: str) -> list[str]:
+        with self._lock:
+            return [name for (where, name) in self._functions if where == region]
+
     def fails(self, function: SimulatedFunction) -> bool:
         with self._lock:
             return function.fail > 0 and self._random.random() < function.fail
@@ -92,9 +96,14 @@ def _payload(parameters: dict[str, Any]) -> Any:
 
 
 def invoke(function: SimulatedFunction, payload: Any) -> dict[str, Any]:
-    """What Lambda's Invoke answers for `function` called with `payload` (already decoded)."""
+    """What Lambda's Invoke answers for `function` called with `payload` (already decoded), after its duration."""
     if function.duration > 0:
         time.sleep(real_seconds(function.duration))
+    return answer(function, payload)
+
+
+def answer(function: SimulatedFunction, payload: Any) -> dict[str, Any]:
+    """The answer alone, at once: for callers that honour the duration on their own clock (condition rules)."""
     if FUNCTIONS.fails(function):
         return _failed(function.error, function.message)
     if function.expression is not None:

@@ -18,6 +18,8 @@ moto 5.2 executes state machines for real once `execute_state_machine` is on. On
 - `stepfunctions_lambdas`: the functions the definitions declare answer `lambda:invoke` and function ARNs.
 - `stepfunctions_task_events`: every TaskFailed event names its resource and resource type.
 - `stepfunctions_jsonata`: JSONata expressions and variables evaluated for real (moto's evaluator is a stub).
+- `distributed_map`, `map_definitions`, `map_io`, `map_runs`: Distributed Map: ItemReader over the sandbox's
+  S3, ItemBatcher, tolerated failures, ResultWriter, STANDARD and EXPRESS child executions, Map Runs.
 
 All of it patches moto's classes, so in-process callers (the CodePipeline engine's StepFunctions actions
 call `get_backend(...).start_execution`) get the same behaviour as HTTP clients.
@@ -79,7 +81,18 @@ def install(clock: SandboxClock) -> None:
     stepfunctions_tokens.install()
     stepfunctions_runs.install()
     stepfunctions_api.install()
+    _install_distributed_map()
     _installed.set()
+
+
+def _install_distributed_map() -> None:
+    """Distributed Map (after the API patches: map_runs wraps the responses they install)."""
+    from console.sandbox.stepfunctions import distributed_map, map_definitions, map_io, map_runs
+
+    map_definitions.install()
+    map_io.install()
+    distributed_map.install()
+    map_runs.install()
 
 
 def _cache_json_paths() -> None:

@@ -1,0 +1,83 @@
+"""Which tokens an execution waits for, and where, from its history alone (fixed events, as AWS links them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from console.model import HistoryEvent
+from console.stepfunctions.waiting import branch_numbers, open_tasks
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+TOKEN = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+
+
+def ev(id: int, type: str, previous: int, name: str | None = None, **extra: object) -> HistoryEvent:
+    return HistoryEvent(id, type, T0, previous, state_name=name, **extra)  # type: ignore[arg-type]
+
+
+def task(first: int, previous: int, state: str) -> list[HistoryEvent]:
+    """TaskStateEntered, TaskScheduled (a token), TaskStarted, TaskSubmitted."""
+    return [
+        ev(first, "TaskStateEntered", previous, state),
+        ev(first + 1, "TaskScheduled", first, resource=TOKEN),
+        ev(first + 2, "TaskStarted", first + 1),
+        ev(first + 3, "TaskSubmitted", first + 2),
+    ]
+
+
+DEFINITION = {
+    "StartAt": "Approvals",
+    "States": {
+        "Approvals": {
+            "Type": "Parallel",
+            "Branches": [
+                {"StartAt": "Security Approver", "States": {}},
+                {
+                    "StartAt": "Per Region",
+                    "States": {"Per Region": {"Type": "Map", "ItemProcessor": {"StartAt": "Region Approver"}}},
+                },
+            ],
+        }
+    },
+}
+
+
+def parallel_with_a_map() -> list[HistoryEvent]:
+    """A Parallel whose branch 1 waits once and whose branch 2 runs a Map waiting once per region (2)."""
+    return [
+        ev(1, "ExecutionStarted", 0),
+        ev(2, "ParallelStateEntered", 0, "Approvals"),
+        ev(3, "ParallelStateStarted", 2),
+        ev(4, "MapStateEntered", 3, "Per Region"),
+        ev(5, "MapStateStarted", 4),
+        ev(6, "MapIterationStarted", 5, "Per Region", index=0),
+        ev(7, "MapIterationStarted", 5, "Per Region", index=1),
+        *task(8, 3, "Security Approver"),
+        *task(12, 7, "Region Approver"),
+        *task(16, 6, "Region Approver"),
+    ]
+
+
+def test_each_branch_and_iteration_is_its_own_task_even_with_the_same_state_name() -> None:
+    found = open_tasks(parallel_with_a_map(), branch_numbers(DEFINITION))
+    assert [(t.state, t.map_index, t.where, t.event_id) for t in found] == [
+        ("Security Approver", None, "branch 1 of Approvals", 9),
+        ("Region Approver", 1, "iteration 1 of Per Region, branch 2 of Approvals", 13),
+        ("Region Approver", 0, "iteration 0 of Per Region, branch 2 of Approvals", 17),
+    ]
+    # Without the definition a branch is named by its first state.
+    assert open_tasks(parallel_with_a_map())[0].where == "branch Security Approver of Approvals"
+
+
+def test_an_answer_closes_only_its_own_token() -> None:
+    events = [*parallel_with_a_map(), ev(20, "TaskSucceeded", 15), ev(21, "TaskStateExited", 20, "Region Approver")]
+    found = open_tasks(events)
+    assert [(t.state, t.map_index) for t in found] == [("Security Approver", None), ("Region Approver", 0)]
+
+
+def test_the_end_of_a_map_or_parallel_closes_what_still_waits_in_it() -> None:
+    events = [*parallel_with_a_map(), ev(20, "MapStateFailed", 19), ev(21, "MapStateExited", 20, "Per Region")]
+    assert [t.state for t in open_tasks(events)] == ["Security Approver"]
+    events += [ev(22, "ParallelStateFailed", 21), ev(23, "ParallelStateExited", 22, "Approvals")]
+    assert open_tasks(events) == []
+    assert open_tasks([*parallel_with_a_map(), ev(20, "ExecutionAborted", 19)]) == []
