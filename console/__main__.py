@@ -247,6 +247,12 @@ def _add_common(parser: argparse.ArgumentParser, *, subcommand: bool) -> None:
     group.add_argument(
         "--read-only", action="store_true", default=default(False), help="refuse every action; only watch"
     )
+    group.add_argument(
+        "--no-cache",
+        action="store_true",
+        default=default(False),
+        help="start cold: neither read nor write the warm-start cache",
+    )
     group.add_argument("--config", metavar="PATH", type=Path, default=default(None), help="config file")
     group.add_argument("--audit-log", metavar="PATH", type=Path, default=default(None), help="audit log (JSON Lines)")
     group.add_argument(

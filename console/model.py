@@ -595,6 +595,8 @@ class FleetState:
 
     Keys are `target:name` (Pipeline.key / StateMachine.key). `intervals` are the seconds after which a
     resource counts as stale (twice its poll interval), by key; a resource missing there uses `stale_after`.
+    `cached` are the keys whose picture came from the warm-start cache and has not been read since: stale
+    however recent the cache, until read.
     """
 
     pipelines: Mapping[str, Pipeline] = field(default_factory=dict)
@@ -603,9 +605,10 @@ class FleetState:
     targets: tuple[TargetStatus, ...] = ()
     stale_after: Mapping[str, float] = field(default_factory=dict)
     default_stale_after: float = 30.0
+    cached: frozenset[str] = frozenset()
 
     def is_stale(self, key: str, read_at: datetime | None, now: datetime) -> bool:
-        if read_at is None:
+        if read_at is None or key in self.cached:
             return True
         return (now - read_at).total_seconds() > self.stale_after.get(key, self.default_stale_after)
 

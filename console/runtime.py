@@ -49,6 +49,7 @@ class RuntimeOptions:
     audit_log: Path | None = None
     events_queue: str | None = None
     events_topic: str | None = None
+    warm_cache: bool = True  # read and write the warm-start cache (`--no-cache`: neither)
     # The sandbox child, when `sandbox` is set: the console's demo runs at speed 1 with traffic.
     sandbox_speed: float = 1.0
     sandbox_traffic: bool = True
@@ -67,6 +68,7 @@ class RuntimeOptions:
             audit_log=getattr(args, "audit_log", None),
             events_queue=getattr(args, "events_queue", None),
             events_topic=getattr(args, "events_topic", None),
+            warm_cache=not getattr(args, "no_cache", False),
         )
 
 
@@ -162,9 +164,14 @@ class Runtime:
         )
 
     def make_watcher(self, **kwargs: Any) -> Watcher:
-        """The watcher over this runtime's gateways (not started: `await watcher.start()`)."""
+        """The watcher over this runtime's gateways (not started: `await watcher.start()`), with the
+        warm-start cache unless `--no-cache` or the sandbox child this runtime started (a new AWS each time,
+        on a new port: nothing of the last run's is true of it)."""
+        from console.warm_cache import WarmCache
         from console.watch import Watcher
 
+        if self.options.warm_cache and self.sandbox is None:
+            kwargs.setdefault("cache", WarmCache())
         return Watcher(self.gateways, self.waves, self.config.intervals, **kwargs)
 
     async def check_credentials(self) -> None:

@@ -14,7 +14,9 @@ threads) and composes the parts in `console/polling/`:
 - `HistoryFollower` also reads the execution shown in detail (`watch_execution`) every focused interval
   until it ends;
 - `PushRouter` long-polls each events queue and wakes the loops of the resources its events name;
-- `FleetPublisher` holds the model and publishes it whole, with the transitions that led to it.
+- `FleetPublisher` holds the model and publishes it whole, with the transitions that led to it;
+- `WarmStart` (given a `WarmCache`) shows what the last run knew at once, marked stale until read, and
+  writes it back for the next start.
 
 Every read goes through its budget's `PriorityGate` (what is on screen and the rest share the budget
 fairly, the resource read longest ago first) and the gateway's own token bucket. Errors are recorded on
@@ -38,9 +40,11 @@ from console.polling.publisher import FleetPublisher
 from console.polling.push_routing import PushRouter, queue_region
 from console.polling.reader import FleetReader
 from console.polling.slots import TargetRun
+from console.polling.warm import WarmStart
 from console.push import WAIT_SECONDS
 from console.scheduler import FOCUS, REFRESH, RETIME, PollSchedule
 from console.stepfunctions.poller import EXPRESS_NOTE, StateMachinePoller
+from console.warm_cache import WarmCache
 from console.waves import WaveModel
 
 __all__ = ["EXPRESS_NOTE", "FleetReader", "Watcher", "queue_region", "utcnow"]
@@ -57,7 +61,8 @@ class Watcher:
     gateway's `budget` (or `budgets[name]` when given) to hand it out fairly between what is on screen and
     the rest, and to know how long a full round of reads really takes, so that staleness is not declared
     too early. `push_wait` is the SQS long poll (20 s, SQS's longest; tests shorten it so that a deleted
-    queue is noticed quickly).
+    queue is noticed quickly). `cache`: the warm-start cache (`console/warm_cache.py`); None starts cold and
+    writes nothing.
     """
 
     def __init__(
@@ -69,6 +74,7 @@ class Watcher:
         budgets: Mapping[str, TokenSource] | None = None,
         clock: Callable[[], datetime] = utcnow,
         push_wait: int = WAIT_SECONDS,
+        cache: WarmCache | None = None,
     ) -> None:
         own: dict[str, TokenSource] = dict(budgets or {})
         for name, reader in gateways.items():
@@ -90,6 +96,9 @@ class Watcher:
         self._machines = StateMachinePoller(self._ctx, self._history)
         self._discovery = Discovery(self._ctx, self._pipelines, self._machines)
         self._push = PushRouter(self._ctx, self._history, wait_seconds=push_wait)
+        self._warm = None
+        if cache is not None:
+            self._warm = WarmStart(self._ctx, cache, self._discovery, self._pipelines, self._machines)
 
     # --- Public API -----------------------------------------------------------------------------------
 
@@ -110,11 +119,18 @@ class Watcher:
         ctx.started = True
         for run in ctx.runs.values():
             run.status = TargetStatus(target=run.target)
-            ctx.spawn(self._discovery.loop(run), f"discover {run.target.name}")
+            ctx.spawn(self._discover(run), f"discover {run.target.name}")
             ctx.spawn(self._discovery.identify(run), f"identity {run.target.name}")
         self._push.start()
         self._history.start()  # an execution asked for before start
+        if self._warm is not None:
+            ctx.spawn(self._warm.keep(), "warm-start cache")
         ctx.publisher.publish_soon()
+
+    async def _discover(self, run: TargetRun) -> None:
+        if self._warm is not None:
+            await self._warm.seed(run)  # shown at once; listed right after
+        await self._discovery.loop(run)
 
     async def stop(self) -> None:
         """Cancel every task and wait for them to end. Closes nothing the watcher does not own."""
@@ -134,6 +150,13 @@ class Watcher:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         ctx.tasks.clear()
+        if self._warm is not None and ctx.started:
+            await self._warm.save()  # what this run knew, for the next start
+
+    @property
+    def ready(self) -> bool:
+        """Whether the first full picture of this run is there (see `wait_ready`)."""
+        return self._ctx.publisher.ready.is_set()
 
     async def wait_ready(self, timeout: float) -> FleetState:  # noqa: ASYNC109 - the contract's signature
         """The first full picture: every target listed once and every resource read (or tried) once."""

@@ -38,6 +38,16 @@ class PipelinePoller:
     def __init__(self, context: WatchContext) -> None:
         self._ctx = context
 
+    def seed(self, slot: PipelineSlot, structure: Pipeline | None, picture: Pipeline) -> None:
+        """Start from the warm-start cache: the structure it holds (GetPipeline is then sent only when the
+        state shows another version) and the executions it showed (ListPipelineExecutions only when the
+        state shows an execution started, moved on or ended since)."""
+        if structure is not None:
+            slot.structure = self.with_waves(structure)
+        slot.executions = picture.executions
+        slot.executions_shown = True
+        slot.signature = _execution_signature(picture)
+
     async def loop(self, run: TargetRun, slot: PipelineSlot) -> None:
         async def read(source: str, priority: Priority, since: float | None) -> None:
             await self.read(run, slot, source, priority, since)
@@ -90,7 +100,7 @@ class PipelinePoller:
         version = slot.summary.version
         if slot.structure is None or (version is not None and slot.structure.version != version):
             async with run.gate.turn("GetPipeline", priority):
-                slot.structure = self._with_waves(await run.reader.get_pipeline(name))
+                slot.structure = self.with_waves(await run.reader.get_pipeline(name))
         async with run.gate.turn("ListPipelineExecutions", priority):
             executions = await run.reader.list_pipeline_executions(name, max_results=PIPELINE_EXECUTIONS_LISTED)
         ctx.publisher.target_succeeded(run, "GetPipeline", "ListPipelineExecutions")
@@ -107,7 +117,7 @@ class PipelinePoller:
         what is on screen when the details' budget is free now. Never a first read: it is no change to
         tell, so it is shown at once; and never one that would wait behind the queue of background
         details, which would hold up this resource's next reads."""
-        if slot.key not in self._ctx.publisher.pipelines:
+        if self._ctx.publisher.told_pipeline(slot.key) is None:
             return False
         level = _level(priority)
         if level == URGENT:
@@ -121,7 +131,7 @@ class PipelinePoller:
         """Whether the transitions of this state wait for the list being fetched behind it: a stage shows an
         execution that is neither listed nor was in any stage before, so the list will tell its start, which
         goes first. Never for long (a list that keeps failing must not silence the pipeline)."""
-        told = slot.untold if slot.untold is not None else self._ctx.publisher.pipelines.get(slot.key)
+        told = slot.untold if slot.untold is not None else self._ctx.publisher.told_pipeline(slot.key)
         if told is None:
             return False
         if slot.untold_since is not None and self._ctx.mono() - slot.untold_since >= HOLD_NEWS_LIMIT:
@@ -151,7 +161,7 @@ class PipelinePoller:
         name = slot.summary.name
         if needs_structure:
             async with run.gate.turn("GetPipeline", priority):
-                slot.structure = self._with_waves(await run.reader.get_pipeline(name))
+                slot.structure = self.with_waves(await run.reader.get_pipeline(name))
             self._ctx.publisher.target_succeeded(run, "GetPipeline")
         if needs_executions:
             signature = _execution_signature(state)
@@ -202,7 +212,7 @@ class PipelinePoller:
         assert state is not None
         name = slot.summary.name
         now = publisher.now()
-        old = slot.untold if slot.untold is not None else publisher.pipelines.get(slot.key)
+        old = slot.untold if slot.untold is not None else publisher.told_pipeline(slot.key)
         structure = slot.structure or Pipeline(target=run.target.name, name=name, version=state.version)
         merged = state.apply_to(structure, read_at=slot.state_read_at or now)
         merged = replace(
@@ -229,7 +239,7 @@ class PipelinePoller:
             slot.first_seen_until = _latest_change(state)
             slot.first_had_runs = any(s.execution_id for s in state.stages)
         slot.executions_shown = slot.executions is not None
-        publisher.pipelines[slot.key] = merged
+        publisher.put_pipeline(merged)
         publisher.approvals[slot.key] = (*pipeline_approvals(merged), *condition_holds(merged))
         if hold_news and old is not None:
             if slot.untold is None:
@@ -267,7 +277,8 @@ class PipelinePoller:
         # per focused interval while it lasts.
         return self._ctx.mono() - slot.listed_at >= self._ctx.intervals.focused
 
-    def _with_waves(self, structure: Pipeline) -> Pipeline:
+    def with_waves(self, structure: Pipeline) -> Pipeline:
+        """`structure` with every stage placed in its wave (what the wave model says now)."""
         return replace(structure, stages=self._stage_waves(structure.name, structure.stages))
 
     def _stage_waves(self, pipeline: str, stages: tuple[Stage, ...]) -> tuple[Stage, ...]:
@@ -285,8 +296,9 @@ def _latest_change(state: PipelineState) -> datetime | None:
     return max(moments, default=None)
 
 
-def _execution_signature(state: PipelineState) -> tuple[object, ...]:
-    """What in a pipeline's state says an execution started, moved on or ended."""
+def _execution_signature(state: PipelineState | Pipeline) -> tuple[object, ...]:
+    """What in a pipeline's state says an execution started, moved on or ended (the same of a state read
+    and of the picture merged from it)."""
     return tuple((s.name, s.execution_id, s.status, tuple(i.id for i in s.inbound_executions)) for s in state.stages)
 
 

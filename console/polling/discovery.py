@@ -43,6 +43,14 @@ class Discovery:
             return
         self._ctx.publisher.set_status(run, identity=who.arn)
 
+    def seed(
+        self, run: TargetRun, pipelines: Sequence[PipelineSummary], machines: Sequence[StateMachineSummary]
+    ) -> None:
+        """Slots and poll loops for what the warm-start cache lists, before the target is listed (the
+        listing then keeps them, or drops what is gone)."""
+        self._sync_pipelines(run, pipelines)
+        self._sync_machines(run, machines)
+
     async def loop(self, run: TargetRun) -> None:
         ctx = self._ctx
         publisher = ctx.publisher
@@ -122,13 +130,16 @@ class Discovery:
                     )
             if summary.type == "EXPRESS":
                 # Nothing to read beyond the listing, which is itself the read.
-                ctx.publisher.machines[key] = StateMachine(
-                    target=run.target.name,
-                    arn=summary.arn,
-                    name=summary.name,
-                    type=summary.type,
-                    wave=ctx.waves.for_state_machine(summary.name),
-                    read_at=now,
+                ctx.publisher.put_machine(
+                    key,
+                    StateMachine(
+                        target=run.target.name,
+                        arn=summary.arn,
+                        name=summary.name,
+                        type=summary.type,
+                        wave=ctx.waves.for_state_machine(summary.name),
+                        read_at=now,
+                    ),
                 )
         for arn in [a for a in run.machines if a not in seen]:
             slot = run.machines.pop(arn)

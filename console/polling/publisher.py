@@ -64,6 +64,9 @@ class FleetPublisher:
         self.pipelines: dict[str, Pipeline] = {}
         self.machines: dict[str, StateMachine] = {}
         self.approvals: dict[str, tuple[Approval, ...]] = {}
+        # Keys shown from the warm-start cache and not read since (`console/polling/warm.py`).
+        self.cached: set[str] = set()
+        self._cached_shown: frozenset[str] = frozenset()
         self._subscribers: list[Callable[[FleetUpdate], None]] = []
         self._pending: list[Transition] = []
         self._handle: asyncio.Handle | None = None
@@ -119,6 +122,7 @@ class FleetPublisher:
             targets=tuple(self._target_status(run) for run in self._runs.values()),
             stale_after=self._stale_after(),
             default_stale_after=2 * self._intervals.background,
+            cached=self._cached_keys(),
         )
         transitions, self._pending = tuple(self._pending), []
         update = FleetUpdate(self._state, transitions)
@@ -128,6 +132,30 @@ class FleetPublisher:
             except Exception:  # noqa: BLE001 - one broken subscriber must not starve the others
                 LOG.exception("watcher subscriber %r", callback)
 
+    def _cached_keys(self) -> frozenset[str]:
+        if self._cached_shown != self.cached:  # a few microseconds, and empty once everything was read
+            self._cached_shown = frozenset(self.cached)
+        return self._cached_shown
+
+    def told_pipeline(self, key: str) -> Pipeline | None:
+        """The pipeline as this run last told it: None before its first read (a picture from the warm-start
+        cache is shown, never told: what changed while the console was closed is not news of now)."""
+        return None if key in self.cached else self.pipelines.get(key)
+
+    def told_machine(self, key: str) -> StateMachine | None:
+        """The state machine as this run last told it (see `told_pipeline`)."""
+        return None if key in self.cached else self.machines.get(key)
+
+    def put_pipeline(self, pipeline: Pipeline) -> None:
+        """A pipeline as just read: shown, and no longer the cache's."""
+        self.pipelines[pipeline.key] = pipeline
+        self.cached.discard(pipeline.key)
+
+    def put_machine(self, key: str, machine: StateMachine) -> None:
+        """A state machine as just read: shown, and no longer the cache's."""
+        self.machines[key] = machine
+        self.cached.discard(key)
+
     def resources_changed(self) -> None:
         """Resources were added or removed: every round and staleness threshold is computed again."""
         self._generation += 1
@@ -136,11 +164,13 @@ class FleetPublisher:
         """A pipeline that is gone: out of the model and the inbox."""
         self.pipelines.pop(key, None)
         self.approvals.pop(key, None)
+        self.cached.discard(key)
 
     def forget_machine(self, key: str) -> None:
         """A state machine that is gone: out of the model and the inbox."""
         self.machines.pop(key, None)
         self.approvals.pop(key, None)
+        self.cached.discard(key)
 
     # --- Readiness ------------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from console.approvals import branch_numbers, execution_approvals, state_timeouts
 from console.diff import HistoryCursor, state_machine_transitions
 from console.errors import AwsError
-from console.model import Approval, Execution, StateMachine
+from console.model import Approval, Execution, StateMachine, StateMachineDetail
 from console.polling.context import WatchContext
 from console.polling.gate import Priority
 from console.polling.history import HistoryFollower
@@ -31,6 +31,13 @@ class StateMachinePoller:
     def __init__(self, context: WatchContext, history: HistoryFollower) -> None:
         self._ctx = context
         self._history = history
+
+    def seed(self, slot: MachineSlot, detail: StateMachineDetail) -> None:
+        """Start from the warm-start cache's description (same ARN and creation date as listed): no
+        DescribeStateMachine now; it is read again on the usual schedule (`REDESCRIBE_LISTS`)."""
+        slot.detail = detail
+        slot.timeouts = state_timeouts(detail.definition)
+        slot.described_at = self._ctx.mono()
 
     async def loop(self, run: TargetRun, slot: MachineSlot) -> None:
         async def read(source: str, priority: Priority, since: float | None) -> None:
@@ -53,7 +60,7 @@ class StateMachinePoller:
             listed = await run.reader.list_executions(summary.arn, max_results=EXECUTIONS_LISTED)
         ctx.publisher.target_succeeded(run, "DescribeStateMachine", "ListExecutions")
         now = ctx.now()
-        old = ctx.publisher.machines.get(slot.key)
+        old = ctx.publisher.told_machine(slot.key)
         executions = tuple(_keep_described(old, e) for e in listed)
         detail = slot.detail
         machine = StateMachine(
@@ -69,7 +76,7 @@ class StateMachinePoller:
         )
         transitions = state_machine_transitions(old, machine, now, source)
         self._history.born({t.execution for t in transitions if t.from_status is None and t.execution})
-        ctx.publisher.machines[slot.key] = machine
+        ctx.publisher.put_machine(slot.key, machine)
         ctx.publisher.emit(transitions)
         await self._read_waiting(run, slot, machine, source, priority)
 

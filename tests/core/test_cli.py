@@ -334,6 +334,10 @@ def test_watch_json_prints_json_lines_until_ctrl_c(aws: Any, sandbox: SandboxPro
     stderr = "".join(notes)
     assert code == 0, stderr
     assert "Traceback" not in stderr
+    # What it knew is in the warm-start cache for the next start (written when Ctrl-C stopped it).
+    cached = list((Path(os.environ["XDG_CACHE_HOME"]) / "wavedeck").glob("target-*.json"))
+    assert len(cached) == 1
+    assert name in cached[0].read_text(encoding="utf-8")
     ours = next(d for d in seen if str(d["resource"]).startswith(f"{name}/"))
     assert {"time", "target", "kind", "resource", "execution", "wave", "from", "to", "detail"} <= set(ours)
     assert ours["target"] == f"default/{region}"

@@ -21,6 +21,7 @@ from console.budget import Budget
 from console.config import Intervals, sandbox_targets
 from console.definitions import default_definitions_dir, load_fleet
 from console.model import FleetState, FleetUpdate, Transition
+from console.warm_cache import WarmCache
 from console.watch import Watcher
 
 T = TypeVar("T")
@@ -170,10 +171,12 @@ async def watching(
     push_wait: int = 2,
     hooks: tuple[tuple[str, Any], ...] = (),
     topic: bool = False,
+    cache: WarmCache | None = None,
 ) -> Any:
     """A started watcher (and its gateway) on the sandbox at `url`; stopped and closed on the way out.
 
-    `topic`: pushed through a queue of its own subscribed to the region's events topic (a team's console)."""
+    `topic`: pushed through a queue of its own subscribed to the region's events topic (a team's console).
+    `cache`: the warm-start cache it starts from and writes back when it stops."""
     from dataclasses import replace
 
     (target,) = sandbox_targets(url, (REGION,))
@@ -185,7 +188,7 @@ async def watching(
     for event_name, handler in hooks:
         gateway.add_hook(event_name, handler)
     fleet_waves = load_fleet(default_definitions_dir()).wave_model()
-    watcher = Watcher({target.name: gateway}, fleet_waves, intervals, push_wait=push_wait)
+    watcher = Watcher({target.name: gateway}, fleet_waves, intervals, push_wait=push_wait, cache=cache)
     updates = Updates(watcher)
     await watcher.start()
     try:

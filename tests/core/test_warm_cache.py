@@ -1,0 +1,332 @@
+"""The warm-start cache: the file round trip, what makes it discarded, and a second start against a sandbox.
+
+The file tests need no sandbox; the start tests run two watchers one after the other against one sandbox
+over HTTP, the second from what the first wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console.model import (
+    Action,
+    Execution,
+    Pipeline,
+    PipelineExecution,
+    PipelineSummary,
+    SourceRevision,
+    Stage,
+    StateMachine,
+    StateMachineDetail,
+    StateMachineSummary,
+    Target,
+    TaskTokenState,
+)
+from console.sandbox_process import SandboxProcess, start_sandbox_process
+from console.warm_cache import FORMAT, CachedMachine, CachedPipeline, CachedTarget, WarmCache, cache_home
+from tests.conftest import SPEED, make_client, unique
+from tests.core.test_watch_support import REGION, watching, write_watch_fleet
+
+TARGET = f"sandbox/{REGION}"
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+SECRET_TOKEN = "approval-token-0123456789abcdef"
+
+
+def _target(endpoint: str = "http://127.0.0.1:4566") -> Target:
+    return Target(name="prod/us-east-1", region="us-east-1", profile="prod", endpoint_url=endpoint)
+
+
+def _pipeline(name: str, read_at: datetime) -> CachedPipeline:
+    approval = Action(
+        name="Approve",
+        category="Approval",
+        provider="Manual",
+        configuration=(("CustomData", "Ship it?"),),
+        status="InProgress",
+        token=SECRET_TOKEN,
+        external_execution_id=SECRET_TOKEN,
+        last_status_change=read_at,
+        timeout_minutes=120,
+    )
+    deploy = Action(name="Deploy", category="Deploy", provider="CodeDeploy", run_order=2)
+    structure = Pipeline(
+        target="prod/us-east-1",
+        name=name,
+        version=3,
+        stages=(Stage(name="Prod", actions=(Action("Approve", "Approval", "Manual"), deploy)),),
+    )
+    picture = Pipeline(
+        target="prod/us-east-1",
+        name=name,
+        version=3,
+        execution_mode="QUEUED",
+        stages=(Stage(name="Prod", status="InProgress", execution_id="e-1", actions=(approval, deploy)),),
+        executions=(
+            PipelineExecution(
+                id="e-1",
+                status="InProgress",
+                started=read_at - timedelta(minutes=5),
+                source_revisions=(SourceRevision("Source", "c0ffee", "fix: ünïcode"),),
+            ),
+        ),
+        read_at=read_at,
+        error="a failure of the last run",
+    )
+    return CachedPipeline(PipelineSummary(name, version=3, execution_mode="QUEUED"), structure, picture)
+
+
+def _machine(read_at: datetime) -> CachedMachine:
+    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:deploy"
+    definition = {"StartAt": "Wait", "States": {"Wait": {"Type": "Task", "End": True}}}
+    detail = StateMachineDetail(
+        arn=arn,
+        name="deploy",
+        type="STANDARD",
+        definition_text=json.dumps(definition),
+        definition=definition,
+        created=NOW - timedelta(days=3),
+        revision_id="rev-7",
+        task_token_states=(TaskTokenState("Wait", "arn:aws:states:::sqs:sendMessage.waitForTaskToken", (("T",),)),),
+        states=("Wait",),
+    )
+    execution = Execution(
+        arn=f"{arn}:run-1", name="run-1", state_machine_arn=arn, status="RUNNING", input='{"password": "hunter2"}'
+    )
+    picture = StateMachine(
+        target="prod/us-east-1",
+        arn=arn,
+        name="deploy",
+        executions=(execution,),
+        read_at=read_at,
+        approval_states=("Wait",),
+    )
+    return CachedMachine(StateMachineSummary(arn, "deploy", created=NOW - timedelta(days=3)), detail, picture)
+
+
+def _fleet(count: int = 3) -> CachedTarget:
+    pipelines = tuple(_pipeline(f"api-{i}", NOW - timedelta(minutes=i)) for i in range(count))
+    return CachedTarget(written=NOW, pipelines=pipelines, machines=(_machine(NOW),))
+
+
+def test_the_cache_lives_under_xdg_cache_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "c"))
+    assert cache_home() == tmp_path / "c" / "wavedeck"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert cache_home() == Path.home() / ".cache" / "wavedeck"
+
+
+def test_written_and_read_back_without_secrets(tmp_path: Path) -> None:
+    cache = WarmCache(tmp_path)
+    target = _target()
+    assert cache.load(target) is None  # no file yet: cold, silently
+    written = cache.save(target, _fleet())
+    assert written > 0
+    assert [p.name for p in tmp_path.iterdir()] == [cache.path(target).name]  # no temporary file left
+    text = cache.path(target).read_text(encoding="utf-8")
+    assert SECRET_TOKEN not in text
+    assert "hunter2" not in text
+
+    loaded = cache.load(target)
+    assert loaded is not None
+    assert cache.warnings == []
+    original = _fleet()
+    assert loaded.written == original.written
+    assert [p.summary for p in loaded.pipelines] == [p.summary for p in original.pipelines]
+    assert [p.structure for p in loaded.pipelines] == [p.structure for p in original.pipelines]
+    first = loaded.pipelines[0].picture
+    action = first.stages[0].actions[0]
+    assert action.token is None
+    assert action.external_execution_id is None
+    assert action.status == "InProgress"
+    assert action.timeout_minutes == 120
+    assert action.configuration == (("CustomData", "Ship it?"),)
+    assert first.executions == original.pipelines[0].picture.executions
+    assert first.read_at == original.pipelines[0].picture.read_at
+    assert first.error is None  # this run's errors are this run's
+    machine = loaded.machines[0]
+    assert machine.detail == original.machines[0].detail
+    assert machine.summary == original.machines[0].summary
+    assert machine.picture.executions[0].input is None
+    assert machine.picture.approval_states == ("Wait",)
+
+    # Another endpoint is another AWS: not this file.
+    assert cache.load(_target("http://127.0.0.1:4567")) is None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text[: len(text) // 2],  # a half file (what atomic writes prevent)
+        lambda text: "\x00\xff garbage",
+        lambda text: text.replace('"name":"api-0"', '"name":7', 1),  # the wrong shape
+        lambda text: json.dumps([1, 2, 3]),
+    ],
+    ids=["truncated", "garbage", "wrong-shape", "not-an-object"],
+)
+def test_a_corrupt_cache_is_discarded_with_a_warning(tmp_path: Path, damage: Any) -> None:
+    cache = WarmCache(tmp_path)
+    target = _target()
+    cache.save(target, _fleet())
+    path = cache.path(target)
+    path.write_text(damage(path.read_text(encoding="utf-8")), encoding="utf-8")
+    assert cache.load(target) is None
+    assert len(cache.warnings) == 1
+    assert "discarded" in cache.warnings[0]
+    assert not path.exists()
+
+
+def test_a_cache_of_another_format_version_is_discarded(tmp_path: Path) -> None:
+    cache = WarmCache(tmp_path)
+    target = _target()
+    cache.save(target, _fleet())
+    path = cache.path(target)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["format"] == FORMAT
+    document["format"] = FORMAT + 1
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert cache.load(target) is None
+    assert "another version of wavedeck" in cache.warnings[0]
+
+
+def test_the_cache_is_bounded_the_oldest_going_first(tmp_path: Path) -> None:
+    big = WarmCache(tmp_path)
+    target = _target()
+    size = big.save(target, _fleet(40))
+    # A bound that holds about half: the pipelines read longest ago are left out.
+    small = WarmCache(tmp_path, bound=size // 2)
+    assert 0 < small.save(target, _fleet(40)) <= size // 2
+    kept = small.load(target)
+    assert kept is not None
+    names = [p.summary.name for p in kept.pipelines]
+    assert 5 < len(names) < 40
+    assert set(names) == {f"api-{i}" for i in range(len(names))}  # api-0 was read last, api-39 first
+    # A file bigger than the bound (written with a larger one) is discarded when read.
+    bounded = WarmCache(tmp_path, bound=100)
+    assert bounded.load(target) is None
+    assert "over the cache's bound" in bounded.warnings[0]
+    # Across targets: the file written longest ago goes first.
+    other = _target("http://127.0.0.1:4567")
+    shared = WarmCache(tmp_path, bound=int(size * 1.5))
+    shared.save(target, _fleet(40))
+    shared.save(other, _fleet(40))
+    assert not shared.path(target).exists()
+    assert shared.path(other).exists()
+
+
+def test_an_unwritable_directory_is_a_warning(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    cache = WarmCache(blocker / "wavedeck")
+    assert cache.save(_target(), _fleet()) == 0
+    assert "not written" in cache.warnings[0]
+
+
+# --- Against a sandbox --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fleet_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    directory: Path = write_watch_fleet(tmp_path_factory.mktemp("warm-fleet"))
+    with start_sandbox_process(speed=SPEED, seed=7, traffic=False, warm_up=False, definitions=directory) as process:
+        yield process
+
+
+async def call(client: Any, method: str, **params: Any) -> Any:
+    return await asyncio.to_thread(getattr(client, method), **params)
+
+
+async def test_a_second_start_shows_the_cached_fleet_stale_and_sends_no_get_pipeline(
+    fleet_sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    cache = WarmCache(tmp_path / "cache")
+    codepipeline = make_client(fleet_sandbox.url, "codepipeline")
+    sfn = make_client(fleet_sandbox.url, "stepfunctions")
+    approval = "gated-api/Prod-Canary/ApproveProduction"
+    tokens: list[str] = []
+
+    async with watching(fleet_sandbox.url, push=False, cache=cache) as (watcher, updates, gateway):
+        await watcher.wait_ready(30)
+        assert gateway.stats.requests["GetPipeline"] == len(watcher.state.pipelines)  # cold: every structure
+        # Something waits for a person on both services, with its token.
+        watcher.focus([f"{TARGET}:gated-api", f"{TARGET}:wave-deployment"])
+        await call(codepipeline, "start_pipeline_execution", name="gated-api")
+        machine_arn = next(
+            m["stateMachineArn"]
+            for m in (await call(sfn, "list_state_machines"))["stateMachines"]
+            if m["name"] == "wave-deployment"
+        )
+        document = {"service": "orders", "revision": "c0ffee1234", "seed": 1}
+        started = await call(
+            sfn, "start_execution", stateMachineArn=machine_arn, name=unique("deploy"), input=json.dumps(document)
+        )
+        watcher.watch_execution(TARGET, started["executionArn"])
+        await updates.until(
+            lambda: {a.kind for a in updates.state.approvals} >= {"codepipeline", "stepfunctions"},
+            60,
+            "an approval and a task token to wait",
+        )
+        first = watcher.state
+        gated = first.pipelines[f"{TARGET}:gated-api"]
+        tokens += [a.token for s in gated.stages for a in s.actions if a.token]
+        state = await call(codepipeline, "get_pipeline_state", name="gated-api")
+        tokens += [
+            a["latestExecution"]["token"]
+            for s in state["stageStates"]
+            for a in s.get("actionStates", ())
+            if a.get("latestExecution", {}).get("token")
+        ]
+        history = await call(sfn, "get_execution_history", executionArn=started["executionArn"])
+        tokens += [
+            json.loads(e["taskScheduledEventDetails"]["parameters"])["MessageBody"]["taskToken"]
+            for e in history["events"]
+            if e["type"] == "TaskScheduled" and "taskToken" in e["taskScheduledEventDetails"]["parameters"]
+        ]
+    assert len(tokens) >= 2
+    files = list((tmp_path / "cache").iterdir())
+    assert len(files) == 1
+    text = files[0].read_text(encoding="utf-8")
+    assert "gated-api" in text
+    assert "ApproveProduction" in text
+    for token in tokens:
+        assert token not in text
+
+    # The second start: the whole fleet at once from the cache, stale until read, no GetPipeline.
+    warm = WarmCache(tmp_path / "cache")
+    async with watching(fleet_sandbox.url, push=False, cache=warm) as (watcher, updates, gateway):
+        shown = await updates.until(
+            lambda: next((u.state for u in updates.updates if u.state.pipelines), None), 10, "the cached picture"
+        )
+        assert set(shown.pipelines) == set(first.pipelines)
+        assert set(shown.state_machines) == set(first.state_machines)
+        assert shown.cached == frozenset(shown.pipelines) | frozenset(shown.state_machines)
+        now = datetime.now(UTC)
+        for key, pipeline in shown.pipelines.items():
+            before = first.pipelines[key]
+            # Details included: every stage and action as the first run showed them.
+            assert [(s.name, [a.name for a in s.actions]) for s in pipeline.stages] == [
+                (s.name, [a.name for a in s.actions]) for s in before.stages
+            ]
+            assert pipeline.executions == before.executions or key.endswith("gated-api")
+            assert shown.is_stale(key, pipeline.read_at, now)
+        assert shown.pipelines[f"{TARGET}:orders-api"].stages[-1].wave is not None  # waves placed again
+        machine = shown.state_machines[f"{TARGET}:wave-deployment"]
+        assert machine.approval_states == ("ApprovePromotion",)
+        assert shown.is_stale(machine.key, machine.read_at, now)
+
+        ready = await watcher.wait_ready(30)
+        assert gateway.stats.requests["GetPipeline"] == 0
+        assert gateway.stats.requests["DescribeStateMachine"] == 0
+        assert gateway.stats.requests["GetPipelineState"] >= len(ready.pipelines)
+        await updates.until(lambda: not updates.state.cached, 10, "every cached resource to be read")
+        now = datetime.now(UTC)
+        assert not any(updates.state.is_stale(k, p.read_at, now) for k, p in updates.state.pipelines.items())
+        # The approval came back with its token from the first read, and the first reads told nothing new.
+        assert any(a.resource == approval for a in updates.state.approvals)
+        assert [t for t in updates.transitions if t.resource.startswith("gated-api")] == []
