@@ -22,8 +22,9 @@ from textual.worker import Worker
 
 from console.model import FleetState
 from screens.bindings import binding, describe_binding
-from screens.context import ConsoleContext, context_of
+from screens.context import ConsoleContext, ResourceRef, context_of
 from screens.errors import report_worker_failure
+from screens.messages import OpenRequested
 from screens.widgets.fleet_header import FleetHeader, header_facts
 
 
@@ -122,6 +123,15 @@ class ConsoleScreen(Screen[None]):
         if action in ("filter", "open"):
             return f"there is nothing to {action} on this screen"
         return None
+
+    def request_open(self, ref: ResourceRef | None) -> None:
+        """enter: ask the app to open `ref` (OpenRequested), or say why it cannot be opened."""
+        reason = self.why_unavailable("open")
+        if reason or ref is None:
+            if reason:
+                self.notify(f"Open: {reason}", title="Not available", severity="warning", markup=False)
+            return
+        self.post_message(OpenRequested(ref))
 
     def refresh_availability(self) -> None:
         """Grey keys out (or back in) when what is available changed; the footer is not redrawn otherwise."""

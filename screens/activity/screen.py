@@ -23,7 +23,6 @@ from console.model import FleetState, Service, TargetStatus, Transition
 from screens.base import ConsoleScreen
 from screens.context import ExecutionRef, PipelineRef, ResourceRef
 from screens.fleet.rows import target_labels
-from screens.messages import OpenRequested
 from screens.status import look
 from screens.text import clean, literal
 from screens.widgets.filter_bar import FilterBar
@@ -208,12 +207,7 @@ class ActivityScreen(ConsoleScreen):
 
     def action_open(self) -> None:
         """enter: the pipeline, or the Step Functions execution, of the highlighted transition."""
-        reason = self.why_unavailable("open")
-        ref = self.selected_ref()
-        if reason or ref is None:
-            self.notify(f"Open: {reason}", title="Not available", severity="warning", markup=False)
-            return
-        self.post_message(OpenRequested(ref))
+        self.request_open(self.selected_ref())
 
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()

@@ -43,7 +43,6 @@ from screens.approvals.rows import (
 from screens.bindings import binding
 from screens.context import ExecutionRef, PipelineRef, ResourceRef
 from screens.fleet.rows import matches, target_labels
-from screens.messages import OpenRequested
 from screens.text import clean
 from screens.widgets.filter_bar import FilterBar
 from screens.widgets.key_bar import KeyBar
@@ -336,12 +335,7 @@ class ApprovalsScreen(ActionScreen):
 
     def action_open(self) -> None:
         """enter: the pipeline of a manual approval, the execution of a task-token state."""
-        reason = self.why_unavailable("open")
-        ref = self.selected_ref()
-        if reason or ref is None:
-            self.notify(f"Open: {reason}", title="Not available", severity="warning", markup=False)
-            return
-        self.post_message(OpenRequested(ref))
+        self.request_open(self.selected_ref())
 
     def action_choices(self, binding_id: str) -> Choices:
         if binding_id not in ("approve", "reject", "override"):

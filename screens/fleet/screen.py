@@ -40,7 +40,6 @@ from screens.fleet.rows import (
     target_labels,
 )
 from screens.fleet.view import MachineRows, PipelineRows
-from screens.messages import OpenRequested
 from screens.status import ERROR, LEGEND, STALE, legend_line, look
 from screens.text import clean, commit_message, literal
 from screens.timefmt import age, coarse_age
@@ -368,13 +367,8 @@ class FleetScreen(ActionScreen):
         return super().why_unavailable(action)
 
     def action_open(self) -> None:
-        reason = self.why_unavailable("open")
-        ref = self.selected_ref()
-        if reason or ref is None:
-            if reason:
-                self.notify(f"Open: {reason}", title="Not available", severity="warning", markup=False)
-            return
-        self.post_message(OpenRequested(ref))
+        """enter: the highlighted pipeline or state machine."""
+        self.request_open(self.selected_ref())
 
     # --- filter ---------------------------------------------------------------------------------------------
 
