@@ -117,6 +117,7 @@ class Watcher:
         if ctx.started:
             return
         ctx.started = True
+        ctx.started_at = datetime.now(UTC)
         for run in ctx.runs.values():
             run.status = TargetStatus(target=run.target)
             ctx.spawn(self._discover(run), f"discover {run.target.name}")

@@ -40,6 +40,8 @@ class WatchContext:
     runs: dict[str, TargetRun]
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     started: bool = False
+    # When the watcher started (the wall clock, as AWS stamps executions): what started later is all news.
+    started_at: datetime | None = None
     stopping: bool = False
 
     def spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:

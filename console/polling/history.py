@@ -74,11 +74,16 @@ class HistoryFollower:
             async with run.gate.turn("GetExecutionHistory", priority):
                 events = await run.reader.get_execution_history(execution.arn, after_id=cursor.last_id, page_size=page)
             # The first read of an execution that was already running is not news; a later read, or one
-            # of an execution seen starting, is.
-            emit = bool(cursor.events) or execution.arn in self._born
+            # of an execution seen starting (listed as new, or started after the watcher did, whichever
+            # read comes first on a busy machine), is.
+            emit = bool(cursor.events) or execution.arn in self._born or self._started_since(execution)
             transitions = cursor.add(events, machine, execution, ctx.now(), source, emit=emit)
             ctx.publisher.emit(transitions)
             return cursor
+
+    def _started_since(self, execution: Execution) -> bool:
+        started_at = self._ctx.started_at
+        return execution.started is not None and started_at is not None and execution.started >= started_at
 
     def settle(self, machine: StateMachine) -> None:
         """After a listing of `machine`: forget the histories of its executions that ended (unless shown in
