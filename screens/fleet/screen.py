@@ -324,16 +324,25 @@ class FleetScreen(ActionScreen):
             layout = self.pipelines.layout
             if view == PIPELINES and layout is not None:
                 self._list.set_columns(layout.columns(self._waves))
-                self._list.set_rows(self.pipelines.keys, self.pipelines.cells(), select=self._cursor_keys[view])
+                self._list.set_rows(self.pipelines.keys, self.pipelines.cells(), select=self._returning_to(view))
             elif view == MACHINES:
                 self._list.set_columns(self.machines.columns)
-                self._list.set_rows(self.machines.keys, self.machines.cells(), select=self._cursor_keys[view])
+                self._list.set_rows(self.machines.keys, self.machines.cells(), select=self._returning_to(view))
         if not self._list.has_focus:
             self._list.focus()
         self._update_bar()
         self._update_detail()
         self.tell_watcher_what_is_visible()
         self.refresh_availability()
+
+    def _returning_to(self, view: str) -> str | None:
+        """The row the cursor goes to in `view`: where it was left, or the first row the first time (not the
+        other view's row number: the list is shared, and its cursor would land anywhere, often on the last row)."""
+        left = self._cursor_keys[view]
+        if left is not None:
+            return left
+        keys = self.pipelines.keys if view == PIPELINES else self.machines.keys
+        return keys[0] if keys else None
 
     def _list_changed(self) -> None:
         """A list's cursor moved, its rows changed or others came on screen: the board, the watcher's focus and

@@ -200,6 +200,27 @@ async def test_state_machines_show_counts_and_newest_execution(console_app: Any)
         assert "▶ 1" in row_text(screen, "sandbox/us-east-1:wave-deployment")
 
 
+async def test_state_machines_open_on_their_first_row_then_where_they_were_left(console_app: Any) -> None:
+    # The list is shared by both views: the machines' cursor must not take the pipelines' row number (it landed
+    # on the last machine, where `j` does nothing).
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = fleet(app)
+        await highlight(pilot, screen, screen.pipelines.keys[-1])
+        await pilot.press("2")
+        await wait_for(pilot, lambda: screen.view == MACHINES)
+        assert screen.highlighted_key() == screen.machines.keys[0]
+        await pilot.press("j")
+        second = screen.machines.keys[1]
+        assert screen.highlighted_key() == second
+        await pilot.press("1")
+        await wait_for(pilot, lambda: screen.view != MACHINES)
+        assert screen.highlighted_key() == screen.pipelines.keys[-1]
+        await pilot.press("2")
+        await wait_for(pilot, lambda: screen.view == MACHINES)
+        assert screen.highlighted_key() == second
+
+
 async def test_five_hundred_pipelines_stay_fast(console_app: Any) -> None:
     base = fleet_picture()
     many = {}
