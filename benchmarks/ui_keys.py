@@ -62,9 +62,11 @@ ROUND: tuple[tuple[str, str], ...] = (
 )
 
 
-async def measure(running: RunningSandbox, rounds: int, intervals: Intervals, read_timeout: float) -> None:
+async def measure(
+    running: RunningSandbox, rounds: int, intervals: Intervals, read_timeout: float, io_thread: bool = True
+) -> None:
     expected = len(running.fleet.pipelines)
-    async with console(running, intervals=intervals) as app:
+    async with console(running, intervals=intervals, io_thread=io_thread) as app:
         clock = FrameClock(app)
         async with app.run_test(size=(120, 36)) as pilot:
             screen = app.screen
@@ -130,6 +132,11 @@ def main() -> None:
         default=Intervals().focused,
         help="seconds between reads of what is on screen (the console's default unless given)",
     )
+    parser.add_argument(
+        "--no-io-thread",
+        action="store_true",
+        help="keep the AWS clients on the UI's loop (as before they had a thread of their own), to compare",
+    )
     parser.add_argument("--read-timeout", type=float, default=300.0, help="seconds to wait for every pipeline's read")
     args = parser.parse_args()
     intervals = replace(Intervals(), focused=args.focused)
@@ -143,7 +150,7 @@ def main() -> None:
         pipelines=args.pipelines, state_machines=args.state_machines, speed=args.speed, regions=args.regions
     ) as running:
         print(f"  sandbox ready in {running.started_in:.1f}s")
-        asyncio.run(measure(running, args.rounds, intervals, args.read_timeout))
+        asyncio.run(measure(running, args.rounds, intervals, args.read_timeout, io_thread=not args.no_io_thread))
 
 
 if __name__ == "__main__":

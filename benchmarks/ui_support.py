@@ -25,7 +25,7 @@ from textual.keys import _get_unicode_name_from_key
 from console.actions.audit import AuditLog
 from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
-from console.aws.gateway import Gateway
+from console.aws.gateway import AwsLoop, Gateway
 from console.config import Config, Intervals, sandbox_targets
 from console.definitions import Fleet, load_fleet
 from console.sandbox.fleetgen import write_fleet
@@ -81,9 +81,10 @@ async def console(
     window: int = DEFAULT_WINDOW,
     intervals: Intervals | None = None,
     push: bool = True,
+    io_thread: bool = True,
 ) -> AsyncIterator[WavedeckApp]:
     """The console on the running sandbox, as `wavedeck --sandbox` builds it (push queue included unless
-    `push=False`)."""
+    `push=False`; the gateways' clients on a thread of their own unless `io_thread=False`)."""
     fleet = running.fleet
     waves = fleet.wave_model()
     targets = sandbox_targets(running.process.url, fleet.regions)
@@ -91,7 +92,8 @@ async def console(
         targets = tuple(replace(t, events_queue=None) for t in targets)
     config = Config()
     async with contextlib.AsyncExitStack() as stack:
-        gateways = {t.name: await stack.enter_async_context(Gateway(t)) for t in targets}
+        io = AwsLoop() if io_thread else None
+        gateways = {t.name: await stack.enter_async_context(Gateway(t, io=io)) for t in targets}
         audit_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="wavedeck-bench-audit-"))
         from console.watch import Watcher
 

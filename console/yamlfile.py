@@ -27,7 +27,9 @@ T = TypeVar("T")
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64
-MAX_VALUES = 100_000
+# Without aliases, MAX_BYTES already bounds a document (a 2,000-pipeline generated fleet is 1 MB, 125,000 values);
+# this bound is for aliases, which a bomb multiplies into billions.
+MAX_VALUES = 500_000
 QUOTE_CHARS = 60
 
 

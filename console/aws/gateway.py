@@ -9,19 +9,25 @@ What comes out are the frozen dataclasses of `console.model`; what goes wrong co
 
 When credentials expire, the call fails with `ExpiredCredentials` saying what to run; the next call opens
 a fresh session (re-reading the config files and the SSO cache), so the console carries on by itself.
+
+`Gateway(target, io=AwsLoop())` keeps the clients on an event loop in a thread of their own: every call is sent,
+retried, received and parsed there (botocore's parsing of a large answer takes milliseconds of Python), and the
+caller awaits the result on its own loop, so the console's keys never wait behind a response. Without `io` the
+clients live on the caller's loop. Either way, what the methods below return is the same.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
@@ -45,6 +51,38 @@ EVENTS = "events"
 STS = "sts"
 
 Hook = Callable[..., Any]
+T = TypeVar("T")
+
+
+class AwsLoop:
+    """An event loop in a daemon thread of its own, where gateways given it keep their clients and send.
+
+    The thread starts on first use and lives as long as the process (a daemon: nothing to stop at exit); one
+    `AwsLoop` serves any number of gateways. `run(coroutine)` runs a coroutine there and awaits its result from
+    the caller's loop (`run_coroutine_threadsafe` + `wrap_future`); cancelling the caller cancels it there too.
+    Called from the thread's own loop, it simply awaits.
+    """
+
+    def __init__(self, name: str = "wavedeck-aws") -> None:
+        self.name = name
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name=self.name, daemon=True).start()
+                self._loop = loop
+            return self._loop
+
+    async def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        loop = self.loop
+        if asyncio.get_running_loop() is loop:
+            return await coroutine
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, loop))
+
 
 # Writes that must not be sent again once they may have reached AWS (a read timeout, a dropped connection):
 # a second PutApprovalResult, stop or rollback would act twice, or fail as if someone else had acted.
@@ -158,7 +196,8 @@ class Gateway:
     """The AWS session of one target: CodePipeline, Step Functions, SQS and STS, budgeted and counted.
 
     `read_only` (or the target's own `read_only`) refuses with `Refused` every operation not in `READ_OPERATIONS`
-    before anything is sent; the action gate refuses first, this is defence in depth.
+    before anything is sent; the action gate refuses first, this is defence in depth. `io`: the loop (thread)
+    its clients live on (see the module docstring); None: the caller's.
     """
 
     def __init__(
@@ -169,8 +208,10 @@ class Gateway:
         options: GatewayOptions | None = None,
         read_only: bool = False,
         stats: CallStats | None = None,
+        io: AwsLoop | None = None,
     ) -> None:
         self.target = target
+        self.io = io
         self.budget = budget if budget is not None else Budget()
         self.options = options or GatewayOptions()
         self.stats = stats if stats is not None else CallStats()
@@ -193,6 +234,9 @@ class Gateway:
     async def close(self) -> None:
         """Close every client. The gateway cannot be used afterwards."""
         self._closed = True
+        await self._on_io(self._close_connections())
+
+    async def _close_connections(self) -> None:
         connections = [*self._retired, *([self._connection] if self._connection else [])]
         self._connection = None
         self._retired.clear()
@@ -324,6 +368,12 @@ class Gateway:
             if connection in self._retired:
                 self._retired.remove(connection)
 
+    async def _on_io(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run `coroutine` where the clients live: the `io` loop's thread, or here."""
+        if self.io is None:
+            return await coroutine
+        return await self.io.run(coroutine)
+
     async def _call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
         """One API call (one request, plus botocore's retries) with errors translated.
 
@@ -331,6 +381,10 @@ class Gateway:
         """
         if operation not in READ_OPERATIONS:
             self._refuse_if_read_only(operation)
+        return await self._on_io(self._send(service, operation, params))
+
+    async def _send(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """`_call`'s request, where the clients live."""
         connection: _Connection | None = None
         try:
             connection = await self._connect()
@@ -379,7 +433,7 @@ class Gateway:
 
     async def caller_identity(self) -> model.Identity:
         """Who this target's credentials are (STS GetCallerIdentity), cached until credentials change."""
-        connection = await self._connect_translated()
+        connection = await self._on_io(self._connect_translated())
         if connection.identity is None:
             response = await self._call(STS, "GetCallerIdentity")
             identity = convert.identity(response)

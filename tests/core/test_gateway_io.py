@@ -1,0 +1,81 @@
+"""The gateway with its clients on a loop of their own (`AwsLoop`): every request is sent and parsed in that
+thread, answers and errors come back to the caller's loop exactly as without it, cancelling the caller cancels
+the request, and closing closes there."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from console.aws import AwsLoop, Gateway, GatewayOptions
+from console.aws.faults import Fault
+from console.errors import NotFound, Throttled, Unavailable
+from console.sandbox_process import SandboxProcess
+from tests.core.test_gateway_codepipeline import fast_budget
+from tests.core.test_gateway_errors import sandbox_target
+
+IO = AwsLoop("wavedeck-aws-test")
+
+
+@pytest.fixture
+async def gateway(sandbox: SandboxProcess) -> AsyncIterator[Gateway]:
+    async with Gateway(
+        sandbox_target(sandbox), budget=fast_budget(), options=GatewayOptions(max_attempts=1), io=IO
+    ) as gateway:
+        yield gateway
+
+
+async def test_requests_are_sent_and_parsed_on_the_io_thread(gateway: Gateway) -> None:
+    sent_from: list[str] = []
+    parsed_on: list[str] = []
+    gateway.add_hook("before-send", lambda **_: sent_from.append(threading.current_thread().name))
+    gateway.add_hook("after-call", lambda **_: parsed_on.append(threading.current_thread().name))
+    pipelines = await gateway.list_pipelines()
+    assert pipelines, "the bundled fleet has pipelines"
+    assert set(sent_from) == {"wavedeck-aws-test"}
+    assert set(parsed_on) == {"wavedeck-aws-test"}
+    assert threading.current_thread().name != "wavedeck-aws-test"
+    assert gateway.stats.requests["ListPipelines"] == len(sent_from)
+
+
+async def test_errors_come_back_translated_and_throttles_cut_the_budget(gateway: Gateway) -> None:
+    with pytest.raises(NotFound):
+        await gateway.get_pipeline("no-such-pipeline")
+    fault = Fault.aws_error("ThrottlingException", "Rate exceeded", services={"sfn"})
+    gateway.add_hook("before-send", fault)
+    with pytest.raises(Throttled):
+        await gateway.list_state_machines()
+    assert gateway.budget.state("ListStateMachines").throttles == 1
+
+
+async def test_cancelling_the_caller_cancels_the_request_on_the_io_loop(gateway: Gateway) -> None:
+    started = threading.Event()
+    cancelled = threading.Event()
+
+    async def hang(**_: Any) -> None:
+        started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    gateway.add_hook("before-send.codepipeline.ListPipelines", hang)
+    call = asyncio.create_task(gateway.list_pipelines())
+    assert await asyncio.to_thread(started.wait, 10)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    assert await asyncio.to_thread(cancelled.wait, 10), "the request went on after its caller was cancelled"
+
+
+async def test_a_closed_gateway_sends_nothing(sandbox: SandboxProcess) -> None:
+    gateway = Gateway(sandbox_target(sandbox), budget=fast_budget(), io=IO)
+    assert await gateway.list_pipelines()
+    await gateway.close()
+    with pytest.raises(Unavailable, match="closed"):
+        await gateway.list_pipelines()
