@@ -25,9 +25,10 @@ from textual.keys import _get_unicode_name_from_key
 from console.actions.audit import AuditLog
 from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
-from console.aws.gateway import AwsLoop, Gateway
+from console.aws.gateway import Gateway
 from console.config import Config, Intervals, sandbox_targets
 from console.definitions import Fleet, load_fleet
+from console.loop_thread import LoopThread
 from console.sandbox.fleetgen import write_fleet
 from console.sandbox_process import SandboxProcess, start_sandbox_process
 from screens.transition_log import DEFAULT_WINDOW
@@ -92,7 +93,7 @@ async def console(
         targets = tuple(replace(t, events_queue=None) for t in targets)
     config = Config()
     async with contextlib.AsyncExitStack() as stack:
-        io = AwsLoop() if io_thread else None
+        io = LoopThread() if io_thread else None
         gateways = {t.name: await stack.enter_async_context(Gateway(t, io=io)) for t in targets}
         audit_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="wavedeck-bench-audit-"))
         from console.watch import Watcher

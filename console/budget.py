@@ -12,8 +12,8 @@ reads can be on the wire at once without any of them queueing inside the bucket 
 screen. Time comes from an injectable `Clock`, so tests are exact without sleeping.
 
 Nothing here knows about AWS clients: the gateway calls `acquire` before every HTTP request it sends. The
-gateway may send from a thread of its own (console/aws/gateway.py `AwsLoop`) while the watcher reserves tokens
-on the UI's loop, so the buckets' numbers change under one lock; `acquire` waits (on its own loop) outside it.
+gateway may send from a thread of its own (console/loop_thread.py) while the watcher reserves tokens on the
+UI's loop, so the buckets' numbers change under one lock; `acquire` waits (on its own loop) outside it.
 """
 
 from __future__ import annotations

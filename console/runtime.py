@@ -132,11 +132,12 @@ class Runtime:
             )
         targets = with_push(targets, options.events_queue, options.events_topic)
         try:
-            from console.aws.gateway import AwsLoop, Gateway
+            from console.aws.gateway import Gateway
+            from console.loop_thread import LoopThread
 
             # Every target's clients on one loop in a thread of its own: requests are sent and answers parsed
             # there, never on the loop that draws the screen and takes the keys.
-            io = AwsLoop()
+            io = LoopThread()
             gateways = {t.name: Gateway(t, read_only=read_only, io=io) for t in targets}
             audit = AuditLog((options.audit_log or config.audit_log).expanduser())
             gate = ActionGate(

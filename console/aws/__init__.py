@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from console.aws.gateway import AwsLoop, Gateway, GatewayOptions
+from console.aws.gateway import Gateway, GatewayOptions
 
-__all__ = ["AwsLoop", "Gateway", "GatewayOptions"]
+__all__ = ["Gateway", "GatewayOptions"]

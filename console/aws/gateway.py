@@ -10,17 +10,17 @@ What comes out are the frozen dataclasses of `console.model`; what goes wrong co
 When credentials expire, the call fails with `ExpiredCredentials` saying what to run; the next call opens
 a fresh session (re-reading the config files and the SSO cache), so the console carries on by itself.
 
-`Gateway(target, io=AwsLoop())` keeps the clients on an event loop in a thread of their own: every call is sent,
-retried, received and parsed there (botocore's parsing of a large answer takes milliseconds of Python), and the
-caller awaits the result on its own loop, so the console's keys never wait behind a response. Without `io` the
-clients live on the caller's loop. Either way, what the methods below return is the same.
+`Gateway(target, io=LoopThread())` (console/loop_thread.py) keeps the clients on an event loop in a thread of
+their own: every call is sent, retried, received and parsed there (botocore's parsing of a large answer takes
+milliseconds of Python), and the caller awaits the result on its own loop, so the console's keys never wait behind
+a response. Without `io` the clients live on the caller's loop. Either way, what the methods below return is the
+same.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -41,6 +41,7 @@ from console.aws.errors import is_throttle, translate
 from console.aws.stats import CallStats
 from console.budget import Budget
 from console.errors import AwsError, ExpiredCredentials, NoCredentials, NotFound, Refused, Unavailable
+from console.loop_thread import LoopThread
 
 # The services the gateway speaks, by the name botocore loads them under.
 CODEPIPELINE = "codepipeline"
@@ -52,36 +53,6 @@ STS = "sts"
 
 Hook = Callable[..., Any]
 T = TypeVar("T")
-
-
-class AwsLoop:
-    """An event loop in a daemon thread of its own, where gateways given it keep their clients and send.
-
-    The thread starts on first use and lives as long as the process (a daemon: nothing to stop at exit); one
-    `AwsLoop` serves any number of gateways. `run(coroutine)` runs a coroutine there and awaits its result from
-    the caller's loop (`run_coroutine_threadsafe` + `wrap_future`); cancelling the caller cancels it there too.
-    Called from the thread's own loop, it simply awaits.
-    """
-
-    def __init__(self, name: str = "wavedeck-aws") -> None:
-        self.name = name
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None:
-                loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name=self.name, daemon=True).start()
-                self._loop = loop
-            return self._loop
-
-    async def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        loop = self.loop
-        if asyncio.get_running_loop() is loop:
-            return await coroutine
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, loop))
 
 
 # Writes that must not be sent again once they may have reached AWS (a read timeout, a dropped connection):
@@ -208,7 +179,7 @@ class Gateway:
         options: GatewayOptions | None = None,
         read_only: bool = False,
         stats: CallStats | None = None,
-        io: AwsLoop | None = None,
+        io: LoopThread | None = None,
     ) -> None:
         self.target = target
         self.io = io

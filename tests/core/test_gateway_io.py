@@ -1,4 +1,4 @@
-"""The gateway with its clients on a loop of their own (`AwsLoop`): every request is sent and parsed in that
+"""The gateway with its clients on a loop of their own (`LoopThread`): every request is sent and parsed in that
 thread, answers and errors come back to the caller's loop exactly as without it, cancelling the caller cancels
 the request, and closing closes there."""
 
@@ -11,14 +11,15 @@ from typing import Any
 
 import pytest
 
-from console.aws import AwsLoop, Gateway, GatewayOptions
+from console.aws import Gateway, GatewayOptions
 from console.aws.faults import Fault
 from console.errors import NotFound, Throttled, Unavailable
+from console.loop_thread import LoopThread
 from console.sandbox_process import SandboxProcess
 from tests.core.test_gateway_codepipeline import fast_budget
 from tests.core.test_gateway_errors import sandbox_target
 
-IO = AwsLoop("wavedeck-aws-test")
+IO = LoopThread("wavedeck-aws-test")
 
 
 @pytest.fixture
