@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import replace
 
 from benchmarks.ui_support import (
+    THREADS,
     FrameClock,
     NothingShown,
     RunningSandbox,
@@ -63,10 +64,10 @@ ROUND: tuple[tuple[str, str], ...] = (
 
 
 async def measure(
-    running: RunningSandbox, rounds: int, intervals: Intervals, read_timeout: float, io_thread: bool = True
+    running: RunningSandbox, rounds: int, intervals: Intervals, read_timeout: float, thread: str = "watcher"
 ) -> None:
     expected = len(running.fleet.pipelines)
-    async with console(running, intervals=intervals, io_thread=io_thread) as app:
+    async with console(running, intervals=intervals, thread=thread) as app:
         clock = FrameClock(app)
         async with app.run_test(size=(120, 36)) as pilot:
             screen = app.screen
@@ -133,9 +134,11 @@ def main() -> None:
         help="seconds between reads of what is on screen (the console's default unless given)",
     )
     parser.add_argument(
-        "--no-io-thread",
-        action="store_true",
-        help="keep the AWS clients on the UI's loop (as before they had a thread of their own), to compare",
+        "--thread",
+        choices=THREADS,
+        default="watcher",
+        help="what runs on a thread of its own: the AWS clients and the watcher (the console's way), only the "
+        "clients, or nothing (everything on the UI's loop, as before), to compare",
     )
     parser.add_argument("--read-timeout", type=float, default=300.0, help="seconds to wait for every pipeline's read")
     args = parser.parse_args()
@@ -150,7 +153,7 @@ def main() -> None:
         pipelines=args.pipelines, state_machines=args.state_machines, speed=args.speed, regions=args.regions
     ) as running:
         print(f"  sandbox ready in {running.started_in:.1f}s")
-        asyncio.run(measure(running, args.rounds, intervals, args.read_timeout, io_thread=not args.no_io_thread))
+        asyncio.run(measure(running, args.rounds, intervals, args.read_timeout, thread=args.thread))
 
 
 if __name__ == "__main__":

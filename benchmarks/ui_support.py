@@ -75,6 +75,10 @@ def sandbox(
             process.stop()
 
 
+# What runs on a thread of its own (`console(thread=...)`): the AWS clients and the watcher, only the clients, nothing.
+THREADS = ("watcher", "gateway", "none")
+
+
 @contextlib.asynccontextmanager
 async def console(
     running: RunningSandbox,
@@ -82,10 +86,13 @@ async def console(
     window: int = DEFAULT_WINDOW,
     intervals: Intervals | None = None,
     push: bool = True,
-    io_thread: bool = True,
+    thread: str = "watcher",
 ) -> AsyncIterator[WavedeckApp]:
     """The console on the running sandbox, as `wavedeck --sandbox` builds it (push queue included unless
-    `push=False`; the gateways' clients on a thread of their own unless `io_thread=False`)."""
+    `push=False`). `thread` (one of THREADS) says what runs on a thread of its own: the gateways' clients and the
+    watcher (as the console does), only the clients, or nothing (all on the UI's loop), to compare."""
+    if thread not in THREADS:
+        raise ValueError(f"thread: one of {', '.join(THREADS)}, got {thread!r}")
     fleet = running.fleet
     waves = fleet.wave_model()
     targets = sandbox_targets(running.process.url, fleet.regions)
@@ -93,14 +100,15 @@ async def console(
         targets = tuple(replace(t, events_queue=None) for t in targets)
     config = Config()
     async with contextlib.AsyncExitStack() as stack:
-        io = LoopThread() if io_thread else None
+        io = LoopThread() if thread != "none" else None
         gateways = {t.name: await stack.enter_async_context(Gateway(t, io=io)) for t in targets}
         audit_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="wavedeck-bench-audit-"))
-        from console.watch import Watcher
+        from console.watch import ThreadedWatcher, Watcher
 
         watcher = Watcher(gateways, waves, intervals or config.intervals)
+        shown = ThreadedWatcher(watcher, io) if io is not None and thread == "watcher" else watcher
         gate = ActionGate(gateways, waves, AuditLog(Path(audit_dir) / "audit.jsonl"))
-        yield make_app(config, targets, watcher, gate, waves=waves, transitions_window=window)
+        yield make_app(config, targets, shown, gate, waves=waves, transitions_window=window)
 
 
 # --- measuring ----------------------------------------------------------------------------------------------

@@ -345,13 +345,17 @@ def run_console(args: argparse.Namespace) -> int:
 
 async def _console(runtime: Runtime) -> int:
     from console.app import make_app
+    from console.watch import ThreadedWatcher
 
     try:
         await runtime.check_credentials()
+        # Reading, converting and diffing on the gateways' thread: the UI's loop only draws and takes keys.
+        watcher = runtime.make_watcher()
+        threaded = ThreadedWatcher(watcher, runtime.io) if runtime.io is not None else None
         app = make_app(
             runtime.config,
             runtime.targets,
-            runtime.make_watcher(),
+            threaded or watcher,
             runtime.gate,
             waves=runtime.waves,
             read_only_reason=read_only_reason(runtime),

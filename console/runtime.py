@@ -26,6 +26,7 @@ from console.actions.gate import ActionGate
 from console.config import Config, load_config, resolve_targets, sandbox_targets, with_push
 from console.definitions import Fleet, load_fleet
 from console.errors import AwsError, ExpiredCredentials, NoCredentials, WavedeckError
+from console.loop_thread import LoopThread
 from console.model import Target
 from console.resources import Catalog
 from console.waves import WaveModel
@@ -87,6 +88,7 @@ class Runtime:
     gate: ActionGate
     read_only: bool
     sandbox: SandboxProcess | None = None
+    io: LoopThread | None = None  # the thread the gateways' clients live on (and the console's watcher runs on)
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -133,7 +135,6 @@ class Runtime:
         targets = with_push(targets, options.events_queue, options.events_topic)
         try:
             from console.aws.gateway import Gateway
-            from console.loop_thread import LoopThread
 
             # Every target's clients on one loop in a thread of its own: requests are sent and answers parsed
             # there, never on the loop that draws the screen and takes the keys.
@@ -165,6 +166,7 @@ class Runtime:
             gate=gate,
             read_only=read_only,
             sandbox=sandbox,
+            io=io,
         )
 
     def make_watcher(self, **kwargs: Any) -> Watcher:

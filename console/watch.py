@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 
 from console.codepipeline.poller import PipelinePoller
 from console.config import Intervals
+from console.loop_thread import LoopThread
 from console.model import FleetState, FleetUpdate, HistoryEvent, TargetStatus
 from console.polling.context import WatchContext
 from console.polling.discovery import Discovery
@@ -47,7 +48,7 @@ from console.stepfunctions.poller import EXPRESS_NOTE, StateMachinePoller
 from console.warm_cache import WarmCache
 from console.waves import WaveModel
 
-__all__ = ["EXPRESS_NOTE", "FleetReader", "Watcher", "queue_region", "utcnow"]
+__all__ = ["EXPRESS_NOTE", "FleetReader", "ThreadedWatcher", "Watcher", "queue_region", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -218,3 +219,54 @@ class Watcher:
             watched.wake.wake(REFRESH)
         if waiters:
             await asyncio.gather(*waiters)
+
+
+class ThreadedWatcher:
+    """A `Watcher` run on a `LoopThread` (the one its gateways send from), so its reading, converting and diffing
+    never take the UI's loop; the UI uses it exactly as it uses a `Watcher`.
+
+    `state` is the newest immutable picture (read from any thread); `subscribe`'s callback is called on the
+    watcher's thread, and the receiver hands it to its own loop (console/app.py takes them in batches); `focus`
+    and `watch_execution` are handed to the watcher's loop; `start`, `stop`, `refresh` and `wait_ready` run
+    there and are awaited from the caller's.
+    """
+
+    def __init__(self, watcher: Watcher, io: LoopThread) -> None:
+        self.watcher = watcher
+        self.io = io
+
+    @property
+    def state(self) -> FleetState:
+        return self.watcher.state
+
+    @property
+    def intervals(self) -> Intervals:
+        return self.watcher.intervals
+
+    @property
+    def ready(self) -> bool:
+        return self.watcher.ready
+
+    async def start(self) -> None:
+        await self.io.run(self.watcher.start())
+
+    async def stop(self) -> None:
+        await self.io.run(self.watcher.stop())
+
+    async def wait_ready(self, timeout: float) -> FleetState:  # noqa: ASYNC109 - the contract's signature
+        return await self.io.run(self.watcher.wait_ready(timeout))
+
+    def subscribe(self, callback: Callable[[FleetUpdate], None]) -> Callable[[], None]:
+        return self.watcher.subscribe(callback)
+
+    def focus(self, keys: Iterable[str]) -> None:
+        self.io.loop.call_soon_threadsafe(self.watcher.focus, tuple(keys))
+
+    def watch_execution(self, target: str, execution_arn: str | None) -> None:
+        self.io.loop.call_soon_threadsafe(self.watcher.watch_execution, target, execution_arn)
+
+    def history(self, execution_arn: str) -> tuple[HistoryEvent, ...]:
+        return self.watcher.history(execution_arn)
+
+    async def refresh(self, keys: Iterable[str] | None = None) -> None:
+        await self.io.run(self.watcher.refresh(None if keys is None else tuple(keys)))

@@ -1,21 +1,26 @@
 """The gateway with its clients on a loop of their own (`LoopThread`): every request is sent and parsed in that
 thread, answers and errors come back to the caller's loop exactly as without it, cancelling the caller cancels
-the request, and closing closes there."""
+the request, and closing closes there. A `ThreadedWatcher` reads, diffs and publishes there too."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from console.aws import Gateway, GatewayOptions
 from console.aws.faults import Fault
+from console.config import Intervals, sandbox_targets
+from console.definitions import default_definitions_dir, load_fleet
 from console.errors import NotFound, Throttled, Unavailable
 from console.loop_thread import LoopThread
 from console.sandbox_process import SandboxProcess
+from console.watch import ThreadedWatcher, Watcher
+from tests.conftest import REGION
 from tests.core.test_gateway_codepipeline import fast_budget
 from tests.core.test_gateway_errors import sandbox_target
 
@@ -80,3 +85,26 @@ async def test_a_closed_gateway_sends_nothing(sandbox: SandboxProcess) -> None:
     await gateway.close()
     with pytest.raises(Unavailable, match="closed"):
         await gateway.list_pipelines()
+
+
+async def test_a_threaded_watcher_reads_on_the_io_thread_and_serves_the_callers_loop(sandbox: SandboxProcess) -> None:
+    target = replace(sandbox_targets(sandbox.url, (REGION,))[0], events_queue=None)
+    called_on: list[str] = []
+    async with Gateway(target, budget=fast_budget(), io=IO) as gateway:
+        watcher = Watcher({target.name: gateway}, load_fleet(default_definitions_dir()).wave_model(), Intervals())
+        threaded = ThreadedWatcher(watcher, IO)
+        unsubscribe = threaded.subscribe(lambda update: called_on.append(threading.current_thread().name))
+        await threaded.start()
+        try:
+            state = await threaded.wait_ready(60)
+            assert state.pipelines
+            assert set(called_on) == {"wavedeck-aws-test"}
+            key = next(iter(state.pipelines))
+            threaded.focus([key])
+            read_before = threaded.state.pipelines[key].read_at
+            await threaded.refresh([key])
+            assert threaded.state.pipelines[key].read_at != read_before
+            assert watcher._ctx.schedule.focused == {key}
+        finally:
+            unsubscribe()
+            await threaded.stop()

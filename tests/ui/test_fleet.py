@@ -254,6 +254,17 @@ async def test_five_hundred_pipelines_stay_fast(console_app: Any) -> None:
         assert set(touched) == {key}  # one row of 500 redrawn
         # A loose bound (the benchmark measures properly): an update must not cost a full rebuild.
         assert elapsed < 2.0, f"one change among 500 pipelines took {elapsed * 1000:.0f} ms to show"
+        # Every pipeline read again (new objects, a new read time) and none reads differently: no row is
+        # built or drawn again.
+        touched.clear()
+        rows = dict(screen.pipelines.rows)
+        reread = {k: replace(p, read_at=p.read_at) for k, p in {**many, key: changed}.items()}
+        assert all(reread[k] is not p for k, p in many.items())
+        watcher.publish(replace(state, pipelines=reread))
+        shown = lambda: screen._shown_state is not None and screen._shown_state.pipelines == reread  # noqa: E731
+        await wait_for(pilot, shown, what="the re-read picture drawn")
+        assert touched == []
+        assert all(screen.pipelines.rows[k] is rows[k] for k in rows)
 
 
 def test_layout_fits_80_columns_and_uses_120_and_200() -> None:
