@@ -53,7 +53,7 @@ MIN_COMMIT_GAP = 5.0
 # How long the traffic thread sleeps at most between two looks at its schedule (real seconds).
 MAX_TICK = 0.5
 # State machine runs started the moment the sandbox opens, so something is running and waiting right away.
-OPENING_RUNS = 2
+OPENING_RUNS = 3
 
 
 @dataclass
