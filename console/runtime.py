@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 from console.actions.audit import AuditLog
 from console.actions.gate import ActionGate
 from console.config import Config, load_config, resolve_targets, sandbox_targets, with_push
-from console.definitions import Fleet, load_fleet
 from console.errors import AwsError, ExpiredCredentials, NoCredentials, WavedeckError
 from console.model import Target
 from console.resources import Catalog
+from console.sandbox.fleet.definitions import Fleet, load_fleet
 from console.waves import WaveModel
 
 if TYPE_CHECKING:

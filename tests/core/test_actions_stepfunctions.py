@@ -15,8 +15,8 @@ import pytest
 from console.actions.audit import AuditLog, token_digest
 from console.actions.gate import ActionGate, ActionKind, ActionOutcome, Selection
 from console.aws.gateway import Gateway
-from console.definitions import load_fleet
 from console.errors import Refused
+from console.sandbox.fleet.definitions import load_fleet
 from tests.conftest import REGION
 from tests.sandbox.test_stepfunctions_support import (
     create_machine,

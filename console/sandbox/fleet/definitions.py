@@ -7,7 +7,7 @@ Three kinds of file (the README documents each key):
   simulated Lambda functions, traffic;
 - `state-machines/*.asl.yaml`: Step Functions definitions written as YAML-ASL;
 - `pipelines/*.json|yaml|yml`: pipelines as AWS declares them (get-pipeline output, create-pipeline input,
-  CloudFormation), read by console/declarations.py; fleet.yaml's `pipelines` may hold such declarations too.
+  CloudFormation), read by declarations.py; fleet.yaml's `pipelines` may hold such declarations too.
 
 Every problem is an InputError naming the file, the line and the dotted key. Loading never imports moto;
 the sandbox validates ASL once more with moto's parser when it creates the state machines.
@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from console import declarations
-from console.declarations import DeclaredSettings
-from console.definitions_buckets import BucketDef, load_buckets
 from console.errors import InputError
+from console.sandbox.fleet import declarations
+from console.sandbox.fleet.buckets import BucketDef, load_buckets
+from console.sandbox.fleet.declarations import DeclaredSettings
 from console.waves import WaveModel, load_wave_model
 from console.yamlfile import Reader, load_file, quoted
 
@@ -81,11 +81,11 @@ _RUN_KEYS = ("state_machine", "interval", "input")
 
 def default_definitions_dir() -> Path:
     """`definitions/` beside the packages in a checkout, or the copy bundled into an installed wheel."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "definitions", here / "bundled_definitions"):
+    console = Path(__file__).resolve().parents[2]
+    for candidate in (console.parent / "definitions", console / "bundled_definitions"):
         if (candidate / "fleet.yaml").is_file():
             return candidate
-    return here.parent / "definitions"
+    return console.parent / "definitions"
 
 
 # --- The wave model -----------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ class Fleet:
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     topics: tuple[str, ...] = ()  # SNS topics, created in every region
     functions: tuple[FunctionDef, ...] = ()
-    # S3 buckets with objects, for the ItemReader of a Distributed Map (definitions_buckets.py).
+    # S3 buckets with objects, for the ItemReader of a Distributed Map (buckets.py).
     buckets: tuple[BucketDef, ...] = ()
 
     def pipeline(self, name: str) -> PipelineDef | None:
