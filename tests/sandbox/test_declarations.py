@@ -98,7 +98,7 @@ def test_the_key_table_is_botocores_pipeline_declaration() -> None:
 
     walk("PipelineDeclaration")
     assert seen == set(SHAPES), f"SHAPES has structures botocore does not: {set(SHAPES) - seen}"
-    assert SANDBOX_ACCOUNT == ACCOUNT_ID  # the core's copy of the sandbox's account id
+    assert SANDBOX_ACCOUNT == ACCOUNT_ID  # declarations are made in the account the sandbox plays
 
 
 # --- loading --------------------------------------------------------------------------------------------

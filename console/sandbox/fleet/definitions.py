@@ -27,7 +27,8 @@ from console.errors import InputError
 from console.sandbox.fleet import declarations
 from console.sandbox.fleet.buckets import BucketDef, load_buckets
 from console.sandbox.fleet.declarations import DeclaredSettings
-from console.waves import WaveModel, load_wave_model
+from console.sandbox_process import SandboxFleet
+from console.waves import FLEET, MachineWaves, WaveMappings, WaveModel, load_wave_model
 from console.yamlfile import Reader, load_file, quoted
 
 CATEGORIES = ("Source", "Build", "Deploy", "Test", "Invoke", "Approval", "Compute")
@@ -249,11 +250,25 @@ class Fleet:
     def state_machine(self, name: str) -> StateMachineDef | None:
         return next((s for s in self.state_machines if s.name == name), None)
 
+    def mappings(self) -> WaveMappings:
+        """What this fleet places by name (its stages' and state machines' `wave:`, `state_waves:`) and what
+        rolls each state machine's wave back (`rollback:`): what `--sandbox` adds to the config's."""
+        return WaveMappings(
+            stages={(p.name, s.name): s.wave for p in self.pipelines for s in p.stages if s.wave},
+            state_machines={
+                m.name: MachineWaves(m.wave, dict(m.state_waves), m.rollback, FLEET)
+                for m in self.state_machines
+                if m.wave or m.state_waves or m.rollback
+            },
+        )
+
     def wave_model(self) -> WaveModel:
         """The wave model with this fleet's explicit stage and state machine mappings."""
-        stage_waves = {(p.name, s.name): s.wave for p in self.pipelines for s in p.stages if s.wave}
-        sm_waves = {m.name: m.wave for m in self.state_machines if m.wave}
-        return self.waves.with_mappings(stage_waves, sm_waves)
+        return self.waves.with_mappings(self.mappings())
+
+    def console_view(self) -> SandboxFleet:
+        """What a console that starts this sandbox (`--sandbox`) takes from it: its regions and mappings."""
+        return SandboxFleet(self.regions, self.mappings())
 
 
 @dataclass(frozen=True)
