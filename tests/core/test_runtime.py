@@ -197,3 +197,12 @@ def test_a_bad_state_machine_key_is_exit_2_naming_file_line_and_key(
     assert err == (
         f"wavedeck: {config}:5: waves.state_machines.deploy.rolback: unknown key (did you mean 'rollback'?)\n"
     )
+
+
+def test_with_sandbox_the_entry_point_passes_the_fleets_facts_and_only_then() -> None:
+    from console.__main__ import build_parser, runtime_options
+
+    sandboxed = runtime_options(build_parser().parse_args(["--sandbox", "waves"]))
+    assert sandboxed.sandbox_fleet == load_fleet().console_view()
+    real = runtime_options(build_parser().parse_args(["--region", REGION, "waves"]))
+    assert real.sandbox_fleet is None
