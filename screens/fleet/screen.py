@@ -42,7 +42,7 @@ from screens.fleet.rows import (
 from screens.fleet.view import MachineRows, PipelineRows
 from screens.status import ERROR, LEGEND, STALE, legend_line, look
 from screens.text import clean, commit_message, literal
-from screens.timefmt import age, coarse_age
+from screens.timefmt import ago, coarse_age
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.row_list import RowList
 from screens.widgets.wave_board import WaveBoard, board_waves
@@ -274,7 +274,7 @@ class FleetScreen(ActionScreen):
         elif pipeline.note:
             title.append(f"◐ partial: {clean(pipeline.note)}", style="bold yellow")
         elif state.is_stale(pipeline.key, pipeline.read_at, now):
-            title.append(f"{STALE.glyph} stale: last read {age(pipeline.read_at, now)} ago", style="bold")
+            title.append(f"{STALE.glyph} stale: last read {ago(pipeline.read_at, now)}", style="bold")
         elif latest is not None and latest.revision is not None:
             title.append(commit_message(latest.revision.summary))
         return title
