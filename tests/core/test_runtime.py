@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,11 @@ from console.model import Approval
 from console.runtime import Runtime, RuntimeOptions
 from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox_process import SandboxProcess
-from tests.conftest import REGION
+from tests.conftest import REGION, make_client
 from tests.core.test_actions_stepfunctions import deployment, waiting
 from tests.sandbox.test_stepfunctions_support import create_machine, make_queue, wait_status
 from tests.selections import sel
+from tests.ui.test_pipeline_support import quiet_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TARGET = f"default/{REGION}"
@@ -39,6 +41,14 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """Dummy keys where botocore's chain looks first (the sandbox accepts any)."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+
+@pytest.fixture(scope="module")
+def own_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    """A sandbox with only what these tests make: a console on the session's would first read every state
+    machine the suite made before (ListExecutions refills at 1/s), and the inbox would wait on them."""
+    with quiet_sandbox(tmp_path_factory.mktemp("runtime-fleet")) as process:
+        yield process
 
 
 def real_account(tmp_path: Path, url: str, config_text: str) -> RuntimeOptions:
@@ -97,10 +107,10 @@ def test_the_sandbox_fleets_facts_are_what_it_says() -> None:
 
 @pytest.mark.usefixtures("credentials")
 async def test_the_configs_rollback_and_state_waves_drive_the_gate_and_the_inbox(
-    aws: Any, sandbox: SandboxProcess, tmp_path: Path
+    own_sandbox: SandboxProcess, tmp_path: Path
 ) -> None:
-    sfn = aws("stepfunctions")
-    queue_url, _ = make_queue(aws("sqs"), "runtime-approvals")
+    sfn = make_client(own_sandbox.url, "stepfunctions")
+    queue_url, _ = make_queue(make_client(own_sandbox.url, "sqs"), "runtime-approvals")
     deploy_arn = create_machine(sfn, deployment(queue_url), prefix="runtime-deploy")
     rollback = load_fleet().state_machine("wave-rollback")
     assert rollback is not None
@@ -108,7 +118,8 @@ async def test_the_configs_rollback_and_state_waves_drive_the_gate_and_the_inbox
     deploy, undo = deploy_arn.rsplit(":", 1)[-1], rollback_arn.rsplit(":", 1)[-1]
     options = real_account(
         tmp_path,
-        sandbox.url,
+        own_sandbox.url,
+        "intervals: {focused: 0.5s, background: 1s, lists: 5s}\n"
         f"waves:\n  state_machines:\n    {deploy}:\n      wave: gamma\n"
         f"      states: {{ApprovePromotion: prod-az2}}\n      rollback: {undo}\n",
     )
