@@ -1,8 +1,9 @@
-"""Loads and validates `definitions/` into model objects.
+"""Loads and validates the sandbox's `definitions/` into model objects: what `wavedeck sandbox` seeds and runs.
 
-Three kinds of file (the README documents each key):
+The console reads none of this on a real account; with `--sandbox` the entry point takes the regions and
+the wave mappings from it (`Fleet.console_view`). The kinds of file (the README documents each key):
 
-- `waves.yaml`: the wave model, in promotion order (console/waves.py uses it);
+- `waves.yaml`: the wave model, in promotion order (console/waves.py loads it, for the console too);
 - `fleet.yaml`: the sandbox fleet: reusable stage shapes, pipelines, state machines, SQS queues, SNS topics,
   simulated Lambda functions, traffic;
 - `state-machines/*.asl.yaml`: Step Functions definitions written as YAML-ASL;
