@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.definitions import Fleet, PipelineDef, ScheduledRun
 from console.sandbox.alarm_trips import AlarmTrips
 from console.sandbox.clock import SandboxClock
 from console.sandbox.codepipeline.engine import PipelineEngine
+from console.sandbox.fleet.definitions import Fleet, PipelineDef, ScheduledRun
 from console.sandbox.seed import client, connection_arn, state_machine_arn
 
 LOG = logging.getLogger(__name__)

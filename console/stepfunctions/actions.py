@@ -229,7 +229,10 @@ async def rollback(reads: Reads, selection: MachinePart, context: PlanContext, *
     bad_arn = selection.execution_arn if isinstance(selection, ExecutionSelection) else None
     rollback_machine = context.rollback_machines.get(machine)
     if rollback_machine is None:
-        raise Refused(f"no rollback state machine is defined for {machine} (`rollback:` in definitions/)")
+        raise Refused(
+            f"no rollback state machine is configured for {machine} (`waves.state_machines.{machine}.rollback` "
+            "in the config)"
+        )
     rollback_arn = machine_arn.rsplit(":", 1)[0] + ":" + rollback_machine
     if bad_arn is not None:
         bad = await reads.execution(bad_arn)
