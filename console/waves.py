@@ -189,6 +189,17 @@ class WaveModel:
         found = self._match(name)
         return found[0] if found else None
 
+    def for_state(self, machine: str, states: Sequence[str | None]) -> Wave | None:
+        """The wave of a state of `machine`: the first of `states` (the state, then the Parallel or Map around
+        it, outermost last) that the mappings place, else the state machine's own wave."""
+        entry = self.state_machines.get(machine)
+        placed = entry.states if entry is not None else {}
+        for state in states:
+            wave = self.wave(placed.get(state)) if state else None
+            if wave is not None:
+                return wave
+        return self.for_state_machine(machine)
+
     def why_state_machine(self, name: str) -> str:
         if self._named_wave(name) is not None:
             return self.state_machines[name].source

@@ -59,7 +59,9 @@ async def answer(
         raise Refused(f"state {task.state_name} of {where} waits, but its task token is not in its parameters")
     token = task.token
     machine = selection.state_machine
-    state_wave = context.state_waves.get(machine, {}).get(task.state_name or "")
+    # The wave of the state (or of the Parallel or Map around it), as the inbox shows it: the one to type.
+    placed = context.state_waves.get(machine, {})
+    state_wave = next((placed[s] for s in (task.state_name or "", *task.containers) if s in placed), None)
     wave = context.waves.wave(state_wave) or context.waves.for_state_machine(machine)
     gateway = reads.gateway
     lines = [

@@ -139,7 +139,7 @@ async def test_the_configs_rollback_and_state_waves_drive_the_gate_and_the_inbox
         assert dict(plan.lines)["Starts"].startswith(f"{undo} ")
         assert dict(plan.lines)["Rolls back to"] == f"{good.rsplit(':', 1)[-1]} revision goodrev1"
 
-        # The inbox shows the waiting state under the machine's configured wave.
+        # The inbox shows the waiting state under its state's configured wave: the one the gate asks to be typed.
         watcher = runtime.make_watcher()
         await watcher.start()
         try:
@@ -147,7 +147,8 @@ async def test_the_configs_rollback_and_state_waves_drive_the_gate_and_the_inbox
             approval = await _approval_of(watcher, f"{deploy}/{bad.rsplit(':', 1)[-1]}")
             assert approval.state_name == "ApprovePromotion"
             assert approval.wave is not None
-            assert approval.wave.name == "gamma"
+            assert approval.wave.name == "prod-az2"
+            assert runtime.waves.for_state_machine(deploy).name == "gamma"  # the machine's own, for the rest
         finally:
             await watcher.stop()
         await runtime.aclose()
