@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from console.diff import approval_request, find_in_parameters
 from console.model import (
+    UNKNOWN_WAVE,
     Approval,
     ConditionKind,
     Execution,
@@ -163,11 +164,14 @@ def execution_approvals(
     return out
 
 
-def _wave_of(machine: StateMachine, task: OpenTask, waves: WaveModel | None) -> Wave | None:
-    if waves is None or machine.name not in waves.state_machines:
-        return machine.wave
-    containers = [frame.state for frame in reversed(task.frames)]
-    return waves.for_state(machine.name, [task.state, *containers]) or machine.wave
+def _wave_of(machine: StateMachine, task: OpenTask, waves: WaveModel | None) -> Wave:
+    """The state's wave, else the state machine's, else `unknown` (as the gate judges it: typed to confirm)."""
+    if waves is not None and machine.name in waves.state_machines:
+        containers = [frame.state for frame in reversed(task.frames)]
+        placed = waves.for_state(machine.name, [task.state, *containers])
+        if placed is not None:
+            return placed
+    return machine.wave or UNKNOWN_WAVE
 
 
 def state_timeouts(definition: Mapping[str, object]) -> dict[str, int]:

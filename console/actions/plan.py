@@ -17,7 +17,15 @@ from console.actions.reads import Reads
 from console.actions.reasons import DEFAULT_REASON_MAX
 from console.errors import Refused
 from console.model import Receipt, Target, Wave
-from console.resources import ActionSelection, PipelineSelection, Selection, StageSelection, stage_name
+from console.resources import (
+    ActionSelection,
+    ExecutionSelection,
+    PipelineSelection,
+    Selection,
+    StageSelection,
+    StateMachineSelection,
+    stage_name,
+)
 from console.stepfunctions.answers import AnswerBody, AnswerBook, check_body
 from console.waves import WaveModel
 
@@ -204,6 +212,8 @@ def plan_from(kind: ActionKind, facts: Facts, target: Target) -> ActionPlan:
         named: str | None = None
         if isinstance(selection, PipelineSelection | StageSelection | ActionSelection):
             named = stage_name(selection) or selection.pipeline
+        elif isinstance(selection, StateMachineSelection | ExecutionSelection):
+            named = selection.state_machine  # a state machine nothing places: its name
         confirm_word = facts.confirm_stage or named or target.name
     elif production:
         # The wave's name, even for a non-production wave of a production target; the target's without a wave.

@@ -74,8 +74,12 @@ async def test_approve_a_task_token_from_the_execution_screen(own_sandbox: Sandb
             await pilot.press("a")
             modal = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionModal) and app.screen, within=15)
             assert ("State", "Approve") in modal.plan.lines
-            assert not modal.plan.production
-            await pilot.press(*"looks good", "enter")
+            # No wave places this state machine: its risk is unknown, so its name is typed, as for production.
+            name = machine.rsplit(":", 1)[-1]
+            assert modal.plan.confirm_word == name
+            assert ("Wave", "unknown (unknown)") in modal.plan.lines
+            assert f"Type the state machine's name to confirm: {name}" in rendered(app)
+            await pilot.press(*"looks good", "enter", *name, "enter")
             await wait_for(pilot, lambda: any("request id" in n for n in notifications(app)), within=15)
             # The consequence as the watcher sees it: the task succeeded and the execution ran to its end.
             await wait_for(pilot, lambda: "✓ succeeded" in rendered(app), within=20, what="the execution succeeded")
@@ -103,7 +107,7 @@ async def test_stop_a_running_execution_from_its_screen(own_sandbox: SandboxProc
             await wait_for(pilot, lambda: app.screen.active_bindings["s"].enabled, within=20)
             await pilot.press("s")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionModal), within=15)
-            await pilot.press(*"wrong revision", "enter")
+            await pilot.press(*"wrong revision", "enter", *machine.rsplit(":", 1)[-1], "enter")
             await wait_for(pilot, lambda: any("request id" in n for n in notifications(app)), within=15)
             await wait_for(pilot, lambda: "✗ aborted" in rendered(app), within=20, what="aborted on screen")
             await wait_for(
