@@ -29,7 +29,9 @@ from botocore import xform_name
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 
 from console import model
+from console.aws import codepipeline as cp_convert
 from console.aws import convert
+from console.aws import stepfunctions as sf_convert
 from console.aws.credentials import CredentialSource, describe_source, open_session
 from console.aws.errors import is_throttle, translate
 from console.aws.stats import CallStats
@@ -179,7 +181,7 @@ class Gateway:
         self._retired: list[_Connection] = []
         self._connect_lock = asyncio.Lock()
         self._hooks: list[tuple[str, Hook, bool]] = []
-        self._history_names: OrderedDict[str, convert.StateNames] = OrderedDict()
+        self._history_names: OrderedDict[str, sf_convert.StateNames] = OrderedDict()
         self._closed = False
 
     # --- lifecycle ----------------------------------------------------------------------------------------
@@ -405,17 +407,17 @@ class Gateway:
         """Every pipeline of the target's region (all pages of `page_size`)."""
         params = {"maxResults": page_size}
         items = await self._all_pages(CODEPIPELINE, "ListPipelines", "pipelines", params)
-        return tuple(convert.pipeline_summary(item) for item in items)
+        return tuple(cp_convert.pipeline_summary(item) for item in items)
 
     async def get_pipeline(self, name: str) -> model.Pipeline:
         """The structure: stages → actions with category, provider, runOrder, configuration (no state)."""
         response = await self._call(CODEPIPELINE, "GetPipeline", name=name)
-        return convert.pipeline_structure(self.target.name, response)
+        return cp_convert.pipeline_structure(self.target.name, response)
 
     async def get_pipeline_state(self, name: str) -> model.PipelineState:
         """Every stage's latest execution, inbound transition and executions, and action states (with tokens)."""
         response = await self._call(CODEPIPELINE, "GetPipelineState", name=name)
-        return convert.pipeline_state(response)
+        return cp_convert.pipeline_state(response)
 
     async def list_pipeline_executions(
         self, name: str, max_results: int = 25, succeeded_in_stage: str | None = None, page_size: int = 100
@@ -427,13 +429,13 @@ class Gateway:
         items = await self._bounded_pages(
             CODEPIPELINE, "ListPipelineExecutions", "pipelineExecutionSummaries", params, max_results, page_size
         )
-        return tuple(convert.pipeline_execution(item) for item in items)
+        return tuple(cp_convert.pipeline_execution(item) for item in items)
 
     async def get_pipeline_execution(self, name: str, execution_id: str) -> model.PipelineExecution:
         response = await self._call(
             CODEPIPELINE, "GetPipelineExecution", pipelineName=name, pipelineExecutionId=execution_id
         )
-        return convert.pipeline_execution(response.get("pipelineExecution") or {"pipelineExecutionId": execution_id})
+        return cp_convert.pipeline_execution(response.get("pipelineExecution") or {"pipelineExecutionId": execution_id})
 
     async def list_action_executions(
         self, name: str, execution_id: str, page_size: int = 100
@@ -441,7 +443,7 @@ class Gateway:
         """Every action run of one pipeline execution (all pages), newest first as AWS lists them."""
         params = {"pipelineName": name, "filter": {"pipelineExecutionId": execution_id}, "maxResults": page_size}
         items = await self._all_pages(CODEPIPELINE, "ListActionExecutions", "actionExecutionDetails", params)
-        return tuple(convert.action_execution(item) for item in items)
+        return tuple(cp_convert.action_execution(item) for item in items)
 
     async def list_rule_executions(
         self, name: str, execution_id: str | None = None, max_results: int = 50
@@ -453,7 +455,7 @@ class Gateway:
         items = await self._bounded_pages(
             CODEPIPELINE, "ListRuleExecutions", "ruleExecutionDetails", params, max_results, 100
         )
-        return tuple(convert.rule_execution(item) for item in items)
+        return tuple(cp_convert.rule_execution(item) for item in items)
 
     # --- CodePipeline writes ------------------------------------------------------------------------------------
 
@@ -557,12 +559,12 @@ class Gateway:
         """Every state machine of the target's region (all pages of `page_size`)."""
         params = {"maxResults": page_size}
         items = await self._all_pages(STEPFUNCTIONS, "ListStateMachines", "stateMachines", params)
-        return tuple(convert.state_machine_summary(item) for item in items)
+        return tuple(sf_convert.state_machine_summary(item) for item in items)
 
     async def describe_state_machine(self, arn: str) -> model.StateMachineDetail:
         """The definition parsed, with the `.waitForTaskToken` states and where their token goes."""
         response = await self._call(STEPFUNCTIONS, "DescribeStateMachine", stateMachineArn=arn)
-        return convert.state_machine_detail(response)
+        return sf_convert.state_machine_detail(response)
 
     async def list_executions(
         self, arn: str, status: str | None = None, max_results: int = 100, page_size: int = 1000
@@ -579,11 +581,11 @@ class Gateway:
         items = await self._bounded_pages(
             STEPFUNCTIONS, "ListExecutions", "executions", params, max_results, min(page_size, 1000)
         )
-        return tuple(convert.execution(item) for item in items)
+        return tuple(sf_convert.execution(item) for item in items)
 
     async def describe_execution(self, arn: str) -> model.Execution:
         response = await self._call(STEPFUNCTIONS, "DescribeExecution", executionArn=arn)
-        return convert.execution(response)
+        return sf_convert.execution(response)
 
     async def get_execution_history(
         self, arn: str, after_id: int = 0, page_size: int = 100
@@ -621,12 +623,12 @@ class Gateway:
             if reached or not token:
                 break
         names = self._state_names(arn, fresh=after_id == 0)
-        return tuple(convert.history_event(collected[i], names) for i in sorted(collected))
+        return tuple(sf_convert.history_event(collected[i], names) for i in sorted(collected))
 
-    def _state_names(self, arn: str, fresh: bool) -> convert.StateNames:
+    def _state_names(self, arn: str, fresh: bool) -> sf_convert.StateNames:
         names = self._history_names.get(arn)
         if names is None or fresh:
-            names = convert.StateNames()
+            names = sf_convert.StateNames()
             self._history_names[arn] = names
         self._history_names.move_to_end(arn)
         while len(self._history_names) > self.options.history_memory:

@@ -1,0 +1,227 @@
+"""Step Functions in the gateway: the conversion of its answers into the console's frozen dataclasses."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from console.aws.convert import Json, opt_int, opt_str, utc
+from console.model import (
+    Execution,
+    HistoryEvent,
+    StateMachineDetail,
+    StateMachineSummary,
+    TaskTokenState,
+)
+
+# --- Conversion of its answers ------------------------------------------------------------------------------
+
+
+def state_machine_summary(item: Json) -> StateMachineSummary:
+    return StateMachineSummary(
+        arn=str(item["stateMachineArn"]),
+        name=str(item.get("name", "")),
+        type=str(item.get("type") or "STANDARD"),
+        created=utc(item.get("creationDate")),
+    )
+
+
+def state_machine_detail(response: Json) -> StateMachineDetail:
+    text = str(response.get("definition") or "")
+    definition: Mapping[str, Any] = {}
+    problem: str | None = None
+    try:
+        parsed = json.loads(text)
+        if isinstance(parsed, Mapping):
+            definition = parsed
+        else:
+            problem = "the definition is not a JSON object"
+    except ValueError as exc:
+        problem = f"the definition is not JSON: {exc}"
+    return StateMachineDetail(
+        arn=str(response.get("stateMachineArn", "")),
+        name=str(response.get("name", "")),
+        type=str(response.get("type") or "STANDARD"),
+        definition_text=text,
+        definition=definition,
+        role_arn=str(response.get("roleArn") or ""),
+        status=opt_str(response.get("status")),
+        created=utc(response.get("creationDate")),
+        revision_id=opt_str(response.get("revisionId")),
+        task_token_states=tuple(task_token_states(definition)),
+        states=tuple(state_names(definition)),
+        definition_error=problem,
+    )
+
+
+def _walk_states(definition: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    """Every state of an ASL document, nested ones (Parallel branches, Map processors) included."""
+    states = definition.get("States")
+    if not isinstance(states, Mapping):
+        return
+    for name, state in states.items():
+        if not isinstance(state, Mapping):
+            continue
+        yield str(name), state
+        for branch in state.get("Branches") or ():
+            if isinstance(branch, Mapping):
+                yield from _walk_states(branch)
+        for key in ("ItemProcessor", "Iterator"):
+            processor = state.get(key)
+            if isinstance(processor, Mapping):
+                yield from _walk_states(processor)
+
+
+def state_names(definition: Mapping[str, Any]) -> list[str]:
+    return [name for name, _ in _walk_states(definition)]
+
+
+_JSONPATH_TOKEN = "$$.Task.Token"
+_JSONATA_TOKEN = "$states.context.Task.Token"
+
+
+def _token_paths(value: Any, path: tuple[str | int, ...]) -> Iterable[tuple[tuple[str | int, ...], str]]:
+    """(key path, expression) of every value that is, or embeds, the task token (paths as resolved: `.$`
+    suffixes dropped; list items by index)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            key = str(key)
+            if key.endswith(".$"):
+                if isinstance(item, str) and _MENTIONS_TOKEN.search(item):
+                    yield (*path, key[:-2]), item
+                continue
+            yield from _token_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _token_paths(item, (*path, index))
+    elif isinstance(value, str) and path and value.lstrip().startswith("{%") and _MENTIONS_TOKEN.search(value):
+        yield path, value  # JSONata `{% $states.context.Task.Token %}`
+
+
+# `$$.Task.Token`, `$$.Task` or the whole context object `$$` (JSONPath), `$states.context...` (JSONata): any
+# expression whose value holds the token, however it is wrapped (States.Format, States.JsonToString, ...).
+_MENTIONS_TOKEN = re.compile(r"\$\$(?:\.Task\b|(?![.\w]))|\$states\.context(?:\.Task\b|(?![.\w]))")
+
+
+def task_token_states(definition: Mapping[str, Any]) -> list[TaskTokenState]:
+    """The `.waitForTaskToken` Task states and where their Parameters (or JSONata Arguments) put the token.
+
+    `token_paths` hold the paths whose value is the token itself (what the gate answers with); every path
+    that holds or embeds it, with the expression that put it there, is in `token_expressions` (what the
+    displays redact: see console/tokens.py).
+    """
+    found = []
+    for name, state in _walk_states(definition):
+        resource = state.get("Resource")
+        if state.get("Type") != "Task" or not isinstance(resource, str):
+            continue
+        if not resource.endswith(".waitForTaskToken"):
+            continue
+        located: list[tuple[tuple[str | int, ...], str]] = []
+        for key in ("Parameters", "Arguments"):
+            located.extend(_token_paths(state.get(key), ()))
+        # The paths of the bare token first: `token_in` answers with the first one that holds a value.
+        ordered = sorted(located, key=lambda item: not _exact_token(item[1]))
+        keyed = tuple(tuple(str(k) for k in path) for path, _ in ordered if all(isinstance(k, str) for k in path))
+        found.append(TaskTokenState(name=name, resource=resource, token_paths=keyed, token_expressions=tuple(located)))
+    return found
+
+
+def _exact_token(expression: str) -> bool:
+    text = expression.strip()
+    if text.startswith("{%") and text.endswith("%}"):
+        text = text[2:-2].strip()
+    return text in (_JSONPATH_TOKEN, _JSONATA_TOKEN)
+
+
+def execution(item: Json) -> Execution:
+    """A ListExecutions item or a DescribeExecution response."""
+    return Execution(
+        arn=str(item["executionArn"]),
+        name=str(item.get("name") or str(item["executionArn"]).rsplit(":", 1)[-1]),
+        state_machine_arn=str(item.get("stateMachineArn", "")),
+        status=str(item.get("status", "")),
+        started=utc(item.get("startDate")),
+        stopped=utc(item.get("stopDate")),
+        input=opt_str(item.get("input")),
+        output=opt_str(item.get("output")),
+        error=opt_str(item.get("error")),
+        cause=opt_str(item.get("cause")),
+        redrive_count=opt_int(item.get("redriveCount")) or 0,
+        redrive_status=opt_str(item.get("redriveStatus")),
+        redrive_status_reason=opt_str(item.get("redriveStatusReason")),
+    )
+
+
+def history_details(event: Json) -> Json:
+    """The one `...EventDetails` member an event carries (empty when it has none)."""
+    for key, value in event.items():
+        if key.endswith("EventDetails") and isinstance(value, Mapping):
+            return value
+    return {}
+
+
+class StateNames:
+    """Remembers which state each event of one execution belongs to, across incremental reads.
+
+    Only StateEntered / StateExited events name their state; the events in between (TaskScheduled, ...)
+    point back through `previousEventId`. When that chain is missing, the state entered last and not yet
+    exited is the best answer.
+    """
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, str | None] = {}
+        self.open: str | None = None
+
+    def name_of(self, event_id: int, event_type: str, previous_id: int, details: Json) -> str | None:
+        name: str | None
+        if event_type.endswith("StateEntered"):
+            name = opt_str(details.get("name"))
+            self.open = name
+        elif event_type.endswith("StateExited"):
+            name = opt_str(details.get("name"))
+            self.open = None
+        elif event_type.startswith("Execution"):
+            name = None
+        elif previous_id and self.by_id.get(previous_id):
+            name = self.by_id[previous_id]
+        else:
+            name = self.open
+        self.by_id[event_id] = name
+        return name
+
+
+def _resource(details: Json) -> str | None:
+    """The resource as the definition names it: AWS splits service integrations into `resourceType` ("sqs")
+    and `resource` ("sendMessage.waitForTaskToken"); joined back, it matches the state's `Resource`."""
+    resource = opt_str(details.get("resource"))
+    kind = opt_str(details.get("resourceType"))
+    if resource and kind and not resource.startswith("arn:"):
+        return f"arn:aws:states:::{kind}:{resource}"
+    return resource
+
+
+def history_event(event: Json, names: StateNames | None = None) -> HistoryEvent:
+    details = history_details(event)
+    event_id = int(event["id"])
+    event_type = str(event.get("type", ""))
+    previous = int(event.get("previousEventId") or 0)
+    state_name = (names or StateNames()).name_of(event_id, event_type, previous, details)
+    return HistoryEvent(
+        id=event_id,
+        type=event_type,
+        timestamp=utc(event.get("timestamp")) or datetime.fromtimestamp(0, UTC),
+        previous_id=previous,
+        state_name=state_name,
+        resource=_resource(details),
+        parameters=opt_str(details.get("parameters")),
+        input=opt_str(details.get("input")),
+        output=opt_str(details.get("output")),
+        error=opt_str(details.get("error")),
+        cause=opt_str(details.get("cause")),
+        timeout_seconds=opt_int(details.get("timeoutInSeconds")),
+        index=opt_int(details.get("index")) if event_type.startswith("MapIteration") else None,
+    )
