@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
+from console import model
+from console.aws.calls import ServiceCalls
 from console.aws.convert import Json, opt_int, opt_str, utc
 from console.model import (
     Action,
@@ -318,3 +320,186 @@ def action_execution(item: Json) -> ActionExecution:
         error_code=opt_str(errors.get("code")),
         error_message=opt_str(errors.get("message")),
     )
+
+
+# --- Its calls ------------------------------------------------------------------------------------------------
+
+SERVICE = "codepipeline"  # the name botocore loads it under
+
+
+class CodePipelineCalls(ServiceCalls):
+    """CodePipeline's calls: pipelines, their state and executions; approvals, stops, retries, rollbacks."""
+
+    READS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "ListPipelines",
+            "GetPipeline",
+            "GetPipelineState",
+            "GetPipelineExecution",
+            "ListPipelineExecutions",
+            "ListActionExecutions",
+            "ListRuleExecutions",
+        }
+    )
+    UNSAFE_TO_RESEND: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "codepipeline": (
+            "PutApprovalResult",
+            "StopPipelineExecution",
+            "RetryStageExecution",
+            "RollbackStage",
+            "DisableStageTransition",
+            "EnableStageTransition",
+        ),
+    }
+
+    # --- CodePipeline reads -----------------------------------------------------------------------------------
+
+    async def list_pipelines(self, page_size: int = 1000) -> tuple[model.PipelineSummary, ...]:
+        """Every pipeline of the target's region (all pages of `page_size`)."""
+        params = {"maxResults": page_size}
+        items = await self._all_pages(SERVICE, "ListPipelines", "pipelines", params)
+        return tuple(pipeline_summary(item) for item in items)
+
+    async def get_pipeline(self, name: str) -> model.Pipeline:
+        """The structure: stages → actions with category, provider, runOrder, configuration (no state)."""
+        response = await self._call(SERVICE, "GetPipeline", name=name)
+        return pipeline_structure(self.target.name, response)
+
+    async def get_pipeline_state(self, name: str) -> model.PipelineState:
+        """Every stage's latest execution, inbound transition and executions, and action states (with tokens)."""
+        response = await self._call(SERVICE, "GetPipelineState", name=name)
+        return pipeline_state(response)
+
+    async def list_pipeline_executions(
+        self, name: str, max_results: int = 25, succeeded_in_stage: str | None = None, page_size: int = 100
+    ) -> tuple[model.PipelineExecution, ...]:
+        """The newest `max_results` executions, newest first (pages of up to `page_size` until there are enough)."""
+        params: dict[str, Any] = {"pipelineName": name}
+        if succeeded_in_stage:
+            params["filter"] = {"succeededInStage": {"stageName": succeeded_in_stage}}
+        items = await self._bounded_pages(
+            SERVICE, "ListPipelineExecutions", "pipelineExecutionSummaries", params, max_results, page_size
+        )
+        return tuple(pipeline_execution(item) for item in items)
+
+    async def get_pipeline_execution(self, name: str, execution_id: str) -> model.PipelineExecution:
+        response = await self._call(
+            SERVICE, "GetPipelineExecution", pipelineName=name, pipelineExecutionId=execution_id
+        )
+        return pipeline_execution(response.get("pipelineExecution") or {"pipelineExecutionId": execution_id})
+
+    async def list_action_executions(
+        self, name: str, execution_id: str, page_size: int = 100
+    ) -> tuple[model.ActionExecution, ...]:
+        """Every action run of one pipeline execution (all pages), newest first as AWS lists them."""
+        params = {"pipelineName": name, "filter": {"pipelineExecutionId": execution_id}, "maxResults": page_size}
+        items = await self._all_pages(SERVICE, "ListActionExecutions", "actionExecutionDetails", params)
+        return tuple(action_execution(item) for item in items)
+
+    async def list_rule_executions(
+        self, name: str, execution_id: str | None = None, max_results: int = 50
+    ) -> tuple[model.RuleExecution, ...]:
+        """The newest rule evaluations of a pipeline (of one execution when given), newest first."""
+        params: dict[str, Any] = {"pipelineName": name}
+        if execution_id:
+            params["filter"] = {"pipelineExecutionId": execution_id}
+        items = await self._bounded_pages(
+            SERVICE, "ListRuleExecutions", "ruleExecutionDetails", params, max_results, 100
+        )
+        return tuple(rule_execution(item) for item in items)
+
+    # --- CodePipeline writes ------------------------------------------------------------------------------------
+
+    async def override_stage_condition(
+        self, pipeline: str, stage: str, execution_id: str, condition_type: str
+    ) -> model.Receipt:
+        """End a BEFORE_ENTRY or ON_SUCCESS evaluation in progress as if its conditions were met."""
+        self._refuse_if_read_only("OverrideStageCondition")
+        response = await self._call(
+            SERVICE,
+            "OverrideStageCondition",
+            pipelineName=pipeline,
+            stageName=stage,
+            pipelineExecutionId=execution_id,
+            conditionType=condition_type,
+        )
+        return self._receipt("OverrideStageCondition", response, execution_id)
+
+    async def put_approval_result(
+        self, pipeline: str, stage: str, action: str, token: str, approved: bool, summary: str
+    ) -> model.Receipt:
+        """Answer a manual approval; `token` is the action's current token from GetPipelineState."""
+        self._refuse_if_read_only("PutApprovalResult")
+        response = await self._call(
+            SERVICE,
+            "PutApprovalResult",
+            pipelineName=pipeline,
+            stageName=stage,
+            actionName=action,
+            result={"summary": summary, "status": "Approved" if approved else "Rejected"},
+            token=token,
+        )
+        return self._receipt("PutApprovalResult", response, effective=response.get("approvedAt"))
+
+    async def stop_pipeline_execution(
+        self, pipeline: str, execution_id: str, abandon: bool = False, reason: str = ""
+    ) -> model.Receipt:
+        self._refuse_if_read_only("StopPipelineExecution")
+        params: dict[str, Any] = {"pipelineName": pipeline, "pipelineExecutionId": execution_id, "abandon": abandon}
+        if reason:
+            params["reason"] = reason
+        response = await self._call(SERVICE, "StopPipelineExecution", **params)
+        return self._receipt("StopPipelineExecution", response, response.get("pipelineExecutionId") or execution_id)
+
+    async def retry_stage_execution(
+        self, pipeline: str, stage: str, execution_id: str, mode: str = "FAILED_ACTIONS"
+    ) -> model.Receipt:
+        self._refuse_if_read_only("RetryStageExecution")
+        response = await self._call(
+            SERVICE,
+            "RetryStageExecution",
+            pipelineName=pipeline,
+            stageName=stage,
+            pipelineExecutionId=execution_id,
+            retryMode=mode,
+        )
+        return self._receipt("RetryStageExecution", response, response.get("pipelineExecutionId") or execution_id)
+
+    async def rollback_stage(self, pipeline: str, stage: str, target_execution_id: str) -> model.Receipt:
+        """Roll `stage` back to what `target_execution_id` deployed; the receipt names the new execution."""
+        self._refuse_if_read_only("RollbackStage")
+        response = await self._call(
+            SERVICE,
+            "RollbackStage",
+            pipelineName=pipeline,
+            stageName=stage,
+            targetPipelineExecutionId=target_execution_id,
+        )
+        return self._receipt("RollbackStage", response, response.get("pipelineExecutionId"))
+
+    async def disable_stage_transition(
+        self, pipeline: str, stage: str, reason: str, transition_type: str = "Inbound"
+    ) -> model.Receipt:
+        self._refuse_if_read_only("DisableStageTransition")
+        response = await self._call(
+            SERVICE,
+            "DisableStageTransition",
+            pipelineName=pipeline,
+            stageName=stage,
+            transitionType=transition_type,
+            reason=reason,
+        )
+        return self._receipt("DisableStageTransition", response)
+
+    async def enable_stage_transition(
+        self, pipeline: str, stage: str, transition_type: str = "Inbound"
+    ) -> model.Receipt:
+        self._refuse_if_read_only("EnableStageTransition")
+        response = await self._call(
+            SERVICE,
+            "EnableStageTransition",
+            pipelineName=pipeline,
+            stageName=stage,
+            transitionType=transition_type,
+        )
+        return self._receipt("EnableStageTransition", response)

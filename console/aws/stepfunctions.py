@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
+from console import model
+from console.aws.calls import ServiceCalls
 from console.aws.convert import Json, opt_int, opt_str, utc
 from console.model import (
     Execution,
@@ -225,3 +229,164 @@ def history_event(event: Json, names: StateNames | None = None) -> HistoryEvent:
         timeout_seconds=opt_int(details.get("timeoutInSeconds")),
         index=opt_int(details.get("index")) if event_type.startswith("MapIteration") else None,
     )
+
+
+# --- Its calls ------------------------------------------------------------------------------------------------
+
+SERVICE = "stepfunctions"  # the name botocore loads it under
+
+
+class StepFunctionsCalls(ServiceCalls):
+    """Step Functions' calls: state machines, executions and their history; stops, redrives, task tokens."""
+
+    READS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "ListStateMachines",
+            "DescribeStateMachine",
+            "ListExecutions",
+            "DescribeExecution",
+            "GetExecutionHistory",
+        }
+    )
+    UNSAFE_TO_RESEND: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "sfn": ("StopExecution", "SendTaskSuccess", "SendTaskFailure")
+    }
+    # StartExecution (we always name the execution) and RedriveExecution (botocore adds a client token) are
+    # idempotent: not listed.
+
+    # The state each event of an execution belongs to, between history reads, for the last
+    # `options.history_memory` executions (made on first use).
+    _history_names: OrderedDict[str, StateNames] | None = None
+
+    # --- Step Functions reads --------------------------------------------------------------------------------
+
+    async def list_state_machines(self, page_size: int = 1000) -> tuple[model.StateMachineSummary, ...]:
+        """Every state machine of the target's region (all pages of `page_size`)."""
+        params = {"maxResults": page_size}
+        items = await self._all_pages(SERVICE, "ListStateMachines", "stateMachines", params)
+        return tuple(state_machine_summary(item) for item in items)
+
+    async def describe_state_machine(self, arn: str) -> model.StateMachineDetail:
+        """The definition parsed, with the `.waitForTaskToken` states and where their token goes."""
+        response = await self._call(SERVICE, "DescribeStateMachine", stateMachineArn=arn)
+        return state_machine_detail(response)
+
+    async def list_executions(
+        self, arn: str, status: str | None = None, max_results: int = 100, page_size: int = 1000
+    ) -> tuple[model.Execution, ...]:
+        """The newest `max_results` executions, newest first.
+
+        Bounded: one request when `max_results` <= `page_size` (AWS allows 1000), and never more than
+        `max_results` executions; ListExecutions refills at 1/s in our budget, so the watcher asks for one
+        page and reads older executions only when someone scrolls to them.
+        """
+        params: dict[str, Any] = {"stateMachineArn": arn}
+        if status:
+            params["statusFilter"] = status
+        items = await self._bounded_pages(
+            SERVICE, "ListExecutions", "executions", params, max_results, min(page_size, 1000)
+        )
+        return tuple(execution(item) for item in items)
+
+    async def describe_execution(self, arn: str) -> model.Execution:
+        response = await self._call(SERVICE, "DescribeExecution", executionArn=arn)
+        return execution(response)
+
+    async def get_execution_history(
+        self, arn: str, after_id: int = 0, page_size: int = 100
+    ) -> tuple[model.HistoryEvent, ...]:
+        """The events with id > `after_id`, in ascending order.
+
+        Reads newest first (`reverseOrder`) in pages of `page_size` and stops at the page that reaches
+        `after_id`, so repeated calls with the last id seen never page through old history: a call costs
+        ceil(new / page_size) requests, or one when nothing is new. Only the last page can hold events
+        already seen (the newest `page_size` include them when fewer are new); they are dropped here. Pass a
+        small `page_size` when polling a running execution, a large one (<= 1000) for a first read.
+
+        Each event's `state_name` comes from its own details (StateEntered/Exited) or from the events before
+        it; the gateway remembers those between calls for its last `history_memory` executions, so a first
+        call with `after_id` > 0 may leave the names of some task events empty.
+        """
+        page_size = max(1, min(page_size, 1000))
+        collected: dict[int, dict[str, Any]] = {}
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"executionArn": arn, "maxResults": page_size, "reverseOrder": True}
+            if token:
+                params["nextToken"] = token
+            response = await self._call(SERVICE, "GetExecutionHistory", **params)
+            events = response.get("events") or []
+            self.stats.history_events += len(events)
+            reached = False
+            for event in events:
+                event_id = int(event.get("id", 0))
+                if event_id <= after_id:
+                    reached = True
+                else:
+                    collected.setdefault(event_id, event)
+            token = response.get("nextToken")
+            if reached or not token:
+                break
+        names = self._state_names(arn, fresh=after_id == 0)
+        return tuple(history_event(collected[i], names) for i in sorted(collected))
+
+    def _state_names(self, arn: str, fresh: bool) -> StateNames:
+        if self._history_names is None:
+            self._history_names = OrderedDict()
+        remembered = self._history_names
+        names = remembered.get(arn)
+        if names is None or fresh:
+            names = StateNames()
+            remembered[arn] = names
+        remembered.move_to_end(arn)
+        while len(remembered) > self.options.history_memory:
+            remembered.popitem(last=False)
+        return names
+
+    # --- Step Functions writes --------------------------------------------------------------------------------
+
+    async def stop_execution(self, arn: str, error: str = "", cause: str = "") -> model.Receipt:
+        self._refuse_if_read_only("StopExecution")
+        params: dict[str, Any] = {"executionArn": arn}
+        if error:
+            params["error"] = error
+        if cause:
+            params["cause"] = cause
+        response = await self._call(SERVICE, "StopExecution", **params)
+        return self._receipt("StopExecution", response, arn, response.get("stopDate"))
+
+    async def redrive_execution(self, arn: str, client_token: str | None = None) -> model.Receipt:
+        """Redrive a failed STANDARD execution (same ARN). A `client_token` makes repeats idempotent."""
+        self._refuse_if_read_only("RedriveExecution")
+        params: dict[str, Any] = {"executionArn": arn}
+        if client_token:
+            params["clientToken"] = client_token
+        response = await self._call(SERVICE, "RedriveExecution", **params)
+        return self._receipt("RedriveExecution", response, arn, response.get("redriveDate"))
+
+    async def send_task_success(self, token: str, output: str = "{}") -> model.Receipt:
+        self._refuse_if_read_only("SendTaskSuccess")
+        response = await self._call(SERVICE, "SendTaskSuccess", taskToken=token, output=output)
+        return self._receipt("SendTaskSuccess", response)
+
+    async def send_task_failure(self, token: str, error: str = "", cause: str = "") -> model.Receipt:
+        self._refuse_if_read_only("SendTaskFailure")
+        params: dict[str, Any] = {"taskToken": token}
+        if error:
+            params["error"] = error
+        if cause:
+            params["cause"] = cause
+        response = await self._call(SERVICE, "SendTaskFailure", **params)
+        return self._receipt("SendTaskFailure", response)
+
+    async def start_execution(self, state_machine_arn: str, input: str, name: str | None = None) -> model.Receipt:
+        """Start an execution; the receipt's `execution_id` is its ARN. Without a name, a UUID (as AWS does)."""
+        self._refuse_if_read_only("StartExecution")
+        response = await self._call(
+            SERVICE,
+            "StartExecution",
+            stateMachineArn=state_machine_arn,
+            input=input,
+            name=name or str(uuid.uuid4()),
+        )
+        return self._receipt("StartExecution", response, response.get("executionArn"), response.get("startDate"))
