@@ -13,15 +13,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from console import model
 from console.aws import convert
 from console.aws.stats import CallStats
 from console.errors import Refused
 
-if TYPE_CHECKING:
-    from console.aws.gateway import GatewayOptions
+
+class CallOptions(Protocol):
+    """What a service's calls read of the gateway's options (`console.aws.gateway.GatewayOptions`)."""
+
+    @property
+    def history_memory(self) -> int: ...
 
 
 class ServiceCalls(ABC):
@@ -37,7 +41,7 @@ class ServiceCalls(ABC):
 
     target: model.Target
     stats: CallStats
-    options: GatewayOptions
+    options: CallOptions
 
     @property
     @abstractmethod

@@ -147,6 +147,8 @@ class Gateway(CodePipelineCalls, StepFunctionsCalls):
     before anything is sent; the action gate refuses first, this is defence in depth.
     """
 
+    options: GatewayOptions
+
     def __init__(
         self,
         target: model.Target,
