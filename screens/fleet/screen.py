@@ -33,13 +33,14 @@ from console.model import FleetState, Pipeline, StateMachine, Wave
 from screens.action_flow import ActionScreen, Choices
 from screens.context import PipelineRef, ResourceRef, StateMachineRef
 from screens.fleet.actions import machine_choices, pipeline_choices
+from screens.fleet.pipelines import PipelineRows
 from screens.fleet.rows import (
     MACHINE_COLUMNS,
     machine_layout,
     pipeline_layout,
     target_labels,
 )
-from screens.fleet.view import MachineRows, PipelineRows
+from screens.fleet.state_machines import MachineRows
 from screens.status import ERROR, LEGEND, STALE, legend_line, look
 from screens.text import clean, commit_message, literal
 from screens.timefmt import age, coarse_age
