@@ -9,12 +9,19 @@ its list.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
-from screens.fleet.rows import (
-    matches,
-)
+from rich.text import Text
+
+from console.model import FleetState, Wave
+from screens.action_flow import Choices
+from screens.context import ResourceRef
+from screens.fleet.rows import matches
+from screens.widgets.row_list import ListColumn
+from screens.widgets.wave_board import WaveBoard
 
 
 class _Named(Protocol):
@@ -78,3 +85,88 @@ class RowFilter(Generic[R]):
             if found:
                 kept.append(row)
         return kept
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a view's rows are drawn from: the picture, the time, the targets' short labels, the filter's words,
+    and the wave model's waves (the pipelines' board takes its columns from them)."""
+
+    state: FleetState
+    now: datetime
+    labels: Mapping[str, str]
+    query: str
+    waves: tuple[Wave, ...]
+
+
+class FleetView(Protocol):
+    """One source of deployments on the fleet screen (`screens/fleet/views.py` lists them): its rows, columns
+    and detail pane, what enter opens and what an action key means for its highlighted row. The screen asks the
+    view shown and never branches on which one it is."""
+
+    @property
+    def name(self) -> str:
+        """The view's id: what `FleetScreen.view` holds."""
+        ...
+
+    @property
+    def binding(self) -> str:
+        """The id of the app's binding that shows it (console/keys.py)."""
+        ...
+
+    @property
+    def key(self) -> str:
+        """That binding's key, shown in the view bar."""
+        ...
+
+    @property
+    def label(self) -> str:
+        """Its name in the view bar ("Pipelines")."""
+        ...
+
+    @property
+    def noun(self) -> str:
+        """One of its resources, for sentences ("no pipeline is selected")."""
+        ...
+
+    @property
+    def keys(self) -> Sequence[str]:
+        """The keys of the rows shown, in order."""
+        ...
+
+    @property
+    def total(self) -> int:
+        """Its resources in all, filtered or not."""
+        ...
+
+    def lay_out(self, width: int, target_width: int, frame: Frame) -> bool:
+        """Take the columns for the terminal's width; True when they changed (every row is built again)."""
+        ...
+
+    def list_columns(self) -> tuple[ListColumn, ...] | None:
+        """The list's columns for this view (None until it is laid out)."""
+        ...
+
+    def reshape(self, frame: Frame) -> bool:
+        """True when the picture changes the view's columns (they are then laid out again before `sync`)."""
+        ...
+
+    def sync(self, frame: Frame) -> bool:
+        """Build the rows of `frame`; True when they are ready to be shown."""
+        ...
+
+    def cells(self) -> dict[str, tuple[Text, ...]]:
+        """The cells of the rows shown, by key."""
+        ...
+
+    def show_detail(self, board: WaveBoard, key: str | None, state: FleetState, now: datetime) -> None:
+        """Draw the pane under the list for the highlighted row (`key`; None when nothing is highlighted)."""
+        ...
+
+    def ref(self, key: str) -> ResourceRef:
+        """What enter opens for the row of `key`."""
+        ...
+
+    def choices(self, binding_id: str, key: str, state: FleetState) -> Choices | None:
+        """What an action key means for the row of `key` (None when its resource is gone)."""
+        ...
