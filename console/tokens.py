@@ -74,6 +74,37 @@ def token_like(document: Any) -> set[str]:
     return found
 
 
+# The key Step Functions' own integration puts in a child execution's input to name the parent execution
+# (`"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"`).
+STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+
+
+def started_by(execution_input: str | None) -> str | None:
+    """The ARN of the execution that started this one, when its input names it (a nested workflow)."""
+    if not execution_input or STARTED_BY not in execution_input:
+        return None
+    try:
+        document = json.loads(execution_input)
+    except ValueError:
+        return None
+    parent = document.get(STARTED_BY) if isinstance(document, dict) else None
+    return parent if isinstance(parent, str) and parent.startswith("arn:") else None
+
+
+def handed_down(execution_input: str | None, parent_tokens: Iterable[str]) -> set[str]:
+    """The tokens an execution's input carries: a parent's `.waitForTaskToken` token handed to a child
+    execution (nested `states:startExecution.waitForTaskToken`), found by value when the parent's history
+    was read (`parent_tokens`), and by a key named like a token otherwise."""
+    if not execution_input:
+        return set()
+    found = {token for token in parent_tokens if token in execution_input}
+    try:
+        found |= token_like(json.loads(execution_input))
+    except ValueError:
+        pass
+    return {token for token in found if len(token) >= MIN_TOKEN_LENGTH}
+
+
 def redact(text: str | None, tokens: Iterable[str]) -> str | None:
     """`text` with every occurrence of every token replaced by `PLACEHOLDER`."""
     if not text:

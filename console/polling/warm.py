@@ -36,6 +36,7 @@ class WarmStart:
         self.cache = cache
         self._discovery = discovery
         self._saving: asyncio.Lock = asyncio.Lock()
+        self._told = 0  # how many of the cache's warnings were passed on to the person
 
     async def seed(self, run: TargetRun) -> int:
         """Show what the cache holds of `run`'s target; returns how many resources it showed."""
@@ -44,6 +45,8 @@ class WarmStart:
         except Exception:  # noqa: BLE001 - a cache is a convenience: never a reason not to start
             LOG.exception("reading the warm-start cache of %s", run.target.name)
             return 0
+        finally:
+            self._tell()
         if cached is None or self._ctx.stopping or run.slots():
             return 0  # nothing cached, or the target was listed already (then the listing is fresher)
         publisher = self._ctx.publisher
@@ -89,3 +92,13 @@ class WarmStart:
                     await asyncio.to_thread(self.cache.save, run.target, snapshot)
                 except Exception:  # noqa: BLE001 - a cache that cannot be written must not stop watching
                     LOG.exception("writing the warm-start cache of %s", run.target.name)
+            self._tell()
+
+    def _tell(self) -> None:
+        """Pass what the cache discarded or could not write on to the person (once each), beside the log."""
+        publisher = self._ctx.publisher
+        new = self.cache.warnings[self._told :]
+        if new:
+            self._told += len(new)
+            publisher.notices.extend(new)
+            publisher.publish_soon()

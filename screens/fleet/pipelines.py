@@ -15,7 +15,7 @@ from screens.fleet.rows import PipelineRow, TableLayout, pipeline_layout, pipeli
 from screens.fleet.view import Frame, NameOrder, RowFilter
 from screens.status import ERROR, STALE, look
 from screens.text import clean, commit_message, literal
-from screens.timefmt import age, coarse_age
+from screens.timefmt import ago, coarse_age
 from screens.widgets.row_list import ListColumn
 from screens.widgets.wave_board import SLOT_WIDE, WaveBoard, board_waves
 
@@ -154,7 +154,7 @@ def board_title(pipeline: Pipeline, state: FleetState, now: datetime) -> Text:
     elif pipeline.note:
         title.append(f"◐ partial: {clean(pipeline.note)}", style="bold yellow")
     elif state.is_stale(pipeline.key, pipeline.read_at, now):
-        title.append(f"{STALE.glyph} stale: last read {age(pipeline.read_at, now)} ago", style="bold")
+        title.append(f"{STALE.glyph} stale: last read {ago(pipeline.read_at, now)}", style="bold")
     elif latest is not None and latest.revision is not None:
         title.append(commit_message(latest.revision.summary))
     return title

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from console.app import WavedeckApp
 from console.sandbox_process import SandboxProcess
@@ -29,16 +26,9 @@ from tests.sandbox.test_stepfunctions_support import (
     wait_event,
 )
 from tests.ui.conftest import notifications, rendered, wait_for
-from tests.ui.test_pipeline_support import in_thread, quiet_sandbox, sandbox_console
+from tests.ui.test_pipeline_support import in_thread, sandbox_console
 
 TARGET = f"sandbox/{REGION}"
-
-
-@pytest.fixture(scope="module")
-def own_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    """This module's sandbox: only what its tests create (see `quiet_sandbox`)."""
-    with quiet_sandbox(tmp_path_factory.mktemp("quiet-fleet")) as process:
-        yield process
 
 
 async def open_execution_in_sandbox(
