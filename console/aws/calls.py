@@ -46,7 +46,7 @@ class ServiceCalls(ABC):
     @property
     @abstractmethod
     def read_only(self) -> bool:
-        """Whether only `READS` may be sent."""
+        """Whether only the read-only allow-list (every service's `READS` and the gateway's own) may be sent."""
 
     @abstractmethod
     async def _call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:

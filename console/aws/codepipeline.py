@@ -1,4 +1,6 @@
-"""CodePipeline in the gateway: the conversion of its answers into the console's frozen dataclasses."""
+"""CodePipeline in the gateway: the conversion of its answers into the console's frozen dataclasses (pure functions),
+and its calls (`CodePipelineCalls`, which `console.aws.gateway.Gateway` inherits) with the reads it allows and the
+writes it never sends twice."""
 
 from __future__ import annotations
 

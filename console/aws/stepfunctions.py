@@ -1,4 +1,6 @@
-"""Step Functions in the gateway: the conversion of its answers into the console's frozen dataclasses."""
+"""Step Functions in the gateway: the conversion of its answers into the console's frozen dataclasses (pure functions),
+and its calls (`StepFunctionsCalls`, which `console.aws.gateway.Gateway` inherits) with the reads it allows and the
+writes it never sends twice."""
 
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ class PipelineSource:
     listing = "ListPipelines"
 
     def __init__(self, context: WatchContext, history: HistoryFollower | None = None) -> None:
+        # `history`: what every source is made with (`SourceFactory`); pipelines have no execution histories.
         self._ctx = context
         self.poller = PipelinePoller(context)
 
