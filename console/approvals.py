@@ -21,8 +21,10 @@ from console.model import (
     Service,
     SourceRevision,
     StateMachine,
+    Wave,
 )
 from console.stepfunctions.waiting import OpenTask, branch_numbers, open_tasks
+from console.waves import WaveModel
 
 __all__ = [
     "branch_numbers",
@@ -116,8 +118,13 @@ def execution_approvals(
     events: Sequence[HistoryEvent],
     timeouts: Mapping[str, int] | None = None,
     branches: Mapping[tuple[str, str], int] | None = None,
+    waves: WaveModel | None = None,
 ) -> list[Approval]:
     """The `.waitForTaskToken` states `execution` waits in, as far as its history has been read.
+
+    Each is in the wave of its state when the config (or the sandbox's fleet) places the state, or the
+    Parallel or Map it runs in (`waves`), else in the state machine's: the wave its answer promotes to, the
+    one the gate will ask to be typed.
 
     The expiry comes from the TaskScheduled event's `timeoutInSeconds`, else from the state's
     `TimeoutSeconds` in the definition (`timeouts`, see `state_timeouts`); without either, none is shown
@@ -140,7 +147,7 @@ def execution_approvals(
                 kind=Service.STEPFUNCTIONS,
                 target=machine.target,
                 resource=f"{machine.name}/{execution.name}",
-                wave=machine.wave,
+                wave=_wave_of(machine, task, waves),
                 since=scheduled.timestamp,
                 expires=expires,
                 revision=_revision(scheduled.parameters, execution.input),
@@ -154,6 +161,13 @@ def execution_approvals(
             )
         )
     return out
+
+
+def _wave_of(machine: StateMachine, task: OpenTask, waves: WaveModel | None) -> Wave | None:
+    if waves is None or machine.name not in waves.state_machines:
+        return machine.wave
+    containers = [frame.state for frame in reversed(task.frames)]
+    return waves.for_state(machine.name, [task.state, *containers]) or machine.wave
 
 
 def state_timeouts(definition: Mapping[str, object]) -> dict[str, int]:

@@ -145,8 +145,8 @@ class ActionOutcome:
 
 @dataclass(frozen=True)
 class PlanContext:
-    """What the definitions add to the wave model: the state machine that rolls each wave back
-    (`rollback:`), and the waves of a state machine's states (`state_waves:`)."""
+    """What the config (and with `--sandbox` the sandbox's fleet) adds to the wave model: the state machine that
+    rolls each state machine's wave back, and the waves of a state machine's states (`waves.state_machines`)."""
 
     waves: WaveModel
     rollback_machines: Mapping[str, str] = field(default_factory=dict)

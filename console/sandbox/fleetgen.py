@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from console.definitions import default_definitions_dir
+from console.sandbox.fleet.definitions import default_definitions_dir
 
 
 def write_fleet(

@@ -59,7 +59,9 @@ async def answer(
         raise Refused(f"state {task.state_name} of {where} waits, but its task token is not in its parameters")
     token = task.token
     machine = selection.state_machine
-    state_wave = context.state_waves.get(machine, {}).get(task.state_name or "")
+    # The wave of the state (or of the Parallel or Map around it), as the inbox shows it: the one to type.
+    placed = context.state_waves.get(machine, {})
+    state_wave = next((placed[s] for s in (task.state_name or "", *task.containers) if s in placed), None)
     wave = context.waves.wave(state_wave) or context.waves.for_state_machine(machine)
     gateway = reads.gateway
     lines = [
@@ -229,7 +231,10 @@ async def rollback(reads: Reads, selection: MachinePart, context: PlanContext, *
     bad_arn = selection.execution_arn if isinstance(selection, ExecutionSelection) else None
     rollback_machine = context.rollback_machines.get(machine)
     if rollback_machine is None:
-        raise Refused(f"no rollback state machine is defined for {machine} (`rollback:` in definitions/)")
+        raise Refused(
+            f"no rollback state machine is configured for {machine} (`waves.state_machines.{machine}.rollback` "
+            "in the config)"
+        )
     rollback_arn = machine_arn.rsplit(":", 1)[0] + ":" + rollback_machine
     if bad_arn is not None:
         bad = await reads.execution(bad_arn)

@@ -306,7 +306,7 @@ class FleetScreen(ActionScreen):
         self._typed = self.query_text
         self._update_bar()
 
-    def on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         # While the filter is open the screen takes the keys that edit it, before any binding sees them
         # (prevent_default also keeps ConsoleScreen.on_key, which Textual calls next, from seeing them).
         if self.filtering and self._edit_filter(event):

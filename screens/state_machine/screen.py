@@ -44,7 +44,7 @@ EXPRESS_NOTE = (
 
 
 def rollback_machine(screen: ActionScreen, machine: StateMachine) -> str | None:
-    """The state machine that rolls `machine`'s wave back: the model's, else the gate's (the definitions)."""
+    """The state machine that rolls `machine`'s wave back: the model's, else the gate's (the config)."""
     if machine.rollback_state_machine:
         return machine.rollback_state_machine
     lookup = getattr(screen.ctx.gate, "rollback_machine", None)

@@ -20,8 +20,8 @@ import yaml
 from console.aws.gateway import Gateway
 from console.budget import Budget, Rate
 from console.config import Intervals, sandbox_targets
-from console.definitions import load_fleet
 from console.model import FleetUpdate
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox.fleetgen import write_fleet
 from console.sandbox_process import SandboxProcess, start_sandbox_process
 from console.scheduler import FOCUS_SHARE
