@@ -35,7 +35,7 @@ from screens.confirm.screen import ConfirmQuitModal
 from screens.context import ConsoleContext, GatePort, ScreenRegistry, WatcherPort
 from screens.errors import report_worker_failure
 from screens.execution.screen import ExecutionScreen
-from screens.fleet.screen import MACHINES, PIPELINES, FleetScreen
+from screens.fleet.screen import FleetScreen
 from screens.gc_schedule import GcSchedule
 from screens.help.screen import HelpScreen, screen_bindings
 from screens.messages import FleetUpdated, OpenRequested
@@ -298,7 +298,7 @@ class WavedeckApp(App[None]):
                 self.pop_screen()
             home = self.screen
             if isinstance(home, FleetScreen):
-                home.show_view(PIPELINES if name == "fleet" else MACHINES)
+                home.show_binding(name)
             return
         factory = getattr(self.console_context.registry, attribute)
         if not self.is_screen_installed(attribute):

@@ -7,7 +7,7 @@ parameters, and a definition may put it anywhere there: under any key (`callback
 formatted string (`States.Format('answer {}', $$.Task.Token)`), inside JSON held in a string, or as part of
 the whole context object (`$$.Task`). Matching key names cannot find all of that; values can. So the history
 follower asks this module for the tokens of each TaskScheduled event (from the state's `token_expressions`,
-see console/aws/convert.py, plus any long string under a key named like a token), keeps them per execution,
+see console/aws/stepfunctions.py, plus any long string under a key named like a token), keeps them per execution,
 and stores every event with every known token replaced by `PLACEHOLDER`. What the screens, `watch` and the
 approvals inbox show is built from those events only; the action gate reads the token afresh from AWS when a
 person answers, and writes only its digest to the audit log.

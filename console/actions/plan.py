@@ -16,7 +16,7 @@ from typing import Any
 from console.actions.reads import Reads
 from console.actions.reasons import DEFAULT_REASON_MAX
 from console.errors import Refused
-from console.model import Receipt, Target, Wave
+from console.model import FleetState, Receipt, Target, Wave
 from console.resources import (
     ActionSelection,
     ExecutionSelection,
@@ -200,6 +200,17 @@ class Facts:
 # What a service package registers per action kind (console/actions/registry.py): fresh reads → the Facts.
 # `given`: the choices made when the action was planned (a retry mode, a rollback execution's name).
 PlanBuilder = Callable[[Reads, Selection, PlanContext, Mapping[str, str]], Awaitable[Facts]]
+
+# Why an action cannot run on a selection now, judged from the picture alone (keys are greyed out by it).
+Unavailable = Callable[[ActionKind, Selection, FleetState, PlanContext], str | None]
+
+
+@dataclass(frozen=True)
+class ServiceActions:
+    """What a service package says about actions: a builder per kind it does, and when each can run."""
+
+    builders: Mapping[ActionKind, PlanBuilder]
+    unavailable: Unavailable
 
 
 def plan_from(kind: ActionKind, facts: Facts, target: Target) -> ActionPlan:

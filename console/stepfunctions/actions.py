@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from console.actions.audit import operator, token_digest
-from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext
+from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext, ServiceActions
 from console.actions.reads import Reads, WaitingTask
 from console.actions.text import input_value, time_text
 from console.diff import approval_request
@@ -430,3 +430,6 @@ PLAN_BUILDERS: Mapping[ActionKind, PlanBuilder] = {
     ActionKind.RESUME: refused("pausing promotion is for pipeline stages (their inbound transition)"),
     ActionKind.OVERRIDE: refused("overriding a condition is for pipeline stages (their entry or success conditions)"),
 }
+
+# What the registry of services (console/services.py) holds of this package: its builders and its rules.
+ACTIONS = ServiceActions(PLAN_BUILDERS, unavailable)

@@ -15,8 +15,8 @@ from typing import Any
 
 from console.actions.audit import AuditLog
 from console.actions.gate import ActionGate, ActionKind
-from console.aws.convert import task_token_states
 from console.aws.gateway import Gateway
+from console.aws.stepfunctions import task_token_states
 from console.config import sandbox_targets
 from console.model import HistoryEvent, TaskTokenState
 from console.sandbox_process import SandboxProcess
