@@ -380,7 +380,7 @@ def running_pipeline(cp: Any, build_seconds: str) -> tuple[str, str]:
 
 async def test_stop_and_wait_lets_the_running_action_finish(aws: Any, gate: ActionGate, audit: AuditLog) -> None:
     cp = aws("codepipeline")
-    name, execution_id = running_pipeline(cp, "60")  # 1.5 s
+    name, execution_id = running_pipeline(cp, "240")  # 6 s: still running when planned on a busy machine
 
     plan = await gate.plan(ActionKind.STOP, selection(name))
     assert plan.selection.execution_id == execution_id

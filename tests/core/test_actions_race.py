@@ -40,10 +40,11 @@ def test_two_processes_racing_for_one_rollback_start_one(slow_sandbox: SandboxPr
     sfn = make_client(slow_sandbox.url, "stepfunctions")
     deployment = _machine_arn(sfn, "wave-deployment")
     rollback = _machine_arn(sfn, "wave-rollback")
-    good = start(sfn, deployment, {"service": "checkout", "revision": "good1111"})
+    # Seed 1: the canary's alarm stays quiet (without a seed the run draws one, and about one in thirteen fires).
+    good = start(sfn, deployment, {"service": "checkout", "revision": "good1111", "seed": 1})
     sfn.send_task_success(taskToken=task_token(wait_event(sfn, good, "TaskScheduled", timeout=90)), output="{}")
     wait_status(sfn, good, "SUCCEEDED", timeout=90)
-    bad = start(sfn, deployment, {"service": "checkout", "revision": "bad22222"})
+    bad = start(sfn, deployment, {"service": "checkout", "revision": "bad22222", "seed": 1})
     sfn.stop_execution(executionArn=bad, error="Alarm", cause="5xx")
     wait_status(sfn, bad, "ABORTED", timeout=90)
 
