@@ -24,7 +24,7 @@ from screens.fleet.rows import (
     matches,
     pipeline_row,
 )
-from screens.widgets.row_list import ListColumn
+from screens.widgets.keyed_list import ListColumn
 from screens.widgets.wave_board import SLOT_WIDE
 
 
