@@ -11,7 +11,7 @@ each row by key and its drawn line per key:
   differently are redrawn, and only if they are on screen; when the old keys come first (a history growing), the
   new rows are appended; otherwise (a row came or went, the order changed) the lines on screen are drawn again
   from the cache. `update_row(key, row)` replaces one row, `append(rows)` adds rows at the end (with `limit`, the
-  oldest leave: a bounded window), `remove(keys)` takes rows away.
+  oldest leave: a bounded window), `remove_rows(keys)` takes rows away.
 - The cursor stays on the row it was on (by key) through all of these. Moving it redraws two lines.
 - `set_filter(query)` shows only the rows whose words (`words(row)`) contain every word of the query; the rows
   filtered away are kept, so clearing the filter shows everything that came meanwhile.
@@ -22,10 +22,11 @@ each row by key and its drawn line per key:
   screen (not a message later), so what the screen draws from the cursor lands in the same frame as the cursor.
 
 A row is a tuple of cells (by column position), a `Row` (a key and its cells by column key: a column a row does
-not name is blank), or any value that `cells(row)` turns into one of those; `cells` is called only for the lines drawn, so a
-window of thousands costs nothing until it is scrolled through. Rows are compared with `==` to decide what to
-redraw. Cells are `rich.text.Text`, drawn literally; a cell longer than its column is cut with an ellipsis (at its
-end, or in its middle for `ListColumn(overflow="middle")`: `checkout-api/…/DeployOneBox`).
+not name is blank), a mapping of cells by column key, or any value that `cells(row)` turns into a tuple or a
+mapping; `cells` is called only for the lines drawn, so a window of thousands costs nothing until it is scrolled
+through. Rows are compared with `==` to decide what to redraw. Cells are `rich.text.Text`, drawn literally; a cell
+longer than its column is cut with an ellipsis (at its end, or in its middle for `ListColumn(overflow="middle")`:
+`checkout-api/…/DeployOneBox`).
 
 Columns are fixed widths (`ListColumn`), given with `set_columns` or worked out from the widget's width by
 `layout(width)` (again whenever the width changes). There are two looks: "list" (one space before the first
@@ -243,7 +244,7 @@ class KeyedList(ScrollView, can_focus=True, inherit_bindings=False):
         self._base = 0
         self._rows: dict[str, Any] = {}  # by key: the rows kept, and lately shown ones (their lines are kept)
         self._cursor = 0
-        self.query = ""  # the filter's words, lower case
+        self.filter_text = ""  # the filter's words, lower case
         self.following = follow
         self.unseen = 0  # rows appended below while not following
         # Drawn lines: key → (columns, cursor?, width, base style) → strip. Dropped per key when its row changes.
@@ -390,7 +391,7 @@ class KeyedList(ScrollView, can_focus=True, inherit_bindings=False):
                     self.update_row(key, new)
             return
         old = len(self._order)
-        if select is None and not self.query and old and keys[:old] == self._order:
+        if select is None and not self.filter_text and old and keys[:old] == self._order:
             for key in self._order:
                 new = rows[key]
                 if new is not self._rows.get(key):
@@ -440,7 +441,7 @@ class KeyedList(ScrollView, can_focus=True, inherit_bindings=False):
                 self._strips.pop(key, None)
             self._rows[key] = row
             self._order.append(key)  # also `_keys`, while unfiltered
-            if not self.query or self._passes(row):
+            if not self.filter_text or self._passes(row):
                 shown.append(key)
         if self._keys is not self._order:
             self._keys.extend(shown)
@@ -489,7 +490,7 @@ class KeyedList(ScrollView, can_focus=True, inherit_bindings=False):
             self._strips.pop(key, None)
         return shown_gone
 
-    def remove(self, keys: Iterable[str]) -> None:
+    def remove_rows(self, keys: Iterable[str]) -> None:
         """Take the rows of `keys` away (the cursor stays on its row, or the nearest one)."""
         gone = set(keys) & set(self._order)
         if gone:
@@ -503,10 +504,10 @@ class KeyedList(ScrollView, can_focus=True, inherit_bindings=False):
     def set_filter(self, query: str) -> None:
         """Show only rows whose words contain every word of `query` ('' shows all); the others are kept."""
         query = query.strip().lower()
-        if query == self.query:
+        if query == self.filter_text:
             return
         keep = None if self.following else self.highlighted_key
-        self.query = query
+        self.filter_text = query
         self._refilter()
         if keep is not None and keep in self._position:
             self._cursor_to(keep, center=True)
@@ -516,10 +517,10 @@ class KeyedList(ScrollView, can_focus=True, inherit_bindings=False):
             self._cursor_to(None)
 
     def _passes(self, row: Any) -> bool:
-        return self._words_of is None or matches(self._words_of(row), self.query)
+        return self._words_of is None or matches(self._words_of(row), self.filter_text)
 
     def _refilter(self) -> None:
-        if self.query:
+        if self.filter_text:
             self._keys = [key for key in self._order if self._passes(self._rows[key])]
         else:
             self._keys = self._order
@@ -702,19 +703,19 @@ class KeyedList(ScrollView, can_focus=True, inherit_bindings=False):
             if len(self._strips) >= _STRIP_KEYS:
                 del self._strips[next(iter(self._strips))]  # the longest kept
             cache = self._strips[key] = {}
+        if cursor:
+            base = base + cursor_style
         token = (self._columns_id, cursor, width, base)
         strip = cache.get(token)
         if strip is None:
             if len(cache) >= 6:
                 cache.clear()  # widths and styles long gone
             text = line_text(self._columns, self._cells(self._rows[key]), self._spacing)
-            if not cursor:
-                strip = self._line_strip(text, width, base)
-            elif self._cursor_over_cells:
+            # A table's cursor colours win over the cells' own, as in Textual's DataTable.
+            over = None
+            if cursor and self._cursor_over_cells:
                 over = Style.from_color(cursor_style.color, cursor_style.bgcolor)
-                strip = self._line_strip(text, width, base + cursor_style, over)
-            else:
-                strip = self._line_strip(text, width, base + cursor_style)
+            strip = self._line_strip(text, width, base, over)
             cache[token] = strip
         return strip
 

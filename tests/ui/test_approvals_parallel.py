@@ -70,7 +70,7 @@ def three_waiting(sandbox: SandboxProcess) -> tuple[Any, str]:
 
 
 def rows_of(screen: ApprovalsScreen, execution: str) -> list[Any]:
-    return [a for a in screen._approvals.values() if a.execution == execution]
+    return [a for a in screen.rows.approvals.values() if a.execution == execution]
 
 
 async def test_three_branches_are_three_rows_and_the_body_is_shown_edited_and_checked(
@@ -94,7 +94,7 @@ async def test_three_branches_are_three_rows_and_the_body_is_shown_edited_and_ch
 
         # The Finance row: its own token, its own body.
         await pilot.press("escape", "slash", *"Finance", "enter")
-        await wait_for(pilot, lambda: len(screen._keys) == 1, what="only the Finance row")
+        await wait_for(pilot, lambda: len(screen.rows.keys) == 1, what="only the Finance row")
         selected = screen.selected()
         assert selected is not None
         assert selected.state_name == "Finance Approver"
