@@ -79,20 +79,22 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Spacing:
-    """Blank cells before the first column, between columns and after the last."""
+    """Blank cells before the first column, between columns and after the last; whether a short cell is padded
+    in its own style (the list) or with blanks of no style (the table, as DataTable pads)."""
 
     indent: int
     gap: int
     trail: int
+    plain_padding: bool
 
 
-SPACING: dict[Look, Spacing] = {"list": Spacing(1, 1, 0), "table": Spacing(1, 2, 1)}
+SPACING: dict[Look, Spacing] = {"list": Spacing(1, 1, 0, False), "table": Spacing(1, 2, 1, True)}
 
 
-def fit(cell: Text, width: int, overflow: str = "ellipsis") -> Text:
+def fit(cell: Text, width: int, overflow: str = "ellipsis", *, pad: bool = True) -> Text:
     """`cell` cut to `width` cells (see `ListColumn.overflow`), or padded to it (a copy when it changes)."""
     length = cell.cell_len
-    if length == width:
+    if length == width or (length < width and not pad):
         return cell
     if length > width and overflow == "middle" and width > 1 and len(cell) == length:
         head = width // 2
@@ -105,7 +107,8 @@ def fit(cell: Text, width: int, overflow: str = "ellipsis") -> Text:
     fitted = cell.copy()
     if length > width:
         fitted.truncate(width, overflow="ellipsis")
-    fitted.pad_right(width - fitted.cell_len)
+    if pad:
+        fitted.pad_right(width - fitted.cell_len)
     return fitted
 
 
@@ -121,7 +124,10 @@ def line_text(columns: Sequence[ListColumn], cells: Cells, spacing: Spacing = SP
     for index, (column, cell) in enumerate(zip(columns, _cells_in(columns, cells), strict=True)):
         if index:
             line.append(" " * spacing.gap)
-        line.append_text(fit(cell, column.width, column.overflow))
+        fitted = fit(cell, column.width, column.overflow, pad=not spacing.plain_padding)
+        line.append_text(fitted)
+        if fitted.cell_len < column.width:
+            line.append(" " * (column.width - fitted.cell_len))
     if spacing.trail:
         line.append(" " * spacing.trail)
     return line
