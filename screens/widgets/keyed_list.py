@@ -32,7 +32,8 @@ Columns are fixed widths (`ListColumn`), given with `set_columns` or worked out 
 `layout(width)` (again whenever the width changes). There are two looks: "list" (one space before the first
 column and between columns, the vertical scrollbar always shown so that rows coming and going never lay the
 screen out again) and "table" (a cell of padding either side of every column, the scrollbar only when the rows
-overflow, a tint while focused and the cursor's colours over the cells', as Textual's DataTable draws).
+overflow, a tint while focused and the cursor's colours over the cells', as Textual's DataTable draws);
+`spacing` changes the blanks around the columns of either.
 """
 
 from __future__ import annotations
@@ -221,6 +222,7 @@ class KeyedList(ScrollView, can_focus=True, inherit_bindings=False):
         *,
         layout: Callable[[int], Sequence[ListColumn]] | None = None,
         look: Look = "list",
+        spacing: Spacing | None = None,
         header: bool = True,
         cells: Callable[[Any], Cells] | None = None,
         words: Callable[[Any], str] | None = None,
@@ -234,7 +236,7 @@ class KeyedList(ScrollView, can_focus=True, inherit_bindings=False):
         if look == "table":
             self.add_class("-table")
         self._layout_of = layout
-        self._spacing = SPACING[look]
+        self._spacing = spacing or SPACING[look]
         self._cursor_over_cells = look == "table"  # DataTable's cursor colours win over the cells'
         self._header_lines = 1 if header else 0
         self._cells_of = cells
@@ -373,8 +375,10 @@ class KeyedList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _lay_out(self) -> None:
         """Columns from `layout` for the width now (when the width changed)."""
+        if self._layout_of is None:
+            return
         width = self.size.width or self.app.size.width
-        if self._layout_of is None or width == self._laid_out_for:
+        if width == self._laid_out_for:
             return
         self._laid_out_for = width
         before = self._columns
