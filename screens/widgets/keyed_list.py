@@ -159,7 +159,7 @@ class KeyedList(ScrollView, can_focus=True, inherit_bindings=False):
         Binding("up", "cursor_up", "Previous row", show=False),
         Binding("pagedown", "page_down", "A page down", show=False),
         Binding("pageup", "page_up", "A page up", show=False),
-        Binding("home,ctrl+home", "first", "First row", show=False),
+        Binding("home,ctrl+home", "first", "First row (a following list stops following)", show=False),
         Binding("end,ctrl+end", "last", "Last row (a following list follows again)", show=False),
     ]
     DEFAULT_CSS = """
