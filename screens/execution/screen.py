@@ -51,7 +51,7 @@ from screens.messages import ActionCompleted
 from screens.state_machine.screen import EXPRESS_NOTE, machine_execution_choices
 from screens.status import STALE
 from screens.text import clean
-from screens.timefmt import age
+from screens.timefmt import ago
 from screens.widgets.filter_bar import FilterBar
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.keyed_list import KeyedList
@@ -196,7 +196,7 @@ class ExecutionScreen(ActionScreen):
         if stale and machine is not None and execution is not None and execution.is_running:
             # The history streams on its own; the status comes from the state machine's listing.
             title.append(
-                f"\n{STALE.glyph} stale: its state machine was last read {age(machine.read_at, now)} ago", style="bold"
+                f"\n{STALE.glyph} stale: its state machine was last read {ago(machine.read_at, now)}", style="bold"
             )
         self._set("#title", title)
         self._draw_waiting(execution, approvals, now, machine_type)

@@ -18,7 +18,7 @@ from console.model import Action, ConditionKind, Pipeline, PipelineExecution, Ru
 from screens.conditions import hold_label, hold_look, rule_watches
 from screens.status import APPROVAL, ERROR, NO_STATE, PAUSED, STALE, StatusLook, Tone, look
 from screens.text import clean, commit_message, literal
-from screens.timefmt import age, clock_time, coarse_age, duration
+from screens.timefmt import age, ago, clock_time, coarse_age, duration
 from screens.widgets.keyed_list import ListColumn, Row, usable_width
 from screens.widgets.wave_board import wave_label
 
@@ -621,7 +621,7 @@ def title_text(pipeline: Pipeline, stale: bool, now: datetime, target_label: str
         text.append(f"\n{PARTIAL_MARK} ", style="bold yellow")
         text.append(clean(pipeline.note))
     if stale:
-        text.append(f"\n{STALE.glyph} stale: last read {age(pipeline.read_at, now)} ago", style="bold")
+        text.append(f"\n{STALE.glyph} stale: last read {ago(pipeline.read_at, now)}", style="bold")
         text.append(" (what you see may have changed; ctrl+r reads now)", style="dim")
     return text
 

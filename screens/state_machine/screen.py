@@ -32,7 +32,7 @@ from screens.messages import ActionCompleted, OpenRequested
 from screens.pipeline.rows import wave_text
 from screens.status import APPROVAL, ERROR, STALE, look
 from screens.text import clean, literal
-from screens.timefmt import age, clock_time, coarse_age, duration
+from screens.timefmt import age, ago, clock_time, coarse_age, duration
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.keyed_list import KeyedList, ListColumn, Row, usable_width
 
@@ -44,7 +44,7 @@ EXPRESS_NOTE = (
 
 
 def rollback_machine(screen: ActionScreen, machine: StateMachine) -> str | None:
-    """The state machine that rolls `machine`'s wave back: the model's, else the gate's (the definitions)."""
+    """The state machine that rolls `machine`'s wave back: the model's, else the gate's (the config)."""
     if machine.rollback_state_machine:
         return machine.rollback_state_machine
     lookup = getattr(screen.ctx.gate, "rollback_machine", None)
@@ -186,7 +186,7 @@ class StateMachineScreen(ActionScreen):
             text.append(f"\n{ERROR.glyph} could not read it: ", style=ERROR.tone.style)
             text.append(clean(machine.error))
         if stale:
-            text.append(f"\n{STALE.glyph} stale: last read {age(machine.read_at, now)} ago", style="bold")
+            text.append(f"\n{STALE.glyph} stale: last read {ago(machine.read_at, now)}", style="bold")
             text.append(" (ctrl+r reads now)", style="dim")
         return text
 

@@ -18,9 +18,9 @@ from console.actions.gate import ActionGate, ActionKind, ActionPlan, Availabilit
 from console.aws.faults import Fault
 from console.aws.gateway import Gateway, GatewayOptions
 from console.config import sandbox_targets
-from console.definitions import load_fleet
 from console.errors import Conflict, Refused, Unavailable
 from console.model import FleetState, Target
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox_process import SandboxProcess
 from tests.conftest import REGION, wait_until
 from tests.sandbox.test_codepipeline_support import (

@@ -48,9 +48,13 @@ def test_two_processes_racing_for_one_rollback_start_one(slow_sandbox: SandboxPr
     wait_status(sfn, bad, "ABORTED", timeout=90)
 
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    # Reached by its URL, the sandbox is any endpoint: which state machine rolls a wave back is the config's to say.
+    config = tmp_path / "config.yaml"
+    config.write_text("waves:\n  state_machines:\n    wave-deployment: {wave: prod-canary, rollback: wave-rollback}\n")
     commands = [
         [sys.executable, "-m", "console", "rollback", "wave-deployment", "--reason", "r", "--yes",
-         "--endpoint-url", slow_sandbox.url, "--region", REGION, "--audit-log", str(tmp_path / f"audit-{i}.jsonl")]
+         "--config", str(config), "--endpoint-url", slow_sandbox.url, "--region", REGION,
+         "--audit-log", str(tmp_path / f"audit-{i}.jsonl")]
         for i in (1, 2)
     ]  # fmt: skip
     processes = [

@@ -1,4 +1,4 @@
-"""The activity stream end to end: the real gateway and watcher against the session sandbox over HTTP.
+"""The activity stream end to end: the real gateway and watcher against a sandbox of its own over HTTP.
 
 Two new pipelines are read once by the watcher (a first read is not a change), then both run; the stream shows
 their transitions as they happen, in order, and the filter narrows it to one of them while the other's keep
@@ -20,7 +20,7 @@ from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
 from console.aws.gateway import Gateway
 from console.config import Config, Intervals, sandbox_targets
-from console.definitions import load_fleet
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox_process import SandboxProcess
 from console.watch import Watcher
 from screens.activity.screen import ActivityScreen
@@ -35,9 +35,9 @@ KEY = f"sandbox/{REGION}"
 
 
 @pytest.fixture
-async def console(sandbox: SandboxProcess, tmp_path: Path) -> AsyncIterator[tuple[Callable[[], WavedeckApp], Any]]:
+async def console(own_sandbox: SandboxProcess, tmp_path: Path) -> AsyncIterator[tuple[Callable[[], WavedeckApp], Any]]:
     """(app factory, boto3 CodePipeline client): the real watcher polling fast, no push queue."""
-    (target,) = sandbox_targets(sandbox.url, (REGION,))
+    (target,) = sandbox_targets(own_sandbox.url, (REGION,))
     target = replace(target, events_queue=None)
     async with Gateway(target) as gateway:
 
@@ -46,7 +46,7 @@ async def console(sandbox: SandboxProcess, tmp_path: Path) -> AsyncIterator[tupl
             gate = ActionGate({target.name: gateway}, WAVES, AuditLog(tmp_path / "audit.jsonl"))
             return make_app(Config(), (target,), watcher, gate, waves=WAVES)
 
-        yield build, make_client(sandbox.url, "codepipeline")
+        yield build, make_client(own_sandbox.url, "codepipeline")
 
 
 def two_stage_pipeline(cp: Any, prefix: str) -> str:

@@ -20,8 +20,8 @@ from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
 from console.aws.gateway import Gateway
 from console.config import Config, Intervals, sandbox_targets
-from console.definitions import load_fleet
 from console.model import Target
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox_process import SandboxProcess
 from console.watch import Watcher
 from screens.confirm.screen import ConfirmActionModal
