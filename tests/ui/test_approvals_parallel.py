@@ -107,7 +107,8 @@ async def test_three_branches_are_three_rows_and_the_body_is_shown_edited_and_ch
         assert isinstance(modal, ConfirmActionModal)
         editor = modal.query_one("#body", TextArea)
         assert json.loads(editor.text) == {"approvalStatus": {"result": "Approved", "reason": ""}}
-        assert "SendTaskSuccess sends exactly this JSON" in rendered(app)
+        # The modal is on the stack before its first frame is drawn (on a busy machine, later): wait for it.
+        await wait_for(pilot, lambda: "SendTaskSuccess sends exactly this JSON" in rendered(app), what="the note")
         await pilot.press(*"budget ok")
         await wait_for(pilot, lambda: '"reason": "budget ok"' in editor.text, what="the reason in the body")
 
