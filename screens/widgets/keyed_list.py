@@ -53,7 +53,10 @@ from textual.strip import Strip
 
 Cells = Sequence[Text] | Mapping[str, Text]
 Look = Literal["list", "table"]
-_STRIP_KEYS = 2048  # rows whose drawn lines are kept (the fleet's 600 with room; a stream's window is larger)
+# Rows whose drawn lines are kept: the fleet's 600 with room; in a bounded window (the stream), the lines scrolled
+# away are seldom drawn again and a few hundred do (thousands would cost megabytes).
+_STRIP_KEYS = 1024
+_STRIP_KEYS_BOUNDED = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +246,7 @@ class KeyedList(ScrollView, can_focus=True, inherit_bindings=False):
         self._words_of = words
         self._follow = follow
         self._limit = max(limit, 1) if limit is not None else None
+        self._strip_keys = _STRIP_KEYS if limit is None else _STRIP_KEYS_BOUNDED
         self._on_change = on_change
         self._columns: tuple[ListColumn, ...] = ()
         self._laid_out_for = -1  # the width `layout` last laid the columns out for
@@ -710,7 +714,7 @@ class KeyedList(ScrollView, can_focus=True, inherit_bindings=False):
         cursor = index == self._cursor
         cache = self._strips.get(key)
         if cache is None:
-            if len(self._strips) >= _STRIP_KEYS:
+            if len(self._strips) >= self._strip_keys:
                 del self._strips[next(iter(self._strips))]  # the longest kept
             cache = self._strips[key] = {}
         if cursor:
