@@ -138,6 +138,12 @@ TOUCH_POINTS += (
     ),
 )
 
+# Map iterations that fail with a predefined error (iteration_errors.py): the name the worker builds errors with.
+TOUCH_POINTS += (
+    (f"{_COMPONENT}.state.exec.state_map.iteration.iteration_worker", "CustomErrorName", ()),
+    (f"{_COMPONENT}.common.error_name.states_error_name", "StatesErrorName.from_name", ("error_name",)),
+)
+
 # Methods replaced wholesale → sha256 (first 16 hex) of the moto 5.2.5 source they were ported from.
 REPLACED_SOURCES: dict[tuple[str, str], str] = {
     (f"{_COMPONENT}.state.wait.wait_function.wait_function", "WaitFunction._eval_body"): "adaade605eee07ef",

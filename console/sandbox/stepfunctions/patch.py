@@ -48,6 +48,7 @@ def install(clock: SandboxClock) -> None:
     from console.sandbox.stepfunctions import asl_checks as stepfunctions_asl_checks
     from console.sandbox.stepfunctions import choice as stepfunctions_choice
     from console.sandbox.stepfunctions import internals as stepfunctions_internals
+    from console.sandbox.stepfunctions import iteration_errors as stepfunctions_iteration_errors
     from console.sandbox.stepfunctions import jsonata as stepfunctions_jsonata
     from console.sandbox.stepfunctions import lambdas as stepfunctions_lambdas
     from console.sandbox.stepfunctions import nested as stepfunctions_nested
@@ -79,6 +80,7 @@ def install(clock: SandboxClock) -> None:
     stepfunctions_asl_checks.install()
     stepfunctions_lambdas.install()
     stepfunctions_nested.install()
+    stepfunctions_iteration_errors.install()
     stepfunctions_task_events.install()
     stepfunctions_tokens.install()
     stepfunctions_runs.install()
