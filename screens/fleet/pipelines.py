@@ -16,7 +16,7 @@ from screens.fleet.view import Frame, NameOrder, RowFilter
 from screens.status import ERROR, STALE, look
 from screens.text import clean, commit_message, literal
 from screens.timefmt import ago, coarse_age
-from screens.widgets.row_list import ListColumn
+from screens.widgets.keyed_list import ListColumn
 from screens.widgets.wave_board import SLOT_WIDE, WaveBoard, board_waves
 
 PIPELINES = "pipelines"

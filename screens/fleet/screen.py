@@ -1,7 +1,7 @@
 """The fleet screen (home): every pipeline with its wave board (`1`), every state machine (`2`).
 
-Rows are keyed by Pipeline.key / StateMachine.key and sorted by name, in one `RowList` (screens/widgets/
-row_list.py) that draws only the lines on screen: an update redraws the rows that read differently, and only if
+Rows are keyed by Pipeline.key / StateMachine.key and sorted by name, in one `KeyedList` (screens/widgets/
+keyed_list.py) that draws only the lines on screen: an update redraws the rows that read differently, and only if
 they are on screen; the filter changes which keys are shown, never the rows themselves; the cursor stays on the
 same pipeline either way. `1` and `2` give the list the other view's columns and rows (each view keeps its own
 cursor). `/` filters by name, target and status words (`fail` shows what failed, `approval`,
@@ -42,7 +42,7 @@ from screens.fleet.views import VIEWS
 from screens.status import LEGEND, legend_line
 from screens.text import clean
 from screens.widgets.key_bar import KeyBar
-from screens.widgets.row_list import RowList
+from screens.widgets.keyed_list import KeyedList
 from screens.widgets.wave_board import WaveBoard
 
 __all__ = ["MACHINES", "PIPELINES", "FleetScreen"]
@@ -78,7 +78,7 @@ class FleetScreen(ActionScreen):
     def compose(self) -> ComposeResult:
         # Kept as attributes: updates can arrive while the screen is being torn down, when queries fail.
         self._bar_widget = Static(id="view-bar")
-        self._list = RowList(id="fleet-list", on_change=self._list_changed)
+        self._list = KeyedList(id="fleet-list", on_change=self._list_changed)
         self._board = WaveBoard(id="board")
         self._legend = Static(id="legend")
         yield self.header()
@@ -94,7 +94,7 @@ class FleetScreen(ActionScreen):
         self._list.focus()
 
     @property
-    def table(self) -> RowList:
+    def table(self) -> KeyedList:
         """The list of the view shown (pipelines or state machines)."""
         return self._list
 
@@ -269,8 +269,8 @@ class FleetScreen(ActionScreen):
         self._tell_focus()
         self.refresh_availability()
 
-    @on(RowList.Selected)
-    def _row_selected(self, event: RowList.Selected) -> None:
+    @on(KeyedList.Selected)
+    def _row_selected(self, event: KeyedList.Selected) -> None:
         event.stop()
         self.action_open()
 

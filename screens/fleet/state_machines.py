@@ -16,7 +16,7 @@ from screens.fleet.view import Frame, NameOrder, RowFilter
 from screens.status import ERROR, look
 from screens.text import clean, literal
 from screens.timefmt import coarse_age
-from screens.widgets.row_list import ListColumn
+from screens.widgets.keyed_list import ListColumn
 from screens.widgets.wave_board import WaveBoard
 
 MACHINES = "machines"

@@ -20,7 +20,7 @@ from console.model import FleetState, Wave
 from screens.action_flow import Choices
 from screens.context import ResourceRef
 from screens.fleet.rows import matches
-from screens.widgets.row_list import ListColumn
+from screens.widgets.keyed_list import ListColumn
 from screens.widgets.wave_board import WaveBoard
 
 

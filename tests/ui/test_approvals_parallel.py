@@ -72,7 +72,7 @@ def three_waiting(own_sandbox: SandboxProcess) -> tuple[Any, str]:
 
 
 def rows_of(screen: ApprovalsScreen, execution: str) -> list[Any]:
-    return [a for a in screen._approvals.values() if a.execution == execution]
+    return [a for a in screen.rows.approvals.values() if a.execution == execution]
 
 
 async def test_three_branches_are_three_rows_and_the_body_is_shown_edited_and_checked(
@@ -96,7 +96,7 @@ async def test_three_branches_are_three_rows_and_the_body_is_shown_edited_and_ch
 
         # The Finance row: its own token, its own body.
         await pilot.press("escape", "slash", *"Finance", "enter")
-        await wait_for(pilot, lambda: len(screen._keys) == 1, what="only the Finance row")
+        await wait_for(pilot, lambda: len(screen.rows.keys) == 1, what="only the Finance row")
         selected = screen.selected()
         assert selected is not None
         assert selected.state_name == "Finance Approver"
@@ -107,7 +107,8 @@ async def test_three_branches_are_three_rows_and_the_body_is_shown_edited_and_ch
         assert isinstance(modal, ConfirmActionModal)
         editor = modal.query_one("#body", TextArea)
         assert json.loads(editor.text) == {"approvalStatus": {"result": "Approved", "reason": ""}}
-        assert "SendTaskSuccess sends exactly this JSON" in rendered(app)
+        # The modal is on the stack before its first frame is drawn (on a busy machine, later): wait for it.
+        await wait_for(pilot, lambda: "SendTaskSuccess sends exactly this JSON" in rendered(app), what="the note")
         await pilot.press(*"budget ok")
         await wait_for(pilot, lambda: '"reason": "budget ok"' in editor.text, what="the reason in the body")
 

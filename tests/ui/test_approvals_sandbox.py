@@ -139,7 +139,7 @@ async def both_waiting(sandbox: Sandbox) -> tuple[str, str]:
 
 
 def waiting_for(screen: ApprovalsScreen, fragment: str) -> Approval | None:
-    return next((a for a in screen._approvals.values() if fragment in a.resource), None)
+    return next((a for a in screen.rows.approvals.values() if fragment in a.resource), None)
 
 
 async def inbox_with(pilot: Any, app: WavedeckApp, *fragments: str) -> ApprovalsScreen:
@@ -156,7 +156,7 @@ async def only(pilot: Any, app: WavedeckApp, screen: ApprovalsScreen, fragment: 
     if screen.query_text:
         await pilot.press("escape")  # clears the filter (a second escape would leave the inbox)
     await pilot.press("slash", *fragment, "enter")
-    await wait_for(pilot, lambda: len(screen._keys) == 1, what=f"only {fragment}")
+    await wait_for(pilot, lambda: len(screen.rows.keys) == 1, what=f"only {fragment}")
     found = screen.selected()
     assert found is not None
     await wait_for(pilot, lambda: app.screen.active_bindings["a"].enabled, within=20, what="approve available")
