@@ -19,7 +19,7 @@ import time
 from benchmarks.ui_support import RunningSandbox, console, rss_mb, sandbox, until
 from screens.activity.screen import ActivityScreen
 from screens.transition_log import DEFAULT_WINDOW
-from screens.widgets.transition_stream import TransitionStream
+from screens.widgets.keyed_list import KeyedList
 
 
 async def watch_memory(running: RunningSandbox, minutes: float, sample: float, window: int) -> None:
@@ -29,7 +29,7 @@ async def watch_memory(running: RunningSandbox, minutes: float, sample: float, w
             await until(lambda: isinstance(app.screen, ActivityScreen), 10, "the activity screen")
             screen = app.screen
             assert isinstance(screen, ActivityScreen)
-            stream = screen.query_one(TransitionStream)
+            stream = screen.query_one(KeyedList)
             log = app.console_context.transitions
             print(f"  {'minute':>6} {'RSS MB':>7} {'seen':>7} {'per s':>6} {'kept':>5} {'shown':>5}  targets")
             samples: list[tuple[float, float, int]] = []
@@ -49,7 +49,7 @@ async def watch_memory(running: RunningSandbox, minutes: float, sample: float, w
                 )
                 print(
                     f"  {(now - started) / 60:6.1f} {rss:7.1f} {seen:7d} {rate} {stream.kept:5d} "
-                    f"{stream.shown:5d}  {pushes}",
+                    f"{stream.row_count:5d}  {pushes}",
                     flush=True,
                 )
                 if now >= deadline:

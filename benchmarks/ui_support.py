@@ -27,8 +27,8 @@ from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
 from console.aws.gateway import Gateway
 from console.config import Config, Intervals, sandbox_targets
-from console.definitions import Fleet, load_fleet
 from console.loop_thread import LoopThread
+from console.sandbox.fleet.definitions import Fleet, load_fleet
 from console.sandbox.fleetgen import write_fleet
 from console.sandbox_process import SandboxProcess, start_sandbox_process
 from screens.transition_log import DEFAULT_WINDOW

@@ -35,7 +35,7 @@ from screens.confirm.screen import ConfirmQuitModal
 from screens.context import ConsoleContext, GatePort, ScreenRegistry, WatcherPort
 from screens.errors import report_worker_failure
 from screens.execution.screen import ExecutionScreen
-from screens.fleet.screen import MACHINES, PIPELINES, FleetScreen
+from screens.fleet.screen import FleetScreen
 from screens.gc_schedule import GcSchedule
 from screens.help.screen import HelpScreen, screen_bindings
 from screens.messages import FleetUpdated, OpenRequested
@@ -132,6 +132,7 @@ class WavedeckApp(App[None]):
         self._gc = GcSchedule()
         self._drawn_at = 0.0  # time.monotonic() of the last picture drawn
         self._redraw: Timer | None = None  # draws the newest picture once REDRAW_EVERY has passed
+        self._told = 0  # how many of the watcher's notices were shown
         context.flow = ActionFlow(self, lambda: self.console_context)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
@@ -209,11 +210,18 @@ class WavedeckApp(App[None]):
         # Only the screen on show draws the picture: a hidden one (the 500-row fleet under a pipeline screen)
         # would redraw for nobody. A screen catches up with `ctx.state` when it is shown again (on resume).
         self.console_context.state = message.state
+        self._tell(message.state.notices)
         wait = self._drawn_at + REDRAW_EVERY - time.monotonic()
         if wait <= 0:
             self._draw_picture()
         elif self._redraw is None:
             self._redraw = self.set_timer(wait, self._redraw_due, name="redraw")
+
+    def _tell(self, notices: tuple[str, ...]) -> None:
+        """Show each of the watcher's notices once (a toast that stays a while: it explains a slow start)."""
+        for notice in notices[self._told :]:
+            self.notify(notice, title="Note", severity="warning", timeout=15, markup=False)
+        self._told = max(self._told, len(notices))
 
     def _redraw_due(self) -> None:
         self._redraw = None
@@ -311,7 +319,7 @@ class WavedeckApp(App[None]):
                 self.pop_screen()
             home = self.screen
             if isinstance(home, FleetScreen):
-                home.show_view(PIPELINES if name == "fleet" else MACHINES)
+                home.show_binding(name)
             return
         factory = getattr(self.console_context.registry, attribute)
         if not self.is_screen_installed(attribute):

@@ -1,10 +1,11 @@
 """The live model of the fleet: every pipeline and state machine of every target, read on a budget.
 
 `Watcher` is the one object the CLI and the screens use. It runs as asyncio tasks on the caller's loop (no
-threads) and composes the parts in `console/polling/`:
+threads) and composes the parts in `console/polling/` with one `Source` per service of the registry
+(`console/services.py`: `PipelineSource`, `StateMachineSource`, each with its poller):
 
-- `Discovery` lists each target's pipelines and state machines every `intervals.lists` and keeps one poll
-  loop per resource;
+- `Discovery` lists each target's resources every `intervals.lists`, source after source, and each source
+  keeps one poll loop per resource;
 - `PipelinePoller` reads GetPipelineState every interval (`focused` for what is on screen, else
   `background`, or `push_safety_net` while the target's push queue works), GetPipeline only when the
   version changes, ListPipelineExecutions only when the state shows a new or changed execution;
@@ -29,7 +30,6 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
-from console.codepipeline.poller import PipelinePoller
 from console.config import Intervals
 from console.loop_thread import LoopThread
 from console.model import FleetState, FleetUpdate, HistoryEvent, TargetStatus
@@ -44,7 +44,8 @@ from console.polling.slots import TargetRun
 from console.polling.warm import WarmStart
 from console.push import WAIT_SECONDS
 from console.scheduler import FOCUS, REFRESH, RETIME, PollSchedule
-from console.stepfunctions.poller import EXPRESS_NOTE, StateMachinePoller
+from console.services import SERVICES
+from console.stepfunctions.poller import EXPRESS_NOTE
 from console.warm_cache import WarmCache
 from console.waves import WaveModel
 
@@ -93,13 +94,13 @@ class Watcher:
         publisher = FleetPublisher(runs, waves, intervals, schedule, clock)
         self._ctx = WatchContext(intervals, waves, schedule, publisher, runs)
         self._history = HistoryFollower(self._ctx)
-        self._pipelines = PipelinePoller(self._ctx)
-        self._machines = StateMachinePoller(self._ctx, self._history)
-        self._discovery = Discovery(self._ctx, self._pipelines, self._machines)
+        # One source per registered service (console/services.py), in its order.
+        sources = [parts.source(self._ctx, self._history) for parts in SERVICES.values()]
+        self._discovery = Discovery(self._ctx, sources)
         self._push = PushRouter(self._ctx, self._history, wait_seconds=push_wait)
         self._warm = None
         if cache is not None:
-            self._warm = WarmStart(self._ctx, cache, self._discovery, self._pipelines, self._machines)
+            self._warm = WarmStart(self._ctx, cache, self._discovery)
 
     # --- Public API -----------------------------------------------------------------------------------
 

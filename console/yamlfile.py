@@ -170,7 +170,7 @@ _LocatedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, 
 
 # CloudFormation's short forms (`!Ref Role`, `!GetAtt Role.Arn`, `!Sub ...`) in a template given as a
 # definitions input: each becomes the long form it stands for (`{"Ref": "Role"}`), plain data that
-# console/declarations.py resolves. Any other tag stays an error, as in safe_load.
+# console/sandbox/fleet/declarations.py resolves. Any other tag stays an error, as in safe_load.
 CLOUDFORMATION_TAGS = ("Ref", "Condition") + tuple(
     f"Fn::{name}"
     for name in ("Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join", "Select", "Split",

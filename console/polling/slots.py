@@ -103,3 +103,12 @@ class TargetRun:
             if not waiter.done():
                 waiter.set_result(None)
         self.list_waiters.clear()
+
+
+def drop(slot: Slot) -> None:
+    """End a resource's loop (and its background reads) and release whoever waits for its next read."""
+    if slot.task is not None:
+        slot.task.cancel()
+    if isinstance(slot, PipelineSlot) and slot.enrichment is not None:
+        slot.enrichment.cancel()
+    slot.settle_waiters()

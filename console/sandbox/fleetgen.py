@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from console.definitions import default_definitions_dir
+from console.sandbox.fleet.definitions import default_definitions_dir
 
 # Regions where moto serves CodePipeline, Step Functions, SQS and SNS, in the order `regions=N` takes them.
 REGIONS = (
@@ -53,7 +53,7 @@ def write_fleet(
     directory: Path,
     *,
     pipelines: int,
-    state_machines: int = 3,
+    state_machines: int | None = None,
     commit_interval: str = "20m",
     warm_up: str = "10m",
     source: Path | None = None,
@@ -67,6 +67,8 @@ def write_fleet(
     machines: list[dict[str, Any]] = bundled.get("state_machines", [])
     if pipelines < 1:
         raise ValueError("a fleet needs at least one pipeline")
+    if state_machines is None:
+        state_machines = len(machines)
     if state_machines < len(machines):
         raise ValueError(f"the bundled pipelines use {len(machines)} state machines; ask for at least that many")
     listed: list[str] = list(bundled.get("regions", ["us-east-1"]))
@@ -108,6 +110,8 @@ def write_fleet(
     fleet = {
         "regions": listed,
         "queues": bundled.get("queues", []),
+        # What the bundled state machines call (their clones too): topics, simulated functions, buckets.
+        **{key: bundled[key] for key in ("topics", "functions", "buckets") if key in bundled},
         "stages": bundled.get("stages", {}),
         "pipelines": generated_pipelines,
         "state_machines": generated_machines,

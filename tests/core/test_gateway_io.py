@@ -15,9 +15,9 @@ import pytest
 from console.aws import Gateway, GatewayOptions
 from console.aws.faults import Fault
 from console.config import Intervals, sandbox_targets
-from console.definitions import default_definitions_dir, load_fleet
 from console.errors import NotFound, Throttled, Unavailable
 from console.loop_thread import LoopThread
+from console.sandbox.fleet.definitions import default_definitions_dir, load_fleet
 from console.sandbox_process import SandboxProcess
 from console.watch import ThreadedWatcher, Watcher
 from tests.conftest import REGION

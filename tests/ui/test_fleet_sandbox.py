@@ -20,9 +20,9 @@ from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
 from console.aws.gateway import Gateway
 from console.config import Config, Intervals, sandbox_targets
-from console.definitions import load_fleet
 from console.loop_thread import LoopThread
 from console.model import Target
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox_process import SandboxProcess
 from console.watch import ThreadedWatcher, Watcher
 from screens.confirm.screen import ConfirmActionModal
