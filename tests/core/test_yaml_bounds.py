@@ -18,7 +18,7 @@ import pytest
 from console.__main__ import main
 from console.config import load_config
 from console.errors import InputError
-from console.yamlfile import MAX_BYTES, MAX_DEPTH, quoted
+from console.yamlfile import MAX_BYTES, MAX_DEPTH, MAX_VALUES, quoted
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,7 @@ def _load(tmp_path: Path, text: str | bytes) -> InputError:
 def test_an_alias_bomb_is_refused_where_it_expands(tmp_path: Path) -> None:
     assert len(BOMB) < 400
     error = _load(tmp_path, BOMB)
-    assert "expands to more than 100000 values (aliases repeat what they name)" in error.problem
+    assert f"expands to more than {MAX_VALUES} values (aliases repeat what they name)" in error.problem
     assert error.line is not None
     assert str(error).startswith(f"{tmp_path / 'config.yaml'}:{error.line}: ")
 
@@ -119,5 +119,5 @@ def test_a_bomb_from_the_command_line_is_exit_2_and_one_short_line(tmp_path: Pat
     )
     assert done.returncode == 2, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
-    assert "expands to more than 100000 values" in done.stderr
+    assert f"expands to more than {MAX_VALUES} values" in done.stderr
     assert len(done.stderr) < 1000
