@@ -13,7 +13,8 @@ threads) and composes the parts in `console/polling/`:
   running executions that may wait for a person;
 - `HistoryFollower` also reads the execution shown in detail (`watch_execution`) every focused interval
   until it ends;
-- `PushRouter` long-polls each events queue and wakes the loops of the resources its events name;
+- `PushRouter` long-polls each events queue, lays each event's state over the model, and reads only what
+  events do not carry (an approval's token, a new structure), once per resource however many events ask;
 - `FleetPublisher` holds the model and publishes it whole, with the transitions that led to it;
 - `WarmStart` (given a `WarmCache`) shows what the last run knew at once, marked stale until read, and
   writes it back for the next start.
@@ -95,7 +96,7 @@ class Watcher:
         self._pipelines = PipelinePoller(self._ctx)
         self._machines = StateMachinePoller(self._ctx, self._history)
         self._discovery = Discovery(self._ctx, self._pipelines, self._machines)
-        self._push = PushRouter(self._ctx, self._history, wait_seconds=push_wait)
+        self._push = PushRouter(self._ctx, self._history, self._pipelines, self._machines, wait_seconds=push_wait)
         self._warm = None
         if cache is not None:
             self._warm = WarmStart(self._ctx, cache, self._discovery, self._pipelines, self._machines)
@@ -147,6 +148,7 @@ class Watcher:
             tasks.extend(gate.tasks)
             gate.close()
         tasks.extend(self._history.tasks)
+        tasks.extend(self._push.stop())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,9 +17,13 @@ from console.model import (
     Target,
     TargetStatus,
 )
+from console.polling.events_apply import EventMarks
 from console.polling.gate import PriorityGate, TokenSource
 from console.polling.reader import FleetReader
+from console.push import PushEvent
 from console.scheduler import Wake
+
+PUSHED_KEPT = 64  # events kept per resource to lay again over a read that was on the wire when they came
 
 
 @dataclass(eq=False)
@@ -33,6 +38,10 @@ class Slot:
     attempted: bool = False  # read (or tried) at least once
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
     last_start: float | None = None  # loop time the last read began (None: never read)
+    # Pushed events: the order of the last one applied to each item, and the latest ones with the loop time
+    # they came at (a read sent before an event came may not show it: the event is laid over it again).
+    marks: EventMarks = field(default_factory=EventMarks)
+    pushed: deque[tuple[float, PushEvent]] = field(default_factory=lambda: deque(maxlen=PUSHED_KEPT))
 
     def settle_waiters(self) -> None:
         for waiter in self.waiters:
