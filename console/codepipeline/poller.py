@@ -127,13 +127,17 @@ class PipelinePoller:
         state = slot.state
         if state is None or ctx.publisher.told_pipeline(slot.key) is None:
             return NOT_READ  # nothing to lay it over: its first read is under way (and tells nothing anyway)
+        executions = slot.executions
+        if executions is None and event.kind == "pipeline":
+            executions = ()  # not listed yet (the listing under way still comes): the events' are shown meanwhile
         applied = apply_pipeline_event(
-            state, slot.executions, slot.structure, event, slot.marks, keep=PIPELINE_EXECUTIONS_LISTED
+            state, executions, slot.structure, event, slot.marks, keep=PIPELINE_EXECUTIONS_LISTED
         )
         if applied.changed:
             slot.state, slot.executions = applied.state, applied.executions
-            if slot.executions is not None:
-                # The executions follow the events too: a read that shows the same needs no listing.
+            if slot.signature is not None:
+                # The executions follow the events too: a read that shows the same needs no listing (one
+                # that was never listed, or must be listed again, still is).
                 slot.signature = _execution_signature(applied.state)
             self._publish(run, slot, "push")
         return applied.reread

@@ -29,6 +29,7 @@ from console.codepipeline.poller import PipelinePoller
 from console.errors import AwsError
 from console.model import QueueMessage
 from console.polling.context import WatchContext
+from console.polling.events_apply import CONDITIONS
 from console.polling.fanout import ConsoleQueue, close_console_queue, keep_alive, open_console_queue, team_size
 from console.polling.history import HistoryFollower
 from console.polling.slots import MachineSlot, TargetRun
@@ -38,9 +39,12 @@ from console.stepfunctions.poller import NOT_READ, StateMachinePoller
 
 LOG = logging.getLogger(__name__)
 
-REREAD_DELAY = 0.25  # seconds: the events of one resource that come together make one read
-REREAD_JITTER = 1.5  # plus up to this many, drawn by each console: a team's reads spread out
+REREAD_DELAY = 0.1  # seconds: the events of one resource that come together make one read
+REREAD_JITTER = 0.6  # plus up to this many, drawn by each console: a team's reads spread out
 TEAM_REFRESH = 60.0  # seconds between two counts of the team on a topic (and two computations of the safety net)
+# Of the shared reads' budget, what a team's consoles split between them: the rest is left to the account's
+# other users (the deployment tooling, the AWS console).
+TEAM_SHARE = 0.9
 # Of a console's share of an API's budget, what the safety net may take: the rest stays free for the reads
 # events ask for, what is on screen and a person's refresh.
 SAFETY_SHARE = 0.5
@@ -221,7 +225,12 @@ class PushRouter:
                 return
             if pipeline.task is None:
                 return
-            if self._pipelines.apply_event(run, pipeline, event) is not None:
+            reread = self._pipelines.apply_event(run, pipeline, event)
+            if reread == CONDITIONS and not run.gate.free_now("GetPipelineState"):
+                # How a stage's conditions evaluate is in no event: read when the budget has room now,
+                # else leave it to the safety net (a large team reads each stage's conditions rarely).
+                return
+            if reread is not None:
                 self.rereads.ask(pipeline.key, partial(pipeline.wake.wake, PUSH))
         elif event.source == "aws.states" and event.state_machine_arn:
             if event.execution_arn is not None:
@@ -269,7 +278,7 @@ class PushRouter:
         for budget in budgets.values():
             share = getattr(budget, "share", None)
             if callable(share):
-                share(SHARED_APIS, 1.0 / team)
+                share(SHARED_APIS, TEAM_SHARE / team)
         self.retime()
 
     async def _keep_timing(self) -> None:
