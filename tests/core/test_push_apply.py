@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from console.budget import Budget, Rate
 from console.config import Intervals
 from console.model import Action, PipelineState, PipelineSummary, QueueMessage, Stage, Target
 from console.polling.push_routing import Rereads
@@ -188,3 +189,22 @@ async def test_rereads_coalesce_and_spread() -> None:
     rereads.ask("k", lambda: fired.append(loop.time()))  # after the read: a new one
     await asyncio.sleep(0.15)
     assert len(fired) == 2
+
+
+async def test_the_safety_net_stretches_to_half_of_what_the_budget_allows() -> None:
+    fleet = fleet_with_one_pipeline()
+    for n in range(9):
+        fleet.pipelines[f"q{n}"] = list(fleet.pipelines["p"])
+    # Room for every first read at once, then one read every 10 s: ten pipelines' safety net at half of
+    # that is 200 s, longer than the 60 s asked for.
+    fleet.budget = Budget({"GetPipelineState": Rate(40, 0.1)})
+    readers: dict[str, FleetReader] = {fleet.target.name: fleet}
+    watcher = Watcher(readers, default_wave_model(), INTERVALS)
+    updates = Updates(watcher)
+    await watcher.start()
+    try:
+        await watcher.wait_ready(10)
+        await updates.until(lambda: watcher.state.targets[0].push == "on", 5, "the queue to work")
+        await updates.until(lambda: watcher.state.stale_after.get("fake:p") == 400, 5, "the stretched safety net")
+    finally:
+        await watcher.stop()
