@@ -19,6 +19,7 @@ have been lost meanwhile.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 from collections.abc import Callable, Coroutine, Iterable, Sequence
@@ -41,7 +42,8 @@ LOG = logging.getLogger(__name__)
 
 REREAD_DELAY = 0.1  # seconds: the events of one resource that come together make one read
 REREAD_JITTER = 0.6  # plus up to this many, drawn by each console: a team's reads spread out
-TEAM_REFRESH = 60.0  # seconds between two counts of the team on a topic (and two computations of the safety net)
+TEAM_REFRESH = 30.0  # seconds between two counts of the team on a topic (and two computations of the safety net)
+TEAM_FIRST_COUNTS = (2.0, 4.0, 8.0, 15.0)  # the waits between the first counts
 # Of the shared reads' budget, what a team's consoles split between them: the rest is left to the account's
 # other users (the deployment tooling, the AWS console).
 TEAM_SHARE = 0.9
@@ -259,15 +261,19 @@ class PushRouter:
     # --- The team and the safety net ------------------------------------------------------------------
 
     async def _count_team(self, client: Any, topic: str, runs: list[TargetRun]) -> None:
-        """Count the consoles on the topic now and then; each takes an equal share of the shared reads."""
-        while True:
+        """Count the consoles on the topic now and then; each takes an equal share of the shared reads.
+
+        Soon after this console subscribed, and again a few times: a team opens its consoles together, and
+        the first ones to count would otherwise take too large a share until their next count.
+        """
+        for wait in itertools.chain(TEAM_FIRST_COUNTS, itertools.repeat(TEAM_REFRESH)):
             try:
                 team = await team_size(client, topic)
             except AwsError as exc:
                 LOG.warning("could not count the consoles on %s: %s", topic, exc)
             else:
                 self._share(runs, team)
-            await asyncio.sleep(TEAM_REFRESH)
+            await asyncio.sleep(wait)
 
     def _share(self, runs: Iterable[TargetRun], team: int) -> None:
         budgets: dict[int, object] = {}
