@@ -25,7 +25,7 @@ from console.model import Pipeline, PipelineExecution, PipelineState, Stage
 from console.polling.context import WatchContext
 from console.polling.events_apply import apply_pipeline_event, newer_than_read
 from console.polling.gate import Priority
-from console.polling.slots import PipelineSlot, TargetRun
+from console.polling.slots import PipelineSlot, TargetRun, on_the_wire
 from console.push import PushEvent
 from console.scheduler import FOCUSED, URGENT, backoff
 
@@ -66,7 +66,7 @@ class PipelinePoller:
         ctx = self._ctx
         name = slot.summary.name
         try:
-            async with run.gate.turn("GetPipelineState", priority, since):
+            async with run.gate.turn("GetPipelineState", priority, since), on_the_wire(slot):
                 sent = ctx.mono()
                 state = await run.reader.get_pipeline_state(name)
         except AwsError as exc:
@@ -123,7 +123,8 @@ class PipelinePoller:
         """Lay a pushed event over what was last read and publish what changed (source `push`), without a read.
         Returns what is left to read (an approval's token, a new version's structure…), or None."""
         ctx = self._ctx
-        slot.pushed.append((ctx.mono(), event))
+        if slot.reading:
+            slot.pushed.append((ctx.mono(), event))
         state = slot.state
         if state is None or ctx.publisher.told_pipeline(slot.key) is None:
             return NOT_READ  # nothing to lay it over: its first read is under way (and tells nothing anyway)
@@ -153,6 +154,8 @@ class PipelinePoller:
                 )
                 state, executions = applied.state, applied.executions
         slot.executions = executions
+        if not slot.reading:
+            slot.pushed.clear()  # every read that was on the wire has had them laid over it
         return state
 
     def _inline(self, run: TargetRun, slot: PipelineSlot, priority: Priority, needs_structure: bool) -> bool:
@@ -209,7 +212,7 @@ class PipelinePoller:
             self._ctx.publisher.target_succeeded(run, "GetPipeline")
         if needs_executions:
             signature = _execution_signature(state)
-            async with run.gate.turn("ListPipelineExecutions", priority):
+            async with run.gate.turn("ListPipelineExecutions", priority), on_the_wire(slot):
                 sent = self._ctx.mono()
                 executions = await run.reader.list_pipeline_executions(name, max_results=PIPELINE_EXECUTIONS_LISTED)
             slot.executions = tuple(executions)

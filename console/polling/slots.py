@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,7 +25,7 @@ from console.polling.reader import FleetReader
 from console.push import PushEvent
 from console.scheduler import Wake
 
-PUSHED_KEPT = 64  # events kept per resource to lay again over a read that was on the wire when they came
+PUSHED_KEPT = 32  # events kept per resource while a read of it is on the wire, to lay again over that read
 
 
 @dataclass(eq=False)
@@ -38,9 +40,10 @@ class Slot:
     attempted: bool = False  # read (or tried) at least once
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
     last_start: float | None = None  # loop time the last read began (None: never read)
-    # Pushed events: the order of the last one applied to each item, and the latest ones with the loop time
-    # they came at (a read sent before an event came may not show it: the event is laid over it again).
+    # Pushed events: the order of the last one applied to each item, and those that came while a read was
+    # on the wire, with the loop time they came at (that read may not show them: they are laid over it again).
     marks: EventMarks = field(default_factory=EventMarks)
+    reading: int = 0  # reads of this resource on the wire now
     pushed: deque[tuple[float, PushEvent]] = field(default_factory=lambda: deque(maxlen=PUSHED_KEPT))
 
     def settle_waiters(self) -> None:
@@ -112,3 +115,13 @@ class TargetRun:
             if not waiter.done():
                 waiter.set_result(None)
         self.list_waiters.clear()
+
+
+@asynccontextmanager
+async def on_the_wire(slot: Slot) -> AsyncIterator[None]:
+    """A read of `slot` is on the wire: events that come meanwhile are kept to be laid over its answer."""
+    slot.reading += 1
+    try:
+        yield
+    finally:
+        slot.reading -= 1

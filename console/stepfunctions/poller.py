@@ -19,7 +19,7 @@ from console.polling.context import WatchContext
 from console.polling.events_apply import apply_execution_event, event_order, listed_order
 from console.polling.gate import Priority
 from console.polling.history import HistoryFollower
-from console.polling.slots import MachineSlot, TargetRun
+from console.polling.slots import MachineSlot, TargetRun, on_the_wire
 from console.push import PushEvent
 from console.scheduler import URGENT
 
@@ -64,7 +64,7 @@ class StateMachinePoller:
             slot.timeouts = state_timeouts(slot.detail.definition)
             slot.branches = branch_numbers(slot.detail.definition)
             slot.described_at = ctx.mono()
-        async with run.gate.turn("ListExecutions", priority, since):
+        async with run.gate.turn("ListExecutions", priority, since), on_the_wire(slot):
             sent = ctx.mono()
             listed = await run.reader.list_executions(summary.arn, max_results=EXECUTIONS_LISTED)
         ctx.publisher.target_succeeded(run, "DescribeStateMachine", "ListExecutions")
@@ -95,7 +95,8 @@ class StateMachinePoller:
         (source `push`), without a read. Returns what is left to read, or None."""
         ctx = self._ctx
         publisher = ctx.publisher
-        slot.pushed.append((ctx.mono(), event))
+        if slot.reading:
+            slot.pushed.append((ctx.mono(), event))
         old = publisher.told_machine(slot.key)
         if old is None or old.read_at is None:
             return NOT_READ
@@ -131,6 +132,8 @@ class StateMachinePoller:
             listed = next((e for e in machine.executions if e.arn == event.execution_arn), None)
             if listed is None or event_order(event) > listed_order(listed):
                 machine = apply_execution_event(machine, event, None, keep=EXECUTIONS_LISTED) or machine
+        if not slot.reading:
+            slot.pushed.clear()
         return machine
 
     async def _read_waiting(

@@ -208,3 +208,26 @@ async def test_the_safety_net_stretches_to_half_of_what_the_budget_allows() -> N
         await updates.until(lambda: watcher.state.stale_after.get("fake:p") == 400, 5, "the stretched safety net")
     finally:
         await watcher.stop()
+
+
+async def test_a_read_on_the_wire_when_an_event_came_never_takes_it_back() -> None:
+    fleet = fleet_with_one_pipeline()
+    watcher, updates = await started(fleet)
+    try:
+        fleet.gate, fleet.hang = asyncio.Event(), {"p"}
+        reading = asyncio.get_running_loop().create_task(watcher.refresh(["fake:p"]))
+        await updates.until(lambda: fleet.in_flight["GetPipelineState:p"] == 1, 5, "the read to be on the wire")
+        # The stage moves on while the read is out; the read then answers what it saw before.
+        fleet.push("e1", STAGE, datetime.now(UTC) + timedelta(seconds=1), stage="Beta", state="SUCCEEDED")
+        await updates.until(
+            lambda: any(t.kind == "stage" and t.execution == RUN for t in updates.transitions), 5, "the event"
+        )
+        fleet.gate.set()
+        await reading
+        beta = watcher.state.pipelines["fake:p"].stage("Beta")
+        assert beta is not None
+        assert (beta.status, beta.execution_id) == ("Succeeded", RUN)
+        # Told once, and never taken back to the older execution the read showed.
+        assert [(t.execution, t.to_status) for t in updates.transitions if t.kind == "stage"] == [(RUN, "Succeeded")]
+    finally:
+        await watcher.stop()
