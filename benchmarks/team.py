@@ -20,7 +20,10 @@ Reported side by side:
   standard error).
 
     .venv/bin/python -m benchmarks.team [--consoles 20] [--pipelines 2000] [--state-machines 400]
-        [--speed 5] [--seconds 120] [--mode both|queue|topic] [--before DIR]
+        [--speed 5] [--seconds 120] [--mode both|queue|topic] [--settle 0] [--before DIR]
+
+`--settle S` waits S seconds between the consoles being ready and the window, so that their first listings
+of executions and structures (each console's own, at its share of the budget) are not what is measured.
 
 `--before DIR` also runs, on the same sandbox and in turn with this checkout's consoles, the consoles of
 another checkout of wavedeck (a directory holding its `console` package, e.g. `git worktree add DIR REV`):
@@ -139,7 +142,13 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 
 def run_mode(
-    sandbox: SandboxProcess, mode: str, consoles: int, seconds: float, config: Path, source: Path | None = None
+    sandbox: SandboxProcess,
+    mode: str,
+    consoles: int,
+    seconds: float,
+    config: Path,
+    source: Path | None = None,
+    settle: float = 0.0,
 ) -> dict[str, object]:
     before = quota_stats(sandbox.url)
     started = [start_console(sandbox.url, mode, config, source) for _ in range(consoles)]
@@ -147,6 +156,7 @@ def run_mode(
         deadline = time.monotonic() + 180
         for console in started:
             console.ready.wait(max(0.0, deadline - time.monotonic()))
+        time.sleep(settle)  # the consoles' first reads and listings are behind them: the steady state is measured
         window_start = time.time()
         time.sleep(seconds)
         window_end = time.time()
@@ -210,6 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=5.0)
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--mode", choices=("both", "queue", "topic"), default="both")
+    parser.add_argument("--settle", type=float, default=0.0, help="seconds between ready and the window")
     parser.add_argument("--before", type=Path, default=None, help="another checkout's consoles, run in turn")
     args = parser.parse_args(argv)
     kinds = ("queue", "topic") if args.mode == "both" else (args.mode,)
@@ -228,7 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config.write_text("intervals: {focused: 2s, background: 10s, lists: 60s, push_safety_net: 60s}\n")
         print(
             f"team: {args.consoles} consoles, {args.pipelines} pipelines and {args.state_machines} state machines "
-            f"in {len(REGIONS)} regions, speed {args.speed:g}, AWS's quotas on, {args.seconds:g} s per mode",
+            f"in {len(REGIONS)} regions, speed {args.speed:g}, AWS's quotas on, {args.seconds:g} s per mode "
+            f"after {args.settle:g} s settling",
             flush=True,
         )
         began = time.monotonic()
@@ -236,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"sandbox ready in {time.monotonic() - began:.0f} s", flush=True)
             results = {}
             for label, kind, source in runs:
-                results[label] = run_mode(sandbox, kind, args.consoles, args.seconds, config, source)
+                results[label] = run_mode(sandbox, kind, args.consoles, args.seconds, config, source, args.settle)
                 print(f"{label}: done", flush=True)
     print()
     print(f"{'':32}" + "".join(f"{mode:>22}" for mode in modes))
