@@ -46,7 +46,7 @@ TEAM_REFRESH = 30.0  # seconds between two counts of the team on a topic (and tw
 TEAM_FIRST_COUNTS = (2.0, 4.0, 8.0, 15.0)  # the waits between the first counts
 # Of the shared reads' budget, what a team's consoles split between them: the rest is left to the account's
 # other users (the deployment tooling, the AWS console).
-TEAM_SHARE = 0.9
+TEAM_SHARE = 0.75
 # Of a console's share of an API's budget, what the safety net may take: the rest stays free for the reads
 # events ask for, what is on screen and a person's refresh.
 SAFETY_SHARE = 0.5
@@ -89,9 +89,6 @@ class Rereads:
         wait = self.delay + self._rng.uniform(0.0, self.jitter)
         self._pending[key] = asyncio.get_running_loop().call_later(wait, self._fire, key, read)
         return True
-
-    def pending(self, key: str) -> bool:
-        return key in self._pending
 
     def _fire(self, key: str, read: Callable[[], Coroutine[Any, Any, None] | None]) -> None:
         self._pending.pop(key, None)
@@ -193,6 +190,12 @@ class PushRouter:
         pushed = [r for r in runs if r.target.region == region]
         client = reader_run.reader
         retry = max(self._ctx.intervals.focused, min(self._ctx.intervals.lists, self._ctx.intervals.push_safety_net))
+        try:
+            # The team this console joins, before its own queue is there (that takes a few calls): its share
+            # from the start, not once its first reads have spent the whole budget.
+            self._share(pushed, await team_size(client, topic) + 1)
+        except AwsError as exc:
+            LOG.warning("could not count the consoles on %s: %s", topic, exc)
         while True:
             try:
                 queue = await open_console_queue(client, topic)
@@ -271,6 +274,8 @@ class PushRouter:
                 team = await team_size(client, topic)
             except AwsError as exc:
                 LOG.warning("could not count the consoles on %s: %s", topic, exc)
+            except Exception:  # noqa: BLE001 - the count must go on: the last one holds meanwhile
+                LOG.exception("counting the consoles on %s", topic)
             else:
                 self._share(runs, team)
             await asyncio.sleep(wait)

@@ -68,10 +68,10 @@ async def test_two_consoles_each_get_every_transition_and_leave_nothing_behind(t
                 await watcher.wait_ready(30)
                 await updates.until(lambda w=watcher: status(w).push == "on", 15, "the console's queue to work")
                 await watcher.refresh()
-            # The second console counted both on the topic, and takes half of nine tenths of each shared read.
+            # The second console counted both on the topic, and takes half of three quarters of each shared read.
             second, _, second_gateway = consoles[1]
             assert second._push.teams == {consoles[1][0].state.targets[0].target.name: 2}
-            assert second_gateway.budget.rate("GetPipelineState") == 0.9 / 2 * 10
+            assert second_gateway.budget.rate("GetPipelineState") == 0.75 / 2 * 10
             mine = _console_queues(sqs)
             assert stale not in mine, "the expired queue of a console that is gone was removed"
             assert len(mine) == 2
