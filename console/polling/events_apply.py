@@ -11,8 +11,8 @@ so within one second the later execution wins, and within one execution the late
 (STARTED, then STOPPING, then an end).
 
 What no event carries is left to a read (`Applied.reread` says why): an approval's token, a new pipeline
-version's structure, stage conditions' states, a stage or action the structure does not know, a state this
-console does not know the meaning of.
+version's structure, stage conditions' states, a failed action's error message (its failure is told by
+that read), a stage or action the structure does not know, a state this console does not know the meaning of.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ STRUCTURE = "a new pipeline version"
 CONDITIONS = "stage conditions"
 UNKNOWN = "a stage or action not in the structure"
 UNREADABLE = "a state this console does not know"
+FAILURE = "an action's error"  # the event names the error's code, not its message: the read tells the failure
 
 Order = tuple[datetime, datetime, int]
 
@@ -178,6 +179,10 @@ def apply_pipeline_event(
     if event.action is None or (action is None and declared_action is None):
         return replace(unchanged, reread=UNKNOWN)
     action = action or Action(name=event.action)
+    if status == "Failed":
+        # What went wrong (errorDetails.message) is only in GetPipelineState: the failure is told by that read,
+        # once, with its message, rather than twice.
+        return replace(unchanged, reread=reread or FAILURE)
     if status == "InProgress":
         new_action = replace(
             action,

@@ -13,6 +13,7 @@ from typing import Any
 
 from console.model import Action, Execution, Pipeline, PipelineExecution, PipelineState, Stage, StateMachine
 from console.polling.events_apply import (
+    FAILURE,
     STRUCTURE,
     TOKEN,
     UNKNOWN,
@@ -274,25 +275,26 @@ def test_within_one_second_the_later_step_and_the_later_execution_win() -> None:
 
 def test_an_action_event_carries_its_result_and_an_approval_asks_for_its_token() -> None:
     marks = EventMarks()
-    failed = apply_pipeline_event(
+    ended = apply_pipeline_event(
         read_state("InProgress"),
         (),
         structure(),
-        action_event("a1", "Build", "Build", "FAILED", T0 + timedelta(seconds=5)),
+        action_event("a1", "Build", "Build", "SUCCEEDED", T0 + timedelta(seconds=5)),
         marks,
     )
-    action = stage_of(failed.state, "Build").actions[0]
-    assert (action.status, action.summary, action.error_code, action.external_execution_id) == (
-        "Failed",
-        "Build terminated with state: FAILED",
-        "JobFailed",
-        "my-project:86a1cd00",
-    )
+    action = stage_of(ended.state, "Build").actions[0]
+    assert (action.status, action.summary, action.external_execution_id) == ("Succeeded", "ok", "my-project:86a1cd00")
     assert action.last_status_change == T0 + timedelta(seconds=5)
-    assert failed.reread is None  # everything it says is applied: nothing to read
+    assert ended.reread is None  # everything it says is applied: nothing to read
+    # A failure names its error's code, not its message: the read tells it, message included.
+    failed = apply_pipeline_event(
+        ended.state, (), structure(), action_event("a9", "Build", "Build", "FAILED", T0 + timedelta(seconds=7)), marks
+    )
+    assert not failed.changed
+    assert failed.reread == FAILURE
 
     waiting = apply_pipeline_event(
-        failed.state,
+        ended.state,
         (),
         structure(),
         action_event(
