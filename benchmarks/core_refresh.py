@@ -47,9 +47,9 @@ import yaml
 from console.aws.gateway import Gateway
 from console.budget import DEFAULT_RATES, Budget, Rate
 from console.config import Intervals, sandbox_targets
-from console.definitions import Fleet, load_fleet
 from console.model import Target
 from console.push import WAIT_SECONDS
+from console.sandbox.fleet.definitions import Fleet, load_fleet
 from console.sandbox.fleetgen import write_fleet
 from console.sandbox_process import SandboxProcess, start_sandbox_process
 from console.watch import Watcher

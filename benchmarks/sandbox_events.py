@@ -40,8 +40,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from console.definitions import Fleet, load_fleet
 from console.sandbox.events import PATCHES_ENV, TRACE_ENV
+from console.sandbox.fleet.definitions import Fleet, load_fleet
 from console.sandbox.fleetgen import write_fleet
 from console.sandbox.server_constants import ACCOUNT_ID, EVENTS_QUEUE
 from console.sandbox_process import SandboxProcess, start_sandbox_process

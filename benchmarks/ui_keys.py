@@ -1,12 +1,16 @@
-"""Benchmark: key press to updated screen while 500 pipelines and 100 state machines are live (target: p95 < 50 ms).
+"""Benchmark: key press to updated screen while 2,000 pipelines and 400 state machines in 8 targets are live (target:
+p95 < 33 ms, two frames at 60 Hz, in every group).
 
-Generates the fleet with console/sandbox/fleetgen.py, starts it in a sandbox child with traffic (so pipelines and
-executions keep moving and the watcher keeps publishing), runs the console headless at 120x36 until every
-pipeline has been read, then presses keys the way an operator does: moving through the fleet, switching to the
-state machines and back, the approvals inbox, the activity stream, typing a filter and clearing it. Each press is
-timed from the key event to the rendered frame that shows its consequence (see benchmarks/ui_support.py).
+Generates the fleet with console/sandbox/fleetgen.py (spread over `--regions` regions: one target each), starts
+it in a sandbox child with traffic (so pipelines and executions keep moving and the watcher keeps publishing), runs
+the console headless at 120x36 until every pipeline has been read, then presses keys the way an operator does:
+moving through the fleet, switching to the state machines and back, the approvals inbox, the activity stream,
+typing a filter and clearing it. Each press is timed from the key event to the rendered frame that shows its
+consequence (see benchmarks/ui_support.py); a key that changes nothing on screen is counted apart ("showed
+nothing"), never as 0 ms. Every key of a round moves something.
 
-    .venv/bin/python -m benchmarks.ui_keys [--pipelines 500] [--state-machines 100] [--rounds 10] [--speed 2]
+    .venv/bin/python -m benchmarks.ui_keys [--pipelines 2000] [--state-machines 400] [--regions 8] [--rounds 10]
+                                           [--speed 2]
 """
 
 from __future__ import annotations
@@ -17,7 +21,18 @@ import time
 from collections import defaultdict
 from dataclasses import replace
 
-from benchmarks.ui_support import FrameClock, RunningSandbox, console, percentile, press, sandbox, summary, until
+from benchmarks.ui_support import (
+    THREADS,
+    FrameClock,
+    NothingShown,
+    RunningSandbox,
+    console,
+    percentile,
+    press,
+    sandbox,
+    summary,
+    until,
+)
 from console.config import Intervals
 from screens.fleet.screen import FleetScreen
 
@@ -27,7 +42,10 @@ ROUND: tuple[tuple[str, str], ...] = (
     *(("move in the fleet (j/k)", "k") for _ in range(3)),
     ("page down the fleet", "pagedown"),
     ("switch views / sections (1-4)", "2"),
-    *(("move in the state machines", "j") for _ in range(4)),
+    # Down and back up: the cursor ends where it started, so every round moves (a cursor left on the last row
+    # would make every later `j` a key that changes nothing).
+    *(("move in the state machines", "j") for _ in range(2)),
+    *(("move in the state machines", "k") for _ in range(2)),
     ("switch views / sections (1-4)", "1"),
     ("switch views / sections (1-4)", "3"),
     ("move in the approvals inbox", "j"),
@@ -45,9 +63,11 @@ ROUND: tuple[tuple[str, str], ...] = (
 )
 
 
-async def measure(running: RunningSandbox, rounds: int, intervals: Intervals, read_timeout: float) -> None:
+async def measure(
+    running: RunningSandbox, rounds: int, intervals: Intervals, read_timeout: float, thread: str = "watcher"
+) -> None:
     expected = len(running.fleet.pipelines)
-    async with console(running, intervals=intervals) as app:
+    async with console(running, intervals=intervals, thread=thread) as app:
         clock = FrameClock(app)
         async with app.run_test(size=(120, 36)) as pilot:
             screen = app.screen
@@ -70,11 +90,17 @@ async def measure(running: RunningSandbox, rounds: int, intervals: Intervals, re
             await pilot.pause()
             seen_before = app.console_context.transitions.total
             by_kind: dict[str, list[float]] = defaultdict(list)
+            nothing: dict[str, int] = defaultdict(int)
             every: list[float] = []
             started = time.perf_counter()
             for _ in range(rounds):
                 for what, key in ROUND:
-                    seconds = await press(app, clock, key)
+                    by_kind.setdefault(what, [])
+                    try:
+                        seconds = await press(app, clock, key)
+                    except NothingShown:
+                        nothing[what] += 1
+                        continue
                     by_kind[what].append(seconds)
                     every.append(seconds)
                     # An operator reads between keys; the watcher's updates arrive meanwhile.
@@ -83,16 +109,22 @@ async def measure(running: RunningSandbox, rounds: int, intervals: Intervals, re
             arrived = app.console_context.transitions.total - seen_before
             print(f"  {len(every)} key presses over {elapsed:.0f}s while {arrived} transitions arrived (live)")
             for what, values in by_kind.items():
-                print(f"    {what:<32} {summary(values)}")
-            p95 = percentile(every, 95)
-            verdict = "OK" if p95 < 0.050 else "OVER"
-            print(f"ui_keys: every key {summary(every)} ms (target p95 < 50 ms: {verdict})")
+                blank = f"  ({nothing[what]} showed nothing)" if nothing[what] else ""
+                print(f"    {what:<32} {summary(values)}{blank}")
+            worst = max(percentile(v, 95) for v in by_kind.values() if v)
+            verdict = "OK" if worst < 0.033 and not nothing else "OVER"
+            print(
+                f"ui_keys: every key {summary(every)} ms; worst group p95 {worst * 1000:.1f} ms; "
+                f"{sum(nothing.values())} keys showed nothing (target: p95 < 33 ms in every group, none blank: "
+                f"{verdict})"
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pipelines", type=int, default=500)
-    parser.add_argument("--state-machines", type=int, default=100)
+    parser.add_argument("--pipelines", type=int, default=2000)
+    parser.add_argument("--state-machines", type=int, default=400)
+    parser.add_argument("--regions", type=int, default=8, help="regions of the generated fleet (one target each)")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--speed", type=float, default=2.0, help="sandbox speed (higher: a busier fleet)")
     parser.add_argument(
@@ -101,17 +133,27 @@ def main() -> None:
         default=Intervals().focused,
         help="seconds between reads of what is on screen (the console's default unless given)",
     )
+    parser.add_argument(
+        "--thread",
+        choices=THREADS,
+        default="watcher",
+        help="what runs on a thread of its own: the AWS clients and the watcher (the console's way), only the "
+        "clients, or nothing (everything on the UI's loop, as before), to compare",
+    )
     parser.add_argument("--read-timeout", type=float, default=300.0, help="seconds to wait for every pipeline's read")
     args = parser.parse_args()
     intervals = replace(Intervals(), focused=args.focused)
     print(
-        f"ui_keys: generating {args.pipelines} pipelines and {args.state_machines} state machines, starting the "
+        f"ui_keys: generating {args.pipelines} pipelines and {args.state_machines} state machines in {args.regions} "
+        "regions, starting the "
         f"sandbox (speed {args.speed:g}, traffic; not timed)…",
         flush=True,
     )
-    with sandbox(pipelines=args.pipelines, state_machines=args.state_machines, speed=args.speed) as running:
+    with sandbox(
+        pipelines=args.pipelines, state_machines=args.state_machines, speed=args.speed, regions=args.regions
+    ) as running:
         print(f"  sandbox ready in {running.started_in:.1f}s")
-        asyncio.run(measure(running, args.rounds, intervals, args.read_timeout))
+        asyncio.run(measure(running, args.rounds, intervals, args.read_timeout, thread=args.thread))
 
 
 if __name__ == "__main__":

@@ -37,8 +37,8 @@ from pathlib import Path
 from console.aws.gateway import Gateway
 from console.budget import DEFAULT_RATES, Budget, Rate
 from console.config import Intervals, sandbox_targets
-from console.definitions import Fleet, load_fleet
 from console.model import FleetState
+from console.sandbox.fleet.definitions import Fleet, load_fleet
 from console.sandbox.fleetgen import write_fleet
 from console.sandbox_process import start_sandbox_process
 from console.warm_cache import WarmCache

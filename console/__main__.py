@@ -10,9 +10,14 @@ import argparse
 import gc
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.errors import InputError, UsageError, WavedeckError
+
+if TYPE_CHECKING:
+    from console.runtime import RuntimeOptions
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -309,6 +314,20 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     return code
 
 
+def runtime_options(args: argparse.Namespace) -> RuntimeOptions:
+    """The runtime's options from the command line. With `--sandbox`, also what the sandbox's fleet tells the
+    console (its regions, its stages' and state machines' waves, its rollbacks): the fleet is the sandbox's
+    format, read here at the entry point; on a real account the config alone says it (`waves:`)."""
+    from console.runtime import RuntimeOptions
+
+    options = RuntimeOptions.from_args(args)
+    if not options.sandbox:
+        return options
+    from console.sandbox.fleet.definitions import load_fleet
+
+    return replace(options, sandbox_fleet=load_fleet(options.definitions).console_view())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -320,15 +339,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_sandbox(args)
         from console import headless
 
+        options = runtime_options(args)
         if args.command == "watch":
-            return headless.run_watch(args)
+            return headless.run_watch(args, options)
         if args.command == "waves":
-            return headless.run_waves(args)
+            return headless.run_waves(args, options)
         if args.command == "setup-events":
-            return headless.run_setup_events(args)
+            return headless.run_setup_events(args, options)
         if args.command in ACTION_COMMANDS:
-            return headless.run_action(args)
-        return headless.run_console(args)
+            return headless.run_action(args, options)
+        return headless.run_console(args, options)
     except (InputError, UsageError) as exc:
         print(_error_line(exc), file=sys.stderr)
         return EXIT_USAGE

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -35,7 +35,7 @@ from screens.confirm.screen import ConfirmQuitModal
 from screens.context import ConsoleContext, GatePort, ScreenRegistry, WatcherPort
 from screens.errors import report_worker_failure
 from screens.execution.screen import ExecutionScreen
-from screens.fleet.screen import MACHINES, PIPELINES, FleetScreen
+from screens.fleet.screen import FleetScreen
 from screens.gc_schedule import GcSchedule
 from screens.help.screen import HelpScreen, screen_bindings
 from screens.messages import FleetUpdated, OpenRequested
@@ -126,10 +126,13 @@ class WavedeckApp(App[None]):
         self._start_watcher = start_watcher
         self._unsubscribe: Callable[[], None] | None = None
         self._thread_id = threading.get_ident()
+        self._pending_lock = threading.Lock()
+        self._pending_updates: list[FleetUpdate] = []  # from a watcher on another thread, not yet taken
         self._started_watcher = False
         self._gc = GcSchedule()
         self._drawn_at = 0.0  # time.monotonic() of the last picture drawn
         self._redraw: Timer | None = None  # draws the newest picture once REDRAW_EVERY has passed
+        self._told = 0  # how many of the watcher's notices were shown
         context.flow = ActionFlow(self, lambda: self.console_context)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
@@ -175,24 +178,50 @@ class WavedeckApp(App[None]):
     # --- the watcher's pictures ---------------------------------------------------------------------------
 
     def _watcher_updated(self, update: FleetUpdate) -> None:
-        """The watcher's callback: keep every transition, post one (replaceable) redraw message."""
-        ctx = self.console_context
-        ctx.transitions.append(update.transitions)
-        message = FleetUpdated(update.state, ctx.transitions.total)
+        """The watcher's callback: keep every transition, post one (replaceable) redraw message.
+
+        A watcher on a thread of its own (console/watch.py `ThreadedWatcher`) calls this there: its updates wait in
+        a batch that the app's loop takes in one go, so the watcher never waits for the UI and the UI takes one
+        call however many updates came meanwhile."""
         if threading.get_ident() == self._thread_id:
-            self.post_message(message)
-        else:
-            self.call_from_thread(self.post_message, message)
+            self._take_updates((update,))
+            return
+        with self._pending_lock:
+            self._pending_updates.append(update)
+            first = len(self._pending_updates) == 1
+        loop = self._loop
+        if first and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._take_pending_updates)
+
+    def _take_pending_updates(self) -> None:
+        with self._pending_lock:
+            updates, self._pending_updates = self._pending_updates, []
+        self._take_updates(updates)
+
+    def _take_updates(self, updates: Sequence[FleetUpdate]) -> None:
+        if not updates:
+            return
+        ctx = self.console_context
+        for update in updates:
+            ctx.transitions.append(update.transitions)
+        self.post_message(FleetUpdated(updates[-1].state, ctx.transitions.total))
 
     def on_fleet_updated(self, message: FleetUpdated) -> None:
         # Only the screen on show draws the picture: a hidden one (the 500-row fleet under a pipeline screen)
         # would redraw for nobody. A screen catches up with `ctx.state` when it is shown again (on resume).
         self.console_context.state = message.state
+        self._tell(message.state.notices)
         wait = self._drawn_at + REDRAW_EVERY - time.monotonic()
         if wait <= 0:
             self._draw_picture()
         elif self._redraw is None:
             self._redraw = self.set_timer(wait, self._redraw_due, name="redraw")
+
+    def _tell(self, notices: tuple[str, ...]) -> None:
+        """Show each of the watcher's notices once (a toast that stays a while: it explains a slow start)."""
+        for notice in notices[self._told :]:
+            self.notify(notice, title="Note", severity="warning", timeout=15, markup=False)
+        self._told = max(self._told, len(notices))
 
     def _redraw_due(self) -> None:
         self._redraw = None
@@ -290,7 +319,7 @@ class WavedeckApp(App[None]):
                 self.pop_screen()
             home = self.screen
             if isinstance(home, FleetScreen):
-                home.show_view(PIPELINES if name == "fleet" else MACHINES)
+                home.show_binding(name)
             return
         factory = getattr(self.console_context.registry, attribute)
         if not self.is_screen_installed(attribute):

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from console.diff import approval_request, find_in_parameters
 from console.model import (
+    UNKNOWN_WAVE,
     Approval,
     ConditionKind,
     Execution,
@@ -21,8 +22,10 @@ from console.model import (
     Service,
     SourceRevision,
     StateMachine,
+    Wave,
 )
 from console.stepfunctions.waiting import OpenTask, branch_numbers, open_tasks
+from console.waves import WaveModel
 
 __all__ = [
     "branch_numbers",
@@ -116,8 +119,13 @@ def execution_approvals(
     events: Sequence[HistoryEvent],
     timeouts: Mapping[str, int] | None = None,
     branches: Mapping[tuple[str, str], int] | None = None,
+    waves: WaveModel | None = None,
 ) -> list[Approval]:
     """The `.waitForTaskToken` states `execution` waits in, as far as its history has been read.
+
+    Each is in the wave of its state when the config (or the sandbox's fleet) places the state, or the
+    Parallel or Map it runs in (`waves`), else in the state machine's: the wave its answer promotes to, the
+    one the gate will ask to be typed.
 
     The expiry comes from the TaskScheduled event's `timeoutInSeconds`, else from the state's
     `TimeoutSeconds` in the definition (`timeouts`, see `state_timeouts`); without either, none is shown
@@ -140,7 +148,7 @@ def execution_approvals(
                 kind=Service.STEPFUNCTIONS,
                 target=machine.target,
                 resource=f"{machine.name}/{execution.name}",
-                wave=machine.wave,
+                wave=_wave_of(machine, task, waves),
                 since=scheduled.timestamp,
                 expires=expires,
                 revision=_revision(scheduled.parameters, execution.input),
@@ -154,6 +162,16 @@ def execution_approvals(
             )
         )
     return out
+
+
+def _wave_of(machine: StateMachine, task: OpenTask, waves: WaveModel | None) -> Wave:
+    """The state's wave, else the state machine's, else `unknown` (as the gate judges it: typed to confirm)."""
+    if waves is not None and machine.name in waves.state_machines:
+        containers = [frame.state for frame in reversed(task.frames)]
+        placed = waves.for_state(machine.name, [task.state, *containers])
+        if placed is not None:
+            return placed
+    return machine.wave or UNKNOWN_WAVE
 
 
 def state_timeouts(definition: Mapping[str, object]) -> dict[str, int]:

@@ -11,13 +11,16 @@ then finds waiting: the watcher's priority gate lets a read in only with a token
 reads can be on the wire at once without any of them queueing inside the bucket ahead of what is on
 screen. Time comes from an injectable `Clock`, so tests are exact without sleeping.
 
-Nothing here knows about AWS clients: the gateway calls `acquire` before every HTTP request it sends.
+Nothing here knows about AWS clients: the gateway calls `acquire` before every HTTP request it sends. The
+gateway may send from a thread of its own (console/loop_thread.py) while the watcher reserves tokens on the
+UI's loop, so the buckets' numbers change under one lock; `acquire` waits (on its own loop) outside it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -280,6 +283,7 @@ class Budget:
         self._clock: Clock = clock or SystemClock()
         self._buckets: dict[str, _Bucket] = {}
         self._shares: dict[str, float] = {}
+        self._mutex = threading.RLock()  # the buckets' numbers (see the module docstring)
 
     def _base(self, api: str) -> Rate:
         rate = self._rates.get(api, self._default)
@@ -291,8 +295,11 @@ class Budget:
     def _bucket(self, api: str) -> _Bucket:
         bucket = self._buckets.get(api)
         if bucket is None:
-            bucket = _Bucket(api, self._base(api), self._policy, self._clock.monotonic())
-            self._buckets[api] = bucket
+            with self._mutex:
+                bucket = self._buckets.get(api)
+                if bucket is None:
+                    bucket = _Bucket(api, self._base(api), self._policy, self._clock.monotonic())
+                    self._buckets[api] = bucket
         return bucket
 
     def share(self, apis: Iterable[str], fraction: float) -> None:
@@ -300,14 +307,15 @@ class Budget:
         buckets they share. Each bucket's refill and size scale by it (its size never below one request);
         1.0 gives back the whole rate."""
         fraction = min(1.0, max(fraction, 0.001))
-        now = self._clock.monotonic()
-        for api in apis:
-            if self._shares.get(api, 1.0) == fraction:
-                continue
-            self._shares[api] = fraction
-            bucket = self._buckets.get(api)
-            if bucket is not None:
-                bucket.rebase(self._base(api), now)
+        with self._mutex:
+            now = self._clock.monotonic()
+            for api in apis:
+                if self._shares.get(api, 1.0) == fraction:
+                    continue
+                self._shares[api] = fraction
+                bucket = self._buckets.get(api)
+                if bucket is not None:
+                    bucket.rebase(self._base(api), now)
 
     async def acquire(self, api: str) -> float:
         """Take one token for `api`, waiting as long as needed. Returns the seconds waited.
@@ -316,46 +324,52 @@ class Budget:
         takes no token.
         """
         bucket = self._bucket(api)
-        if bucket.reserved > 0:
-            bucket.reserved -= 1  # taken for this request when the gate let it in
-            return 0.0
+        with self._mutex:
+            if bucket.reserved > 0:
+                bucket.reserved -= 1  # taken for this request when the gate let it in
+                return 0.0
         started = self._clock.monotonic()
         async with bucket.lock:
             while True:
-                now = self._clock.monotonic()
-                bucket.settle(now)
-                if bucket.tokens >= 1.0:
-                    bucket.tokens -= 1.0
-                    return now - started
+                with self._mutex:
+                    now = self._clock.monotonic()
+                    bucket.settle(now)
+                    if bucket.tokens >= 1.0:
+                        bucket.tokens -= 1.0
+                        return now - started
+                    wait = bucket.wait_for_token(now)
                 # A float refill can land a hair short of a whole token; never spin on a zero wait.
-                await self._clock.sleep(max(bucket.wait_for_token(now), 1e-6))
+                await self._clock.sleep(max(wait, 1e-6))
 
     def try_acquire(self, api: str) -> bool:
         """Take a token only if one is there now (never waits)."""
         bucket = self._bucket(api)
-        if bucket.reserved > 0:
-            bucket.reserved -= 1
-            return True
-        return self._take(bucket)
+        with self._mutex:
+            if bucket.reserved > 0:
+                bucket.reserved -= 1
+                return True
+            return self._take(bucket)
 
     def reserve(self, api: str) -> bool:
         """Take a token now, if one is there and nobody waits for one, for a request about to be sent: the
         next `acquire(api)` (or `try_acquire`) gets it without waiting. False when there is none."""
         bucket = self._bucket(api)
-        if not self._take(bucket):
-            return False
-        bucket.reserved += 1
-        return True
+        with self._mutex:
+            if not self._take(bucket):
+                return False
+            bucket.reserved += 1
+            return True
 
     def unreserve(self, api: str, keep: int) -> None:
         """Give back the reserved tokens of `api` beyond `keep` (the requests still about to be sent): a
         caller let in that never sent its request must not leave a token that the bucket no longer counts."""
         bucket = self._bucket(api)
-        extra = bucket.reserved - max(0, keep)
-        if extra > 0:
-            bucket.reserved -= extra
-            bucket.settle(self._clock.monotonic())
-            bucket.tokens = min(bucket.capacity_at(bucket.updated), bucket.tokens + extra)
+        with self._mutex:
+            extra = bucket.reserved - max(0, keep)
+            if extra > 0:
+                bucket.reserved -= extra
+                bucket.settle(self._clock.monotonic())
+                bucket.tokens = min(bucket.capacity_at(bucket.updated), bucket.tokens + extra)
 
     def reserved(self, api: str) -> int:
         return self._bucket(api).reserved
@@ -371,10 +385,14 @@ class Budget:
 
     def throttled(self, api: str) -> None:
         """AWS throttled `api` anyway: cut its refill now, then recover gradually."""
-        self._bucket(api).cut(self._clock.monotonic())
+        bucket = self._bucket(api)
+        with self._mutex:
+            bucket.cut(self._clock.monotonic())
 
     def state(self, api: str) -> BucketState:
-        return self._bucket(api).state(self._clock.monotonic())
+        bucket = self._bucket(api)
+        with self._mutex:
+            return bucket.state(self._clock.monotonic())
 
     def rate(self, api: str) -> float:
         """The current refill of `api` in requests per second."""
@@ -386,14 +404,16 @@ class Budget:
     def wait_time(self, api: str) -> float:
         """How long an `acquire` of `api` would wait if called now (0 when a token is there)."""
         bucket = self._bucket(api)
-        now = self._clock.monotonic()
-        bucket.settle(now)
-        return bucket.wait_for_token(now)
+        with self._mutex:
+            now = self._clock.monotonic()
+            bucket.settle(now)
+            return bucket.wait_for_token(now)
 
     def snapshot(self) -> dict[str, BucketState]:
         """Every bucket used so far, by API."""
-        now = self._clock.monotonic()
-        return {api: bucket.state(now) for api, bucket in sorted(self._buckets.items())}
+        with self._mutex:
+            now = self._clock.monotonic()
+            return {api: bucket.state(now) for api, bucket in sorted(self._buckets.items())}
 
     @property
     def slowed(self) -> tuple[str, ...]:

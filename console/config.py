@@ -22,6 +22,11 @@ InputError naming the file, the line and the key. Example (README "Configuration
       file: ~/my-waves.yaml            # instead of the bundled definitions/waves.yaml
       pipelines:                       # GLOB: {STAGE: WAVE}, first match wins
         "checkout-*": {Deploy: prod-az1, TestStage: beta}
+      state_machines:                  # NAME: its wave, its states' waves, what rolls its wave back
+        wave-deployment:
+          wave: prod-canary
+          states: {DeployAZ1: prod-az1, BakeAZ1: prod-az1}
+          rollback: wave-rollback
     approvals:
       - state_machine: "human-in-the-loop*"
         state: "*Approver*"
@@ -41,15 +46,17 @@ from urllib.parse import urlsplit
 from console.errors import InputError, UsageError
 from console.keys import KEY_IDS, keymap_conflicts
 from console.model import Target
-from console.sandbox.server_constants import ACCOUNT_ID as SANDBOX_ACCOUNT_ID
+from console.sandbox_process import SANDBOX_ACCOUNT_ID, SANDBOX_EVENTS_QUEUE
 from console.stepfunctions.answers import AnswerBook, AnswerRule, path_text, problem_at, reject_problem
-from console.waves import WaveModel, default_wave_model, load_wave_model
+from console.waves import CONFIG, MachineWaves, WaveMappings, WaveModel, default_wave_model, load_wave_model
 from console.yamlfile import Reader, load_file, quoted
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _KEY_NAME = re.compile(r"^[A-Za-z0-9_+,\-]+$")
+_STATE_MACHINE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_MACHINE_KEYS = ("wave", "states", "rollback")
 
 
 def endpoint_url_problem(url: str) -> str | None:
@@ -109,13 +116,15 @@ class Config:
     waves_file: Path | None = None
     # (pipeline glob, stage glob, wave name) from `waves.pipelines`, in file order, checked against the model.
     wave_stages: tuple[tuple[str, str, str], ...] = ()
+    # `waves.state_machines`: each state machine's wave, its states' waves and its rollback, by exact name.
+    wave_mappings: WaveMappings = field(default_factory=WaveMappings)
     source: Path | None = None
     approvals: AnswerBook = field(default_factory=AnswerBook)
 
     def wave_model(self) -> WaveModel:
-        """The one wave model of this run: the config's file or the bundled one, with the config's mapping."""
+        """The one wave model of this run: the config's file or the bundled one, with the config's mappings."""
         model = load_wave_model(self.waves_file) if self.waves_file is not None else default_wave_model()
-        return model.with_config(self.wave_stages)
+        return model.with_config(self.wave_stages).with_mappings(self.wave_mappings)
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -149,7 +158,7 @@ def load_config(path: Path | None = None) -> Config:
         )
     theme = top.string("theme")
     audit = top.string("audit_log")
-    waves_file, wave_stages = _waves(top.mapping("waves"), path)
+    waves_file, wave_stages, wave_mappings = _waves(top.mapping("waves"), path)
     approvals = _approvals(top, path)
     top.done()
     return Config(
@@ -161,15 +170,17 @@ def load_config(path: Path | None = None) -> Config:
         audit_log=_path(audit, path) if audit else default_audit_path(),
         waves_file=waves_file,
         wave_stages=wave_stages,
+        wave_mappings=wave_mappings,
         source=path,
         approvals=approvals,
     )
 
 
-def _waves(reader: Reader | None, config: Path) -> tuple[Path | None, tuple[tuple[str, str, str], ...]]:
-    """`waves: {file: PATH, pipelines: {GLOB: {STAGE: WAVE}}}`: every wave named must exist in the model."""
+def _waves(reader: Reader | None, config: Path) -> tuple[Path | None, tuple[tuple[str, str, str], ...], WaveMappings]:
+    """`waves: {file: PATH, pipelines: {GLOB: {STAGE: WAVE}}, state_machines: {NAME: {wave, states, rollback}}}`:
+    every wave named must exist in the model."""
     if reader is None:
-        return None, ()
+        return None, (), WaveMappings()
     file = reader.string("file")
     waves_file = _path(file, config) if file else None
     if waves_file is not None and not waves_file.is_file():
@@ -189,8 +200,45 @@ def _waves(reader: Reader | None, config: Path) -> tuple[Path | None, tuple[tupl
                 stages.append((glob, stage, str(wave)))
             mapping.done()
         pipelines.done()
+    machines = _state_machines(reader.mapping("state_machines"), known)
     reader.done()
-    return waves_file, tuple(stages)
+    return waves_file, tuple(stages), WaveMappings(state_machines=machines)
+
+
+def _state_machines(reader: Reader | None, known: set[str]) -> dict[str, MachineWaves]:
+    """`waves.state_machines: {NAME: {wave: WAVE, states: {STATE: WAVE}, rollback: NAME}}`, by exact name: what a
+    real account cannot say for itself (the sandbox's fleet says it with `--sandbox`)."""
+    if reader is None:
+        return {}
+    waves = ", ".join(sorted(known))
+    machines: dict[str, MachineWaves] = {}
+    for name in reader.keys():
+        if not _STATE_MACHINE_NAME.match(name):
+            raise reader.error(name, "not a state machine's name (1-80 of A-Z a-z 0-9 - _; names here are exact)")
+        entry = reader.mapping(name, required=True)
+        assert entry is not None
+        wave = entry.string("wave")
+        if wave is not None and wave not in known:
+            raise entry.error("wave", f"no wave named {quoted(wave)} (waves: {waves})")
+        states = entry.string_map("states")
+        section = entry.mapping("states")
+        for state, state_wave in states.items():
+            assert section is not None
+            if not 0 < len(state) <= 80:
+                raise section.error(state, "a state's name is 1-80 characters")
+            if state_wave not in known:
+                raise section.error(state, f"no wave named {quoted(state_wave)} (waves: {waves})")
+        rollback = entry.string("rollback")
+        if rollback is not None and not _STATE_MACHINE_NAME.match(rollback):
+            raise entry.error("rollback", f"not a state machine's name: {quoted(rollback)}")
+        if rollback == name:
+            raise entry.error("rollback", "a state machine cannot roll its own wave back: name the rollback's")
+        entry.done()
+        if wave is None and not states and rollback is None:
+            raise entry.error(None, f"give at least one of {', '.join(_MACHINE_KEYS)}")
+        machines[name] = MachineWaves(wave, states, rollback, CONFIG)
+    reader.done()
+    return machines
 
 
 def _path(text: str, relative_to: Path) -> Path:
@@ -419,7 +467,7 @@ def sandbox_targets(url: str, regions: tuple[str, ...], read_only: bool = False)
             endpoint_url=url,
             sandbox=True,
             read_only=read_only,
-            events_queue=f"{url}/{SANDBOX_ACCOUNT_ID}/wavedeck-events",
+            events_queue=f"{url}/{SANDBOX_ACCOUNT_ID}/{SANDBOX_EVENTS_QUEUE}",
         )
         for r in regions
     )

@@ -17,7 +17,7 @@ transitions, approvals or the execution screen, can show one.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -34,7 +34,7 @@ from console.model import (
     Transition,
     TransitionKind,
 )
-from console.tokens import redact_event, tokens_in
+from console.tokens import handed_down, redact_event, started_by, tokens_in
 
 PIPELINE_EXECUTION = TransitionKind.PIPELINE_EXECUTION
 STAGE = TransitionKind.STAGE
@@ -344,7 +344,10 @@ class HistoryCursor:
         source: str,
         *,
         emit: bool = True,
+        tokens_of: Callable[[str], Iterable[str]] | None = None,
     ) -> list[Transition]:
+        """`tokens_of(execution_arn)`: the tokens already known of another execution (a child execution's
+        input may carry its parent's token, which is then redacted by value too)."""
         out: list[Transition] = []
         resource = f"{machine.name}/{execution.name}"
         for event in sorted(events, key=lambda e: e.id):
@@ -354,6 +357,10 @@ class HistoryCursor:
             if event.type == "TaskScheduled" and is_wait_for_token(event.resource):
                 token_state = next((s for s in machine.token_states if s.name == state), None)
                 self.tokens |= tokens_in(event.parameters, token_state)
+            elif event.type == "ExecutionStarted":
+                parent = started_by(event.input)
+                inherited = tokens_of(parent) if parent is not None and tokens_of is not None else ()
+                self.tokens |= handed_down(event.input, inherited)
             event = redact_event(event, self.tokens)
             self.events.append(event)
             if event.type in _EXECUTION_ENDED:

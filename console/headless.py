@@ -1,7 +1,8 @@
 """The headless commands: `wavedeck watch` and `wavedeck approve|reject|stop|rollback|retry|pause|resume|override`.
 
-They run on the same runtime (watcher, gate) as the console. Exit codes: 0 done, 1 refused or failed (the
-reason on stderr), 2 bad usage; `watch` exits 0 on Ctrl-C.
+They run on the same runtime (watcher, gate) as the console, opened with the options the entry point
+(console/__main__.py) makes: with `--sandbox`, those carry what the sandbox's fleet says. Exit codes: 0 done,
+1 refused or failed (the reason on stderr), 2 bad usage; `watch` exits 0 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -29,9 +30,8 @@ READY_TIMEOUT = 60.0  # seconds `watch` waits for the first full picture before 
 # --- setup-events -----------------------------------------------------------------------------------------
 
 
-def run_setup_events(args: argparse.Namespace) -> int:
+def run_setup_events(args: argparse.Namespace, options: RuntimeOptions) -> int:
     """Create (or, with --dry-run, say) what push for a team needs in each target's region; exit 0 or 1."""
-    options = RuntimeOptions.from_args(args)
     runtime = Runtime.open(options)
     try:
         return asyncio.run(_setup_events(runtime, dry_run=bool(args.dry_run)))
@@ -58,9 +58,8 @@ async def _setup_events(runtime: Runtime, *, dry_run: bool) -> int:
 # --- watch ---------------------------------------------------------------------------------------------------
 
 
-def run_watch(args: argparse.Namespace) -> int:
+def run_watch(args: argparse.Namespace, options: RuntimeOptions) -> int:
     """Print one line per transition until Ctrl-C (exit 0), or until the watcher cannot start (exit 1)."""
-    options = RuntimeOptions.from_args(args)
     _starting(options)
     try:
         runtime = Runtime.open(options)
@@ -126,18 +125,16 @@ def _silence_stdout() -> None:
 # --- waves ---------------------------------------------------------------------------------------------------
 
 
-def run_waves(args: argparse.Namespace) -> int:
+def run_waves(args: argparse.Namespace, options: RuntimeOptions) -> int:
     """Print where every stage landed (exit 0), or 1 when something could not be read (said on stderr)."""
     from console.wave_report import WaveReport, print_report, summary_line, wave_report
 
-    options = RuntimeOptions.from_args(args)
     _starting(options)
     runtime = Runtime.open(options)
 
     async def report() -> WaveReport:
         try:
-            state_waves = {m.name: m.state_waves for m in runtime.fleet.state_machines if m.state_waves}
-            return await wave_report(runtime.gateways, runtime.waves, state_waves)
+            return await wave_report(runtime.gateways, runtime.waves)
         finally:
             await runtime.aclose()
 
@@ -172,10 +169,9 @@ class _Progress:
     sending: bool = False
 
 
-def run_action(args: argparse.Namespace) -> int:
+def run_action(args: argparse.Namespace, options: RuntimeOptions) -> int:
     """Plan, show, confirm and execute one action. Refusals and AWS failures exit 1 with the reason."""
     parse_parts(args.resource)  # bad syntax is bad usage: say so before starting anything
-    options = RuntimeOptions.from_args(args)
     _starting(options)
     runtime = Runtime.open(options)
     progress = _Progress()
@@ -330,9 +326,8 @@ def _ask(prompt: str) -> str | None:
 # --- the console ---------------------------------------------------------------------------------------------
 
 
-def run_console(args: argparse.Namespace) -> int:
+def run_console(args: argparse.Namespace, options: RuntimeOptions) -> int:
     """`wavedeck` without a command: the Textual console (console/app.py `make_app`)."""
-    options = RuntimeOptions.from_args(args)
     _starting(options)
     runtime = Runtime.open(options)
     try:
@@ -345,13 +340,17 @@ def run_console(args: argparse.Namespace) -> int:
 
 async def _console(runtime: Runtime) -> int:
     from console.app import make_app
+    from console.watch import ThreadedWatcher
 
     try:
         await runtime.check_credentials()
+        # Reading, converting and diffing on the gateways' thread: the UI's loop only draws and takes keys.
+        watcher = runtime.make_watcher()
+        threaded = ThreadedWatcher(watcher, runtime.io) if runtime.io is not None else None
         app = make_app(
             runtime.config,
             runtime.targets,
-            runtime.make_watcher(),
+            threaded or watcher,
             runtime.gate,
             waves=runtime.waves,
             read_only_reason=read_only_reason(runtime),

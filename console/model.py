@@ -606,6 +606,8 @@ class FleetState:
     stale_after: Mapping[str, float] = field(default_factory=dict)
     default_stale_after: float = 30.0
     cached: frozenset[str] = frozenset()
+    # What a person must be told, once, in the order it happened (a warm-start cache discarded as corrupt).
+    notices: tuple[str, ...] = ()
 
     def is_stale(self, key: str, read_at: datetime | None, now: datetime) -> bool:
         if read_at is None or key in self.cached:

@@ -49,6 +49,11 @@ class PipelineSelection(_InPipeline):
     def execution(self) -> str | None:
         return self.execution_id
 
+    def lock_subject(self, family: str, rollback: bool) -> str:
+        """What one action at a time may act on (see `console.actions.executor.lock_key`)."""
+        # A plan resolves to a stage; only what did not is keyed by the pipeline alone.
+        return (self.execution_id or self.pipeline) if family == "stop" else f"{self.pipeline}/None"
+
 
 @dataclass(frozen=True)
 class StageSelection(_InPipeline):
@@ -66,6 +71,10 @@ class StageSelection(_InPipeline):
     @property
     def execution(self) -> str | None:
         return self.execution_id
+
+    def lock_subject(self, family: str, rollback: bool) -> str:
+        """What one action at a time may act on: a stop its execution, the rest the stage."""
+        return (self.execution_id or self.pipeline) if family == "stop" else f"{self.pipeline}/{self.stage}"
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,12 @@ class ActionSelection(_InPipeline):
     @property
     def execution(self) -> str | None:
         return self.execution_id
+
+    def lock_subject(self, family: str, rollback: bool) -> str:
+        """What one action at a time may act on: a stop its execution, an answer the approval, the rest the stage."""
+        if family == "stop":
+            return self.execution_id or self.pipeline
+        return self.resource if family == "answer" else f"{self.pipeline}/{self.stage}"
 
 
 class _InStateMachine:
@@ -120,6 +135,10 @@ class StateMachineSelection(_InStateMachine):
     @property
     def execution(self) -> str | None:
         return None
+
+    def lock_subject(self, family: str, rollback: bool) -> str:
+        """What one action at a time may act on: the state machine (one rollback of a wave at a time)."""
+        return self.state_machine
 
 
 @dataclass(frozen=True)
@@ -160,10 +179,15 @@ class ExecutionSelection(_InStateMachine):
     def execution(self) -> str | None:
         return self.execution_arn
 
+    def lock_subject(self, family: str, rollback: bool) -> str:
+        """What one action at a time may act on: the execution, or for a rollback its state machine."""
+        return self.state_machine if rollback else self.execution_arn
+
 
 # What the operator has selected: one of a few typed variants, built from FleetState objects by the screens or
 # from a RESOURCE by `resolve`. Each says its `service`, `target`, `key` (the Pipeline/StateMachine it belongs
-# to), `resource` (the name `watch` prints) and `execution` (a pipeline execution id or an execution ARN).
+# to), `resource` (the name `watch` prints), `execution` (a pipeline execution id or an execution ARN) and
+# `lock_subject` (what one action at a time may act on, for the executor's locks).
 PipelinePart = PipelineSelection | StageSelection | ActionSelection
 MachinePart = StateMachineSelection | ExecutionSelection
 Selection = PipelinePart | MachinePart

@@ -10,13 +10,14 @@ The CLI and the console (`console/app.py`) both build everything through `Runtim
         runtime.close()                                         # stops the sandbox child, if one was started
 
 Opening reads files and may start a process, but sends nothing to AWS: gateways open their clients on first use.
+It reads the config and the waves file, never the sandbox's fleet file: with `--sandbox` the entry point reads
+the fleet (console/sandbox/fleet) and passes what the console needs of it in `RuntimeOptions.sandbox_fleet`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,15 +25,15 @@ from typing import TYPE_CHECKING, Any
 from console.actions.audit import AuditLog
 from console.actions.gate import ActionGate
 from console.config import Config, load_config, resolve_targets, sandbox_targets, with_push
-from console.definitions import Fleet, load_fleet
 from console.errors import AwsError, ExpiredCredentials, NoCredentials, WavedeckError
+from console.loop_thread import LoopThread
 from console.model import Target
 from console.resources import Catalog
-from console.waves import WaveModel
+from console.waves import WaveMappings, WaveModel
 
 if TYPE_CHECKING:
     from console.aws.gateway import Gateway
-    from console.sandbox_process import SandboxProcess
+    from console.sandbox_process import SandboxFleet, SandboxProcess
     from console.watch import Watcher
 
 
@@ -54,7 +55,10 @@ class RuntimeOptions:
     sandbox_speed: float = 1.0
     sandbox_traffic: bool = True
     sandbox_warm_up: bool = True
-    definitions: Path | None = None  # the definitions directory (default: the bundled one)
+    definitions: Path | None = None  # the sandbox's definitions directory (default: the bundled one)
+    # With `sandbox`: the regions and wave mappings of the sandbox's fleet, read by the entry point
+    # (console/__main__.py) from `definitions`; the core cannot import the sandbox.
+    sandbox_fleet: SandboxFleet | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> RuntimeOptions:
@@ -79,33 +83,37 @@ class Runtime:
     options: RuntimeOptions
     config: Config
     targets: tuple[Target, ...]
-    fleet: Fleet
     waves: WaveModel
-    rollback_machines: Mapping[str, str]
+    # What places state machines (and their states) by name and rolls their waves back: the config's
+    # `waves.state_machines`, with `--sandbox` on top of the sandbox fleet's.
+    mappings: WaveMappings
     audit: AuditLog
     gateways: dict[str, Gateway]
     gate: ActionGate
     read_only: bool
     sandbox: SandboxProcess | None = None
+    io: LoopThread | None = None  # the thread the gateways' clients live on (and the console's watcher runs on)
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
     def open(cls, options: RuntimeOptions) -> Runtime:
-        """Read the config and the definitions, start the sandbox if asked, make a gateway per target.
+        """Read the config and the waves file, start the sandbox if asked, make a gateway per target.
 
-        Raises InputError (bad config / definitions: exit 2), UsageError (bad flags: exit 2), and the
-        sandbox's start error. Sends nothing to AWS.
+        Raises InputError (bad config / waves file: exit 2), UsageError (bad flags: exit 2), and the
+        sandbox's start error. Sends nothing to AWS, and reads no fleet file: the sandbox's comes in
+        `options.sandbox_fleet`.
         """
         if options.sandbox and (options.profile or options.regions or options.endpoint_url):
             from console.errors import UsageError
 
             raise UsageError("--sandbox chooses its own endpoint and regions: drop --profile, --region, --endpoint-url")
+        if options.sandbox and options.sandbox_fleet is None:
+            raise ValueError("--sandbox needs what the sandbox's fleet says: RuntimeOptions.sandbox_fleet")
         config = load_config(options.config)
-        fleet = load_fleet(options.definitions)
-        stage_waves = {(p.name, s.name): s.wave for p in fleet.pipelines for s in p.stages if s.wave}
-        machine_waves = {m.name: m.wave for m in fleet.state_machines if m.wave}
-        waves = config.wave_model().with_mappings(stage_waves, machine_waves)
-        rollback = {m.name: m.rollback for m in fleet.state_machines if m.rollback}
+        mappings = config.wave_mappings
+        if options.sandbox and options.sandbox_fleet is not None:
+            mappings = options.sandbox_fleet.mappings.overlaid(mappings)
+        waves = config.wave_model().with_mappings(mappings)
         read_only = options.read_only or config.read_only
         sandbox: SandboxProcess | None = None
         if options.sandbox:
@@ -117,7 +125,8 @@ class Runtime:
                 warm_up=options.sandbox_warm_up,
                 definitions=options.definitions,
             )
-            targets = sandbox_targets(sandbox.url, fleet.regions, read_only=read_only)
+            assert options.sandbox_fleet is not None
+            targets = sandbox_targets(sandbox.url, options.sandbox_fleet.regions, read_only=read_only)
         else:
             from console.aws.credentials import configured_endpoint, profile_region
 
@@ -134,15 +143,18 @@ class Runtime:
         try:
             from console.aws.gateway import Gateway
 
-            gateways = {t.name: Gateway(t, read_only=read_only) for t in targets}
+            # Every target's clients on one loop in a thread of its own: requests are sent and answers parsed
+            # there, never on the loop that draws the screen and takes the keys.
+            io = LoopThread()
+            gateways = {t.name: Gateway(t, read_only=read_only, io=io) for t in targets}
             audit = AuditLog((options.audit_log or config.audit_log).expanduser())
             gate = ActionGate(
                 gateways,
                 waves,
                 audit,
                 read_only=read_only,
-                rollback_machines=rollback,
-                state_waves={m.name: m.state_waves for m in fleet.state_machines if m.state_waves},
+                rollback_machines=mappings.rollback_machines,
+                state_waves=mappings.state_waves,
                 answers=config.approvals,
             )
         except BaseException:
@@ -153,14 +165,14 @@ class Runtime:
             options=options,
             config=config,
             targets=targets,
-            fleet=fleet,
             waves=waves,
-            rollback_machines=rollback,
+            mappings=mappings,
             audit=audit,
             gateways=gateways,
             gate=gate,
             read_only=read_only,
             sandbox=sandbox,
+            io=io,
         )
 
     def make_watcher(self, **kwargs: Any) -> Watcher:

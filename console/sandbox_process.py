@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from console.errors import WavedeckError
+from console.waves import WaveMappings
 
 # The one line the sandbox prints on stdout when ready: its URL (older builds: "... listening on URL ...").
 _READY = re.compile(r"^(http://\S+)\s*$|listening on (http://\S+)")
@@ -34,6 +35,23 @@ STOP_TIMEOUT = 3.0
 # What the sandbox imports besides the console's own dependencies (the `sandbox` extra of pyproject.toml).
 SANDBOX_MODULES = ("moto", "flask", "werkzeug", "boto3")
 INSTALL_HINT = "pip install 'wavedeck[sandbox]'"
+# The account the sandbox plays (console/sandbox/server_constants.py takes it from here), and the queue its
+# events rule fills in every region: what a console that started it reads for push.
+SANDBOX_ACCOUNT_ID = "123456789012"
+SANDBOX_EVENTS_QUEUE = "wavedeck-events"
+
+
+@dataclass(frozen=True)
+class SandboxFleet:
+    """What a console that starts the sandbox (`--sandbox`) takes from the sandbox's fleet: the regions to
+    watch, and the fleet's wave mappings and rollbacks (added to the config's).
+
+    The entry point reads it (`console.sandbox.fleet`) and hands it to the runtime; the core never reads the
+    fleet file, and on a real account takes the same facts from the config alone.
+    """
+
+    regions: tuple[str, ...]
+    mappings: WaveMappings = field(default_factory=WaveMappings)
 
 
 class SandboxStartError(WavedeckError):

@@ -7,7 +7,7 @@ parameters, and a definition may put it anywhere there: under any key (`callback
 formatted string (`States.Format('answer {}', $$.Task.Token)`), inside JSON held in a string, or as part of
 the whole context object (`$$.Task`). Matching key names cannot find all of that; values can. So the history
 follower asks this module for the tokens of each TaskScheduled event (from the state's `token_expressions`,
-see console/aws/convert.py, plus any long string under a key named like a token), keeps them per execution,
+see console/aws/stepfunctions.py, plus any long string under a key named like a token), keeps them per execution,
 and stores every event with every known token replaced by `PLACEHOLDER`. What the screens, `watch` and the
 approvals inbox show is built from those events only; the action gate reads the token afresh from AWS when a
 person answers, and writes only its digest to the audit log.
@@ -72,6 +72,37 @@ def token_like(document: Any) -> set[str]:
 
     walk(document, 0)
     return found
+
+
+# The key Step Functions' own integration puts in a child execution's input to name the parent execution
+# (`"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"`).
+STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+
+
+def started_by(execution_input: str | None) -> str | None:
+    """The ARN of the execution that started this one, when its input names it (a nested workflow)."""
+    if not execution_input or STARTED_BY not in execution_input:
+        return None
+    try:
+        document = json.loads(execution_input)
+    except ValueError:
+        return None
+    parent = document.get(STARTED_BY) if isinstance(document, dict) else None
+    return parent if isinstance(parent, str) and parent.startswith("arn:") else None
+
+
+def handed_down(execution_input: str | None, parent_tokens: Iterable[str]) -> set[str]:
+    """The tokens an execution's input carries: a parent's `.waitForTaskToken` token handed to a child
+    execution (nested `states:startExecution.waitForTaskToken`), found by value when the parent's history
+    was read (`parent_tokens`), and by a key named like a token otherwise."""
+    if not execution_input:
+        return set()
+    found = {token for token in parent_tokens if token in execution_input}
+    try:
+        found |= token_like(json.loads(execution_input))
+    except ValueError:
+        pass
+    return {token for token in found if len(token) >= MIN_TOKEN_LENGTH}
 
 
 def redact(text: str | None, tokens: Iterable[str]) -> str | None:

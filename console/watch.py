@@ -1,10 +1,11 @@
 """The live model of the fleet: every pipeline and state machine of every target, read on a budget.
 
 `Watcher` is the one object the CLI and the screens use. It runs as asyncio tasks on the caller's loop (no
-threads) and composes the parts in `console/polling/`:
+threads) and composes the parts in `console/polling/` with one `Source` per service of the registry
+(`console/services.py`: `PipelineSource`, `StateMachineSource`, each with its poller):
 
-- `Discovery` lists each target's pipelines and state machines every `intervals.lists` and keeps one poll
-  loop per resource;
+- `Discovery` lists each target's resources every `intervals.lists`, source after source, and each source
+  keeps one poll loop per resource;
 - `PipelinePoller` reads GetPipelineState every interval (`focused` for what is on screen, else
   `background`, or `push_safety_net` while the target's push queue works), GetPipeline only when the
   version changes, ListPipelineExecutions only when the state shows a new or changed execution;
@@ -32,6 +33,7 @@ from datetime import UTC, datetime
 
 from console.codepipeline.poller import PipelinePoller
 from console.config import Intervals
+from console.loop_thread import LoopThread
 from console.model import FleetState, FleetUpdate, HistoryEvent, TargetStatus
 from console.polling.context import WatchContext
 from console.polling.discovery import Discovery
@@ -44,11 +46,12 @@ from console.polling.slots import TargetRun
 from console.polling.warm import WarmStart
 from console.push import WAIT_SECONDS
 from console.scheduler import FOCUS, REFRESH, RETIME, PollSchedule
+from console.services import SERVICES
 from console.stepfunctions.poller import EXPRESS_NOTE, StateMachinePoller
 from console.warm_cache import WarmCache
 from console.waves import WaveModel
 
-__all__ = ["EXPRESS_NOTE", "FleetReader", "Watcher", "queue_region", "utcnow"]
+__all__ = ["EXPRESS_NOTE", "FleetReader", "ThreadedWatcher", "Watcher", "queue_region", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -93,13 +96,17 @@ class Watcher:
         publisher = FleetPublisher(runs, waves, intervals, schedule, clock)
         self._ctx = WatchContext(intervals, waves, schedule, publisher, runs)
         self._history = HistoryFollower(self._ctx)
-        self._pipelines = PipelinePoller(self._ctx)
-        self._machines = StateMachinePoller(self._ctx, self._history)
-        self._discovery = Discovery(self._ctx, self._pipelines, self._machines)
-        self._push = PushRouter(self._ctx, self._history, self._pipelines, self._machines, wait_seconds=push_wait)
+        # One source per registered service (console/services.py), in its order.
+        sources = [parts.source(self._ctx, self._history) for parts in SERVICES.values()]
+        self._discovery = Discovery(self._ctx, sources)
+        # Push lays each event over the model through the poller of the service it is about.
+        pollers = [getattr(source, "poller", None) for source in sources]
+        pipelines = next(p for p in pollers if isinstance(p, PipelinePoller))
+        machines = next(p for p in pollers if isinstance(p, StateMachinePoller))
+        self._push = PushRouter(self._ctx, self._history, pipelines, machines, wait_seconds=push_wait)
         self._warm = None
         if cache is not None:
-            self._warm = WarmStart(self._ctx, cache, self._discovery, self._pipelines, self._machines)
+            self._warm = WarmStart(self._ctx, cache, self._discovery)
 
     # --- Public API -----------------------------------------------------------------------------------
 
@@ -220,3 +227,54 @@ class Watcher:
             watched.wake.wake(REFRESH)
         if waiters:
             await asyncio.gather(*waiters)
+
+
+class ThreadedWatcher:
+    """A `Watcher` run on a `LoopThread` (the one its gateways send from), so its reading, converting and diffing
+    never take the UI's loop; the UI uses it exactly as it uses a `Watcher`.
+
+    `state` is the newest immutable picture (read from any thread); `subscribe`'s callback is called on the
+    watcher's thread, and the receiver hands it to its own loop (console/app.py takes them in batches); `focus`
+    and `watch_execution` are handed to the watcher's loop; `start`, `stop`, `refresh` and `wait_ready` run
+    there and are awaited from the caller's.
+    """
+
+    def __init__(self, watcher: Watcher, io: LoopThread) -> None:
+        self.watcher = watcher
+        self.io = io
+
+    @property
+    def state(self) -> FleetState:
+        return self.watcher.state
+
+    @property
+    def intervals(self) -> Intervals:
+        return self.watcher.intervals
+
+    @property
+    def ready(self) -> bool:
+        return self.watcher.ready
+
+    async def start(self) -> None:
+        await self.io.run(self.watcher.start())
+
+    async def stop(self) -> None:
+        await self.io.run(self.watcher.stop())
+
+    async def wait_ready(self, timeout: float) -> FleetState:  # noqa: ASYNC109 - the contract's signature
+        return await self.io.run(self.watcher.wait_ready(timeout))
+
+    def subscribe(self, callback: Callable[[FleetUpdate], None]) -> Callable[[], None]:
+        return self.watcher.subscribe(callback)
+
+    def focus(self, keys: Iterable[str]) -> None:
+        self.io.loop.call_soon_threadsafe(self.watcher.focus, tuple(keys))
+
+    def watch_execution(self, target: str, execution_arn: str | None) -> None:
+        self.io.loop.call_soon_threadsafe(self.watcher.watch_execution, target, execution_arn)
+
+    def history(self, execution_arn: str) -> tuple[HistoryEvent, ...]:
+        return self.watcher.history(execution_arn)
+
+    async def refresh(self, keys: Iterable[str] | None = None) -> None:
+        await self.io.run(self.watcher.refresh(None if keys is None else tuple(keys)))

@@ -17,7 +17,7 @@ from typing import TextIO
 from console.errors import AwsError
 from console.model import Risk
 from console.polling.reader import FleetReader as Reader
-from console.waves import FLEET, WaveModel
+from console.waves import MachineWaves, WaveModel
 
 CONCURRENT_READS = 4  # GetPipeline / DescribeStateMachine in flight per target: well inside AWS's rates
 
@@ -46,14 +46,12 @@ class WaveReport:
         return sum(1 for r in self.rows if r.risk == Risk.UNKNOWN.label)
 
 
-async def wave_report(
-    readers: Mapping[str, Reader],
-    waves: WaveModel,
-    state_waves: Mapping[str, Mapping[str, str]],
-) -> WaveReport:
-    """Read every target's pipelines (and the state machines named in `state_waves`) and place them."""
+async def wave_report(readers: Mapping[str, Reader], waves: WaveModel) -> WaveReport:
+    """Read every target's pipelines (and the state machines whose states the model places by name: the
+    config's `waves.state_machines`, the sandbox fleet's `state_waves:`) and place them."""
     rows: list[WaveRow] = []
     errors: list[str] = []
+    state_waves = {name: m for name, m in waves.state_machines.items() if m.states}
     for target, reader in readers.items():
         found, failed = await _target(target, reader, waves, state_waves)
         rows.extend(found)
@@ -62,7 +60,7 @@ async def wave_report(
 
 
 async def _target(
-    target: str, reader: Reader, waves: WaveModel, state_waves: Mapping[str, Mapping[str, str]]
+    target: str, reader: Reader, waves: WaveModel, state_waves: Mapping[str, MachineWaves]
 ) -> tuple[list[WaveRow], list[str]]:
     rows: list[WaveRow] = []
     errors: list[str] = []
@@ -79,11 +77,12 @@ async def _target(
             detail = await reader.describe_state_machine(arn)
         own = waves.for_state_machine(name)
         own_why = waves.why_state_machine(name)
-        mapped = state_waves.get(name, {})
+        entry = state_waves[name]
+        mapped = entry.states
         result = []
         for state in detail.states:
             wave = waves.wave(mapped.get(state)) if state in mapped else own
-            why = FLEET if state in mapped else f"state machine: {own_why}"
+            why = entry.source if state in mapped else f"state machine: {own_why}"
             risk = wave.risk.label if wave is not None else Risk.UNKNOWN.label
             result.append(WaveRow(target, f"{name}/{state}", wave.name if wave else None, risk, why))
         return result

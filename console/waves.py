@@ -4,7 +4,8 @@ There is one model: `definitions/waves.yaml` (bundled), or the file the config's
 holds no second copy. A stage is placed, in this order, by:
 
 1. the config (`waves.pipelines: {GLOB: {STAGE: WAVE}}`), why `config`;
-2. the sandbox fleet's own `wave:` of the stage, why `fleet`;
+2. with `--sandbox`, the sandbox fleet's own `wave:` of the stage, why `fleet` (the entry point passes the
+   fleet's mappings in: the core never reads the sandbox's fleet file);
 3. its name: the most specific matching pattern (`*preprod*` before `*prod*`), why `pattern *prod*`;
    a production-risk pattern wins over a build pattern, so `BuildAndDeployProd` is production;
 4. its position: a stage after a production-risk stage of the same pipeline is production (the wave of that
@@ -12,6 +13,10 @@ holds no second copy. A stage is placed, in this order, by:
 5. a build pattern (`source`, `build`): no wave, nothing is deployed there, why `pattern build`;
 6. nothing: the `unknown` wave, risk `unknown`, why `no match`. Such a stage is shown, never hidden, and an
    action on it is confirmed like production, by typing the stage's name, until the config maps it.
+
+A state machine is placed by its entry in `WaveMappings` (the config's `waves.state_machines`, and with
+`--sandbox` the fleet's), else by its name's pattern; the same entry names the waves of its states and the
+state machine that rolls its wave back.
 
 Failing safe is the point: when the console cannot tell, it treats a stage as dangerous.
 """
@@ -78,6 +83,47 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class MachineWaves:
+    """What is said of one state machine by name: its wave, the waves of its states (an approval in a state
+    asks for that state's wave), the state machine that rolls its wave back, and who said it (`config` or
+    `fleet`, the `why` that `wavedeck waves` prints)."""
+
+    wave: str | None = None
+    states: Mapping[str, str] = field(default_factory=dict)
+    rollback: str | None = None
+    source: str = CONFIG
+
+
+@dataclass(frozen=True)
+class WaveMappings:
+    """Placements by exact name beyond the wave model's patterns, and the rollback of each state machine's wave.
+
+    On a real account they come from the config (`waves.state_machines`); with `--sandbox`, from the sandbox's
+    fleet as well (its stages' `wave:`, its state machines' `wave:`, `state_waves:` and `rollback:`), the
+    config's entry replacing the fleet's for a state machine both name.
+    """
+
+    # (pipeline name, stage name) -> wave name: the sandbox fleet's stages ("*" as pipeline: any).
+    stages: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    state_machines: Mapping[str, MachineWaves] = field(default_factory=dict)
+
+    def overlaid(self, other: WaveMappings) -> WaveMappings:
+        """These mappings with `other`'s on top (the config's over the fleet's): a stage or state machine
+        `other` names takes `other`'s entry whole."""
+        return WaveMappings({**self.stages, **other.stages}, {**self.state_machines, **other.state_machines})
+
+    @property
+    def rollback_machines(self) -> dict[str, str]:
+        """State machine -> the state machine that rolls its wave back (for the action gate)."""
+        return {name: m.rollback for name, m in self.state_machines.items() if m.rollback}
+
+    @property
+    def state_waves(self) -> dict[str, dict[str, str]]:
+        """State machine -> {state: wave}, for the machines whose states are placed by name."""
+        return {name: dict(m.states) for name, m in self.state_machines.items() if m.states}
+
+
+@dataclass(frozen=True)
 class WaveModel:
     """Waves in promotion order plus the rules that place stages and state machines in them."""
 
@@ -86,8 +132,8 @@ class WaveModel:
     builds: tuple[str, ...] = ()
     # (pipeline name, stage name) -> wave name, from the sandbox fleet; "*" as pipeline means any.
     stage_waves: Mapping[tuple[str, str], str] = field(default_factory=dict)
-    # state machine name -> wave name
-    state_machine_waves: Mapping[str, str] = field(default_factory=dict)
+    # state machine name -> what the config (or the sandbox fleet) says of it (see WaveMappings)
+    state_machines: Mapping[str, MachineWaves] = field(default_factory=dict)
     # (pipeline glob, stage glob, wave name) from the config's `waves.pipelines`, in file order.
     config_stages: tuple[tuple[str, str, str], ...] = ()
     source: str = "definitions/waves.yaml"
@@ -137,17 +183,33 @@ class WaveModel:
         return self.place(pipeline, order)[order.index(stage)].wave
 
     def for_state_machine(self, name: str) -> Wave | None:
-        explicit = self.state_machine_waves.get(name)
+        explicit = self._named_wave(name)
         if explicit is not None:
-            return self.wave(explicit)
+            return explicit
         found = self._match(name)
         return found[0] if found else None
 
+    def for_state(self, machine: str, states: Sequence[str | None]) -> Wave | None:
+        """The wave of a state of `machine`: the first of `states` (the state, then the Parallel or Map around
+        it, outermost last) that the mappings place, else the state machine's own wave."""
+        entry = self.state_machines.get(machine)
+        placed = entry.states if entry is not None else {}
+        for state in states:
+            wave = self.wave(placed.get(state)) if state else None
+            if wave is not None:
+                return wave
+        return self.for_state_machine(machine)
+
     def why_state_machine(self, name: str) -> str:
-        if name in self.state_machine_waves:
-            return FLEET
+        if self._named_wave(name) is not None:
+            return self.state_machines[name].source
         found = self._match(name)
         return f"pattern {found[1]}" if found else NO_MATCH
+
+    def _named_wave(self, name: str) -> Wave | None:
+        """The wave the mappings give the state machine `name`, if they give one the model defines."""
+        entry = self.state_machines.get(name)
+        return self.wave(entry.wave) if entry is not None and entry.wave is not None else None
 
     def _match(self, name: str) -> tuple[Wave, str] | None:
         """The wave whose pattern fits `name`. A match explained by a longer one is dropped (`PreProd` fits
@@ -164,14 +226,13 @@ class WaveModel:
             return None
         return max(kept, key=lambda m: (int(m[0].risk), m[0].order, _specificity(m[1])))
 
-    def with_mappings(
-        self, stage_waves: Mapping[tuple[str, str], str], state_machine_waves: Mapping[str, str]
-    ) -> WaveModel:
+    def with_mappings(self, mappings: WaveMappings) -> WaveModel:
+        """This model with `mappings` on top of the ones it has (see WaveMappings.overlaid)."""
         return WaveModel(
             self.rules,
             self.builds,
-            {**self.stage_waves, **stage_waves},
-            {**self.state_machine_waves, **state_machine_waves},
+            {**self.stage_waves, **mappings.stages},
+            {**self.state_machines, **mappings.state_machines},
             self.config_stages,
             self.source,
         )
@@ -181,7 +242,7 @@ class WaveModel:
             self.rules,
             self.builds,
             self.stage_waves,
-            self.state_machine_waves,
+            self.state_machines,
             tuple(config_stages),
             self.source,
         )

@@ -27,7 +27,9 @@ T = TypeVar("T")
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64
-MAX_VALUES = 100_000
+# Without aliases, MAX_BYTES already bounds a document (a 2,000-pipeline generated fleet is 1 MB, 125,000 values);
+# this bound is for aliases, which a bomb multiplies into billions.
+MAX_VALUES = 500_000
 QUOTE_CHARS = 60
 
 
@@ -168,7 +170,7 @@ _LocatedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, 
 
 # CloudFormation's short forms (`!Ref Role`, `!GetAtt Role.Arn`, `!Sub ...`) in a template given as a
 # definitions input: each becomes the long form it stands for (`{"Ref": "Role"}`), plain data that
-# console/declarations.py resolves. Any other tag stays an error, as in safe_load.
+# console/sandbox/fleet/declarations.py resolves. Any other tag stays an error, as in safe_load.
 CLOUDFORMATION_TAGS = ("Ref", "Condition") + tuple(
     f"Fn::{name}"
     for name in ("Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join", "Select", "Split",

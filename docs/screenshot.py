@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from benchmarks.ui_support import RunningSandbox, console, until
-from console.definitions import load_fleet
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox_process import start_sandbox_process
 from screens.fleet.screen import FleetScreen
 

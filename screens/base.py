@@ -25,6 +25,7 @@ from screens.bindings import binding, describe_binding
 from screens.context import ConsoleContext, ResourceRef, context_of
 from screens.errors import report_worker_failure
 from screens.messages import OpenRequested
+from screens.widgets.filter_bar import FilterBar
 from screens.widgets.fleet_header import FleetHeader, header_facts
 
 
@@ -147,8 +148,18 @@ class ConsoleScreen(Screen[None]):
             return True  # still mounting: nothing to judge by yet
         return None if self.why_unavailable(action) else True
 
-    def on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
+        if await self._type_ahead(event):
+            return
         active = self.active_binding(event.key)
+        if active is not None and active.enabled and active.binding.action == "filter":
+            # `/` opens the filter here, as the key passes the screen, not once it has bubbled up to the app:
+            # what is typed right after it (`/schema`) is already on its way, and each key would otherwise run
+            # its own binding (`s` is Stop) before the filter opened.
+            event.stop()
+            event.prevent_default()
+            self.action_filter()
+            return
         if active is None or active.enabled:
             return
         reason = explain(active)
@@ -158,6 +169,27 @@ class ConsoleScreen(Screen[None]):
             self.notify(
                 f"{describe_binding(active.binding)}: {reason}", title="Not available", severity="warning", markup=False
             )
+
+    async def _type_ahead(self, event: events.Key) -> bool:
+        """Keys typed after `/` before the filter bar took the focus go into the bar, not to the bindings."""
+        bar = next((b for b in self.query(FilterBar) if b.opening), None)
+        if bar is None:
+            return False
+        if bar.has_focus or not bar.display:
+            bar.opening = False
+            return False
+        if event.key == "enter":
+            bar.opening = False
+            await bar.action_submit()
+        elif event.key == "backspace":
+            bar.action_delete_left()
+        elif event.is_printable and event.character:
+            bar.insert_text_at_cursor(event.character)
+        else:
+            return False
+        event.stop()
+        event.prevent_default()
+        return True
 
     def active_binding(self, key: str) -> ActiveBinding | None:
         """What `active_bindings[key]` says, judging only this key's bindings: every key press asks, and asking

@@ -63,3 +63,14 @@ def commit_message(summary: str | None) -> str:
         if isinstance(data, dict) and isinstance(data.get("CommitMessage"), str):
             text = data["CommitMessage"]
     return clean(text.splitlines()[0] if text else "")
+
+
+def middle(text: str, width: int) -> str:
+    """`text` cut to `width` cells by dropping its middle: `checkout-api/…/DeployOneBox`."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return text[:width]
+    head = width // 2
+    tail = width - 1 - head
+    return text[:head] + "…" + (text[-tail:] if tail else "")

@@ -21,6 +21,14 @@ def age(since: datetime | None, now: datetime) -> str:
     return _coarse(seconds)
 
 
+def ago(since: datetime | None, now: datetime) -> str:
+    """`age` as a phrase: `just now`, `12s ago`, `4m ago`; `never` when unknown."""
+    if since is None:
+        return "never"
+    told = age(since, now)
+    return "just now" if told == "now" else f"{told} ago"
+
+
 def coarse_age(since: datetime | None, now: datetime) -> str:
     """Minute resolution: `<1m`, `4m`, `2h`, `3d`; `—` when unknown."""
     if since is None:

@@ -20,13 +20,6 @@ from console.actions.preconditions import Preconditions, changed
 from console.actions.reasons import check_reason
 from console.actions.records import ActionRecords, outcome_message, scrub
 from console.errors import AlreadyDone, AwsError, Refused, WavedeckError
-from console.resources import (
-    ActionSelection,
-    ExecutionSelection,
-    PipelineSelection,
-    StageSelection,
-    StateMachineSelection,
-)
 
 # How many sent plans are remembered (each may be sent once); older ones are forgotten first.
 SENT_MEMORY = 1024
@@ -201,17 +194,5 @@ def lock_key(plan: ActionPlan) -> str:
     or a state machine's rollback (one rollback of a wave at a time)."""
     selection = plan.selection
     family = plan.kind.family
-    match selection:
-        case PipelineSelection() | StageSelection() | ActionSelection() if family == "stop":
-            thing = selection.execution_id or selection.pipeline
-        case ActionSelection() if family == "answer":
-            thing = selection.resource
-        case StageSelection() | ActionSelection():
-            thing = f"{selection.pipeline}/{selection.stage}"
-        case PipelineSelection():
-            thing = f"{selection.pipeline}/None"  # a plan resolves to a stage; this only keys what did not
-        case ExecutionSelection() if plan.kind is not ActionKind.ROLLBACK:
-            thing = selection.execution_arn
-        case StateMachineSelection() | ExecutionSelection():
-            thing = selection.state_machine
+    thing = selection.lock_subject(family, rollback=plan.kind is ActionKind.ROLLBACK)
     return f"{family}|{selection.target}|{thing}"

@@ -48,9 +48,10 @@ class ActionGate:
     """Every mutating call of the console goes through here (see the module docstring).
 
     `gateways` by target name; `rollback_machines` maps a state machine's name to the state machine that rolls
-    its wave back (`rollback:` in definitions/fleet.yaml); `state_waves` maps a state machine's name to the
-    waves of its states (`state_waves:` there), so answering an approval state asks for that state's wave;
-    `answers` is the config's `approvals:`, the body each workflow expects on approve and reject.
+    its wave back and `state_waves` maps a state machine's name to the waves of its states, so answering an
+    approval state asks for that state's wave (both from the config's `waves.state_machines`, with `--sandbox`
+    the sandbox fleet's too: console/runtime.py); `answers` is the config's `approvals:`, the body each
+    workflow expects on approve and reject.
     """
 
     def __init__(
@@ -94,7 +95,7 @@ class ActionGate:
         return self._preconditions.gateway(name).target if self._preconditions.knows(name) else None
 
     def rollback_machine(self, name: str) -> str | None:
-        """The state machine that rolls `name`'s wave back (`rollback:` in the definitions), if one is named."""
+        """The state machine that rolls `name`'s wave back (`waves.state_machines` in the config), if one is named."""
         return self._preconditions.context.rollback_machines.get(name)
 
     def check_reason(self, plan: ActionPlan, reason: str | None) -> str:

@@ -16,8 +16,16 @@ from typing import Any
 from console.actions.reads import Reads
 from console.actions.reasons import DEFAULT_REASON_MAX
 from console.errors import Refused
-from console.model import Receipt, Target, Wave
-from console.resources import ActionSelection, PipelineSelection, Selection, StageSelection, stage_name
+from console.model import FleetState, Receipt, Target, Wave
+from console.resources import (
+    ActionSelection,
+    ExecutionSelection,
+    PipelineSelection,
+    Selection,
+    StageSelection,
+    StateMachineSelection,
+    stage_name,
+)
 from console.stepfunctions.answers import AnswerBody, AnswerBook, check_body
 from console.waves import WaveModel
 
@@ -145,8 +153,8 @@ class ActionOutcome:
 
 @dataclass(frozen=True)
 class PlanContext:
-    """What the definitions add to the wave model: the state machine that rolls each wave back
-    (`rollback:`), and the waves of a state machine's states (`state_waves:`)."""
+    """What the config (and with `--sandbox` the sandbox's fleet) adds to the wave model: the state machine that
+    rolls each state machine's wave back, and the waves of a state machine's states (`waves.state_machines`)."""
 
     waves: WaveModel
     rollback_machines: Mapping[str, str] = field(default_factory=dict)
@@ -193,6 +201,17 @@ class Facts:
 # `given`: the choices made when the action was planned (a retry mode, a rollback execution's name).
 PlanBuilder = Callable[[Reads, Selection, PlanContext, Mapping[str, str]], Awaitable[Facts]]
 
+# Why an action cannot run on a selection now, judged from the picture alone (keys are greyed out by it).
+Unavailable = Callable[[ActionKind, Selection, FleetState, PlanContext], str | None]
+
+
+@dataclass(frozen=True)
+class ServiceActions:
+    """What a service package says about actions: a builder per kind it does, and when each can run."""
+
+    builders: Mapping[ActionKind, PlanBuilder]
+    unavailable: Unavailable
+
 
 def plan_from(kind: ActionKind, facts: Facts, target: Target) -> ActionPlan:
     """The plan the facts make on `target`: the target and wave lines, and whether it is production."""
@@ -204,6 +223,8 @@ def plan_from(kind: ActionKind, facts: Facts, target: Target) -> ActionPlan:
         named: str | None = None
         if isinstance(selection, PipelineSelection | StageSelection | ActionSelection):
             named = stage_name(selection) or selection.pipeline
+        elif isinstance(selection, StateMachineSelection | ExecutionSelection):
+            named = selection.state_machine  # a state machine nothing places: its name
         confirm_word = facts.confirm_stage or named or target.name
     elif production:
         # The wave's name, even for a non-production wave of a production target; the target's without a wave.

@@ -96,6 +96,7 @@ class WaitingTask:
     where: str = ""  # "iteration 2 of ReviewEach": its Parallel branches and Map iterations
     map_index: int | None = None
     parameters: str | None = None  # the TaskScheduled parameters (they hold the token: never shown as is)
+    containers: tuple[str, ...] = ()  # the Parallel and Map states around it, innermost first
 
     @property
     def label(self) -> str:
@@ -189,6 +190,7 @@ class Reads:
                     where=task.where,
                     map_index=task.map_index,
                     parameters=scheduled.parameters,
+                    containers=tuple(frame.state for frame in reversed(task.frames)),
                 )
             )
         return found, (None if found else _last_answer(events))

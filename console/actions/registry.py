@@ -5,39 +5,34 @@ builder for every kind it does (or one that refuses with its own reason), and sa
 when each can run. A kind only other services do is refused here with a sentence saying so (a CodePipeline-only
 kind needs nothing from Step Functions); a kind no service does is a programming error: `plan_builder` raises
 `UnknownActionKind` instead of sending it somewhere else. A new source of deployments is one more package and
-one more line in `SERVICES` below.
+one more line in the console's registry of services, `console/services.py` (`SERVICES` here is its actions).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 
-from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext
+from console import services
+from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext, ServiceActions, Unavailable
 from console.actions.reads import Reads
-from console.codepipeline import actions as codepipeline
 from console.errors import Refused
 from console.model import FleetState, Service
 from console.resources import Selection
-from console.stepfunctions import actions as stepfunctions
 
-# Why an action cannot run on a selection now, judged from the picture alone (keys are greyed out by it).
-Unavailable = Callable[[ActionKind, Selection, FleetState, PlanContext], str | None]
+__all__ = [
+    "PLAN_BUILDERS",
+    "SERVICES",
+    "ServiceActions",
+    "Unavailable",
+    "UnknownActionKind",
+    "not_for",
+    "plan_builder",
+    "service_of",
+    "unavailable",
+]
 
-
-@dataclass(frozen=True)
-class ServiceActions:
-    """What a service package says about actions: a builder per kind it does, and when each can run."""
-
-    builders: Mapping[ActionKind, PlanBuilder]
-    unavailable: Unavailable
-
-
-# One line per service, both parts from its package.
-SERVICES: Mapping[Service, ServiceActions] = {
-    Service.CODEPIPELINE: ServiceActions(codepipeline.PLAN_BUILDERS, codepipeline.unavailable),
-    Service.STEPFUNCTIONS: ServiceActions(stepfunctions.PLAN_BUILDERS, stepfunctions.unavailable),
-}
+# One line per service, in the console's registry of services (`console/services.py`): its builders and its rules.
+SERVICES: Mapping[Service, ServiceActions] = {service: parts.actions for service, parts in services.SERVICES.items()}
 PLAN_BUILDERS: Mapping[Service, Mapping[ActionKind, PlanBuilder]] = {s: a.builders for s, a in SERVICES.items()}
 
 

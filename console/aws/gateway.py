@@ -9,19 +9,22 @@ What comes out are the frozen dataclasses of `console.model`; what goes wrong co
 
 When credentials expire, the call fails with `ExpiredCredentials` saying what to run; the next call opens
 a fresh session (re-reading the config files and the SSO cache), so the console carries on by itself.
+
+`Gateway(target, io=LoopThread())` (console/loop_thread.py) keeps the clients on an event loop in a thread of
+their own: every call is sent, retried, received and parsed there (botocore's parsing of a large answer takes
+milliseconds of Python), and the caller awaits the result on its own loop, so the console's keys never wait behind
+a response. Without `io` the clients live on the caller's loop. Either way, what the methods below return is the
+same.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
@@ -30,36 +33,33 @@ from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 
 from console import model
 from console.aws import convert
+from console.aws.calls import ServiceCalls
+from console.aws.codepipeline import CodePipelineCalls
 from console.aws.credentials import CredentialSource, describe_source, open_session
 from console.aws.errors import is_throttle, translate
 from console.aws.stats import CallStats
+from console.aws.stepfunctions import StepFunctionsCalls
 from console.budget import Budget
-from console.errors import AwsError, ExpiredCredentials, NoCredentials, NotFound, Refused, Unavailable
+from console.errors import AwsError, ExpiredCredentials, NoCredentials, NotFound, Unavailable
+from console.loop_thread import LoopThread
 
 # The services the gateway speaks, by the name botocore loads them under.
-CODEPIPELINE = "codepipeline"
-STEPFUNCTIONS = "stepfunctions"
 SQS = "sqs"
 SNS = "sns"
 EVENTS = "events"
 STS = "sts"
 
 Hook = Callable[..., Any]
+T = TypeVar("T")
 
-# Writes that must not be sent again once they may have reached AWS (a read timeout, a dropped connection):
-# a second PutApprovalResult, stop or rollback would act twice, or fail as if someone else had acted.
-# botocore still retries them when AWS throttled them or the connection never opened. StartExecution (we
-# always name the execution) and RedriveExecution (botocore adds a client token) are idempotent: not listed.
+
+# The services' calls the gateway is made of, one module each (`console/aws/codepipeline.py`, …): `Gateway`
+# inherits them all, and what each declares (its reads, its writes unsafe to resend) is gathered here.
+SERVICE_CALLS: tuple[type[ServiceCalls], ...] = (CodePipelineCalls, StepFunctionsCalls)
+
+# Writes that must not be sent again once they may have reached AWS, by botocore's service id.
 UNSAFE_TO_RESEND: dict[str, tuple[str, ...]] = {
-    "codepipeline": (
-        "PutApprovalResult",
-        "StopPipelineExecution",
-        "RetryStageExecution",
-        "RollbackStage",
-        "DisableStageTransition",
-        "EnableStageTransition",
-    ),
-    "sfn": ("StopExecution", "SendTaskSuccess", "SendTaskFailure"),
+    service_id: operations for calls in SERVICE_CALLS for service_id, operations in calls.UNSAFE_TO_RESEND.items()
 }
 
 
@@ -118,48 +118,46 @@ class _Connection:
 # it only reads. DeleteMessageBatch only removes push messages already read from the console's own queue; the
 # SQS and SNS calls after it create, keep and remove the queue a console subscribes to the events topic (push
 # for a team), its own plumbing, never a deployment; DescribeRule, ListTargetsByRule, ListTopics and
-# GetTopicAttributes are what `setup-events --dry-run` reads.
-READ_OPERATIONS: frozenset[str] = frozenset(
-    {
-        "GetCallerIdentity",
-        "ListPipelines",
-        "GetPipeline",
-        "GetPipelineState",
-        "GetPipelineExecution",
-        "ListPipelineExecutions",
-        "ListActionExecutions",
-        "ListRuleExecutions",
-        "ListStateMachines",
-        "DescribeStateMachine",
-        "ListExecutions",
-        "DescribeExecution",
-        "GetExecutionHistory",
-        "ReceiveMessage",
-        "DeleteMessageBatch",
-        "CreateQueue",
-        "GetQueueAttributes",
-        "SetQueueAttributes",
-        "TagQueue",
-        "ListQueueTags",
-        "ListQueues",
-        "DeleteQueue",
-        "Subscribe",
-        "Unsubscribe",
-        "ListSubscriptionsByTopic",
-        "DescribeRule",
-        "ListTargetsByRule",
-        "ListTopics",
-        "GetTopicAttributes",
-    }
+# GetTopicAttributes are what `setup-events --dry-run` reads. Each service's module lists its own reads
+# (`ServiceCalls.READS`).
+READ_OPERATIONS: frozenset[str] = frozenset().union(
+    *(calls.READS for calls in SERVICE_CALLS),
+    frozenset(
+        {
+            "GetCallerIdentity",
+            "ReceiveMessage",
+            "DeleteMessageBatch",
+            "CreateQueue",
+            "GetQueueAttributes",
+            "SetQueueAttributes",
+            "TagQueue",
+            "ListQueueTags",
+            "ListQueues",
+            "DeleteQueue",
+            "Subscribe",
+            "Unsubscribe",
+            "ListSubscriptionsByTopic",
+            "DescribeRule",
+            "ListTargetsByRule",
+            "ListTopics",
+            "GetTopicAttributes",
+        }
+    ),
 )
 
 
-class Gateway:
+class Gateway(CodePipelineCalls, StepFunctionsCalls):
     """The AWS session of one target: CodePipeline, Step Functions, SQS and STS, budgeted and counted.
 
+    Each service's calls come from its module (its base class here, listed in `SERVICE_CALLS`); what is
+    common stays here: the session and its clients, the budget and counters, retries, errors, the allow-list.
+
     `read_only` (or the target's own `read_only`) refuses with `Refused` every operation not in `READ_OPERATIONS`
-    before anything is sent; the action gate refuses first, this is defence in depth.
+    before anything is sent; the action gate refuses first, this is defence in depth. `io`: the loop (thread)
+    its clients live on (see the module docstring); None: the caller's.
     """
+
+    options: GatewayOptions
 
     def __init__(
         self,
@@ -169,8 +167,10 @@ class Gateway:
         options: GatewayOptions | None = None,
         read_only: bool = False,
         stats: CallStats | None = None,
+        io: LoopThread | None = None,
     ) -> None:
         self.target = target
+        self.io = io
         self.budget = budget if budget is not None else Budget()
         self.options = options or GatewayOptions()
         self.stats = stats if stats is not None else CallStats()
@@ -179,7 +179,6 @@ class Gateway:
         self._retired: list[_Connection] = []
         self._connect_lock = asyncio.Lock()
         self._hooks: list[tuple[str, Hook, bool]] = []
-        self._history_names: OrderedDict[str, convert.StateNames] = OrderedDict()
         self._closed = False
 
     # --- lifecycle ----------------------------------------------------------------------------------------
@@ -193,6 +192,9 @@ class Gateway:
     async def close(self) -> None:
         """Close every client. The gateway cannot be used afterwards."""
         self._closed = True
+        await self._on_io(self._close_connections())
+
+    async def _close_connections(self) -> None:
         connections = [*self._retired, *([self._connection] if self._connection else [])]
         self._connection = None
         self._retired.clear()
@@ -324,6 +326,12 @@ class Gateway:
             if connection in self._retired:
                 self._retired.remove(connection)
 
+    async def _on_io(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run `coroutine` where the clients live: the `io` loop's thread, or here."""
+        if self.io is None:
+            return await coroutine
+        return await self.io.run(coroutine)
+
     async def _call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
         """One API call (one request, plus botocore's retries) with errors translated.
 
@@ -331,6 +339,10 @@ class Gateway:
         """
         if operation not in READ_OPERATIONS:
             self._refuse_if_read_only(operation)
+        return await self._on_io(self._send(service, operation, params))
+
+    async def _send(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """`_call`'s request, where the clients live."""
         connection: _Connection | None = None
         try:
             connection = await self._connect()
@@ -351,35 +363,11 @@ class Gateway:
             if connection is not None:
                 await self._release(connection)
 
-    def _refuse_if_read_only(self, operation: str) -> None:
-        if self.read_only:
-            raise Refused(
-                f"Target {self.target.name} is read-only: {operation} was not sent. "
-                "Run without --read-only (and without read_only in the target's config) to act."
-            )
-
-    def _receipt(
-        self,
-        operation: str,
-        response: dict[str, Any],
-        execution_id: str | None = None,
-        effective: Any = None,
-    ) -> model.Receipt:
-        metadata = response.get("ResponseMetadata") or {}
-        return model.Receipt(
-            target=self.target.name,
-            operation=operation,
-            request_id=metadata.get("RequestId") or None,
-            received=datetime.now(UTC),
-            execution_id=execution_id,
-            effective=convert.utc(effective),
-        )
-
     # --- STS ------------------------------------------------------------------------------------------------
 
     async def caller_identity(self) -> model.Identity:
         """Who this target's credentials are (STS GetCallerIdentity), cached until credentials change."""
-        connection = await self._connect_translated()
+        connection = await self._on_io(self._connect_translated())
         if connection.identity is None:
             response = await self._call(STS, "GetCallerIdentity")
             identity = convert.identity(response)
@@ -398,288 +386,6 @@ class Gateway:
             if error is None:
                 raise
             raise error from exc
-
-    # --- CodePipeline reads -----------------------------------------------------------------------------------
-
-    async def list_pipelines(self, page_size: int = 1000) -> tuple[model.PipelineSummary, ...]:
-        """Every pipeline of the target's region (all pages of `page_size`)."""
-        params = {"maxResults": page_size}
-        items = await self._all_pages(CODEPIPELINE, "ListPipelines", "pipelines", params)
-        return tuple(convert.pipeline_summary(item) for item in items)
-
-    async def get_pipeline(self, name: str) -> model.Pipeline:
-        """The structure: stages → actions with category, provider, runOrder, configuration (no state)."""
-        response = await self._call(CODEPIPELINE, "GetPipeline", name=name)
-        return convert.pipeline_structure(self.target.name, response)
-
-    async def get_pipeline_state(self, name: str) -> model.PipelineState:
-        """Every stage's latest execution, inbound transition and executions, and action states (with tokens)."""
-        response = await self._call(CODEPIPELINE, "GetPipelineState", name=name)
-        return convert.pipeline_state(response)
-
-    async def list_pipeline_executions(
-        self, name: str, max_results: int = 25, succeeded_in_stage: str | None = None, page_size: int = 100
-    ) -> tuple[model.PipelineExecution, ...]:
-        """The newest `max_results` executions, newest first (pages of up to `page_size` until there are enough)."""
-        params: dict[str, Any] = {"pipelineName": name}
-        if succeeded_in_stage:
-            params["filter"] = {"succeededInStage": {"stageName": succeeded_in_stage}}
-        items = await self._bounded_pages(
-            CODEPIPELINE, "ListPipelineExecutions", "pipelineExecutionSummaries", params, max_results, page_size
-        )
-        return tuple(convert.pipeline_execution(item) for item in items)
-
-    async def get_pipeline_execution(self, name: str, execution_id: str) -> model.PipelineExecution:
-        response = await self._call(
-            CODEPIPELINE, "GetPipelineExecution", pipelineName=name, pipelineExecutionId=execution_id
-        )
-        return convert.pipeline_execution(response.get("pipelineExecution") or {"pipelineExecutionId": execution_id})
-
-    async def list_action_executions(
-        self, name: str, execution_id: str, page_size: int = 100
-    ) -> tuple[model.ActionExecution, ...]:
-        """Every action run of one pipeline execution (all pages), newest first as AWS lists them."""
-        params = {"pipelineName": name, "filter": {"pipelineExecutionId": execution_id}, "maxResults": page_size}
-        items = await self._all_pages(CODEPIPELINE, "ListActionExecutions", "actionExecutionDetails", params)
-        return tuple(convert.action_execution(item) for item in items)
-
-    async def list_rule_executions(
-        self, name: str, execution_id: str | None = None, max_results: int = 50
-    ) -> tuple[model.RuleExecution, ...]:
-        """The newest rule evaluations of a pipeline (of one execution when given), newest first."""
-        params: dict[str, Any] = {"pipelineName": name}
-        if execution_id:
-            params["filter"] = {"pipelineExecutionId": execution_id}
-        items = await self._bounded_pages(
-            CODEPIPELINE, "ListRuleExecutions", "ruleExecutionDetails", params, max_results, 100
-        )
-        return tuple(convert.rule_execution(item) for item in items)
-
-    # --- CodePipeline writes ------------------------------------------------------------------------------------
-
-    async def override_stage_condition(
-        self, pipeline: str, stage: str, execution_id: str, condition_type: str
-    ) -> model.Receipt:
-        """End a BEFORE_ENTRY or ON_SUCCESS evaluation in progress as if its conditions were met."""
-        self._refuse_if_read_only("OverrideStageCondition")
-        response = await self._call(
-            CODEPIPELINE,
-            "OverrideStageCondition",
-            pipelineName=pipeline,
-            stageName=stage,
-            pipelineExecutionId=execution_id,
-            conditionType=condition_type,
-        )
-        return self._receipt("OverrideStageCondition", response, execution_id)
-
-    async def put_approval_result(
-        self, pipeline: str, stage: str, action: str, token: str, approved: bool, summary: str
-    ) -> model.Receipt:
-        """Answer a manual approval; `token` is the action's current token from GetPipelineState."""
-        self._refuse_if_read_only("PutApprovalResult")
-        response = await self._call(
-            CODEPIPELINE,
-            "PutApprovalResult",
-            pipelineName=pipeline,
-            stageName=stage,
-            actionName=action,
-            result={"summary": summary, "status": "Approved" if approved else "Rejected"},
-            token=token,
-        )
-        return self._receipt("PutApprovalResult", response, effective=response.get("approvedAt"))
-
-    async def stop_pipeline_execution(
-        self, pipeline: str, execution_id: str, abandon: bool = False, reason: str = ""
-    ) -> model.Receipt:
-        self._refuse_if_read_only("StopPipelineExecution")
-        params: dict[str, Any] = {"pipelineName": pipeline, "pipelineExecutionId": execution_id, "abandon": abandon}
-        if reason:
-            params["reason"] = reason
-        response = await self._call(CODEPIPELINE, "StopPipelineExecution", **params)
-        return self._receipt("StopPipelineExecution", response, response.get("pipelineExecutionId") or execution_id)
-
-    async def retry_stage_execution(
-        self, pipeline: str, stage: str, execution_id: str, mode: str = "FAILED_ACTIONS"
-    ) -> model.Receipt:
-        self._refuse_if_read_only("RetryStageExecution")
-        response = await self._call(
-            CODEPIPELINE,
-            "RetryStageExecution",
-            pipelineName=pipeline,
-            stageName=stage,
-            pipelineExecutionId=execution_id,
-            retryMode=mode,
-        )
-        return self._receipt("RetryStageExecution", response, response.get("pipelineExecutionId") or execution_id)
-
-    async def rollback_stage(self, pipeline: str, stage: str, target_execution_id: str) -> model.Receipt:
-        """Roll `stage` back to what `target_execution_id` deployed; the receipt names the new execution."""
-        self._refuse_if_read_only("RollbackStage")
-        response = await self._call(
-            CODEPIPELINE,
-            "RollbackStage",
-            pipelineName=pipeline,
-            stageName=stage,
-            targetPipelineExecutionId=target_execution_id,
-        )
-        return self._receipt("RollbackStage", response, response.get("pipelineExecutionId"))
-
-    async def disable_stage_transition(
-        self, pipeline: str, stage: str, reason: str, transition_type: str = "Inbound"
-    ) -> model.Receipt:
-        self._refuse_if_read_only("DisableStageTransition")
-        response = await self._call(
-            CODEPIPELINE,
-            "DisableStageTransition",
-            pipelineName=pipeline,
-            stageName=stage,
-            transitionType=transition_type,
-            reason=reason,
-        )
-        return self._receipt("DisableStageTransition", response)
-
-    async def enable_stage_transition(
-        self, pipeline: str, stage: str, transition_type: str = "Inbound"
-    ) -> model.Receipt:
-        self._refuse_if_read_only("EnableStageTransition")
-        response = await self._call(
-            CODEPIPELINE,
-            "EnableStageTransition",
-            pipelineName=pipeline,
-            stageName=stage,
-            transitionType=transition_type,
-        )
-        return self._receipt("EnableStageTransition", response)
-
-    # --- Step Functions reads --------------------------------------------------------------------------------
-
-    async def list_state_machines(self, page_size: int = 1000) -> tuple[model.StateMachineSummary, ...]:
-        """Every state machine of the target's region (all pages of `page_size`)."""
-        params = {"maxResults": page_size}
-        items = await self._all_pages(STEPFUNCTIONS, "ListStateMachines", "stateMachines", params)
-        return tuple(convert.state_machine_summary(item) for item in items)
-
-    async def describe_state_machine(self, arn: str) -> model.StateMachineDetail:
-        """The definition parsed, with the `.waitForTaskToken` states and where their token goes."""
-        response = await self._call(STEPFUNCTIONS, "DescribeStateMachine", stateMachineArn=arn)
-        return convert.state_machine_detail(response)
-
-    async def list_executions(
-        self, arn: str, status: str | None = None, max_results: int = 100, page_size: int = 1000
-    ) -> tuple[model.Execution, ...]:
-        """The newest `max_results` executions, newest first.
-
-        Bounded: one request when `max_results` <= `page_size` (AWS allows 1000), and never more than
-        `max_results` executions; ListExecutions refills at 1/s in our budget, so the watcher asks for one
-        page and reads older executions only when someone scrolls to them.
-        """
-        params: dict[str, Any] = {"stateMachineArn": arn}
-        if status:
-            params["statusFilter"] = status
-        items = await self._bounded_pages(
-            STEPFUNCTIONS, "ListExecutions", "executions", params, max_results, min(page_size, 1000)
-        )
-        return tuple(convert.execution(item) for item in items)
-
-    async def describe_execution(self, arn: str) -> model.Execution:
-        response = await self._call(STEPFUNCTIONS, "DescribeExecution", executionArn=arn)
-        return convert.execution(response)
-
-    async def get_execution_history(
-        self, arn: str, after_id: int = 0, page_size: int = 100
-    ) -> tuple[model.HistoryEvent, ...]:
-        """The events with id > `after_id`, in ascending order.
-
-        Reads newest first (`reverseOrder`) in pages of `page_size` and stops at the page that reaches
-        `after_id`, so repeated calls with the last id seen never page through old history: a call costs
-        ceil(new / page_size) requests, or one when nothing is new. Only the last page can hold events
-        already seen (the newest `page_size` include them when fewer are new); they are dropped here. Pass a
-        small `page_size` when polling a running execution, a large one (<= 1000) for a first read.
-
-        Each event's `state_name` comes from its own details (StateEntered/Exited) or from the events before
-        it; the gateway remembers those between calls for its last `history_memory` executions, so a first
-        call with `after_id` > 0 may leave the names of some task events empty.
-        """
-        page_size = max(1, min(page_size, 1000))
-        collected: dict[int, dict[str, Any]] = {}
-        token: str | None = None
-        while True:
-            params: dict[str, Any] = {"executionArn": arn, "maxResults": page_size, "reverseOrder": True}
-            if token:
-                params["nextToken"] = token
-            response = await self._call(STEPFUNCTIONS, "GetExecutionHistory", **params)
-            events = response.get("events") or []
-            self.stats.history_events += len(events)
-            reached = False
-            for event in events:
-                event_id = int(event.get("id", 0))
-                if event_id <= after_id:
-                    reached = True
-                else:
-                    collected.setdefault(event_id, event)
-            token = response.get("nextToken")
-            if reached or not token:
-                break
-        names = self._state_names(arn, fresh=after_id == 0)
-        return tuple(convert.history_event(collected[i], names) for i in sorted(collected))
-
-    def _state_names(self, arn: str, fresh: bool) -> convert.StateNames:
-        names = self._history_names.get(arn)
-        if names is None or fresh:
-            names = convert.StateNames()
-            self._history_names[arn] = names
-        self._history_names.move_to_end(arn)
-        while len(self._history_names) > self.options.history_memory:
-            self._history_names.popitem(last=False)
-        return names
-
-    # --- Step Functions writes --------------------------------------------------------------------------------
-
-    async def stop_execution(self, arn: str, error: str = "", cause: str = "") -> model.Receipt:
-        self._refuse_if_read_only("StopExecution")
-        params: dict[str, Any] = {"executionArn": arn}
-        if error:
-            params["error"] = error
-        if cause:
-            params["cause"] = cause
-        response = await self._call(STEPFUNCTIONS, "StopExecution", **params)
-        return self._receipt("StopExecution", response, arn, response.get("stopDate"))
-
-    async def redrive_execution(self, arn: str, client_token: str | None = None) -> model.Receipt:
-        """Redrive a failed STANDARD execution (same ARN). A `client_token` makes repeats idempotent."""
-        self._refuse_if_read_only("RedriveExecution")
-        params: dict[str, Any] = {"executionArn": arn}
-        if client_token:
-            params["clientToken"] = client_token
-        response = await self._call(STEPFUNCTIONS, "RedriveExecution", **params)
-        return self._receipt("RedriveExecution", response, arn, response.get("redriveDate"))
-
-    async def send_task_success(self, token: str, output: str = "{}") -> model.Receipt:
-        self._refuse_if_read_only("SendTaskSuccess")
-        response = await self._call(STEPFUNCTIONS, "SendTaskSuccess", taskToken=token, output=output)
-        return self._receipt("SendTaskSuccess", response)
-
-    async def send_task_failure(self, token: str, error: str = "", cause: str = "") -> model.Receipt:
-        self._refuse_if_read_only("SendTaskFailure")
-        params: dict[str, Any] = {"taskToken": token}
-        if error:
-            params["error"] = error
-        if cause:
-            params["cause"] = cause
-        response = await self._call(STEPFUNCTIONS, "SendTaskFailure", **params)
-        return self._receipt("SendTaskFailure", response)
-
-    async def start_execution(self, state_machine_arn: str, input: str, name: str | None = None) -> model.Receipt:
-        """Start an execution; the receipt's `execution_id` is its ARN. Without a name, a UUID (as AWS does)."""
-        self._refuse_if_read_only("StartExecution")
-        response = await self._call(
-            STEPFUNCTIONS,
-            "StartExecution",
-            stateMachineArn=state_machine_arn,
-            input=input,
-            name=name or str(uuid.uuid4()),
-        )
-        return self._receipt("StartExecution", response, response.get("executionArn"), response.get("startDate"))
 
     # --- SQS (the push stream) ---------------------------------------------------------------------------------
 
@@ -839,43 +545,6 @@ class Gateway:
     async def set_topic_policy(self, topic_arn: str, policy: str) -> None:
         self._refuse_if_read_only("SetTopicAttributes")
         await self._call(SNS, "SetTopicAttributes", TopicArn=topic_arn, AttributeName="Policy", AttributeValue=policy)
-
-    # --- pagination ------------------------------------------------------------------------------------------
-
-    async def _all_pages(self, service: str, operation: str, key: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        token: str | None = None
-        seen_tokens: set[str] = set()
-        while True:
-            response = await self._call(service, operation, **params, **({"nextToken": token} if token else {}))
-            items.extend(response.get(key) or ())
-            token = response.get("nextToken")
-            if not token or token in seen_tokens:  # a service that repeats a token would loop forever
-                return items
-            seen_tokens.add(token)
-
-    async def _bounded_pages(
-        self,
-        service: str,
-        operation: str,
-        key: str,
-        params: dict[str, Any],
-        max_results: int,
-        page_limit: int,
-    ) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        token: str | None = None
-        max_results = max(1, max_results)
-        while len(items) < max_results:
-            page = dict(params, maxResults=min(page_limit, max_results - len(items)))
-            if token:
-                page["nextToken"] = token
-            response = await self._call(service, operation, **page)
-            items.extend(response.get(key) or ())
-            token = response.get("nextToken")
-            if not token:
-                break
-        return items[:max_results]
 
 
 def _resend_only_if_safe(response: Any = None, caught_exception: Any = None, **_: Any) -> bool | None:

@@ -1,1 +1,1 @@
-"""What is CodePipeline's own: its action plan builders and its poller."""
+"""What is CodePipeline's own: its action plan builders (actions.py), its poller and its source (source.py)."""

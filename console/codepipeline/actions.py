@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from console.actions.audit import token_digest
-from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext
+from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext, ServiceActions
 from console.actions.reads import Reads
 from console.actions.reasons import APPROVAL_SUMMARY_MAX, STOP_REASON_MAX
 from console.actions.text import revision_text, status_text, time_text
@@ -546,3 +546,7 @@ PLAN_BUILDERS: Mapping[ActionKind, PlanBuilder] = {
 def _names(pipeline: Pipeline) -> tuple[str, ...]:
     """The pipeline's stage names in order: where a stage is decides its wave as much as its name."""
     return tuple(s.name for s in pipeline.stages)
+
+
+# What the registry of services (console/services.py) holds of this package: its builders and its rules.
+ACTIONS = ServiceActions(PLAN_BUILDERS, unavailable)

@@ -1,24 +1,21 @@
-"""Discovery: each target's pipelines and state machines listed every `intervals.lists`.
+"""Discovery: each target's resources listed every `intervals.lists`, one source of deployments after another.
 
-A resource listed for the first time gets a slot and its poll loop; one that is no longer listed loses
-both, and leaves the model. A state machine deleted and created again under the same name starts afresh.
-EXPRESS state machines are listed and never read further: Step Functions keeps no execution records for
-them (ListExecutions, DescribeExecution and GetExecutionHistory do not apply), so the listing is the read.
+Each service's `Source` (`console/polling/source.py`) lists its resources, gives a resource listed for the first
+time a slot and its poll loop, and ends the loop of one no longer listed; discovery runs the sources in the
+registry's order (`console/services.py`), records the target's health, and says when it was listed once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 
-from console.codepipeline.poller import PipelinePoller
 from console.errors import AwsError
-from console.model import PipelineSummary, StateMachine, StateMachineSummary
 from console.polling.context import WatchContext
-from console.polling.slots import MachineSlot, PipelineSlot, Slot, TargetRun
+from console.polling.slots import TargetRun
+from console.polling.source import Source
 from console.scheduler import URGENT, backoff
-from console.stepfunctions.poller import StateMachinePoller
+from console.warm_cache import CachedTarget
 
 LOG = logging.getLogger(__name__)
 
@@ -26,10 +23,9 @@ LOG = logging.getLogger(__name__)
 class Discovery:
     """Lists each target, keeps one poll loop per listed resource, and asks who the console reads as."""
 
-    def __init__(self, context: WatchContext, pipelines: PipelinePoller, machines: StateMachinePoller) -> None:
+    def __init__(self, context: WatchContext, sources: Sequence[Source]) -> None:
         self._ctx = context
-        self._pipelines = pipelines
-        self._machines = machines
+        self.sources = tuple(sources)
 
     async def identify(self, run: TargetRun) -> None:
         # Who the console reads as, for the status bar; not needed for anything else, so one try is enough.
@@ -43,25 +39,19 @@ class Discovery:
             return
         self._ctx.publisher.set_status(run, identity=who.arn)
 
-    def seed(
-        self, run: TargetRun, pipelines: Sequence[PipelineSummary], machines: Sequence[StateMachineSummary]
-    ) -> None:
+    def seed(self, run: TargetRun, cached: CachedTarget) -> int:
         """Slots and poll loops for what the warm-start cache lists, before the target is listed (the
-        listing then keeps them, or drops what is gone)."""
-        self._sync_pipelines(run, pipelines)
-        self._sync_machines(run, machines)
+        listing then keeps them, or drops what is gone); how many resources it showed."""
+        return sum(source.seed(run, cached) for source in self.sources)
 
     async def loop(self, run: TargetRun) -> None:
         ctx = self._ctx
         publisher = ctx.publisher
         while True:
             try:
-                async with run.gate.turn("ListPipelines", URGENT):
-                    pipelines = await run.reader.list_pipelines()
-                # Their reads start while the state machines are listed.
-                self._sync_pipelines(run, pipelines)
-                async with run.gate.turn("ListStateMachines", URGENT):
-                    machines = await run.reader.list_state_machines()
+                # Each source's reads start while the next one is listed.
+                for source in self.sources:
+                    await source.discover(run)
             except AwsError as exc:
                 run.list_failures += 1
                 publisher.target_failed(run, exc)
@@ -71,11 +61,11 @@ class Discovery:
             except Exception as exc:  # noqa: BLE001 - discovery must go on
                 LOG.exception("listing %s", run.target.name)
                 run.list_failures += 1
-                publisher.target_failed(run, exc, "ListPipelines")
+                # Said of the listing as a whole, under its first API.
+                publisher.target_failed(run, exc, self.sources[0].listing)
             else:
                 run.list_failures = 0
-                publisher.target_succeeded(run, "ListPipelines", "ListStateMachines")
-                self._sync_machines(run, machines)
+                publisher.target_succeeded(run, *(source.listing for source in self.sources))
                 run.listed = True
                 publisher.check_ready()
                 publisher.publish_soon()
@@ -84,74 +74,3 @@ class Discovery:
             if run.list_failures:
                 delay = backoff(ctx.intervals.focused, run.list_failures, ctx.intervals.lists)
             await run.list_wake.sleep(delay)
-
-    def _sync_pipelines(self, run: TargetRun, summaries: Sequence[PipelineSummary]) -> None:
-        seen = set()
-        for summary in summaries:
-            seen.add(summary.name)
-            slot = run.pipelines.get(summary.name)
-            if slot is None:
-                key = f"{run.target.name}:{summary.name}"
-                slot = PipelineSlot(key=key, target=run.target.name, summary=summary)
-                run.pipelines[summary.name] = slot
-                slot.task = asyncio.get_running_loop().create_task(
-                    self._pipelines.loop(run, slot), name=f"pipeline {key}"
-                )
-                self._ctx.publisher.resources_changed()
-            else:
-                slot.summary = summary
-        for name in [n for n in run.pipelines if n not in seen]:
-            slot = run.pipelines.pop(name)
-            drop(slot)
-            self._ctx.publisher.forget_pipeline(slot.key)
-            self._ctx.publisher.resources_changed()
-
-    def _sync_machines(self, run: TargetRun, summaries: Sequence[StateMachineSummary]) -> None:
-        ctx = self._ctx
-        seen = set()
-        now = ctx.now()
-        for summary in summaries:
-            seen.add(summary.arn)
-            slot = run.machines.get(summary.arn)
-            if slot is not None and slot.summary.created != summary.created:
-                # Deleted and created again under the same name: start afresh.
-                drop(run.machines.pop(summary.arn))
-                slot = None
-            key = f"{run.target.name}:{summary.name}"
-            if slot is None:
-                slot = MachineSlot(key=key, target=run.target.name, summary=summary)
-                run.machines[summary.arn] = slot
-                ctx.publisher.resources_changed()
-                if summary.type == "EXPRESS":
-                    slot.attempted = True
-                else:
-                    slot.task = asyncio.get_running_loop().create_task(
-                        self._machines.loop(run, slot), name=f"state machine {key}"
-                    )
-            if summary.type == "EXPRESS":
-                # Nothing to read beyond the listing, which is itself the read.
-                ctx.publisher.put_machine(
-                    key,
-                    StateMachine(
-                        target=run.target.name,
-                        arn=summary.arn,
-                        name=summary.name,
-                        type=summary.type,
-                        wave=ctx.waves.for_state_machine(summary.name),
-                        read_at=now,
-                    ),
-                )
-        for arn in [a for a in run.machines if a not in seen]:
-            slot = run.machines.pop(arn)
-            drop(slot)
-            ctx.publisher.forget_machine(slot.key)
-            ctx.publisher.resources_changed()
-
-
-def drop(slot: Slot) -> None:
-    """End a resource's loop (and its background reads) and release whoever waits for its next read."""
-    if slot.task is not None:
-        slot.task.cancel()
-    if isinstance(slot, PipelineSlot) and slot.enrichment is not None:
-        slot.enrichment.cancel()
-    slot.settle_waiters()

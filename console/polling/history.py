@@ -77,9 +77,16 @@ class HistoryFollower:
             # of an execution seen starting (listed as new, or started after the watcher did, whichever
             # read comes first on a busy machine), is.
             emit = bool(cursor.events) or execution.arn in self._born or self._started_since(execution)
-            transitions = cursor.add(events, machine, execution, ctx.now(), source, emit=emit)
+            transitions = cursor.add(
+                events, machine, execution, ctx.now(), source, emit=emit, tokens_of=self._tokens_of
+            )
             ctx.publisher.emit(transitions)
             return cursor
+
+    def _tokens_of(self, execution_arn: str) -> frozenset[str]:
+        """The tokens known of another execution (a parent whose token a child's input carries)."""
+        cursor = self._cursors.get(execution_arn)
+        return frozenset(cursor.tokens) if cursor is not None else frozenset()
 
     def _started_since(self, execution: Execution) -> bool:
         started_at = self._ctx.started_at

@@ -74,6 +74,7 @@ class FleetPublisher:
         self._generation = 0  # bumped whenever resources are added or removed
         self._stale: tuple[object, Mapping[str, float]] | None = None  # (what it was computed from, result)
         self.ready = asyncio.Event()
+        self.notices: list[str] = []  # what a person is told once (FleetState.notices)
         self._state = FleetState(
             targets=tuple(TargetStatus(target=run.target) for run in runs.values()),
             default_stale_after=2 * intervals.background,
@@ -123,6 +124,7 @@ class FleetPublisher:
             stale_after=self._stale_after(),
             default_stale_after=2 * self._intervals.background,
             cached=self._cached_keys(),
+            notices=tuple(self.notices),
         )
         transitions, self._pending = tuple(self._pending), []
         update = FleetUpdate(self._state, transitions)

@@ -117,6 +117,15 @@ class TargetRun:
         self.list_waiters.clear()
 
 
+def drop(slot: Slot) -> None:
+    """End a resource's loop (and its background reads) and release whoever waits for its next read."""
+    if slot.task is not None:
+        slot.task.cancel()
+    if isinstance(slot, PipelineSlot) and slot.enrichment is not None:
+        slot.enrichment.cancel()
+    slot.settle_waiters()
+
+
 @asynccontextmanager
 async def on_the_wire(slot: Slot) -> AsyncIterator[None]:
     """A read of `slot` is on the wire: events that come meanwhile are kept to be laid over its answer."""

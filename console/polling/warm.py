@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
 from datetime import UTC, datetime
 
-from console.codepipeline.poller import PipelinePoller
 from console.polling.context import WatchContext
 from console.polling.discovery import Discovery
 from console.polling.slots import TargetRun
-from console.stepfunctions.poller import StateMachinePoller
 from console.warm_cache import CachedMachine, CachedPipeline, CachedTarget, WarmCache
 
 LOG = logging.getLogger(__name__)
@@ -34,20 +31,12 @@ SAVE_EVERY = 120.0  # seconds between writes of the cache while the watcher runs
 class WarmStart:
     """Seeds the watcher from the warm-start cache and writes the cache back."""
 
-    def __init__(
-        self,
-        context: WatchContext,
-        cache: WarmCache,
-        discovery: Discovery,
-        pipelines: PipelinePoller,
-        machines: StateMachinePoller,
-    ) -> None:
+    def __init__(self, context: WatchContext, cache: WarmCache, discovery: Discovery) -> None:
         self._ctx = context
         self.cache = cache
         self._discovery = discovery
-        self._pipelines = pipelines
-        self._machines = machines
         self._saving: asyncio.Lock = asyncio.Lock()
+        self._told = 0  # how many of the cache's warnings were passed on to the person
 
     async def seed(self, run: TargetRun) -> int:
         """Show what the cache holds of `run`'s target; returns how many resources it showed."""
@@ -56,33 +45,15 @@ class WarmStart:
         except Exception:  # noqa: BLE001 - a cache is a convenience: never a reason not to start
             LOG.exception("reading the warm-start cache of %s", run.target.name)
             return 0
-        if cached is None or self._ctx.stopping or run.pipelines or run.machines:
+        finally:
+            self._tell()
+        if cached is None or self._ctx.stopping or run.slots():
             return 0  # nothing cached, or the target was listed already (then the listing is fresher)
-        ctx = self._ctx
-        publisher = ctx.publisher
-        name = run.target.name
-        self._discovery.seed(run, [p.summary for p in cached.pipelines], [m.summary for m in cached.machines])
-        for entry in cached.pipelines:
-            slot = run.pipelines.get(entry.summary.name)
-            if slot is None:
-                continue
-            structure = None if entry.structure is None else replace(entry.structure, target=name)
-            self._pipelines.seed(slot, structure, entry.picture)
-            picture = replace(entry.picture, target=name)
-            publisher.pipelines[slot.key] = self._pipelines.with_waves(picture)
-            publisher.cached.add(slot.key)
-        for machine in cached.machines:
-            machine_slot = run.machines.get(machine.summary.arn)
-            if machine_slot is None:
-                continue
-            if machine.detail is not None and machine.detail.created == machine.summary.created:
-                self._machines.seed(machine_slot, machine.detail)
-            wave = ctx.waves.for_state_machine(machine.summary.name)
-            publisher.machines[machine_slot.key] = replace(machine.picture, target=name, wave=wave)
-            publisher.cached.add(machine_slot.key)
+        publisher = self._ctx.publisher
+        shown = self._discovery.seed(run, cached)
         publisher.resources_changed()
         publisher.publish_soon()
-        return len(cached.pipelines) + len(cached.machines)
+        return shown
 
     async def keep(self) -> None:
         """Write the cache once the first full picture is there, then every `SAVE_EVERY` seconds."""
@@ -121,3 +92,13 @@ class WarmStart:
                     await asyncio.to_thread(self.cache.save, run.target, snapshot)
                 except Exception:  # noqa: BLE001 - a cache that cannot be written must not stop watching
                     LOG.exception("writing the warm-start cache of %s", run.target.name)
+            self._tell()
+
+    def _tell(self) -> None:
+        """Pass what the cache discarded or could not write on to the person (once each), beside the log."""
+        publisher = self._ctx.publisher
+        new = self.cache.warnings[self._told :]
+        if new:
+            self._told += len(new)
+            publisher.notices.extend(new)
+            publisher.publish_soon()

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from console.definitions import load_fleet
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox.server import SandboxOptions, SandboxServer, StartAborted
 
 # Seconds a stop may take before the process ends regardless (a parent waits 3 s before SIGKILL).

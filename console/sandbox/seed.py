@@ -19,9 +19,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from console.definitions import DEFAULT_APPROVAL_TIMEOUT, ActionDef, Fleet, PipelineDef, StateMachineDef
 from console.errors import InputError
 from console.sandbox.codepipeline.engine import PipelineEngine
+from console.sandbox.fleet.definitions import DEFAULT_APPROVAL_TIMEOUT, ActionDef, Fleet, PipelineDef, StateMachineDef
 from console.sandbox.server_constants import (
     ACCOUNT_ID,
     EVENT_SOURCES,

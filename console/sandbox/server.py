@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from console.definitions import Fleet
 from console.errors import WavedeckError
 from console.sandbox.clock import SandboxClock
+from console.sandbox.fleet.definitions import Fleet
 from console.sandbox.server_constants import ACCOUNT_ID
 
 LOG = logging.getLogger(__name__)

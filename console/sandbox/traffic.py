@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.definitions import Fleet, PipelineDef, ScheduledRun
 from console.sandbox.alarm_trips import AlarmTrips
 from console.sandbox.clock import SandboxClock
 from console.sandbox.codepipeline.engine import PipelineEngine
+from console.sandbox.fleet.definitions import Fleet, PipelineDef, ScheduledRun
 from console.sandbox.seed import client, connection_arn, state_machine_arn
 
 LOG = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ MIN_COMMIT_GAP = 5.0
 # How long the traffic thread sleeps at most between two looks at its schedule (real seconds).
 MAX_TICK = 0.5
 # State machine runs started the moment the sandbox opens, so something is running and waiting right away.
-OPENING_RUNS = 2
+OPENING_RUNS = 3
 
 
 @dataclass

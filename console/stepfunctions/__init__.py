@@ -1,1 +1,1 @@
-"""What is Step Functions' own: its action plan builders and its poller."""
+"""What is Step Functions' own: its action plan builders (actions.py), its poller and its source (source.py)."""

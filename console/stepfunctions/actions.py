@@ -15,12 +15,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from console.actions.audit import operator, token_digest
-from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext
+from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext, ServiceActions
 from console.actions.reads import Reads, WaitingTask
 from console.actions.text import input_value, time_text
 from console.diff import approval_request
 from console.errors import Refused
-from console.model import FleetState, Receipt, Service, StateMachine
+from console.model import UNKNOWN_WAVE, FleetState, Receipt, Service, StateMachine, Wave
 from console.resources import (
     ExecutionSelection,
     MachinePart,
@@ -59,8 +59,10 @@ async def answer(
         raise Refused(f"state {task.state_name} of {where} waits, but its task token is not in its parameters")
     token = task.token
     machine = selection.state_machine
-    state_wave = context.state_waves.get(machine, {}).get(task.state_name or "")
-    wave = context.waves.wave(state_wave) or context.waves.for_state_machine(machine)
+    # The wave of the state (or of the Parallel or Map around it), as the inbox shows it: the one to type.
+    placed = context.state_waves.get(machine, {})
+    state_wave = next((placed[s] for s in (task.state_name or "", *task.containers) if s in placed), None)
+    wave = context.waves.wave(state_wave) or machine_wave(context, machine)
     gateway = reads.gateway
     lines = [
         ("State machine", machine),
@@ -164,7 +166,7 @@ async def stop(reads: Reads, selection: MachinePart, context: PlanContext) -> Fa
             ("Started", time_text(execution.started)),
             ("Sends", f"StopExecution error={STOP_ERROR} (the reason as cause)"),
         ),
-        wave=context.waves.for_state_machine(machine),
+        wave=machine_wave(context, machine),
         expect={"execution": arn, "status": "RUNNING"},
         operation="StopExecution",
         request={"executionArn": arn, "error": STOP_ERROR},
@@ -206,7 +208,7 @@ async def redrive(
         selection=ExecutionSelection(selection.target, execution.state_machine_arn, arn),
         title=f"Redrive {machine} / {execution.name}",
         lines=tuple(lines),
-        wave=context.waves.for_state_machine(machine),
+        wave=machine_wave(context, machine),
         expect={"execution": arn, "status": execution.status, "redrive_count": str(execution.redrive_count)},
         operation="RedriveExecution",
         request={"executionArn": arn, "clientToken": token},
@@ -229,7 +231,10 @@ async def rollback(reads: Reads, selection: MachinePart, context: PlanContext, *
     bad_arn = selection.execution_arn if isinstance(selection, ExecutionSelection) else None
     rollback_machine = context.rollback_machines.get(machine)
     if rollback_machine is None:
-        raise Refused(f"no rollback state machine is defined for {machine} (`rollback:` in definitions/)")
+        raise Refused(
+            f"no rollback state machine is configured for {machine} (`waves.state_machines.{machine}.rollback` "
+            "in the config)"
+        )
     rollback_arn = machine_arn.rsplit(":", 1)[0] + ":" + rollback_machine
     if bad_arn is not None:
         bad = await reads.execution(bad_arn)
@@ -245,17 +250,18 @@ async def rollback(reads: Reads, selection: MachinePart, context: PlanContext, *
     if running:
         raise Refused(f"a rollback is already running: {rollback_machine}/{running[0].name}")
     service = input_value(good.input, "service") or machine
-    wave = context.waves.for_state_machine(machine)
+    placed = context.waves.for_state_machine(machine)  # None: nothing places it (judged as `unknown`)
+    wave = placed or UNKNOWN_WAVE
     gateway = reads.gateway
     if name is None:
         rolled_back = bad_arn
         if rolled_back is None:
             newest = await reads.newest_execution(machine_arn)
             rolled_back = newest.arn if newest is not None else machine_arn
-        name = rollback_execution_name(wave.name if wave else machine, rolled_back, revision)
+        name = rollback_execution_name(placed.name if placed else machine, rolled_back, revision)
     started = name
     document = {
-        "wave": wave.name if wave else machine,
+        "wave": placed.name if placed else machine,
         "revision": revision,
         "service": service,
         "rolledBackFrom": bad_arn,
@@ -276,14 +282,14 @@ async def rollback(reads: Reads, selection: MachinePart, context: PlanContext, *
     ]
     return Facts(
         selection=selection,
-        title=f"Roll back {machine}" + (f" ({wave.name})" if wave else ""),
+        title=f"Roll back {machine}" + (f" ({placed.name})" if placed else ""),
         lines=tuple(lines),
         wave=wave,
         expect={"last_good": good.arn, "revision": revision},
         operation="StartExecution",
         request={"stateMachineArn": rollback_arn, "name": name, "input": document},
         send=send,
-        done=f"Started {rollback_machine} to roll {wave.name if wave else machine} back to revision {revision}",
+        done=f"Started {rollback_machine} to roll {placed.name if placed else machine} back to revision {revision}",
         parameters={"execution_name": name},
     )
 
@@ -340,6 +346,12 @@ def machine_unavailable(
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
+
+
+def machine_wave(context: PlanContext, machine: str) -> Wave:
+    """The wave a state machine's actions are judged by: its own, or `unknown` when nothing places it (then it
+    is confirmed like production, with the state machine's name typed, until the config maps it)."""
+    return context.waves.for_state_machine(machine) or UNKNOWN_WAVE
 
 
 def rollback_execution_name(wave: str, rolled_back: str, revision: str) -> str:
@@ -418,3 +430,6 @@ PLAN_BUILDERS: Mapping[ActionKind, PlanBuilder] = {
     ActionKind.RESUME: refused("pausing promotion is for pipeline stages (their inbound transition)"),
     ActionKind.OVERRIDE: refused("overriding a condition is for pipeline stages (their entry or success conditions)"),
 }
+
+# What the registry of services (console/services.py) holds of this package: its builders and its rules.
+ACTIONS = ServiceActions(PLAN_BUILDERS, unavailable)

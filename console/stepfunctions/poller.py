@@ -154,7 +154,9 @@ class StateMachinePoller:
                     cursor = self._history.cursor(execution.arn)
                 if cursor is not None:
                     approvals.extend(
-                        execution_approvals(machine, execution, cursor.events, slot.timeouts, slot.branches)
+                        execution_approvals(
+                            machine, execution, cursor.events, slot.timeouts, slot.branches, self._ctx.waves
+                        )
                     )
         # Executions that ended: nothing more to read for them (unless someone watches one in detail).
         self._history.settle(machine)

@@ -3,7 +3,8 @@
 Every transition the watcher reports is kept by the app in its bounded `TransitionLog`, also while this screen
 is hidden; the screen reads what is new (`since(seq)`) on every update and on resume, so nothing is lost to
 coalesced redraw messages, and the window keeps memory flat over hours. Newest at the bottom, following the
-newest unless the operator moved up (screens/widgets/transition_stream.py). `/` filters by any word of a
+newest unless the operator moved up (a following `KeyedList`, screens/widgets/keyed_list.py; what a line
+says: screens/activity/rows.py). `/` filters by any word of a
 line (resource, target, kind, wave, status, detail: `fail`, `prod`, `canary approval`) without dropping what
 arrives meanwhile. The bar says whether each target's transitions come by push (EventBridge → SQS) or by
 polling; each line says how it came. enter opens the pipeline or execution of the highlighted line.
@@ -20,6 +21,15 @@ from textual.binding import BindingType
 from textual.widgets import Static
 
 from console.model import FleetState, Service, TargetStatus, Transition
+from screens.activity.rows import (
+    StreamEntry,
+    entry_cells,
+    header_text,
+    stream_columns,
+    stream_layout,
+    transition_words,
+    wave_text,
+)
 from screens.base import ConsoleScreen
 from screens.context import ExecutionRef, PipelineRef, ResourceRef
 from screens.fleet.rows import target_labels
@@ -27,7 +37,10 @@ from screens.status import look
 from screens.text import clean, literal
 from screens.widgets.filter_bar import FilterBar
 from screens.widgets.key_bar import KeyBar
-from screens.widgets.transition_stream import TransitionStream, header_text, wave_text
+from screens.widgets.keyed_list import KeyedList, ListColumn, Spacing
+
+# The stream's lines: no blank before the first column (the stream's padding is there), one between columns.
+STREAM_SPACING = Spacing(indent=0, gap=1, trail=0, plain_padding=False)
 
 
 class ActivityScreen(ConsoleScreen):
@@ -46,17 +59,25 @@ class ActivityScreen(ConsoleScreen):
         self._columns = Text("")
         self._detail = Text("")
         self._sources: tuple[TargetStatus, ...] = ()
+        self._labels: dict[str, str] = {}  # target → its label (from the config, when composed)
 
     # --- layout -------------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        self._labels = target_labels(self.ctx.targets)
         yield self.header()
         yield Static(id="activity-bar")
         yield FilterBar("filter: resource, target, kind, wave, status, detail (fail, prod, canary)")
         yield Static(id="stream-columns")
-        yield TransitionStream(
-            self.ctx.transitions.window,
-            labels=target_labels(self.ctx.targets),
+        # Newest at the bottom, following the newest; a bounded window, filtered without dropping what arrives.
+        yield KeyedList(
+            layout=self._stream_columns,
+            header=False,
+            spacing=STREAM_SPACING,
+            cells=self._entry_cells,
+            words=_words,
+            follow=True,
+            limit=self.ctx.transitions.window,
             on_change=self._stream_changed,
             id="stream",
         )
@@ -67,8 +88,20 @@ class ActivityScreen(ConsoleScreen):
         self.stream.focus()
 
     @property
-    def stream(self) -> TransitionStream:
-        return self.query_one("#stream", TransitionStream)
+    def stream(self) -> KeyedList:
+        return self.query_one("#stream", KeyedList)
+
+    def label(self, target: str) -> str:
+        """The target's name as the config labels it."""
+        return self._labels.get(target, target)
+
+    def _stream_columns(self, width: int) -> tuple[ListColumn, ...]:
+        target_width = max((len(v) for v in self._labels.values()), default=6)
+        # The scrollbar is always shown: the lines have the width less its column.
+        return stream_columns(stream_layout(width - 1, target_width, len(self._labels) > 1))
+
+    def _entry_cells(self, entry: StreamEntry) -> dict[str, Text]:
+        return entry_cells(entry, self.label(entry.transition.target))
 
     # --- the watcher's updates ---------------------------------------------------------------------------
 
@@ -89,7 +122,11 @@ class ActivityScreen(ConsoleScreen):
         self._missed += news.missed
         first = news.total - len(news.transitions) + 1
         self._seq = news.total
-        self.stream.add(news.transitions, first)
+        entries = (
+            StreamEntry(first + offset, t, transition_words(t, self.label(t.target)))
+            for offset, t in enumerate(news.transitions)
+        )
+        self.stream.append((entry.key, entry) for entry in entries)
         return len(news.transitions)
 
     def _stream_changed(self) -> None:
@@ -104,8 +141,7 @@ class ActivityScreen(ConsoleScreen):
     # --- drawing ------------------------------------------------------------------------------------------
 
     def _update_columns(self) -> None:
-        layout = self.stream.line_layout
-        columns = header_text(layout) if layout else Text("")
+        columns = header_text(self.stream.columns)
         if columns != self._columns:
             self._columns = columns
             self.query_one("#stream-columns", Static).update(columns, layout=False)  # always one line
@@ -128,7 +164,7 @@ class ActivityScreen(ConsoleScreen):
         if stream.filter_text:
             bar.append("  filter: ", style="dim")
             bar.append(clean(stream.filter_text), style="bold")
-            bar.append(f" ({stream.shown} shown)", style="dim")
+            bar.append(f" ({stream.row_count} shown)", style="dim")
         sources = self._source_text()
         if sources.cell_len:
             width = self.size.width or self.app.size.width
@@ -161,7 +197,7 @@ class ActivityScreen(ConsoleScreen):
 
     def _update_detail(self) -> None:
         stream = self.stream
-        entry = stream.cursor_entry
+        entry: StreamEntry | None = stream.highlighted
         if entry is None:
             if stream.filter_text and stream.kept:
                 text = Text.assemble(
@@ -176,7 +212,7 @@ class ActivityScreen(ConsoleScreen):
                     style="dim",
                 )
         else:
-            text = detail_text(entry.transition, stream.label(entry.transition.target))
+            text = detail_text(entry.transition, self.label(entry.transition.target))
         if text != self._detail:
             self._detail = text
             self.query_one("#transition-detail", Static).update(text, layout=False)  # a fixed height
@@ -184,7 +220,7 @@ class ActivityScreen(ConsoleScreen):
     # --- keys -----------------------------------------------------------------------------------------------
 
     def selected(self) -> Transition | None:
-        entry = self.stream.cursor_entry
+        entry: StreamEntry | None = self.stream.highlighted
         return entry.transition if entry else None
 
     def selected_ref(self) -> ResourceRef | None:
@@ -262,3 +298,7 @@ def _short_execution(execution: str) -> str:
     if execution.startswith("arn:"):
         return execution.rsplit(":", 1)[-1]
     return execution
+
+
+def _words(entry: StreamEntry) -> str:
+    return entry.words

@@ -31,9 +31,8 @@ from console.resources import (
 )
 from screens.conditions import HELD
 from screens.status import APPROVAL
-from screens.text import clean, commit_message, literal
+from screens.text import clean, commit_message, literal, middle
 from screens.timefmt import coarse_age
-from screens.widgets.transition_stream import middle
 
 EXPIRING_SOON = timedelta(minutes=30)
 PRODUCTION_MARK = "▲"

@@ -6,10 +6,11 @@ they have left, the revision and what they ask. The order and why: screens/appro
 and `x` rejects the highlighted one through the shared action flow (production waves ask for the wave's name),
 `O` overrides a held stage's entry condition; enter opens the pipeline or execution it belongs to; `/` filters.
 
-Rows are keyed by the approval, in a `RowList` (screens/widgets/row_list.py) that keeps each row's drawn line: an
-update or the clock redraws only the rows that read differently, a new order or set of approvals draws the lines
-on screen from that cache (coming back to the inbox with `3` draws nothing new unless something changed), and
-the cursor stays on the same approval either way.
+Rows are keyed by the approval, in a `KeyedList` (screens/widgets/keyed_list.py) that keeps each row's drawn
+line: an update or the clock redraws only the rows that read differently, a new order or set of approvals draws
+the lines on screen from that cache (coming back to the inbox with `3` draws nothing new unless something
+changed), and the cursor stays on the same approval either way. Which rows there are and the caches that keep
+that cheap: screens/approvals/view.py.
 """
 
 from __future__ import annotations
@@ -27,26 +28,15 @@ from console.actions.gate import ActionKind
 from console.keys import spec
 from console.model import Approval, FleetState, Service
 from screens.action_flow import ActionChoice, ActionScreen, Choices
-from screens.approvals.rows import (
-    InboxLayout,
-    clock_words,
-    detail_text,
-    inbox_layout,
-    inbox_order,
-    resource_key,
-    row_cells,
-    row_key,
-    selection_of,
-    summary_counts,
-    words_of,
-)
+from screens.approvals.rows import detail_text, inbox_layout, resource_key, selection_of, summary_counts
+from screens.approvals.view import Drawn, InboxRows
 from screens.bindings import binding
 from screens.context import ExecutionRef, PipelineRef, ResourceRef
-from screens.fleet.rows import matches, target_labels
+from screens.fleet.rows import target_labels
 from screens.text import clean
 from screens.widgets.filter_bar import FilterBar
 from screens.widgets.key_bar import KeyBar
-from screens.widgets.row_list import ListColumn, RowList
+from screens.widgets.keyed_list import KeyedList, ListColumn
 
 # The action keys that never apply to an approval: bound (so pressing one says why) but not in the footer.
 _NOT_HERE = ("stop", "stop_abandon", "rollback", "retry", "pause")
@@ -65,20 +55,14 @@ class ApprovalsScreen(ActionScreen):
 
     def __init__(self) -> None:
         super().__init__(id="approvals")
-        self.query_text = ""
-        self._layout: InboxLayout | None = None
-        self._keys: list[str] = []
-        self._approvals: dict[str, Approval] = {}
-        self._cells: dict[str, tuple[tuple[str, Text], ...]] = {}
-        self._total = 0
-        self._bar = Text("")
-        self._detail = Text("")
-        self._signature: object = None
-        self._cell_cache: dict[str, tuple[object, tuple[tuple[str, Text], ...]]] = {}
-        self._texts: dict[str, tuple[tuple[tuple[str, Text], ...], tuple[Text, ...]]] = {}
-        self._key_names: dict[str, str] = {}
-        self._empty: Text | None = None
-        self._focus_sent: tuple[str, ...] | None = None
+        self.rows = InboxRows()  # the rows shown and their caches: screens/approvals/view.py
+        # What the bar, the detail, the empty message (none: the list is shown) and the watcher's focus last were.
+        self.drawn = Drawn(bar=Text(""), detail=Text(""), empty=None)
+        self._key_names: dict[str, str] = {}  # binding id → the key that runs it here (the keymap is fixed)
+
+    @property
+    def query_text(self) -> str:
+        return self.rows.query
 
     # --- layout -------------------------------------------------------------------------------------------
 
@@ -86,7 +70,7 @@ class ApprovalsScreen(ActionScreen):
         yield self.header()
         yield Static(id="approvals-bar")
         yield FilterBar("filter: pipeline, stage, wave, target, revision (prod, canary, a1b2c3)")
-        yield RowList(id="inbox", on_change=self._cursor_moved)
+        yield KeyedList(id="inbox", on_change=self._cursor_moved)
         yield Static(id="approvals-empty")
         yield Static(id="approval-detail")
         yield KeyBar()
@@ -103,8 +87,8 @@ class ApprovalsScreen(ActionScreen):
             self.refresh_availability()
 
     @property
-    def table(self) -> RowList:
-        return self.query_one("#inbox", RowList)
+    def table(self) -> KeyedList:
+        return self.query_one("#inbox", KeyedList)
 
     def _labels(self) -> dict[str, str]:
         return target_labels(self.ctx.targets)
@@ -113,14 +97,10 @@ class ApprovalsScreen(ActionScreen):
         labels = self._labels()
         target_width = max((len(v) for v in labels.values()), default=6)
         layout = inbox_layout(self.size.width or self.app.size.width, target_width, len(labels) > 1)
-        if layout == self._layout:
+        if not self.rows.set_layout(layout):
             return False
-        self._layout = layout
         # One more cell per column, padded: the columns two spaces apart, where the layout puts them.
         self.table.set_columns(tuple(ListColumn(c.key, Text(c.label), c.width + 1) for c in layout.columns))
-        self._keys = []
-        self._cells = {}
-        self._signature = None
         return True
 
     def on_resize(self) -> None:
@@ -138,69 +118,25 @@ class ApprovalsScreen(ActionScreen):
         self._sync(state, now)
 
     def _sync(self, state: FleetState, now: datetime) -> None:
-        layout = self._layout
-        if layout is None:
+        # Most pictures change other pipelines only: then the rows read the same and nothing here is touched.
+        if not self.rows.sync(state, now, self._labels()):
             return
-        # The inbox reads the same unless the approvals, what the clock makes of them, the layout or the filter
-        # changed: most pictures change other pipelines only, and then nothing here is touched.
-        clock = tuple(clock_words(a, now) for a in state.approvals)
-        reading = tuple(t.read_at is None and not t.error for t in state.targets)
-        counts = (len(state.pipelines), len(state.state_machines), reading)
-        signature = (state.approvals, clock, layout, self.query_text, counts)
-        if signature == self._signature:
-            return
-        self._signature = signature
-        labels = self._labels()
-        # One row per waiting thing, even if a picture ever listed one twice (a row key must be unique).
-        ordered = tuple({row_key(a): a for a in reversed(inbox_order(state.approvals, now))}.values())[::-1]
-        self._total = len(ordered)
-        if self.query_text:
-            ordered = tuple(a for a in ordered if matches(words_of(a, labels.get(a.target, a.target)), self.query_text))
-        keys = [row_key(a) for a in ordered]
-        cells = {row_key(a): self._row_cells(a, now, layout, labels.get(a.target, a.target)) for a in ordered}
         # The list keeps the cursor on the same approval (by key) and redraws only rows that read differently.
-        self._cells = cells
-        self._approvals = {row_key(a): a for a in ordered}
-        self._keys = keys
-        self.table.set_rows(keys, {key: self._row_texts(key, row) for key, row in cells.items()})
-        if len(self._texts) > 2 * len(keys) + 64:
-            # Answered approvals are gone for good: forget their cells.
-            self._texts = {key: self._texts[key] for key in keys if key in self._texts}
-            self._cell_cache = {key: self._cell_cache[key] for key in keys if key in self._cell_cache}
+        self.table.set_rows(self.rows.keys, self.rows.cells())
         self._update_empty(state)
         self._update_bar(state.approvals, now)
         self._update_detail(now)
         self._tell_focus()
         self.refresh_availability()
 
-    def _row_cells(
-        self, approval: Approval, now: datetime, layout: InboxLayout, label: str
-    ) -> tuple[tuple[str, Text], ...]:
-        key = (approval, layout, label, clock_words(approval, now))
-        cached = self._cell_cache.get(row_key(approval))
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        cells = row_cells(approval, now, layout, label)
-        self._cell_cache[row_key(approval)] = (key, cells)
-        return cells
-
-    def _row_texts(self, key: str, row: tuple[tuple[str, Text], ...]) -> tuple[Text, ...]:
-        """The row's cells for the list (the same tuple while the row reads the same: its line is kept)."""
-        cached = self._texts.get(key)
-        if cached is not None and cached[0] is row:
-            return cached[1]
-        texts = tuple(cell for _, cell in row)
-        self._texts[key] = (row, texts)
-        return texts
-
     def _update_empty(self, state: FleetState) -> None:
-        if self._keys:
+        if self.rows.keys:
             message: Text | None = None
-        elif self._total:
+        elif self.rows.total:
             message = Text.assemble(
                 "No approval matches ",
                 (clean(self.query_text), "bold"),
-                f" ({self._total} waiting). esc clears the filter.",
+                f" ({self.rows.total} waiting). esc clears the filter.",
             )
         elif not state.targets or any(t.read_at is None and not t.error for t in state.targets):
             message = Text("Reading the targets…", style="dim")
@@ -215,9 +151,8 @@ class ApprovalsScreen(ActionScreen):
                     "dim",
                 ),
             )
-        if message == self._empty:
+        if not self.drawn.changed("empty", message):
             return
-        self._empty = message
         empty = self.query_one("#approvals-empty", Static)
         empty.display = message is not None
         self.table.display = message is None
@@ -238,11 +173,10 @@ class ApprovalsScreen(ActionScreen):
         if self.query_text:
             bar.append("  filter: ", style="dim")
             bar.append(clean(self.query_text), style="bold")
-            bar.append(f" ({len(self._keys)} shown)", style="dim")
+            bar.append(f" ({len(self.rows.keys)} shown)", style="dim")
         elif waiting > 1 and self.size.width >= 100:
             bar.append("  most urgent first: expiring, production, longest waiting", style="dim")
-        if bar != self._bar:
-            self._bar = bar
+        if self.drawn.changed("bar", bar):
             self.query_one("#approvals-bar", Static).update(bar, layout=False)  # always one line
 
     def _update_detail(self, now: datetime) -> None:
@@ -252,8 +186,7 @@ class ApprovalsScreen(ActionScreen):
         else:
             label = self._labels().get(approval.target, approval.target)
             text = detail_text(approval, now, label, self._hint(approval))
-        if text != self._detail:
-            self._detail = text
+        if self.drawn.changed("detail", text):
             # The pane has a fixed height (approvals.tcss): moving between approvals never lays the screen out
             # again, which costs far more than a redraw.
             self.query_one("#approval-detail", Static).update(text, layout=False)
@@ -287,30 +220,23 @@ class ApprovalsScreen(ActionScreen):
 
     def selected(self) -> Approval | None:
         """The highlighted approval, as last drawn."""
-        key = self.highlighted_key()
-        return self._approvals.get(key) if key else None
+        return self.rows.approval(self.highlighted_key())
 
     def visible_keys(self) -> tuple[str, ...]:
         # The pipelines and state machines of the approvals on screen: polled faster, so an answer shows soon.
-        seen: dict[str, None] = {}
-        for key in self._keys[:50]:
-            approval = self._approvals.get(key)
-            if approval is not None:
-                seen[resource_key(approval)] = None
-        return tuple(seen)
+        return self.rows.resource_keys()
 
     def _tell_focus(self) -> None:
         keys = self.visible_keys()
-        if keys != self._focus_sent:
-            self._focus_sent = keys
+        if self.drawn.changed("focus", keys):
             self.ctx.watcher.focus(keys)
 
     def tell_watcher_what_is_visible(self) -> None:
-        self._focus_sent = None
+        self.drawn.forget("focus")
         self._tell_focus()
 
-    @on(RowList.Selected)
-    def _row_selected(self, event: RowList.Selected) -> None:
+    @on(KeyedList.Selected)
+    def _row_selected(self, event: KeyedList.Selected) -> None:
         event.stop()
         self.action_open()
 
@@ -342,7 +268,7 @@ class ApprovalsScreen(ActionScreen):
             return Choices((), nothing=ONLY_ANSWERS)
         approval = self.selected()
         if approval is None:
-            nothing = "nothing is waiting for a person" if not self._total else "no approval is selected"
+            nothing = "nothing is waiting for a person" if not self.rows.total else "no approval is selected"
             return Choices((), nothing=nothing)
         if binding_id == "override" or approval.condition is not None:
             return _override_choices(binding_id, approval)
@@ -370,11 +296,8 @@ class ApprovalsScreen(ActionScreen):
 
     def set_filter(self, text: str) -> None:
         """Show only approvals whose names, wave, target, revision or message contain every word of `text`."""
-        query = text.strip()
-        if query == self.query_text:
-            return
-        self.query_text = query
-        self._sync(self.ctx.state, self.now())
+        if self.rows.set_query(text):
+            self._sync(self.ctx.state, self.now())
 
     def action_back(self) -> None:
         if self.query_one(FilterBar).clear_filter() or self.query_text:

@@ -26,6 +26,7 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 
 from console.actions.reasons import check_reason
 from console.errors import Refused
+from console.model import Service
 from console.stepfunctions.answers import check_body
 from screens.text import clean, literal
 
@@ -102,7 +103,9 @@ class ConfirmActionModal(ModalScreen[Confirmation | None]):
             yield Label("Reason (required; goes to the audit log):", id="reason-label")
             yield Input(placeholder="why you are doing this", id="reason", select_on_focus=False, compact=True)
             if plan.production and plan.confirm_word:
-                what = "stage's" if unknown else "wave's"
+                what = "wave's"
+                if unknown:  # nothing places it: its own name
+                    what = "state machine's" if plan.selection.service is Service.STEPFUNCTIONS else "stage's"
                 yield Label(
                     Text.assemble(f"Type the {what} name to confirm: ", (clean(plan.confirm_word), "bold")),
                     id="confirm-label",

@@ -28,7 +28,7 @@ from screens.status import (
 )
 from screens.text import clean, literal
 from screens.timefmt import age, clock_time, duration
-from screens.widgets.keyed_table import Column, Row, usable_width
+from screens.widgets.keyed_list import ListColumn, Row, usable_width
 
 DONE = StatusLook("✓", "done", Tone.OK)
 CAUGHT = StatusLook("↷", "caught", Tone.HALT)
@@ -173,9 +173,9 @@ def state_runs(events: Sequence[HistoryEvent], status: str | None) -> list[State
     return out
 
 
-def state_columns(width: int) -> list[Column]:
+def state_columns(width: int) -> list[ListColumn]:
     name = max(usable_width(width, 2) - 12, 8)
-    return [Column("status", "Status", 12), Column("name", "State", name)]
+    return [ListColumn("status", "Status", 12), ListColumn("name", "State", name)]
 
 
 def state_rows(runs: Sequence[StateRun]) -> list[Row]:
@@ -193,7 +193,7 @@ def state_rows(runs: Sequence[StateRun]) -> list[Row]:
 # --- events ------------------------------------------------------------------------------------------------
 
 
-def event_columns(width: int) -> list[Column]:
+def event_columns(width: int) -> list[ListColumn]:
     ident, time, kind = 4, 8, 22
     state = 20 if width >= 80 else 14
     detail = usable_width(width, 5) - ident - time - kind - state
@@ -201,17 +201,17 @@ def event_columns(width: int) -> list[Column]:
         kind = 20
         state = max(usable_width(width, 4) - ident - time - kind, 8)
         return [
-            Column("id", "#", ident),
-            Column("time", "Time", time),
-            Column("type", "Event", kind),
-            Column("state", "State", state),
+            ListColumn("id", "#", ident),
+            ListColumn("time", "Time", time),
+            ListColumn("type", "Event", kind),
+            ListColumn("state", "State", state),
         ]
     return [
-        Column("id", "#", ident),
-        Column("time", "Time", time),
-        Column("type", "Event", kind),
-        Column("state", "State", state),
-        Column("detail", "Detail", detail),
+        ListColumn("id", "#", ident),
+        ListColumn("time", "Time", time),
+        ListColumn("type", "Event", kind),
+        ListColumn("state", "State", state),
+        ListColumn("detail", "Detail", detail),
     ]
 
 

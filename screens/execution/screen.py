@@ -25,7 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from console.contradictions import execution_contradiction
 from console.model import Execution, FleetState, HistoryEvent, StateMachine
@@ -51,10 +51,10 @@ from screens.messages import ActionCompleted
 from screens.state_machine.screen import EXPRESS_NOTE, machine_execution_choices
 from screens.status import STALE
 from screens.text import clean
-from screens.timefmt import age
+from screens.timefmt import ago
 from screens.widgets.filter_bar import FilterBar
 from screens.widgets.key_bar import KeyBar
-from screens.widgets.keyed_table import KeyedTable
+from screens.widgets.keyed_list import KeyedList
 from screens.widgets.payload_modal import PayloadModal
 
 CONTRADICTION_MARK = "≠ CONFLICT"  # reverse video: seen without colour
@@ -92,8 +92,9 @@ class ExecutionScreen(ActionScreen):
         yield Static(id="waiting")
         yield FilterBar("filter the history: event type, state, error (fail, Task, Approve)")
         with Container(id="panes"):
-            yield KeyedTable(state_columns, id="states")
-            yield KeyedTable(event_columns, id="events")
+            yield KeyedList(layout=state_columns, look="table", on_change=self._cursor_moved, id="states")
+            # The history follows the newest event while the cursor is on it (k stops that, end follows again).
+            yield KeyedList(layout=event_columns, look="table", follow=True, on_change=self._cursor_moved, id="events")
         with VerticalScroll(id="detail-box", can_focus=False):
             yield Static(id="detail")
         yield KeyBar()
@@ -103,12 +104,12 @@ class ExecutionScreen(ActionScreen):
         self.history_table.focus()
 
     @property
-    def history_table(self) -> KeyedTable:
-        return self.query_one("#events", KeyedTable)
+    def history_table(self) -> KeyedList:
+        return self.query_one("#events", KeyedList)
 
     @property
-    def states_table(self) -> KeyedTable:
-        return self.query_one("#states", KeyedTable)
+    def states_table(self) -> KeyedList:
+        return self.query_one("#states", KeyedList)
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
@@ -195,7 +196,7 @@ class ExecutionScreen(ActionScreen):
         if stale and machine is not None and execution is not None and execution.is_running:
             # The history streams on its own; the status comes from the state machine's listing.
             title.append(
-                f"\n{STALE.glyph} stale: its state machine was last read {age(machine.read_at, now)} ago", style="bold"
+                f"\n{STALE.glyph} stale: its state machine was last read {ago(machine.read_at, now)}", style="bold"
             )
         self._set("#title", title)
         self._draw_waiting(execution, approvals, now, machine_type)
@@ -225,17 +226,12 @@ class ExecutionScreen(ActionScreen):
             self._set("#waiting", waiting_text(waiting, now, can_answer=hint))
 
     def _draw_history(self) -> None:
-        table = self.history_table
-        follow = table.at_last_row
         rows = event_rows(self._events)
         if self.query_text:
             words = {str(e.id): event_words(e) for e in self._events}
             parts = self.query_text.lower().split()
             rows = [r for r in rows if all(p in words.get(r.key, "") for p in parts)]
-        table.sync(rows)
-        if follow and table.keys:
-            # The cursor was on the newest event: keep following the history as it streams in.
-            table.move_cursor(row=len(table.keys) - 1, animate=False)
+        self.history_table.sync(rows)  # on the newest event, the cursor follows the history as it streams in
 
     def _set(self, selector: str, text: Text) -> None:
         if self._texts.get(selector) != text:
@@ -278,12 +274,13 @@ class ExecutionScreen(ActionScreen):
         runs = state_runs(self._events, execution.status if execution else None)
         return next((r for r in runs if r.name == key), None) if key else None
 
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._update_detail()
+    def _cursor_moved(self) -> None:
+        # Called by either list in the same turn as its cursor moves: the detail lands in the same frame.
+        if self._ready and not self.is_closing:
+            self._update_detail()
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(KeyedList.Selected)
+    def _row_selected(self, event: KeyedList.Selected) -> None:
         event.stop()
         self.action_open()
 

@@ -15,7 +15,7 @@ from console.model import FleetState, Pipeline, StateMachine, Target, Wave
 from screens.status import ERROR, READING, STALE, look
 from screens.text import clean, literal
 from screens.timefmt import coarse_age
-from screens.widgets.row_list import ListColumn, columns_width
+from screens.widgets.keyed_list import ListColumn, columns_width
 from screens.widgets.wave_board import (
     SLOT_MEDIUM,
     SLOT_NARROW,

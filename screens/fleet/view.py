@@ -10,22 +10,18 @@ its list.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from rich.text import Text
 
-from console.model import FleetState, Pipeline, StateMachine, Wave
-from screens.fleet.rows import (
-    MachineRow,
-    PipelineRow,
-    TableLayout,
-    machine_row,
-    matches,
-    pipeline_row,
-)
-from screens.widgets.row_list import ListColumn
-from screens.widgets.wave_board import SLOT_WIDE
+from console.model import FleetState, Wave
+from screens.action_flow import Choices
+from screens.context import ResourceRef
+from screens.fleet.rows import matches
+from screens.widgets.keyed_list import ListColumn
+from screens.widgets.wave_board import WaveBoard
 
 
 class _Named(Protocol):
@@ -91,125 +87,86 @@ class RowFilter(Generic[R]):
         return kept
 
 
-class PipelineRows:
-    """The pipelines view: its layout, the rows shown (filtered, by name) and how many there are in all."""
+@dataclass(frozen=True)
+class Frame:
+    """What a view's rows are drawn from: the picture, the time, the targets' short labels, the filter's words,
+    and the wave model's waves (the pipelines' board takes its columns from them)."""
 
-    def __init__(self) -> None:
-        self.layout: TableLayout | None = None
-        self.waves: tuple[Wave, ...] | None = None  # the board's columns as last laid out (`board_waves`)
-        self.rows: dict[str, PipelineRow] = {}  # the rows shown, by key
-        self.keys: list[str] = []  # the keys shown, in order
-        self.total = 0  # pipelines in all, filtered or not
-        self._order = NameOrder()
-        self._filter: RowFilter[PipelineRow] = RowFilter()
-        self._cache: dict[str, tuple[Pipeline, bool, int, int, PipelineRow]] = {}
-
-    def set_layout(self, layout: TableLayout) -> bool:
-        """Take the layout for the terminal's width; True when it changed (every row is built again)."""
-        if layout == self.layout:
-            return False
-        self.layout = layout
-        self._cache = {}
-        return True
-
-    def set_waves(self, waves: tuple[Wave, ...]) -> bool:
-        """Take the board's columns (an `unknown` column comes or goes); True when they changed (every row is
-        built again)."""
-        if waves == self.waves:
-            return False
-        self.waves = waves
-        self._cache = {}
-        return True
-
-    def sync(self, state: FleetState, now: datetime, labels: Mapping[str, str], query: str) -> bool:
-        """The rows of `state`'s pipelines matching `query`; False while there is no layout or waves yet."""
-        if self.layout is None or self.waves is None:
-            return False
-        waves = self.waves
-        pipelines = state.pipelines
-        rows = [self._row(key, pipelines[key], state, now, waves, labels) for key in self._order.of(pipelines)]
-        self.total = len(rows)
-        rows = self._filter.keep(rows, query)
-        self.rows = {r.key: r for r in rows}
-        self.keys = [r.key for r in rows]
-        return True
-
-    def cells(self) -> dict[str, tuple[Text, ...]]:
-        return {key: self.rows[key].cells for key in self.keys}
-
-    def _row(
-        self,
-        key: str,
-        pipeline: Pipeline,
-        state: FleetState,
-        now: datetime,
-        waves: Sequence[Wave],
-        labels: Mapping[str, str],
-    ) -> PipelineRow:
-        """The row of `pipeline` (whose key is `key`: passed, as it is a new string on every ask)."""
-        assert self.layout is not None
-        slot = self.layout.slot
-        stale = state.is_stale(key, pipeline.read_at, now)
-        # Ages are shown in the list only in wide slots: only there does a new minute make a row read differently.
-        minute = int(now.timestamp() // 60) if slot >= SLOT_WIDE else 0
-        cached = self._cache.get(key)
-        if cached is not None and cached[0] is pipeline and cached[1] == stale and cached[2] == slot:
-            if cached[3] == minute:
-                return cached[4]
-        row = pipeline_row(pipeline, waves, state, now, slot, labels.get(pipeline.target, pipeline.target))
-        self._cache[key] = (pipeline, stale, slot, minute, row)
-        return row
+    state: FleetState
+    now: datetime
+    labels: Mapping[str, str]
+    query: str
+    waves: tuple[Wave, ...]
 
 
-class MachineRows:
-    """The state machines view: its columns, the rows shown (filtered, by name) and how many there are in all."""
+class FleetView(Protocol):
+    """One source of deployments on the fleet screen (`screens/fleet/views.py` lists them): its rows, columns
+    and detail pane, what enter opens and what an action key means for its highlighted row. The screen asks the
+    view shown and never branches on which one it is."""
 
-    def __init__(self, column_index: Mapping[str, int]) -> None:
-        self.columns: tuple[ListColumn, ...] = ()
-        self.rows: dict[str, MachineRow] = {}
-        self.keys: list[str] = []
-        self.total = 0
-        self._column_index = column_index  # where each column's cell is in MachineRow.cells
-        self._order = NameOrder()
-        self._filter: RowFilter[MachineRow] = RowFilter()
-        self._cache: dict[str, tuple[StateMachine, bool, int, MachineRow]] = {}
-        self._cells: dict[str, tuple[MachineRow, tuple[Text, ...]]] = {}
+    @property
+    def name(self) -> str:
+        """The view's id: what `FleetScreen.view` holds."""
+        ...
 
-    def set_columns(self, columns: tuple[ListColumn, ...]) -> bool:
-        """Take the columns for the terminal's width; True when they changed."""
-        if columns == self.columns:
-            return False
-        self.columns = columns
-        self._cells = {}
-        return True
+    @property
+    def binding(self) -> str:
+        """The id of the app's binding that shows it (console/keys.py)."""
+        ...
 
-    def sync(self, state: FleetState, now: datetime, labels: Mapping[str, str], query: str) -> None:
-        machines = state.state_machines
-        minute = int(now.timestamp() // 60)
-        rows: list[MachineRow] = []
-        for key in self._order.of(machines):
-            machine = machines[key]
-            stale = state.is_stale(machine.key, machine.read_at, now)
-            cached = self._cache.get(machine.key)
-            if cached is not None and cached[0] is machine and cached[1] == stale and cached[2] == minute:
-                rows.append(cached[3])
-                continue
-            row = machine_row(machine, state, now, labels.get(machine.target, machine.target))
-            self._cache[machine.key] = (machine, stale, minute, row)
-            rows.append(row)
-        self.total = len(rows)
-        rows = self._filter.keep(rows, query)
-        self.rows = {r.key: r for r in rows}
-        self.keys = [r.key for r in rows]
+    @property
+    def key(self) -> str:
+        """That binding's key, shown in the view bar."""
+        ...
+
+    @property
+    def label(self) -> str:
+        """Its name in the view bar ("Pipelines")."""
+        ...
+
+    @property
+    def noun(self) -> str:
+        """One of its resources, for sentences ("no pipeline is selected")."""
+        ...
+
+    @property
+    def keys(self) -> Sequence[str]:
+        """The keys of the rows shown, in order."""
+        ...
+
+    @property
+    def total(self) -> int:
+        """Its resources in all, filtered or not."""
+        ...
+
+    def lay_out(self, width: int, target_width: int, frame: Frame) -> bool:
+        """Take the columns for the terminal's width; True when they changed (every row is built again)."""
+        ...
+
+    def list_columns(self) -> tuple[ListColumn, ...] | None:
+        """The list's columns for this view (None until it is laid out)."""
+        ...
+
+    def reshape(self, frame: Frame) -> bool:
+        """True when the picture changes the view's columns (they are then laid out again before `sync`)."""
+        ...
+
+    def sync(self, frame: Frame) -> bool:
+        """Build the rows of `frame`; True when they are ready to be shown."""
+        ...
 
     def cells(self) -> dict[str, tuple[Text, ...]]:
-        return {key: self._row_cells(self.rows[key]) for key in self.keys}
+        """The cells of the rows shown, by key."""
+        ...
 
-    def _row_cells(self, row: MachineRow) -> tuple[Text, ...]:
-        """The row's cells in the columns shown (the same tuple while the row is the same: no redraw)."""
-        cached = self._cells.get(row.key)
-        if cached is not None and cached[0] is row:
-            return cached[1]
-        cells = tuple(row.cells[self._column_index[column.key]] for column in self.columns)
-        self._cells[row.key] = (row, cells)
-        return cells
+    def show_detail(self, board: WaveBoard, key: str | None, state: FleetState, now: datetime) -> None:
+        """Draw the pane under the list for the highlighted row (`key`; None when nothing is highlighted)."""
+        ...
+
+    def ref(self, key: str) -> ResourceRef:
+        """What enter opens for the row of `key`."""
+        ...
+
+    def choices(self, binding_id: str, key: str, state: FleetState) -> Choices | None:
+        """What an action key means for the row of `key` (None when its resource is gone)."""
+        ...

@@ -18,8 +18,8 @@ from console.model import Action, ConditionKind, Pipeline, PipelineExecution, Ru
 from screens.conditions import hold_label, hold_look, rule_watches
 from screens.status import APPROVAL, ERROR, NO_STATE, PAUSED, STALE, StatusLook, Tone, look
 from screens.text import clean, commit_message, literal
-from screens.timefmt import age, clock_time, coarse_age, duration
-from screens.widgets.keyed_table import Column, Row, usable_width
+from screens.timefmt import age, ago, clock_time, coarse_age, duration
+from screens.widgets.keyed_list import ListColumn, Row, usable_width
 from screens.widgets.wave_board import wave_label
 
 STAGE_PREFIX = "stage:"
@@ -125,7 +125,7 @@ def revision_text(execution: PipelineExecution | None) -> Text:
 # --- the stages table -------------------------------------------------------------------------------------
 
 
-def stage_columns(width: int) -> list[Column]:
+def stage_columns(width: int) -> list[ListColumn]:
     """The stages table's columns for a table `width` cells wide (80 columns: no execution column)."""
     wide = width >= 110
     wave = 13 if width >= 100 else 10
@@ -135,10 +135,17 @@ def stage_columns(width: int) -> list[Column]:
     changed = 8 if width >= 100 else 4
     count = 6 if run else 5
     detail = max(usable_width(width, count) - wave - name - status - run - changed, 10)
-    columns = [Column("wave", "Wave", wave), Column("name", "Stage / action", name), Column("status", "Status", status)]
+    columns = [
+        ListColumn("wave", "Wave", wave),
+        ListColumn("name", "Stage / action", name),
+        ListColumn("status", "Status", status),
+    ]
     if run:
-        columns.append(Column("run", "Execution · revision", run))
-    columns += [Column("detail", "Detail", detail), Column("changed", "Changed" if changed >= 7 else "Age", changed)]
+        columns.append(ListColumn("run", "Execution · revision", run))
+    columns += [
+        ListColumn("detail", "Detail", detail),
+        ListColumn("changed", "Changed" if changed >= 7 else "Age", changed),
+    ]
     return columns
 
 
@@ -326,7 +333,7 @@ def action_summary(action: Action) -> Text:
 # --- the executions table ---------------------------------------------------------------------------------
 
 
-def execution_columns(width: int) -> list[Column]:
+def execution_columns(width: int) -> list[ListColumn]:
     """The executions table's columns (80 columns: no trigger, the type as a mark)."""
     wide = width >= 110
     ident = 9
@@ -338,16 +345,16 @@ def execution_columns(width: int) -> list[Column]:
     count = 7 if trigger else 6
     revision = max(usable_width(width, count) - ident - status - kind - trigger - started - took, 10)
     columns = [
-        Column("id", "Execution", ident),
-        Column("status", "Status", status),
-        Column("type", "Type" if wide else "", kind),
+        ListColumn("id", "Execution", ident),
+        ListColumn("status", "Status", status),
+        ListColumn("type", "Type" if wide else "", kind),
     ]
     if trigger:
-        columns.append(Column("trigger", "Trigger", trigger))
+        columns.append(ListColumn("trigger", "Trigger", trigger))
     columns += [
-        Column("revision", "Revision", revision),
-        Column("started", "Started", started),
-        Column("took", "Took", took),
+        ListColumn("revision", "Revision", revision),
+        ListColumn("started", "Started", started),
+        ListColumn("took", "Took", took),
     ]
     return columns
 
@@ -614,7 +621,7 @@ def title_text(pipeline: Pipeline, stale: bool, now: datetime, target_label: str
         text.append(f"\n{PARTIAL_MARK} ", style="bold yellow")
         text.append(clean(pipeline.note))
     if stale:
-        text.append(f"\n{STALE.glyph} stale: last read {age(pipeline.read_at, now)} ago", style="bold")
+        text.append(f"\n{STALE.glyph} stale: last read {ago(pipeline.read_at, now)}", style="bold")
         text.append(" (what you see may have changed; ctrl+r reads now)", style="dim")
     return text
 

@@ -21,7 +21,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from console.model import FleetState, Pipeline
 from screens.action_flow import ActionChoice, ActionScreen, Choices
@@ -46,7 +46,7 @@ from screens.pipeline.rows import (
 )
 from screens.text import clean, literal
 from screens.widgets.key_bar import KeyBar
-from screens.widgets.keyed_table import KeyedTable
+from screens.widgets.keyed_list import KeyedList
 from screens.widgets.payload_modal import PayloadModal
 
 SHORT = 30  # lines: below this the detail and the executions are kept small
@@ -77,14 +77,14 @@ class PipelineScreen(ActionScreen):
     def compose(self) -> ComposeResult:
         yield self.header()
         yield Static(id="title")
-        yield KeyedTable(stage_columns, id="stages")
+        yield KeyedList(layout=stage_columns, look="table", on_change=self._cursor_moved, id="stages")
         with VerticalScroll(id="detail-box", can_focus=False):
             yield Static(id="detail")
         yield Static(
             Text("Executions (newest first) · tab switches tables · enter: full detail", style="dim"),
             id="executions-label",
         )
-        yield KeyedTable(execution_columns, id="executions")
+        yield KeyedList(layout=execution_columns, look="table", on_change=self._cursor_moved, id="executions")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -92,12 +92,12 @@ class PipelineScreen(ActionScreen):
         self.stages.focus()
 
     @property
-    def stages(self) -> KeyedTable:
-        return self.query_one("#stages", KeyedTable)
+    def stages(self) -> KeyedList:
+        return self.query_one("#stages", KeyedList)
 
     @property
-    def executions(self) -> KeyedTable:
-        return self.query_one("#executions", KeyedTable)
+    def executions(self) -> KeyedList:
+        return self.query_one("#executions", KeyedList)
 
     @property
     def pipeline(self) -> Pipeline | None:
@@ -197,13 +197,14 @@ class PipelineScreen(ActionScreen):
     def visible_keys(self) -> tuple[str, ...]:
         return (self.key,)
 
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._update_detail()
-        self.refresh_availability()
+    def _cursor_moved(self) -> None:
+        # Called by either list in the same turn as its cursor moves: the detail lands in the same frame.
+        if self._ready and not self.is_closing:
+            self._update_detail()
+            self.refresh_availability()
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(KeyedList.Selected)
+    def _row_selected(self, event: KeyedList.Selected) -> None:
         event.stop()
         self.action_open()
 

@@ -18,7 +18,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from console.actions.gate import ActionKind
 from console.model import Approval, Execution, FleetState, Service, StateMachine
@@ -32,9 +32,9 @@ from screens.messages import ActionCompleted, OpenRequested
 from screens.pipeline.rows import wave_text
 from screens.status import APPROVAL, ERROR, STALE, look
 from screens.text import clean, literal
-from screens.timefmt import age, clock_time, coarse_age, duration
+from screens.timefmt import age, ago, clock_time, coarse_age, duration
 from screens.widgets.key_bar import KeyBar
-from screens.widgets.keyed_table import Column, KeyedTable, Row, usable_width
+from screens.widgets.keyed_list import KeyedList, ListColumn, Row, usable_width
 
 EXPRESS_NOTE = (
     "EXPRESS state machine: Step Functions keeps no execution history for express executions and does not "
@@ -44,7 +44,7 @@ EXPRESS_NOTE = (
 
 
 def rollback_machine(screen: ActionScreen, machine: StateMachine) -> str | None:
-    """The state machine that rolls `machine`'s wave back: the model's, else the gate's (the definitions)."""
+    """The state machine that rolls `machine`'s wave back: the model's, else the gate's (the config)."""
     if machine.rollback_state_machine:
         return machine.rollback_state_machine
     lookup = getattr(screen.ctx.gate, "rollback_machine", None)
@@ -52,20 +52,20 @@ def rollback_machine(screen: ActionScreen, machine: StateMachine) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def execution_columns(width: int) -> list[Column]:
+def execution_columns(width: int) -> list[ListColumn]:
     status, started, took, redrives = 13, 8, 8, 4
     wide = width >= 110
     rest = usable_width(width, 6 if wide else 5) - status - started - took - redrives
     name = min(rest, 44) if wide else rest
     columns = [
-        Column("status", "Status", status),
-        Column("name", "Execution", max(name, 10)),
-        Column("started", "Started", started),
-        Column("took", "Took", took),
-        Column("redrives", "↺", redrives),
+        ListColumn("status", "Status", status),
+        ListColumn("name", "Execution", max(name, 10)),
+        ListColumn("started", "Started", started),
+        ListColumn("took", "Took", took),
+        ListColumn("redrives", "↺", redrives),
     ]
     if wide:
-        columns.append(Column("error", "Error", max(rest - name, 10)))
+        columns.append(ListColumn("error", "Error", max(rest - name, 10)))
     return columns
 
 
@@ -114,7 +114,7 @@ class StateMachineScreen(ActionScreen):
         yield self.header()
         yield Static(id="title")
         yield Static(Text(EXPRESS_NOTE, style="bold"), id="express")
-        yield KeyedTable(execution_columns, id="executions")
+        yield KeyedList(layout=execution_columns, look="table", on_change=self._cursor_moved, id="executions")
         with VerticalScroll(id="detail-box", can_focus=False):
             yield Static(id="detail")
         yield KeyBar()
@@ -123,8 +123,8 @@ class StateMachineScreen(ActionScreen):
         self.executions.focus()
 
     @property
-    def executions(self) -> KeyedTable:
-        return self.query_one("#executions", KeyedTable)
+    def executions(self) -> KeyedList:
+        return self.query_one("#executions", KeyedList)
 
     @property
     def machine(self) -> StateMachine | None:
@@ -186,7 +186,7 @@ class StateMachineScreen(ActionScreen):
             text.append(f"\n{ERROR.glyph} could not read it: ", style=ERROR.tone.style)
             text.append(clean(machine.error))
         if stale:
-            text.append(f"\n{STALE.glyph} stale: last read {age(machine.read_at, now)} ago", style="bold")
+            text.append(f"\n{STALE.glyph} stale: last read {ago(machine.read_at, now)}", style="bold")
             text.append(" (ctrl+r reads now)", style="dim")
         return text
 
@@ -253,13 +253,14 @@ class StateMachineScreen(ActionScreen):
             return None
         return next((e for e in machine.executions if e.arn == arn), None)
 
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._update_detail()
-        self.refresh_availability()
+    def _cursor_moved(self) -> None:
+        # Called by the list in the same turn as its cursor moves: the detail lands in the same frame.
+        if self._ready and not self.is_closing:
+            self._update_detail()
+            self.refresh_availability()
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(KeyedList.Selected)
+    def _row_selected(self, event: KeyedList.Selected) -> None:
         event.stop()
         self.action_open()
 

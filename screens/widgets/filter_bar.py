@@ -29,6 +29,8 @@ class FilterBar(Input):
 
     def __init__(self, placeholder: str, *, id: str = "filter") -> None:
         super().__init__(placeholder=placeholder, id=id)
+        # Opened, focus not taken yet: the screen puts what is typed meanwhile into the bar (type-ahead).
+        self.opening = False
 
     def on_mount(self) -> None:
         self.display = False
@@ -36,7 +38,11 @@ class FilterBar(Input):
     def open(self) -> None:
         """`/`: show the bar and type into it."""
         self.display = True
+        self.opening = True
         self.focus()
+
+    def on_focus(self) -> None:
+        self.opening = False
 
     def clear_filter(self) -> bool:
         """esc: empty and hide the bar when it is open or filters; False when there was nothing to clear."""

@@ -12,7 +12,7 @@ from console.actions.audit import AuditLog
 from console.actions.gate import ActionGate
 from console.aws.gateway import Gateway
 from console.config import sandbox_targets
-from console.definitions import load_fleet
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox_process import SandboxProcess
 from tests.conftest import REGION
 

@@ -18,9 +18,9 @@ from console.actions.gate import ActionGate, ActionKind, ActionPlan, Availabilit
 from console.aws.faults import Fault
 from console.aws.gateway import Gateway, GatewayOptions
 from console.config import sandbox_targets
-from console.definitions import load_fleet
 from console.errors import Conflict, Refused, Unavailable
 from console.model import FleetState, Target
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox_process import SandboxProcess
 from tests.conftest import REGION, wait_until
 from tests.sandbox.test_codepipeline_support import (
@@ -380,7 +380,7 @@ def running_pipeline(cp: Any, build_seconds: str) -> tuple[str, str]:
 
 async def test_stop_and_wait_lets_the_running_action_finish(aws: Any, gate: ActionGate, audit: AuditLog) -> None:
     cp = aws("codepipeline")
-    name, execution_id = running_pipeline(cp, "60")  # 1.5 s
+    name, execution_id = running_pipeline(cp, "240")  # 6 s: still running when planned on a busy machine
 
     plan = await gate.plan(ActionKind.STOP, selection(name))
     assert plan.selection.execution_id == execution_id

@@ -15,8 +15,8 @@ import pytest
 from console.actions.audit import AuditLog, token_digest
 from console.actions.gate import ActionGate, ActionKind, ActionOutcome, Selection
 from console.aws.gateway import Gateway
-from console.definitions import load_fleet
 from console.errors import Refused
+from console.sandbox.fleet.definitions import load_fleet
 from tests.conftest import REGION
 from tests.sandbox.test_stepfunctions_support import (
     create_machine,
@@ -313,7 +313,7 @@ async def test_one_rollback_at_a_time_however_it_is_named_and_the_one_its_plan_s
 async def test_a_state_machine_without_a_rollback_machine_is_refused(
     sfn: Any, deploy_machine: str, gateway: Gateway, audit: AuditLog
 ) -> None:
-    with pytest.raises(Refused, match="no rollback state machine is defined for gate-canary"):
+    with pytest.raises(Refused, match="no rollback state machine is configured for gate-canary"):
         await make_gate(gateway, audit).plan(ActionKind.ROLLBACK, execution_selection(deploy_machine, None))
     with pytest.raises(Refused, match="name the execution to stop"):
         await make_gate(gateway, audit).plan(ActionKind.STOP, execution_selection(deploy_machine, None))

@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 import pytest
 import yaml
 
-from console.aws import Gateway, GatewayOptions, convert
+from console.aws import Gateway, GatewayOptions
+from console.aws import codepipeline as convert
 from console.budget import DEFAULT_RATES, Budget, Rate
 from console.errors import AlreadyDone, Conflict, InvalidInput, NotFound
 from console.model import Target

@@ -176,7 +176,7 @@ async def test_structure_statuses_and_waves_whatever_get_pipeline_state_does(gat
 
 
 async def test_waves_report_every_stage_with_why(gateway: Gateway) -> None:
-    report = await wave_report({"moto": gateway}, default_wave_model(), {})
+    report = await wave_report({"moto": gateway}, default_wave_model())
     rows = {r.resource: r for r in report.rows}
     assert report.errors == ()
     assert set(rows) == {f"orders-api/{s}" for s in ORDERS} | {f"billing/{s}" for s in BILLING}

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from console.actions.audit import AuditLog
 from console.actions.gate import ActionGate, ActionKind
-from console.aws.convert import task_token_states
 from console.aws.gateway import Gateway
+from console.aws.stepfunctions import task_token_states
 from console.config import sandbox_targets
 from console.model import HistoryEvent, TaskTokenState
 from console.sandbox_process import SandboxProcess
@@ -131,3 +132,89 @@ async def test_no_token_reaches_watch_the_inbox_or_the_execution_screen(sandbox:
         await gate.execute(plan, "Looks right", confirmation=plan.confirm_word)
     assert wait_status(sfn, arn, "SUCCEEDED")["status"] == "SUCCEEDED"
     assert token not in (tmp_path / "audit.jsonl").read_text()
+
+
+def nested_parent(child_arn: str) -> dict[str, Any]:
+    """AWS's nested-workflow pattern (the Step Functions developer guide, "Start workflow executions from a
+    task state"), with the token handed to the child under a key that does not say "token"."""
+    return {
+        "StartAt": "RunChild",
+        "States": {
+            "RunChild": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.waitForTaskToken",
+                "Parameters": {
+                    "StateMachineArn": child_arn,
+                    "Input": {
+                        "resume.$": "$$.Task.Token",
+                        "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
+                    },
+                },
+                "TimeoutSeconds": 7200,
+                "End": True,
+            }
+        },
+    }
+
+
+def test_a_child_execution_input_is_redacted_by_its_parent_token() -> None:
+    from console.diff import HistoryCursor
+    from console.model import Execution, StateMachine
+
+    parent_arn = "arn:aws:states:us-east-1:123456789012:execution:parent:run-1"
+    child_input = json.dumps({"resume": TOKEN, "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": parent_arn})
+    started = HistoryEvent(id=1, type="ExecutionStarted", timestamp=datetime.now(UTC), input=child_input)
+    child_machine = StateMachine(
+        target=TARGET, arn="arn:aws:states:us-east-1:123456789012:stateMachine:child", name="child"
+    )
+    child = Execution(
+        arn=f"{child_machine.arn}:run-2", name="run-2", state_machine_arn=child_machine.arn, status="RUNNING"
+    )
+    cursor = HistoryCursor()
+    cursor.add(
+        [started],
+        child_machine,
+        child,
+        datetime.now(UTC),
+        "poll",
+        tokens_of=lambda arn: {TOKEN} if arn == parent_arn else set(),
+    )
+    (event,) = cursor.events
+    assert event.input is not None
+    assert TOKEN not in event.input
+    assert PLACEHOLDER in event.input
+    # Without the parent's history, a key named like a token is still the net.
+    bare = HistoryEvent(
+        id=1, type="ExecutionStarted", timestamp=datetime.now(UTC), input=json.dumps({"TaskToken": TOKEN})
+    )
+    other = HistoryCursor()
+    other.add([bare], child_machine, child, datetime.now(UTC), "poll")
+    assert TOKEN not in str(other.events[0].input)
+
+
+async def test_a_parent_token_handed_to_a_child_execution_never_shows(sandbox: SandboxProcess) -> None:
+    sfn = make_client(sandbox.url, "stepfunctions")
+    child_arn = create_machine(
+        sfn, {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 36000, "End": True}}}, "nested-child"
+    )
+    parent_arn = create_machine(sfn, nested_parent(child_arn), "nested-parent")
+    async with watching(sandbox.url) as (watcher, updates, _gateway):
+        await watcher.wait_ready(60)
+        key = f"{TARGET}:{parent_arn.rsplit(':', 1)[-1]}"
+        await updates.until(lambda: key in updates.state.state_machines, 60, "the parent machine to be listed")
+        watcher.focus([key])
+        run = (await call(sfn, "start_execution", stateMachineArn=parent_arn, name=unique("p"), input="{}"))[
+            "executionArn"
+        ]
+        await updates.until(lambda: any(a.execution == run for a in updates.state.approvals), 60, "the parent to wait")
+        children = await call(sfn, "list_executions", stateMachineArn=child_arn)
+        (child,) = children["executions"]
+        watcher.watch_execution(TARGET, child["executionArn"])
+        await updates.until(lambda: watcher.history(child["executionArn"]), 60, "the child's history")
+        events = watcher.history(child["executionArn"])
+    raw = (await call(sfn, "describe_execution", executionArn=child["executionArn"]))["input"]
+    token = json.loads(raw)["resume"]
+    assert len(token) >= 16
+    shown = [str(e.input) for e in events] + [str(e.parameters) for e in events]
+    assert all(token not in text for text in shown)
+    assert any(PLACEHOLDER in text for text in shown)

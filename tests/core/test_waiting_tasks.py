@@ -81,3 +81,32 @@ def test_the_end_of_a_map_or_parallel_closes_what_still_waits_in_it() -> None:
     events += [ev(22, "ParallelStateFailed", 21), ev(23, "ParallelStateExited", 22, "Approvals")]
     assert open_tasks(events) == []
     assert open_tasks([*parallel_with_a_map(), ev(20, "ExecutionAborted", 19)]) == []
+
+
+def test_each_approval_is_in_the_wave_of_its_state_or_of_the_parallel_around_it() -> None:
+    from dataclasses import replace
+
+    from console.approvals import execution_approvals
+    from console.model import Execution, StateMachine
+    from console.waves import MachineWaves, default_wave_model
+
+    base = default_wave_model()
+    waves = replace(base, state_machines={"release": MachineWaves(wave="gamma", states={"Approvals": "prod-az2"})})
+    machine = StateMachine(target="t", arn="arn:aws:states:us-east-1:1:stateMachine:release", name="release")
+    machine = replace(machine, wave=waves.for_state_machine("release"))
+    running = Execution(arn="arn:x:release:run-1", name="run-1", state_machine_arn=machine.arn, status="RUNNING")
+    events = parallel_with_a_map()
+    approvals = execution_approvals(machine, running, events, None, branch_numbers(DEFINITION), waves)
+    assert len(approvals) == 3
+    assert {a.wave.name if a.wave else None for a in approvals} == {"prod-az2"}  # placed by the Parallel
+    # Without the mapping, each is in the state machine's wave; a state placed by name wins over its Parallel.
+    plain = execution_approvals(machine, running, events, None, branch_numbers(DEFINITION), base)
+    assert {a.wave.name if a.wave else None for a in plain} == {"gamma"}
+    named = replace(
+        waves, state_machines={"release": MachineWaves(states={"Approvals": "prod-az2", "Region Approver": "prod-az1"})}
+    )
+    by_state = {
+        a.map_index: a.wave.name if a.wave else None
+        for a in execution_approvals(machine, running, events, None, branch_numbers(DEFINITION), named)
+    }
+    assert by_state == {None: "prod-az2", 0: "prod-az1", 1: "prod-az1"}

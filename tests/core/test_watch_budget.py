@@ -18,7 +18,7 @@ import pytest
 from console.aws.gateway import Gateway
 from console.budget import AWS_RATES, Rate
 from console.config import Intervals, sandbox_targets
-from console.definitions import load_fleet
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox.fleetgen import write_fleet
 from console.sandbox_process import SandboxProcess, start_sandbox_process
 from console.watch import Watcher

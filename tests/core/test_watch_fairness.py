@@ -20,8 +20,8 @@ import yaml
 from console.aws.gateway import Gateway
 from console.budget import Budget, Rate
 from console.config import Intervals, sandbox_targets
-from console.definitions import load_fleet
 from console.model import FleetUpdate
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox.fleetgen import write_fleet
 from console.sandbox_process import SandboxProcess, start_sandbox_process
 from console.scheduler import FOCUS_SHARE
@@ -38,7 +38,7 @@ INTERVALS = Intervals(focused=2.0, background=4.0, lists=60.0, push_safety_net=6
 
 def one_region_fleet(directory: Path) -> Path:
     """The generated fleet with every pipeline and state machine in one region: one budget reads all 500."""
-    write_fleet(directory, pipelines=PIPELINES, state_machines=3)
+    write_fleet(directory, pipelines=PIPELINES)
     path = directory / "fleet.yaml"
     fleet: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     fleet["regions"] = [REGION]

@@ -14,7 +14,7 @@ import pytest
 
 from console.aws.gateway import Gateway
 from console.config import Intervals, sandbox_targets
-from console.definitions import load_fleet
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox.fleetgen import write_fleet
 from console.sandbox_process import SandboxProcess, start_sandbox_process
 from console.watch import Watcher
@@ -26,7 +26,7 @@ REGION = "us-east-1"
 
 @pytest.fixture(scope="module")
 def slow_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxProcess, Path]]:
-    directory = write_fleet(tmp_path_factory.mktemp("slow") / "fleet", pipelines=40, state_machines=3)
+    directory = write_fleet(tmp_path_factory.mktemp("slow") / "fleet", pipelines=40)
     with start_sandbox_process(
         speed=SPEED, seed=7, traffic=False, warm_up=False, definitions=directory, latency=LATENCY * 1000
     ) as process:

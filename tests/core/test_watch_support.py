@@ -19,8 +19,8 @@ import yaml
 from console.aws.gateway import Gateway, GatewayOptions
 from console.budget import Budget
 from console.config import Intervals, sandbox_targets
-from console.definitions import default_definitions_dir, load_fleet
 from console.model import FleetState, FleetUpdate, Transition
+from console.sandbox.fleet.definitions import default_definitions_dir, load_fleet
 from console.warm_cache import WarmCache
 from console.watch import Watcher
 

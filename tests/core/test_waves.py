@@ -1,5 +1,6 @@
 """The wave model: one source (the bundled waves.yaml), production by name and by position, unknown never hidden
-and confirmed like production, the config's per-pipeline mapping checked at load."""
+and confirmed like production, the config's per-pipeline mapping and its state machines' waves and rollbacks
+checked at load."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from console.actions.plan import ActionKind, Facts, plan_from
 from console.config import load_config
 from console.errors import InputError
 from console.model import UNKNOWN_WAVE, Receipt, Risk, Target
-from console.waves import WaveModel, bundled_waves_path, default_wave_model, load_wave_model
+from console.waves import (
+    FLEET,
+    MachineWaves,
+    WaveMappings,
+    WaveModel,
+    bundled_waves_path,
+    default_wave_model,
+    load_wave_model,
+)
 from tests.selections import sel
 
 WAVES = default_wave_model()
@@ -156,4 +165,97 @@ def test_config_waves_mistakes_name_file_line_and_key(tmp_path: Path, text: str,
     with pytest.raises(InputError) as caught:
         load_config(write(tmp_path, text))
     assert str(caught.value).endswith(expected) or expected in str(caught.value), str(caught.value)
+    assert str(caught.value).startswith(str(tmp_path))
+
+
+def test_config_places_state_machines_their_states_and_their_rollback(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            """
+waves:
+  state_machines:
+    deploy-orders:
+      wave: gamma
+      states: {ApproveAZ1: prod-az1, ApproveAZ2: prod-az2}
+      rollback: rollback-orders
+    rollback-orders: {wave: prod-canary}
+""",
+        )
+    )
+    model = config.wave_model()
+    deploy = model.for_state_machine("deploy-orders")
+    assert deploy is not None
+    assert deploy.name == "gamma"
+    assert model.why_state_machine("deploy-orders") == "config"
+    # Not named: its name's pattern, as before.
+    assert model.why_state_machine("orders-prod-deploy") == "pattern *prod*"
+    assert config.wave_mappings.rollback_machines == {"deploy-orders": "rollback-orders"}
+    assert config.wave_mappings.state_waves == {"deploy-orders": {"ApproveAZ1": "prod-az1", "ApproveAZ2": "prod-az2"}}
+
+
+def test_the_configs_entry_replaces_the_sandbox_fleets_for_a_state_machine_both_name() -> None:
+    fleet = WaveMappings(
+        stages={("orders", "Deploy"): "beta"},
+        state_machines={
+            "deploy": MachineWaves("gamma", {"Bake": "gamma"}, "rollback", FLEET),
+            "other": MachineWaves("beta", rollback="undo", source=FLEET),
+        },
+    )
+    config = WaveMappings(state_machines={"deploy": MachineWaves("prod-az1", rollback="rollback-az1")})
+    merged = fleet.overlaid(config)
+    assert merged.rollback_machines == {"deploy": "rollback-az1", "other": "undo"}
+    assert merged.state_waves == {}  # the config's entry names no states: the fleet's are not kept
+    model = WAVES.with_mappings(merged)
+    assert model.why_state_machine("deploy") == "config"
+    assert model.why_state_machine("other") == "fleet"
+    assert placed(("Deploy",), model, pipeline="orders")["Deploy"] == ("beta", "medium", "fleet")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "waves:\n  state_machines:\n    deploy:\n      rolback: undo\n",
+            "config.yaml:4: waves.state_machines.deploy.rolback: unknown key (did you mean 'rollback'?)",
+        ),
+        (
+            "waves:\n  state_machines:\n    deploy: {wave: prod-az9}\n",
+            "config.yaml:3: waves.state_machines.deploy.wave: no wave named 'prod-az9' (waves: alpha, beta,",
+        ),
+        (
+            "waves:\n  state_machines:\n    deploy:\n      states:\n        Bake: prod-az1\n        Approve: nope\n",
+            "config.yaml:6: waves.state_machines.deploy.states.Approve: no wave named 'nope'",
+        ),
+        (
+            "waves:\n  state_machines:\n    deploy: {states: [Bake]}\n",
+            "config.yaml:3: waves.state_machines.deploy.states: expected a mapping of names to strings",
+        ),
+        (
+            "waves:\n  state_machines:\n    'deploy-*': {wave: beta}\n",
+            "config.yaml:3: waves.state_machines.deploy-*: not a state machine's name",
+        ),
+        (
+            "waves:\n  state_machines:\n    deploy: {rollback: 'arn:aws:states:x'}\n",
+            "config.yaml:3: waves.state_machines.deploy.rollback: not a state machine's name: 'arn:aws:states:x'",
+        ),
+        (
+            "waves:\n  state_machines:\n    deploy: {rollback: deploy}\n",
+            "config.yaml:3: waves.state_machines.deploy.rollback: a state machine cannot roll its own wave back",
+        ),
+        (
+            "waves:\n  state_machines:\n    deploy: {}\n",
+            "config.yaml:3: waves.state_machines.deploy: give at least one of wave, states, rollback",
+        ),
+        (
+            "waves:\n  state_machines:\n    deploy:\n",
+            "config.yaml:3: waves.state_machines.deploy: expected a mapping",
+        ),
+        ("waves:\n  state_machines: [deploy]\n", "config.yaml:2: waves.state_machines: expected a mapping"),
+    ],
+)
+def test_config_state_machine_mistakes_name_file_line_and_key(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(InputError) as caught:
+        load_config(write(tmp_path, text))
+    assert expected in str(caught.value), str(caught.value)
     assert str(caught.value).startswith(str(tmp_path))

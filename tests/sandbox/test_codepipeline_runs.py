@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from console.definitions import load_fleet
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox.seed import pipeline_structure
 from tests.conftest import unique, wait_until
 from tests.sandbox.test_codepipeline_support import (  # noqa: F401 - delete_created_pipelines is autouse

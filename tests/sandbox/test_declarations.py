@@ -25,9 +25,9 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from console.declarations import SANDBOX_ACCOUNT, SHAPES
-from console.definitions import Fleet, load_fleet
 from console.errors import InputError
+from console.sandbox.fleet.declarations import SANDBOX_ACCOUNT, SHAPES
+from console.sandbox.fleet.definitions import Fleet, load_fleet
 from console.sandbox.seed import condition_alarms
 from console.sandbox.server_constants import ACCOUNT_ID, SFN_ROLE
 from console.sandbox_process import SandboxProcess, start_sandbox_process
@@ -60,7 +60,7 @@ def declared_sandbox() -> Iterator[SandboxProcess]:
 
 
 def test_the_key_table_is_botocores_pipeline_declaration() -> None:
-    """console/declarations.py checks keys without botocore (the core may not import it): same tree, same rules."""
+    """declarations.py checks keys without botocore (the fleet loader imports none): same tree, same rules."""
     model = botocore.session.get_session().get_service_model("codepipeline")
     seen: set[str] = set()
 
@@ -69,7 +69,7 @@ def test_the_key_table_is_botocores_pipeline_declaration() -> None:
             return
         seen.add(name)
         shape = model.shape_for(name)
-        assert name in SHAPES, f"botocore's {name} is not in console.declarations.SHAPES"
+        assert name in SHAPES, f"botocore's {name} is not in console.sandbox.fleet.declarations.SHAPES"
         assert set(SHAPES[name]) == set(shape.members), f"{name}: members differ from botocore's"
         for member_name, member in shape.members.items():
             ours = SHAPES[name][member_name]
@@ -98,7 +98,7 @@ def test_the_key_table_is_botocores_pipeline_declaration() -> None:
 
     walk("PipelineDeclaration")
     assert seen == set(SHAPES), f"SHAPES has structures botocore does not: {set(SHAPES) - seen}"
-    assert SANDBOX_ACCOUNT == ACCOUNT_ID  # the core's copy of the sandbox's account id
+    assert SANDBOX_ACCOUNT == ACCOUNT_ID  # declarations are made in the account the sandbox plays
 
 
 # --- loading --------------------------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from console.definitions import default_definitions_dir, load_fleet
 from console.errors import InputError
+from console.sandbox.fleet.definitions import default_definitions_dir, load_fleet
 from console.sandbox_process import start_sandbox_process
 from tests.conftest import SPEED, make_client
 from tests.sandbox.test_stepfunctions_support import BUNDLED, start, wait_status

@@ -236,7 +236,7 @@ def test_a_bad_definition_stops_the_sandbox_with_one_precise_message(
 
 def test_the_bundled_definitions_pass_every_check(repo_root: Path) -> None:
     """The positive control of the cases above: the unbroken copy loads and passes moto's parser."""
-    from console.definitions import load_fleet
+    from console.sandbox.fleet.definitions import load_fleet
     from console.sandbox.seed import check_definitions
 
     fleet = load_fleet(repo_root / "definitions")

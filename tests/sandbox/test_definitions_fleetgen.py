@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from console.definitions import load_fleet
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox.fleetgen import main, write_fleet
 from console.sandbox_process import start_sandbox_process
 from tests.conftest import SPEED, make_client

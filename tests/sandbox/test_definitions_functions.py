@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from console.definitions import load_fleet
 from console.errors import InputError
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox.seed import check_definitions
 
 WORKFLOWS = Path(__file__).parent / "workflows"

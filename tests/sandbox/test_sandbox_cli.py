@@ -96,7 +96,7 @@ def test_the_console_sandbox_speed_and_seed_are_said_on_stderr() -> None:
             process.kill()
             process.wait()
     assert f"speed {SPEED:g}, seed 123" in err
-    assert "7 pipelines, 3 state machines" in err
+    assert "7 pipelines, 4 state machines" in err
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "sandbox.example"])

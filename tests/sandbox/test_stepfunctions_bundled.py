@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from console.definitions import load_fleet
+from console.sandbox.fleet.definitions import load_fleet
 from tests.conftest import wait_until
 from tests.sandbox.test_stepfunctions_support import (
     BUNDLED,

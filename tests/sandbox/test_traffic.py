@@ -64,7 +64,7 @@ def busy_sandbox(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> I
 def test_the_opening_runs_are_started_before_the_sandbox_says_it_is_ready(busy_sandbox: SandboxProcess) -> None:
     sfn = make_client(busy_sandbox.url, "stepfunctions")
     arn = "arn:aws:states:us-east-1:123456789012:stateMachine:"
-    for machine in ("distributed-load-test", "wave-deployment"):
+    for machine in ("distributed-load-test", "wave-deployment", "schema-migration"):
         assert sfn.list_executions(stateMachineArn=arn + machine)["executions"], f"no opening run of {machine}"
 
 

@@ -13,7 +13,7 @@ Tests of the real flow use `sandbox_console` (the session sandbox, the real gate
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +47,7 @@ from console.model import (
     Transition,
 )
 from console.resources import Selection
+from console.sandbox_process import SandboxProcess
 from console.waves import WaveModel, default_wave_model
 from screens.context import ScreenRegistry
 
@@ -537,3 +538,17 @@ __all__ = [
     "stage",
     "wait_for",
 ]
+
+
+@pytest.fixture(scope="module")
+def own_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    """This module's sandbox: only what its tests create (see `quiet_sandbox`).
+
+    The session's sandbox gathers every resource the suite made before: a console on it reads them all
+    first (each state machine's ListExecutions refills at 1/s in the console's budget), so a test that waits
+    for its own resource would wait on how many tests ran before it.
+    """
+    from tests.ui.test_pipeline_support import quiet_sandbox
+
+    with quiet_sandbox(tmp_path_factory.mktemp("quiet-fleet")) as process:
+        yield process

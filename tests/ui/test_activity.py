@@ -17,12 +17,14 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from console.model import FleetState, Transition
+from screens.activity.rows import stream_layout
 from screens.activity.screen import ActivityScreen
 from screens.approvals.screen import ApprovalsScreen
 from screens.base import ConsoleScreen
 from screens.context import ScreenRegistry
 from screens.fleet.screen import FleetScreen
-from screens.widgets.transition_stream import TransitionStream, middle, stream_layout
+from screens.text import middle
+from screens.widgets.keyed_list import KeyedList
 from tests.ui.conftest import (
     ACCOUNT,
     FIXED_NOW,
@@ -99,12 +101,12 @@ async def open_activity(pilot: Any, app: Any) -> ActivityScreen:
     return screen
 
 
-def stream_of(screen: ActivityScreen) -> TransitionStream:
-    return screen.query_one(TransitionStream)
+def stream_of(screen: ActivityScreen) -> KeyedList:
+    return screen.query_one(KeyedList)
 
 
 def shown_resources(screen: ActivityScreen) -> list[str]:
-    return [e.transition.resource for e in stream_of(screen).shown_entries()]
+    return [e.transition.resource for e in stream_of(screen).shown_rows()]
 
 
 # --- pure helpers --------------------------------------------------------------------------------------------
@@ -154,7 +156,7 @@ async def test_transitions_show_as_they_happen_newest_at_the_bottom(
         assert oldest < newest
         stream = stream_of(screen)
         assert stream.following
-        assert stream.cursor == 8
+        assert stream.cursor_row == 8
         # The detail pane shows the newest (the cursor follows it) in full, literally.
         assert "[red]not red[/red] cleared?" in text
 
@@ -165,18 +167,18 @@ async def test_moving_up_holds_the_view_and_end_follows_again(console_app: Any, 
         screen = await open_activity(pilot, app)
         stream = stream_of(screen)
         publish(fake_watcher, [numbered(i) for i in range(40)])
-        await wait_for(pilot, lambda: stream.shown == 40)
+        await wait_for(pilot, lambda: stream.row_count == 40)
         await wait_for(pilot, lambda: "flood-00039" in rendered(app))
         await pilot.press("k", "k", "k")
         assert not stream.following
-        held = stream.cursor_entry
+        held = stream.highlighted
         assert held is not None
         assert held.transition.resource == "flood-00036/Beta"
         top = stream.scroll_offset.y
         publish(fake_watcher, [numbered(i) for i in range(40, 45)])
         text = await wait_for(pilot, lambda: "5 newer below" in rendered(app) and rendered(app))
         assert "‖ held" in text
-        assert stream.cursor_entry == held  # arrivals move neither the cursor…
+        assert stream.highlighted == held  # arrivals move neither the cursor…
         assert stream.scroll_offset.y == top  # …nor the view
         assert "flood-00044" not in text
         await pilot.press("end")
@@ -188,7 +190,7 @@ async def test_moving_up_holds_the_view_and_end_follows_again(console_app: Any, 
         # Moving down onto the newest line follows too.
         await pilot.press("home")
         assert not stream.following
-        assert stream.cursor == 0
+        assert stream.cursor_row == 0
         await pilot.press("pagedown", "pagedown", "pagedown", "pagedown", "j", "j")
         await wait_for(pilot, lambda: stream.following, what="following after reaching the newest")
 
@@ -199,9 +201,9 @@ async def test_the_filter_narrows_and_keeps_what_arrives_meanwhile(console_app: 
         screen = await open_activity(pilot, app)
         stream = stream_of(screen)
         publish(fake_watcher, [scripted(i) for i in range(10)])
-        await wait_for(pilot, lambda: stream.shown == 10)
+        await wait_for(pilot, lambda: stream.row_count == 10)
         await pilot.press("slash", *"fail", "enter")
-        await wait_for(pilot, lambda: stream.shown == 4, what="the failures")
+        await wait_for(pilot, lambda: stream.row_count == 4, what="the failures")
         assert shown_resources(screen) == [
             "payments-service/Gamma/Canaries",
             "payments-service/Gamma",
@@ -211,12 +213,12 @@ async def test_the_filter_narrows_and_keeps_what_arrives_meanwhile(console_app: 
         assert "filter: fail (4 shown)" in rendered(app)
         # Arrivals while filtered: the matching one shows, the others are kept.
         publish(fake_watcher, [scripted(i, start=100) for i in range(10, 13)])  # stage, run, failed action
-        await wait_for(pilot, lambda: stream.shown == 5, what="the new failure")
+        await wait_for(pilot, lambda: stream.row_count == 5, what="the new failure")
         assert stream.kept == 13
         await pilot.press("escape")
-        await wait_for(pilot, lambda: stream.shown == 13, what="everything again")
+        await wait_for(pilot, lambda: stream.row_count == 13, what="everything again")
         await pilot.press("slash", *"prod approv", "enter")
-        await wait_for(pilot, lambda: stream.shown == 2, what="production approvals")
+        await wait_for(pilot, lambda: stream.row_count == 2, what="production approvals")
         assert shown_resources(screen) == [
             "checkout-api/Prod-Canary/ApproveProduction",
             "wave-deployment/deploy-notifications-42",
@@ -232,13 +234,13 @@ async def test_the_window_stays_bounded_when_flooded(console_app: Any, fake_watc
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_activity(pilot, app)
         stream = stream_of(screen)
-        assert stream.window == 300
+        assert stream.limit == 300
         for start in range(0, 6000, 500):
             publish(fake_watcher, [numbered(i) for i in range(start, start + 500)])
             await pilot.pause()
         await wait_for(pilot, lambda: screen._seq == 6000, what="every transition read")
         assert stream.kept == 300
-        assert stream.shown == 300
+        assert stream.row_count == 300
         assert len(app.console_context.transitions) == 300
         assert shown_resources(screen)[0] == "flood-05700/Beta"
         assert shown_resources(screen)[-1] == "flood-05999/Beta"
@@ -247,19 +249,19 @@ async def test_the_window_stays_bounded_when_flooded(console_app: Any, fake_watc
         # Held on a line while the flood pushes older lines out of the window: the line stays under the cursor
         # until it leaves the window itself.
         await pilot.press("k")
-        held = stream.cursor_entry
+        held = stream.highlighted
         assert held is not None
         publish(fake_watcher, [numbered(i) for i in range(6000, 6100)])
         await wait_for(pilot, lambda: screen._seq == 6100)
-        assert stream.cursor_entry == held
+        assert stream.highlighted == held
         assert stream.kept == 300
         # A filter over a full window, then more arrivals: still bounded.
         await pilot.press("slash", *"failed", "enter")
-        await wait_for(pilot, lambda: stream.shown == 150)
+        await wait_for(pilot, lambda: stream.row_count == 150)
         publish(fake_watcher, [numbered(i) for i in range(6100, 7000)])
         await wait_for(pilot, lambda: screen._seq == 7000)
         assert stream.kept == 300
-        assert stream.shown == 150
+        assert stream.row_count == 150
 
 
 async def test_the_hidden_screen_catches_up_on_return(console_app: Any, fake_watcher: FakeWatcher) -> None:
@@ -305,7 +307,7 @@ async def test_untrusted_text_is_shown_literally(console_app: Any, fake_watcher:
         assert "[b]markup[/b]-svc/Beta" in text
         assert "[red]not red[/red] cleared?" in text
         assert "\x1b" not in text
-        assert stream_of(screen).shown == 1
+        assert stream_of(screen).row_count == 1
 
 
 class _Opened(ConsoleScreen):
@@ -328,7 +330,7 @@ async def test_enter_opens_the_pipeline_or_execution_of_the_line(console_app: An
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_activity(pilot, app)
         publish(fake_watcher, [scripted(i) for i in range(7)])
-        await wait_for(pilot, lambda: stream_of(screen).shown == 7)
+        await wait_for(pilot, lambda: stream_of(screen).row_count == 7)
         await pilot.press("enter")  # the newest: the task-token state of wave-deployment
         opened = await wait_for(pilot, lambda: isinstance(app.screen, _Opened) and app.screen)
         assert opened.label == f"execution {EAST} {DEPLOY_ARN}"
@@ -355,7 +357,7 @@ async def test_nothing_redraws_when_nothing_changed(
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_activity(pilot, app)
         publish(fake_watcher, [scripted(i) for i in range(5)])
-        await wait_for(pilot, lambda: stream_of(screen).shown == 5)
+        await wait_for(pilot, lambda: stream_of(screen).row_count == 5)
         await pilot.pause()
         calls: list[str] = []
         stream = stream_of(screen)

@@ -1,4 +1,4 @@
-"""The activity stream end to end: the real gateway and watcher against the session sandbox over HTTP.
+"""The activity stream end to end: the real gateway and watcher against a sandbox of its own over HTTP.
 
 Two new pipelines are read once by the watcher (a first read is not a change), then both run; the stream shows
 their transitions as they happen, in order, and the filter narrows it to one of them while the other's keep
@@ -20,11 +20,11 @@ from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
 from console.aws.gateway import Gateway
 from console.config import Config, Intervals, sandbox_targets
-from console.definitions import load_fleet
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox_process import SandboxProcess
 from console.watch import Watcher
 from screens.activity.screen import ActivityScreen
-from screens.widgets.transition_stream import TransitionStream
+from screens.widgets.keyed_list import KeyedList
 from tests.conftest import REGION, make_client
 from tests.sandbox.test_codepipeline_support import action, create, source, stage, start
 from tests.ui.conftest import rendered, wait_for
@@ -35,9 +35,9 @@ KEY = f"sandbox/{REGION}"
 
 
 @pytest.fixture
-async def console(sandbox: SandboxProcess, tmp_path: Path) -> AsyncIterator[tuple[Callable[[], WavedeckApp], Any]]:
+async def console(own_sandbox: SandboxProcess, tmp_path: Path) -> AsyncIterator[tuple[Callable[[], WavedeckApp], Any]]:
     """(app factory, boto3 CodePipeline client): the real watcher polling fast, no push queue."""
-    (target,) = sandbox_targets(sandbox.url, (REGION,))
+    (target,) = sandbox_targets(own_sandbox.url, (REGION,))
     target = replace(target, events_queue=None)
     async with Gateway(target) as gateway:
 
@@ -46,7 +46,7 @@ async def console(sandbox: SandboxProcess, tmp_path: Path) -> AsyncIterator[tupl
             gate = ActionGate({target.name: gateway}, WAVES, AuditLog(tmp_path / "audit.jsonl"))
             return make_app(Config(), (target,), watcher, gate, waves=WAVES)
 
-        yield build, make_client(sandbox.url, "codepipeline")
+        yield build, make_client(own_sandbox.url, "codepipeline")
 
 
 def two_stage_pipeline(cp: Any, prefix: str) -> str:
@@ -57,10 +57,10 @@ def two_stage_pipeline(cp: Any, prefix: str) -> str:
     return name
 
 
-def lines_of(stream: TransitionStream, name: str) -> list[str]:
+def lines_of(stream: KeyedList, name: str) -> list[str]:
     return [
         f"{e.transition.kind} {e.transition.resource} {e.transition.to_status}"
-        for e in stream.shown_entries()
+        for e in stream.shown_rows()
         if e.transition.resource.startswith(name)
     ]
 
@@ -81,7 +81,7 @@ async def test_transitions_show_as_they_happen_and_the_filter_narrows_them(
         )
         await pilot.press("4")
         screen = await wait_for(pilot, lambda: isinstance(app.screen, ActivityScreen) and app.screen)
-        stream = screen.query_one(TransitionStream)
+        stream = screen.query_one(KeyedList)
         await asyncio.to_thread(start, cp, first)
 
         # As it runs: the execution starts, Beta's actions move, the execution succeeds, in that order.
@@ -107,13 +107,13 @@ async def test_transitions_show_as_they_happen_and_the_filter_narrows_them(
         assert seen.index(f"action {first}/Beta/Deploy Succeeded") < seen.index(
             f"action {first}/Beta/IntegrationTests Succeeded"
         )
-        assert stream.cursor_entry is not None
-        assert stream.cursor_entry.seq == screen._seq  # following: the newest is under the cursor
+        assert stream.highlighted is not None
+        assert stream.highlighted.seq == screen._seq  # following: the newest is under the cursor
 
         # Filter to the second pipeline, then run both: only its lines show, the first's are kept meanwhile.
         suffix = second.rsplit("-", 1)[1]
         await pilot.press("slash", *suffix, "enter")
-        await wait_for(pilot, lambda: stream.shown == 0, what="nothing of the second yet")
+        await wait_for(pilot, lambda: stream.row_count == 0, what="nothing of the second yet")
         kept_before = stream.kept
         await asyncio.to_thread(start, cp, second)
         await asyncio.to_thread(start, cp, first)
@@ -123,8 +123,8 @@ async def test_transitions_show_as_they_happen_and_the_filter_narrows_them(
             within=30,
             what="the second's run, filtered",
         )
-        assert all(e.transition.resource.startswith(second) for e in stream.shown_entries())
-        await wait_for(pilot, lambda: stream.kept - kept_before > stream.shown, within=30, what="the first's lines")
+        assert all(e.transition.resource.startswith(second) for e in stream.shown_rows())
+        await wait_for(pilot, lambda: stream.kept - kept_before > stream.row_count, within=30, what="the first's lines")
         await pilot.press("escape")
-        await wait_for(pilot, lambda: stream.shown == stream.kept, what="everything again")
+        await wait_for(pilot, lambda: stream.row_count == stream.kept, what="everything again")
         assert lines_of(stream, first).count(f"pipeline-execution {first} InProgress") == 2

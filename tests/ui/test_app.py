@@ -3,6 +3,8 @@ as messages without losing transitions, errors become notifications."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from dataclasses import replace
 from typing import Any
 
@@ -69,6 +71,30 @@ async def test_updates_keep_every_transition(console_app: Any, fake_watcher: Fak
         log = app.console_context.transitions
         assert log.total == 50
         assert [t.resource for t in log.since(45).transitions] == [f"p/{i}" for i in range(45, 50)]
+
+
+async def test_updates_from_a_watcher_on_another_thread_arrive_in_order_and_whole(
+    console_app: Any, fake_watcher: FakeWatcher
+) -> None:
+    # A ThreadedWatcher calls back on its own thread: every transition is kept, in order, and the newest picture
+    # is the one shown.
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        state = fleet_picture()
+        pictures = [replace(state) for _ in range(200)]
+
+        def publish() -> None:
+            for i, picture in enumerate(pictures):
+                transition = Transition(FIXED_NOW, "sandbox/us-east-1", "stage", f"p/{i}", None, None, "A", "B")
+                fake_watcher.publish(picture, [transition])
+
+        thread = threading.Thread(target=publish)
+        thread.start()
+        await asyncio.to_thread(thread.join, 10)
+        log = app.console_context.transitions
+        await wait_for(pilot, lambda: log.total == 200, what="every transition")
+        assert [t.resource for t in log.since(0).transitions] == [f"p/{i}" for i in range(200)]
+        await wait_for(pilot, lambda: app.console_context.state is pictures[-1], what="the newest picture")
 
 
 async def pictures_drawn(app: Any, pilot: Any, monkeypatch: pytest.MonkeyPatch) -> list[FleetState]:

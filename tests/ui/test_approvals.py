@@ -25,7 +25,7 @@ from screens.confirm.screen import ConfirmActionModal
 from screens.context import ScreenRegistry
 from screens.fleet.screen import FleetScreen
 from screens.help.screen import HelpScreen
-from screens.widgets.row_list import RowList
+from screens.widgets.keyed_list import KeyedList
 from tests.selections import sel
 from tests.ui.conftest import (
     FIXED_NOW,
@@ -182,17 +182,19 @@ async def open_inbox(pilot: Any, app: Any) -> ApprovalsScreen:
     await pilot.press("3")
     screen = await wait_for(pilot, lambda: isinstance(app.screen, ApprovalsScreen) and app.screen, what="the inbox")
     assert isinstance(screen, ApprovalsScreen)
-    await wait_for(pilot, lambda: screen._keys or screen._empty is not None, what="the inbox drawn")
+    await wait_for(
+        pilot, lambda: screen.rows.keys or screen.query_one("#approvals-empty").display, what="the inbox drawn"
+    )
     return screen
 
 
 def resources(screen: ApprovalsScreen) -> list[str]:
-    return [screen._approvals[key].resource for key in screen._keys]
+    return [screen.rows.approvals[key].resource for key in screen.rows.keys]
 
 
 async def select(pilot: Any, screen: ApprovalsScreen, resource: str) -> None:
-    target = next(i for i, key in enumerate(screen._keys) if screen._approvals[key].resource == resource)
-    table = screen.query_one(RowList)
+    target = next(i for i, key in enumerate(screen.rows.keys) if screen.rows.approvals[key].resource == resource)
+    table = screen.query_one(KeyedList)
     while table.cursor_row != target:
         await pilot.press("j" if table.cursor_row < target else "k")
     await wait_for(pilot, lambda: (a := screen.selected()) is not None and a.resource == resource)
@@ -408,7 +410,7 @@ async def test_filter_narrows_the_inbox_and_escape_clears_it(inbox_app: Any) -> 
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_inbox(pilot, app)
         await pilot.press("slash", *"prod", "enter")
-        await wait_for(pilot, lambda: len(screen._keys) == 2, what="the production ones")
+        await wait_for(pilot, lambda: len(screen.rows.keys) == 2, what="the production ones")
         assert resources(screen) == ORDER[1:3]
         assert "filter: prod (2 shown)" in rendered(app)
         await pilot.press("slash")
@@ -416,7 +418,7 @@ async def test_filter_narrows_the_inbox_and_escape_clears_it(inbox_app: Any) -> 
         text = await wait_for(pilot, lambda: "No approval matches" in rendered(app) and rendered(app))
         assert "(5 waiting)" in text
         await pilot.press("escape")
-        await wait_for(pilot, lambda: len(screen._keys) == 5, what="the filter cleared")
+        await wait_for(pilot, lambda: len(screen.rows.keys) == 5, what="the filter cleared")
 
 
 async def test_nothing_waiting_is_said_calmly(console_app: Any, picture: FleetState) -> None:
@@ -437,7 +439,7 @@ async def test_an_answered_approval_leaves_and_the_cursor_stays_put(inbox_app: A
         await select(pilot, screen, "ledger/Gamma/SignOff")
         gone = tuple(a for a in inbox.approvals if a.resource != "checkout-api/Prod-Canary/ApproveProduction")
         watcher.publish(replace(inbox, approvals=gone))
-        await wait_for(pilot, lambda: len(screen._keys) == 4, what="the answered one gone")
+        await wait_for(pilot, lambda: len(screen.rows.keys) == 4, what="the answered one gone")
         assert screen.selected() is not None
         assert screen.selected().resource == "ledger/Gamma/SignOff"  # type: ignore[union-attr]
         assert "4 waiting" in rendered(app)
@@ -448,7 +450,7 @@ async def test_nothing_redraws_when_nothing_changed(inbox_app: Any, monkeypatch:
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_inbox(pilot, app)
         updates: list[object] = []
-        table = screen.query_one(RowList)
+        table = screen.query_one(KeyedList)
         keys_before = table.keys
         before = {key: table.cells(key) for key in keys_before}
         update_row = table.update_row

@@ -1,6 +1,6 @@
 """Approvals inside a Parallel, end to end in the console: one inbox row per waiting token, the confirmation
 showing the exact JSON that is sent, and its editor refusing invalid JSON (the real gateway, watcher and gate
-against the session sandbox over HTTP)."""
+against a sandbox of its own over HTTP)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
 from console.aws.gateway import Gateway
 from console.config import Config, Intervals, sandbox_targets
-from console.definitions import load_fleet
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox_process import SandboxProcess
 from console.stepfunctions.answers import AnswerBook, AnswerRule
 from console.watch import Watcher
@@ -46,8 +46,10 @@ ANSWERS = AnswerBook(
 
 
 @pytest.fixture
-async def build(sandbox: SandboxProcess, tmp_path: Path) -> AsyncIterator[tuple[Callable[[], WavedeckApp], AuditLog]]:
-    (target,) = sandbox_targets(sandbox.url, (REGION,))
+async def build(
+    own_sandbox: SandboxProcess, tmp_path: Path
+) -> AsyncIterator[tuple[Callable[[], WavedeckApp], AuditLog]]:
+    (target,) = sandbox_targets(own_sandbox.url, (REGION,))
     target = replace(target, events_queue=None)
     audit = AuditLog(tmp_path / "audit.jsonl")
     async with Gateway(target) as gateway:
@@ -60,9 +62,9 @@ async def build(sandbox: SandboxProcess, tmp_path: Path) -> AsyncIterator[tuple[
         yield app, audit
 
 
-def three_waiting(sandbox: SandboxProcess) -> tuple[Any, str]:
-    sfn = make_client(sandbox.url, "stepfunctions")
-    queue, _ = make_queue(make_client(sandbox.url, "sqs"), "ui-hitl")
+def three_waiting(own_sandbox: SandboxProcess) -> tuple[Any, str]:
+    sfn = make_client(own_sandbox.url, "stepfunctions")
+    queue, _ = make_queue(make_client(own_sandbox.url, "sqs"), "ui-hitl")
     machine = create_machine(sfn, parallel_approval(queue), prefix="human-in-the-loop-canary")
     arn = start(sfn, machine, {"revision": "feedbeef42"})
     scheduled(sfn, arn, 3)
@@ -70,14 +72,14 @@ def three_waiting(sandbox: SandboxProcess) -> tuple[Any, str]:
 
 
 def rows_of(screen: ApprovalsScreen, execution: str) -> list[Any]:
-    return [a for a in screen._approvals.values() if a.execution == execution]
+    return [a for a in screen.rows.approvals.values() if a.execution == execution]
 
 
 async def test_three_branches_are_three_rows_and_the_body_is_shown_edited_and_checked(
-    sandbox: SandboxProcess, build: tuple[Callable[[], WavedeckApp], AuditLog]
+    own_sandbox: SandboxProcess, build: tuple[Callable[[], WavedeckApp], AuditLog]
 ) -> None:
     make, audit = build
-    sfn, arn = await asyncio.to_thread(three_waiting, sandbox)
+    sfn, arn = await asyncio.to_thread(three_waiting, own_sandbox)
     execution_name = arn.rsplit(":", 1)[-1]
     app = make()
     async with app.run_test(size=(120, 36)) as pilot:
@@ -94,7 +96,7 @@ async def test_three_branches_are_three_rows_and_the_body_is_shown_edited_and_ch
 
         # The Finance row: its own token, its own body.
         await pilot.press("escape", "slash", *"Finance", "enter")
-        await wait_for(pilot, lambda: len(screen._keys) == 1, what="only the Finance row")
+        await wait_for(pilot, lambda: len(screen.rows.keys) == 1, what="only the Finance row")
         selected = screen.selected()
         assert selected is not None
         assert selected.state_name == "Finance Approver"
@@ -105,7 +107,8 @@ async def test_three_branches_are_three_rows_and_the_body_is_shown_edited_and_ch
         assert isinstance(modal, ConfirmActionModal)
         editor = modal.query_one("#body", TextArea)
         assert json.loads(editor.text) == {"approvalStatus": {"result": "Approved", "reason": ""}}
-        assert "SendTaskSuccess sends exactly this JSON" in rendered(app)
+        # The modal is on the stack before its first frame is drawn (on a busy machine, later): wait for it.
+        await wait_for(pilot, lambda: "SendTaskSuccess sends exactly this JSON" in rendered(app), what="the note")
         await pilot.press(*"budget ok")
         await wait_for(pilot, lambda: '"reason": "budget ok"' in editor.text, what="the reason in the body")
 

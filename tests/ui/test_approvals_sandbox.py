@@ -1,4 +1,4 @@
-"""The approvals inbox end to end: the real gateway, watcher and gate against the session sandbox over HTTP.
+"""The approvals inbox end to end: the real gateway, watcher and gate against a sandbox of its own over HTTP.
 
 Each test makes its own pipeline (waiting at a manual approval in Prod-Canary) and its own state machine (a
 `.waitForTaskToken` state; "canary" in its name puts it in the prod-canary wave), starts them over HTTP, waits
@@ -21,8 +21,8 @@ from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
 from console.aws.gateway import Gateway
 from console.config import Config, Intervals, sandbox_targets
-from console.definitions import load_fleet
 from console.model import Approval
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox_process import SandboxProcess
 from console.watch import Watcher
 from screens.approvals.screen import ApprovalsScreen
@@ -55,9 +55,9 @@ class Sandbox:
 
 
 @pytest.fixture
-async def sandbox_console(sandbox: SandboxProcess, tmp_path: Path) -> AsyncIterator[Sandbox]:
-    """The console on the session sandbox: the real gateway, watcher (fast polling, no push) and gate."""
-    (target,) = sandbox_targets(sandbox.url, (REGION,))
+async def sandbox_console(own_sandbox: SandboxProcess, tmp_path: Path) -> AsyncIterator[Sandbox]:
+    """The console on this module's sandbox: the real gateway, watcher (fast polling, no push) and gate."""
+    (target,) = sandbox_targets(own_sandbox.url, (REGION,))
     target = replace(target, events_queue=None)
     audit = AuditLog(tmp_path / "audit.jsonl")
     async with Gateway(target) as gateway:
@@ -70,9 +70,9 @@ async def sandbox_console(sandbox: SandboxProcess, tmp_path: Path) -> AsyncItera
         yield Sandbox(
             build,
             audit,
-            make_client(sandbox.url, "codepipeline"),
-            make_client(sandbox.url, "stepfunctions"),
-            make_client(sandbox.url, "sqs"),
+            make_client(own_sandbox.url, "codepipeline"),
+            make_client(own_sandbox.url, "stepfunctions"),
+            make_client(own_sandbox.url, "sqs"),
         )
 
 
@@ -139,7 +139,7 @@ async def both_waiting(sandbox: Sandbox) -> tuple[str, str]:
 
 
 def waiting_for(screen: ApprovalsScreen, fragment: str) -> Approval | None:
-    return next((a for a in screen._approvals.values() if fragment in a.resource), None)
+    return next((a for a in screen.rows.approvals.values() if fragment in a.resource), None)
 
 
 async def inbox_with(pilot: Any, app: WavedeckApp, *fragments: str) -> ApprovalsScreen:
@@ -156,7 +156,7 @@ async def only(pilot: Any, app: WavedeckApp, screen: ApprovalsScreen, fragment: 
     if screen.query_text:
         await pilot.press("escape")  # clears the filter (a second escape would leave the inbox)
     await pilot.press("slash", *fragment, "enter")
-    await wait_for(pilot, lambda: len(screen._keys) == 1, what=f"only {fragment}")
+    await wait_for(pilot, lambda: len(screen.rows.keys) == 1, what=f"only {fragment}")
     found = screen.selected()
     assert found is not None
     await wait_for(pilot, lambda: app.screen.active_bindings["a"].enabled, within=20, what="approve available")

@@ -8,11 +8,8 @@ overrides the condition through the confirmation (reason, the wave's name) with 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from console.model import ConditionKind
 from console.sandbox_process import SandboxProcess
@@ -24,13 +21,7 @@ from tests.conftest import unique
 from tests.sandbox.test_codepipeline_support import action, create, source, stage, start, wait_status
 from tests.ui.conftest import notifications, rendered, wait_for
 from tests.ui.test_pipeline_sandbox import cell, open_in_sandbox, select
-from tests.ui.test_pipeline_support import in_thread, quiet_sandbox, sandbox_console
-
-
-@pytest.fixture(scope="module")
-def own_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    with quiet_sandbox(tmp_path_factory.mktemp("conditions-fleet")) as process:
-        yield process
+from tests.ui.test_pipeline_support import in_thread, sandbox_console
 
 
 def held_by_alarm(cp: Any, cloudwatch: Any) -> tuple[str, str, str]:

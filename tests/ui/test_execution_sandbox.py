@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from console.app import WavedeckApp
 from console.sandbox_process import SandboxProcess
@@ -29,16 +26,9 @@ from tests.sandbox.test_stepfunctions_support import (
     wait_event,
 )
 from tests.ui.conftest import notifications, rendered, wait_for
-from tests.ui.test_pipeline_support import in_thread, quiet_sandbox, sandbox_console
+from tests.ui.test_pipeline_support import in_thread, sandbox_console
 
 TARGET = f"sandbox/{REGION}"
-
-
-@pytest.fixture(scope="module")
-def own_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    """This module's sandbox: only what its tests create (see `quiet_sandbox`)."""
-    with quiet_sandbox(tmp_path_factory.mktemp("quiet-fleet")) as process:
-        yield process
 
 
 async def open_execution_in_sandbox(
@@ -84,8 +74,12 @@ async def test_approve_a_task_token_from_the_execution_screen(own_sandbox: Sandb
             await pilot.press("a")
             modal = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionModal) and app.screen, within=15)
             assert ("State", "Approve") in modal.plan.lines
-            assert not modal.plan.production
-            await pilot.press(*"looks good", "enter")
+            # No wave places this state machine: its risk is unknown, so its name is typed, as for production.
+            name = machine.rsplit(":", 1)[-1]
+            assert modal.plan.confirm_word == name
+            assert ("Wave", "unknown (unknown)") in modal.plan.lines
+            assert f"Type the state machine's name to confirm: {name}" in rendered(app)
+            await pilot.press(*"looks good", "enter", *name, "enter")
             await wait_for(pilot, lambda: any("request id" in n for n in notifications(app)), within=15)
             # The consequence as the watcher sees it: the task succeeded and the execution ran to its end.
             await wait_for(pilot, lambda: "✓ succeeded" in rendered(app), within=20, what="the execution succeeded")
@@ -113,7 +107,7 @@ async def test_stop_a_running_execution_from_its_screen(own_sandbox: SandboxProc
             await wait_for(pilot, lambda: app.screen.active_bindings["s"].enabled, within=20)
             await pilot.press("s")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionModal), within=15)
-            await pilot.press(*"wrong revision", "enter")
+            await pilot.press(*"wrong revision", "enter", *machine.rsplit(":", 1)[-1], "enter")
             await wait_for(pilot, lambda: any("request id" in n for n in notifications(app)), within=15)
             await wait_for(pilot, lambda: "✗ aborted" in rendered(app), within=20, what="aborted on screen")
             await wait_for(

@@ -10,7 +10,7 @@ from console.model import FleetState
 from screens.fleet.rows import matches, pipeline_layout
 from screens.fleet.screen import MACHINES, FleetScreen
 from screens.text import clean, commit_message
-from screens.widgets.row_list import columns_width
+from screens.widgets.keyed_list import columns_width
 from screens.widgets.wave_board import WaveBoard, wave_cells
 from tests.ui.conftest import (
     WAVES,
@@ -200,6 +200,27 @@ async def test_state_machines_show_counts_and_newest_execution(console_app: Any)
         assert "▶ 1" in row_text(screen, "sandbox/us-east-1:wave-deployment")
 
 
+async def test_state_machines_open_on_their_first_row_then_where_they_were_left(console_app: Any) -> None:
+    # The list is shared by both views: the machines' cursor must not take the pipelines' row number (it landed
+    # on the last machine, where `j` does nothing).
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = fleet(app)
+        await highlight(pilot, screen, screen.pipelines.keys[-1])
+        await pilot.press("2")
+        await wait_for(pilot, lambda: screen.view == MACHINES)
+        assert screen.highlighted_key() == screen.machines.keys[0]
+        await pilot.press("j")
+        second = screen.machines.keys[1]
+        assert screen.highlighted_key() == second
+        await pilot.press("1")
+        await wait_for(pilot, lambda: screen.view != MACHINES)
+        assert screen.highlighted_key() == screen.pipelines.keys[-1]
+        await pilot.press("2")
+        await wait_for(pilot, lambda: screen.view == MACHINES)
+        assert screen.highlighted_key() == second
+
+
 async def test_five_hundred_pipelines_stay_fast(console_app: Any) -> None:
     base = fleet_picture()
     many = {}
@@ -233,6 +254,17 @@ async def test_five_hundred_pipelines_stay_fast(console_app: Any) -> None:
         assert set(touched) == {key}  # one row of 500 redrawn
         # A loose bound (the benchmark measures properly): an update must not cost a full rebuild.
         assert elapsed < 2.0, f"one change among 500 pipelines took {elapsed * 1000:.0f} ms to show"
+        # Every pipeline read again (new objects, a new read time) and none reads differently: no row is
+        # built or drawn again.
+        touched.clear()
+        rows = dict(screen.pipelines.rows)
+        reread = {k: replace(p, read_at=p.read_at) for k, p in {**many, key: changed}.items()}
+        assert all(reread[k] is not p for k, p in many.items())
+        watcher.publish(replace(state, pipelines=reread))
+        shown = lambda: screen._shown_state is not None and screen._shown_state.pipelines == reread  # noqa: E731
+        await wait_for(pilot, shown, what="the re-read picture drawn")
+        assert touched == []
+        assert all(screen.pipelines.rows[k] is rows[k] for k in rows)
 
 
 def test_layout_fits_80_columns_and_uses_120_and_200() -> None:

@@ -20,10 +20,11 @@ from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
 from console.aws.gateway import Gateway
 from console.config import Config, Intervals, sandbox_targets
-from console.definitions import load_fleet
+from console.loop_thread import LoopThread
 from console.model import Target
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox_process import SandboxProcess
-from console.watch import Watcher
+from console.watch import ThreadedWatcher, Watcher
 from screens.confirm.screen import ConfirmActionModal
 from screens.fleet.screen import FleetScreen
 from screens.widgets.wave_board import WaveBoard
@@ -32,6 +33,7 @@ from tests.sandbox.test_codepipeline_support import action, action_state, approv
 from tests.ui.conftest import notifications, wait_for
 
 WAVES = load_fleet().wave_model()
+IO = LoopThread("wavedeck-aws-ui-test")
 FAST = Intervals(focused=0.2, background=0.5, lists=5.0, push_safety_net=30.0)
 
 
@@ -39,7 +41,7 @@ FAST = Intervals(focused=0.2, background=0.5, lists=5.0, push_safety_net=30.0)
 class SandboxConsole:
     """What a test needs: the app factory, the audit log, a boto3 CodePipeline client."""
 
-    build: Callable[..., WavedeckApp]
+    build: Callable[..., WavedeckApp]  # build(read_only=False, threaded=False)
     audit: AuditLog
     codepipeline: Any
     target: Target
@@ -51,11 +53,15 @@ async def sandbox_console(sandbox: SandboxProcess, tmp_path: Path) -> AsyncItera
     (target,) = sandbox_targets(sandbox.url, (REGION,))
     target = replace(target, events_queue=None)  # polling only: the tests wait on what the screen shows
     audit = AuditLog(tmp_path / "audit.jsonl")
-    async with Gateway(target) as gateway:
+    async with Gateway(target) as gateway, Gateway(target, io=IO) as threaded_gateway:
 
-        def build(*, read_only: bool = False) -> WavedeckApp:
-            watcher = Watcher({target.name: gateway}, WAVES, FAST)
-            gate = ActionGate({target.name: gateway}, WAVES, audit, read_only=read_only)
+        def build(*, read_only: bool = False, threaded: bool = False) -> WavedeckApp:
+            """`threaded`: as the console runs, the clients and the watcher on a thread of their own."""
+            chosen = threaded_gateway if threaded else gateway
+            watcher: Watcher | ThreadedWatcher = Watcher({target.name: chosen}, WAVES, FAST)
+            if threaded:
+                watcher = ThreadedWatcher(watcher, IO)
+            gate = ActionGate({target.name: chosen}, WAVES, audit, read_only=read_only)
             return make_app(Config(), (target,), watcher, gate, waves=WAVES)
 
         yield SandboxConsole(build, audit, make_client(sandbox.url, "codepipeline"), target)
@@ -88,10 +94,11 @@ async def find(pilot: Any, app: WavedeckApp, name: str) -> FleetScreen:
     return screen
 
 
-async def test_approve_from_key_to_sandbox_and_audit_log(sandbox_console: SandboxConsole) -> None:
+@pytest.mark.parametrize("threaded", [False, True], ids=["one-loop", "threaded"])
+async def test_approve_from_key_to_sandbox_and_audit_log(sandbox_console: SandboxConsole, threaded: bool) -> None:
     cp = sandbox_console.codepipeline
     name = await waiting_at_canary(cp)
-    app = sandbox_console.build()
+    app = sandbox_console.build(threaded=threaded)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await find(pilot, app, name)
         await pilot.press("a")

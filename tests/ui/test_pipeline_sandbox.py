@@ -7,11 +7,8 @@ the selected stage / action / execution, and checks the change in the sandbox, t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from console.app import WavedeckApp
 from console.sandbox.server_constants import ACCOUNT_ID, SFN_ROLE
@@ -36,16 +33,9 @@ from tests.sandbox.test_codepipeline_support import (
     wait_status,
 )
 from tests.ui.conftest import notifications, rendered, wait_for
-from tests.ui.test_pipeline_support import SandboxConsole, in_thread, quiet_sandbox, sandbox_console
+from tests.ui.test_pipeline_support import SandboxConsole, in_thread, sandbox_console
 
 TARGET = f"sandbox/{REGION}"
-
-
-@pytest.fixture(scope="module")
-def own_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    """This module's sandbox: only what its tests create (see `quiet_sandbox`)."""
-    with quiet_sandbox(tmp_path_factory.mktemp("quiet-fleet")) as process:
-        yield process
 
 
 async def open_in_sandbox(pilot: Any, app: WavedeckApp, name: str) -> PipelineScreen:

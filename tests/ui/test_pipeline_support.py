@@ -21,7 +21,6 @@ from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
 from console.aws.gateway import Gateway
 from console.config import Config, Intervals, sandbox_targets
-from console.definitions import load_fleet
 from console.model import (
     Action,
     Approval,
@@ -35,6 +34,7 @@ from console.model import (
     SourceRevision,
     Target,
 )
+from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox_process import SandboxProcess, start_sandbox_process
 from console.watch import Watcher
 from tests.conftest import REGION, SPEED, make_client

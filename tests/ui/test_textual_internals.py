@@ -28,7 +28,7 @@ METHODS: tuple[tuple[type, str, tuple[str, ...], str], ...] = (
         ScrollView,
         "_scroll_update",
         ("self", "virtual_size"),
-        "screens/widgets/row_list.py, transition_stream.py: redraw only the scrollbar's thumb",
+        "screens/widgets/keyed_list.py KeyedList._update_virtual_size: redraw only the scrollbar's thumb",
     ),
 )
 PROPERTIES: tuple[tuple[type, str, str], ...] = (

@@ -15,7 +15,7 @@ from console.actions.plan import ActionKind, Facts, plan_from
 from console.model import FleetState, Pipeline, Receipt, Stage, Target
 from screens.confirm.screen import ConfirmActionModal, Confirmation
 from screens.execution.screen import CONTRADICTION_MARK
-from screens.fleet.screen import FleetScreen
+from screens.fleet.screen import PIPELINES, FleetScreen
 from screens.widgets.wave_board import WaveBoard
 from tests.selections import sel
 from tests.ui.conftest import WAVES, fleet_picture, pipeline, rendered, stage, wait_for
@@ -67,10 +67,16 @@ async def test_without_unmatched_stages_there_is_no_unknown_column(console_app: 
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         assert isinstance(screen, FleetScreen)
-        await wait_for(pilot, lambda: screen._waves[-1].name == "unknown", what="the unknown column")
+        await wait_for(pilot, lambda: last_column(screen) == "unknown", what="the unknown column")
         fake_watcher.publish(fleet_picture())
-        await wait_for(pilot, lambda: screen._waves[-1].name == "prod-az2", what="the column to go")
+        await wait_for(pilot, lambda: last_column(screen) == "prod-az2", what="the column to go")
         assert "match no wave" not in rendered(app)
+
+
+def last_column(screen: FleetScreen) -> str | None:
+    """The name of the pipelines board's last wave column (None before the list is laid out)."""
+    waves = screen.views[PIPELINES].waves
+    return waves[-1].name if waves else None
 
 
 class ModalHost(App[None]):

@@ -30,7 +30,6 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from console.definitions import ActionDef
 from console.sandbox.codepipeline.condition_shapes import read_stage as read_conditions
 from console.sandbox.codepipeline.records import (
     FAILED,
@@ -40,6 +39,7 @@ from console.sandbox.codepipeline.records import (
     PipelineShape,
     StageShape,
 )
+from console.sandbox.fleet.definitions import ActionDef
 
 DEFAULT_DURATION = 5.0
 DEFAULT_TIMEOUT = 7 * 86400.0

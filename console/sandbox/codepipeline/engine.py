@@ -23,7 +23,6 @@ from typing import Any
 
 from moto.codepipeline.models import codepipeline_backends
 
-from console.definitions import PipelineDef
 from console.sandbox.clock import SandboxClock
 from console.sandbox.codepipeline import condition_views, views
 from console.sandbox.codepipeline.behaviour import (
@@ -70,6 +69,7 @@ from console.sandbox.codepipeline.records import (
     PipelineState,
     StageShape,
 )
+from console.sandbox.fleet.definitions import PipelineDef
 from console.sandbox.moto_patches.compat import pipeline_created, pipeline_updated
 
 LOG = logging.getLogger(__name__)

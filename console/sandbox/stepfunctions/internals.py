@@ -124,6 +124,26 @@ TOUCH_POINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (f"{_PARSER}.asl.eval.environment", "Environment.next_field_name", ()),
 )
 
+# Nested workflows (nested.py): the names of a nested start's parameters and answer.
+TOUCH_POINTS += (
+    (
+        f"{_COMPONENT}.state.exec.state_task.service.state_task_service_sfn",
+        "StateTaskServiceSfn._normalise_parameters",
+        ("parameters", "boto_service_name", "service_action_name"),
+    ),
+    (
+        f"{_COMPONENT}.state.exec.state_task.service.state_task_service_sfn",
+        "StateTaskServiceSfn._normalise_response",
+        ("response", "boto_service_name", "service_action_name"),
+    ),
+)
+
+# Map iterations that fail with a predefined error (iteration_errors.py): the name the worker builds errors with.
+TOUCH_POINTS += (
+    (f"{_COMPONENT}.state.exec.state_map.iteration.iteration_worker", "CustomErrorName", ()),
+    (f"{_COMPONENT}.common.error_name.states_error_name", "StatesErrorName.from_name", ("error_name",)),
+)
+
 # Methods replaced wholesale → sha256 (first 16 hex) of the moto 5.2.5 source they were ported from.
 REPLACED_SOURCES: dict[tuple[str, str], str] = {
     (f"{_COMPONENT}.state.wait.wait_function.wait_function", "WaitFunction._eval_body"): "adaade605eee07ef",

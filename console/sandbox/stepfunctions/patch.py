@@ -48,8 +48,10 @@ def install(clock: SandboxClock) -> None:
     from console.sandbox.stepfunctions import asl_checks as stepfunctions_asl_checks
     from console.sandbox.stepfunctions import choice as stepfunctions_choice
     from console.sandbox.stepfunctions import internals as stepfunctions_internals
+    from console.sandbox.stepfunctions import iteration_errors as stepfunctions_iteration_errors
     from console.sandbox.stepfunctions import jsonata as stepfunctions_jsonata
     from console.sandbox.stepfunctions import lambdas as stepfunctions_lambdas
+    from console.sandbox.stepfunctions import nested as stepfunctions_nested
     from console.sandbox.stepfunctions import programs as stepfunctions_programs
     from console.sandbox.stepfunctions import runs as stepfunctions_runs
     from console.sandbox.stepfunctions import task_events as stepfunctions_task_events
@@ -77,6 +79,8 @@ def install(clock: SandboxClock) -> None:
     stepfunctions_jsonata.install()
     stepfunctions_asl_checks.install()
     stepfunctions_lambdas.install()
+    stepfunctions_nested.install()
+    stepfunctions_iteration_errors.install()
     stepfunctions_task_events.install()
     stepfunctions_tokens.install()
     stepfunctions_runs.install()

@@ -32,9 +32,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.errors import InputError
+from console.sandbox.server_constants import ACCOUNT_ID
 from console.waves import WaveModel
 
-SANDBOX_ACCOUNT = "123456789012"  # console.sandbox.server_constants.ACCOUNT_ID (the core may not import it)
+SANDBOX_ACCOUNT = ACCOUNT_ID  # the account the sandbox plays: pipelines and state machines are declared in it
 
 
 # --- CodePipeline's PipelineDeclaration, as botocore's model declares it ----------------------------------

@@ -1,13 +1,14 @@
-"""Loads and validates `definitions/` into model objects.
+"""Loads and validates the sandbox's `definitions/` into model objects: what `wavedeck sandbox` seeds and runs.
 
-Three kinds of file (the README documents each key):
+The console reads none of this on a real account; with `--sandbox` the entry point takes the regions and
+the wave mappings from it (`Fleet.console_view`). The kinds of file (the README documents each key):
 
-- `waves.yaml`: the wave model, in promotion order (console/waves.py uses it);
+- `waves.yaml`: the wave model, in promotion order (console/waves.py loads it, for the console too);
 - `fleet.yaml`: the sandbox fleet: reusable stage shapes, pipelines, state machines, SQS queues, SNS topics,
   simulated Lambda functions, traffic;
 - `state-machines/*.asl.yaml`: Step Functions definitions written as YAML-ASL;
 - `pipelines/*.json|yaml|yml`: pipelines as AWS declares them (get-pipeline output, create-pipeline input,
-  CloudFormation), read by console/declarations.py; fleet.yaml's `pipelines` may hold such declarations too.
+  CloudFormation), read by declarations.py; fleet.yaml's `pipelines` may hold such declarations too.
 
 Every problem is an InputError naming the file, the line and the dotted key. Loading never imports moto;
 the sandbox validates ASL once more with moto's parser when it creates the state machines.
@@ -23,11 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from console import declarations
-from console.declarations import DeclaredSettings
-from console.definitions_buckets import BucketDef, load_buckets
 from console.errors import InputError
-from console.waves import WaveModel, load_wave_model
+from console.sandbox.fleet import declarations
+from console.sandbox.fleet.buckets import BucketDef, load_buckets
+from console.sandbox.fleet.declarations import DeclaredSettings
+from console.sandbox_process import SandboxFleet
+from console.waves import FLEET, MachineWaves, WaveMappings, WaveModel, load_wave_model
 from console.yamlfile import Reader, load_file, quoted
 
 CATEGORIES = ("Source", "Build", "Deploy", "Test", "Invoke", "Approval", "Compute")
@@ -81,11 +83,11 @@ _RUN_KEYS = ("state_machine", "interval", "input")
 
 def default_definitions_dir() -> Path:
     """`definitions/` beside the packages in a checkout, or the copy bundled into an installed wheel."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "definitions", here / "bundled_definitions"):
+    console = Path(__file__).resolve().parents[2]
+    for candidate in (console.parent / "definitions", console / "bundled_definitions"):
         if (candidate / "fleet.yaml").is_file():
             return candidate
-    return here.parent / "definitions"
+    return console.parent / "definitions"
 
 
 # --- The wave model -----------------------------------------------------------------------------------
@@ -240,7 +242,7 @@ class Fleet:
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     topics: tuple[str, ...] = ()  # SNS topics, created in every region
     functions: tuple[FunctionDef, ...] = ()
-    # S3 buckets with objects, for the ItemReader of a Distributed Map (definitions_buckets.py).
+    # S3 buckets with objects, for the ItemReader of a Distributed Map (buckets.py).
     buckets: tuple[BucketDef, ...] = ()
 
     def pipeline(self, name: str) -> PipelineDef | None:
@@ -249,11 +251,25 @@ class Fleet:
     def state_machine(self, name: str) -> StateMachineDef | None:
         return next((s for s in self.state_machines if s.name == name), None)
 
+    def mappings(self) -> WaveMappings:
+        """What this fleet places by name (its stages' and state machines' `wave:`, `state_waves:`) and what
+        rolls each state machine's wave back (`rollback:`): what `--sandbox` adds to the config's."""
+        return WaveMappings(
+            stages={(p.name, s.name): s.wave for p in self.pipelines for s in p.stages if s.wave},
+            state_machines={
+                m.name: MachineWaves(m.wave, dict(m.state_waves), m.rollback, FLEET)
+                for m in self.state_machines
+                if m.wave or m.state_waves or m.rollback
+            },
+        )
+
     def wave_model(self) -> WaveModel:
         """The wave model with this fleet's explicit stage and state machine mappings."""
-        stage_waves = {(p.name, s.name): s.wave for p in self.pipelines for s in p.stages if s.wave}
-        sm_waves = {m.name: m.wave for m in self.state_machines if m.wave}
-        return self.waves.with_mappings(stage_waves, sm_waves)
+        return self.waves.with_mappings(self.mappings())
+
+    def console_view(self) -> SandboxFleet:
+        """What a console that starts this sandbox (`--sandbox`) takes from it: its regions and mappings."""
+        return SandboxFleet(self.regions, self.mappings())
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,42 @@
+"""A source of deployments, as the watcher sees it: how one service's resources are listed and seeded.
+
+Each service package (`console/codepipeline/source.py`, `console/stepfunctions/source.py`) has one `Source`: it
+lists the target's resources of that service through the gate, gives each new one a slot and its poll loop,
+ends the loop of one no longer listed, and seeds them from the warm-start cache. Discovery and the warm start
+iterate the sources of the registry (`console/services.py`) in its order; they never name a service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from console.polling.context import WatchContext
+from console.polling.history import HistoryFollower
+from console.polling.slots import TargetRun
+from console.warm_cache import CachedTarget
+
+
+class Source(Protocol):
+    """One service's resources in the watcher: listed, started, ended and seeded here."""
+
+    @property
+    def listing(self) -> str:
+        """The API that lists them (`ListPipelines`), as the gate and the target's health name it."""
+        ...
+
+    async def discover(self, run: TargetRun) -> None:
+        """List `run`'s target through its gate (urgent); start a loop for each new resource, end the gone ones'.
+
+        Raises what the listing raised: discovery records it on the target and tries again later."""
+        ...
+
+    def seed(self, run: TargetRun, cached: CachedTarget) -> int:
+        """Show what the warm-start cache holds of this service at once, and start its loops from there
+        (before the target is listed); how many resources it showed."""
+        ...
+
+
+# How the watcher makes a service's source: from its shared parts and the history follower (which only a
+# service with execution histories uses).
+SourceFactory = Callable[[WatchContext, HistoryFollower], Source]

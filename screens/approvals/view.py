@@ -1,0 +1,130 @@
+"""The approvals inbox's view state: which approvals are shown, in which order, and the caches that keep it cheap.
+
+Plain classes beside the rows module (screens/approvals/rows.py says what a row shows; these say which rows there
+are and which can be reused). The inbox reads the same unless the approvals, what the clock makes of them, the
+layout or the filter changed: most of the watcher's pictures change other pipelines only, and then `InboxRows.sync`
+says so and nothing is drawn. A row whose approval and clock words are the same keeps its cells (the same tuple,
+so the list keeps its drawn line). `Drawn` remembers what each part of the screen last showed, so a part is
+updated only when it would read differently. The screen (screens/approvals/screen.py) holds one of each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from rich.text import Text
+
+from console.model import Approval, FleetState
+from screens.approvals.rows import (
+    InboxLayout,
+    clock_words,
+    inbox_order,
+    resource_key,
+    row_cells,
+    row_key,
+    words_of,
+)
+from screens.fleet.rows import matches
+
+FOCUS_ROWS = 50  # the approvals whose resources the watcher reads faster: the first screenful and then some
+
+
+class InboxRows:
+    """The inbox's rows: the approvals shown (filtered, most urgent first), how many wait in all, their cells."""
+
+    def __init__(self) -> None:
+        self.layout: InboxLayout | None = None
+        self.query = ""  # the filter as typed (stripped)
+        self.keys: list[str] = []  # the rows shown, in order
+        self.approvals: dict[str, Approval] = {}  # the approvals shown, by row key
+        self.total = 0  # approvals waiting, filtered or not
+        self._signature: object = None  # what the rows were last made from
+        self._cells: dict[str, tuple[object, tuple[Text, ...]]] = {}  # row key → (what it was made from, cells)
+
+    def set_layout(self, layout: InboxLayout) -> bool:
+        """Take the layout for the terminal's width; True when it changed (every row is made again)."""
+        if layout == self.layout:
+            return False
+        self.layout = layout
+        self.keys = []
+        self._signature = None
+        return True
+
+    def set_query(self, query: str) -> bool:
+        """Show only approvals whose words contain every word of `query`; True when it changed."""
+        query = query.strip()
+        if query == self.query:
+            return False
+        self.query = query
+        return True
+
+    def sync(self, state: FleetState, now: datetime, labels: Mapping[str, str]) -> bool:
+        """The rows of `state`'s approvals at `now`; False when they read as last time (or there is no layout)."""
+        layout = self.layout
+        if layout is None:
+            return False
+        clock = tuple(clock_words(a, now) for a in state.approvals)
+        # The counts and whether the targets are still being read: the empty inbox's words depend on them.
+        reading = tuple(t.read_at is None and not t.error for t in state.targets)
+        counts = (len(state.pipelines), len(state.state_machines), reading)
+        signature = (state.approvals, clock, layout, self.query, counts)
+        if signature == self._signature:
+            return False
+        self._signature = signature
+        # One row per waiting thing, even if a picture ever listed one twice (a row key must be unique).
+        ordered = tuple({row_key(a): a for a in reversed(inbox_order(state.approvals, now))}.values())[::-1]
+        self.total = len(ordered)
+        if self.query:
+            ordered = tuple(a for a in ordered if matches(words_of(a, labels.get(a.target, a.target)), self.query))
+        self.keys = [row_key(a) for a in ordered]
+        self.approvals = {row_key(a): a for a in ordered}
+        for approval in ordered:
+            self._make_cells(approval, now, layout, labels.get(approval.target, approval.target))
+        if len(self._cells) > 2 * len(self.keys) + 64:
+            # Answered approvals are gone for good: forget their cells.
+            self._cells = {key: self._cells[key] for key in self.keys}
+        return True
+
+    def cells(self) -> dict[str, tuple[Text, ...]]:
+        """The cells of each row shown (the same tuple while the row reads the same: the list keeps its line)."""
+        return {key: self._cells[key][1] for key in self.keys}
+
+    def _make_cells(self, approval: Approval, now: datetime, layout: InboxLayout, label: str) -> None:
+        key = row_key(approval)
+        made_from = (approval, layout, label, clock_words(approval, now))
+        cached = self._cells.get(key)
+        if cached is not None and cached[0] == made_from:
+            return
+        cells = tuple(cell for _, cell in row_cells(approval, now, layout, label))
+        self._cells[key] = (made_from, cells)
+
+    def approval(self, key: str | None) -> Approval | None:
+        """The approval of a row shown, as last made."""
+        return self.approvals.get(key) if key else None
+
+    def resource_keys(self) -> tuple[str, ...]:
+        """The pipelines and state machines of the first approvals shown, once each, in order."""
+        seen: dict[str, None] = {}
+        for key in self.keys[:FOCUS_ROWS]:
+            seen[resource_key(self.approvals[key])] = None
+        return tuple(seen)
+
+
+class Drawn:
+    """What each part of the screen last showed: a part is updated only when it would read differently."""
+
+    def __init__(self, **shown: object) -> None:
+        """`shown`: what parts show before anything is drawn (those are not drawn again until they change)."""
+        self._last: dict[str, object] = dict(shown)
+
+    def changed(self, part: str, value: object) -> bool:
+        """True (and `value` remembered) when `part` would show something other than it does."""
+        if part in self._last and self._last[part] == value:
+            return False
+        self._last[part] = value
+        return True
+
+    def forget(self, part: str) -> None:
+        """The next `changed(part, …)` is True whatever it shows (the part must be drawn again)."""
+        self._last.pop(part, None)

@@ -1,0 +1,178 @@
+"""The fleet screen's pipelines view (`1`): every pipeline, its row in the list and its wave board under it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from rich.text import Text
+
+from console.model import FleetState, Pipeline, Wave
+from screens.action_flow import Choices
+from screens.context import PipelineRef, ResourceRef
+from screens.fleet.actions import pipeline_choices
+from screens.fleet.rows import PipelineRow, TableLayout, pipeline_layout, pipeline_row
+from screens.fleet.view import Frame, NameOrder, RowFilter
+from screens.status import ERROR, STALE, look
+from screens.text import clean, commit_message, literal
+from screens.timefmt import ago, coarse_age
+from screens.widgets.keyed_list import ListColumn
+from screens.widgets.wave_board import SLOT_WIDE, WaveBoard, board_waves
+
+PIPELINES = "pipelines"
+
+
+class PipelineView:
+    """The pipelines view: its layout, the rows shown (filtered, by name) and how many there are in all."""
+
+    name = PIPELINES
+    binding = "fleet"
+    key = "1"
+    label = "Pipelines"
+    noun = "pipeline"
+
+    def __init__(self) -> None:
+        self.layout: TableLayout | None = None
+        self.waves: tuple[Wave, ...] | None = None  # the board's columns as last laid out (`board_waves`)
+        self.rows: dict[str, PipelineRow] = {}  # the rows shown, by key
+        self.keys: list[str] = []  # the keys shown, in order
+        self.total = 0  # pipelines in all, filtered or not
+        self._order = NameOrder()
+        self._filter: RowFilter[PipelineRow] = RowFilter()
+        self._cache: dict[str, tuple[Pipeline, bool, int, int, PipelineRow]] = {}
+
+    def set_layout(self, layout: TableLayout) -> bool:
+        """Take the layout for the terminal's width; True when it changed (every row is built again)."""
+        if layout == self.layout:
+            return False
+        self.layout = layout
+        self._cache = {}
+        return True
+
+    def set_waves(self, waves: tuple[Wave, ...]) -> bool:
+        """Take the board's columns (an `unknown` column comes or goes); True when they changed (every row is
+        built again)."""
+        if waves == self.waves:
+            return False
+        self.waves = waves
+        self._cache = {}
+        return True
+
+    def sync(self, frame: Frame) -> bool:
+        """The rows of the pipelines matching the filter; False while there is no layout or waves yet."""
+        if self.layout is None or self.waves is None:
+            return False
+        waves, state, now, labels = self.waves, frame.state, frame.now, frame.labels
+        pipelines = state.pipelines
+        rows = [self._row(key, pipelines[key], state, now, waves, labels) for key in self._order.of(pipelines)]
+        self.total = len(rows)
+        rows = self._filter.keep(rows, frame.query)
+        self.rows = {r.key: r for r in rows}
+        self.keys = [r.key for r in rows]
+        return True
+
+    def cells(self) -> dict[str, tuple[Text, ...]]:
+        return {key: self.rows[key].cells for key in self.keys}
+
+    # --- as a FleetView (screens/fleet/view.py) -------------------------------------------------------------
+
+    def lay_out(self, width: int, target_width: int, frame: Frame) -> bool:
+        if self.waves is None:
+            self.set_waves(board_waves(frame.waves, frame.state))
+        assert self.waves is not None
+        return self.set_layout(pipeline_layout(width, len(self.waves), target_width))
+
+    def list_columns(self) -> tuple[ListColumn, ...] | None:
+        if self.layout is None or self.waves is None:
+            return None
+        return self.layout.columns(self.waves)
+
+    def reshape(self, frame: Frame) -> bool:
+        # A stage that matches no wave appeared (or the last one went): the `unknown` column comes or goes.
+        if self.layout is None:
+            return False
+        return self.set_waves(board_waves(frame.waves, frame.state))
+
+    def show_detail(self, board: WaveBoard, key: str | None, state: FleetState, now: datetime) -> None:
+        pipeline = state.pipelines.get(key) if key else None
+        row = self.rows.get(key) if key else None
+        if pipeline is None or row is None:
+            board.clear("No pipeline selected." if state.pipelines else "")
+            return
+        board.show(board_title(pipeline, state, now), row.waves, now)
+
+    def ref(self, key: str) -> ResourceRef:
+        return PipelineRef(key)
+
+    def choices(self, binding_id: str, key: str, state: FleetState) -> Choices | None:
+        pipeline = state.pipelines.get(key)
+        return None if pipeline is None else pipeline_choices(binding_id, pipeline)
+
+    def _row(
+        self,
+        key: str,
+        pipeline: Pipeline,
+        state: FleetState,
+        now: datetime,
+        waves: Sequence[Wave],
+        labels: Mapping[str, str],
+    ) -> PipelineRow:
+        """The row of `pipeline` (whose key is `key`: passed, as it is a new string on every ask)."""
+        assert self.layout is not None
+        slot = self.layout.slot
+        stale = state.is_stale(key, pipeline.read_at, now)
+        # Ages are shown in the list only in wide slots: only there does a new minute make a row read differently.
+        minute = int(now.timestamp() // 60) if slot >= SLOT_WIDE else 0
+        cached = self._cache.get(key)
+        if cached is not None and cached[1] == stale and cached[2] == slot and cached[3] == minute:
+            if cached[0] is pipeline:
+                return cached[4]
+            if reads_the_same(cached[0], pipeline):
+                # Read again and nothing on its row changed (most reads): the row, and its line, are kept.
+                self._cache[key] = (pipeline, stale, slot, minute, cached[4])
+                return cached[4]
+        row = pipeline_row(pipeline, waves, state, now, slot, labels.get(pipeline.target, pipeline.target))
+        self._cache[key] = (pipeline, stale, slot, minute, row)
+        return row
+
+
+def reads_the_same(before: Pipeline, after: Pipeline) -> bool:
+    """Whether `after` draws the same row and board as `before`: all a row shows comes from these fields (the
+    time it was read only through staleness, which the row cache keys on apart). Comparing them takes
+    microseconds; building a row again took milliseconds, for every read of every pipeline."""
+    return (
+        before.stages == after.stages
+        and before.executions == after.executions
+        and before.error == after.error
+        and before.note == after.note
+        and before.name == after.name
+        and before.target == after.target
+    )
+
+
+def board_title(pipeline: Pipeline, state: FleetState, now: datetime) -> Text:
+    """Two lines: the pipeline and its latest execution; then the commit message, or why it cannot be
+    trusted (an error reading it, staleness)."""
+    title = literal(pipeline.name, style="bold")
+    title.append(" · ", style="dim")
+    title.append(clean(pipeline.target), style="dim")
+    latest = pipeline.latest_execution
+    if latest is not None:
+        title.append(" · latest ")
+        title.append_text(look(latest.status).text())
+        if latest.is_rollback:
+            title.append(" (rollback)")
+        title.append(f" {clean(latest.id)[:8]}", style="dim")
+        if latest.revision is not None:
+            title.append(f" {clean(latest.revision.short)}")
+        title.append(f" {coarse_age(latest.updated or latest.started, now)}", style="dim")
+    title.append("\n")
+    if pipeline.error:
+        title.append(f"{ERROR.glyph} {clean(pipeline.error)}", style=ERROR.tone.style)
+    elif pipeline.note:
+        title.append(f"◐ partial: {clean(pipeline.note)}", style="bold yellow")
+    elif state.is_stale(pipeline.key, pipeline.read_at, now):
+        title.append(f"{STALE.glyph} stale: last read {ago(pipeline.read_at, now)}", style="bold")
+    elif latest is not None and latest.revision is not None:
+        title.append(commit_message(latest.revision.summary))
+    return title

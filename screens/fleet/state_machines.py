@@ -1,0 +1,127 @@
+"""The fleet screen's state machines view (`2`): every state machine, its row, its newest executions under it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from rich.text import Text
+
+from console.model import FleetState, StateMachine
+from screens.action_flow import Choices
+from screens.context import ResourceRef, StateMachineRef
+from screens.fleet.actions import machine_choices
+from screens.fleet.rows import MACHINE_COLUMNS, MachineRow, machine_layout, machine_row
+from screens.fleet.view import Frame, NameOrder, RowFilter
+from screens.status import ERROR, look
+from screens.text import clean, literal
+from screens.timefmt import coarse_age
+from screens.widgets.keyed_list import ListColumn
+from screens.widgets.wave_board import WaveBoard
+
+MACHINES = "machines"
+# Where each column's cell is in MachineRow.cells.
+_MACHINE_INDEX = {key: index for index, (key, _) in enumerate(MACHINE_COLUMNS)}
+
+
+class MachineView:
+    """The state machines view: its columns, the rows shown (filtered, by name) and how many there are in all."""
+
+    name = MACHINES
+    binding = "state_machines"
+    key = "2"
+    label = "State machines"
+    noun = "state machine"
+
+    def __init__(self, column_index: Mapping[str, int] = _MACHINE_INDEX) -> None:
+        self.columns: tuple[ListColumn, ...] = ()
+        self.rows: dict[str, MachineRow] = {}
+        self.keys: list[str] = []
+        self.total = 0
+        self._column_index = column_index  # where each column's cell is in MachineRow.cells
+        self._order = NameOrder()
+        self._filter: RowFilter[MachineRow] = RowFilter()
+        self._cache: dict[str, tuple[StateMachine, bool, int, MachineRow]] = {}
+        self._cells: dict[str, tuple[MachineRow, tuple[Text, ...]]] = {}
+
+    def set_columns(self, columns: tuple[ListColumn, ...]) -> bool:
+        """Take the columns for the terminal's width; True when they changed."""
+        if columns == self.columns:
+            return False
+        self.columns = columns
+        self._cells = {}
+        return True
+
+    def sync(self, frame: Frame) -> bool:
+        """The rows of the state machines matching the filter (always ready: no layout is needed)."""
+        state, now, labels = frame.state, frame.now, frame.labels
+        machines = state.state_machines
+        minute = int(now.timestamp() // 60)
+        rows: list[MachineRow] = []
+        for key in self._order.of(machines):
+            machine = machines[key]
+            stale = state.is_stale(machine.key, machine.read_at, now)
+            cached = self._cache.get(machine.key)
+            if cached is not None and cached[0] is machine and cached[1] == stale and cached[2] == minute:
+                rows.append(cached[3])
+                continue
+            row = machine_row(machine, state, now, labels.get(machine.target, machine.target))
+            self._cache[machine.key] = (machine, stale, minute, row)
+            rows.append(row)
+        self.total = len(rows)
+        rows = self._filter.keep(rows, frame.query)
+        self.rows = {r.key: r for r in rows}
+        self.keys = [r.key for r in rows]
+        return True
+
+    def cells(self) -> dict[str, tuple[Text, ...]]:
+        return {key: self._row_cells(self.rows[key]) for key in self.keys}
+
+    # --- as a FleetView (screens/fleet/view.py) -------------------------------------------------------------
+
+    def lay_out(self, width: int, target_width: int, frame: Frame) -> bool:
+        return self.set_columns(machine_layout(width, target_width))
+
+    def list_columns(self) -> tuple[ListColumn, ...] | None:
+        return self.columns
+
+    def reshape(self, frame: Frame) -> bool:
+        return False
+
+    def show_detail(self, board: WaveBoard, key: str | None, state: FleetState, now: datetime) -> None:
+        board.show_text(machine_detail(state.state_machines.get(key) if key else None, state, now))
+
+    def ref(self, key: str) -> ResourceRef:
+        return StateMachineRef(key)
+
+    def choices(self, binding_id: str, key: str, state: FleetState) -> Choices | None:
+        machine = state.state_machines.get(key)
+        return None if machine is None else machine_choices(binding_id, machine, state)
+
+    def _row_cells(self, row: MachineRow) -> tuple[Text, ...]:
+        """The row's cells in the columns shown (the same tuple while the row is the same: no redraw)."""
+        cached = self._cells.get(row.key)
+        if cached is not None and cached[0] is row:
+            return cached[1]
+        cells = tuple(row.cells[self._column_index[column.key]] for column in self.columns)
+        self._cells[row.key] = (row, cells)
+        return cells
+
+
+def machine_detail(machine: StateMachine | None, state: FleetState, now: datetime) -> Text:
+    """The highlighted state machine and its three newest executions (with why the failed ones failed)."""
+    if machine is None:
+        return Text("No state machine selected." if state.state_machines else "", style="dim")
+    text = literal(machine.name, style="bold")
+    text.append(f" · {clean(machine.target)} · {machine.type.lower()}", style="dim")
+    if machine.error:
+        text.append(f"\n{ERROR.glyph} {clean(machine.error)}", style=ERROR.tone.style)
+    for execution in machine.executions[:3]:
+        text.append("\n  ")
+        text.append_text(look(execution.status).text())
+        text.append(" ")
+        text.append(clean(execution.name))
+        text.append(f"  {coarse_age(execution.stopped or execution.started, now)}", style="dim")
+        if execution.error:
+            text.append(f"  {clean(execution.error)}: {clean(execution.cause or '')}"[:120], style="red")
+    return text

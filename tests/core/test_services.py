@@ -1,0 +1,129 @@
+"""The registry of services (console/services.py): every service has its line, an unknown service or action kind
+raises instead of being guessed at, and the watcher starts exactly the sources the registry lists."""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Sequence
+
+import pytest
+
+from console import services, watch
+from console.actions import registry
+from console.actions.plan import ActionKind, PlanContext
+from console.codepipeline import actions as codepipeline
+from console.codepipeline.source import PipelineSource
+from console.model import FleetState, PipelineSummary, Service, StateMachineSummary
+from console.polling.context import WatchContext
+from console.polling.history import HistoryFollower
+from console.polling.slots import TargetRun
+from console.services import SERVICES, ServiceParts, UnknownService, parts_of
+from console.stepfunctions import actions as stepfunctions
+from console.warm_cache import CachedTarget
+from console.waves import WaveModel
+from tests.core.test_watch_fake import FakeFleet, make_watcher, stages
+from tests.selections import sel
+
+
+class Newcomer(enum.Enum):
+    CODEDEPLOY = "codedeploy"
+    OVERRIDE = "override-stage-condition-twice"
+
+
+def test_every_service_has_its_line_and_its_parts() -> None:
+    assert set(SERVICES) == set(Service)
+    for service in Service:
+        parts = parts_of(service)
+        assert parts.actions.builders, service
+        assert callable(parts.source), service
+
+
+def test_an_unknown_service_raises_saying_which() -> None:
+    with pytest.raises(UnknownService, match="codedeploy"):
+        parts_of(Newcomer.CODEDEPLOY)  # type: ignore[arg-type]
+
+
+def test_an_unknown_kind_raises_when_asked_whether_it_can_run() -> None:
+    pipeline = sel(target="dev", pipeline="checkout-api")
+    with pytest.raises(registry.UnknownActionKind, match="override-stage-condition-twice"):
+        registry.unavailable(Newcomer.OVERRIDE, pipeline, FleetState(), PlanContext(WaveModel(())))  # type: ignore[arg-type]
+
+
+def test_the_gate_reads_its_builders_from_the_registry() -> None:
+    assert registry.SERVICES[Service.CODEPIPELINE] is codepipeline.ACTIONS
+    assert registry.SERVICES[Service.STEPFUNCTIONS] is stepfunctions.ACTIONS
+    assert (
+        registry.plan_builder(Service.CODEPIPELINE, ActionKind.OVERRIDE)
+        is codepipeline.PLAN_BUILDERS[ActionKind.OVERRIDE]
+    )
+
+
+class ListingFleet(FakeFleet):
+    """The in-memory target, counting its listings."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listed: Counter[str] = Counter()
+
+    async def list_pipelines(self) -> Sequence[PipelineSummary]:
+        self.listed["ListPipelines"] += 1
+        return await super().list_pipelines()
+
+    async def list_state_machines(self) -> Sequence[StateMachineSummary]:
+        self.listed["ListStateMachines"] += 1
+        return await super().list_state_machines()
+
+
+class CountingSource:
+    """A source of deployments of its own: it lists nothing, and counts what the watcher asks of it."""
+
+    made: list[CountingSource] = []
+    listing = "ListDeployments"
+
+    def __init__(self, context: WatchContext, history: HistoryFollower) -> None:
+        self.discovered: Counter[str] = Counter()
+        CountingSource.made.append(self)
+
+    async def discover(self, run: TargetRun) -> None:
+        self.discovered[run.target.name] += 1
+
+    def seed(self, run: TargetRun, cached: CachedTarget) -> int:
+        return 0
+
+
+async def test_the_watcher_starts_exactly_the_registered_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pipelines, and a newcomer in Step Functions' line: state machines are never listed, the newcomer is.
+    registered = {
+        Service.CODEPIPELINE: SERVICES[Service.CODEPIPELINE],
+        Service.STEPFUNCTIONS: ServiceParts(stepfunctions.ACTIONS, CountingSource),
+    }
+    monkeypatch.setattr(watch, "SERVICES", registered)
+    monkeypatch.setattr(CountingSource, "made", [])
+    fleet = ListingFleet()
+    fleet.pipelines["checkout"] = stages("Succeeded", "e1")
+    watcher, _ = make_watcher(fleet)
+    await watcher.start()
+    try:
+        state = await watcher.wait_ready(10)
+    finally:
+        await watcher.stop()
+    assert fleet.listed["ListPipelines"] >= 1
+    assert fleet.listed["ListStateMachines"] == 0
+    assert [source.discovered["fake"] >= 1 for source in CountingSource.made] == [True]
+    assert set(state.pipelines) == {"fake:checkout"}
+    assert not state.state_machines
+
+
+async def test_with_the_registry_as_it_is_both_services_are_listed() -> None:
+    assert [parts.source for parts in services.SERVICES.values()][0] is PipelineSource
+    fleet = ListingFleet()
+    watcher, _ = make_watcher(fleet)
+    await watcher.start()
+    try:
+        state = await watcher.wait_ready(10)
+    finally:
+        await watcher.stop()
+    assert fleet.listed["ListPipelines"] >= 1
+    assert fleet.listed["ListStateMachines"] >= 1
+    assert len(state.state_machines) == 1
