@@ -283,6 +283,8 @@ class PushRouter:
     def _share(self, runs: Iterable[TargetRun], team: int) -> None:
         budgets: dict[int, object] = {}
         for run in runs:
+            if self.teams.get(run.target.name) != team:
+                self._ctx.publisher.publish_soon()  # staleness follows the budget's rates
             self.teams[run.target.name] = team
             if run.budget is not None:
                 budgets[id(run.budget)] = run.budget
