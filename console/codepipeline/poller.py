@@ -135,8 +135,13 @@ class PipelinePoller:
             state, executions, slot.structure, event, slot.marks, keep=PIPELINE_EXECUTIONS_LISTED
         )
         if applied.changed:
+            known = {e.id for e in slot.executions or ()}
             slot.state, slot.executions = applied.state, applied.executions
-            if slot.signature is not None:
+            if any(e.id not in known for e in applied.executions or ()):
+                # A new execution: its source revisions are in no event. The next read of this pipeline (an
+                # approval's token, the safety net) lists the executions with them.
+                slot.signature = None
+            elif slot.signature is not None:
                 # The executions follow the events too: a read that shows the same needs no listing (one
                 # that was never listed, or must be listed again, still is).
                 slot.signature = _execution_signature(applied.state)
