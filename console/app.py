@@ -9,6 +9,10 @@ IO in workers, turns every worker error into a notification, and knows which scr
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -24,6 +28,7 @@ from textual.timer import Timer
 from textual.worker import Worker
 
 from console.config import Config
+from console.hangup import EXIT_HANGUP, terminal_gone
 from console.model import FleetUpdate, Target
 from console.waves import WaveModel, default_wave_model
 from screens.action_flow import ActionFlow
@@ -133,6 +138,8 @@ class WavedeckApp(App[None]):
         self._drawn_at = 0.0  # time.monotonic() of the last picture drawn
         self._redraw: Timer | None = None  # draws the newest picture once REDRAW_EVERY has passed
         self._told = 0  # how many of the watcher's notices were shown
+        self._terminal: int | None = None  # the terminal's fd while it is watched for a hang-up
+        self._on_sighup = False  # SIGHUP handled by the loop (removed when the app ends)
         context.flow = ActionFlow(self, lambda: self.console_context)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
@@ -155,9 +162,31 @@ class WavedeckApp(App[None]):
         self._unsubscribe = ctx.watcher.subscribe(self._watcher_updated)
         self.post_message(FleetUpdated(ctx.watcher.state, ctx.transitions.total))
         self.set_interval(1.0, self._tick, name="clock")
+        self._watch_the_terminal()
         self._gc.start()
         if self._start_watcher and isinstance(ctx.watcher, _Startable):
             self._run_watcher()
+
+    def _watch_the_terminal(self) -> None:
+        """Leave when the terminal hangs up (console/hangup.py): by SIGHUP, or found gone by the clock's tick."""
+        if self.is_headless:
+            return
+        try:
+            fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else -1
+        except (OSError, ValueError):
+            return
+        if fd < 0 or terminal_gone(fd):
+            return
+        self._terminal = fd
+        if threading.current_thread() is threading.main_thread():
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hung_up)
+                self._on_sighup = True
+
+    def _hung_up(self) -> None:
+        """Nobody can see the console any more: stop polling and end (the sandbox child ends with it)."""
+        self._terminal = None
+        self.exit(return_code=EXIT_HANGUP)
 
     @work(exclusive=True, exit_on_error=False, group="watcher")
     async def _run_watcher(self) -> None:
@@ -168,6 +197,9 @@ class WavedeckApp(App[None]):
 
     async def on_unmount(self) -> None:
         self._gc.stop()
+        if self._on_sighup:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -238,6 +270,9 @@ class WavedeckApp(App[None]):
             shown.apply_state(self.console_context.state)
 
     def _tick(self) -> None:
+        if self._terminal is not None and terminal_gone(self._terminal):
+            self._hung_up()
+            return
         self._gc.tick()
         shown = self.shown_console_screen()
         if shown is not None:
