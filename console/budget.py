@@ -22,7 +22,7 @@ import asyncio
 import math
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -242,6 +242,14 @@ class _Bucket:
         self.cut_at = now
         self.tokens = min(self.tokens, 0.0)
 
+    def rebase(self, base: Rate, now: float) -> None:
+        """A new base rate (a share of the account's): the refill, a cut's rate and the tokens follow it."""
+        self.settle(now)
+        ratio = base.per_second / self.base.per_second
+        self.base = base
+        self.cut_rate = min(base.per_second, self.cut_rate * ratio)
+        self.tokens = min(self.tokens, self.capacity_at(now))
+
     def state(self, now: float) -> BucketState:
         self.settle(now)
         return BucketState(
@@ -274,7 +282,15 @@ class Budget:
         self._policy = policy or AimdPolicy()
         self._clock: Clock = clock or SystemClock()
         self._buckets: dict[str, _Bucket] = {}
+        self._shares: dict[str, float] = {}
         self._mutex = threading.RLock()  # the buckets' numbers (see the module docstring)
+
+    def _base(self, api: str) -> Rate:
+        rate = self._rates.get(api, self._default)
+        share = self._shares.get(api, 1.0)
+        if share >= 1.0:
+            return rate
+        return Rate(max(1.0, rate.burst * share), rate.per_second * share)
 
     def _bucket(self, api: str) -> _Bucket:
         bucket = self._buckets.get(api)
@@ -282,10 +298,24 @@ class Budget:
             with self._mutex:
                 bucket = self._buckets.get(api)
                 if bucket is None:
-                    base = self._rates.get(api, self._default)
-                    bucket = _Bucket(api, base, self._policy, self._clock.monotonic())
+                    bucket = _Bucket(api, self._base(api), self._policy, self._clock.monotonic())
                     self._buckets[api] = bucket
         return bucket
+
+    def share(self, apis: Iterable[str], fraction: float) -> None:
+        """Spend only `fraction` of these APIs' rates: several consoles of a team read one account, whose
+        buckets they share. Each bucket's refill and size scale by it (its size never below one request);
+        1.0 gives back the whole rate."""
+        fraction = min(1.0, max(fraction, 0.001))
+        with self._mutex:
+            now = self._clock.monotonic()
+            for api in apis:
+                if self._shares.get(api, 1.0) == fraction:
+                    continue
+                self._shares[api] = fraction
+                bucket = self._buckets.get(api)
+                if bucket is not None:
+                    bucket.rebase(self._base(api), now)
 
     async def acquire(self, api: str) -> float:
         """Take one token for `api`, waiting as long as needed. Returns the seconds waited.

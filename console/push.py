@@ -3,9 +3,11 @@
 An EventBridge rule (`{"source": ["aws.codepipeline", "aws.states"]}`) sends every state change of the
 region to a queue; `QueueReader` long-polls that queue (WaitTimeSeconds 20), turns each message into a
 `PushEvent`, drops the ones already seen (EventBridge delivers at least once; ids are remembered in bounded
-memory), hands the rest to the watcher and deletes the messages. An event only says *which* resource
-changed: delivery order is not guaranteed, so the watcher re-reads the resource instead of trusting the
-event's state.
+memory), hands the rest to the watcher and deletes the messages. An event carries the state it announces
+(CodePipeline: pipeline, execution, stage, action, state, the action's type and result; Step Functions: the
+execution, its status and dates): the watcher applies it as it is (`console/polling/events_apply.py`),
+ordered per execution by the event's time since delivery order is not guaranteed, and re-reads only what
+no event carries (an approval's token, a new pipeline version's structure).
 
 When the queue fails (deleted, access denied, unreachable) the reader reports it and tries again now and
 then; the watcher polls normally meanwhile.
@@ -19,6 +21,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 from console.errors import AwsError
@@ -33,7 +36,15 @@ REMEMBERED_IDS = 10_000  # event ids kept for de-duplication (an id is ~36 bytes
 
 @dataclass(frozen=True, slots=True)
 class PushEvent:
-    """What one EventBridge event names: its id, where it is from, and the resource it is about."""
+    """One EventBridge event: its id, where it is from, the resource it is about and the state it announces.
+
+    CodePipeline (AWS's "Monitoring CodePipeline events"): `detail` has `pipeline`, `execution-id`, `state`,
+    `version` (the pipeline's structure version, a JSON number), `start-time` (the execution's), plus `stage`
+    for stages and `stage`, `action`, `region`, `type` {owner, provider, category, version} and, once the
+    action finished, `execution-result` for actions. Step Functions: `executionArn`, `stateMachineArn`,
+    `name`, `status`, `startDate` and `stopDate` (epoch milliseconds), `error`, `cause`, `redriveDate`.
+    `time` is the event's own (whole seconds, as EventBridge stamps it).
+    """
 
     id: str
     source: str  # aws.codepipeline | aws.states
@@ -44,7 +55,43 @@ class PushEvent:
     execution_id: str | None = None  # pipeline execution id
     state_machine_arn: str | None = None
     execution_arn: str | None = None
-    state: str | None = None  # as the event says it; never trusted for the model
+    state: str | None = None  # CodePipeline's event state (STARTED, SUCCEEDED…) or Step Functions' status
+    time: datetime | None = None
+    stage: str | None = None
+    action: str | None = None
+    version: int | None = None  # the pipeline structure's version the execution runs
+    start_time: datetime | None = None  # the pipeline execution's start, or the Step Functions execution's
+    stop_time: datetime | None = None  # the Step Functions execution's stop
+    redrive_time: datetime | None = None
+    name: str | None = None  # the Step Functions execution's name
+    category: str | None = None  # the action's type
+    provider: str | None = None
+    summary: str | None = None  # the action's execution-result, or the execution's error and cause
+    external_id: str | None = None
+    external_url: str | None = None
+    error_code: str | None = None
+    cause: str | None = None
+    trigger_type: str | None = None
+    trigger_detail: str | None = None
+    execution_type: str | None = None  # ROLLBACK for a rollback execution
+    rollback_target: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """pipeline | stage | action | execution (Step Functions), from the detail-type."""
+        if self.source == "aws.states":
+            return "execution"
+        if self.detail_type == ACTION_CHANGE:
+            return "action"
+        if self.detail_type == STAGE_CHANGE:
+            return "stage"
+        return "pipeline"
+
+
+PIPELINE_CHANGE = "CodePipeline Pipeline Execution State Change"
+STAGE_CHANGE = "CodePipeline Stage Execution State Change"
+ACTION_CHANGE = "CodePipeline Action Execution State Change"
+EXECUTION_CHANGE = "Step Functions Execution Status Change"
 
 
 def parse_event(body: str) -> PushEvent | None:
@@ -61,27 +108,88 @@ def parse_event(body: str) -> PushEvent | None:
         return None
     if not isinstance(detail, dict):
         detail = {}
-
-    def text(mapping: dict[str, object], key: str) -> str | None:
-        value = mapping.get(key)
-        return value if isinstance(value, str) and value else None
-
-    state_machine_arn = text(detail, "stateMachineArn")
-    execution_arn = text(detail, "executionArn")
+    state_machine_arn = _text(detail, "stateMachineArn")
+    execution_arn = _text(detail, "executionArn")
     if source == "aws.states" and state_machine_arn is None and execution_arn is not None:
         state_machine_arn = state_machine_of(execution_arn)
+    kind_of_action = _mapping(detail, "type")
+    result = _mapping(detail, "execution-result")
+    trigger = _mapping(detail, "execution-trigger")
+    rollback = _mapping(detail, "rollback-metadata")
+    if source == "aws.states":
+        error, cause = _text(detail, "error"), _text(detail, "cause")
+        summary = ": ".join(part for part in (error, cause) if part) or None
+        start_time = _epoch_millis(detail.get("startDate"))
+    else:
+        error, cause, summary = _text(result, "error-code"), None, _text(result, "external-execution-summary")
+        start_time = _iso(detail.get("start-time"))
     return PushEvent(
         id=event_id,
         source=source,
         detail_type=str(document.get("detail-type", "")),
-        region=text(document, "region"),
-        account=text(document, "account"),
-        pipeline=text(detail, "pipeline"),
-        execution_id=text(detail, "execution-id"),
+        region=_text(document, "region"),
+        account=_text(document, "account"),
+        pipeline=_text(detail, "pipeline"),
+        execution_id=_text(detail, "execution-id"),
         state_machine_arn=state_machine_arn,
         execution_arn=execution_arn,
-        state=text(detail, "state") or text(detail, "status"),
+        state=_text(detail, "state") or _text(detail, "status"),
+        time=_iso(document.get("time")),
+        stage=_text(detail, "stage"),
+        action=_text(detail, "action"),
+        version=_whole(detail.get("version")),
+        start_time=start_time,
+        stop_time=_epoch_millis(detail.get("stopDate")),
+        redrive_time=_epoch_millis(detail.get("redriveDate")),
+        name=_text(detail, "name"),
+        category=_text(kind_of_action, "category"),
+        provider=_text(kind_of_action, "provider"),
+        summary=summary,
+        external_id=_text(result, "external-execution-id"),
+        external_url=_text(result, "external-execution-url"),
+        error_code=error,
+        cause=cause,
+        trigger_type=_text(trigger, "trigger-type"),
+        trigger_detail=_text(trigger, "trigger-detail"),
+        execution_type=_text(detail, "execution-type"),
+        rollback_target=_text(rollback, "rollback-target-pipeline-execution"),
     )
+
+
+def _text(mapping: dict[str, object], key: str) -> str | None:
+    value = mapping.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _mapping(mapping: dict[str, object], key: str) -> dict[str, object]:
+    value = mapping.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _whole(value: object) -> int | None:
+    # AWS sends the structure version as a JSON number (1.0); a bool is not one.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if float(value).is_integer() else None
+
+
+def _iso(value: object) -> datetime | None:
+    """EventBridge's `time` ("2026-11-26T09:16:38Z") or a detail's ISO 8601 time, as UTC; None when absent."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)  # epoch seconds, as some delivery paths leave it
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _epoch_millis(value: object) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return datetime.fromtimestamp(value / 1000, UTC)
 
 
 def state_machine_of(execution_arn: str) -> str | None:
@@ -151,10 +259,20 @@ class QueueReader:
         self.healthy: bool | None = None
         self.received = 0
         self.duplicates = 0
+        self._deleting: asyncio.Task[object] | None = None
 
     async def run(self) -> None:
+        try:
+            await self._receive()
+        finally:
+            if self._deleting is not None:
+                self._deleting.cancel()  # what it would have deleted comes again, and is known by its id
+
+    async def _receive(self) -> None:
         while True:
             try:
+                if self._deleting is not None and self._deleting.done():
+                    await self._settle_delete()  # its failure is the queue's
                 # Until the queue has answered once, ask without waiting: whether it works is news at once,
                 # not after a 20-second long poll.
                 wait = self.wait_seconds if self.healthy else 0
@@ -187,8 +305,19 @@ class QueueReader:
             result = self.on_events(fresh)
             if result is not None:
                 await result
-        # Deleted after the watcher has been told: a crash in between means a redelivery, never a loss.
-        await self.client.delete_messages(self.queue_url, [m.receipt_handle for m in messages])
+        # Deleted after the watcher has been told: a crash in between means a redelivery, never a loss. The
+        # delete goes on while the next receive waits (one delete on the wire at a time), so a busy queue is
+        # read at the pace of one round trip per batch, not two.
+        await self._settle_delete()
+        receipts = [m.receipt_handle for m in messages]
+        self._deleting = asyncio.get_running_loop().create_task(
+            self.client.delete_messages(self.queue_url, receipts), name=f"delete from {self.queue_url}"
+        )
+
+    async def _settle_delete(self) -> None:
+        deleting, self._deleting = self._deleting, None
+        if deleting is not None:
+            await deleting
 
     def _health(self, ok: bool, error: str | None) -> None:
         if self.healthy is ok and ok:

@@ -43,6 +43,9 @@ class PollSchedule:
     intervals: Intervals
     focused: frozenset[str] = frozenset()
     pushing: set[str] = field(default_factory=set)  # target names whose push queue currently works
+    # Per target, the safety net its share of the account's budget allows (longer than `push_safety_net`
+    # when a large fleet or a team of consoles would otherwise fill the account's buckets).
+    safety_net: dict[str, float] = field(default_factory=dict)
 
     def is_focused(self, key: str) -> bool:
         return key in self.focused
@@ -51,7 +54,8 @@ class PollSchedule:
         if key in self.focused:
             return self.intervals.focused
         if target in self.pushing:
-            return max(self.intervals.push_safety_net, self.intervals.background)
+            net = max(self.intervals.push_safety_net, self.safety_net.get(target, 0.0))
+            return max(net, self.intervals.background)
         return self.intervals.background
 
     def priority(self, key: str) -> int:

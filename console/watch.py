@@ -14,7 +14,8 @@ threads) and composes the parts in `console/polling/` with one `Source` per serv
   running executions that may wait for a person;
 - `HistoryFollower` also reads the execution shown in detail (`watch_execution`) every focused interval
   until it ends;
-- `PushRouter` long-polls each events queue and wakes the loops of the resources its events name;
+- `PushRouter` long-polls each events queue, lays each event's state over the model, and reads only what
+  events do not carry (an approval's token, a new structure), once per resource however many events ask;
 - `FleetPublisher` holds the model and publishes it whole, with the transitions that led to it;
 - `WarmStart` (given a `WarmCache`) shows what the last run knew at once, marked stale until read, and
   writes it back for the next start.
@@ -30,6 +31,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
+from console.codepipeline.poller import PipelinePoller
 from console.config import Intervals
 from console.loop_thread import LoopThread
 from console.model import FleetState, FleetUpdate, HistoryEvent, TargetStatus
@@ -45,7 +47,7 @@ from console.polling.warm import WarmStart
 from console.push import WAIT_SECONDS
 from console.scheduler import FOCUS, REFRESH, RETIME, PollSchedule
 from console.services import SERVICES
-from console.stepfunctions.poller import EXPRESS_NOTE
+from console.stepfunctions.poller import EXPRESS_NOTE, StateMachinePoller
 from console.warm_cache import WarmCache
 from console.waves import WaveModel
 
@@ -97,7 +99,11 @@ class Watcher:
         # One source per registered service (console/services.py), in its order.
         sources = [parts.source(self._ctx, self._history) for parts in SERVICES.values()]
         self._discovery = Discovery(self._ctx, sources)
-        self._push = PushRouter(self._ctx, self._history, wait_seconds=push_wait)
+        # Push lays each event over the model through the poller of the service it is about.
+        pollers = [getattr(source, "poller", None) for source in sources]
+        pipelines = next(p for p in pollers if isinstance(p, PipelinePoller))
+        machines = next(p for p in pollers if isinstance(p, StateMachinePoller))
+        self._push = PushRouter(self._ctx, self._history, pipelines, machines, wait_seconds=push_wait)
         self._warm = None
         if cache is not None:
             self._warm = WarmStart(self._ctx, cache, self._discovery)
@@ -149,6 +155,7 @@ class Watcher:
             tasks.extend(gate.tasks)
             gate.close()
         tasks.extend(self._history.tasks)
+        tasks.extend(self._push.stop())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -5,6 +5,9 @@ shows a new or changed execution. Those two have small budgets: a read publishes
 and fetches them behind it, in line, so a large fleet shows every pipeline's stages within seconds of
 starting and a pipeline's GetPipelineState is never held up by them; an urgent read, or one of what is on
 screen when their budget is free, fetches them first, so that what it tells comes in order.
+
+A pushed event is laid over the state and executions last read (`apply_event`, console/polling/events_apply.py)
+and published at once, without a read; a read sent before an event came gets that event laid over it again.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from console.diff import pipeline_transitions
 from console.errors import AccessDenied, AwsError, InvalidInput, NotFound, one_line, state_unavailable
 from console.model import Pipeline, PipelineExecution, PipelineState, Stage
 from console.polling.context import WatchContext
+from console.polling.events_apply import apply_pipeline_event, newer_than_read
 from console.polling.gate import Priority
-from console.polling.slots import PipelineSlot, TargetRun
+from console.polling.slots import PipelineSlot, TargetRun, on_the_wire
+from console.push import PushEvent
 from console.scheduler import FOCUSED, URGENT, backoff
 
 LOG = logging.getLogger(__name__)
@@ -29,6 +34,7 @@ LOG = logging.getLogger(__name__)
 PIPELINE_EXECUTIONS_LISTED = 20  # newest pipeline executions kept per pipeline (one ListPipelineExecutions page)
 ENRICH_ATTEMPTS = 3  # tries of a background GetPipeline / ListPipelineExecutions before it says it failed
 HOLD_NEWS_LIMIT = 10.0  # seconds a new execution's news may wait for the list (it is shown meanwhile)
+NOT_READ = "not read yet"  # an event about a pipeline this run has not read: nothing to lay it over
 _RUNNING = frozenset({"InProgress", "Stopping"})
 
 
@@ -60,7 +66,8 @@ class PipelinePoller:
         ctx = self._ctx
         name = slot.summary.name
         try:
-            async with run.gate.turn("GetPipelineState", priority, since):
+            async with run.gate.turn("GetPipelineState", priority, since), on_the_wire(slot):
+                sent = ctx.mono()
                 state = await run.reader.get_pipeline_state(name)
         except AwsError as exc:
             if not state_unavailable(exc):
@@ -68,6 +75,7 @@ class PipelinePoller:
             await self._read_without_state(run, slot, source, priority, exc)
             return
         ctx.publisher.target_succeeded(run, "GetPipelineState")
+        state = self._pushed_since(slot, state, sent)
         slot.state, slot.state_source, slot.state_read_at = state, source, ctx.now()
         slot.state_note = None
         needs_structure, needs_executions = self._needs(slot, state)
@@ -110,6 +118,50 @@ class PipelinePoller:
         # What is shown first, so that a narrow screen cuts the error's tail, not the meaning.
         slot.state_note = f"statuses from executions: GetPipelineState unavailable ({one_line(exc)})"
         self._publish(run, slot, source)
+
+    def apply_event(self, run: TargetRun, slot: PipelineSlot, event: PushEvent) -> str | None:
+        """Lay a pushed event over what was last read and publish what changed (source `push`), without a read.
+        Returns what is left to read (an approval's token, a new version's structure…), or None."""
+        ctx = self._ctx
+        if slot.reading:
+            slot.pushed.append((ctx.mono(), event))
+        state = slot.state
+        if state is None or ctx.publisher.told_pipeline(slot.key) is None:
+            return NOT_READ  # nothing to lay it over: its first read is under way (and tells nothing anyway)
+        executions = slot.executions
+        if executions is None and event.kind == "pipeline":
+            executions = ()  # not listed yet (the listing under way still comes): the events' are shown meanwhile
+        applied = apply_pipeline_event(
+            state, executions, slot.structure, event, slot.marks, keep=PIPELINE_EXECUTIONS_LISTED
+        )
+        if applied.changed:
+            known = {e.id for e in slot.executions or ()}
+            slot.state, slot.executions = applied.state, applied.executions
+            if any(e.id not in known for e in applied.executions or ()):
+                # A new execution: its source revisions are in no event. The next read of this pipeline (an
+                # approval's token, the safety net) lists the executions with them.
+                slot.signature = None
+            elif slot.signature is not None:
+                # The executions follow the events too: a read that shows the same needs no listing (one
+                # that was never listed, or must be listed again, still is).
+                slot.signature = _execution_signature(applied.state)
+            self._publish(run, slot, "push")
+        return applied.reread
+
+    def _pushed_since(self, slot: PipelineSlot, state: PipelineState, sent: float) -> PipelineState:
+        """`state` (just read) with the events that came while the read was on the wire laid over it again,
+        those newer than what it shows of their item: a read never takes back what an event told."""
+        executions = slot.executions
+        for arrived, event in slot.pushed:
+            if arrived >= sent and newer_than_read(state, executions, event):
+                applied = apply_pipeline_event(
+                    state, executions, slot.structure, event, None, keep=PIPELINE_EXECUTIONS_LISTED
+                )
+                state, executions = applied.state, applied.executions
+        slot.executions = executions
+        if not slot.reading:
+            slot.pushed.clear()  # every read that was on the wire has had them laid over it
+        return state
 
     def _inline(self, run: TargetRun, slot: PipelineSlot, priority: Priority, needs_structure: bool) -> bool:
         """Whether this read fetches the details before it publishes, so that what it tells is in order
@@ -165,10 +217,13 @@ class PipelinePoller:
             self._ctx.publisher.target_succeeded(run, "GetPipeline")
         if needs_executions:
             signature = _execution_signature(state)
-            async with run.gate.turn("ListPipelineExecutions", priority):
+            async with run.gate.turn("ListPipelineExecutions", priority), on_the_wire(slot):
+                sent = self._ctx.mono()
                 executions = await run.reader.list_pipeline_executions(name, max_results=PIPELINE_EXECUTIONS_LISTED)
             slot.executions = tuple(executions)
             slot.signature = signature
+            if slot.state is not None:
+                slot.state = self._pushed_since(slot, slot.state, sent)
             self._ctx.publisher.target_succeeded(run, "ListPipelineExecutions")
             slot.listed_at = self._ctx.mono()
 

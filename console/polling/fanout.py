@@ -164,6 +164,17 @@ async def close_console_queue(client: FanoutClient, queue: ConsoleQueue) -> None
         LOG.warning("left %s behind (expires within %s; the next console removes it)", queue.url, EXPIRY)
 
 
+async def team_size(client: FanoutClient, topic_arn: str) -> int:
+    """How many consoles read the topic now: its subscriptions of console queues (at least this one).
+
+    A console that crashed counts until its queue is swept: the team's shares are then a little smaller
+    than they could be, never too large.
+    """
+    subscriptions = await client.topic_subscriptions(topic_arn)
+    consoles = sum(1 for _, endpoint in subscriptions if endpoint.rsplit(":", 1)[-1].startswith(QUEUE_PREFIX))
+    return max(1, consoles)
+
+
 async def sweep(client: FanoutClient, topic_arn: str, now: datetime) -> list[str]:
     """Remove console queues past their expiry and the topic's subscriptions to them. Returns the URLs removed.
 

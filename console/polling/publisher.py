@@ -247,7 +247,10 @@ class FleetPublisher:
         whole target (unreachable, credentials, access), on the target."""
         message = str(exc) if isinstance(exc, AwsError) else f"{type(exc).__name__}: {exc}"
         if isinstance(exc, Throttled):
+            # AWS said "slow down" beyond the gateway's own retries: the loop backs off and reads again, the
+            # data stays, and the target says it reads more slowly. Not an error anyone has to act on.
             self.set_status(run, throttled=True)
+            return
         if isinstance(exc, Unavailable | ExpiredCredentials | AccessDenied):
             self.target_failed(run, exc)
         if slot.key in self.pipelines:
@@ -270,6 +273,9 @@ class FleetPublisher:
     def target_failed(self, run: TargetRun, exc: BaseException, api: str | None = None) -> None:
         """Record a failure of `api` (default: the operation the error names). The target's error lists every
         API whose latest outcomes are failures, so that one API answering does not hide another that cannot."""
+        if isinstance(exc, Throttled):
+            self.set_status(run, throttled=True)  # slower, not failing (see `resource_failed`)
+            return
         api = api or (exc.operation if isinstance(exc, AwsError) and exc.operation else ANY_API)
         if not isinstance(exc, AwsError) or not exc.answered or isinstance(exc, ExpiredCredentials | NoCredentials):
             # No answer at all, or credentials: about the whole target, so any answer from it clears it.

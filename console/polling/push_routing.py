@@ -1,38 +1,137 @@
-"""Push mode: one `QueueReader` per events queue, and which poll loop each event wakes.
+"""Push mode: one `QueueReader` per events queue, and what each event changes.
 
 A target's `events_queue` is read as it is (one console); a target's `events_topic` gets a queue of this
 console's own, subscribed to the topic and removed on exit (a team: `console/polling/fanout.py`).
 
-An event only says which resource changed: its loop is woken to read it now (urgent, source `push`); a
-resource not listed yet makes its target list again. While a target's queue works its resources are
-polled at `intervals.push_safety_net`; when the queue fails they go back to their normal intervals, and
-are all read at once, since events may have been lost meanwhile.
+An event carries the state it announces: it is laid over the model at once, without a read
+(`console/polling/events_apply.py`, through each service's poller). Only what no event carries is read
+(an approval's token, a new pipeline version's structure, a task waiting in a Step Functions history, a
+resource not listed yet), and `Rereads` makes that one read per resource however many events ask, a moment
+later and at a moment of each console's own (jittered), so a team's consoles do not read at the same instant.
+
+While a target's queue works its resources are polled as a safety net only: every `intervals.push_safety_net`,
+or less often when the target's share of the account's budget asks for it (a large fleet, or a team: the
+consoles on one topic share each bucket equally, each counting the team from the topic's subscriptions).
+When the queue fails they go back to their normal intervals, and are all read at once, since events may
+have been lost meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import itertools
+import logging
+import random
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from functools import partial
+from typing import Any
 
+from console.codepipeline.poller import PipelinePoller
 from console.errors import AwsError
 from console.model import QueueMessage
 from console.polling.context import WatchContext
-from console.polling.fanout import ConsoleQueue, close_console_queue, keep_alive, open_console_queue
+from console.polling.events_apply import CONDITIONS
+from console.polling.fanout import ConsoleQueue, close_console_queue, keep_alive, open_console_queue, team_size
 from console.polling.history import HistoryFollower
-from console.polling.slots import Slot, TargetRun
+from console.polling.slots import MachineSlot, TargetRun
 from console.push import PushEvent, QueueReader, SeenIds
 from console.scheduler import PUSH, REFRESH, RETIME, URGENT
+from console.stepfunctions.poller import NOT_READ, StateMachinePoller
+
+LOG = logging.getLogger(__name__)
+
+REREAD_DELAY = 0.1  # seconds: the events of one resource that come together make one read
+REREAD_JITTER = 0.6  # plus up to this many, drawn by each console: a team's reads spread out
+TEAM_REFRESH = 30.0  # seconds between two counts of the team on a topic (and two computations of the safety net)
+TEAM_FIRST_COUNTS = (2.0, 4.0, 8.0, 15.0)  # the waits between the first counts
+# Of the shared reads' budget, what a team's consoles split between them: the rest is left to the account's
+# other users (the deployment tooling, the AWS console).
+TEAM_SHARE = 0.75
+# Of a console's share of an API's budget, what the safety net may take: the rest stays free for the reads
+# events ask for, what is on screen and a person's refresh.
+SAFETY_SHARE = 0.5
+# The reads the watcher repeats, whose buckets a team's consoles split between them. Writes are a person's,
+# one at a time: never split.
+SHARED_APIS = (
+    "GetPipelineState",
+    "GetPipeline",
+    "ListPipelineExecutions",
+    "ListPipelines",
+    "ListStateMachines",
+    "ListExecutions",
+    "DescribeStateMachine",
+    "GetExecutionHistory",
+)
+
+
+class Rereads:
+    """One read per resource per moment, however many events ask for it: asked, it waits `delay` plus a
+    random part of `jitter` (each console draws its own, so a team spreads its reads), and events that ask
+    meanwhile join it."""
+
+    def __init__(
+        self, delay: float = REREAD_DELAY, jitter: float = REREAD_JITTER, rng: random.Random | None = None
+    ) -> None:
+        self.delay = delay
+        self.jitter = jitter
+        self._rng = rng or random.Random()
+        self._pending: dict[str, asyncio.TimerHandle] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.asked = 0  # reads asked for
+        self.joined = 0  # asks that joined a read already waiting
+
+    def ask(self, key: str, read: Callable[[], Coroutine[Any, Any, None] | None]) -> bool:
+        """Read `key` soon (`read()` starts it); False when a read of it already waits (this ask joins it)."""
+        if key in self._pending:
+            self.joined += 1
+            return False
+        self.asked += 1
+        wait = self.delay + self._rng.uniform(0.0, self.jitter)
+        self._pending[key] = asyncio.get_running_loop().call_later(wait, self._fire, key, read)
+        return True
+
+    def _fire(self, key: str, read: Callable[[], Coroutine[Any, Any, None] | None]) -> None:
+        self._pending.pop(key, None)
+        started = read()
+        if started is not None:
+            task = asyncio.get_running_loop().create_task(started, name=f"reread {key}")
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    def close(self) -> list[asyncio.Task[None]]:
+        """Drop the reads not started; the ones under way are returned for the caller to cancel."""
+        for handle in self._pending.values():
+            handle.cancel()
+        self._pending.clear()
+        return list(self.tasks)
 
 
 class PushRouter:
-    """Starts the queue readers of every target that has an events queue, and routes their events."""
+    """Starts the queue readers of every target that has an events queue, and applies their events."""
 
-    def __init__(self, context: WatchContext, history: HistoryFollower, *, wait_seconds: int) -> None:
+    def __init__(
+        self,
+        context: WatchContext,
+        history: HistoryFollower,
+        pipelines: PipelinePoller,
+        machines: StateMachinePoller,
+        *,
+        wait_seconds: int,
+        rereads: Rereads | None = None,
+    ) -> None:
         self._ctx = context
         self._history = history
+        self._pipelines = pipelines
+        self._machines = machines
         self._wait_seconds = wait_seconds
+        self.rereads = rereads or Rereads()
         self.readers: list[QueueReader] = []
         self.console_queues: list[ConsoleQueue] = []  # this console's own, subscribed to an events topic
+        self.teams: dict[str, int] = {}  # target name → consoles on its topic (this one included)
+
+    def stop(self) -> list[asyncio.Task[None]]:
+        """Drop the reads events asked for and not started; returns those under way, for the watcher to end."""
+        return self.rereads.close()
 
     def start(self) -> None:
         ctx = self._ctx
@@ -53,6 +152,8 @@ class PushRouter:
             ctx.spawn(reader.run(), f"push {queue} {region}")
         for (topic, region), runs in by_topic.items():
             ctx.spawn(self._fan_out(topic, region, runs), f"push {topic}")
+        if by_queue or by_topic:
+            ctx.spawn(self._keep_timing(), "push safety net")
 
     def _reader(self, queue: str, region: str | None, runs: list[TargetRun]) -> QueueReader:
         ctx = self._ctx
@@ -89,6 +190,12 @@ class PushRouter:
         pushed = [r for r in runs if r.target.region == region]
         client = reader_run.reader
         retry = max(self._ctx.intervals.focused, min(self._ctx.intervals.lists, self._ctx.intervals.push_safety_net))
+        try:
+            # The team this console joins, before its own queue is there (that takes a few calls): its share
+            # from the start, not once its first reads have spent the whole budget.
+            self._share(pushed, await team_size(client, topic) + 1)
+        except AwsError as exc:
+            LOG.warning("could not count the consoles on %s: %s", topic, exc)
         while True:
             try:
                 queue = await open_console_queue(client, topic)
@@ -97,11 +204,14 @@ class PushRouter:
                 self._on_health(pushed, False, f"cannot subscribe a queue to {topic}: {exc}")
                 await asyncio.sleep(retry)
         self.console_queues.append(queue)
-        heartbeat = asyncio.get_running_loop().create_task(keep_alive(client, queue), name=f"expiry {queue.url}")
+        loop = asyncio.get_running_loop()
+        heartbeat = loop.create_task(keep_alive(client, queue), name=f"expiry {queue.url}")
+        counting = loop.create_task(self._count_team(client, topic, pushed), name=f"team {topic}")
         try:
             await self._reader(queue.url, region, runs).run()
         finally:
             heartbeat.cancel()
+            counting.cancel()
             # The watcher is stopping (this task was cancelled): the queue goes with it, within seconds.
             await asyncio.shield(close_console_queue(client, queue))
 
@@ -114,17 +224,113 @@ class PushRouter:
 
     def _route(self, run: TargetRun, event: PushEvent) -> None:
         if event.source == "aws.codepipeline" and event.pipeline:
-            slot: Slot | None = run.pipelines.get(event.pipeline)
+            pipeline = run.pipelines.get(event.pipeline)
+            if pipeline is None:
+                self._list_again(run)  # a pipeline not listed yet
+                return
+            if pipeline.task is None:
+                return
+            reread = self._pipelines.apply_event(run, pipeline, event)
+            if reread == CONDITIONS and not run.gate.free_now("GetPipelineState"):
+                # How a stage's conditions evaluate is in no event: read when the budget has room now,
+                # else leave it to the safety net (a large team reads each stage's conditions rarely).
+                return
+            if reread is not None:
+                self.rereads.ask(pipeline.key, partial(pipeline.wake.wake, PUSH))
         elif event.source == "aws.states" and event.state_machine_arn:
-            slot = run.machines.get(event.state_machine_arn)
             if event.execution_arn is not None:
-                self._history.wake(PUSH, event.execution_arn)
-        else:
-            return
-        if slot is None:
-            run.list_wake.wake(PUSH)  # a resource not listed yet: list again now
-        elif slot.task is not None:
-            slot.wake.wake(PUSH)
+                self._history.wake(PUSH, event.execution_arn)  # the execution shown in detail, if it is this one
+            machine = run.machines.get(event.state_machine_arn)
+            if machine is None:
+                self._list_again(run)
+                return
+            if machine.task is None:
+                return  # Express: Step Functions sends no events for it, and keeps nothing to read
+            reread = self._machines.apply_event(run, machine, event)
+            if reread == NOT_READ:
+                self.rereads.ask(machine.key, partial(machine.wake.wake, PUSH))
+            elif reread is not None:
+                self.rereads.ask(f"{machine.key} histories", partial(self._read_waiting, run, machine))
+
+    def _list_again(self, run: TargetRun) -> None:
+        self.rereads.ask(f"{run.target.name} lists", partial(run.list_wake.wake, PUSH))
+
+    async def _read_waiting(self, run: TargetRun, slot: MachineSlot) -> None:
+        try:
+            await self._machines.read_waiting(run, slot)
+        except Exception:  # noqa: BLE001 - its poll loop reads it again anyway
+            LOG.exception("reading the histories of %s", slot.key)
+
+    # --- The team and the safety net ------------------------------------------------------------------
+
+    async def _count_team(self, client: Any, topic: str, runs: list[TargetRun]) -> None:
+        """Count the consoles on the topic now and then; each takes an equal share of the shared reads.
+
+        Soon after this console subscribed, and again a few times: a team opens its consoles together, and
+        the first ones to count would otherwise take too large a share until their next count.
+        """
+        for wait in itertools.chain(TEAM_FIRST_COUNTS, itertools.repeat(TEAM_REFRESH)):
+            try:
+                team = await team_size(client, topic)
+            except AwsError as exc:
+                LOG.warning("could not count the consoles on %s: %s", topic, exc)
+            except Exception:  # noqa: BLE001 - the count must go on: the last one holds meanwhile
+                LOG.exception("counting the consoles on %s", topic)
+            else:
+                self._share(runs, team)
+            await asyncio.sleep(wait)
+
+    def _share(self, runs: Iterable[TargetRun], team: int) -> None:
+        budgets: dict[int, object] = {}
+        for run in runs:
+            if self.teams.get(run.target.name) != team:
+                self._ctx.publisher.publish_soon()  # staleness follows the budget's rates
+            self.teams[run.target.name] = team
+            if run.budget is not None:
+                budgets[id(run.budget)] = run.budget
+        for budget in budgets.values():
+            share = getattr(budget, "share", None)
+            if callable(share):
+                share(SHARED_APIS, TEAM_SHARE / team)
+        self.retime()
+
+    async def _keep_timing(self) -> None:
+        while True:
+            await asyncio.sleep(TEAM_REFRESH)  # resources come and go with the listings
+            self.retime()
+
+    def retime(self) -> None:
+        """Compute each pushed target's safety net: its resources read within `SAFETY_SHARE` of what its
+        budget allows (after the team's split), every `push_safety_net` at the most."""
+        ctx = self._ctx
+        groups: dict[int, list[TargetRun]] = {}
+        for run in ctx.runs.values():
+            if run.target.events_queue or run.target.events_topic:
+                groups.setdefault(id(run.budget) if run.budget is not None else id(run), []).append(run)
+        changed = False
+        for runs in groups.values():
+            budget = runs[0].budget
+            if budget is None:
+                continue
+            pipelines = sum(len(r.pipelines) for r in runs)
+            machines = sum(1 for r in runs for m in r.machines.values() if m.task is not None)
+            needed = 0.0
+            for count, api in ((pipelines, "GetPipelineState"), (machines, "ListExecutions")):
+                rate = budget.rate(api)
+                if count and rate > 0:
+                    needed = max(needed, count / (SAFETY_SHARE * rate))
+            for run in runs:
+                name = run.target.name
+                before = ctx.schedule.safety_net.get(name, 0.0)
+                if abs(needed - before) > 0.1 * max(before, 1.0):
+                    ctx.schedule.safety_net[name] = needed
+                    changed = True
+                    if name in ctx.schedule.pushing:
+                        for slot in run.slots():
+                            slot.wake.wake(RETIME)
+        if changed:
+            ctx.publisher.resources_changed()  # staleness follows the intervals
+            ctx.publisher.publish_soon()
 
     def _on_health(self, runs: list[TargetRun], ok: bool, error: str | None) -> None:
         ctx = self._ctx
@@ -132,6 +338,8 @@ class PushRouter:
             name = run.target.name
             was_pushing = name in ctx.schedule.pushing
             if ok:
+                if not was_pushing:
+                    self.retime()
                 ctx.schedule.pushing.add(name)
                 run.push_error = None
                 ctx.publisher.set_status(run, push="on")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,9 +19,13 @@ from console.model import (
     Target,
     TargetStatus,
 )
+from console.polling.events_apply import EventMarks
 from console.polling.gate import PriorityGate, TokenSource
 from console.polling.reader import FleetReader
+from console.push import PushEvent
 from console.scheduler import Wake
+
+PUSHED_KEPT = 32  # events kept per resource while a read of it is on the wire, to lay again over that read
 
 
 @dataclass(eq=False)
@@ -33,6 +40,11 @@ class Slot:
     attempted: bool = False  # read (or tried) at least once
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
     last_start: float | None = None  # loop time the last read began (None: never read)
+    # Pushed events: the order of the last one applied to each item, and those that came while a read was
+    # on the wire, with the loop time they came at (that read may not show them: they are laid over it again).
+    marks: EventMarks = field(default_factory=EventMarks)
+    reading: int = 0  # reads of this resource on the wire now
+    pushed: deque[tuple[float, PushEvent]] = field(default_factory=lambda: deque(maxlen=PUSHED_KEPT))
 
     def settle_waiters(self) -> None:
         for waiter in self.waiters:
@@ -112,3 +124,13 @@ def drop(slot: Slot) -> None:
     if isinstance(slot, PipelineSlot) and slot.enrichment is not None:
         slot.enrichment.cancel()
     slot.settle_waiters()
+
+
+@asynccontextmanager
+async def on_the_wire(slot: Slot) -> AsyncIterator[None]:
+    """A read of `slot` is on the wire: events that come meanwhile are kept to be laid over its answer."""
+    slot.reading += 1
+    try:
+        yield
+    finally:
+        slot.reading -= 1

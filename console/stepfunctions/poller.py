@@ -4,6 +4,9 @@ DescribeStateMachine is read at discovery and then every `REDESCRIBE_LISTS` × `
 definition rarely changes); it says which states wait for a person's token. For machines that have such
 states, the history follower reads what is new in the history of each running execution, so that the
 approvals inbox knows what waits. EXPRESS state machines are never polled (see `EXPRESS_NOTE`).
+
+A pushed execution status change is laid over the executions last listed (`apply_event`) and published at
+once; what no event says (a task waiting for a person's token) is read from the histories (`read_waiting`).
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ from console.diff import HistoryCursor, state_machine_transitions
 from console.errors import AwsError
 from console.model import Approval, Execution, StateMachine, StateMachineDetail
 from console.polling.context import WatchContext
+from console.polling.events_apply import apply_execution_event, event_order, listed_order
 from console.polling.gate import Priority
 from console.polling.history import HistoryFollower
-from console.polling.slots import MachineSlot, TargetRun
+from console.polling.slots import MachineSlot, TargetRun, on_the_wire
+from console.push import PushEvent
+from console.scheduler import URGENT
 
 EXPRESS_NOTE = (
     "Express state machine: Step Functions keeps no execution history for it (read its executions in CloudWatch Logs)"
@@ -23,6 +29,8 @@ EXPRESS_NOTE = (
 
 EXECUTIONS_LISTED = 25  # newest Step Functions executions kept per state machine (one ListExecutions page)
 REDESCRIBE_LISTS = 5  # DescribeStateMachine again every this many `intervals.lists` (definitions rarely change)
+NOT_READ = "not read yet"  # an event about a state machine this run has not read: nothing to lay it over
+HISTORIES = "histories"  # an execution started in a state machine that may wait for a person: read its history
 
 
 class StateMachinePoller:
@@ -56,7 +64,8 @@ class StateMachinePoller:
             slot.timeouts = state_timeouts(slot.detail.definition)
             slot.branches = branch_numbers(slot.detail.definition)
             slot.described_at = ctx.mono()
-        async with run.gate.turn("ListExecutions", priority, since):
+        async with run.gate.turn("ListExecutions", priority, since), on_the_wire(slot):
+            sent = ctx.mono()
             listed = await run.reader.list_executions(summary.arn, max_results=EXECUTIONS_LISTED)
         ctx.publisher.target_succeeded(run, "DescribeStateMachine", "ListExecutions")
         now = ctx.now()
@@ -74,11 +83,58 @@ class StateMachinePoller:
             executions=executions,
             read_at=now,
         )
+        machine = self._pushed_since(slot, machine, sent)
         transitions = state_machine_transitions(old, machine, now, source)
         self._history.born({t.execution for t in transitions if t.from_status is None and t.execution})
         ctx.publisher.put_machine(slot.key, machine)
         ctx.publisher.emit(transitions)
         await self._read_waiting(run, slot, machine, source, priority)
+
+    def apply_event(self, run: TargetRun, slot: MachineSlot, event: PushEvent) -> str | None:
+        """Lay a pushed execution status change over the executions last listed and publish what changed
+        (source `push`), without a read. Returns what is left to read, or None."""
+        ctx = self._ctx
+        publisher = ctx.publisher
+        if slot.reading:
+            slot.pushed.append((ctx.mono(), event))
+        old = publisher.told_machine(slot.key)
+        if old is None or old.read_at is None:
+            return NOT_READ
+        new = apply_execution_event(old, event, slot.marks, keep=EXECUTIONS_LISTED)
+        if new is not None:
+            transitions = state_machine_transitions(old, new, ctx.now(), "push")
+            self._history.born({t.execution for t in transitions if t.from_status is None and t.execution})
+            publisher.put_machine(slot.key, new)
+            ended = {e.arn for e in new.executions if not e.is_running}
+            waiting = publisher.approvals.get(slot.key, ())
+            if any(a.execution in ended for a in waiting):
+                publisher.approvals[slot.key] = tuple(a for a in waiting if a.execution not in ended)
+            self._history.settle(new)
+            publisher.emit(transitions)
+        if old.approval_states and event.state == "RUNNING":
+            return HISTORIES  # no event says when a task starts waiting for a token: only its history does
+        return None
+
+    async def read_waiting(self, run: TargetRun, slot: MachineSlot) -> None:
+        """Read what is new in the histories of the running executions that may wait for a person (asked
+        after an event; errors are recorded on the state machine, as a poll's)."""
+        machine = self._ctx.publisher.machines.get(slot.key)
+        if machine is None or not machine.approval_states:
+            return
+        await self._read_waiting(run, slot, machine, "push", URGENT)
+
+    def _pushed_since(self, slot: MachineSlot, machine: StateMachine, sent: float) -> StateMachine:
+        """The listing with the events that came while it was on the wire laid over it again, those newer
+        than what it shows of their execution: a listing never takes back what an event told."""
+        for arrived, event in slot.pushed:
+            if arrived < sent:
+                continue
+            listed = next((e for e in machine.executions if e.arn == event.execution_arn), None)
+            if listed is None or event_order(event) > listed_order(listed):
+                machine = apply_execution_event(machine, event, None, keep=EXECUTIONS_LISTED) or machine
+        if not slot.reading:
+            slot.pushed.clear()
+        return machine
 
     async def _read_waiting(
         self, run: TargetRun, slot: MachineSlot, machine: StateMachine, source: str, priority: Priority

@@ -206,3 +206,22 @@ async def test_reservations_nobody_used_go_back_to_the_bucket(clock: FakeClock) 
     budget.unreserve("X", keep=0)
     assert budget.reserved("X") == 0
     assert budget.state("X").tokens == pytest.approx(2.0)  # never beyond the burst, never lost
+
+
+async def test_a_team_share_scales_the_named_buckets_and_gives_them_back(clock: FakeClock) -> None:
+    budget = Budget({"GetPipelineState": Rate(250, 10), "PutApprovalResult": Rate(10, 1)}, clock=clock)
+    await budget.acquire("GetPipelineState")  # the bucket exists before the team is known
+    budget.share(["GetPipelineState"], 0.9 / 20)
+    state = budget.state("GetPipelineState")
+    assert state.per_second == pytest.approx(0.45)
+    assert state.burst == pytest.approx(250 * 0.045)
+    assert state.tokens <= state.burst
+    assert budget.rate("GetPipelineState") == pytest.approx(0.45)
+    assert budget.state("PutApprovalResult").per_second == 1  # a person's writes are never split
+    # A throttle still halves the shared rate; the whole rate comes back with a share of 1.
+    budget.throttled("GetPipelineState")
+    assert budget.rate("GetPipelineState") == pytest.approx(0.225)
+    budget.share(["GetPipelineState"], 1.0)
+    assert budget.state("GetPipelineState").base == Rate(250, 10)
+    clock.advance(600)
+    assert budget.rate("GetPipelineState") == pytest.approx(10)

@@ -46,6 +46,7 @@ def test_parse_codepipeline_and_states_events() -> None:
         pipeline="orders-api",
         execution_id="x",
         state="STARTED",
+        stage="Beta",
     )
     states = parse_event(event("e2", "aws.states", executionArn=EXECUTION_ARN, status="RUNNING"))
     assert states is not None

@@ -68,6 +68,12 @@ async def test_two_consoles_each_get_every_transition_and_leave_nothing_behind(t
                 await watcher.wait_ready(30)
                 await updates.until(lambda w=watcher: status(w).push == "on", 15, "the console's queue to work")
                 await watcher.refresh()
+            # The second console counted both on the topic, and takes half of three quarters of each shared read.
+            second, second_updates, second_gateway = consoles[1]
+            name = second.state.targets[0].target.name
+            # It counts before subscribing and again 2, 4, 8 s after: the first console may subscribe in between.
+            await second_updates.until(lambda: second._push.teams == {name: 2}, 15, "the team of two")
+            assert second_gateway.budget.rate("GetPipelineState") == 0.75 / 2 * 10
             mine = _console_queues(sqs)
             assert stale not in mine, "the expired queue of a console that is gone was removed"
             assert len(mine) == 2
@@ -80,6 +86,8 @@ async def test_two_consoles_each_get_every_transition_and_leave_nothing_behind(t
             assert "@" in tags[OWNER_TAG]
             assert datetime.strptime(tags[EXPIRES_TAG], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) > datetime.now(UTC)
 
+            # What each console reads from here on: the events carry the run, so nothing of orders-api's state.
+            reads_before = [dict(gateway.stats.requests) for _, _, gateway in consoles]
             execution = (await asyncio.to_thread(codepipeline.start_pipeline_execution, name="orders-api"))[
                 "pipelineExecutionId"
             ]
@@ -92,11 +100,15 @@ async def test_two_consoles_each_get_every_transition_and_leave_nothing_behind(t
                     45,
                     "the run to succeed on each console",
                 )
-            for _, updates, _ in consoles:
+            for (_, updates, gateway), before in zip(consoles, reads_before, strict=True):
                 ours = [t for t in updates.transitions if t.execution == execution]
-                # Each console got the events itself: nothing waited for the 60-second safety net.
-                assert "push" in {t.source for t in ours}
+                # Each console got the events itself: nothing waited for the 60-second safety net, and every
+                # transition came from an event's own state, with no re-read of the pipeline per console.
+                assert {t.source for t in ours} == {"push"}
                 assert [t.to_status for t in ours if t.kind == "pipeline-execution"] == ["InProgress", "Succeeded"]
+                assert any(t.kind == "stage" and t.to_status == "Succeeded" for t in ours)
+                for api in ("GetPipelineState", "GetPipeline", "ListPipelineExecutions"):
+                    assert gateway.stats.requests[api] == before.get(api, 0), f"{api} was read again"
         # Both consoles stopped: their queues and subscriptions went with them.
         assert _console_queues(sqs) == []
         assert [s for s in _subscriptions(sns) if QUEUE_PREFIX in s["Endpoint"]] == []

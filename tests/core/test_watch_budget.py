@@ -106,11 +106,12 @@ async def test_the_budget_holds_at_200_pipelines(big_fleet: tuple[SandboxProcess
             if aws is not None:  # and the budget itself is inside what AWS grants
                 assert rate.per_second <= aws.per_second / 2
         assert gateway.stats.requests["ReceiveMessage"] >= 1
-    # Far more was wanted than sent: the budget, not the intervals, set the pace (what was sent is close to
-    # what the bucket allows over the whole run).
+    # Every pipeline was read, within the bucket; with push on, what follows the first reads is the safety
+    # net's, which takes at most half of the budget, so the budget is not all spent.
     busiest = max(gateways.values(), key=lambda g: len(g.stats.timeline))
     sent = busiest.stats.requests["GetPipelineState"]
-    assert sent >= 0.8 * (allowed(busiest.budget.base_rate("GetPipelineState"), elapsed) - 1)
+    listed = sum(1 for p in state.pipelines.values() if p.target == busiest.target.name)
+    assert listed <= sent <= allowed(busiest.budget.base_rate("GetPipelineState"), elapsed)
     # The focused pipeline jumped the queue: read every focused interval or so, never left behind.
     gaps = [b - a for a, b in zip(reads, reads[1:], strict=False)]
     assert len(reads) >= 6

@@ -78,8 +78,10 @@ async def test_throttling_and_lost_connections_slow_down_without_a_crash(sandbox
         await updates.until(lambda: everything_read_after(watcher.state, after_faults), 60, "a full recovery")
         final = target_status(watcher.state)
 
-    # botocore retried (3 attempts a call), so some reads failed as a whole and said why; nothing crashed.
-    assert any("ThrottlingException" in e or "Rate exceeded" in e for e in errors)
+    # botocore retried (3 attempts a call), so some reads failed as a whole; nothing crashed. A lost
+    # connection is said on the resource; throttling is not an error: the target says it reads more slowly.
+    assert not any("ThrottlingException" in e or "Rate exceeded" in e for e in errors)
+    assert not any(s.error and ("Throttling" in s.error or "Rate exceeded" in s.error) for s in seen)
     assert any("connect" in e.lower() for e in errors)
     assert any(s.throttled for s in seen)
     # The budget heard "slow down" and cut GetPipelineState's rate; the watcher kept going meanwhile.
