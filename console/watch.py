@@ -101,8 +101,9 @@ class Watcher:
         self._discovery = Discovery(self._ctx, sources)
         # Push lays each event over the model through the poller of the service it is about.
         pollers = [getattr(source, "poller", None) for source in sources]
-        pipelines = next(p for p in pollers if isinstance(p, PipelinePoller))
-        machines = next(p for p in pollers if isinstance(p, StateMachinePoller))
+        # (None when the registry has no such source: its events are then not routed.)
+        pipelines = next((p for p in pollers if isinstance(p, PipelinePoller)), None)
+        machines = next((p for p in pollers if isinstance(p, StateMachinePoller)), None)
         self._push = PushRouter(self._ctx, self._history, pipelines, machines, wait_seconds=push_wait)
         self._warm = None
         if cache is not None:

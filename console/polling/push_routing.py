@@ -113,8 +113,8 @@ class PushRouter:
         self,
         context: WatchContext,
         history: HistoryFollower,
-        pipelines: PipelinePoller,
-        machines: StateMachinePoller,
+        pipelines: PipelinePoller | None,
+        machines: StateMachinePoller | None,
         *,
         wait_seconds: int,
         rereads: Rereads | None = None,
@@ -223,7 +223,7 @@ class PushRouter:
                 self._route(run, event)
 
     def _route(self, run: TargetRun, event: PushEvent) -> None:
-        if event.source == "aws.codepipeline" and event.pipeline:
+        if event.source == "aws.codepipeline" and event.pipeline and self._pipelines is not None:
             pipeline = run.pipelines.get(event.pipeline)
             if pipeline is None:
                 self._list_again(run)  # a pipeline not listed yet
@@ -237,7 +237,7 @@ class PushRouter:
                 return
             if reread is not None:
                 self.rereads.ask(pipeline.key, partial(pipeline.wake.wake, PUSH))
-        elif event.source == "aws.states" and event.state_machine_arn:
+        elif event.source == "aws.states" and event.state_machine_arn and self._machines is not None:
             if event.execution_arn is not None:
                 self._history.wake(PUSH, event.execution_arn)  # the execution shown in detail, if it is this one
             machine = run.machines.get(event.state_machine_arn)
@@ -256,6 +256,8 @@ class PushRouter:
         self.rereads.ask(f"{run.target.name} lists", partial(run.list_wake.wake, PUSH))
 
     async def _read_waiting(self, run: TargetRun, slot: MachineSlot) -> None:
+        if self._machines is None:
+            return
         try:
             await self._machines.read_waiting(run, slot)
         except Exception:  # noqa: BLE001 - its poll loop reads it again anyway
