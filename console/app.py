@@ -133,6 +133,7 @@ class WavedeckApp(App[None]):
         self._thread_id = threading.get_ident()
         self._pending_lock = threading.Lock()
         self._pending_updates: list[FleetUpdate] = []  # from a watcher on another thread, not yet taken
+        self._ui_loop: asyncio.AbstractEventLoop | None = None  # the app's loop, where those updates are taken
         self._started_watcher = False
         self._gc = GcSchedule()
         self._drawn_at = 0.0  # time.monotonic() of the last picture drawn
@@ -159,6 +160,7 @@ class WavedeckApp(App[None]):
                     markup=False,
                 )
         self._thread_id = threading.get_ident()
+        self._ui_loop = asyncio.get_running_loop()
         self._unsubscribe = ctx.watcher.subscribe(self._watcher_updated)
         self.post_message(FleetUpdated(ctx.watcher.state, ctx.transitions.total))
         self.set_interval(1.0, self._tick, name="clock")
@@ -221,7 +223,7 @@ class WavedeckApp(App[None]):
         with self._pending_lock:
             self._pending_updates.append(update)
             first = len(self._pending_updates) == 1
-        loop = self._loop
+        loop = self._ui_loop
         if first and loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._take_pending_updates)
 
