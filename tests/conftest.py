@@ -65,6 +65,16 @@ def sandbox() -> Iterator[SandboxProcess]:
         yield process
 
 
+@pytest.fixture(scope="module")
+def bundled_sandbox() -> Iterator[SandboxProcess]:
+    """This module's own sandbox of the bundled fleet (no traffic, no warm-up): only the bundled fleet and what
+    this module's tests create. A test whose watcher must read everything (a first full picture, every
+    fault used) runs here: the session's sandbox gathers every state machine the suite made before, and a
+    console reads each one's ListExecutions at 1/s."""
+    with start_sandbox_process(speed=SPEED, seed=7, traffic=False, warm_up=False) as process:
+        yield process
+
+
 def make_client(url: str, service: str, region: str = REGION) -> Any:
     return boto3.client(
         service,

@@ -46,7 +46,7 @@ def test_every_module_outside_the_sandbox_imports_without_moto() -> None:
     assert result.stdout.strip() == "[]"
 
 
-def test_watch_reads_an_endpoint_without_moto(sandbox: SandboxProcess, tmp_path: Path) -> None:
+def test_watch_reads_an_endpoint_without_moto(bundled_sandbox: SandboxProcess, tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("intervals: {focused: 0.5s, background: 1s, lists: 5s}\n")
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "PYTHONUNBUFFERED": "1"}
@@ -55,7 +55,7 @@ def test_watch_reads_an_endpoint_without_moto(sandbox: SandboxProcess, tmp_path:
         + "import runpy\nsys.argv = ['wavedeck', *sys.argv[1:]]\nrunpy.run_module('console', run_name='__main__')\n"
     )
     command = [sys.executable, "-c", run, "watch", "--json", "--config", str(config)]
-    command += ["--endpoint-url", sandbox.url, "--region", "us-east-1"]
+    command += ["--endpoint-url", bundled_sandbox.url, "--region", "us-east-1"]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     notes: list[str] = []
     reader = threading.Thread(target=lambda: notes.extend(process.stderr or ()), daemon=True)

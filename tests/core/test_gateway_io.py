@@ -28,9 +28,9 @@ IO = LoopThread("wavedeck-aws-test")
 
 
 @pytest.fixture
-async def gateway(sandbox: SandboxProcess) -> AsyncIterator[Gateway]:
+async def gateway(bundled_sandbox: SandboxProcess) -> AsyncIterator[Gateway]:
     async with Gateway(
-        sandbox_target(sandbox), budget=fast_budget(), options=GatewayOptions(max_attempts=1), io=IO
+        sandbox_target(bundled_sandbox), budget=fast_budget(), options=GatewayOptions(max_attempts=1), io=IO
     ) as gateway:
         yield gateway
 
@@ -79,16 +79,18 @@ async def test_cancelling_the_caller_cancels_the_request_on_the_io_loop(gateway:
     assert await asyncio.to_thread(cancelled.wait, 10), "the request went on after its caller was cancelled"
 
 
-async def test_a_closed_gateway_sends_nothing(sandbox: SandboxProcess) -> None:
-    gateway = Gateway(sandbox_target(sandbox), budget=fast_budget(), io=IO)
+async def test_a_closed_gateway_sends_nothing(bundled_sandbox: SandboxProcess) -> None:
+    gateway = Gateway(sandbox_target(bundled_sandbox), budget=fast_budget(), io=IO)
     assert await gateway.list_pipelines()
     await gateway.close()
     with pytest.raises(Unavailable, match="closed"):
         await gateway.list_pipelines()
 
 
-async def test_a_threaded_watcher_reads_on_the_io_thread_and_serves_the_callers_loop(sandbox: SandboxProcess) -> None:
-    target = replace(sandbox_targets(sandbox.url, (REGION,))[0], events_queue=None)
+async def test_a_threaded_watcher_reads_on_the_io_thread_and_serves_the_callers_loop(
+    bundled_sandbox: SandboxProcess,
+) -> None:
+    target = replace(sandbox_targets(bundled_sandbox.url, (REGION,))[0], events_queue=None)
     called_on: list[str] = []
     async with Gateway(target, budget=fast_budget(), io=IO) as gateway:
         watcher = Watcher({target.name: gateway}, load_fleet(default_definitions_dir()).wave_model(), Intervals())

@@ -75,14 +75,16 @@ async def call(client: Any, method: str, **params: Any) -> Any:
     return await asyncio.to_thread(getattr(client, method), **params)
 
 
-async def test_no_token_reaches_watch_the_inbox_or_the_execution_screen(sandbox: SandboxProcess, tmp_path: Any) -> None:
+async def test_no_token_reaches_watch_the_inbox_or_the_execution_screen(
+    bundled_sandbox: SandboxProcess, tmp_path: Any
+) -> None:
     from screens.execution.rows import event_detail, event_rows, event_sections, waiting_for_person
 
-    sfn, sqs = make_client(sandbox.url, "stepfunctions"), make_client(sandbox.url, "sqs")
+    sfn, sqs = make_client(bundled_sandbox.url, "stepfunctions"), make_client(bundled_sandbox.url, "sqs")
     queue_url, _ = make_queue(sqs, "hostile")
     machine_arn = create_machine(sfn, hostile_machine(queue_url), "hostile")
     machine_name = machine_arn.rsplit(":", 1)[-1]
-    async with watching(sandbox.url) as (watcher, updates, _gateway):
+    async with watching(bundled_sandbox.url) as (watcher, updates, _gateway):
         await watcher.wait_ready(60)
         key = f"{TARGET}:{machine_name}"
         await updates.until(lambda: key in updates.state.state_machines, 60, "the hostile machine to be listed")
@@ -125,7 +127,7 @@ async def test_no_token_reaches_watch_the_inbox_or_the_execution_screen(sandbox:
     assert approval.custom_data.startswith(HOSTILE_TEXT[:40])
 
     # The gate reads the token afresh and answers with it.
-    async with Gateway(sandbox_targets(sandbox.url, (REGION,))[0]) as gateway:
+    async with Gateway(sandbox_targets(bundled_sandbox.url, (REGION,))[0]) as gateway:
         audit = AuditLog(tmp_path / "audit.jsonl")
         gate = ActionGate({TARGET: gateway}, default_wave_model(), audit)
         plan = await gate.plan(ActionKind.APPROVE, sel(target=TARGET, state_machine_arn=machine_arn, execution_arn=arn))
@@ -192,13 +194,13 @@ def test_a_child_execution_input_is_redacted_by_its_parent_token() -> None:
     assert TOKEN not in str(other.events[0].input)
 
 
-async def test_a_parent_token_handed_to_a_child_execution_never_shows(sandbox: SandboxProcess) -> None:
-    sfn = make_client(sandbox.url, "stepfunctions")
+async def test_a_parent_token_handed_to_a_child_execution_never_shows(bundled_sandbox: SandboxProcess) -> None:
+    sfn = make_client(bundled_sandbox.url, "stepfunctions")
     child_arn = create_machine(
         sfn, {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 36000, "End": True}}}, "nested-child"
     )
     parent_arn = create_machine(sfn, nested_parent(child_arn), "nested-parent")
-    async with watching(sandbox.url) as (watcher, updates, _gateway):
+    async with watching(bundled_sandbox.url) as (watcher, updates, _gateway):
         await watcher.wait_ready(60)
         key = f"{TARGET}:{parent_arn.rsplit(':', 1)[-1]}"
         await updates.until(lambda: key in updates.state.state_machines, 60, "the parent machine to be listed")

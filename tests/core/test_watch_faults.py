@@ -43,7 +43,7 @@ def naming(text: str) -> Any:
     return test
 
 
-async def test_throttling_and_lost_connections_slow_down_without_a_crash(sandbox: SandboxProcess) -> None:
+async def test_throttling_and_lost_connections_slow_down_without_a_crash(bundled_sandbox: SandboxProcess) -> None:
     # Each fault hits the requests of one resource, so botocore's retries (3 attempts a call) of one read
     # all meet it and the read fails as a whole: 9 faults are 3 failed reads, whatever else is in flight.
     throttle = Fault.aws_error(
@@ -56,7 +56,7 @@ async def test_throttling_and_lost_connections_slow_down_without_a_crash(sandbox
     lost = Fault.connection_error(operations={"ListExecutions"}, times=9, when=naming('stateMachine:wave-deployment"'))
     throttle.active = lost.active = False
     hooks = (("before-send", throttle), ("before-send", lost))
-    async with watching(sandbox.url, INTERVALS, push=False, hooks=hooks) as (watcher, updates, gateway):
+    async with watching(bundled_sandbox.url, INTERVALS, push=False, hooks=hooks) as (watcher, updates, gateway):
         await watcher.wait_ready(30)
         seen: list[TargetStatus] = []
         errors: set[str] = set()

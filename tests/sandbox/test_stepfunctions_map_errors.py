@@ -1,5 +1,5 @@
-"""A Map iteration that fails with a predefined error (`States.Timeout`) fails its Map with that error, which a
-Catch on the Map matches, as the Step Functions developer guide's error handling says; against the sandbox."""
+"""A Map iteration or a Parallel branch that fails with a predefined error (`States.Timeout`) fails its state
+with that error, which a Catch on the state matches, as the developer guide's error handling says; on the sandbox."""
 
 from __future__ import annotations
 
@@ -38,4 +38,36 @@ def test_a_map_iteration_that_times_out_fails_the_map_with_states_timeout(aws: A
     machine = create_machine(sfn, map_of_waits(queue_url, **caught), "map-timeout-caught")
     done = wait_status(sfn, start(sfn, machine, {"items": [{"n": 1}]}), timeout=30)
     assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"])["error"]["Error"] == "States.Timeout"
+
+
+def parallel_of_waits(queue_url: str) -> dict[str, Any]:
+    """Two reviewers at once; the first never answers (TimeoutSeconds 40: a second at test speed)."""
+
+    def ask(timeout: int) -> dict[str, Any]:
+        return {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": queue_url, "MessageBody": {"taskToken.$": "$$.Task.Token"}},
+            "TimeoutSeconds": timeout,
+            "End": True,
+        }
+
+    branches = [{"StartAt": "Quick", "States": {"Quick": ask(40)}}, {"StartAt": "Slow", "States": {"Slow": ask(7200)}}]
+    catch = [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.error", "Next": "TimedOut"}]
+    return {
+        "StartAt": "Reviews",
+        "States": {
+            "Reviews": {"Type": "Parallel", "Branches": branches, "Catch": catch, "End": True},
+            "TimedOut": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+def test_a_parallel_branch_that_times_out_fails_the_parallel_with_states_timeout(aws: Any) -> None:
+    sfn = aws("stepfunctions")
+    queue_url, _ = make_queue(aws("sqs"), "parallel-timeout")
+    machine = create_machine(sfn, parallel_of_waits(queue_url), "parallel-timeout")
+    done = wait_status(sfn, start(sfn, machine, {"change": 7}), timeout=30)
+    assert done["status"] == "SUCCEEDED", done  # was FAILED States.Runtime: the interpreter crashed
     assert json.loads(done["output"])["error"]["Error"] == "States.Timeout"

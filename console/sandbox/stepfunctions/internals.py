@@ -138,9 +138,10 @@ TOUCH_POINTS += (
     ),
 )
 
-# Map iterations that fail with a predefined error (iteration_errors.py): the name the worker builds errors with.
+# Map iterations and Parallel branches failing with a predefined error (iteration_errors.py): how they name it.
 TOUCH_POINTS += (
     (f"{_COMPONENT}.state.exec.state_map.iteration.iteration_worker", "CustomErrorName", ()),
+    (f"{_COMPONENT}.state.exec.state_parallel.branches_decl", "CustomErrorName", ()),
     (f"{_COMPONENT}.common.error_name.states_error_name", "StatesErrorName.from_name", ("error_name",)),
 )
 

@@ -1,11 +1,13 @@
-"""A Map iteration that fails with one of Step Functions' own errors fails its Map with that error.
+"""A Map iteration or a Parallel branch that fails with one of Step Functions' own errors fails its state
+with that error.
 
-moto's iteration worker names an iteration's error with `CustomErrorName`, which refuses names that begin
-with `States.`: an iteration that timed out (`States.Timeout`), or failed with `States.TaskFailed` or any
-other predefined error, ended the whole execution as `States.Runtime` ("Custom Error Names MUST NOT begin
-with the prefix 'States.'"), where AWS fails the Map state with the iteration's own error, which a `Catch`
-or `Retry` on the Map then matches. The worker is given a factory that names predefined errors as
-`StatesErrorName` and the rest as before.
+moto's iteration worker and its Parallel branches name the failure with `CustomErrorName`, which refuses
+names that begin with `States.`: an iteration or branch that timed out (`States.Timeout`: an approval nobody
+answered in time), or failed with `States.TaskFailed` or any other predefined error, crashed the interpreter
+and ended the whole execution as `States.Runtime` ("Custom Error Names MUST NOT begin with the prefix
+'States.'"), where AWS fails the Map or Parallel state with the error itself, which a `Catch` or `Retry` on it
+then matches. Both are given a factory that names predefined errors as `StatesErrorName` and the rest as
+before.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import iteration_worker
+from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
 
 PREFIX = "States."
 
@@ -37,3 +40,4 @@ class _UnknownStatesError(ErrorName):
 
 def install() -> None:
     iteration_worker.CustomErrorName = error_name  # type: ignore[attr-defined,assignment]
+    branches_decl.CustomErrorName = error_name  # type: ignore[attr-defined,assignment]
