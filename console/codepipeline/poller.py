@@ -23,7 +23,13 @@ from console.diff import pipeline_transitions
 from console.errors import AccessDenied, AwsError, InvalidInput, NotFound, one_line, state_unavailable
 from console.model import Pipeline, PipelineExecution, PipelineState, Stage
 from console.polling.context import WatchContext
-from console.polling.events_apply import apply_pipeline_event, newer_than_read
+from console.polling.events_apply import (
+    apply_pipeline_event,
+    event_order,
+    newer_than_read,
+    pipeline_item,
+    told_alone,
+)
 from console.polling.gate import Priority
 from console.polling.slots import PipelineSlot, TargetRun, on_the_wire
 from console.push import PushEvent
@@ -127,7 +133,12 @@ class PipelinePoller:
             slot.pushed.append((ctx.mono(), event))
         state = slot.state
         if state is None or ctx.publisher.told_pipeline(slot.key) is None:
-            return NOT_READ  # nothing to lay it over: its first read is under way (and tells nothing anyway)
+            # Nothing to lay it over: its first read is under way or waits for the budget, and tells nothing
+            # (it is no change). What the event announces is told as it is, once (an older event after it
+            # is not): news of now, on a console that has not read the pipeline yet.
+            if slot.marks.newer(pipeline_item(event), event_order(event)):
+                self._tell_alone(run, slot, event)
+            return NOT_READ
         executions = slot.executions
         if executions is None and event.kind == "pipeline":
             executions = ()  # not listed yet (the listing under way still comes): the events' are shown meanwhile
@@ -147,6 +158,16 @@ class PipelinePoller:
                 slot.signature = _execution_signature(applied.state)
             self._publish(run, slot, "push")
         return applied.reread
+
+    def _tell_alone(self, run: TargetRun, slot: PipelineSlot, event: PushEvent) -> None:
+        ctx = self._ctx
+        wave = None
+        if event.stage is not None:
+            stages = [s.name for s in slot.structure.stages] if slot.structure is not None else []
+            wave = ctx.waves.for_stage(slot.summary.name, event.stage, stages)
+        transition = told_alone(event, run.target.name, ctx.now(), wave)
+        if transition is not None:
+            ctx.publisher.emit([transition])
 
     def _pushed_since(self, slot: PipelineSlot, state: PipelineState, sent: float) -> PipelineState:
         """`state` (just read) with the events that came while the read was on the wire laid over it again,

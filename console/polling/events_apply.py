@@ -29,6 +29,9 @@ from console.model import (
     PipelineState,
     Stage,
     StateMachine,
+    Transition,
+    TransitionKind,
+    Wave,
 )
 from console.push import PushEvent
 
@@ -267,6 +270,64 @@ def _with_execution(
     )
     ordered = sorted((*executions, new), key=lambda e: e.started or _EARLIEST, reverse=True)
     return tuple(ordered[:keep])
+
+
+def told_alone(
+    event: PushEvent, target: str, time: datetime, wave: Wave | None, machine_name: str | None = None
+) -> Transition | None:
+    """The transition an event tells by itself, for a resource this console has not read yet (its first read
+    is on the wire or waits for the budget, which in a large team takes a while). That read tells nothing,
+    since it is no change: without this, what the event announced would never be shown. The state it moved
+    from is not known (`from` is empty); None for a state this console does not know."""
+    kind: TransitionKind
+    if event.source == "aws.states":
+        if event.execution_arn is None or event.state not in EXECUTION_STATUSES:
+            return None
+        machine = machine_name or (event.state_machine_arn or "").rsplit(":", 1)[-1]
+        name = event.name or event.execution_arn.rsplit(":", 1)[-1]
+        running = event.state == "RUNNING"
+        return Transition(
+            time=time,
+            target=target,
+            kind=TransitionKind.SFN_EXECUTION,
+            resource=f"{machine}/{name}",
+            execution=event.execution_arn,
+            wave=wave,
+            from_status=None,
+            to_status=event.state,
+            detail="" if running else (event.summary or ""),
+            source="push",
+        )
+    if event.pipeline is None:
+        return None
+    if event.kind == "pipeline":
+        kind, resource = TransitionKind.PIPELINE_EXECUTION, event.pipeline
+        status = PIPELINE_STATUS.get(event.state or "")
+        detail = (event.trigger_type or "") if status == "InProgress" else (event.summary or "")
+    elif event.kind == "stage" and event.stage:
+        kind, resource = TransitionKind.STAGE, f"{event.pipeline}/{event.stage}"
+        status = STAGE_STATUS.get(event.state or "")
+        detail = ""
+    elif event.kind == "action" and event.stage and event.action:
+        kind, status = TransitionKind.ACTION, ACTION_STATUS.get(event.state or "")
+        resource = f"{event.pipeline}/{event.stage}/{event.action}"
+        detail = ": ".join(p for p in (event.error_code, event.summary) if p) if status != "InProgress" else ""
+    else:
+        return None
+    if status is None:
+        return None
+    return Transition(
+        time=time,
+        target=target,
+        kind=kind,
+        resource=resource,
+        execution=event.execution_id,
+        wave=None if kind is TransitionKind.PIPELINE_EXECUTION else wave,
+        from_status=None,
+        to_status=status,
+        detail=detail,
+        source="push",
+    )
 
 
 # --- Step Functions ---------------------------------------------------------------------------------------

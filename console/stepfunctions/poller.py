@@ -16,7 +16,13 @@ from console.diff import HistoryCursor, state_machine_transitions
 from console.errors import AwsError
 from console.model import Approval, Execution, StateMachine, StateMachineDetail
 from console.polling.context import WatchContext
-from console.polling.events_apply import apply_execution_event, event_order, listed_order
+from console.polling.events_apply import (
+    apply_execution_event,
+    event_order,
+    execution_item,
+    listed_order,
+    told_alone,
+)
 from console.polling.gate import Priority
 from console.polling.history import HistoryFollower
 from console.polling.slots import MachineSlot, TargetRun, on_the_wire
@@ -99,6 +105,12 @@ class StateMachinePoller:
             slot.pushed.append((ctx.mono(), event))
         old = publisher.told_machine(slot.key)
         if old is None or old.read_at is None:
+            # Not listed yet: that listing tells nothing (no change), so the event is told as it is, once.
+            if slot.marks.newer(execution_item(event), event_order(event)):
+                wave = ctx.waves.for_state_machine(slot.summary.name)
+                transition = told_alone(event, run.target.name, ctx.now(), wave, slot.summary.name)
+                if transition is not None:
+                    publisher.emit([transition])
             return NOT_READ
         new = apply_execution_event(old, event, slot.marks, keep=EXECUTIONS_LISTED)
         if new is not None:

@@ -231,3 +231,38 @@ async def test_a_read_on_the_wire_when_an_event_came_never_takes_it_back() -> No
         assert [(t.execution, t.to_status) for t in updates.transitions if t.kind == "stage"] == [(RUN, "Succeeded")]
     finally:
         await watcher.stop()
+
+
+async def test_an_event_for_a_pipeline_not_read_yet_is_told_as_it_is_once() -> None:
+    fleet = fleet_with_one_pipeline()
+    watcher, updates = await started(fleet)
+    try:
+        # A pipeline whose first read waits (in a large team the first reads wait for the shared budget): that
+        # read tells nothing, so what the events announce meanwhile would otherwise never be shown.
+        fleet.gate, fleet.hang = asyncio.Event(), {"new"}
+        fleet.extra.append("new")
+        await updates.until(lambda: fleet.in_flight["GetPipelineState:new"] == 1, 5, "the first read on the wire")
+        now = datetime.now(UTC)
+        result = {"external-execution-summary": "Deployment succeeded"}
+        fleet.push("n2", ACTION, now + timedelta(seconds=2), pipeline="new", stage="Beta", action="Deploy",
+                   state="SUCCEEDED", **{"execution-result": result})  # fmt: skip
+        fleet.push("n1", ACTION, now, pipeline="new", stage="Beta", action="Deploy", state="STARTED")  # older: not told
+        fleet.push("n3", STAGE, now + timedelta(seconds=3), pipeline="new", stage="Beta", state="SUCCEEDED")
+        await updates.until(
+            lambda: any(t.resource == "new/Beta" for t in updates.transitions), 5, "the stage's end, told"
+        )
+        fleet.gate.set()
+        await updates.until(lambda: "fake:new" in watcher.state.pipelines, 5, "the first read")
+        told = [
+            (t.kind.value, t.resource, t.execution, t.from_status, t.to_status, t.detail, t.source)
+            for t in updates.transitions
+            if t.resource.startswith("new")
+        ]
+        assert told == [
+            ("action", "new/Beta/Deploy", RUN, None, "Succeeded", "Deployment succeeded", "push"),
+            ("stage", "new/Beta", RUN, None, "Succeeded", "", "push"),
+        ]
+        beta = next(t for t in updates.transitions if t.resource == "new/Beta")
+        assert beta.wave is not None and beta.wave.name == "beta"
+    finally:
+        await watcher.stop()
