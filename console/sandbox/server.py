@@ -78,14 +78,11 @@ class SandboxServer:
         try:
             # Imported here: moto is heavy, and only the sandbox process needs it.
             from moto.core.config import default_user_config
-            from moto.moto_server.werkzeug_app import (
-                DomainDispatcherApplication,
-                MotoRequestHandler,
-                create_backend_app,
-            )
+            from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
 
             from console.sandbox.codepipeline import api as codepipeline_api
             from console.sandbox.codepipeline.engine import PipelineEngine
+            from console.sandbox.dispatch import Dispatcher
             from console.sandbox.latency import Latency
             from console.sandbox.queue_retention import QueueRetention
             from console.sandbox.quotas import Quotas
@@ -97,7 +94,7 @@ class SandboxServer:
             check_definitions(self.fleet)
             # One line per request on stderr would drown what the sandbox has to say.
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
-            quotas = Quotas(DomainDispatcherApplication(create_backend_app), self.options.quotas)
+            quotas = Quotas(Dispatcher(create_backend_app), self.options.quotas)
             app = Latency(quotas, self.options.latency)
             self._server = make_server(
                 self.options.host,

@@ -31,6 +31,10 @@ TOUCH_POINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("moto.sns.models", "sns_backends", ()),
     ("moto.utilities.arns", "parse_arn", ("arn",)),
     ("jsonpath_ng.ext.parser", "parse", ()),
+    # dispatch.py: the server's dispatcher remembers each host's backend (get_application calls it per request).
+    ("moto.moto_server.werkzeug_app", "DomainDispatcherApplication.__init__", ("create_app",)),
+    ("moto.moto_server.werkzeug_app", "DomainDispatcherApplication.get_backend_for_host", ("host",)),
+    ("moto.moto_server.werkzeug_app", "DomainDispatcherApplication.get_application", ("environ",)),
     (
         _SQS,
         "SQSBackend.send_message",
