@@ -28,6 +28,7 @@ from console.model import (
     PipelineExecution,
     PipelineState,
     Stage,
+    StageCondition,
     StateMachine,
     Transition,
     TransitionKind,
@@ -170,6 +171,10 @@ def apply_pipeline_event(
             return replace(unchanged, reread=reread or UNREADABLE)
         stage = _state_stage(state, event.stage) or Stage(name=event.stage)
         new_stage = replace(stage, status=status, execution_id=event.execution_id or stage.execution_id)
+        if new_stage.execution_id != stage.execution_id:
+            # Another execution in the stage: how its conditions evaluated belongs to the one before, and no
+            # event says how they evaluate for this one (a read does). Kept, they would be told as this one's.
+            new_stage = replace(new_stage, conditions=tuple(_not_evaluated(c) for c in stage.conditions))
         if declared is not None and declared.conditions:
             reread = reread or CONDITIONS  # entry and exit conditions are evaluated with the stage: no event says how
         return _with_stage(state, executions, stage, new_stage, reread)
@@ -217,6 +222,21 @@ def apply_pipeline_event(
     if all(a.name != action.name for a in stage.actions):
         actions = (*actions, new_action)
     return _with_stage(state, executions, stage, replace(stage, actions=actions), reread)
+
+
+def _not_evaluated(condition: StageCondition) -> StageCondition:
+    """The conditions as declared, with no evaluation (no status, summary or rule status)."""
+    conditions = tuple(
+        replace(
+            c,
+            status=None,
+            summary="",
+            last_status_change=None,
+            rules=tuple(replace(r, status=None, summary="", last_status_change=None) for r in c.rules),
+        )
+        for c in condition.conditions
+    )
+    return replace(condition, conditions=conditions, status=None, summary="")
 
 
 def _structure_reread(state: PipelineState, structure: Pipeline | None, event: PushEvent) -> str | None:

@@ -8,10 +8,23 @@ JSON number, Step Functions' dates in epoch milliseconds.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.model import Action, Execution, Pipeline, PipelineExecution, PipelineState, Stage, StateMachine
+from console.model import (
+    Action,
+    Condition,
+    ConditionKind,
+    Execution,
+    Pipeline,
+    PipelineExecution,
+    PipelineState,
+    Rule,
+    Stage,
+    StageCondition,
+    StateMachine,
+)
 from console.polling.events_apply import (
     FAILURE,
     STRUCTURE,
@@ -253,6 +266,34 @@ def test_a_stage_event_is_applied_and_an_older_one_never_overwrites_it() -> None
     # A repeat (SQS delivers at least once) changes nothing either.
     again = apply_pipeline_event(first.state, (), structure(), ended, marks)
     assert not again.changed
+
+
+def test_a_new_execution_in_a_stage_does_not_inherit_how_its_conditions_evaluated() -> None:
+    bake = Rule(name="Alarm", provider="CloudWatchAlarm", status="Succeeded", summary="OK", last_status_change=T0)
+    evaluated = StageCondition(
+        kind=ConditionKind.ON_SUCCESS,
+        conditions=(Condition(result="ROLLBACK", rules=(bake,), status="Succeeded", summary="met"),),
+        status="Succeeded",
+        summary="All conditions met",
+    )
+    state = read_state()
+    state = replace(state, stages=(replace(stage_of(state, "Build"), conditions=(evaluated,)),))
+    later = T0 + timedelta(seconds=10)
+    applied = apply_pipeline_event(state, (), structure(), stage_event("s1", "Build", "STARTED", later, RUN_B), None)
+    build = stage_of(applied.state, "Build")
+    assert (build.status, build.execution_id) == ("InProgress", RUN_B)
+    # Declared as before (what a screen shows of the gate), evaluated for this run by nobody yet.
+    (condition,) = build.conditions
+    assert (condition.kind, condition.results, [r.name for r in condition.rules]) == (
+        ConditionKind.ON_SUCCESS,
+        ("ROLLBACK",),
+        ["Alarm"],
+    )
+    assert (condition.status, condition.summary) == (None, "")
+    assert all(r.status is None for r in condition.rules)
+    # The same execution moving on keeps them.
+    ended = apply_pipeline_event(state, (), structure(), stage_event("s2", "Build", "SUCCEEDED", later), None)
+    assert stage_of(ended.state, "Build").conditions == (evaluated,)
 
 
 def test_within_one_second_the_later_step_and_the_later_execution_win() -> None:

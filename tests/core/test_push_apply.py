@@ -263,6 +263,7 @@ async def test_an_event_for_a_pipeline_not_read_yet_is_told_as_it_is_once() -> N
             ("stage", "new/Beta", RUN, None, "Succeeded", "", "push"),
         ]
         beta = next(t for t in updates.transitions if t.resource == "new/Beta")
-        assert beta.wave is not None and beta.wave.name == "beta"
+        assert beta.wave is not None
+        assert beta.wave.name == "beta"
     finally:
         await watcher.stop()
