@@ -240,7 +240,9 @@ def _action_transition(
     if action.status is None:
         return None
     previous = before or Action(action.name)
-    same_run = previous.action_execution_id == action.action_execution_id
+    # An action whose run an event told has no run id (no event carries it): the read that first shows the id
+    # shows that same run, and tells only what changed since.
+    same_run = previous.action_execution_id in (None, action.action_execution_id)
     if same_run and previous.status == action.status and previous.token == action.token:
         return None
     # Same run and status but a new token: the approval became answerable, which is worth telling.

@@ -198,6 +198,7 @@ def apply_pipeline_event(
             summary="",
             token=None,  # a new run of the action: its token (an approval's) comes only from a read
             last_status_change=event.time or action.last_status_change,
+            action_execution_id=None,  # a new run, whose id no event carries: the next read tells it
             external_execution_id=None,
             external_execution_url=None,
             error_code=None,

@@ -267,3 +267,32 @@ async def test_an_event_for_a_pipeline_not_read_yet_is_told_as_it_is_once() -> N
         assert beta.wave.name == "beta"
     finally:
         await watcher.stop()
+
+
+async def test_a_read_after_events_does_not_tell_an_action_again() -> None:
+    fleet = fleet_with_one_pipeline()
+    beta = fleet.pipelines["p"][0]
+    fleet.pipelines["p"][0] = replace(beta, actions=(replace(beta.actions[0], action_execution_id="run-1"),))
+    watcher, updates = await started(fleet)
+    try:
+        now = datetime.now(UTC)
+        fleet.push("s1", STAGE, now, stage="Beta", state="STARTED")
+        fleet.push("a1", ACTION, now + timedelta(seconds=1), stage="Beta", action="Deploy", state="STARTED")
+        fleet.push("a2", ACTION, now + timedelta(seconds=2), stage="Beta", action="Deploy", state="SUCCEEDED")
+
+        def deploy_news() -> list[tuple[str | None, str | None, str]]:
+            return [
+                (t.from_status, t.to_status, t.source) for t in updates.transitions if t.resource == "p/Beta/Deploy"
+            ]
+
+        await updates.until(lambda: len(deploy_news()) == 2, 5, "the action's run, told by its events")
+        # AWS now shows that run, with the id no event carried: the same run, nothing new to tell.
+        deploy = replace(beta.actions[0], status="Succeeded", action_execution_id="run-2", last_status_change=now)
+        fleet.pipelines["p"][0] = replace(beta, status="Succeeded", execution_id=RUN, actions=(deploy,))
+        await watcher.refresh(["fake:p"])
+        shown = watcher.state.pipelines["fake:p"].stage("Beta")
+        assert shown is not None
+        assert shown.actions[0].action_execution_id == "run-2"
+        assert deploy_news() == [(None, "InProgress", "push"), ("InProgress", "Succeeded", "push")]
+    finally:
+        await watcher.stop()
