@@ -11,8 +11,9 @@ so within one second the later execution wins, and within one execution the late
 (STARTED, then STOPPING, then an end).
 
 What no event carries is left to a read (`Applied.reread` says why): an approval's token, a new pipeline
-version's structure, stage conditions' states, a failed action's error message (its failure is told by
-that read), a stage or action the structure does not know, a state this console does not know the meaning of.
+version's structure, stage conditions' states, a failed action's error message (its failure is told at
+once, with the event's error code and summary), a stage or action the structure does not know, a state
+this console does not know the meaning of.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ STRUCTURE = "a new pipeline version"
 CONDITIONS = "stage conditions"
 UNKNOWN = "a stage or action not in the structure"
 UNREADABLE = "a state this console does not know"
-FAILURE = "an action's error"  # the event names the error's code, not its message: the read tells the failure
+FAILURE = "an action's error"  # the event names the error's code, not its message: the read adds it
 
 Order = tuple[datetime, datetime, int]
 
@@ -187,10 +188,6 @@ def apply_pipeline_event(
     if event.action is None or (action is None and declared_action is None):
         return replace(unchanged, reread=UNKNOWN)
     action = action or Action(name=event.action)
-    if status == "Failed":
-        # What went wrong (errorDetails.message) is only in GetPipelineState: the failure is told by that read,
-        # once, with its message, rather than twice.
-        return replace(unchanged, reread=reread or FAILURE)
     if status == "InProgress":
         new_action = replace(
             action,
@@ -219,6 +216,12 @@ def apply_pipeline_event(
             external_execution_url=event.external_url,
             error_code=event.error_code,
         )
+        if status == "Failed":
+            # Told at once, with the error's code and the summary the event carries: a read a moment later
+            # may already show the stage retried or rolled back, and the failure would never be told.
+            # errorDetails.message is only in GetPipelineState: that read adds it to the picture.
+            new_action = replace(new_action, error_message=event.summary or None)
+            reread = reread or FAILURE
     actions = tuple(new_action if a.name == action.name else a for a in stage.actions)
     if all(a.name != action.name for a in stage.actions):
         actions = (*actions, new_action)

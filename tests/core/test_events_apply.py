@@ -327,11 +327,18 @@ def test_an_action_event_carries_its_result_and_an_approval_asks_for_its_token()
     assert (action.status, action.summary, action.external_execution_id) == ("Succeeded", "ok", "my-project:86a1cd00")
     assert action.last_status_change == T0 + timedelta(seconds=5)
     assert ended.reread is None  # everything it says is applied: nothing to read
-    # A failure names its error's code, not its message: the read tells it, message included.
+    # A failure is applied at once (a read a moment later may show the stage retried already), with its
+    # error's code and summary; its message is only in a read, which is asked for.
     failed = apply_pipeline_event(
         ended.state, (), structure(), action_event("a9", "Build", "Build", "FAILED", T0 + timedelta(seconds=7)), marks
     )
-    assert not failed.changed
+    assert failed.changed
+    action = stage_of(failed.state, "Build").actions[0]
+    assert (action.status, action.error_code, action.error_message) == (
+        "Failed",
+        "JobFailed",
+        "Build terminated with state: FAILED",
+    )
     assert failed.reread == FAILURE
 
     waiting = apply_pipeline_event(

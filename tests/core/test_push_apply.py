@@ -296,3 +296,33 @@ async def test_a_read_after_events_does_not_tell_an_action_again() -> None:
         assert deploy_news() == [(None, "InProgress", "push"), ("InProgress", "Succeeded", "push")]
     finally:
         await watcher.stop()
+
+
+async def test_a_failed_action_is_told_even_when_the_stage_is_retried_before_a_read() -> None:
+    fleet = fleet_with_one_pipeline()
+    watcher, updates = await started(fleet)
+    try:
+        now = datetime.now(UTC)
+        fleet.push("a1", ACTION, now, stage="Beta", action="Deploy", state="STARTED")
+        await updates.until(
+            lambda: any(t.resource == "p/Beta/Deploy" for t in updates.transitions), 5, "the action's start"
+        )
+        # By the time anything reads the pipeline, the stage has been retried: the action runs again.
+        beta = fleet.pipelines["p"][0]
+        again = replace(beta.actions[0], status="InProgress", action_execution_id="run-2")
+        fleet.pipelines["p"][0] = replace(beta, status="InProgress", execution_id=RUN, actions=(again,))
+        result = {"error-code": "JobFailed", "external-execution-summary": "Deployment failed"}
+        fleet.push("a2", ACTION, now + timedelta(seconds=1), stage="Beta", action="Deploy", state="FAILED",
+                   **{"execution-result": result})  # fmt: skip
+        await updates.until(
+            lambda: any(t.to_status == "Failed" for t in updates.transitions), 5, "the failure, told by its event"
+        )
+        failure = next(t for t in updates.transitions if t.to_status == "Failed")
+        assert (failure.resource, failure.from_status, failure.detail, failure.source) == (
+            "p/Beta/Deploy",
+            "InProgress",
+            "JobFailed: Deployment failed",
+            "push",
+        )
+    finally:
+        await watcher.stop()
