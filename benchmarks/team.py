@@ -9,25 +9,38 @@ Generates a fleet (fleetgen: `--pipelines`, `--state-machines`, the bundled regi
 - `topic`: every console subscribes a queue of its own to the topic `wavedeck-events` (`--events-topic`).
 
 Reported side by side:
-- the share of the window's transitions each console saw (all transitions any console printed are the
-  whole; a transition is its kind, resource, execution and new status), min / median over consoles;
+- the share of the window's transitions each console saw, min / median over consoles. A transition is its
+  kind, resource, execution and new status; the whole is every transition whose first line, of any console,
+  came within the window. "Within 1 s" counts a console's first line of a transition no later than 1 s after
+  the first console's. A console that prints a transition again (a read that tells once more what an event
+  told) is not late with it: its first line counts, and the repeats are counted apart. The kinds no event
+  carries, a stage's conditions and the states a Step Functions execution enters, are seen only by a read
+  at the right moment, so consoles that read at different moments print different sets of them: they stay in
+  the whole and in the headline figures (a person needs them), and are also shown apart from the kinds events
+  carry, so that what push delivers and what only reading can show are not mistaken for each other;
 - how late push transitions came (p50 / p95 / max over consoles), measured from the first console that
   printed the same transition — a lower bound on when the event happened, so a console that is late by
   itself shows;
+- how many consoles had read every pipeline when they said they were watching (a large team's first reads
+  share the account's budget; an event about a pipeline not read yet is told as the event says it);
 - from the sandbox's quotas (`GET /wavedeck-api/quotas`): per API the requests of the whole account
   (consoles and the fleet's own traffic) per second against the bucket's refill, and how many were
   throttled; and whether any console showed throttling to a person (`Throttling` / `Rate exceeded` on its
   standard error).
 
     .venv/bin/python -m benchmarks.team [--consoles 20] [--pipelines 2000] [--state-machines 400]
-        [--speed 5] [--seconds 120] [--mode both|queue|topic] [--settle 0] [--before DIR]
+        [--speed 5] [--seconds 120] [--mode both|queue|topic] [--settle 0] [--before DIR] [--keep DIR]
 
 `--settle S` waits S seconds between the consoles being ready and the window, so that their first listings
 of executions and structures (each console's own, at its share of the budget) are not what is measured.
 
-`--before DIR` also runs, on the same sandbox and in turn with this checkout's consoles, the consoles of
-another checkout of wavedeck (a directory holding its `console` package, e.g. `git worktree add DIR REV`):
-each mode then has a `before` and an `after` column, measured minutes apart on one fleet.
+`--before DIR` also runs, in turn with this checkout's, the consoles of another checkout of wavedeck (a
+directory holding its `console` package, e.g. `git worktree add DIR REV`), each on a sandbox of its own
+checkout (the same fleet and seed): each mode then has a `before` and an `after` column, measured minutes
+apart, and a change to the sandbox is part of what they compare.
+
+`--keep DIR` writes what each run's consoles printed, each line with its arrival time, to
+`DIR/MODE-before|after.json`, to look at what a console missed.
 
 The defaults are the issue's team; on a 2-core machine the sandbox alone saturates a core at that size,
 so the figures then say as much about the machine as about the consoles: scale with the flags and say so.
@@ -36,8 +49,10 @@ so the figures then say as much about the machine as about the consoles: scale w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -45,9 +60,10 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from console.sandbox.fleetgen import write_fleet
 from console.sandbox.quotas import STATS_PATH
@@ -73,6 +89,16 @@ class Console:
                 self.lines.append((time.time(), json.loads(line)))
             except ValueError:
                 pass
+
+    def read_all(self, pipelines: int) -> bool:
+        """Whether the console had read every pipeline when it said it was watching (it says so once it has
+        its first full picture, or after a minute without one: a large team shares the budget its first reads
+        wait for)."""
+        for line in self.stderr:
+            found = re.search(r"watching (\d+) pipelines?", line)
+            if found:
+                return int(found.group(1)) >= pipelines
+        return False
 
     def read_errors(self) -> None:
         assert self.process.stderr is not None
@@ -134,6 +160,20 @@ def quota_stats(url: str) -> dict[tuple[str, str], dict[str, float]]:
     return {(b["region"], b["api"]): b for b in document["buckets"]}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far, all its threads (Linux /proc); NaN once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> float:
+    """The machine's 1-minute load average (other work on it slows every process measured)."""
+    return os.getloadavg()[0]
+
+
 def percentile(values: Sequence[float], share: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -149,6 +189,8 @@ def run_mode(
     config: Path,
     source: Path | None = None,
     settle: float = 0.0,
+    pipelines: int = 0,
+    keep: Path | None = None,
 ) -> dict[str, object]:
     before = quota_stats(sandbox.url)
     started = [start_console(sandbox.url, mode, config, source) for _ in range(consoles)]
@@ -157,9 +199,18 @@ def run_mode(
         for console in started:
             console.ready.wait(max(0.0, deadline - time.monotonic()))
         time.sleep(settle)  # the consoles' first reads and listings are behind them: the steady state is measured
+
+        pids = [c.process.pid for c in started]
+        cpu_before = [cpu_seconds(pid) for pid in (sandbox.process.pid, *pids)]
+        load = [load_average()]
         window_start = time.time()
         time.sleep(seconds)
         window_end = time.time()
+        load.append(load_average())
+        cpu = [
+            (cpu_seconds(pid) - used) / (window_end - window_start)
+            for pid, used in zip((sandbox.process.pid, *pids), cpu_before, strict=True)
+        ]
         time.sleep(5)  # what happened at the end of the window has a moment to arrive
         after = quota_stats(sandbox.url)
     finally:
@@ -171,23 +222,10 @@ def run_mode(
             except subprocess.TimeoutExpired:
                 console.process.kill()
 
-    def key(document: dict[str, object]) -> tuple[object, ...]:
-        return (document.get("kind"), document.get("resource"), document.get("execution"), document.get("to"))
-
-    first: dict[tuple[object, ...], float] = {}
-    for console in started:
-        for arrived, document in console.lines:
-            if window_start <= arrived <= window_end + 5:
-                first[key(document)] = min(first.get(key(document), arrived), arrived)
-    whole = {k for k, at in first.items() if window_start <= at <= window_end}
-    shares, in_time, late = [], [], []
-    for console in started:
-        seen = {key(d) for at, d in console.lines if key(d) in whole}
-        shares.append(len(seen) / len(whole) if whole else float("nan"))
-        # The issue's target: each console sees every transition within 1 s of the first console that did.
-        prompt = {key(d) for at, d in console.lines if key(d) in whole and at - first[key(d)] <= 1.0}
-        in_time.append(len(prompt) / len(whole) if whole else float("nan"))
-        late += [at - first[key(d)] for at, d in console.lines if key(d) in whole and d.get("source") == "push"]
+    figures = measure([c.lines for c in started], window_start, window_end)
+    if keep is not None:
+        document = {"window": [window_start, window_end], "consoles": [[c.lines, c.stderr] for c in started]}
+        (keep / f"{mode}-{'before' if source else 'after'}.json").write_text(json.dumps(document))
     shown = sum(any("Throttl" in line or "Rate exceeded" in line for line in c.stderr) for c in started)
     rates = {}
     for name, bucket in after.items():
@@ -199,17 +237,95 @@ def run_mode(
             int(bucket["refused"] - old["refused"]),
         )
     return {
-        "transitions": len(whole),
-        "share_min": min(shares) if shares else float("nan"),
-        "share_median": statistics.median(shares) if shares else float("nan"),
-        "in_time_min": min(in_time) if in_time else float("nan"),
-        "in_time_median": statistics.median(in_time) if in_time else float("nan"),
-        "within_1s": (sum(1 for x in late if x <= 1.0) / len(late)) if late else float("nan"),
-        "late": (percentile(late, 0.5), percentile(late, 0.95), max(late) if late else float("nan")),
+        **figures,
         "throttled_shown": shown,
         "rates": rates,
         "ready": sum(c.ready.is_set() for c in started),
+        "read_all": sum(c.read_all(pipelines) for c in started),
+        "load": tuple(load),
+        "cpu": (cpu[0], statistics.median(cpu[1:]) if cpu[1:] else float("nan")),
     }
+
+
+Key = tuple[object, ...]
+# What no event carries: a stage's conditions (no event says how they evaluate) and the states a Step
+# Functions execution enters (no per-state events): a console sees them only by reading, so which of them it
+# shows depends on when its reads happen.
+READ_ONLY_KINDS = frozenset({"condition", "sfn-state"})
+
+
+def transition_key(document: dict[str, object]) -> Key:
+    """What makes two printed lines the same transition: its kind, resource, execution and new status."""
+    return (document.get("kind"), document.get("resource"), document.get("execution"), document.get("to"))
+
+
+def measure(
+    consoles: Sequence[Sequence[tuple[float, dict[str, object]]]], window_start: float, window_end: float
+) -> dict[str, Any]:
+    """The share of the window's transitions each console printed, how soon, and how late push lines came.
+
+    The whole is every transition whose first line, of any console, came within the window. A console's
+    lateness for a transition is from the first console that printed it to the first time this console did:
+    a line that repeats a transition the console already printed is not news arriving late (it is counted
+    apart, as `repeats`). Transitions of the kinds no event carries (`READ_ONLY_KINDS`) are part of the whole and of
+    the headline shares; their own shares are reported beside those of the kinds events carry.
+    """
+    first: dict[Key, float] = {}
+    for lines in consoles:
+        for arrived, document in lines:
+            key = transition_key(document)
+            first[key] = min(first.get(key, arrived), arrived)
+    whole = {k for k, at in first.items() if window_start <= at <= window_end}
+    pushed_kinds = {k for k in whole if k[0] not in READ_ONLY_KINDS}
+    read_kinds = whole - pushed_kinds
+    shares: list[float] = []
+    in_time: dict[str, list[float]] = {"all": [], "pushed": [], "read": []}
+    late: list[float] = []
+    repeats: list[int] = []
+    for lines in consoles:
+        own_first: dict[Key, tuple[float, object]] = {}
+        repeated = 0
+        for arrived, document in lines:
+            key = transition_key(document)
+            if key not in whole:
+                continue
+            if key in own_first:
+                repeated += 1
+            else:
+                own_first[key] = (arrived, document.get("source"))
+        repeats.append(repeated)
+        shares.append(len(own_first) / len(whole) if whole else float("nan"))
+        # The issue's target: each console sees every transition within 1 s of the first console that did.
+        prompt = {k for k, (at, _) in own_first.items() if at - first[k] <= 1.0}
+        for name, part in (("all", whole), ("pushed", pushed_kinds), ("read", read_kinds)):
+            in_time[name].append(len(prompt & part) / len(part) if part else float("nan"))
+        late += [at - first[k] for k, (at, source) in own_first.items() if source == "push"]
+
+    def low_mid(values: list[float]) -> tuple[float, float]:
+        return (min(values), statistics.median(values)) if values else (float("nan"), float("nan"))
+
+    return {
+        "transitions": len(whole),
+        "read_only": len(read_kinds),
+        "share": low_mid(shares),
+        "in_time": low_mid(in_time["all"]),
+        "in_time_pushed": low_mid(in_time["pushed"]),
+        "in_time_read": low_mid(in_time["read"]),
+        "within_1s": (sum(1 for x in late if x <= 1.0) / len(late)) if late else float("nan"),
+        "late": (percentile(late, 0.5), percentile(late, 0.95), max(late) if late else float("nan")),
+        "repeats": statistics.median(repeats) if repeats else 0,
+    }
+
+
+@contextlib.contextmanager
+def _sandbox(args: argparse.Namespace, directory: Path, source: Path | None) -> Iterator[SandboxProcess]:
+    """`wavedeck sandbox --quotas aws` of this checkout, or of `source` (run from there: its `console`)."""
+    began = time.monotonic()
+    with contextlib.chdir(source or Path.cwd()):
+        sandbox = start_sandbox_process(speed=args.speed, definitions=directory, quotas=True, timeout=900)
+    with sandbox:
+        print(f"sandbox{' of ' + str(source) if source else ''} ready in {time.monotonic() - began:.0f} s", flush=True)
+        yield sandbox
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -222,7 +338,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("both", "queue", "topic"), default="both")
     parser.add_argument("--settle", type=float, default=0.0, help="seconds between ready and the window")
     parser.add_argument("--before", type=Path, default=None, help="another checkout's consoles, run in turn")
+    parser.add_argument("--keep", type=Path, default=None, help="write each run's console lines to this directory")
     args = parser.parse_args(argv)
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
     kinds = ("queue", "topic") if args.mode == "both" else (args.mode,)
     # A column per run: the mode, and with --before, which consoles (interleaved, so both meet the same fleet).
     runs: list[tuple[str, str, Path | None]] = []
@@ -243,22 +362,55 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"after {args.settle:g} s settling",
             flush=True,
         )
-        began = time.monotonic()
-        with start_sandbox_process(speed=args.speed, definitions=directory, quotas=True, timeout=900) as sandbox:
-            print(f"sandbox ready in {time.monotonic() - began:.0f} s", flush=True)
-            results = {}
+        results = {}
+        if args.before is None:
+            with _sandbox(args, directory, None) as sandbox:
+                for label, kind, source in runs:
+                    results[label] = run_mode(
+                        sandbox,
+                        kind,
+                        args.consoles,
+                        args.seconds,
+                        config,
+                        source,
+                        args.settle,
+                        args.pipelines,
+                        args.keep,
+                    )
+                    print(f"{label}: done", flush=True)
+        else:
+            # Each checkout's consoles on its own checkout's sandbox (the same fleet and seed), in turn: a
+            # change to the sandbox is part of what is compared.
             for label, kind, source in runs:
-                results[label] = run_mode(sandbox, kind, args.consoles, args.seconds, config, source, args.settle)
+                with _sandbox(args, directory, source) as sandbox:
+                    results[label] = run_mode(
+                        sandbox,
+                        kind,
+                        args.consoles,
+                        args.seconds,
+                        config,
+                        source,
+                        args.settle,
+                        args.pipelines,
+                        args.keep,
+                    )
                 print(f"{label}: done", flush=True)
     print()
     print(f"{'':32}" + "".join(f"{mode:>22}" for mode in modes))
     rows = [
+        ("load average at start / end", lambda r: "{:.1f} / {:.1f}".format(*r["load"])),
+        ("CPU: sandbox / a console (cores)", lambda r: "{:.2f} / {:.2f}".format(*r["cpu"])),
         ("consoles ready", lambda r: f"{r['ready']}"),
+        ("consoles with every pipeline read", lambda r: f"{r['read_all']}"),
         ("transitions in the window", lambda r: f"{r['transitions']}"),
-        ("share seen: min / median", lambda r: f"{r['share_min']:.1%} / {r['share_median']:.1%}"),
-        ("seen within 1 s: min / median", lambda r: f"{r['in_time_min']:.1%} / {r['in_time_median']:.1%}"),
+        ("  of them no event carries", lambda r: f"{r['read_only']}"),
+        ("share seen: min / median", lambda r: "{:.1%} / {:.1%}".format(*r["share"])),
+        ("seen within 1 s: min / median", lambda r: "{:.1%} / {:.1%}".format(*r["in_time"])),
+        ("  what events carry", lambda r: "{:.1%} / {:.1%}".format(*r["in_time_pushed"])),
+        ("  what no event carries", lambda r: "{:.1%} / {:.1%}".format(*r["in_time_read"])),
         ("push within 1 s", lambda r: f"{r['within_1s']:.1%}"),
         ("push late p50/p95/max (s)", lambda r: "{:.2f}/{:.2f}/{:.2f}".format(*r["late"])),
+        ("lines repeating one (median)", lambda r: f"{r['repeats']:g}"),
         ("consoles showing throttling", lambda r: f"{r['throttled_shown']}"),
     ]
     for label, cell in rows:
