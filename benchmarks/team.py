@@ -34,10 +34,11 @@ Reported side by side:
 `--settle S` waits S seconds between the consoles being ready and the window, so that their first listings
 of executions and structures (each console's own, at its share of the budget) are not what is measured.
 
-`--before DIR` also runs, in turn with this checkout's, the consoles of another checkout of wavedeck (a
-directory holding its `console` package, e.g. `git worktree add DIR REV`), each on a sandbox of its own
-checkout (the same fleet and seed): each mode then has a `before` and an `after` column, measured minutes
-apart, and a change to the sandbox is part of what they compare.
+`--before DIR` also runs the consoles of another checkout of wavedeck (a directory holding its `console`
+package, e.g. `git worktree add DIR REV`), side by side with this checkout's: each on a sandbox of its own
+checkout (the same fleet and seed), both over the same window, so that both meet the same load on the
+machine (a shared machine's load moves from 7 to 25 within minutes, and every figure here follows it); a
+change to the sandbox is part of what they compare. Each mode then has a `before` and an `after` column.
 
 `--keep DIR` writes what each run's consoles printed, each line with its arrival time, to
 `DIR/MODE-before|after.json`, to look at what a console missed.
@@ -181,70 +182,81 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def run_mode(
-    sandbox: SandboxProcess,
-    mode: str,
+def run_modes(
+    runs: Sequence[tuple[SandboxProcess, str, Path | None]],
     consoles: int,
     seconds: float,
     config: Path,
-    source: Path | None = None,
     settle: float = 0.0,
     pipelines: int = 0,
     keep: Path | None = None,
-) -> dict[str, object]:
-    before = quota_stats(sandbox.url)
-    started = [start_console(sandbox.url, mode, config, source) for _ in range(consoles)]
+) -> list[dict[str, object]]:
+    """Run `consoles` consoles for each (sandbox, mode, checkout) at the same time, over one window."""
+    before = [quota_stats(sandbox.url) for sandbox, _, _ in runs]
+    teams = [
+        [start_console(sandbox.url, mode, config, source) for _ in range(consoles)] for sandbox, mode, source in runs
+    ]
+    everyone = [console for team in teams for console in team]
     try:
         deadline = time.monotonic() + 180
-        for console in started:
+        for console in everyone:
             console.ready.wait(max(0.0, deadline - time.monotonic()))
         time.sleep(settle)  # the consoles' first reads and listings are behind them: the steady state is measured
-
-        pids = [c.process.pid for c in started]
-        cpu_before = [cpu_seconds(pid) for pid in (sandbox.process.pid, *pids)]
+        pids = [
+            [sandbox.process.pid, *(c.process.pid for c in team)]
+            for (sandbox, _, _), team in zip(runs, teams, strict=True)
+        ]
+        cpu_before = [[cpu_seconds(pid) for pid in group] for group in pids]
         load = [load_average()]
         window_start = time.time()
         time.sleep(seconds)
         window_end = time.time()
         load.append(load_average())
         cpu = [
-            (cpu_seconds(pid) - used) / (window_end - window_start)
-            for pid, used in zip((sandbox.process.pid, *pids), cpu_before, strict=True)
+            [
+                (cpu_seconds(pid) - used) / (window_end - window_start)
+                for pid, used in zip(group, used_before, strict=True)
+            ]
+            for group, used_before in zip(pids, cpu_before, strict=True)
         ]
         time.sleep(5)  # what happened at the end of the window has a moment to arrive
-        after = quota_stats(sandbox.url)
+        after = [quota_stats(sandbox.url) for sandbox, _, _ in runs]
     finally:
-        for console in started:
+        for console in everyone:
             console.process.terminate()
-        for console in started:
+        for console in everyone:
             try:
                 console.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 console.process.kill()
-
-    figures = measure([c.lines for c in started], window_start, window_end)
-    if keep is not None:
-        document = {"window": [window_start, window_end], "consoles": [[c.lines, c.stderr] for c in started]}
-        (keep / f"{mode}-{'before' if source else 'after'}.json").write_text(json.dumps(document))
-    shown = sum(any("Throttl" in line or "Rate exceeded" in line for line in c.stderr) for c in started)
-    rates = {}
-    for name, bucket in after.items():
-        old = before.get(name, {"asked": 0, "refused": 0, "seconds": 0})
-        span = max(1e-9, bucket["seconds"] - old["seconds"])
-        rates[name] = (
-            (bucket["asked"] - old["asked"]) / span,
-            bucket["refill"],
-            int(bucket["refused"] - old["refused"]),
+    results = []
+    for (_, mode, source), team, quotas_before, quotas_after, used in zip(runs, teams, before, after, cpu, strict=True):
+        figures = measure([c.lines for c in team], window_start, window_end)
+        if keep is not None:
+            document = {"window": [window_start, window_end], "consoles": [[c.lines, c.stderr] for c in team]}
+            (keep / f"{mode}-{'before' if source else 'after'}.json").write_text(json.dumps(document))
+        shown = sum(any("Throttl" in line or "Rate exceeded" in line for line in c.stderr) for c in team)
+        rates = {}
+        for name, bucket in quotas_after.items():
+            old = quotas_before.get(name, {"asked": 0, "refused": 0, "seconds": 0})
+            span = max(1e-9, bucket["seconds"] - old["seconds"])
+            rates[name] = (
+                (bucket["asked"] - old["asked"]) / span,
+                bucket["refill"],
+                int(bucket["refused"] - old["refused"]),
+            )
+        results.append(
+            {
+                **figures,
+                "throttled_shown": shown,
+                "rates": rates,
+                "ready": sum(c.ready.is_set() for c in team),
+                "read_all": sum(c.read_all(pipelines) for c in team),
+                "load": tuple(load),
+                "cpu": (used[0], statistics.median(used[1:]) if used[1:] else float("nan")),
+            }
         )
-    return {
-        **figures,
-        "throttled_shown": shown,
-        "rates": rates,
-        "ready": sum(c.ready.is_set() for c in started),
-        "read_all": sum(c.read_all(pipelines) for c in started),
-        "load": tuple(load),
-        "cpu": (cpu[0], statistics.median(cpu[1:]) if cpu[1:] else float("nan")),
-    }
+    return results
 
 
 Key = tuple[object, ...]
@@ -267,8 +279,8 @@ def measure(
     The whole is every transition whose first line, of any console, came within the window. A console's
     lateness for a transition is from the first console that printed it to the first time this console did:
     a line that repeats a transition the console already printed is not news arriving late (it is counted
-    apart, as `repeats`). Transitions of the kinds no event carries (`READ_ONLY_KINDS`) are part of the whole and of
-    the headline shares; their own shares are reported beside those of the kinds events carry.
+    apart, as `repeats`). Transitions of the kinds no event carries (`READ_ONLY_KINDS`) are part of the whole
+    and of the headline shares; their own shares are reported beside those of the kinds events carry.
     """
     first: dict[Key, float] = {}
     for lines in consoles:
@@ -337,13 +349,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--mode", choices=("both", "queue", "topic"), default="both")
     parser.add_argument("--settle", type=float, default=0.0, help="seconds between ready and the window")
-    parser.add_argument("--before", type=Path, default=None, help="another checkout's consoles, run in turn")
+    parser.add_argument("--before", type=Path, default=None, help="another checkout's consoles, side by side")
     parser.add_argument("--keep", type=Path, default=None, help="write each run's console lines to this directory")
     args = parser.parse_args(argv)
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
     kinds = ("queue", "topic") if args.mode == "both" else (args.mode,)
-    # A column per run: the mode, and with --before, which consoles (interleaved, so both meet the same fleet).
+    # A column per run: the mode, and with --before, which checkout's consoles and sandbox.
     runs: list[tuple[str, str, Path | None]] = []
     for kind in kinds:
         if args.before is not None:
@@ -362,39 +374,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"after {args.settle:g} s settling",
             flush=True,
         )
-        results = {}
+        results: dict[str, dict[str, object]] = {}
         if args.before is None:
             with _sandbox(args, directory, None) as sandbox:
                 for label, kind, source in runs:
-                    results[label] = run_mode(
-                        sandbox,
-                        kind,
+                    (results[label],) = run_modes(
+                        [(sandbox, kind, source)],
                         args.consoles,
                         args.seconds,
                         config,
-                        source,
                         args.settle,
                         args.pipelines,
                         args.keep,
                     )
                     print(f"{label}: done", flush=True)
         else:
-            # Each checkout's consoles on its own checkout's sandbox (the same fleet and seed), in turn: a
-            # change to the sandbox is part of what is compared.
-            for label, kind, source in runs:
-                with _sandbox(args, directory, source) as sandbox:
-                    results[label] = run_mode(
-                        sandbox,
-                        kind,
+            # Side by side: each checkout's consoles on its own checkout's sandbox (the same fleet and seed),
+            # over the same window, so that both meet the same load on the machine; a change to the sandbox is
+            # part of what is compared.
+            for kind in kinds:
+                with _sandbox(args, directory, args.before.resolve()) as old, _sandbox(args, directory, None) as new:
+                    results[f"{kind} before"], results[f"{kind} after"] = run_modes(
+                        [(old, kind, args.before.resolve()), (new, kind, None)],
                         args.consoles,
                         args.seconds,
                         config,
-                        source,
                         args.settle,
                         args.pipelines,
                         args.keep,
                     )
-                print(f"{label}: done", flush=True)
+                print(f"{kind}: done", flush=True)
     print()
     print(f"{'':32}" + "".join(f"{mode:>22}" for mode in modes))
     rows = [
