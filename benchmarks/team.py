@@ -150,7 +150,8 @@ def _topic_config(config: Path, url: str) -> Path:
             f"  - {{name: team/{region}, region: {region}, endpoint_url: '{url}', "
             f"events_topic: 'arn:aws:sns:{region}:{ACCOUNT_ID}:{EVENTS_TOPIC}'}}\n"
         )
-    path = config.with_name("topic-config.yaml")
+    port = url.rsplit(":", 1)[-1]
+    path = config.with_name(f"topic-config-{port}.yaml")  # one per sandbox: two run side by side
     path.write_text(text)
     return path
 
