@@ -25,7 +25,7 @@ from screens.approvals.rows import (
     row_key,
     words_of,
 )
-from screens.fleet.rows import matches
+from screens.widgets.keyed_list import matches
 
 FOCUS_ROWS = 50  # the approvals whose resources the watcher reads faster: the first screenful and then some
 

@@ -19,8 +19,7 @@ from rich.text import Text
 from console.model import FleetState, Wave
 from screens.action_flow import Choices
 from screens.context import ResourceRef
-from screens.fleet.rows import matches
-from screens.widgets.keyed_list import ListColumn
+from screens.widgets.keyed_list import ListColumn, matches
 from screens.widgets.wave_board import WaveBoard
 
 

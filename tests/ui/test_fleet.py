@@ -7,10 +7,10 @@ from dataclasses import replace
 from typing import Any
 
 from console.model import FleetState
-from screens.fleet.rows import matches, pipeline_layout
+from screens.fleet.rows import pipeline_layout
 from screens.fleet.screen import MACHINES, FleetScreen
 from screens.text import clean, commit_message
-from screens.widgets.keyed_list import columns_width
+from screens.widgets.keyed_list import columns_width, matches
 from screens.widgets.wave_board import WaveBoard, wave_cells
 from tests.ui.conftest import (
     WAVES,
