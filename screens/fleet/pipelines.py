@@ -9,7 +9,7 @@ from rich.text import Text
 
 from console.model import FleetState, Pipeline, Wave
 from screens.action_flow import Choices
-from screens.context import PipelineRef, ResourceRef
+from screens.context import KeyRef, ResourceRef
 from screens.fleet.actions import pipeline_choices
 from screens.fleet.rows import PipelineRow, TableLayout, pipeline_layout, pipeline_row
 from screens.fleet.view import Frame, NameOrder, RowFilter
@@ -20,14 +20,13 @@ from screens.widgets.keyed_list import ListColumn
 from screens.widgets.wave_board import SLOT_WIDE, WaveBoard, board_waves
 
 PIPELINES = "pipelines"
+PIPELINE_SCREEN = "pipeline"  # the registry's name of the screen that shows one pipeline (screens/pipeline/)
 
 
 class PipelineView:
     """The pipelines view: its layout, the rows shown (filtered, by name) and how many there are in all."""
 
     name = PIPELINES
-    binding = "fleet"
-    key = "1"
     label = "Pipelines"
     noun = "pipeline"
 
@@ -102,7 +101,7 @@ class PipelineView:
         board.show(board_title(pipeline, state, now), row.waves, now)
 
     def ref(self, key: str) -> ResourceRef:
-        return PipelineRef(key)
+        return KeyRef(PIPELINE_SCREEN, key)
 
     def choices(self, binding_id: str, key: str, state: FleetState) -> Choices | None:
         pipeline = state.pipelines.get(key)
@@ -134,6 +133,12 @@ class PipelineView:
         row = pipeline_row(pipeline, waves, state, now, slot, labels.get(pipeline.target, pipeline.target))
         self._cache[key] = (pipeline, stale, slot, minute, row)
         return row
+
+
+def pipeline_opens(target: str, key: str, execution: str | None) -> ResourceRef:
+    """What enter opens for a manual approval or a transition of a pipeline: the pipeline (its screen shows the
+    execution, the stage and the action)."""
+    return KeyRef(PIPELINE_SCREEN, key)
 
 
 def reads_the_same(before: Pipeline, after: Pipeline) -> bool:

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from console.model import FleetState, StateMachine
 from screens.action_flow import Choices
-from screens.context import ResourceRef, StateMachineRef
+from screens.context import ExecutionRef, KeyRef, ResourceRef
 from screens.fleet.actions import machine_choices
 from screens.fleet.rows import MACHINE_COLUMNS, MachineRow, machine_layout, machine_row
 from screens.fleet.view import Frame, NameOrder, RowFilter
@@ -20,6 +20,7 @@ from screens.widgets.keyed_list import ListColumn
 from screens.widgets.wave_board import WaveBoard
 
 MACHINES = "machines"
+MACHINE_SCREEN = "state_machine"  # the registry's name of the screen that shows one state machine
 # Where each column's cell is in MachineRow.cells.
 _MACHINE_INDEX = {key: index for index, (key, _) in enumerate(MACHINE_COLUMNS)}
 
@@ -28,8 +29,6 @@ class MachineView:
     """The state machines view: its columns, the rows shown (filtered, by name) and how many there are in all."""
 
     name = MACHINES
-    binding = "state_machines"
-    key = "2"
     label = "State machines"
     noun = "state machine"
 
@@ -92,7 +91,7 @@ class MachineView:
         board.show_text(machine_detail(state.state_machines.get(key) if key else None, state, now))
 
     def ref(self, key: str) -> ResourceRef:
-        return StateMachineRef(key)
+        return KeyRef(MACHINE_SCREEN, key)
 
     def choices(self, binding_id: str, key: str, state: FleetState) -> Choices | None:
         machine = state.state_machines.get(key)
@@ -106,6 +105,12 @@ class MachineView:
         cells = tuple(row.cells[self._column_index[column.key]] for column in self.columns)
         self._cells[row.key] = (row, cells)
         return cells
+
+
+def machine_opens(target: str, key: str, execution: str | None) -> ResourceRef:
+    """What enter opens for a task-token state or a transition of a state machine: its execution (its state
+    machine when the execution is not known or there is no execution screen)."""
+    return ExecutionRef(target, execution or "", instead=KeyRef(MACHINE_SCREEN, key))
 
 
 def machine_detail(machine: StateMachine | None, state: FleetState, now: datetime) -> Text:

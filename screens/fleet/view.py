@@ -9,16 +9,16 @@ its list.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from rich.text import Text
 
-from console.model import FleetState, Wave
+from console.model import FleetState, Service, Wave
 from screens.action_flow import Choices
-from screens.context import ResourceRef
+from screens.context import ResourceRef, ScreenFactory
 from screens.widgets.keyed_list import ListColumn, matches
 from screens.widgets.wave_board import WaveBoard
 
@@ -99,23 +99,13 @@ class Frame:
 
 
 class FleetView(Protocol):
-    """One source of deployments on the fleet screen (`screens/fleet/views.py` lists them): its rows, columns
-    and detail pane, what enter opens and what an action key means for its highlighted row. The screen asks the
-    view shown and never branches on which one it is."""
+    """One source of deployments on the fleet screen (its `SourceView` in screens/fleet/views.py makes it): its
+    rows, columns and detail pane, what enter opens and what an action key means for its highlighted row. The
+    screen asks the view shown and never branches on which one it is."""
 
     @property
     def name(self) -> str:
         """The view's id: what `FleetScreen.view` holds."""
-        ...
-
-    @property
-    def binding(self) -> str:
-        """The id of the app's binding that shows it (console/keys.py)."""
-        ...
-
-    @property
-    def key(self) -> str:
-        """That binding's key, shown in the view bar."""
         ...
 
     @property
@@ -169,3 +159,26 @@ class FleetView(Protocol):
     def choices(self, binding_id: str, key: str, state: FleetState) -> Choices | None:
         """What an action key means for the row of `key` (None when its resource is gone)."""
         ...
+
+
+# What enter opens for one of a source's approvals or transitions: (target, resource key, execution ARN or None).
+Opens = Callable[[str, str, str | None], ResourceRef]
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """One source of deployments on the screens: its line in screens/fleet/views.py `VIEWS`, and all the app, the
+    fleet screen and the screen registry need to know of it.
+
+    `binding`: the id of its section key in console/keys.py (the app binds it, the help screen and the footer show
+    it, the config's `keymap:` remaps it; the view bar shows its first key). `view`: its view on the fleet screen.
+    `screens`: the screens that show its resources, by the name its refs give (`KeyRef.screen`; "execution" for an
+    `ExecutionRef`), which the app registers. `opens`: what enter opens for one of its approvals or transitions
+    (the approvals inbox and the activity stream ask it by the approval's or transition's service).
+    """
+
+    service: Service
+    binding: str
+    view: Callable[[], FleetView]
+    screens: Mapping[str, ScreenFactory] = field(default_factory=dict)
+    opens: Opens | None = None
