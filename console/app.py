@@ -4,7 +4,8 @@
 owns nothing that talks to AWS: it subscribes to the watcher (every update becomes a `FleetUpdated`, the newest
 drawn by the screen on show at most every REDRAW_EVERY; every transition goes into a bounded `TransitionLog`), runs
 IO in workers, turns every worker error into a notification, and knows which screen opens what
-(`screen_registry`, below).
+(`screen_registry`, below). Its section keys and its screens come from the sources of deployments' lines
+(screens/fleet/views.py `VIEWS`) and `SECTION_SCREENS`: it names no source.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""What every screen can reach: the watcher, the action gate, the targets, the clock and the screen registry.
+"""What every screen can reach: the watcher, the action gate, the targets, the clock, the screen registry and the
+sources of deployments (screens/fleet/views.py).
 
 The app (console/app.py, the composition root) builds one `ConsoleContext` and every screen finds it with
 `context_of(self)`. Screens read the watcher's picture and call the gate; they never talk to AWS.
