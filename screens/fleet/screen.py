@@ -166,7 +166,7 @@ class FleetScreen(ActionScreen):
         for view in self.views.values():
             if view.reshape(frame):
                 self._build_columns()
-            if view.sync(frame) and view is self.shown:
+            if view.sync(frame) and view is self.shown and view.changed:
                 self._list.set_rows(view.keys, view.cells())
 
     def highlighted_key(self, view: str | None = None) -> str | None:

@@ -12,7 +12,7 @@ from screens.action_flow import Choices
 from screens.context import ExecutionRef, KeyRef, ResourceRef
 from screens.fleet.actions import machine_choices
 from screens.fleet.rows import MACHINE_COLUMNS, MachineRow, machine_layout, machine_row
-from screens.fleet.view import Frame, NameOrder, RowFilter
+from screens.fleet.view import Frame, NameOrder, RowCache, RowFilter
 from screens.status import ERROR, look
 from screens.text import clean, literal
 from screens.timefmt import coarse_age
@@ -40,7 +40,9 @@ class MachineView:
         self._column_index = column_index  # where each column's cell is in MachineRow.cells
         self._order = NameOrder()
         self._filter: RowFilter[MachineRow] = RowFilter()
-        self._cache: dict[str, tuple[StateMachine, bool, int, MachineRow]] = {}
+        self._cache: RowCache[StateMachine, MachineRow] = RowCache()
+        self._shown: tuple[list[str], str] | None = None  # the order and the filter of the rows shown
+        self.changed = True  # the last sync changed the rows shown (or their order)
         self._cells: dict[str, tuple[MachineRow, tuple[Text, ...]]] = {}
 
     def set_columns(self, columns: tuple[ListColumn, ...]) -> bool:
@@ -55,18 +57,18 @@ class MachineView:
         """The rows of the state machines matching the filter (always ready: no layout is needed)."""
         state, now, labels = frame.state, frame.now, frame.labels
         machines = state.state_machines
-        minute = int(now.timestamp() // 60)
-        rows: list[MachineRow] = []
-        for key in self._order.of(machines):
-            machine = machines[key]
-            stale = state.is_stale(machine.key, machine.read_at, now)
-            cached = self._cache.get(machine.key)
-            if cached is not None and cached[0] is machine and cached[1] == stale and cached[2] == minute:
-                rows.append(cached[3])
-                continue
-            row = machine_row(machine, state, now, labels.get(machine.target, machine.target))
-            self._cache[machine.key] = (machine, stale, minute, row)
-            rows.append(row)
+        order = self._order.of(machines)
+
+        def build(machine: StateMachine, stale: bool) -> MachineRow:
+            return machine_row(machine, state, now, labels.get(machine.target, machine.target))
+
+        rows = self._cache.rows(order, machines, state, now, int(now.timestamp() // 60), build)
+        shown = (order, frame.query)
+        if not self._cache.built and self._shown is not None and self._shown[0] is order and self._shown[1] == shown[1]:
+            self.changed = False  # the very rows of the last sync, in its order: nothing to hand the list
+            return True
+        self._shown = shown
+        self.changed = True
         self.total = len(rows)
         rows = self._filter.keep(rows, frame.query)
         self.rows = {r.key: r for r in rows}
