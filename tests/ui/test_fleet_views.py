@@ -68,6 +68,7 @@ class DeploymentView:
     noun = "deployment group"
     keys = (GROUP,)
     total = 1
+    changed = False  # its one row never changes after it is first shown
 
     def lay_out(self, width: int, target_width: int, frame: Frame) -> bool:
         return False
