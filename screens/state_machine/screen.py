@@ -25,7 +25,7 @@ from console.model import Approval, Execution, FleetState, Service, StateMachine
 from console.resources import ExecutionSelection, Selection, StateMachineSelection
 from screens.action_flow import ActionChoice, ActionScreen, Choices
 from screens.bindings import binding
-from screens.context import ExecutionRef
+from screens.context import EXECUTION, ExecutionRef
 from screens.execution.rows import time_left
 from screens.fleet.rows import target_labels
 from screens.messages import ActionCompleted, OpenRequested
@@ -272,8 +272,8 @@ class StateMachineScreen(ActionScreen):
     def why_unavailable(self, action: str) -> str | None:
         if action == "open":
             machine = self.machine
-            if self.ctx.registry.execution is None:
-                return self.ctx.registry.missing("execution")
+            if EXECUTION not in self.ctx.registry.screens:
+                return self.ctx.registry.missing(EXECUTION)
             if machine is not None and machine.type == "EXPRESS":
                 return "express executions have no history to show (see the note above)"
             if self.selected_execution() is None:
