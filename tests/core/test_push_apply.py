@@ -19,7 +19,7 @@ from console.model import Action, PipelineState, PipelineSummary, QueueMessage, 
 from console.polling.push_routing import Rereads
 from console.watch import FleetReader, Watcher
 from console.waves import default_wave_model
-from tests.core.test_watch_fake import FakeFleet
+from tests.core.test_watch_fake import MACHINE_ARN, FakeFleet
 from tests.core.test_watch_support import Updates
 
 QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/wavedeck-events"
@@ -325,4 +325,44 @@ async def test_a_failed_action_is_told_even_when_the_stage_is_retried_before_a_r
             "push",
         )
     finally:
+        await watcher.stop()
+
+
+async def test_an_event_for_a_state_machine_not_listed_yet_is_told_as_it_is() -> None:
+    fleet = fleet_with_one_pipeline()
+    fleet.gate, fleet.hang = asyncio.Event(), {MACHINE_ARN}  # its first listing stays on the wire
+    readers: dict[str, FleetReader] = {fleet.target.name: fleet}
+    watcher = Watcher(readers, default_wave_model(), INTERVALS)
+    updates = Updates(watcher)
+    await watcher.start()
+    try:
+        await updates.until(lambda: watcher.state.targets[0].push == "on", 5, "the queue to work")
+        await updates.until(lambda: fleet.in_flight[f"ListExecutions:{MACHINE_ARN}"] == 1, 5, "the first listing")
+        arn = f"{MACHINE_ARN.replace('stateMachine', 'execution')}:run-1"
+        started = int(datetime.now(UTC).timestamp() * 1000)
+        detail = {
+            "executionArn": arn,
+            "stateMachineArn": MACHINE_ARN,
+            "name": "run-1",
+            "status": "FAILED",
+            "startDate": started,
+            "stopDate": started + 1000,
+            "error": "States.Timeout",
+            "cause": "late",
+        }
+        document = {
+            "id": "x1",
+            "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states",
+            "time": "2026-11-26T09:16:38Z",
+            "region": "us-east-1",
+            "resources": [arn],
+            "detail": detail,
+        }
+        fleet.queue.put_nowait(json.dumps(document))
+        await updates.until(lambda: any(t.execution == arn for t in updates.transitions), 5, "the execution's end")
+        told = [(t.kind.value, t.resource, t.from_status, t.to_status, t.detail, t.source) for t in updates.transitions]
+        assert told == [("sfn-execution", "[b]m[/b]/run-1", None, "FAILED", "States.Timeout: late", "push")]
+    finally:
+        fleet.gate.set()
         await watcher.stop()
