@@ -10,6 +10,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Protocol, cast
 
 
 class Service(enum.StrEnum):
@@ -589,18 +591,36 @@ class TargetStatus:
     push: str = "off"  # off | on | failed (falling back to polling)
 
 
+class Resource(Protocol):
+    """A resource as the watcher keeps it, whatever its service (a Pipeline, a StateMachine): its picture as last
+    read, with the error of its last read."""
+
+    @property
+    def target(self) -> str: ...
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def read_at(self) -> datetime | None: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class FleetState:
     """One consistent picture of everything the watcher knows, replaced whole on every change.
 
-    Keys are `target:name` (Pipeline.key / StateMachine.key). `intervals` are the seconds after which a
-    resource counts as stale (twice its poll interval), by key; a resource missing there uses `stale_after`.
+    `resources` keeps each service's pictures apart, by service, then by key: `target:name` (Pipeline.key /
+    StateMachine.key); each service package reads its own through a typed accessor. `intervals` are the seconds
+    after which a resource counts as stale (twice its poll interval), by key; a resource missing there uses
+    `stale_after`.
     `cached` are the keys whose picture came from the warm-start cache and has not been read since: stale
     however recent the cache, until read.
     """
 
-    pipelines: Mapping[str, Pipeline] = field(default_factory=dict)
-    state_machines: Mapping[str, StateMachine] = field(default_factory=dict)
+    resources: Mapping[Service, Mapping[str, Resource]] = field(default_factory=dict)
     approvals: tuple[Approval, ...] = ()
     targets: tuple[TargetStatus, ...] = ()
     stale_after: Mapping[str, float] = field(default_factory=dict)
@@ -609,10 +629,27 @@ class FleetState:
     # What a person must be told, once, in the order it happened (a warm-start cache discarded as corrupt).
     notices: tuple[str, ...] = ()
 
+    def of(self, service: Service) -> Mapping[str, Resource]:
+        """The pictures of one service's resources, by key."""
+        return self.resources.get(service, _NONE)
+
+    # The two services' pictures, typed, while their model types still live here: they move into the service
+    # packages with those types (each a typed accessor of its own over `of`).
+    @property
+    def pipelines(self) -> Mapping[str, Pipeline]:
+        return cast("Mapping[str, Pipeline]", self.of(Service.CODEPIPELINE))
+
+    @property
+    def state_machines(self) -> Mapping[str, StateMachine]:
+        return cast("Mapping[str, StateMachine]", self.of(Service.STEPFUNCTIONS))
+
     def is_stale(self, key: str, read_at: datetime | None, now: datetime) -> bool:
         if read_at is None or key in self.cached:
             return True
         return (now - read_at).total_seconds() > self.stale_after.get(key, self.default_stale_after)
+
+
+_NONE: Mapping[str, Resource] = MappingProxyType({})
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,14 @@ from dataclasses import dataclass
 
 from console.actions.plan import ServiceActions
 from console.codepipeline import actions as codepipeline
+from console.codepipeline.reads import CodePipelineGateway
+from console.codepipeline.slots import PipelineReader
 from console.codepipeline.source import PipelineSource
 from console.model import Service
 from console.polling.source import SourceFactory
 from console.stepfunctions import actions as stepfunctions
+from console.stepfunctions.reads import StepFunctionsGateway
+from console.stepfunctions.slots import MachineReader
 from console.stepfunctions.source import StateMachineSource
 
 
@@ -28,6 +32,9 @@ class ServiceParts:
 
     actions: ServiceActions
     source: SourceFactory
+    # The protocols a target's gateway speaks for this service (its gate's reads and writes, its watcher's
+    # reads): `console.aws.gateway.Gateway` is checked against each (tests/core/test_services.py).
+    speaks: tuple[type, ...] = ()
 
 
 class UnknownService(LookupError):
@@ -36,8 +43,10 @@ class UnknownService(LookupError):
 
 # One line per service, in the order discovery lists them (a pipeline's reads start while state machines are listed).
 SERVICES: Mapping[Service, ServiceParts] = {
-    Service.CODEPIPELINE: ServiceParts(codepipeline.ACTIONS, PipelineSource),
-    Service.STEPFUNCTIONS: ServiceParts(stepfunctions.ACTIONS, StateMachineSource),
+    Service.CODEPIPELINE: ServiceParts(codepipeline.ACTIONS, PipelineSource, (CodePipelineGateway, PipelineReader)),
+    Service.STEPFUNCTIONS: ServiceParts(
+        stepfunctions.ACTIONS, StateMachineSource, (StepFunctionsGateway, MachineReader)
+    ),
 }
 
 

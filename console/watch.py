@@ -31,7 +31,6 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
-from console.codepipeline.poller import PipelinePoller
 from console.config import Intervals
 from console.loop_thread import LoopThread
 from console.model import FleetState, FleetUpdate, HistoryEvent, TargetStatus
@@ -47,11 +46,10 @@ from console.polling.warm import WarmStart
 from console.push import WAIT_SECONDS
 from console.scheduler import FOCUS, REFRESH, RETIME, PollSchedule
 from console.services import SERVICES
-from console.stepfunctions.poller import EXPRESS_NOTE, StateMachinePoller
 from console.warm_cache import WarmCache
 from console.waves import WaveModel
 
-__all__ = ["EXPRESS_NOTE", "FleetReader", "ThreadedWatcher", "Watcher", "queue_region", "utcnow"]
+__all__ = ["FleetReader", "ThreadedWatcher", "Watcher", "queue_region", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -99,12 +97,8 @@ class Watcher:
         # One source per registered service (console/services.py), in its order.
         sources = [parts.source(self._ctx, self._history) for parts in SERVICES.values()]
         self._discovery = Discovery(self._ctx, sources)
-        # Push lays each event over the model through the poller of the service it is about.
-        pollers = [getattr(source, "poller", None) for source in sources]
-        # (None when the registry has no such source: its events are then not routed.)
-        pipelines = next((p for p in pollers if isinstance(p, PipelinePoller)), None)
-        machines = next((p for p in pollers if isinstance(p, StateMachinePoller)), None)
-        self._push = PushRouter(self._ctx, self._history, pipelines, machines, wait_seconds=push_wait)
+        # Push hands each event to the source of the service it is about (none: it is not routed).
+        self._push = PushRouter(self._ctx, sources, wait_seconds=push_wait)
         self._warm = None
         if cache is not None:
             self._warm = WarmStart(self._ctx, cache, self._discovery)
@@ -150,8 +144,9 @@ class Watcher:
         tasks = list(ctx.tasks)
         gates = {id(run.gate): run.gate for run in ctx.runs.values()}
         for run in ctx.runs.values():
-            tasks.extend(s.task for s in run.slots() if s.task)
-            tasks.extend(s.enrichment for s in run.pipelines.values() if s.enrichment)
+            for slot in run.slots():
+                tasks.extend((slot.task,) if slot.task else ())
+                tasks.extend(slot.background())
         for gate in gates.values():
             tasks.extend(gate.tasks)
             gate.close()

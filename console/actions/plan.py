@@ -11,9 +11,9 @@ import enum
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
-from console.actions.reads import Reads
+from console.actions.reads import GateGateway
 from console.actions.reasons import DEFAULT_REASON_MAX
 from console.errors import Refused
 from console.model import FleetState, Receipt, Target, Wave
@@ -26,7 +26,6 @@ from console.resources import (
     StateMachineSelection,
     stage_name,
 )
-from console.stepfunctions.answers import AnswerBody, AnswerBook, check_body
 from console.waves import WaveModel
 
 
@@ -93,6 +92,33 @@ def _new_plan_id() -> str:
     return uuid.uuid4().hex
 
 
+class AnswerBody(Protocol):
+    """What answering a waiting task sends besides the decision (Step Functions' task answers:
+    `console/stepfunctions/answers.py`): shown, and editable, before sending."""
+
+    @property
+    def approve(self) -> bool: ...
+
+    @property
+    def fixed(self) -> str | None:
+        """A body the operator wrote, sent exactly as given (None: the template filled in)."""
+        ...
+
+    def text(self, reason: str) -> str:
+        """The exact text sent with `reason`."""
+        ...
+
+    def sending(self, text: str) -> AnswerBody:
+        """This body sending exactly `text`; Refused when AWS would not take it."""
+        ...
+
+
+class AnswerRules(Protocol):
+    """The config's rules for what an answer sends (`approvals:`; `console/stepfunctions/answers.py` AnswerBook)."""
+
+    def template(self, machine: str, state: str, *, approve: bool) -> tuple[Any, str]: ...
+
+
 @dataclass(frozen=True)
 class ActionPlan:
     """Exactly what will be sent, as the confirmation shows it.
@@ -131,12 +157,8 @@ class ActionPlan:
         take it or the plan sends no body. The same plan: still sent at most once."""
         if self.answer is None:
             raise Refused(f"{self.title} sends no body to replace")
-        body = check_body(text, approve=self.answer.approve)
-        return replace(
-            self,
-            parameters={**self.parameters, "body": body},
-            answer=replace(self.answer, fixed=body),
-        )
+        answer = self.answer.sending(text)
+        return replace(self, parameters={**self.parameters, "body": text}, answer=answer)
 
 
 @dataclass(frozen=True)
@@ -159,7 +181,7 @@ class PlanContext:
     waves: WaveModel
     rollback_machines: Mapping[str, str] = field(default_factory=dict)
     state_waves: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    answers: AnswerBook = field(default_factory=AnswerBook)
+    answers: AnswerRules | None = None  # the config's `approvals:` (None: each service's defaults)
 
     def stage_wave(self, pipeline: str, stage: str, declared: Wave | None, stages: Sequence[str] = ()) -> Wave | None:
         """The stage's wave as the watcher placed it, else placed now among the pipeline's `stages` (in order:
@@ -197,9 +219,10 @@ class Facts:
     confirm_stage: str | None = None
 
 
-# What a service package registers per action kind (console/actions/registry.py): fresh reads → the Facts.
+# What a service package registers per action kind (console/actions/registry.py): the target's gateway (which
+# the builder reads fresh state through, as its service's reads protocol) → the Facts.
 # `given`: the choices made when the action was planned (a retry mode, a rollback execution's name).
-PlanBuilder = Callable[[Reads, Selection, PlanContext, Mapping[str, str]], Awaitable[Facts]]
+PlanBuilder = Callable[[GateGateway, Selection, PlanContext, Mapping[str, str]], Awaitable[Facts]]
 
 # Why an action cannot run on a selection now, judged from the picture alone (keys are greyed out by it).
 Unavailable = Callable[[ActionKind, Selection, FleetState, PlanContext], str | None]

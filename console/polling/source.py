@@ -3,7 +3,8 @@
 Each service package (`console/codepipeline/source.py`, `console/stepfunctions/source.py`) has one `Source`: it
 lists the target's resources of that service through the gate, gives each new one a slot and its poll loop,
 ends the loop of one no longer listed, and seeds them from the warm-start cache. Discovery and the warm start
-iterate the sources of the registry (`console/services.py`) in its order; they never name a service.
+iterate the sources of the registry (`console/services.py`) in its order, and push routing hands each event to the
+source its `events_from` names; they never name a service.
 """
 
 from __future__ import annotations
@@ -11,14 +12,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from console.model import Service
 from console.polling.context import WatchContext
 from console.polling.history import HistoryFollower
+from console.polling.rereads import Rereads
 from console.polling.slots import TargetRun
+from console.push import PushEvent
 from console.warm_cache import CachedTarget
 
 
 class Source(Protocol):
     """One service's resources in the watcher: listed, started, ended and seeded here."""
+
+    @property
+    def service(self) -> Service:
+        """Whose resources these are: the key of their slots and pictures in the watcher's stores."""
+        ...
+
+    @property
+    def events_from(self) -> str:
+        """The EventBridge `source` of the events about them (`aws.codepipeline`), as push routing tells them apart."""
+        ...
 
     @property
     def listing(self) -> str:
@@ -34,6 +48,15 @@ class Source(Protocol):
     def seed(self, run: TargetRun, cached: CachedTarget) -> int:
         """Show what the warm-start cache holds of this service at once, and start its loops from there
         (before the target is listed); how many resources it showed."""
+        ...
+
+    def snapshot(self, run: TargetRun, cached: CachedTarget) -> CachedTarget:
+        """`cached` with what the warm-start cache keeps of this service's resources of `run`'s target."""
+        ...
+
+    def apply_event(self, run: TargetRun, event: PushEvent, rereads: Rereads) -> None:
+        """Lay a pushed event about one of its resources over the model; what the event does not carry is read
+        through `rereads` (one read per resource however many events ask)."""
         ...
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from console.actions.audit import operator, token_digest
 from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext, ServiceActions
-from console.actions.reads import Reads, WaitingTask
+from console.actions.reads import GateGateway
 from console.actions.text import input_value, time_text
 from console.diff import approval_request
 from console.errors import Refused
@@ -27,7 +27,8 @@ from console.resources import (
     Selection,
     StateMachineSelection,
 )
-from console.stepfunctions.answers import DEFAULT_REJECT, AnswerBody, check_body
+from console.stepfunctions.answers import DEFAULT_REJECT, AnswerBody, AnswerBook, check_body
+from console.stepfunctions.reads import Reads, WaitingTask
 
 FAILED_EXECUTION = ("FAILED", "TIMED_OUT", "ABORTED")
 REDRIVE_WINDOW = timedelta(days=14)
@@ -78,7 +79,7 @@ async def answer(
     revision = input_value(execution.input, "revision")
     if revision:
         lines.append(("Revision", revision))
-    template, origin = context.answers.template(machine, task.state_name or "", approve=approve)
+    template, origin = (context.answers or AnswerBook()).template(machine, task.state_name or "", approve=approve)
     identity = (await gateway.caller_identity()).arn
     body = AnswerBody(template, approve, {"identity": identity, "operator": operator()}, origin)
     if "body" in given:
@@ -391,8 +392,10 @@ MachineBuilder = Callable[[Reads, MachinePart, PlanContext, Mapping[str, str]], 
 def selected(build: MachineBuilder) -> PlanBuilder:
     """`build` on the selection as Step Functions', refusing first when it names no state machine."""
 
-    async def checked(reads: Reads, selection: Selection, context: PlanContext, given: Mapping[str, str]) -> Facts:
-        return await build(reads, in_state_machine(selection), context, given)
+    async def checked(
+        gateway: GateGateway, selection: Selection, context: PlanContext, given: Mapping[str, str]
+    ) -> Facts:
+        return await build(Reads.of(gateway), in_state_machine(selection), context, given)
 
     return checked
 

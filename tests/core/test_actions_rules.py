@@ -183,8 +183,7 @@ def fleet() -> FleetState:
         Service.STEPFUNCTIONS, "east", "wave-deployment/run-1", None, NOW, execution=EXECUTION_ARN, state_name="Approve"
     )
     return FleetState(
-        pipelines={pipeline.key: pipeline},
-        state_machines={machine.key: machine},
+        resources={Service.CODEPIPELINE: {pipeline.key: pipeline}, Service.STEPFUNCTIONS: {machine.key: machine}},
         approvals=(approval,),
     )
 

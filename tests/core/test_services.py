@@ -17,7 +17,9 @@ from console.codepipeline.source import PipelineSource
 from console.model import FleetState, PipelineSummary, Service, StateMachineSummary
 from console.polling.context import WatchContext
 from console.polling.history import HistoryFollower
+from console.polling.rereads import Rereads
 from console.polling.slots import TargetRun
+from console.push import PushEvent
 from console.services import SERVICES, ServiceParts, UnknownService, parts_of
 from console.stepfunctions import actions as stepfunctions
 from console.warm_cache import CachedTarget
@@ -37,6 +39,21 @@ def test_every_service_has_its_line_and_its_parts() -> None:
         parts = parts_of(service)
         assert parts.actions.builders, service
         assert callable(parts.source), service
+
+
+def test_the_gateway_speaks_every_protocol_each_service_declares() -> None:
+    # The service packages narrow the gate's gateway to their own protocol (a cast): this is what makes it true.
+    from typing_extensions import get_protocol_members
+
+    from console.actions.reads import GateGateway
+    from console.aws.gateway import Gateway
+
+    common = get_protocol_members(GateGateway)  # the target and read_only are set on each instance
+    for service, parts in SERVICES.items():
+        assert parts.speaks, service
+        for protocol in parts.speaks:
+            missing = {name for name in get_protocol_members(protocol) - common if not hasattr(Gateway, name)}
+            assert not missing, f"{service}: Gateway lacks {sorted(missing)} of {protocol.__name__}"
 
 
 def test_an_unknown_service_raises_saying_which() -> None:
@@ -79,6 +96,8 @@ class CountingSource:
     """A source of deployments of its own: it lists nothing, and counts what the watcher asks of it."""
 
     made: list[CountingSource] = []
+    service = Service.STEPFUNCTIONS  # the line it stands in
+    events_from = "aws.codedeploy"
     listing = "ListDeployments"
 
     def __init__(self, context: WatchContext, history: HistoryFollower) -> None:
@@ -90,6 +109,12 @@ class CountingSource:
 
     def seed(self, run: TargetRun, cached: CachedTarget) -> int:
         return 0
+
+    def snapshot(self, run: TargetRun, cached: CachedTarget) -> CachedTarget:
+        return cached
+
+    def apply_event(self, run: TargetRun, event: PushEvent, rereads: Rereads) -> None:
+        pass
 
 
 async def test_the_watcher_starts_exactly_the_registered_sources(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -127,3 +152,21 @@ async def test_with_the_registry_as_it_is_both_services_are_listed() -> None:
     assert fleet.listed["ListPipelines"] >= 1
     assert fleet.listed["ListStateMachines"] >= 1
     assert len(state.state_machines) == 1
+
+
+def test_the_common_core_is_kept_from_naming_a_service_package() -> None:
+    # The import-linter contract (run by tests/test_layers.py) is what fails when a common module imports a
+    # service package; this fails when the contract itself is dropped or loses a module or a service.
+    import tomllib
+    from pathlib import Path
+
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    common = next(c for c in contracts if c["name"].startswith("The common core imports no service package"))
+    assert {"console.actions", "console.model", "console.polling", "console.resources", "console.watch"} <= set(
+        common["source_modules"]
+    )
+    assert set(common["forbidden_modules"]) == {"console.codepipeline", "console.stepfunctions"}
+    watcher = next(c for c in contracts if c.get("source_modules") == ["console.polling"])
+    assert "console.services" in watcher["forbidden_modules"]
+    assert "ignore_imports" not in watcher

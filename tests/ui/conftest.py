@@ -269,8 +269,10 @@ def fleet_picture(*, targets: Sequence[Target] | None = None) -> FleetState:
         ),
     )
     return FleetState(
-        pipelines={p.key: p for p in pipelines},
-        state_machines={m.key: m for m in machines},
+        resources={
+            Service.CODEPIPELINE: {p.key: p for p in pipelines},
+            Service.STEPFUNCTIONS: {m.key: m for m in machines},
+        },
         approvals=approvals,
         targets=tuple(
             TargetStatus(target=t, read_at=ago(2), identity=f"arn:aws:iam::{ACCOUNT}:user/op") for t in targets

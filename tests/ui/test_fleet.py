@@ -6,7 +6,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from console.model import FleetState
+from console.model import FleetState, Service
 from screens.fleet.rows import matches, pipeline_layout
 from screens.fleet.screen import MACHINES, FleetScreen
 from screens.text import clean, commit_message
@@ -227,7 +227,7 @@ async def test_five_hundred_pipelines_stay_fast(console_app: Any) -> None:
     for i in range(500):
         p = pipeline(f"service-{i:03d}", all_waves(stage("Beta", "InProgress" if i % 7 == 0 else "Succeeded")))
         many[p.key] = p
-    state = FleetState(pipelines=many, targets=base.targets, default_stale_after=30.0)
+    state = FleetState(resources={Service.CODEPIPELINE: many}, targets=base.targets, default_stale_after=30.0)
     watcher = FakeWatcher(state)
     app = console_app(watcher=watcher)
     async with app.run_test(size=(200, 60)) as pilot:
