@@ -30,18 +30,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from console.config import Intervals
 from console.loop_thread import LoopThread
-from console.model import FleetState, FleetUpdate, HistoryEvent, TargetStatus
+from console.model import FleetState, FleetUpdate, TargetStatus
 from console.polling.context import WatchContext
 from console.polling.discovery import Discovery
 from console.polling.gate import PriorityGate, TokenSource
-from console.polling.history import HistoryFollower
 from console.polling.publisher import FleetPublisher
 from console.polling.push_routing import PushRouter, queue_region
 from console.polling.reader import FleetReader
 from console.polling.slots import TargetRun
+from console.polling.source import FollowsExecutions
 from console.polling.warm import WarmStart
 from console.push import WAIT_SECONDS
 from console.scheduler import FOCUS, REFRESH, RETIME, PollSchedule
@@ -93,9 +94,11 @@ class Watcher:
         schedule = PollSchedule(intervals)
         publisher = FleetPublisher(runs, waves, intervals, schedule, clock)
         self._ctx = WatchContext(intervals, waves, schedule, publisher, runs)
-        self._history = HistoryFollower(self._ctx)
         # One source per registered service (console/services.py), in its order.
-        sources = [parts.source(self._ctx, self._history) for parts in SERVICES.values()]
+        sources = [parts.source(self._ctx) for parts in SERVICES.values()]
+        self._sources = tuple(sources)
+        # What follows one execution in detail, as a screen asks (Step Functions' histories).
+        self._followers = tuple(source for source in sources if isinstance(source, FollowsExecutions))
         self._discovery = Discovery(self._ctx, sources)
         # Push hands each event to the source of the service it is about (none: it is not routed).
         self._push = PushRouter(self._ctx, sources, wait_seconds=push_wait)
@@ -126,7 +129,8 @@ class Watcher:
             ctx.spawn(self._discover(run), f"discover {run.target.name}")
             ctx.spawn(self._discovery.identify(run), f"identity {run.target.name}")
         self._push.start()
-        self._history.start()  # an execution asked for before start
+        for source in self._sources:
+            source.start()
         if self._warm is not None:
             ctx.spawn(self._warm.keep(), "warm-start cache")
         ctx.publisher.publish_soon()
@@ -150,7 +154,8 @@ class Watcher:
         for gate in gates.values():
             tasks.extend(gate.tasks)
             gate.close()
-        tasks.extend(self._history.tasks)
+        for source in self._sources:
+            tasks.extend(source.tasks())
         tasks.extend(self._push.stop())
         for task in tasks:
             task.cancel()
@@ -190,11 +195,16 @@ class Watcher:
 
     def watch_execution(self, target: str, execution_arn: str | None) -> None:
         """The one Step Functions execution shown in detail; None stops watching."""
-        self._history.watch(target, execution_arn)
+        for follower in self._followers:
+            follower.watch(target, execution_arn)
 
-    def history(self, execution_arn: str) -> tuple[HistoryEvent, ...]:
-        """The events of an execution's history read so far, in order."""
-        return self._history.history(execution_arn)
+    def history(self, execution_arn: str) -> tuple[Any, ...]:
+        """The events of an execution's history read so far, in order (its service's `HistoryEvent`s)."""
+        for follower in self._followers:
+            events = follower.history(execution_arn)
+            if events:
+                return events
+        return ()
 
     async def refresh(self, keys: Iterable[str] | None = None) -> None:
         """Read now (the operator's ctrl+r), within the budget; returns when those reads are done.
@@ -218,9 +228,8 @@ class Watcher:
             slot.waiters.append(waiter)
             waiters.append(waiter)
             slot.wake.wake(REFRESH)
-        watched = self._history.watched
-        if watched is not None and (wanted is None or watched.arn in wanted):
-            watched.wake.wake(REFRESH)
+        for source in self._sources:
+            source.refresh(wanted)
         if waiters:
             await asyncio.gather(*waiters)
 
@@ -269,7 +278,7 @@ class ThreadedWatcher:
     def watch_execution(self, target: str, execution_arn: str | None) -> None:
         self.io.loop.call_soon_threadsafe(self.watcher.watch_execution, target, execution_arn)
 
-    def history(self, execution_arn: str) -> tuple[HistoryEvent, ...]:
+    def history(self, execution_arn: str) -> tuple[Any, ...]:
         return self.watcher.history(execution_arn)
 
     async def refresh(self, keys: Iterable[str] | None = None) -> None:

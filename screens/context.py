@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from textual.dom import DOMNode
 from textual.screen import Screen
 
-from console.model import FleetState, FleetUpdate, HistoryEvent, Target
+from console.model import FleetState, FleetUpdate, Target
 from console.resources import Selection
+from console.stepfunctions.model import HistoryEvent
 from console.waves import WaveModel
 from screens.transition_log import TransitionLog
 

@@ -17,15 +17,7 @@ from console.actions.reads import GateGateway
 from console.actions.reasons import DEFAULT_REASON_MAX
 from console.errors import Refused
 from console.model import FleetState, Receipt, Target, Wave
-from console.resources import (
-    ActionSelection,
-    ExecutionSelection,
-    PipelineSelection,
-    Selection,
-    StageSelection,
-    StateMachineSelection,
-    stage_name,
-)
+from console.resources import Selection
 from console.waves import WaveModel
 
 
@@ -242,13 +234,7 @@ def plan_from(kind: ActionKind, facts: Facts, target: Target) -> ActionPlan:
     confirm_word = None
     if facts.wave is not None and facts.wave.is_unknown:
         # A stage no wave matched: confirmed like production, with the stage's own name (there is no wave's).
-        selection = facts.selection
-        named: str | None = None
-        if isinstance(selection, PipelineSelection | StageSelection | ActionSelection):
-            named = stage_name(selection) or selection.pipeline
-        elif isinstance(selection, StateMachineSelection | ExecutionSelection):
-            named = selection.state_machine  # a state machine nothing places: its name
-        confirm_word = facts.confirm_stage or named or target.name
+        confirm_word = facts.confirm_stage or facts.selection.confirm_name or target.name
     elif production:
         # The wave's name, even for a non-production wave of a production target; the target's without a wave.
         confirm_word = facts.wave.name if facts.wave else target.name

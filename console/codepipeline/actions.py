@@ -16,18 +16,19 @@ from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext, Se
 from console.actions.reads import GateGateway
 from console.actions.reasons import APPROVAL_SUMMARY_MAX, STOP_REASON_MAX
 from console.actions.text import revision_text, status_text, time_text
+from console.codepipeline.model import Action, ConditionKind, Pipeline, Rule, Stage, pipelines_of
 from console.codepipeline.reads import Reads
-from console.errors import Refused
-from console.model import Action, ConditionKind, FleetState, Pipeline, Receipt, Rule, Stage
-from console.resources import (
+from console.codepipeline.selections import (
     ActionSelection,
     PipelinePart,
     PipelineSelection,
-    Selection,
     StageSelection,
     action_name,
     stage_name,
 )
+from console.errors import Refused
+from console.model import FleetState, Receipt
+from console.resources import Selection
 
 RUNNING_PIPELINE = ("InProgress", "Stopping")
 RETRY_MODES = ("FAILED_ACTIONS", "ALL_ACTIONS")
@@ -410,7 +411,7 @@ def rule_line(rule: Rule) -> str:
 def unavailable(kind: ActionKind, selection: Selection, state: FleetState, context: PlanContext) -> str | None:
     """Why `kind` cannot run on the pipeline selection in `state` now, or None (the registry asks, for keys)."""
     part = in_pipeline(selection)
-    pipeline = state.pipelines.get(part.key)
+    pipeline = pipelines_of(state).get(part.key)
     if pipeline is None:
         return "not loaded yet"
     return pipeline_unavailable(kind, part, pipeline)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from console.model import Approval, ConditionKind, Pipeline, Service
+from console.codepipeline.model import SERVICE as CODEPIPELINE
+from console.codepipeline.model import ConditionKind, Pipeline
+from console.model import Approval
 
 __all__ = ["condition_holds", "pipeline_approvals"]
 
@@ -31,7 +33,7 @@ def pipeline_approvals(pipeline: Pipeline) -> list[Approval]:
             execution = pipeline.execution(stage.execution_id)
             out.append(
                 Approval(
-                    kind=Service.CODEPIPELINE,
+                    kind=CODEPIPELINE,
                     target=pipeline.target,
                     resource=f"{pipeline.name}/{stage.name}/{action.name}",
                     wave=stage.wave,
@@ -66,7 +68,7 @@ def condition_holds(pipeline: Pipeline) -> list[Approval]:
         execution = pipeline.execution(stage.execution_id)
         out.append(
             Approval(
-                kind=Service.CODEPIPELINE,
+                kind=CODEPIPELINE,
                 target=pipeline.target,
                 resource=f"{pipeline.name}/{stage.name}",
                 wave=stage.wave,

@@ -20,12 +20,12 @@ from functools import partial
 
 from console.codepipeline import slots
 from console.codepipeline.approvals import condition_holds, pipeline_approvals
+from console.codepipeline.events import apply_pipeline_event, newer_than_read
+from console.codepipeline.model import SERVICE, Pipeline, PipelineExecution, PipelineState, Stage
 from console.codepipeline.slots import PipelineSlot
 from console.diff import pipeline_transitions
 from console.errors import AccessDenied, AwsError, InvalidInput, NotFound, one_line, state_unavailable
-from console.model import Pipeline, PipelineExecution, PipelineState, Stage
 from console.polling.context import WatchContext
-from console.polling.events_apply import apply_pipeline_event, newer_than_read
 from console.polling.gate import Priority
 from console.polling.slots import TargetRun, on_the_wire
 from console.push import PushEvent
@@ -298,7 +298,7 @@ class PipelinePoller:
             slot.first_seen_until = _latest_change(state)
             slot.first_had_runs = any(s.execution_id for s in state.stages)
         slot.executions_shown = slot.executions is not None
-        publisher.put(slots.SERVICE, merged.key, merged)
+        publisher.put(SERVICE, merged.key, merged)
         publisher.approvals[slot.key] = (*pipeline_approvals(merged), *condition_holds(merged))
         if hold_news and old is not None:
             if slot.untold is None:

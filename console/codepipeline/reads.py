@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Protocol, cast
 
 from console.actions.reads import HISTORY_DEPTH, GateGateway
+from console.codepipeline.model import Pipeline, PipelineExecution, PipelineState
 from console.errors import NotFound, Refused
-from console.model import Pipeline, PipelineExecution, PipelineState, Receipt
+from console.model import Receipt
 
 
 class CodePipelineGateway(GateGateway, Protocol):

@@ -7,26 +7,18 @@ The watcher's common parts keep every service's slots and pictures by service (`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import ClassVar, Protocol, cast
 
-from console.model import (
-    FleetState,
-    Pipeline,
-    PipelineExecution,
-    PipelineState,
-    PipelineSummary,
-    Resource,
-    Service,
-)
+from console.codepipeline.model import SERVICE, Pipeline, PipelineExecution, PipelineState, PipelineSummary
+from console.codepipeline.model import SERVICE as CODEPIPELINE
+from console.model import Resource, Service
 from console.polling.publisher import FleetPublisher
 from console.polling.reader import FleetReader
 from console.polling.slots import Slot, TargetRun
 from console.waves import WaveModel
-
-SERVICE = Service.CODEPIPELINE
 
 
 class PipelineReader(FleetReader, Protocol):
@@ -45,7 +37,7 @@ class PipelineReader(FleetReader, Protocol):
 class PipelineSlot(Slot):
     """One pipeline: what its poller keeps of it between reads."""
 
-    service: ClassVar[Service] = Service.CODEPIPELINE
+    service: ClassVar[Service] = CODEPIPELINE
     paced_by: ClassVar[str] = "GetPipelineState"
 
     summary: PipelineSummary = field(default_factory=lambda: PipelineSummary(""))
@@ -95,8 +87,3 @@ def shown(publisher: FleetPublisher) -> dict[str, Pipeline]:
 def told(publisher: FleetPublisher, key: str) -> Pipeline | None:
     """The pipeline as this run last told it (see `FleetPublisher.told`)."""
     return cast("Pipeline | None", publisher.told(SERVICE, key))
-
-
-def pipelines(state: FleetState) -> Mapping[str, Pipeline]:
-    """The pipelines of a published picture, by key."""
-    return cast("Mapping[str, Pipeline]", state.of(SERVICE))

@@ -12,12 +12,11 @@ from dataclasses import replace
 from functools import partial
 
 from console.codepipeline import slots
+from console.codepipeline.events import CONDITIONS
+from console.codepipeline.model import SERVICE, PipelineSummary
 from console.codepipeline.poller import PipelinePoller
 from console.codepipeline.slots import PipelineSlot
-from console.model import PipelineSummary
 from console.polling.context import WatchContext
-from console.polling.events_apply import CONDITIONS
-from console.polling.history import HistoryFollower
 from console.polling.rereads import Rereads
 from console.polling.slots import TargetRun, drop
 from console.push import PushEvent
@@ -28,12 +27,11 @@ from console.warm_cache import CachedPipeline, CachedTarget
 class PipelineSource:
     """The pipelines of each target: listed by discovery, seeded from the warm-start cache."""
 
-    service = slots.SERVICE
+    service = SERVICE
     events_from = "aws.codepipeline"
     listing = "ListPipelines"
 
-    def __init__(self, context: WatchContext, history: HistoryFollower | None = None) -> None:
-        # `history`: what every source is made with (`SourceFactory`); pipelines have no execution histories.
+    def __init__(self, context: WatchContext) -> None:
         self._ctx = context
         self.poller = PipelinePoller(context)
 
@@ -55,6 +53,15 @@ class PipelineSource:
             slots.shown(publisher)[slot.key] = self.poller.with_waves(picture)
             publisher.cached.add(slot.key)
         return len(cached.pipelines)
+
+    def start(self) -> None:
+        pass  # nothing besides the pipelines' loops
+
+    def tasks(self) -> tuple[asyncio.Task[None], ...]:
+        return ()
+
+    def refresh(self, keys: set[str] | None) -> None:
+        pass  # its pipelines' loops are all it reads
 
     def snapshot(self, run: TargetRun, cached: CachedTarget) -> CachedTarget:
         shown = slots.shown(self._ctx.publisher)

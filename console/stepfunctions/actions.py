@@ -20,15 +20,13 @@ from console.actions.reads import GateGateway
 from console.actions.text import input_value, time_text
 from console.diff import approval_request
 from console.errors import Refused
-from console.model import UNKNOWN_WAVE, FleetState, Receipt, Service, StateMachine, Wave
-from console.resources import (
-    ExecutionSelection,
-    MachinePart,
-    Selection,
-    StateMachineSelection,
-)
+from console.model import UNKNOWN_WAVE, FleetState, Receipt, Wave
+from console.resources import Selection
 from console.stepfunctions.answers import DEFAULT_REJECT, AnswerBody, AnswerBook, check_body
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
+from console.stepfunctions.model import StateMachine, state_machines_of
 from console.stepfunctions.reads import Reads, WaitingTask
+from console.stepfunctions.selections import ExecutionSelection, MachinePart, StateMachineSelection
 
 FAILED_EXECUTION = ("FAILED", "TIMED_OUT", "ABORTED")
 REDRIVE_WINDOW = timedelta(days=14)
@@ -301,7 +299,7 @@ async def rollback(reads: Reads, selection: MachinePart, context: PlanContext, *
 def unavailable(kind: ActionKind, selection: Selection, state: FleetState, context: PlanContext) -> str | None:
     """Why `kind` cannot run on the state machine selection in `state` now, or None (the registry asks)."""
     part = in_state_machine(selection)
-    machine = state.state_machines.get(part.key)
+    machine = state_machines_of(state).get(part.key)
     if machine is None:
         return "not loaded yet"
     rollback = context.rollback_machines.get(machine.name) or machine.rollback_state_machine
@@ -331,7 +329,7 @@ def machine_unavailable(
     execution = next((e for e in machine.executions if e.arn == selection.execution_arn), None)
     if kind.answers:
         waiting = any(
-            a.kind == Service.STEPFUNCTIONS and a.target == selection.target and a.execution == selection.execution_arn
+            a.kind == STEPFUNCTIONS and a.target == selection.target and a.execution == selection.execution_arn
             for a in state.approvals
         )
         return None if waiting else "nothing is waiting for approval"

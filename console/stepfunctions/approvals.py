@@ -11,16 +11,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from console.diff import approval_request, find_in_parameters
-from console.model import (
-    UNKNOWN_WAVE,
-    Approval,
-    Execution,
-    HistoryEvent,
-    Service,
-    SourceRevision,
-    StateMachine,
-    Wave,
-)
+from console.model import UNKNOWN_WAVE, Approval, SourceRevision, Wave
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
+from console.stepfunctions.model import Execution, HistoryEvent, StateMachine
 from console.stepfunctions.waiting import OpenTask, branch_numbers, open_tasks
 from console.waves import WaveModel
 
@@ -72,7 +65,7 @@ def execution_approvals(
         url = find_in_parameters(scheduled.parameters, "url")
         out.append(
             Approval(
-                kind=Service.STEPFUNCTIONS,
+                kind=STEPFUNCTIONS,
                 target=machine.target,
                 resource=f"{machine.name}/{execution.name}",
                 wave=_wave_of(machine, task, waves),

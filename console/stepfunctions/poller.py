@@ -13,16 +13,18 @@ from __future__ import annotations
 
 from console.diff import HistoryCursor, state_machine_transitions
 from console.errors import AwsError
-from console.model import Approval, Execution, StateMachine, StateMachineDetail
+from console.model import Approval
 from console.polling.context import WatchContext
-from console.polling.events_apply import apply_execution_event, event_order, listed_order
+from console.polling.events_apply import event_order
 from console.polling.gate import Priority
-from console.polling.history import HistoryFollower
 from console.polling.slots import TargetRun, on_the_wire
 from console.push import PushEvent
 from console.scheduler import URGENT
 from console.stepfunctions import slots
 from console.stepfunctions.approvals import branch_numbers, execution_approvals, state_timeouts
+from console.stepfunctions.events import apply_execution_event, listed_order
+from console.stepfunctions.history import HistoryFollower
+from console.stepfunctions.model import SERVICE, Execution, StateMachine, StateMachineDetail
 from console.stepfunctions.slots import MachineSlot
 
 EXPRESS_NOTE = (
@@ -88,7 +90,7 @@ class StateMachinePoller:
         machine = self._pushed_since(slot, machine, sent)
         transitions = state_machine_transitions(old, machine, now, source)
         self._history.born({t.execution for t in transitions if t.from_status is None and t.execution})
-        ctx.publisher.put(slots.SERVICE, slot.key, machine)
+        ctx.publisher.put(SERVICE, slot.key, machine)
         ctx.publisher.emit(transitions)
         await self._read_waiting(run, slot, machine, source, priority)
 
@@ -106,7 +108,7 @@ class StateMachinePoller:
         if new is not None:
             transitions = state_machine_transitions(old, new, ctx.now(), "push")
             self._history.born({t.execution for t in transitions if t.from_status is None and t.execution})
-            publisher.put(slots.SERVICE, slot.key, new)
+            publisher.put(SERVICE, slot.key, new)
             ended = {e.arn for e in new.executions if not e.is_running}
             waiting = publisher.approvals.get(slot.key, ())
             if any(a.execution in ended for a in waiting):

@@ -15,8 +15,9 @@ from typing import Any, Protocol, cast
 
 from console.actions.reads import HISTORY_DEPTH, GateGateway
 from console.errors import NotFound, Refused
-from console.model import Execution, HistoryEvent, Receipt, StateMachineDetail
+from console.model import Receipt
 from console.stepfunctions.approvals import branch_numbers, waiting_tasks
+from console.stepfunctions.model import Execution, HistoryEvent, StateMachineDetail
 from console.tokens import token_like
 
 

@@ -6,26 +6,24 @@ The watcher's common parts keep every service's slots and pictures by service (`
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import ClassVar, Protocol, cast
 
-from console.model import (
+from console.model import Resource, Service
+from console.polling.publisher import FleetPublisher
+from console.polling.reader import FleetReader
+from console.polling.slots import Slot, TargetRun
+from console.stepfunctions.model import (
+    SERVICE,
     Execution,
-    FleetState,
     HistoryEvent,
-    Resource,
-    Service,
     StateMachine,
     StateMachineDetail,
     StateMachineSummary,
 )
-from console.polling.publisher import FleetPublisher
-from console.polling.reader import FleetReader
-from console.polling.slots import Slot, TargetRun
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
 from console.waves import WaveModel
-
-SERVICE = Service.STEPFUNCTIONS
 
 
 class MachineReader(FleetReader, Protocol):
@@ -52,7 +50,7 @@ class MachineSlot(Slot):
     """One state machine: what its poller keeps of it between reads (an EXPRESS one has no loop: its listing is its
     read)."""
 
-    service: ClassVar[Service] = Service.STEPFUNCTIONS
+    service: ClassVar[Service] = STEPFUNCTIONS
     paced_by: ClassVar[str] = "ListExecutions"
 
     summary: StateMachineSummary = field(default_factory=lambda: StateMachineSummary("", ""))
@@ -93,8 +91,3 @@ def shown(publisher: FleetPublisher) -> dict[str, StateMachine]:
 def told(publisher: FleetPublisher, key: str) -> StateMachine | None:
     """The state machine as this run last told it (see `FleetPublisher.told`)."""
     return cast("StateMachine | None", publisher.told(SERVICE, key))
-
-
-def state_machines(state: FleetState) -> Mapping[str, StateMachine]:
-    """The state machines of a published picture, by key."""
-    return cast("Mapping[str, StateMachine]", state.of(SERVICE))

@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
 
-from console.model import StateMachine, StateMachineSummary
 from console.polling.context import WatchContext
-from console.polling.history import HistoryFollower
 from console.polling.rereads import Rereads
 from console.polling.slots import TargetRun, drop
 from console.push import PushEvent
-from console.scheduler import PUSH, URGENT
+from console.scheduler import PUSH, REFRESH, URGENT
 from console.stepfunctions import slots
+from console.stepfunctions.history import HistoryFollower
+from console.stepfunctions.model import SERVICE, HistoryEvent, StateMachine, StateMachineSummary
 from console.stepfunctions.poller import NOT_READ, StateMachinePoller
 from console.stepfunctions.slots import MachineSlot
 from console.warm_cache import CachedMachine, CachedTarget
@@ -32,14 +32,15 @@ LOG = logging.getLogger(__name__)
 class StateMachineSource:
     """The state machines of each target: listed by discovery, seeded from the warm-start cache."""
 
-    service = slots.SERVICE
+    service = SERVICE
     events_from = "aws.states"
     listing = "ListStateMachines"
 
-    def __init__(self, context: WatchContext, history: HistoryFollower) -> None:
+    def __init__(self, context: WatchContext) -> None:
         self._ctx = context
-        self._history = history
-        self.poller = StateMachinePoller(context, history)
+        # The execution shown in detail, and the histories of those that may wait for a person.
+        self._history = HistoryFollower(context)
+        self.poller = StateMachinePoller(context, self._history)
 
     async def discover(self, run: TargetRun) -> None:
         async with run.gate.turn(self.listing, URGENT):
@@ -60,6 +61,23 @@ class StateMachineSource:
             slots.shown(publisher)[slot.key] = replace(machine.picture, target=run.target.name, wave=wave)
             publisher.cached.add(slot.key)
         return len(cached.machines)
+
+    def start(self) -> None:
+        self._history.start()  # an execution asked for before start
+
+    def tasks(self) -> tuple[asyncio.Task[None], ...]:
+        return self._history.tasks
+
+    def refresh(self, keys: set[str] | None) -> None:
+        watched = self._history.watched
+        if watched is not None and (keys is None or watched.arn in keys):
+            watched.wake.wake(REFRESH)
+
+    def watch(self, target: str, execution: str | None) -> None:
+        self._history.watch(target, execution)
+
+    def history(self, execution: str) -> tuple[HistoryEvent, ...]:
+        return self._history.history(execution)
 
     def snapshot(self, run: TargetRun, cached: CachedTarget) -> CachedTarget:
         pictures = slots.shown(self._ctx.publisher)

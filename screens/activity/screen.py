@@ -20,7 +20,8 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Static
 
-from console.model import FleetState, Service, TargetStatus, Transition
+from console.codepipeline.model import SERVICE as CODEPIPELINE
+from console.model import FleetState, TargetStatus, Transition
 from screens.activity.rows import (
     StreamEntry,
     entry_cells,
@@ -229,7 +230,7 @@ class ActivityScreen(ConsoleScreen):
         if transition is None:
             return None
         key = f"{transition.target}:{transition.resource.split('/', 1)[0]}"
-        if transition.kind.service is Service.CODEPIPELINE:
+        if transition.kind.service is CODEPIPELINE:
             return PipelineRef(key)
         return ExecutionRef(transition.target, transition.execution or "", machine_key=key)
 

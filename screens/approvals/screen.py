@@ -25,8 +25,11 @@ from textual.binding import BindingType
 from textual.widgets import Static
 
 from console.actions.gate import ActionKind
+from console.codepipeline.model import SERVICE as CODEPIPELINE
+from console.codepipeline.model import pipelines_of
 from console.keys import spec
-from console.model import Approval, FleetState, Service
+from console.model import Approval, FleetState
+from console.stepfunctions.model import state_machines_of
 from screens.action_flow import ActionChoice, ActionScreen, Choices
 from screens.approvals.rows import detail_text, inbox_layout, resource_key, selection_of, summary_counts
 from screens.approvals.view import Drawn, InboxRows
@@ -141,7 +144,7 @@ class ApprovalsScreen(ActionScreen):
         elif not state.targets or any(t.read_at is None and not t.error for t in state.targets):
             message = Text("Reading the targets…", style="dim")
         else:
-            pipelines, machines = len(state.pipelines), len(state.state_machines)
+            pipelines, machines = len(pipelines_of(state)), len(state_machines_of(state))
             message = Text.assemble(
                 ("✓ Nothing is waiting for a person.", "bold"),
                 "\n\n",
@@ -192,7 +195,7 @@ class ApprovalsScreen(ActionScreen):
             self.query_one("#approval-detail", Static).update(text, layout=False)
 
     def _hint(self, approval: Approval) -> str:
-        opens = "the pipeline" if approval.kind == Service.CODEPIPELINE else "the execution"
+        opens = "the pipeline" if approval.kind == CODEPIPELINE else "the execution"
         parts = [f"{self._key_of('approve')} approves", f"{self._key_of('reject')} rejects"]
         if approval.condition is not None:
             parts = [f"{self._key_of('override')} overrides the {approval.condition.label} condition"]
@@ -247,7 +250,7 @@ class ApprovalsScreen(ActionScreen):
         approval = self.selected()
         if approval is None:
             return None
-        if approval.kind == Service.CODEPIPELINE:
+        if approval.kind == CODEPIPELINE:
             return PipelineRef(resource_key(approval))
         return ExecutionRef(approval.target, approval.execution or "", machine_key=resource_key(approval))
 

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from rich.text import Text
 
-from console.model import FleetState, Pipeline, Wave
+from console.codepipeline.model import Pipeline, pipelines_of
+from console.model import FleetState, Wave
 from screens.action_flow import Choices
 from screens.context import PipelineRef, ResourceRef
 from screens.fleet.actions import pipeline_choices
@@ -63,7 +64,7 @@ class PipelineView:
         if self.layout is None or self.waves is None:
             return False
         waves, state, now, labels = self.waves, frame.state, frame.now, frame.labels
-        pipelines = state.pipelines
+        pipelines = pipelines_of(state)
         rows = [self._row(key, pipelines[key], state, now, waves, labels) for key in self._order.of(pipelines)]
         self.total = len(rows)
         rows = self._filter.keep(rows, frame.query)
@@ -94,10 +95,10 @@ class PipelineView:
         return self.set_waves(board_waves(frame.waves, frame.state))
 
     def show_detail(self, board: WaveBoard, key: str | None, state: FleetState, now: datetime) -> None:
-        pipeline = state.pipelines.get(key) if key else None
+        pipeline = pipelines_of(state).get(key) if key else None
         row = self.rows.get(key) if key else None
         if pipeline is None or row is None:
-            board.clear("No pipeline selected." if state.pipelines else "")
+            board.clear("No pipeline selected." if pipelines_of(state) else "")
             return
         board.show(board_title(pipeline, state, now), row.waves, now)
 
@@ -105,7 +106,7 @@ class PipelineView:
         return PipelineRef(key)
 
     def choices(self, binding_id: str, key: str, state: FleetState) -> Choices | None:
-        pipeline = state.pipelines.get(key)
+        pipeline = pipelines_of(state).get(key)
         return None if pipeline is None else pipeline_choices(binding_id, pipeline)
 
     def _row(

@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from console.budget import Budget, Rate
+from console.codepipeline.model import Action, PipelineState, PipelineSummary, Stage, pipelines_of
 from console.config import Intervals
-from console.model import Action, PipelineState, PipelineSummary, QueueMessage, Stage, Target
+from console.model import QueueMessage, Target
 from console.polling.push_routing import Rereads
 from console.watch import FleetReader, Watcher
 from console.waves import default_wave_model
@@ -125,7 +126,7 @@ async def test_events_change_the_model_without_a_read_in_order_and_once() -> Non
         assert [(t.from_status, t.to_status, t.execution, t.source) for t in stage_news] == [
             (None, "Succeeded", RUN, "push")
         ]
-        beta = watcher.state.pipelines["fake:p"].stage("Beta")
+        beta = pipelines_of(watcher.state)["fake:p"].stage("Beta")
         assert beta is not None
         assert (beta.status, beta.execution_id) == ("Succeeded", RUN)
         await asyncio.sleep(0.3)  # longer than any re-read's wait: none was asked for
@@ -168,7 +169,7 @@ async def test_an_event_for_a_pipeline_not_listed_lists_again_once() -> None:
         now = datetime.now(UTC)
         for n in range(4):
             fleet.push(f"n{n}", STAGE, now, stage="Beta", state="STARTED", pipeline="new")
-        await updates.until(lambda: "fake:new" in watcher.state.pipelines, 5, "the new pipeline")
+        await updates.until(lambda: "fake:new" in pipelines_of(watcher.state), 5, "the new pipeline")
         await asyncio.sleep(0.3)
         assert fleet.listed - listed == 1
     finally:
@@ -224,7 +225,7 @@ async def test_a_read_on_the_wire_when_an_event_came_never_takes_it_back() -> No
         )
         fleet.gate.set()
         await reading
-        beta = watcher.state.pipelines["fake:p"].stage("Beta")
+        beta = pipelines_of(watcher.state)["fake:p"].stage("Beta")
         assert beta is not None
         assert (beta.status, beta.execution_id) == ("Succeeded", RUN)
         # Told once, and never taken back to the older execution the read showed.

@@ -3,9 +3,11 @@ raises instead of being guessed at, and the watcher starts exactly the sources t
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -13,15 +15,18 @@ from console import services, watch
 from console.actions import registry
 from console.actions.plan import ActionKind, PlanContext
 from console.codepipeline import actions as codepipeline
+from console.codepipeline.model import SERVICE as CODEPIPELINE
+from console.codepipeline.model import PipelineSummary, pipelines_of
 from console.codepipeline.source import PipelineSource
-from console.model import FleetState, PipelineSummary, Service, StateMachineSummary
+from console.model import FleetState
 from console.polling.context import WatchContext
-from console.polling.history import HistoryFollower
 from console.polling.rereads import Rereads
 from console.polling.slots import TargetRun
 from console.push import PushEvent
-from console.services import SERVICES, ServiceParts, UnknownService, parts_of
+from console.services import SERVICES, UnknownService, parts_of
 from console.stepfunctions import actions as stepfunctions
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
+from console.stepfunctions.model import StateMachineSummary, state_machines_of
 from console.warm_cache import CachedTarget
 from console.waves import WaveModel
 from tests.core.test_watch_fake import FakeFleet, make_watcher, stages
@@ -34,8 +39,8 @@ class Newcomer(enum.Enum):
 
 
 def test_every_service_has_its_line_and_its_parts() -> None:
-    assert set(SERVICES) == set(Service)
-    for service in Service:
+    assert set(SERVICES) == {CODEPIPELINE, STEPFUNCTIONS}
+    for service in SERVICES:
         parts = parts_of(service)
         assert parts.actions.builders, service
         assert callable(parts.source), service
@@ -68,12 +73,9 @@ def test_an_unknown_kind_raises_when_asked_whether_it_can_run() -> None:
 
 
 def test_the_gate_reads_its_builders_from_the_registry() -> None:
-    assert registry.SERVICES[Service.CODEPIPELINE] is codepipeline.ACTIONS
-    assert registry.SERVICES[Service.STEPFUNCTIONS] is stepfunctions.ACTIONS
-    assert (
-        registry.plan_builder(Service.CODEPIPELINE, ActionKind.OVERRIDE)
-        is codepipeline.PLAN_BUILDERS[ActionKind.OVERRIDE]
-    )
+    assert registry.SERVICES[CODEPIPELINE] is codepipeline.ACTIONS
+    assert registry.SERVICES[STEPFUNCTIONS] is stepfunctions.ACTIONS
+    assert registry.plan_builder(CODEPIPELINE, ActionKind.OVERRIDE) is codepipeline.PLAN_BUILDERS[ActionKind.OVERRIDE]
 
 
 class ListingFleet(FakeFleet):
@@ -96,11 +98,11 @@ class CountingSource:
     """A source of deployments of its own: it lists nothing, and counts what the watcher asks of it."""
 
     made: list[CountingSource] = []
-    service = Service.STEPFUNCTIONS  # the line it stands in
+    service = STEPFUNCTIONS  # the line it stands in
     events_from = "aws.codedeploy"
     listing = "ListDeployments"
 
-    def __init__(self, context: WatchContext, history: HistoryFollower) -> None:
+    def __init__(self, context: WatchContext) -> None:
         self.discovered: Counter[str] = Counter()
         CountingSource.made.append(self)
 
@@ -113,6 +115,15 @@ class CountingSource:
     def snapshot(self, run: TargetRun, cached: CachedTarget) -> CachedTarget:
         return cached
 
+    def start(self) -> None:
+        pass
+
+    def tasks(self) -> tuple[asyncio.Task[None], ...]:
+        return ()
+
+    def refresh(self, keys: set[str] | None) -> None:
+        pass
+
     def apply_event(self, run: TargetRun, event: PushEvent, rereads: Rereads) -> None:
         pass
 
@@ -120,8 +131,8 @@ class CountingSource:
 async def test_the_watcher_starts_exactly_the_registered_sources(monkeypatch: pytest.MonkeyPatch) -> None:
     # Pipelines, and a newcomer in Step Functions' line: state machines are never listed, the newcomer is.
     registered = {
-        Service.CODEPIPELINE: SERVICES[Service.CODEPIPELINE],
-        Service.STEPFUNCTIONS: ServiceParts(stepfunctions.ACTIONS, CountingSource),
+        CODEPIPELINE: SERVICES[CODEPIPELINE],
+        STEPFUNCTIONS: replace(SERVICES[STEPFUNCTIONS], source=CountingSource),
     }
     monkeypatch.setattr(watch, "SERVICES", registered)
     monkeypatch.setattr(CountingSource, "made", [])
@@ -136,8 +147,8 @@ async def test_the_watcher_starts_exactly_the_registered_sources(monkeypatch: py
     assert fleet.listed["ListPipelines"] >= 1
     assert fleet.listed["ListStateMachines"] == 0
     assert [source.discovered["fake"] >= 1 for source in CountingSource.made] == [True]
-    assert set(state.pipelines) == {"fake:checkout"}
-    assert not state.state_machines
+    assert set(pipelines_of(state)) == {"fake:checkout"}
+    assert not state_machines_of(state)
 
 
 async def test_with_the_registry_as_it_is_both_services_are_listed() -> None:
@@ -151,7 +162,7 @@ async def test_with_the_registry_as_it_is_both_services_are_listed() -> None:
         await watcher.stop()
     assert fleet.listed["ListPipelines"] >= 1
     assert fleet.listed["ListStateMachines"] >= 1
-    assert len(state.state_machines) == 1
+    assert len(state_machines_of(state)) == 1
 
 
 def test_the_common_core_is_kept_from_naming_a_service_package() -> None:

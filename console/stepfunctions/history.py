@@ -11,42 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol, cast
 
 from console.diff import HistoryCursor
 from console.errors import AccessDenied, AwsError, ExpiredCredentials, InvalidInput, NotFound, Unavailable
-from console.model import Execution, HistoryEvent, Service, StateMachine
 from console.polling.context import WatchContext
 from console.polling.gate import Priority
-from console.polling.reader import FleetReader
 from console.polling.slots import TargetRun
 from console.push import state_machine_of
 from console.scheduler import PUSH, REFRESH, URGENT, Wake, backoff
+from console.stepfunctions import slots
+from console.stepfunctions.model import Execution, HistoryEvent, StateMachine
 
 LOG = logging.getLogger(__name__)
 
 HISTORY_FIRST_PAGE = 1000  # GetExecutionHistory's largest page
 HISTORY_PAGE = 25  # events per request when reading only what is new
-
-# Whose executions' histories these are: the follower is Step Functions' (it reads and keeps its state machines
-# through the watcher's per-service stores, under this key; it has yet to move into console/stepfunctions/).
-STEPFUNCTIONS = Service.STEPFUNCTIONS
-
-
-class HistoryReader(FleetReader, Protocol):
-    """What the follower reads through a target's gateway."""
-
-    async def describe_execution(self, arn: str, /) -> Execution: ...
-
-    async def get_execution_history(
-        self, arn: str, /, after_id: int = ..., page_size: int = ...
-    ) -> Sequence[HistoryEvent]: ...
-
-
-def _reader(run: TargetRun) -> HistoryReader:
-    return cast(HistoryReader, run.reader)
 
 
 @dataclass(eq=False)
@@ -93,7 +73,7 @@ class HistoryFollower:
             # A first read takes the whole history in big pages; later reads expect a few new events.
             page = HISTORY_FIRST_PAGE if cursor.last_id == 0 else HISTORY_PAGE
             async with run.gate.turn("GetExecutionHistory", priority):
-                events = await _reader(run).get_execution_history(
+                events = await slots.reader(run).get_execution_history(
                     execution.arn, after_id=cursor.last_id, page_size=page
                 )
             # The first read of an execution that was already running is not news; a later read, or one
@@ -127,7 +107,7 @@ class HistoryFollower:
 
     def needed(self, arn: str) -> bool:
         """Whether the approvals inbox still needs this execution's history (it may wait for a person)."""
-        for machine in self._machines().values():
+        for machine in slots.shown(self._ctx.publisher).values():
             if machine.approval_states and any(e.arn == arn and e.is_running for e in machine.executions):
                 return True
         return False
@@ -187,7 +167,7 @@ class HistoryFollower:
             try:
                 if described is None:
                     async with run.gate.turn("DescribeExecution", URGENT):
-                        described = await _reader(run).describe_execution(watched.arn)
+                        described = await slots.reader(run).describe_execution(watched.arn)
                     self._merge_described(run, described)
                 machine = self._machine_by_arn(run, described.state_machine_arn) or StateMachine(
                     target=run.target.name,
@@ -201,7 +181,7 @@ class HistoryFollower:
                     # One last description for the output, error and cause of how it ended.
                     if described.is_running:
                         async with run.gate.turn("DescribeExecution", URGENT):
-                            ended = await _reader(run).describe_execution(watched.arn)
+                            ended = await slots.reader(run).describe_execution(watched.arn)
                         self._merge_described(run, ended)
                     ctx.publisher.publish_soon()
                     return
@@ -223,21 +203,18 @@ class HistoryFollower:
             if REFRESH in reasons or PUSH in reasons:
                 described = None  # its status changed, or someone asked: read the description again too
 
-    def _machines(self) -> Mapping[str, StateMachine]:
-        return cast("Mapping[str, StateMachine]", self._ctx.publisher.shown(STEPFUNCTIONS))
-
     def _machine_by_arn(self, run: TargetRun, arn: str) -> StateMachine | None:
-        slot = run.of(STEPFUNCTIONS).get(arn)
-        return self._machines().get(slot.key) if slot is not None else None
+        slot = slots.slots(run).get(arn)
+        return slots.shown(self._ctx.publisher).get(slot.key) if slot is not None else None
 
     def _merge_described(self, run: TargetRun, described: Execution) -> None:
         publisher = self._ctx.publisher
-        slot = run.of(STEPFUNCTIONS).get(described.state_machine_arn)
-        machine = self._machines().get(slot.key) if slot is not None else None
+        slot = slots.slots(run).get(described.state_machine_arn)
+        machine = slots.shown(self._ctx.publisher).get(slot.key) if slot is not None else None
         if slot is None or machine is None:
             return
         executions = tuple(described if e.arn == described.arn else e for e in machine.executions)
         if all(e.arn != described.arn for e in machine.executions):
             return  # an older execution than the listed ones: history() still has it
-        publisher.shown(STEPFUNCTIONS)[slot.key] = replace(machine, executions=executions)
+        slots.shown(publisher)[slot.key] = replace(machine, executions=executions)
         publisher.publish_soon()
