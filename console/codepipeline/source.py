@@ -30,6 +30,7 @@ class PipelineSource:
     service = SERVICE
     events_from = "aws.codepipeline"
     listing = "ListPipelines"
+    reads = ("GetPipelineState", "GetPipeline", "ListPipelineExecutions", "ListPipelines")
 
     def __init__(self, context: WatchContext) -> None:
         self._ctx = context

@@ -31,16 +31,8 @@ def run_step(state: str | None) -> int:
 
 
 def event_order(event: PushEvent) -> Order:
-    """How events about one item are ordered: the event's time, then the execution's start (a later
-    execution wins within a second), then the step within the run."""
-    if event.source == "aws.states":
-        # Step Functions' dates are in milliseconds: a start (or a redrive) at its date, an end at its stop.
-        if run_step(event.state) == 0:
-            moment = max((t for t in (event.start_time, event.redrive_time) if t is not None), default=None)
-        else:
-            moment = event.stop_time
-        moment = moment or event.time or EARLIEST
-        return (moment, EARLIEST, run_step(event.state))
+    """How events about one item are ordered, unless its service says otherwise: the event's time, then the
+    execution's start (a later execution wins within a second), then the step within the run."""
     return (event.time or EARLIEST, event.start_time or EARLIEST, run_step(event.state))
 
 

@@ -46,18 +46,6 @@ TEAM_SHARE = 0.75
 # Of a console's share of an API's budget, what the safety net may take: the rest stays free for the reads
 # events ask for, what is on screen and a person's refresh.
 SAFETY_SHARE = 0.5
-# The reads the watcher repeats, whose buckets a team's consoles split between them. Writes are a person's,
-# one at a time: never split.
-SHARED_APIS = (
-    "GetPipelineState",
-    "GetPipeline",
-    "ListPipelineExecutions",
-    "ListPipelines",
-    "ListStateMachines",
-    "ListExecutions",
-    "DescribeStateMachine",
-    "GetExecutionHistory",
-)
 
 
 class PushRouter:
@@ -72,8 +60,12 @@ class PushRouter:
         rereads: Rereads | None = None,
     ) -> None:
         self._ctx = context
+        sources = tuple(sources)
         # Each event goes to the source whose events it is (its EventBridge `source`); others are not routed.
         self._sources = {source.events_from: source for source in sources}
+        # The reads the watcher repeats, whose buckets a team's consoles split between them. Writes are a
+        # person's, one at a time: never split.
+        self.shared_apis = tuple(dict.fromkeys(api for source in sources for api in source.reads))
         self._wait_seconds = wait_seconds
         self.rereads = rereads or Rereads()
         self.readers: list[QueueReader] = []
@@ -208,7 +200,7 @@ class PushRouter:
         for budget in budgets.values():
             share = getattr(budget, "share", None)
             if callable(share):
-                share(SHARED_APIS, TEAM_SHARE / team)
+                share(self.shared_apis, TEAM_SHARE / team)
         self.retime()
 
     async def _keep_timing(self) -> None:

@@ -35,6 +35,11 @@ class Source(Protocol):
         ...
 
     @property
+    def reads(self) -> tuple[str, ...]:
+        """The APIs it reads again and again (its listing included): a team's consoles split their budgets."""
+        ...
+
+    @property
     def listing(self) -> str:
         """The API that lists them (`ListPipelines`), as the gate and the target's health name it."""
         ...

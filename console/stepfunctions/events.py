@@ -5,11 +5,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from console.polling.events_apply import EARLIEST, EventMarks, Order, event_order
+from console.polling.events_apply import EARLIEST, EventMarks, Order, run_step
 from console.push import PushEvent
 from console.stepfunctions.model import Execution, StateMachine
 
 EXECUTION_STATUSES = frozenset({"RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"})
+
+
+def event_order(event: PushEvent) -> Order:
+    """How events about one execution are ordered: Step Functions' dates are in milliseconds, a start (or a
+    redrive) at its date, an end at its stop; then the step within the run."""
+    if run_step(event.state) == 0:
+        moment = max((t for t in (event.start_time, event.redrive_time) if t is not None), default=None)
+    else:
+        moment = event.stop_time
+    moment = moment or event.time or EARLIEST
+    return (moment, EARLIEST, run_step(event.state))
 
 
 def execution_item(event: PushEvent) -> tuple[str, ...]:

@@ -15,14 +15,13 @@ from console.diff import HistoryCursor, state_machine_transitions
 from console.errors import AwsError
 from console.model import Approval
 from console.polling.context import WatchContext
-from console.polling.events_apply import event_order
 from console.polling.gate import Priority
 from console.polling.slots import TargetRun, on_the_wire
 from console.push import PushEvent
 from console.scheduler import URGENT
 from console.stepfunctions import slots
 from console.stepfunctions.approvals import branch_numbers, execution_approvals, state_timeouts
-from console.stepfunctions.events import apply_execution_event, listed_order
+from console.stepfunctions.events import apply_execution_event, event_order, listed_order
 from console.stepfunctions.history import HistoryFollower
 from console.stepfunctions.model import SERVICE, Execution, StateMachine, StateMachineDetail
 from console.stepfunctions.slots import MachineSlot

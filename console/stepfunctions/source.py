@@ -35,6 +35,7 @@ class StateMachineSource:
     service = SERVICE
     events_from = "aws.states"
     listing = "ListStateMachines"
+    reads = ("ListStateMachines", "ListExecutions", "DescribeStateMachine", "GetExecutionHistory")
 
     def __init__(self, context: WatchContext) -> None:
         self._ctx = context

@@ -100,6 +100,7 @@ class CountingSource:
     made: list[CountingSource] = []
     service = STEPFUNCTIONS  # the line it stands in
     events_from = "aws.codedeploy"
+    reads = ("ListDeployments",)
     listing = "ListDeployments"
 
     def __init__(self, context: WatchContext) -> None:
