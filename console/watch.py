@@ -2,20 +2,17 @@
 
 `Watcher` is the one object the CLI and the screens use. It runs as asyncio tasks on the caller's loop (no
 threads) and composes the parts in `console/polling/` with one `Source` per service of the registry
-(`console/services.py`: `PipelineSource`, `StateMachineSource`, each with its poller):
+(`console/services.py`), and names no service itself:
 
 - `Discovery` lists each target's resources every `intervals.lists`, source after source, and each source
-  keeps one poll loop per resource;
-- `PipelinePoller` reads GetPipelineState every interval (`focused` for what is on screen, else
-  `background`, or `push_safety_net` while the target's push queue works), GetPipeline only when the
-  version changes, ListPipelineExecutions only when the state shows a new or changed execution;
-- `StateMachinePoller` reads ListExecutions of each STANDARD state machine every interval (EXPRESS ones
-  are listed only: `EXPRESS_NOTE`), and asks the `HistoryFollower` for what is new in the history of
-  running executions that may wait for a person;
-- `HistoryFollower` also reads the execution shown in detail (`watch_execution`) every focused interval
-  until it ends;
-- `PushRouter` long-polls each events queue, lays each event's state over the model, and reads only what
-  events do not carry (an approval's token, a new structure), once per resource however many events ask;
+  keeps one poll loop per resource (`PipelineSource` with its `PipelinePoller`: GetPipelineState every
+  interval, `focused` for what is on screen, else `background`, or `push_safety_net` while the target's push
+  queue works; `StateMachineSource` with its `StateMachinePoller` and `HistoryFollower`);
+- a source that follows one execution in detail (`FollowsExecutions`: Step Functions' history follower)
+  takes `watch_execution` and `history`;
+- `PushRouter` long-polls each events queue and hands each event to the source of its service, which lays
+  the event's state over the model and reads only what events do not carry, once per resource however many
+  events ask;
 - `FleetPublisher` holds the model and publishes it whole, with the transitions that led to it;
 - `WarmStart` (given a `WarmCache`) shows what the last run knew at once, marked stale until read, and
   writes it back for the next start.

@@ -6,7 +6,7 @@ and fetches them behind it, in line, so a large fleet shows every pipeline's sta
 starting and a pipeline's GetPipelineState is never held up by them; an urgent read, or one of what is on
 screen when their budget is free, fetches them first, so that what it tells comes in order.
 
-A pushed event is laid over the state and executions last read (`apply_event`, console/polling/events_apply.py)
+A pushed event is laid over the state and executions last read (`apply_event`, console/codepipeline/events.py)
 and published at once, without a read; a read sent before an event came gets that event laid over it again.
 """
 
