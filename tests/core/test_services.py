@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import ClassVar
 
 import pytest
 
@@ -18,7 +20,8 @@ from console.codepipeline import actions as codepipeline
 from console.codepipeline.model import SERVICE as CODEPIPELINE
 from console.codepipeline.model import PipelineSummary, pipelines_of
 from console.codepipeline.source import PipelineSource
-from console.model import FleetState
+from console.errors import UsageError
+from console.model import FleetState, Service
 from console.polling.context import WatchContext
 from console.polling.rereads import Rereads
 from console.polling.slots import TargetRun
@@ -182,3 +185,88 @@ def test_the_common_core_is_kept_from_naming_a_service_package() -> None:
     watcher = next(c for c in contracts if c.get("source_modules") == ["console.polling"])
     assert "console.services" in watcher["forbidden_modules"]
     assert "ignore_imports" not in watcher
+
+
+def test_a_service_is_the_value_its_package_makes() -> None:
+    from console.codepipeline.model import PipelineTransition
+    from console.model import Approval, Transition, TransitionKind
+    from console.stepfunctions.model import MachineTransition
+
+    assert Service("codepipeline") == CODEPIPELINE
+    assert {Service("stepfunctions"): 1}[STEPFUNCTIONS] == 1
+    assert Approval(kind="codepipeline", target="t", resource="p/s/a", wave=None, since=None).kind == CODEPIPELINE  # type: ignore[arg-type]
+    assert TransitionKind.of("sfn-state") is MachineTransition.SFN_STATE
+    assert TransitionKind.of("stage").service == CODEPIPELINE
+    assert PipelineTransition.STAGE.service is CODEPIPELINE
+    with pytest.raises(ValueError, match="deployment"):
+        TransitionKind.of("deployment")
+    assert Transition(datetime.now(UTC), "t", "stage", "p/s", None, None, None, "InProgress").kind is (  # type: ignore[arg-type]
+        PipelineTransition.STAGE
+    )
+
+
+@dataclass(frozen=True)
+class DeploymentSelection:
+    """A newcomer's selection: a deployment group, named `application/group`."""
+
+    service: ClassVar[Service] = Service("codedeploy")
+    target: str
+    application: str
+    group: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.target}:{self.application}"
+
+    @property
+    def resource(self) -> str:
+        return f"{self.application}/{self.group}"
+
+    @property
+    def execution(self) -> str | None:
+        return None
+
+    @property
+    def confirm_name(self) -> str:
+        return self.group
+
+    def lock_subject(self, family: str, rollback: bool) -> str:
+        return self.resource
+
+
+class DeploymentNames:
+    noun = "application"
+    shapes = ("application/group",)
+    max_parts = 2
+    arn_noun = ""
+    disambiguation = ""
+
+    def names(self, state: FleetState) -> Mapping[str, Mapping[str, str]]:
+        return {}
+
+    async def listed(self, reader: object) -> Mapping[str, str]:
+        return {}
+
+    def select(self, target: str, parts: tuple[str, ...], found: str) -> DeploymentSelection | None:
+        return DeploymentSelection(target, found, parts[1]) if len(parts) == 2 else None
+
+    def accepts_arn(self, arn: str) -> bool:
+        return False
+
+    def resolve_arn(self, arn: str, names: object, scope: object, regions: object) -> DeploymentSelection:
+        raise NotImplementedError
+
+
+def test_resource_names_resolve_through_every_registered_service_a_newcomer_too() -> None:
+    from console.resources import Catalog, Names, resolve
+
+    codedeploy = Service("codedeploy")
+    newcomer: Names = DeploymentNames()  # type: ignore[assignment]
+    catalog = Catalog(
+        {**services.NAMES, codedeploy: newcomer},
+        {CODEPIPELINE: {"east": {"checkout-api": "checkout-api"}}, codedeploy: {"east": {"billing": "billing"}}},
+    )
+    assert resolve("billing/prod", catalog) == DeploymentSelection("east", "billing", "prod")
+    assert resolve("checkout-api/Beta", catalog).service == CODEPIPELINE
+    with pytest.raises(UsageError, match="expected pipeline, .*an execution ARN or application/group"):
+        resolve("a/b/c/d", catalog)
