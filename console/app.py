@@ -4,7 +4,8 @@
 owns nothing that talks to AWS: it subscribes to the watcher (every update becomes a `FleetUpdated`, the newest
 drawn by the screen on show at most every REDRAW_EVERY; every transition goes into a bounded `TransitionLog`), runs
 IO in workers, turns every worker error into a notification, and knows which screen opens what
-(`screen_registry`, below).
+(`screen_registry`, below). Its section keys and its screens come from the sources of deployments' lines
+(screens/fleet/views.py `VIEWS`) and `SECTION_SCREENS`: it names no source.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from textual import events, work
 from textual.app import App, SystemCommand
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
@@ -39,13 +40,12 @@ from screens.bindings import binding, describe_binding, spec_for
 from screens.confirm.screen import ConfirmQuitModal
 from screens.context import ConsoleContext, GatePort, ScreenRegistry, WatcherPort
 from screens.errors import report_worker_failure
-from screens.execution.screen import ExecutionScreen
 from screens.fleet.screen import FleetScreen
+from screens.fleet.view import SourceView
+from screens.fleet.views import VIEWS
 from screens.gc_schedule import GcSchedule
 from screens.help.screen import HelpScreen, screen_bindings
 from screens.messages import FleetUpdated, OpenRequested
-from screens.pipeline.screen import PipelineScreen
-from screens.state_machine.screen import StateMachineScreen
 from screens.text import clean
 from screens.transition_log import DEFAULT_WINDOW, TransitionLog
 
@@ -54,23 +54,26 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def screen_registry() -> ScreenRegistry:
-    """The screens the app opens, by what they show.
+# The screens a key reaches from anywhere besides the fleet's views, by that key's id in console/keys.py (their
+# name in the registry too), in the order of their keys after the views'. A new one is its key there and a line here.
+SECTION_SCREENS: Mapping[str, Callable[[], Screen[Any]]] = {
+    "approvals": ApprovalsScreen,  # screens/approvals/, key 3
+    "activity": ActivityScreen,  # screens/activity/, key 4
+}
 
-    Each screen plugs in with one line:
-      pipeline=lambda key: PipelineScreen(key)                  (screens/pipeline/screen.py, enter on a pipeline)
-      state_machine=lambda key: StateMachineScreen(key)          (enter on a state machine)
-      execution=lambda target, arn: ExecutionScreen(target, arn)  (screens/execution/screen.py, `g` from an action)
-      approvals=ApprovalsScreen                                  (screens/approvals/screen.py, key 3)
-      activity=ActivityScreen                                    (screens/activity/screen.py, key 4)
-    """
-    return ScreenRegistry(
-        pipeline=PipelineScreen,
-        state_machine=StateMachineScreen,
-        execution=ExecutionScreen,
-        approvals=ApprovalsScreen,
-        activity=ActivityScreen,
-    )
+
+def screen_registry(views: Sequence[SourceView] = VIEWS) -> ScreenRegistry:
+    """The screens the app opens, by name: the ones each source of deployments names for its resources
+    (screens/fleet/views.py: pipeline; state_machine and execution) and the section screens above."""
+    screens = {name: factory for source in views for name, factory in source.screens.items()}
+    return ScreenRegistry({**screens, **SECTION_SCREENS})
+
+
+def section_bindings(views: Sequence[SourceView], screens: Iterable[str] = ()) -> list[Binding]:
+    """The keys that reach a section from anywhere: each source's view on the fleet screen (1, 2), then each
+    section screen of `screens` (3, 4); all run `section(id)`."""
+    ids = (*(source.binding for source in views), *screens)
+    return [binding(binding_id, f"section('{binding_id}')") for binding_id in ids]
 
 
 @runtime_checkable
@@ -84,14 +87,6 @@ class _Startable(Protocol):
 # draws at most one every this many seconds (the newest), so drawing pictures nobody can read between two does not
 # take the time keys need. A picture that comes after a quiet moment is drawn at once.
 REDRAW_EVERY = 0.1
-
-# Sections reached by 1-4: (binding id, registry attribute, or None for the fleet screen's views).
-SECTIONS: dict[str, str | None] = {
-    "fleet": None,
-    "state_machines": None,
-    "approvals": "approvals",
-    "activity": "activity",
-}
 
 
 class WavedeckApp(App[None]):
@@ -110,10 +105,7 @@ class WavedeckApp(App[None]):
         binding("help", "help"),
         binding("quit", "quit"),
         binding("palette", "command_palette", show=False),
-        binding("fleet", "section('fleet')"),
-        binding("state_machines", "section('state_machines')"),
-        binding("approvals", "section('approvals')"),
-        binding("activity", "section('activity')"),
+        *section_bindings(VIEWS, SECTION_SCREENS),
     ]
 
     def __init__(
@@ -331,21 +323,21 @@ class WavedeckApp(App[None]):
         return True
 
     def section_unavailable(self, name: str) -> str | None:
-        attribute = SECTIONS.get(name)
-        if attribute is None:
-            return None
+        if name not in SECTION_SCREENS:
+            return None  # a view of the fleet screen
         registry = self.console_context.registry
-        return None if getattr(registry, attribute) is not None else registry.missing(attribute)
+        return None if registry.get(name) is not None else registry.missing(name)
 
     def action_section(self, name: str) -> None:
-        """1-4: the fleet's pipelines or state machines, the approvals inbox, the activity stream."""
+        """1-4: the fleet's views (pipelines, state machines: screens/fleet/views.py), the approvals inbox, the
+        activity stream (SECTION_SCREENS)."""
         reason = self.section_unavailable(name)
         if reason:
             key_spec = spec_for(name)
             what = key_spec.description if key_spec else name
             self.notify(f"{what}: {reason}", title="Not available", severity="warning", markup=False)
             return
-        attribute = SECTIONS.get(name)
+        attribute = name if name in SECTION_SCREENS else None
         # Down to the screen right above the fleet; a section screen replaces it there (switch_screen), so the
         # fleet is not shown and drawn for nobody on the way from one section to another.
         stop = 2 if attribute is not None else 1
@@ -358,7 +350,8 @@ class WavedeckApp(App[None]):
             if isinstance(home, FleetScreen):
                 home.show_binding(name)
             return
-        factory = getattr(self.console_context.registry, attribute)
+        factory = self.console_context.registry.get(attribute)
+        assert factory is not None  # section_unavailable said so otherwise
         if not self.is_screen_installed(attribute):
             self.install_screen(factory(), attribute)
         if isinstance(self.screen, FleetScreen):
@@ -434,6 +427,7 @@ def make_app(
     clock: Callable[[], datetime] = utcnow,
     read_only_reason: str | None = None,
     registry: ScreenRegistry | None = None,
+    views: Sequence[SourceView] = VIEWS,
     start_watcher: bool = True,
     transitions_window: int = DEFAULT_WINDOW,
 ) -> WavedeckApp:
@@ -442,7 +436,8 @@ def make_app(
     `watcher`: a `console.watch.Watcher` (started on mount and stopped on exit unless `start_watcher=False`)
     or anything with its UI-facing methods. `gate`: the `console.actions.gate.ActionGate`. `clock`: injected so
     snapshots show fixed ages. `read_only_reason`: why the whole console is read-only (`--read-only`), shown
-    in the header; per-target read-only comes from the targets.
+    in the header; per-target read-only comes from the targets. `views`: the sources of deployments on the
+    screens (screens/fleet/views.py); `registry`: the screens the app opens (by default, theirs and the sections').
     """
     context = ConsoleContext(
         watcher=watcher,
@@ -450,9 +445,20 @@ def make_app(
         targets=targets,
         waves=waves or default_wave_model(),
         clock=clock,
-        registry=registry or screen_registry(),
+        registry=registry or screen_registry(views),
+        views=tuple(views),
         transitions=TransitionLog(transitions_window),
         read_only_reason=read_only_reason,
         state=watcher.state,
     )
-    return WavedeckApp(context, keymap=config.keymap, theme=config.theme, start_watcher=start_watcher)
+    return _app_class(views)(context, keymap=config.keymap, theme=config.theme, start_watcher=start_watcher)
+
+
+def _app_class(views: Sequence[SourceView]) -> type[WavedeckApp]:
+    """`WavedeckApp` for the registry's views; for others (a test's third source) the same app binding their
+    section keys too. Textual reads a class's BINDINGS when the class is made, so another set is another class."""
+    known = {source.binding for source in VIEWS}
+    added = [source for source in views if source.binding not in known]
+    if not added:
+        return WavedeckApp
+    return type("WavedeckApp", (WavedeckApp,), {"BINDINGS": section_bindings(added)})

@@ -31,6 +31,9 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("filter", "slash", "Filter", "app", "Filter"),
     KeySpec("back", "escape", "Back", "app", "Back"),
     KeySpec("open", "enter", "Open the selection", "app", "Open"),
+    # The sections, reached from anywhere: each source of deployments' view on the fleet screen (its line in
+    # screens/fleet/views.py names its id here: the app binds it from that line), then each section screen
+    # (console/app.py SECTION_SCREENS). Here, not there, so the config checks a keymap without importing the UI.
     KeySpec("fleet", "1", "Fleet: pipelines", "app", "Pipelines"),
     KeySpec("state_machines", "2", "Fleet: state machines", "app", "Machines"),
     KeySpec("approvals", "3", "Approvals waiting for a person", "app", "Approvals"),

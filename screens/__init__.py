@@ -11,12 +11,15 @@ Adding a screen
     Pipeline/StateMachine keys on screen; call `self.tell_watcher_what_is_visible()` when they change),
     `on_tick(state, now)` for clock-dependent cells, and `why_unavailable(action)` for keys that make no sense
     now (the key is greyed out and pressing it says why). One .tcss beside the module, every rule nested under
-    the screen's class. Register the screen with one line in console/app.py `screen_registry()`.
+    the screen's class. Register it with one line: a screen that shows a resource of a source of deployments in
+    that source's `screens` (screens/fleet/views.py; open it with `OpenRequested(KeyRef(name, key))`), a screen
+    that a key reaches from anywhere in console/app.py `SECTION_SCREENS` (its key in console/keys.py).
 
 Services
     `self.ctx` (`screens.context.ConsoleContext`): `watcher`, `gate`, `targets`, `waves`, `now()`, `state` (the
     picture on screen), `transitions` (`TransitionLog`: every transition in a bounded window; read new ones
-    with `since(seq)` when `FleetUpdated` arrives), `registry`, `read_only_reason`.
+    with `since(seq)` when `FleetUpdated` arrives), `registry` (the screens by name), `views` (the sources of
+    deployments: `opens(service, ...)` says what enter opens for an approval or a transition), `read_only_reason`.
 
 Keys
     `screens.bindings.binding(id, action)` builds a binding from console/keys.py (stable id, remappable with

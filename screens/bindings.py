@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-from console.keys import KEYS, KeySpec, spec
+from console import keys
+from console.keys import KeySpec, spec
 
 GROUP_TITLES = {
     "app": "Everywhere",
@@ -45,4 +46,4 @@ def spec_for(binding_id: str | None) -> KeySpec | None:
     """The key spec of a binding id, or None for Textual's own bindings (which have no id here)."""
     if binding_id is None:
         return None
-    return next((s for s in KEYS if s.id == binding_id), None)
+    return next((s for s in keys.KEYS if s.id == binding_id), None)

@@ -1,4 +1,5 @@
-"""What every screen can reach: the watcher, the action gate, the targets, the clock and the screen registry.
+"""What every screen can reach: the watcher, the action gate, the targets, the clock, the screen registry and the
+sources of deployments (screens/fleet/views.py).
 
 The app (console/app.py, the composition root) builds one `ConsoleContext` and every screen finds it with
 `context_of(self)`. Screens read the watcher's picture and call the gate; they never talk to AWS.
@@ -8,7 +9,7 @@ uses, so tests can hand the app fixed pictures.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from textual.dom import DOMNode
 from textual.screen import Screen
 
-from console.model import FleetState, FleetUpdate, Target
+from console.model import FleetState, FleetUpdate, Service, Target
 from console.resources import Selection
 from console.stepfunctions.model import HistoryEvent
 from console.waves import WaveModel
@@ -25,6 +26,7 @@ from screens.transition_log import TransitionLog
 if TYPE_CHECKING:
     from console.actions.gate import ActionKind, ActionOutcome, ActionPlan, Availability
     from screens.action_flow import ActionFlow
+    from screens.fleet.view import SourceView
 
 
 class WatcherPort(Protocol):
@@ -57,35 +59,30 @@ class GatePort(Protocol):
     def in_flight(self) -> tuple[ActionPlan, ...]: ...
 
 
-# Factories the registry holds. Each returns a new screen to push.
-PipelineScreenFactory = Callable[[str], Screen[Any]]  # pipeline key (target:name)
-StateMachineScreenFactory = Callable[[str], Screen[Any]]  # state machine key (target:name)
-ExecutionScreenFactory = Callable[[str, str], Screen[Any]]  # (target, execution ARN)
-SectionScreenFactory = Callable[[], Screen[Any]]  # approvals, activity: one instance, kept
+# What the registry holds, by name: a screen factory. A resource's screen takes its key (`KeyRef`), the execution
+# screen the target and the ARN (`ExecutionRef`), a section screen (approvals, activity) nothing: one instance, kept.
+ScreenFactory = Callable[..., Screen[Any]]
+
+EXECUTION = "execution"  # the registry's name of the screen an `ExecutionRef` opens
 
 
 @dataclass(frozen=True, slots=True)
-class PipelineRef:
-    """A pipeline to open, by key (target:name)."""
+class KeyRef:
+    """A resource to open by key (target:name): `screen` is the registry's name of the screen that shows it
+    ("pipeline", "state_machine"; a source of deployments registers it in screens/fleet/views.py)."""
 
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
-class StateMachineRef:
-    """A state machine to open, by key (target:name)."""
-
+    screen: str
     key: str
 
 
 @dataclass(frozen=True, slots=True)
 class ExecutionRef:
-    """A Step Functions execution to open. `machine_key`: the state machine to open instead when the execution
-    is not known (`arn` empty or not an ARN) or there is no execution screen; None when there is no such fallback."""
+    """An execution to open, by ARN. `instead`: the resource to open when the execution is not known (`arn` empty
+    or not an ARN) or there is no execution screen (its state machine); None when there is no such fallback."""
 
     target: str
     arn: str
-    machine_key: str | None = None
+    instead: KeyRef | None = None
 
     @property
     def known(self) -> bool:
@@ -93,50 +90,59 @@ class ExecutionRef:
 
 
 # What "open" means on any screen: one of these, sent up as `OpenRequested` and routed by the app.
-ResourceRef = PipelineRef | StateMachineRef | ExecutionRef
+ResourceRef = KeyRef | ExecutionRef
 
 
-@dataclass
+def opened_screen(ref: ResourceRef) -> str:
+    """The registry's name of the screen `ref` asks for first ("pipeline", "execution")."""
+    return EXECUTION if isinstance(ref, ExecutionRef) else ref.screen
+
+
+@dataclass(init=False)
 class ScreenRegistry:
-    """The screens the app opens. console/app.py `screen_registry()` fills every one (a new screen is one
-    line there); tests leave some out, and a key whose screen is left out shows as unavailable and says so.
+    """The screens the app opens, by name. console/app.py `screen_registry()` fills it from the sources of
+    deployments (screens/fleet/views.py: each names the screens that show its resources) and the section screens;
+    tests leave some out, and a key whose screen is left out shows as unavailable and says so.
+
+    Built with one keyword per screen, `ScreenRegistry(pipeline=..., approvals=...)`; `dataclasses.replace`
+    swaps some (its keywords reach `__init__` beside `screens`).
     """
 
-    pipeline: PipelineScreenFactory | None = None
-    state_machine: StateMachineScreenFactory | None = None
-    execution: ExecutionScreenFactory | None = None
-    approvals: SectionScreenFactory | None = None
-    activity: SectionScreenFactory | None = None
+    screens: dict[str, ScreenFactory]
+
+    def __init__(self, screens: Mapping[str, ScreenFactory] | None = None, **named: ScreenFactory | None) -> None:
+        merged = {**(screens or {}), **named}
+        self.screens = {name: factory for name, factory in merged.items() if factory is not None}
+
+    def get(self, name: str) -> ScreenFactory | None:
+        """The factory of the screen called `name`, or None when it is not registered."""
+        return self.screens.get(name)
 
     def missing(self, name: str) -> str:
         """The sentence shown when `name` has no screen in the registry."""
         return f"no {name.replace('_', ' ')} screen is registered"
 
     def cannot_open(self, ref: ResourceRef) -> str | None:
-        """Why `ref` cannot be opened here (its screen is not registered), or None."""
+        """Why `ref` cannot be opened here (neither its screen nor its fallback's is registered), or None."""
         match ref:
-            case PipelineRef():
-                return None if self.pipeline else self.missing("pipeline")
-            case StateMachineRef():
-                return None if self.state_machine else self.missing("state machine")
-            case ExecutionRef(machine_key=None):
-                return None if self.execution else self.missing("execution")
-            case ExecutionRef():
-                return None if self.execution or self.state_machine else self.missing("execution")
+            case KeyRef(screen=name):
+                return None if name in self.screens else self.missing(name)
+            case ExecutionRef(instead=instead):
+                if EXECUTION in self.screens or (instead is not None and instead.screen in self.screens):
+                    return None
+                return self.missing(EXECUTION)
 
     def screen_for(self, ref: ResourceRef) -> Screen[Any] | None:
         """A new screen showing `ref` (an execution's state machine when its execution cannot be shown)."""
         match ref:
-            case PipelineRef(key=key):
-                return self.pipeline(key) if self.pipeline else None
-            case StateMachineRef(key=key):
-                return self.state_machine(key) if self.state_machine else None
-            case ExecutionRef(target=target, arn=arn, machine_key=machine_key):
-                if self.execution is not None and (ref.known or (machine_key is None and arn)):
-                    return self.execution(target, arn)
-                if machine_key is not None and self.state_machine is not None:
-                    return self.state_machine(machine_key)
-                return None
+            case KeyRef(screen=name, key=key):
+                factory = self.screens.get(name)
+                return factory(key) if factory else None
+            case ExecutionRef(target=target, arn=arn, instead=instead):
+                execution = self.screens.get(EXECUTION)
+                if execution is not None and (ref.known or (instead is None and arn)):
+                    return execution(target, arn)
+                return self.screen_for(instead) if instead is not None else None
 
 
 @dataclass
@@ -149,6 +155,8 @@ class ConsoleContext:
     waves: WaveModel
     clock: Callable[[], datetime]
     registry: ScreenRegistry = field(default_factory=ScreenRegistry)
+    # The sources of deployments on the screens (screens/fleet/views.py `VIEWS`, unless the app was given others).
+    views: tuple[SourceView, ...] = ()
     transitions: TransitionLog = field(default_factory=TransitionLog)
     read_only_reason: str | None = None
     title: str = "wavedeck"
@@ -167,6 +175,12 @@ class ConsoleContext:
 
     def target(self, name: str) -> Target | None:
         return next((t for t in self.targets if t.name == name), None)
+
+    def opens(self, service: Service, target: str, key: str, execution: str | None) -> ResourceRef | None:
+        """What enter opens for an approval or a transition of `service` (on `target`, of the resource `key`, in
+        `execution`): its source's answer (screens/fleet/views.py); None when the source has no line there."""
+        source = next((s for s in self.views if s.service is service), None)
+        return None if source is None or source.opens is None else source.opens(target, key, execution)
 
 
 class NoConsoleContext(RuntimeError):

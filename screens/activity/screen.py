@@ -20,7 +20,6 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Static
 
-from console.codepipeline.model import SERVICE as CODEPIPELINE
 from console.model import FleetState, TargetStatus, Transition
 from screens.activity.rows import (
     StreamEntry,
@@ -32,7 +31,7 @@ from screens.activity.rows import (
     wave_text,
 )
 from screens.base import ConsoleScreen
-from screens.context import ExecutionRef, PipelineRef, ResourceRef
+from screens.context import ResourceRef
 from screens.fleet.rows import target_labels
 from screens.status import look
 from screens.text import clean, literal
@@ -230,14 +229,14 @@ class ActivityScreen(ConsoleScreen):
         if transition is None:
             return None
         key = f"{transition.target}:{transition.resource.split('/', 1)[0]}"
-        if transition.kind.service is CODEPIPELINE:
-            return PipelineRef(key)
-        return ExecutionRef(transition.target, transition.execution or "", machine_key=key)
+        return self.ctx.opens(transition.kind.service, transition.target, key, transition.execution)
 
     def why_unavailable(self, action: str) -> str | None:
         if action == "open":
             ref = self.selected_ref()
-            return "no transition is selected" if ref is None else self.ctx.registry.cannot_open(ref)
+            if ref is None:
+                return "no transition is selected" if self.selected() is None else "nothing opens it here"
+            return self.ctx.registry.cannot_open(ref)
         if action == "filter":
             return None
         return super().why_unavailable(action)

@@ -25,7 +25,6 @@ from textual.binding import BindingType
 from textual.widgets import Static
 
 from console.actions.gate import ActionKind
-from console.codepipeline.model import SERVICE as CODEPIPELINE
 from console.codepipeline.model import pipelines_of
 from console.keys import spec
 from console.model import Approval, FleetState
@@ -34,7 +33,7 @@ from screens.action_flow import ActionChoice, ActionScreen, Choices
 from screens.approvals.rows import detail_text, inbox_layout, resource_key, selection_of, summary_counts
 from screens.approvals.view import Drawn, InboxRows
 from screens.bindings import binding
-from screens.context import ExecutionRef, PipelineRef, ResourceRef
+from screens.context import ResourceRef, opened_screen
 from screens.fleet.rows import target_labels
 from screens.text import clean
 from screens.widgets.filter_bar import FilterBar
@@ -195,7 +194,8 @@ class ApprovalsScreen(ActionScreen):
             self.query_one("#approval-detail", Static).update(text, layout=False)
 
     def _hint(self, approval: Approval) -> str:
-        opens = "the pipeline" if approval.kind == CODEPIPELINE else "the execution"
+        ref = self._ref_of(approval)
+        opens = "the " + opened_screen(ref).replace("_", " ") if ref is not None else ""
         parts = [f"{self._key_of('approve')} approves", f"{self._key_of('reject')} rejects"]
         if approval.condition is not None:
             parts = [f"{self._key_of('override')} overrides the {approval.condition.label} condition"]
@@ -250,14 +250,18 @@ class ApprovalsScreen(ActionScreen):
         approval = self.selected()
         if approval is None:
             return None
-        if approval.kind == CODEPIPELINE:
-            return PipelineRef(resource_key(approval))
-        return ExecutionRef(approval.target, approval.execution or "", machine_key=resource_key(approval))
+        return self._ref_of(approval)
+
+    def _ref_of(self, approval: Approval) -> ResourceRef | None:
+        """What enter opens for `approval`: its source's answer (screens/fleet/views.py)."""
+        return self.ctx.opens(approval.kind, approval.target, resource_key(approval), approval.execution)
 
     def why_unavailable(self, action: str) -> str | None:
         if action == "open":
             ref = self.selected_ref()
-            return "no approval is selected" if ref is None else self.ctx.registry.cannot_open(ref)
+            if ref is None:
+                return "no approval is selected" if self.selected() is None else "nothing opens it here"
+            return self.ctx.registry.cannot_open(ref)
         if action == "filter":
             return None
         return super().why_unavailable(action)

@@ -27,7 +27,7 @@ from screens.approvals.rows import (
     row_key,
     words_of,
 )
-from screens.fleet.rows import matches
+from screens.widgets.keyed_list import matches
 
 FOCUS_ROWS = 50  # the approvals whose resources the watcher reads faster: the first screenful and then some
 
@@ -42,7 +42,9 @@ class InboxRows:
         self.approvals: dict[str, Approval] = {}  # the approvals shown, by row key
         self.total = 0  # approvals waiting, filtered or not
         self._signature: object = None  # what the rows were last made from
-        self._cells: dict[str, tuple[object, tuple[Text, ...]]] = {}  # row key → (what it was made from, cells)
+        self._cells: dict[
+            str, tuple[tuple[Approval, InboxLayout, str, object], tuple[Text, ...]]
+        ] = {}  # row key → (what it was made from, cells)
 
     def set_layout(self, layout: InboxLayout) -> bool:
         """Take the layout for the terminal's width; True when it changed (every row is made again)."""
@@ -81,8 +83,10 @@ class InboxRows:
             ordered = tuple(a for a in ordered if matches(words_of(a, labels.get(a.target, a.target)), self.query))
         self.keys = [row_key(a) for a in ordered]
         self.approvals = {row_key(a): a for a in ordered}
+        words = {id(a): w for a, w in zip(state.approvals, clock, strict=True)}
         for approval in ordered:
-            self._make_cells(approval, now, layout, labels.get(approval.target, approval.target))
+            label = labels.get(approval.target, approval.target)
+            self._make_cells(approval, now, layout, label, words[id(approval)])
         if len(self._cells) > 2 * len(self.keys) + 64:
             # Answered approvals are gone for good: forget their cells.
             self._cells = {key: self._cells[key] for key in self.keys}
@@ -92,11 +96,16 @@ class InboxRows:
         """The cells of each row shown (the same tuple while the row reads the same: the list keeps its line)."""
         return {key: self._cells[key][1] for key in self.keys}
 
-    def _make_cells(self, approval: Approval, now: datetime, layout: InboxLayout, label: str) -> None:
+    def _make_cells(self, approval: Approval, now: datetime, layout: InboxLayout, label: str, clock: object) -> None:
         key = row_key(approval)
-        made_from = (approval, layout, label, clock_words(approval, now))
+        made_from = (approval, layout, label, clock)
         cached = self._cells.get(key)
-        if cached is not None and cached[0] == made_from:
+        # The same approval object is the cheap case (most pictures); an equal one read again is the common other.
+        if (
+            cached is not None
+            and (cached[0][0] is approval or cached[0][0] == approval)
+            and cached[0][1:] == made_from[1:]
+        ):
             return
         cells = tuple(cell for _, cell in row_cells(approval, now, layout, label))
         self._cells[key] = (made_from, cells)

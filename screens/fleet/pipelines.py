@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from rich.text import Text
@@ -10,10 +9,10 @@ from rich.text import Text
 from console.codepipeline.model import Pipeline, pipelines_of
 from console.model import FleetState, Wave
 from screens.action_flow import Choices
-from screens.context import PipelineRef, ResourceRef
+from screens.context import KeyRef, ResourceRef
 from screens.fleet.actions import pipeline_choices
 from screens.fleet.rows import PipelineRow, TableLayout, pipeline_layout, pipeline_row
-from screens.fleet.view import Frame, NameOrder, RowFilter
+from screens.fleet.view import Frame, NameOrder, RowCache, RowFilter
 from screens.status import ERROR, STALE, look
 from screens.text import clean, commit_message, literal
 from screens.timefmt import ago, coarse_age
@@ -21,14 +20,13 @@ from screens.widgets.keyed_list import ListColumn
 from screens.widgets.wave_board import SLOT_WIDE, WaveBoard, board_waves
 
 PIPELINES = "pipelines"
+PIPELINE_SCREEN = "pipeline"  # the registry's name of the screen that shows one pipeline (screens/pipeline/)
 
 
 class PipelineView:
     """The pipelines view: its layout, the rows shown (filtered, by name) and how many there are in all."""
 
     name = PIPELINES
-    binding = "fleet"
-    key = "1"
     label = "Pipelines"
     noun = "pipeline"
 
@@ -40,14 +38,16 @@ class PipelineView:
         self.total = 0  # pipelines in all, filtered or not
         self._order = NameOrder()
         self._filter: RowFilter[PipelineRow] = RowFilter()
-        self._cache: dict[str, tuple[Pipeline, bool, int, int, PipelineRow]] = {}
+        self._cache: RowCache[Pipeline, PipelineRow] = RowCache(reads_the_same)
+        self._shown: tuple[list[str], str] | None = None  # the order and the filter of the rows shown
+        self.changed = True  # the last sync changed the rows shown (or their order)
 
     def set_layout(self, layout: TableLayout) -> bool:
         """Take the layout for the terminal's width; True when it changed (every row is built again)."""
         if layout == self.layout:
             return False
         self.layout = layout
-        self._cache = {}
+        self._cache.clear()
         return True
 
     def set_waves(self, waves: tuple[Wave, ...]) -> bool:
@@ -56,16 +56,29 @@ class PipelineView:
         if waves == self.waves:
             return False
         self.waves = waves
-        self._cache = {}
+        self._cache.clear()
         return True
 
     def sync(self, frame: Frame) -> bool:
         """The rows of the pipelines matching the filter; False while there is no layout or waves yet."""
         if self.layout is None or self.waves is None:
             return False
-        waves, state, now, labels = self.waves, frame.state, frame.now, frame.labels
+        waves, state, now, labels, layout = self.waves, frame.state, frame.now, frame.labels, self.layout
         pipelines = pipelines_of(state)
-        rows = [self._row(key, pipelines[key], state, now, waves, labels) for key in self._order.of(pipelines)]
+        order = self._order.of(pipelines)
+        # Ages are shown in the list only in wide slots: only there does a new minute make a row read differently.
+        minute = int(now.timestamp() // 60) if layout.slot >= SLOT_WIDE else 0
+
+        def build(pipeline: Pipeline, stale: bool) -> PipelineRow:
+            return pipeline_row(pipeline, waves, state, now, layout.slot, labels.get(pipeline.target, pipeline.target))
+
+        rows = self._cache.rows(order, pipelines, state, now, (layout.slot, minute), build)
+        shown = (order, frame.query)
+        if not self._cache.built and self._shown is not None and self._shown[0] is order and self._shown[1] == shown[1]:
+            self.changed = False  # the very rows of the last sync, in its order: nothing to hand the list
+            return True
+        self._shown = shown
+        self.changed = True
         self.total = len(rows)
         rows = self._filter.keep(rows, frame.query)
         self.rows = {r.key: r for r in rows}
@@ -103,38 +116,17 @@ class PipelineView:
         board.show(board_title(pipeline, state, now), row.waves, now)
 
     def ref(self, key: str) -> ResourceRef:
-        return PipelineRef(key)
+        return KeyRef(PIPELINE_SCREEN, key)
 
     def choices(self, binding_id: str, key: str, state: FleetState) -> Choices | None:
         pipeline = pipelines_of(state).get(key)
         return None if pipeline is None else pipeline_choices(binding_id, pipeline)
 
-    def _row(
-        self,
-        key: str,
-        pipeline: Pipeline,
-        state: FleetState,
-        now: datetime,
-        waves: Sequence[Wave],
-        labels: Mapping[str, str],
-    ) -> PipelineRow:
-        """The row of `pipeline` (whose key is `key`: passed, as it is a new string on every ask)."""
-        assert self.layout is not None
-        slot = self.layout.slot
-        stale = state.is_stale(key, pipeline.read_at, now)
-        # Ages are shown in the list only in wide slots: only there does a new minute make a row read differently.
-        minute = int(now.timestamp() // 60) if slot >= SLOT_WIDE else 0
-        cached = self._cache.get(key)
-        if cached is not None and cached[1] == stale and cached[2] == slot and cached[3] == minute:
-            if cached[0] is pipeline:
-                return cached[4]
-            if reads_the_same(cached[0], pipeline):
-                # Read again and nothing on its row changed (most reads): the row, and its line, are kept.
-                self._cache[key] = (pipeline, stale, slot, minute, cached[4])
-                return cached[4]
-        row = pipeline_row(pipeline, waves, state, now, slot, labels.get(pipeline.target, pipeline.target))
-        self._cache[key] = (pipeline, stale, slot, minute, row)
-        return row
+
+def pipeline_opens(target: str, key: str, execution: str | None) -> ResourceRef:
+    """What enter opens for a manual approval or a transition of a pipeline: the pipeline (its screen shows the
+    execution, the stage and the action)."""
+    return KeyRef(PIPELINE_SCREEN, key)
 
 
 def reads_the_same(before: Pipeline, after: Pipeline) -> bool:

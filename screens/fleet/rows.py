@@ -167,11 +167,6 @@ def short_wave_name(wave: Wave) -> str:
     return wave.name.removeprefix("prod-") if wave.name.startswith("prod-") and len(wave.name) > 8 else wave.name
 
 
-def matches(words: str, query: str) -> bool:
-    """Every word of the query appears in the row's words (case-insensitive, substrings: `fail` finds failed)."""
-    return all(part in words for part in query.lower().split())
-
-
 @dataclass(frozen=True, slots=True)
 class TableLayout:
     """Column widths of the pipeline list for a screen width (the waves column is `slot` per wave)."""

@@ -9,9 +9,10 @@ cursor). `/` filters by name, target and status words (`fail` shows what failed,
 highlighted pipeline in full (the state machine view: the highlighted machine's newest executions), drawn in the
 same frame as the cursor that moved to it; a one-line legend of the glyphs sits under it when the screen has
 room.
-Each view is one source of deployments' module, chosen from the registry in screens/fleet/views.py (its rows,
-columns, detail pane, what enter opens, what an action key means): the screen asks the view shown and never
-branches on which one it is. What each action key means for the selection: screens/fleet/actions.py.
+Each view is one source of deployments' module, made from its line in the registry (screens/fleet/views.py, as
+the app was given it: its rows, columns, detail pane, what enter opens, what an action key means): the screen asks
+the view shown and never branches on which one it is. What each action key means for the selection:
+screens/fleet/actions.py.
 
 Nothing here lays the screen out again or moves the focus on a key press or an update (in Textual, a layout
 takes a frame of its own and a focus change repaints every line of the screen): one list and one detail pane
@@ -31,21 +32,17 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Static
 
+from console.keys import spec
 from console.model import FleetState
 from screens.action_flow import ActionScreen, Choices
 from screens.context import ResourceRef
-from screens.fleet.pipelines import PIPELINES
 from screens.fleet.rows import target_labels
-from screens.fleet.state_machines import MACHINES
 from screens.fleet.view import FleetView, Frame
-from screens.fleet.views import VIEWS
 from screens.status import LEGEND, legend_line
 from screens.text import clean
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.keyed_list import KeyedList
 from screens.widgets.wave_board import WaveBoard
-
-__all__ = ["MACHINES", "PIPELINES", "FleetScreen"]
 
 # The legend under the list: the glyphs the pipeline list and its board use.
 FLEET_LEGEND = tuple(e for e in LEGEND if e.glyph not in ("↺", "…", "▲"))
@@ -63,7 +60,14 @@ class FleetScreen(ActionScreen):
     def __init__(self) -> None:
         super().__init__(id="fleet")
         # One view per source of deployments (screens/fleet/views.py), each with its rows and caches.
-        self.views: dict[str, FleetView] = {view.name: view for view in (make() for make in VIEWS)}
+        self.views: dict[str, FleetView] = {}
+        self._view_of_binding: dict[str, str] = {}  # the name of the view each app binding shows
+        self._keys: dict[str, str] = {}  # each view's key, shown in the view bar: its binding's first
+        for source in self.ctx.views:
+            view = source.view()
+            self.views[view.name] = view
+            self._view_of_binding[source.binding] = view.name
+            self._keys[view.name] = spec(source.binding).keys.split(",")[0]
         self.view = next(iter(self.views))  # the name of the view shown
         self.query_text = ""
         self._cursor_keys: dict[str, str | None] = dict.fromkeys(self.views)
@@ -102,16 +106,6 @@ class FleetScreen(ActionScreen):
     def shown(self) -> FleetView:
         """The view shown."""
         return self.views[self.view]
-
-    @property
-    def pipelines(self) -> FleetView:
-        """The pipelines view (for tests: the screen itself never picks a view by name)."""
-        return self.views[PIPELINES]
-
-    @property
-    def machines(self) -> FleetView:
-        """The state machines view (for tests, as `pipelines`)."""
-        return self.views[MACHINES]
 
     def _frame(self, state: FleetState, now: datetime) -> Frame:
         return Frame(state, now, target_labels(self.ctx.targets), self.query_text, self.ctx.waves.waves)
@@ -172,7 +166,7 @@ class FleetScreen(ActionScreen):
         for view in self.views.values():
             if view.reshape(frame):
                 self._build_columns()
-            if view.sync(frame) and view is self.shown:
+            if view.sync(frame) and view is self.shown and view.changed:
                 self._list.set_rows(view.keys, view.cells())
 
     def highlighted_key(self, view: str | None = None) -> str | None:
@@ -196,9 +190,9 @@ class FleetScreen(ActionScreen):
                 bar.append(" · name, target or status (fail, approval, paused, stale)", style="dim")
             self._set_bar(bar)
             return
-        for view in self.views.values():
+        for name, view in self.views.items():
             style = "reverse bold" if view is shown else ""
-            bar.append(f" {view.key} ", style="bold")
+            bar.append(f" {self._keys[name]} ", style="bold")
             bar.append(f" {view.label} ({view.total}) ", style=style)
             bar.append(" ")
         if self.query_text:
@@ -257,10 +251,10 @@ class FleetScreen(ActionScreen):
 
     def show_binding(self, binding_id: str) -> bool:
         """Show the view the app's binding `binding_id` names (`fleet`, `state_machines`); False when none does."""
-        view = next((v for v in self.views.values() if v.binding == binding_id), None)
-        if view is None:
+        name = self._view_of_binding.get(binding_id)
+        if name is None:
             return False
-        self.show_view(view.name)
+        self.show_view(name)
         return True
 
     def _list_changed(self) -> None:

@@ -10,10 +10,10 @@ from rich.text import Text
 from console.model import FleetState
 from console.stepfunctions.model import StateMachine, state_machines_of
 from screens.action_flow import Choices
-from screens.context import ResourceRef, StateMachineRef
+from screens.context import ExecutionRef, KeyRef, ResourceRef
 from screens.fleet.actions import machine_choices
 from screens.fleet.rows import MACHINE_COLUMNS, MachineRow, machine_layout, machine_row
-from screens.fleet.view import Frame, NameOrder, RowFilter
+from screens.fleet.view import Frame, NameOrder, RowCache, RowFilter
 from screens.status import ERROR, look
 from screens.text import clean, literal
 from screens.timefmt import coarse_age
@@ -21,6 +21,7 @@ from screens.widgets.keyed_list import ListColumn
 from screens.widgets.wave_board import WaveBoard
 
 MACHINES = "machines"
+MACHINE_SCREEN = "state_machine"  # the registry's name of the screen that shows one state machine
 # Where each column's cell is in MachineRow.cells.
 _MACHINE_INDEX = {key: index for index, (key, _) in enumerate(MACHINE_COLUMNS)}
 
@@ -29,8 +30,6 @@ class MachineView:
     """The state machines view: its columns, the rows shown (filtered, by name) and how many there are in all."""
 
     name = MACHINES
-    binding = "state_machines"
-    key = "2"
     label = "State machines"
     noun = "state machine"
 
@@ -42,7 +41,9 @@ class MachineView:
         self._column_index = column_index  # where each column's cell is in MachineRow.cells
         self._order = NameOrder()
         self._filter: RowFilter[MachineRow] = RowFilter()
-        self._cache: dict[str, tuple[StateMachine, bool, int, MachineRow]] = {}
+        self._cache: RowCache[StateMachine, MachineRow] = RowCache()
+        self._shown: tuple[list[str], str] | None = None  # the order and the filter of the rows shown
+        self.changed = True  # the last sync changed the rows shown (or their order)
         self._cells: dict[str, tuple[MachineRow, tuple[Text, ...]]] = {}
 
     def set_columns(self, columns: tuple[ListColumn, ...]) -> bool:
@@ -57,18 +58,18 @@ class MachineView:
         """The rows of the state machines matching the filter (always ready: no layout is needed)."""
         state, now, labels = frame.state, frame.now, frame.labels
         machines = state_machines_of(state)
-        minute = int(now.timestamp() // 60)
-        rows: list[MachineRow] = []
-        for key in self._order.of(machines):
-            machine = machines[key]
-            stale = state.is_stale(machine.key, machine.read_at, now)
-            cached = self._cache.get(machine.key)
-            if cached is not None and cached[0] is machine and cached[1] == stale and cached[2] == minute:
-                rows.append(cached[3])
-                continue
-            row = machine_row(machine, state, now, labels.get(machine.target, machine.target))
-            self._cache[machine.key] = (machine, stale, minute, row)
-            rows.append(row)
+        order = self._order.of(machines)
+
+        def build(machine: StateMachine, stale: bool) -> MachineRow:
+            return machine_row(machine, state, now, labels.get(machine.target, machine.target))
+
+        rows = self._cache.rows(order, machines, state, now, int(now.timestamp() // 60), build)
+        shown = (order, frame.query)
+        if not self._cache.built and self._shown is not None and self._shown[0] is order and self._shown[1] == shown[1]:
+            self.changed = False  # the very rows of the last sync, in its order: nothing to hand the list
+            return True
+        self._shown = shown
+        self.changed = True
         self.total = len(rows)
         rows = self._filter.keep(rows, frame.query)
         self.rows = {r.key: r for r in rows}
@@ -93,7 +94,7 @@ class MachineView:
         board.show_text(machine_detail(state_machines_of(state).get(key) if key else None, state, now))
 
     def ref(self, key: str) -> ResourceRef:
-        return StateMachineRef(key)
+        return KeyRef(MACHINE_SCREEN, key)
 
     def choices(self, binding_id: str, key: str, state: FleetState) -> Choices | None:
         machine = state_machines_of(state).get(key)
@@ -107,6 +108,12 @@ class MachineView:
         cells = tuple(row.cells[self._column_index[column.key]] for column in self.columns)
         self._cells[row.key] = (row, cells)
         return cells
+
+
+def machine_opens(target: str, key: str, execution: str | None) -> ResourceRef:
+    """What enter opens for a task-token state or a transition of a state machine: its execution (its state
+    machine when the execution is not known or there is no execution screen)."""
+    return ExecutionRef(target, execution or "", instead=KeyRef(MACHINE_SCREEN, key))
 
 
 def machine_detail(machine: StateMachine | None, state: FleetState, now: datetime) -> Text:

@@ -9,18 +9,18 @@ its list.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from rich.text import Text
 
-from console.model import FleetState, Wave
+from console.model import FleetState, Service, Wave
 from screens.action_flow import Choices
-from screens.context import ResourceRef
-from screens.fleet.rows import matches
-from screens.widgets.keyed_list import ListColumn
+from screens.context import ResourceRef, ScreenFactory
+from screens.widgets.keyed_list import ListColumn, matches
 from screens.widgets.wave_board import WaveBoard
 
 
@@ -44,6 +44,12 @@ class _Row(Protocol):
 
 
 R = TypeVar("R", bound=_Row)
+T = TypeVar("T", bound="_Read")
+
+
+class _Read(Protocol):
+    @property
+    def read_at(self) -> datetime | None: ...
 
 
 class NameOrder:
@@ -87,6 +93,86 @@ class RowFilter(Generic[R]):
         return kept
 
 
+@dataclass(slots=True)
+class _Kept(Generic[T, R]):
+    resource: T
+    row: R
+    epoch: Hashable  # what else the row shows (the shown minute, the slot's width)
+    stale: bool
+    limit: float  # the seconds after its read the resource counts as stale, as the picture said
+    cached: bool  # shown from the warm-start cache (stale until read)
+    turns_at: float  # when it turns stale by the clock (a POSIX time; infinity when it never does)
+
+
+class RowCache(Generic[T, R]):
+    """Each resource's row, built again only when its resource (by identity, or `same` says it reads
+    differently), its staleness or the epoch changed.
+
+    An update of 2,000 pipelines changes a few of them: asking every row costs a lookup and a few comparisons,
+    never `FleetState.is_stale`'s date arithmetic, since each row keeps the time it turns stale. `built` says how
+    many rows the last `sync` built (none: the rows are the very ones of the sync before)."""
+
+    def __init__(self, same: Callable[[T, T], bool] | None = None) -> None:
+        self._kept: dict[str, _Kept[T, R]] = {}
+        self._same = same
+        self.built = 0
+
+    def clear(self) -> None:
+        self._kept = {}
+
+    def rows(
+        self,
+        keys: Sequence[str],
+        resources: Mapping[str, T],
+        state: FleetState,
+        now: datetime,
+        epoch: Hashable,
+        build: Callable[[T, bool], R],
+    ) -> list[R]:
+        """The rows of `keys`, in order; `build(resource, stale)` makes one that cannot be kept."""
+        moment = now.timestamp()
+        limits, default, cached_keys = state.stale_after, state.default_stale_after, state.cached
+        kept_rows = self._kept
+        rows: list[R] = []
+        built = 0
+        for key in keys:
+            resource = resources[key]
+            kept = kept_rows.get(key)
+            limit = limits.get(key, default)
+            cached = key in cached_keys
+            if kept is not None and kept.epoch == epoch and kept.limit == limit and kept.cached == cached:
+                if kept.resource is resource:
+                    if moment <= kept.turns_at:
+                        rows.append(kept.row)
+                        continue
+                elif self._same is not None and self._same(kept.resource, resource):
+                    # Read again and nothing on its row changed (most reads): the row is kept, unless the new
+                    # read changed its staleness.
+                    stale = state.is_stale(key, resource.read_at, now)
+                    if stale == kept.stale:
+                        kept.resource = resource
+                        kept.turns_at = _turns_at(resource.read_at, limit, cached, stale)
+                        rows.append(kept.row)
+                        continue
+            stale = state.is_stale(key, resource.read_at, now)
+            row = build(resource, stale)
+            built += 1
+            turns_at = _turns_at(resource.read_at, limit, cached, stale)
+            kept_rows[key] = _Kept(resource, row, epoch, stale, limit, cached, turns_at)
+            rows.append(row)
+        self.built = built
+        if len(kept_rows) > len(resources) + 64:
+            self._kept = {key: kept for key, kept in kept_rows.items() if key in resources}  # the gone, forgotten
+        return rows
+
+
+def _turns_at(read_at: datetime | None, limit: float, cached: bool, stale: bool) -> float:
+    """When a row's staleness flips by the clock alone: never once stale (only a new read unmarks it)."""
+    if stale or read_at is None or cached:
+        return math.inf
+    return read_at.timestamp() + limit
+
+
 @dataclass(frozen=True)
 class Frame:
     """What a view's rows are drawn from: the picture, the time, the targets' short labels, the filter's words,
@@ -100,23 +186,13 @@ class Frame:
 
 
 class FleetView(Protocol):
-    """One source of deployments on the fleet screen (`screens/fleet/views.py` lists them): its rows, columns
-    and detail pane, what enter opens and what an action key means for its highlighted row. The screen asks the
-    view shown and never branches on which one it is."""
+    """One source of deployments on the fleet screen (its `SourceView` in screens/fleet/views.py makes it): its
+    rows, columns and detail pane, what enter opens and what an action key means for its highlighted row. The
+    screen asks the view shown and never branches on which one it is."""
 
     @property
     def name(self) -> str:
         """The view's id: what `FleetScreen.view` holds."""
-        ...
-
-    @property
-    def binding(self) -> str:
-        """The id of the app's binding that shows it (console/keys.py)."""
-        ...
-
-    @property
-    def key(self) -> str:
-        """That binding's key, shown in the view bar."""
         ...
 
     @property
@@ -152,7 +228,13 @@ class FleetView(Protocol):
         ...
 
     def sync(self, frame: Frame) -> bool:
-        """Build the rows of `frame`; True when they are ready to be shown."""
+        """Build the rows of `frame`; True when they are ready to be shown (`changed` then says whether they
+        differ from the last sync's)."""
+        ...
+
+    @property
+    def changed(self) -> bool:
+        """Whether the last `sync` changed the rows shown or their order (False: the list has them already)."""
         ...
 
     def cells(self) -> dict[str, tuple[Text, ...]]:
@@ -170,3 +252,26 @@ class FleetView(Protocol):
     def choices(self, binding_id: str, key: str, state: FleetState) -> Choices | None:
         """What an action key means for the row of `key` (None when its resource is gone)."""
         ...
+
+
+# What enter opens for one of a source's approvals or transitions: (target, resource key, execution ARN or None).
+Opens = Callable[[str, str, str | None], ResourceRef]
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """One source of deployments on the screens: its line in screens/fleet/views.py `VIEWS`, and all the app, the
+    fleet screen and the screen registry need to know of it.
+
+    `binding`: the id of its section key in console/keys.py (the app binds it, the help screen and the footer show
+    it, the config's `keymap:` remaps it; the view bar shows its first key). `view`: its view on the fleet screen.
+    `screens`: the screens that show its resources, by the name its refs give (`KeyRef.screen`; "execution" for an
+    `ExecutionRef`), which the app registers. `opens`: what enter opens for one of its approvals or transitions
+    (the approvals inbox and the activity stream ask it by the approval's or transition's service).
+    """
+
+    service: Service
+    binding: str
+    view: Callable[[], FleetView]
+    screens: Mapping[str, ScreenFactory] = field(default_factory=dict)
+    opens: Opens | None = None

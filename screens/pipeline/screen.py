@@ -27,7 +27,7 @@ from console.codepipeline.model import Pipeline, pipelines_of
 from console.model import FleetState
 from screens.action_flow import ActionChoice, ActionScreen, Choices
 from screens.bindings import binding
-from screens.context import ExecutionRef
+from screens.context import EXECUTION, ExecutionRef
 from screens.fleet.actions import pipeline_choices
 from screens.fleet.rows import target_labels
 from screens.messages import ActionCompleted, OpenRequested
@@ -235,8 +235,8 @@ class PipelineScreen(ActionScreen):
         return next((arn for arn in map(execution_arn_of, actions) if arn), None)
 
     def _goto_unavailable(self) -> str | None:
-        if self.ctx.registry.execution is None:
-            return self.ctx.registry.missing("execution")
+        if EXECUTION not in self.ctx.registry.screens:
+            return self.ctx.registry.missing(EXECUTION)
         if self._goto_target() is not None:
             return None
         pick = self.pick()

@@ -28,7 +28,7 @@ from console.stepfunctions.model import Execution, StateMachine, state_machines_
 from console.stepfunctions.selections import ExecutionSelection, StateMachineSelection
 from screens.action_flow import ActionChoice, ActionScreen, Choices
 from screens.bindings import binding
-from screens.context import ExecutionRef
+from screens.context import EXECUTION, ExecutionRef
 from screens.execution.rows import time_left
 from screens.fleet.rows import target_labels
 from screens.messages import ActionCompleted, OpenRequested
@@ -275,8 +275,8 @@ class StateMachineScreen(ActionScreen):
     def why_unavailable(self, action: str) -> str | None:
         if action == "open":
             machine = self.machine
-            if self.ctx.registry.execution is None:
-                return self.ctx.registry.missing("execution")
+            if EXECUTION not in self.ctx.registry.screens:
+                return self.ctx.registry.missing(EXECUTION)
             if machine is not None and machine.type == "EXPRESS":
                 return "express executions have no history to show (see the note above)"
             if self.selected_execution() is None:

@@ -19,7 +19,9 @@ from console.model import FleetState, TargetStatus, Transition
 from screens.base import ConsoleScreen
 from screens.confirm.screen import ConfirmActionModal, ConfirmQuitModal
 from screens.context import ScreenRegistry
-from screens.fleet.screen import MACHINES, PIPELINES, FleetScreen
+from screens.fleet.pipelines import PIPELINES
+from screens.fleet.screen import FleetScreen
+from screens.fleet.state_machines import MACHINES
 from tests.selections import sel
 from tests.ui.conftest import (
     FIXED_NOW,
@@ -300,7 +302,10 @@ async def test_at_200x60_the_waves_show_revisions(console_app: Any) -> None:
     async with app.run_test(size=(200, 60)) as pilot:
         screen = app.screen
         assert isinstance(screen, FleetScreen)
-        await wait_for(pilot, lambda: screen.pipelines.layout is not None and screen.pipelines.layout.density == "wide")
+        await wait_for(
+            pilot,
+            lambda: screen.views[PIPELINES].layout is not None and screen.views[PIPELINES].layout.density == "wide",
+        )
         assert "9f8e7d6" in rendered(app)  # payments-service's revision, in its wave cells
 
 

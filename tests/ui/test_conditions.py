@@ -16,6 +16,7 @@ from console.codepipeline.model import SERVICE as CODEPIPELINE
 from console.codepipeline.model import Condition, ConditionKind, Rule, StageCondition, pipelines_of
 from console.model import FleetState
 from screens.confirm.screen import ConfirmActionModal
+from screens.fleet.pipelines import PIPELINES
 from screens.fleet.screen import FleetScreen
 from screens.pipeline.rows import condition_key, stage_key
 from tests.ui.conftest import ago, all_waves, fleet_picture, pipeline, rendered, stage, wait_for
@@ -82,7 +83,7 @@ async def test_the_board_marks_a_bake_and_a_closed_window_in_glyph_and_word_at_8
     async with app.run_test(size=(80, 24)) as pilot:
         fleet = app.screen
         assert isinstance(fleet, FleetScreen)
-        await wait_for(pilot, lambda: KEY in fleet.pipelines.keys, what="checkout-api")
+        await wait_for(pilot, lambda: KEY in fleet.views[PIPELINES].keys, what="checkout-api")
         await highlight(pilot, fleet, KEY)
         board = await wait_for(pilot, lambda: fleet._board.cells and fleet._board)
         marks = {cell.wave.name: cell.hold(fleet.now()) for cell in board.cells}

@@ -14,6 +14,7 @@ from console.sandbox_process import SandboxProcess
 from screens.confirm.screen import ConfirmActionModal
 from screens.execution.screen import ExecutionScreen
 from screens.fleet.screen import FleetScreen
+from screens.fleet.state_machines import MACHINES
 from screens.state_machine.screen import StateMachineScreen
 from tests.conftest import REGION
 from tests.sandbox.test_stepfunctions_support import (
@@ -40,9 +41,9 @@ async def open_execution_in_sandbox(
     fleet = app.screen
     assert isinstance(fleet, FleetScreen)
     await pilot.press("2")
-    await wait_for(pilot, lambda: key in fleet.machines.keys, within=30, what=f"{name} on the fleet screen")
+    await wait_for(pilot, lambda: key in fleet.views[MACHINES].keys, within=30, what=f"{name} on the fleet screen")
     await pilot.press("slash", *name.rsplit("-", 1)[1], "enter")
-    await wait_for(pilot, lambda: fleet.machines.keys == [key], what="the filter to leave only it")
+    await wait_for(pilot, lambda: fleet.views[MACHINES].keys == [key], what="the filter to leave only it")
     await pilot.press("enter")
     machine = await wait_for(pilot, lambda: isinstance(app.screen, StateMachineScreen) and app.screen)
     await wait_for(pilot, lambda: execution_arn in machine.executions.keys, within=20, what="the execution listed")

@@ -10,10 +10,12 @@ from console.codepipeline.model import SERVICE as CODEPIPELINE
 from console.codepipeline.model import pipelines_of
 from console.model import FleetState
 from console.stepfunctions.model import state_machines_of
-from screens.fleet.rows import matches, pipeline_layout
-from screens.fleet.screen import MACHINES, FleetScreen
+from screens.fleet.pipelines import PIPELINES
+from screens.fleet.rows import pipeline_layout
+from screens.fleet.screen import FleetScreen
+from screens.fleet.state_machines import MACHINES
 from screens.text import clean, commit_message
-from screens.widgets.keyed_list import columns_width
+from screens.widgets.keyed_list import columns_width, matches
 from screens.widgets.wave_board import WaveBoard, wave_cells
 from tests.ui.conftest import (
     WAVES,
@@ -35,7 +37,7 @@ def fleet(app: Any) -> FleetScreen:
 
 async def highlight(pilot: Any, screen: FleetScreen, key: str) -> None:
     """Move the cursor to the row of `key` with the keyboard (j / k), as an operator would."""
-    keys = screen.pipelines.keys if screen.view != MACHINES else screen.machines.keys
+    keys = screen.views[PIPELINES].keys if screen.view != MACHINES else screen.views[MACHINES].keys
     target = keys.index(key)
     for _ in range(len(keys)):
         if screen.highlighted_key() == key:
@@ -92,7 +94,7 @@ async def test_text_from_aws_is_shown_literally(console_app: Any) -> None:
     app = console_app()
     async with app.run_test(size=(120, 36)) as pilot:
         screen = fleet(app)
-        key = next(k for k in screen.pipelines.keys if "markup" in k)
+        key = next(k for k in screen.views[PIPELINES].keys if "markup" in k)
         await highlight(pilot, screen, key)
         text = rendered(app)
         assert "[b]markup[/b]-svc" in text  # not bold, not swallowed
@@ -105,21 +107,21 @@ async def test_slash_filters_by_name_target_and_status(console_app: Any) -> None
     async with app.run_test(size=(120, 36)) as pilot:
         screen = fleet(app)
         await pilot.press("slash", *"fail")
-        await wait_for(pilot, lambda: screen.pipelines.keys == ["sandbox/us-east-1:payments-service"])
+        await wait_for(pilot, lambda: screen.views[PIPELINES].keys == ["sandbox/us-east-1:payments-service"])
         assert "1 of 6 shown" in rendered(app)
         await pilot.press("enter")  # back to the table, the filter stays
         assert screen.table.has_focus
-        assert screen.pipelines.keys == ["sandbox/us-east-1:payments-service"]
+        assert screen.views[PIPELINES].keys == ["sandbox/us-east-1:payments-service"]
         await wait_for(pilot, lambda: "filter: fail" in rendered(app), what="the filter in the bar")
         await pilot.press("escape")  # clears it
-        await wait_for(pilot, lambda: len(screen.pipelines.keys) == 6, what="every pipeline again")
+        await wait_for(pilot, lambda: len(screen.views[PIPELINES].keys) == 6, what="every pipeline again")
         await pilot.press("slash", *"west")
-        await wait_for(pilot, lambda: screen.pipelines.keys == ["sandbox/us-west-2:inventory"])
+        await wait_for(pilot, lambda: screen.views[PIPELINES].keys == ["sandbox/us-west-2:inventory"])
         await pilot.press("escape")
         await pilot.press("slash", *"approval")
-        await wait_for(pilot, lambda: screen.pipelines.keys == ["sandbox/us-east-1:checkout-api"])
+        await wait_for(pilot, lambda: screen.views[PIPELINES].keys == ["sandbox/us-east-1:checkout-api"])
         await pilot.press("escape", "slash", *"paused")
-        await wait_for(pilot, lambda: screen.pipelines.keys == ["sandbox/us-east-1:notifications"])
+        await wait_for(pilot, lambda: screen.views[PIPELINES].keys == ["sandbox/us-east-1:notifications"])
 
 
 def test_filter_words_must_all_match() -> None:
@@ -137,8 +139,8 @@ async def test_the_cursor_stays_on_the_same_pipeline_when_rows_arrive(
         state = fake_watcher.state
         newcomer = pipeline("aaa-first-alphabetically", all_waves())
         fake_watcher.publish(state.with_resources(CODEPIPELINE, {**pipelines_of(state), newcomer.key: newcomer}))
-        await wait_for(pilot, lambda: newcomer.key in screen.pipelines.keys, what="the new row")
-        keys = screen.pipelines.keys
+        await wait_for(pilot, lambda: newcomer.key in screen.views[PIPELINES].keys, what="the new row")
+        keys = screen.views[PIPELINES].keys
         assert keys.index(newcomer.key) < keys.index("sandbox/us-east-1:search-indexer")  # rows moved down
         assert screen.highlighted_key() == "sandbox/us-east-1:search-indexer"
 
@@ -209,16 +211,16 @@ async def test_state_machines_open_on_their_first_row_then_where_they_were_left(
     app = console_app()
     async with app.run_test(size=(120, 36)) as pilot:
         screen = fleet(app)
-        await highlight(pilot, screen, screen.pipelines.keys[-1])
+        await highlight(pilot, screen, screen.views[PIPELINES].keys[-1])
         await pilot.press("2")
         await wait_for(pilot, lambda: screen.view == MACHINES)
-        assert screen.highlighted_key() == screen.machines.keys[0]
+        assert screen.highlighted_key() == screen.views[MACHINES].keys[0]
         await pilot.press("j")
-        second = screen.machines.keys[1]
+        second = screen.views[MACHINES].keys[1]
         assert screen.highlighted_key() == second
         await pilot.press("1")
         await wait_for(pilot, lambda: screen.view != MACHINES)
-        assert screen.highlighted_key() == screen.pipelines.keys[-1]
+        assert screen.highlighted_key() == screen.views[PIPELINES].keys[-1]
         await pilot.press("2")
         await wait_for(pilot, lambda: screen.view == MACHINES)
         assert screen.highlighted_key() == second
@@ -235,7 +237,7 @@ async def test_five_hundred_pipelines_stay_fast(console_app: Any) -> None:
     app = console_app(watcher=watcher)
     async with app.run_test(size=(200, 60)) as pilot:
         screen = fleet(app)
-        assert len(screen.pipelines.keys) == 500
+        assert len(screen.views[PIPELINES].keys) == 500
         table = screen.table
         touched: list[str] = []
         original = table.update_row
@@ -260,14 +262,14 @@ async def test_five_hundred_pipelines_stay_fast(console_app: Any) -> None:
         # Every pipeline read again (new objects, a new read time) and none reads differently: no row is
         # built or drawn again.
         touched.clear()
-        rows = dict(screen.pipelines.rows)
+        rows = dict(screen.views[PIPELINES].rows)
         reread = {k: replace(p, read_at=p.read_at) for k, p in {**many, key: changed}.items()}
         assert all(reread[k] is not p for k, p in many.items())
         watcher.publish(state.with_resources(CODEPIPELINE, reread))
         shown = lambda: screen._shown_state is not None and pipelines_of(screen._shown_state) == reread  # noqa: E731
         await wait_for(pilot, shown, what="the re-read picture drawn")
         assert touched == []
-        assert all(screen.pipelines.rows[k] is rows[k] for k in rows)
+        assert all(screen.views[PIPELINES].rows[k] is rows[k] for k in rows)
 
 
 def test_layout_fits_80_columns_and_uses_120_and_200() -> None:

@@ -26,6 +26,7 @@ from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox_process import SandboxProcess
 from console.watch import ThreadedWatcher, Watcher
 from screens.confirm.screen import ConfirmActionModal
+from screens.fleet.pipelines import PIPELINES
 from screens.fleet.screen import FleetScreen
 from screens.widgets.wave_board import WaveBoard
 from tests.conftest import REGION, make_client
@@ -87,9 +88,9 @@ async def find(pilot: Any, app: WavedeckApp, name: str) -> FleetScreen:
     screen = app.screen
     assert isinstance(screen, FleetScreen)
     key = f"sandbox/{REGION}:{name}"
-    await wait_for(pilot, lambda: key in screen.pipelines.keys, within=30, what=f"{name} on the fleet screen")
+    await wait_for(pilot, lambda: key in screen.views[PIPELINES].keys, within=30, what=f"{name} on the fleet screen")
     await pilot.press("slash", *name.rsplit("-", 1)[1], "enter")
-    await wait_for(pilot, lambda: screen.pipelines.keys == [key], what="the filter to leave only it")
+    await wait_for(pilot, lambda: screen.views[PIPELINES].keys == [key], what="the filter to leave only it")
     await wait_for(pilot, lambda: app.screen.active_bindings["a"].enabled, within=30, what="the approval to be waiting")
     return screen
 
@@ -145,9 +146,9 @@ async def test_read_only_refuses_and_sends_nothing(sandbox_console: SandboxConso
         screen = app.screen
         assert isinstance(screen, FleetScreen)
         key = f"sandbox/{REGION}:{name}"
-        await wait_for(pilot, lambda: key in screen.pipelines.keys, within=30)
+        await wait_for(pilot, lambda: key in screen.views[PIPELINES].keys, within=30)
         await pilot.press("slash", *name.rsplit("-", 1)[1], "enter")
-        await wait_for(pilot, lambda: screen.pipelines.keys == [key])
+        await wait_for(pilot, lambda: screen.views[PIPELINES].keys == [key])
         board = screen.query_one(WaveBoard)
         await wait_for(pilot, lambda: any(c.approval for c in board.cells), within=30, what="the approval on the board")
         assert not app.screen.active_bindings["a"].enabled

@@ -14,6 +14,7 @@ from console.codepipeline.model import pipelines_of
 from console.model import FleetState
 from screens.confirm.screen import ConfirmActionModal
 from screens.execution.screen import ExecutionScreen
+from screens.fleet.pipelines import PIPELINES
 from screens.fleet.screen import FleetScreen
 from screens.help.screen import HelpScreen, help_rows
 from screens.pipeline.rows import action_key, stage_key
@@ -323,7 +324,7 @@ async def test_names_and_summaries_from_aws_are_literal(console_app: Any) -> Non
     app = console_app()
     async with app.run_test(size=(120, 36)) as pilot:
         fleet = app.screen
-        key = next(k for k in fleet.pipelines.keys if "markup" in k)
+        key = next(k for k in fleet.views[PIPELINES].keys if "markup" in k)
         await open_pipeline(pilot, app, key)
         text = rendered(app)
         assert "[b]markup[/b]-svc" in text

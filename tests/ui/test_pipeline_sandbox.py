@@ -15,6 +15,7 @@ from console.sandbox.server_constants import ACCOUNT_ID, SFN_ROLE
 from console.sandbox_process import SandboxProcess
 from screens.confirm.screen import ConfirmActionModal
 from screens.execution.screen import ExecutionScreen
+from screens.fleet.pipelines import PIPELINES
 from screens.fleet.screen import FleetScreen
 from screens.pipeline.rows import action_key, stage_key
 from screens.pipeline.screen import PipelineScreen
@@ -43,9 +44,9 @@ async def open_in_sandbox(pilot: Any, app: WavedeckApp, name: str) -> PipelineSc
     fleet = app.screen
     assert isinstance(fleet, FleetScreen)
     key = f"{TARGET}:{name}"
-    await wait_for(pilot, lambda: key in fleet.pipelines.keys, within=30, what=f"{name} on the fleet screen")
+    await wait_for(pilot, lambda: key in fleet.views[PIPELINES].keys, within=30, what=f"{name} on the fleet screen")
     await pilot.press("slash", *name.rsplit("-", 1)[1], "enter")
-    await wait_for(pilot, lambda: fleet.pipelines.keys == [key], what="the filter to leave only it")
+    await wait_for(pilot, lambda: fleet.views[PIPELINES].keys == [key], what="the filter to leave only it")
     await pilot.press("enter")
     screen = await wait_for(pilot, lambda: isinstance(app.screen, PipelineScreen) and app.screen, what="the pipeline")
     await wait_for(pilot, lambda: screen.stages.keys, what="its stages")

@@ -18,7 +18,8 @@ from console.model import FleetState, Receipt, Target
 from console.stepfunctions.model import state_machines_of
 from screens.confirm.screen import ConfirmActionModal, Confirmation
 from screens.execution.screen import CONTRADICTION_MARK
-from screens.fleet.screen import PIPELINES, FleetScreen
+from screens.fleet.pipelines import PIPELINES
+from screens.fleet.screen import FleetScreen
 from screens.widgets.wave_board import WaveBoard
 from tests.selections import sel
 from tests.ui.conftest import WAVES, fleet_picture, pipeline, rendered, stage, wait_for
@@ -50,7 +51,7 @@ async def test_an_unmatched_stage_is_shown_with_its_approval_at_80x24(console_ap
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         assert isinstance(screen, FleetScreen)
-        await wait_for(pilot, lambda: KEY in screen.pipelines.keys, what="the billing row")
+        await wait_for(pilot, lambda: KEY in screen.views[PIPELINES].keys, what="the billing row")
         text = rendered(app)
         assert "? 1 stage matches no wave" in text  # the header
         row = screen.table.row_text(KEY)

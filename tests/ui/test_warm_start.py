@@ -20,6 +20,7 @@ from console.sandbox_process import SandboxProcess
 from console.warm_cache import WarmCache
 from console.watch import Watcher
 from console.waves import default_wave_model
+from screens.fleet.pipelines import PIPELINES
 from screens.fleet.screen import FleetScreen
 from tests.conftest import REGION
 from tests.ui.conftest import notifications, rendered, wait_for
@@ -51,7 +52,7 @@ async def test_the_last_runs_fleet_shows_at_once_marked_stale_when_aws_cannot_an
             async with app.run_test(size=(120, 36)) as pilot:
                 screen = app.screen
                 assert isinstance(screen, FleetScreen)
-                await wait_for(pilot, lambda: KEY in screen.pipelines.keys, within=30, what="the pipeline, read")
+                await wait_for(pilot, lambda: KEY in screen.views[PIPELINES].keys, within=30, what="the pipeline, read")
                 await wait_for(pilot, lambda: "quiet-service" in rendered(app), what="the pipeline on screen")
         # Leaving wrote the cache.
     assert list((tmp_path / "cache").iterdir())
@@ -63,7 +64,7 @@ async def test_the_last_runs_fleet_shows_at_once_marked_stale_when_aws_cannot_an
         async with app.run_test(size=(120, 36)) as pilot:
             screen = app.screen
             assert isinstance(screen, FleetScreen)
-            await wait_for(pilot, lambda: KEY in screen.pipelines.keys, within=10, what="the cached pipeline")
+            await wait_for(pilot, lambda: KEY in screen.views[PIPELINES].keys, within=10, what="the cached pipeline")
             await wait_for(pilot, lambda: "quiet-service" in rendered(app), what="the cached pipeline on screen")
             assert KEY in app.console_context.state.cached
             text = await wait_for(pilot, lambda: "stale: last read" in rendered(app) and rendered(app), what="stale")
@@ -91,5 +92,5 @@ async def test_a_corrupt_cache_is_said_on_screen_and_the_console_starts_cold(tmp
                 assert len(said) == 1
                 screen = app.screen
                 assert isinstance(screen, FleetScreen)
-                await wait_for(pilot, lambda: KEY in screen.pipelines.keys, within=30, what="a cold read")
+                await wait_for(pilot, lambda: KEY in screen.views[PIPELINES].keys, within=30, what="a cold read")
                 assert [n for n in notifications(app) if "discarded" in n] == said  # told once

@@ -1,0 +1,81 @@
+"""The fleet views' row cache (screens/fleet/view.py `RowCache`): a picture of 2,000 pipelines builds again only
+the rows that read differently, and a row turns stale by the clock without a new picture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from console.model import FleetState
+from screens.fleet.view import RowCache
+
+NOW = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Thing:
+    key: str
+    read_at: datetime | None
+    status: str = "Succeeded"
+
+
+def built_rows(
+    cache: RowCache[Thing, tuple[str, str, bool]],
+    things: dict[str, Thing],
+    state: FleetState,
+    now: datetime,
+    epoch: object = 0,
+) -> list[tuple[str, str, bool]]:
+    return cache.rows(list(things), things, state, now, epoch, lambda t, stale: (t.key, t.status, stale))
+
+
+def test_only_what_changed_is_built_again() -> None:
+    things = {f"p{i}": Thing(f"p{i}", NOW) for i in range(2000)}
+    state = FleetState(default_stale_after=30.0)
+    cache: RowCache[Thing, tuple[str, str, bool]] = RowCache()
+    first = built_rows(cache, things, state, NOW)
+    assert cache.built == 2000
+    again = built_rows(cache, things, state, NOW + timedelta(seconds=5))
+    assert cache.built == 0
+    assert all(a is b for a, b in zip(first, again, strict=True))
+    things["p7"] = replace(things["p7"], status="Failed")
+    rows = built_rows(cache, things, state, NOW + timedelta(seconds=6))
+    assert cache.built == 1
+    assert rows[7] == ("p7", "Failed", False)
+    # A new epoch (the shown minute, the slot's width) builds every row again.
+    built_rows(cache, things, state, NOW + timedelta(seconds=6), epoch=1)
+    assert cache.built == 2000
+
+
+def test_a_row_turns_stale_by_the_clock_and_back_with_a_new_read() -> None:
+    things = {"a": Thing("a", NOW), "b": Thing("b", NOW - timedelta(seconds=20))}
+    state = FleetState(default_stale_after=30.0, stale_after={"a": 60.0})
+    cache: RowCache[Thing, tuple[str, str, bool]] = RowCache()
+    assert [r[2] for r in built_rows(cache, things, state, NOW)] == [False, False]
+    # 15 s later: b (30 s after a read 20 s before NOW) is stale, a (60 s) is not; only b is built again.
+    rows = built_rows(cache, things, state, NOW + timedelta(seconds=15))
+    assert [r[2] for r in rows] == [False, True]
+    assert cache.built == 1
+    # Stale stays stale without a new read, however long.
+    built_rows(cache, things, state, NOW + timedelta(hours=1))
+    assert cache.built == 1  # a turned stale at +60 s
+    things["b"] = replace(things["b"], read_at=NOW + timedelta(hours=1))
+    rows = built_rows(cache, things, state, NOW + timedelta(hours=1))
+    assert rows[1][2] is False
+
+
+def test_cached_rows_are_stale_until_read_and_a_same_read_keeps_the_row() -> None:
+    things = {"a": Thing("a", NOW)}
+    warm = FleetState(default_stale_after=30.0, cached=frozenset({"a"}))
+    cache: RowCache[Thing, tuple[str, str, bool]] = RowCache(lambda before, after: before.status == after.status)
+    assert built_rows(cache, things, warm, NOW)[0][2] is True
+    read = FleetState(default_stale_after=30.0)
+    things["a"] = replace(things["a"], read_at=NOW + timedelta(seconds=1))
+    row = built_rows(cache, things, read, NOW + timedelta(seconds=1))[0]
+    assert row[2] is False
+    assert cache.built == 1
+    # Read again, the same: the row is kept (the same object), and turns stale 30 s after the newest read.
+    things["a"] = replace(things["a"], read_at=NOW + timedelta(seconds=10))
+    assert built_rows(cache, things, read, NOW + timedelta(seconds=35))[0] is row
+    assert cache.built == 0
+    assert built_rows(cache, things, read, NOW + timedelta(seconds=41))[0][2] is True
