@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from console.model import Execution, HistoryEvent
+from console.stepfunctions.model import Execution, HistoryEvent
 
 # How long after the history's end a status may still say RUNNING without contradicting it: the status was
 # read before the end reached it (reads race), not read after it and wrong.

@@ -21,27 +21,25 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from console.model import (
+from console.codepipeline.model import (
     Action,
     ConditionKind,
-    Execution,
-    HistoryEvent,
     Pipeline,
     PipelineExecution,
+    PipelineTransition,
     Stage,
     StageCondition,
-    StateMachine,
-    Transition,
-    TransitionKind,
 )
+from console.model import Transition
+from console.stepfunctions.model import Execution, HistoryEvent, MachineTransition, StateMachine
 from console.tokens import handed_down, redact_event, started_by, tokens_in
 
-PIPELINE_EXECUTION = TransitionKind.PIPELINE_EXECUTION
-STAGE = TransitionKind.STAGE
-ACTION = TransitionKind.ACTION
-SFN_EXECUTION = TransitionKind.SFN_EXECUTION
-SFN_STATE = TransitionKind.SFN_STATE
-CONDITION = TransitionKind.CONDITION
+PIPELINE_EXECUTION = PipelineTransition.PIPELINE_EXECUTION
+STAGE = PipelineTransition.STAGE
+ACTION = PipelineTransition.ACTION
+SFN_EXECUTION = MachineTransition.SFN_EXECUTION
+SFN_STATE = MachineTransition.SFN_STATE
+CONDITION = PipelineTransition.CONDITION
 
 # Statuses of something that has started and runs: its transition goes before those of its parts.
 _STARTING = frozenset({"InProgress", "RUNNING", "PENDING_REDRIVE"})

@@ -16,9 +16,13 @@ from pathlib import Path
 from typing import TextIO
 
 from console.actions.gate import ActionKind, ActionPlan
+from console.codepipeline.model import pipelines_of
 from console.errors import Refused, UsageError
-from console.resources import ExecutionSelection, Selection, parse_parts, resolve
+from console.resources import Selection, parse_parts, resolve
 from console.runtime import Runtime, RuntimeOptions
+from console.services import NAMES
+from console.stepfunctions.model import state_machines_of
+from console.stepfunctions.selections import ExecutionSelection
 from console.watch_output import plain
 
 EXIT_OK = 0
@@ -93,8 +97,8 @@ async def _watch(runtime: Runtime, *, json_lines: bool) -> None:
             where = ", ".join(t.name for t in runtime.targets)
             if runtime.sandbox is not None:
                 where += f" (the sandbox at {runtime.sandbox.url})"
-            pipelines = _count(len(state.pipelines), "pipeline")
-            machines = _count(len(state.state_machines), "state machine")
+            pipelines = _count(len(pipelines_of(state)), "pipeline")
+            machines = _count(len(state_machines_of(state)), "state machine")
             print(
                 f"wavedeck: watching {pipelines} and {machines} in {where}; one line per transition (Ctrl-C stops)",
                 file=sys.stderr,
@@ -171,7 +175,7 @@ class _Progress:
 
 def run_action(args: argparse.Namespace, options: RuntimeOptions) -> int:
     """Plan, show, confirm and execute one action. Refusals and AWS failures exit 1 with the reason."""
-    parse_parts(args.resource)  # bad syntax is bad usage: say so before starting anything
+    parse_parts(args.resource, list(NAMES.values()))  # bad syntax is bad usage: say so before starting anything
     _starting(options)
     runtime = Runtime.open(options)
     progress = _Progress()

@@ -5,7 +5,7 @@ region to a queue; `QueueReader` long-polls that queue (WaitTimeSeconds 20), tur
 `PushEvent`, drops the ones already seen (EventBridge delivers at least once; ids are remembered in bounded
 memory), hands the rest to the watcher and deletes the messages. An event carries the state it announces
 (CodePipeline: pipeline, execution, stage, action, state, the action's type and result; Step Functions: the
-execution, its status and dates): the watcher applies it as it is (`console/polling/events_apply.py`),
+execution, its status and dates): the source of its service applies it as it is (its `events.py`),
 ordered per execution by the event's time since delivery order is not guaranteed, and re-reads only what
 no event carries (an approval's token, a new pipeline version's structure).
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from console.errors import AwsError, ExpiredCredentials, NoCredentials, Wavedeck
 from console.loop_thread import LoopThread
 from console.model import Target
 from console.resources import Catalog
+from console.services import NAMES
 from console.waves import WaveMappings, WaveModel
 
 if TYPE_CHECKING:
@@ -205,15 +207,19 @@ class Runtime:
         """Which pipelines and state machines exist, per target (for resolving RESOURCE names)."""
         names = [target] if target is not None and target in self.gateways else list(self.gateways)
 
-        async def one(name: str) -> tuple[str, frozenset[str], dict[str, str]]:
+        services = list(NAMES.items())
+
+        async def one(name: str) -> list[Mapping[str, str]]:
             gateway = self.gateways[name]
-            pipelines, machines = await asyncio.gather(gateway.list_pipelines(), gateway.list_state_machines())
-            return name, frozenset(p.name for p in pipelines), {m.name: m.arn for m in machines}
+            return list(await asyncio.gather(*(names.listed(gateway) for _, names in services)))
 
         found = await asyncio.gather(*(one(name) for name in names))
         return Catalog(
-            pipelines={name: pipelines for name, pipelines, _ in found},
-            state_machines={name: machines for name, _, machines in found},
+            NAMES,
+            {
+                service: {name: listed[i] for name, listed in zip(names, found, strict=True)}
+                for i, (service, _) in enumerate(services)
+            },
             regions={t.name: t.region for t in self.targets},
         )
 

@@ -1,8 +1,11 @@
 """The sources of deployments the console supervises: one line per service, saying where each of its parts is.
 
-A service is one package in the core (`console/codepipeline/`, `console/stepfunctions/`) with its action plan
-builders and the rules for when each can run (`actions.py`), and its `Source` for the watcher (`source.py`: how
-its resources are listed, their poll loops started and ended, seeded from the warm-start cache). The gate asks
+A service is one package in the core (`console/codepipeline/`, `console/stepfunctions/`) whose `parts.py` says
+what it gives the console (`ServiceParts`): its identity (`model.SERVICE`), its action plan builders and the rules
+for when each can run (`actions.py`), its `Source` for the watcher (`source.py`: how its resources are listed,
+their poll loops started and ended, seeded from the warm-start cache, its pushed events applied), how RESOURCE
+names resolve to its selections (`selections.py`), and the protocols a gateway speaks for it (`reads.py`,
+`slots.py`). The gate asks
 this registry which builder answers a kind (`console/actions/registry.py`); the watcher makes one source per line,
 in this order, and discovery lists them in it (`console/watch.py`, `console/polling/discovery.py`). Nothing
 else names the services' parts. A service not here is a programming error: `parts_of` raises `UnknownService`.
@@ -11,34 +14,26 @@ else names the services' parts. A service not here is a programming error: `part
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from console.actions.plan import ServiceActions
-from console.codepipeline import actions as codepipeline
-from console.codepipeline.source import PipelineSource
+from console.codepipeline.parts import PARTS as CODEPIPELINE
 from console.model import Service
-from console.polling.source import SourceFactory
-from console.stepfunctions import actions as stepfunctions
-from console.stepfunctions.source import StateMachineSource
+from console.resources import Names
+from console.service_parts import ServiceParts
+from console.stepfunctions.parts import PARTS as STEPFUNCTIONS
 
-
-@dataclass(frozen=True)
-class ServiceParts:
-    """What a service package gives the console: its actions (builders and rules) and its watcher's source."""
-
-    actions: ServiceActions
-    source: SourceFactory
+__all__ = ["NAMES", "SERVICES", "ServiceParts", "UnknownService", "parts_of"]
 
 
 class UnknownService(LookupError):
-    """A service with no line in `SERVICES` (a new `Service` member without its package)."""
+    """A service with no line in `SERVICES` (a service package that is not registered)."""
 
 
-# One line per service, in the order discovery lists them (a pipeline's reads start while state machines are listed).
-SERVICES: Mapping[Service, ServiceParts] = {
-    Service.CODEPIPELINE: ServiceParts(codepipeline.ACTIONS, PipelineSource),
-    Service.STEPFUNCTIONS: ServiceParts(stepfunctions.ACTIONS, StateMachineSource),
-}
+# One line per service (its import above, its name here), in the order discovery lists them (a pipeline's reads
+# start while state machines are listed).
+SERVICES: Mapping[Service, ServiceParts] = {parts.service: parts for parts in (CODEPIPELINE, STEPFUNCTIONS)}
+
+# What resolves RESOURCE names, one per service, in the registry's order (console/resources.py `Catalog`).
+NAMES: Mapping[Service, Names] = {service: parts.names for service, parts in SERVICES.items()}
 
 
 def parts_of(service: Service) -> ServiceParts:

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from console.model import HistoryEvent, TaskTokenState
+from console.stepfunctions.model import HistoryEvent, TaskTokenState
 
 PLACEHOLDER = "‹task token›"
 # Shorter strings are not tokens (and redacting them would garble ordinary text).

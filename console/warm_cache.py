@@ -31,16 +31,9 @@ from typing import Any
 
 from console import cache_codec
 from console.cache_codec import CodecError
-from console.model import (
-    Execution,
-    Pipeline,
-    PipelineSummary,
-    Stage,
-    StateMachine,
-    StateMachineDetail,
-    StateMachineSummary,
-    Target,
-)
+from console.codepipeline.model import Pipeline, PipelineSummary, Stage
+from console.model import Target
+from console.stepfunctions.model import Execution, StateMachine, StateMachineDetail, StateMachineSummary
 
 LOG = logging.getLogger(__name__)
 

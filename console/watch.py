@@ -2,20 +2,17 @@
 
 `Watcher` is the one object the CLI and the screens use. It runs as asyncio tasks on the caller's loop (no
 threads) and composes the parts in `console/polling/` with one `Source` per service of the registry
-(`console/services.py`: `PipelineSource`, `StateMachineSource`, each with its poller):
+(`console/services.py`), and names no service itself:
 
 - `Discovery` lists each target's resources every `intervals.lists`, source after source, and each source
-  keeps one poll loop per resource;
-- `PipelinePoller` reads GetPipelineState every interval (`focused` for what is on screen, else
-  `background`, or `push_safety_net` while the target's push queue works), GetPipeline only when the
-  version changes, ListPipelineExecutions only when the state shows a new or changed execution;
-- `StateMachinePoller` reads ListExecutions of each STANDARD state machine every interval (EXPRESS ones
-  are listed only: `EXPRESS_NOTE`), and asks the `HistoryFollower` for what is new in the history of
-  running executions that may wait for a person;
-- `HistoryFollower` also reads the execution shown in detail (`watch_execution`) every focused interval
-  until it ends;
-- `PushRouter` long-polls each events queue, lays each event's state over the model, and reads only what
-  events do not carry (an approval's token, a new structure), once per resource however many events ask;
+  keeps one poll loop per resource (`PipelineSource` with its `PipelinePoller`: GetPipelineState every
+  interval, `focused` for what is on screen, else `background`, or `push_safety_net` while the target's push
+  queue works; `StateMachineSource` with its `StateMachinePoller` and `HistoryFollower`);
+- a source that follows one execution in detail (`FollowsExecutions`: Step Functions' history follower)
+  takes `watch_execution` and `history`;
+- `PushRouter` long-polls each events queue and hands each event to the source of its service, which lays
+  the event's state over the model and reads only what events do not carry, once per resource however many
+  events ask;
 - `FleetPublisher` holds the model and publishes it whole, with the transitions that led to it;
 - `WarmStart` (given a `WarmCache`) shows what the last run knew at once, marked stale until read, and
   writes it back for the next start.
@@ -30,28 +27,27 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
-from console.codepipeline.poller import PipelinePoller
 from console.config import Intervals
 from console.loop_thread import LoopThread
-from console.model import FleetState, FleetUpdate, HistoryEvent, TargetStatus
+from console.model import FleetState, FleetUpdate, TargetStatus
 from console.polling.context import WatchContext
 from console.polling.discovery import Discovery
 from console.polling.gate import PriorityGate, TokenSource
-from console.polling.history import HistoryFollower
 from console.polling.publisher import FleetPublisher
 from console.polling.push_routing import PushRouter, queue_region
 from console.polling.reader import FleetReader
 from console.polling.slots import TargetRun
+from console.polling.source import FollowsExecutions
 from console.polling.warm import WarmStart
 from console.push import WAIT_SECONDS
 from console.scheduler import FOCUS, REFRESH, RETIME, PollSchedule
 from console.services import SERVICES
-from console.stepfunctions.poller import EXPRESS_NOTE, StateMachinePoller
 from console.warm_cache import WarmCache
 from console.waves import WaveModel
 
-__all__ = ["EXPRESS_NOTE", "FleetReader", "ThreadedWatcher", "Watcher", "queue_region", "utcnow"]
+__all__ = ["FleetReader", "ThreadedWatcher", "Watcher", "queue_region", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -95,16 +91,14 @@ class Watcher:
         schedule = PollSchedule(intervals)
         publisher = FleetPublisher(runs, waves, intervals, schedule, clock)
         self._ctx = WatchContext(intervals, waves, schedule, publisher, runs)
-        self._history = HistoryFollower(self._ctx)
         # One source per registered service (console/services.py), in its order.
-        sources = [parts.source(self._ctx, self._history) for parts in SERVICES.values()]
+        sources = [parts.source(self._ctx) for parts in SERVICES.values()]
+        self._sources = tuple(sources)
+        # What follows one execution in detail, as a screen asks (Step Functions' histories).
+        self._followers = tuple(source for source in sources if isinstance(source, FollowsExecutions))
         self._discovery = Discovery(self._ctx, sources)
-        # Push lays each event over the model through the poller of the service it is about.
-        pollers = [getattr(source, "poller", None) for source in sources]
-        # (None when the registry has no such source: its events are then not routed.)
-        pipelines = next((p for p in pollers if isinstance(p, PipelinePoller)), None)
-        machines = next((p for p in pollers if isinstance(p, StateMachinePoller)), None)
-        self._push = PushRouter(self._ctx, self._history, pipelines, machines, wait_seconds=push_wait)
+        # Push hands each event to the source of the service it is about (none: it is not routed).
+        self._push = PushRouter(self._ctx, sources, wait_seconds=push_wait)
         self._warm = None
         if cache is not None:
             self._warm = WarmStart(self._ctx, cache, self._discovery)
@@ -132,7 +126,8 @@ class Watcher:
             ctx.spawn(self._discover(run), f"discover {run.target.name}")
             ctx.spawn(self._discovery.identify(run), f"identity {run.target.name}")
         self._push.start()
-        self._history.start()  # an execution asked for before start
+        for source in self._sources:
+            source.start()
         if self._warm is not None:
             ctx.spawn(self._warm.keep(), "warm-start cache")
         ctx.publisher.publish_soon()
@@ -150,12 +145,14 @@ class Watcher:
         tasks = list(ctx.tasks)
         gates = {id(run.gate): run.gate for run in ctx.runs.values()}
         for run in ctx.runs.values():
-            tasks.extend(s.task for s in run.slots() if s.task)
-            tasks.extend(s.enrichment for s in run.pipelines.values() if s.enrichment)
+            for slot in run.slots():
+                tasks.extend((slot.task,) if slot.task else ())
+                tasks.extend(slot.background())
         for gate in gates.values():
             tasks.extend(gate.tasks)
             gate.close()
-        tasks.extend(self._history.tasks)
+        for source in self._sources:
+            tasks.extend(source.tasks())
         tasks.extend(self._push.stop())
         for task in tasks:
             task.cancel()
@@ -195,11 +192,16 @@ class Watcher:
 
     def watch_execution(self, target: str, execution_arn: str | None) -> None:
         """The one Step Functions execution shown in detail; None stops watching."""
-        self._history.watch(target, execution_arn)
+        for follower in self._followers:
+            follower.watch(target, execution_arn)
 
-    def history(self, execution_arn: str) -> tuple[HistoryEvent, ...]:
-        """The events of an execution's history read so far, in order."""
-        return self._history.history(execution_arn)
+    def history(self, execution_arn: str) -> tuple[Any, ...]:
+        """The events of an execution's history read so far, in order (its service's `HistoryEvent`s)."""
+        for follower in self._followers:
+            events = follower.history(execution_arn)
+            if events:
+                return events
+        return ()
 
     async def refresh(self, keys: Iterable[str] | None = None) -> None:
         """Read now (the operator's ctrl+r), within the budget; returns when those reads are done.
@@ -223,9 +225,8 @@ class Watcher:
             slot.waiters.append(waiter)
             waiters.append(waiter)
             slot.wake.wake(REFRESH)
-        watched = self._history.watched
-        if watched is not None and (wanted is None or watched.arn in wanted):
-            watched.wake.wake(REFRESH)
+        for source in self._sources:
+            source.refresh(wanted)
         if waiters:
             await asyncio.gather(*waiters)
 
@@ -274,7 +275,7 @@ class ThreadedWatcher:
     def watch_execution(self, target: str, execution_arn: str | None) -> None:
         self.io.loop.call_soon_threadsafe(self.watcher.watch_execution, target, execution_arn)
 
-    def history(self, execution_arn: str) -> tuple[HistoryEvent, ...]:
+    def history(self, execution_arn: str) -> tuple[Any, ...]:
         return self.watcher.history(execution_arn)
 
     async def refresh(self, keys: Iterable[str] | None = None) -> None:

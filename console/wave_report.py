@@ -12,12 +12,18 @@ import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Protocol, TextIO
 
+from console.codepipeline.slots import PipelineReader
 from console.errors import AwsError
 from console.model import Risk
-from console.polling.reader import FleetReader as Reader
+from console.stepfunctions.slots import MachineReader
 from console.waves import MachineWaves, WaveModel
+
+
+class Reader(PipelineReader, MachineReader, Protocol):
+    """What the report reads of a target: its pipelines and its state machines (`console.aws.Gateway`)."""
+
 
 CONCURRENT_READS = 4  # GetPipeline / DescribeStateMachine in flight per target: well inside AWS's rates
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from console.model import ConditionKind, Rule, StageCondition
+from console.codepipeline.model import ConditionKind, Rule, StageCondition
 from screens.status import StatusLook, Tone
 from screens.timefmt import until
 

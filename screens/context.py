@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from textual.dom import DOMNode
 from textual.screen import Screen
 
-from console.model import FleetState, FleetUpdate, HistoryEvent, Service, Target
+from console.model import FleetState, FleetUpdate, Service, Target
 from console.resources import Selection
+from console.stepfunctions.model import HistoryEvent
 from console.waves import WaveModel
 from screens.transition_log import TransitionLog
 

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from console.resources import (
-    ActionSelection,
-    ExecutionSelection,
-    PipelineSelection,
-    Selection,
-    StageSelection,
-    StateMachineSelection,
-)
+from console.codepipeline.selections import ActionSelection, PipelineSelection, StageSelection
+from console.resources import Selection
+from console.stepfunctions.selections import ExecutionSelection, StateMachineSelection
 
 
 def sel(

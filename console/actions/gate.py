@@ -25,13 +25,12 @@ from collections.abc import Mapping
 from console.actions.audit import AuditLog
 from console.actions.availability import availability
 from console.actions.executor import Executor
-from console.actions.plan import ActionKind, ActionOutcome, ActionPlan, Availability, PlanContext
+from console.actions.plan import ActionKind, ActionOutcome, ActionPlan, AnswerRules, Availability, PlanContext
 from console.actions.preconditions import Preconditions
 from console.actions.reads import GateGateway
 from console.actions.reasons import check_reason
 from console.model import FleetState, Target
 from console.resources import Selection
-from console.stepfunctions.answers import AnswerBook
 from console.waves import WaveModel
 
 __all__ = [
@@ -63,13 +62,13 @@ class ActionGate:
         read_only: bool = False,
         rollback_machines: Mapping[str, str] | None = None,
         state_waves: Mapping[str, Mapping[str, str]] | None = None,
-        answers: AnswerBook | None = None,
+        answers: AnswerRules | None = None,
     ) -> None:
         context = PlanContext(
             waves=waves,
             rollback_machines=dict(rollback_machines or {}),
             state_waves={machine: dict(states) for machine, states in (state_waves or {}).items()},
-            answers=answers or AnswerBook(),
+            answers=answers,
         )
         self._preconditions = Preconditions(gateways, context, read_only=read_only)
         self._executor = Executor(self._preconditions, audit)

@@ -11,22 +11,13 @@ import enum
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
-from console.actions.reads import Reads
+from console.actions.reads import GateGateway
 from console.actions.reasons import DEFAULT_REASON_MAX
 from console.errors import Refused
 from console.model import FleetState, Receipt, Target, Wave
-from console.resources import (
-    ActionSelection,
-    ExecutionSelection,
-    PipelineSelection,
-    Selection,
-    StageSelection,
-    StateMachineSelection,
-    stage_name,
-)
-from console.stepfunctions.answers import AnswerBody, AnswerBook, check_body
+from console.resources import Selection
 from console.waves import WaveModel
 
 
@@ -93,6 +84,33 @@ def _new_plan_id() -> str:
     return uuid.uuid4().hex
 
 
+class AnswerBody(Protocol):
+    """What answering a waiting task sends besides the decision (Step Functions' task answers:
+    `console/stepfunctions/answers.py`): shown, and editable, before sending."""
+
+    @property
+    def approve(self) -> bool: ...
+
+    @property
+    def fixed(self) -> str | None:
+        """A body the operator wrote, sent exactly as given (None: the template filled in)."""
+        ...
+
+    def text(self, reason: str) -> str:
+        """The exact text sent with `reason`."""
+        ...
+
+    def sending(self, text: str) -> AnswerBody:
+        """This body sending exactly `text`; Refused when AWS would not take it."""
+        ...
+
+
+class AnswerRules(Protocol):
+    """The config's rules for what an answer sends (`approvals:`; `console/stepfunctions/answers.py` AnswerBook)."""
+
+    def template(self, machine: str, state: str, *, approve: bool) -> tuple[Any, str]: ...
+
+
 @dataclass(frozen=True)
 class ActionPlan:
     """Exactly what will be sent, as the confirmation shows it.
@@ -131,12 +149,8 @@ class ActionPlan:
         take it or the plan sends no body. The same plan: still sent at most once."""
         if self.answer is None:
             raise Refused(f"{self.title} sends no body to replace")
-        body = check_body(text, approve=self.answer.approve)
-        return replace(
-            self,
-            parameters={**self.parameters, "body": body},
-            answer=replace(self.answer, fixed=body),
-        )
+        answer = self.answer.sending(text)
+        return replace(self, parameters={**self.parameters, "body": text}, answer=answer)
 
 
 @dataclass(frozen=True)
@@ -159,7 +173,7 @@ class PlanContext:
     waves: WaveModel
     rollback_machines: Mapping[str, str] = field(default_factory=dict)
     state_waves: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    answers: AnswerBook = field(default_factory=AnswerBook)
+    answers: AnswerRules | None = None  # the config's `approvals:` (None: each service's defaults)
 
     def stage_wave(self, pipeline: str, stage: str, declared: Wave | None, stages: Sequence[str] = ()) -> Wave | None:
         """The stage's wave as the watcher placed it, else placed now among the pipeline's `stages` (in order:
@@ -197,9 +211,10 @@ class Facts:
     confirm_stage: str | None = None
 
 
-# What a service package registers per action kind (console/actions/registry.py): fresh reads → the Facts.
+# What a service package registers per action kind (console/actions/registry.py): the target's gateway (which
+# the builder reads fresh state through, as its service's reads protocol) → the Facts.
 # `given`: the choices made when the action was planned (a retry mode, a rollback execution's name).
-PlanBuilder = Callable[[Reads, Selection, PlanContext, Mapping[str, str]], Awaitable[Facts]]
+PlanBuilder = Callable[[GateGateway, Selection, PlanContext, Mapping[str, str]], Awaitable[Facts]]
 
 # Why an action cannot run on a selection now, judged from the picture alone (keys are greyed out by it).
 Unavailable = Callable[[ActionKind, Selection, FleetState, PlanContext], str | None]
@@ -219,13 +234,7 @@ def plan_from(kind: ActionKind, facts: Facts, target: Target) -> ActionPlan:
     confirm_word = None
     if facts.wave is not None and facts.wave.is_unknown:
         # A stage no wave matched: confirmed like production, with the stage's own name (there is no wave's).
-        selection = facts.selection
-        named: str | None = None
-        if isinstance(selection, PipelineSelection | StageSelection | ActionSelection):
-            named = stage_name(selection) or selection.pipeline
-        elif isinstance(selection, StateMachineSelection | ExecutionSelection):
-            named = selection.state_machine  # a state machine nothing places: its name
-        confirm_word = facts.confirm_stage or named or target.name
+        confirm_word = facts.confirm_stage or facts.selection.confirm_name or target.name
     elif production:
         # The wave's name, even for a non-production wave of a production target; the target's without a wave.
         confirm_word = facts.wave.name if facts.wave else target.name

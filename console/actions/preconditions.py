@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from console.actions.plan import ActionKind, ActionPlan, Facts, PlanContext, plan_from
-from console.actions.reads import GateGateway, Reads
+from console.actions.reads import GateGateway
 from console.actions.registry import plan_builder, service_of
 from console.errors import Refused
 from console.resources import Selection
@@ -50,9 +50,8 @@ class Preconditions:
 
     async def facts(self, kind: ActionKind, selection: Selection, given: Mapping[str, str] | None = None) -> Facts:
         """Read fresh state for `kind` on `selection`. `given`: the plan's parameters, when executing it."""
-        reads = Reads(self.gateway(selection.target))
         build = plan_builder(service_of(selection), kind)
-        return await build(reads, selection, self.context, given or {})
+        return await build(self.gateway(selection.target), selection, self.context, given or {})
 
     def plan(self, kind: ActionKind, facts: Facts) -> ActionPlan:
         return plan_from(kind, facts, self.gateway(facts.selection.target).target)

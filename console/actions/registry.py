@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from console import services
 from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext, ServiceActions, Unavailable
-from console.actions.reads import Reads
+from console.actions.reads import GateGateway
 from console.errors import Refused
 from console.model import FleetState, Service
 from console.resources import Selection
@@ -53,7 +53,9 @@ def plan_builder(service: Service, kind: ActionKind) -> PlanBuilder:
         return builder
     reason = not_for(service, kind)
 
-    async def refuse(reads: Reads, selection: Selection, context: PlanContext, given: Mapping[str, str]) -> Facts:
+    async def refuse(
+        gateway: GateGateway, selection: Selection, context: PlanContext, given: Mapping[str, str]
+    ) -> Facts:
         raise Refused(reason)
 
     return refuse

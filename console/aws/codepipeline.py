@@ -11,7 +11,8 @@ from typing import Any, ClassVar
 from console import model
 from console.aws.calls import ServiceCalls
 from console.aws.convert import Json, opt_int, opt_str, utc
-from console.model import (
+from console.codepipeline import model as service_model
+from console.codepipeline.model import (
     Action,
     ActionExecution,
     Condition,
@@ -24,10 +25,10 @@ from console.model import (
     PipelineSummary,
     Rule,
     RuleExecution,
-    SourceRevision,
     Stage,
     StageCondition,
 )
+from console.model import SourceRevision
 
 # --- Conversion of its answers ------------------------------------------------------------------------------
 
@@ -356,25 +357,25 @@ class CodePipelineCalls(ServiceCalls):
 
     # --- CodePipeline reads -----------------------------------------------------------------------------------
 
-    async def list_pipelines(self, page_size: int = 1000) -> tuple[model.PipelineSummary, ...]:
+    async def list_pipelines(self, page_size: int = 1000) -> tuple[service_model.PipelineSummary, ...]:
         """Every pipeline of the target's region (all pages of `page_size`)."""
         params = {"maxResults": page_size}
         items = await self._all_pages(SERVICE, "ListPipelines", "pipelines", params)
         return tuple(pipeline_summary(item) for item in items)
 
-    async def get_pipeline(self, name: str) -> model.Pipeline:
+    async def get_pipeline(self, name: str) -> service_model.Pipeline:
         """The structure: stages → actions with category, provider, runOrder, configuration (no state)."""
         response = await self._call(SERVICE, "GetPipeline", name=name)
         return pipeline_structure(self.target.name, response)
 
-    async def get_pipeline_state(self, name: str) -> model.PipelineState:
+    async def get_pipeline_state(self, name: str) -> service_model.PipelineState:
         """Every stage's latest execution, inbound transition and executions, and action states (with tokens)."""
         response = await self._call(SERVICE, "GetPipelineState", name=name)
         return pipeline_state(response)
 
     async def list_pipeline_executions(
         self, name: str, max_results: int = 25, succeeded_in_stage: str | None = None, page_size: int = 100
-    ) -> tuple[model.PipelineExecution, ...]:
+    ) -> tuple[service_model.PipelineExecution, ...]:
         """The newest `max_results` executions, newest first (pages of up to `page_size` until there are enough)."""
         params: dict[str, Any] = {"pipelineName": name}
         if succeeded_in_stage:
@@ -384,7 +385,7 @@ class CodePipelineCalls(ServiceCalls):
         )
         return tuple(pipeline_execution(item) for item in items)
 
-    async def get_pipeline_execution(self, name: str, execution_id: str) -> model.PipelineExecution:
+    async def get_pipeline_execution(self, name: str, execution_id: str) -> service_model.PipelineExecution:
         response = await self._call(
             SERVICE, "GetPipelineExecution", pipelineName=name, pipelineExecutionId=execution_id
         )
@@ -392,7 +393,7 @@ class CodePipelineCalls(ServiceCalls):
 
     async def list_action_executions(
         self, name: str, execution_id: str, page_size: int = 100
-    ) -> tuple[model.ActionExecution, ...]:
+    ) -> tuple[service_model.ActionExecution, ...]:
         """Every action run of one pipeline execution (all pages), newest first as AWS lists them."""
         params = {"pipelineName": name, "filter": {"pipelineExecutionId": execution_id}, "maxResults": page_size}
         items = await self._all_pages(SERVICE, "ListActionExecutions", "actionExecutionDetails", params)
@@ -400,7 +401,7 @@ class CodePipelineCalls(ServiceCalls):
 
     async def list_rule_executions(
         self, name: str, execution_id: str | None = None, max_results: int = 50
-    ) -> tuple[model.RuleExecution, ...]:
+    ) -> tuple[service_model.RuleExecution, ...]:
         """The newest rule evaluations of a pipeline (of one execution when given), newest first."""
         params: dict[str, Any] = {"pipelineName": name}
         if execution_id:

@@ -53,9 +53,16 @@ Hook = Callable[..., Any]
 T = TypeVar("T")
 
 
-# The services' calls the gateway is made of, one module each (`console/aws/codepipeline.py`, …): `Gateway`
-# inherits them all, and what each declares (its reads, its writes unsafe to resend) is gathered here.
-SERVICE_CALLS: tuple[type[ServiceCalls], ...] = (CodePipelineCalls, StepFunctionsCalls)
+class EveryServiceCalls(CodePipelineCalls, StepFunctionsCalls):
+    """The services' calls the gateway is made of, one module each (`console/aws/codepipeline.py`, …): the one
+    line of `console/aws` a new service adds its calls class to. Bases, not a list built at run time, so that
+    mypy sees every service's calls on `Gateway` (each service package's reads protocol is checked against it)."""
+
+
+# What each declares (its reads, its writes unsafe to resend) is gathered from those bases.
+SERVICE_CALLS: tuple[type[ServiceCalls], ...] = tuple(
+    base for base in EveryServiceCalls.__bases__ if issubclass(base, ServiceCalls)
+)
 
 # Writes that must not be sent again once they may have reached AWS, by botocore's service id.
 UNSAFE_TO_RESEND: dict[str, tuple[str, ...]] = {
@@ -146,10 +153,10 @@ READ_OPERATIONS: frozenset[str] = frozenset().union(
 )
 
 
-class Gateway(CodePipelineCalls, StepFunctionsCalls):
+class Gateway(EveryServiceCalls):
     """The AWS session of one target: CodePipeline, Step Functions, SQS and STS, budgeted and counted.
 
-    Each service's calls come from its module (its base class here, listed in `SERVICE_CALLS`); what is
+    Each service's calls come from its module (a base of `EveryServiceCalls`, gathered in `SERVICE_CALLS`); what is
     common stays here: the session and its clients, the budget and counters, retries, errors, the allow-list.
 
     `read_only` (or the target's own `read_only`) refuses with `Refused` every operation not in `READ_OPERATIONS`

@@ -15,13 +15,8 @@ from typing import Any, ClassVar
 from console import model
 from console.aws.calls import ServiceCalls
 from console.aws.convert import Json, opt_int, opt_str, utc
-from console.model import (
-    Execution,
-    HistoryEvent,
-    StateMachineDetail,
-    StateMachineSummary,
-    TaskTokenState,
-)
+from console.stepfunctions import model as service_model
+from console.stepfunctions.model import Execution, HistoryEvent, StateMachineDetail, StateMachineSummary, TaskTokenState
 
 # --- Conversion of its answers ------------------------------------------------------------------------------
 
@@ -262,20 +257,20 @@ class StepFunctionsCalls(ServiceCalls):
 
     # --- Step Functions reads --------------------------------------------------------------------------------
 
-    async def list_state_machines(self, page_size: int = 1000) -> tuple[model.StateMachineSummary, ...]:
+    async def list_state_machines(self, page_size: int = 1000) -> tuple[service_model.StateMachineSummary, ...]:
         """Every state machine of the target's region (all pages of `page_size`)."""
         params = {"maxResults": page_size}
         items = await self._all_pages(SERVICE, "ListStateMachines", "stateMachines", params)
         return tuple(state_machine_summary(item) for item in items)
 
-    async def describe_state_machine(self, arn: str) -> model.StateMachineDetail:
+    async def describe_state_machine(self, arn: str) -> service_model.StateMachineDetail:
         """The definition parsed, with the `.waitForTaskToken` states and where their token goes."""
         response = await self._call(SERVICE, "DescribeStateMachine", stateMachineArn=arn)
         return state_machine_detail(response)
 
     async def list_executions(
         self, arn: str, status: str | None = None, max_results: int = 100, page_size: int = 1000
-    ) -> tuple[model.Execution, ...]:
+    ) -> tuple[service_model.Execution, ...]:
         """The newest `max_results` executions, newest first.
 
         Bounded: one request when `max_results` <= `page_size` (AWS allows 1000), and never more than
@@ -290,13 +285,13 @@ class StepFunctionsCalls(ServiceCalls):
         )
         return tuple(execution(item) for item in items)
 
-    async def describe_execution(self, arn: str) -> model.Execution:
+    async def describe_execution(self, arn: str) -> service_model.Execution:
         response = await self._call(SERVICE, "DescribeExecution", executionArn=arn)
         return execution(response)
 
     async def get_execution_history(
         self, arn: str, after_id: int = 0, page_size: int = 100
-    ) -> tuple[model.HistoryEvent, ...]:
+    ) -> tuple[service_model.HistoryEvent, ...]:
         """The events with id > `after_id`, in ascending order.
 
         Reads newest first (`reverseOrder`) in pages of `page_size` and stops at the page that reaches

@@ -8,25 +8,27 @@ the one call that sends it, bound to what this read found (the token, the execut
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 
 from console.actions.audit import token_digest
 from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext, ServiceActions
-from console.actions.reads import Reads
+from console.actions.reads import GateGateway
 from console.actions.reasons import APPROVAL_SUMMARY_MAX, STOP_REASON_MAX
 from console.actions.text import revision_text, status_text, time_text
-from console.errors import Refused
-from console.model import Action, ConditionKind, FleetState, Pipeline, Receipt, Rule, Stage
-from console.resources import (
+from console.codepipeline.model import Action, ConditionKind, Pipeline, Rule, Stage, pipelines_of
+from console.codepipeline.reads import Reads
+from console.codepipeline.selections import (
     ActionSelection,
     PipelinePart,
     PipelineSelection,
-    Selection,
     StageSelection,
     action_name,
     stage_name,
 )
+from console.errors import Refused
+from console.model import FleetState, Receipt
+from console.resources import Selection
 
 RUNNING_PIPELINE = ("InProgress", "Stopping")
 RETRY_MODES = ("FAILED_ACTIONS", "ALL_ACTIONS")
@@ -409,7 +411,7 @@ def rule_line(rule: Rule) -> str:
 def unavailable(kind: ActionKind, selection: Selection, state: FleetState, context: PlanContext) -> str | None:
     """Why `kind` cannot run on the pipeline selection in `state` now, or None (the registry asks, for keys)."""
     part = in_pipeline(selection)
-    pipeline = state.pipelines.get(part.key)
+    pipeline = pipelines_of(state).get(part.key)
     if pipeline is None:
         return "not loaded yet"
     return pipeline_unavailable(kind, part, pipeline)
@@ -525,20 +527,34 @@ def not_waiting(where: str, action: Action) -> str:
     return f"{where} is {status}; nothing is waiting for approval"
 
 
+PipelineBuilder = Callable[[Reads, PipelinePart, PlanContext, Mapping[str, str]], Awaitable[Facts]]
+
+
+def selected(build: PipelineBuilder) -> PlanBuilder:
+    """`build` with this package's reads, on the selection as CodePipeline's (refused when it is not)."""
+
+    async def checked(
+        gateway: GateGateway, selection: Selection, context: PlanContext, given: Mapping[str, str]
+    ) -> Facts:
+        return await build(Reads.of(gateway), in_pipeline(selection), context, given)
+
+    return checked
+
+
 # Every kind a pipeline can be acted on with; console/actions/registry.py refuses to guess for any other.
 PLAN_BUILDERS: Mapping[ActionKind, PlanBuilder] = {
-    ActionKind.APPROVE: lambda reads, sel, context, given: answer(reads, in_pipeline(sel), context, approve=True),
-    ActionKind.REJECT: lambda reads, sel, context, given: answer(reads, in_pipeline(sel), context, approve=False),
-    ActionKind.STOP: lambda reads, sel, context, given: stop(reads, in_pipeline(sel), context, abandon=False),
-    ActionKind.STOP_ABANDON: lambda reads, sel, context, given: stop(reads, in_pipeline(sel), context, abandon=True),
-    ActionKind.ROLLBACK: lambda reads, sel, context, given: rollback(reads, in_pipeline(sel), context),
-    ActionKind.RETRY: lambda reads, sel, context, given: retry(
-        reads, in_pipeline(sel), context, mode=given.get("retry_mode", "FAILED_ACTIONS")
+    ActionKind.APPROVE: selected(lambda reads, sel, context, given: answer(reads, sel, context, approve=True)),
+    ActionKind.REJECT: selected(lambda reads, sel, context, given: answer(reads, sel, context, approve=False)),
+    ActionKind.STOP: selected(lambda reads, sel, context, given: stop(reads, sel, context, abandon=False)),
+    ActionKind.STOP_ABANDON: selected(lambda reads, sel, context, given: stop(reads, sel, context, abandon=True)),
+    ActionKind.ROLLBACK: selected(lambda reads, sel, context, given: rollback(reads, sel, context)),
+    ActionKind.RETRY: selected(
+        lambda reads, sel, context, given: retry(reads, sel, context, mode=given.get("retry_mode", "FAILED_ACTIONS"))
     ),
-    ActionKind.PAUSE: lambda reads, sel, context, given: transition(reads, in_pipeline(sel), context, pause=True),
-    ActionKind.RESUME: lambda reads, sel, context, given: transition(reads, in_pipeline(sel), context, pause=False),
-    ActionKind.OVERRIDE: lambda reads, sel, context, given: override(
-        reads, in_pipeline(sel), context, condition=given.get("condition")
+    ActionKind.PAUSE: selected(lambda reads, sel, context, given: transition(reads, sel, context, pause=True)),
+    ActionKind.RESUME: selected(lambda reads, sel, context, given: transition(reads, sel, context, pause=False)),
+    ActionKind.OVERRIDE: selected(
+        lambda reads, sel, context, given: override(reads, sel, context, condition=given.get("condition"))
     ),
 }
 

@@ -6,7 +6,7 @@ and fetches them behind it, in line, so a large fleet shows every pipeline's sta
 starting and a pipeline's GetPipelineState is never held up by them; an urgent read, or one of what is on
 screen when their budget is free, fetches them first, so that what it tells comes in order.
 
-A pushed event is laid over the state and executions last read (`apply_event`, console/polling/events_apply.py)
+A pushed event is laid over the state and executions last read (`apply_event`, console/codepipeline/events.py)
 and published at once, without a read; a read sent before an event came gets that event laid over it again.
 """
 
@@ -18,20 +18,17 @@ from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
-from console.approvals import condition_holds, pipeline_approvals
+from console.codepipeline import slots
+from console.codepipeline.approvals import condition_holds, pipeline_approvals
+from console.codepipeline.events import apply_pipeline_event, newer_than_read, pipeline_item, told_alone
+from console.codepipeline.model import SERVICE, Pipeline, PipelineExecution, PipelineState, Stage
+from console.codepipeline.slots import PipelineSlot
 from console.diff import pipeline_transitions
 from console.errors import AccessDenied, AwsError, InvalidInput, NotFound, one_line, state_unavailable
-from console.model import Pipeline, PipelineExecution, PipelineState, Stage
 from console.polling.context import WatchContext
-from console.polling.events_apply import (
-    apply_pipeline_event,
-    event_order,
-    newer_than_read,
-    pipeline_item,
-    told_alone,
-)
+from console.polling.events_apply import event_order
 from console.polling.gate import Priority
-from console.polling.slots import PipelineSlot, TargetRun, on_the_wire
+from console.polling.slots import TargetRun, on_the_wire
 from console.push import PushEvent
 from console.scheduler import FOCUSED, URGENT, backoff
 
@@ -74,7 +71,7 @@ class PipelinePoller:
         try:
             async with run.gate.turn("GetPipelineState", priority, since), on_the_wire(slot):
                 sent = ctx.mono()
-                state = await run.reader.get_pipeline_state(name)
+                state = await slots.reader(run).get_pipeline_state(name)
         except AwsError as exc:
             if not state_unavailable(exc):
                 raise
@@ -114,9 +111,9 @@ class PipelinePoller:
         version = slot.summary.version
         if slot.structure is None or (version is not None and slot.structure.version != version):
             async with run.gate.turn("GetPipeline", priority):
-                slot.structure = self.with_waves(await run.reader.get_pipeline(name))
+                slot.structure = self.with_waves(await slots.reader(run).get_pipeline(name))
         async with run.gate.turn("ListPipelineExecutions", priority):
-            executions = await run.reader.list_pipeline_executions(name, max_results=PIPELINE_EXECUTIONS_LISTED)
+            executions = await slots.reader(run).list_pipeline_executions(name, max_results=PIPELINE_EXECUTIONS_LISTED)
         ctx.publisher.target_succeeded(run, "GetPipeline", "ListPipelineExecutions")
         slot.executions, slot.listed_at, slot.signature = tuple(executions), ctx.mono(), None
         slot.state = PipelineState(name=name, version=slot.structure.version, stages=())
@@ -132,7 +129,7 @@ class PipelinePoller:
         if slot.reading:
             slot.pushed.append((ctx.mono(), event))
         state = slot.state
-        if state is None or ctx.publisher.told_pipeline(slot.key) is None:
+        if state is None or slots.told(ctx.publisher, slot.key) is None:
             # Nothing to lay it over: its first read is under way or waits for the budget, and tells nothing
             # (it is no change). What the event announces is told as it is, once (an older event after it
             # is not): news of now, on a console that has not read the pipeline yet.
@@ -190,7 +187,7 @@ class PipelinePoller:
         what is on screen when the details' budget is free now. Never a first read: it is no change to
         tell, so it is shown at once; and never one that would wait behind the queue of background
         details, which would hold up this resource's next reads."""
-        if self._ctx.publisher.told_pipeline(slot.key) is None:
+        if slots.told(self._ctx.publisher, slot.key) is None:
             return False
         level = _level(priority)
         if level == URGENT:
@@ -204,7 +201,7 @@ class PipelinePoller:
         """Whether the transitions of this state wait for the list being fetched behind it: a stage shows an
         execution that is neither listed nor was in any stage before, so the list will tell its start, which
         goes first. Never for long (a list that keeps failing must not silence the pipeline)."""
-        told = slot.untold if slot.untold is not None else self._ctx.publisher.told_pipeline(slot.key)
+        told = slot.untold if slot.untold is not None else slots.told(self._ctx.publisher, slot.key)
         if told is None:
             return False
         if slot.untold_since is not None and self._ctx.mono() - slot.untold_since >= HOLD_NEWS_LIMIT:
@@ -234,13 +231,15 @@ class PipelinePoller:
         name = slot.summary.name
         if needs_structure:
             async with run.gate.turn("GetPipeline", priority):
-                slot.structure = self.with_waves(await run.reader.get_pipeline(name))
+                slot.structure = self.with_waves(await slots.reader(run).get_pipeline(name))
             self._ctx.publisher.target_succeeded(run, "GetPipeline")
         if needs_executions:
             signature = _execution_signature(state)
             async with run.gate.turn("ListPipelineExecutions", priority), on_the_wire(slot):
                 sent = self._ctx.mono()
-                executions = await run.reader.list_pipeline_executions(name, max_results=PIPELINE_EXECUTIONS_LISTED)
+                executions = await slots.reader(run).list_pipeline_executions(
+                    name, max_results=PIPELINE_EXECUTIONS_LISTED
+                )
             slot.executions = tuple(executions)
             slot.signature = signature
             if slot.state is not None:
@@ -272,7 +271,7 @@ class PipelinePoller:
                     return
                 await asyncio.sleep(backoff(ctx.intervals.focused, attempt, ctx.intervals.background))
                 continue
-            if slot.key in ctx.publisher.pipelines:
+            if slot.key in slots.shown(ctx.publisher):
                 # What changed came with the last state read, so it carries that read's source (and the
                 # error of a read that failed since, if one did: the details do not make the state fresh).
                 self._publish(run, slot, slot.state_source, keep_error=True)
@@ -288,7 +287,7 @@ class PipelinePoller:
         assert state is not None
         name = slot.summary.name
         now = publisher.now()
-        old = slot.untold if slot.untold is not None else publisher.told_pipeline(slot.key)
+        old = slot.untold if slot.untold is not None else slots.told(publisher, slot.key)
         structure = slot.structure or Pipeline(target=run.target.name, name=name, version=state.version)
         merged = state.apply_to(structure, read_at=slot.state_read_at or now)
         merged = replace(
@@ -315,7 +314,7 @@ class PipelinePoller:
             slot.first_seen_until = _latest_change(state)
             slot.first_had_runs = any(s.execution_id for s in state.stages)
         slot.executions_shown = slot.executions is not None
-        publisher.put_pipeline(merged)
+        publisher.put(SERVICE, merged.key, merged)
         publisher.approvals[slot.key] = (*pipeline_approvals(merged), *condition_holds(merged))
         if hold_news and old is not None:
             if slot.untold is None:
@@ -338,7 +337,7 @@ class PipelinePoller:
         if not ahead:
             return executions
         slot.signature = None  # list again with the next state read
-        shown = self._ctx.publisher.pipelines.get(slot.key)
+        shown = slots.shown(self._ctx.publisher).get(slot.key)
         before = {e.id: e for e in shown.executions} if shown is not None else {}
         return tuple(before.get(e.id, replace(e, status="InProgress")) if e.id in ahead else e for e in executions)
 

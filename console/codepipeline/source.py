@@ -9,60 +9,104 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 
+from console.codepipeline import slots
+from console.codepipeline.events import CONDITIONS
+from console.codepipeline.model import SERVICE, PipelineSummary
 from console.codepipeline.poller import PipelinePoller
-from console.model import PipelineSummary
+from console.codepipeline.slots import PipelineSlot
 from console.polling.context import WatchContext
-from console.polling.history import HistoryFollower
-from console.polling.slots import PipelineSlot, TargetRun, drop
-from console.scheduler import URGENT
-from console.warm_cache import CachedTarget
+from console.polling.rereads import Rereads
+from console.polling.slots import TargetRun, drop
+from console.push import PushEvent
+from console.scheduler import PUSH, URGENT
+from console.warm_cache import CachedPipeline, CachedTarget
 
 
 class PipelineSource:
     """The pipelines of each target: listed by discovery, seeded from the warm-start cache."""
 
+    service = SERVICE
+    events_from = "aws.codepipeline"
     listing = "ListPipelines"
+    reads = ("GetPipelineState", "GetPipeline", "ListPipelineExecutions", "ListPipelines")
 
-    def __init__(self, context: WatchContext, history: HistoryFollower | None = None) -> None:
-        # `history`: what every source is made with (`SourceFactory`); pipelines have no execution histories.
+    def __init__(self, context: WatchContext) -> None:
         self._ctx = context
         self.poller = PipelinePoller(context)
 
     async def discover(self, run: TargetRun) -> None:
         async with run.gate.turn(self.listing, URGENT):
-            pipelines = await run.reader.list_pipelines()
+            pipelines = await slots.reader(run).list_pipelines()
         self.sync(run, pipelines)
 
     def seed(self, run: TargetRun, cached: CachedTarget) -> int:
         publisher = self._ctx.publisher
         self.sync(run, [p.summary for p in cached.pipelines])
         for entry in cached.pipelines:
-            slot = run.pipelines.get(entry.summary.name)
+            slot = slots.slots(run).get(entry.summary.name)
             if slot is None:
                 continue
             structure = None if entry.structure is None else replace(entry.structure, target=run.target.name)
             self.poller.seed(slot, structure, entry.picture)
             picture = replace(entry.picture, target=run.target.name)
-            publisher.pipelines[slot.key] = self.poller.with_waves(picture)
+            slots.shown(publisher)[slot.key] = self.poller.with_waves(picture)
             publisher.cached.add(slot.key)
         return len(cached.pipelines)
 
+    def start(self) -> None:
+        pass  # nothing besides the pipelines' loops
+
+    def tasks(self) -> tuple[asyncio.Task[None], ...]:
+        return ()
+
+    def refresh(self, keys: set[str] | None) -> None:
+        pass  # its pipelines' loops are all it reads
+
+    def snapshot(self, run: TargetRun, cached: CachedTarget) -> CachedTarget:
+        shown = slots.shown(self._ctx.publisher)
+        pipelines = []
+        for slot in slots.slots(run).values():
+            picture = shown.get(slot.key)
+            if picture is None or not picture.stages:
+                continue
+            pipelines.append(CachedPipeline(summary=slot.summary, structure=slot.structure, picture=picture))
+        return replace(cached, pipelines=tuple(pipelines))
+
+    def apply_event(self, run: TargetRun, event: PushEvent, rereads: Rereads) -> None:
+        if not event.pipeline:
+            return
+        pipeline = slots.slots(run).get(event.pipeline)
+        if pipeline is None:
+            rereads.list_again(run)  # a pipeline not listed yet
+            return
+        if pipeline.task is None:
+            return
+        reread = self.poller.apply_event(run, pipeline, event)
+        if reread == CONDITIONS and not run.gate.free_now("GetPipelineState"):
+            # How a stage's conditions evaluate is in no event: read when the budget has room now,
+            # else leave it to the safety net (a large team reads each stage's conditions rarely).
+            return
+        if reread is not None:
+            rereads.ask(pipeline.key, partial(pipeline.wake.wake, PUSH))
+
     def sync(self, run: TargetRun, summaries: Sequence[PipelineSummary]) -> None:
+        pipelines = slots.slots(run)
         seen = set()
         for summary in summaries:
             seen.add(summary.name)
-            slot = run.pipelines.get(summary.name)
+            slot = pipelines.get(summary.name)
             if slot is None:
                 key = f"{run.target.name}:{summary.name}"
                 slot = PipelineSlot(key=key, target=run.target.name, summary=summary)
-                run.pipelines[summary.name] = slot
+                pipelines[summary.name] = slot
                 slot.task = asyncio.get_running_loop().create_task(self.poller.loop(run, slot), name=f"pipeline {key}")
                 self._ctx.publisher.resources_changed()
             else:
                 slot.summary = summary
-        for name in [n for n in run.pipelines if n not in seen]:
-            slot = run.pipelines.pop(name)
+        for name in [n for n in pipelines if n not in seen]:
+            slot = pipelines.pop(name)
             drop(slot)
-            self._ctx.publisher.forget_pipeline(slot.key)
+            self._ctx.publisher.forget(self.service, slot.key)
             self._ctx.publisher.resources_changed()

@@ -1,9 +1,9 @@
 """The publisher of FleetState: the model the pollers fill, target health, staleness, and the subscribers.
 
-Pollers put what they read here (`pipelines`, `machines`, `approvals`), hand over their transitions with
-`emit`, and record failures with `resource_failed` / `target_failed`. Everything that changes within one
-turn of the event loop goes out as one `FleetUpdate`: a new immutable `FleetState` and the transitions that
-led to it, to every subscriber, in the order they were seen.
+Pollers put what they read here (each service's pictures, by service: `shown`, `put`; `approvals`), hand over
+their transitions with `emit`, and record failures with `resource_failed` / `target_failed`. Everything that
+changes within one turn of the event loop goes out as one `FleetUpdate`: a new immutable `FleetState` and the
+transitions that led to it, to every subscriber, in the order they were seen.
 
 Staleness is honest about the budget: a resource is stale after twice the interval it is really read at,
 which is its own interval, or longer when its API's budget cannot read it that often
@@ -24,25 +24,13 @@ from types import MappingProxyType
 from console.approvals import sorted_approvals
 from console.config import Intervals
 from console.errors import AccessDenied, AwsError, ExpiredCredentials, NoCredentials, Throttled, Unavailable
-from console.model import (
-    Approval,
-    FleetState,
-    FleetUpdate,
-    Pipeline,
-    StateMachine,
-    TargetStatus,
-    Transition,
-)
+from console.model import Approval, FleetState, FleetUpdate, Resource, Service, TargetStatus, Transition
 from console.polling.gate import TokenSource
-from console.polling.slots import MachineSlot, PipelineSlot, Slot, TargetRun
+from console.polling.slots import Slot, TargetRun
 from console.scheduler import PollSchedule, Rounds, expected_intervals
 from console.waves import WaveModel
 
 LOG = logging.getLogger(__name__)
-
-# The API whose budget paces each kind of polled resource.
-PIPELINE_API = "GetPipelineState"
-MACHINE_API = "ListExecutions"
 
 
 class FleetPublisher:
@@ -61,8 +49,8 @@ class FleetPublisher:
         self._intervals = intervals
         self._schedule = schedule
         self._clock = clock
-        self.pipelines: dict[str, Pipeline] = {}
-        self.machines: dict[str, StateMachine] = {}
+        # Each service's pictures, by service, then by key (`Resource.key`).
+        self.pictures: dict[Service, dict[str, Resource]] = {}
         self.approvals: dict[str, tuple[Approval, ...]] = {}
         # Keys shown from the warm-start cache and not read since (`console/polling/warm.py`).
         self.cached: set[str] = set()
@@ -73,6 +61,7 @@ class FleetPublisher:
         self._stopped = False
         self._generation = 0  # bumped whenever resources are added or removed
         self._stale: tuple[object, Mapping[str, float]] | None = None  # (what it was computed from, result)
+        self._apis: tuple[int, tuple[str, ...]] | None = None  # (generation, the APIs pacing the resources)
         self.ready = asyncio.Event()
         self.notices: list[str] = []  # what a person is told once (FleetState.notices)
         self._state = FleetState(
@@ -117,8 +106,9 @@ class FleetPublisher:
         self._handle = None
         approvals = sorted_approvals(a for group in self.approvals.values() for a in group)
         self._state = FleetState(
-            pipelines=MappingProxyType(dict(self.pipelines)),
-            state_machines=MappingProxyType(dict(self.machines)),
+            resources=MappingProxyType(
+                {service: MappingProxyType(dict(pictures)) for service, pictures in self.pictures.items()}
+            ),
             approvals=approvals,
             targets=tuple(self._target_status(run) for run in self._runs.values()),
             stale_after=self._stale_after(),
@@ -139,38 +129,27 @@ class FleetPublisher:
             self._cached_shown = frozenset(self.cached)
         return self._cached_shown
 
-    def told_pipeline(self, key: str) -> Pipeline | None:
-        """The pipeline as this run last told it: None before its first read (a picture from the warm-start
+    def shown(self, service: Service) -> dict[str, Resource]:
+        """The pictures of one service's resources as shown now, by key (its package narrows them)."""
+        return self.pictures.setdefault(service, {})
+
+    def told(self, service: Service, key: str) -> Resource | None:
+        """The resource as this run last told it: None before its first read (a picture from the warm-start
         cache is shown, never told: what changed while the console was closed is not news of now)."""
-        return None if key in self.cached else self.pipelines.get(key)
+        return None if key in self.cached else self.shown(service).get(key)
 
-    def told_machine(self, key: str) -> StateMachine | None:
-        """The state machine as this run last told it (see `told_pipeline`)."""
-        return None if key in self.cached else self.machines.get(key)
-
-    def put_pipeline(self, pipeline: Pipeline) -> None:
-        """A pipeline as just read: shown, and no longer the cache's."""
-        self.pipelines[pipeline.key] = pipeline
-        self.cached.discard(pipeline.key)
-
-    def put_machine(self, key: str, machine: StateMachine) -> None:
-        """A state machine as just read: shown, and no longer the cache's."""
-        self.machines[key] = machine
+    def put(self, service: Service, key: str, picture: Resource) -> None:
+        """A resource as just read: shown, and no longer the cache's."""
+        self.shown(service)[key] = picture
         self.cached.discard(key)
 
     def resources_changed(self) -> None:
         """Resources were added or removed: every round and staleness threshold is computed again."""
         self._generation += 1
 
-    def forget_pipeline(self, key: str) -> None:
-        """A pipeline that is gone: out of the model and the inbox."""
-        self.pipelines.pop(key, None)
-        self.approvals.pop(key, None)
-        self.cached.discard(key)
-
-    def forget_machine(self, key: str) -> None:
-        """A state machine that is gone: out of the model and the inbox."""
-        self.machines.pop(key, None)
+    def forget(self, service: Service, key: str) -> None:
+        """A resource that is gone: out of the model and the inbox."""
+        self.shown(service).pop(key, None)
         self.approvals.pop(key, None)
         self.cached.discard(key)
 
@@ -198,7 +177,7 @@ class FleetPublisher:
             self._generation,
             self._schedule.focused,
             frozenset(self._schedule.pushing),
-            tuple((_rate(budget, PIPELINE_API), _rate(budget, MACHINE_API)) for _, budget in groups),
+            tuple(tuple(_rate(budget, api) for api in self._paced_by()) for _, budget in groups),
         )
         if self._stale is None or self._stale[0] != signature:
             self._stale = (signature, MappingProxyType(self.stale_after()))
@@ -208,21 +187,31 @@ class FleetPublisher:
         """Twice the interval each resource is really read at (see `expected_intervals`)."""
         out: dict[str, float] = {}
         for runs, budget in self._budget_groups():
-            pipeline_rounds = self._rounds(budget, PIPELINE_API, ((r, s) for r in runs for s in r.pipelines.values()))
-            polled = ((r, s) for r in runs for s in r.machines.values() if s.task is not None)
-            machine_rounds = self._rounds(budget, MACHINE_API, polled)
+            # The resources read in turn within one API's budget (each service's by the API that paces it); one
+            # without a loop (an EXPRESS state machine) is read by its listing alone.
+            polled: dict[str, list[tuple[TargetRun, Slot]]] = {}
+            for run in runs:
+                for slot in run.slots():
+                    if slot.task is not None:
+                        polled.setdefault(slot.paced_by, []).append((run, slot))
+            rounds = {api: self._rounds(budget, api, slots) for api, slots in polled.items()}
             for run in runs:
                 name = run.target.name
-                for slot in run.pipelines.values():
-                    interval = self._schedule.interval(slot.key, name)
-                    out[slot.key] = 2 * pipeline_rounds.expected(interval, self._schedule.is_focused(slot.key))
-                for machine in run.machines.values():
-                    if machine.task is None:  # Express: read by the listing alone
-                        out[machine.key] = 2 * self._intervals.lists
+                for slot in run.slots():
+                    if slot.task is None:
+                        out[slot.key] = 2 * self._intervals.lists
                         continue
-                    interval = self._schedule.interval(machine.key, name)
-                    out[machine.key] = 2 * machine_rounds.expected(interval, self._schedule.is_focused(machine.key))
+                    interval = self._schedule.interval(slot.key, name)
+                    out[slot.key] = 2 * rounds[slot.paced_by].expected(interval, self._schedule.is_focused(slot.key))
         return out
+
+    def _paced_by(self) -> tuple[str, ...]:
+        """The APIs whose budgets pace the resources now (their rates decide staleness); computed again only
+        when resources come or go."""
+        if self._apis is None or self._apis[0] != self._generation:
+            apis = tuple(sorted({slot.paced_by for run in self._runs.values() for slot in run.slots()}))
+            self._apis = (self._generation, apis)
+        return self._apis[1]
 
     def _budget_groups(self) -> list[tuple[list[TargetRun], TokenSource | None]]:
         # Targets that share a budget share its rate: their resources take turns in one round.
@@ -253,21 +242,8 @@ class FleetPublisher:
             return
         if isinstance(exc, Unavailable | ExpiredCredentials | AccessDenied):
             self.target_failed(run, exc)
-        if slot.key in self.pipelines:
-            self.pipelines[slot.key] = replace(self.pipelines[slot.key], error=message)
-        elif slot.key in self.machines:
-            self.machines[slot.key] = replace(self.machines[slot.key], error=message)
-        elif isinstance(slot, PipelineSlot):
-            self.pipelines[slot.key] = Pipeline(target=run.target.name, name=slot.summary.name, error=message)
-        elif isinstance(slot, MachineSlot):
-            self.machines[slot.key] = StateMachine(
-                target=run.target.name,
-                arn=slot.summary.arn,
-                name=slot.summary.name,
-                type=slot.summary.type,
-                wave=self._waves.for_state_machine(slot.summary.name),
-                error=message,
-            )
+        shown = self.shown(slot.service)
+        shown[slot.key] = slot.failed(shown.get(slot.key), run.target.name, message, self._waves)
         self.publish_soon()
 
     def target_failed(self, run: TargetRun, exc: BaseException, api: str | None = None) -> None:

@@ -3,11 +3,12 @@
 A target's `events_queue` is read as it is (one console); a target's `events_topic` gets a queue of this
 console's own, subscribed to the topic and removed on exit (a team: `console/polling/fanout.py`).
 
-An event carries the state it announces: it is laid over the model at once, without a read
-(`console/polling/events_apply.py`, through each service's poller). Only what no event carries is read
+An event carries the state it announces: it is laid over the model at once, without a read, by the source of
+the service it is about (`Source.apply_event`, through its poller). Only what no event carries is read
 (an approval's token, a new pipeline version's structure, a task waiting in a Step Functions history, a
-resource not listed yet), and `Rereads` makes that one read per resource however many events ask, a moment
-later and at a moment of each console's own (jittered), so a team's consoles do not read at the same instant.
+resource not listed yet), and `Rereads` (`console/polling/rereads.py`) makes that one read per resource however
+many events ask, a moment later and at a moment of each console's own (jittered), so a team's consoles do not
+read at the same instant.
 
 While a target's queue works its resources are polled as a safety net only: every `intervals.push_safety_net`,
 or less often when the target's share of the account's budget asks for it (a large fleet, or a team: the
@@ -21,27 +22,22 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import random
-from collections.abc import Callable, Coroutine, Iterable, Sequence
-from functools import partial
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from console.codepipeline.poller import PipelinePoller
 from console.errors import AwsError
 from console.model import QueueMessage
 from console.polling.context import WatchContext
-from console.polling.events_apply import CONDITIONS
 from console.polling.fanout import ConsoleQueue, close_console_queue, keep_alive, open_console_queue, team_size
-from console.polling.history import HistoryFollower
-from console.polling.slots import MachineSlot, TargetRun
+from console.polling.rereads import Rereads
+from console.polling.slots import TargetRun
+from console.polling.source import Source
 from console.push import PushEvent, QueueReader, SeenIds
-from console.scheduler import PUSH, REFRESH, RETIME, URGENT
-from console.stepfunctions.poller import NOT_READ, StateMachinePoller
+from console.scheduler import REFRESH, RETIME, URGENT
 
 LOG = logging.getLogger(__name__)
 
-REREAD_DELAY = 0.1  # seconds: the events of one resource that come together make one read
-REREAD_JITTER = 0.6  # plus up to this many, drawn by each console: a team's reads spread out
 TEAM_REFRESH = 30.0  # seconds between two counts of the team on a topic (and two computations of the safety net)
 TEAM_FIRST_COUNTS = (2.0, 4.0, 8.0, 15.0)  # the waits between the first counts
 # Of the shared reads' budget, what a team's consoles split between them: the rest is left to the account's
@@ -50,60 +46,6 @@ TEAM_SHARE = 0.75
 # Of a console's share of an API's budget, what the safety net may take: the rest stays free for the reads
 # events ask for, what is on screen and a person's refresh.
 SAFETY_SHARE = 0.5
-# The reads the watcher repeats, whose buckets a team's consoles split between them. Writes are a person's,
-# one at a time: never split.
-SHARED_APIS = (
-    "GetPipelineState",
-    "GetPipeline",
-    "ListPipelineExecutions",
-    "ListPipelines",
-    "ListStateMachines",
-    "ListExecutions",
-    "DescribeStateMachine",
-    "GetExecutionHistory",
-)
-
-
-class Rereads:
-    """One read per resource per moment, however many events ask for it: asked, it waits `delay` plus a
-    random part of `jitter` (each console draws its own, so a team spreads its reads), and events that ask
-    meanwhile join it."""
-
-    def __init__(
-        self, delay: float = REREAD_DELAY, jitter: float = REREAD_JITTER, rng: random.Random | None = None
-    ) -> None:
-        self.delay = delay
-        self.jitter = jitter
-        self._rng = rng or random.Random()
-        self._pending: dict[str, asyncio.TimerHandle] = {}
-        self.tasks: set[asyncio.Task[None]] = set()
-        self.asked = 0  # reads asked for
-        self.joined = 0  # asks that joined a read already waiting
-
-    def ask(self, key: str, read: Callable[[], Coroutine[Any, Any, None] | None]) -> bool:
-        """Read `key` soon (`read()` starts it); False when a read of it already waits (this ask joins it)."""
-        if key in self._pending:
-            self.joined += 1
-            return False
-        self.asked += 1
-        wait = self.delay + self._rng.uniform(0.0, self.jitter)
-        self._pending[key] = asyncio.get_running_loop().call_later(wait, self._fire, key, read)
-        return True
-
-    def _fire(self, key: str, read: Callable[[], Coroutine[Any, Any, None] | None]) -> None:
-        self._pending.pop(key, None)
-        started = read()
-        if started is not None:
-            task = asyncio.get_running_loop().create_task(started, name=f"reread {key}")
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-
-    def close(self) -> list[asyncio.Task[None]]:
-        """Drop the reads not started; the ones under way are returned for the caller to cancel."""
-        for handle in self._pending.values():
-            handle.cancel()
-        self._pending.clear()
-        return list(self.tasks)
 
 
 class PushRouter:
@@ -112,17 +54,18 @@ class PushRouter:
     def __init__(
         self,
         context: WatchContext,
-        history: HistoryFollower,
-        pipelines: PipelinePoller | None,
-        machines: StateMachinePoller | None,
+        sources: Iterable[Source],
         *,
         wait_seconds: int,
         rereads: Rereads | None = None,
     ) -> None:
         self._ctx = context
-        self._history = history
-        self._pipelines = pipelines
-        self._machines = machines
+        sources = tuple(sources)
+        # Each event goes to the source whose events it is (its EventBridge `source`); others are not routed.
+        self._sources = {source.events_from: source for source in sources}
+        # The reads the watcher repeats, whose buckets a team's consoles split between them. Writes are a
+        # person's, one at a time: never split.
+        self.shared_apis = tuple(dict.fromkeys(api for source in sources for api in source.reads))
         self._wait_seconds = wait_seconds
         self.rereads = rereads or Rereads()
         self.readers: list[QueueReader] = []
@@ -223,45 +166,9 @@ class PushRouter:
                 self._route(run, event)
 
     def _route(self, run: TargetRun, event: PushEvent) -> None:
-        if event.source == "aws.codepipeline" and event.pipeline and self._pipelines is not None:
-            pipeline = run.pipelines.get(event.pipeline)
-            if pipeline is None:
-                self._list_again(run)  # a pipeline not listed yet
-                return
-            if pipeline.task is None:
-                return
-            reread = self._pipelines.apply_event(run, pipeline, event)
-            if reread == CONDITIONS and not run.gate.free_now("GetPipelineState"):
-                # How a stage's conditions evaluate is in no event: read when the budget has room now,
-                # else leave it to the safety net (a large team reads each stage's conditions rarely).
-                return
-            if reread is not None:
-                self.rereads.ask(pipeline.key, partial(pipeline.wake.wake, PUSH))
-        elif event.source == "aws.states" and event.state_machine_arn and self._machines is not None:
-            if event.execution_arn is not None:
-                self._history.wake(PUSH, event.execution_arn)  # the execution shown in detail, if it is this one
-            machine = run.machines.get(event.state_machine_arn)
-            if machine is None:
-                self._list_again(run)
-                return
-            if machine.task is None:
-                return  # Express: Step Functions sends no events for it, and keeps nothing to read
-            reread = self._machines.apply_event(run, machine, event)
-            if reread == NOT_READ:
-                self.rereads.ask(machine.key, partial(machine.wake.wake, PUSH))
-            elif reread is not None:
-                self.rereads.ask(f"{machine.key} histories", partial(self._read_waiting, run, machine))
-
-    def _list_again(self, run: TargetRun) -> None:
-        self.rereads.ask(f"{run.target.name} lists", partial(run.list_wake.wake, PUSH))
-
-    async def _read_waiting(self, run: TargetRun, slot: MachineSlot) -> None:
-        if self._machines is None:
-            return
-        try:
-            await self._machines.read_waiting(run, slot)
-        except Exception:  # noqa: BLE001 - its poll loop reads it again anyway
-            LOG.exception("reading the histories of %s", slot.key)
+        source = self._sources.get(event.source)
+        if source is not None:
+            source.apply_event(run, event, self.rereads)
 
     # --- The team and the safety net ------------------------------------------------------------------
 
@@ -293,7 +200,7 @@ class PushRouter:
         for budget in budgets.values():
             share = getattr(budget, "share", None)
             if callable(share):
-                share(SHARED_APIS, TEAM_SHARE / team)
+                share(self.shared_apis, TEAM_SHARE / team)
         self.retime()
 
     async def _keep_timing(self) -> None:
@@ -314,10 +221,10 @@ class PushRouter:
             budget = runs[0].budget
             if budget is None:
                 continue
-            pipelines = sum(len(r.pipelines) for r in runs)
-            machines = sum(1 for r in runs for m in r.machines.values() if m.task is not None)
+            # The resources each API's budget reads in turn (a resource without a loop is read by its listing).
+            polled = Counter(slot.paced_by for run in runs for slot in run.slots() if slot.task is not None)
             needed = 0.0
-            for count, api in ((pipelines, "GetPipelineState"), (machines, "ListExecutions")):
+            for api, count in polled.items():
                 rate = budget.rate(api)
                 if count and rate > 0:
                     needed = max(needed, count / (SAFETY_SHARE * rate))

@@ -1,23 +1,14 @@
-"""What the watcher reads through: one target's `console.aws.Gateway`, or a test double."""
+"""What the watcher reads through, whatever the service: one target's `console.aws.Gateway`, or a test double.
+
+Each service package extends it with its own reads (`PipelineReader` in `console/codepipeline/slots.py`, …).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol
 
-from console.model import (
-    Execution,
-    HistoryEvent,
-    Identity,
-    Pipeline,
-    PipelineExecution,
-    PipelineState,
-    PipelineSummary,
-    QueueMessage,
-    StateMachineDetail,
-    StateMachineSummary,
-    Target,
-)
+from console.model import Identity, QueueMessage, Target
 from console.polling.fanout import FanoutClient
 
 
@@ -27,28 +18,6 @@ class FleetReader(FanoutClient, Protocol):
 
     @property
     def target(self) -> Target: ...
-
-    async def list_pipelines(self) -> Sequence[PipelineSummary]: ...
-
-    async def get_pipeline(self, name: str, /) -> Pipeline: ...
-
-    async def get_pipeline_state(self, name: str, /) -> PipelineState: ...
-
-    async def list_pipeline_executions(self, name: str, /, max_results: int = ...) -> Sequence[PipelineExecution]: ...
-
-    async def list_state_machines(self) -> Sequence[StateMachineSummary]: ...
-
-    async def describe_state_machine(self, arn: str, /) -> StateMachineDetail: ...
-
-    async def list_executions(
-        self, arn: str, /, status: str | None = ..., max_results: int = ...
-    ) -> Sequence[Execution]: ...
-
-    async def describe_execution(self, arn: str, /) -> Execution: ...
-
-    async def get_execution_history(
-        self, arn: str, /, after_id: int = ..., page_size: int = ...
-    ) -> Sequence[HistoryEvent]: ...
 
     async def receive_messages(
         self, queue_url: str, /, wait_seconds: int = ..., max_messages: int = ...

@@ -1,4 +1,8 @@
-"""The watcher's bookkeeping: one slot per polled resource, one run per target (mutable, private to it)."""
+"""The watcher's bookkeeping: one slot per polled resource, one run per target (mutable, private to it).
+
+Each service package subclasses `Slot` with what it keeps of a resource between reads (`PipelineSlot` in
+`console/codepipeline/slots.py`, …), and keeps its slots in the run under its service (`TargetRun.of`).
+"""
 
 from __future__ import annotations
 
@@ -7,23 +11,15 @@ from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from typing import ClassVar
 
-from console.model import (
-    Pipeline,
-    PipelineExecution,
-    PipelineState,
-    PipelineSummary,
-    StateMachineDetail,
-    StateMachineSummary,
-    Target,
-    TargetStatus,
-)
+from console.model import Resource, Service, Target, TargetStatus
 from console.polling.events_apply import EventMarks
 from console.polling.gate import PriorityGate, TokenSource
 from console.polling.reader import FleetReader
 from console.push import PushEvent
 from console.scheduler import Wake
+from console.waves import WaveModel
 
 PUSHED_KEPT = 32  # events kept per resource while a read of it is on the wire, to lay again over that read
 
@@ -46,43 +42,24 @@ class Slot:
     reading: int = 0  # reads of this resource on the wire now
     pushed: deque[tuple[float, PushEvent]] = field(default_factory=lambda: deque(maxlen=PUSHED_KEPT))
 
+    # The service whose resource this is, and the API whose budget paces its reads (staleness, the push safety net).
+    service: ClassVar[Service]
+    paced_by: ClassVar[str]
+
+    def background(self) -> tuple[asyncio.Task[None], ...]:
+        """Reads it runs besides its loop (ended with it)."""
+        return ()
+
+    def failed(self, shown: Resource | None, target: str, message: str, waves: WaveModel) -> Resource:
+        """Its picture with the error of its last read: the one shown with `error` set, or one with only its name
+        (placed in its wave by `waves` when its service places a resource whole)."""
+        raise NotImplementedError
+
     def settle_waiters(self) -> None:
         for waiter in self.waiters:
             if not waiter.done():
                 waiter.set_result(None)
         self.waiters.clear()
-
-
-@dataclass(eq=False)
-class PipelineSlot(Slot):
-    summary: PipelineSummary = field(default_factory=lambda: PipelineSummary(""))
-    structure: Pipeline | None = None
-    executions: tuple[PipelineExecution, ...] | None = None
-    signature: tuple[object, ...] | None = None
-    listed_at: float = 0.0
-    state: PipelineState | None = None  # the last GetPipelineState
-    state_read_at: datetime | None = None  # when it was read: the published `read_at`, also after enrichment
-    state_source: str = "poll"  # what asked for it: poll | push
-    executions_shown: bool = False  # the published Pipeline carries listed executions
-    # What the first read showed, when it was published before the executions were listed.
-    first_seen_until: datetime | None = None  # AWS's time of the newest change in that state
-    first_had_runs: bool = False
-    enrichment: asyncio.Task[None] | None = None
-    # News held back until the executions are listed (a new execution's start goes before its stages'):
-    # the pipeline as last told, and when the holding began.
-    untold: Pipeline | None = None
-    untold_since: float | None = None
-    # Set while GetPipelineState cannot answer (a partial endpoint): one line that says so and what is shown.
-    state_note: str | None = None
-
-
-@dataclass(eq=False)
-class MachineSlot(Slot):
-    summary: StateMachineSummary = field(default_factory=lambda: StateMachineSummary("", ""))
-    detail: StateMachineDetail | None = None
-    timeouts: dict[str, int] = field(default_factory=dict)  # state → TimeoutSeconds, for approval expiry
-    branches: dict[tuple[str, str], int] = field(default_factory=dict)  # (Parallel, first state) → branch number
-    described_at: float | None = None
 
 
 @dataclass(eq=False)
@@ -93,8 +70,8 @@ class TargetRun:
     reader: FleetReader
     gate: PriorityGate
     budget: TokenSource | None = None
-    pipelines: dict[str, PipelineSlot] = field(default_factory=dict)  # by name
-    machines: dict[str, MachineSlot] = field(default_factory=dict)  # by ARN
+    # Each service's slots, by the service, then as its package keys them (a pipeline's name, a state machine's ARN).
+    resources: dict[Service, dict[str, Slot]] = field(default_factory=dict)
     listed: bool = False  # listed once, or failed to
     list_failures: int = 0
     list_wake: Wake = field(default_factory=Wake)
@@ -107,8 +84,12 @@ class TargetRun:
     api_failures: dict[str, int] = field(default_factory=dict)
     api_errors: dict[str, str] = field(default_factory=dict)
 
+    def of(self, service: Service) -> dict[str, Slot]:
+        """The slots of one service's resources (the service package narrows them to its own slot type)."""
+        return self.resources.setdefault(service, {})
+
     def slots(self) -> tuple[Slot, ...]:
-        return (*self.pipelines.values(), *self.machines.values())
+        return tuple(slot for slots in self.resources.values() for slot in slots.values())
 
     def settle_list_waiters(self) -> None:
         for waiter in self.list_waiters:
@@ -121,8 +102,8 @@ def drop(slot: Slot) -> None:
     """End a resource's loop (and its background reads) and release whoever waits for its next read."""
     if slot.task is not None:
         slot.task.cancel()
-    if isinstance(slot, PipelineSlot) and slot.enrichment is not None:
-        slot.enrichment.cancel()
+    for task in slot.background():
+        task.cancel()
     slot.settle_waiters()
 
 

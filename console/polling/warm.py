@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from console.polling.context import WatchContext
 from console.polling.discovery import Discovery
 from console.polling.slots import TargetRun
-from console.warm_cache import CachedMachine, CachedPipeline, CachedTarget, WarmCache
+from console.warm_cache import CachedTarget, WarmCache
 
 LOG = logging.getLogger(__name__)
 
@@ -66,20 +66,10 @@ class WarmStart:
         """What to cache of `run`'s target (None: nothing was ever read from it, so the old cache stays)."""
         if run.status is None or run.status.read_at is None:
             return None
-        publisher = self._ctx.publisher
-        pipelines = []
-        for slot in run.pipelines.values():
-            picture = publisher.pipelines.get(slot.key)
-            if picture is None or not picture.stages:
-                continue
-            pipelines.append(CachedPipeline(summary=slot.summary, structure=slot.structure, picture=picture))
-        machines = []
-        for machine_slot in run.machines.values():
-            shown = publisher.machines.get(machine_slot.key)
-            if shown is None or shown.read_at is None:
-                continue
-            machines.append(CachedMachine(summary=machine_slot.summary, detail=machine_slot.detail, picture=shown))
-        return CachedTarget(written=datetime.now(UTC), pipelines=tuple(pipelines), machines=tuple(machines))
+        snapshot = CachedTarget(written=datetime.now(UTC))
+        for source in self._discovery.sources:
+            snapshot = source.snapshot(run, snapshot)
+        return snapshot
 
     async def save(self) -> None:
         """Write every target's cache (taken on the loop, encoded and written in a thread)."""

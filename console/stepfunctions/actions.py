@@ -16,18 +16,17 @@ from datetime import UTC, datetime, timedelta
 
 from console.actions.audit import operator, token_digest
 from console.actions.plan import ActionKind, Facts, PlanBuilder, PlanContext, ServiceActions
-from console.actions.reads import Reads, WaitingTask
+from console.actions.reads import GateGateway
 from console.actions.text import input_value, time_text
 from console.diff import approval_request
 from console.errors import Refused
-from console.model import UNKNOWN_WAVE, FleetState, Receipt, Service, StateMachine, Wave
-from console.resources import (
-    ExecutionSelection,
-    MachinePart,
-    Selection,
-    StateMachineSelection,
-)
-from console.stepfunctions.answers import DEFAULT_REJECT, AnswerBody, check_body
+from console.model import UNKNOWN_WAVE, FleetState, Receipt, Wave
+from console.resources import Selection
+from console.stepfunctions.answers import DEFAULT_REJECT, AnswerBody, AnswerBook, check_body
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
+from console.stepfunctions.model import StateMachine, state_machines_of
+from console.stepfunctions.reads import Reads, WaitingTask
+from console.stepfunctions.selections import ExecutionSelection, MachinePart, StateMachineSelection
 
 FAILED_EXECUTION = ("FAILED", "TIMED_OUT", "ABORTED")
 REDRIVE_WINDOW = timedelta(days=14)
@@ -78,7 +77,7 @@ async def answer(
     revision = input_value(execution.input, "revision")
     if revision:
         lines.append(("Revision", revision))
-    template, origin = context.answers.template(machine, task.state_name or "", approve=approve)
+    template, origin = (context.answers or AnswerBook()).template(machine, task.state_name or "", approve=approve)
     identity = (await gateway.caller_identity()).arn
     body = AnswerBody(template, approve, {"identity": identity, "operator": operator()}, origin)
     if "body" in given:
@@ -300,7 +299,7 @@ async def rollback(reads: Reads, selection: MachinePart, context: PlanContext, *
 def unavailable(kind: ActionKind, selection: Selection, state: FleetState, context: PlanContext) -> str | None:
     """Why `kind` cannot run on the state machine selection in `state` now, or None (the registry asks)."""
     part = in_state_machine(selection)
-    machine = state.state_machines.get(part.key)
+    machine = state_machines_of(state).get(part.key)
     if machine is None:
         return "not loaded yet"
     rollback = context.rollback_machines.get(machine.name) or machine.rollback_state_machine
@@ -330,7 +329,7 @@ def machine_unavailable(
     execution = next((e for e in machine.executions if e.arn == selection.execution_arn), None)
     if kind.answers:
         waiting = any(
-            a.kind == Service.STEPFUNCTIONS and a.target == selection.target and a.execution == selection.execution_arn
+            a.kind == STEPFUNCTIONS and a.target == selection.target and a.execution == selection.execution_arn
             for a in state.approvals
         )
         return None if waiting else "nothing is waiting for approval"
@@ -391,8 +390,10 @@ MachineBuilder = Callable[[Reads, MachinePart, PlanContext, Mapping[str, str]], 
 def selected(build: MachineBuilder) -> PlanBuilder:
     """`build` on the selection as Step Functions', refusing first when it names no state machine."""
 
-    async def checked(reads: Reads, selection: Selection, context: PlanContext, given: Mapping[str, str]) -> Facts:
-        return await build(reads, in_state_machine(selection), context, given)
+    async def checked(
+        gateway: GateGateway, selection: Selection, context: PlanContext, given: Mapping[str, str]
+    ) -> Facts:
+        return await build(Reads.of(gateway), in_state_machine(selection), context, given)
 
     return checked
 

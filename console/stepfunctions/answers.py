@@ -17,7 +17,7 @@ import fnmatch
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from console.errors import Refused
@@ -86,6 +86,10 @@ class AnswerBody:
             return self.fixed
         document = fill(self.template, {**self.values, "reason": reason})
         return json.dumps(document, indent=2, ensure_ascii=False)
+
+    def sending(self, text: str) -> AnswerBody:
+        """This body sending exactly `text` (the editor's, --output's); Refused when AWS would not take it."""
+        return replace(self, fixed=check_body(text, approve=self.approve))
 
     def failure(self, reason: str) -> tuple[str, str]:
         """Reject: the (error, cause) SendTaskFailure sends."""

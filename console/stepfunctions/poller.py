@@ -11,23 +11,26 @@ once; what no event says (a task waiting for a person's token) is read from the 
 
 from __future__ import annotations
 
-from console.approvals import branch_numbers, execution_approvals, state_timeouts
 from console.diff import HistoryCursor, state_machine_transitions
 from console.errors import AwsError
-from console.model import Approval, Execution, StateMachine, StateMachineDetail
+from console.model import Approval
 from console.polling.context import WatchContext
-from console.polling.events_apply import (
+from console.polling.gate import Priority
+from console.polling.slots import TargetRun, on_the_wire
+from console.push import PushEvent
+from console.scheduler import URGENT
+from console.stepfunctions import slots
+from console.stepfunctions.approvals import branch_numbers, execution_approvals, state_timeouts
+from console.stepfunctions.events import (
     apply_execution_event,
     event_order,
     execution_item,
     listed_order,
     told_alone,
 )
-from console.polling.gate import Priority
-from console.polling.history import HistoryFollower
-from console.polling.slots import MachineSlot, TargetRun, on_the_wire
-from console.push import PushEvent
-from console.scheduler import URGENT
+from console.stepfunctions.history import HistoryFollower
+from console.stepfunctions.model import SERVICE, Execution, StateMachine, StateMachineDetail
+from console.stepfunctions.slots import MachineSlot
 
 EXPRESS_NOTE = (
     "Express state machine: Step Functions keeps no execution history for it (read its executions in CloudWatch Logs)"
@@ -66,16 +69,16 @@ class StateMachinePoller:
         summary = slot.summary
         if slot.described_at is None or ctx.mono() - slot.described_at >= REDESCRIBE_LISTS * ctx.intervals.lists:
             async with run.gate.turn("DescribeStateMachine", priority, since):
-                slot.detail = await run.reader.describe_state_machine(summary.arn)
+                slot.detail = await slots.reader(run).describe_state_machine(summary.arn)
             slot.timeouts = state_timeouts(slot.detail.definition)
             slot.branches = branch_numbers(slot.detail.definition)
             slot.described_at = ctx.mono()
         async with run.gate.turn("ListExecutions", priority, since), on_the_wire(slot):
             sent = ctx.mono()
-            listed = await run.reader.list_executions(summary.arn, max_results=EXECUTIONS_LISTED)
+            listed = await slots.reader(run).list_executions(summary.arn, max_results=EXECUTIONS_LISTED)
         ctx.publisher.target_succeeded(run, "DescribeStateMachine", "ListExecutions")
         now = ctx.now()
-        old = ctx.publisher.told_machine(slot.key)
+        old = slots.told(ctx.publisher, slot.key)
         executions = tuple(_keep_described(old, e) for e in listed)
         detail = slot.detail
         machine = StateMachine(
@@ -92,7 +95,7 @@ class StateMachinePoller:
         machine = self._pushed_since(slot, machine, sent)
         transitions = state_machine_transitions(old, machine, now, source)
         self._history.born({t.execution for t in transitions if t.from_status is None and t.execution})
-        ctx.publisher.put_machine(slot.key, machine)
+        ctx.publisher.put(SERVICE, slot.key, machine)
         ctx.publisher.emit(transitions)
         await self._read_waiting(run, slot, machine, source, priority)
 
@@ -103,7 +106,7 @@ class StateMachinePoller:
         publisher = ctx.publisher
         if slot.reading:
             slot.pushed.append((ctx.mono(), event))
-        old = publisher.told_machine(slot.key)
+        old = slots.told(publisher, slot.key)
         if old is None or old.read_at is None:
             # Not listed yet: that listing tells nothing (no change), so the event is told as it is, once.
             if slot.marks.newer(execution_item(event), event_order(event)):
@@ -116,7 +119,7 @@ class StateMachinePoller:
         if new is not None:
             transitions = state_machine_transitions(old, new, ctx.now(), "push")
             self._history.born({t.execution for t in transitions if t.from_status is None and t.execution})
-            publisher.put_machine(slot.key, new)
+            publisher.put(SERVICE, slot.key, new)
             ended = {e.arn for e in new.executions if not e.is_running}
             waiting = publisher.approvals.get(slot.key, ())
             if any(a.execution in ended for a in waiting):
@@ -130,7 +133,7 @@ class StateMachinePoller:
     async def read_waiting(self, run: TargetRun, slot: MachineSlot) -> None:
         """Read what is new in the histories of the running executions that may wait for a person (asked
         after an event; errors are recorded on the state machine, as a poll's)."""
-        machine = self._ctx.publisher.machines.get(slot.key)
+        machine = slots.shown(self._ctx.publisher).get(slot.key)
         if machine is None or not machine.approval_states:
             return
         await self._read_waiting(run, slot, machine, "push", URGENT)

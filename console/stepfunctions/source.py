@@ -9,30 +9,43 @@ for them (ListExecutions, DescribeExecution and GetExecutionHistory do not apply
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 
-from console.model import StateMachine, StateMachineSummary
 from console.polling.context import WatchContext
-from console.polling.history import HistoryFollower
-from console.polling.slots import MachineSlot, TargetRun, drop
-from console.scheduler import URGENT
-from console.stepfunctions.poller import StateMachinePoller
-from console.warm_cache import CachedTarget
+from console.polling.rereads import Rereads
+from console.polling.slots import TargetRun, drop
+from console.push import PushEvent
+from console.scheduler import PUSH, REFRESH, URGENT
+from console.stepfunctions import slots
+from console.stepfunctions.history import HistoryFollower
+from console.stepfunctions.model import SERVICE, HistoryEvent, StateMachine, StateMachineSummary
+from console.stepfunctions.poller import NOT_READ, StateMachinePoller
+from console.stepfunctions.slots import MachineSlot
+from console.warm_cache import CachedMachine, CachedTarget
+
+LOG = logging.getLogger(__name__)
 
 
 class StateMachineSource:
     """The state machines of each target: listed by discovery, seeded from the warm-start cache."""
 
+    service = SERVICE
+    events_from = "aws.states"
     listing = "ListStateMachines"
+    reads = ("ListStateMachines", "ListExecutions", "DescribeStateMachine", "GetExecutionHistory")
 
-    def __init__(self, context: WatchContext, history: HistoryFollower) -> None:
+    def __init__(self, context: WatchContext) -> None:
         self._ctx = context
-        self.poller = StateMachinePoller(context, history)
+        # The execution shown in detail, and the histories of those that may wait for a person.
+        self._history = HistoryFollower(context)
+        self.poller = StateMachinePoller(context, self._history)
 
     async def discover(self, run: TargetRun) -> None:
         async with run.gate.turn(self.listing, URGENT):
-            machines = await run.reader.list_state_machines()
+            machines = await slots.reader(run).list_state_machines()
         self.sync(run, machines)
 
     def seed(self, run: TargetRun, cached: CachedTarget) -> int:
@@ -40,31 +53,82 @@ class StateMachineSource:
         publisher = ctx.publisher
         self.sync(run, [m.summary for m in cached.machines])
         for machine in cached.machines:
-            slot = run.machines.get(machine.summary.arn)
+            slot = slots.slots(run).get(machine.summary.arn)
             if slot is None:
                 continue
             if machine.detail is not None and machine.detail.created == machine.summary.created:
                 self.poller.seed(slot, machine.detail)
             wave = ctx.waves.for_state_machine(machine.summary.name)
-            publisher.machines[slot.key] = replace(machine.picture, target=run.target.name, wave=wave)
+            slots.shown(publisher)[slot.key] = replace(machine.picture, target=run.target.name, wave=wave)
             publisher.cached.add(slot.key)
         return len(cached.machines)
 
+    def start(self) -> None:
+        self._history.start()  # an execution asked for before start
+
+    def tasks(self) -> tuple[asyncio.Task[None], ...]:
+        return self._history.tasks
+
+    def refresh(self, keys: set[str] | None) -> None:
+        watched = self._history.watched
+        if watched is not None and (keys is None or watched.arn in keys):
+            watched.wake.wake(REFRESH)
+
+    def watch(self, target: str, execution: str | None) -> None:
+        self._history.watch(target, execution)
+
+    def history(self, execution: str) -> tuple[HistoryEvent, ...]:
+        return self._history.history(execution)
+
+    def snapshot(self, run: TargetRun, cached: CachedTarget) -> CachedTarget:
+        pictures = slots.shown(self._ctx.publisher)
+        machines = []
+        for slot in slots.slots(run).values():
+            shown = pictures.get(slot.key)
+            if shown is None or shown.read_at is None:
+                continue
+            machines.append(CachedMachine(summary=slot.summary, detail=slot.detail, picture=shown))
+        return replace(cached, machines=tuple(machines))
+
+    def apply_event(self, run: TargetRun, event: PushEvent, rereads: Rereads) -> None:
+        if not event.state_machine_arn:
+            return
+        if event.execution_arn is not None:
+            self._history.wake(PUSH, event.execution_arn)  # the execution shown in detail, if it is this one
+        machine = slots.slots(run).get(event.state_machine_arn)
+        if machine is None:
+            rereads.list_again(run)
+            return
+        if machine.task is None:
+            return  # Express: Step Functions sends no events for it, and keeps nothing to read
+        reread = self.poller.apply_event(run, machine, event)
+        if reread == NOT_READ:
+            rereads.ask(machine.key, partial(machine.wake.wake, PUSH))
+        elif reread is not None:
+            rereads.ask(f"{machine.key} histories", partial(self._read_waiting, run, machine))
+
+    async def _read_waiting(self, run: TargetRun, slot: MachineSlot) -> None:
+        try:
+            await self.poller.read_waiting(run, slot)
+        except Exception:  # noqa: BLE001 - its poll loop reads it again anyway
+            LOG.exception("reading the histories of %s", slot.key)
+
     def sync(self, run: TargetRun, summaries: Sequence[StateMachineSummary]) -> None:
         ctx = self._ctx
+        machines = slots.slots(run)
         seen = set()
         now = ctx.now()
         for summary in summaries:
             seen.add(summary.arn)
-            slot = run.machines.get(summary.arn)
+            slot = machines.get(summary.arn)
             if slot is not None and slot.summary.created != summary.created:
                 # Deleted and created again under the same name: start afresh.
-                drop(run.machines.pop(summary.arn))
+                drop(machines.pop(summary.arn))
                 slot = None
             key = f"{run.target.name}:{summary.name}"
             if slot is None:
                 slot = MachineSlot(key=key, target=run.target.name, summary=summary)
-                run.machines[summary.arn] = slot
+                machines[summary.arn] = slot
                 ctx.publisher.resources_changed()
                 if summary.type == "EXPRESS":
                     slot.attempted = True
@@ -74,7 +138,8 @@ class StateMachineSource:
                     )
             if summary.type == "EXPRESS":
                 # Nothing to read beyond the listing, which is itself the read.
-                ctx.publisher.put_machine(
+                ctx.publisher.put(
+                    self.service,
                     key,
                     StateMachine(
                         target=run.target.name,
@@ -85,8 +150,8 @@ class StateMachineSource:
                         read_at=now,
                     ),
                 )
-        for arn in [a for a in run.machines if a not in seen]:
-            slot = run.machines.pop(arn)
+        for arn in [a for a in machines if a not in seen]:
+            slot = machines.pop(arn)
             drop(slot)
-            ctx.publisher.forget_machine(slot.key)
+            ctx.publisher.forget(self.service, slot.key)
             ctx.publisher.resources_changed()

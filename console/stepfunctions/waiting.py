@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from console.diff import is_wait_for_token
-from console.model import HistoryEvent
+from console.stepfunctions.model import HistoryEvent
 
 _TASK_CLOSED = frozenset(
     {"TaskSucceeded", "TaskFailed", "TaskTimedOut", "TaskStartFailed", "TaskSubmitFailed", "TaskAborted"}

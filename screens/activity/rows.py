@@ -13,18 +13,20 @@ from datetime import UTC
 
 from rich.text import Text
 
-from console.model import Transition, TransitionKind
+from console.codepipeline.model import PipelineTransition
+from console.model import Transition
+from console.stepfunctions.model import MachineTransition
 from screens.status import look
 from screens.text import clean
 from screens.widgets.keyed_list import ListColumn
 
 KIND_LABELS = {
-    TransitionKind.PIPELINE_EXECUTION: "run",
-    TransitionKind.STAGE: "stage",
-    TransitionKind.ACTION: "action",
-    TransitionKind.SFN_EXECUTION: "sfn run",
-    TransitionKind.SFN_STATE: "sfn state",
-    TransitionKind.CONDITION: "condition",
+    PipelineTransition.PIPELINE_EXECUTION: "run",
+    PipelineTransition.STAGE: "stage",
+    PipelineTransition.ACTION: "action",
+    MachineTransition.SFN_EXECUTION: "sfn run",
+    MachineTransition.SFN_STATE: "sfn state",
+    PipelineTransition.CONDITION: "condition",
 }
 PRODUCTION_MARK = "▲"
 

@@ -20,15 +20,12 @@ from datetime import UTC, datetime, timedelta
 
 from rich.text import Text
 
-from console.model import Approval, Service
-from console.resources import (
-    ActionSelection,
-    ExecutionSelection,
-    PipelineSelection,
-    Selection,
-    StageSelection,
-    state_machine_arn_of,
-)
+from console.codepipeline.model import SERVICE as CODEPIPELINE
+from console.codepipeline.selections import ActionSelection, PipelineSelection, StageSelection
+from console.model import Approval
+from console.resources import Selection
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
+from console.stepfunctions.selections import ExecutionSelection, state_machine_arn_of
 from screens.conditions import HELD
 from screens.status import APPROVAL
 from screens.text import clean, commit_message, literal, middle
@@ -40,8 +37,8 @@ EXPIRING_MARK = "◷"
 EXPIRED_MARK = "✗"
 _FAR = datetime.max.replace(tzinfo=UTC)
 
-KINDS = {Service.CODEPIPELINE: "pipeline", Service.STEPFUNCTIONS: "step fn"}
-KIND_NAMES = {Service.CODEPIPELINE: "CodePipeline manual approval", Service.STEPFUNCTIONS: "Step Functions task token"}
+KINDS = {CODEPIPELINE: "pipeline", STEPFUNCTIONS: "step fn"}
+KIND_NAMES = {CODEPIPELINE: "CodePipeline manual approval", STEPFUNCTIONS: "Step Functions task token"}
 
 
 class Urgency(enum.IntEnum):
@@ -89,7 +86,7 @@ def row_key(approval: Approval) -> str:
 def selection_of(approval: Approval) -> Selection | None:
     """What approve / reject act on: the pipeline action, or the Step Functions execution (None while its
     execution is not known)."""
-    if approval.kind == Service.CODEPIPELINE:
+    if approval.kind == CODEPIPELINE:
         match approval.resource.split("/"):
             case [pipeline, stage, action, *_]:
                 return ActionSelection(approval.target, pipeline, stage, action, approval.execution)
@@ -186,13 +183,13 @@ def what_cell(approval: Approval, width: int, *, full: bool) -> Text:
     them. Too long, a pipeline's is cut at the end (its name first; the wave column says where it waits) and an
     execution's in the middle (execution names differ at their end: `deploy-…-42`, `deploy-…-43`)."""
     parts = [clean(p) for p in approval.resource.split("/")]
-    if approval.kind == Service.CODEPIPELINE and not full:
+    if approval.kind == CODEPIPELINE and not full:
         parts = parts[:2]
     mark = HELD if approval.condition is not None else APPROVAL
     text = Text(f"{mark.glyph} ", style=mark.tone.style, end="")
     name = "/".join(parts)
     room = max(width - 2, 1)
-    if approval.kind == Service.CODEPIPELINE:
+    if approval.kind == CODEPIPELINE:
         text.append(name if len(name) <= room else name[: room - 1] + "…")
         return text
     state = clean(approval.state_name or "")

@@ -25,8 +25,10 @@ from textual.binding import BindingType
 from textual.widgets import Static
 
 from console.actions.gate import ActionKind
+from console.codepipeline.model import pipelines_of
 from console.keys import spec
 from console.model import Approval, FleetState
+from console.stepfunctions.model import state_machines_of
 from screens.action_flow import ActionChoice, ActionScreen, Choices
 from screens.approvals.rows import detail_text, inbox_layout, resource_key, selection_of, summary_counts
 from screens.approvals.view import Drawn, InboxRows
@@ -141,7 +143,7 @@ class ApprovalsScreen(ActionScreen):
         elif not state.targets or any(t.read_at is None and not t.error for t in state.targets):
             message = Text("Reading the targets…", style="dim")
         else:
-            pipelines, machines = len(state.pipelines), len(state.state_machines)
+            pipelines, machines = len(pipelines_of(state)), len(state_machines_of(state))
             message = Text.assemble(
                 ("✓ Nothing is waiting for a person.", "bold"),
                 "\n\n",

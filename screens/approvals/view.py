@@ -15,7 +15,9 @@ from datetime import datetime
 
 from rich.text import Text
 
+from console.codepipeline.model import pipelines_of
 from console.model import Approval, FleetState
+from console.stepfunctions.model import state_machines_of
 from screens.approvals.rows import (
     InboxLayout,
     clock_words,
@@ -69,7 +71,7 @@ class InboxRows:
         clock = tuple(clock_words(a, now) for a in state.approvals)
         # The counts and whether the targets are still being read: the empty inbox's words depend on them.
         reading = tuple(t.read_at is None and not t.error for t in state.targets)
-        counts = (len(state.pipelines), len(state.state_machines), reading)
+        counts = (len(pipelines_of(state)), len(state_machines_of(state)), reading)
         signature = (state.approvals, clock, layout, self.query, counts)
         if signature == self._signature:
             return False

@@ -26,8 +26,8 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 
 from console.actions.reasons import check_reason
 from console.errors import Refused
-from console.model import Service
 from console.stepfunctions.answers import check_body
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
 from screens.text import clean, literal
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ class ConfirmActionModal(ModalScreen[Confirmation | None]):
             if plan.production and plan.confirm_word:
                 what = "wave's"
                 if unknown:  # nothing places it: its own name
-                    what = "state machine's" if plan.selection.service is Service.STEPFUNCTIONS else "stage's"
+                    what = "state machine's" if plan.selection.service is STEPFUNCTIONS else "stage's"
                 yield Label(
                     Text.assemble(f"Type the {what} name to confirm: ", (clean(plan.confirm_word), "bold")),
                     id="confirm-label",

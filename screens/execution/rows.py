@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 
 from rich.text import Text
 
-from console.approvals import waiting_tasks
 from console.diff import approval_request, find_in_parameters
-from console.model import Approval, Execution, HistoryEvent
+from console.model import Approval
+from console.stepfunctions.approvals import waiting_tasks
+from console.stepfunctions.model import Execution, HistoryEvent
 from screens.status import (
     APPROVAL,
     FAILED,

@@ -28,8 +28,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from console.contradictions import execution_contradiction
-from console.model import Execution, FleetState, HistoryEvent, StateMachine
-from console.resources import state_machine_arn_of
+from console.model import FleetState
+from console.stepfunctions.model import Execution, HistoryEvent, StateMachine, state_machines_of
+from console.stepfunctions.selections import state_machine_arn_of
 from screens.action_flow import ActionScreen, Choices
 from screens.bindings import binding
 from screens.execution.rows import (
@@ -148,7 +149,7 @@ class ExecutionScreen(ActionScreen):
 
     @property
     def machine(self) -> StateMachine | None:
-        return self.ctx.state.state_machines.get(self.machine_key)
+        return state_machines_of(self.ctx.state).get(self.machine_key)
 
     def execution(self) -> Execution | None:
         """This execution: as the state machine lists it, completed by its history, or from its history."""
@@ -169,7 +170,7 @@ class ExecutionScreen(ActionScreen):
         history = self.ctx.watcher.history(self.arn)
         if len(history) != len(self._events):
             self._events = history
-        machine = state.state_machines.get(self.machine_key)
+        machine = state_machines_of(state).get(self.machine_key)
         listed = next((e for e in machine.executions if e.arn == self.arn), None) if machine else None
         approvals = tuple(a for a in state.approvals if a.execution == self.arn)
         stale = machine is not None and state.is_stale(machine.key, machine.read_at, now)

@@ -9,16 +9,13 @@ with the sensible one highlighted.
 from __future__ import annotations
 
 from console.actions.gate import ActionKind
-from console.model import FleetState, Pipeline, Service, StateMachine
-from console.resources import (
-    ActionSelection,
-    ExecutionSelection,
-    PipelineSelection,
-    Selection,
-    StageSelection,
-    StateMachineSelection,
-    state_machine_arn_of,
-)
+from console.codepipeline.model import Pipeline
+from console.codepipeline.selections import ActionSelection, PipelineSelection, StageSelection
+from console.model import FleetState
+from console.resources import Selection
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
+from console.stepfunctions.model import StateMachine
+from console.stepfunctions.selections import ExecutionSelection, StateMachineSelection, state_machine_arn_of
 from screens.action_flow import ActionChoice, Choices
 
 RUNNING = ("InProgress", "Stopping")
@@ -145,7 +142,7 @@ def machine_choices(binding_id: str, machine: StateMachine, state: FleetState) -
         waiting = [
             a
             for a in state.approvals
-            if a.kind == Service.STEPFUNCTIONS
+            if a.kind == STEPFUNCTIONS
             and a.target == machine.target
             and a.execution
             and state_machine_arn_of(a.execution) == machine.arn

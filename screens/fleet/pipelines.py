@@ -6,7 +6,8 @@ from datetime import datetime
 
 from rich.text import Text
 
-from console.model import FleetState, Pipeline, Wave
+from console.codepipeline.model import Pipeline, pipelines_of
+from console.model import FleetState, Wave
 from screens.action_flow import Choices
 from screens.context import KeyRef, ResourceRef
 from screens.fleet.actions import pipeline_choices
@@ -63,7 +64,7 @@ class PipelineView:
         if self.layout is None or self.waves is None:
             return False
         waves, state, now, labels, layout = self.waves, frame.state, frame.now, frame.labels, self.layout
-        pipelines = state.pipelines
+        pipelines = pipelines_of(state)
         order = self._order.of(pipelines)
         # Ages are shown in the list only in wide slots: only there does a new minute make a row read differently.
         minute = int(now.timestamp() // 60) if layout.slot >= SLOT_WIDE else 0
@@ -107,10 +108,10 @@ class PipelineView:
         return self.set_waves(board_waves(frame.waves, frame.state))
 
     def show_detail(self, board: WaveBoard, key: str | None, state: FleetState, now: datetime) -> None:
-        pipeline = state.pipelines.get(key) if key else None
+        pipeline = pipelines_of(state).get(key) if key else None
         row = self.rows.get(key) if key else None
         if pipeline is None or row is None:
-            board.clear("No pipeline selected." if state.pipelines else "")
+            board.clear("No pipeline selected." if pipelines_of(state) else "")
             return
         board.show(board_title(pipeline, state, now), row.waves, now)
 
@@ -118,7 +119,7 @@ class PipelineView:
         return KeyRef(PIPELINE_SCREEN, key)
 
     def choices(self, binding_id: str, key: str, state: FleetState) -> Choices | None:
-        pipeline = state.pipelines.get(key)
+        pipeline = pipelines_of(state).get(key)
         return None if pipeline is None else pipeline_choices(binding_id, pipeline)
 
 

@@ -11,7 +11,9 @@ from datetime import datetime
 
 from rich.text import Text
 
-from console.model import FleetState, Pipeline, StateMachine, Target, Wave
+from console.codepipeline.model import Pipeline
+from console.model import FleetState, Target, Wave
+from console.stepfunctions.model import StateMachine
 from screens.status import ERROR, READING, STALE, look
 from screens.text import clean, literal
 from screens.timefmt import coarse_age

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from rich.text import Text
 
-from console.model import FleetState, StateMachine
+from console.model import FleetState
+from console.stepfunctions.model import StateMachine, state_machines_of
 from screens.action_flow import Choices
 from screens.context import ExecutionRef, KeyRef, ResourceRef
 from screens.fleet.actions import machine_choices
@@ -56,7 +57,7 @@ class MachineView:
     def sync(self, frame: Frame) -> bool:
         """The rows of the state machines matching the filter (always ready: no layout is needed)."""
         state, now, labels = frame.state, frame.now, frame.labels
-        machines = state.state_machines
+        machines = state_machines_of(state)
         order = self._order.of(machines)
 
         def build(machine: StateMachine, stale: bool) -> MachineRow:
@@ -90,13 +91,13 @@ class MachineView:
         return False
 
     def show_detail(self, board: WaveBoard, key: str | None, state: FleetState, now: datetime) -> None:
-        board.show_text(machine_detail(state.state_machines.get(key) if key else None, state, now))
+        board.show_text(machine_detail(state_machines_of(state).get(key) if key else None, state, now))
 
     def ref(self, key: str) -> ResourceRef:
         return KeyRef(MACHINE_SCREEN, key)
 
     def choices(self, binding_id: str, key: str, state: FleetState) -> Choices | None:
-        machine = state.state_machines.get(key)
+        machine = state_machines_of(state).get(key)
         return None if machine is None else machine_choices(binding_id, machine, state)
 
     def _row_cells(self, row: MachineRow) -> tuple[Text, ...]:
@@ -118,7 +119,7 @@ def machine_opens(target: str, key: str, execution: str | None) -> ResourceRef:
 def machine_detail(machine: StateMachine | None, state: FleetState, now: datetime) -> Text:
     """The highlighted state machine and its three newest executions (with why the failed ones failed)."""
     if machine is None:
-        return Text("No state machine selected." if state.state_machines else "", style="dim")
+        return Text("No state machine selected." if state_machines_of(state) else "", style="dim")
     text = literal(machine.name, style="bold")
     text.append(f" · {clean(machine.target)} · {machine.type.lower()}", style="dim")
     if machine.error:

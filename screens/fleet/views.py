@@ -11,7 +11,8 @@ its key in console/keys.py and one line here.
 
 from __future__ import annotations
 
-from console.model import Service
+from console.codepipeline.model import SERVICE as CODEPIPELINE
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
 from screens.context import EXECUTION
 from screens.execution.screen import ExecutionScreen
 from screens.fleet.pipelines import PIPELINE_SCREEN, PipelineView, pipeline_opens
@@ -21,9 +22,9 @@ from screens.pipeline.screen import PipelineScreen
 from screens.state_machine.screen import StateMachineScreen
 
 VIEWS: tuple[SourceView, ...] = (
-    SourceView(Service.CODEPIPELINE, "fleet", PipelineView, {PIPELINE_SCREEN: PipelineScreen}, pipeline_opens),
+    SourceView(CODEPIPELINE, "fleet", PipelineView, {PIPELINE_SCREEN: PipelineScreen}, pipeline_opens),
     SourceView(
-        Service.STEPFUNCTIONS,
+        STEPFUNCTIONS,
         "state_machines",
         MachineView,
         {MACHINE_SCREEN: StateMachineScreen, EXECUTION: ExecutionScreen},

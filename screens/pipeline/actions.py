@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from console.actions.gate import ActionKind
-from console.model import Pipeline
-from console.resources import ActionSelection, PipelineSelection, Selection, StageSelection
+from console.codepipeline.model import Pipeline
+from console.codepipeline.selections import ActionSelection, PipelineSelection, StageSelection
+from console.resources import Selection
 from screens.action_flow import ActionChoice, Choices
 from screens.status import look
 

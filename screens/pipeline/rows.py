@@ -14,7 +14,8 @@ from datetime import datetime
 
 from rich.text import Text
 
-from console.model import Action, ConditionKind, Pipeline, PipelineExecution, Rule, Stage, StageCondition, Wave
+from console.codepipeline.model import Action, ConditionKind, Pipeline, PipelineExecution, Rule, Stage, StageCondition
+from console.model import Wave
 from screens.conditions import hold_label, hold_look, rule_watches
 from screens.status import APPROVAL, ERROR, NO_STATE, PAUSED, STALE, StatusLook, Tone, look
 from screens.text import clean, commit_message, literal

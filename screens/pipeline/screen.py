@@ -23,7 +23,8 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from console.model import FleetState, Pipeline
+from console.codepipeline.model import Pipeline, pipelines_of
+from console.model import FleetState
 from screens.action_flow import ActionChoice, ActionScreen, Choices
 from screens.bindings import binding
 from screens.context import EXECUTION, ExecutionRef
@@ -101,7 +102,7 @@ class PipelineScreen(ActionScreen):
 
     @property
     def pipeline(self) -> Pipeline | None:
-        return self.ctx.state.pipelines.get(self.key)
+        return pipelines_of(self.ctx.state).get(self.key)
 
     # --- drawing ----------------------------------------------------------------------------------------------
 
@@ -112,7 +113,7 @@ class PipelineScreen(ActionScreen):
         self._draw(state, now)
 
     def _draw(self, state: FleetState, now: datetime) -> None:
-        pipeline = state.pipelines.get(self.key)
+        pipeline = pipelines_of(state).get(self.key)
         stale = pipeline is not None and state.is_stale(pipeline.key, pipeline.read_at, now)
         minute = int(now.timestamp() // 60)
         shown = (pipeline, stale, minute)
@@ -137,7 +138,7 @@ class PipelineScreen(ActionScreen):
         if pipeline is None:
             name = self.key.split(":", 1)[-1]
             text = literal(name, style="bold")
-            if self.ctx.state.pipelines:
+            if pipelines_of(self.ctx.state):
                 text.append(" is no longer listed by its target (deleted, or the target cannot be read)", style="bold")
             else:
                 text.append(" · reading…", style="dim")

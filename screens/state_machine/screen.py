@@ -21,8 +21,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from console.actions.gate import ActionKind
-from console.model import Approval, Execution, FleetState, Service, StateMachine
-from console.resources import ExecutionSelection, Selection, StateMachineSelection
+from console.model import Approval, FleetState
+from console.resources import Selection
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
+from console.stepfunctions.model import Execution, StateMachine, state_machines_of
+from console.stepfunctions.selections import ExecutionSelection, StateMachineSelection
 from screens.action_flow import ActionChoice, ActionScreen, Choices
 from screens.bindings import binding
 from screens.context import EXECUTION, ExecutionRef
@@ -70,7 +73,7 @@ def execution_columns(width: int) -> list[ListColumn]:
 
 
 def execution_rows(machine: StateMachine, approvals: tuple[Approval, ...], now: datetime) -> list[Row]:
-    waiting = {a.execution for a in approvals if a.kind == Service.STEPFUNCTIONS and a.target == machine.target}
+    waiting = {a.execution for a in approvals if a.kind == STEPFUNCTIONS and a.target == machine.target}
     rows = []
     for execution in machine.executions:
         status = APPROVAL if execution.arn in waiting else look(execution.status)
@@ -128,7 +131,7 @@ class StateMachineScreen(ActionScreen):
 
     @property
     def machine(self) -> StateMachine | None:
-        return self.ctx.state.state_machines.get(self.key)
+        return state_machines_of(self.ctx.state).get(self.key)
 
     def visible_keys(self) -> tuple[str, ...]:
         return (self.key,)
@@ -142,7 +145,7 @@ class StateMachineScreen(ActionScreen):
         self._draw(state, now)
 
     def _draw(self, state: FleetState, now: datetime) -> None:
-        machine = state.state_machines.get(self.key)
+        machine = state_machines_of(state).get(self.key)
         stale = machine is not None and state.is_stale(machine.key, machine.read_at, now)
         approvals = state.approvals
         shown = (machine, approvals, stale, int(now.timestamp() // 60))
@@ -166,7 +169,7 @@ class StateMachineScreen(ActionScreen):
         name = self.key.split(":", 1)[-1]
         if machine is None:
             text = literal(name, style="bold")
-            if self.ctx.state.state_machines:
+            if state_machines_of(self.ctx.state):
                 text.append(" is no longer listed by its target (deleted, or the target cannot be read)", style="bold")
             else:
                 text.append(" · reading…", style="dim")
@@ -242,7 +245,7 @@ class StateMachineScreen(ActionScreen):
         return Text("\n", end="").join(lines)
 
     def _approvals_of(self, execution: Execution) -> list[Approval]:
-        return [a for a in self.ctx.state.approvals if a.kind == Service.STEPFUNCTIONS and a.execution == execution.arn]
+        return [a for a in self.ctx.state.approvals if a.kind == STEPFUNCTIONS and a.execution == execution.arn]
 
     # --- the selection --------------------------------------------------------------------------------------
 
@@ -324,7 +327,7 @@ def machine_execution_choices(
         return Choices((), "", base, "no execution is selected")
     selection = ExecutionSelection(machine.target, machine.arn, execution.arn)
     where = f"{machine.name} / {execution.name}"
-    waiting = [a for a in approvals if a.kind == Service.STEPFUNCTIONS and a.execution == execution.arn]
+    waiting = [a for a in approvals if a.kind == STEPFUNCTIONS and a.execution == execution.arn]
     if binding_id in ("approve", "reject") and waiting:
         answer = ActionKind.APPROVE if binding_id == "approve" else ActionKind.REJECT
         verb = "Approve" if answer is ActionKind.APPROVE else "Reject"

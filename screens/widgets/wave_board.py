@@ -17,7 +17,8 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
-from console.model import UNKNOWN_WAVE, FleetState, Pipeline, Stage, StageCondition, Wave
+from console.codepipeline.model import Pipeline, Stage, StageCondition, pipelines_of
+from console.model import UNKNOWN_WAVE, FleetState, Wave
 from screens.conditions import hold_label, hold_look
 from screens.status import APPROVAL, NEVER_RAN, NO_STAGE, NO_STATE, PAUSED, StatusLook, look
 from screens.text import clean, literal
@@ -98,7 +99,7 @@ _UNMATCHED = _UnmatchedCounts()
 
 def unmatched_stages(state: FleetState) -> int:
     """How many stages of the fleet match no wave (risk unknown): the header says it, the board shows them."""
-    return _UNMATCHED.total(state.pipelines)
+    return _UNMATCHED.total(pipelines_of(state))
 
 
 def board_waves(waves: Sequence[Wave], state: FleetState) -> tuple[Wave, ...]:

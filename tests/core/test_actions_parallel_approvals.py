@@ -15,12 +15,12 @@ import pytest
 
 from console.actions.audit import AuditLog, token_digest
 from console.actions.gate import ActionGate, ActionKind
-from console.approvals import branch_numbers, execution_approvals
 from console.aws.gateway import Gateway
 from console.errors import Refused
-from console.model import StateMachine
 from console.sandbox.fleet.definitions import load_fleet
 from console.stepfunctions.answers import AnswerBook, AnswerRule
+from console.stepfunctions.approvals import branch_numbers, execution_approvals
+from console.stepfunctions.model import StateMachine
 from tests.conftest import REGION, wait_until
 from tests.sandbox.test_stepfunctions_support import create_machine, history, make_queue, start, wait_status
 from tests.selections import sel

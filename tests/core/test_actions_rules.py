@@ -14,21 +14,14 @@ from console.actions.executor import check_confirmation, lock_key
 from console.actions.gate import ActionGate, ActionKind, ActionPlan, Availability, Selection
 from console.actions.preconditions import changed
 from console.actions.reasons import check_reason
+from console.codepipeline.model import SERVICE as CODEPIPELINE
+from console.codepipeline.model import Action, InboundTransition, Pipeline, PipelineExecution, Stage
 from console.errors import Refused, UsageError
-from console.model import (
-    Action,
-    Approval,
-    Execution,
-    FleetState,
-    InboundTransition,
-    Pipeline,
-    PipelineExecution,
-    Service,
-    Stage,
-    StateMachine,
-    Target,
-)
+from console.model import Approval, FleetState, Target
 from console.resources import Catalog, UnknownResource, catalog_from_state, parse_parts, resolve
+from console.services import NAMES
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
+from console.stepfunctions.model import Execution, StateMachine
 from console.waves import default_wave_model
 from tests.selections import sel
 
@@ -79,9 +72,13 @@ def test_other_reasons_may_hold_any_printable_text_but_no_control_characters() -
 
 
 def catalog() -> Catalog:
+    pipelines = {"east": ("checkout-api", "shared"), "west": ("edge-router", "shared")}
     return Catalog(
-        pipelines={"east": frozenset({"checkout-api", "shared"}), "west": frozenset({"edge-router", "shared"})},
-        state_machines={"east": {"wave-deployment": MACHINE_ARN}},
+        NAMES,
+        {
+            CODEPIPELINE: {target: {name: name for name in names} for target, names in pipelines.items()},
+            STEPFUNCTIONS: {"east": {"wave-deployment": MACHINE_ARN}},
+        },
         regions={"east": "us-east-1", "west": "us-west-2"},
     )
 
@@ -115,7 +112,7 @@ def test_a_name_in_several_targets_asks_for_target_and_lists_them() -> None:
 def test_bad_resource_names_are_usage_errors() -> None:
     for bad in ("", "a//b", "a/b/c/d", "/a", "with space", "arn:aws:states:us-east-1:1:stateMachine:x"):
         with pytest.raises(UsageError):
-            parse_parts(bad)
+            parse_parts(bad, list(NAMES.values()))
 
 
 def test_unknown_names_and_targets_are_said_plainly() -> None:
@@ -180,11 +177,10 @@ def fleet() -> FleetState:
         read_at=NOW,
     )
     approval = Approval(
-        Service.STEPFUNCTIONS, "east", "wave-deployment/run-1", None, NOW, execution=EXECUTION_ARN, state_name="Approve"
+        STEPFUNCTIONS, "east", "wave-deployment/run-1", None, NOW, execution=EXECUTION_ARN, state_name="Approve"
     )
     return FleetState(
-        pipelines={pipeline.key: pipeline},
-        state_machines={machine.key: machine},
+        resources={CODEPIPELINE: {pipeline.key: pipeline}, STEPFUNCTIONS: {machine.key: machine}},
         approvals=(approval,),
     )
 
@@ -243,9 +239,9 @@ def test_something_not_in_the_picture_is_not_available(tmp_path: Path) -> None:
 
 
 def test_catalog_from_the_watchers_picture() -> None:
-    found = catalog_from_state(fleet())
-    assert found.pipelines == {"east": frozenset({"checkout-api"})}
-    assert found.state_machines == {"east": {"wave-deployment": MACHINE_ARN}}
+    found = catalog_from_state(fleet(), NAMES)
+    assert found.of(CODEPIPELINE) == {"east": {"checkout-api": "checkout-api"}}
+    assert found.of(STEPFUNCTIONS) == {"east": {"wave-deployment": MACHINE_ARN}}
 
 
 # --- the executor's rules --------------------------------------------------------------------------------------

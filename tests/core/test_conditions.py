@@ -18,8 +18,8 @@ import pytest
 from console.actions.audit import AuditLog
 from console.actions.gate import ActionGate, ActionKind
 from console.aws.gateway import Gateway
+from console.codepipeline.model import ConditionKind, Pipeline
 from console.errors import Refused
-from console.model import ConditionKind, Pipeline
 from tests.conftest import REGION
 from tests.core.test_actions_codepipeline import WAVES, sandbox_target
 from tests.sandbox.test_codepipeline_conditions import alarm_rule, conditioned, make_alarm, variable_rule

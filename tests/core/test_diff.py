@@ -6,23 +6,23 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from console.approvals import execution_approvals, pipeline_approvals, sorted_approvals, waiting_tasks
-from console.diff import HistoryCursor, approval_request, pipeline_transitions, state_machine_transitions
-from console.model import (
+from console.approvals import sorted_approvals
+from console.codepipeline.approvals import pipeline_approvals
+from console.codepipeline.model import (
     Action,
     Condition,
     ConditionKind,
-    Execution,
-    HistoryEvent,
     InboundTransition,
     Pipeline,
     PipelineExecution,
     Rule,
-    SourceRevision,
     Stage,
     StageCondition,
-    StateMachine,
 )
+from console.diff import HistoryCursor, approval_request, pipeline_transitions, state_machine_transitions
+from console.model import SourceRevision
+from console.stepfunctions.approvals import execution_approvals, waiting_tasks
+from console.stepfunctions.model import Execution, HistoryEvent, StateMachine
 from console.waves import default_wave_model
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)

@@ -12,30 +12,22 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.model import (
+from console.codepipeline.events import FAILURE, STRUCTURE, TOKEN, UNKNOWN, apply_pipeline_event, newer_than_read
+from console.codepipeline.model import (
     Action,
     Condition,
     ConditionKind,
-    Execution,
     Pipeline,
     PipelineExecution,
     PipelineState,
     Rule,
     Stage,
     StageCondition,
-    StateMachine,
 )
-from console.polling.events_apply import (
-    FAILURE,
-    STRUCTURE,
-    TOKEN,
-    UNKNOWN,
-    EventMarks,
-    apply_execution_event,
-    apply_pipeline_event,
-    newer_than_read,
-)
+from console.polling.events_apply import EventMarks
 from console.push import PushEvent, parse_event
+from console.stepfunctions.events import apply_execution_event
+from console.stepfunctions.model import Execution, StateMachine
 
 ACCOUNT = "123456789012"
 PIPELINE_ARN = f"arn:aws:codepipeline:us-east-1:{ACCOUNT}:myPipeline"

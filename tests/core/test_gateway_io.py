@@ -14,6 +14,7 @@ import pytest
 
 from console.aws import Gateway, GatewayOptions
 from console.aws.faults import Fault
+from console.codepipeline.model import pipelines_of
 from console.config import Intervals, sandbox_targets
 from console.errors import NotFound, Throttled, Unavailable
 from console.loop_thread import LoopThread
@@ -99,13 +100,13 @@ async def test_a_threaded_watcher_reads_on_the_io_thread_and_serves_the_callers_
         await threaded.start()
         try:
             state = await threaded.wait_ready(60)
-            assert state.pipelines
+            assert pipelines_of(state)
             assert set(called_on) == {"wavedeck-aws-test"}
-            key = next(iter(state.pipelines))
+            key = next(iter(pipelines_of(state)))
             threaded.focus([key])
-            read_before = threaded.state.pipelines[key].read_at
+            read_before = pipelines_of(threaded.state)[key].read_at
             await threaded.refresh([key])
-            assert threaded.state.pipelines[key].read_at != read_before
+            assert pipelines_of(threaded.state)[key].read_at != read_before
             assert watcher._ctx.schedule.focused == {key}
         finally:
             unsubscribe()

@@ -14,9 +14,10 @@ import pytest
 
 from console.aws import Gateway, GatewayOptions
 from console.errors import AlreadyDone, InvalidInput, NotFound
-from console.model import HistoryEvent, Target
+from console.model import Target
 from console.sandbox.server_constants import ACCOUNT_ID, SFN_ROLE
 from console.sandbox_process import SandboxProcess
+from console.stepfunctions.model import HistoryEvent
 from tests.conftest import REGION, unique
 from tests.core.test_gateway_codepipeline import eventually, fast_budget
 

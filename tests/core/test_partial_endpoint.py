@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 
 from console.aws.errors import summarise
+from console.codepipeline.model import PipelineExecution, PipelineState, Stage, pipelines_of
 from console.errors import Unavailable
-from console.model import PipelineExecution, PipelineState, Stage
 from console.watch_output import TransitionPrinter
 from tests.core.test_watch_fake import T0, FakeFleet, make_watcher
 
@@ -47,20 +47,22 @@ async def test_reachable_again_is_said_once_when_the_failing_api_answers() -> No
     await watcher.start()
     try:
         key = "fake:orders-api"
-        await updates.until(lambda: key in watcher.state.pipelines and watcher.state.pipelines[key].note, 5, "a note")
+        await updates.until(
+            lambda: key in pipelines_of(watcher.state) and pipelines_of(watcher.state)[key].note, 5, "a note"
+        )
         # Many reads of the other APIs succeed meanwhile: none of them says the target is reachable.
         calls = fleet.calls["GetPipelineState"]
         await updates.until(lambda: fleet.calls["GetPipelineState"] >= calls + 5, 10, "more failed state reads")
         assert "reachable again" not in err.getvalue()
-        pipeline = watcher.state.pipelines[key]
+        pipeline = pipelines_of(watcher.state)[key]
         assert pipeline.stages[0].name == "Production-us-east-1"
         assert pipeline.stages[0].status is None  # not made up from the executions
         assert pipeline.latest_execution is not None
         assert pipeline.latest_execution.status == "Succeeded"
         fleet.down = False
         await updates.until(lambda: watcher.state.targets[0].error is None, 10, "the target to recover")
-        await updates.until(lambda: watcher.state.pipelines[key].note is None, 10, "the note to go")
-        await updates.until(lambda: watcher.state.pipelines[key].stages[0].status == "Succeeded", 10, "the status")
+        await updates.until(lambda: pipelines_of(watcher.state)[key].note is None, 10, "the note to go")
+        await updates.until(lambda: pipelines_of(watcher.state)[key].stages[0].status == "Succeeded", 10, "the status")
         calls = fleet.calls["GetPipelineState"]
         await updates.until(lambda: fleet.calls["GetPipelineState"] >= calls + 3, 10, "more state reads")
     finally:

@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 from console.aws.gateway import Gateway
+from console.codepipeline.model import pipelines_of
 from console.config import Intervals
 from console.contradictions import execution_contradiction
 from console.model import Target
@@ -125,10 +126,10 @@ async def test_structure_statuses_and_waves_whatever_get_pipeline_state_does(gat
             lambda: (
                 all(
                     p.stages and p.note
-                    for k, p in watcher.state.pipelines.items()
+                    for k, p in pipelines_of(watcher.state).items()
                     if k in ("moto:orders-api", "moto:billing")
                 )
-                and len(watcher.state.pipelines) == 2
+                and len(pipelines_of(watcher.state)) == 2
             ),
             30,
             "both pipelines with their stages and a note",
@@ -138,8 +139,8 @@ async def test_structure_statuses_and_waves_whatever_get_pipeline_state_does(gat
         await updates.until(lambda: len(updates.updates) >= reads + 4, 30, "more reads")
     finally:
         await watcher.stop()
-    orders = watcher.state.pipelines["moto:orders-api"]
-    billing = watcher.state.pipelines["moto:billing"]
+    orders = pipelines_of(watcher.state)["moto:orders-api"]
+    billing = pipelines_of(watcher.state)["moto:billing"]
 
     # The structure comes from GetPipeline, though GetPipelineState answered HTTP 500.
     assert tuple(s.name for s in orders.stages) == ORDERS

@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from console.budget import Budget, Rate
+from console.codepipeline.model import Action, PipelineState, PipelineSummary, Stage, pipelines_of
 from console.config import Intervals
-from console.model import Action, PipelineState, PipelineSummary, QueueMessage, Stage, Target
+from console.model import QueueMessage, Target
 from console.polling.push_routing import Rereads
 from console.watch import FleetReader, Watcher
 from console.waves import default_wave_model
@@ -125,7 +126,7 @@ async def test_events_change_the_model_without_a_read_in_order_and_once() -> Non
         assert [(t.from_status, t.to_status, t.execution, t.source) for t in stage_news] == [
             (None, "Succeeded", RUN, "push")
         ]
-        beta = watcher.state.pipelines["fake:p"].stage("Beta")
+        beta = pipelines_of(watcher.state)["fake:p"].stage("Beta")
         assert beta is not None
         assert (beta.status, beta.execution_id) == ("Succeeded", RUN)
         await asyncio.sleep(0.3)  # longer than any re-read's wait: none was asked for
@@ -168,7 +169,7 @@ async def test_an_event_for_a_pipeline_not_listed_lists_again_once() -> None:
         now = datetime.now(UTC)
         for n in range(4):
             fleet.push(f"n{n}", STAGE, now, stage="Beta", state="STARTED", pipeline="new")
-        await updates.until(lambda: "fake:new" in watcher.state.pipelines, 5, "the new pipeline")
+        await updates.until(lambda: "fake:new" in pipelines_of(watcher.state), 5, "the new pipeline")
         await asyncio.sleep(0.3)
         assert fleet.listed - listed == 1
     finally:
@@ -224,7 +225,7 @@ async def test_a_read_on_the_wire_when_an_event_came_never_takes_it_back() -> No
         )
         fleet.gate.set()
         await reading
-        beta = watcher.state.pipelines["fake:p"].stage("Beta")
+        beta = pipelines_of(watcher.state)["fake:p"].stage("Beta")
         assert beta is not None
         assert (beta.status, beta.execution_id) == ("Succeeded", RUN)
         # Told once, and never taken back to the older execution the read showed.
@@ -252,7 +253,7 @@ async def test_an_event_for_a_pipeline_not_read_yet_is_told_as_it_is_once() -> N
             lambda: any(t.resource == "new/Beta" for t in updates.transitions), 5, "the stage's end, told"
         )
         fleet.gate.set()
-        await updates.until(lambda: "fake:new" in watcher.state.pipelines, 5, "the first read")
+        await updates.until(lambda: "fake:new" in pipelines_of(watcher.state), 5, "the first read")
         told = [
             (t.kind.value, t.resource, t.execution, t.from_status, t.to_status, t.detail, t.source)
             for t in updates.transitions
@@ -290,7 +291,7 @@ async def test_a_read_after_events_does_not_tell_an_action_again() -> None:
         deploy = replace(beta.actions[0], status="Succeeded", action_execution_id="run-2", last_status_change=now)
         fleet.pipelines["p"][0] = replace(beta, status="Succeeded", execution_id=RUN, actions=(deploy,))
         await watcher.refresh(["fake:p"])
-        shown = watcher.state.pipelines["fake:p"].stage("Beta")
+        shown = pipelines_of(watcher.state)["fake:p"].stage("Beta")
         assert shown is not None
         assert shown.actions[0].action_execution_id == "run-2"
         assert deploy_news() == [(None, "InProgress", "push"), ("InProgress", "Succeeded", "push")]

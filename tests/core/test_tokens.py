@@ -18,8 +18,8 @@ from console.actions.gate import ActionGate, ActionKind
 from console.aws.gateway import Gateway
 from console.aws.stepfunctions import task_token_states
 from console.config import sandbox_targets
-from console.model import HistoryEvent, TaskTokenState
 from console.sandbox_process import SandboxProcess
+from console.stepfunctions.model import HistoryEvent, TaskTokenState, state_machines_of
 from console.tokens import PLACEHOLDER, redact, tokens_in
 from console.watch_output import format_json, format_line
 from console.waves import default_wave_model
@@ -87,7 +87,7 @@ async def test_no_token_reaches_watch_the_inbox_or_the_execution_screen(
     async with watching(bundled_sandbox.url) as (watcher, updates, _gateway):
         await watcher.wait_ready(60)
         key = f"{TARGET}:{machine_name}"
-        await updates.until(lambda: key in updates.state.state_machines, 60, "the hostile machine to be listed")
+        await updates.until(lambda: key in state_machines_of(updates.state), 60, "the hostile machine to be listed")
         watcher.focus([key])
         started = await call(sfn, "start_execution", stateMachineArn=machine_arn, name=unique("h"), input="{}")
         arn = started["executionArn"]
@@ -161,7 +161,7 @@ def nested_parent(child_arn: str) -> dict[str, Any]:
 
 def test_a_child_execution_input_is_redacted_by_its_parent_token() -> None:
     from console.diff import HistoryCursor
-    from console.model import Execution, StateMachine
+    from console.stepfunctions.model import Execution, StateMachine
 
     parent_arn = "arn:aws:states:us-east-1:123456789012:execution:parent:run-1"
     child_input = json.dumps({"resume": TOKEN, "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": parent_arn})
@@ -203,7 +203,7 @@ async def test_a_parent_token_handed_to_a_child_execution_never_shows(bundled_sa
     async with watching(bundled_sandbox.url) as (watcher, updates, _gateway):
         await watcher.wait_ready(60)
         key = f"{TARGET}:{parent_arn.rsplit(':', 1)[-1]}"
-        await updates.until(lambda: key in updates.state.state_machines, 60, "the parent machine to be listed")
+        await updates.until(lambda: key in state_machines_of(updates.state), 60, "the parent machine to be listed")
         watcher.focus([key])
         run = (await call(sfn, "start_execution", stateMachineArn=parent_arn, name=unique("p"), input="{}"))[
             "executionArn"

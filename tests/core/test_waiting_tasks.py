@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from console.model import HistoryEvent
+from console.stepfunctions.model import HistoryEvent
 from console.stepfunctions.waiting import branch_numbers, open_tasks
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -86,8 +86,8 @@ def test_the_end_of_a_map_or_parallel_closes_what_still_waits_in_it() -> None:
 def test_each_approval_is_in_the_wave_of_its_state_or_of_the_parallel_around_it() -> None:
     from dataclasses import replace
 
-    from console.approvals import execution_approvals
-    from console.model import Execution, StateMachine
+    from console.stepfunctions.approvals import execution_approvals
+    from console.stepfunctions.model import Execution, StateMachine
     from console.waves import MachineWaves, default_wave_model
 
     base = default_wave_model()

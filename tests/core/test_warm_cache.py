@@ -15,21 +15,17 @@ from typing import Any
 
 import pytest
 
-from console.model import (
-    Action,
+from console.codepipeline.model import Action, Pipeline, PipelineExecution, PipelineSummary, Stage, pipelines_of
+from console.model import SourceRevision, Target
+from console.sandbox_process import SandboxProcess, start_sandbox_process
+from console.stepfunctions.model import (
     Execution,
-    Pipeline,
-    PipelineExecution,
-    PipelineSummary,
-    SourceRevision,
-    Stage,
     StateMachine,
     StateMachineDetail,
     StateMachineSummary,
-    Target,
     TaskTokenState,
+    state_machines_of,
 )
-from console.sandbox_process import SandboxProcess, start_sandbox_process
 from console.warm_cache import FORMAT, CachedMachine, CachedPipeline, CachedTarget, WarmCache, cache_home
 from tests.conftest import SPEED, make_client, unique
 from tests.core.test_watch_support import REGION, watching, write_watch_fleet
@@ -253,7 +249,7 @@ async def test_a_second_start_shows_the_cached_fleet_stale_and_sends_no_get_pipe
 
     async with watching(fleet_sandbox.url, push=False, cache=cache) as (watcher, updates, gateway):
         await watcher.wait_ready(30)
-        assert gateway.stats.requests["GetPipeline"] == len(watcher.state.pipelines)  # cold: every structure
+        assert gateway.stats.requests["GetPipeline"] == len(pipelines_of(watcher.state))  # cold: every structure
         # Something waits for a person on both services, with its token.
         watcher.focus([f"{TARGET}:gated-api", f"{TARGET}:wave-deployment"])
         await call(codepipeline, "start_pipeline_execution", name="gated-api")
@@ -273,7 +269,7 @@ async def test_a_second_start_shows_the_cached_fleet_stale_and_sends_no_get_pipe
             "an approval and a task token to wait",
         )
         first = watcher.state
-        gated = first.pipelines[f"{TARGET}:gated-api"]
+        gated = pipelines_of(first)[f"{TARGET}:gated-api"]
         tokens += [a.token for s in gated.stages for a in s.actions if a.token]
         state = await call(codepipeline, "get_pipeline_state", name="gated-api")
         tokens += [
@@ -301,32 +297,32 @@ async def test_a_second_start_shows_the_cached_fleet_stale_and_sends_no_get_pipe
     warm = WarmCache(tmp_path / "cache")
     async with watching(fleet_sandbox.url, push=False, cache=warm) as (watcher, updates, gateway):
         shown = await updates.until(
-            lambda: next((u.state for u in updates.updates if u.state.pipelines), None), 10, "the cached picture"
+            lambda: next((u.state for u in updates.updates if pipelines_of(u.state)), None), 10, "the cached picture"
         )
-        assert set(shown.pipelines) == set(first.pipelines)
-        assert set(shown.state_machines) == set(first.state_machines)
-        assert shown.cached == frozenset(shown.pipelines) | frozenset(shown.state_machines)
+        assert set(pipelines_of(shown)) == set(pipelines_of(first))
+        assert set(state_machines_of(shown)) == set(state_machines_of(first))
+        assert shown.cached == frozenset(pipelines_of(shown)) | frozenset(state_machines_of(shown))
         now = datetime.now(UTC)
-        for key, pipeline in shown.pipelines.items():
-            before = first.pipelines[key]
+        for key, pipeline in pipelines_of(shown).items():
+            before = pipelines_of(first)[key]
             # Details included: every stage and action as the first run showed them.
             assert [(s.name, [a.name for a in s.actions]) for s in pipeline.stages] == [
                 (s.name, [a.name for a in s.actions]) for s in before.stages
             ]
             assert pipeline.executions == before.executions or key.endswith("gated-api")
             assert shown.is_stale(key, pipeline.read_at, now)
-        assert shown.pipelines[f"{TARGET}:orders-api"].stages[-1].wave is not None  # waves placed again
-        machine = shown.state_machines[f"{TARGET}:wave-deployment"]
+        assert pipelines_of(shown)[f"{TARGET}:orders-api"].stages[-1].wave is not None  # waves placed again
+        machine = state_machines_of(shown)[f"{TARGET}:wave-deployment"]
         assert machine.approval_states == ("ApprovePromotion",)
         assert shown.is_stale(machine.key, machine.read_at, now)
 
         ready = await watcher.wait_ready(30)
         assert gateway.stats.requests["GetPipeline"] == 0
         assert gateway.stats.requests["DescribeStateMachine"] == 0
-        assert gateway.stats.requests["GetPipelineState"] >= len(ready.pipelines)
+        assert gateway.stats.requests["GetPipelineState"] >= len(pipelines_of(ready))
         await updates.until(lambda: not updates.state.cached, 10, "every cached resource to be read")
         now = datetime.now(UTC)
-        assert not any(updates.state.is_stale(k, p.read_at, now) for k, p in updates.state.pipelines.items())
+        assert not any(updates.state.is_stale(k, p.read_at, now) for k, p in pipelines_of(updates.state).items())
         # The approval came back with its token from the first read, and the first reads told nothing new.
         assert any(a.resource == approval for a in updates.state.approvals)
         assert [t for t in updates.transitions if t.resource.startswith("gated-api")] == []

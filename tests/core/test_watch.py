@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from console.codepipeline.model import pipelines_of
 from console.sandbox_process import SandboxProcess, start_sandbox_process
+from console.stepfunctions.model import state_machines_of
 from tests.conftest import SPEED, make_client, unique
 from tests.core.test_watch_support import HOSTILE, REGION, WAVE_STAGES, watching, write_watch_fleet
 
@@ -38,7 +40,7 @@ async def test_a_run_through_every_wave_gives_ordered_transitions(fleet_sandbox:
     async with watching(fleet_sandbox.url, push=False) as (watcher, updates, gateway):
         ready = await watcher.wait_ready(30)
         key = f"{TARGET}:orders-api"
-        assert key in ready.pipelines
+        assert key in pipelines_of(ready)
         assert updates.transitions == []  # the first read is not a change
         watcher.focus([key])
         started = await call(codepipeline, "start_pipeline_execution", name="orders-api")
@@ -93,7 +95,7 @@ async def test_a_run_through_every_wave_gives_ordered_transitions(fleet_sandbox:
         assert actions[-1].to_status == "Succeeded"
         assert seen.index(actions[-1]) < position[(f"orders-api/{stage}", "Succeeded")]
     # GetPipeline once (the structure is cached by version); executions listed only on changes.
-    assert gateway.stats.requests["GetPipeline"] == len(ready.pipelines)
+    assert gateway.stats.requests["GetPipeline"] == len(pipelines_of(ready))
     assert gateway.stats.requests["ListPipelineExecutions"] < gateway.stats.requests["GetPipelineState"]
 
 
@@ -168,7 +170,7 @@ async def test_a_task_token_wait_is_in_the_inbox_and_history_is_read_once(fleet_
     async with watching(fleet_sandbox.url, hooks=hooks) as (watcher, updates, gateway):
         await watcher.wait_ready(30)
         machine_key = f"{TARGET}:wave-deployment"
-        assert watcher.state.state_machines[machine_key].approval_states == ("ApprovePromotion",)
+        assert state_machines_of(watcher.state)[machine_key].approval_states == ("ApprovePromotion",)
         watcher.focus([machine_key])
         name = unique("deploy")
         document = {"service": "orders", "revision": "c0ffee1234", "seed": 1}  # seed 1: the canary stays green
@@ -205,7 +207,7 @@ async def test_a_task_token_wait_is_in_the_inbox_and_history_is_read_once(fleet_
         history = watcher.history(arn)
 
         def described() -> Any:
-            found = [e for e in updates.state.state_machines[machine_key].executions if e.arn == arn]
+            found = [e for e in state_machines_of(updates.state)[machine_key].executions if e.arn == arn]
             return found and found[0].status == "SUCCEEDED" and found[0].output is not None and found[0]
 
         # DescribeExecution's output, kept over ListExecutions' summary of the same status.
@@ -272,7 +274,7 @@ async def test_hostile_text_passes_through_unaltered(fleet_sandbox: SandboxProce
         said = tests["latestExecution"]["errorDetails"]["message"]
 
         def message() -> str | None:
-            return updates.state.pipelines[key].stage("Beta").actions[1].error_message  # type: ignore[union-attr]
+            return pipelines_of(updates.state)[key].stage("Beta").actions[1].error_message  # type: ignore[union-attr]
 
         # The failure may be told from its event (its code and summary) before the read that brings AWS's
         # error message: that read follows.

@@ -17,10 +17,12 @@ import pytest
 
 from console.aws.gateway import Gateway
 from console.budget import AWS_RATES, Rate
+from console.codepipeline.model import pipelines_of
 from console.config import Intervals, sandbox_targets
 from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox.fleetgen import write_fleet
 from console.sandbox_process import SandboxProcess, start_sandbox_process
+from console.stepfunctions.model import state_machines_of
 from console.watch import Watcher
 from tests.conftest import SPEED
 from tests.core.test_watch_support import Updates
@@ -64,18 +66,18 @@ async def test_the_budget_holds_at_200_pipelines(big_fleet: tuple[SandboxProcess
         started = loop.time()
         await watcher.start()
         ready = await watcher.wait_ready(60)
-        assert len(ready.pipelines) == PIPELINES
-        assert len(ready.state_machines) == MACHINES
+        assert len(pipelines_of(ready)) == PIPELINES
+        assert len(state_machines_of(ready)) == MACHINES
         # us-east-1's GetPipelineState bucket (250 + 10/s) is far below what its 172 pipelines ask of it
         # every 2 seconds (86/s), once the first read of each has used most of the burst.
-        first = next(iter(ready.pipelines))
+        first = next(iter(pipelines_of(ready)))
         watcher.focus([first])
         focused_since = loop.time()
         reads: list[float] = []
         last_read: list[datetime | None] = [None]
 
         def count_reads() -> bool:
-            read_at = watcher.state.pipelines[first].read_at
+            read_at = pipelines_of(watcher.state)[first].read_at
             if read_at != last_read[0]:
                 last_read[0] = read_at
                 reads.append(loop.time())
@@ -87,7 +89,7 @@ async def test_the_budget_holds_at_200_pipelines(big_fleet: tuple[SandboxProcess
         state = watcher.state
         # One queue URL on a custom endpoint is one queue per region: each region's target reads its own.
         assert {t.push for t in state.targets} == {"on"}
-        stale = [key for key, p in state.pipelines.items() if state.is_stale(key, p.read_at, now)]
+        stale = [key for key, p in pipelines_of(state).items() if state.is_stale(key, p.read_at, now)]
     finally:
         await watcher.stop()
         for gateway in gateways.values():
@@ -110,7 +112,7 @@ async def test_the_budget_holds_at_200_pipelines(big_fleet: tuple[SandboxProcess
     # net's, which takes at most half of the budget, so the budget is not all spent.
     busiest = max(gateways.values(), key=lambda g: len(g.stats.timeline))
     sent = busiest.stats.requests["GetPipelineState"]
-    listed = sum(1 for p in state.pipelines.values() if p.target == busiest.target.name)
+    listed = sum(1 for p in pipelines_of(state).values() if p.target == busiest.target.name)
     assert listed <= sent <= allowed(busiest.budget.base_rate("GetPipelineState"), elapsed)
     # The focused pipeline jumped the queue: read every focused interval or so, never left behind.
     gaps = [b - a for a, b in zip(reads, reads[1:], strict=False)]

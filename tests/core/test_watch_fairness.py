@@ -19,6 +19,7 @@ import yaml
 
 from console.aws.gateway import Gateway
 from console.budget import Budget, Rate
+from console.codepipeline.model import pipelines_of
 from console.config import Intervals, sandbox_targets
 from console.model import FleetUpdate
 from console.sandbox.fleet.definitions import load_fleet
@@ -67,7 +68,7 @@ class ReadLog:
 
     def __call__(self, update: FleetUpdate) -> None:
         now = asyncio.get_running_loop().time()
-        for key, pipeline in update.state.pipelines.items():
+        for key, pipeline in pipelines_of(update.state).items():
             if pipeline.read_at is not None and self._last.get(key) != pipeline.read_at:
                 self._last[key] = pipeline.read_at
                 self.reads.setdefault(key, []).append(now)
@@ -106,7 +107,7 @@ async def test_500_pipelines_every_one_read_each_round_and_the_screen_at_its_int
         await watcher.start()
         ready = await watcher.wait_ready(4 * background_round)
         filled = loop.time() - started
-        assert len(ready.pipelines) == PIPELINES
+        assert len(pipelines_of(ready)) == PIPELINES
         # Two more rounds of watching, then the last word on what each pipeline's round should be.
         window_start = loop.time()
         async with asyncio.timeout(4 * background_round):
@@ -121,14 +122,14 @@ async def test_500_pipelines_every_one_read_each_round_and_the_screen_at_its_int
 
     # The screen fits in its share, so the rest gets what is left, and staleness says so.
     assert ON_SCREEN / INTERVALS.focused <= FOCUS_SHARE * STATE_RATE.per_second
-    expected = {key: state.stale_after[key] / 2 for key in state.pipelines}
+    expected = {key: state.stale_after[key] / 2 for key in pipelines_of(state)}
     assert {expected[key] for key in on_screen} == {INTERVALS.focused}
-    background = [key for key in state.pipelines if key not in on_screen]
+    background = [key for key in pipelines_of(state) if key not in on_screen]
     assert all(expected[key] == pytest.approx(background_round) for key in background)
 
     # What is on screen first, then what was never read, and only then second reads.
     first = {key: times[0] for key, times in log.reads.items()}
-    assert set(first) == set(state.pipelines)
+    assert set(first) == set(pipelines_of(state))
     order = sorted(first, key=first.__getitem__)
     assert max(order.index(key) for key in on_screen) < STATE_RATE.burst + 3 * ON_SCREEN
     last_first_read = max(first.values())

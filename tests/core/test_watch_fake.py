@@ -16,23 +16,24 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from console.budget import Budget, Rate
-from console.config import Intervals
-from console.errors import AwsError, Unavailable
-from console.model import (
+from console.codepipeline.model import (
     Action,
-    Execution,
-    FleetUpdate,
-    HistoryEvent,
-    Identity,
     Pipeline,
     PipelineExecution,
     PipelineState,
     PipelineSummary,
-    QueueMessage,
     Stage,
+    pipelines_of,
+)
+from console.config import Intervals
+from console.errors import AwsError, Unavailable
+from console.model import FleetUpdate, Identity, QueueMessage, Target
+from console.stepfunctions.model import (
+    Execution,
+    HistoryEvent,
     StateMachineDetail,
     StateMachineSummary,
-    Target,
+    state_machines_of,
 )
 from console.watch import FleetReader, Watcher
 from console.waves import default_wave_model
@@ -155,9 +156,9 @@ async def test_names_and_texts_pass_through_untouched() -> None:
     try:
         ready = await watcher.wait_ready(5)
         key = f"fake:{HOSTILE_NAME}"
-        assert ready.pipelines[key].name == HOSTILE_NAME
+        assert pipelines_of(ready)[key].name == HOSTILE_NAME
         # States are shown first, executions listed behind them: wait for those before changing anything.
-        await updates.until(lambda: watcher.state.pipelines[key].executions, 5, "the executions")
+        await updates.until(lambda: pipelines_of(watcher.state)[key].executions, 5, "the executions")
         fleet.pipelines[HOSTILE_NAME] = stages("Failed", "e1", summary=HOSTILE)
         fleet.executions[HOSTILE_NAME] = [
             PipelineExecution("e1", "Failed", started=T0, status_summary=HOSTILE, stop_reason=HOSTILE)
@@ -167,12 +168,12 @@ async def test_names_and_texts_pass_through_untouched() -> None:
         await updates.until(lambda: watcher.state.targets[0].identity is not None, 5, "the identity")
     finally:
         await watcher.stop()
-    pipeline = watcher.state.pipelines[key]
+    pipeline = pipelines_of(watcher.state)[key]
     assert pipeline.stages[0].name == "Beta\x1b[31m"
     assert pipeline.stages[0].actions[0].name == HOSTILE_NAME
     assert pipeline.stages[0].actions[0].summary == HOSTILE
     assert pipeline.executions[0].status_summary == HOSTILE
-    machine = watcher.state.state_machines["fake:[b]m[/b]"]
+    machine = state_machines_of(watcher.state)["fake:[b]m[/b]"]
     assert machine.executions[0].name == HOSTILE_NAME
     assert machine.executions[0].cause == HOSTILE
     assert watcher.state.targets[0].identity == "arn:aws:iam::123456789012:user/[i]me[/i]"
@@ -235,18 +236,18 @@ async def test_errors_are_recorded_and_the_target_recovers() -> None:
     try:
         await watcher.wait_ready(5)
         fleet.failure = Unavailable("Could not connect to the endpoint URL", code="EndpointConnectionError")
-        await updates.until(lambda: watcher.state.pipelines["fake:a"].error is not None, 5, "the error")
+        await updates.until(lambda: pipelines_of(watcher.state)["fake:a"].error is not None, 5, "the error")
         await updates.until(lambda: watcher.state.targets[0].error is not None, 5, "the target's error")
-        failed_at = watcher.state.pipelines["fake:a"].read_at
+        failed_at = pipelines_of(watcher.state)["fake:a"].read_at
         assert failed_at is not None
         fleet.failure = None
-        await updates.until(lambda: watcher.state.pipelines["fake:a"].error is None, 5, "the recovery")
+        await updates.until(lambda: pipelines_of(watcher.state)["fake:a"].error is None, 5, "the recovery")
         # A read of another resource that failed a moment ago may say so once more; then it clears too.
         await updates.until(lambda: watcher.state.targets[0].error is None, 5, "the target's recovery")
     finally:
         await watcher.stop()
     assert watcher.state.targets[0].error is None
-    recovered_at = watcher.state.pipelines["fake:a"].read_at
+    recovered_at = pipelines_of(watcher.state)["fake:a"].read_at
     assert recovered_at is not None
     assert recovered_at > failed_at
 
@@ -272,8 +273,8 @@ async def test_focus_sets_the_interval_and_staleness() -> None:
         await watcher.stop()
     now = datetime.now(UTC)
     state = watcher.state
-    assert not state.is_stale("fake:b", state.pipelines["fake:b"].read_at, now)
-    assert state.is_stale("fake:a", state.pipelines["fake:a"].read_at, now + timedelta(seconds=1))
+    assert not state.is_stale("fake:b", pipelines_of(state)["fake:b"].read_at, now)
+    assert state.is_stale("fake:a", pipelines_of(state)["fake:a"].read_at, now + timedelta(seconds=1))
 
 
 async def test_an_execution_does_not_end_before_its_last_stage() -> None:
@@ -291,14 +292,16 @@ async def test_an_execution_does_not_end_before_its_last_stage() -> None:
     try:
         await watcher.wait_ready(5)
         watcher.focus(["fake:a"])
-        await updates.until(lambda: watcher.state.pipelines["fake:a"].executions, 5, "the executions")
+        await updates.until(lambda: pipelines_of(watcher.state)["fake:a"].executions, 5, "the executions")
         # The list runs ahead of the state: the execution says Succeeded while its last stage still runs.
         fleet.executions["a"] = [PipelineExecution("e1", "Succeeded", started=T0)]
         fleet.pipelines["a"] = two("Succeeded", "InProgress")
         await updates.until(lambda: fleet.calls["ListPipelineExecutions"] >= 3, 5, "the list read again")
-        assert watcher.state.pipelines["fake:a"].executions[0].status == "InProgress"
+        assert pipelines_of(watcher.state)["fake:a"].executions[0].status == "InProgress"
         fleet.pipelines["a"] = two("Succeeded", "Succeeded")
-        await updates.until(lambda: watcher.state.pipelines["fake:a"].executions[0].status == "Succeeded", 5, "the end")
+        await updates.until(
+            lambda: pipelines_of(watcher.state)["fake:a"].executions[0].status == "Succeeded", 5, "the end"
+        )
     finally:
         await watcher.stop()
     told = [(t.kind, t.resource, t.to_status) for t in updates.transitions]
@@ -325,7 +328,7 @@ async def test_a_screen_that_wants_more_than_its_share_slows_down_and_the_rest_i
     loop = asyncio.get_running_loop()
 
     def record(update: FleetUpdate) -> None:
-        for key, pipeline in update.state.pipelines.items():
+        for key, pipeline in pipelines_of(update.state).items():
             if pipeline.read_at is not None and seen.get(key) != pipeline.read_at:
                 seen[key] = pipeline.read_at
                 reads.setdefault(key, []).append(loop.time())
@@ -379,7 +382,7 @@ async def test_a_new_execution_of_a_pipeline_off_screen_is_told_before_its_stage
     await watcher.start()
     try:
         await watcher.wait_ready(5)
-        await updates.until(lambda: watcher.state.pipelines["fake:a"].executions, 5, "the executions")
+        await updates.until(lambda: pipelines_of(watcher.state)["fake:a"].executions, 5, "the executions")
         listing.clear()
         fleet.executions["a"] = [
             PipelineExecution("e1", "InProgress", started=T0 + timedelta(minutes=1)),
@@ -387,7 +390,7 @@ async def test_a_new_execution_of_a_pipeline_off_screen_is_told_before_its_stage
         ]
         fleet.pipelines["a"] = stages("InProgress", "e1")
         await updates.until(
-            lambda: watcher.state.pipelines["fake:a"].stages[0].execution_id == "e1", 5, "the stage running e1"
+            lambda: pipelines_of(watcher.state)["fake:a"].stages[0].execution_id == "e1", 5, "the stage running e1"
         )
         assert updates.transitions == []
         listing.set()

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from console.aws.faults import Fault
+from console.codepipeline.model import pipelines_of
 from console.config import Intervals
 from console.model import FleetState, TargetStatus
 from console.sandbox_process import SandboxProcess, start_sandbox_process
+from console.stepfunctions.model import state_machines_of
 from tests.conftest import SPEED
 from tests.core.test_watch_support import REGION, watching, write_watch_fleet
 
@@ -29,7 +31,7 @@ def target_status(state: FleetState) -> TargetStatus:
 
 
 def everything_read_after(state: FleetState, moment: datetime) -> bool:
-    resources = [*state.pipelines.values(), *state.state_machines.values()]
+    resources = [*pipelines_of(state).values(), *state_machines_of(state).values()]
     return all(r.read_at is not None and r.read_at > moment and r.error is None for r in resources)
 
 
@@ -63,8 +65,8 @@ async def test_throttling_and_lost_connections_slow_down_without_a_crash(bundled
 
         def record(update: Any) -> None:
             seen.append(target_status(update.state))
-            errors.update(p.error for p in update.state.pipelines.values() if p.error)
-            errors.update(m.error for m in update.state.state_machines.values() if m.error)
+            errors.update(p.error for p in pipelines_of(update.state).values() if p.error)
+            errors.update(m.error for m in state_machines_of(update.state).values() if m.error)
 
         updates.watcher.subscribe(record)
         throttle.active = lost.active = True
@@ -109,11 +111,11 @@ async def test_a_sandbox_that_goes_away_makes_resources_stale_then_they_recover(
     try:
         async with watching(sandbox.url, INTERVALS, push_wait=1) as (watcher, updates, _):
             ready = await watcher.wait_ready(30)
-            keys = [*ready.pipelines, *ready.state_machines]
+            keys = [*pipelines_of(ready), *state_machines_of(ready)]
 
             def stale(key: str, state: FleetState, now: datetime) -> bool:
                 # A sandbox starting up may list nothing for a moment: a resource not listed is not fresh.
-                resource = state.pipelines.get(key) or state.state_machines.get(key)
+                resource = pipelines_of(state).get(key) or state_machines_of(state).get(key)
                 return resource is None or state.is_stale(key, resource.read_at, now)
 
             def all_stale() -> bool:
@@ -131,13 +133,13 @@ async def test_a_sandbox_that_goes_away_makes_resources_stale_then_they_recover(
             assert status.push == "failed"
             assert status.error is not None
             # Reads that failed say why (others may still be waiting for botocore's retries to give up).
-            assert any(p.error is not None for p in watcher.state.pipelines.values())
+            assert any(p.error is not None for p in pipelines_of(watcher.state).values())
 
             sandbox = await asyncio.to_thread(start)
             await updates.until(all_fresh, 60, "every resource to be read again")
             await updates.until(lambda: target_status(watcher.state).push == "on", 30, "push to work again")
             await updates.until(
-                lambda: {p.error for p in watcher.state.pipelines.values()} == {None}, 30, "every error to clear"
+                lambda: {p.error for p in pipelines_of(watcher.state).values()} == {None}, 30, "every error to clear"
             )
     finally:
         await asyncio.to_thread(sandbox.stop)

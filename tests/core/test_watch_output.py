@@ -6,7 +6,9 @@ import io
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
-from console.model import FleetState, FleetUpdate, Target, TargetStatus, Transition, TransitionKind
+from console.codepipeline.model import PipelineTransition
+from console.model import FleetState, FleetUpdate, Target, TargetStatus, Transition
+from console.stepfunctions.model import MachineTransition
 from console.watch_output import TransitionPrinter, format_json, format_line, status_note
 from console.waves import default_wave_model
 
@@ -17,7 +19,7 @@ def transition(**kw: object) -> Transition:
     fields: dict[str, object] = {
         "time": datetime(2025, 3, 1, 9, 30, 5, 123456, tzinfo=UTC),
         "target": "sandbox/us-east-1",
-        "kind": TransitionKind.STAGE,
+        "kind": PipelineTransition.STAGE,
         "resource": "checkout-api/Prod-Canary",
         "execution": "0c9b5d2e-1111-2222-3333-444455556666",
         "wave": default_wave_model().wave("prod-canary"),
@@ -37,7 +39,7 @@ def test_json_line_has_every_field_in_utc() -> None:
     assert document == {
         "time": "2025-03-01T09:30:05.000Z",
         "target": "sandbox/us-east-1",
-        "kind": TransitionKind.STAGE,
+        "kind": PipelineTransition.STAGE,
         "resource": "checkout-api/Prod-Canary",
         "execution": "0c9b5d2e-1111-2222-3333-444455556666",
         "wave": "prod-canary",
@@ -73,7 +75,7 @@ def test_human_line_for_a_new_execution_and_an_arn() -> None:
     arn = "arn:aws:states:us-east-1:123456789012:execution:wave-deployment:run-7"
     line = format_line(
         transition(
-            kind=TransitionKind.SFN_EXECUTION,
+            kind=MachineTransition.SFN_EXECUTION,
             resource="wave-deployment/run-7",
             execution=arn,
             from_status=None,
@@ -114,7 +116,7 @@ def test_status_note_for_push_failure_and_throttling() -> None:
 def test_a_condition_change_is_one_plain_line() -> None:
     line = format_line(
         transition(
-            kind=TransitionKind.CONDITION,
+            kind=PipelineTransition.CONDITION,
             from_status=None,
             to_status="InProgress",
             detail="on success (ROLLBACK) · Baking until 09:45:05, watching Prod-5xx OK",
@@ -124,7 +126,7 @@ def test_a_condition_change_is_one_plain_line() -> None:
         "2025-03-01T09:30:05.123Z  sandbox/us-east-1  condition           checkout-api/Prod-Canary  [prod-canary]  "
         "· → InProgress  exec 0c9b5d2e  — on success (ROLLBACK) · Baking until 09:45:05, watching Prod-5xx OK"
     )
-    assert json.loads(format_json(transition(kind=TransitionKind.CONDITION)))["kind"] == "condition"
+    assert json.loads(format_json(transition(kind=PipelineTransition.CONDITION)))["kind"] == "condition"
 
 
 BIDI = "\u202eevil\u202c \u200e\u200f\u202a\u202b\u202d\u2066\u2067\u2068\u2069"

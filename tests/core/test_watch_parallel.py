@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from console.aws.gateway import Gateway
+from console.codepipeline.model import pipelines_of
 from console.config import Intervals, sandbox_targets
 from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox.fleetgen import write_fleet
@@ -61,7 +62,7 @@ async def test_the_first_full_read_is_parallel(slow_sandbox: tuple[SandboxProces
     finally:
         await watcher.stop()
         await gateway.close()
-    assert len(ready.pipelines) == count
+    assert len(pipelines_of(ready)) == count
     # Listing, then every pipeline's state (and the state machines' reads beside them) in a few round
     # trips, not one per pipeline.
     assert gateway.stats.requests["GetPipelineState"] == count

@@ -26,28 +26,15 @@ from textual.widgets import Static
 
 from console.actions.audit import AuditLog
 from console.actions.gate import ActionGate, ActionKind, ActionOutcome, ActionPlan, Availability
+from console.codepipeline.model import SERVICE as CODEPIPELINE
+from console.codepipeline.model import Action, InboundTransition, Pipeline, PipelineExecution, Stage
 from console.config import Config
 from console.errors import WavedeckError
-from console.model import (
-    Action,
-    Approval,
-    Execution,
-    FleetState,
-    FleetUpdate,
-    HistoryEvent,
-    InboundTransition,
-    Pipeline,
-    PipelineExecution,
-    Service,
-    SourceRevision,
-    Stage,
-    StateMachine,
-    Target,
-    TargetStatus,
-    Transition,
-)
+from console.model import Approval, FleetState, FleetUpdate, SourceRevision, Target, TargetStatus, Transition
 from console.resources import Selection
 from console.sandbox_process import SandboxProcess
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
+from console.stepfunctions.model import Execution, HistoryEvent, StateMachine
 from console.waves import WaveModel, default_wave_model
 from screens.context import ScreenRegistry
 
@@ -250,7 +237,7 @@ def fleet_picture(*, targets: Sequence[Target] | None = None) -> FleetState:
     waiting = execution("wave-deployment", "deploy-notifications-42", "RUNNING")
     approvals = (
         Approval(
-            kind=Service.CODEPIPELINE,
+            kind=CODEPIPELINE,
             target=targets[0].name,
             resource="checkout-api/Prod-Canary/ApproveProduction",
             wave=WAVES.wave("prod-canary"),
@@ -259,7 +246,7 @@ def fleet_picture(*, targets: Sequence[Target] | None = None) -> FleetState:
             custom_data="Promote this revision to production?",
         ),
         Approval(
-            kind=Service.STEPFUNCTIONS,
+            kind=STEPFUNCTIONS,
             target=targets[0].name,
             resource="wave-deployment/deploy-notifications-42",
             wave=WAVES.wave("prod-canary"),
@@ -269,8 +256,10 @@ def fleet_picture(*, targets: Sequence[Target] | None = None) -> FleetState:
         ),
     )
     return FleetState(
-        pipelines={p.key: p for p in pipelines},
-        state_machines={m.key: m for m in machines},
+        resources={
+            CODEPIPELINE: {p.key: p for p in pipelines},
+            STEPFUNCTIONS: {m.key: m for m in machines},
+        },
         approvals=approvals,
         targets=tuple(
             TargetStatus(target=t, read_at=ago(2), identity=f"arn:aws:iam::{ACCOUNT}:user/op") for t in targets

@@ -19,6 +19,7 @@ from console.actions.audit import AuditLog
 from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
 from console.aws.gateway import Gateway
+from console.codepipeline.model import pipelines_of
 from console.config import Config, Intervals, sandbox_targets
 from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox_process import SandboxProcess
@@ -75,7 +76,7 @@ async def test_transitions_show_as_they_happen_and_the_filter_narrows_them(
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_for(
             pilot,
-            lambda: all(f"{KEY}:{n}" in app.console_context.state.pipelines for n in (first, second)),
+            lambda: all(f"{KEY}:{n}" in pipelines_of(app.console_context.state) for n in (first, second)),
             within=20,
             what="both pipelines read once",
         )

@@ -15,8 +15,11 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from console.actions.gate import ActionKind
-from console.model import Action, Approval, FleetState, Service, SourceRevision
-from console.resources import state_machine_arn_of
+from console.codepipeline.model import SERVICE as CODEPIPELINE
+from console.codepipeline.model import Action, pipelines_of
+from console.model import Approval, FleetState, SourceRevision
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
+from console.stepfunctions.selections import state_machine_arn_of
 from screens.activity.screen import ActivityScreen
 from screens.approvals.rows import Urgency, inbox_order, time_left, urgency, what_cell
 from screens.approvals.screen import ApprovalsScreen
@@ -92,7 +95,7 @@ def inbox_picture() -> FleetState:
     ]
     approvals = (
         Approval(
-            kind=Service.CODEPIPELINE,
+            kind=CODEPIPELINE,
             target=EAST,
             resource="checkout-api/Prod-Canary/ApproveProduction",
             wave=WAVES.wave("prod-canary"),
@@ -104,7 +107,7 @@ def inbox_picture() -> FleetState:
             execution="exec-0001",
         ),
         Approval(
-            kind=Service.STEPFUNCTIONS,
+            kind=STEPFUNCTIONS,
             target=EAST,
             resource="wave-deployment/deploy-notifications-42",
             wave=WAVES.wave("prod-canary"),
@@ -116,7 +119,7 @@ def inbox_picture() -> FleetState:
             execution=DEPLOY_ARN,
         ),
         Approval(
-            kind=Service.CODEPIPELINE,
+            kind=CODEPIPELINE,
             target=EAST,
             resource="orders-api/Beta/ApproveBeta",
             wave=WAVES.wave("beta"),
@@ -127,7 +130,7 @@ def inbox_picture() -> FleetState:
             execution="exec-0001",
         ),
         Approval(
-            kind=Service.CODEPIPELINE,
+            kind=CODEPIPELINE,
             target=EAST,
             resource="ledger/Gamma/SignOff",
             wave=WAVES.wave("gamma"),
@@ -138,7 +141,7 @@ def inbox_picture() -> FleetState:
             execution="exec-0001",
         ),
         Approval(
-            kind=Service.CODEPIPELINE,
+            kind=CODEPIPELINE,
             target=EAST,
             resource="search-indexer-eu/Gamma/Approve",
             wave=WAVES.wave("gamma"),
@@ -147,11 +150,8 @@ def inbox_picture() -> FleetState:
             execution="exec-0001",
         ),
     )
-    return replace(
-        base,
-        pipelines={**base.pipelines, **{p.key: p for p in extra}},
-        approvals=approvals,
-    )
+    pipelines = {**pipelines_of(base), **{p.key: p for p in extra}}
+    return replace(base.with_resources(CODEPIPELINE, pipelines), approvals=approvals)
 
 
 ORDER = [

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from console.model import Approval, Service
+from console.model import Approval
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
 from screens.approvals.rows import detail_text, row_key, selection_of, what_cell
 from screens.execution.rows import Waiting, waiting_text
 
@@ -14,7 +15,7 @@ ARN = "arn:aws:states:us-east-1:123456789012:execution:review-changes:run-7"
 
 def iteration(index: int, event: int) -> Approval:
     return Approval(
-        kind=Service.STEPFUNCTIONS,
+        kind=STEPFUNCTIONS,
         target="sandbox/us-east-1",
         resource="review-changes/run-7",
         wave=None,

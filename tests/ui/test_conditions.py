@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from console.model import Condition, ConditionKind, FleetState, Rule, StageCondition
+from console.codepipeline.model import SERVICE as CODEPIPELINE
+from console.codepipeline.model import Condition, ConditionKind, Rule, StageCondition, pipelines_of
+from console.model import FleetState
 from screens.confirm.screen import ConfirmActionModal
 from screens.fleet.pipelines import PIPELINES
 from screens.fleet.screen import FleetScreen
@@ -66,7 +68,7 @@ def conditioned_picture() -> FleetState:
         ),
     )
     checkout = pipeline("checkout-api", all_waves(baking, waiting), status="InProgress")
-    return replace(base, pipelines={**base.pipelines, KEY: checkout})
+    return base.with_resources(CODEPIPELINE, {**pipelines_of(base), KEY: checkout})
 
 
 @pytest.fixture

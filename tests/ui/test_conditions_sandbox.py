@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from console.model import ConditionKind
+from console.codepipeline.model import ConditionKind
 from console.sandbox_process import SandboxProcess
 from screens.approvals.screen import ApprovalsScreen
 from screens.confirm.screen import ConfirmActionModal

@@ -11,6 +11,8 @@ import pytest
 
 from console.actions.gate import ActionKind
 from console.model import FleetState
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
+from console.stepfunctions.model import state_machines_of
 from screens.confirm.screen import ConfirmActionModal
 from screens.execution.rows import from_history, state_runs
 from screens.execution.screen import ExecutionScreen
@@ -49,7 +51,7 @@ async def open_execution(pilot: Any, app: Any) -> ExecutionScreen:
 
 
 def finished_picture(state: FleetState) -> FleetState:
-    machine = state.state_machines[MACHINE_KEY]
+    machine = state_machines_of(state)[MACHINE_KEY]
     done = replace(
         machine.executions[0],
         status="SUCCEEDED",
@@ -58,7 +60,9 @@ def finished_picture(state: FleetState) -> FleetState:
     )
     machine = replace(machine, executions=(done, *machine.executions[1:]))
     approvals = tuple(a for a in state.approvals if a.execution != EXECUTION_ARN)
-    return replace(state, state_machines={**state.state_machines, MACHINE_KEY: machine}, approvals=approvals)
+    return replace(
+        state.with_resources(STEPFUNCTIONS, {**state_machines_of(state), MACHINE_KEY: machine}), approvals=approvals
+    )
 
 
 async def test_states_events_and_the_waiting_approval(console_app: Any, fake_watcher: HistoryWatcher) -> None:
@@ -176,8 +180,8 @@ async def test_a_stale_listing_says_so(console_app: Any, fake_watcher: HistoryWa
     async with app.run_test(size=(120, 36)) as pilot:
         await open_execution(pilot, app)
         state = fake_watcher.state
-        machine = replace(state.state_machines[MACHINE_KEY], read_at=ago(200))
-        fake_watcher.publish(replace(state, state_machines={**state.state_machines, MACHINE_KEY: machine}))
+        machine = replace(state_machines_of(state)[MACHINE_KEY], read_at=ago(200))
+        fake_watcher.publish(state.with_resources(STEPFUNCTIONS, {**state_machines_of(state), MACHINE_KEY: machine}))
         await wait_for(pilot, lambda: "≈ stale: its state machine was last read 3m ago" in rendered(app))
 
 

@@ -6,7 +6,10 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from console.codepipeline.model import SERVICE as CODEPIPELINE
+from console.codepipeline.model import pipelines_of
 from console.model import FleetState
+from console.stepfunctions.model import state_machines_of
 from screens.fleet.pipelines import PIPELINES
 from screens.fleet.rows import pipeline_layout
 from screens.fleet.screen import FleetScreen
@@ -135,7 +138,7 @@ async def test_the_cursor_stays_on_the_same_pipeline_when_rows_arrive(
         await highlight(pilot, screen, "sandbox/us-east-1:search-indexer")
         state = fake_watcher.state
         newcomer = pipeline("aaa-first-alphabetically", all_waves())
-        fake_watcher.publish(replace(state, pipelines={**state.pipelines, newcomer.key: newcomer}))
+        fake_watcher.publish(state.with_resources(CODEPIPELINE, {**pipelines_of(state), newcomer.key: newcomer}))
         await wait_for(pilot, lambda: newcomer.key in screen.views[PIPELINES].keys, what="the new row")
         keys = screen.views[PIPELINES].keys
         assert keys.index(newcomer.key) < keys.index("sandbox/us-east-1:search-indexer")  # rows moved down
@@ -171,9 +174,9 @@ async def test_an_update_redraws_only_the_rows_that_changed(console_app: Any, fa
 
         # search-indexer's beta wave finished: only its row is redrawn, only its line of the list.
         key = "sandbox/us-east-1:search-indexer"
-        old = state.pipelines[key]
+        old = pipelines_of(state)[key]
         new = replace(old, stages=tuple(replace(s, status="Succeeded") if s.name == "Beta" else s for s in old.stages))
-        fake_watcher.publish(replace(state, pipelines={**state.pipelines, key: new}))
+        fake_watcher.publish(state.with_resources(CODEPIPELINE, {**pipelines_of(state), key: new}))
         await wait_for(pilot, lambda: updated, what="an update")
         assert updated == [key]
         assert len(refreshed) == 1
@@ -185,9 +188,9 @@ async def test_the_watcher_is_told_what_is_on_screen(console_app: Any, fake_watc
     app = console_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: fake_watcher.focused, what="a focus call")
-        assert set(fake_watcher.focused[-1]) == set(fake_watcher.state.pipelines)
+        assert set(fake_watcher.focused[-1]) == set(pipelines_of(fake_watcher.state))
         await pilot.press("2")
-        await wait_for(pilot, lambda: set(fake_watcher.focused[-1]) == set(fake_watcher.state.state_machines))
+        await wait_for(pilot, lambda: set(fake_watcher.focused[-1]) == set(state_machines_of(fake_watcher.state)))
 
 
 async def test_state_machines_show_counts_and_newest_execution(console_app: Any) -> None:
@@ -229,7 +232,7 @@ async def test_five_hundred_pipelines_stay_fast(console_app: Any) -> None:
     for i in range(500):
         p = pipeline(f"service-{i:03d}", all_waves(stage("Beta", "InProgress" if i % 7 == 0 else "Succeeded")))
         many[p.key] = p
-    state = FleetState(pipelines=many, targets=base.targets, default_stale_after=30.0)
+    state = FleetState(resources={CODEPIPELINE: many}, targets=base.targets, default_stale_after=30.0)
     watcher = FakeWatcher(state)
     app = console_app(watcher=watcher)
     async with app.run_test(size=(200, 60)) as pilot:
@@ -250,7 +253,7 @@ async def test_five_hundred_pipelines_stay_fast(console_app: Any) -> None:
             old, stages=tuple(replace(s, status="Failed") if s.name == "Gamma" else s for s in old.stages)
         )
         started = time.perf_counter()
-        watcher.publish(replace(state, pipelines={**many, key: changed}))
+        watcher.publish(state.with_resources(CODEPIPELINE, {**many, key: changed}))
         await wait_for(pilot, lambda: "✗" in row_text(screen, key), what="the changed row")
         elapsed = time.perf_counter() - started
         assert set(touched) == {key}  # one row of 500 redrawn
@@ -262,8 +265,8 @@ async def test_five_hundred_pipelines_stay_fast(console_app: Any) -> None:
         rows = dict(screen.views[PIPELINES].rows)
         reread = {k: replace(p, read_at=p.read_at) for k, p in {**many, key: changed}.items()}
         assert all(reread[k] is not p for k, p in many.items())
-        watcher.publish(replace(state, pipelines=reread))
-        shown = lambda: screen._shown_state is not None and screen._shown_state.pipelines == reread  # noqa: E731
+        watcher.publish(state.with_resources(CODEPIPELINE, reread))
+        shown = lambda: screen._shown_state is not None and pipelines_of(screen._shown_state) == reread  # noqa: E731
         await wait_for(pilot, shown, what="the re-read picture drawn")
         assert touched == []
         assert all(screen.views[PIPELINES].rows[k] is rows[k] for k in rows)
@@ -285,13 +288,13 @@ def test_layout_fits_80_columns_and_uses_120_and_200() -> None:
 
 def test_wave_cells_pick_status_revision_and_marks() -> None:
     picture = fleet_picture()
-    checkout = picture.pipelines["sandbox/us-east-1:checkout-api"]
+    checkout = pipelines_of(picture)["sandbox/us-east-1:checkout-api"]
     cells = {c.wave.name: c for c in wave_cells(checkout, WAVES.waves)}
     assert cells["prod-canary"].approval_stage == "Prod-Canary"
     assert cells["prod-canary"].look.word == "approval"
     assert cells["gamma"].revision == "a1b2c3d4"
     assert cells["prod-az1"].look.word == "not run"
-    notifications = picture.pipelines["sandbox/us-east-1:notifications"]
+    notifications = pipelines_of(picture)["sandbox/us-east-1:notifications"]
     az1 = next(c for c in wave_cells(notifications, WAVES.waves) if c.wave.name == "prod-az1")
     assert az1.paused
     assert az1.paused_reason.startswith("Holiday freeze")

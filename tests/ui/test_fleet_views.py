@@ -96,7 +96,7 @@ class DeploymentView:
 
 
 THIRD = SourceView(
-    Service.CODEPIPELINE,  # the model has two services; which one does not matter to the screens here
+    Service("codedeploy"),  # a service is the value its package makes: nothing in the model to add
     DEPLOYMENTS.id,
     DeploymentView,
     {"deployment_group": lambda key: StandIn("deployment group", key)},

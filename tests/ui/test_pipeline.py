@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from console.actions.gate import ActionKind
+from console.codepipeline.model import SERVICE as CODEPIPELINE
+from console.codepipeline.model import pipelines_of
 from console.model import FleetState
 from screens.confirm.screen import ConfirmActionModal
 from screens.execution.screen import ExecutionScreen
@@ -296,10 +298,10 @@ async def test_updates_keep_the_cursor_and_touch_only_changed_cells(
         table.refresh = refresh  # type: ignore[method-assign]
         line = 1 + table.keys.index(stage_key("Prod-AZ2")) - table.first_shown  # under the header
         state = fake_watcher.state
-        checkout = state.pipelines[PIPELINE_KEY]
+        checkout = pipelines_of(state)[PIPELINE_KEY]
         az2 = replace(checkout.stages[-1], status="InProgress", execution_id=LATEST)
         changed = replace(checkout, stages=(*checkout.stages[:-1], az2))
-        fake_watcher.publish(replace(state, pipelines={**state.pipelines, PIPELINE_KEY: changed}))
+        fake_watcher.publish(state.with_resources(CODEPIPELINE, {**pipelines_of(state), PIPELINE_KEY: changed}))
         await wait_for(pilot, lambda: "▶ in progress" in row_text(screen, stage_key("Prod-AZ2")))
         # Only the changed row's line is drawn again, not the table.
         assert [[(r.y, r.height) for r in regions] for regions in refreshed] == [[(line, 1)]]
@@ -313,8 +315,8 @@ async def test_a_stale_pipeline_says_so(console_app: Any, fake_watcher: HistoryW
         state = fake_watcher.state
         from tests.ui.conftest import ago
 
-        checkout = replace(state.pipelines[PIPELINE_KEY], read_at=ago(95))
-        fake_watcher.publish(replace(state, pipelines={**state.pipelines, PIPELINE_KEY: checkout}))
+        checkout = replace(pipelines_of(state)[PIPELINE_KEY], read_at=ago(95))
+        fake_watcher.publish(state.with_resources(CODEPIPELINE, {**pipelines_of(state), PIPELINE_KEY: checkout}))
         await wait_for(pilot, lambda: "≈ stale: last read 1m ago" in rendered(app), what="the stale mark")
 
 

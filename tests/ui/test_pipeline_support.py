@@ -20,22 +20,14 @@ from console.actions.audit import AuditLog
 from console.actions.gate import ActionGate
 from console.app import WavedeckApp, make_app
 from console.aws.gateway import Gateway
+from console.codepipeline.model import SERVICE as CODEPIPELINE
+from console.codepipeline.model import Action, InboundExecution, InboundTransition, PipelineExecution, pipelines_of
 from console.config import Config, Intervals, sandbox_targets
-from console.model import (
-    Action,
-    Approval,
-    Execution,
-    FleetState,
-    HistoryEvent,
-    InboundExecution,
-    InboundTransition,
-    PipelineExecution,
-    Service,
-    SourceRevision,
-    Target,
-)
+from console.model import Approval, FleetState, SourceRevision, Target
 from console.sandbox.fleet.definitions import load_fleet
 from console.sandbox_process import SandboxProcess, start_sandbox_process
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
+from console.stepfunctions.model import Execution, HistoryEvent, state_machines_of
 from console.watch import Watcher
 from tests.conftest import REGION, SPEED, make_client
 from tests.ui.conftest import ACCOUNT, WAVES, FakeWatcher, ago, fleet_picture, pipeline, stage
@@ -165,7 +157,7 @@ def pipeline_picture() -> FleetState:
     """The standard fleet picture with checkout-api replaced by `detailed_checkout`."""
     state = fleet_picture()
     checkout = detailed_checkout()
-    return replace(state, pipelines={**state.pipelines, checkout.key: checkout})
+    return state.with_resources(CODEPIPELINE, {**pipelines_of(state), checkout.key: checkout})
 
 
 # --- an execution waiting for a person --------------------------------------------------------------------------
@@ -236,7 +228,7 @@ def execution_picture() -> FleetState:
     """The pipeline picture plus wave-deployment's execution deploy-checkout-7 waiting for a person."""
     state = pipeline_picture()
     key = f"{TARGET}:wave-deployment"
-    machine = state.state_machines[key]
+    machine = state_machines_of(state)[key]
     waiting = Execution(
         arn=EXECUTION_ARN,
         name="deploy-checkout-7",
@@ -263,7 +255,7 @@ def execution_picture() -> FleetState:
         rollback_state_machine="wave-rollback",
     )
     approval = Approval(
-        kind=Service.STEPFUNCTIONS,
+        kind=STEPFUNCTIONS,
         target=TARGET,
         resource="wave-deployment/deploy-checkout-7",
         wave=WAVES.wave("prod-az2"),
@@ -275,7 +267,7 @@ def execution_picture() -> FleetState:
         execution=EXECUTION_ARN,
     )
     approvals = tuple(a for a in state.approvals if a.kind != "stepfunctions") + (approval,)
-    return replace(state, state_machines={**state.state_machines, key: machine}, approvals=approvals)
+    return replace(state.with_resources(STEPFUNCTIONS, {**state_machines_of(state), key: machine}), approvals=approvals)
 
 
 class HistoryWatcher(FakeWatcher):

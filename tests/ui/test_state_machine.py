@@ -10,6 +10,8 @@ import pytest
 
 from console.actions.gate import ActionKind
 from console.model import FleetState
+from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
+from console.stepfunctions.model import state_machines_of
 from screens.confirm.screen import ConfirmActionModal
 from screens.execution.screen import ExecutionScreen
 from screens.fleet.screen import FleetScreen
@@ -129,8 +131,8 @@ async def test_an_express_state_machine_says_why_there_is_no_detail(
 ) -> None:
     state = fake_watcher.state
     key = f"{TARGET}:wave-rollback"
-    express = replace(state.state_machines[key], type="EXPRESS", executions=())
-    fake_watcher.publish(replace(state, state_machines={**state.state_machines, key: express}))
+    express = replace(state_machines_of(state)[key], type="EXPRESS", executions=())
+    fake_watcher.publish(state.with_resources(STEPFUNCTIONS, {**state_machines_of(state), key: express}))
     app = console_app()
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_machine(pilot, app, key)

@@ -12,7 +12,10 @@ from textual.app import App, ComposeResult
 from textual.widgets import Input, Static
 
 from console.actions.plan import ActionKind, Facts, plan_from
-from console.model import FleetState, Pipeline, Receipt, Stage, Target
+from console.codepipeline.model import SERVICE as CODEPIPELINE
+from console.codepipeline.model import Pipeline, Stage, pipelines_of
+from console.model import FleetState, Receipt, Target
+from console.stepfunctions.model import state_machines_of
 from screens.confirm.screen import ConfirmActionModal, Confirmation
 from screens.execution.screen import CONTRADICTION_MARK
 from screens.fleet.pipelines import PIPELINES
@@ -40,7 +43,7 @@ def picture() -> FleetState:
         "billing",
         [stage("Source"), stage("Deploy", approval=True), stage("ProdStage", None), stage("Prod", None)],
     )
-    return replace(state, pipelines={KEY: billing, **state.pipelines})
+    return state.with_resources(CODEPIPELINE, {KEY: billing, **pipelines_of(state)})
 
 
 async def test_an_unmatched_stage_is_shown_with_its_approval_at_80x24(console_app: Any) -> None:
@@ -131,7 +134,7 @@ async def test_a_running_execution_whose_history_ended_is_marked(console_app: An
     app = console_app(watcher=watcher)
     async with app.run_test(size=size) as pilot:
         await open_execution(pilot, app)
-        machine = watcher.state.state_machines[MACHINE_KEY]
+        machine = state_machines_of(watcher.state)[MACHINE_KEY]
         assert machine.executions[0].status == "RUNNING"
         await wait_for(pilot, lambda: CONTRADICTION_MARK in rendered(app), what="the contradiction")
         text = rendered(app)
@@ -142,9 +145,9 @@ async def test_a_running_execution_whose_history_ended_is_marked(console_app: An
 async def test_without_the_pipeline_state_a_stage_has_no_state_not_not_run(console_app: Any, fake_watcher: Any) -> None:
     state = fake_watcher.state
     note = "statuses from executions: GetPipelineState unavailable (HTTP 500: 500 Internal Server Error)"
-    billing = replace(state.pipelines[KEY], note=note)
+    billing = replace(pipelines_of(state)[KEY], note=note)
     billing = replace(billing, stages=tuple(replace(s, status=None, actions=()) for s in billing.stages))
-    fake_watcher.publish(replace(state, pipelines={**state.pipelines, KEY: billing}))
+    fake_watcher.publish(state.with_resources(CODEPIPELINE, {**pipelines_of(state), KEY: billing}))
     app = console_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen

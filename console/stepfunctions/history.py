@@ -15,12 +15,13 @@ from dataclasses import dataclass, field, replace
 
 from console.diff import HistoryCursor
 from console.errors import AccessDenied, AwsError, ExpiredCredentials, InvalidInput, NotFound, Unavailable
-from console.model import Execution, HistoryEvent, StateMachine
 from console.polling.context import WatchContext
 from console.polling.gate import Priority
 from console.polling.slots import TargetRun
 from console.push import state_machine_of
 from console.scheduler import PUSH, REFRESH, URGENT, Wake, backoff
+from console.stepfunctions import slots
+from console.stepfunctions.model import Execution, HistoryEvent, StateMachine
 
 LOG = logging.getLogger(__name__)
 
@@ -72,7 +73,9 @@ class HistoryFollower:
             # A first read takes the whole history in big pages; later reads expect a few new events.
             page = HISTORY_FIRST_PAGE if cursor.last_id == 0 else HISTORY_PAGE
             async with run.gate.turn("GetExecutionHistory", priority):
-                events = await run.reader.get_execution_history(execution.arn, after_id=cursor.last_id, page_size=page)
+                events = await slots.reader(run).get_execution_history(
+                    execution.arn, after_id=cursor.last_id, page_size=page
+                )
             # The first read of an execution that was already running is not news; a later read, or one
             # of an execution seen starting (listed as new, or started after the watcher did, whichever
             # read comes first on a busy machine), is.
@@ -104,7 +107,7 @@ class HistoryFollower:
 
     def needed(self, arn: str) -> bool:
         """Whether the approvals inbox still needs this execution's history (it may wait for a person)."""
-        for machine in self._ctx.publisher.machines.values():
+        for machine in slots.shown(self._ctx.publisher).values():
             if machine.approval_states and any(e.arn == arn and e.is_running for e in machine.executions):
                 return True
         return False
@@ -164,7 +167,7 @@ class HistoryFollower:
             try:
                 if described is None:
                     async with run.gate.turn("DescribeExecution", URGENT):
-                        described = await run.reader.describe_execution(watched.arn)
+                        described = await slots.reader(run).describe_execution(watched.arn)
                     self._merge_described(run, described)
                 machine = self._machine_by_arn(run, described.state_machine_arn) or StateMachine(
                     target=run.target.name,
@@ -178,7 +181,7 @@ class HistoryFollower:
                     # One last description for the output, error and cause of how it ended.
                     if described.is_running:
                         async with run.gate.turn("DescribeExecution", URGENT):
-                            ended = await run.reader.describe_execution(watched.arn)
+                            ended = await slots.reader(run).describe_execution(watched.arn)
                         self._merge_described(run, ended)
                     ctx.publisher.publish_soon()
                     return
@@ -201,17 +204,17 @@ class HistoryFollower:
                 described = None  # its status changed, or someone asked: read the description again too
 
     def _machine_by_arn(self, run: TargetRun, arn: str) -> StateMachine | None:
-        slot = run.machines.get(arn)
-        return self._ctx.publisher.machines.get(slot.key) if slot is not None else None
+        slot = slots.slots(run).get(arn)
+        return slots.shown(self._ctx.publisher).get(slot.key) if slot is not None else None
 
     def _merge_described(self, run: TargetRun, described: Execution) -> None:
         publisher = self._ctx.publisher
-        slot = run.machines.get(described.state_machine_arn)
-        machine = publisher.machines.get(slot.key) if slot is not None else None
+        slot = slots.slots(run).get(described.state_machine_arn)
+        machine = slots.shown(self._ctx.publisher).get(slot.key) if slot is not None else None
         if slot is None or machine is None:
             return
         executions = tuple(described if e.arn == described.arn else e for e in machine.executions)
         if all(e.arn != described.arn for e in machine.executions):
             return  # an older execution than the listed ones: history() still has it
-        publisher.machines[slot.key] = replace(machine, executions=executions)
+        slots.shown(publisher)[slot.key] = replace(machine, executions=executions)
         publisher.publish_soon()
