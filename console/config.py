@@ -44,7 +44,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from console.errors import InputError, UsageError
-from console.keys import KEY_IDS, keymap_conflicts
 from console.model import Target
 from console.sandbox_process import SANDBOX_ACCOUNT_ID, SANDBOX_EVENTS_QUEUE
 from console.stepfunctions.answers import AnswerBook, AnswerRule, path_text, problem_at, reject_problem
@@ -144,6 +143,10 @@ def load_config(path: Path | None = None) -> Config:
     intervals = _intervals(top.mapping("intervals"))
     keymap = top.string_map("keymap")
     keys_reader = top.mapping("keymap")
+    # Here, not at the top: the keys table gathers each source's section key from the registry of services, whose
+    # watcher parts import this module.
+    from console.keys import KEY_IDS, keymap_conflicts
+
     for binding_id, keys in keymap.items():
         assert keys_reader is not None
         if binding_id not in KEY_IDS:

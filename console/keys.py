@@ -1,4 +1,5 @@
-"""Every key binding of the console by stable id, with its default keys and what it does.
+"""Every key binding of the console by stable id, with its default keys and what it does (each source of
+deployments' section key comes from its package, through the registry of services).
 
 The screens build their BINDINGS from this table, the config's `keymap:` remaps ids from it (checked here, so a
 typo in the config names its file and line), and the help screen lists it. Kept in the core so the config can be
@@ -7,21 +8,10 @@ validated without importing the UI.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from console.key_spec import KeySpec
+from console.services import SERVICES
 
-
-@dataclass(frozen=True, slots=True)
-class KeySpec:
-    """One binding: its stable id, default keys, full description (help, palette), group, and the short
-    label the footer shows (it has one line for every key). An action key names the action kind it runs (the
-    value of `console.actions.plan.ActionKind`): the screens bind it and run it through the gate from that alone."""
-
-    id: str
-    keys: str  # Textual key names, comma-separated
-    description: str
-    group: str
-    short: str
-    kind: str | None = None
+__all__ = ["KEYS", "KEY_IDS", "KeySpec", "keymap_conflicts", "spec"]
 
 
 KEYS: tuple[KeySpec, ...] = (
@@ -31,11 +21,11 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("filter", "slash", "Filter", "app", "Filter"),
     KeySpec("back", "escape", "Back", "app", "Back"),
     KeySpec("open", "enter", "Open the selection", "app", "Open"),
-    # The sections, reached from anywhere: each source of deployments' view on the fleet screen (its line in
-    # screens/fleet/views.py names its id here: the app binds it from that line), then each section screen
-    # (console/app.py SECTION_SCREENS). Here, not there, so the config checks a keymap without importing the UI.
-    KeySpec("fleet", "1", "Fleet: pipelines", "app", "Pipelines"),
-    KeySpec("state_machines", "2", "Fleet: state machines", "app", "Machines"),
+    # The sections, reached from anywhere: each source of deployments' view on the fleet screen (its section key,
+    # from its package's `parts.py` through the registry of services: its line in screens/fleet/views.py names
+    # the id, and the app binds it from that line), then each section screen (console/app.py SECTION_SCREENS).
+    # In the core, not the screens, so the config checks a keymap without importing the UI.
+    *(parts.section for parts in SERVICES.values()),
     KeySpec("approvals", "3", "Approvals waiting for a person", "app", "Approvals"),
     KeySpec("activity", "4", "Activity: live transitions", "app", "Activity"),
     KeySpec("refresh", "ctrl+r", "Refresh now", "app", "Refresh"),

@@ -9,7 +9,8 @@ from __future__ import annotations
 from textual.binding import Binding
 
 from console import keys
-from console.keys import KeySpec, spec
+from console.key_spec import KeySpec
+from console.keys import spec
 
 GROUP_TITLES = {
     "app": "Everywhere",

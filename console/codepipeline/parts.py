@@ -8,6 +8,10 @@ from console.codepipeline.reads import CodePipelineGateway
 from console.codepipeline.selections import NAMES
 from console.codepipeline.slots import PipelineReader
 from console.codepipeline.source import PipelineSource
+from console.key_spec import KeySpec
 from console.service_parts import ServiceParts
 
-PARTS = ServiceParts(SERVICE, ACTIONS, PipelineSource, NAMES, (CodePipelineGateway, PipelineReader))
+# Its view on the fleet screen, reached from anywhere (screens/fleet/views.py binds it by this id).
+SECTION = KeySpec("fleet", "1", "Fleet: pipelines", "app", "Pipelines")
+
+PARTS = ServiceParts(SERVICE, SECTION, ACTIONS, PipelineSource, NAMES, (CodePipelineGateway, PipelineReader))

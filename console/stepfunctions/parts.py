@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from console.key_spec import KeySpec
 from console.service_parts import ServiceParts
 from console.stepfunctions.actions import ACTIONS
 from console.stepfunctions.model import SERVICE
@@ -10,4 +11,7 @@ from console.stepfunctions.selections import NAMES
 from console.stepfunctions.slots import MachineReader
 from console.stepfunctions.source import StateMachineSource
 
-PARTS = ServiceParts(SERVICE, ACTIONS, StateMachineSource, NAMES, (StepFunctionsGateway, MachineReader))
+# Its view on the fleet screen, reached from anywhere (screens/fleet/views.py binds it by this id).
+SECTION = KeySpec("state_machines", "2", "Fleet: state machines", "app", "Machines")
+
+PARTS = ServiceParts(SERVICE, SECTION, ACTIONS, StateMachineSource, NAMES, (StepFunctionsGateway, MachineReader))

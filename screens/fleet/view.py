@@ -263,11 +263,12 @@ class SourceView:
     """One source of deployments on the screens: its line in screens/fleet/views.py `VIEWS`, and all the app, the
     fleet screen and the screen registry need to know of it.
 
-    `binding`: the id of its section key in console/keys.py (the app binds it, the help screen and the footer show
-    it, the config's `keymap:` remaps it; the view bar shows its first key). `view`: its view on the fleet screen.
-    `screens`: the screens that show its resources, by the name its refs give (`KeyRef.screen`; "execution" for an
-    `ExecutionRef`), which the app registers. `opens`: what enter opens for one of its approvals or transitions
-    (the approvals inbox and the activity stream ask it by the approval's or transition's service).
+    `binding`: the id of its section key (its package's `parts.py`, listed in console/keys.py: the app binds it, the
+    help screen and the footer show it, the config's `keymap:` remaps it; the view bar shows its first key). `view`:
+    its view on the fleet screen. `screens`: the screens that show its resources, by the name its refs give
+    (`KeyRef.screen`; "execution" for an `ExecutionRef`), which the app registers. `opens`: what enter opens for one
+    of its approvals or transitions (the approvals inbox and the activity stream ask it by the approval's or
+    transition's service).
     """
 
     service: Service

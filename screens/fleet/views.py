@@ -1,12 +1,12 @@
 """The sources of deployments on the screens, one line each, in the order of their keys (`1`, `2`…).
 
-Each line (`SourceView` in screens/fleet/view.py) says all the screens need of a source: its section key's id in
-console/keys.py, its view on the fleet screen (its module here: rows and their caches, columns for the terminal's
-width, the pane under the list, what enter opens and what an action key means for its highlighted row), the
-screens that show its resources (its folder of screens) and what enter opens for its approvals and transitions.
-The app binds each line's key and registers its screens, the fleet screen makes its view, the approvals inbox and
-the activity stream ask it what to open: a new source of deployments is its view module, its folder of screens,
-its key in console/keys.py and one line here.
+Each line (`SourceView` in screens/fleet/view.py) says all the screens need of a source: its section key's id (the
+key its package's `parts.py` declares, which console/keys.py lists), its view on the fleet screen (its module here:
+rows and their caches, columns for the terminal's width, the pane under the list, what enter opens and what an
+action key means for its highlighted row), the screens that show its resources (its folder of screens) and what
+enter opens for its approvals and transitions. The app binds each line's key and registers its screens, the fleet
+screen makes its view, the approvals inbox and the activity stream ask it what to open: a new source of deployments
+is its view module, its folder of screens and one line here.
 """
 
 from __future__ import annotations

@@ -14,8 +14,10 @@ from rich.text import Text
 
 from console import keys
 from console.config import Config
-from console.keys import KEYS, KeySpec
+from console.key_spec import KeySpec
+from console.keys import KEYS
 from console.model import FleetState, Service
+from console.services import SERVICES
 from screens.action_flow import Choices
 from screens.context import KeyRef, ResourceRef
 from screens.fleet.pipelines import PIPELINES
@@ -35,6 +37,8 @@ def test_each_source_has_its_own_view_binding_and_screens() -> None:
     assert len({s.service for s in VIEWS}) == len(VIEWS)
     for source in VIEWS:
         assert ids[source.binding].group == "app", source.binding  # reachable from every screen
+        # The id is the one its service package declares (console/keys.py gathers it from the registry).
+        assert SERVICES[source.service].section.id == source.binding
     screens = [name for source in VIEWS for name in source.screens]
     assert len(set(screens)) == len(screens), "two sources name one screen"
 
@@ -105,7 +109,8 @@ THIRD = SourceView(
 
 @pytest.fixture
 def deployments_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The third source's line in console/keys.py (the config validates keymaps without the UI, so it is there)."""
+    """The third source's section key, as its package's `parts.py` would declare it (console/keys.py gathers each
+    registered service's: the config validates keymaps without the UI)."""
     monkeypatch.setattr(keys, "KEYS", (*KEYS, DEPLOYMENTS))
 
 
