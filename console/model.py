@@ -260,7 +260,9 @@ class FleetState:
     after which a resource counts as stale (twice its poll interval), by key; a resource missing there uses
     `stale_after`.
     `cached` are the keys whose picture came from the warm-start cache and has not been read since: stale
-    however recent the cache, until read.
+    however recent the cache, until read. `target_stale_after`: per target, the seconds after its last read it
+    counts as stale: the longest of its resources' windows (with push, its safety net reads them a minute or more
+    apart, and a target read at that pace is not stale).
     """
 
     resources: Mapping[Service, Mapping[str, Resource]] = field(default_factory=dict)
@@ -269,6 +271,7 @@ class FleetState:
     stale_after: Mapping[str, float] = field(default_factory=dict)
     default_stale_after: float = 30.0
     cached: frozenset[str] = frozenset()
+    target_stale_after: Mapping[str, float] = field(default_factory=dict)
     # What a person must be told, once, in the order it happened (a warm-start cache discarded as corrupt).
     notices: tuple[str, ...] = ()
 
@@ -284,6 +287,10 @@ class FleetState:
         if read_at is None or key in self.cached:
             return True
         return (now - read_at).total_seconds() > self.stale_after.get(key, self.default_stale_after)
+
+    def is_target_stale(self, target: str, read_at: datetime, now: datetime) -> bool:
+        """Whether the target read last at `read_at` is overdue: later than the slowest of its resources' reads."""
+        return (now - read_at).total_seconds() > self.target_stale_after.get(target, self.default_stale_after)
 
 
 _NONE: Mapping[str, Resource] = MappingProxyType({})

@@ -60,7 +60,8 @@ class FleetPublisher:
         self._handle: asyncio.Handle | None = None
         self._stopped = False
         self._generation = 0  # bumped whenever resources are added or removed
-        self._stale: tuple[object, Mapping[str, float]] | None = None  # (what it was computed from, result)
+        # (what it was computed from, each resource's window, each target's)
+        self._stale: tuple[object, Mapping[str, float], Mapping[str, float]] | None = None
         self._apis: tuple[int, tuple[str, ...]] | None = None  # (generation, the APIs pacing the resources)
         self.ready = asyncio.Event()
         self.notices: list[str] = []  # what a person is told once (FleetState.notices)
@@ -113,6 +114,7 @@ class FleetPublisher:
             targets=tuple(self._target_status(run) for run in self._runs.values()),
             stale_after=self._stale_after(),
             default_stale_after=2 * self._intervals.background,
+            target_stale_after=self._target_stale_after(),
             cached=self._cached_keys(),
             notices=tuple(self.notices),
         )
@@ -180,8 +182,21 @@ class FleetPublisher:
             tuple(tuple(_rate(budget, api) for api in self._paced_by()) for _, budget in groups),
         )
         if self._stale is None or self._stale[0] != signature:
-            self._stale = (signature, MappingProxyType(self.stale_after()))
+            windows = self.stale_after()
+            floor = 2 * self._intervals.background
+            targets = {
+                name: max((windows.get(slot.key, floor) for slot in run.slots()), default=floor)
+                for run in self._runs.values()
+                for name in (run.target.name,)
+            }
+            self._stale = (signature, MappingProxyType(windows), MappingProxyType(targets))
         return self._stale[1]
+
+    def _target_stale_after(self) -> Mapping[str, float]:
+        """Each target's window: the longest of its resources' (after `_stale_after`, which computes both)."""
+        self._stale_after()
+        assert self._stale is not None
+        return self._stale[2]
 
     def stale_after(self) -> dict[str, float]:
         """Twice the interval each resource is really read at (see `expected_intervals`)."""

@@ -96,7 +96,7 @@ def _target_mark(status: TargetStatus | None, state: FleetState, now: datetime) 
         return "… reading", "dim"
     if status.error:
         return f"{ERROR.glyph} error", ERROR.tone.style
-    if (now - status.read_at).total_seconds() > state.default_stale_after:
+    if state.is_target_stale(status.target.name, status.read_at, now):
         return f"{STALE.glyph} stale", "bold"
     if status.throttled:
         return "✓ throttled", "yellow"

@@ -173,6 +173,10 @@ async def test_push_delivers_transitions_and_falls_back_when_the_queue_goes(tmp_
             await watcher.refresh()
             key = f"{TARGET}:orders-api"
             assert watcher.state.stale_after[key] == 2 * intervals.push_safety_net
+            # The target as a whole is read at its slowest resource's pace: a minute without a read is not stale
+            # while push works (the header said "stale" every half minute).
+            windows = [v for k, v in watcher.state.stale_after.items() if k.startswith(f"{TARGET}:")]
+            assert watcher.state.target_stale_after[TARGET] == max(windows) >= 2 * intervals.push_safety_net
 
             # Push: every transition comes from a read an event asked for, long before the safety net.
             reads_before = gateway.stats.requests["GetPipelineState"]
@@ -190,6 +194,7 @@ async def test_push_delivers_transitions_and_falls_back_when_the_queue_goes(tmp_
             assert status().error is not None
             assert "events queue" in status().error  # type: ignore[operator]
             assert watcher.state.stale_after[key] == 2 * intervals.background
+            assert watcher.state.target_stale_after[TARGET] < 2 * intervals.push_safety_net
             polled, _ = await run("ledger-api")
             assert {t.source for t in polled} == {"poll"}
             assert [t.to_status for t in polled if t.kind == "pipeline-execution"] == ["InProgress", "Succeeded"]
