@@ -36,7 +36,7 @@ import math
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ import yaml
 
 from console.aws.gateway import Gateway
 from console.budget import DEFAULT_RATES, Budget, Rate
+from console.codepipeline.model import pipelines_of
 from console.config import Intervals, sandbox_targets
 from console.model import Target
 from console.push import WAIT_SECONDS
@@ -163,7 +164,7 @@ async def watcher_refresh(url: str, fleet: Fleet) -> Refresh:
         ready = await watcher.wait_ready(300)
         seconds = time.perf_counter() - started
         done = time.monotonic()
-        assert len(ready.pipelines) == len(fleet.pipelines), "not every pipeline was read"
+        assert len(pipelines_of(ready)) == len(fleet.pipelines), "not every pipeline was read"
         times = timeline(gateway, done)
         return Refresh(seconds, Counter({api: len(moments) for api, moments in times.items()}), times)
     finally:
@@ -232,7 +233,11 @@ async def steady_state(url: str, fleet: Fleet, window: float) -> None:
         cells = "".join(f"{c[api] * 60 / elapsed:14.0f}" for c in counts.values())
         cells += "".join(f"{p[api]:20.0f}" if api in p else f"{'':20}" for p in predicted.values())
         print(f"      {api:<30}{cells}")
-    for label, chosen in (("CodePipeline + Step Functions", lambda api: api not in SQS_APIS), ("all", None)):
+    choices: tuple[tuple[str, Callable[[str], bool] | None], ...] = (
+        ("CodePipeline + Step Functions", lambda api: api not in SQS_APIS),
+        ("all", None),
+    )
+    for label, chosen in choices:
         cells = "".join(
             f"{sum(n for api, n in c.items() if chosen is None or chosen(api)) * 60 / elapsed:14.0f}"
             for c in counts.values()

@@ -61,7 +61,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -407,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{kind}: done", flush=True)
     print()
     print(f"{'':32}" + "".join(f"{mode:>22}" for mode in modes))
-    rows = [
+    rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         ("load average at start / end", lambda r: "{:.1f} / {:.1f}".format(*r["load"])),
         ("CPU: sandbox / a console (cores)", lambda r: "{:.2f} / {:.2f}".format(*r["cpu"])),
         ("consoles ready", lambda r: f"{r['ready']}"),

@@ -33,7 +33,9 @@ from benchmarks.ui_support import (
     summary,
     until,
 )
+from console.codepipeline.model import pipelines_of
 from console.config import Intervals
+from console.stepfunctions.model import state_machines_of
 from screens.fleet.screen import FleetScreen
 
 # One round of an operator's keys: (what, key).
@@ -74,7 +76,7 @@ async def measure(
             assert isinstance(screen, FleetScreen)
 
             def read() -> bool:
-                pipelines = app.console_context.state.pipelines
+                pipelines = pipelines_of(app.console_context.state)
                 return len(pipelines) == expected and all(p.read_at is not None for p in pipelines.values())
 
             started = time.perf_counter()
@@ -83,8 +85,8 @@ async def measure(
             except TimeoutError:
                 pass  # measured anyway, with what was read; the line below says how much
             state = app.console_context.state
-            count = sum(1 for p in state.pipelines.values() if p.read_at is not None)
-            machines = len(state.state_machines)
+            count = sum(1 for p in pipelines_of(state).values() if p.read_at is not None)
+            machines = len(state_machines_of(state))
             took = time.perf_counter() - started
             print(f"  console: {count} of {expected} pipelines and {machines} state machines read after {took:.1f}s")
             await pilot.pause()

@@ -19,6 +19,8 @@ import sys
 import time
 
 from benchmarks.ui_support import FrameClock, RunningSandbox, console, sandbox, settled_frame, until
+from console.codepipeline.model import pipelines_of
+from screens.fleet.pipelines import PIPELINES
 from screens.fleet.screen import FleetScreen
 
 
@@ -31,22 +33,22 @@ async def one_launch(running: RunningSandbox, size: tuple[int, int]) -> tuple[fl
         async with app.run_test(size=size):
             screen = app.screen
             assert isinstance(screen, FleetScreen)
-            await until(lambda: screen.pipelines.keys, 30, "the first rows")
+            view = screen.views[PIPELINES]
+            await until(lambda: view.keys, 30, "the first rows")
             rows = time.perf_counter()
 
             def full() -> bool:
                 state = app.console_context.state
-                pipelines = state.pipelines.values()
+                pipelines = pipelines_of(state).values()
                 return (
-                    len(screen.pipelines.keys) == expected
+                    len(view.keys) == expected
                     and len(pipelines) == expected
                     and all(p.read_at is not None and p.stages for p in pipelines)
-                    and len(screen.pipelines.rows) == expected
                 )
 
             await until(full, 60, "every pipeline read and shown")
             shown = await settled_frame(app, clock)
-            return rows - started, shown - started, len(screen.pipelines.keys)
+            return rows - started, shown - started, len(view.keys)
 
 
 def import_seconds() -> float:

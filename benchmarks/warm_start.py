@@ -36,11 +36,13 @@ from pathlib import Path
 
 from console.aws.gateway import Gateway
 from console.budget import DEFAULT_RATES, Budget, Rate
+from console.codepipeline.model import pipelines_of
 from console.config import Intervals, sandbox_targets
 from console.model import FleetState
 from console.sandbox.fleet.definitions import Fleet, load_fleet
 from console.sandbox.fleetgen import write_fleet
 from console.sandbox_process import start_sandbox_process
+from console.stepfunctions.model import state_machines_of
 from console.warm_cache import WarmCache
 from console.watch import Watcher
 
@@ -62,9 +64,9 @@ class Run:
 def full_counts(state: FleetState) -> tuple[int, int]:
     # With details: the structure (GetPipeline's categories and providers), not only the state's stages.
     pipelines = sum(
-        1 for p in state.pipelines.values() if p.stages and all(a.category for s in p.stages for a in s.actions)
+        1 for p in pipelines_of(state).values() if p.stages and all(a.category for s in p.stages for a in s.actions)
     )
-    return pipelines, len(state.state_machines)
+    return pipelines, len(state_machines_of(state))
 
 
 def gateways(url: str, fleet: Fleet, unlimited: bool = False) -> dict[str, Gateway]:
