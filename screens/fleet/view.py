@@ -110,7 +110,7 @@ class RowCache(Generic[T, R]):
 
     An update of 2,000 pipelines changes a few of them: asking every row costs a lookup and a few comparisons,
     never `FleetState.is_stale`'s date arithmetic, since each row keeps the time it turns stale. `built` says how
-    many rows the last `sync` built (none: the rows are the very ones of the sync before)."""
+    many rows the last call of `rows` built (none: the rows are the very ones of the call before)."""
 
     def __init__(self, same: Callable[[T, T], bool] | None = None) -> None:
         self._kept: dict[str, _Kept[T, R]] = {}
