@@ -12,7 +12,7 @@ from screens.action_flow import Choices
 from screens.context import KeyRef, ResourceRef
 from screens.fleet.actions import pipeline_choices
 from screens.fleet.rows import PipelineRow, TableLayout, pipeline_layout, pipeline_row
-from screens.fleet.view import Frame, NameOrder, RowCache, RowFilter
+from screens.fleet.view import Frame, ShownRows
 from screens.status import ERROR, STALE, look
 from screens.text import clean, commit_message, literal
 from screens.timefmt import ago, coarse_age
@@ -23,7 +23,7 @@ PIPELINES = "pipelines"
 PIPELINE_SCREEN = "pipeline"  # the registry's name of the screen that shows one pipeline (screens/pipeline/)
 
 
-class PipelineView:
+class PipelineView(ShownRows[Pipeline, PipelineRow]):
     """The pipelines view: its layout, the rows shown (filtered, by name) and how many there are in all."""
 
     name = PIPELINES
@@ -31,16 +31,9 @@ class PipelineView:
     noun = "pipeline"
 
     def __init__(self) -> None:
+        super().__init__(reads_the_same)
         self.layout: TableLayout | None = None
         self.waves: tuple[Wave, ...] | None = None  # the board's columns as last laid out (`board_waves`)
-        self.rows: dict[str, PipelineRow] = {}  # the rows shown, by key
-        self.keys: list[str] = []  # the keys shown, in order
-        self.total = 0  # pipelines in all, filtered or not
-        self._order = NameOrder()
-        self._filter: RowFilter[PipelineRow] = RowFilter()
-        self._cache: RowCache[Pipeline, PipelineRow] = RowCache(reads_the_same)
-        self._shown: tuple[list[str], str] | None = None  # the order and the filter of the rows shown
-        self.changed = True  # the last sync changed the rows shown (or their order)
 
     def set_layout(self, layout: TableLayout) -> bool:
         """Take the layout for the terminal's width; True when it changed (every row is built again)."""
@@ -65,24 +58,13 @@ class PipelineView:
             return False
         waves, state, now, labels, layout = self.waves, frame.state, frame.now, frame.labels, self.layout
         pipelines = pipelines_of(state)
-        order = self._order.of(pipelines)
         # Ages are shown in the list only in wide slots: only there does a new minute make a row read differently.
         minute = int(now.timestamp() // 60) if layout.slot >= SLOT_WIDE else 0
 
         def build(pipeline: Pipeline, stale: bool) -> PipelineRow:
             return pipeline_row(pipeline, waves, state, now, layout.slot, labels.get(pipeline.target, pipeline.target))
 
-        rows = self._cache.rows(order, pipelines, state, now, (layout.slot, minute), build)
-        shown = (order, frame.query)
-        if not self._cache.built and self._shown is not None and self._shown[0] is order and self._shown[1] == shown[1]:
-            self.changed = False  # the very rows of the last sync, in its order: nothing to hand the list
-            return True
-        self._shown = shown
-        self.changed = True
-        self.total = len(rows)
-        rows = self._filter.keep(rows, frame.query)
-        self.rows = {r.key: r for r in rows}
-        self.keys = [r.key for r in rows]
+        self.show(pipelines, frame, (layout.slot, minute), build)
         return True
 
     def cells(self) -> dict[str, tuple[Text, ...]]:

@@ -13,7 +13,7 @@ from screens.action_flow import Choices
 from screens.context import ExecutionRef, KeyRef, ResourceRef
 from screens.fleet.actions import machine_choices
 from screens.fleet.rows import MACHINE_COLUMNS, MachineRow, machine_layout, machine_row
-from screens.fleet.view import Frame, NameOrder, RowCache, RowFilter
+from screens.fleet.view import Frame, ShownRows
 from screens.status import ERROR, look
 from screens.text import clean, literal
 from screens.timefmt import coarse_age
@@ -26,7 +26,7 @@ MACHINE_SCREEN = "state_machine"  # the registry's name of the screen that shows
 _MACHINE_INDEX = {key: index for index, (key, _) in enumerate(MACHINE_COLUMNS)}
 
 
-class MachineView:
+class MachineView(ShownRows[StateMachine, MachineRow]):
     """The state machines view: its columns, the rows shown (filtered, by name) and how many there are in all."""
 
     name = MACHINES
@@ -34,16 +34,9 @@ class MachineView:
     noun = "state machine"
 
     def __init__(self, column_index: Mapping[str, int] = _MACHINE_INDEX) -> None:
+        super().__init__()
         self.columns: tuple[ListColumn, ...] = ()
-        self.rows: dict[str, MachineRow] = {}
-        self.keys: list[str] = []
-        self.total = 0
         self._column_index = column_index  # where each column's cell is in MachineRow.cells
-        self._order = NameOrder()
-        self._filter: RowFilter[MachineRow] = RowFilter()
-        self._cache: RowCache[StateMachine, MachineRow] = RowCache()
-        self._shown: tuple[list[str], str] | None = None  # the order and the filter of the rows shown
-        self.changed = True  # the last sync changed the rows shown (or their order)
         self._cells: dict[str, tuple[MachineRow, tuple[Text, ...]]] = {}
 
     def set_columns(self, columns: tuple[ListColumn, ...]) -> bool:
@@ -58,22 +51,11 @@ class MachineView:
         """The rows of the state machines matching the filter (always ready: no layout is needed)."""
         state, now, labels = frame.state, frame.now, frame.labels
         machines = state_machines_of(state)
-        order = self._order.of(machines)
 
         def build(machine: StateMachine, stale: bool) -> MachineRow:
             return machine_row(machine, state, now, labels.get(machine.target, machine.target))
 
-        rows = self._cache.rows(order, machines, state, now, int(now.timestamp() // 60), build)
-        shown = (order, frame.query)
-        if not self._cache.built and self._shown is not None and self._shown[0] is order and self._shown[1] == shown[1]:
-            self.changed = False  # the very rows of the last sync, in its order: nothing to hand the list
-            return True
-        self._shown = shown
-        self.changed = True
-        self.total = len(rows)
-        rows = self._filter.keep(rows, frame.query)
-        self.rows = {r.key: r for r in rows}
-        self.keys = [r.key for r in rows]
+        self.show(machines, frame, int(now.timestamp() // 60), build)
         return True
 
     def cells(self) -> dict[str, tuple[Text, ...]]:

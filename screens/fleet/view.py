@@ -44,10 +44,10 @@ class _Row(Protocol):
 
 
 R = TypeVar("R", bound=_Row)
-T = TypeVar("T", bound="_Read")
+T = TypeVar("T", bound="_Resource")
 
 
-class _Read(Protocol):
+class _Resource(_Named, Protocol):
     @property
     def read_at(self) -> datetime | None: ...
 
@@ -171,6 +171,36 @@ def _turns_at(read_at: datetime | None, limit: float, cached: bool, stale: bool)
     if stale or read_at is None or cached:
         return math.inf
     return read_at.timestamp() + limit
+
+
+class ShownRows(Generic[T, R]):
+    """A view's rows as the fleet screen shows them: its resources by name, each row built only when it reads
+    differently (`RowCache`), then filtered. `changed` says whether the last `show` changed the rows shown or their
+    order (False: the list has them already, and the screen hands it nothing). The views subclass it."""
+
+    def __init__(self, same: Callable[[T, T], bool] | None = None) -> None:
+        self.rows: dict[str, R] = {}  # the rows shown, by key
+        self.keys: list[str] = []  # the keys shown, in order
+        self.total = 0  # resources in all, filtered or not
+        self.changed = True
+        self._order = NameOrder()
+        self._cache: RowCache[T, R] = RowCache(same)
+        self._filter: RowFilter[R] = RowFilter()
+        self._shown: tuple[list[str], str] | None = None  # the order and the filter of the rows shown
+
+    def show(self, resources: Mapping[str, T], frame: Frame, epoch: Hashable, build: Callable[[T, bool], R]) -> None:
+        """The rows of `resources` for `frame` (`epoch` and `build` as `RowCache.rows` takes them)."""
+        order = self._order.of(resources)
+        rows = self._cache.rows(order, resources, frame.state, frame.now, epoch, build)
+        if not self._cache.built and self._shown is not None and self._shown == (order, frame.query):
+            self.changed = False  # the very rows of the last sync, in its order
+            return
+        self._shown = (order, frame.query)
+        self.changed = True
+        self.total = len(rows)
+        rows = self._filter.keep(rows, frame.query)
+        self.rows = {r.key: r for r in rows}
+        self.keys = [r.key for r in rows]
 
 
 @dataclass(frozen=True)
