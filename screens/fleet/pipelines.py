@@ -62,7 +62,7 @@ class PipelineView(ShownRows[Pipeline, PipelineRow]):
         minute = int(now.timestamp() // 60) if layout.slot >= SLOT_WIDE else 0
 
         def build(pipeline: Pipeline, stale: bool) -> PipelineRow:
-            return pipeline_row(pipeline, waves, state, now, layout.slot, labels.get(pipeline.target, pipeline.target))
+            return pipeline_row(pipeline, waves, stale, now, layout.slot, labels.get(pipeline.target, pipeline.target))
 
         self.show(pipelines, frame, (layout.slot, minute), build)
         return True

@@ -12,7 +12,7 @@ from datetime import datetime
 from rich.text import Text
 
 from console.codepipeline.model import Pipeline
-from console.model import FleetState, Target, Wave
+from console.model import Target, Wave
 from console.stepfunctions.model import StateMachine
 from screens.status import ERROR, READING, STALE, look
 from screens.text import clean, literal
@@ -55,13 +55,13 @@ class PipelineRow:
 def pipeline_row(
     pipeline: Pipeline,
     waves: Sequence[Wave],
-    state: FleetState,
+    stale: bool,
     now: datetime,
     slot: int,
     target_label: str,
 ) -> PipelineRow:
+    """`stale`: whether the picture counts `pipeline` as stale now (the views' row cache works it out)."""
     cells = wave_cells(pipeline, waves)
-    stale = state.is_stale(pipeline.key, pipeline.read_at, now)
     latest = pipeline.latest_execution
     status = look(latest.status if latest else None)
     latest_cell = status.text()
@@ -114,8 +114,8 @@ class MachineRow:
     stale: bool
 
 
-def machine_row(machine: StateMachine, state: FleetState, now: datetime, target_label: str) -> MachineRow:
-    stale = state.is_stale(machine.key, machine.read_at, now)
+def machine_row(machine: StateMachine, stale: bool, now: datetime, target_label: str) -> MachineRow:
+    """`stale`: whether the picture counts `machine` as stale now (the views' row cache works it out)."""
     newest = machine.executions[0] if machine.executions else None
     newest_cell = Text(end="")
     if newest is None:

@@ -53,7 +53,7 @@ class MachineView(ShownRows[StateMachine, MachineRow]):
         machines = state_machines_of(state)
 
         def build(machine: StateMachine, stale: bool) -> MachineRow:
-            return machine_row(machine, state, now, labels.get(machine.target, machine.target))
+            return machine_row(machine, stale, now, labels.get(machine.target, machine.target))
 
         self.show(machines, frame, int(now.timestamp() // 60), build)
         return True
