@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -22,6 +23,9 @@ from console.errors import WavedeckError
 from console.sandbox.clock import SandboxClock
 from console.sandbox.fleet.definitions import Fleet
 from console.sandbox.server_constants import ACCOUNT_ID
+
+if TYPE_CHECKING:
+    from console.sandbox.keep_alive import Connections  # it imports moto, which only a started sandbox needs
 
 LOG = logging.getLogger(__name__)
 
@@ -56,6 +60,7 @@ class SandboxServer:
         self._on_phase = on_phase or (lambda phase: None)
         self.clock = SandboxClock(options.speed)
         self._server: BaseWSGIServer | None = None
+        self._connections: Connections | None = None
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
         self.engine: object | None = None
@@ -78,11 +83,12 @@ class SandboxServer:
         try:
             # Imported here: moto is heavy, and only the sandbox process needs it.
             from moto.core.config import default_user_config
-            from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
+            from moto.moto_server.werkzeug_app import create_backend_app
 
             from console.sandbox.codepipeline import api as codepipeline_api
             from console.sandbox.codepipeline.engine import PipelineEngine
             from console.sandbox.dispatch import Dispatcher
+            from console.sandbox.keep_alive import BodyFirst, Connections, keep_alive_handler
             from console.sandbox.latency import Latency
             from console.sandbox.queue_retention import QueueRetention
             from console.sandbox.quotas import Quotas
@@ -96,12 +102,14 @@ class SandboxServer:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
             quotas = Quotas(Dispatcher(create_backend_app), self.options.quotas)
             app = Latency(quotas, self.options.latency)
+            # Each client's connection stays open between its requests, as AWS's do (console/sandbox/keep_alive.py).
+            self._connections = Connections()
             self._server = make_server(
                 self.options.host,
                 self.options.port,
-                app,
+                BodyFirst(app),
                 threaded=True,
-                request_handler=MotoRequestHandler,
+                request_handler=keep_alive_handler(self._connections),
                 fd=listener.fileno(),
             )
         finally:
@@ -195,5 +203,7 @@ class SandboxServer:
             if self._thread is not None and self._thread.is_alive():
                 self._server.shutdown()
             self._server.server_close()
+        if self._connections is not None:
+            self._connections.close_all()  # a stopped sandbox answers no one on a connection kept open
         if self._thread is not None:
             self._thread.join(timeout=5)
