@@ -67,8 +67,8 @@ class PipelineView(ShownRows[Pipeline, PipelineRow]):
         self.show(pipelines, frame, (layout.slot, minute), build)
         return True
 
-    def cells(self) -> dict[str, tuple[Text, ...]]:
-        return {key: self.rows[key].cells for key in self.keys}
+    def row_cells(self, row: PipelineRow) -> tuple[Text, ...]:
+        return row.cells  # drawn now, when first on screen (PipelineRow)
 
     # --- as a FleetView (screens/fleet/view.py) -------------------------------------------------------------
 

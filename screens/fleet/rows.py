@@ -14,7 +14,7 @@ from rich.text import Text
 from console.codepipeline.model import Pipeline
 from console.model import Target, Wave
 from console.stepfunctions.model import StateMachine
-from screens.status import ERROR, READING, STALE, look
+from screens.status import ERROR, READING, STALE, StatusLook, look
 from screens.text import clean, literal
 from screens.timefmt import coarse_age
 from screens.widgets.keyed_list import ListColumn, columns_width
@@ -41,15 +41,91 @@ def target_labels(targets: Sequence[Target]) -> dict[str, str]:
     return {n: n for n in names}
 
 
-@dataclass(frozen=True, slots=True)
 class PipelineRow:
-    """The cells of one pipeline row and the words the filter searches."""
+    """One pipeline's row: its cells and the words the filter searches, each worked out when first asked for.
 
-    key: str
-    cells: tuple[Text, ...]
-    words: str
-    waves: tuple[WaveCell, ...]
-    stale: bool
+    The fleet's list asks for the cells of the rows on screen only, and the filter for the words only while it
+    is typed: a picture that changes 40 pipelines of 2,000 builds 40 rows, and draws the few of them on screen
+    (the wave strip alone took most of a millisecond a row). Drawn later, a row shows what it was built from: the
+    pipeline and the time of the picture it came with (`now`), as if drawn then. Two rows are equal only when
+    they are the same row: the row cache hands the list the very row again while it reads the same."""
+
+    __slots__ = ("_cells", "_inputs", "_wave_cells", "_words", "key", "stale")
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        waves: Sequence[Wave],
+        stale: bool,
+        now: datetime,
+        slot: int,
+        target_label: str,
+    ) -> None:
+        self.key = pipeline.key
+        self.stale = stale
+        self._inputs = (pipeline, waves, now, slot, target_label)
+        self._wave_cells: tuple[WaveCell, ...] | None = None
+        self._cells: tuple[Text, ...] | None = None
+        self._words: str | None = None
+
+    @property
+    def waves(self) -> tuple[WaveCell, ...]:
+        """The pipeline's cell in each wave (the board under the list shows them)."""
+        if self._wave_cells is None:
+            pipeline, waves, _, _, _ = self._inputs
+            self._wave_cells = wave_cells(pipeline, waves)
+        return self._wave_cells
+
+    @property
+    def cells(self) -> tuple[Text, ...]:
+        if self._cells is None:
+            self._cells = self._draw()
+        return self._cells
+
+    @property
+    def words(self) -> str:
+        if self._words is None:
+            self._words = self._find_words()
+        return self._words
+
+    def _draw(self) -> tuple[Text, ...]:
+        pipeline, _, now, slot, target_label = self._inputs
+        if pipeline.error:
+            fresh = Text(f"{ERROR.glyph} error", style=ERROR.tone.style)
+        elif self.stale:
+            fresh = Text(f"{STALE.glyph} stale", style="bold")
+        else:
+            fresh = Text("")
+        return (
+            literal(pipeline.name),
+            literal(target_label, style="dim"),
+            _latest(pipeline)[1],
+            wave_strip(self.waves, slot, now),
+            fresh,
+        )
+
+    def _find_words(self) -> str:
+        pipeline = self._inputs[0]
+        latest = pipeline.latest_execution
+        status = _latest(pipeline)[0]
+        words = [pipeline.name, pipeline.target, status.word, "rollback" if latest and latest.is_rollback else ""]
+        for cell in self.waves:
+            if cell.stages:
+                words.append(f"{cell.wave.name} {cell.look.word}")
+                if cell.status and cell.look.word != look(cell.status).word:
+                    words.append(look(cell.status).word)
+            if cell.approval:
+                words.append("approval waiting")
+            if cell.paused:
+                words.append("paused")
+        if self.stale:
+            words.append("stale")
+        if pipeline.error:
+            words.append("error")
+        return clean(" ".join(words)).lower()
+
+    def __repr__(self) -> str:
+        return f"PipelineRow({self.key!r}, stale={self.stale})"
 
 
 def pipeline_row(
@@ -61,7 +137,11 @@ def pipeline_row(
     target_label: str,
 ) -> PipelineRow:
     """`stale`: whether the picture counts `pipeline` as stale now (the views' row cache works it out)."""
-    cells = wave_cells(pipeline, waves)
+    return PipelineRow(pipeline, waves, stale, now, slot, target_label)
+
+
+def _latest(pipeline: Pipeline) -> tuple[StatusLook, Text]:
+    """The look of the latest execution and its cell."""
     latest = pipeline.latest_execution
     status = look(latest.status if latest else None)
     latest_cell = status.text()
@@ -71,39 +151,7 @@ def pipeline_row(
         latest_cell = Text(f"{READING.glyph} {READING.word}", style="dim")
     if latest is not None and latest.is_rollback:
         latest_cell.append(" ↩", style="dim")
-    if pipeline.error:
-        fresh = Text(f"{ERROR.glyph} error", style=ERROR.tone.style)
-    elif stale:
-        fresh = Text(f"{STALE.glyph} stale", style="bold")
-    else:
-        fresh = Text("")
-    words = [pipeline.name, pipeline.target, status.word, "rollback" if latest and latest.is_rollback else ""]
-    for cell in cells:
-        if cell.stages:
-            words.append(f"{cell.wave.name} {cell.look.word}")
-            if cell.status and cell.look.word != look(cell.status).word:
-                words.append(look(cell.status).word)
-        if cell.approval:
-            words.append("approval waiting")
-        if cell.paused:
-            words.append("paused")
-    if stale:
-        words.append("stale")
-    if pipeline.error:
-        words.append("error")
-    return PipelineRow(
-        key=pipeline.key,
-        cells=(
-            literal(pipeline.name),
-            literal(target_label, style="dim"),
-            latest_cell,
-            wave_strip(cells, slot, now),
-            fresh,
-        ),
-        words=clean(" ".join(words)).lower(),
-        waves=cells,
-        stale=stale,
-    )
+    return status, latest_cell
 
 
 @dataclass(frozen=True, slots=True)

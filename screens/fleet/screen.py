@@ -24,7 +24,7 @@ size.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events, on
@@ -82,7 +82,7 @@ class FleetScreen(ActionScreen):
     def compose(self) -> ComposeResult:
         # Kept as attributes: updates can arrive while the screen is being torn down, when queries fail.
         self._bar_widget = Static(id="view-bar")
-        self._list = KeyedList(id="fleet-list", on_change=self._list_changed)
+        self._list = KeyedList(id="fleet-list", cells=self._row_cells, on_change=self._list_changed)
         self._board = WaveBoard(id="board")
         self._legend = Static(id="legend")
         yield self.header()
@@ -167,7 +167,7 @@ class FleetScreen(ActionScreen):
             if view.reshape(frame):
                 self._build_columns()
             if view.sync(frame) and view is self.shown and view.changed:
-                self._list.set_rows(view.keys, view.cells())
+                self._list.set_rows(view.keys, view.rows)
 
     def highlighted_key(self, view: str | None = None) -> str | None:
         """The key of the highlighted row of `view` (default: the one shown)."""
@@ -241,7 +241,7 @@ class FleetScreen(ActionScreen):
                 # Where the cursor was left in this view, or its first row the first time: not the other view's
                 # row number (the list is shared: the cursor landed anywhere, often on the last row).
                 left = self._cursor_keys[view]
-                self._list.set_rows(shown.keys, shown.cells(), select=left or (shown.keys[0] if shown.keys else None))
+                self._list.set_rows(shown.keys, shown.rows, select=left or (shown.keys[0] if shown.keys else None))
         if not self._list.has_focus:
             self._list.focus()
         self._update_bar()
@@ -256,6 +256,9 @@ class FleetScreen(ActionScreen):
             return False
         self.show_view(name)
         return True
+
+    def _row_cells(self, row: Any) -> tuple[Text, ...]:
+        return self.shown.row_cells(row)  # the list holds the shown view's rows
 
     def _list_changed(self) -> None:
         """A list's cursor moved, its rows changed or others came on screen: the board, the watcher's focus and

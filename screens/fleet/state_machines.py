@@ -58,8 +58,8 @@ class MachineView(ShownRows[StateMachine, MachineRow]):
         self.show(machines, frame, int(now.timestamp() // 60), build)
         return True
 
-    def cells(self) -> dict[str, tuple[Text, ...]]:
-        return {key: self._row_cells(self.rows[key]) for key in self.keys}
+    def row_cells(self, row: MachineRow) -> tuple[Text, ...]:
+        return self._row_cells(row)
 
     # --- as a FleetView (screens/fleet/view.py) -------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from rich.text import Text
 
@@ -267,8 +267,13 @@ class FleetView(Protocol):
         """Whether the last `sync` changed the rows shown or their order (False: the list has them already)."""
         ...
 
-    def cells(self) -> dict[str, tuple[Text, ...]]:
-        """The cells of the rows shown, by key."""
+    @property
+    def rows(self) -> Mapping[str, Any]:
+        """The rows shown, by key: what the list is handed (it draws those on screen through `row_cells`)."""
+        ...
+
+    def row_cells(self, row: Any) -> tuple[Text, ...]:
+        """The cells of one of its rows in the list's columns (asked only for the rows on screen)."""
         ...
 
     def show_detail(self, board: WaveBoard, key: str | None, state: FleetState, now: datetime) -> None:

@@ -6,10 +6,13 @@ import time
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from console.codepipeline.model import SERVICE as CODEPIPELINE
 from console.codepipeline.model import pipelines_of
 from console.model import FleetState
 from console.stepfunctions.model import state_machines_of
+from screens.fleet import rows as rows_module
 from screens.fleet.pipelines import PIPELINES
 from screens.fleet.rows import pipeline_layout
 from screens.fleet.screen import FleetScreen
@@ -270,6 +273,50 @@ async def test_five_hundred_pipelines_stay_fast(console_app: Any) -> None:
         await wait_for(pilot, shown, what="the re-read picture drawn")
         assert touched == []
         assert all(screen.views[PIPELINES].rows[k] is rows[k] for k in rows)
+
+
+async def test_a_picture_that_changes_every_pipeline_draws_only_the_rows_on_screen(
+    console_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row's cells are drawn when it first comes on screen (screens/fleet/rows.py `PipelineRow`): a picture in
+    which 500 pipelines changed draws the screenful shown, and a row further down is drawn, from that picture,
+    when the cursor brings it on screen."""
+    base = fleet_picture()
+    many = {}
+    for i in range(500):
+        p = pipeline(f"service-{i:03d}", all_waves())
+        many[p.key] = p
+    state = FleetState(resources={CODEPIPELINE: many}, targets=base.targets, default_stale_after=30.0)
+    watcher = FakeWatcher(state)
+    app = console_app(watcher=watcher)
+    drawn: list[int] = []
+    strip = rows_module.wave_strip
+
+    def counted(*args: Any) -> Any:
+        drawn.append(1)
+        return strip(*args)
+
+    monkeypatch.setattr(rows_module, "wave_strip", counted)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = fleet(app)
+        on_screen = screen.table.page_height
+        await wait_for(pilot, lambda: drawn, what="the first screenful drawn")
+        assert len(drawn) <= on_screen + 1
+        drawn.clear()
+        failed = {
+            k: replace(p, stages=tuple(replace(s, status="Failed") if s.name == "Gamma" else s for s in p.stages))
+            for k, p in many.items()
+        }
+        watcher.publish(state.with_resources(CODEPIPELINE, failed))
+        await wait_for(pilot, lambda: len(drawn) >= on_screen, what="the changed rows on screen drawn")
+        await pilot.pause()
+        assert len(drawn) <= on_screen + 1  # not 500
+        last = screen.views[PIPELINES].keys[-1]
+        await pilot.press("end")
+        await wait_for(pilot, lambda: screen.highlighted_key() == last, what="the cursor on the last row")
+        await pilot.pause()
+        assert len(drawn) <= 2 * (on_screen + 1)
+        assert "✗" in row_text(screen, last)  # drawn from the picture in which it failed
 
 
 def test_layout_fits_80_columns_and_uses_120_and_200() -> None:

@@ -6,6 +6,7 @@ app, the fleet screen or the screen registry: its key in console/keys.py and its
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -86,8 +87,10 @@ class DeploymentView:
     def sync(self, frame: Frame) -> bool:
         return True
 
-    def cells(self) -> dict[str, tuple[Text, ...]]:
-        return {GROUP: (Text("blue-green"),)}
+    rows: Mapping[str, object] = {GROUP: "blue-green"}
+
+    def row_cells(self, row: object) -> tuple[Text, ...]:
+        return (Text(str(row)),)
 
     def show_detail(self, board: WaveBoard, key: str | None, state: FleetState, now: datetime) -> None:
         board.show_text(Text(f"group {key}"))
