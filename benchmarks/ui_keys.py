@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
 from dataclasses import replace
@@ -66,7 +67,12 @@ ROUND: tuple[tuple[str, str], ...] = (
 
 
 async def measure(
-    running: RunningSandbox, rounds: int, intervals: Intervals, read_timeout: float, thread: str = "watcher"
+    running: RunningSandbox,
+    rounds: int,
+    intervals: Intervals,
+    read_timeout: float,
+    thread: str = "watcher",
+    precedence: str = "on",
 ) -> None:
     expected = len(running.fleet.pipelines)
     async with console(running, intervals=intervals, thread=thread) as app:
@@ -91,35 +97,59 @@ async def measure(
             print(f"  console: {count} of {expected} pipelines and {machines} state machines read after {took:.1f}s")
             await pilot.pause()
             seen_before = app.console_context.transitions.total
-            by_kind: dict[str, list[float]] = defaultdict(list)
+            # With `precedence` "both", rounds alternate: the watcher's thread waiting for each key, and not.
+            modes = {"on": (True,), "off": (False,), "both": (True, False)}[precedence]
+            keys_first = app.precedence
+            by_kind: dict[tuple[bool, str], list[float]] = defaultdict(list)
             nothing: dict[str, int] = defaultdict(int)
-            every: list[float] = []
+            every: dict[bool, list[float]] = defaultdict(list)
+            if len(modes) > 1:
+                # Every screen's first visit builds it: a round to build them, measured by neither side.
+                for _, key in ROUND:
+                    with contextlib.suppress(NothingShown):
+                        await press(app, clock, key)
             started = time.perf_counter()
-            for _ in range(rounds):
+            for number in range(rounds):
+                mode = modes[number % len(modes)]
+                if keys_first is not None:
+                    keys_first.enabled = mode
                 for what, key in ROUND:
-                    by_kind.setdefault(what, [])
+                    by_kind.setdefault((mode, what), [])
                     try:
                         seconds = await press(app, clock, key)
                     except NothingShown:
                         nothing[what] += 1
                         continue
-                    by_kind[what].append(seconds)
-                    every.append(seconds)
+                    by_kind[(mode, what)].append(seconds)
+                    every[mode].append(seconds)
                     # An operator reads between keys; the watcher's updates arrive meanwhile.
                     await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - started
             arrived = app.console_context.transitions.total - seen_before
-            print(f"  {len(every)} key presses over {elapsed:.0f}s while {arrived} transitions arrived (live)")
-            for what, values in by_kind.items():
-                blank = f"  ({nothing[what]} showed nothing)" if nothing[what] else ""
-                print(f"    {what:<32} {summary(values)}{blank}")
-            worst = max(percentile(v, 95) for v in by_kind.values() if v)
-            verdict = "OK" if worst < 0.033 and not nothing else "OVER"
-            print(
-                f"ui_keys: every key {summary(every)} ms; worst group p95 {worst * 1000:.1f} ms; "
-                f"{sum(nothing.values())} keys showed nothing (target: p95 < 33 ms in every group, none blank: "
-                f"{verdict})"
-            )
+            presses = sum(len(v) for v in every.values())
+            print(f"  {presses} key presses over {elapsed:.0f}s while {arrived} transitions arrived (live)")
+            for mode in modes:
+                if len(modes) > 1 or keys_first is None:
+                    label = "no watcher thread" if keys_first is None else KEYS_FIRST[mode]
+                    print(f"  {label}:")
+                for (of, what), values in by_kind.items():
+                    if of != mode:
+                        continue
+                    blank = f"  ({nothing[what]} showed nothing)" if nothing[what] and mode == modes[0] else ""
+                    print(f"    {what:<32} {summary(values)}{blank}")
+                worst = max(percentile(v, 95) for (of, _), v in by_kind.items() if v and of == mode)
+                verdict = "OK" if worst < 0.033 and not nothing else "OVER"
+                print(
+                    f"ui_keys{'' if len(modes) == 1 else ' (' + KEYS_FIRST[mode] + ')'}: every key "
+                    f"{summary(every[mode])} ms; worst group p95 {worst * 1000:.1f} ms; "
+                    f"{sum(nothing.values())} keys showed nothing (target: p95 < 33 ms in every group, none blank: "
+                    f"{verdict})"
+                )
+            if keys_first is not None:
+                print(f"  the watcher's thread waited {keys_first.waited:.1f}s for keys over the {elapsed:.0f}s")
+
+
+KEYS_FIRST = {True: "watcher waits for keys", False: "watcher does not wait"}
 
 
 def main() -> None:
@@ -142,6 +172,13 @@ def main() -> None:
         help="what runs on a thread of its own: the AWS clients and the watcher (the console's way), only the "
         "clients, or nothing (everything on the UI's loop, as before), to compare",
     )
+    parser.add_argument(
+        "--precedence",
+        choices=("on", "off", "both"),
+        default="on",
+        help="whether the watcher's thread waits while a key is handled and drawn (console/loop_thread.py); "
+        "both: rounds alternate, reported apart, to compare in one run",
+    )
     parser.add_argument("--read-timeout", type=float, default=300.0, help="seconds to wait for every pipeline's read")
     args = parser.parse_args()
     intervals = replace(Intervals(), focused=args.focused)
@@ -155,7 +192,9 @@ def main() -> None:
         pipelines=args.pipelines, state_machines=args.state_machines, speed=args.speed, regions=args.regions
     ) as running:
         print(f"  sandbox ready in {running.started_in:.1f}s")
-        asyncio.run(measure(running, args.rounds, intervals, args.read_timeout, thread=args.thread))
+        asyncio.run(
+            measure(running, args.rounds, intervals, args.read_timeout, thread=args.thread, precedence=args.precedence)
+        )
 
 
 if __name__ == "__main__":

@@ -108,7 +108,8 @@ async def console(
         watcher = Watcher(gateways, waves, intervals or config.intervals)
         shown = ThreadedWatcher(watcher, io) if io is not None and thread == "watcher" else watcher
         gate = ActionGate(gateways, waves, AuditLog(Path(audit_dir) / "audit.jsonl"))
-        yield make_app(config, targets, shown, gate, waves=waves, transitions_window=window)
+        precedence = io.precedence if io is not None and thread == "watcher" else None
+        yield make_app(config, targets, shown, gate, waves=waves, transitions_window=window, precedence=precedence)
 
 
 # --- measuring ----------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from textual.worker import Worker
 
 from console.config import Config
 from console.hangup import EXIT_HANGUP, terminal_gone
+from console.loop_thread import Precedence
 from console.model import FleetUpdate, Target
 from console.waves import WaveModel, default_wave_model
 from screens.action_flow import ActionFlow
@@ -115,9 +116,12 @@ class WavedeckApp(App[None]):
         keymap: Mapping[str, str] | None = None,
         theme: str | None = None,
         start_watcher: bool = True,
+        precedence: Precedence | None = None,
     ) -> None:
         super().__init__()
         self.console_context = context
+        self._precedence = precedence  # the watcher's thread waits while a key is handled and drawn
+        self._key_frame_due = False  # a key was handled: the next frame is its frame
         self._keymap_config = dict(keymap or {})
         self._theme_config = theme
         self._start_watcher = start_watcher
@@ -306,9 +310,25 @@ class WavedeckApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             self._gc.key_pressed()  # full garbage collections wait for a pause between keys
+            if self._precedence is not None:
+                self._precedence.claim()  # released once its frame is out (post_display_hook)
+                self._key_frame_due = False  # a frame drawn before the key is handled is not its frame
             # The watcher's next picture waits REDRAW_EVERY after a key, so the key's own frame goes first.
             self._drawn_at = max(self._drawn_at, time.monotonic())
         await super().on_event(event)
+        if isinstance(event, events.Key):
+            self._key_frame_due = True
+
+    @property
+    def precedence(self) -> Precedence | None:
+        """What a key claims of the watcher's thread (None: it has none)."""
+        return self._precedence
+
+    def post_display_hook(self) -> None:
+        # The key's frame went out: the watcher's thread may go on (console/loop_thread.py `Precedence`).
+        if self._key_frame_due and self._precedence is not None:
+            self._key_frame_due = False
+            self._precedence.release()
 
     def why_unavailable(self, action: str) -> str | None:
         """Why an app action is unavailable; `action` as bound, e.g. `section('approvals')`."""
@@ -430,6 +450,7 @@ def make_app(
     views: Sequence[SourceView] = VIEWS,
     start_watcher: bool = True,
     transitions_window: int = DEFAULT_WINDOW,
+    precedence: Precedence | None = None,
 ) -> WavedeckApp:
     """The console app. The CLI and the tests build it only through here.
 
@@ -438,6 +459,7 @@ def make_app(
     snapshots show fixed ages. `read_only_reason`: why the whole console is read-only (`--read-only`), shown
     in the header; per-target read-only comes from the targets. `views`: the sources of deployments on the
     screens (screens/fleet/views.py); `registry`: the screens the app opens (by default, theirs and the sections').
+    `precedence`: the watcher's thread's (console/loop_thread.py), which waits while a key is handled and drawn.
     """
     context = ConsoleContext(
         watcher=watcher,
@@ -451,7 +473,9 @@ def make_app(
         read_only_reason=read_only_reason,
         state=watcher.state,
     )
-    return _app_class(views)(context, keymap=config.keymap, theme=config.theme, start_watcher=start_watcher)
+    return _app_class(views)(
+        context, keymap=config.keymap, theme=config.theme, start_watcher=start_watcher, precedence=precedence
+    )
 
 
 def _app_class(views: Sequence[SourceView]) -> type[WavedeckApp]:

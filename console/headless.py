@@ -358,6 +358,7 @@ async def _console(runtime: Runtime) -> int:
             runtime.gate,
             waves=runtime.waves,
             read_only_reason=read_only_reason(runtime),
+            precedence=runtime.io.precedence if runtime.io is not None else None,
         )
         # In this loop, not app.run()'s own, so the gateways can be closed on the loop they were used on.
         await app.run_async()
