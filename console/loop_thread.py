@@ -8,9 +8,11 @@ never delays a key by more than the interpreter's switch interval. Results come 
 A thread is not enough on its own: Python runs one thread at a time, and while the loop here parses answers
 (half a core's worth at 2,000 pipelines) a key's handling and its frame get the interpreter only every other
 switch interval, at half speed or worse. `Precedence` is the keys' claim: from a key until its frame is out
-(`claim`, `release`; console/app.py), this loop waits before its next round, so the key has the interpreter to
-itself. A round already under way finishes first; a claim lasts `CLAIM_SECONDS` at the most, and after a wait the
-loop runs `RUN_SECONDS` before it waits again, so a key held down never stops the reading.
+(`claim`, `release`; console/app.py), this loop waits before its next round and before the watcher takes each
+answer (console/aws/gateway.py), so the key has the interpreter to itself: at 2,000 pipelines the loop is never
+idle (its rounds take 50 to 300 ms), and a wait between rounds alone would seldom come in time. What is under way
+finishes first (an answer being parsed); a claim lasts `CLAIM_SECONDS` at the most, and after a wait the loop runs
+`RUN_SECONDS` before it waits again, so a key held down never stops the reading.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ RUN_SECONDS = 0.02  # after a wait, this loop runs at least this long before it 
 class Precedence:
     """The keys' claim on the interpreter: while claimed, the loop thread waits before its next round.
 
-    `claim` and `release` are called from the UI's thread; `wait` from the loop thread's selector."""
+    `claim` and `release` are called from the UI's thread; `wait` from the loop thread (its selector, the
+    gateway's answers)."""
 
     def __init__(self, claim_seconds: float = CLAIM_SECONDS, run_seconds: float = RUN_SECONDS) -> None:
         self.claim_seconds = claim_seconds

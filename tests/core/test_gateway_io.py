@@ -17,7 +17,7 @@ from console.aws.faults import Fault
 from console.codepipeline.model import pipelines_of
 from console.config import Intervals, sandbox_targets
 from console.errors import NotFound, Throttled, Unavailable
-from console.loop_thread import LoopThread
+from console.loop_thread import LoopThread, Precedence
 from console.sandbox.fleet.definitions import default_definitions_dir, load_fleet
 from console.sandbox_process import SandboxProcess
 from console.watch import ThreadedWatcher, Watcher
@@ -111,3 +111,28 @@ async def test_a_threaded_watcher_reads_on_the_io_thread_and_serves_the_callers_
         finally:
             unsubscribe()
             await threaded.stop()
+
+
+async def test_each_answer_waits_for_a_key_being_drawn(bundled_sandbox: SandboxProcess) -> None:
+    """A key's claim (console/loop_thread.py `Precedence`) holds the watcher before it takes an answer, not only
+    between the loop's rounds (at 2,000 pipelines the loop is never idle)."""
+    io = LoopThread("wavedeck-aws-answers-test")
+    assert io.loop is not None  # the loop and its selector (with the first precedence) are made here
+
+    class Recorder(Precedence):
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked: list[str] = []
+
+        def wait(self) -> None:
+            self.asked.append(threading.current_thread().name)
+            super().wait()
+
+    recorder = Recorder()
+    io.precedence = recorder
+    async with Gateway(
+        sandbox_target(bundled_sandbox), budget=fast_budget(), options=GatewayOptions(max_attempts=1), io=io
+    ) as gateway:
+        await gateway.list_pipelines()
+        sent = sum(gateway.stats.requests.values())
+    assert recorder.asked == ["wavedeck-aws-answers-test"] * sent
