@@ -356,7 +356,9 @@ class Gateway(EveryServiceCalls):
             connection.in_flight += 1
             client = await self._client(connection, service)
             method: Callable[..., Awaitable[dict[str, Any]]] = getattr(client, xform_name(operation))
-            return await method(**params)
+            # The watcher keeps what it reads for as long as the console runs: one copy of each text.
+            response: dict[str, Any] = convert.share_strings(await method(**params))
+            return response
         except AwsError:
             raise
         except Exception as exc:
