@@ -68,7 +68,7 @@ ROUND: tuple[tuple[str, str], ...] = (
 async def measure(
     running: RunningSandbox, rounds: int, intervals: Intervals, read_timeout: float, thread: str = "watcher"
 ) -> None:
-    expected = len(running.fleet.pipelines)
+    expected = running.fleet.pipelines
     async with console(running, intervals=intervals, thread=thread) as app:
         clock = FrameClock(app)
         async with app.run_test(size=(120, 36)) as pilot:
