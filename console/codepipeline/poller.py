@@ -315,6 +315,8 @@ class PipelinePoller:
             slot.first_had_runs = any(s.execution_id for s in state.stages)
         slot.executions_shown = slot.executions is not None
         merged = reusing(slots.shown(publisher).get(slot.key), merged)
+        if slot.executions is not merged.executions and slot.executions == merged.executions:
+            slot.executions = merged.executions  # the listing's equal copies go: one set of executions is kept
         publisher.put(SERVICE, merged.key, merged)
         publisher.approvals[slot.key] = (*pipeline_approvals(merged), *condition_holds(merged))
         if hold_news and old is not None:
