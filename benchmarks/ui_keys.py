@@ -74,7 +74,7 @@ async def measure(
     thread: str = "watcher",
     precedence: str = "on",
 ) -> None:
-    expected = len(running.fleet.pipelines)
+    expected = running.fleet.pipelines
     async with console(running, intervals=intervals, thread=thread) as app:
         clock = FrameClock(app)
         async with app.run_test(size=(120, 36)) as pilot:

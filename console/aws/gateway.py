@@ -356,7 +356,8 @@ class Gateway(EveryServiceCalls):
             connection.in_flight += 1
             client = await self._client(connection, service)
             method: Callable[..., Awaitable[dict[str, Any]]] = getattr(client, xform_name(operation))
-            answer = await method(**params)
+            # The watcher keeps what it reads for as long as the console runs: one copy of each text.
+            answer: dict[str, Any] = convert.share_strings(await method(**params))
             if self.io is not None:
                 # A key being handled and drawn goes before what this answer makes the watcher do
                 # (console/loop_thread.py `Precedence`): the loop is seldom idle at 2,000 pipelines.

@@ -4,14 +4,15 @@ transitions the watcher sees of them, and the typed view of its pictures in a `F
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import cast
+from typing import TypeVar, cast
 
 from console.model import FleetState, Service, SourceRevision, TransitionKind, Wave
 
 SERVICE = Service("codepipeline")
+T = TypeVar("T")
 
 
 class PipelineTransition(TransitionKind):
@@ -326,6 +327,37 @@ class Pipeline:
     @property
     def latest_execution(self) -> PipelineExecution | None:
         return self.executions[0] if self.executions else None
+
+
+def reusing(before: Pipeline | None, after: Pipeline) -> Pipeline:
+    """`after`, made of `before`'s objects wherever they are equal: each stage equal to `before`'s at its place,
+    each execution equal to `before`'s of the same id, and the whole tuples when every one is.
+
+    Every read builds a pipeline's picture anew, and most reads change nothing or one stage. Whoever still holds
+    the picture before (the screens, the last update not drawn yet) then shares all but what changed with the
+    new one instead of holding a second copy, and comparing them (`==`, which a row cache and the diff do for
+    every read) stops at the first shared object."""
+    if before is None:
+        return after
+    stages = _reused(before.stages, after.stages, lambda s: s.name)
+    executions = _reused(before.executions, after.executions, lambda e: e.id)
+    if stages is after.stages and executions is after.executions:
+        return after
+    return replace(after, stages=stages, executions=executions)
+
+
+def _reused(before: tuple[T, ...], after: tuple[T, ...], key: Callable[[T], str]) -> tuple[T, ...]:
+    if before is after or not before or not after:
+        return after
+    old = {key(item): item for item in before}
+    reused = tuple(
+        previous if previous is not None and previous == item else item
+        for item in after
+        for previous in (old.get(key(item)),)
+    )
+    if len(reused) == len(before) and all(a is b for a, b in zip(reused, before, strict=True)):
+        return before
+    return reused
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from functools import partial
 from console.codepipeline import slots
 from console.codepipeline.approvals import condition_holds, pipeline_approvals
 from console.codepipeline.events import apply_pipeline_event, newer_than_read, pipeline_item, told_alone
-from console.codepipeline.model import SERVICE, Pipeline, PipelineExecution, PipelineState, Stage
+from console.codepipeline.model import SERVICE, Pipeline, PipelineExecution, PipelineState, Stage, reusing
 from console.codepipeline.slots import PipelineSlot
 from console.diff import pipeline_transitions
 from console.errors import AccessDenied, AwsError, InvalidInput, NotFound, one_line, state_unavailable
@@ -314,6 +314,9 @@ class PipelinePoller:
             slot.first_seen_until = _latest_change(state)
             slot.first_had_runs = any(s.execution_id for s in state.stages)
         slot.executions_shown = slot.executions is not None
+        merged = reusing(slots.shown(publisher).get(slot.key), merged)
+        if slot.executions is not merged.executions and slot.executions == merged.executions:
+            slot.executions = merged.executions  # the listing's equal copies go: one set of executions is kept
         publisher.put(SERVICE, merged.key, merged)
         publisher.approvals[slot.key] = (*pipeline_approvals(merged), *condition_holds(merged))
         if hold_news and old is not None:

@@ -90,6 +90,26 @@ async def test_get_pipeline_gives_the_structure_with_approval_and_state_machine_
     assert dict(load.configuration)["StateMachineArn"].endswith(":stateMachine:distributed-load-test")
 
 
+async def test_reads_share_their_text_with_every_other_read(gateway: Gateway) -> None:
+    # The watcher keeps every pipeline's structure, state and picture: each read's text is the one copy there is
+    # (convert.share_strings at the gateway), not new strings per answer. Relies on CPython's sys.intern.
+    first = await gateway.get_pipeline_state("checkout-api")
+    again = await gateway.get_pipeline_state("checkout-api")
+    structure = await gateway.get_pipeline("checkout-api")
+    for old, new in zip(first.stages, again.stages, strict=True):
+        assert new.name is old.name
+        assert new.execution_type is old.execution_type
+        for old_action, new_action in zip(old.actions, new.actions, strict=True):
+            assert new_action.name is old_action.name
+            if old_action.status is not None:
+                assert new_action.status is old_action.status
+    assert [s.name for s in structure.stages] == [s.name for s in first.stages]
+    assert all(s.name is t.name for s, t in zip(structure.stages, first.stages, strict=True))
+    other = await gateway.get_pipeline("payments-api")
+    categories = {id(a.category) for s in structure.stages for a in s.actions}
+    assert any(id(a.category) in categories for s in other.stages for a in s.actions)
+
+
 async def test_an_approval_is_seen_answered_once_and_refused_the_second_time(aws: Any, gateway: Gateway) -> None:
     cp = aws("codepipeline")
     name = create(

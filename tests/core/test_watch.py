@@ -285,3 +285,18 @@ async def test_hostile_text_passes_through_unaltered(fleet_sandbox: SandboxProce
     assert len(told) >= 2000
     assert HOSTILE.startswith(told)
     assert json.loads(json.dumps(transition.to_json()))["detail"] == transition.detail
+
+
+async def test_a_read_that_changes_nothing_shares_the_picture_before(fleet_sandbox: SandboxProcess) -> None:
+    # Whoever still holds the picture before (a screen, an update not drawn yet) shares it with the new one, not
+    # a second copy of its stages and executions (codepipeline.model.reusing).
+    key = f"{TARGET}:ledger-api"
+    async with watching(fleet_sandbox.url, push=False) as (watcher, updates, _):
+        await watcher.wait_ready(30)
+        first = await updates.until(lambda: (p := pipelines_of(updates.state).get(key)) and p.stages and p, 30, key)
+        again = await updates.until(
+            lambda: (p := pipelines_of(updates.state)[key]).read_at != first.read_at and p, 30, "ledger-api read again"
+        )
+    assert again is not first
+    assert again.stages == first.stages
+    assert again.stages is first.stages

@@ -403,3 +403,33 @@ async def test_a_new_execution_of_a_pipeline_off_screen_is_told_before_its_stage
         ("stage", "e1", "InProgress"),
         ("action", "e1", "InProgress"),
     ]
+
+
+class CopyingFleet(FakeFleet):
+    """Each listing parses anew, as the gateway does: equal executions, new objects."""
+
+    async def list_pipeline_executions(self, name: str, /, max_results: int = 25) -> Sequence[PipelineExecution]:
+        return tuple(replace(e) for e in await super().list_pipeline_executions(name, max_results))
+
+
+async def test_executions_listed_again_are_kept_once() -> None:
+    # The picture reuses the executions it showed (codepipeline.model.reusing); the watcher keeps those, not the
+    # listing's equal copies beside them.
+    fleet = CopyingFleet()
+    fleet.pipelines["a"] = stages("Succeeded", "e1")
+    fleet.executions["a"] = [PipelineExecution("e1", "Succeeded", started=T0)]
+    watcher, updates = make_watcher(fleet)
+    key = "fake:a"
+    await watcher.start()
+    try:
+        await watcher.wait_ready(5)
+        first = await updates.until(lambda: pipelines_of(watcher.state)[key].executions, 5, "the executions")
+        fleet.pipelines["a"] = stages("InProgress", "e2")
+        fleet.executions["a"] = [PipelineExecution("e2", "InProgress", started=T0), *fleet.executions["a"]]
+        await updates.until(lambda: len(pipelines_of(watcher.state)[key].executions) == 2, 5, "e2 listed")
+        picture = pipelines_of(watcher.state)[key]
+        (slot,) = (s for run in watcher._ctx.runs.values() for s in run.slots() if s.key == key)
+    finally:
+        await watcher.stop()
+    assert picture.executions[1] is first[0]
+    assert getattr(slot, "executions", None) is picture.executions
