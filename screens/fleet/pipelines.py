@@ -11,7 +11,7 @@ from console.model import FleetState, Wave
 from screens.action_flow import Choices
 from screens.context import KeyRef, ResourceRef
 from screens.fleet.actions import pipeline_choices
-from screens.fleet.rows import PipelineRow, TableLayout, pipeline_layout, pipeline_row
+from screens.fleet.rows import PipelineRow, TableLayout, pipeline_layout
 from screens.fleet.view import Frame, ShownRows
 from screens.status import ERROR, STALE, look
 from screens.text import clean, commit_message, literal
@@ -62,7 +62,7 @@ class PipelineView(ShownRows[Pipeline, PipelineRow]):
         minute = int(now.timestamp() // 60) if layout.slot >= SLOT_WIDE else 0
 
         def build(pipeline: Pipeline, stale: bool) -> PipelineRow:
-            return pipeline_row(pipeline, waves, stale, now, layout.slot, labels.get(pipeline.target, pipeline.target))
+            return PipelineRow(pipeline, waves, stale, now, layout.slot, labels.get(pipeline.target, pipeline.target))
 
         self.show(pipelines, frame, (layout.slot, minute), build)
         return True

@@ -50,7 +50,7 @@ class PipelineRow:
     pipeline and the time of the picture it came with (`now`), as if drawn then. Two rows are equal only when
     they are the same row: the row cache hands the list the very row again while it reads the same."""
 
-    __slots__ = ("_cells", "_inputs", "_wave_cells", "_words", "key", "stale")
+    __slots__ = ("_cells", "_label", "_now", "_pipeline", "_slot", "_wave_cells", "_waves", "_words", "key", "stale")
 
     def __init__(
         self,
@@ -61,9 +61,10 @@ class PipelineRow:
         slot: int,
         target_label: str,
     ) -> None:
+        """`stale`: whether the picture counts `pipeline` as stale now (the views' row cache works it out)."""
         self.key = pipeline.key
         self.stale = stale
-        self._inputs = (pipeline, waves, now, slot, target_label)
+        self._pipeline, self._waves, self._now, self._slot, self._label = pipeline, waves, now, slot, target_label
         self._wave_cells: tuple[WaveCell, ...] | None = None
         self._cells: tuple[Text, ...] | None = None
         self._words: str | None = None
@@ -72,8 +73,7 @@ class PipelineRow:
     def waves(self) -> tuple[WaveCell, ...]:
         """The pipeline's cell in each wave (the board under the list shows them)."""
         if self._wave_cells is None:
-            pipeline, waves, _, _, _ = self._inputs
-            self._wave_cells = wave_cells(pipeline, waves)
+            self._wave_cells = wave_cells(self._pipeline, self._waves)
         return self._wave_cells
 
     @property
@@ -89,7 +89,7 @@ class PipelineRow:
         return self._words
 
     def _draw(self) -> tuple[Text, ...]:
-        pipeline, _, now, slot, target_label = self._inputs
+        pipeline = self._pipeline
         if pipeline.error:
             fresh = Text(f"{ERROR.glyph} error", style=ERROR.tone.style)
         elif self.stale:
@@ -98,14 +98,14 @@ class PipelineRow:
             fresh = Text("")
         return (
             literal(pipeline.name),
-            literal(target_label, style="dim"),
+            literal(self._label, style="dim"),
             _latest(pipeline)[1],
-            wave_strip(self.waves, slot, now),
+            wave_strip(self.waves, self._slot, self._now),
             fresh,
         )
 
     def _find_words(self) -> str:
-        pipeline = self._inputs[0]
+        pipeline = self._pipeline
         latest = pipeline.latest_execution
         status = _latest(pipeline)[0]
         words = [pipeline.name, pipeline.target, status.word, "rollback" if latest and latest.is_rollback else ""]
@@ -126,18 +126,6 @@ class PipelineRow:
 
     def __repr__(self) -> str:
         return f"PipelineRow({self.key!r}, stale={self.stale})"
-
-
-def pipeline_row(
-    pipeline: Pipeline,
-    waves: Sequence[Wave],
-    stale: bool,
-    now: datetime,
-    slot: int,
-    target_label: str,
-) -> PipelineRow:
-    """`stale`: whether the picture counts `pipeline` as stale now (the views' row cache works it out)."""
-    return PipelineRow(pipeline, waves, stale, now, slot, target_label)
 
 
 def _latest(pipeline: Pipeline) -> tuple[StatusLook, Text]:

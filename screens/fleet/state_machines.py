@@ -58,9 +58,6 @@ class MachineView(ShownRows[StateMachine, MachineRow]):
         self.show(machines, frame, int(now.timestamp() // 60), build)
         return True
 
-    def row_cells(self, row: MachineRow) -> tuple[Text, ...]:
-        return self._row_cells(row)
-
     # --- as a FleetView (screens/fleet/view.py) -------------------------------------------------------------
 
     def lay_out(self, width: int, target_width: int, frame: Frame) -> bool:
@@ -82,7 +79,7 @@ class MachineView(ShownRows[StateMachine, MachineRow]):
         machine = state_machines_of(state).get(key)
         return None if machine is None else machine_choices(binding_id, machine, state)
 
-    def _row_cells(self, row: MachineRow) -> tuple[Text, ...]:
+    def row_cells(self, row: MachineRow) -> tuple[Text, ...]:
         """The row's cells in the columns shown (the same tuple while the row is the same: no redraw)."""
         cached = self._cells.get(row.key)
         if cached is not None and cached[0] is row:
