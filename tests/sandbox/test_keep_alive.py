@@ -79,6 +79,13 @@ def server() -> Iterator[tuple[int, Connections]]:
         thread.join(5)
 
 
+@pytest.fixture
+def client(server: tuple[int, Connections]) -> Iterator[http.client.HTTPConnection]:
+    connection = http.client.HTTPConnection("127.0.0.1", server[0], timeout=10)
+    yield connection
+    connection.close()
+
+
 def test_requests_sent_at_once_on_one_connection_are_answered_in_turn(server: tuple[int, Connections]) -> None:
     """The second request is on the connection before the first is answered, and the app never reads the first's
     body: neither that body nor Werkzeug's reading after an answer may take the second request's bytes."""
@@ -96,45 +103,33 @@ def test_requests_sent_at_once_on_one_connection_are_answered_in_turn(server: tu
             assert answers.read(int(headers["Content-Length"])) == expected
 
 
-def test_a_request_sent_as_soon_as_the_answer_came_is_answered(server: tuple[int, Connections]) -> None:
+def test_a_request_sent_as_soon_as_the_answer_came_is_answered(client: http.client.HTTPConnection) -> None:
     """After an answer Werkzeug reads what the connection still holds, for 10 ms, to throw it away: a request
     sent at once is in that window, and must not be read as the rest of the one before."""
-    port, _ = server
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        for path in ("/first", "/second", "/third"):
-            connection.request("POST", path, body=b"x" * 70_000)
-            response = connection.getresponse()
-            assert (response.status, response.read()) == (200, f"{path} 70000".encode())
-    finally:
-        connection.close()
+    for path in ("/first", "/second", "/third"):
+        client.request("POST", path, body=b"x" * 70_000)
+        response = client.getresponse()
+        assert (response.status, response.read()) == (200, f"{path} 70000".encode())
 
 
-def test_a_client_that_asks_to_close_is_closed(server: tuple[int, Connections]) -> None:
-    port, _ = server
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        status, header, _ = ask(connection, b"", {"Connection": "close"})
-        assert (status, header.lower()) == (200, "close")
-        assert connection.sock is None
-    finally:
-        connection.close()
+def test_a_client_that_asks_to_close_is_closed(client: http.client.HTTPConnection) -> None:
+    status, header, _ = ask(client, b"", {"Connection": "close"})
+    assert (status, header.lower()) == (200, "close")
+    assert client.sock is None
 
 
-def test_stopping_ends_the_connections_kept_open(server: tuple[int, Connections]) -> None:
-    port, connections = server
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        assert ask(connection, b"", {})[0] == 200
-        sock = connection.sock
-        assert sock is not None
-        [held] = connections.open()
-        # Answers go out at once, not after the client's delayed acknowledgement (Nagle's algorithm)
-        assert held.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
-        connections.close_all()
-        assert sock.recv(1) == b""  # the server's side is gone: no answer will come on it
-    finally:
-        connection.close()
+def test_stopping_ends_the_connections_kept_open(
+    server: tuple[int, Connections], client: http.client.HTTPConnection
+) -> None:
+    _, connections = server
+    assert ask(client, b"", {})[0] == 200
+    sock = client.sock
+    assert sock is not None
+    [held] = connections.open()
+    # Answers go out at once, not after the client's delayed acknowledgement (Nagle's algorithm)
+    assert held.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    connections.close_all()
+    assert sock.recv(1) == b""  # the server's side is gone: no answer will come on it
 
 
 def test_body_first_reads_a_chunked_body_to_its_end() -> None:
