@@ -11,6 +11,10 @@ then finds waiting: the watcher's priority gate lets a read in only with a token
 reads can be on the wire at once without any of them queueing inside the bucket ahead of what is on
 screen. Time comes from an injectable `Clock`, so tests are exact without sleeping.
 
+`budget.close(apis, seconds)` lets nothing of those APIs out until `budget.open(apis)` or the time is up:
+a console joining a team waits until it has counted the team before it spends the account's burst as if
+it were alone. The buckets stay full meanwhile, at whatever share the count then gives them.
+
 Nothing here knows about AWS clients: the gateway calls `acquire` before every HTTP request it sends. The
 gateway may send from a thread of its own (console/loop_thread.py) while the watcher reserves tokens on the
 UI's loop, so the buckets' numbers change under one lock; `acquire` waits (on its own loop) outside it.
@@ -114,6 +118,9 @@ DEFAULT_RATES: Mapping[str, Rate] = {
 # Anything not named above: small, so a new call shows up as slow rather than as throttled.
 DEFAULT_RATE = Rate(10, 1)
 
+# How often a caller waiting on a closed bucket asks again: `open` may come before the time is up.
+CLOSED_RECHECK = 0.1
+
 
 class Clock(Protocol):
     """Where the budget reads time and how it waits; tests pass one whose `sleep` only advances time."""
@@ -182,6 +189,7 @@ class _Bucket:
         self.cut_rate = base.per_second
         self.throttles = 0
         self.reserved = 0  # tokens taken by `Budget.reserve`, each waiting for the request it was taken for
+        self.closed_until = -math.inf  # `Budget.close`: nothing is taken before this time
         self.lock = asyncio.Lock()
 
     # The refill as a function of time: cut_rate until cut_at + hold, then a ramp back up to the base.
@@ -228,9 +236,19 @@ class _Bucket:
             self.cut_rate = self.base.per_second
 
     def wait_for_token(self, now: float) -> float:
-        """Seconds until one token is there, assuming the refill does not change (it only grows)."""
+        """Seconds until one token is there, assuming the refill does not change (it only grows); while the
+        bucket is closed, until it is worth asking again."""
+        if now < self.closed_until:
+            return min(self.closed_until - now, CLOSED_RECHECK)
         missing = 1.0 - self.tokens
         return 0.0 if missing <= 0 else missing / self.rate_at(now)
+
+    def take(self, now: float) -> bool:
+        self.settle(now)
+        if now < self.closed_until or self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
 
     def cut(self, now: float) -> None:
         self.settle(now)
@@ -317,6 +335,19 @@ class Budget:
                 if bucket is not None:
                     bucket.rebase(self._base(api), now)
 
+    def close(self, apis: Iterable[str], seconds: float) -> None:
+        """Let nothing of these APIs out for `seconds`, or until `open`. What was reserved before still goes."""
+        with self._mutex:
+            until = self._clock.monotonic() + max(0.0, seconds)
+            for api in apis:
+                self._bucket(api).closed_until = until
+
+    def open(self, apis: Iterable[str]) -> None:
+        """End `close` for these APIs now."""
+        with self._mutex:
+            for api in apis:
+                self._bucket(api).closed_until = -math.inf
+
     async def acquire(self, api: str) -> float:
         """Take one token for `api`, waiting as long as needed. Returns the seconds waited.
 
@@ -333,9 +364,7 @@ class Budget:
             while True:
                 with self._mutex:
                     now = self._clock.monotonic()
-                    bucket.settle(now)
-                    if bucket.tokens >= 1.0:
-                        bucket.tokens -= 1.0
+                    if bucket.take(now):
                         return now - started
                     wait = bucket.wait_for_token(now)
                 # A float refill can land a hair short of a whole token; never spin on a zero wait.
@@ -377,11 +406,7 @@ class Budget:
     def _take(self, bucket: _Bucket) -> bool:
         if bucket.lock.locked():
             return False  # others are already waiting; do not jump the queue
-        bucket.settle(self._clock.monotonic())
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
-            return True
-        return False
+        return bucket.take(self._clock.monotonic())
 
     def throttled(self, api: str) -> None:
         """AWS throttled `api` anyway: cut its refill now, then recover gradually."""

@@ -24,7 +24,7 @@ import itertools
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from console.errors import AwsError
 from console.model import QueueMessage
@@ -40,6 +40,13 @@ LOG = logging.getLogger(__name__)
 
 TEAM_REFRESH = 30.0  # seconds between two counts of the team on a topic (and two computations of the safety net)
 TEAM_FIRST_COUNTS = (2.0, 4.0, 8.0, 15.0)  # the waits between the first counts
+# A console joining a topic reads nothing shared until it has counted the team with its own queue subscribed,
+# and waited this long for those who opened with it to subscribe theirs: consoles opened together would each
+# count themselves alone and together spend the account's burst many times over.
+TEAM_GATHER = 1.0
+# ...but never longer than this (the topic cannot be subscribed to or counted): then it reads at the share of
+# the count it made before subscribing.
+TEAM_GATHER_LIMIT = 10.0
 # Of the shared reads' budget, what a team's consoles split between them: the rest is left to the account's
 # other users (the deployment tooling, the AWS console).
 TEAM_SHARE = 0.75
@@ -94,6 +101,9 @@ class PushRouter:
             reader = self._reader(queue, region, runs)
             ctx.spawn(reader.run(), f"push {queue} {region}")
         for (topic, region), runs in by_topic.items():
+            # Closed before any read starts: the listings are spawned already, not yet run.
+            for budget in _team_budgets(r for r in runs if r.target.region == region):
+                budget.close(self.shared_apis, TEAM_GATHER_LIMIT)
             ctx.spawn(self._fan_out(topic, region, runs), f"push {topic}")
         if by_queue or by_topic:
             ctx.spawn(self._keep_timing(), "push safety net")
@@ -176,9 +186,12 @@ class PushRouter:
         """Count the consoles on the topic now and then; each takes an equal share of the shared reads.
 
         Soon after this console subscribed, and again a few times: a team opens its consoles together, and
-        the first ones to count would otherwise take too large a share until their next count.
+        the first ones to count would otherwise take too large a share until their next count. The first
+        count opens the shared reads (closed since `start`).
         """
-        for wait in itertools.chain(TEAM_FIRST_COUNTS, itertools.repeat(TEAM_REFRESH)):
+        opened = False
+        for wait in itertools.chain((TEAM_GATHER,), TEAM_FIRST_COUNTS, itertools.repeat(TEAM_REFRESH)):
+            await asyncio.sleep(wait)
             try:
                 team = await team_size(client, topic)
             except AwsError as exc:
@@ -187,20 +200,18 @@ class PushRouter:
                 LOG.exception("counting the consoles on %s", topic)
             else:
                 self._share(runs, team)
-            await asyncio.sleep(wait)
+                if not opened:
+                    opened = True
+                    for budget in _team_budgets(runs):
+                        budget.open(self.shared_apis)
 
-    def _share(self, runs: Iterable[TargetRun], team: int) -> None:
-        budgets: dict[int, object] = {}
+    def _share(self, runs: Sequence[TargetRun], team: int) -> None:
         for run in runs:
             if self.teams.get(run.target.name) != team:
                 self._ctx.publisher.publish_soon()  # staleness follows the budget's rates
             self.teams[run.target.name] = team
-            if run.budget is not None:
-                budgets[id(run.budget)] = run.budget
-        for budget in budgets.values():
-            share = getattr(budget, "share", None)
-            if callable(share):
-                share(self.shared_apis, TEAM_SHARE / team)
+        for budget in _team_budgets(runs):
+            budget.share(self.shared_apis, TEAM_SHARE / team)
         self.retime()
 
     async def _keep_timing(self) -> None:
@@ -263,6 +274,26 @@ class PushRouter:
                 # Events may have been lost while the queue was failing: read everything now.
                 for slot in run.slots():
                     slot.wake.wake(REFRESH)
+
+
+@runtime_checkable
+class TeamBudget(Protocol):
+    """What a team's split asks of a budget (`console.budget.Budget`); a budget without it is not split."""
+
+    def share(self, apis: Iterable[str], fraction: float) -> None: ...
+
+    def close(self, apis: Iterable[str], seconds: float) -> None: ...
+
+    def open(self, apis: Iterable[str]) -> None: ...
+
+
+def _team_budgets(runs: Iterable[TargetRun]) -> list[TeamBudget]:
+    """The distinct budgets of these targets (targets of one account and region share one)."""
+    budgets: dict[int, TeamBudget] = {}
+    for run in runs:
+        if isinstance(run.budget, TeamBudget):
+            budgets[id(run.budget)] = run.budget
+    return list(budgets.values())
 
 
 def queue_region(queue_url: str) -> str | None:

@@ -225,3 +225,32 @@ async def test_a_team_share_scales_the_named_buckets_and_gives_them_back(clock: 
     assert budget.state("GetPipelineState").base == Rate(250, 10)
     clock.advance(600)
     assert budget.rate("GetPipelineState") == pytest.approx(10)
+
+
+async def test_a_closed_bucket_lets_nothing_out_until_opened_and_stays_full(clock: FakeClock) -> None:
+    budget = Budget({"GetPipeline": Rate(20, 2)}, clock=clock)
+    assert budget.reserve("GetPipeline")
+    budget.close(["GetPipeline"], 10.0)
+    assert not budget.reserve("GetPipeline")
+    assert budget.try_acquire("GetPipeline")  # the one reserved before it closed still goes
+    assert not budget.try_acquire("GetPipeline")
+    assert 0 < budget.wait_time("GetPipeline") <= 0.1  # asked again soon: `open` may come early
+    waiter = asyncio.create_task(budget.acquire("GetPipeline"))
+    clock.advance(3)
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    # A team counted meanwhile: its share applies to a bucket that spent nothing.
+    budget.share(["GetPipeline"], 0.25)
+    budget.open(["GetPipeline"])
+    assert await asyncio.wait_for(waiter, 1) < 4
+    assert budget.state("GetPipeline").tokens == pytest.approx(20 * 0.25 - 1)  # its whole share, less this one
+    assert budget.state("GetPipelineState").tokens == 250  # others were never closed
+
+
+async def test_a_closed_bucket_opens_by_itself_when_its_time_is_up(clock: FakeClock) -> None:
+    budget = Budget({"GetPipeline": Rate(20, 2)}, clock=clock)
+    budget.close(["GetPipeline"], 2.0)
+    started = clock.now
+    await asyncio.wait_for(budget.acquire("GetPipeline"), 1)
+    assert clock.now - started == pytest.approx(2.0)
+    assert budget.reserve("GetPipeline")

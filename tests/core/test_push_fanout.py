@@ -8,19 +8,32 @@ console that crashed is removed by the next one once its expiry has passed.
 from __future__ import annotations
 
 import asyncio
+import json
+import urllib.request
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from console.config import Intervals
 from console.model import TargetStatus
 from console.polling.fanout import EXPIRES_TAG, OWNER_TAG, QUEUE_PREFIX, queue_name
+from console.sandbox.fleetgen import write_fleet
+from console.sandbox.quotas import STATS_PATH
 from console.sandbox_process import start_sandbox_process
 from tests.conftest import SPEED, make_client
 from tests.core.test_watch_support import REGION, watching, write_watch_fleet
 
 TOPIC = f"arn:aws:sns:{REGION}:123456789012:wavedeck-events"
+
+
+def _throttled(url: str) -> dict[str, int]:
+    """Per API of the watchers' region, the requests the sandbox answered with ThrottlingException."""
+    with urllib.request.urlopen(url + STATS_PATH, timeout=10) as answer:
+        buckets = json.load(answer)["buckets"]
+    return {b["api"]: b["refused"] for b in buckets if b["region"] == REGION and b["refused"]}
 
 
 def test_queue_names_fit_sqs_and_say_whose() -> None:
@@ -112,3 +125,33 @@ async def test_two_consoles_each_get_every_transition_and_leave_nothing_behind(t
         # Both consoles stopped: their queues and subscriptions went with them.
         assert _console_queues(sqs) == []
         assert [s for s in _subscriptions(sns) if QUEUE_PREFIX in s["Endpoint"]] == []
+
+
+async def test_consoles_opened_together_count_each_other_before_they_spend_the_accounts_burst(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A console alone may burst three quarters of the account's bucket: 187 of GetPipelineState's 250, 15 of
+    # GetPipeline's 20. Four opened at once, each counting itself alone, read ~80 pipelines each at once and
+    # are throttled (without the wait: 55 GetPipelineState and 9 GetPipeline refused). Each waits until it has
+    # counted the team with its own queue subscribed, then bursts a quarter of that. The watchers use an
+    # operator's key: the sandbox never refuses its own.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "operator")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    directory = write_fleet(tmp_path / "fleet", pipelines=160, commit_interval="30m")
+    intervals = Intervals(focused=0.5, background=2.0, lists=5.0, push_safety_net=60.0)
+    with start_sandbox_process(
+        speed=SPEED, seed=7, traffic=False, warm_up=False, quotas=True, definitions=directory
+    ) as sandbox:
+        async with AsyncExitStack() as stack:
+            opened = (watching(sandbox.url, intervals, push_wait=1, topic=True, operator=True) for _ in range(4))
+            consoles = await asyncio.gather(*(stack.enter_async_context(each) for each in opened))
+            for watcher, updates, _ in consoles:
+                name = watcher.state.targets[0].target.name
+                await updates.until(lambda w=watcher, n=name: w._push.teams.get(n) == 4, 20, "the team of four")
+            for _, updates, gateway in consoles:
+                await updates.until(
+                    lambda g=gateway: g.stats.requests["GetPipeline"] >= 6, 30, "structures read past the burst"
+                )
+            assert await asyncio.to_thread(_throttled, sandbox.url) == {}
+            for _, _, gateway in consoles:
+                assert gateway.budget.rate("GetPipeline") == pytest.approx(0.75 / 4 * 2)

@@ -172,11 +172,14 @@ async def watching(
     hooks: tuple[tuple[str, Any], ...] = (),
     topic: bool = False,
     cache: WarmCache | None = None,
+    operator: bool = False,
 ) -> Any:
     """A started watcher (and its gateway) on the sandbox at `url`; stopped and closed on the way out.
 
     `topic`: pushed through a queue of its own subscribed to the region's events topic (a team's console).
-    `cache`: the warm-start cache it starts from and writes back when it stops."""
+    `cache`: the warm-start cache it starts from and writes back when it stops.
+    `operator`: with the environment's credentials, as a person's console, rather than the sandbox's own key
+    (whose requests AWS's quotas in the sandbox count but never refuse)."""
     from dataclasses import replace
 
     (target,) = sandbox_targets(url, (REGION,))
@@ -184,6 +187,8 @@ async def watching(
         target = replace(target, events_queue=None)
     elif topic:
         target = replace(target, events_queue=None, events_topic=f"arn:aws:sns:{REGION}:123456789012:wavedeck-events")
+    if operator:
+        target = replace(target, sandbox=False)
     gateway = Gateway(target, budget=budget, options=options)
     for event_name, handler in hooks:
         gateway.add_hook(event_name, handler)
