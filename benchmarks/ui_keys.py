@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import time
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from benchmarks.ui_support import (
     THREADS,
@@ -73,6 +73,7 @@ async def measure(
     read_timeout: float,
     thread: str = "watcher",
     precedence: str = "on",
+    draw: str = "now",
 ) -> None:
     expected = running.fleet.pipelines
     async with console(running, intervals=intervals, thread=thread) as app:
@@ -97,12 +98,15 @@ async def measure(
             print(f"  console: {count} of {expected} pipelines and {machines} state machines read after {took:.1f}s")
             await pilot.pause()
             seen_before = app.console_context.transitions.total
-            # With `precedence` "both", rounds alternate: the watcher's thread waiting for each key, and not.
-            modes = {"on": (True,), "off": (False,), "both": (True, False)}[precedence]
+            # With "both", rounds alternate: the watcher's thread waiting for each key and not; a key's frame
+            # drawn at once and at the update timer's tick.
+            waits = {"on": (True,), "off": (False,), "both": (True, False)}[precedence]
+            draws = {"now": (True,), "timer": (False,), "both": (True, False)}[draw]
+            modes = [Mode(w, d) for w in waits for d in draws]
             keys_first = app.precedence
-            by_kind: dict[tuple[bool, str], list[float]] = defaultdict(list)
+            by_kind: dict[tuple[Mode, str], list[float]] = defaultdict(list)
             nothing: dict[str, int] = defaultdict(int)
-            every: dict[bool, list[float]] = defaultdict(list)
+            every: dict[Mode, list[float]] = defaultdict(list)
             if len(modes) > 1:
                 # Every screen's first visit builds it: a round to build them, measured by neither side.
                 for _, key in ROUND:
@@ -112,7 +116,8 @@ async def measure(
             for number in range(rounds):
                 mode = modes[number % len(modes)]
                 if keys_first is not None:
-                    keys_first.enabled = mode
+                    keys_first.enabled = mode.waits
+                app.draw_keys_now = mode.draws
                 for what, key in ROUND:
                     by_kind.setdefault((mode, what), [])
                     try:
@@ -129,8 +134,8 @@ async def measure(
             presses = sum(len(v) for v in every.values())
             print(f"  {presses} key presses over {elapsed:.0f}s while {arrived} transitions arrived (live)")
             for mode in modes:
+                label = mode.label(keys_first is not None)
                 if len(modes) > 1 or keys_first is None:
-                    label = "no watcher thread" if keys_first is None else KEYS_FIRST[mode]
                     print(f"  {label}:")
                 for (of, what), values in by_kind.items():
                     if of != mode:
@@ -140,7 +145,7 @@ async def measure(
                 worst = max(percentile(v, 95) for (of, _), v in by_kind.items() if v and of == mode)
                 verdict = "OK" if worst < 0.033 and not nothing else "OVER"
                 print(
-                    f"ui_keys{'' if len(modes) == 1 else ' (' + KEYS_FIRST[mode] + ')'}: every key "
+                    f"ui_keys{'' if len(modes) == 1 else ' (' + label + ')'}: every key "
                     f"{summary(every[mode])} ms; worst group p95 {worst * 1000:.1f} ms; "
                     f"{sum(nothing.values())} keys showed nothing (target: p95 < 33 ms in every group, none blank: "
                     f"{verdict})"
@@ -149,7 +154,17 @@ async def measure(
                 print(f"  the watcher's thread waited {keys_first.waited:.1f}s for keys over the {elapsed:.0f}s")
 
 
-KEYS_FIRST = {True: "watcher waits for keys", False: "watcher does not wait"}
+@dataclass(frozen=True)
+class Mode:
+    """How a round's keys are handled: the watcher's thread waiting for each (console/loop_thread.py), and the
+    key's frame drawn at once (screens/key_frames.py) or at Textual's next update tick."""
+
+    waits: bool
+    draws: bool
+
+    def label(self, thread: bool) -> str:
+        watcher = ("watcher waits for keys" if self.waits else "watcher does not wait") if thread else "no thread"
+        return f"{watcher}, {'drawn at once' if self.draws else 'drawn at the tick'}"
 
 
 def main() -> None:
@@ -179,6 +194,13 @@ def main() -> None:
         help="whether the watcher's thread waits while a key is handled and drawn (console/loop_thread.py); "
         "both: rounds alternate, reported apart, to compare in one run",
     )
+    parser.add_argument(
+        "--draw",
+        choices=("now", "timer", "both"),
+        default="now",
+        help="a key's frame drawn as soon as the key is handled (screens/key_frames.py) or at Textual's next "
+        "update tick; both: rounds alternate, reported apart",
+    )
     parser.add_argument("--read-timeout", type=float, default=300.0, help="seconds to wait for every pipeline's read")
     args = parser.parse_args()
     intervals = replace(Intervals(), focused=args.focused)
@@ -193,7 +215,15 @@ def main() -> None:
     ) as running:
         print(f"  sandbox ready in {running.started_in:.1f}s")
         asyncio.run(
-            measure(running, args.rounds, intervals, args.read_timeout, thread=args.thread, precedence=args.precedence)
+            measure(
+                running,
+                args.rounds,
+                intervals,
+                args.read_timeout,
+                thread=args.thread,
+                precedence=args.precedence,
+                draw=args.draw,
+            )
         )
 
 

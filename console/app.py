@@ -122,6 +122,9 @@ class WavedeckApp(App[None]):
         self.console_context = context
         self._precedence = precedence  # the watcher's thread waits while a key is handled and drawn
         self._key_frame_due = False  # a key was handled: the next frame is its frame
+        # A key's frame is drawn as soon as the key is handled, not at the next tick of Textual's update timer
+        # (screens/key_frames.py); False draws it at the tick, as Textual does (to compare, `ui_keys --draw`).
+        self.draw_keys_now = True
         self._keymap_config = dict(keymap or {})
         self._theme_config = theme
         self._start_watcher = start_watcher
@@ -324,11 +327,17 @@ class WavedeckApp(App[None]):
         """What a key claims of the watcher's thread (None: it has none)."""
         return self._precedence
 
+    @property
+    def key_frame_due(self) -> bool:
+        """A key was handled and its frame is not out yet."""
+        return self._key_frame_due
+
     def post_display_hook(self) -> None:
         # The key's frame went out: the watcher's thread may go on (console/loop_thread.py `Precedence`).
-        if self._key_frame_due and self._precedence is not None:
+        if self._key_frame_due:
             self._key_frame_due = False
-            self._precedence.release()
+            if self._precedence is not None:
+                self._precedence.release()
 
     def why_unavailable(self, action: str) -> str | None:
         """Why an app action is unavailable; `action` as bound, e.g. `section('approvals')`."""

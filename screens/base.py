@@ -24,6 +24,7 @@ from console.model import FleetState
 from screens.bindings import binding, describe_binding
 from screens.context import ConsoleContext, ResourceRef, context_of
 from screens.errors import report_worker_failure
+from screens.key_frames import draw_now
 from screens.messages import OpenRequested
 from screens.widgets.filter_bar import FilterBar
 from screens.widgets.fleet_header import FleetHeader, header_facts
@@ -111,6 +112,13 @@ class ConsoleScreen(Screen[None]):
 
     def tell_watcher_what_is_visible(self) -> None:
         self.ctx.watcher.focus(list(self.visible_keys()))
+
+    async def _on_idle(self, event: events.Idle) -> None:
+        # Before Textual's own idle handler (the class's, which runs next): a key's frame goes out now rather
+        # than at the update timer's next tick (screens/key_frames.py).
+        app = self.app
+        if getattr(app, "draw_keys_now", False) and getattr(app, "key_frame_due", False):
+            draw_now(self)
 
     def on_screen_resume(self) -> None:
         # Hidden screens are not drawn (console/app.py): catch up with the newest picture now.
