@@ -743,6 +743,10 @@ class KeyedList(ScrollView, can_focus=True, inherit_bindings=False):
         return strip
 
     def _line_strip(self, text: Text, width: int, base: Style, over: Style | None = None) -> Strip:
+        if not text.plain:
+            # Rich renders an empty text as one segment without a style, which Textual's NO_COLOR filter
+            # cannot read (it crashed the console): a blank line is spaces in the base style.
+            return Strip.blank(width, base)
         text.stylize_before(base)
         if over is not None:
             text.stylize(over)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 
-from screens.widgets.keyed_list import KeyedList, ListColumn, Row, fit, line_text
+from screens.widgets.keyed_list import KeyedList, ListColumn, Row, Spacing, fit, line_text
 
 COLUMNS = (ListColumn("name", "Name", 10), ListColumn("status", "Status", 8))
 
@@ -181,3 +182,21 @@ async def test_the_table_look_lays_columns_out_for_its_width() -> None:
         await pilot.pause()
         assert widget.columns[0].width == 30
         assert widths[-1] == 60
+
+
+async def test_rows_drawn_before_their_columns_are_blank_lines_even_without_colour(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The activity stream drew its first lines before its columns were laid out: an empty text, which Rich renders
+    # as one segment without a style, and Textual's NO_COLOR filter crashed the console reading it.
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = ListApp(header=False, spacing=Spacing(0, 1, 0, False))  # the activity stream's: no indent
+    async with app.run_test(size=(40, 6)) as pilot:
+        widget = app.list
+        widget.set_rows(["a", "b"], rows_of("a", "b"))  # no columns yet
+        await pilot.pause()
+        assert [widget.render_line(y).text.strip() for y in range(2)] == ["", ""]
+        assert all(s.style is not None for y in range(2) for s in widget.render_line(y))
+        widget.set_columns(COLUMNS)
+        await pilot.pause()
+        assert widget.row_text("a") == "a ok"
