@@ -31,7 +31,7 @@ from console.model import Approval, FleetState
 from console.stepfunctions.model import state_machines_of
 from screens.action_flow import ActionChoice, ActionScreen, Choices
 from screens.approvals.rows import detail_text, inbox_layout, resource_key, selection_of, summary_counts
-from screens.approvals.view import Drawn, InboxRows
+from screens.approvals.view import Drawn, InboxRow, InboxRows
 from screens.bindings import binding
 from screens.context import ResourceRef, opened_screen
 from screens.fleet.rows import target_labels
@@ -72,7 +72,7 @@ class ApprovalsScreen(ActionScreen):
         yield self.header()
         yield Static(id="approvals-bar")
         yield FilterBar("filter: pipeline, stage, wave, target, revision (prod, canary, a1b2c3)")
-        yield KeyedList(id="inbox", on_change=self._cursor_moved)
+        yield KeyedList(id="inbox", cells=InboxRow.cells, on_change=self._cursor_moved)
         yield Static(id="approvals-empty")
         yield Static(id="approval-detail")
         yield KeyBar()
@@ -124,7 +124,7 @@ class ApprovalsScreen(ActionScreen):
         if not self.rows.sync(state, now, self._labels()):
             return
         # The list keeps the cursor on the same approval (by key) and redraws only rows that read differently.
-        self.table.set_rows(self.rows.keys, self.rows.cells())
+        self.table.set_rows(self.rows.keys, self.rows.rows())
         self._update_empty(state)
         self._update_bar(state.approvals, now)
         self._update_detail(now)

@@ -3,9 +3,10 @@
 Plain classes beside the rows module (screens/approvals/rows.py says what a row shows; these say which rows there
 are and which can be reused). The inbox reads the same unless the approvals, what the clock makes of them, the
 layout or the filter changed: most of the watcher's pictures change other pipelines only, and then `InboxRows.sync`
-says so and nothing is drawn. A row whose approval and clock words are the same keeps its cells (the same tuple,
-so the list keeps its drawn line). `Drawn` remembers what each part of the screen last showed, so a part is
-updated only when it would read differently. The screen (screens/approvals/screen.py) holds one of each.
+says so and nothing is drawn. A row whose approval and clock words are the same keeps its `InboxRow` (the same
+object, so the list keeps its drawn line), and a row's cells are made only when the list draws it. `Drawn`
+remembers what each part of the screen last showed, so a part is updated only when it would read differently.
+The screen (screens/approvals/screen.py) holds one of each.
 """
 
 from __future__ import annotations
@@ -42,9 +43,7 @@ class InboxRows:
         self.approvals: dict[str, Approval] = {}  # the approvals shown, by row key
         self.total = 0  # approvals waiting, filtered or not
         self._signature: object = None  # what the rows were last made from
-        self._cells: dict[
-            str, tuple[tuple[Approval, InboxLayout, str, object], tuple[Text, ...]]
-        ] = {}  # row key → (what it was made from, cells)
+        self._rows: dict[str, InboxRow] = {}  # row key → the row last made for it
 
     def set_layout(self, layout: InboxLayout) -> bool:
         """Take the layout for the terminal's width; True when it changed (every row is made again)."""
@@ -84,31 +83,35 @@ class InboxRows:
         self.keys = [row_key(a) for a in ordered]
         self.approvals = {row_key(a): a for a in ordered}
         words = {id(a): w for a, w in zip(state.approvals, clock, strict=True)}
-        for approval in ordered:
+        for key, approval in zip(self.keys, ordered, strict=True):
             label = labels.get(approval.target, approval.target)
-            self._make_cells(approval, now, layout, label, words[id(approval)])
-        if len(self._cells) > 2 * len(self.keys) + 64:
-            # Answered approvals are gone for good: forget their cells.
-            self._cells = {key: self._cells[key] for key in self.keys}
+            self._make_row(key, approval, now, layout, label, words[id(approval)])
+        if len(self._rows) > 2 * len(self.keys) + 64:
+            # Answered approvals are gone for good: forget their rows.
+            self._rows = {key: self._rows[key] for key in self.keys}
         return True
 
-    def cells(self) -> dict[str, tuple[Text, ...]]:
-        """The cells of each row shown (the same tuple while the row reads the same: the list keeps its line)."""
-        return {key: self._cells[key][1] for key in self.keys}
+    def rows(self) -> dict[str, InboxRow]:
+        """The row of each approval shown (the same object while it reads the same: the list keeps its line)."""
+        return {key: self._rows[key] for key in self.keys}
 
-    def _make_cells(self, approval: Approval, now: datetime, layout: InboxLayout, label: str, clock: object) -> None:
-        key = row_key(approval)
-        made_from = (approval, layout, label, clock)
-        cached = self._cells.get(key)
+    def cells(self) -> dict[str, tuple[Text, ...]]:
+        """The cells of each row shown, made now for rows not drawn yet (the same tuple while the row reads the
+        same)."""
+        return {key: self._rows[key].cells() for key in self.keys}
+
+    def _make_row(
+        self, key: str, approval: Approval, now: datetime, layout: InboxLayout, label: str, clock: object
+    ) -> None:
+        kept = self._rows.get(key)
         # The same approval object is the cheap case (most pictures); an equal one read again is the common other.
         if (
-            cached is not None
-            and (cached[0][0] is approval or cached[0][0] == approval)
-            and cached[0][1:] == made_from[1:]
+            kept is not None
+            and (kept.approval is approval or kept.approval == approval)
+            and kept.made_from == (layout, label, clock)
         ):
             return
-        cells = tuple(cell for _, cell in row_cells(approval, now, layout, label))
-        self._cells[key] = (made_from, cells)
+        self._rows[key] = InboxRow(approval, now, layout, label, clock)
 
     def approval(self, key: str | None) -> Approval | None:
         """The approval of a row shown, as last made."""
@@ -120,6 +123,26 @@ class InboxRows:
         for key in self.keys[:FOCUS_ROWS]:
             seen[resource_key(self.approvals[key])] = None
         return tuple(seen)
+
+
+class InboxRow:
+    """One row of the inbox: what it is made from, and its cells, made when the list first draws it (a new
+    minute changes the age of every approval, but only the rows on screen are drawn). A row drawn later shows
+    the moment it was made for, as if drawn then."""
+
+    __slots__ = ("_cells", "_now", "approval", "made_from")
+
+    def __init__(self, approval: Approval, now: datetime, layout: InboxLayout, label: str, clock: object) -> None:
+        self.approval = approval
+        self.made_from = (layout, label, clock)
+        self._now = now
+        self._cells: tuple[Text, ...] | None = None
+
+    def cells(self) -> tuple[Text, ...]:
+        if self._cells is None:
+            layout, label, _ = self.made_from
+            self._cells = tuple(cell for _, cell in row_cells(self.approval, self._now, layout, label))
+        return self._cells
 
 
 class Drawn:

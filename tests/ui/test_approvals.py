@@ -472,7 +472,7 @@ async def test_nothing_redraws_when_nothing_changed(inbox_app: Any, monkeypatch:
         assert changed
         columns = [c.key for c in table.columns]
         changed_columns = {
-            columns[i] for key, cells in changed for i, cell in enumerate(cells) if cell != before[key][i]
+            columns[i] for key, row in changed for i, cell in enumerate(row.cells()) if cell != before[key][i]
         }
         assert changed_columns <= {"waiting", "expires"}
         assert changed_columns

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from rich.text import Text
 
+from screens.approvals import view
 from screens.approvals.rows import inbox_layout, row_key
 from screens.approvals.view import Drawn, InboxRows
 from tests.ui.conftest import FIXED_NOW
@@ -117,7 +120,7 @@ def test_forgotten_cells_of_answered_approvals() -> None:
         # Each minute a different single approval: the others are answered and gone for good.
         one = replace(picture, approvals=(picture.approvals[minute % 5],))
         rows.sync(one, FIXED_NOW + timedelta(minutes=minute), LABELS)
-    assert len(rows._cells) <= 2 * len(rows.keys) + 64
+    assert len(rows._rows) <= 2 * len(rows.keys) + 64
 
 
 def test_drawn_says_when_a_part_would_read_differently() -> None:
@@ -129,3 +132,33 @@ def test_drawn_says_when_a_part_would_read_differently() -> None:
     assert drawn.changed("detail", Text(""))  # never drawn: drawn now
     drawn.forget("bar")
     assert drawn.changed("bar", Text("3 waiting"))
+
+
+def test_a_new_minute_makes_the_cells_of_the_rows_drawn_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every age reads differently a minute later; with hundreds waiting only the rows on screen are drawn.
+    made: list[str] = []
+    real = view.row_cells
+
+    def counted(approval: Any, *args: Any) -> Any:
+        made.append(approval.resource)
+        return real(approval, *args)
+
+    monkeypatch.setattr(view, "row_cells", counted)
+    one = inbox_picture().approvals[1]
+    many = tuple(replace(one, resource=f"pipe-{n}/Prod-Canary/Approve") for n in range(300))
+    picture = replace(inbox_picture(), approvals=many)
+    rows = InboxRows()
+    rows.set_layout(inbox_layout(120, 9, False))
+    assert rows.sync(picture, FIXED_NOW, LABELS)
+    assert made == []  # nothing drawn yet
+    shown = rows.rows()
+    first = [shown[key].cells() for key in rows.keys[:20]]  # a screenful, as the list draws it
+    assert len(made) == 20
+    assert [shown[key].cells() for key in rows.keys[:20]] == first  # made once
+    assert len(made) == 20
+    made.clear()
+    assert rows.sync(picture, FIXED_NOW + timedelta(minutes=1), LABELS)
+    assert made == []
+    later = rows.rows()
+    assert [later[key].cells() for key in rows.keys[:20]] != first
+    assert len(made) == 20
