@@ -24,9 +24,9 @@ Reported side by side:
 - how many consoles had read every pipeline when they said they were watching (a large team's first reads
   share the account's budget; an event about a pipeline not read yet is told as the event says it);
 - from the sandbox's quotas (`GET /wavedeck-api/quotas`): per API the requests of the whole account
-  (consoles and the fleet's own traffic) per second against the bucket's refill, and how many were
-  throttled; and whether any console showed throttling to a person (`Throttling` / `Rate exceeded` on its
-  standard error).
+  (consoles and the fleet's own traffic) per second over the window against the bucket's refill, and how many
+  were throttled in the window and since the consoles started (their first reads come before the window); and
+  whether any console showed throttling to a person (`Throttling` / `Rate exceeded` on its standard error).
 
     .venv/bin/python -m benchmarks.team [--consoles 20] [--pipelines 2000] [--state-machines 400]
         [--speed 5] [--seconds 120] [--mode both|queue|topic] [--settle 0] [--before DIR] [--keep DIR]
@@ -209,6 +209,7 @@ def run_modes(
         ]
         cpu_before = [[cpu_seconds(pid) for pid in group] for group in pids]
         load = [load_average()]
+        at_window = [quota_stats(sandbox.url) for sandbox, _, _ in runs]
         window_start = time.time()
         time.sleep(seconds)
         window_end = time.time()
@@ -231,20 +232,26 @@ def run_modes(
             except subprocess.TimeoutExpired:
                 console.process.kill()
     results = []
-    for (_, mode, source), team, quotas_before, quotas_after, used in zip(runs, teams, before, after, cpu, strict=True):
+    for (_, mode, source), team, quotas_before, quotas_window, quotas_after, used in zip(
+        runs, teams, before, at_window, after, cpu, strict=True
+    ):
         figures = measure([c.lines for c in team], window_start, window_end)
         if keep is not None:
             document = {"window": [window_start, window_end], "consoles": [[c.lines, c.stderr] for c in team]}
             (keep / f"{mode}-{'before' if source else 'after'}.json").write_text(json.dumps(document))
         shown = sum(any("Throttl" in line or "Rate exceeded" in line for line in c.stderr) for c in team)
         rates = {}
+        none = {"asked": 0, "refused": 0, "seconds": 0}
         for name, bucket in quotas_after.items():
-            old = quotas_before.get(name, {"asked": 0, "refused": 0, "seconds": 0})
+            # The rate over the window (the steady state); the throttled calls over the window and since the
+            # consoles started (a team opening together spends its first seconds' burst before the window).
+            old, started = quotas_window.get(name, none), quotas_before.get(name, none)
             span = max(1e-9, bucket["seconds"] - old["seconds"])
             rates[name] = (
                 (bucket["asked"] - old["asked"]) / span,
                 bucket["refill"],
                 int(bucket["refused"] - old["refused"]),
+                int(bucket["refused"] - started["refused"]),
             )
         results.append(
             {
@@ -425,13 +432,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     for label, cell in rows:
         print(f"{label:32}" + "".join(f"{cell(results[m]):>22}" for m in modes))
-    print("\naccount-wide requests per second against each bucket's refill (throttled calls):")
+    print(
+        "\naccount-wide requests per second in the window against each bucket's refill "
+        "(throttled calls in the window; since the consoles started):"
+    )
     names = sorted({name for r in results.values() for name in r["rates"]})  # type: ignore[attr-defined]
     for name in names:
         cells = []
         for mode in modes:
             rate = results[mode]["rates"].get(name)  # type: ignore[attr-defined]
-            cells.append("-" if rate is None else f"{rate[0]:.1f}/{rate[1]:g} ({rate[2]})")
+            cells.append("-" if rate is None else f"{rate[0]:.1f}/{rate[1]:g} ({rate[2]}; {rate[3]})")
         print(f"  {name[0]:>10} {name[1]:<24}" + "".join(f"{c:>22}" for c in cells))
     return 0
 
