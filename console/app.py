@@ -313,9 +313,9 @@ class WavedeckApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             self._gc.key_pressed()  # full garbage collections wait for a pause between keys
+            self._key_frame_due = False  # a frame drawn before the key is handled is not its frame
             if self._precedence is not None:
                 self._precedence.claim()  # released once its frame is out (post_display_hook)
-                self._key_frame_due = False  # a frame drawn before the key is handled is not its frame
             # The watcher's next picture waits REDRAW_EVERY after a key, so the key's own frame goes first.
             self._drawn_at = max(self._drawn_at, time.monotonic())
         await super().on_event(event)
