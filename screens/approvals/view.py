@@ -95,11 +95,6 @@ class InboxRows:
         """The row of each approval shown (the same object while it reads the same: the list keeps its line)."""
         return {key: self._rows[key] for key in self.keys}
 
-    def cells(self) -> dict[str, tuple[Text, ...]]:
-        """The cells of each row shown, made now for rows not drawn yet (the same tuple while the row reads the
-        same)."""
-        return {key: self._rows[key].cells() for key in self.keys}
-
     def _make_row(
         self, key: str, approval: Approval, now: datetime, layout: InboxLayout, label: str, clock: object
     ) -> None:
