@@ -91,8 +91,9 @@ class ConsoleScreen(Screen[None]):
         """Draw `state`. Override; update only what changed."""
 
     def tick(self) -> None:
-        """Time passed (about once a second): freshness, ages and staleness may read differently."""
-        if self.is_closing:
+        """Time passed (about once a second): freshness, ages and staleness may read differently. Nothing before
+        the screen is mounted: it can be on the stack, and shown, before its widgets exist."""
+        if not self._ready or self.is_closing:
             return
         state = self.ctx.state
         self._update_header(state)

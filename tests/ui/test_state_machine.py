@@ -170,3 +170,19 @@ def test_snapshot_state_machine_80x24(snap_compare: Any, console_app: Any) -> No
         await open_machine(pilot, pilot.app)
 
     assert snap_compare(console_app(), run_before=run_before, terminal_size=(80, 24))
+
+
+async def test_a_clock_tick_before_the_screen_is_mounted_draws_nothing_and_does_not_crash(console_app: Any) -> None:
+    """The app's one-second tick can come between a screen's push and its compose (seen on a loaded machine):
+    the screen is on the stack and attached, but its widgets do not exist yet."""
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = StateMachineScreen(MACHINE_KEY)
+        pushed = app.push_screen(screen)
+        assert app.shown_console_screen() is screen
+        assert not screen.is_mounted
+        app._tick()  # the tick the timer would give now; before the fix: NoMatches '#title'
+        await pushed
+        await wait_for(pilot, lambda: "wave-deployment · us-east-1" in rendered(app), what="the screen drawn")
+        app._tick()
+        assert app.screen is screen
