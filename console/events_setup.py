@@ -44,7 +44,8 @@ class EventsSetupClient(Protocol):
 
 
 def topic_statements(topic_arn: str, rule_arn: str, account: str) -> list[dict[str, Any]]:
-    """What the topic's policy must allow: the rule publishes, the account's principals subscribe."""
+    """What the topic's policy must allow: the rule publishes; the account's principals subscribe, and publish
+    what they read for their team (`console/shared_reads.py`)."""
     return [
         {
             "Sid": PUBLISH_SID,
@@ -58,7 +59,7 @@ def topic_statements(topic_arn: str, rule_arn: str, account: str) -> list[dict[s
             "Sid": SUBSCRIBE_SID,
             "Effect": "Allow",
             "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-            "Action": ["sns:Subscribe", "sns:ListSubscriptionsByTopic", "sns:GetTopicAttributes"],
+            "Action": ["sns:Subscribe", "sns:ListSubscriptionsByTopic", "sns:GetTopicAttributes", "sns:Publish"],
             "Resource": topic_arn,
         },
     ]

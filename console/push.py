@@ -26,6 +26,7 @@ from typing import Protocol
 
 from console.errors import AwsError
 from console.model import QueueMessage
+from console.shared_reads import SharedRead, parse_shared
 
 LOG = logging.getLogger(__name__)
 
@@ -235,7 +236,8 @@ class QueueReader:
     """Long-polls one queue until cancelled; never raises for AWS errors (it reports them and retries).
 
     `on_events(events)` gets the new (not yet seen) events of each receive, before the messages are
-    deleted. `on_health(ok, error)` is called when the queue starts or stops working.
+    deleted; `on_shared(reads)` the reads a team's consoles shared on the topic (`console/shared_reads.py`),
+    when given. `on_health(ok, error)` is called when the queue starts or stops working.
     """
 
     def __init__(
@@ -248,10 +250,12 @@ class QueueReader:
         retry_after: float,
         wait_seconds: int = WAIT_SECONDS,
         seen: SeenIds | None = None,
+        on_shared: Callable[[list[SharedRead]], None] | None = None,
     ) -> None:
         self.client = client
         self.queue_url = queue_url
         self.on_events = on_events
+        self.on_shared = on_shared
         self.on_health = on_health
         self.retry_after = retry_after
         self.wait_seconds = wait_seconds
@@ -292,10 +296,14 @@ class QueueReader:
 
     async def _handle(self, messages: Sequence[QueueMessage]) -> None:
         fresh: list[PushEvent] = []
+        shared: list[SharedRead] = []
         for message in messages:
             self.received += 1
             event = parse_event(message.body)
             if event is None:
+                read = parse_shared(message.body) if self.on_shared is not None else None
+                if read is not None and self.seen.first_time(read.id):
+                    shared.append(read)
                 continue
             if self.seen.first_time(event.id):
                 fresh.append(event)
@@ -305,6 +313,8 @@ class QueueReader:
             result = self.on_events(fresh)
             if result is not None:
                 await result
+        if shared and self.on_shared is not None:
+            self.on_shared(shared)
         # Deleted after the watcher has been told: a crash in between means a redelivery, never a loss. The
         # delete goes on while the next receive waits (one delete on the wire at a time), so a busy queue is
         # read at the pace of one round trip per batch, not two.

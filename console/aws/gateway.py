@@ -124,7 +124,8 @@ class _Connection:
 # What a read-only gateway may send: an allow-list, so an operation added later is refused until someone decides
 # it only reads. DeleteMessageBatch only removes push messages already read from the console's own queue; the
 # SQS and SNS calls after it create, keep and remove the queue a console subscribes to the events topic (push
-# for a team), its own plumbing, never a deployment; DescribeRule, ListTargetsByRule, ListTopics and
+# for a team), its own plumbing, never a deployment; Publish tells that topic's other consoles what this one
+# read (`console/shared_reads.py`), never a deployment either; DescribeRule, ListTargetsByRule, ListTopics and
 # GetTopicAttributes are what `setup-events --dry-run` reads. Each service's module lists its own reads
 # (`ServiceCalls.READS`).
 READ_OPERATIONS: frozenset[str] = frozenset().union(
@@ -144,6 +145,7 @@ READ_OPERATIONS: frozenset[str] = frozenset().union(
             "Subscribe",
             "Unsubscribe",
             "ListSubscriptionsByTopic",
+            "Publish",
             "DescribeRule",
             "ListTargetsByRule",
             "ListTopics",
@@ -482,6 +484,10 @@ class Gateway(EveryServiceCalls):
             ReturnSubscriptionArn=True,
         )
         return str(response["SubscriptionArn"])
+
+    async def publish(self, topic_arn: str, message: str, /) -> None:
+        """Publish a message to the topic (a read this console shares with its team, `console/shared_reads.py`)."""
+        await self._call(SNS, "Publish", TopicArn=topic_arn, Message=message)
 
     async def unsubscribe(self, subscription_arn: str) -> None:
         await self._call(SNS, "Unsubscribe", SubscriptionArn=subscription_arn)

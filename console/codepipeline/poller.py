@@ -8,16 +8,22 @@ screen when their budget is free, fetches them first, so that what it tells come
 
 A pushed event is laid over the state and executions last read (`apply_event`, console/codepipeline/events.py)
 and published at once, without a read; a read sent before an event came gets that event laid over it again.
+
+On a team's topic every GetPipelineState this console makes is offered to the others (`console/shared_reads.py`),
+and what another console read is applied here like a read of this console's own (`apply_shared`), unless it is
+older than what this console has; its own next read then waits its interval again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 
+from console import cache_codec
 from console.codepipeline import slots
 from console.codepipeline.approvals import condition_holds, pipeline_approvals
 from console.codepipeline.events import apply_pipeline_event, newer_than_read, pipeline_item, told_alone
@@ -30,7 +36,7 @@ from console.polling.events_apply import event_order
 from console.polling.gate import Priority
 from console.polling.slots import TargetRun, on_the_wire
 from console.push import PushEvent
-from console.scheduler import FOCUSED, URGENT, backoff
+from console.scheduler import FOCUSED, RETIME, URGENT, backoff
 
 LOG = logging.getLogger(__name__)
 
@@ -38,6 +44,11 @@ PIPELINE_EXECUTIONS_LISTED = 20  # newest pipeline executions kept per pipeline 
 ENRICH_ATTEMPTS = 3  # tries of a background GetPipeline / ListPipelineExecutions before it says it failed
 HOLD_NEWS_LIMIT = 10.0  # seconds a new execution's news may wait for the list (it is shown meanwhile)
 NOT_READ = "not read yet"  # an event about a pipeline this run has not read: nothing to lay it over
+TEAM = "team"  # the source of what another console of the team read (`apply_shared`)
+RECENT_EVENTS = 30.0  # seconds an event is kept to be laid again over a read that may not show it
+# After another console's read, this console's own next read of the pipeline waits its interval less up to
+# this fraction of it, at random: a team's consoles do not all read it again at the same moment.
+SHARED_JITTER = 0.5
 _RUNNING = frozenset({"InProgress", "Stopping"})
 
 
@@ -78,9 +89,10 @@ class PipelinePoller:
             await self._read_without_state(run, slot, source, priority, exc)
             return
         ctx.publisher.target_succeeded(run, "GetPipelineState")
-        state = self._pushed_since(slot, state, sent)
+        read, state = state, self._pushed_since(slot, state, sent)
         slot.state, slot.state_source, slot.state_read_at = state, source, ctx.now()
         slot.state_note = None
+        ctx.share_read(run, SERVICE, name, slot.state_read_at, partial(cache_codec.encode, read))
         needs_structure, needs_executions = self._needs(slot, state)
         if (needs_structure or needs_executions) and not self._inline(run, slot, priority, needs_structure):
             # Structure and executions have small budgets (a first read of a big fleet waits for them):
@@ -122,12 +134,38 @@ class PipelinePoller:
         slot.state_note = f"statuses from executions: GetPipelineState unavailable ({one_line(exc)})"
         self._publish(run, slot, source)
 
+    def apply_shared(self, run: TargetRun, slot: PipelineSlot, state: PipelineState, read_at: datetime) -> bool:
+        """Another console's GetPipelineState of this pipeline, applied as a read of this console's own (source
+        `team`); False, and nothing done, while a read of its own is on the wire (it tells soon) or when it is
+        older than what this console has (AWS's times decide: the consoles' clocks may differ)."""
+        ctx = self._ctx
+        if slot.reading or (slot.state is not None and _newest(state) < _newest(slot.state)):
+            return False
+        state = self._pushed_since(slot, state, None)
+        slot.state, slot.state_source, slot.state_read_at = state, TEAM, min(read_at, ctx.now())
+        slot.state_note = None
+        needs_structure, needs_executions = self._needs(slot, state)
+        if needs_structure or needs_executions:
+            # What this state needs besides is read in line, as after a read of its own in the background.
+            if slot.enrichment is None or slot.enrichment.done():
+                slot.enrichment = asyncio.get_running_loop().create_task(
+                    self._enrich(run, slot), name=f"enrich {slot.key}"
+                )
+            self._publish(run, slot, TEAM, hold_news=self._hold_news(slot, state))
+        else:
+            self._publish(run, slot, TEAM)
+        # As fresh as a read of its own: the next one waits (most of) its interval from now.
+        interval = ctx.schedule.interval(slot.key, slot.target)
+        slot.last_start = ctx.mono() - random.uniform(0.0, SHARED_JITTER) * interval  # noqa: S311 - spread, not secrecy
+        slot.wake.wake(RETIME)
+        return True
+
     def apply_event(self, run: TargetRun, slot: PipelineSlot, event: PushEvent) -> str | None:
         """Lay a pushed event over what was last read and publish what changed (source `push`), without a read.
         Returns what is left to read (an approval's token, a new version's structure…), or None."""
         ctx = self._ctx
-        if slot.reading:
-            slot.pushed.append((ctx.mono(), event))
+        # Kept a while, to be laid again over a read sent before it came (its own, or a teammate's).
+        slot.pushed.append((ctx.mono(), event))
         state = slot.state
         if state is None or slots.told(ctx.publisher, slot.key) is None:
             # Nothing to lay it over: its first read is under way or waits for the budget, and tells nothing
@@ -166,19 +204,21 @@ class PipelinePoller:
         if transition is not None:
             ctx.publisher.emit([transition])
 
-    def _pushed_since(self, slot: PipelineSlot, state: PipelineState, sent: float) -> PipelineState:
+    def _pushed_since(self, slot: PipelineSlot, state: PipelineState, sent: float | None) -> PipelineState:
         """`state` (just read) with the events that came while the read was on the wire laid over it again,
-        those newer than what it shows of their item: a read never takes back what an event told."""
+        those newer than what it shows of their item: a read never takes back what an event told. `sent`
+        None: a read sent at a moment unknown here (a teammate's), so every recent event is a candidate."""
         executions = slot.executions
+        recent = self._ctx.mono() - RECENT_EVENTS
+        while slot.pushed and slot.pushed[0][0] < recent:
+            slot.pushed.popleft()
         for arrived, event in slot.pushed:
-            if arrived >= sent and newer_than_read(state, executions, event):
+            if (sent is None or arrived >= sent) and newer_than_read(state, executions, event):
                 applied = apply_pipeline_event(
                     state, executions, slot.structure, event, None, keep=PIPELINE_EXECUTIONS_LISTED
                 )
                 state, executions = applied.state, applied.executions
         slot.executions = executions
-        if not slot.reading:
-            slot.pushed.clear()  # every read that was on the wire has had them laid over it
         return state
 
     def _inline(self, run: TargetRun, slot: PipelineSlot, priority: Priority, needs_structure: bool) -> bool:
@@ -365,6 +405,20 @@ class PipelinePoller:
         return tuple(
             s if s.wave == p.wave else replace(s, wave=p.wave) for s, p in zip(stages, placements, strict=True)
         )
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def _newest(state: PipelineState) -> datetime:
+    """The newest AWS timestamp anywhere in a pipeline's state, conditions and their rules included (of two
+    reads of one pipeline, the later shows the newer, whichever console made it)."""
+    moments = [_latest_change(state) or _NEVER]
+    for stage in state.stages:
+        for kind in stage.conditions:
+            moments += [c.last_status_change for c in kind.conditions if c.last_status_change]
+            moments += [r.last_status_change for r in kind.rules if r.last_status_change]
+    return max(moments)
 
 
 def _latest_change(state: PipelineState) -> datetime | None:

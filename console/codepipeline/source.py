@@ -7,13 +7,17 @@ listed loses both, and leaves the model.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from functools import partial
+from typing import Any
 
+from console import cache_codec
 from console.codepipeline import slots
 from console.codepipeline.events import CONDITIONS
-from console.codepipeline.model import SERVICE, PipelineSummary
+from console.codepipeline.model import SERVICE, PipelineState, PipelineSummary
 from console.codepipeline.poller import PipelinePoller
 from console.codepipeline.slots import PipelineSlot
 from console.polling.context import WatchContext
@@ -22,6 +26,8 @@ from console.polling.slots import TargetRun, drop
 from console.push import PushEvent
 from console.scheduler import PUSH, URGENT
 from console.warm_cache import CachedPipeline, CachedTarget
+
+LOG = logging.getLogger(__name__)
 
 
 class PipelineSource:
@@ -90,6 +96,20 @@ class PipelineSource:
             return
         if reread is not None:
             rereads.ask(pipeline.key, partial(pipeline.wake.wake, PUSH))
+
+    def apply_shared(self, run: TargetRun, resource: str, payload: dict[str, Any], read_at: datetime) -> bool:
+        """A GetPipelineState another console of the team read (`console/polling/team_reads.py`)."""
+        pipeline = slots.slots(run).get(resource)
+        if pipeline is None or pipeline.task is None:
+            return False  # not listed here (yet): this console reads it once its listing shows it
+        try:
+            state = cache_codec.decode(PipelineState, payload)
+        except cache_codec.CodecError as exc:
+            LOG.info("a shared read of %s this console cannot read: %s", pipeline.key, exc)
+            return False
+        if state.name != resource:
+            return False
+        return self.poller.apply_shared(run, pipeline, state, read_at)
 
     def sync(self, run: TargetRun, summaries: Sequence[PipelineSummary]) -> None:
         pipelines = slots.slots(run)

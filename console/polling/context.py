@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from console.config import Intervals
 from console.errors import AwsError
@@ -27,6 +27,16 @@ LOG = logging.getLogger(__name__)
 
 # read(source, priority, since): one read of a resource; `since` is when the previous one began.
 Read = Callable[[str, Priority, float | None], Awaitable[None]]
+
+
+class ReadSharing(Protocol):
+    """Where a poller offers what it read, for a team's other consoles (`console/polling/team_reads.py`)."""
+
+    def offer(
+        self, run: TargetRun, service: str, resource: str, read_at: datetime, encode: Callable[[], dict[str, Any]]
+    ) -> None:
+        """`encode()` gives the read's payload; it is called only if the read is shared, and later."""
+        ...
 
 
 @dataclass(eq=False)
@@ -43,12 +53,21 @@ class WatchContext:
     # When the watcher started (the wall clock, as AWS stamps executions): what started later is all news.
     started_at: datetime | None = None
     stopping: bool = False
+    # Set by push routing when a target is pushed through a topic: reads offered here reach the team.
+    sharing: ReadSharing | None = None
 
     def spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """A task the watcher owns until it stops."""
         task = asyncio.get_running_loop().create_task(coroutine, name=name)
         self.tasks.append(task)
         return task
+
+    def share_read(
+        self, run: TargetRun, service: str, resource: str, read_at: datetime, encode: Callable[[], dict[str, Any]]
+    ) -> None:
+        """Offer a read to the team's other consoles, if this console shares its reads (see `ReadSharing`)."""
+        if self.sharing is not None:
+            self.sharing.offer(run, service, resource, read_at, encode)
 
     def slots(self) -> Iterable[Slot]:
         for run in self.runs.values():

@@ -62,6 +62,8 @@ class FanoutClient(Protocol):
 
     async def topic_subscriptions(self, topic_arn: str) -> Sequence[tuple[str, str]]: ...
 
+    async def publish(self, topic_arn: str, message: str, /) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class ConsoleQueue:

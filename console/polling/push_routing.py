@@ -23,7 +23,7 @@ import asyncio
 import itertools
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from console.errors import AwsError
@@ -33,8 +33,10 @@ from console.polling.fanout import ConsoleQueue, close_console_queue, keep_alive
 from console.polling.rereads import Rereads
 from console.polling.slots import TargetRun
 from console.polling.source import Source
+from console.polling.team_reads import TeamReads
 from console.push import PushEvent, QueueReader, SeenIds
 from console.scheduler import REFRESH, RETIME, URGENT
+from console.shared_reads import SharedRead
 
 LOG = logging.getLogger(__name__)
 
@@ -78,6 +80,8 @@ class PushRouter:
         self.readers: list[QueueReader] = []
         self.console_queues: list[ConsoleQueue] = []  # this console's own, subscribed to an events topic
         self.teams: dict[str, int] = {}  # target name → consoles on its topic (this one included)
+        # What this console reads, the others on its topic apply, and the other way round.
+        self.team_reads = TeamReads(sources, lambda target: self.teams.get(target, 1))
 
     def stop(self) -> list[asyncio.Task[None]]:
         """Drop the reads events asked for and not started; returns those under way, for the watcher to end."""
@@ -100,6 +104,8 @@ class PushRouter:
         for (queue, region), runs in by_queue.items():
             reader = self._reader(queue, region, runs)
             ctx.spawn(reader.run(), f"push {queue} {region}")
+        if by_topic:
+            ctx.sharing = self.team_reads
         for (topic, region), runs in by_topic.items():
             # Closed before any read starts: the listings are spawned already, not yet run.
             for budget in _team_budgets(r for r in runs if r.target.region == region):
@@ -108,7 +114,13 @@ class PushRouter:
         if by_queue or by_topic:
             ctx.spawn(self._keep_timing(), "push safety net")
 
-    def _reader(self, queue: str, region: str | None, runs: list[TargetRun]) -> QueueReader:
+    def _reader(
+        self,
+        queue: str,
+        region: str | None,
+        runs: list[TargetRun],
+        on_shared: Callable[[list[SharedRead]], None] | None = None,
+    ) -> QueueReader:
         ctx = self._ctx
         reader_run = next((r for r in runs if r.target.region == region), runs[0])
         # A rule sends a queue (or topic) the events of its own region: only targets there can rely on it.
@@ -129,6 +141,7 @@ class PushRouter:
             retry_after=retry,
             wait_seconds=self._wait_seconds,
             seen=SeenIds(),
+            on_shared=on_shared,
         )
         self.readers.append(reader)
         return reader
@@ -160,11 +173,27 @@ class PushRouter:
         loop = asyncio.get_running_loop()
         heartbeat = loop.create_task(keep_alive(client, queue), name=f"expiry {queue.url}")
         counting = loop.create_task(self._count_team(client, topic, pushed), name=f"team {topic}")
+        sharing: asyncio.Task[None] | None = None
+        on_shared: Callable[[list[SharedRead]], None] | None = None
         try:
-            await self._reader(queue.url, region, runs).run()
+            # Whose reads are whose: a topic can carry other accounts' events (a cross-account bus).
+            account = (await client.caller_identity()).account
+        except AwsError as exc:
+            LOG.warning("not sharing reads on %s: this console's account is unknown: %s", topic, exc)
+        else:
+            share = self.team_reads.join(topic, account, client, pushed)
+            sharing = loop.create_task(self.team_reads.publishing(share), name=f"share {topic}")
+
+            def on_shared(reads: list[SharedRead], runs: list[TargetRun] = pushed) -> None:
+                self.team_reads.receive(runs, reads)
+
+        try:
+            await self._reader(queue.url, region, runs, on_shared).run()
         finally:
             heartbeat.cancel()
             counting.cancel()
+            if sharing is not None:
+                sharing.cancel()
             # The watcher is stopping (this task was cancelled): the queue goes with it, within seconds.
             await asyncio.shield(close_console_queue(client, queue))
 

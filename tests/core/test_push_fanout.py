@@ -155,3 +155,55 @@ async def test_consoles_opened_together_count_each_other_before_they_spend_the_a
             assert await asyncio.to_thread(_throttled, sandbox.url) == {}
             for _, _, gateway in consoles:
                 assert gateway.budget.rate("GetPipeline") == pytest.approx(0.75 / 4 * 2)
+
+
+async def test_what_one_console_reads_the_others_apply_without_reading_it(tmp_path: Path) -> None:
+    # A transition disabled is in no event: each console saw it only when it read the pipeline itself. Now the
+    # console that reads it shares the read on the topic, and the other applies it as its own (source `team`).
+    directory = write_watch_fleet(tmp_path / "fleet")
+    # Nothing reads again on its own within the test: what the second console learns, it learns from the first.
+    slow = Intervals(focused=600.0, background=600.0, lists=600.0, push_safety_net=600.0)
+    with start_sandbox_process(speed=SPEED, seed=7, traffic=False, warm_up=False, definitions=directory) as sandbox:
+        codepipeline = make_client(sandbox.url, "codepipeline")
+        async with AsyncExitStack() as stack:
+            consoles = [
+                await stack.enter_async_context(watching(sandbox.url, slow, push_wait=1, topic=True))
+                for _ in range(2)
+            ]
+            (reader, reader_updates, _), (other, other_updates, other_gateway) = consoles
+            name = reader.state.targets[0].target.name
+            key = f"{name}:orders-api"
+            for watcher, updates, _ in consoles:
+                await watcher.wait_ready(30)
+                await updates.until(lambda w=watcher: w._push.teams.get(name) == 2, 20, "the team of two")
+
+            def beta(updates: Any) -> Any:
+                pipeline = updates.state.of("codepipeline").get(key)
+                return None if pipeline is None else next(s for s in pipeline.stages if s.name == "Beta")
+
+            await other_updates.until(lambda: beta(other_updates) is not None, 20, "orders-api read once")
+            assert beta(other_updates).inbound.enabled
+            reads = other_gateway.stats.requests["GetPipelineState"]
+            await asyncio.to_thread(
+                codepipeline.disable_stage_transition,
+                pipelineName="orders-api",
+                stageName="Beta",
+                transitionType="Inbound",
+                reason="INC-4711 5xx in gamma",
+            )
+            mark = len(other_updates.transitions)
+            await reader.refresh([key])
+            assert not beta(reader_updates).inbound.enabled
+            told = await other_updates.until(
+                lambda: [t for t in other_updates.about("orders-api/Beta", mark) if t.to_status == "Disabled"],
+                10,
+                "the pause told on the console that did not read it",
+            )
+            assert told[0].source == "team"
+            assert "INC-4711 5xx in gamma" in told[0].detail
+            assert not beta(other_updates).inbound.enabled
+            assert other_gateway.stats.requests["GetPipelineState"] == reads, "it read the pipeline itself"
+            assert other._push.team_reads.stats.applied >= 1
+            assert reader._push.team_reads.stats.published >= 1
+            # Its own reads it never applies again: none came back to the reader.
+            assert reader._push.team_reads.stats.received <= other._push.team_reads.stats.published
