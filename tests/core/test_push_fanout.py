@@ -167,8 +167,7 @@ async def test_what_one_console_reads_the_others_apply_without_reading_it(tmp_pa
         codepipeline = make_client(sandbox.url, "codepipeline")
         async with AsyncExitStack() as stack:
             consoles = [
-                await stack.enter_async_context(watching(sandbox.url, slow, push_wait=1, topic=True))
-                for _ in range(2)
+                await stack.enter_async_context(watching(sandbox.url, slow, push_wait=1, topic=True)) for _ in range(2)
             ]
             (reader, reader_updates, _), (other, other_updates, other_gateway) = consoles
             name = reader.state.targets[0].target.name

@@ -1,0 +1,273 @@
+"""Reads a team shares on its topic: the message, who publishes what, and how a console applies another's read.
+
+The end-to-end case (two consoles on the sandbox's topic) is in tests/core/test_push_fanout.py; here the rules,
+on the in-memory fleet of tests/core/test_push_apply.py and a topic that records what it is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from console import cache_codec
+from console.codepipeline.model import Action, PipelineState, Stage, pipelines_of
+from console.codepipeline.source import PipelineSource
+from console.errors import AccessDenied, Unavailable
+from console.model import Target
+from console.polling.slots import TargetRun
+from console.polling.team_reads import TeamReads
+from console.push import parse_event
+from console.shared_reads import MAX_BYTES, SharedRead, encode_shared, parse_shared
+from console.watch import Watcher
+from tests.core.test_push_apply import RUN, STAGE, PushedFleet, started
+
+NOW = datetime(2026, 12, 6, 9, 30, 0, 250000, tzinfo=UTC)
+
+
+def _read(**changes: object) -> SharedRead:
+    read = SharedRead(
+        id="m-1",
+        sender="c0ffee",
+        account="123456789012",
+        region="us-east-1",
+        service="codepipeline",
+        resource="orders-api",
+        read_at=NOW,
+        payload={"name": "orders-api", "version": 3, "stages": []},
+    )
+    return replace(read, **changes)  # type: ignore[arg-type]
+
+
+# --- the message --------------------------------------------------------------------------------------------
+
+
+def test_a_shared_read_goes_through_its_message_unchanged() -> None:
+    read = _read()
+    body = encode_shared(read)
+    assert body is not None
+    assert parse_shared(body) == read
+    assert parse_event(body) is None  # not an event: a console that does not share reads ignores it
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"version": 2}, "a newer version of the message"),
+        ({"wavedeck": "something-else"}, "another kind"),
+        ({"account": ""}, "no account"),
+        ({"payload": "not a mapping"}, "a payload of the wrong shape"),
+        ({"read_at": "yesterday"}, "no time"),
+        ({"read_at": "2026-12-06T09:30:00"}, "a time without its zone"),
+    ],
+)
+def test_a_message_it_cannot_trust_is_ignored(change: dict[str, object], why: str) -> None:
+    body = encode_shared(_read())
+    assert body is not None
+    document = {**json.loads(body), **change}
+    assert parse_shared(json.dumps(document)) is None, why
+
+
+def test_what_is_not_a_shared_read_is_ignored() -> None:
+    event = {"version": "0", "id": "e", "source": "aws.codepipeline", "detail-type": STAGE, "detail": {}}
+    assert parse_shared(json.dumps(event)) is None
+    assert parse_shared('{"wavedeck": ') is None
+    assert parse_shared("[]") is None
+
+
+def test_a_read_too_large_for_sns_is_not_shared() -> None:
+    assert encode_shared(_read(payload={"text": "x" * MAX_BYTES})) is None
+
+
+# --- publishing and receiving -------------------------------------------------------------------------------
+
+
+class RecordingTopic:
+    def __init__(self, refuse: Exception | None = None) -> None:
+        self.messages: list[SharedRead] = []
+        self.refuse = refuse
+        self.asked = 0
+        self._asked = asyncio.Event()
+
+    async def publish(self, topic_arn: str, message: str, /) -> None:
+        self.asked += 1
+        self._asked.set()
+        if self.refuse is not None:
+            raise self.refuse
+        read = parse_shared(message)
+        assert read is not None
+        self.messages.append(read)
+
+    async def asked_times(self, count: int, reads: TeamReads, share: object) -> None:
+        """Let `reads` publish until the topic has been asked `count` times (its answer given)."""
+        task = asyncio.get_running_loop().create_task(reads.publishing(share))  # type: ignore[arg-type]
+        try:
+            async with asyncio.timeout(5):
+                while self.asked < count:
+                    self._asked.clear()
+                    await self._asked.wait()
+                await asyncio.sleep(0)  # its answer handled
+        finally:
+            task.cancel()
+
+
+class RecordingSource:
+    service = "codepipeline"
+
+    def __init__(self) -> None:
+        self.applied: list[tuple[str, str]] = []
+
+    def apply_shared(self, run: TargetRun, resource: str, payload: dict[str, object], read_at: datetime) -> bool:
+        self.applied.append((run.target.name, resource))
+        return True
+
+
+def _run(name: str, region: str = "us-east-1") -> TargetRun:
+    return TargetRun(target=Target(name=name, region=region), reader=None, gate=None)  # type: ignore[arg-type]
+
+
+async def test_a_console_alone_publishes_nothing_and_a_team_gets_the_newest_read_of_each_resource() -> None:
+    team = {"prod/us-east-1": 1}
+    reads = TeamReads([RecordingSource()], lambda name: team.get(name, 1))
+    topic = RecordingTopic()
+    run = _run("prod/us-east-1")
+    share = reads.join("arn:aws:sns:us-east-1:123456789012:wavedeck-events", "123456789012", topic, [run])
+    reads.offer(run, "codepipeline", "orders-api", NOW, lambda: {"n": 1})
+    assert not share.pending  # alone: nobody to tell
+    team["prod/us-east-1"] = 3
+    reads.offer(run, "codepipeline", "orders-api", NOW, lambda: {"n": 2})
+    reads.offer(run, "codepipeline", "ledger-api", NOW, lambda: {"n": 3})
+    reads.offer(run, "codepipeline", "orders-api", NOW + timedelta(seconds=1), lambda: {"n": 4})
+    await topic.asked_times(2, reads, share)
+    assert [(m.resource, m.payload) for m in topic.messages] == [("ledger-api", {"n": 3}), ("orders-api", {"n": 4})]
+    assert {(m.account, m.region, m.sender) for m in topic.messages} == {("123456789012", "us-east-1", reads.sender)}
+    assert len({m.id for m in topic.messages}) == 2
+
+
+async def test_a_topic_that_refuses_publishing_is_not_asked_again() -> None:
+    reads = TeamReads([], lambda name: 2)
+    topic = RecordingTopic(refuse=AccessDenied("not authorized to perform: SNS:Publish", target="prod"))
+    run = _run("prod/us-east-1")
+    share = reads.join("arn:aws:sns:us-east-1:123456789012:wavedeck-events", "123456789012", topic, [run])
+    reads.offer(run, "codepipeline", "orders-api", NOW, dict)
+    await topic.asked_times(1, reads, share)
+    assert share.off is not None
+    assert "SNS:Publish" in share.off
+    reads.offer(run, "codepipeline", "orders-api", NOW, dict)
+    assert not share.pending
+
+
+async def test_a_publish_that_fails_is_counted_and_the_next_goes() -> None:
+    reads = TeamReads([], lambda name: 2)
+    topic = RecordingTopic(refuse=Unavailable("endpoint unreachable", target="prod"))
+    run = _run("prod/us-east-1")
+    share = reads.join("arn:aws:sns:us-east-1:123456789012:wavedeck-events", "123456789012", topic, [run])
+    reads.offer(run, "codepipeline", "orders-api", NOW, dict)
+    await topic.asked_times(1, reads, share)
+    assert reads.stats.failed == 1
+    assert share.off is None
+
+
+def test_the_others_reads_reach_the_targets_of_their_account_and_region_never_its_own() -> None:
+    source = RecordingSource()
+    reads = TeamReads([source], lambda name: 2)
+    east, west = _run("prod/us-east-1"), _run("prod/us-west-2", "us-west-2")
+    topic = RecordingTopic()
+    reads.join("arn:aws:sns:us-east-1:123456789012:wavedeck-events", "123456789012", topic, [east, west])
+    reads.receive(
+        [east, west],
+        [
+            _read(id="1"),
+            _read(id="2", sender=reads.sender),  # its own, back from the topic
+            _read(id="3", account="210987654321"),  # another account's pipeline of the same name
+            _read(id="4", region="us-west-2", resource="ledger-api"),
+            _read(id="5", service="states"),  # a service that shares nothing here
+        ],
+    )
+    assert source.applied == [("prod/us-east-1", "orders-api"), ("prod/us-west-2", "ledger-api")]
+    assert (reads.stats.received, reads.stats.applied, reads.stats.unused) == (4, 2, 2)
+
+
+# --- applying another console's read ------------------------------------------------------------------------
+
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+
+
+def _fleet() -> PushedFleet:
+    fleet = PushedFleet()
+    deploy = Action(name="Deploy", category="Deploy", provider="CodeDeploy", status="Succeeded", last_status_change=T0)
+    fleet.pipelines["p"] = [Stage(name="Beta", status="Succeeded", execution_id="old", actions=(deploy,))]
+    return fleet
+
+
+def _state(status: str, execution: str, changed: datetime) -> dict[str, object]:
+    deploy = Action(name="Deploy", status=status, last_status_change=changed)
+    stage = Stage(name="Beta", status=status, execution_id=execution, actions=(deploy,))
+    return cache_codec.encode(PipelineState(name="p", version=1, stages=(stage,)))
+
+
+def _source(watcher: Watcher) -> tuple[PipelineSource, TargetRun]:
+    source = next(s for s in watcher._sources if isinstance(s, PipelineSource))
+    return source, watcher._ctx.runs["fake"]
+
+
+async def test_another_consoles_read_is_applied_as_a_read_unless_it_is_older() -> None:
+    fleet = _fleet()
+    watcher, updates = await started(fleet)
+    try:
+        source, run = _source(watcher)
+        reads = dict(fleet.calls)
+        mark = len(updates.transitions)
+        # Read before this console's own (AWS's times say so): it would take back what this console shows.
+        assert not source.apply_shared(run, "p", _state("Failed", "old", T0 - timedelta(seconds=30)), NOW)
+        assert pipelines_of(watcher.state)["fake:p"].stage("Beta").status == "Succeeded"  # type: ignore[union-attr]
+        # A newer one is told like a read of its own, as the team's.
+        slot = run.of("codepipeline")["p"]
+        slot.last_start = 0.0  # as if its last read of its own were long ago: the next is due now
+        newer = T0 + timedelta(seconds=30)
+        assert source.apply_shared(run, "p", _state("InProgress", RUN, newer), datetime.now(UTC) + timedelta(hours=1))
+        await updates.until(lambda: len(updates.transitions) > mark, 5, "the shared read told")
+        beta = pipelines_of(watcher.state)["fake:p"].stage("Beta")
+        assert beta is not None
+        assert (beta.status, beta.execution_id) == ("InProgress", RUN)
+        told = [t for t in updates.since(mark) if t.kind == "stage"]
+        assert [(t.execution, t.to_status, t.source) for t in told] == [(RUN, "InProgress", "team")]
+        # Its age is the sender's read, but never in this console's future (their clocks may differ).
+        assert pipelines_of(watcher.state)["fake:p"].read_at <= datetime.now(UTC)  # type: ignore[operator]
+        # Its own next read waits at least half its interval again, from now (the rest is spread at random).
+        interval = watcher._ctx.schedule.interval(slot.key, slot.target)
+        assert slot.last_start is not None
+        assert slot.last_start >= asyncio.get_running_loop().time() - 0.5 * interval - 0.1
+        # Unknown pipelines and payloads of another shape are not used.
+        assert not source.apply_shared(run, "gone", _state("InProgress", RUN, newer), NOW)
+        assert not source.apply_shared(run, "p", {"stages": "?"}, NOW)
+        assert not source.apply_shared(run, "p", {**_state("InProgress", RUN, newer), "name": "q"}, NOW)
+        for api in ("GetPipelineState", "GetPipeline"):
+            assert fleet.calls[f"{api}:p"] == reads.get(f"{api}:p", 0)
+    finally:
+        await watcher.stop()
+
+
+async def test_an_event_newer_than_a_shared_read_is_laid_over_it_again() -> None:
+    fleet = _fleet()
+    watcher, updates = await started(fleet)
+    try:
+        source, run = _source(watcher)
+        now = datetime.now(UTC)
+        # The stage ends (an event); then a teammate's read, sent before it ended, arrives.
+        fleet.push("e1", STAGE, now + timedelta(seconds=2), stage="Beta", state="SUCCEEDED")
+        await updates.until(
+            lambda: any(t.kind == "stage" and t.execution == RUN for t in updates.transitions), 5, "the event"
+        )
+        mark, published = len(updates.transitions), len(updates.updates)
+        assert source.apply_shared(run, "p", _state("InProgress", RUN, now), now)
+        await updates.until(lambda: len(updates.updates) > published, 5, "the shared read published")
+        beta = pipelines_of(watcher.state)["fake:p"].stage("Beta")
+        assert beta is not None
+        assert (beta.status, beta.execution_id) == ("Succeeded", RUN)
+        assert [t for t in updates.since(mark) if t.kind == "stage"] == []  # nothing taken back
+    finally:
+        await watcher.stop()
