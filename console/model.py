@@ -201,7 +201,7 @@ class Transition:
     from_status: str | None
     to_status: str | None
     detail: str = ""
-    source: str = "poll"  # poll | push
+    source: str = "poll"  # poll | push | team (what another console of the team read, on its topic)
 
     def __post_init__(self) -> None:
         # Accept the value too ("stage"), as `wavedeck watch --json` prints it.

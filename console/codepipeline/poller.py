@@ -23,11 +23,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 
-from console import cache_codec
 from console.codepipeline import slots
 from console.codepipeline.approvals import condition_holds, pipeline_approvals
 from console.codepipeline.events import apply_pipeline_event, newer_than_read, pipeline_item, told_alone
 from console.codepipeline.model import SERVICE, Pipeline, PipelineExecution, PipelineState, Stage, reusing
+from console.codepipeline.sharing import approvals_of, shared_payload, with_own_tokens
 from console.codepipeline.slots import PipelineSlot
 from console.diff import pipeline_transitions
 from console.errors import AccessDenied, AwsError, InvalidInput, NotFound, one_line, state_unavailable
@@ -36,7 +36,7 @@ from console.polling.events_apply import event_order
 from console.polling.gate import Priority
 from console.polling.slots import TargetRun, on_the_wire
 from console.push import PushEvent
-from console.scheduler import FOCUSED, RETIME, URGENT, backoff
+from console.scheduler import FOCUSED, PUSH, RETIME, URGENT, backoff
 
 LOG = logging.getLogger(__name__)
 
@@ -92,7 +92,9 @@ class PipelinePoller:
         read, state = state, self._pushed_since(slot, state, sent)
         slot.state, slot.state_source, slot.state_read_at = state, source, ctx.now()
         slot.state_note = None
-        ctx.share_read(run, SERVICE, name, slot.state_read_at, partial(cache_codec.encode, read))
+        approvals = approvals_of(slot.structure, read)
+        if approvals is not None:  # else which actions are approvals is unknown: their ids could be tokens
+            ctx.share_read(run, SERVICE, name, slot.state_read_at, partial(shared_payload, read, approvals))
         needs_structure, needs_executions = self._needs(slot, state)
         if (needs_structure or needs_executions) and not self._inline(run, slot, priority, needs_structure):
             # Structure and executions have small budgets (a first read of a big fleet waits for them):
@@ -137,10 +139,12 @@ class PipelinePoller:
     def apply_shared(self, run: TargetRun, slot: PipelineSlot, state: PipelineState, read_at: datetime) -> bool:
         """Another console's GetPipelineState of this pipeline, applied as a read of this console's own (source
         `team`); False, and nothing done, while a read of its own is on the wire (it tells soon) or when it is
-        older than what this console has (AWS's times decide: the consoles' clocks may differ)."""
+        older than what this console has (AWS's times decide: the consoles' clocks may differ). It carries no
+        approval's token: the one this console read is kept, and an approval it has not read it reads now."""
         ctx = self._ctx
         if slot.reading or (slot.state is not None and _newest(state) < _newest(slot.state)):
             return False
+        state, unknown_approval = with_own_tokens(slot.state, state, approvals_of(slot.structure, state))
         state = self._pushed_since(slot, state, None)
         slot.state, slot.state_source, slot.state_read_at = state, TEAM, min(read_at, ctx.now())
         slot.state_note = None
@@ -158,6 +162,8 @@ class PipelinePoller:
         interval = ctx.schedule.interval(slot.key, slot.target)
         slot.last_start = ctx.mono() - random.uniform(0.0, SHARED_JITTER) * interval  # noqa: S311 - spread, not secrecy
         slot.wake.wake(RETIME)
+        if unknown_approval:
+            slot.wake.wake(PUSH)  # its token, as after an approval's event
         return True
 
     def apply_event(self, run: TargetRun, slot: PipelineSlot, event: PushEvent) -> str | None:

@@ -206,3 +206,65 @@ async def test_what_one_console_reads_the_others_apply_without_reading_it(tmp_pa
             assert reader._push.team_reads.stats.published >= 1
             # Its own reads it never applies again: none came back to the reader.
             assert reader._push.team_reads.stats.received <= other._push.team_reads.stats.published
+
+
+async def test_a_shared_read_of_a_waiting_approval_carries_no_token_and_each_console_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    directory = write_watch_fleet(tmp_path / "fleet")
+    intervals = Intervals(focused=0.5, background=600.0, lists=600.0, push_safety_net=600.0)
+    with start_sandbox_process(speed=SPEED, seed=7, traffic=False, warm_up=False, definitions=directory) as sandbox:
+        codepipeline = make_client(sandbox.url, "codepipeline")
+        sqs, sns = make_client(sandbox.url, "sqs"), make_client(sandbox.url, "sns")
+        # What the topic carries, as any subscriber of the account would see it.
+        probe = sqs.create_queue(QueueName="probe")["QueueUrl"]
+        probe_arn = sqs.get_queue_attributes(QueueUrl=probe, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=probe_arn, Attributes={"RawMessageDelivery": "true"})
+        async with AsyncExitStack() as stack:
+            consoles = [
+                await stack.enter_async_context(watching(sandbox.url, intervals, push_wait=1, topic=True))
+                for _ in range(2)
+            ]
+            name = consoles[0][0].state.targets[0].target.name
+            key = f"{name}:gated-api"
+            for watcher, updates, _ in consoles:
+                await watcher.wait_ready(30)
+                await updates.until(lambda w=watcher: w._push.teams.get(name) == 2, 20, "the team of two")
+                watcher.focus([key])
+            await asyncio.to_thread(codepipeline.start_pipeline_execution, name="gated-api")
+            state = await asyncio.to_thread(codepipeline.get_pipeline_state, name="gated-api")
+
+            def token_of(updates: Any) -> str | None:
+                pipeline = updates.state.of("codepipeline").get(key)
+                stage = pipeline.stage("Prod-Canary") if pipeline is not None else None
+                action = stage.awaiting_approval if stage is not None else None
+                return None if action is None else action.token
+
+            tokens = []
+            for _, updates, _ in consoles:
+                tokens.append(await updates.until(lambda u=updates: token_of(u), 60, "the approval with its token"))
+            state = await asyncio.to_thread(codepipeline.get_pipeline_state, name="gated-api")
+            assert [
+                a["latestExecution"]["token"]
+                for s in state["stageStates"]
+                for a in s.get("actionStates", ())
+                if a.get("latestExecution", {}).get("token")
+            ] == tokens[:1]
+            # Each console reads the pipeline again and shares it; the other applies it and keeps its token.
+            for watcher, _, _ in consoles:
+                await watcher.refresh([key])
+            for watcher, updates, _ in consoles:
+                await updates.until(lambda w=watcher: w._push.team_reads.stats.applied >= 1, 10, "a read shared")
+                assert token_of(updates) == tokens[0]
+        bodies = []
+        while messages := sqs.receive_message(QueueUrl=probe, MaxNumberOfMessages=10).get("Messages"):
+            bodies += [m["Body"] for m in messages]
+            sqs.delete_message_batch(
+                QueueUrl=probe,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
+        shared = [body for body in bodies if '"shared-read"' in body and "gated-api" in body]
+        assert shared, "the consoles shared their reads of gated-api"
+        assert any("ApproveProduction" in body and "InProgress" in body for body in shared)
+        for body in bodies:
+            assert tokens[0] not in body

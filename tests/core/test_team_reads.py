@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from console import cache_codec
-from console.codepipeline.model import Action, PipelineState, Stage, pipelines_of
+from console.codepipeline.model import Action, Pipeline, PipelineState, Stage, pipelines_of
+from console.codepipeline.sharing import approvals_of, shared_payload, with_own_tokens
 from console.codepipeline.source import PipelineSource
 from console.errors import AccessDenied, Unavailable
 from console.model import Target
@@ -271,3 +272,61 @@ async def test_an_event_newer_than_a_shared_read_is_laid_over_it_again() -> None
         assert [t for t in updates.since(mark) if t.kind == "stage"] == []  # nothing taken back
     finally:
         await watcher.stop()
+
+
+# --- no token leaves the console ----------------------------------------------------------------------------
+
+
+def _approval(status: str = "InProgress", token: str | None = "tok-1", execution: str = "ax-1") -> Action:
+    # As GetPipelineState gives it: no category; a parallel approval's external id is its token.
+    return Action(
+        name="Approve", status=status, token=token, action_execution_id=execution, external_execution_id=token
+    )
+
+
+def _gate(*actions: Action, execution: str = RUN) -> PipelineState:
+    return PipelineState(
+        name="p", version=1, stages=(Stage(name="Gate", status="InProgress", execution_id=execution, actions=actions),)
+    )
+
+
+APPROVALS = frozenset({("Gate", "Approve")})
+
+
+def test_a_shared_read_carries_no_approval_token() -> None:
+    deploy = Action(name="Deploy", external_execution_id="d-123", token="not-an-approval-but-a-token")
+    payload = shared_payload(_gate(_approval(), deploy), APPROVALS)
+    assert "tok-1" not in json.dumps(payload)
+    assert "not-an-approval-but-a-token" not in json.dumps(payload)
+    shared = cache_codec.decode(PipelineState, payload)
+    approve, kept = shared.stages[0].actions
+    assert (approve.token, approve.external_execution_id, approve.status) == (None, None, "InProgress")
+    assert kept.external_execution_id == "d-123"  # a deployment's id is no token
+
+
+def test_which_actions_are_approvals_comes_from_the_structure_of_the_same_version() -> None:
+    approve = Action(name="Approve", category="Approval", provider="Manual")
+    deploy = Action(name="Deploy", category="Deploy", provider="CodeDeploy")
+    structure = Pipeline(target="t", name="p", version=1, stages=(Stage(name="Gate", actions=(approve, deploy)),))
+    assert approvals_of(structure, _gate()) == APPROVALS
+    assert approvals_of(structure, replace(_gate(), version=2)) is None  # a new version may have new approvals
+    assert approvals_of(None, _gate()) is None
+
+
+def test_a_console_keeps_its_own_token_for_the_same_approval_and_reads_a_new_one() -> None:
+    shared = cache_codec.decode(PipelineState, shared_payload(_gate(_approval()), APPROVALS))
+    mine = _gate(_approval(token="my-token"))
+    for approvals in (APPROVALS, None):
+        state, unknown = with_own_tokens(mine, shared, approvals)
+        assert (state.stages[0].actions[0].token, unknown) == ("my-token", False)
+    # Another run's approval, another execution of the action, or one this console has not seen: read it.
+    for own in (None, _gate(_approval(token="old"), execution="older-run"), _gate(_approval(execution="ax-0"))):
+        state, unknown = with_own_tokens(own, shared, APPROVALS)
+        assert state.stages[0].actions[0].token is None
+        assert unknown
+    # An approval done is no approval waiting, and an action that is no approval has no token: nothing to read.
+    done = cache_codec.decode(
+        PipelineState, shared_payload(_gate(_approval(status="Succeeded", token=None)), APPROVALS)
+    )
+    assert with_own_tokens(None, done, APPROVALS)[1] is False
+    assert with_own_tokens(None, shared, frozenset())[1] is False
