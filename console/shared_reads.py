@@ -2,7 +2,8 @@
 
 A team's consoles each read every resource under a share of the account's budget, so a change that no event
 carries (how a stage's conditions evaluate, a transition disabled) reaches each console only when that console
-reads the resource itself. With a topic, a console that reads a resource publishes what it read to the topic
+reads the resource itself, and a cold team reads the structures of a large fleet at a share of one bucket each.
+With a topic, a console that reads a resource publishes what it read to the topic
 (SNS `Publish`, beside the EventBridge events); every other console gets it in its own queue within a fraction
 of a second and lays it over its model like a read of its own, if it is not older than what that console
 already has (AWS's times decide, never the consoles' clocks). One read then serves the whole team.
@@ -11,8 +12,9 @@ The message is JSON with a `wavedeck` key naming its kind and a version: a conso
 or the version ignores it (as it ignores any message that is not an event it reads), so consoles of different
 versions can share a topic. What is read is the service's own payload (its model, through
 `console/cache_codec.py`); the envelope says whose it is: the account and region (a topic can carry other
-accounts' events through a cross-account bus, and a name is unique only within both), the service and the
-resource's name, when it was read (the sender's clock, used only to age the picture), and who sent it.
+accounts' events through a cross-account bus, and a name is unique only within both), the service, what was read
+(the API) and of which resource, when it was read (the sender's clock, used only to age the picture), and who
+sent it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class SharedRead:
     account: str
     region: str
     service: str  # the service's name in the registry (`codepipeline`)
+    api: str  # what was read (`GetPipelineState`, `GetPipeline`)
     resource: str  # the resource's name within the account and region (a pipeline's name)
     read_at: datetime  # by the sender's clock
     payload: dict[str, Any]  # the service's encoded read
@@ -59,6 +62,7 @@ def encode_shared(read: SharedRead) -> str | None:
             "account": read.account,
             "region": read.region,
             "service": read.service,
+            "api": read.api,
             "resource": read.resource,
             "read_at": read.read_at.astimezone(UTC).isoformat(),
             "payload": read.payload,
@@ -80,7 +84,7 @@ def parse_shared(body: str) -> SharedRead | None:
         return None
     if not isinstance(document, dict) or document.get("wavedeck") != KIND or document.get("version") != VERSION:
         return None
-    texts = [document.get(key) for key in ("id", "sender", "account", "region", "service", "resource")]
+    texts = [document.get(key) for key in ("id", "sender", "account", "region", "service", "api", "resource")]
     payload = document.get("payload")
     if not all(isinstance(text, str) and text for text in texts) or not isinstance(payload, dict):
         return None
@@ -90,5 +94,5 @@ def parse_shared(body: str) -> SharedRead | None:
         return None
     if read_at.tzinfo is None:
         return None
-    message_id, sender, account, region, service, resource = (str(text) for text in texts)
-    return SharedRead(message_id, sender, account, region, service, resource, read_at.astimezone(UTC), payload)
+    message_id, sender, account, region, service, api, resource = (str(text) for text in texts)
+    return SharedRead(message_id, sender, account, region, service, api, resource, read_at.astimezone(UTC), payload)

@@ -23,6 +23,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 
+from console import cache_codec
 from console.codepipeline import slots
 from console.codepipeline.approvals import condition_holds, pipeline_approvals
 from console.codepipeline.events import apply_pipeline_event, newer_than_read, pipeline_item, told_alone
@@ -49,6 +50,7 @@ RECENT_EVENTS = 30.0  # seconds an event is kept to be laid again over a read th
 # After another console's read, this console's own next read of the pipeline waits its interval less up to
 # this fraction of it, at random: a team's consoles do not all read it again at the same moment.
 SHARED_JITTER = 0.5
+STRUCTURE_SKIP = frozenset({"wave"})  # placed by each console's own wave model
 _RUNNING = frozenset({"InProgress", "Stopping"})
 
 
@@ -92,9 +94,8 @@ class PipelinePoller:
         read, state = state, self._pushed_since(slot, state, sent)
         slot.state, slot.state_source, slot.state_read_at = state, source, ctx.now()
         slot.state_note = None
-        approvals = approvals_of(slot.structure, read)
-        if approvals is not None:  # else which actions are approvals is unknown: their ids could be tokens
-            ctx.share_read(run, SERVICE, name, slot.state_read_at, partial(shared_payload, read, approvals))
+        slot.unshared = read
+        self._share_state(run, slot)
         needs_structure, needs_executions = self._needs(slot, state)
         if (needs_structure or needs_executions) and not self._inline(run, slot, priority, needs_structure):
             # Structure and executions have small budgets (a first read of a big fleet waits for them):
@@ -111,7 +112,20 @@ class PipelinePoller:
             enrichment.cancel()
             await asyncio.gather(enrichment, return_exceptions=True)
         await self._fetch_details(run, slot, state, priority, needs_structure, needs_executions)
+        self._share_state(run, slot)
         self._publish(run, slot, source)
+
+    def _share_state(self, run: TargetRun, slot: PipelineSlot) -> None:
+        """Offer the team this console's last GetPipelineState once the structure of its version is known:
+        which of its actions are approvals (whose ids can be tokens) is known only from it. A structure read
+        for it goes first, so the others have it when the state comes."""
+        read = slot.unshared
+        approvals = None if read is None else approvals_of(slot.structure, read)
+        if read is None or approvals is None or slot.state_read_at is None:
+            return
+        slot.unshared = None
+        payload = partial(shared_payload, read, approvals)
+        self._ctx.share_read(run, SERVICE, "GetPipelineState", read.name, slot.state_read_at, payload)
 
     async def _read_without_state(
         self, run: TargetRun, slot: PipelineSlot, source: str, priority: Priority, exc: AwsError
@@ -124,8 +138,8 @@ class PipelinePoller:
         ctx.publisher.target_failed(run, exc, "GetPipelineState")
         version = slot.summary.version
         if slot.structure is None or (version is not None and slot.structure.version != version):
-            async with run.gate.turn("GetPipeline", priority):
-                slot.structure = self.with_waves(await slots.reader(run).get_pipeline(name))
+            await self._read_structure(run, slot, priority, version)
+        assert slot.structure is not None
         async with run.gate.turn("ListPipelineExecutions", priority):
             executions = await slots.reader(run).list_pipeline_executions(name, max_results=PIPELINE_EXECUTIONS_LISTED)
         ctx.publisher.target_succeeded(run, "GetPipeline", "ListPipelineExecutions")
@@ -136,6 +150,17 @@ class PipelinePoller:
         slot.state_note = f"statuses from executions: GetPipelineState unavailable ({one_line(exc)})"
         self._publish(run, slot, source)
 
+    def apply_shared_structure(self, run: TargetRun, slot: PipelineSlot, structure: Pipeline) -> bool:
+        """Another console's GetPipeline of this pipeline: taken when this console has no structure of it or an
+        older version (a read of its own waiting its turn then sends nothing), and the picture drawn with it."""
+        have = slot.structure
+        if have is not None and (structure.version or 0) <= (have.version or 0):
+            return False
+        slot.structure = self.with_waves(replace(structure, target=run.target.name))
+        if slot.state is not None and slot.key in slots.shown(self._ctx.publisher):
+            self._publish(run, slot, TEAM, keep_error=True)
+        return True
+
     def apply_shared(self, run: TargetRun, slot: PipelineSlot, state: PipelineState, read_at: datetime) -> bool:
         """Another console's GetPipelineState of this pipeline, applied as a read of this console's own (source
         `team`); False, and nothing done, while a read of its own is on the wire (it tells soon) or when it is
@@ -144,6 +169,7 @@ class PipelinePoller:
         ctx = self._ctx
         if slot.reading or (slot.state is not None and _newest(state) < _newest(slot.state)):
             return False
+        slot.unshared = None  # a teammate's newer read: this console's own is no news to the team
         state, unknown_approval = with_own_tokens(slot.state, state, approvals_of(slot.structure, state))
         state = self._pushed_since(slot, state, None)
         slot.state, slot.state_source, slot.state_read_at = state, TEAM, min(read_at, ctx.now())
@@ -256,7 +282,7 @@ class PipelinePoller:
         return any(s.execution_id is not None and s.execution_id not in known for s in state.stages)
 
     def _needs(self, slot: PipelineSlot, state: PipelineState) -> tuple[bool, bool]:
-        version = state.version if state.version is not None else slot.summary.version
+        version = _version(slot, state)
         needs_structure = slot.structure is None or slot.structure.version != version
         needs_executions = (
             slot.executions is None
@@ -276,9 +302,7 @@ class PipelinePoller:
     ) -> None:
         name = slot.summary.name
         if needs_structure:
-            async with run.gate.turn("GetPipeline", priority):
-                slot.structure = self.with_waves(await slots.reader(run).get_pipeline(name))
-            self._ctx.publisher.target_succeeded(run, "GetPipeline")
+            await self._read_structure(run, slot, priority, _version(slot, state))
         if needs_executions:
             signature = _execution_signature(state)
             async with run.gate.turn("ListPipelineExecutions", priority), on_the_wire(slot):
@@ -292,6 +316,22 @@ class PipelinePoller:
                 slot.state = self._pushed_since(slot, slot.state, sent)
             self._ctx.publisher.target_succeeded(run, "ListPipelineExecutions")
             slot.listed_at = self._ctx.mono()
+
+    async def _read_structure(
+        self, run: TargetRun, slot: PipelineSlot, priority: Priority, version: int | None
+    ) -> None:
+        """GetPipeline (shared with the team), unless a teammate's read of that version came while this one
+        waited its turn: the turn is then given back unused, and its token with it."""
+        name = slot.summary.name
+        async with run.gate.turn("GetPipeline", priority):
+            have = slot.structure
+            if have is not None and (version is None or have.version == version):
+                return
+            structure = await slots.reader(run).get_pipeline(name)
+        slot.structure = self.with_waves(structure)
+        self._ctx.publisher.target_succeeded(run, "GetPipeline")
+        payload = partial(cache_codec.encode, replace(structure, target=""), skip=STRUCTURE_SKIP)
+        self._ctx.share_read(run, SERVICE, "GetPipeline", name, self._ctx.now(), payload)
 
     async def _enrich(self, run: TargetRun, slot: PipelineSlot) -> None:
         """Background: GetPipeline / ListPipelineExecutions for the state read last, then publish again.
@@ -308,6 +348,7 @@ class PipelinePoller:
                 needs_structure, needs_executions = self._needs(slot, state)
                 priority = partial(ctx.schedule.priority, slot.key)  # up the line if it comes on screen
                 await self._fetch_details(run, slot, state, priority, needs_structure, needs_executions)
+                self._share_state(run, slot)
             except Exception as exc:  # noqa: BLE001 - recorded on the pipeline below; its poll loop goes on
                 if not isinstance(exc, AwsError):
                     LOG.exception("reading %s", slot.key)
@@ -438,6 +479,11 @@ def _execution_signature(state: PipelineState | Pipeline) -> tuple[object, ...]:
     """What in a pipeline's state says an execution started, moved on or ended (the same of a state read
     and of the picture merged from it)."""
     return tuple((s.name, s.execution_id, s.status, tuple(i.id for i in s.inbound_executions)) for s in state.stages)
+
+
+def _version(slot: PipelineSlot, state: PipelineState) -> int | None:
+    """The structure's version a state was read under (the listing's, when the state does not say)."""
+    return state.version if state.version is not None else slot.summary.version
 
 
 def _level(priority: Priority) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -17,8 +18,8 @@ from typing import Any
 from console import cache_codec
 from console.codepipeline import slots
 from console.codepipeline.events import CONDITIONS
-from console.codepipeline.model import SERVICE, PipelineState, PipelineSummary
-from console.codepipeline.poller import PipelinePoller
+from console.codepipeline.model import SERVICE, Pipeline, PipelineState, PipelineSummary
+from console.codepipeline.poller import STRUCTURE_SKIP, PipelinePoller
 from console.codepipeline.slots import PipelineSlot
 from console.polling.context import WatchContext
 from console.polling.rereads import Rereads
@@ -97,23 +98,29 @@ class PipelineSource:
         if reread is not None:
             rereads.ask(pipeline.key, partial(pipeline.wake.wake, PUSH))
 
-    def apply_shared(self, run: TargetRun, resource: str, payload: dict[str, Any], read_at: datetime) -> bool:
-        """A GetPipelineState another console of the team read (`console/polling/team_reads.py`)."""
+    def apply_shared(self, run: TargetRun, api: str, resource: str, payload: dict[str, Any], read_at: datetime) -> bool:
+        """A GetPipelineState or GetPipeline another console of the team read (`console/polling/team_reads.py`)."""
         pipeline = slots.slots(run).get(resource)
         if pipeline is None or pipeline.task is None:
             return False  # not listed here (yet): this console reads it once its listing shows it
         try:
-            state = cache_codec.decode(PipelineState, payload)
+            if api == "GetPipelineState":
+                state = cache_codec.decode(PipelineState, payload)
+                return state.name == resource and self.poller.apply_shared(run, pipeline, state, read_at)
+            if api == "GetPipeline":
+                structure = cache_codec.decode(Pipeline, payload, skip=STRUCTURE_SKIP)
+                return structure.name == resource and self.poller.apply_shared_structure(run, pipeline, structure)
         except cache_codec.CodecError as exc:
-            LOG.info("a shared read of %s this console cannot read: %s", pipeline.key, exc)
-            return False
-        if state.name != resource:
-            return False
-        return self.poller.apply_shared(run, pipeline, state, read_at)
+            LOG.info("a shared %s of %s this console cannot read: %s", api, pipeline.key, exc)
+        return False
 
     def sync(self, run: TargetRun, summaries: Sequence[PipelineSummary]) -> None:
         pipelines = slots.slots(run)
         seen = set()
+        if self._ctx.sharing is not None:
+            # A team's consoles read the new pipelines each in an order of its own: what one reads first, the
+            # others get from it (their own reads of it, waiting their turn, then send nothing).
+            summaries = random.sample(list(summaries), len(summaries))
         for summary in summaries:
             seen.add(summary.name)
             slot = pipelines.get(summary.name)

@@ -33,7 +33,13 @@ class ReadSharing(Protocol):
     """Where a poller offers what it read, for a team's other consoles (`console/polling/team_reads.py`)."""
 
     def offer(
-        self, run: TargetRun, service: str, resource: str, read_at: datetime, encode: Callable[[], dict[str, Any]]
+        self,
+        run: TargetRun,
+        service: str,
+        api: str,
+        resource: str,
+        read_at: datetime,
+        encode: Callable[[], dict[str, Any]],
     ) -> None:
         """`encode()` gives the read's payload; it is called only if the read is shared, and later."""
         ...
@@ -63,11 +69,17 @@ class WatchContext:
         return task
 
     def share_read(
-        self, run: TargetRun, service: str, resource: str, read_at: datetime, encode: Callable[[], dict[str, Any]]
+        self,
+        run: TargetRun,
+        service: str,
+        api: str,
+        resource: str,
+        read_at: datetime,
+        encode: Callable[[], dict[str, Any]],
     ) -> None:
-        """Offer a read to the team's other consoles, if this console shares its reads (see `ReadSharing`)."""
+        """Offer a read (`api` of `resource`) to the team's other consoles, if this console shares its reads."""
         if self.sharing is not None:
-            self.sharing.offer(run, service, resource, read_at, encode)
+            self.sharing.offer(run, service, api, resource, read_at, encode)
 
     def slots(self) -> Iterable[Slot]:
         for run in self.runs.values():

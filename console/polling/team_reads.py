@@ -39,8 +39,8 @@ class SharesReads(Protocol):
     @property
     def service(self) -> str: ...
 
-    def apply_shared(self, run: TargetRun, resource: str, payload: dict[str, Any], read_at: datetime) -> bool:
-        """Lay another console's read of `resource` over the model; False when it was not used (older than
+    def apply_shared(self, run: TargetRun, api: str, resource: str, payload: dict[str, Any], read_at: datetime) -> bool:
+        """Lay another console's read (`api`) of `resource` over the model; False when it was not used (older than
         what this console has, a resource it does not follow, a payload it cannot read)."""
         ...
 
@@ -69,7 +69,7 @@ class TopicShare:
     arn: str
     account: str
     client: TopicClient
-    pending: OrderedDict[tuple[str, str, str], tuple[TargetRun, datetime, Callable[[], dict[str, Any]]]] = field(
+    pending: OrderedDict[tuple[str, str, str, str], tuple[TargetRun, datetime, Callable[[], dict[str, Any]]]] = field(
         default_factory=OrderedDict
     )
     ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -100,12 +100,18 @@ class TeamReads:
     # --- this console's reads -----------------------------------------------------------------------------
 
     def offer(
-        self, run: TargetRun, service: str, resource: str, read_at: datetime, encode: Callable[[], dict[str, Any]]
+        self,
+        run: TargetRun,
+        service: str,
+        api: str,
+        resource: str,
+        read_at: datetime,
+        encode: Callable[[], dict[str, Any]],
     ) -> None:
         share = self._topics.get(run.target.name)
         if share is None or share.off is not None or self._team(run.target.name) <= 1:
             return
-        key = (run.target.name, service, resource)
+        key = (run.target.name, service, api, resource)
         share.pending.pop(key, None)  # a newer read of the same resource replaces one not sent yet
         share.pending[key] = (run, read_at, encode)
         if len(share.pending) > PENDING_LIMIT:
@@ -119,13 +125,14 @@ class TeamReads:
             await share.ready.wait()
             share.ready.clear()
             while share.pending and share.off is None:
-                (_, service, resource), (run, read_at, encode) = share.pending.popitem(last=False)
+                (_, service, api, resource), (run, read_at, encode) = share.pending.popitem(last=False)
                 read = SharedRead(
                     id=secrets.token_hex(12),
                     sender=self.sender,
                     account=share.account,
                     region=run.target.region,
                     service=service,
+                    api=api,
                     resource=resource,
                     read_at=read_at,
                     payload=encode(),
@@ -162,7 +169,7 @@ class TeamReads:
                     continue
                 if run.target.region != read.region or share.account != read.account:
                     continue
-                used = applier.apply_shared(run, read.resource, read.payload, read.read_at) or used
+                used = applier.apply_shared(run, read.api, read.resource, read.payload, read.read_at) or used
             if used:
                 self.stats.applied += 1
             else:

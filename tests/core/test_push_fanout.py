@@ -268,3 +268,47 @@ async def test_a_shared_read_of_a_waiting_approval_carries_no_token_and_each_con
         assert any("ApproveProduction" in body and "InProgress" in body for body in shared)
         for body in bodies:
             assert tokens[0] not in body
+
+
+async def test_a_new_version_read_by_one_console_reaches_the_other_without_its_own_get_pipeline(
+    tmp_path: Path,
+) -> None:
+    directory = write_watch_fleet(tmp_path / "fleet")
+    slow = Intervals(focused=600.0, background=600.0, lists=600.0, push_safety_net=600.0)
+    with start_sandbox_process(speed=SPEED, seed=7, traffic=False, warm_up=False, definitions=directory) as sandbox:
+        codepipeline = make_client(sandbox.url, "codepipeline")
+        async with AsyncExitStack() as stack:
+            consoles = [
+                await stack.enter_async_context(watching(sandbox.url, slow, push_wait=1, topic=True)) for _ in range(2)
+            ]
+            (reader, _, _), (other, other_updates, other_gateway) = consoles
+            name = reader.state.targets[0].target.name
+            key = f"{name}:orders-api"
+            for watcher, updates, _ in consoles:
+                await watcher.wait_ready(30)
+                await updates.until(lambda w=watcher: w._push.teams.get(name) == 2, 20, "the team of two")
+            await other_updates.until(
+                lambda: (p := other_updates.state.of("codepipeline").get(key)) is not None and p.version == 1,
+                20,
+                "orders-api's first version on the other console",
+            )
+            structure = (await asyncio.to_thread(codepipeline.get_pipeline, name="orders-api"))["pipeline"]
+            beta = next(s for s in structure["stages"] if s["name"] == "Beta")
+            beta["actions"].append({**beta["actions"][-1], "name": "SmokeTests", "runOrder": 3})
+            await asyncio.to_thread(codepipeline.update_pipeline, pipeline=structure)
+            reads = dict(other_gateway.stats.requests)
+            await reader.refresh([key])
+
+            def smoke_on_the_other() -> bool:
+                pipeline = other_updates.state.of("codepipeline").get(key)
+                stage = None if pipeline is None else pipeline.stage("Beta")
+                return stage is not None and pipeline.version == 2 and "SmokeTests" in [a.name for a in stage.actions]
+
+            await other_updates.until(smoke_on_the_other, 10, "version 2 on the console that did not read it")
+            pipeline = other_updates.state.of("codepipeline")[key]
+            smoke = next(a for a in pipeline.stage("Beta").actions if a.name == "SmokeTests")
+            assert (smoke.category, smoke.provider, smoke.run_order) == ("Test", "CodeBuild", 3)
+            assert pipeline.stage("Beta").wave.name == "beta"  # placed by its own wave model
+            assert pipeline.target == name
+            for api in ("GetPipeline", "GetPipelineState"):
+                assert other_gateway.stats.requests[api] == reads.get(api, 0), f"it sent {api} itself"

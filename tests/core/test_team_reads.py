@@ -36,6 +36,7 @@ def _read(**changes: object) -> SharedRead:
         account="123456789012",
         region="us-east-1",
         service="codepipeline",
+        api="GetPipelineState",
         resource="orders-api",
         read_at=NOW,
         payload={"name": "orders-api", "version": 3, "stages": []},
@@ -121,7 +122,9 @@ class RecordingSource:
     def __init__(self) -> None:
         self.applied: list[tuple[str, str]] = []
 
-    def apply_shared(self, run: TargetRun, resource: str, payload: dict[str, object], read_at: datetime) -> bool:
+    def apply_shared(
+        self, run: TargetRun, api: str, resource: str, payload: dict[str, object], read_at: datetime
+    ) -> bool:
         self.applied.append((run.target.name, resource))
         return True
 
@@ -136,12 +139,12 @@ async def test_a_console_alone_publishes_nothing_and_a_team_gets_the_newest_read
     topic = RecordingTopic()
     run = _run("prod/us-east-1")
     share = reads.join("arn:aws:sns:us-east-1:123456789012:wavedeck-events", "123456789012", topic, [run])
-    reads.offer(run, "codepipeline", "orders-api", NOW, lambda: {"n": 1})
+    reads.offer(run, "codepipeline", "GetPipelineState", "orders-api", NOW, lambda: {"n": 1})
     assert not share.pending  # alone: nobody to tell
     team["prod/us-east-1"] = 3
-    reads.offer(run, "codepipeline", "orders-api", NOW, lambda: {"n": 2})
-    reads.offer(run, "codepipeline", "ledger-api", NOW, lambda: {"n": 3})
-    reads.offer(run, "codepipeline", "orders-api", NOW + timedelta(seconds=1), lambda: {"n": 4})
+    reads.offer(run, "codepipeline", "GetPipelineState", "orders-api", NOW, lambda: {"n": 2})
+    reads.offer(run, "codepipeline", "GetPipelineState", "ledger-api", NOW, lambda: {"n": 3})
+    reads.offer(run, "codepipeline", "GetPipelineState", "orders-api", NOW + timedelta(seconds=1), lambda: {"n": 4})
     await topic.asked_times(2, reads, share)
     assert [(m.resource, m.payload) for m in topic.messages] == [("ledger-api", {"n": 3}), ("orders-api", {"n": 4})]
     assert {(m.account, m.region, m.sender) for m in topic.messages} == {("123456789012", "us-east-1", reads.sender)}
@@ -153,11 +156,11 @@ async def test_a_topic_that_refuses_publishing_is_not_asked_again() -> None:
     topic = RecordingTopic(refuse=AccessDenied("not authorized to perform: SNS:Publish", target="prod"))
     run = _run("prod/us-east-1")
     share = reads.join("arn:aws:sns:us-east-1:123456789012:wavedeck-events", "123456789012", topic, [run])
-    reads.offer(run, "codepipeline", "orders-api", NOW, dict)
+    reads.offer(run, "codepipeline", "GetPipelineState", "orders-api", NOW, dict)
     await topic.asked_times(1, reads, share)
     assert share.off is not None
     assert "SNS:Publish" in share.off
-    reads.offer(run, "codepipeline", "orders-api", NOW, dict)
+    reads.offer(run, "codepipeline", "GetPipelineState", "orders-api", NOW, dict)
     assert not share.pending
 
 
@@ -166,7 +169,7 @@ async def test_a_publish_that_fails_is_counted_and_the_next_goes() -> None:
     topic = RecordingTopic(refuse=Unavailable("endpoint unreachable", target="prod"))
     run = _run("prod/us-east-1")
     share = reads.join("arn:aws:sns:us-east-1:123456789012:wavedeck-events", "123456789012", topic, [run])
-    reads.offer(run, "codepipeline", "orders-api", NOW, dict)
+    reads.offer(run, "codepipeline", "GetPipelineState", "orders-api", NOW, dict)
     await topic.asked_times(1, reads, share)
     assert reads.stats.failed == 1
     assert share.off is None
@@ -223,13 +226,17 @@ async def test_another_consoles_read_is_applied_as_a_read_unless_it_is_older() -
         reads = dict(fleet.calls)
         mark = len(updates.transitions)
         # Read before this console's own (AWS's times say so): it would take back what this console shows.
-        assert not source.apply_shared(run, "p", _state("Failed", "old", T0 - timedelta(seconds=30)), NOW)
+        assert not source.apply_shared(
+            run, "GetPipelineState", "p", _state("Failed", "old", T0 - timedelta(seconds=30)), NOW
+        )
         assert pipelines_of(watcher.state)["fake:p"].stage("Beta").status == "Succeeded"  # type: ignore[union-attr]
         # A newer one is told like a read of its own, as the team's.
         slot = run.of("codepipeline")["p"]
         slot.last_start = 0.0  # as if its last read of its own were long ago: the next is due now
         newer = T0 + timedelta(seconds=30)
-        assert source.apply_shared(run, "p", _state("InProgress", RUN, newer), datetime.now(UTC) + timedelta(hours=1))
+        assert source.apply_shared(
+            run, "GetPipelineState", "p", _state("InProgress", RUN, newer), datetime.now(UTC) + timedelta(hours=1)
+        )
         await updates.until(lambda: len(updates.transitions) > mark, 5, "the shared read told")
         beta = pipelines_of(watcher.state)["fake:p"].stage("Beta")
         assert beta is not None
@@ -243,9 +250,11 @@ async def test_another_consoles_read_is_applied_as_a_read_unless_it_is_older() -
         assert slot.last_start is not None
         assert slot.last_start >= asyncio.get_running_loop().time() - 0.5 * interval - 0.1
         # Unknown pipelines and payloads of another shape are not used.
-        assert not source.apply_shared(run, "gone", _state("InProgress", RUN, newer), NOW)
-        assert not source.apply_shared(run, "p", {"stages": "?"}, NOW)
-        assert not source.apply_shared(run, "p", {**_state("InProgress", RUN, newer), "name": "q"}, NOW)
+        assert not source.apply_shared(run, "GetPipelineState", "gone", _state("InProgress", RUN, newer), NOW)
+        assert not source.apply_shared(run, "GetPipelineState", "p", {"stages": "?"}, NOW)
+        assert not source.apply_shared(
+            run, "GetPipelineState", "p", {**_state("InProgress", RUN, newer), "name": "q"}, NOW
+        )
         for api in ("GetPipelineState", "GetPipeline"):
             assert fleet.calls[f"{api}:p"] == reads.get(f"{api}:p", 0)
     finally:
@@ -264,7 +273,7 @@ async def test_an_event_newer_than_a_shared_read_is_laid_over_it_again() -> None
             lambda: any(t.kind == "stage" and t.execution == RUN for t in updates.transitions), 5, "the event"
         )
         mark, published = len(updates.transitions), len(updates.updates)
-        assert source.apply_shared(run, "p", _state("InProgress", RUN, now), now)
+        assert source.apply_shared(run, "GetPipelineState", "p", _state("InProgress", RUN, now), now)
         await updates.until(lambda: len(updates.updates) > published, 5, "the shared read published")
         beta = pipelines_of(watcher.state)["fake:p"].stage("Beta")
         assert beta is not None
