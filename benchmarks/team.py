@@ -275,8 +275,13 @@ READ_ONLY_KINDS = frozenset({"condition", "sfn-state"})
 
 
 def transition_key(document: dict[str, object]) -> Key:
-    """What makes two printed lines the same transition: its kind, resource, execution and new status."""
-    return (document.get("kind"), document.get("resource"), document.get("execution"), document.get("to"))
+    """What makes two printed lines the same transition: its kind, resource, execution and new status; for a
+    stage's conditions also which of them (the detail's head: `before entry (FAIL)`, `on success (ROLLBACK)`),
+    since a stage's entry and success conditions of one run are told on the same stage."""
+    key: Key = (document.get("kind"), document.get("resource"), document.get("execution"), document.get("to"))
+    if document.get("kind") == "condition":
+        key += (str(document.get("detail") or "").split(" · ", 1)[0],)
+    return key
 
 
 def measure(

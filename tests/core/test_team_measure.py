@@ -38,3 +38,12 @@ def test_only_transitions_first_printed_in_the_window_count() -> None:
     inside = line("stage", "p/Beta", "InProgress")
     figures = measure([[(-3.0, early), (5.0, inside)], [(5.5, inside), (6.0, early)]], 0.0, 60.0)
     assert figures["transitions"] == 1
+
+
+def test_a_stages_entry_and_success_conditions_are_two_transitions() -> None:
+    entry = {**line("condition", "p/Prod-AZ1", "Succeeded", "team"), "detail": "before entry (FAIL) · All met"}
+    bake = {**line("condition", "p/Prod-AZ1", "Succeeded", "team"), "detail": "on success (ROLLBACK) · All met"}
+    figures = measure([[(1.0, entry), (1.0, bake)], [(1.1, bake), (9.0, entry)]], 0.0, 60.0)
+    assert figures["transitions"] == 2
+    assert figures["repeats"] == 0
+    assert figures["in_time_read"] == (0.5, 0.75)
