@@ -196,8 +196,10 @@ class PipelinePoller:
         """Lay a pushed event over what was last read and publish what changed (source `push`), without a read.
         Returns what is left to read (an approval's token, a new version's structure…), or None."""
         ctx = self._ctx
-        # Kept a while, to be laid again over a read sent before it came (its own, or a teammate's).
-        slot.pushed.append((ctx.mono(), event))
+        if slot.reading or ctx.sharing is not None:
+            # Kept to be laid again over a read sent before it came: its own on the wire, or (on a team's topic,
+            # for RECENT_EVENTS) a teammate's.
+            slot.pushed.append((ctx.mono(), event))
         state = slot.state
         if state is None or slots.told(ctx.publisher, slot.key) is None:
             # Nothing to lay it over: its first read is under way or waits for the budget, and tells nothing
@@ -244,7 +246,10 @@ class PipelinePoller:
         recent = self._ctx.mono() - RECENT_EVENTS
         while slot.pushed and slot.pushed[0][0] < recent:
             slot.pushed.popleft()
-        for arrived, event in slot.pushed:
+        pushed = tuple(slot.pushed)
+        if not slot.reading and self._ctx.sharing is None:
+            slot.pushed.clear()  # every read that was on the wire has had them laid over it
+        for arrived, event in pushed:
             if (sent is None or arrived >= sent) and newer_than_read(state, executions, event):
                 applied = apply_pipeline_event(
                     state, executions, slot.structure, event, None, keep=PIPELINE_EXECUTIONS_LISTED

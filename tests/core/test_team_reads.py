@@ -214,6 +214,8 @@ def _state(status: str, execution: str, changed: datetime) -> dict[str, object]:
 
 
 def _source(watcher: Watcher) -> tuple[PipelineSource, TargetRun]:
+    """The pipelines' source and the run of a watcher on a queue, as if on a team's topic (which shares reads)."""
+    watcher._ctx.sharing = watcher._push.team_reads
     source = next(s for s in watcher._sources if isinstance(s, PipelineSource))
     return source, watcher._ctx.runs["fake"]
 
