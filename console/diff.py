@@ -330,6 +330,9 @@ class HistoryCursor:
     ended: bool = False
     # The execution's task tokens seen so far; every event is stored with them redacted.
     tokens: set[str] = field(default_factory=set, repr=False)
+    # Holds events another console shared (console/shared_reads.py): their tokens came redacted and are unknown
+    # here, so this console's next read of its own takes the whole history again, to redact by value what follows.
+    shared: bool = False
 
     @property
     def last_id(self) -> int:

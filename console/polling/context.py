@@ -40,8 +40,11 @@ class ReadSharing(Protocol):
         resource: str,
         read_at: datetime,
         encode: Callable[[], dict[str, Any]],
+        *,
+        each: bool = False,
     ) -> None:
-        """`encode()` gives the read's payload; it is called only if the read is shared, and later."""
+        """`encode()` gives the read's payload; it is called only if the read is shared, and later. A newer read
+        of the same resource replaces one not sent yet, unless `each` (reads that follow on: history pages)."""
         ...
 
 
@@ -76,10 +79,12 @@ class WatchContext:
         resource: str,
         read_at: datetime,
         encode: Callable[[], dict[str, Any]],
+        *,
+        each: bool = False,
     ) -> None:
         """Offer a read (`api` of `resource`) to the team's other consoles, if this console shares its reads."""
         if self.sharing is not None:
-            self.sharing.offer(run, service, api, resource, read_at, encode)
+            self.sharing.offer(run, service, api, resource, read_at, encode, each=each)
 
     def slots(self) -> Iterable[Slot]:
         for run in self.runs.values():

@@ -15,6 +15,7 @@ See `console/shared_reads.py` for why and for the message. Here:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import secrets
 from collections import OrderedDict
@@ -69,7 +70,7 @@ class TopicShare:
     arn: str
     account: str
     client: TopicClient
-    pending: OrderedDict[tuple[str, str, str, str], tuple[TargetRun, datetime, Callable[[], dict[str, Any]]]] = field(
+    pending: OrderedDict[tuple[str, ...], tuple[TargetRun, str, datetime, Callable[[], dict[str, Any]]]] = field(
         default_factory=OrderedDict
     )
     ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -85,6 +86,7 @@ class TeamReads:
         self._appliers = {source.service: source for source in sources if isinstance(source, SharesReads)}
         self._team = team  # target name → consoles on its topic, this one included
         self._topics: dict[str, TopicShare] = {}  # by target name
+        self._batches = itertools.count()  # keeps apart reads offered `each` on their own
 
     def join(self, topic_arn: str, account: str, client: TopicClient, runs: Sequence[TargetRun]) -> TopicShare:
         """Share the reads of these targets (of one account and region) on the topic."""
@@ -107,13 +109,17 @@ class TeamReads:
         resource: str,
         read_at: datetime,
         encode: Callable[[], dict[str, Any]],
+        *,
+        each: bool = False,
     ) -> None:
         share = self._topics.get(run.target.name)
         if share is None or share.off is not None or self._team(run.target.name) <= 1:
             return
-        key = (run.target.name, service, api, resource)
+        key: tuple[str, ...] = (run.target.name, service, api, resource)
+        if each:
+            key += (str(next(self._batches)),)
         share.pending.pop(key, None)  # a newer read of the same resource replaces one not sent yet
-        share.pending[key] = (run, read_at, encode)
+        share.pending[key] = (run, resource, read_at, encode)
         if len(share.pending) > PENDING_LIMIT:
             share.pending.popitem(last=False)
             self.stats.dropped += 1
@@ -125,7 +131,7 @@ class TeamReads:
             await share.ready.wait()
             share.ready.clear()
             while share.pending and share.off is None:
-                (_, service, api, resource), (run, read_at, encode) = share.pending.popitem(last=False)
+                (_, service, api, *_), (run, resource, read_at, encode) = share.pending.popitem(last=False)
                 read = SharedRead(
                     id=secrets.token_hex(12),
                     sender=self.sender,

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
+from console import cache_codec
 from console.diff import HistoryCursor
 from console.errors import AccessDenied, AwsError, ExpiredCredentials, InvalidInput, NotFound, Unavailable
 from console.polling.context import WatchContext
@@ -21,12 +24,13 @@ from console.polling.slots import TargetRun
 from console.push import state_machine_of
 from console.scheduler import PUSH, REFRESH, URGENT, Wake, backoff
 from console.stepfunctions import slots
-from console.stepfunctions.model import Execution, HistoryEvent, StateMachine
+from console.stepfunctions.model import SERVICE, Execution, HistoryEvent, StateMachine
 
 LOG = logging.getLogger(__name__)
 
 HISTORY_FIRST_PAGE = 1000  # GetExecutionHistory's largest page
 HISTORY_PAGE = 25  # events per request when reading only what is new
+TEAM = "team"  # the source of what another console of the team read
 
 
 @dataclass(eq=False)
@@ -70,21 +74,68 @@ class HistoryFollower:
             cursor = self._cursors.setdefault(execution.arn, HistoryCursor())
             if cursor.ended:
                 return cursor
-            # A first read takes the whole history in big pages; later reads expect a few new events.
-            page = HISTORY_FIRST_PAGE if cursor.last_id == 0 else HISTORY_PAGE
+            # A first read takes the whole history in big pages; later reads expect a few new events. A
+            # cursor holding what the team shared is read whole again (one request up to 1,000 events).
+            after = 0 if cursor.shared else cursor.last_id
+            page = HISTORY_FIRST_PAGE if after == 0 else HISTORY_PAGE
             async with run.gate.turn("GetExecutionHistory", priority):
-                events = await slots.reader(run).get_execution_history(
-                    execution.arn, after_id=cursor.last_id, page_size=page
-                )
+                events = await slots.reader(run).get_execution_history(execution.arn, after_id=after, page_size=page)
             # The first read of an execution that was already running is not news; a later read, or one
             # of an execution seen starting (listed as new, or started after the watcher did, whichever
             # read comes first on a busy machine), is.
             emit = bool(cursor.events) or execution.arn in self._born or self._started_since(execution)
+            known, index = cursor.last_id, len(cursor.events)
+            if cursor.shared:
+                # Its own cursor again, from AWS's answer: what it held is no news, what is newer is.
+                cursor = self._cursors[execution.arn] = HistoryCursor()
+                old = [e for e in events if e.id <= known]
+                cursor.add(old, machine, execution, ctx.now(), source, emit=False, tokens_of=self._tokens_of)
+                events, index = [e for e in events if e.id > known], len(cursor.events)
             transitions = cursor.add(
                 events, machine, execution, ctx.now(), source, emit=emit, tokens_of=self._tokens_of
             )
             ctx.publisher.emit(transitions)
+            if len(cursor.events) > index:
+                after = cursor.events[index - 1].id if index else 0
+                self._share(run, execution.arn, after, tuple(cursor.events[index:]))
             return cursor
+
+    def _share(self, run: TargetRun, execution_arn: str, after: int, events: Sequence[HistoryEvent]) -> None:
+        """Offer the team what this read added, redacted as it is kept (each batch goes: they follow on)."""
+
+        def encode() -> dict[str, Any]:
+            return {"after": after, "events": [cache_codec.encode(event) for event in events]}
+
+        ctx = self._ctx
+        ctx.share_read(run, SERVICE, "GetExecutionHistory", execution_arn, ctx.now(), encode, each=True)
+
+    def apply_shared(self, run: TargetRun, execution_arn: str, after: int, events: Sequence[HistoryEvent]) -> bool:
+        """Events another console read of an execution this console follows (its own reads wait, as after a
+        read of its own). Only contiguous with what it holds (a gap: its own next read fills it), never while
+        its own read is on the wire, and only for an execution it needs (it may wait for a person, or is shown
+        in detail). Its next read of its own then takes the whole history again (`HistoryCursor.shared`)."""
+        ctx = self._ctx
+        lock = self._locks.get(execution_arn)
+        if lock is not None and lock.locked():
+            return False
+        machine = self._machine_by_arn(run, state_machine_of(execution_arn) or "")
+        execution = next((e for e in machine.executions if e.arn == execution_arn), None) if machine else None
+        if machine is None or execution is None:
+            return False
+        cursor = self._cursors.get(execution_arn)
+        if cursor is None:
+            watched = self.watched is not None and self.watched.arn == execution_arn
+            if after != 0 or not (watched or self.needed(execution_arn)):
+                return False
+            cursor = self._cursors[execution_arn] = HistoryCursor()
+        if cursor.ended or cursor.last_id < after or not events or events[-1].id <= cursor.last_id:
+            return False
+        emit = bool(cursor.events) or execution_arn in self._born or self._started_since(execution)
+        cursor.shared = True
+        ctx.publisher.emit(
+            cursor.add(events, machine, execution, ctx.now(), TEAM, emit=emit, tokens_of=self._tokens_of)
+        )
+        return True
 
     def _tokens_of(self, execution_arn: str) -> frozenset[str]:
         """The tokens known of another execution (a parent whose token a child's input carries)."""

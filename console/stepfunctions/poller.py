@@ -11,7 +11,7 @@ once; what no event says (a task waiting for a person's token) is read from the 
 
 from __future__ import annotations
 
-from console.diff import HistoryCursor, state_machine_transitions
+from console.diff import state_machine_transitions
 from console.errors import AwsError
 from console.model import Approval
 from console.polling.context import WatchContext
@@ -156,27 +156,33 @@ class StateMachinePoller:
     ) -> None:
         """Read new history events of running executions that may wait for a person's token."""
         publisher = self._ctx.publisher
-        approvals: list[Approval] = []
         if machine.approval_states:
             for execution in machine.executions:
                 if not execution.is_running:
                     continue
-                cursor: HistoryCursor | None
                 try:
-                    cursor = await self._history.read(run, machine, execution, source, priority)
+                    await self._history.read(run, machine, execution, source, priority)
                 except AwsError as exc:
                     publisher.resource_failed(run, slot, exc)
-                    cursor = self._history.cursor(execution.arn)
+        # Executions that ended: nothing more to read for them (unless someone watches one in detail).
+        self._history.settle(machine)
+        self.held_approvals(slot, machine)
+
+    def held_approvals(self, slot: MachineSlot, machine: StateMachine) -> None:
+        """The approvals inbox's entries of this state machine, from the histories held (read by this console,
+        or shared by another of the team)."""
+        approvals: list[Approval] = []
+        if machine.approval_states:
+            for execution in machine.executions:
+                cursor = self._history.cursor(execution.arn) if execution.is_running else None
                 if cursor is not None:
                     approvals.extend(
                         execution_approvals(
                             machine, execution, cursor.events, slot.timeouts, slot.branches, self._ctx.waves
                         )
                     )
-        # Executions that ended: nothing more to read for them (unless someone watches one in detail).
-        self._history.settle(machine)
-        publisher.approvals[slot.key] = tuple(approvals)
-        publisher.publish_soon()
+        self._ctx.publisher.approvals[slot.key] = tuple(approvals)
+        self._ctx.publisher.publish_soon()
 
 
 def _keep_described(old: StateMachine | None, listed: Execution) -> Execution:

@@ -12,12 +12,15 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from functools import partial
+from typing import Any
 
+from console import cache_codec
 from console.polling.context import WatchContext
 from console.polling.rereads import Rereads
 from console.polling.slots import TargetRun, drop
-from console.push import PushEvent
+from console.push import PushEvent, state_machine_of
 from console.scheduler import PUSH, REFRESH, URGENT
 from console.stepfunctions import slots
 from console.stepfunctions.history import HistoryFollower
@@ -73,6 +76,29 @@ class StateMachineSource:
         watched = self._history.watched
         if watched is not None and (keys is None or watched.arn in keys):
             watched.wake.wake(REFRESH)
+
+    def apply_shared(self, run: TargetRun, api: str, resource: str, payload: dict[str, Any], read_at: datetime) -> bool:
+        """History events of an execution another console of the team read (`console/polling/team_reads.py`)."""
+        if api != "GetExecutionHistory":
+            return False
+        slot = slots.slots(run).get(state_machine_of(resource) or "")
+        if slot is None or slot.task is None:
+            return False
+        try:
+            after = payload.get("after")
+            listed = payload.get("events")
+            if not isinstance(after, int) or not isinstance(listed, list):
+                raise cache_codec.CodecError("no `after` and `events`")
+            events = sorted((cache_codec.decode(HistoryEvent, e) for e in listed), key=lambda e: e.id)
+        except cache_codec.CodecError as exc:
+            LOG.info("a shared history of %s this console cannot read: %s", resource, exc)
+            return False
+        if not self._history.apply_shared(run, resource, after, events):
+            return False
+        machine = slots.shown(self._ctx.publisher).get(slot.key)
+        if machine is not None:
+            self.poller.held_approvals(slot, machine)
+        return True
 
     def watch(self, target: str, execution: str | None) -> None:
         self._history.watch(target, execution)

@@ -23,6 +23,7 @@ from console.polling.fanout import EXPIRES_TAG, OWNER_TAG, QUEUE_PREFIX, queue_n
 from console.sandbox.fleetgen import write_fleet
 from console.sandbox.quotas import STATS_PATH
 from console.sandbox_process import start_sandbox_process
+from console.stepfunctions.source import StateMachineSource
 from tests.conftest import SPEED, make_client
 from tests.core.test_watch_support import REGION, watching, write_watch_fleet
 
@@ -312,3 +313,79 @@ async def test_a_new_version_read_by_one_console_reaches_the_other_without_its_o
             assert pipeline.target == name
             for api in ("GetPipeline", "GetPipelineState"):
                 assert other_gateway.stats.requests[api] == reads.get(api, 0), f"it sent {api} itself"
+
+
+async def test_a_history_one_console_reads_reaches_the_other_without_its_task_token(tmp_path: Path) -> None:
+    # No event says which states a Step Functions execution enters: a console that follows the execution in
+    # detail reads its history often, and shares what is new (redacted as it keeps it); the other applies it.
+    directory = write_watch_fleet(tmp_path / "fleet")
+    intervals = Intervals(focused=0.3, background=600.0, lists=600.0, push_safety_net=600.0)
+    with start_sandbox_process(speed=SPEED, seed=7, traffic=False, warm_up=False, definitions=directory) as sandbox:
+        sfn, sqs, sns = (make_client(sandbox.url, service) for service in ("stepfunctions", "sqs", "sns"))
+        probe = sqs.create_queue(QueueName="probe")["QueueUrl"]
+        probe_arn = sqs.get_queue_attributes(QueueUrl=probe, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=probe_arn, Attributes={"RawMessageDelivery": "true"})
+        async with AsyncExitStack() as stack:
+            consoles = [
+                await stack.enter_async_context(watching(sandbox.url, intervals, push_wait=1, topic=True))
+                for _ in range(2)
+            ]
+            (follower, _, _), (other, other_updates, _) = consoles
+            name = follower.state.targets[0].target.name
+            for watcher, updates, _ in consoles:
+                await watcher.wait_ready(30)
+                await updates.until(lambda w=watcher: w._push.teams.get(name) == 2, 20, "the team of two")
+            machine = next(
+                m["stateMachineArn"]
+                for m in sfn.list_state_machines()["stateMachines"]
+                if m["name"] == "wave-deployment"
+            )
+            document = {"service": "orders", "revision": "c0ffee1234", "seed": 1}
+            arn = (await asyncio.to_thread(sfn.start_execution, stateMachineArn=machine, input=json.dumps(document)))[
+                "executionArn"
+            ]
+            follower.watch_execution(name, arn)
+
+            def shared_states() -> list[Any]:
+                return [t for t in other_updates.transitions if t.execution == arn and t.kind == "sfn-state"]
+
+            await other_updates.until(
+                lambda: any(t.source == "team" for t in shared_states()), 30, "states the follower read, on the other"
+            )
+            await other_updates.until(
+                lambda: any(a.execution == arn for a in other_updates.state.approvals),
+                60,
+                "the approval it waits for, in the other's inbox",
+            )
+            assert other._push.team_reads.stats.applied >= 1
+            # Its own next read takes the whole history again (the tokens came redacted: it must know them to
+            # redact what follows), and tells nothing twice.
+            source = next(s for s in other._sources if isinstance(s, StateMachineSource))
+            cursor = source._history.cursor(arn)
+            assert cursor is not None
+            assert cursor.shared
+            follower.watch_execution(name, None)
+            await other.refresh()
+            cursor = source._history.cursor(arn)
+            assert cursor is not None
+            assert not cursor.shared
+            told = [(t.from_status, t.to_status, t.detail) for t in shared_states()]
+            assert len(told) == len(set(told)), told
+            history = (await asyncio.to_thread(sfn.get_execution_history, executionArn=arn))["events"]
+            tokens = [
+                json.loads(e["taskScheduledEventDetails"]["parameters"])["MessageBody"]["taskToken"]
+                for e in history
+                if e["type"] == "TaskScheduled" and "taskToken" in e["taskScheduledEventDetails"]["parameters"]
+            ]
+            assert tokens
+        bodies = []
+        while messages := sqs.receive_message(QueueUrl=probe, MaxNumberOfMessages=10).get("Messages"):
+            bodies += [m["Body"] for m in messages]
+            sqs.delete_message_batch(
+                QueueUrl=probe,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
+        assert any('"GetExecutionHistory"' in body for body in bodies)
+        for body in bodies:
+            for token in tokens:
+                assert token not in body
