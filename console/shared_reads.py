@@ -1,12 +1,14 @@
 """Reads a team shares: what one console reads of a resource, the others on the events topic apply as their own.
 
 A team's consoles each read every resource under a share of the account's budget, so a change that no event
-carries (how a stage's conditions evaluate, a transition disabled) reaches each console only when that console
-reads the resource itself, and a cold team reads the structures of a large fleet at a share of one bucket each.
-With a topic, a console that reads a resource publishes what it read to the topic
+carries (how a stage's conditions evaluate, a transition disabled, the states an execution enters) reaches each
+console only when that console reads the resource itself, and a cold team reads the structures of a large fleet
+at a share of one bucket each. With a topic, a console that reads a resource publishes what it read to the topic
 (SNS `Publish`, beside the EventBridge events); every other console gets it in its own queue within a fraction
 of a second and lays it over its model like a read of its own, if it is not older than what that console
-already has (AWS's times decide, never the consoles' clocks). One read then serves the whole team.
+already has (AWS's times decide, never the consoles' clocks). One read then serves the whole team. What each
+service shares, and how it is applied, is its own (`console/codepipeline/sharing.py`, the pollers' and the
+history follower's `apply_shared`); no token is ever part of it.
 
 The message is JSON with a `wavedeck` key naming its kind and a version: a console that does not know the kind
 or the version ignores it (as it ignores any message that is not an event it reads), so consoles of different

@@ -5,6 +5,10 @@ GetExecutionHistory is read only for executions someone needs: running execution
 and the one execution shown in detail (`watch`), every focused interval until it ends. Each read asks only
 for the events after the last one held (`HistoryCursor`), one reader of an execution's history at a time;
 an execution that has ended is never read again, and its history is forgotten once nobody needs it.
+
+On a team's topic, what a read adds is offered to the team redacted as it is kept (`console/shared_reads.py`), and
+what another console read is applied when it follows on from what is held (`apply_shared`); a history holding
+shared events is read whole again by the next read of this console's own, whose tokens it then knows.
 """
 
 from __future__ import annotations
