@@ -175,7 +175,10 @@ class TeamReads:
                     continue
                 if run.target.region != read.region or share.account != read.account:
                     continue
-                used = applier.apply_shared(run, read.api, read.resource, read.payload, read.read_at) or used
+                try:
+                    used = applier.apply_shared(run, read.api, read.resource, read.payload, read.read_at) or used
+                except Exception:  # noqa: BLE001 - one bad message must not stop the queue (it would come again)
+                    LOG.exception("applying a read of %s shared on %s", read.resource, share.arn)
             if used:
                 self.stats.applied += 1
             else:

@@ -195,6 +195,24 @@ def test_the_others_reads_reach_the_targets_of_their_account_and_region_never_it
     assert (reads.stats.received, reads.stats.applied, reads.stats.unused) == (4, 2, 2)
 
 
+def test_a_read_that_cannot_be_applied_is_skipped_and_the_others_still_are() -> None:
+    class Breaking(RecordingSource):
+        def apply_shared(
+            self, run: TargetRun, api: str, resource: str, payload: dict[str, object], read_at: datetime
+        ) -> bool:
+            if resource == "broken":
+                raise TypeError("a payload no version of this console wrote")
+            return super().apply_shared(run, api, resource, payload, read_at)
+
+    source = Breaking()
+    reads = TeamReads([source], lambda name: 2)
+    east = _run("prod/us-east-1")
+    reads.join("arn:aws:sns:us-east-1:123456789012:wavedeck-events", "123456789012", RecordingTopic(), [east])
+    reads.receive([east], [_read(id="1", resource="broken"), _read(id="2")])
+    assert source.applied == [("prod/us-east-1", "orders-api")]
+    assert (reads.stats.applied, reads.stats.unused) == (1, 1)
+
+
 # --- applying another console's read ------------------------------------------------------------------------
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
