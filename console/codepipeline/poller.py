@@ -22,6 +22,7 @@ import random
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from console import cache_codec
 from console.codepipeline import slots
@@ -51,6 +52,9 @@ RECENT_EVENTS = 30.0  # seconds an event is kept to be laid again over a read th
 # this fraction of it, at random: a team's consoles do not all read it again at the same moment.
 SHARED_JITTER = 0.5
 STRUCTURE_SKIP = frozenset({"wave"})  # placed by each console's own wave model
+# A teammate's state that needs a structure or executions this console lacks: the teammate shares its own reads of
+# them right behind it (when it read them in line), so this console waits this long before reading them itself.
+SHARED_DETAILS_WAIT = 1.0
 _RUNNING = frozenset({"InProgress", "Stopping"})
 
 
@@ -150,6 +154,33 @@ class PipelinePoller:
         slot.state_note = f"statuses from executions: GetPipelineState unavailable ({one_line(exc)})"
         self._publish(run, slot, source)
 
+    def apply_shared_executions(
+        self,
+        run: TargetRun,
+        slot: PipelineSlot,
+        executions: tuple[PipelineExecution, ...],
+        signature: tuple[object, ...],
+    ) -> bool:
+        """Another console's ListPipelineExecutions of this pipeline, with what in its state it was listed for
+        (`_execution_signature`), taken like a listing of its own (a listing of its own waiting its turn for the
+        same state then sends nothing): not while its own listing is on the wire, nor when it misses a run this
+        console knows started later than any it shows (listed before that run started). A run this console saw
+        change since (an event's time after the listing's) keeps the status it shows."""
+        if slot.reading or not executions:
+            return False
+        mine = {e.id: e for e in slot.executions or ()}
+        newest = max((e.started for e in executions if e.started is not None), default=None)
+        if newest is not None and any(e.started is not None and e.started > newest for e in mine.values()):
+            return False
+        executions = tuple(_later_status(e, mine.get(e.id)) for e in executions)
+        ctx = self._ctx
+        slot.executions, slot.signature, slot.listed_at = executions, signature, ctx.mono()
+        if slot.state is not None:
+            slot.state = self._pushed_since(slot, slot.state, None)
+            if slot.key in slots.shown(ctx.publisher):
+                self._publish(run, slot, TEAM, keep_error=True)
+        return True
+
     def apply_shared_structure(self, run: TargetRun, slot: PipelineSlot, structure: Pipeline) -> bool:
         """Another console's GetPipeline of this pipeline: taken when this console has no structure of it or an
         older version (a read of its own waiting its turn then sends nothing), and the picture drawn with it."""
@@ -176,10 +207,11 @@ class PipelinePoller:
         slot.state_note = None
         needs_structure, needs_executions = self._needs(slot, state)
         if needs_structure or needs_executions:
-            # What this state needs besides is read in line, as after a read of its own in the background.
+            # What this state needs besides is read in line, as after a read of its own in the background, a
+            # moment later: the teammate who read it shares its structure and executions right behind it.
             if slot.enrichment is None or slot.enrichment.done():
                 slot.enrichment = asyncio.get_running_loop().create_task(
-                    self._enrich(run, slot), name=f"enrich {slot.key}"
+                    self._enrich(run, slot, wait=SHARED_DETAILS_WAIT), name=f"enrich {slot.key}"
                 )
             self._publish(run, slot, TEAM, hold_news=self._hold_news(slot, state))
         else:
@@ -310,7 +342,10 @@ class PipelinePoller:
             await self._read_structure(run, slot, priority, _version(slot, state))
         if needs_executions:
             signature = _execution_signature(state)
+            asked = self._ctx.mono()
             async with run.gate.turn("ListPipelineExecutions", priority), on_the_wire(slot):
+                if slot.listed_at >= asked and slot.signature == signature:
+                    return  # a teammate's list for this state came while this one waited: its turn goes back
                 sent = self._ctx.mono()
                 executions = await slots.reader(run).list_pipeline_executions(
                     name, max_results=PIPELINE_EXECUTIONS_LISTED
@@ -321,6 +356,8 @@ class PipelinePoller:
                 slot.state = self._pushed_since(slot, slot.state, sent)
             self._ctx.publisher.target_succeeded(run, "ListPipelineExecutions")
             slot.listed_at = self._ctx.mono()
+            payload = partial(_executions_payload, slot.executions, signature)
+            self._ctx.share_read(run, SERVICE, "ListPipelineExecutions", name, self._ctx.now(), payload)
 
     async def _read_structure(
         self, run: TargetRun, slot: PipelineSlot, priority: Priority, version: int | None
@@ -338,13 +375,16 @@ class PipelinePoller:
         payload = partial(cache_codec.encode, replace(structure, target=""), skip=STRUCTURE_SKIP)
         self._ctx.share_read(run, SERVICE, "GetPipeline", name, self._ctx.now(), payload)
 
-    async def _enrich(self, run: TargetRun, slot: PipelineSlot) -> None:
-        """Background: GetPipeline / ListPipelineExecutions for the state read last, then publish again.
+    async def _enrich(self, run: TargetRun, slot: PipelineSlot, wait: float = 0.0) -> None:
+        """Background: GetPipeline / ListPipelineExecutions for the state read last, then publish again (after
+        `wait` seconds: what a teammate shares meanwhile is then not read again).
 
         It tries a few times on its own (the poll loop may not come back for a whole safety-net interval),
         and records a failure on the pipeline only when no newer read has been published since it began.
         """
         ctx = self._ctx
+        if wait:
+            await asyncio.sleep(wait)
         for attempt in range(1, ENRICH_ATTEMPTS + 1):
             state = slot.state
             if state is None:
@@ -484,6 +524,32 @@ def _execution_signature(state: PipelineState | Pipeline) -> tuple[object, ...]:
     """What in a pipeline's state says an execution started, moved on or ended (the same of a state read
     and of the picture merged from it)."""
     return tuple((s.name, s.execution_id, s.status, tuple(i.id for i in s.inbound_executions)) for s in state.stages)
+
+
+def _executions_payload(executions: tuple[PipelineExecution, ...], signature: tuple[object, ...]) -> dict[str, Any]:
+    """A listing as the team gets it: the executions, and the state's signature they were listed for."""
+    return {"executions": [cache_codec.encode(e) for e in executions], "signature": signature}
+
+
+def signature_from(value: object) -> tuple[object, ...]:
+    """A signature back from its JSON (arrays to tuples, at every level), equal to the sender's own."""
+
+    def freeze(item: object) -> object:
+        return tuple(freeze(x) for x in item) if isinstance(item, list) else item
+
+    frozen = freeze(value)
+    if not isinstance(frozen, tuple):
+        raise cache_codec.CodecError("a signature is a list")
+    return frozen
+
+
+def _later_status(listed: PipelineExecution, mine: PipelineExecution | None) -> PipelineExecution:
+    """A listed execution, with the status this console holds of it when that changed later (by AWS's times)."""
+    if mine is None or mine.status == listed.status or mine.updated is None:
+        return listed
+    if listed.updated is not None and listed.updated >= mine.updated:
+        return listed
+    return replace(listed, status=mine.status, updated=mine.updated, stop_reason=mine.stop_reason or listed.stop_reason)
 
 
 def _version(slot: PipelineSlot, state: PipelineState) -> int | None:

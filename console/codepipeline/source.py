@@ -18,8 +18,8 @@ from typing import Any
 from console import cache_codec
 from console.codepipeline import slots
 from console.codepipeline.events import CONDITIONS
-from console.codepipeline.model import SERVICE, Pipeline, PipelineState, PipelineSummary
-from console.codepipeline.poller import STRUCTURE_SKIP, PipelinePoller
+from console.codepipeline.model import SERVICE, Pipeline, PipelineExecution, PipelineState, PipelineSummary
+from console.codepipeline.poller import STRUCTURE_SKIP, PipelinePoller, signature_from
 from console.codepipeline.slots import PipelineSlot
 from console.polling.context import WatchContext
 from console.polling.rereads import Rereads
@@ -99,7 +99,8 @@ class PipelineSource:
             rereads.ask(pipeline.key, partial(pipeline.wake.wake, PUSH))
 
     def apply_shared(self, run: TargetRun, api: str, resource: str, payload: dict[str, Any], read_at: datetime) -> bool:
-        """A GetPipelineState or GetPipeline another console of the team read (`console/polling/team_reads.py`)."""
+        """A GetPipelineState, GetPipeline or ListPipelineExecutions another console of the team read
+        (`console/polling/team_reads.py`)."""
         pipeline = slots.slots(run).get(resource)
         if pipeline is None or pipeline.task is None:
             return False  # not listed here (yet): this console reads it once its listing shows it
@@ -107,6 +108,13 @@ class PipelineSource:
             if api == "GetPipelineState":
                 state = cache_codec.decode(PipelineState, payload)
                 return state.name == resource and self.poller.apply_shared(run, pipeline, state, read_at)
+            if api == "ListPipelineExecutions":
+                listed = payload.get("executions")
+                if not isinstance(listed, list):
+                    raise cache_codec.CodecError("no `executions`")
+                executions = tuple(cache_codec.decode(PipelineExecution, e) for e in listed)
+                signature = signature_from(payload.get("signature"))
+                return self.poller.apply_shared_executions(run, pipeline, executions, signature)
             if api == "GetPipeline":
                 structure = cache_codec.decode(Pipeline, payload, skip=STRUCTURE_SKIP)
                 return structure.name == resource and self.poller.apply_shared_structure(run, pipeline, structure)

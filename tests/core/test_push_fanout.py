@@ -389,3 +389,42 @@ async def test_a_history_one_console_reads_reaches_the_other_without_its_task_to
         for body in bodies:
             for token in tokens:
                 assert token not in body
+
+
+async def test_a_list_of_executions_one_console_reads_reaches_the_other_without_its_own_listing(
+    tmp_path: Path,
+) -> None:
+    # A new execution's source revision is in no event: each console listed the executions itself to show it.
+    directory = write_watch_fleet(tmp_path / "fleet")
+    slow = Intervals(focused=600.0, background=600.0, lists=600.0, push_safety_net=600.0)
+    with start_sandbox_process(speed=SPEED, seed=7, traffic=False, warm_up=False, definitions=directory) as sandbox:
+        codepipeline = make_client(sandbox.url, "codepipeline")
+        async with AsyncExitStack() as stack:
+            consoles = [
+                await stack.enter_async_context(watching(sandbox.url, slow, push_wait=1, topic=True)) for _ in range(2)
+            ]
+            (reader, _, _), (other, other_updates, other_gateway) = consoles
+            name = reader.state.targets[0].target.name
+            key = f"{name}:orders-api"
+            for watcher, updates, _ in consoles:
+                await watcher.wait_ready(30)
+                await updates.until(lambda w=watcher: w._push.teams.get(name) == 2, 20, "the team of two")
+            execution = (await asyncio.to_thread(codepipeline.start_pipeline_execution, name="orders-api"))[
+                "pipelineExecutionId"
+            ]
+
+            def listed_on_the_other() -> Any:
+                pipeline = other_updates.state.of("codepipeline").get(key)
+                run = next((e for e in pipeline.executions if e.id == execution), None) if pipeline else None
+                return run if run is not None and run.source_revisions else None
+
+            await other_updates.until(
+                lambda: any(t.execution == execution for t in other_updates.transitions), 20, "the run, by push"
+            )
+            assert not listed_on_the_other()  # the events say it runs, not what it runs
+            reads = dict(other_gateway.stats.requests)
+            await reader.refresh([key])
+            run = await other_updates.until(listed_on_the_other, 10, "the run's revision on the other console")
+            assert run.source_revisions[0].revision_id
+            for api in ("ListPipelineExecutions", "GetPipelineState", "GetPipeline"):
+                assert other_gateway.stats.requests[api] == reads.get(api, 0), f"it sent {api} itself"

@@ -14,7 +14,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from console import cache_codec
-from console.codepipeline.model import Action, Pipeline, PipelineState, Stage, pipelines_of
+from console.codepipeline.model import (
+    Action,
+    Pipeline,
+    PipelineExecution,
+    PipelineState,
+    SourceRevision,
+    Stage,
+    pipelines_of,
+)
 from console.codepipeline.sharing import approvals_of, shared_payload, with_own_tokens
 from console.codepipeline.source import PipelineSource
 from console.errors import AccessDenied, Unavailable
@@ -359,3 +367,41 @@ def test_a_console_keeps_its_own_token_for_the_same_approval_and_reads_a_new_one
     )
     assert with_own_tokens(None, done, APPROVALS)[1] is False
     assert with_own_tokens(None, shared, frozenset())[1] is False
+
+
+def _listing(*executions: PipelineExecution) -> dict[str, object]:
+    return {"executions": [cache_codec.encode(e) for e in executions], "signature": [["Beta", "old", "Succeeded", []]]}
+
+
+async def test_a_shared_listing_never_takes_back_a_run_or_a_status_this_console_knows_later() -> None:
+    fleet = _fleet()
+    earlier = PipelineExecution(id="old", status="Succeeded", started=T0, updated=T0 + timedelta(seconds=5))
+    fleet.executions["p"] = [
+        PipelineExecution(
+            id=RUN, status="Failed", started=T0 + timedelta(seconds=60), updated=T0 + timedelta(seconds=90)
+        ),
+        earlier,
+    ]
+    watcher, _ = await started(fleet)
+    try:
+        source, run = _source(watcher)
+        slot = run.of("codepipeline")["p"]
+        # Listed before RUN started: it does not know it.
+        assert not source.apply_shared(run, "ListPipelineExecutions", "p", _listing(earlier), NOW)
+        assert [e.id for e in slot.executions] == [RUN, "old"]
+        # Listed while RUN ran: RUN keeps the end this console saw after that listing, with the listing's revision.
+        revision = SourceRevision(action_name="Source", revision_id="c0ffee1")
+        running = PipelineExecution(
+            id=RUN,
+            status="InProgress",
+            started=T0 + timedelta(seconds=60),
+            updated=T0 + timedelta(seconds=70),
+            source_revisions=(revision,),
+        )
+        assert source.apply_shared(run, "ListPipelineExecutions", "p", _listing(running, earlier), NOW)
+        kept = slot.executions[0]
+        assert (kept.status, kept.source_revisions) == ("Failed", (revision,))
+        assert slot.signature == (("Beta", "old", "Succeeded", ()),)
+        assert not source.apply_shared(run, "ListPipelineExecutions", "p", {"executions": "?"}, NOW)
+    finally:
+        await watcher.stop()
