@@ -112,6 +112,10 @@ DEFAULT_RATES: Mapping[str, Rate] = {
     "ReceiveMessage": Rate(20, 10),
     "DeleteMessageBatch": Rate(20, 10),
     "GetCallerIdentity": Rate(5, 1),
+    # SNS: the reads a console shares with its team on the events topic (console/shared_reads.py), at most its
+    # own read rate, which its share of the reads' buckets bounds (a team's together: under 30 a second, against
+    # SNS's 300 a second for Publish in its smallest regions).
+    "Publish": Rate(50, 25),
     "AssumeRole": Rate(5, 1),
 }
 

@@ -132,18 +132,23 @@ class TeamReads:
             share.ready.clear()
             while share.pending and share.off is None:
                 (_, service, api, *_), (run, resource, read_at, encode) = share.pending.popitem(last=False)
-                read = SharedRead(
-                    id=secrets.token_hex(12),
-                    sender=self.sender,
-                    account=share.account,
-                    region=run.target.region,
-                    service=service,
-                    api=api,
-                    resource=resource,
-                    read_at=read_at,
-                    payload=encode(),
-                )
-                body = encode_shared(read)
+                try:
+                    read = SharedRead(
+                        id=secrets.token_hex(12),
+                        sender=self.sender,
+                        account=share.account,
+                        region=run.target.region,
+                        service=service,
+                        api=api,
+                        resource=resource,
+                        read_at=read_at,
+                        payload=encode(),
+                    )
+                    body = encode_shared(read)
+                except Exception:  # noqa: BLE001 - a read that cannot be written is not shared; the rest are
+                    self.stats.failed += 1
+                    LOG.exception("writing a shared %s of %s", api, resource)
+                    continue
                 if body is None:
                     self.stats.too_large += 1
                     continue

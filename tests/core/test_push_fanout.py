@@ -252,10 +252,13 @@ async def test_a_shared_read_of_a_waiting_approval_carries_no_token_and_each_con
                 if a.get("latestExecution", {}).get("token")
             ] == tokens[:1]
             # Each console reads the pipeline again and shares it; the other applies it and keeps its token.
+            applied = [watcher._push.team_reads.stats.applied for watcher, _, _ in consoles]
             for watcher, _, _ in consoles:
                 await watcher.refresh([key])
-            for watcher, updates, _ in consoles:
-                await updates.until(lambda w=watcher: w._push.team_reads.stats.applied >= 1, 10, "a read shared")
+            for (watcher, updates, _), before in zip(consoles, applied, strict=True):
+                await updates.until(
+                    lambda w=watcher, n=before: w._push.team_reads.stats.applied > n, 10, "the other's read applied"
+                )
                 assert token_of(updates) == tokens[0]
         bodies = []
         while messages := sqs.receive_message(QueueUrl=probe, MaxNumberOfMessages=10).get("Messages"):
