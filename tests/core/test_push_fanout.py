@@ -158,6 +158,34 @@ async def test_consoles_opened_together_count_each_other_before_they_spend_the_a
                 assert gateway.budget.rate("GetPipeline") == pytest.approx(0.75 / 4 * 2)
 
 
+async def team_of_two(stack: AsyncExitStack, url: str, intervals: Intervals) -> list[Any]:
+    """Two consoles on the sandbox's topic, ready, each having counted the other (so each shares its reads)."""
+    consoles = [await stack.enter_async_context(watching(url, intervals, push_wait=1, topic=True)) for _ in range(2)]
+    name = consoles[0][0].state.targets[0].target.name
+    for watcher, updates, _ in consoles:
+        await watcher.wait_ready(30)
+        await updates.until(lambda w=watcher: w._push.teams.get(name) == 2, 20, "the team of two")
+    return consoles
+
+
+def subscribe_probe(sqs: Any, sns: Any) -> str:
+    """A queue of the test's own on the topic: what the topic carries, as any subscriber of the account sees it."""
+    url = str(sqs.create_queue(QueueName="probe")["QueueUrl"])
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    return url
+
+
+def drain(sqs: Any, url: str) -> list[str]:
+    """Every message body in the queue, read and deleted."""
+    bodies: list[str] = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        bodies += [m["Body"] for m in messages]
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+    return bodies
+
+
 async def test_what_one_console_reads_the_others_apply_without_reading_it(tmp_path: Path) -> None:
     # A transition disabled is in no event: each console saw it only when it read the pipeline itself. Now the
     # console that reads it shares the read on the topic, and the other applies it as its own (source `team`).
@@ -167,15 +195,10 @@ async def test_what_one_console_reads_the_others_apply_without_reading_it(tmp_pa
     with start_sandbox_process(speed=SPEED, seed=7, traffic=False, warm_up=False, definitions=directory) as sandbox:
         codepipeline = make_client(sandbox.url, "codepipeline")
         async with AsyncExitStack() as stack:
-            consoles = [
-                await stack.enter_async_context(watching(sandbox.url, slow, push_wait=1, topic=True)) for _ in range(2)
-            ]
+            consoles = await team_of_two(stack, sandbox.url, slow)
             (reader, reader_updates, _), (other, other_updates, other_gateway) = consoles
             name = reader.state.targets[0].target.name
             key = f"{name}:orders-api"
-            for watcher, updates, _ in consoles:
-                await watcher.wait_ready(30)
-                await updates.until(lambda w=watcher: w._push.teams.get(name) == 2, 20, "the team of two")
 
             def beta(updates: Any) -> Any:
                 pipeline = updates.state.of("codepipeline").get(key)
@@ -217,20 +240,12 @@ async def test_a_shared_read_of_a_waiting_approval_carries_no_token_and_each_con
     with start_sandbox_process(speed=SPEED, seed=7, traffic=False, warm_up=False, definitions=directory) as sandbox:
         codepipeline = make_client(sandbox.url, "codepipeline")
         sqs, sns = make_client(sandbox.url, "sqs"), make_client(sandbox.url, "sns")
-        # What the topic carries, as any subscriber of the account would see it.
-        probe = sqs.create_queue(QueueName="probe")["QueueUrl"]
-        probe_arn = sqs.get_queue_attributes(QueueUrl=probe, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=probe_arn, Attributes={"RawMessageDelivery": "true"})
+        probe = subscribe_probe(sqs, sns)
         async with AsyncExitStack() as stack:
-            consoles = [
-                await stack.enter_async_context(watching(sandbox.url, intervals, push_wait=1, topic=True))
-                for _ in range(2)
-            ]
+            consoles = await team_of_two(stack, sandbox.url, intervals)
             name = consoles[0][0].state.targets[0].target.name
             key = f"{name}:gated-api"
-            for watcher, updates, _ in consoles:
-                await watcher.wait_ready(30)
-                await updates.until(lambda w=watcher: w._push.teams.get(name) == 2, 20, "the team of two")
+            for watcher, _, _ in consoles:
                 watcher.focus([key])
             await asyncio.to_thread(codepipeline.start_pipeline_execution, name="gated-api")
             state = await asyncio.to_thread(codepipeline.get_pipeline_state, name="gated-api")
@@ -260,13 +275,7 @@ async def test_a_shared_read_of_a_waiting_approval_carries_no_token_and_each_con
                     lambda w=watcher, n=before: w._push.team_reads.stats.applied > n, 10, "the other's read applied"
                 )
                 assert token_of(updates) == tokens[0]
-        bodies = []
-        while messages := sqs.receive_message(QueueUrl=probe, MaxNumberOfMessages=10).get("Messages"):
-            bodies += [m["Body"] for m in messages]
-            sqs.delete_message_batch(
-                QueueUrl=probe,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
-            )
+        bodies = drain(sqs, probe)
         shared = [body for body in bodies if '"shared-read"' in body and "gated-api" in body]
         assert shared, "the consoles shared their reads of gated-api"
         assert any("ApproveProduction" in body and "InProgress" in body for body in shared)
@@ -282,15 +291,10 @@ async def test_a_new_version_read_by_one_console_reaches_the_other_without_its_o
     with start_sandbox_process(speed=SPEED, seed=7, traffic=False, warm_up=False, definitions=directory) as sandbox:
         codepipeline = make_client(sandbox.url, "codepipeline")
         async with AsyncExitStack() as stack:
-            consoles = [
-                await stack.enter_async_context(watching(sandbox.url, slow, push_wait=1, topic=True)) for _ in range(2)
-            ]
+            consoles = await team_of_two(stack, sandbox.url, slow)
             (reader, _, _), (other, other_updates, other_gateway) = consoles
             name = reader.state.targets[0].target.name
             key = f"{name}:orders-api"
-            for watcher, updates, _ in consoles:
-                await watcher.wait_ready(30)
-                await updates.until(lambda w=watcher: w._push.teams.get(name) == 2, 20, "the team of two")
             await other_updates.until(
                 lambda: (p := other_updates.state.of("codepipeline").get(key)) is not None and p.version == 1,
                 20,
@@ -325,19 +329,11 @@ async def test_a_history_one_console_reads_reaches_the_other_without_its_task_to
     intervals = Intervals(focused=0.3, background=600.0, lists=600.0, push_safety_net=600.0)
     with start_sandbox_process(speed=SPEED, seed=7, traffic=False, warm_up=False, definitions=directory) as sandbox:
         sfn, sqs, sns = (make_client(sandbox.url, service) for service in ("stepfunctions", "sqs", "sns"))
-        probe = sqs.create_queue(QueueName="probe")["QueueUrl"]
-        probe_arn = sqs.get_queue_attributes(QueueUrl=probe, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=probe_arn, Attributes={"RawMessageDelivery": "true"})
+        probe = subscribe_probe(sqs, sns)
         async with AsyncExitStack() as stack:
-            consoles = [
-                await stack.enter_async_context(watching(sandbox.url, intervals, push_wait=1, topic=True))
-                for _ in range(2)
-            ]
+            consoles = await team_of_two(stack, sandbox.url, intervals)
             (follower, _, _), (other, other_updates, _) = consoles
             name = follower.state.targets[0].target.name
-            for watcher, updates, _ in consoles:
-                await watcher.wait_ready(30)
-                await updates.until(lambda w=watcher: w._push.teams.get(name) == 2, 20, "the team of two")
             machine = next(
                 m["stateMachineArn"]
                 for m in sfn.list_state_machines()["stateMachines"]
@@ -381,13 +377,7 @@ async def test_a_history_one_console_reads_reaches_the_other_without_its_task_to
                 if e["type"] == "TaskScheduled" and "taskToken" in e["taskScheduledEventDetails"]["parameters"]
             ]
             assert tokens
-        bodies = []
-        while messages := sqs.receive_message(QueueUrl=probe, MaxNumberOfMessages=10).get("Messages"):
-            bodies += [m["Body"] for m in messages]
-            sqs.delete_message_batch(
-                QueueUrl=probe,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
-            )
+        bodies = drain(sqs, probe)
         assert any('"GetExecutionHistory"' in body for body in bodies)
         for body in bodies:
             for token in tokens:
@@ -403,15 +393,10 @@ async def test_a_list_of_executions_one_console_reads_reaches_the_other_without_
     with start_sandbox_process(speed=SPEED, seed=7, traffic=False, warm_up=False, definitions=directory) as sandbox:
         codepipeline = make_client(sandbox.url, "codepipeline")
         async with AsyncExitStack() as stack:
-            consoles = [
-                await stack.enter_async_context(watching(sandbox.url, slow, push_wait=1, topic=True)) for _ in range(2)
-            ]
+            consoles = await team_of_two(stack, sandbox.url, slow)
             (reader, _, _), (other, other_updates, other_gateway) = consoles
             name = reader.state.targets[0].target.name
             key = f"{name}:orders-api"
-            for watcher, updates, _ in consoles:
-                await watcher.wait_ready(30)
-                await updates.until(lambda w=watcher: w._push.teams.get(name) == 2, 20, "the team of two")
             execution = (await asyncio.to_thread(codepipeline.start_pipeline_execution, name="orders-api"))[
                 "pipelineExecutionId"
             ]
