@@ -7,7 +7,8 @@ newest unless the operator moved up (a following `KeyedList`, screens/widgets/ke
 says: screens/activity/rows.py). `/` filters by any word of a
 line (resource, target, kind, wave, status, detail: `fail`, `prod`, `canary approval`) without dropping what
 arrives meanwhile. The bar says whether each target's transitions come by push (EventBridge → SQS) or by
-polling; each line says how it came (push, poll, or team: read by another console on the topic). enter opens the pipeline or execution of the highlighted line.
+polling; each line says how it came (push, poll, or team: read by another console on the topic). enter
+opens the pipeline or execution of the highlighted line.
 """
 
 from __future__ import annotations
