@@ -114,10 +114,10 @@ class HistoryFollower:
         ctx.share_read(run, SERVICE, "GetExecutionHistory", execution_arn, ctx.now(), encode, each=True)
 
     def apply_shared(self, run: TargetRun, execution_arn: str, after: int, events: Sequence[HistoryEvent]) -> bool:
-        """Events another console read of an execution this console follows (its own reads wait, as after a
-        read of its own). Only contiguous with what it holds (a gap: its own next read fills it), never while
-        its own read is on the wire, and only for an execution it needs (it may wait for a person, or is shown
-        in detail). Its next read of its own then takes the whole history again (`HistoryCursor.shared`)."""
+        """Events another console read of an execution this console follows, told as `team`. Only contiguous
+        with what it holds (a gap: its own next read fills it), never while its own read is on the wire, and only
+        for an execution it needs (it may wait for a person, or is shown in detail). Its next read of its own then
+        takes the whole history again (`HistoryCursor.shared`)."""
         ctx = self._ctx
         lock = self._locks.get(execution_arn)
         if lock is not None and lock.locked():
