@@ -10,6 +10,7 @@ ListExecutions' redriveFilter) and return the redrive fields of DescribeExecutio
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import datetime
 from typing import Any
@@ -207,8 +208,16 @@ def _response_send_task_failure(self: Any) -> EmptyResult:
 # --- install ------------------------------------------------------------------------------------------
 
 
-def install() -> None:
-    original_start: Any = StepFunctionsParserBackend.start_execution
+# moto checks an execution's name against the existing ones, copies the state machine, and only then adds the
+# execution: two requests with one name at the same moment (the server answers each on a thread of its own) both
+# passed the check, and two executions of one name ran. AWS starts one: the second gets the first's answer (same
+# input, still running) or ExecutionAlreadyExists. The check and the adding happen under this lock.
+_STARTING = threading.Lock()
+
+
+def named_start(original: Any) -> Any:
+    """moto's `start_execution` with AWS's naming: a UUID when none is given, the name checked first, and one
+    execution per name however many ask at once."""
 
     def start_execution(
         self: Any,
@@ -222,7 +231,14 @@ def install() -> None:
         else:
             # AWS names an unnamed execution with a UUID.
             name = str(uuid.uuid4())
-        return original_start(self, state_machine_arn, name, execution_input, trace_header)
+        with _STARTING:
+            return original(self, state_machine_arn, name, execution_input, trace_header)
+
+    return start_execution
+
+
+def install() -> None:
+    start_execution = named_start(StepFunctionsParserBackend.start_execution)
 
     backend_methods: dict[str, Any] = {
         "start_execution": start_execution,
