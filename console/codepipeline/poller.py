@@ -88,7 +88,11 @@ class PipelinePoller:
         try:
             async with run.gate.turn("GetPipelineState", priority, since), on_the_wire(slot):
                 sent = ctx.mono()
-                state = await slots.reader(run).get_pipeline_state(name)
+                slot.reading_state += 1
+                try:
+                    state = await slots.reader(run).get_pipeline_state(name)
+                finally:
+                    slot.reading_state -= 1
         except AwsError as exc:
             if not state_unavailable(exc):
                 raise
@@ -194,11 +198,12 @@ class PipelinePoller:
 
     def apply_shared(self, run: TargetRun, slot: PipelineSlot, state: PipelineState, read_at: datetime) -> bool:
         """Another console's GetPipelineState of this pipeline, applied as a read of this console's own (source
-        `team`); False, and nothing done, while a read of its own is on the wire (it tells soon) or when it is
-        older than what this console has (AWS's times decide: the consoles' clocks may differ). It carries no
-        approval's token: the one this console read is kept, and an approval it has not read it reads now."""
+        `team`); False, and nothing done, while a state read of its own is on the wire (it tells soon; a listing
+        on the wire lays its events over this state as over its own) or when it is older than what this console
+        has (AWS's times decide: the consoles' clocks may differ). It carries no approval's token: the one this
+        console read is kept, and an approval it has not read it reads now."""
         ctx = self._ctx
-        if slot.reading or (slot.state is not None and _newest(state) < _newest(slot.state)):
+        if slot.reading_state or (slot.state is not None and _newest(state) < _newest(slot.state)):
             return False
         slot.unshared = None  # a teammate's newer read: this console's own is no news to the team
         state, unknown_approval = with_own_tokens(slot.state, state, approvals_of(slot.structure, state))

@@ -49,6 +49,7 @@ class PipelineSlot(Slot):
     state_read_at: datetime | None = None  # when it was read: the published `read_at`, also after enrichment
     state_source: str = "poll"  # what asked for it: poll | push | team
     unshared: PipelineState | None = None  # this console's last read, until offered to the team
+    reading_state: int = 0  # GetPipelineState reads of it on the wire (`reading` counts its listings too)
     executions_shown: bool = False  # the published Pipeline carries listed executions
     # What the first read showed, when it was published before the executions were listed.
     first_seen_until: datetime | None = None  # AWS's time of the newest change in that state

@@ -312,7 +312,16 @@ async def test_a_new_version_read_by_one_console_reaches_the_other_without_its_o
                 stage = None if pipeline is None else pipeline.stage("Beta")
                 return stage is not None and pipeline.version == 2 and "SmokeTests" in [a.name for a in stage.actions]
 
-            await other_updates.until(smoke_on_the_other, 10, "version 2 on the console that did not read it")
+            try:
+                await other_updates.until(smoke_on_the_other, 10, "version 2 on the console that did not read it")
+            except AssertionError as exc:  # what each console shared and applied, to tell why
+                slot = other._ctx.runs[name].of("codepipeline")["orders-api"]
+                raise AssertionError(
+                    f"{exc}; shared reads: the reader's {reader._push.team_reads.stats}, the other's "
+                    f"{other._push.team_reads.stats}; the other's state v{getattr(slot.state, 'version', None)} "
+                    f"and structure v{getattr(slot.structure, 'version', None)}; teams {reader._push.teams}, "
+                    f"{other._push.teams}"
+                ) from None
             pipeline = other_updates.state.of("codepipeline")[key]
             smoke = next(a for a in pipeline.stage("Beta").actions if a.name == "SmokeTests")
             assert (smoke.category, smoke.provider, smoke.run_order) == ("Test", "CodeBuild", 3)
