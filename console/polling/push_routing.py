@@ -33,7 +33,7 @@ from console.polling.fanout import ConsoleQueue, close_console_queue, keep_alive
 from console.polling.rereads import Rereads
 from console.polling.slots import TargetRun
 from console.polling.source import Source
-from console.polling.team_reads import TeamReads
+from console.polling.team_reads import TeamReads, TopicShare
 from console.push import PushEvent, QueueReader, SeenIds
 from console.scheduler import REFRESH, RETIME, URGENT
 from console.shared_reads import SharedRead
@@ -174,6 +174,7 @@ class PushRouter:
         heartbeat = loop.create_task(keep_alive(client, queue), name=f"expiry {queue.url}")
         counting = loop.create_task(self._count_team(client, topic, pushed), name=f"team {topic}")
         sharing: asyncio.Task[None] | None = None
+        share: TopicShare | None = None
         on_shared: Callable[[list[SharedRead]], None] | None = None
         try:
             # Whose reads are whose: a topic can carry other accounts' events (a cross-account bus).
@@ -194,6 +195,8 @@ class PushRouter:
             counting.cancel()
             if sharing is not None:
                 sharing.cancel()
+            if share is not None:
+                self.team_reads.leave(share)
             # The watcher is stopping (this task was cancelled): the queue goes with it, within seconds.
             await asyncio.shield(close_console_queue(client, queue))
 

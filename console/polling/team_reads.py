@@ -96,6 +96,7 @@ class TeamReads:
         return share
 
     def leave(self, share: TopicShare) -> None:
+        """Stop sharing on the topic (its queue is going): nothing more is offered or applied there."""
         for name in [name for name, topic in self._topics.items() if topic is share]:
             del self._topics[name]
 
@@ -161,6 +162,9 @@ class TeamReads:
                 except AwsError as exc:
                     self.stats.failed += 1  # each console reads the resource itself meanwhile
                     LOG.info("sharing a read of %s on %s: %s", resource, share.arn, one_line(exc))
+                except Exception:  # noqa: BLE001 - a surprise in one publish must not end the sharing
+                    self.stats.failed += 1
+                    LOG.exception("sharing a read of %s on %s", resource, share.arn)
                 else:
                     self.stats.published += 1
 

@@ -405,3 +405,15 @@ async def test_a_shared_listing_never_takes_back_a_run_or_a_status_this_console_
         assert not source.apply_shared(run, "ListPipelineExecutions", "p", {"executions": "?"}, NOW)
     finally:
         await watcher.stop()
+
+
+def test_a_topic_left_shares_nothing_more_either_way() -> None:
+    source = RecordingSource()
+    reads = TeamReads([source], lambda name: 2)
+    east = _run("prod/us-east-1")
+    share = reads.join("arn:aws:sns:us-east-1:123456789012:wavedeck-events", "123456789012", RecordingTopic(), [east])
+    reads.leave(share)
+    reads.offer(east, "codepipeline", "GetPipelineState", "orders-api", NOW, dict)
+    reads.receive([east], [_read()])
+    assert not share.pending
+    assert source.applied == []
