@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 KIND = "shared-read"
+TEAM = "team"  # a transition's source when another console of the team read what it tells (`Transition.source`)
 VERSION = 1
 # SNS takes 256 KiB a message; a read larger than this is not shared (each console reads it itself).
 MAX_BYTES = 240 * 1024

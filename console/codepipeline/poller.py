@@ -39,6 +39,7 @@ from console.polling.gate import Priority
 from console.polling.slots import TargetRun, on_the_wire
 from console.push import PushEvent
 from console.scheduler import FOCUSED, PUSH, RETIME, URGENT, backoff
+from console.shared_reads import TEAM
 
 LOG = logging.getLogger(__name__)
 
@@ -46,7 +47,6 @@ PIPELINE_EXECUTIONS_LISTED = 20  # newest pipeline executions kept per pipeline 
 ENRICH_ATTEMPTS = 3  # tries of a background GetPipeline / ListPipelineExecutions before it says it failed
 HOLD_NEWS_LIMIT = 10.0  # seconds a new execution's news may wait for the list (it is shown meanwhile)
 NOT_READ = "not read yet"  # an event about a pipeline this run has not read: nothing to lay it over
-TEAM = "team"  # the source of what another console of the team read (`apply_shared`)
 RECENT_EVENTS = 30.0  # seconds an event is kept to be laid again over a read that may not show it
 # After another console's read, this console's own next read of the pipeline waits its interval less up to
 # this fraction of it, at random: a team's consoles do not all read it again at the same moment.

@@ -52,12 +52,12 @@ class TopicClient(Protocol):
 
 @dataclass
 class ShareStats:
-    """What this console shared and was shared (for `wavedeck watch --json` readers and the benchmarks)."""
+    """What this console shared and was shared: counts for whoever looks into a team's sharing (the tests do)."""
 
     published: int = 0
     too_large: int = 0
     failed: int = 0
-    dropped: int = 0  # waited too long in a full queue
+    dropped: int = 0  # the oldest waiting, when the queue was full
     received: int = 0
     applied: int = 0
     unused: int = 0  # older than what the console had, or about a resource it does not follow

@@ -27,6 +27,7 @@ from console.polling.gate import Priority
 from console.polling.slots import TargetRun
 from console.push import state_machine_of
 from console.scheduler import PUSH, REFRESH, URGENT, Wake, backoff
+from console.shared_reads import TEAM
 from console.stepfunctions import slots
 from console.stepfunctions.model import SERVICE, Execution, HistoryEvent, StateMachine
 
@@ -34,7 +35,6 @@ LOG = logging.getLogger(__name__)
 
 HISTORY_FIRST_PAGE = 1000  # GetExecutionHistory's largest page
 HISTORY_PAGE = 25  # events per request when reading only what is new
-TEAM = "team"  # the source of what another console of the team read
 
 
 @dataclass(eq=False)

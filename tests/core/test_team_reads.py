@@ -28,7 +28,7 @@ from console.codepipeline.source import PipelineSource
 from console.errors import AccessDenied, Unavailable
 from console.model import Target
 from console.polling.slots import TargetRun
-from console.polling.team_reads import TeamReads
+from console.polling.team_reads import TeamReads, TopicShare
 from console.push import parse_event
 from console.shared_reads import MAX_BYTES, SharedRead, encode_shared, parse_shared
 from console.watch import Watcher
@@ -96,24 +96,25 @@ def test_a_read_too_large_for_sns_is_not_shared() -> None:
 
 
 class RecordingTopic:
-    def __init__(self, refuse: Exception | None = None) -> None:
+    def __init__(self, refuse: Exception | None = None, refusals: int | None = None) -> None:
         self.messages: list[SharedRead] = []
         self.refuse = refuse
+        self.refusals = refusals  # how many calls it refuses (None: all)
         self.asked = 0
         self._asked = asyncio.Event()
 
     async def publish(self, topic_arn: str, message: str, /) -> None:
         self.asked += 1
         self._asked.set()
-        if self.refuse is not None:
+        if self.refuse is not None and (self.refusals is None or self.asked <= self.refusals):
             raise self.refuse
         read = parse_shared(message)
         assert read is not None
         self.messages.append(read)
 
-    async def asked_times(self, count: int, reads: TeamReads, share: object) -> None:
+    async def asked_times(self, count: int, reads: TeamReads, share: TopicShare) -> None:
         """Let `reads` publish until the topic has been asked `count` times (its answer given)."""
-        task = asyncio.get_running_loop().create_task(reads.publishing(share))  # type: ignore[arg-type]
+        task = asyncio.get_running_loop().create_task(reads.publishing(share))
         try:
             async with asyncio.timeout(5):
                 while self.asked < count:
@@ -141,12 +142,21 @@ def _run(name: str, region: str = "us-east-1") -> TargetRun:
     return TargetRun(target=Target(name=name, region=region), reader=None, gate=None)  # type: ignore[arg-type]
 
 
+TOPIC = "arn:aws:sns:us-east-1:123456789012:wavedeck-events"
+
+
+def _joined(topic: RecordingTopic, *runs: TargetRun, source: object = None) -> tuple[TeamReads, TopicShare]:
+    """A console in a team of two on the topic, sharing these targets' reads (and applying them to `source`)."""
+    reads = TeamReads([] if source is None else [source], lambda name: 2)
+    return reads, reads.join(TOPIC, "123456789012", topic, runs)
+
+
 async def test_a_console_alone_publishes_nothing_and_a_team_gets_the_newest_read_of_each_resource() -> None:
     team = {"prod/us-east-1": 1}
     reads = TeamReads([RecordingSource()], lambda name: team.get(name, 1))
     topic = RecordingTopic()
     run = _run("prod/us-east-1")
-    share = reads.join("arn:aws:sns:us-east-1:123456789012:wavedeck-events", "123456789012", topic, [run])
+    share = reads.join(TOPIC, "123456789012", topic, [run])
     reads.offer(run, "codepipeline", "GetPipelineState", "orders-api", NOW, lambda: {"n": 1})
     assert not share.pending  # alone: nobody to tell
     team["prod/us-east-1"] = 3
@@ -160,10 +170,9 @@ async def test_a_console_alone_publishes_nothing_and_a_team_gets_the_newest_read
 
 
 async def test_a_topic_that_refuses_publishing_is_not_asked_again() -> None:
-    reads = TeamReads([], lambda name: 2)
     topic = RecordingTopic(refuse=AccessDenied("not authorized to perform: SNS:Publish", target="prod"))
     run = _run("prod/us-east-1")
-    share = reads.join("arn:aws:sns:us-east-1:123456789012:wavedeck-events", "123456789012", topic, [run])
+    reads, share = _joined(topic, run)
     reads.offer(run, "codepipeline", "GetPipelineState", "orders-api", NOW, dict)
     await topic.asked_times(1, reads, share)
     assert share.off is not None
@@ -173,22 +182,21 @@ async def test_a_topic_that_refuses_publishing_is_not_asked_again() -> None:
 
 
 async def test_a_publish_that_fails_is_counted_and_the_next_goes() -> None:
-    reads = TeamReads([], lambda name: 2)
-    topic = RecordingTopic(refuse=Unavailable("endpoint unreachable", target="prod"))
+    topic = RecordingTopic(refuse=Unavailable("endpoint unreachable", target="prod"), refusals=1)
     run = _run("prod/us-east-1")
-    share = reads.join("arn:aws:sns:us-east-1:123456789012:wavedeck-events", "123456789012", topic, [run])
+    reads, share = _joined(topic, run)
     reads.offer(run, "codepipeline", "GetPipelineState", "orders-api", NOW, dict)
-    await topic.asked_times(1, reads, share)
-    assert reads.stats.failed == 1
+    reads.offer(run, "codepipeline", "GetPipelineState", "ledger-api", NOW, dict)
+    await topic.asked_times(2, reads, share)
+    assert (reads.stats.failed, reads.stats.published) == (1, 1)
+    assert [m.resource for m in topic.messages] == ["ledger-api"]
     assert share.off is None
 
 
 def test_the_others_reads_reach_the_targets_of_their_account_and_region_never_its_own() -> None:
     source = RecordingSource()
-    reads = TeamReads([source], lambda name: 2)
     east, west = _run("prod/us-east-1"), _run("prod/us-west-2", "us-west-2")
-    topic = RecordingTopic()
-    reads.join("arn:aws:sns:us-east-1:123456789012:wavedeck-events", "123456789012", topic, [east, west])
+    reads, _ = _joined(RecordingTopic(), east, west, source=source)
     reads.receive(
         [east, west],
         [
@@ -213,9 +221,8 @@ def test_a_read_that_cannot_be_applied_is_skipped_and_the_others_still_are() -> 
             return super().apply_shared(run, api, resource, payload, read_at)
 
     source = Breaking()
-    reads = TeamReads([source], lambda name: 2)
     east = _run("prod/us-east-1")
-    reads.join("arn:aws:sns:us-east-1:123456789012:wavedeck-events", "123456789012", RecordingTopic(), [east])
+    reads, _ = _joined(RecordingTopic(), east, source=source)
     reads.receive([east], [_read(id="1", resource="broken"), _read(id="2")])
     assert source.applied == [("prod/us-east-1", "orders-api")]
     assert (reads.stats.applied, reads.stats.unused) == (1, 1)
@@ -409,9 +416,8 @@ async def test_a_shared_listing_never_takes_back_a_run_or_a_status_this_console_
 
 def test_a_topic_left_shares_nothing_more_either_way() -> None:
     source = RecordingSource()
-    reads = TeamReads([source], lambda name: 2)
     east = _run("prod/us-east-1")
-    share = reads.join("arn:aws:sns:us-east-1:123456789012:wavedeck-events", "123456789012", RecordingTopic(), [east])
+    reads, share = _joined(RecordingTopic(), east, source=source)
     reads.leave(share)
     reads.offer(east, "codepipeline", "GetPipelineState", "orders-api", NOW, dict)
     reads.receive([east], [_read()])
