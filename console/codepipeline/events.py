@@ -294,12 +294,14 @@ def newer_than_read(state: PipelineState, executions: tuple[PipelineExecution, .
     stage = _state_stage(state, event.stage or "")
     if stage is None:
         return True
+    if stage.execution_id is not None and event.execution_id is not None and stage.execution_id != event.execution_id:
+        # Another execution in the stage (its actions included): the later execution is the newer, whatever the
+        # times or the steps (in QUEUED mode the next run enters a stage in the second the previous one leaves it).
+        started = {e.id: e.started for e in executions or ()}
+        shown, evented = started.get(stage.execution_id), event.start_time or started.get(event.execution_id)
+        if shown is not None and evented is not None:
+            return evented > shown
     if event.kind == "stage":
-        if stage.execution_id is not None and stage.execution_id != event.execution_id:
-            # Another execution in the stage: the later execution is the newer, whatever the step.
-            shown = next((e for e in executions or () if e.id == stage.execution_id), None)
-            if shown is not None and shown.started is not None and event.start_time is not None:
-                return event.start_time > shown.started
         return _after(event.time, step, action_order(stage, None), _status_step(stage.status))
     action = next((a for a in stage.actions if a.name == event.action), None)
     if action is None:

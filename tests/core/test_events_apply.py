@@ -401,6 +401,22 @@ def test_a_read_sent_before_an_event_came_never_takes_back_what_it_told() -> Non
     assert not newer_than_read(ended, (), stage_event("s1", "Build", "STARTED", T0 + timedelta(seconds=2)))
 
 
+def test_an_action_event_of_the_run_before_is_older_than_a_read_of_the_next_run_in_its_stage() -> None:
+    # QUEUED: the approval of run A succeeds, and run B enters the stage and waits for its own in the same
+    # second. The read shows B's action in progress; A's end, in that second and a later step, is not newer.
+    runs = (
+        PipelineExecution(id=RUN_B, status="InProgress", started=T0),
+        PipelineExecution(id=RUN_A, status="InProgress", started=T0 - timedelta(minutes=5)),
+    )
+    read = read_state("InProgress", run=RUN_B, changed=T0 + timedelta(seconds=5, milliseconds=300))
+    earlier_run = action_event("a1", "Build", "Build", "SUCCEEDED", T0 + timedelta(seconds=5), run=RUN_A)
+    assert not newer_than_read(read, runs, earlier_run)
+    # The other way round, the later run's event is newer whatever its time.
+    older_read = read_state("Succeeded", run=RUN_A, changed=T0 + timedelta(seconds=9))
+    later_run = action_event("a2", "Build", "Build", "STARTED", T0 + timedelta(seconds=5), run=RUN_B)
+    assert newer_than_read(older_read, runs, later_run)
+
+
 # --- Step Functions ---------------------------------------------------------------------------------------------
 
 
