@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +31,7 @@ LOG = logging.getLogger(__name__)
 
 WAIT_SECONDS = 20  # SQS's longest long poll: one request per 20 s while nothing happens
 MAX_MESSAGES = 10  # SQS's most per request
-REMEMBERED_IDS = 10_000  # event ids kept for de-duplication (an id is ~36 bytes: well under a megabyte)
+REMEMBERED_IDS = 10_000  # event ids kept for de-duplication, at most (see SeenIds: 5,000 at least)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,24 +201,37 @@ def state_machine_of(execution_arn: str) -> str | None:
 
 
 class SeenIds:
-    """The last `limit` event ids, for de-duplication in bounded memory (oldest forgotten first)."""
+    """The ids of the recent events, for de-duplication in bounded memory: at least the last `limit / 2` distinct
+    ids and at most `limit` are remembered, an id seen again counting as recent again.
+
+    Two generations of ids' hashes: a new id goes into the young one; when it holds `limit / 2` it becomes the old
+    one and the old one is forgotten; an id found in the old generation moves to the young. Kept as hashes
+    (`hash()`: SipHash with a per-process key; the chance that two of 10,000 ids collide is under 10^-11, and an
+    event dropped so is still read by the next poll) in sets: up to 10,000 ids take 0.4–1.1 MB, against 1.9 MB
+    as text in an ordered dict."""
 
     def __init__(self, limit: int = REMEMBERED_IDS) -> None:
         self.limit = limit
-        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._generation = max(limit // 2, 1)
+        self._young: set[int] = set()
+        self._old: set[int] = set()
 
     def first_time(self, event_id: str) -> bool:
         """True the first time an id is seen (and remembers it), False for a repeat."""
-        if event_id in self._ids:
-            self._ids.move_to_end(event_id)
+        key = hash(event_id)
+        if key in self._young:
             return False
-        self._ids[event_id] = None
-        if len(self._ids) > self.limit:
-            self._ids.popitem(last=False)
-        return True
+        repeat = key in self._old
+        if repeat:
+            self._old.discard(key)
+        self._young.add(key)
+        if len(self._young) >= self._generation:
+            # A copy: a set grown by adding keeps a table up to four times its size; a copy's is twice.
+            self._old, self._young = set(self._young), set()
+        return not repeat
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._young) + len(self._old)
 
 
 class QueueClient(Protocol):

@@ -28,7 +28,7 @@ from aiobotocore.credentials import (
 from aiobotocore.session import AioSession
 from botocore.credentials import CredentialProvider
 from botocore.exceptions import NoCredentialsError, ProfileNotFound
-from botocore.loaders import Loader, create_loader
+from botocore.loaders import Loader
 
 from console.model import Target
 
@@ -146,12 +146,52 @@ class _AssumedRoleProvider(CredentialProvider):
 _LOADERS: dict[str | None, Loader] = {}
 
 
+# The endpoint prefixes of the services a console's sessions make clients for: the gateway's (CodePipeline,
+# Step Functions, SQS, SNS, EventBridge, STS) and the credential providers' (IAM Identity Center: `sso`,
+# `sso-oidc`). tests/core/test_session_models.py checks them against botocore's service models.
+ENDPOINT_PREFIXES = frozenset({"codepipeline", "states", "sqs", "sns", "events", "sts", "portal.sso", "oidc"})
+
+
+class _ConsoleLoader(Loader):
+    """botocore's loader with `endpoints` (every service's endpoints in every partition: 7 MB once parsed) kept
+    for the console's services only. The legacy endpoint resolver reads it for a client's signing region and
+    name; a service it does not list resolves with its partition's defaults, as a service newer than the file
+    does, and the URL itself comes from each service's endpoint rules."""
+
+    def load_data_with_path(self, name: str) -> Any:
+        if name != "endpoints":
+            return super().load_data_with_path(name)
+        # botocore's `instance_cache` (its `_cache`, by this key): the pruned copy replaces the whole one.
+        cache: dict[tuple[str, ...], Any] = self._cache  # type: ignore[attr-defined]
+        key = ("load_data_with_path", name)
+        cached = cache.get(key)
+        if cached is None:
+            data, path = super().load_data_with_path(name)
+            cached = cache[key] = (_only_console_services(data), path)
+        return cached
+
+
+def _only_console_services(endpoints: Any) -> Any:
+    partitions = [
+        {**partition, "services": {k: v for k, v in partition["services"].items() if k in ENDPOINT_PREFIXES}}
+        for partition in endpoints.get("partitions", ())
+        if isinstance(partition, Mapping) and isinstance(partition.get("services"), Mapping)
+    ]
+    return {**endpoints, "partitions": partitions}
+
+
+def _loader(data_path: str | None) -> Loader:
+    """`create_loader`'s loader (the data paths of AWS_DATA_PATH or the profile's `data_path`), as _ConsoleLoader."""
+    paths = [os.path.expanduser(os.path.expandvars(p)) for p in (data_path or "").split(os.pathsep) if p]
+    return _ConsoleLoader(extra_search_paths=paths)
+
+
 def _new_session(profile: str | None) -> AioSession:
     session = AioSession(profile=profile)
     data_path = session.get_config_variable("data_path")
     loader = _LOADERS.get(data_path)
     if loader is None:
-        loader = _LOADERS[data_path] = create_loader(data_path)
+        loader = _LOADERS[data_path] = _loader(data_path)
     session.register_component("data_loader", loader)
     return session
 

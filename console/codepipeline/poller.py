@@ -236,7 +236,7 @@ class PipelinePoller:
         if slot.reading or ctx.sharing is not None:
             # Kept to be laid again over a read sent before it came: its own on the wire, or (on a team's topic,
             # for RECENT_EVENTS) a teammate's.
-            slot.pushed.append((ctx.mono(), event))
+            slot.keep_pushed(ctx.mono(), event)
         state = slot.state
         if state is None or slots.told(ctx.publisher, slot.key) is None:
             # Nothing to lay it over: its first read is under way or waits for the budget, and tells nothing
@@ -283,9 +283,9 @@ class PipelinePoller:
         recent = self._ctx.mono() - RECENT_EVENTS
         while slot.pushed and slot.pushed[0][0] < recent:
             slot.pushed.popleft()
-        pushed = tuple(slot.pushed)
-        if not slot.reading and self._ctx.sharing is None:
-            slot.pushed.clear()  # every read that was on the wire has had them laid over it
+        pushed = tuple(slot.pushed or ())
+        if not pushed or (not slot.reading and self._ctx.sharing is None):
+            slot.pushed = None  # every read that was on the wire has had them laid over it
         for arrived, event in pushed:
             if (sent is None or arrived >= sent) and newer_than_read(state, executions, event):
                 applied = apply_pipeline_event(

@@ -38,9 +38,11 @@ class Slot:
     last_start: float | None = None  # loop time the last read began (None: never read)
     # Pushed events: the order of the last one applied to each item, and those that came while a read was
     # on the wire, with the loop time they came at (that read may not show them: they are laid over it again).
+    # The deque is made by the first such event and dropped when emptied: most resources never have one, and
+    # a deque is 0.8 KB even empty.
     marks: EventMarks = field(default_factory=EventMarks)
     reading: int = 0  # reads of this resource on the wire now
-    pushed: deque[tuple[float, PushEvent]] = field(default_factory=lambda: deque(maxlen=PUSHED_KEPT))
+    pushed: deque[tuple[float, PushEvent]] | None = None
 
     # The service whose resource this is, and the API whose budget paces its reads (staleness, the push safety net).
     service: ClassVar[Service]
@@ -54,6 +56,12 @@ class Slot:
         """Its picture with the error of its last read: the one shown with `error` set, or one with only its name
         (placed in its wave by `waves` when its service places a resource whole)."""
         raise NotImplementedError
+
+    def keep_pushed(self, arrived: float, event: PushEvent) -> None:
+        """Keep `event`, come at loop time `arrived`, to lay it again over a read (the newest PUSHED_KEPT)."""
+        if self.pushed is None:
+            self.pushed = deque(maxlen=PUSHED_KEPT)
+        self.pushed.append((arrived, event))
 
     def settle_waiters(self) -> None:
         for waiter in self.waiters:

@@ -105,7 +105,7 @@ class StateMachinePoller:
         ctx = self._ctx
         publisher = ctx.publisher
         if slot.reading:
-            slot.pushed.append((ctx.mono(), event))
+            slot.keep_pushed(ctx.mono(), event)
         old = slots.told(publisher, slot.key)
         if old is None or old.read_at is None:
             # Not listed yet: that listing tells nothing (no change), so the event is told as it is, once.
@@ -141,14 +141,14 @@ class StateMachinePoller:
     def _pushed_since(self, slot: MachineSlot, machine: StateMachine, sent: float) -> StateMachine:
         """The listing with the events that came while it was on the wire laid over it again, those newer
         than what it shows of their execution: a listing never takes back what an event told."""
-        for arrived, event in slot.pushed:
+        for arrived, event in slot.pushed or ():
             if arrived < sent:
                 continue
             listed = next((e for e in machine.executions if e.arn == event.execution_arn), None)
             if listed is None or event_order(event) > listed_order(listed):
                 machine = apply_execution_event(machine, event, None, keep=EXECUTIONS_LISTED) or machine
         if not slot.reading:
-            slot.pushed.clear()
+            slot.pushed = None
         return machine
 
     async def _read_waiting(

@@ -65,12 +65,25 @@ def test_queue_region_from_aws_urls_only() -> None:
 
 
 def test_seen_ids_forget_the_oldest_beyond_the_limit() -> None:
-    seen = SeenIds(limit=3)
+    seen = SeenIds(limit=4)  # two generations of two
     assert [seen.first_time(i) for i in ("a", "b", "a", "c", "d")] == [True, True, False, True, True]
+    # "a" was seen again while old: recent again, kept with "c"; "b" went with its generation.
     assert len(seen) == 3
-    assert seen.first_time("b")  # forgotten: the oldest went first ("a" was refreshed by its repeat)
+    assert not seen.first_time("a")
+    assert seen.first_time("b")
     assert not seen.first_time("d")
-    assert not seen.first_time("c")
+
+
+def test_seen_ids_remember_at_least_half_the_limit_in_a_long_stream() -> None:
+    limit = 1000
+    seen = SeenIds(limit=limit)
+    ids = [f"{n:08x}-0000-4000-8000-{n:012x}" for n in range(10 * limit)]
+    for index, event_id in enumerate(ids):
+        assert seen.first_time(event_id)
+        assert len(seen) <= limit
+        recent = ids[max(index - limit // 2 + 1, 0) : index + 1]
+        if index % 97 == 0:  # spot checks: every id of the last half-limit is still a repeat
+            assert not any(seen.first_time(r) for r in recent)
 
 
 class FakeQueue:
