@@ -9,7 +9,10 @@ holds no second copy. A stage is placed, in this order, by:
 3. its name: the most specific matching pattern (`*preprod*` before `*prod*`), why `pattern *prod*`;
    a production-risk pattern wins over a build pattern, so `BuildAndDeployProd` is production;
 4. its position: a stage after a production-risk stage of the same pipeline is production (the wave of that
-   stage), why `after Prod-Canary`, whatever lower-risk pattern it matches;
+   stage), why `after Prod-Canary`, whatever lower-risk pattern it matches; one that names an availability
+   zone and that no later production wave's pattern matches is the next zone: the production wave after that
+   stage's, why `zone after Prod-us-east-1a-OneBox` (or that stage's own wave when both name the same zone
+   past the first production wave, why `zone of Prod_us-east-1a`);
 5. a build pattern (`source`, `build`): no wave, nothing is deployed there, why `pattern build`;
 6. nothing: the `unknown` wave, risk `unknown`, why `no match`. Such a stage is shown, never hidden, and an
    action on it is confirmed like production, by typing the stage's name, until the config maps it.
@@ -24,6 +27,7 @@ Failing safe is the point: when the console cannot tell, it treats a stage as da
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -36,6 +40,17 @@ from console.yamlfile import Reader, load_file
 NO_MATCH = "no match"
 CONFIG = "config"
 FLEET = "fleet"
+
+
+# An availability zone's name (`us-east-1a`, `us-gov-west-1b`) or id (`use1-az1`, `euw2-az3`), not inside a word.
+_ZONE = re.compile(r"(?<![a-z0-9])(?:[a-z]{2}(?:-gov)?-[a-z]+-\d+[a-z]|[a-z]{2,5}\d-az\d+)(?![a-z0-9])")
+
+
+def zone_of(name: str) -> str | None:
+    """The availability zone a stage's name names (`Prod_us-east-1a`: `us-east-1a`; `Deploy-use1-az2`:
+    `use1-az2`), or None."""
+    found = _ZONE.search(name.lower())
+    return found.group() if found else None
 
 
 def _specificity(pattern: str) -> int:
@@ -167,15 +182,31 @@ class WaveModel:
             return Placement(stage, self.wave(explicit), FLEET)
         by_name = self._match(stage)
         if by_name is not None and by_name[0].risk is Risk.PRODUCTION:
-            return Placement(stage, by_name[0], f"pattern {by_name[1]}")
+            return self._next_zone(stage, by_name[0], after) or Placement(stage, by_name[0], f"pattern {by_name[1]}")
         if after is not None:
-            return Placement(stage, after.wave, f"after {after.name}")
+            return self._next_zone(stage, None, after) or Placement(stage, after.wave, f"after {after.name}")
         if by_name is not None:
             return Placement(stage, by_name[0], f"pattern {by_name[1]}")
         build = next((p for p in self.builds if _fits(stage, p)), None)
         if build is not None:
             return Placement(stage, None, f"pattern {build}")
         return Placement(stage, UNKNOWN_WAVE, NO_MATCH)
+
+    def _next_zone(self, stage: str, wave: Wave | None, after: Placement | None) -> Placement | None:
+        """A stage that names an availability zone (`Prod_us-east-1b`, `Deploy-use1-az2`), after a production
+        stage of the same pipeline, when its name puts it in no later wave than the first production one
+        (`*prod*`, or no pattern): the production wave after that stage's (the last when there is none after),
+        or that stage's own when both name one zone past the first wave (`Prod_us-east-1a`, then
+        `Prod_us-east-1a-Bake`). A pipeline deploys zone by zone, and `*prod*` alone cannot tell a zone's wave
+        from the canary's."""
+        zone = zone_of(stage)
+        production = [w for w in self.waves if w.risk is Risk.PRODUCTION]
+        if zone is None or after is None or after.wave not in production or wave not in (None, production[0]):
+            return None
+        here = production.index(after.wave)
+        if here > 0 and zone_of(after.name) == zone:
+            return Placement(stage, after.wave, f"zone of {after.name}")
+        return Placement(stage, production[min(here + 1, len(production) - 1)], f"zone after {after.name}")
 
     def for_stage(self, pipeline: str, stage: str, stages: Sequence[str] = ()) -> Wave | None:
         """The wave of `stage`; give the pipeline's `stages` in order so that position counts."""

@@ -20,6 +20,7 @@ from console.waves import (
     bundled_waves_path,
     default_wave_model,
     load_wave_model,
+    zone_of,
 )
 from tests.selections import sel
 
@@ -70,6 +71,45 @@ def test_a_production_pattern_beats_a_lower_pattern_after_production() -> None:
     assert waves["Prod-AZ1"] == ("prod-az1", "production", "pattern *az1*")
     assert waves["Beta-Cleanup"] == ("prod-az1", "production", "after Prod-AZ1")
     assert placed(("BuildAndDeployProd",))["BuildAndDeployProd"][1] == "production"
+
+
+def test_stages_named_for_availability_zones_go_zone_by_zone_after_the_canary() -> None:
+    # Stage names as teams write them for a zonal deployment (a one-box in the first zone, then each zone).
+    stages = ("Source", "Staging", "Prod-us-east-1a-OneBox", "Prod_us-east-1a", "Prod-us-east-1b", "Prod-us-east-1c")
+    waves = placed(stages)
+    assert waves["Prod-us-east-1a-OneBox"] == ("prod-canary", "production", "pattern *onebox*")
+    assert waves["Prod_us-east-1a"] == ("prod-az1", "production", "zone after Prod-us-east-1a-OneBox")
+    assert waves["Prod-us-east-1b"] == ("prod-az2", "production", "zone after Prod_us-east-1a")
+    # More zones than waves: the last production wave.
+    assert waves["Prod-us-east-1c"] == ("prod-az2", "production", "zone after Prod-us-east-1b")
+    # A zone's later stage stays in its wave; a stage that names no zone stays with the stage before it.
+    baked = placed(("Prod-Canary", "Prod_us-east-1a", "Prod_us-east-1a-Bake", "Integ-Tests", "Prod_us-east-1b"))
+    assert baked["Prod_us-east-1a-Bake"] == ("prod-az1", "production", "zone of Prod_us-east-1a")
+    assert baked["Integ-Tests"] == ("prod-az1", "production", "after Prod_us-east-1a-Bake")
+    assert baked["Prod_us-east-1b"] == ("prod-az2", "production", "zone after Integ-Tests")
+    # Zone ids, and a zone after a stage a pattern placed.
+    ids = placed(("Canary", "Prod-AZ1", "Deploy-euw2-az3"))
+    assert ids["Deploy-euw2-az3"] == ("prod-az2", "production", "zone after Prod-AZ1")
+    # The first production stage is the first production wave, zone or not; a region is no zone.
+    first = placed(("Prod-us-gov-west-1a", "Prod-us-gov-west-1b", "Production-us-east-1"))
+    assert first["Prod-us-gov-west-1a"] == ("prod-canary", "production", "pattern *prod*")
+    assert first["Prod-us-gov-west-1b"] == ("prod-az1", "production", "zone after Prod-us-gov-west-1a")
+    assert first["Production-us-east-1"] == ("prod-canary", "production", "pattern *production*")
+
+
+@pytest.mark.parametrize(
+    ("name", "zone"),
+    [
+        ("Prod_us-east-1a", "us-east-1a"),
+        ("prod-ap-southeast-2c-bake", "ap-southeast-2c"),
+        ("Deploy-use1-az1", "use1-az1"),
+        ("Production-us-east-1", None),  # a region
+        ("Bus-east-1a", None),  # inside a word
+        ("Prod-AZ1", None),  # the `*az1*` pattern's, not a zone id
+    ],
+)
+def test_what_names_a_zone(name: str, zone: str | None) -> None:
+    assert zone_of(name) == zone
 
 
 def test_a_stage_matching_nothing_is_unknown_not_hidden() -> None:
