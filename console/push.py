@@ -211,7 +211,6 @@ class SeenIds:
     as text in an ordered dict."""
 
     def __init__(self, limit: int = REMEMBERED_IDS) -> None:
-        self.limit = limit
         self._generation = max(limit // 2, 1)
         self._young: set[int] = set()
         self._old: set[int] = set()

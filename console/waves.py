@@ -199,9 +199,11 @@ class WaveModel:
         or that stage's own when both name one zone past the first wave (`Prod_us-east-1a`, then
         `Prod_us-east-1a-Bake`). A pipeline deploys zone by zone, and `*prod*` alone cannot tell a zone's wave
         from the canary's."""
-        zone = zone_of(stage)
+        zone = None if after is None else zone_of(stage)
+        if after is None or zone is None:
+            return None
         production = [w for w in self.waves if w.risk is Risk.PRODUCTION]
-        if zone is None or after is None or after.wave not in production or wave not in (None, production[0]):
+        if after.wave not in production or wave not in (None, production[0]):
             return None
         here = production.index(after.wave)
         if here > 0 and zone_of(after.name) == zone:
