@@ -13,6 +13,7 @@ from console.aws.calls import ServiceCalls
 from console.aws.convert import Json, opt_int, opt_str, utc
 from console.codepipeline import model as service_model
 from console.codepipeline.model import (
+    OPEN,
     Action,
     ActionExecution,
     Condition,
@@ -212,6 +213,12 @@ def pipeline_state(response: Json) -> PipelineState:
         latest: Json = item.get("latestExecution") or {}
         transition: Json = item.get("inboundTransitionState") or {}
         inbound = [_inbound(i) for i in item.get("inboundExecutions") or ()]
+        transition_state = InboundTransition(
+            enabled=bool(transition.get("enabled", True)),
+            disabled_reason=str(transition.get("disabledReason") or ""),
+            last_changed_by=opt_str(transition.get("lastChangedBy")),
+            last_changed_at=utc(transition.get("lastChangedAt")),
+        )
         single = _inbound(item.get("inboundExecution"))
         if single is not None and all(i is None or i.id != single.id for i in inbound):
             inbound.insert(0, single)
@@ -221,12 +228,7 @@ def pipeline_state(response: Json) -> PipelineState:
                 status=opt_str(latest.get("status")),
                 execution_id=opt_str(latest.get("pipelineExecutionId")),
                 execution_type=str(latest.get("type") or "STANDARD"),
-                inbound=InboundTransition(
-                    enabled=bool(transition.get("enabled", True)),
-                    disabled_reason=str(transition.get("disabledReason") or ""),
-                    last_changed_by=opt_str(transition.get("lastChangedBy")),
-                    last_changed_at=utc(transition.get("lastChangedAt")),
-                ),
+                inbound=OPEN if transition_state == OPEN else transition_state,
                 inbound_executions=tuple(i for i in inbound if i is not None),
                 actions=tuple(_action_state(a) for a in item.get("actionStates") or ()),
                 conditions=condition_states(item),

@@ -39,6 +39,7 @@ from console.aws.credentials import CredentialSource, describe_source, open_sess
 from console.aws.errors import is_throttle, translate
 from console.aws.stats import CallStats
 from console.aws.stepfunctions import StepFunctionsCalls
+from console.aws.tls import SharedTlsSession
 from console.budget import Budget
 from console.errors import AwsError, ExpiredCredentials, NoCredentials, NotFound, Unavailable
 from console.loop_thread import LoopThread
@@ -95,6 +96,7 @@ class GatewayOptions:
             read_timeout=self.long_poll_read_timeout if service == SQS else self.read_timeout,
             max_pool_connections=self.max_pool_connections,
             user_agent_extra="wavedeck",
+            http_session_cls=SharedTlsSession,
         )
 
 

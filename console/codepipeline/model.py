@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar, cast
 
@@ -257,6 +257,11 @@ class InboundTransition:
     last_changed_at: datetime | None = None
 
 
+# The inbound transition of almost every stage: one object for all of them (a stage's own is made only when it
+# was disabled or toggled: `OPEN` is equal to any enabled one that nobody changed).
+OPEN = InboundTransition()
+
+
 @dataclass(frozen=True, slots=True)
 class InboundExecution:
     id: str
@@ -273,7 +278,7 @@ class Stage:
     status: str | None = None
     execution_id: str | None = None
     execution_type: str = "STANDARD"
-    inbound: InboundTransition = field(default_factory=InboundTransition)
+    inbound: InboundTransition = OPEN
     inbound_executions: tuple[InboundExecution, ...] = ()
     actions: tuple[Action, ...] = ()
     conditions: tuple[StageCondition, ...] = ()  # V2 stage conditions, in AWS's order of evaluation

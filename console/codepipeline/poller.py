@@ -100,7 +100,8 @@ class PipelinePoller:
             return
         ctx.publisher.target_succeeded(run, "GetPipelineState")
         read, state = state, self._pushed_since(slot, state, sent)
-        slot.state, slot.state_source, slot.state_read_at = state, source, ctx.now()
+        slot.take_state(state)
+        slot.state_source, slot.state_read_at = source, ctx.now()
         slot.state_note = None
         slot.unshared = read
         self._share_state(run, slot)
@@ -152,7 +153,7 @@ class PipelinePoller:
             executions = await slots.reader(run).list_pipeline_executions(name, max_results=PIPELINE_EXECUTIONS_LISTED)
         ctx.publisher.target_succeeded(run, "GetPipeline", "ListPipelineExecutions")
         slot.executions, slot.listed_at, slot.signature = tuple(executions), ctx.mono(), None
-        slot.state = PipelineState(name=name, version=slot.structure.version, stages=())
+        slot.take_state(PipelineState(name=name, version=slot.structure.version, stages=()))
         slot.state_source, slot.state_read_at = source, ctx.now()
         # What is shown first, so that a narrow screen cuts the error's tail, not the meaning.
         slot.state_note = f"statuses from executions: GetPipelineState unavailable ({one_line(exc)})"
@@ -180,7 +181,7 @@ class PipelinePoller:
         ctx = self._ctx
         slot.executions, slot.signature, slot.listed_at = executions, signature, ctx.mono()
         if slot.state is not None:
-            slot.state = self._pushed_since(slot, slot.state, None)
+            slot.take_state(self._pushed_since(slot, slot.state, None))
             if slot.key in slots.shown(ctx.publisher):
                 self._publish(run, slot, TEAM, keep_error=True)
         return True
@@ -208,7 +209,8 @@ class PipelinePoller:
         slot.unshared = None  # a teammate's newer read: this console's own is no news to the team
         state, unknown_approval = with_own_tokens(slot.state, state, approvals_of(slot.structure, state))
         state = self._pushed_since(slot, state, None)
-        slot.state, slot.state_source, slot.state_read_at = state, TEAM, min(read_at, ctx.now())
+        slot.take_state(state)
+        slot.state_source, slot.state_read_at = TEAM, min(read_at, ctx.now())
         slot.state_note = None
         needs_structure, needs_executions = self._needs(slot, state)
         if needs_structure or needs_executions:
@@ -253,7 +255,8 @@ class PipelinePoller:
         )
         if applied.changed:
             known = {e.id for e in slot.executions or ()}
-            slot.state, slot.executions = applied.state, applied.executions
+            slot.take_state(applied.state)
+            slot.executions = applied.executions
             if any(e.id not in known for e in applied.executions or ()):
                 # A new execution: its source revisions are in no event. The next read of this pipeline (an
                 # approval's token, the safety net) lists the executions with them.
@@ -358,7 +361,7 @@ class PipelinePoller:
             slot.executions = tuple(executions)
             slot.signature = signature
             if slot.state is not None:
-                slot.state = self._pushed_since(slot, slot.state, sent)
+                slot.take_state(self._pushed_since(slot, slot.state, sent))
             self._ctx.publisher.target_succeeded(run, "ListPipelineExecutions")
             slot.listed_at = self._ctx.mono()
             payload = partial(_executions_payload, slot.executions, signature)
@@ -391,7 +394,7 @@ class PipelinePoller:
         if wait:
             await asyncio.sleep(wait)
         for attempt in range(1, ENRICH_ATTEMPTS + 1):
-            state = slot.state
+            state, changes = slot.state, slot.state_changes
             if state is None:
                 return
             try:
@@ -403,7 +406,7 @@ class PipelinePoller:
                 if not isinstance(exc, AwsError):
                     LOG.exception("reading %s", slot.key)
                 if attempt == ENRICH_ATTEMPTS or isinstance(exc, NotFound | AccessDenied | InvalidInput):
-                    if slot.state is state:
+                    if slot.state_changes == changes:
                         ctx.publisher.resource_failed(run, slot, exc)
                     return
                 await asyncio.sleep(backoff(ctx.intervals.focused, attempt, ctx.intervals.background))
@@ -454,6 +457,7 @@ class PipelinePoller:
         merged = reusing(slots.shown(publisher).get(slot.key), merged)
         if slot.executions is not merged.executions and slot.executions == merged.executions:
             slot.executions = merged.executions  # the listing's equal copies go: one set of executions is kept
+        self._keep_merged(slot, state, merged)
         publisher.put(SERVICE, merged.key, merged)
         publisher.approvals[slot.key] = (*pipeline_approvals(merged), *condition_holds(merged))
         if hold_news and old is not None:
@@ -463,6 +467,24 @@ class PipelinePoller:
             return
         slot.untold = slot.untold_since = None
         publisher.emit(pipeline_transitions(old, merged, now, source))
+
+    def _keep_merged(self, slot: PipelineSlot, state: PipelineState, merged: Pipeline) -> None:
+        """Keep the picture's stages as the slot's state, in place of the state's own: they hold every status the
+        state holds, laid over the structure, and the picture is kept anyway (shown), so the state's stages and
+        actions, a second copy of every pipeline, go.
+
+        Only when the picture is this state over the structure of its version, stage for stage: a state of
+        another version laid over the structure would keep that structure's actions as if read (shown again over
+        the next version's), and one whose stages the structure orders otherwise, or lacks (GetPipelineState
+        unavailable), would no longer give its execution signature (a listing again for nothing)."""
+        structure = slot.structure
+        if structure is None or structure.version != _version(slot, state) or merged.stages is state.stages:
+            return
+        if len(merged.stages) != len(state.stages):
+            return
+        if any(m.name != s.name for m, s in zip(merged.stages, state.stages, strict=True)):
+            return
+        slot.state = replace(state, stages=merged.stages)
 
     def _consistent_executions(self, slot: PipelineSlot, state: PipelineState) -> tuple[PipelineExecution, ...]:
         """The listed executions, except that none may end before the state shows it ended.

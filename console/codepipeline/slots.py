@@ -45,7 +45,10 @@ class PipelineSlot(Slot):
     executions: tuple[PipelineExecution, ...] | None = None
     signature: tuple[object, ...] | None = None
     listed_at: float = 0.0
-    state: PipelineState | None = None  # the last GetPipelineState
+    # The last GetPipelineState, with what events told since laid over it. Once the picture is merged from it and
+    # the structure of its version, its stages are the picture's (`PipelinePoller._keep_merged`): one copy of them.
+    state: PipelineState | None = None
+    state_changes: int = 0  # new states taken (a read, a teammate's, an event); keeping the picture's stages is none
     state_read_at: datetime | None = None  # when it was read: the published `read_at`, also after enrichment
     state_source: str = "poll"  # what asked for it: poll | push | team
     unshared: PipelineState | None = None  # this console's last read, until offered to the team
@@ -64,6 +67,12 @@ class PipelineSlot(Slot):
 
     def background(self) -> tuple[asyncio.Task[None], ...]:
         return () if self.enrichment is None else (self.enrichment,)
+
+    def take_state(self, state: PipelineState) -> None:
+        """A new state: read, a teammate's, or with an event laid over it (the same object is no new state)."""
+        if state is not self.state:
+            self.state = state
+            self.state_changes += 1
 
     def failed(self, shown: Resource | None, target: str, message: str, waves: WaveModel) -> Resource:
         if isinstance(shown, Pipeline):

@@ -73,7 +73,9 @@ class HistoryFollower:
     ) -> HistoryCursor:
         """Append the events after the last one read; one reader of an execution's history at a time."""
         ctx = self._ctx
-        lock = self._locks.setdefault(execution.arn, asyncio.Lock())
+        lock = self._locks.get(execution.arn)
+        if lock is None:
+            lock = self._locks[execution.arn] = asyncio.Lock()
         async with lock:
             cursor = self._cursors.setdefault(execution.arn, HistoryCursor())
             if cursor.ended:

@@ -433,3 +433,79 @@ async def test_executions_listed_again_are_kept_once() -> None:
         await watcher.stop()
     assert picture.executions[1] is first[0]
     assert getattr(slot, "executions", None) is picture.executions
+
+
+async def test_the_state_kept_between_reads_is_the_picture_not_a_copy() -> None:
+    # A pipeline's last state and the picture merged from it hold the same statuses: the slot keeps the picture's
+    # stages as its state (one set of stages and actions per pipeline, not two), and reads go on as before.
+    fleet = CopyingFleet()
+    fleet.pipelines["a"] = stages("Succeeded", "e1")
+    fleet.executions["a"] = [PipelineExecution("e1", "Succeeded", started=T0)]
+    watcher, updates = make_watcher(fleet)
+    key = "fake:a"
+    await watcher.start()
+    try:
+        await watcher.wait_ready(5)
+        await updates.until(lambda: pipelines_of(watcher.state)[key].executions, 5, "the executions")
+        fleet.pipelines["a"] = stages("InProgress", "e2")
+        fleet.executions["a"] = [PipelineExecution("e2", "InProgress", started=T0), *fleet.executions["a"]]
+        await updates.until(lambda: len(pipelines_of(watcher.state)[key].executions) == 2, 5, "e2 listed")
+        reads = fleet.calls["GetPipelineState"]
+        await updates.until(lambda: fleet.calls["GetPipelineState"] >= reads + 2, 5, "two reads more")
+        picture = pipelines_of(watcher.state)[key]
+        (slot,) = (s for run in watcher._ctx.runs.values() for s in run.slots() if s.key == key)
+        state = getattr(slot, "state", None)
+    finally:
+        await watcher.stop()
+    assert picture.stages[0].status == "InProgress"
+    assert state is not None
+    assert state.stages is picture.stages
+    assert fleet.calls["ListPipelineExecutions"] == 2  # the same state read again lists nothing again
+
+
+class VersionedFleet(FakeFleet):
+    """A pipeline whose structure changes: each version has its own stages."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.version = 1
+
+    async def list_pipelines(self) -> Sequence[PipelineSummary]:
+        return tuple(PipelineSummary(name, version=self.version) for name in self.pipelines)
+
+    async def get_pipeline(self, name: str, /) -> Pipeline:
+        return replace(await super().get_pipeline(name), version=self.version)
+
+    async def get_pipeline_state(self, name: str, /) -> PipelineState:
+        return replace(await super().get_pipeline_state(name), version=self.version)
+
+
+async def test_an_action_removed_by_a_new_version_is_not_shown_again() -> None:
+    # The state of version 2 is shown over version 1's structure until version 2's is read: what is kept of it
+    # between reads must not take version 1's actions in as if they were read.
+    fleet = VersionedFleet()
+
+    def deploy(category: str, *names: str) -> list[Stage]:
+        actions = tuple(Action(name=n, category=category, status="Succeeded", action_execution_id=n) for n in names)
+        return [Stage(name="Deploy", status="Succeeded", execution_id="e1", actions=actions)]
+
+    fleet.pipelines["a"] = deploy("Deploy", "Blue", "Green")
+    watcher, updates = make_watcher(fleet)
+    key = "fake:a"
+    await watcher.start()
+    try:
+        await watcher.wait_ready(5)
+        await updates.until(lambda: fleet.calls["GetPipeline"] == 1, 5, "version 1's structure")
+        await updates.until(lambda: fleet.calls["GetPipelineState"] >= 2, 5, "a read over it")
+        fleet.version, fleet.pipelines["a"] = 2, deploy("Build", "Blue")
+        await updates.until(lambda: fleet.calls["GetPipeline"] == 2, 5, "version 2's structure")
+        drawn = "drawn with version 2's structure"  # its category, before the next read
+        await updates.until(lambda: pipelines_of(watcher.state)[key].stages[0].actions[0].category == "Build", 5, drawn)
+        shown = pipelines_of(watcher.state)[key]
+        calls = fleet.calls["GetPipelineState"]
+        await updates.until(lambda: fleet.calls["GetPipelineState"] >= calls + 2, 5, "two reads more")
+        picture = pipelines_of(watcher.state)[key]
+    finally:
+        await watcher.stop()
+    assert [a.name for a in shown.stages[0].actions] == ["Blue"]
+    assert [a.name for a in picture.stages[0].actions] == ["Blue"]
