@@ -42,6 +42,7 @@ class PollSchedule:
 
     intervals: Intervals
     focused: frozenset[str] = frozenset()
+    detail: str | None = None  # the one resource shown in detail (its history kept whole)
     pushing: set[str] = field(default_factory=set)  # target names whose push queue currently works
     # Per target, the safety net its share of the account's budget allows (longer than `push_safety_net`
     # when a large fleet or a team of consoles would otherwise fill the account's buckets).

@@ -176,15 +176,17 @@ class Watcher:
         """Call `callback` with every FleetUpdate (on the watcher's loop; it must be quick)."""
         return self._ctx.publisher.subscribe(callback)
 
-    def focus(self, keys: Iterable[str]) -> None:
+    def focus(self, keys: Iterable[str], detail: str | None = None) -> None:
         """What is on screen now (Pipeline.key / StateMachine.key): read every `intervals.focused`, or as
-        often as the budget allows when what is on screen asks for more than its share."""
+        often as the budget allows when what is on screen asks for more than its share. `detail` is the one
+        shown in detail, whose whole recent history is kept (a pipeline's listed executions)."""
         ctx = self._ctx
         new = frozenset(keys)
         old = ctx.schedule.focused
+        old_detail, ctx.schedule.detail = ctx.schedule.detail, detail
         ctx.schedule.focused = new
         for slot in ctx.slots():
-            if slot.key in new and slot.key not in old:
+            if (slot.key in new and slot.key not in old) or (slot.key == detail != old_detail):
                 slot.wake.wake(FOCUS)
             elif slot.key in old and slot.key not in new:
                 slot.wake.wake(RETIME)
@@ -269,8 +271,8 @@ class ThreadedWatcher:
     def subscribe(self, callback: Callable[[FleetUpdate], None]) -> Callable[[], None]:
         return self.watcher.subscribe(callback)
 
-    def focus(self, keys: Iterable[str]) -> None:
-        self.io.loop.call_soon_threadsafe(self.watcher.focus, tuple(keys))
+    def focus(self, keys: Iterable[str], detail: str | None = None) -> None:
+        self.io.loop.call_soon_threadsafe(self.watcher.focus, tuple(keys), detail)
 
     def watch_execution(self, target: str, execution_arn: str | None) -> None:
         self.io.loop.call_soon_threadsafe(self.watcher.watch_execution, target, execution_arn)

@@ -111,8 +111,12 @@ class ConsoleScreen(Screen[None]):
         """The Pipeline.key / StateMachine.key values on screen now. Override."""
         return ()
 
+    def detail_key(self) -> str | None:
+        """The one resource this screen shows in detail, history included (None: a list). Override."""
+        return None
+
     def tell_watcher_what_is_visible(self) -> None:
-        self.ctx.watcher.focus(list(self.visible_keys()))
+        self.ctx.watcher.focus(list(self.visible_keys()), self.detail_key())
 
     async def _on_idle(self, event: events.Idle) -> None:
         # Before Textual's own idle handler (the class's, which runs next): a key's frame goes out now rather

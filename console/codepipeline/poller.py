@@ -43,7 +43,9 @@ from console.shared_reads import TEAM
 
 LOG = logging.getLogger(__name__)
 
-PIPELINE_EXECUTIONS_LISTED = 20  # newest pipeline executions kept per pipeline (one ListPipelineExecutions page)
+PIPELINE_EXECUTIONS_LISTED = 20  # newest pipeline executions listed (one ListPipelineExecutions page)
+# Of a pipeline not shown in detail, the newest executions kept (besides those a stage shows and those running).
+EXECUTIONS_KEPT = 5
 ENRICH_ATTEMPTS = 3  # tries of a background GetPipeline / ListPipelineExecutions before it says it failed
 HOLD_NEWS_LIMIT = 10.0  # seconds a new execution's news may wait for the list (it is shown meanwhile)
 NOT_READ = "not read yet"  # an event about a pipeline this run has not read: nothing to lay it over
@@ -71,6 +73,7 @@ class PipelinePoller:
         if structure is not None:
             slot.structure = self.with_waves(structure)
         slot.executions = picture.executions
+        slot.executions_cut = True  # what was shown of the listing: shown in detail, it is listed whole again
         slot.executions_shown = True
         slot.signature = _execution_signature(picture)
 
@@ -153,6 +156,7 @@ class PipelinePoller:
             executions = await slots.reader(run).list_pipeline_executions(name, max_results=PIPELINE_EXECUTIONS_LISTED)
         ctx.publisher.target_succeeded(run, "GetPipeline", "ListPipelineExecutions")
         slot.executions, slot.listed_at, slot.signature = tuple(executions), ctx.mono(), None
+        slot.executions_cut = False
         slot.take_state(PipelineState(name=name, version=slot.structure.version, stages=()))
         slot.state_source, slot.state_read_at = source, ctx.now()
         # What is shown first, so that a narrow screen cuts the error's tail, not the meaning.
@@ -180,6 +184,7 @@ class PipelinePoller:
         executions = tuple(_later_status(e, mine.get(e.id)) for e in executions)
         ctx = self._ctx
         slot.executions, slot.signature, slot.listed_at = executions, signature, ctx.mono()
+        slot.executions_cut = False
         if slot.state is not None:
             slot.take_state(self._pushed_since(slot, slot.state, None))
             if slot.key in slots.shown(ctx.publisher):
@@ -333,6 +338,7 @@ class PipelinePoller:
             slot.executions is None
             or _execution_signature(state) != slot.signature
             or self._executions_lag(slot, state)
+            or (slot.executions_cut and slot.key == self._ctx.schedule.detail)
         )
         return needs_structure, needs_executions
 
@@ -358,7 +364,7 @@ class PipelinePoller:
                 executions = await slots.reader(run).list_pipeline_executions(
                     name, max_results=PIPELINE_EXECUTIONS_LISTED
                 )
-            slot.executions = tuple(executions)
+            slot.executions, slot.executions_cut = tuple(executions), False
             slot.signature = signature
             if slot.state is not None:
                 slot.take_state(self._pushed_since(slot, slot.state, sent))
@@ -425,6 +431,7 @@ class PipelinePoller:
         publisher = self._ctx.publisher
         state = slot.state
         assert state is not None
+        self._keep_executions(slot, state)
         name = slot.summary.name
         now = publisher.now()
         old = slot.untold if slot.untold is not None else slots.told(publisher, slot.key)
@@ -467,6 +474,22 @@ class PipelinePoller:
             return
         slot.untold = slot.untold_since = None
         publisher.emit(pipeline_transitions(old, merged, now, source))
+
+    def _keep_executions(self, slot: PipelineSlot, state: PipelineState) -> None:
+        """Keep of the listed executions what is shown: every one for the pipeline shown in detail (its history
+        table); of any other, the newest EXECUTIONS_KEPT (its row shows the latest), those a stage shows (the
+        stage's revision, an approval's) and those still running (what stop offers). At 2,000 pipelines, the 20
+        a listing gives are 40,000 executions, with their revisions, commit messages and links: about 28 MB.
+        Shown in detail later, the pipeline is listed whole again (`_needs`)."""
+        executions = slot.executions
+        if executions is None or len(executions) <= EXECUTIONS_KEPT or slot.key == self._ctx.schedule.detail:
+            return
+        shown = {s.execution_id for s in state.stages} | {i.id for s in state.stages for i in s.inbound_executions}
+        kept = tuple(
+            e for index, e in enumerate(executions) if index < EXECUTIONS_KEPT or e.id in shown or e.status in _RUNNING
+        )
+        if len(kept) < len(executions):
+            slot.executions, slot.executions_cut = kept, True
 
     def _keep_merged(self, slot: PipelineSlot, state: PipelineState, merged: Pipeline) -> None:
         """Keep the picture's stages as the slot's state, in place of the state's own: they hold every status the

@@ -33,7 +33,7 @@ class PipelineReader(FleetReader, Protocol):
     async def list_pipeline_executions(self, name: str, /, max_results: int = ...) -> Sequence[PipelineExecution]: ...
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class PipelineSlot(Slot):
     """One pipeline: what its poller keeps of it between reads."""
 
@@ -43,6 +43,7 @@ class PipelineSlot(Slot):
     summary: PipelineSummary = field(default_factory=lambda: PipelineSummary(""))
     structure: Pipeline | None = None
     executions: tuple[PipelineExecution, ...] | None = None
+    executions_cut: bool = False  # some listed executions were not kept (`PipelinePoller._keep_executions`)
     signature: tuple[object, ...] | None = None
     listed_at: float = 0.0
     # The last GetPipelineState, with what events told since laid over it. Once the picture is merged from it and

@@ -39,6 +39,8 @@ def event_order(event: PushEvent) -> Order:
 class EventMarks:
     """The order of the last event applied to each item of one resource (bounded: the oldest go first)."""
 
+    __slots__ = ("_marks", "limit")  # one per polled resource
+
     def __init__(self, limit: int = MARKS_KEPT) -> None:
         self.limit = limit
         self._marks: dict[tuple[str, ...], Order] = {}

@@ -24,7 +24,7 @@ from console.waves import WaveModel
 PUSHED_KEPT = 32  # events kept per resource while a read of it is on the wire, to lay again over that read
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Slot:
     """One polled resource: its loop task, its wake-up, its failures and who waits for its next read."""
 

@@ -45,7 +45,7 @@ class MachineReader(FleetReader, Protocol):
     ) -> Sequence[HistoryEvent]: ...
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class MachineSlot(Slot):
     """One state machine: what its poller keeps of it between reads (an EXPRESS one has no loop: its listing is its
     read)."""

@@ -198,6 +198,9 @@ class PipelineScreen(ActionScreen):
     def visible_keys(self) -> tuple[str, ...]:
         return (self.key,)
 
+    def detail_key(self) -> str:
+        return self.key  # its executions table shows the pipeline's recent history
+
     def _cursor_moved(self) -> None:
         # Called by either list in the same turn as its cursor moves: the detail lands in the same frame.
         if self._ready and not self.is_closing:

@@ -509,3 +509,34 @@ async def test_an_action_removed_by_a_new_version_is_not_shown_again() -> None:
         await watcher.stop()
     assert [a.name for a in shown.stages[0].actions] == ["Blue"]
     assert [a.name for a in picture.stages[0].actions] == ["Blue"]
+
+
+async def test_a_pipeline_keeps_its_whole_history_only_while_shown_in_detail() -> None:
+    # Off the detail screen a pipeline keeps its newest executions, the one a stage shows and those running; shown
+    # in detail, it is listed again and keeps every one listed; back in the list, the newest again.
+    fleet = FakeFleet()
+    runs = [f"e{n:02d}" for n in range(12, 0, -1)]  # newest first, as AWS lists them
+    fleet.pipelines["a"] = stages("Succeeded", "e09")  # a stage still shows an older run
+    fleet.executions["a"] = [
+        PipelineExecution(run, "InProgress" if run == "e02" else "Succeeded", started=T0 + timedelta(minutes=n))
+        for n, run in zip(range(12, 0, -1), runs, strict=True)
+    ]
+    watcher, updates = make_watcher(fleet)
+    key = "fake:a"
+
+    def shown() -> list[str]:
+        return [e.id for e in pipelines_of(watcher.state)[key].executions]
+
+    kept = ["e12", "e11", "e10", "e09", "e08", "e02"]
+    await watcher.start()
+    try:
+        await watcher.wait_ready(5)
+        await updates.until(lambda: shown() == kept, 5, "the newest, the stage's and the running one")
+        listings = fleet.calls["ListPipelineExecutions"]
+        watcher.focus([key], detail=key)
+        await updates.until(lambda: shown() == runs, 5, "every listed execution, in detail")
+        assert fleet.calls["ListPipelineExecutions"] == listings + 1
+        watcher.focus([key])
+        await updates.until(lambda: shown() == kept, 5, "the newest again, back in the list")
+    finally:
+        await watcher.stop()

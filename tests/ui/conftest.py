@@ -278,6 +278,7 @@ class FakeWatcher:
         self._state = state
         self._subscribers: list[Callable[[FleetUpdate], None]] = []
         self.focused: list[tuple[str, ...]] = []
+        self.detailed: list[str | None] = []
         self.refreshed: list[tuple[str, ...] | None] = []
         self.watched: list[tuple[str, str | None]] = []
 
@@ -295,8 +296,9 @@ class FakeWatcher:
         for callback in list(self._subscribers):
             callback(update)
 
-    def focus(self, keys: Iterable[str]) -> None:
+    def focus(self, keys: Iterable[str], detail: str | None = None) -> None:
         self.focused.append(tuple(keys))
+        self.detailed.append(detail)
 
     def watch_execution(self, target: str, execution_arn: str | None) -> None:
         self.watched.append((target, execution_arn))

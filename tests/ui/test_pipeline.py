@@ -81,8 +81,10 @@ async def test_enter_on_a_pipeline_opens_it_and_escape_goes_back(console_app: An
         assert screen.key == PIPELINE_KEY
         assert "checkout-api · us-east-1 · V2 QUEUED · latest ▶ in progress 5f1d2c3b" in rendered(app)
         assert fake_watcher.focused[-1] == (PIPELINE_KEY,)  # the watcher reads it at the focused interval
+        assert fake_watcher.detailed[-1] == PIPELINE_KEY  # and keeps its whole recent history
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen), what="the fleet again")
+        await wait_for(pilot, lambda: fake_watcher.detailed[-1] is None, what="no detail in the list")
 
 
 async def test_stages_are_grouped_by_wave_with_their_actions(console_app: Any) -> None:
