@@ -26,7 +26,7 @@ from console.codepipeline.model import (
     pipelines_of,
 )
 from console.config import Intervals
-from console.errors import AwsError, Unavailable
+from console.errors import AccessDenied, AwsError, Unavailable
 from console.model import FleetUpdate, Identity, QueueMessage, Target
 from console.stepfunctions.model import (
     Execution,
@@ -540,3 +540,29 @@ async def test_a_pipeline_keeps_its_whole_history_only_while_shown_in_detail() -
         await updates.until(lambda: shown() == kept, 5, "the newest again, back in the list")
     finally:
         await watcher.stop()
+
+
+class NoStructureFleet(FakeFleet):
+    """GetPipeline is denied (a role without codepipeline:GetPipeline): the state still reads."""
+
+    async def get_pipeline(self, name: str, /) -> Pipeline:
+        await self._enter(f"GetPipeline:{name}")
+        raise AccessDenied("not allowed", operation="GetPipeline", code="AccessDeniedException")
+
+
+async def test_details_that_cannot_be_read_behind_a_state_are_told_on_the_pipeline() -> None:
+    # The state is shown at once and its structure read behind it: when that read fails for good, the pipeline
+    # says so (a failure of the background read is recorded unless a newer state came meanwhile).
+    fleet = NoStructureFleet()
+    fleet.pipelines["a"] = stages("Succeeded", "e1")
+    watcher, updates = make_watcher(fleet)
+    key = "fake:a"
+    await watcher.start()
+    try:
+        await watcher.wait_ready(5)
+        error = await updates.until(lambda: pipelines_of(watcher.state)[key].error, 5, "the error")
+        picture = pipelines_of(watcher.state)[key]
+    finally:
+        await watcher.stop()
+    assert "not allowed" in error
+    assert picture.stages[0].status == "Succeeded"  # what the state read says is still shown
