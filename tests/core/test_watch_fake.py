@@ -412,9 +412,11 @@ class CopyingFleet(FakeFleet):
         return tuple(replace(e) for e in await super().list_pipeline_executions(name, max_results))
 
 
-async def test_executions_listed_again_are_kept_once() -> None:
+async def test_what_is_read_again_is_kept_once() -> None:
     # The picture reuses the executions it showed (codepipeline.model.reusing); the watcher keeps those, not the
-    # listing's equal copies beside them.
+    # listing's equal copies beside them. The last state and the picture merged from it hold the same statuses:
+    # the slot keeps the picture's stages as its state (one set of stages and actions per pipeline, not two), and
+    # reads go on as before.
     fleet = CopyingFleet()
     fleet.pipelines["a"] = stages("Succeeded", "e1")
     fleet.executions["a"] = [PipelineExecution("e1", "Succeeded", started=T0)]
@@ -427,29 +429,6 @@ async def test_executions_listed_again_are_kept_once() -> None:
         fleet.pipelines["a"] = stages("InProgress", "e2")
         fleet.executions["a"] = [PipelineExecution("e2", "InProgress", started=T0), *fleet.executions["a"]]
         await updates.until(lambda: len(pipelines_of(watcher.state)[key].executions) == 2, 5, "e2 listed")
-        picture = pipelines_of(watcher.state)[key]
-        (slot,) = (s for run in watcher._ctx.runs.values() for s in run.slots() if s.key == key)
-    finally:
-        await watcher.stop()
-    assert picture.executions[1] is first[0]
-    assert getattr(slot, "executions", None) is picture.executions
-
-
-async def test_the_state_kept_between_reads_is_the_picture_not_a_copy() -> None:
-    # A pipeline's last state and the picture merged from it hold the same statuses: the slot keeps the picture's
-    # stages as its state (one set of stages and actions per pipeline, not two), and reads go on as before.
-    fleet = CopyingFleet()
-    fleet.pipelines["a"] = stages("Succeeded", "e1")
-    fleet.executions["a"] = [PipelineExecution("e1", "Succeeded", started=T0)]
-    watcher, updates = make_watcher(fleet)
-    key = "fake:a"
-    await watcher.start()
-    try:
-        await watcher.wait_ready(5)
-        await updates.until(lambda: pipelines_of(watcher.state)[key].executions, 5, "the executions")
-        fleet.pipelines["a"] = stages("InProgress", "e2")
-        fleet.executions["a"] = [PipelineExecution("e2", "InProgress", started=T0), *fleet.executions["a"]]
-        await updates.until(lambda: len(pipelines_of(watcher.state)[key].executions) == 2, 5, "e2 listed")
         reads = fleet.calls["GetPipelineState"]
         await updates.until(lambda: fleet.calls["GetPipelineState"] >= reads + 2, 5, "two reads more")
         picture = pipelines_of(watcher.state)[key]
@@ -457,6 +436,8 @@ async def test_the_state_kept_between_reads_is_the_picture_not_a_copy() -> None:
         state = getattr(slot, "state", None)
     finally:
         await watcher.stop()
+    assert picture.executions[1] is first[0]
+    assert getattr(slot, "executions", None) is picture.executions
     assert picture.stages[0].status == "InProgress"
     assert state is not None
     assert state.stages is picture.stages
