@@ -195,7 +195,9 @@ class WarmCache:
         Never raises for a disk problem (full, read-only, removed): the cache is a convenience; the warning
         says what happened."""
         head = {"format": FORMAT, "target": target_key(target), "written": cached.written.isoformat()}
-        entries: list[tuple[datetime, str, str]] = []  # (read_at, kind, JSON) so the oldest can go first
+        # (read_at, kind, JSON) so the oldest can go first; each entry's bytes once, written piece by piece: at
+        # 2,000 pipelines the file is 10 MB, and joining it whole took two more copies of it (31 MB at the peak).
+        entries: list[tuple[datetime, str, bytes]] = []
         oldest = datetime.min.replace(tzinfo=UTC)
         for p in cached.pipelines:
             entry = {
@@ -203,22 +205,22 @@ class WarmCache:
                 "structure": None if p.structure is None else cache_codec.encode(p.structure, skip=_SKIP),
                 "picture": cache_codec.encode(without_secrets_pipeline(p.picture), skip=_SKIP),
             }
-            entries.append((p.picture.read_at or oldest, "pipelines", _dumps(entry)))
+            entries.append((p.picture.read_at or oldest, "pipelines", _dumps(entry).encode()))
         for m in cached.machines:
             entry = {
                 "summary": cache_codec.encode(m.summary),
                 "detail": None if m.detail is None else cache_codec.encode(m.detail),
                 "picture": cache_codec.encode(without_secrets_machine(m.picture), skip=_SKIP),
             }
-            entries.append((m.picture.read_at or oldest, "machines", _dumps(entry)))
-        body = self._fit(_dumps(head)[:-1], entries)
+            entries.append((m.picture.read_at or oldest, "machines", _dumps(entry).encode()))
+        body = self._fit(_dumps(head)[:-1].encode(), entries)
         path = self.path(target)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
             try:
                 with os.fdopen(fd, "wb") as out:
-                    out.write(body)
+                    out.writelines(body)
                     out.flush()
                     os.fsync(out.fileno())
                 os.replace(temporary, path)
@@ -231,21 +233,26 @@ class WarmCache:
             self.warnings.append(message)
             return 0
         self._trim(keep=path)
-        return len(body)
+        return sum(len(piece) for piece in body)
 
-    def _fit(self, head: str, entries: list[tuple[datetime, str, str]]) -> bytes:
-        """The file's bytes, leaving out the entries read longest ago while it would exceed the bound."""
+    def _fit(self, head: bytes, entries: list[tuple[datetime, str, bytes]]) -> list[bytes]:
+        """The file's pieces, in order, leaving out the entries read longest ago while it would exceed the bound."""
         entries.sort(key=lambda e: e[0], reverse=True)  # newest first: what is kept
         size = len(head) + 64
-        kept: dict[str, list[str]] = {"pipelines": [], "machines": []}
+        kept: dict[str, list[bytes]] = {"pipelines": [], "machines": []}
         for _, kind, text in entries:
-            size += len(text.encode()) + 1
+            size += len(text) + 1
             if size > self.bound:
                 break
             kept[kind].append(text)
-        return (
-            head + ',"pipelines":[' + ",".join(kept["pipelines"]) + '],"machines":[' + ",".join(kept["machines"]) + "]}"
-        ).encode()
+        return [
+            head,
+            b',"pipelines":[',
+            *_separated(kept["pipelines"]),
+            b'],"machines":[',
+            *_separated(kept["machines"]),
+            b"]}",
+        ]
 
     def _trim(self, keep: Path) -> None:
         """Remove the files written longest ago (and any temporary file left by a crash) until every file
@@ -270,6 +277,16 @@ class WarmCache:
         """Remove every cache file (what `rm -r` of the directory does, without removing the directory)."""
         for path in self.directory.glob("*.json"):
             path.unlink(missing_ok=True)
+
+
+def _separated(pieces: list[bytes]) -> list[bytes]:
+    """`pieces` with a comma between each two (what `b",".join` gives, without making it one more copy)."""
+    out: list[bytes] = []
+    for index, piece in enumerate(pieces):
+        if index:
+            out.append(b",")
+        out.append(piece)
+    return out
 
 
 def _dumps(value: object) -> str:
