@@ -40,6 +40,7 @@ from console.yamlfile import Reader, load_file
 NO_MATCH = "no match"
 CONFIG = "config"
 FLEET = "fleet"
+MATCHES_KEPT = 8192  # names whose wave pattern is remembered (stage and state machine names of the fleet)
 
 
 # An availability zone's name (`us-east-1a`, `us-gov-west-1b`) or id (`use1-az1`, `euw2-az3`), not inside a word.
@@ -152,6 +153,9 @@ class WaveModel:
     # (pipeline glob, stage glob, wave name) from the config's `waves.pipelines`, in file order.
     config_stages: tuple[tuple[str, str, str], ...] = ()
     source: str = "definitions/waves.yaml"
+    # What `_match` found for each name (the watcher places every stage on every read of a pipeline: fnmatch over
+    # every pattern was most of `place`'s 100 µs). A new model (`replace`) starts with none; bounded.
+    _matched: dict[str, tuple[Wave, str] | None] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def waves(self) -> tuple[Wave, ...]:
@@ -248,6 +252,17 @@ class WaveModel:
         """The wave whose pattern fits `name`. A match explained by a longer one is dropped (`PreProd` fits
         `*prod*`, but `*preprod*` says more); of the rest the riskiest wave wins, then the later one
         (`Prod-AZ1` is prod-az1, not the canary that `*prod*` names; `Prod-Gamma-Canary` is the canary)."""
+        matched = self._matched  # read by the UI's thread and the watcher's: one lookup, no test-then-get
+        try:
+            return matched[name]
+        except KeyError:
+            pass
+        if len(matched) >= MATCHES_KEPT:
+            matched.clear()  # names come from the fleet: thousands at most, so this is rare
+        found = matched[name] = self._match_anew(name)
+        return found
+
+    def _match_anew(self, name: str) -> tuple[Wave, str] | None:
         found = [(rule.wave, p) for rule in self.rules for p in rule.patterns if _fits(name, p)]
         literals = [_literal(p) for _, p in found]
         kept = [

@@ -109,7 +109,9 @@ class PipelineRow:
         latest = pipeline.latest_execution
         status = _latest(pipeline)[0]
         words = [pipeline.name, pipeline.target, status.word, "rollback" if latest and latest.is_rollback else ""]
-        for cell in self.waves:
+        # A row on screen has its cells already; one only searched needs what they say, not how they are drawn.
+        cells = self._wave_cells or wave_cells(pipeline, self._waves, drawn=False)
+        for cell in cells:
             if cell.stages:
                 words.append(f"{cell.wave.name} {cell.look.word}")
                 if cell.status and cell.look.word != look(cell.status).word:

@@ -109,33 +109,31 @@ def board_waves(waves: Sequence[Wave], state: FleetState) -> tuple[Wave, ...]:
     return (*waves, *extra)
 
 
-def wave_cells(pipeline: Pipeline, waves: Sequence[Wave]) -> tuple[WaveCell, ...]:
+def wave_cells(pipeline: Pipeline, waves: Sequence[Wave], *, drawn: bool = True) -> tuple[WaveCell, ...]:
     """One cell per wave in `waves`, in that order. Build stages (Source, Build) have no wave and are not on the
-    board; stages that match no wave are, in the `unknown` column when `waves` has it (`board_waves`)."""
+    board; stages that match no wave are, in the `unknown` column when `waves` has it (`board_waves`).
+
+    `drawn=False`: the cells without what only their drawing shows (revision, since): what they say in words
+    (the filter's), at a fraction of the cost, for rows that are searched but never drawn."""
     by_wave: dict[str, list[Stage]] = {}
     for stage in pipeline.stages:
         if stage.wave is not None:
             by_wave.setdefault(stage.wave.name, []).append(stage)
-    return tuple(_cell(pipeline, wave, by_wave.get(wave.name, [])) for wave in waves)
+    return tuple(_cell(pipeline, wave, by_wave.get(wave.name, []), drawn) for wave in waves)
 
 
 def _rank(status: str | None) -> int:
     return _PRIORITY.index(status) if status in _PRIORITY else len(_PRIORITY)
 
 
-def _cell(pipeline: Pipeline, wave: Wave, stages: list[Stage]) -> WaveCell:
+def _cell(pipeline: Pipeline, wave: Wave, stages: list[Stage], drawn: bool = True) -> WaveCell:
     if not stages:
         return WaveCell(wave, (), None, None, None, None, "", None, None)
     telling = min(stages, key=lambda s: _rank(s.status))
     approval = next((s.name for s in stages if s.awaiting_approval is not None), None)
     paused = next((s for s in stages if s.paused), None)
     held = next((s for s in stages if s.held_by is not None), None)
-    execution = pipeline.execution(telling.execution_id)
-    revision = execution.revision.short if execution and execution.revision else None
-    if revision is None:
-        revision = next((a.current_revision[:8] for a in telling.actions if a.current_revision), None)
-    changes = [a.last_status_change for a in telling.actions if a.last_status_change is not None]
-    since = max(changes) if changes else (execution.updated if execution else None)
+    revision, since = _revision_and_since(pipeline, telling) if drawn else (None, None)
     return WaveCell(
         wave=wave,
         stages=tuple(s.name for s in stages),
@@ -150,6 +148,17 @@ def _cell(pipeline: Pipeline, wave: Wave, stages: list[Stage]) -> WaveCell:
         held_stage=held.name if held is not None else None,
         held=held.held_by if held is not None else None,
     )
+
+
+def _revision_and_since(pipeline: Pipeline, telling: Stage) -> tuple[str | None, datetime | None]:
+    """What a cell shows of the stage that tells its status: its run's short revision, and when it last changed."""
+    execution = pipeline.execution(telling.execution_id)
+    revision = execution.revision.short if execution and execution.revision else None
+    if revision is None:
+        revision = next((a.current_revision[:8] for a in telling.actions if a.current_revision), None)
+    changes = [a.last_status_change for a in telling.actions if a.last_status_change is not None]
+    since = max(changes) if changes else (execution.updated if execution else None)
+    return revision, since
 
 
 def wave_label(wave: Wave, width: int) -> str:

@@ -4,6 +4,7 @@ checked at load."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -299,3 +300,19 @@ def test_config_state_machine_mistakes_name_file_line_and_key(tmp_path: Path, te
         load_config(write(tmp_path, text))
     assert expected in str(caught.value), str(caught.value)
     assert str(caught.value).startswith(str(tmp_path))
+
+
+def test_a_model_with_other_rules_places_names_anew() -> None:
+    # A model remembers what each name matched (placing runs on every read of a pipeline); a model made with other
+    # rules must not take that memory with it.
+    model = default_wave_model()
+    first = model.for_stage("p", "Prod-AZ1")
+    assert first is not None
+    assert first.name == "prod-az1"
+    other = replace(model, rules=tuple(r for r in model.rules if r.wave.name != "prod-az1"))
+    placed = other.for_stage("p", "Prod-AZ1")
+    assert placed is not None
+    assert placed.name == "prod-canary"  # `*prod*`, now that no rule names the zone
+    again = model.for_stage("p", "Prod-AZ1")
+    assert again is not None
+    assert again.name == "prod-az1"
