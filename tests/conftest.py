@@ -7,6 +7,7 @@ dummy keys and an explicit endpoint.
 
 from __future__ import annotations
 
+import signal
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +23,12 @@ from console.sandbox_process import SandboxProcess, start_sandbox_process
 # Tests run the sandbox fast: a 10 s action takes a quarter of a second.
 SPEED = 40.0
 REGION = "us-east-1"
+
+# Tests press Ctrl-C (SIGINT) in the console's own processes. A shell that starts the suite in the background
+# (`make test &`) makes it ignore SIGINT, and every child inherits that: Python then never installs its Ctrl-C
+# handler, and those tests wait in vain. The suite's processes take Ctrl-C however they were started.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
