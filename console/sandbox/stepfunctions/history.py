@@ -107,11 +107,12 @@ def history_page(
     """Cut one page out of `events` (the whole history, ids ascending)."""
     size = page_size(max_results)
     start = tokens.next_id(next_token, execution_arn, reverse) if next_token else None
+    recorded = as_recorded(sorted(events, key=lambda e: int(e["id"])))
     if reverse:
-        ordered = sorted(events, key=lambda e: int(e["id"]), reverse=True)
+        ordered = recorded[::-1]
         eligible = [e for e in ordered if start is None or int(e["id"]) <= start]
     else:
-        ordered = sorted(events, key=lambda e: int(e["id"]))
+        ordered = recorded
         eligible = [e for e in ordered if start is None or int(e["id"]) >= start]
     chosen = eligible[:size]
     token = None
@@ -120,6 +121,27 @@ def history_page(
         token = tokens.issue(execution_arn, reverse, following)
     selected = [_without_data(e) for e in chosen] if not include_execution_data else [dict(e) for e in chosen]
     return HistoryPage(selected, token)
+
+
+# An execution's history ends with one of these, and goes on only when the execution is redriven.
+_ENDS = frozenset({"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"})
+
+
+def as_recorded(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`events` (ids ascending) as AWS records them: nothing after the execution's end until it is redriven.
+
+    moto's interpreter runs a Map's iterations on threads of their own: when one fails, the execution fails while
+    another iteration may still finish and append its MapIterationSucceeded after ExecutionFailed. AWS aborts
+    the others, and a reader takes the last event for the execution's end."""
+    recorded: list[dict[str, Any]] = []
+    ended = False
+    for event in events:
+        kind = event.get("type")
+        if ended and kind != "ExecutionRedriven":
+            continue
+        recorded.append(event)
+        ended = kind in _ENDS
+    return recorded
 
 
 def _without_data(event: dict[str, Any]) -> dict[str, Any]:
