@@ -31,18 +31,38 @@ KIND_LABELS = {
 PRODUCTION_MARK = "▲"
 
 
-@dataclass(frozen=True, slots=True)
 class StreamEntry:
-    """One transition of the stream: its sequence number in the app's log and the words the filter searches."""
+    """One transition of the stream: its sequence number in the app's log, its target's label, and the words the
+    filter searches, worked out when the filter first asks (a screen shown again takes in every transition since,
+    thousands at 2,000 pipelines, and the filter is seldom typed)."""
 
-    seq: int
-    transition: Transition
-    words: str
+    __slots__ = ("_words", "label", "seq", "transition")
+
+    def __init__(self, seq: int, transition: Transition, label: str) -> None:
+        self.seq, self.transition, self.label = seq, transition, label
+        self._words: str | None = None
 
     @property
     def key(self) -> str:
         """Its row key in the stream."""
         return str(self.seq)
+
+    @property
+    def words(self) -> str:
+        if self._words is None:
+            self._words = transition_words(self.transition, self.label)
+        return self._words
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StreamEntry):
+            return NotImplemented
+        return (self.seq, self.transition, self.label) == (other.seq, other.transition, other.label)
+
+    def __hash__(self) -> int:
+        return hash((self.seq, self.transition, self.label))
+
+    def __repr__(self) -> str:
+        return f"StreamEntry({self.seq}, {self.transition!r}, {self.label!r})"
 
 
 def transition_words(transition: Transition, target_label: str) -> str:

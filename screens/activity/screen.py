@@ -28,7 +28,6 @@ from screens.activity.rows import (
     header_text,
     stream_columns,
     stream_layout,
-    transition_words,
     wave_text,
 )
 from screens.base import ConsoleScreen
@@ -123,10 +122,7 @@ class ActivityScreen(ConsoleScreen):
         self._missed += news.missed
         first = news.total - len(news.transitions) + 1
         self._seq = news.total
-        entries = (
-            StreamEntry(first + offset, t, transition_words(t, self.label(t.target)))
-            for offset, t in enumerate(news.transitions)
-        )
+        entries = (StreamEntry(first + offset, t, self.label(t.target)) for offset, t in enumerate(news.transitions))
         self.stream.append((entry.key, entry) for entry in entries)
         return len(news.transitions)
 

@@ -30,6 +30,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
+from textual.timer import Timer
 from textual.widgets import Static
 
 from console.keys import spec
@@ -48,6 +49,9 @@ from screens.widgets.wave_board import WaveBoard
 FLEET_LEGEND = tuple(e for e in LEGEND if e.glyph not in ("↺", "…", "▲"))
 # The legend is shown when the list keeps at least this many rows with it.
 LEGEND_MIN_ROWS = 10
+# The filter's words of rows built since are worked out ahead in slices this long, this far apart (seconds).
+SEARCH_AHEAD_SLICE = 0.003
+SEARCH_AHEAD_EVERY = 0.02
 
 
 class FleetScreen(ActionScreen):
@@ -76,6 +80,7 @@ class FleetScreen(ActionScreen):
         self._legend_text = Text("")
         self.filtering = False  # the filter is being typed: printable keys go into it
         self._typed = ""
+        self._searching: Timer | None = None  # the next slice of `_search_ahead`
 
     # --- layout -------------------------------------------------------------------------------------------
 
@@ -168,6 +173,18 @@ class FleetScreen(ActionScreen):
                 self._build_columns()
             if view.sync(frame) and view is self.shown and view.changed:
                 self._list.set_rows(view.keys, view.rows)
+        self._search_later()
+
+    def _search_later(self) -> None:
+        if self._searching is None and not self.is_closing:
+            self._searching = self.set_timer(SEARCH_AHEAD_EVERY, self._search_ahead, name="search ahead")
+
+    def _search_ahead(self) -> None:
+        """A short slice of working out what the filter searches in the rows built since (`search_ahead` of the
+        views): the filter's first letter then finds it done, and keys and pictures pass between the slices."""
+        self._searching = None
+        if any([view.search_ahead(SEARCH_AHEAD_SLICE) for view in self.views.values()]):
+            self._search_later()
 
     def highlighted_key(self, view: str | None = None) -> str | None:
         """The key of the highlighted row of `view` (default: the one shown)."""

@@ -187,6 +187,28 @@ async def test_an_update_redraws_only_the_rows_that_changed(console_app: Any, fa
         assert region.height == 1  # one line, not the whole list
 
 
+async def test_what_the_filter_searches_is_worked_out_ahead(console_app: Any, fake_watcher: FakeWatcher) -> None:
+    """Between pictures the screen works out the filter's words of the rows built since (a few at a time), so the
+    filter's first letter does not work out thousands of them."""
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = fleet(app)
+        view = screen.views[PIPELINES]
+
+        def unsearched() -> list[str]:
+            return [row.key for row in view.rows.values() if row._words is None]
+
+        await wait_for(pilot, lambda: len(view.rows) == 6 and not unsearched(), what="every row's words")
+        state = fake_watcher.state
+        key = "sandbox/us-east-1:search-indexer"
+        old = pipelines_of(state)[key]
+        new = replace(old, stages=tuple(replace(s, status="Failed") if s.name == "Beta" else s for s in old.stages))
+        fake_watcher.publish(state.with_resources(CODEPIPELINE, {**pipelines_of(state), key: new}))
+        await wait_for(pilot, lambda: view.rows[key]._pipeline is new, what="the new row")
+        await wait_for(pilot, lambda: not unsearched(), what="the new row's words")
+        assert "failed" in view.rows[key].words
+
+
 async def test_the_watcher_is_told_what_is_on_screen(console_app: Any, fake_watcher: FakeWatcher) -> None:
     app = console_app()
     async with app.run_test(size=(120, 36)) as pilot:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from console.model import FleetState
-from screens.fleet.view import RowCache
+from screens.fleet.view import SEARCH_BATCH, RowCache
 
 NOW = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 
@@ -79,3 +79,58 @@ def test_cached_rows_are_stale_until_read_and_a_same_read_keeps_the_row() -> Non
     assert built_rows(cache, things, read, NOW + timedelta(seconds=35))[0] is row
     assert cache.built == 0
     assert built_rows(cache, things, read, NOW + timedelta(seconds=41))[0][2] is True
+
+
+class WordRow:
+    """A row that counts how often its words were worked out."""
+
+    worked: list[str] = []
+
+    def __init__(self, thing: Thing) -> None:
+        self.key = thing.key
+        self.status = thing.status
+
+    @property
+    def words(self) -> str:
+        WordRow.worked.append(self.key)
+        return f"{self.key} {self.status}".lower()
+
+
+def test_the_filters_words_are_worked_out_ahead_for_the_rows_built_since() -> None:
+    things = {f"p{i}": Thing(f"p{i}", NOW) for i in range(100)}
+    state = FleetState(default_stale_after=30.0)
+    cache: RowCache[Thing, WordRow] = RowCache()
+    WordRow.worked = []
+
+    def build() -> list[WordRow]:
+        return cache.rows(list(things), things, state, NOW, 0, lambda t, stale: WordRow(t))
+
+    build()
+    assert WordRow.worked == []  # building a row works out no words
+    # No time at all: one batch still, and the rest is left for the next slice.
+    assert cache.search_ahead(0.0) is True
+    assert len(WordRow.worked) == SEARCH_BATCH
+    while cache.search_ahead(0.0):
+        pass
+    assert sorted(WordRow.worked) == sorted(things)
+    assert cache.search_ahead(1.0) is False
+    # Only the rows built again are worked out again: a row replaced before its slice, once, as it is now.
+    WordRow.worked = []
+    things["p3"] = replace(things["p3"], status="Failed")
+    build()
+    things["p3"] = replace(things["p3"], status="InProgress")
+    build()
+    things["p5"] = replace(things["p5"], status="Failed")
+    build()
+    assert cache.search_ahead(1.0) is False
+    assert WordRow.worked == ["p3", "p5"]
+    # Rows of resources gone are not worked out.
+    WordRow.worked = []
+    for i in range(6, 100):
+        things[f"p{i}"] = replace(things[f"p{i}"], status="Failed")
+    build()
+    for i in range(6, 100):
+        del things[f"p{i}"]
+    build()
+    assert cache.search_ahead(1.0) is False
+    assert WordRow.worked == []

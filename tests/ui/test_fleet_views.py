@@ -87,6 +87,9 @@ class DeploymentView:
     def sync(self, frame: Frame) -> bool:
         return True
 
+    def search_ahead(self, budget: float) -> bool:
+        return False  # its one row's words are fixed
+
     rows: Mapping[str, object] = {GROUP: "blue-green"}
 
     def row_cells(self, row: object) -> tuple[Text, ...]:

@@ -7,7 +7,7 @@ import gc
 import pytest
 
 from screens import gc_schedule
-from screens.gc_schedule import FULL_AT_THE_LATEST, FULL_EVERY, IDLE_FOR, REFREEZE_EVERY, GcSchedule
+from screens.gc_schedule import FULL_AT_THE_LATEST, FULL_EVERY, IDLE_FOR, NEVER, REFREEZE_EVERY, GcSchedule
 
 
 class Clock:
@@ -77,8 +77,33 @@ def test_an_operator_who_never_pauses_still_gets_a_full_collection(calls: list[s
 
 def test_the_real_collector_is_left_as_found() -> None:
     before = gc.get_freeze_count()
+    thresholds = gc.get_threshold()
     schedule = GcSchedule()
     schedule.start()
     assert gc.get_freeze_count() >= before
     schedule.stop()
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds
+
+
+def test_cpython_starts_no_full_collection_while_the_schedule_runs() -> None:
+    """Only the schedule's own full collections run (at a pause): CPython's would land in the middle of a key."""
+    full: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(1)
+
+    young, middle, _ = gc.get_threshold()
+    schedule = GcSchedule()
+    schedule.start()
+    gc.callbacks.append(seen)
+    try:
+        assert gc.get_threshold() == (young, middle, NEVER)
+        # Survivors of many young collections: what made CPython collect everything on its own.
+        kept = [[[i]] for i in range(300_000)]
+        assert full == []
+        del kept
+    finally:
+        gc.callbacks.remove(seen)
+        schedule.stop()
