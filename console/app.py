@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import signal
 import sys
 import threading
@@ -47,6 +48,7 @@ from screens.fleet.views import VIEWS
 from screens.gc_schedule import GcSchedule
 from screens.help.screen import HelpScreen, screen_bindings
 from screens.messages import FleetUpdated, OpenRequested
+from screens.prepared_screens import prepare
 from screens.text import clean
 from screens.transition_log import DEFAULT_WINDOW, TransitionLog
 
@@ -88,6 +90,8 @@ class _Startable(Protocol):
 # draws at most one every this many seconds (the newest), so drawing pictures nobody can read between two does not
 # take the time keys need. A picture that comes after a quiet moment is drawn at once.
 REDRAW_EVERY = 0.1
+# Seconds after the start, and without a key, before each section screen is built ahead of its first visit.
+PREPARE_AFTER = 1.0
 
 
 class WavedeckApp(App[None]):
@@ -138,6 +142,7 @@ class WavedeckApp(App[None]):
         self._drawn_at = 0.0  # time.monotonic() of the last picture drawn
         self._redraw: Timer | None = None  # draws the newest picture once REDRAW_EVERY has passed
         self._told = 0  # how many of the watcher's notices were shown
+        self._last_key_at = -math.inf  # when the last key came (monotonic)
         self._terminal: int | None = None  # the terminal's fd while it is watched for a hang-up
         self._on_sighup = False  # SIGHUP handled by the loop (removed when the app ends)
         context.flow = ActionFlow(self, lambda: self.console_context)
@@ -163,6 +168,7 @@ class WavedeckApp(App[None]):
         self._unsubscribe = ctx.watcher.subscribe(self._watcher_updated)
         self.post_message(FleetUpdated(ctx.watcher.state, ctx.transitions.total))
         self.set_interval(1.0, self._tick, name="clock")
+        self.set_timer(PREPARE_AFTER, self._prepare_next_section, name="prepare sections")
         self._watch_the_terminal()
         self._gc.start()
         if self._start_watcher and isinstance(ctx.watcher, _Startable):
@@ -207,6 +213,22 @@ class WavedeckApp(App[None]):
         watcher = self.console_context.watcher
         if self._started_watcher and isinstance(watcher, _Startable):
             await watcher.stop()
+
+    def _prepare_next_section(self) -> None:
+        """Build the next section screen not built yet, hidden (screens/prepared_screens.py): one at a time, each
+        once no key came for PREPARE_AFTER, so that no key waits for it and the first `3` or `4` is quick."""
+        if not self.is_running:
+            return
+        if time.monotonic() - self._last_key_at < PREPARE_AFTER:
+            self.set_timer(PREPARE_AFTER, self._prepare_next_section, name="prepare sections")
+            return
+        registry = self.console_context.registry
+        for name in SECTION_SCREENS:
+            factory = registry.get(name)
+            if factory is not None and not self.is_screen_installed(name):
+                prepare(self, name, factory())
+                self.set_timer(PREPARE_AFTER, self._prepare_next_section, name="prepare sections")
+                return
 
     # --- the watcher's pictures ---------------------------------------------------------------------------
 
@@ -313,6 +335,7 @@ class WavedeckApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             self._gc.key_pressed()  # full garbage collections wait for a pause between keys
+            self._last_key_at = time.monotonic()
             self._key_frame_due = False  # a frame drawn before the key is handled is not its frame
             if self._precedence is not None:
                 self._precedence.claim()  # released once its frame is out (post_display_hook)
