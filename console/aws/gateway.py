@@ -42,7 +42,7 @@ from console.aws.stepfunctions import StepFunctionsCalls
 from console.aws.tls import SharedTlsSession
 from console.budget import Budget
 from console.errors import AwsError, ExpiredCredentials, NoCredentials, NotFound, Unavailable
-from console.loop_thread import LoopThread
+from console.loop_thread import LoopThread, checkpoint
 
 # The services the gateway speaks, by the name botocore loads them under.
 SQS = "sqs"
@@ -251,6 +251,8 @@ class Gateway(EveryServiceCalls):
         # The budget and the counters see every HTTP request, including pages and botocore's retries.
         events.register_first("before-send", self._before_send)
         events.register_first("response-received", self._response_received)
+        # Parsing a large answer is one of the loop thread's longest steps: a claimed key goes first.
+        events.register_first("before-parse", _parse_after_keys)
         for service_id, operations in UNSAFE_TO_RESEND.items():
             for operation in operations:
                 # More specific than botocore's own `needs-retry.<service>` handler, so asked first.
@@ -566,6 +568,12 @@ class Gateway(EveryServiceCalls):
     async def set_topic_policy(self, topic_arn: str, policy: str) -> None:
         self._refuse_if_read_only("SetTopicAttributes")
         await self._call(SNS, "SetTopicAttributes", TopicArn=topic_arn, AttributeName="Policy", AttributeValue=policy)
+
+
+def _parse_after_keys(**_: Any) -> None:
+    """botocore's `before-parse`: on the loop thread, a key claimed meanwhile goes before the parse
+    (console/loop_thread.py `checkpoint`)."""
+    checkpoint()
 
 
 def _resend_only_if_safe(response: Any = None, caught_exception: Any = None, **_: Any) -> bool | None:

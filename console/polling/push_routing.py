@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from console.errors import AwsError
+from console.loop_thread import checkpoint
 from console.model import QueueMessage
 from console.polling.context import WatchContext
 from console.polling.fanout import ConsoleQueue, close_console_queue, keep_alive, open_console_queue, team_size
@@ -202,6 +203,7 @@ class PushRouter:
 
     def _on_push(self, runs: list[TargetRun], events: list[PushEvent]) -> None:
         for event in events:
+            checkpoint()  # a batch of ten can take tens of milliseconds: a key goes first (console/loop_thread.py)
             for run in runs:
                 if event.region and len(runs) > 1 and event.region != run.target.region:
                     continue

@@ -183,6 +183,9 @@ class FleetScreen(ActionScreen):
         """A short slice of working out what the filter searches in the rows built since (`search_ahead` of the
         views): the filter's first letter then finds it done, and keys and pictures pass between the slices."""
         self._searching = None
+        if getattr(self.app, "key_frame_due", False):
+            self._search_later()  # a key's frame first
+            return
         if any([view.search_ahead(SEARCH_AHEAD_SLICE) for view in self.views.values()]):
             self._search_later()
 

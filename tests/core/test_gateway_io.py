@@ -114,8 +114,8 @@ async def test_a_threaded_watcher_reads_on_the_io_thread_and_serves_the_callers_
 
 
 async def test_each_answer_waits_for_a_key_being_drawn(bundled_sandbox: SandboxProcess) -> None:
-    """A key's claim (console/loop_thread.py `Precedence`) holds the watcher before it takes an answer, not only
-    between the loop's rounds (at 2,000 pipelines the loop is never idle)."""
+    """A key's claim (console/loop_thread.py `Precedence`) holds the watcher before botocore parses an answer and
+    before the watcher takes it, not only between the loop's rounds (at 2,000 pipelines the loop is never idle)."""
     io = LoopThread("wavedeck-aws-answers-test")
     assert io.loop is not None  # the loop and its selector (with the first precedence) are made here
 
@@ -135,4 +135,4 @@ async def test_each_answer_waits_for_a_key_being_drawn(bundled_sandbox: SandboxP
     ) as gateway:
         await gateway.list_pipelines()
         sent = sum(gateway.stats.requests.values())
-    assert recorder.asked == ["wavedeck-aws-answers-test"] * sent
+    assert recorder.asked == ["wavedeck-aws-answers-test"] * (2 * sent)

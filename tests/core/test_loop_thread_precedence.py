@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from console.loop_thread import LoopThread
+from console.loop_thread import LoopThread, checkpoint
 
 
 def started(claim_seconds: float) -> LoopThread:
@@ -65,3 +65,27 @@ def test_with_precedence_off_the_loop_never_waits() -> None:
     io.precedence.claim()
     assert schedule(io).wait(5)
     assert io.precedence.waited == 0.0
+
+
+def test_a_checkpoint_inside_the_loops_work_waits_for_a_claimed_key() -> None:
+    """`checkpoint` in the middle of a callback (an answer about to be parsed, a batch of events) waits as the
+    loop does between rounds; on any other thread it never waits."""
+    io = started(claim_seconds=30.0)
+    halfway, claimed, done = threading.Event(), threading.Event(), threading.Event()
+
+    async def long_work() -> None:
+        halfway.set()
+        claimed.wait(5)  # a key comes while this callback runs
+        checkpoint()  # no await: the same callback
+        done.set()
+
+    asyncio.run_coroutine_threadsafe(long_work(), io.loop)
+    assert halfway.wait(5)
+    io.precedence.claim()
+    claimed.set()
+    assert not done.wait(0.3)  # the key's
+    io.precedence.release()
+    assert done.wait(5)
+    io.precedence.claim()
+    checkpoint()  # this thread runs no loop: nothing to wait for
+    io.precedence.release()
