@@ -31,7 +31,7 @@ from textual.worker import Worker
 
 from console.config import Config
 from console.hangup import EXIT_HANGUP, terminal_gone
-from console.loop_thread import Precedence
+from console.loop_thread import CLAIM_SECONDS, Precedence
 from console.model import FleetUpdate, Target
 from console.waves import WaveModel, default_wave_model
 from screens.action_flow import ActionFlow
@@ -90,6 +90,9 @@ class _Startable(Protocol):
 # draws at most one every this many seconds (the newest), so drawing pictures nobody can read between two does not
 # take the time keys need. A picture that comes after a quiet moment is drawn at once.
 REDRAW_EVERY = 0.1
+# A key's claim on the watcher's thread is released once its screen settled, looked at this often (seconds), or
+# when the claim itself lapses at the latest (console/loop_thread.py CLAIM_SECONDS).
+SETTLE_POLL = 0.004
 # Seconds after the start, and without a key, before each section screen is built ahead of its first visit.
 PREPARE_AFTER = 1.0
 
@@ -143,6 +146,7 @@ class WavedeckApp(App[None]):
         self._redraw: Timer | None = None  # draws the newest picture once REDRAW_EVERY has passed
         self._told = 0  # how many of the watcher's notices were shown
         self._last_key_at = -math.inf  # when the last key came (monotonic)
+        self._settling: Timer | None = None  # looks again whether the key's screen settled
         self._terminal: int | None = None  # the terminal's fd while it is watched for a hang-up
         self._on_sighup = False  # SIGHUP handled by the loop (removed when the app ends)
         context.flow = ActionFlow(self, lambda: self.console_context)
@@ -356,11 +360,31 @@ class WavedeckApp(App[None]):
         return self._key_frame_due
 
     def post_display_hook(self) -> None:
-        # The key's frame went out: the watcher's thread may go on (console/loop_thread.py `Precedence`).
-        if self._key_frame_due:
+        # The key's frame went out: the watcher's thread may go on (console/loop_thread.py `Precedence`). A frame
+        # drawn while the screen still has messages to handle is not the key's last: a section key's screen is
+        # shown, resumed, then laid out (every widget resized, its rows laid out again), and a frame comes between
+        # each; the claim holds until the screen settled (released at the first frame, the watcher's thread took
+        # half of the interpreter for the rest: 30 to 70 ms of a 130 ms switch).
+        if self._key_frame_due and self._settling is None:
+            self._release_when_settled()
+
+    def _release_when_settled(self) -> None:
+        """Release the key's claim once its screen has no message left; until then look again every few
+        milliseconds (no frame may follow the last message: nothing changed on screen)."""
+        self._settling = None
+        if not self._key_frame_due:
+            return
+        if self._screen_settled() or time.monotonic() - self._last_key_at > CLAIM_SECONDS:
             self._key_frame_due = False
             if self._precedence is not None:
                 self._precedence.release()
+        elif self._settling is None:
+            self._settling = self.set_timer(SETTLE_POLL, self._release_when_settled, name="settle")
+
+    def _screen_settled(self) -> bool:
+        """No message waits in the screen shown or any of its widgets."""
+        screen = self.screen
+        return not any(node.message_queue_size for node in screen.walk_children(with_self=True))
 
     def why_unavailable(self, action: str) -> str | None:
         """Why an app action is unavailable; `action` as bound, e.g. `section('approvals')`."""

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-CLAIM_SECONDS = 0.05  # the longest this loop waits for one key (a frame takes 10 to 60 ms)
+CLAIM_SECONDS = 0.1  # the longest this loop waits for one key (a key's screen settles in 10 to 70 ms)
 RUN_SECONDS = 0.02  # after a wait, this loop runs at least this long before it waits again
 
 

@@ -19,3 +19,28 @@ async def test_a_key_claims_and_its_frame_releases(console_app: Any) -> None:
         assert io.precedence.claims >= 1
         ran = schedule(io)
         assert ran.wait(5)  # the frame is out: released
+
+
+async def test_a_section_key_holds_the_claim_until_its_screen_settled(console_app: Any) -> None:
+    """A section key's screen is shown, resumed, then laid out, with a frame between each: the claim is released
+    when the screen has nothing left to handle, not at the first of those frames."""
+    io = started(claim_seconds=30.0)
+    app = console_app(precedence=io.precedence)
+    released: list[tuple[str, bool]] = []
+    release = io.precedence.release
+
+    def recorded() -> None:
+        screen = app.screen
+        pending = sum(node.message_queue_size for node in screen.walk_children(with_self=True))
+        released.append((type(screen).__name__, pending == 0))
+        release()
+
+    io.precedence.release = recorded  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        for key, screen in (("3", "ApprovalsScreen"), ("4", "ActivityScreen"), ("1", "FleetScreen")):
+            released.clear()
+            await pilot.press(key)
+            ran = schedule(io)
+            assert ran.wait(5)  # released, within the claim's 30 s
+            assert released == [(screen, True)]
