@@ -343,8 +343,12 @@ class WavedeckApp(App[None]):
             self._key_frame_due = False  # a frame drawn before the key is handled is not its frame
             if self._precedence is not None:
                 self._precedence.claim()  # released once its frame is out (post_display_hook)
-            # The watcher's next picture waits REDRAW_EVERY after a key, so the key's own frame goes first.
+            # The watcher's next picture waits REDRAW_EVERY after a key, so the key's own frame goes first: one
+            # already due is put off too (it landed in the middle of a section switch's screen settling).
             self._drawn_at = max(self._drawn_at, time.monotonic())
+            if self._redraw is not None:
+                self._redraw.stop()
+                self._redraw = self.set_timer(REDRAW_EVERY, self._redraw_due, name="redraw")
         await super().on_event(event)
         if isinstance(event, events.Key):
             self._key_frame_due = True

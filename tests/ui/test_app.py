@@ -4,6 +4,7 @@ as messages without losing transitions, errors become notifications."""
 from __future__ import annotations
 
 import asyncio
+import time
 import threading
 from dataclasses import replace
 from typing import Any
@@ -141,6 +142,26 @@ async def test_a_picture_that_comes_right_after_a_key_waits_for_the_keys_frame(
         await pilot.pause()
         assert all(state is not picture for state in drawn)  # ...but a key was just pressed: its frame first
         await wait_for(pilot, lambda: drawn and drawn[-1] is picture, within=5, what="the picture drawn after the key")
+
+
+async def test_a_picture_already_waiting_when_a_key_comes_waits_for_the_keys_frame_too(
+    console_app: Any, fake_watcher: FakeWatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A picture held back by the redraw pace when a key comes is put off until REDRAW_EVERY after the key, not
+    drawn in the middle of the key's screen settling."""
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        drawn = await pictures_drawn(app, pilot, monkeypatch)
+        monkeypatch.setattr(console.app, "REDRAW_EVERY", 0.6)
+        first, second = replace(fleet_picture()), replace(fleet_picture())
+        fake_watcher.publish(first)
+        await wait_for(pilot, lambda: drawn and drawn[-1] is first, what="the first picture, at once")
+        fake_watcher.publish(second)  # held back: due 0.6 s after the first
+        await pilot.pause(0.3)  # the operator presses a key meanwhile
+        pressed = time.monotonic()
+        await pilot.press("j")
+        await wait_for(pilot, lambda: drawn[-1] is second, within=5, what="the second picture")
+        assert time.monotonic() - pressed >= 0.55
 
 
 async def test_a_failing_worker_is_a_notification_not_a_crash(console_app: Any, fake_watcher: FakeWatcher) -> None:
