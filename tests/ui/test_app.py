@@ -4,8 +4,8 @@ as messages without losing transitions, errors become notifications."""
 from __future__ import annotations
 
 import asyncio
-import time
 import threading
+import time
 from dataclasses import replace
 from typing import Any
 
