@@ -373,7 +373,9 @@ class FleetScreen(ActionScreen):
         if query == self.query_text:
             return
         self.query_text = query
-        state, now = self.ctx.state, self.now()
+        # The picture on screen, not a newer one: its rows are built and their words worked out ahead, so a letter
+        # only matches them; the newest picture follows at the redraw pace (console/app.py REDRAW_EVERY).
+        state, now = self._shown_state or self.ctx.state, self.now()
         self._sync_views(state, now)
         self._update_bar()
         self._update_detail()

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import console.app
 from console.codepipeline.model import SERVICE as CODEPIPELINE
 from console.codepipeline.model import pipelines_of
 from console.model import FleetState
@@ -207,6 +208,29 @@ async def test_what_the_filter_searches_is_worked_out_ahead(console_app: Any, fa
         await wait_for(pilot, lambda: view.rows[key]._pipeline is new, what="the new row")
         await wait_for(pilot, lambda: not unsearched(), what="the new row's words")
         assert "failed" in view.rows[key].words
+
+
+async def test_a_filter_letter_matches_the_picture_on_screen_and_the_newest_follows(
+    console_app: Any, fake_watcher: FakeWatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A letter matches the rows already built for the picture on screen (their words worked out ahead); a newer
+    picture, held back by the redraw pace, is drawn after it, filtered the same way."""
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = fleet(app)
+        view = screen.views[PIPELINES]
+        await wait_for(pilot, lambda: len(view.rows) == 6, what="the pipelines")
+        monkeypatch.setattr(console.app, "REDRAW_EVERY", 1.0)
+        app._drawn_at = time.monotonic()  # a picture was just drawn: the next one waits
+        state = fake_watcher.state
+        key = "sandbox/us-east-1:search-indexer"
+        old = pipelines_of(state)[key]
+        new = replace(old, stages=tuple(replace(s, status="Failed") if s.name == "Beta" else s for s in old.stages))
+        fake_watcher.publish(state.with_resources(CODEPIPELINE, {**pipelines_of(state), key: new}))
+        await pilot.press("slash", *"fail")
+        assert view.keys == ["sandbox/us-east-1:payments-service"]  # as on screen when typed
+        await wait_for(pilot, lambda: key in view.keys, within=5, what="the newer picture, filtered")
+        assert view.keys == ["sandbox/us-east-1:payments-service", key]
 
 
 async def test_the_watcher_is_told_what_is_on_screen(console_app: Any, fake_watcher: FakeWatcher) -> None:
