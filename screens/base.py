@@ -116,7 +116,16 @@ class ConsoleScreen(Screen[None]):
         return None
 
     def tell_watcher_what_is_visible(self) -> None:
-        self.ctx.watcher.focus(list(self.visible_keys()), self.detail_key())
+        self.tell_watcher(self.visible_keys(), self.detail_key())
+
+    def tell_watcher(self, keys: Iterable[str], detail: str | None = None) -> bool:
+        """Tell the watcher what is on screen (read more often), when this screen is the one the operator sees (a
+        modal over it included); True if told. A screen built hidden (screens/prepared_screens.py) or left below
+        another tells nothing: the screen on show is what is read first."""
+        if not self.is_current:
+            return False
+        self.ctx.watcher.focus(list(keys), detail)
+        return True
 
     async def _on_idle(self, event: events.Idle) -> None:
         # Before Textual's own idle handler (the class's, which runs next): a key's frame goes out now rather

@@ -231,8 +231,8 @@ class ApprovalsScreen(ActionScreen):
 
     def _tell_focus(self) -> None:
         keys = self.visible_keys()
-        if self.drawn.changed("focus", keys):
-            self.ctx.watcher.focus(keys)
+        if self.is_current and self.drawn.changed("focus", keys):
+            self.tell_watcher(keys)
 
     def tell_watcher_what_is_visible(self) -> None:
         self.drawn.forget("focus")

@@ -168,12 +168,16 @@ class FleetScreen(ActionScreen):
 
     def _sync_views(self, state: FleetState, now: datetime) -> None:
         frame = self._frame(state, now)
+        built = False  # rows were built (or shown anew): their words are worked out ahead
         for view in self.views.values():
             if view.reshape(frame):
                 self._build_columns()
-            if view.sync(frame) and view is self.shown and view.changed:
-                self._list.set_rows(view.keys, view.rows)
-        self._search_later()
+            if view.sync(frame) and view.changed:
+                built = True
+                if view is self.shown:
+                    self._list.set_rows(view.keys, view.rows)
+        if built:
+            self._search_later()
 
     def _search_later(self) -> None:
         if self._searching is None and not self.is_closing:
@@ -238,9 +242,8 @@ class FleetScreen(ActionScreen):
 
     def _tell_focus(self) -> None:
         keys = self.visible_keys()
-        if keys != self._focus_sent:
+        if keys != self._focus_sent and self.tell_watcher(keys):
             self._focus_sent = keys
-            self.ctx.watcher.focus(keys)
 
     def tell_watcher_what_is_visible(self) -> None:
         self._focus_sent = None
