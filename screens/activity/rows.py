@@ -8,7 +8,7 @@ under the stream shows everything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 
 from rich.text import Text
@@ -31,16 +31,16 @@ KIND_LABELS = {
 PRODUCTION_MARK = "▲"
 
 
+@dataclass(slots=True, unsafe_hash=True)
 class StreamEntry:
     """One transition of the stream: its sequence number in the app's log, its target's label, and the words the
     filter searches, worked out when the filter first asks (a screen shown again takes in every transition since,
     thousands at 2,000 pipelines, and the filter is seldom typed)."""
 
-    __slots__ = ("_words", "label", "seq", "transition")
-
-    def __init__(self, seq: int, transition: Transition, label: str) -> None:
-        self.seq, self.transition, self.label = seq, transition, label
-        self._words: str | None = None
+    seq: int
+    transition: Transition
+    label: str
+    _words: str | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -52,17 +52,6 @@ class StreamEntry:
         if self._words is None:
             self._words = transition_words(self.transition, self.label)
         return self._words
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, StreamEntry):
-            return NotImplemented
-        return (self.seq, self.transition, self.label) == (other.seq, other.transition, other.label)
-
-    def __hash__(self) -> int:
-        return hash((self.seq, self.transition, self.label))
-
-    def __repr__(self) -> str:
-        return f"StreamEntry({self.seq}, {self.transition!r}, {self.label!r})"
 
 
 def transition_words(transition: Transition, target_label: str) -> str:
