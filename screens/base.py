@@ -12,7 +12,7 @@ A screen built on `ConsoleScreen`:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from datetime import datetime
 
 from textual import events, work
@@ -26,6 +26,7 @@ from screens.context import ConsoleContext, ResourceRef, context_of
 from screens.errors import report_worker_failure
 from screens.key_frames import draw_now
 from screens.messages import OpenRequested
+from screens.resume_styles import hidden_with, keep_styles
 from screens.widgets.filter_bar import FilterBar
 from screens.widgets.fleet_header import FleetHeader, header_facts
 
@@ -49,6 +50,7 @@ class ConsoleScreen(Screen[None]):
         self._shown_state: FleetState | None = None
         self._ready = False
         self._availability: tuple[tuple[str, str | None], ...] = ()
+        self._hidden_with: Hashable | None = None  # what its styles depended on when it was last hidden
 
     # --- services -------------------------------------------------------------------------------------
 
@@ -134,10 +136,16 @@ class ConsoleScreen(Screen[None]):
         if getattr(app, "draw_keys_now", False) and getattr(app, "key_frame_due", False):
             draw_now(self)
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Before Textual's own handler (the class's, which runs next): its styles stay as they were hidden when
+        # nothing they depend on changed (screens/resume_styles.py).
+        keep_styles(event, self._hidden_with, self.app)
         # Hidden screens are not drawn (console/app.py): catch up with the newest picture now.
         self.apply_state(self.ctx.state)
         self.tell_watcher_what_is_visible()
+
+    def on_screen_suspend(self) -> None:
+        self._hidden_with = hidden_with(self.app)
 
     # --- availability -----------------------------------------------------------------------------------
 

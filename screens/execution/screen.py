@@ -134,7 +134,8 @@ class ExecutionScreen(ActionScreen):
             del _WATCHING[self.app]
             self.ctx.watcher.watch_execution(self.target, None)
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # The base class's handler runs too (Textual calls each class's): it catches up with the picture.
         self._watch(True)
 
     def on_screen_suspend(self) -> None:
