@@ -14,7 +14,7 @@ The order, most urgent on top:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -64,15 +64,36 @@ def urgency(approval: Approval, now: datetime) -> Urgency:
     return Urgency.WAITING
 
 
-def inbox_order(approvals: Iterable[Approval], now: datetime) -> tuple[Approval, ...]:
-    """`approvals`, most urgent first (see the module docstring)."""
+def inbox_order(
+    approvals: Sequence[Approval], now: datetime, tiers: Sequence[Urgency] | None = None
+) -> tuple[Approval, ...]:
+    """`approvals`, most urgent first (see the module docstring); `tiers`, when given, their `urgency` at `now`."""
+    return tuple(approval for _, approval in _ordered(approvals, now, tiers))
 
-    def key(approval: Approval) -> tuple[int, datetime, datetime, str]:
-        tier = urgency(approval, now)
+
+def _ordered(
+    approvals: Sequence[Approval], now: datetime, tiers: Sequence[Urgency] | None = None
+) -> list[tuple[str, Approval]]:
+    """(row key, approval) of `approvals`, most urgent first: each key worked out once (a sort's key function
+    would make it once per approval too, but the caller needs it again)."""
+    tiers = tiers if tiers is not None else [urgency(a, now) for a in approvals]
+    ranked = []
+    for index, (approval, tier) in enumerate(zip(approvals, tiers, strict=True)):
         soonest = (approval.expires or _FAR) if tier is Urgency.EXPIRING else _FAR
-        return tier, soonest, approval.since or _FAR, row_key(approval)
+        ranked.append((tier, soonest, approval.since or _FAR, row_key(approval), index))
+    ranked.sort()
+    return [(key, approvals[index]) for _, _, _, key, index in ranked]
 
-    return tuple(sorted(approvals, key=key))
+
+def inbox_keys(
+    approvals: Sequence[Approval], now: datetime, tiers: Sequence[Urgency] | None = None
+) -> dict[str, Approval]:
+    """One approval per row key, most urgent first: a picture that ever listed a waiting thing twice shows it
+    once, where its most urgent listing ranks."""
+    keyed: dict[str, Approval] = {}
+    for key, approval in _ordered(approvals, now, tiers):
+        keyed.setdefault(key, approval)
+    return keyed
 
 
 def row_key(approval: Approval) -> str:
@@ -404,8 +425,10 @@ def _short_execution(execution: str) -> str:
     return execution
 
 
-def summary_counts(approvals: Sequence[Approval], now: datetime) -> tuple[int, int, int]:
-    """(waiting, expiring soon, production) for the bar above the inbox."""
-    tiers = [urgency(a, now) for a in approvals]
+def summary_counts(
+    approvals: Sequence[Approval], now: datetime, tiers: Sequence[Urgency] | None = None
+) -> tuple[int, int, int]:
+    """(waiting, expiring soon, production) for the bar above the inbox; `tiers` as `inbox_order` takes them."""
+    tiers = list(tiers) if tiers is not None else [urgency(a, now) for a in approvals]
     production = sum(1 for a in approvals if a.wave is not None and a.wave.is_production)
     return len(approvals), tiers.count(Urgency.EXPIRING), production

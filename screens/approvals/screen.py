@@ -30,7 +30,7 @@ from console.keys import spec
 from console.model import Approval, FleetState
 from console.stepfunctions.model import state_machines_of
 from screens.action_flow import ActionChoice, ActionScreen, Choices
-from screens.approvals.rows import detail_text, inbox_layout, resource_key, selection_of, summary_counts
+from screens.approvals.rows import detail_text, inbox_layout, resource_key, selection_of
 from screens.approvals.view import Drawn, InboxRow, InboxRows
 from screens.bindings import binding
 from screens.context import ResourceRef, opened_screen
@@ -126,7 +126,7 @@ class ApprovalsScreen(ActionScreen):
         # The list keeps the cursor on the same approval (by key) and redraws only rows that read differently.
         self.table.set_rows(self.rows.keys, self.rows.rows())
         self._update_empty(state)
-        self._update_bar(state.approvals, now)
+        self._update_bar()
         self._update_detail(now)
         self._tell_focus()
         self.refresh_availability()
@@ -162,8 +162,8 @@ class ApprovalsScreen(ActionScreen):
         if message is not None:
             empty.update(message)
 
-    def _update_bar(self, approvals: tuple[Approval, ...], now: datetime) -> None:
-        waiting, expiring, production = summary_counts(approvals, now)
+    def _update_bar(self) -> None:
+        waiting, expiring, production = self.rows.counts
         bar = Text(end="")
         bar.append(" Approvals ", style="reverse bold")
         bar.append(f"  {waiting} waiting")

@@ -22,10 +22,10 @@ from console.stepfunctions.model import state_machines_of
 from screens.approvals.rows import (
     InboxLayout,
     clock_words,
-    inbox_order,
+    inbox_keys,
     resource_key,
     row_cells,
-    row_key,
+    summary_counts,
     words_of,
 )
 from screens.widgets.keyed_list import matches
@@ -42,6 +42,7 @@ class InboxRows:
         self.keys: list[str] = []  # the rows shown, in order
         self.approvals: dict[str, Approval] = {}  # the approvals shown, by row key
         self.total = 0  # approvals waiting, filtered or not
+        self.counts = (0, 0, 0)  # (waiting, expiring soon, production): what the bar says (`summary_counts`)
         self._signature: object = None  # what the rows were last made from
         self._rows: dict[str, InboxRow] = {}  # row key → the row last made for it
 
@@ -76,14 +77,18 @@ class InboxRows:
             return False
         self._signature = signature
         # One row per waiting thing, even if a picture ever listed one twice (a row key must be unique).
-        ordered = tuple({row_key(a): a for a in reversed(inbox_order(state.approvals, now))}.values())[::-1]
-        self.total = len(ordered)
-        if self.query:
-            ordered = tuple(a for a in ordered if matches(words_of(a, labels.get(a.target, a.target)), self.query))
-        self.keys = [row_key(a) for a in ordered]
-        self.approvals = {row_key(a): a for a in ordered}
+        tiers = [words[2] for words in clock]
+        keyed = inbox_keys(state.approvals, now, tiers)
         words = {id(a): w for a, w in zip(state.approvals, clock, strict=True)}
-        for key, approval in zip(self.keys, ordered, strict=True):
+        waiting = list(keyed.values())
+        self.counts = summary_counts(waiting, now, [words[id(a)][2] for a in waiting])
+        self.total = len(keyed)
+        if self.query:
+            query = self.query
+            keyed = {k: a for k, a in keyed.items() if matches(words_of(a, labels.get(a.target, a.target)), query)}
+        self.keys = list(keyed)
+        self.approvals = keyed
+        for key, approval in keyed.items():
             label = labels.get(approval.target, approval.target)
             self._make_row(key, approval, now, layout, label, words[id(approval)])
         if len(self._rows) > 2 * len(self.keys) + 64:

@@ -105,6 +105,7 @@ def test_an_approval_listed_twice_is_one_row() -> None:
     assert rows.sync(twice, FIXED_NOW, LABELS)
     assert len(rows.keys) == len(set(rows.keys)) == 5
     assert row_key(picture.approvals[0]) in rows.keys
+    assert rows.counts[0] == 5  # the bar counts it once too
 
 
 def test_the_watcher_reads_the_resources_of_the_rows_shown_first() -> None:
