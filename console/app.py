@@ -338,7 +338,7 @@ class WavedeckApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
-            self._gc.key_pressed()  # full garbage collections wait for a pause between keys
+            self._gc.key_pressed()  # no collection until its frame is out, full ones until a pause between keys
             self._last_key_at = time.monotonic()
             self._key_frame_due = False  # a frame drawn before the key is handled is not its frame
             if self._precedence is not None:
@@ -380,6 +380,7 @@ class WavedeckApp(App[None]):
             return
         if self._screen_settled() or time.monotonic() - self._last_key_at > CLAIM_SECONDS:
             self._key_frame_due = False
+            self._gc.key_drawn()
             if self._precedence is not None:
                 self._precedence.release()
         elif self._settling is None:

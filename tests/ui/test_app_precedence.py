@@ -3,6 +3,7 @@ watcher's loop waits while a key is handled and drawn, and only then."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from tests.core.test_loop_thread_precedence import schedule, started
@@ -44,3 +45,24 @@ async def test_a_section_key_holds_the_claim_until_its_screen_settled(console_ap
             ran = schedule(io)
             assert ran.wait(5)  # released, within the claim's 30 s
             assert released == [(screen, True)]
+
+
+async def test_no_garbage_collection_runs_between_a_key_and_its_frame(console_app: Any) -> None:
+    io = started(claim_seconds=30.0)
+    app = console_app(precedence=io.precedence)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        fleet = app.screen
+        during: list[bool] = []
+        move = fleet.action_move_down
+
+        def recorded() -> None:
+            during.append(gc.isenabled())
+            move()
+
+        fleet.action_move_down = recorded
+        await pilot.press("j")
+        assert schedule(io).wait(5)  # its frame is out
+        await pilot.pause()
+        assert during == [False]
+        assert gc.isenabled()

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 
 import pytest
 
 from screens import gc_schedule
-from screens.gc_schedule import FULL_AT_THE_LATEST, FULL_EVERY, IDLE_FOR, NEVER, REFREEZE_EVERY, GcSchedule
+from screens.gc_schedule import (
+    FULL_AT_THE_LATEST,
+    FULL_EVERY,
+    IDLE_FOR,
+    KEY_HOLD,
+    NEVER,
+    REFREEZE_EVERY,
+    GcSchedule,
+)
 
 
 class Clock:
@@ -16,6 +25,15 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+@pytest.fixture(autouse=True)
+def collector_as_found() -> Iterator[None]:
+    """Every test leaves CPython's collector as it found it (on, its thresholds), whatever its schedule did."""
+    thresholds = gc.get_threshold()
+    yield
+    gc.enable()
+    gc.set_threshold(*thresholds)
 
 
 @pytest.fixture
@@ -107,3 +125,65 @@ def test_cpython_starts_no_full_collection_while_the_schedule_runs() -> None:
     finally:
         gc.callbacks.remove(seen)
         schedule.stop()
+
+
+def test_no_collection_runs_between_a_key_and_its_frame() -> None:
+    started: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    schedule = GcSchedule()
+    schedule.start()
+    gc.callbacks.append(seen)
+    try:
+        schedule.key_pressed()
+        assert not gc.isenabled()
+        # Cycles enough for many young collections: none starts while the key is drawn.
+        kept = [[[i]] for i in range(50_000)]
+        assert started == []
+        schedule.key_drawn()
+        assert gc.isenabled()
+        more = [[[i]] for i in range(50_000)]
+        assert started  # and they run again once its frame is out
+        del kept, more
+    finally:
+        gc.callbacks.remove(seen)
+        schedule.stop()
+    assert gc.isenabled()
+
+
+def test_a_key_that_drew_nothing_gives_the_collector_back_at_a_tick(calls: list[str]) -> None:
+    clock = Clock()
+    schedule = GcSchedule(clock)
+    schedule.start()
+    try:
+        schedule.key_pressed()
+        clock.now += KEY_HOLD / 2
+        schedule.tick()
+        assert not gc.isenabled()  # its frame may still come
+        clock.now += KEY_HOLD / 2
+        schedule.tick()
+        assert gc.isenabled()
+    finally:
+        schedule.stop()
+
+
+def test_the_collector_is_left_alone_when_the_schedule_does_not_run_or_someone_turned_it_off() -> None:
+    schedule = GcSchedule()
+    schedule.key_pressed()  # not started
+    assert gc.isenabled()
+    schedule.start()
+    gc.disable()
+    try:
+        schedule.key_pressed()
+        schedule.key_drawn()
+        assert not gc.isenabled()  # still off, as whoever turned it off left it
+    finally:
+        gc.enable()
+        schedule.stop()
+    schedule.start()
+    schedule.key_pressed()
+    schedule.stop()  # an app that ends in the middle of a key
+    assert gc.isenabled()
