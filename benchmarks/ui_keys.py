@@ -10,7 +10,7 @@ consequence (see benchmarks/ui_support.py); a key that changes nothing on screen
 nothing"), never as 0 ms. Every key of a round moves something.
 
     .venv/bin/python -m benchmarks.ui_keys [--pipelines 2000] [--state-machines 400] [--regions 8] [--rounds 10]
-                                           [--speed 2]
+                                           [--speed 2] [--show-slow MS]
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ async def measure(
     thread: str = "watcher",
     precedence: str = "on",
     draw: str = "now",
+    show_slow: float | None = None,
 ) -> None:
     expected = running.fleet.pipelines
     async with console(running, intervals=intervals, thread=thread) as app:
@@ -107,6 +108,7 @@ async def measure(
             by_kind: dict[tuple[Mode, str], list[float]] = defaultdict(list)
             nothing: dict[str, int] = defaultdict(int)
             every: dict[Mode, list[float]] = defaultdict(list)
+            slow: list[str] = []
             if len(modes) > 1:
                 # Every screen's first visit builds it: a round to build them, measured by neither side.
                 for _, key in ROUND:
@@ -127,9 +129,13 @@ async def measure(
                         continue
                     by_kind[(mode, what)].append(seconds)
                     every[mode].append(seconds)
+                    if show_slow is not None and seconds * 1000 >= show_slow:
+                        slow.append(f"round {number + 1} {what}: {key} {seconds * 1000:.1f} ms")
                     # An operator reads between keys; the watcher's updates arrive meanwhile.
                     await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - started
+            if slow:
+                print(f"  keys of {show_slow:g} ms or more: " + "; ".join(slow))
             arrived = app.console_context.transitions.total - seen_before
             presses = sum(len(v) for v in every.values())
             print(f"  {presses} key presses over {elapsed:.0f}s while {arrived} transitions arrived (live)")
@@ -201,6 +207,9 @@ def main() -> None:
         help="a key's frame drawn as soon as the key is handled (screens/key_frames.py) or at Textual's next "
         "update tick; both: rounds alternate, reported apart",
     )
+    parser.add_argument(
+        "--show-slow", type=float, metavar="MS", help="also list each key that took MS milliseconds or more"
+    )
     parser.add_argument("--read-timeout", type=float, default=300.0, help="seconds to wait for every pipeline's read")
     args = parser.parse_args()
     intervals = replace(Intervals(), focused=args.focused)
@@ -223,6 +232,7 @@ def main() -> None:
                 thread=args.thread,
                 precedence=args.precedence,
                 draw=args.draw,
+                show_slow=args.show_slow,
             )
         )
 
