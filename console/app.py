@@ -47,6 +47,7 @@ from screens.fleet.view import SourceView
 from screens.fleet.views import VIEWS
 from screens.gc_schedule import GcSchedule
 from screens.help.screen import HelpScreen, screen_bindings
+from screens.key_frames import pending as frame_pending
 from screens.messages import FleetUpdated, OpenRequested
 from screens.prepared_screens import prepare
 from screens.text import clean
@@ -387,8 +388,12 @@ class WavedeckApp(App[None]):
             self._settling = self.set_timer(SETTLE_POLL, self._release_when_settled, name="settle")
 
     def _screen_settled(self) -> bool:
-        """No message waits in the screen shown or any of its widgets."""
+        """No message waits in the screen shown or any of its widgets, and nothing is left to draw: the frame just
+        drawn is the key's last (a change made by the last message is drawn at the next tick, and that frame is the
+        one that shows the key done)."""
         screen = self.screen
+        if frame_pending(screen):
+            return False
         return not any(node.message_queue_size for node in screen.walk_children(with_self=True))
 
     def why_unavailable(self, action: str) -> str | None:
