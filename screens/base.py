@@ -72,6 +72,9 @@ class ConsoleScreen(Screen[None]):
         self._ready = True
         self.apply_state(self.ctx.state)
         self.refresh_bindings()
+        if not self.is_current:
+            # Built hidden (screens/prepared_screens.py): styled as it mounted, as if it had been hidden now.
+            self._hidden_with = hidden_with(self.app)
 
     def apply_state(self, state: FleetState) -> None:
         """Called by the app with every new picture while the screen is shown (and on resume); draws each picture

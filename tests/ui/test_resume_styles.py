@@ -15,6 +15,7 @@ from textual.app import App
 from textual.screen import Screen
 from textual.widget import Widget
 
+from console import app as app_module
 from screens.activity.screen import ActivityScreen
 from screens.approvals.screen import ApprovalsScreen
 from tests.ui.conftest import wait_for
@@ -104,3 +105,20 @@ async def test_a_change_while_hidden_restyles_the_section_when_shown(
         assert after == as_applied_again(app, approvals)
         if change == "theme":
             assert after != before  # the light theme's colours, not the dark ones it was hidden with
+
+
+async def test_a_section_built_hidden_is_shown_with_the_styles_it_was_built_with(
+    console_app: Any, style_applications: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "PREPARE_AFTER", 0.05)
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.is_screen_installed("approvals") and app.is_screen_installed("activity"))
+        approvals, activity = app.get_screen("approvals"), app.get_screen("activity")
+        await wait_for(pilot, lambda: approvals._ready and activity._ready, what="both built")
+        for key, screen in (("3", approvals), ("4", activity)):
+            await pilot.press(key)
+            await wait_for(pilot, lambda shown=screen: app.screen is shown)
+            await pilot.pause()
+            assert styled(screen) == as_applied_again(app, screen)
+        assert style_applications == []  # shown as built: nothing they depend on changed
