@@ -31,7 +31,7 @@ class PipelineView(ShownRows[Pipeline, PipelineRow]):
     noun = "pipeline"
 
     def __init__(self) -> None:
-        super().__init__(reads_the_same)
+        super().__init__(reads_the_same, PipelineRow.take_words)
         self.layout: TableLayout | None = None
         self.waves: tuple[Wave, ...] | None = None  # the board's columns as last laid out (`board_waves`)
 

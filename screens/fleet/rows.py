@@ -88,6 +88,15 @@ class PipelineRow:
             self._words = self._find_words()
         return self._words
 
+    @staticmethod
+    def take_words(before: PipelineRow, after: PipelineRow) -> bool:
+        """`after` (the same pipeline, as stale, built again for a new minute) takes the words `before` worked out;
+        False when it had none. The words say nothing of the time."""
+        if before._words is None:
+            return False
+        after._words = before._words
+        return True
+
     def _draw(self) -> tuple[Text, ...]:
         pipeline = self._pipeline
         if pipeline.error:

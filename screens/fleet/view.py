@@ -114,9 +114,12 @@ class RowCache(Generic[T, R]):
     never `FleetState.is_stale`'s date arithmetic, since each row keeps the time it turns stale. `built` says how
     many rows the last call of `rows` built (none: the rows are the very ones of the call before)."""
 
-    def __init__(self, same: Callable[[T, T], bool] | None = None) -> None:
+    def __init__(self, same: Callable[[T, T], bool] | None = None, carry: Callable[[R, R], bool] | None = None) -> None:
         self._kept: dict[str, _Kept[T, R]] = {}
         self._same = same
+        # `carry(before, after)`: a row built again only for a new epoch (the minute its ages show) reads the same
+        # to the filter; it takes the words its predecessor worked out (True), or has none to take (False).
+        self._carry = carry
         self.built = 0
         self._unsearched: dict[str, None] = {}  # keys of rows built since their words were last worked out
 
@@ -181,7 +184,8 @@ class RowCache(Generic[T, R]):
             stale = state.is_stale(key, resource.read_at, now)
             row = build(resource, stale)
             built += 1
-            self._unsearched[key] = None
+            if not (kept is not None and self._carried(kept, row, resource, stale, cached)):
+                self._unsearched[key] = None
             turns_at = _turns_at(resource.read_at, limit, cached, stale)
             kept_rows[key] = _Kept(resource, row, epoch, stale, limit, cached, turns_at)
             rows.append(row)
@@ -190,6 +194,16 @@ class RowCache(Generic[T, R]):
             self._kept = {key: kept for key, kept in kept_rows.items() if key in resources}  # the gone, forgotten
             self._unsearched = {key: None for key in self._unsearched if key in resources}
         return rows
+
+    def _carried(self, kept: _Kept[T, R], row: R, resource: T, stale: bool, cached: bool) -> bool:
+        """Whether `row` took its filter words from the row it replaces: the same resource, as stale and as
+        cached, built again for the epoch only. At 120 columns every pipeline's row is built again each minute
+        (their ages), and the filter's next letter then worked out the words of all 2,000 again: 150 ms."""
+        if self._carry is None or kept.stale != stale or kept.cached != cached:
+            return False
+        if kept.resource is not resource and (self._same is None or not self._same(kept.resource, resource)):
+            return False
+        return self._carry(kept.row, row)
 
 
 # Rows whose words are worked out between two looks at the clock (`RowCache.search_ahead`): 80 µs each.
@@ -208,13 +222,13 @@ class ShownRows(Generic[T, R]):
     differently (`RowCache`), then filtered. `changed` says whether the last `show` changed the rows shown or their
     order (False: the list has them already, and the screen hands it nothing). The views subclass it."""
 
-    def __init__(self, same: Callable[[T, T], bool] | None = None) -> None:
+    def __init__(self, same: Callable[[T, T], bool] | None = None, carry: Callable[[R, R], bool] | None = None) -> None:
         self.rows: dict[str, R] = {}  # the rows shown, by key
         self.keys: list[str] = []  # the keys shown, in order
         self.total = 0  # resources in all, filtered or not
         self.changed = True
         self._order = NameOrder()
-        self._cache: RowCache[T, R] = RowCache(same)
+        self._cache: RowCache[T, R] = RowCache(same, carry)
         self._filter: RowFilter[R] = RowFilter()
         self._shown: tuple[list[str], str] | None = None  # the order and the filter of the rows shown
 

@@ -6,8 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from console.codepipeline.model import SERVICE, pipelines_of
 from console.model import FleetState
-from screens.fleet.view import SEARCH_BATCH, RowCache
+from screens.fleet.pipelines import PipelineView
+from screens.fleet.rows import PipelineRow, target_labels
+from screens.fleet.view import SEARCH_BATCH, Frame, RowCache
+from screens.widgets.wave_board import SLOT_WIDE
+from tests.ui.conftest import FIXED_NOW, WAVES, fleet_picture
 
 NOW = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 
@@ -134,3 +139,49 @@ def test_the_filters_words_are_worked_out_ahead_for_the_rows_built_since() -> No
     build()
     assert cache.search_ahead(1.0) is False
     assert WordRow.worked == []
+
+
+def test_a_row_built_again_for_a_new_minute_keeps_the_words_the_filter_searched() -> None:
+    """At 120 columns a pipeline's row shows ages, so each minute builds every row again; the filter's words say
+    nothing of the time, and the next letter typed must not work out 2,000 of them again."""
+    view = PipelineView()
+    picture = fleet_picture()
+    labels = target_labels([t.target for t in picture.targets])
+
+    def frame(now: datetime) -> Frame:
+        return Frame(picture, now, labels, "", tuple(WAVES.waves))
+
+    first = frame(FIXED_NOW - timedelta(seconds=0.5))
+    assert view.lay_out(200, 10, first)
+    assert view.layout is not None
+    assert view.layout.slot >= SLOT_WIDE  # slots wide enough to show ages: the minute is part of each row
+    assert view.sync(first)
+    while view.search_ahead(1.0):
+        pass
+    words = {key: row.words for key, row in view.rows.items()}
+    worked: list[str] = []
+    find = PipelineRow._find_words
+
+    def counted(row: PipelineRow) -> str:
+        worked.append(row.key)
+        return find(row)
+
+    PipelineRow._find_words = counted  # type: ignore[method-assign]
+    try:
+        later = frame(FIXED_NOW + timedelta(seconds=0.5))  # a second later, a new minute
+        assert view.sync(later)
+        assert view._cache.built == len(words)  # every row built again: a new minute
+        assert view.search_ahead(1.0) is False  # nothing left to work out ahead
+        assert {key: row.words for key, row in view.rows.items()} == words
+        assert worked == []
+        # In the same minute, a pipeline that changed is built again and its words worked out again (once).
+        key, changed = next(iter(pipelines_of(picture).items()))
+        failed = replace(changed, error="AccessDenied: codepipeline:GetPipelineState")
+        picture = picture.with_resources(SERVICE, {**pipelines_of(picture), key: failed})
+        assert view.sync(frame(FIXED_NOW + timedelta(seconds=1)))
+        assert view._cache.built == 1
+        assert view.search_ahead(1.0) is False
+        assert worked == [key]
+        assert "error" in view.rows[key].words
+    finally:
+        PipelineRow._find_words = find  # type: ignore[method-assign]
