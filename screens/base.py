@@ -26,6 +26,7 @@ from screens.context import ConsoleContext, ResourceRef, context_of
 from screens.errors import report_worker_failure
 from screens.key_frames import draw_now
 from screens.messages import OpenRequested
+from screens.prepared_screens import lay_out_hidden
 from screens.resume_styles import hidden_with, keep_styles
 from screens.widgets.filter_bar import FilterBar
 from screens.widgets.fleet_header import FleetHeader, header_facts
@@ -73,8 +74,10 @@ class ConsoleScreen(Screen[None]):
         self.apply_state(self.ctx.state)
         self.refresh_bindings()
         if not self.is_current:
-            # Built hidden (screens/prepared_screens.py): styled as it mounted, as if it had been hidden now.
+            # Built hidden (screens/prepared_screens.py): styled as it mounted, as if it had been hidden now, and
+            # laid out for the terminal once its widgets are.
             self._hidden_with = hidden_with(self.app)
+            self.call_after_refresh(lay_out_hidden, self)
 
     def apply_state(self, state: FleetState) -> None:
         """Called by the app with every new picture while the screen is shown (and on resume); draws each picture
