@@ -390,8 +390,11 @@ class WavedeckApp(App[None]):
     def _screen_settled(self) -> bool:
         """No message waits in the screen shown or any of its widgets, and nothing is left to draw: the frame just
         drawn is the key's last (a change made by the last message is drawn at the next tick, and that frame is the
-        one that shows the key done)."""
-        screen = self.screen
+        one that shows the key done). An app ending (no screen left) has settled."""
+        stack = self.screen_stack
+        if not stack:
+            return True
+        screen = stack[-1]
         if frame_pending(screen):
             return False
         return not any(node.message_queue_size for node in screen.walk_children(with_self=True))

@@ -97,3 +97,18 @@ async def test_a_screen_with_a_change_still_to_draw_has_not_settled(console_app:
         assert waiting_for_its_tick()
         assert not app._screen_settled()  # ... is not settled yet
         await wait_for(pilot, app._screen_settled, what="the change drawn")
+
+
+async def test_a_key_still_settling_when_the_app_ends_releases_its_claim(console_app: Any) -> None:
+    """The settling poll of a key pressed just before quitting can fire once every screen is gone."""
+    io = started(claim_seconds=30.0)
+    app = console_app(precedence=io.precedence)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("j")
+    assert app.screen_stack == []
+    app._key_frame_due = True  # as if its frame had just gone out
+    app._release_when_settled()
+    assert not app.key_frame_due
+    assert schedule(io).wait(5)  # released
+    assert gc.isenabled()
