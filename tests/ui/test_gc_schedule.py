@@ -14,6 +14,7 @@ from screens.gc_schedule import (
     IDLE_FOR,
     KEY_HOLD,
     NEVER,
+    REFREEZE_AFTER_KEY,
     REFREEZE_EVERY,
     GcSchedule,
 )
@@ -187,3 +188,26 @@ def test_the_collector_is_left_alone_when_the_schedule_does_not_run_or_someone_t
     schedule.key_pressed()
     schedule.stop()  # an app that ends in the middle of a key
     assert gc.isenabled()
+
+
+def test_a_freeze_waits_a_moment_after_a_key(calls: list[str]) -> None:
+    clock = Clock()
+    schedule = GcSchedule(clock)
+    schedule.start()
+    calls.clear()
+    clock.now += REFREEZE_EVERY
+    schedule.key_pressed()
+    schedule.key_drawn()
+    schedule.tick()
+    assert calls == []  # a key just now: its frame first
+    clock.now += REFREEZE_AFTER_KEY
+    schedule.tick()
+    assert calls == ["collect1", "freeze"]
+    # Keys that never leave the moment still get one, later.
+    calls.clear()
+    for _ in range(int(3 * REFREEZE_EVERY)):
+        clock.now += 1.0
+        schedule.key_pressed()
+        schedule.key_drawn()
+        schedule.tick()
+    assert calls == ["collect1", "freeze"]
