@@ -442,7 +442,8 @@ class KeyedList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _update_rows(self, keys: Sequence[str], rows: Mapping[str, Any]) -> None:
         """`update_row` for each of `keys` whose row is a new object, with the lines on screen worked out once: a
-        new minute gives each of 2,000 pipelines a new row, and asking the widget's region for each cost 30 ms."""
+        new minute gives each of 2,000 pipelines a new row, and asking the widget's region for each cost 13 ms in a
+        bare list (`set_rows` of 2,000 new rows: 3 ms now)."""
         kept = self._rows
         self._window = (self.first_shown, self.page_height)
         try:
