@@ -209,7 +209,7 @@ class PipelinePoller:
         has (AWS's times decide: the consoles' clocks may differ). It carries no approval's token: the one this
         console read is kept, and an approval it has not read it reads now."""
         ctx = self._ctx
-        if slot.reading_state or (slot.state is not None and _newest(state) < _newest(slot.state)):
+        if slot.reading_state or (slot.state is not None and _older(state, slot.state)):
             return False
         slot.unshared = None  # a teammate's newer read: this console's own is no news to the team
         state, unknown_approval = with_own_tokens(slot.state, state, approvals_of(slot.structure, state))
@@ -550,6 +550,15 @@ class PipelinePoller:
 
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def _older(shared: PipelineState, mine: PipelineState) -> bool:
+    """Whether a teammate's read shows an older moment than this console's: of an older version of the pipeline
+    (an update changes no action's time, so a late read of the version before looked as new as this one's, took
+    its place and dropped the read this console had yet to share), or of the same one with older AWS times."""
+    if (shared.version or 0) != (mine.version or 0):
+        return (shared.version or 0) < (mine.version or 0)
+    return _newest(shared) < _newest(mine)
 
 
 def _newest(state: PipelineState) -> datetime:

@@ -296,6 +296,27 @@ async def test_another_consoles_read_is_applied_as_a_read_unless_it_is_older() -
         await watcher.stop()
 
 
+async def test_a_late_read_of_the_version_before_never_takes_the_place_of_a_newer_one() -> None:
+    """An update of the pipeline changes no action's time: a teammate's read of the version before, late on the
+    queue, looks as new as this console's read of the new version by AWS's times. It is older all the same, and
+    the read this console has yet to share (once it has the new version's structure) stays to be shared."""
+    fleet = _fleet()
+    watcher, _ = await started(fleet)
+    try:
+        source, run = _source(watcher)
+        slot = run.of("codepipeline")["p"]
+        assert slot.state is not None
+        own = replace(slot.state, version=2)
+        slot.take_state(own)
+        slot.unshared = own  # read, waiting for version 2's structure before it is shared
+        late = _state("Succeeded", "old", T0)  # version 1, the very times of this console's read
+        assert not source.apply_shared(run, "GetPipelineState", "p", late, NOW)
+        assert slot.state.version == 2
+        assert slot.unshared is own
+    finally:
+        await watcher.stop()
+
+
 async def test_an_event_newer_than_a_shared_read_is_laid_over_it_again() -> None:
     fleet = _fleet()
     watcher, updates = await started(fleet)
