@@ -142,12 +142,18 @@ def board_title(pipeline: Pipeline, state: FleetState, now: datetime) -> Text:
             title.append(f" {clean(latest.revision.short)}")
         title.append(f" {coarse_age(latest.updated or latest.started, now)}", style="dim")
     title.append("\n")
+    # Why it cannot be trusted: how old the picture is (also when its last read failed: the cached picture of a
+    # target that cannot be reached; the error alone does not say how old what is under it is), an error
+    # reading it, a part that could not be read. Else the commit message.
+    why: list[Text] = []
+    if state.is_stale(pipeline.key, pipeline.read_at, now):
+        why.append(Text(f"{STALE.glyph} stale: last read {ago(pipeline.read_at, now)}", style="bold"))
     if pipeline.error:
-        title.append(f"{ERROR.glyph} {clean(pipeline.error)}", style=ERROR.tone.style)
+        why.append(Text(f"{ERROR.glyph} {clean(pipeline.error)}", style=ERROR.tone.style))
     elif pipeline.note:
-        title.append(f"◐ partial: {clean(pipeline.note)}", style="bold yellow")
-    elif state.is_stale(pipeline.key, pipeline.read_at, now):
-        title.append(f"{STALE.glyph} stale: last read {ago(pipeline.read_at, now)}", style="bold")
+        why.append(Text(f"◐ partial: {clean(pipeline.note)}", style="bold yellow"))
+    if why:
+        title.append_text(Text(" · ", style="dim").join(why))
     elif latest is not None and latest.revision is not None:
         title.append(commit_message(latest.revision.summary))
     return title

@@ -14,9 +14,9 @@ from screens.context import ExecutionRef, KeyRef, ResourceRef
 from screens.fleet.actions import machine_choices
 from screens.fleet.rows import MACHINE_COLUMNS, MachineRow, machine_layout, machine_row
 from screens.fleet.view import Frame, ShownRows
-from screens.status import ERROR, look
+from screens.status import ERROR, STALE, look
 from screens.text import clean, literal
-from screens.timefmt import coarse_age
+from screens.timefmt import ago, coarse_age
 from screens.widgets.keyed_list import ListColumn
 from screens.widgets.wave_board import WaveBoard
 
@@ -101,8 +101,15 @@ def machine_detail(machine: StateMachine | None, state: FleetState, now: datetim
         return Text("No state machine selected." if state_machines_of(state) else "", style="dim")
     text = literal(machine.name, style="bold")
     text.append(f" · {clean(machine.target)} · {machine.type.lower()}", style="dim")
+    # How old the picture is, and why its last read failed, as the pipelines' board says them.
+    why: list[Text] = []
+    if state.is_stale(machine.key, machine.read_at, now):
+        why.append(Text(f"{STALE.glyph} stale: last read {ago(machine.read_at, now)}", style="bold"))
     if machine.error:
-        text.append(f"\n{ERROR.glyph} {clean(machine.error)}", style=ERROR.tone.style)
+        why.append(Text(f"{ERROR.glyph} {clean(machine.error)}", style=ERROR.tone.style))
+    if why:
+        text.append("\n")
+        text.append_text(Text(" · ", style="dim").join(why))
     for execution in machine.executions[:3]:
         text.append("\n  ")
         text.append_text(look(execution.status).text())

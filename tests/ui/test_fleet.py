@@ -14,18 +14,22 @@ from console.codepipeline.model import pipelines_of
 from console.model import FleetState
 from console.stepfunctions.model import state_machines_of
 from screens.fleet import rows as rows_module
-from screens.fleet.pipelines import PIPELINES
+from screens.fleet.pipelines import PIPELINES, board_title
 from screens.fleet.rows import pipeline_layout
 from screens.fleet.screen import FleetScreen
-from screens.fleet.state_machines import MACHINES
+from screens.fleet.state_machines import MACHINES, machine_detail
 from screens.text import clean, commit_message
 from screens.widgets.keyed_list import columns_width, matches
 from screens.widgets.wave_board import WaveBoard, wave_cells
 from tests.ui.conftest import (
+    FIXED_NOW,
     WAVES,
     FakeWatcher,
+    ago,
     all_waves,
+    execution,
     fleet_picture,
+    machine,
     pipeline,
     rendered,
     stage,
@@ -401,3 +405,24 @@ def test_clean_removes_escapes_and_controls() -> None:
 def test_commit_message_reads_codestar_json_summaries() -> None:
     assert commit_message('{"ProviderType":"GitHub","CommitMessage":"Fix it\\nmore"}') == "Fix it"
     assert commit_message("plain summary") == "plain summary"
+
+
+def test_the_boards_say_how_old_a_picture_is_also_when_its_last_read_failed() -> None:
+    """A picture from the warm-start cache of a target that cannot be reached: the row says `error`, and the board
+    says both how old what is shown is and why it was not read again (the error alone did not say the age)."""
+    failing = "EndpointConnectionError: cannot reach AWS"
+    pipe = replace(pipeline("checkout-api", all_waves(), read=300), error=failing)
+    sm = replace(
+        machine("wave-deployment", [execution("wave-deployment", "run-1", "SUCCEEDED")], read=300), error=failing
+    )
+    state = FleetState(default_stale_after=30.0)
+    for line in (board_title(pipe, state, FIXED_NOW).plain, machine_detail(sm, state, FIXED_NOW).plain):
+        assert "≈ stale: last read 5m ago · ! EndpointConnectionError: cannot reach AWS" in line
+    # Read a moment ago and fresh: only the error; the age is said only once the picture is stale.
+    recent = replace(pipe, read_at=ago(3))
+    assert "stale" not in board_title(recent, state, FIXED_NOW).plain
+    assert "! EndpointConnectionError" in board_title(recent, state, FIXED_NOW).plain
+    # From the cache and not read since: stale whatever its age.
+    cached = FleetState(default_stale_after=30.0, cached=frozenset({recent.key, replace(sm, read_at=ago(3)).key}))
+    assert "≈ stale: last read 3s ago · !" in board_title(recent, cached, FIXED_NOW).plain
+    assert "≈ stale: last read 3s ago · !" in machine_detail(replace(sm, read_at=ago(3)), cached, FIXED_NOW).plain

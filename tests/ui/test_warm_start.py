@@ -22,8 +22,9 @@ from console.watch import Watcher
 from console.waves import default_wave_model
 from screens.fleet.pipelines import PIPELINES
 from screens.fleet.screen import FleetScreen
+from screens.status import ERROR
 from tests.conftest import REGION
-from tests.ui.conftest import notifications, rendered, wait_for
+from tests.ui.conftest import notifications, rendered, rendered_lines, wait_for
 from tests.ui.test_pipeline_support import quiet_sandbox
 
 FAST = Intervals(focused=0.2, background=0.5, lists=2.0, push_safety_net=30.0)
@@ -67,9 +68,18 @@ async def test_the_last_runs_fleet_shows_at_once_marked_stale_when_aws_cannot_an
             await wait_for(pilot, lambda: KEY in screen.views[PIPELINES].keys, within=10, what="the cached pipeline")
             await wait_for(pilot, lambda: "quiet-service" in rendered(app), what="the cached pipeline on screen")
             assert KEY in app.console_context.state.cached
-            text = await wait_for(pilot, lambda: "stale: last read" in rendered(app) and rendered(app), what="stale")
-            # The pipeline's row says it, not only the detail below.
-            assert any("quiet-service" in line and "≈ stale" in line for line in text.splitlines())
+            # Its first read fails (nothing answers). The board under the list says both how old the picture is
+            # and why it was not read again: before the fix the error took the age's place, so the age was
+            # shown only until the first read failed.
+            board = await wait_for(
+                pilot,
+                lambda: [line for line in rendered_lines(app) if "stale: last read" in line and ERROR.glyph in line],
+                what="the board's age and error",
+            )
+            assert "cannot reach AWS" in board[0], board
+            text = rendered(app)
+            # The pipeline's row says it cannot be trusted, not only the board below.
+            assert any("quiet-service" in line and f"{ERROR.glyph} error" in line for line in text.splitlines())
             assert "now ago" not in text
             assert fresh.warnings == []
 
