@@ -109,7 +109,10 @@ class Console:
                 self.ready.set()
 
 
-def start_console(url: str, mode: str, config: Path, source: Path | None = None) -> Console:
+def start_console(url: str, mode: str, config: Path, cache: Path, source: Path | None = None) -> Console:
+    """A console of the team. `cache` is its own warm-start cache directory, empty at first: each member of a
+    team has a cache of their own, and the runs stay cold (a mode run after another on the same sandbox would
+    otherwise start from what the consoles before it left in the user's cache, the same AWS to the cache)."""
     command = [sys.executable, "-m", "console", "watch", "--json"]
     if mode == "queue":
         # `--events-queue` names one URL; a sandbox's queue has the same path in each region: one reader each.
@@ -125,7 +128,13 @@ def start_console(url: str, mode: str, config: Path, source: Path | None = None)
             command += ["--region", region]
     else:
         command += ["--config", str(_topic_config(config, url))]  # a topic per region: a target per region
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "operator", "AWS_SECRET_ACCESS_KEY": "x", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "operator",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "PYTHONUNBUFFERED": "1",
+        "XDG_CACHE_HOME": str(cache),
+    }
     if source is not None:  # another checkout's console: its package first on the path
         env["PYTHONPATH"] = str(source)
     process = subprocess.Popen(
@@ -154,6 +163,12 @@ def _topic_config(config: Path, url: str) -> Path:
     path = config.with_name(f"topic-config-{port}.yaml")  # one per sandbox: two run side by side
     path.write_text(text)
     return path
+
+
+def _cache_of(config: Path, sandbox: SandboxProcess, mode: str, index: int) -> Path:
+    """A new, empty cache directory for one console of one run (beside the run's configuration)."""
+    port = sandbox.url.rsplit(":", 1)[-1]
+    return config.parent / "caches" / f"{mode}-{port}-{index}"
 
 
 def quota_stats(url: str) -> dict[tuple[str, str], dict[str, float]]:
@@ -195,7 +210,11 @@ def run_modes(
     """Run `consoles` consoles for each (sandbox, mode, checkout) at the same time, over one window."""
     before = [quota_stats(sandbox.url) for sandbox, _, _ in runs]
     teams = [
-        [start_console(sandbox.url, mode, config, source) for _ in range(consoles)] for sandbox, mode, source in runs
+        [
+            start_console(sandbox.url, mode, config, _cache_of(config, sandbox, mode, index), source)
+            for index in range(consoles)
+        ]
+        for sandbox, mode, source in runs
     ]
     everyone = [console for team in teams for console in team]
     try:
