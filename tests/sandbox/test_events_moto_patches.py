@@ -256,3 +256,73 @@ def test_a_message_sent_while_a_delete_walks_the_queue_is_kept(backend: Any) -> 
 def test_moto_own_delete_loses_it_which_the_test_above_would_catch(backend: Any) -> None:
     kept = _delete_while_a_message_arrives(moto_original("Queue.delete_message"), backend)
     assert kept == ["old 1", "old 2"]
+
+
+def _batch_queue(backend: Any, name: str) -> tuple[Any, list[dict[str, str]]]:
+    """A queue and a DeleteMessageBatch's entries of every kind: a current handle, a handle a message had before
+    it was received again, a handle deleted already, the same handle twice, and one that never was."""
+    queue = backend.create_queue(name)
+    for index in range(8):
+        backend.send_message(name, f"m {index}")
+    current = backend.receive_message(name, 2, 0, 30)
+    earlier = backend.receive_message(name, 1, 0, 0)[0]
+    earlier_handle = earlier.receipt_handle
+    backend.receive_message(name, 10, 0, 30)  # `earlier` again: a new handle, the old one still deletes it
+    deleted = current[1]
+    backend.delete_message(name, deleted.receipt_handle)
+    handles = [
+        current[0].receipt_handle,
+        earlier_handle,
+        deleted.receipt_handle,
+        current[0].receipt_handle,
+        "no-such-handle",
+    ]
+    return queue, [{"Id": f"e{index}", "ReceiptHandle": handle} for index, handle in enumerate(handles)]
+
+
+def test_a_batch_delete_answers_and_deletes_as_moto_does(backend: Any) -> None:
+    answers, left = [], []
+    for delete, name in (
+        (moto_original("SQSBackend.delete_message_batch"), "moto"),
+        (moto_sqs_patch.delete_message_batch, "ours"),
+    ):
+        queue, entries = _batch_queue(backend, name)
+        answers.append(delete(backend, name, entries))
+        left.append(sorted(m.body for m in queue._messages))
+    assert answers[0] == answers[1]
+    assert left[0] == left[1]
+    success, errors = answers[1]
+    assert success == ["e0", "e1", "e2", "e3"]
+    assert [e["Id"] for e in errors] == ["e4"]
+    assert errors[0]["Code"] == "ReceiptHandleIsInvalid"
+
+
+def test_a_batch_delete_walks_the_queue_once(backend: Any) -> None:
+    queue, entries = _batch_queue(backend, "walked")
+    walks = []
+
+    class Counted(list):  # type: ignore[type-arg]
+        def __iter__(self) -> Any:
+            walks.append(1)
+            return super().__iter__()
+
+    queue._messages = Counted(queue._messages)
+    moto_sqs_patch.delete_message_batch(backend, "walked", entries)
+    assert len(walks) == 1, f"{len(walks)} walks for one batch of {len(entries)}"
+
+
+def test_a_receipt_handle_is_moto_shape_in_one_draw(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = moto_original("generate_receipt_handle")
+    ours = moto_sqs_patch.generate_receipt_handle()
+    theirs = original()
+    assert len(ours) == len(theirs) == 185
+    assert ours.isalpha()
+    assert ours.islower()
+    assert ours != moto_sqs_patch.generate_receipt_handle()
+    draws: list[int] = []
+    real = sqs_models.random.choices
+    monkeypatch.setattr(sqs_models.random, "choices", lambda *a, **k: draws.append(1) or real(*a, **k))
+    moto_sqs_patch.generate_receipt_handle()
+    assert draws == [1]
+    # A receive takes its new handle from the replacement (the name moto's Message.mark_received calls).
+    assert sqs_models.generate_receipt_handle is moto_sqs_patch.generate_receipt_handle

@@ -60,6 +60,9 @@ TOUCH_POINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (_SQS, "Queue.approximate_number_of_messages_delayed", ()),
     (_SQS, "Queue.approximate_number_of_messages_not_visible", ()),
     (_SQS, "Queue.delete_message", ("receipt_handle",)),
+    (_SQS, "SQSBackend.delete_message_batch", ("queue_name", "receipts")),
+    (_SQS, "generate_receipt_handle", ()),
+    (_SQS, "Message.mark_received", ("visibility_timeout",)),
     (_SQS, "Queue.add_message", ("message",)),
     (_SQS, "Message.__init__", ("message_id", "body", "system_attributes")),
     (_SQS, "Message.mark_sent", ("delay_seconds",)),
@@ -68,6 +71,7 @@ TOUCH_POINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (_SQS, "ReceiptHandleIsInvalid", ()),
     (_SQS, "unix_time_millis", ()),
     (_SQS, "random.uuid4", ()),
+    (_SQS, "random.choices", ()),
 )
 
 # Methods replaced wholesale → sha256 (first 16 hex) of the moto 5.2.5 source they were ported from.
@@ -79,9 +83,13 @@ REPLACED_SOURCES: dict[tuple[str, str], str] = {
     (_SQS, "Queue.approximate_number_of_messages_delayed"): "c3c1dadb0c42ed5f",
     (_SQS, "Queue.approximate_number_of_messages_not_visible"): "5dbecc4dda174358",
     (_SQS, "Queue.delete_message"): "fa6fd5b9bd2cafb4",
+    (_SQS, "SQSBackend.delete_message_batch"): "53c0bc5d5f51468a",
+    (_SQS, "generate_receipt_handle"): "10853f98152c8dab",
     # Not replaced, but what the replacements of the three properties above compare timestamps for.
     (_SQS, "Message.visible"): "5129b573308de62a",
     (_SQS, "Message.delayed"): "e2fd48abf582683a",
+    # Not replaced, but where a receive takes its new handle (`generate_receipt_handle`, by its module's name).
+    (_SQS, "Message.mark_received"): "98e7ec115c7fcb9f",
 }
 
 # Attributes of moto objects that exist only once an instance does: (module, class, attribute names).

@@ -11,6 +11,11 @@ ReceiveMessage and DeleteMessageBatch. moto made each of them scan the queue, sl
   tens of milliseconds.
 - `Queue.delete_message` walked the queue twice per receipt handle, and stored the new message list
   without the lock sends append under: a message sent between the end of the walk and the store was lost.
+  DeleteMessageBatch (what the console sends after each receive) made that walk once per entry, up to ten.
+- Each receive made the message a new receipt handle from 185 draws of `random.choice`, one call each.
+
+A team of consoles, each reading its own queue on the events topic, turned these into most of what the
+sandbox spent: every event and every shared read reaches every console's queue, is received and deleted.
 
 The replacements below are moto 5.2's own methods with those costs taken out: the clock read once per walk,
 attributes read directly, one walk per delete, under the lock. What clients see does not change.
@@ -20,6 +25,7 @@ FIFO queues keep moto's `send_message` as it is (their deduplication needs the a
 from __future__ import annotations
 
 import string
+from collections.abc import Collection
 from typing import Any
 
 from moto.sqs import models
@@ -121,25 +127,56 @@ def approximate_number_of_messages_not_visible(self: Any) -> int:
     return sum(1 for m in self._messages if not now > m.visible_at)
 
 
+def delete_messages(queue: Any, receipt_handles: Collection[str]) -> set[str]:
+    """Delete the messages of `receipt_handles` (current or earlier handles) in one walk of `queue`, under the
+    lock `add_message` appends under. Returns the handles that are now deleted: those that matched a message and
+    those deleted before (deleting again succeeds, as in moto); any other is invalid."""
+    wanted = {handle for handle in receipt_handles if handle not in queue.deleted_messages}
+    if wanted:
+        with queue._messages_lock:
+            kept: list[Any] = []
+            gone: list[Any] = []
+            for message in queue._messages:
+                had = message.receipt_handle in wanted or not wanted.isdisjoint(message._old_receipt_handles)
+                (gone if had else kept).append(message)
+            # Delete message from queue regardless of pending state
+            for message in gone:
+                queue.pending_messages.discard(message)
+                queue.deleted_messages.update(message.all_receipt_handles)
+            if gone:
+                queue._messages = kept
+    return {handle for handle in receipt_handles if handle in queue.deleted_messages}
+
+
 def delete_message(self: Any, receipt_handle: str) -> None:
     """`Queue.delete_message`: one walk, under the lock `add_message` appends under."""
-    if receipt_handle in self.deleted_messages:
-        # Already deleted - gracefully handle deleting it again
-        return
+    if not delete_messages(self, (receipt_handle,)):
+        raise sqs.ReceiptHandleIsInvalid()
 
-    with self._messages_lock:
-        kept: list[Any] = []
-        gone: list[Any] = []
-        for message in self._messages:
-            had = message.receipt_handle == receipt_handle or receipt_handle in message._old_receipt_handles
-            (gone if had else kept).append(message)
-        if not gone:
-            raise sqs.ReceiptHandleIsInvalid()
-        # Delete message from queue regardless of pending state
-        for message in gone:
-            self.pending_messages.discard(message)
-            self.deleted_messages.update(message.all_receipt_handles)
-        self._messages = kept
+
+def delete_message_batch(self: Any, queue_name: str, receipts: list[dict[str, Any]]) -> tuple[list[str], list[Any]]:
+    """`SQSBackend.delete_message_batch`: one walk of the queue for the whole batch, not one per entry."""
+    deleted = delete_messages(self.get_queue(queue_name), [entry["ReceiptHandle"] for entry in receipts])
+    success: list[str] = []
+    errors: list[dict[str, Any]] = []
+    for entry in receipts:
+        if entry["ReceiptHandle"] in deleted:
+            success.append(entry["Id"])
+        else:
+            errors.append(
+                {
+                    "Id": entry["Id"],
+                    "SenderFault": True,
+                    "Code": "ReceiptHandleIsInvalid",
+                    "Message": f'The input receipt handle "{entry["ReceiptHandle"]}" is not a valid receipt handle.',
+                }
+            )
+    return success, errors
+
+
+def generate_receipt_handle() -> str:
+    """moto's receipt handle (185 lowercase letters from moto's seedable random) in one draw, not 185."""
+    return "".join(sqs.random.choices(string.ascii_lowercase, k=185))
 
 
 def install() -> None:
@@ -150,6 +187,8 @@ def install() -> None:
         (sqs.Queue, "approximate_number_of_messages_delayed", property(approximate_number_of_messages_delayed)),
         (sqs.Queue, "approximate_number_of_messages_not_visible", property(approximate_number_of_messages_not_visible)),
         (sqs.Queue, "delete_message", delete_message),
+        (sqs.SQSBackend, "delete_message_batch", delete_message_batch),
     )
     for owner, name, replacement in replacements:
         setattr(owner, name, replacement)
+    sqs.generate_receipt_handle = generate_receipt_handle  # the name `Message.mark_received` calls
