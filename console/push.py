@@ -25,7 +25,7 @@ from typing import Protocol
 
 from console.errors import AwsError
 from console.model import QueueMessage
-from console.shared_reads import SharedRead, parse_shared
+from console.shared_reads import SharedRead, parse_shared_reads
 
 LOG = logging.getLogger(__name__)
 
@@ -312,9 +312,8 @@ class QueueReader:
             self.received += 1
             event = parse_event(message.body)
             if event is None:
-                read = parse_shared(message.body) if self.on_shared is not None else None
-                if read is not None and self.seen.first_time(read.id):
-                    shared.append(read)
+                if self.on_shared is not None:
+                    shared.extend(read for read in parse_shared_reads(message.body) if self.seen.first_time(read.id))
                 continue
             if self.seen.first_time(event.id):
                 fresh.append(event)

@@ -10,6 +10,11 @@ already has (AWS's times decide, never the consoles' clocks). One read then serv
 service shares, and how it is applied, is its own (`console/codepipeline/sharing.py`, the pollers' and the
 history follower's `apply_shared`); no token is ever part of it.
 
+A console publishes one read at a time, and what came while the last was being sent goes together in the next
+message (kind `shared-reads`: the reads, each as it would be alone), filling at most one 64 KiB chunk, the unit
+SNS and SQS bill by: a team's every message reaches every console's queue, so a busy team sends fewer, fuller
+ones instead of one a read. A read alone is sent alone, as consoles before bundles send it.
+
 The message is JSON with a `wavedeck` key naming its kind and a version: a console that does not know the kind
 or the version ignores it (as it ignores any message that is not an event it reads), so consoles of different
 versions can share a topic. What is read is the service's own payload (its model, through
@@ -28,10 +33,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 KIND = "shared-read"
+BUNDLE = "shared-reads"  # several reads in one message, each as it would be alone
 TEAM = "team"  # a transition's source when another console of the team read what it tells (`Transition.source`)
 VERSION = 1
 # SNS takes 256 KiB a message; a read larger than this is not shared (each console reads it itself).
 MAX_BYTES = 240 * 1024
+# A bundle fills one 64 KiB chunk at most (SNS and SQS bill by it); a read larger than that goes alone.
+BUNDLE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,16 +84,48 @@ def encode_shared(read: SharedRead) -> str | None:
     return body if len(body.encode()) <= MAX_BYTES else None
 
 
+def encode_bundle(bodies: list[str]) -> str:
+    """One message for the reads encoded as `bodies` (`encode_shared`'s): the read itself when it is alone."""
+    if len(bodies) == 1:
+        return bodies[0]
+    return f'{{"wavedeck":"{BUNDLE}","version":{VERSION},"reads":[{",".join(bodies)}]}}'
+
+
 def parse_shared(body: str) -> SharedRead | None:
-    """The shared read in a message body, or None when the body is no shared read of a version this console
-    reads (an EventBridge event, another kind, a newer version, or a malformed one)."""
+    """The shared read in a message body, or None when the body is no single shared read of a version this
+    console reads (an EventBridge event, another kind, a newer version, or a malformed one)."""
+    document = _document(body)
+    return None if document is None else _read_of(document)
+
+
+def parse_shared_reads(body: str) -> tuple[SharedRead, ...]:
+    """Every shared read in a message body: one read, or a bundle's (each malformed one left out); none when the
+    body is neither (an EventBridge event, another kind or version)."""
+    document = _document(body)
+    if document is None:
+        return ()
+    if document.get("wavedeck") == BUNDLE and document.get("version") == VERSION:
+        reads = document.get("reads")
+        if not isinstance(reads, list):
+            return ()
+        found = (_read_of(read) for read in reads if isinstance(read, dict))
+        return tuple(read for read in found if read is not None)
+    read = _read_of(document)
+    return () if read is None else (read,)
+
+
+def _document(body: str) -> dict[str, Any] | None:
     if '"wavedeck"' not in body:  # the events' bodies, most of a queue's traffic, without parsing them twice
         return None
     try:
         document = json.loads(body)
     except ValueError:
         return None
-    if not isinstance(document, dict) or document.get("wavedeck") != KIND or document.get("version") != VERSION:
+    return document if isinstance(document, dict) else None
+
+
+def _read_of(document: dict[str, Any]) -> SharedRead | None:
+    if document.get("wavedeck") != KIND or document.get("version") != VERSION:
         return None
     texts = [document.get(key) for key in ("id", "sender", "account", "region", "service", "api", "resource")]
     payload = document.get("payload")

@@ -3,8 +3,9 @@
 See `console/shared_reads.py` for why and for the message. Here:
 - `offer`: a poller's read, kept to be published only while the target's topic has other consoles on it (a
   console alone publishes nothing). Reads wait in a queue that keeps the newest read of each resource, and one
-  task per topic publishes them one at a time: at most the console's own read rate, which its share of the
-  account's budget already bounds.
+  task per topic publishes them one message at a time, oldest first: what waited while the last message was
+  sent goes together in the next (up to a 64 KiB bundle), so the messages are at most the console's own read
+  rate, which its share of the account's budget already bounds, and fewer when the topic is slow to answer.
 - `receive`: the reads the console's queue got from the topic; its own are skipped, and each other is handed to
   the source of its service (`SharesReads.apply_shared`) for each target of the same account and region, which
   lays it over its model unless it is older than what it has.
@@ -26,7 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from console.errors import AccessDenied, AwsError, one_line
 from console.polling.slots import TargetRun
-from console.shared_reads import SharedRead, encode_shared, new_sender
+from console.shared_reads import BUNDLE_BYTES, SharedRead, encode_bundle, encode_shared, new_sender
 
 LOG = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ class TopicClient(Protocol):
 class ShareStats:
     """What this console shared and was shared: counts for whoever looks into a team's sharing (the tests do)."""
 
-    published: int = 0
+    published: int = 0  # reads
+    messages: int = 0  # the messages they went in (a bundle holds several)
     too_large: int = 0
     failed: int = 0
     dropped: int = 0  # the oldest waiting, when the queue was full
@@ -127,46 +129,67 @@ class TeamReads:
         share.ready.set()
 
     async def publishing(self, share: TopicShare) -> None:
-        """Publish the topic's pending reads, one at a time, until cancelled (or the topic refuses)."""
+        """Publish the topic's pending reads, a message at a time, until cancelled (or the topic refuses)."""
+        carried: list[tuple[str, int]] = []  # an encoded read that did not fit in the last bundle
         while True:
-            await share.ready.wait()
+            if not (share.pending or carried):
+                await share.ready.wait()
             share.ready.clear()
-            while share.pending and share.off is None:
-                (_, service, api, *_), (run, resource, read_at, encode) = share.pending.popitem(last=False)
-                try:
-                    read = SharedRead(
-                        id=secrets.token_hex(12),
-                        sender=self.sender,
-                        account=share.account,
-                        region=run.target.region,
-                        service=service,
-                        api=api,
-                        resource=resource,
-                        read_at=read_at,
-                        payload=encode(),
-                    )
-                    body = encode_shared(read)
-                except Exception:  # noqa: BLE001 - a read that cannot be written is not shared; the rest are
-                    self.stats.failed += 1
-                    LOG.exception("writing a shared %s of %s", api, resource)
+            bundle, carried = carried, []
+            size = sum(bytes_ for _, bytes_ in bundle)
+            while share.pending and share.off is None and size < BUNDLE_BYTES:
+                encoded = self._encode_next(share)
+                if encoded is None:
                     continue
-                if body is None:
-                    self.stats.too_large += 1
-                    continue
-                try:
-                    await share.client.publish(share.arn, body)
-                except AccessDenied as exc:
-                    share.off = one_line(exc)
-                    share.pending.clear()
-                    LOG.warning("not sharing reads on %s (the others still share theirs): %s", share.arn, share.off)
-                except AwsError as exc:
-                    self.stats.failed += 1  # each console reads the resource itself meanwhile
-                    LOG.info("sharing a read of %s on %s: %s", resource, share.arn, one_line(exc))
-                except Exception:  # noqa: BLE001 - a surprise in one publish must not end the sharing
-                    self.stats.failed += 1
-                    LOG.exception("sharing a read of %s on %s", resource, share.arn)
-                else:
-                    self.stats.published += 1
+                if bundle and size + encoded[1] > BUNDLE_BYTES:
+                    carried = [encoded]
+                    break
+                bundle.append(encoded)
+                size += encoded[1]
+            if bundle and share.off is None:
+                await self._publish(share, [body for body, _ in bundle])
+
+    def _encode_next(self, share: TopicShare) -> tuple[str, int] | None:
+        """The oldest pending read as a message body, with its size in bytes (None: it is not shared)."""
+        (_, service, api, *_), (run, resource, read_at, encode) = share.pending.popitem(last=False)
+        try:
+            read = SharedRead(
+                id=secrets.token_hex(12),
+                sender=self.sender,
+                account=share.account,
+                region=run.target.region,
+                service=service,
+                api=api,
+                resource=resource,
+                read_at=read_at,
+                payload=encode(),
+            )
+            body = encode_shared(read)
+        except Exception:  # noqa: BLE001 - a read that cannot be written is not shared; the rest are
+            self.stats.failed += 1
+            LOG.exception("writing a shared %s of %s", api, resource)
+            return None
+        if body is None:
+            self.stats.too_large += 1
+            return None
+        return body, len(body.encode())
+
+    async def _publish(self, share: TopicShare, bodies: list[str]) -> None:
+        try:
+            await share.client.publish(share.arn, encode_bundle(bodies))
+        except AccessDenied as exc:
+            share.off = one_line(exc)
+            share.pending.clear()
+            LOG.warning("not sharing reads on %s (the others still share theirs): %s", share.arn, share.off)
+        except AwsError as exc:
+            self.stats.failed += len(bodies)  # each console reads the resources itself meanwhile
+            LOG.info("sharing %d reads on %s: %s", len(bodies), share.arn, one_line(exc))
+        except Exception:  # noqa: BLE001 - a surprise in one publish must not end the sharing
+            self.stats.failed += len(bodies)
+            LOG.exception("sharing %d reads on %s", len(bodies), share.arn)
+        else:
+            self.stats.published += len(bodies)
+            self.stats.messages += 1
 
     # --- the others' reads --------------------------------------------------------------------------------
 

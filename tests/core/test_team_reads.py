@@ -30,7 +30,15 @@ from console.model import Target
 from console.polling.slots import TargetRun
 from console.polling.team_reads import TeamReads, TopicShare
 from console.push import parse_event
-from console.shared_reads import MAX_BYTES, SharedRead, encode_shared, parse_shared
+from console.shared_reads import (
+    BUNDLE_BYTES,
+    MAX_BYTES,
+    SharedRead,
+    encode_bundle,
+    encode_shared,
+    parse_shared,
+    parse_shared_reads,
+)
 from console.watch import Watcher
 from tests.core.test_push_apply import RUN, STAGE, PushedFleet, started
 
@@ -92,12 +100,31 @@ def test_a_read_too_large_for_sns_is_not_shared() -> None:
     assert encode_shared(_read(payload={"text": "x" * MAX_BYTES})) is None
 
 
+def test_reads_sent_together_come_out_as_they_went_in() -> None:
+    reads = [_read(id=f"m{index}", resource=f"svc-{index}", payload={"n": index}) for index in range(3)]
+    bodies = [encode_shared(read) for read in reads]
+    assert all(bodies)
+    bundle = encode_bundle([body for body in bodies if body])
+    assert parse_shared_reads(bundle) == tuple(reads)
+    assert parse_shared(bundle) is None  # a console before bundles ignores it, as any kind it does not know
+    # A read alone is the message a console before bundles reads.
+    assert encode_bundle([bodies[0] or ""]) == bodies[0]
+    assert parse_shared_reads(bodies[0] or "") == (reads[0],)
+    # A malformed read in a bundle is left out, the others are not; a bundle of another version is ignored.
+    document = json.loads(bundle)
+    document["reads"][1]["sender"] = ""
+    assert parse_shared_reads(json.dumps(document)) == (reads[0], reads[2])
+    assert parse_shared_reads(json.dumps({**document, "version": 2})) == ()
+    assert parse_shared_reads(json.dumps({**document, "reads": "no"})) == ()
+
+
 # --- publishing and receiving -------------------------------------------------------------------------------
 
 
 class RecordingTopic:
     def __init__(self, refuse: Exception | None = None, refusals: int | None = None) -> None:
-        self.messages: list[SharedRead] = []
+        self.messages: list[SharedRead] = []  # every read published, in order
+        self.bodies: list[str] = []  # the messages they went in
         self.refuse = refuse
         self.refusals = refusals  # how many calls it refuses (None: all)
         self.asked = 0
@@ -108,9 +135,10 @@ class RecordingTopic:
         self._asked.set()
         if self.refuse is not None and (self.refusals is None or self.asked <= self.refusals):
             raise self.refuse
-        read = parse_shared(message)
-        assert read is not None
-        self.messages.append(read)
+        reads = parse_shared_reads(message)
+        assert reads
+        self.bodies.append(message)
+        self.messages.extend(reads)
 
     async def asked_times(self, count: int, reads: TeamReads, share: TopicShare) -> None:
         """Let `reads` publish until the topic has been asked `count` times (its answer given)."""
@@ -163,10 +191,13 @@ async def test_a_console_alone_publishes_nothing_and_a_team_gets_the_newest_read
     reads.offer(run, "codepipeline", "GetPipelineState", "orders-api", NOW, lambda: {"n": 2})
     reads.offer(run, "codepipeline", "GetPipelineState", "ledger-api", NOW, lambda: {"n": 3})
     reads.offer(run, "codepipeline", "GetPipelineState", "orders-api", NOW + timedelta(seconds=1), lambda: {"n": 4})
-    await topic.asked_times(2, reads, share)
+    await topic.asked_times(1, reads, share)
     assert [(m.resource, m.payload) for m in topic.messages] == [("ledger-api", {"n": 3}), ("orders-api", {"n": 4})]
     assert {(m.account, m.region, m.sender) for m in topic.messages} == {("123456789012", "us-east-1", reads.sender)}
     assert len({m.id for m in topic.messages}) == 2
+    # What waited went together: one message, two reads.
+    assert len(topic.bodies) == 1
+    assert (reads.stats.published, reads.stats.messages) == (2, 1)
 
 
 async def test_a_topic_that_refuses_publishing_is_not_asked_again() -> None:
@@ -187,9 +218,11 @@ async def test_a_publish_that_fails_is_counted_and_the_next_goes() -> None:
     reads, share = _joined(topic, run)
     reads.offer(run, "codepipeline", "GetPipelineState", "orders-api", NOW, dict)
     reads.offer(run, "codepipeline", "GetPipelineState", "ledger-api", NOW, dict)
+    await topic.asked_times(1, reads, share)  # both in one message, refused
+    reads.offer(run, "codepipeline", "GetPipelineState", "billing-api", NOW, dict)
     await topic.asked_times(2, reads, share)
-    assert (reads.stats.failed, reads.stats.published) == (1, 1)
-    assert [m.resource for m in topic.messages] == ["ledger-api"]
+    assert (reads.stats.failed, reads.stats.published) == (2, 1)
+    assert [m.resource for m in topic.messages] == ["billing-api"]
     assert share.off is None
 
 
@@ -444,3 +477,20 @@ def test_a_topic_left_shares_nothing_more_either_way() -> None:
     reads.receive([east], [_read()])
     assert not share.pending
     assert source.applied == []
+
+
+async def test_a_bundle_fills_one_chunk_at_most_and_keeps_the_order() -> None:
+    topic = RecordingTopic()
+    run = _run("prod/us-east-1")
+    reads, share = _joined(topic, run)
+    text = "x" * (BUNDLE_BYTES // 3)  # three fit in no bundle: two do
+    for index in range(5):
+        reads.offer(run, "codepipeline", "GetPipeline", f"svc-{index}", NOW, lambda: {"text": text})
+    reads.offer(run, "codepipeline", "GetPipeline", "huge", NOW, lambda: {"text": "y" * (BUNDLE_BYTES * 2)})
+    await topic.asked_times(4, reads, share)
+    assert [m.resource for m in topic.messages] == ["svc-0", "svc-1", "svc-2", "svc-3", "svc-4", "huge"]
+    sizes = [len(body.encode()) for body in topic.bodies]
+    assert [len(parse_shared_reads(body)) for body in topic.bodies] == [2, 2, 1, 1]
+    assert all(size <= BUNDLE_BYTES for size in sizes[:3])
+    assert sizes[3] > BUNDLE_BYTES  # larger than a chunk, under SNS's limit: alone
+    assert (reads.stats.published, reads.stats.messages) == (6, 4)
