@@ -31,6 +31,8 @@ from console.shared_reads import BUNDLE_BYTES, SharedRead, encode_bundle, encode
 
 LOG = logging.getLogger(__name__)
 
+# What a bundle's reads may take of it: its envelope (`encode_bundle`) is under 64 bytes.
+BUNDLE_ROOM = BUNDLE_BYTES - 64
 PENDING_LIMIT = 1_000  # reads waiting to be published (the newest of each resource); the oldest go beyond it
 
 
@@ -136,16 +138,16 @@ class TeamReads:
                 await share.ready.wait()
             share.ready.clear()
             bundle, carried = carried, []
-            size = sum(bytes_ for _, bytes_ in bundle)
-            while share.pending and share.off is None and size < BUNDLE_BYTES:
+            size = sum(bytes_ + 1 for _, bytes_ in bundle)  # each read and its comma in the bundle
+            while share.pending and share.off is None and size < BUNDLE_ROOM:
                 encoded = self._encode_next(share)
                 if encoded is None:
                     continue
-                if bundle and size + encoded[1] > BUNDLE_BYTES:
+                if bundle and size + encoded[1] + 1 > BUNDLE_ROOM:
                     carried = [encoded]
                     break
                 bundle.append(encoded)
-                size += encoded[1]
+                size += encoded[1] + 1
             if bundle and share.off is None:
                 await self._publish(share, [body for body, _ in bundle])
 

@@ -28,7 +28,7 @@ from console.codepipeline.source import PipelineSource
 from console.errors import AccessDenied, Unavailable
 from console.model import Target
 from console.polling.slots import TargetRun
-from console.polling.team_reads import TeamReads, TopicShare
+from console.polling.team_reads import BUNDLE_ROOM, TeamReads, TopicShare
 from console.push import parse_event
 from console.shared_reads import (
     BUNDLE_BYTES,
@@ -492,5 +492,6 @@ async def test_a_bundle_fills_one_chunk_at_most_and_keeps_the_order() -> None:
     sizes = [len(body.encode()) for body in topic.bodies]
     assert [len(parse_shared_reads(body)) for body in topic.bodies] == [2, 2, 1, 1]
     assert all(size <= BUNDLE_BYTES for size in sizes[:3])
+    assert len(encode_bundle(["", ""])) + 1 < BUNDLE_BYTES - BUNDLE_ROOM  # the room left is the envelope's
     assert sizes[3] > BUNDLE_BYTES  # larger than a chunk, under SNS's limit: alone
     assert (reads.stats.published, reads.stats.messages) == (6, 4)
