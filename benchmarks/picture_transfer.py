@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks.ui_support import RunningSandbox, percentile, sandbox, until
+from benchmarks.ui_support import RunningSandbox, sandbox, summary, until
 from console.aws.gateway import Gateway
 from console.codepipeline.model import pipelines_of
 from console.config import Config, sandbox_targets
@@ -235,12 +235,7 @@ async def watch(
 
 
 def spread(values: Sequence[float], unit: float = 1000.0) -> str:
-    if not values:
-        return "n=0"
-    return (
-        f"p50 {percentile(values, 50) * unit:7.2f}  p95 {percentile(values, 95) * unit:7.2f}  "
-        f"max {max(values) * unit:7.2f}"
-    )
+    return summary(values, unit, digits=2)
 
 
 def report(window: Window) -> None:

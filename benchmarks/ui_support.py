@@ -263,14 +263,14 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[index]
 
 
-def summary(values: Sequence[float], unit: float = 1000.0) -> str:
-    """`n=…  p50 …  p95 …  max …` in milliseconds."""
+def summary(values: Sequence[float], unit: float = 1000.0, digits: int = 1) -> str:
+    """`n=…  p50 …  p95 …  max …  mean …` in milliseconds (times `unit`), `digits` after the point."""
     if not values:
         return "n=0"
-    return (
-        f"n={len(values):<4d} p50 {percentile(values, 50) * unit:7.1f}  p95 {percentile(values, 95) * unit:7.1f}  "
-        f"max {max(values) * unit:7.1f}  mean {statistics.fmean(values) * unit:7.1f}"
-    )
+    p50, p95 = percentile(values, 50) * unit, percentile(values, 95) * unit
+    most, mean = max(values) * unit, statistics.fmean(values) * unit
+    figures = "  ".join(f"{name} {value:7.{digits}f}" for name, value in (("p50", p50), ("p95", p95), ("max", most)))
+    return f"n={len(values):<4d} {figures}  mean {mean:7.{digits}f}"
 
 
 async def until(condition: Callable[[], object], within: float, what: str, step: float = 0.01) -> float:
