@@ -84,7 +84,7 @@ def run_sandbox(options: SandboxOptions, definitions: Path | None, *, stop_on_st
         warm += f", latency {options.latency:g} ms" if options.latency else ""
         warm += ", AWS's request quotas" if options.quotas else ""
         say(
-            f"{len(fleet.pipelines)} pipelines, {len(fleet.state_machines)} state machines, "
+            f"{_count(len(fleet.pipelines), 'pipeline')}, {_count(len(fleet.state_machines), 'state machine')}, "
             f"speed {options.speed:g}, seed {options.seed}; ready in {timings['ready']:.1f}s "
             f"(seeding {timings['seed']:.1f}s{warm}); Ctrl-C stops it"
         )
@@ -140,3 +140,8 @@ def _wait_for_eof(request_stop: Callable[[], None]) -> None:
     except OSError:
         pass
     request_stop()
+
+
+def _count(number: int, noun: str) -> str:
+    """`1 pipeline`, `7 pipelines`."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -119,3 +119,11 @@ def test_loopback_is_not_warned_about(host: str, tmp_path: Path, capsys: pytest.
 
     main(["sandbox", "--host", host, "--port", "0", "--definitions", str(tmp_path / "missing")])
     assert "warning" not in capsys.readouterr().err
+
+
+def test_the_ready_line_counts_in_words_a_person_reads() -> None:
+    from console.sandbox.run import _count
+
+    assert _count(1, "pipeline") == "1 pipeline"
+    assert _count(0, "state machine") == "0 state machines"
+    assert _count(7, "pipeline") == "7 pipelines"
