@@ -241,9 +241,11 @@ def _action_transition(
     # An action whose run an event told has no run id (no event carries it): the read that first shows the id
     # shows that same run, and tells only what changed since.
     same_run = previous.action_execution_id in (None, action.action_execution_id)
-    if same_run and previous.status == action.status and previous.token == action.token:
+    if same_run and previous.status == action.status and previous.awaiting_approval == action.awaiting_approval:
+        # Its token coming or going tells nothing more: a manual approval waits whether or not its token is known
+        # (an event or a teammate's shared read carries none; a read brings it).
         return None
-    # Same run and status but a new token: the approval became answerable, which is worth telling.
+    # Same run and status, but now waiting for a person: an action read without its declaration whose token came.
     from_status = previous.status if same_run else None
     return Transition(
         time=time,

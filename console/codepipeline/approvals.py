@@ -1,8 +1,9 @@
 """What waits for a person on CodePipeline: manual approvals, and stages held before entry by alarms, which only
 an override (or the alarms clearing) ends.
 
-Pure functions over model objects; the pipeline poller calls them after every read. The tokens themselves stay
-out of the Approval: the action gate reads them fresh.
+Pure functions over model objects; the pipeline poller calls them after every read, and the warm start on the
+cached pictures. The tokens themselves stay out of the Approval: the action gate reads them fresh, so an approval
+whose token is not known (from the cache, or told by an event) is listed all the same.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ DEFAULT_APPROVAL_TIMEOUT = timedelta(days=7)
 
 
 def pipeline_approvals(pipeline: Pipeline) -> list[Approval]:
-    """Every manual approval of `pipeline` in progress with a token, in stage order."""
+    """Every manual approval of `pipeline` waiting for a person (`Action.awaiting_approval`), in stage order."""
     out: list[Approval] = []
     for stage in pipeline.stages:
         for action in stage.actions:

@@ -85,7 +85,10 @@ class Action:
 
     @property
     def awaiting_approval(self) -> bool:
-        return self.status == "InProgress" and self.token is not None
+        """Whether it waits for a person: a manual approval in progress, whether or not its token is known (the
+        warm-start cache and pushed events carry none; the gate reads it fresh before answering), or any action
+        in progress with a token (a state read without its declaration still tells an approval by its token)."""
+        return self.status == "InProgress" and (self.token is not None or self.is_approval)
 
 
 class ConditionKind(enum.StrEnum):

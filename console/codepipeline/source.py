@@ -17,6 +17,7 @@ from typing import Any
 
 from console import cache_codec
 from console.codepipeline import slots
+from console.codepipeline.approvals import condition_holds, pipeline_approvals
 from console.codepipeline.events import CONDITIONS
 from console.codepipeline.model import SERVICE, Pipeline, PipelineExecution, PipelineState, PipelineSummary
 from console.codepipeline.poller import STRUCTURE_SKIP, PipelinePoller, signature_from
@@ -57,8 +58,11 @@ class PipelineSource:
                 continue
             structure = None if entry.structure is None else replace(entry.structure, target=run.target.name)
             self.poller.seed(slot, structure, entry.picture)
-            picture = replace(entry.picture, target=run.target.name)
-            slots.shown(publisher)[slot.key] = self.poller.with_waves(picture)
+            picture = self.poller.with_waves(replace(entry.picture, target=run.target.name))
+            slots.shown(publisher)[slot.key] = picture
+            # What waited for a person then is in the inbox at once, stale like the picture: a target that cannot
+            # be reached must not hide an approval. Its token was never cached; the gate reads it when answering.
+            publisher.approvals[slot.key] = (*pipeline_approvals(picture), *condition_holds(picture))
             publisher.cached.add(slot.key)
         return len(cached.pipelines)
 

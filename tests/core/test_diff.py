@@ -135,27 +135,46 @@ def test_an_older_execution_reappearing_is_not_new() -> None:
     assert pipeline_transitions(old, new, T0, "poll") == []
 
 
-def test_approval_token_appearing_is_told_and_listed() -> None:
-    def approval(token: str | None) -> Action:
-        return Action(
-            name="Approve",
-            category="Approval",
-            provider="Manual",
-            status="InProgress",
-            action_execution_id="x",
-            token=token,
-            last_status_change=T0,
-            timeout_minutes=120,
-            configuration=(("CustomData", "Promote?"), ("ExternalEntityLink", "https://wiki/x")),
-        )
+def waiting_approval(token: str | None) -> Action:
+    """A manual approval in progress, as GetPipelineState's `actionStates[].latestExecution` (status InProgress,
+    with its token) laid over its declaration (category Approval, provider Manual) says it."""
+    return Action(
+        name="Approve",
+        category="Approval",
+        provider="Manual",
+        status="InProgress",
+        action_execution_id="x",
+        token=token,
+        last_status_change=T0,
+        timeout_minutes=120,
+        configuration=(("CustomData", "Promote?"), ("ExternalEntityLink", "https://wiki/x")),
+    )
 
+
+def test_a_manual_approval_in_progress_waits_whether_or_not_its_token_is_known() -> None:
+    # The warm-start cache and pushed events carry no token: the approval waits all the same.
+    assert waiting_approval(None).awaiting_approval
+    assert waiting_approval("tok-1").awaiting_approval
+    assert Action(name="Approve", provider="Manual", status="InProgress").awaiting_approval
+    # Any other action in progress without a token does not wait for a person.
+    assert not Action(name="Deploy", category="Deploy", provider="CodeDeploy", status="InProgress").awaiting_approval
+    # A state read without its declaration: the token alone says it is an approval.
+    assert Action(name="Approve", status="InProgress", token="tok-1").awaiting_approval
+    assert not Action(name="Approve", status="InProgress").awaiting_approval
+    # Answered, or not run: nothing waits, token or not.
+    assert not replace(waiting_approval("tok-1"), status="Succeeded").awaiting_approval
+    assert not replace(waiting_approval(None), status=None).awaiting_approval
+
+
+def test_an_approval_without_its_token_is_listed_and_its_token_coming_is_not_news() -> None:
     canary = stage("Prod-Canary", "InProgress", "e1")
-    old = pipeline(replace(canary, actions=(approval(None),)), executions=(run("e1", "InProgress"),))
-    new = pipeline(replace(canary, actions=(approval("tok-1"),)), executions=(run("e1", "InProgress"),))
-    changes = pipeline_transitions(old, new, T0, "poll")
-    assert steps(changes) == [("action", "p/Prod-Canary/Approve", "InProgress", "InProgress")]
-    assert changes[0].detail == "waiting for approval: Promote?"
-    (found,) = pipeline_approvals(new)
+    old = pipeline(replace(canary, actions=(waiting_approval(None),)), executions=(run("e1", "InProgress"),))
+    new = pipeline(replace(canary, actions=(waiting_approval("tok-1"),)), executions=(run("e1", "InProgress"),))
+    # It was waiting already (an event told it, or the last run's cache showed it): the read bringing its token
+    # tells nothing more.
+    assert pipeline_transitions(old, new, T0, "poll") == []
+    assert pipeline_approvals(old) == pipeline_approvals(new)
+    (found,) = pipeline_approvals(old)
     assert found.resource == "p/Prod-Canary/Approve"
     assert found.expires == T0 + timedelta(hours=2)
     assert found.custom_data == "Promote?"
@@ -164,9 +183,38 @@ def test_approval_token_appearing_is_told_and_listed() -> None:
     assert found.revision.revision_id == "a1b2c3d4e5f6"
     assert found.wave is not None
     assert found.wave.name == "prod-canary"
-    assert pipeline_approvals(old) == []
-    default = pipeline(replace(canary, actions=(replace(approval("t"), timeout_minutes=None),)))
+    default = pipeline(replace(canary, actions=(replace(waiting_approval("t"), timeout_minutes=None),)))
     assert pipeline_approvals(default)[0].expires == T0 + timedelta(days=7)
+
+
+def test_an_approval_starting_to_wait_is_told_once() -> None:
+    canary = stage("Prod-Canary", "InProgress", "e1")
+    before = replace(canary, actions=(replace(waiting_approval(None), status=None, action_execution_id=None),))
+    old = pipeline(before, executions=(run("e1", "InProgress"),))
+    pushed = pipeline(replace(canary, actions=(waiting_approval(None),)), executions=(run("e1", "InProgress"),))
+    read = pipeline(replace(canary, actions=(waiting_approval("tok-1"),)), executions=(run("e1", "InProgress"),))
+    changes = pipeline_transitions(old, pushed, T0, "push")
+    assert steps(changes) == [("action", "p/Prod-Canary/Approve", None, "InProgress")]
+    assert changes[0].detail == "waiting for approval: Promote?"
+    assert pipeline_transitions(pushed, read, T0, "poll") == []
+    # Read without its declaration, an action is an approval once its token shows: that is told, once.
+    bare = Action(name="Approve", status="InProgress", action_execution_id="x")
+    undeclared = pipeline(replace(canary, actions=(bare,)), executions=(run("e1", "InProgress"),))
+    answerable = pipeline(
+        replace(canary, actions=(replace(bare, token="tok-1"),)), executions=(run("e1", "InProgress"),)
+    )
+    changes = pipeline_transitions(undeclared, answerable, T0, "poll")
+    assert steps(changes) == [("action", "p/Prod-Canary/Approve", "InProgress", "InProgress")]
+    assert changes[0].detail == "waiting for approval"
+    assert pipeline_approvals(undeclared) == []
+
+
+def test_the_first_read_after_a_warm_start_tells_no_approval_newly_waiting() -> None:
+    # The publisher hands the diff no picture before a resource's first read of this run (a cached picture is
+    # shown, never told), whatever the cache showed: nothing is news.
+    canary = stage("Prod-Canary", "InProgress", "e1")
+    read = pipeline(replace(canary, actions=(waiting_approval("tok-1"),)), executions=(run("e1", "InProgress"),))
+    assert pipeline_transitions(None, read, T0, "poll") == []
 
 
 # --- Step Functions ---------------------------------------------------------------------------------------

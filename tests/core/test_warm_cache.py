@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from console.aws.codepipeline import pipeline_state, pipeline_structure
+from console.codepipeline.approvals import pipeline_approvals
 from console.codepipeline.model import Action, Pipeline, PipelineExecution, PipelineSummary, Stage, pipelines_of
 from console.model import SourceRevision, Target
 from console.sandbox_process import SandboxProcess, start_sandbox_process
@@ -26,9 +28,18 @@ from console.stepfunctions.model import (
     TaskTokenState,
     state_machines_of,
 )
-from console.warm_cache import FORMAT, CachedMachine, CachedPipeline, CachedTarget, WarmCache, cache_home
+from console.warm_cache import (
+    FORMAT,
+    CachedMachine,
+    CachedPipeline,
+    CachedTarget,
+    WarmCache,
+    cache_home,
+    without_secrets_pipeline,
+)
 from tests.conftest import SPEED, make_client, unique
 from tests.core.test_watch_support import REGION, watching, write_watch_fleet
+from tests.shapes import assert_output
 
 TARGET = f"sandbox/{REGION}"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -224,6 +235,94 @@ def test_an_unwritable_directory_is_a_warning(tmp_path: Path) -> None:
     assert "not written" in cache.warnings[0]
 
 
+# AWS's documented GetPipeline and GetPipelineState answers for a stage waiting at a manual approval (raw JSON:
+# timestamps in epoch seconds), with a deploy action in progress beside it.
+GET_PIPELINE = {
+    "pipeline": {
+        "name": "orders-api",
+        "roleArn": "arn:aws:iam::111122223333:role/codepipeline-role",
+        "version": 3,
+        "stages": [
+            {
+                "name": "Prod-Canary",
+                "actions": [
+                    {
+                        "name": "ApproveProduction",
+                        "actionTypeId": {"category": "Approval", "owner": "AWS", "provider": "Manual", "version": "1"},
+                        "runOrder": 1,
+                        "configuration": {"CustomData": "Promote this revision?"},
+                    },
+                    {
+                        "name": "DeployOneBox",
+                        "actionTypeId": {
+                            "category": "Deploy",
+                            "owner": "AWS",
+                            "provider": "CodeDeploy",
+                            "version": "1",
+                        },
+                        "runOrder": 1,
+                    },
+                ],
+            }
+        ],
+    }
+}
+GET_PIPELINE_STATE = {
+    "pipelineName": "orders-api",
+    "pipelineVersion": 3,
+    "stageStates": [
+        {
+            "stageName": "Prod-Canary",
+            "inboundTransitionState": {"enabled": True},
+            "actionStates": [
+                {
+                    "actionName": "ApproveProduction",
+                    "latestExecution": {
+                        "actionExecutionId": "c1d2e3f4-5a6b-7c8d-9e0f-a1b2c3d4e5f6",
+                        "status": "InProgress",
+                        "lastStatusChange": 1772366400.0,
+                        "token": "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",
+                    },
+                },
+                {
+                    "actionName": "DeployOneBox",
+                    "latestExecution": {
+                        "actionExecutionId": "d2e3f4a5-6b7c-8d9e-0f1a-b2c3d4e5f6a7",
+                        "status": "InProgress",
+                        "lastStatusChange": 1772366400.0,
+                    },
+                },
+            ],
+            "latestExecution": {"pipelineExecutionId": "42a4b6c8-1d3e-5f7a-9b0c-2d4e6f8a0b1c", "status": "InProgress"},
+        }
+    ],
+    "created": 1772280000.0,
+    "updated": 1772280000.0,
+}
+
+
+def test_a_waiting_approval_still_waits_once_the_cache_drops_its_token() -> None:
+    assert_output("codepipeline", "GetPipeline", GET_PIPELINE)
+    assert_output("codepipeline", "GetPipelineState", GET_PIPELINE_STATE)
+    read = pipeline_state(GET_PIPELINE_STATE).apply_to(pipeline_structure(TARGET, GET_PIPELINE))
+    (canary,) = read.stages
+    approve, deploy = canary.actions
+    assert approve.awaiting_approval
+    assert approve.token == "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+    assert not deploy.awaiting_approval  # in progress, no token, not an approval
+    cached = without_secrets_pipeline(read)
+    (canary,) = cached.stages
+    approve, deploy = canary.actions
+    assert approve.token is None
+    assert approve.awaiting_approval  # category Approval, InProgress: waiting for a person, token or not
+    assert canary.awaiting_approval is approve
+    assert not deploy.awaiting_approval
+    (listed,) = pipeline_approvals(cached)
+    assert listed.resource == "orders-api/Prod-Canary/ApproveProduction"
+    assert listed.custom_data == "Promote this revision?"
+    assert pipeline_approvals(read) == [listed]
+
+
 # --- Against a sandbox --------------------------------------------------------------------------------
 
 
@@ -312,6 +411,13 @@ async def test_a_second_start_shows_the_cached_fleet_stale_and_sends_no_get_pipe
             assert pipeline.executions == before.executions or key.endswith("gated-api")
             assert shown.is_stale(key, pipeline.read_at, now)
         assert pipelines_of(shown)[f"{TARGET}:orders-api"].stages[-1].wave is not None  # waves placed again
+        # The approval that waited is waiting at once, in the inbox too, though its token was never cached: a
+        # target that cannot be reached must not hide it.
+        waiting = pipelines_of(shown)[f"{TARGET}:gated-api"].stage("Prod-Canary")
+        assert waiting is not None
+        assert waiting.awaiting_approval is not None
+        assert waiting.awaiting_approval.token is None
+        assert [a.resource for a in shown.approvals if a.kind == "codepipeline"] == [approval]
         machine = state_machines_of(shown)[f"{TARGET}:wave-deployment"]
         assert machine.approval_states == ("ApprovePromotion",)
         assert shown.is_stale(machine.key, machine.read_at, now)
