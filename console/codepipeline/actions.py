@@ -58,7 +58,14 @@ async def answer(reads: Reads, selection: PipelinePart, context: PlanContext, *,
             names = ", ".join(f"{pipeline.name}/{s.name}/{a.name}" for s, a in found)
             raise Refused(f"{len(found)} approvals are waiting in {where} ({names}): name one")
     stage, action = found[0]
-    token = action.token or ""
+    token = action.token
+    if token is None:
+        # An approval waits (its declaration says so) but the fresh read gave no token: an AWS-compatible endpoint
+        # that leaves it out. PutApprovalResult with an empty token is refused by AWS at best.
+        raise Refused(
+            f"{pipeline.name}/{stage.name}/{action.name} waits for approval, but {reads.gateway.target.name} "
+            "gave no approval token for it in GetPipelineState; nothing was sent"
+        )
     resolved = ActionSelection(selection.target, pipeline.name, stage.name, action.name, stage.execution_id)
     execution = await reads.pipeline_execution(pipeline.name, stage.execution_id)
     status = "Approved" if approve else "Rejected"
@@ -523,7 +530,7 @@ def not_waiting(where: str, action: Action) -> str:
     if status is None:
         return f"{where} has not run in the latest execution; nothing is waiting for approval"
     if status == "InProgress":
-        return f"{where} is in progress but holds no approval token (is it a manual approval?)"
+        return f"{where} is in progress but is not a manual approval (nor holds an approval token)"
     return f"{where} is {status}; nothing is waiting for approval"
 
 

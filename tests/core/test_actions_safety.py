@@ -28,7 +28,16 @@ from tests.core.test_actions_codepipeline import (
     selection,
     waiting_approval,
 )
-from tests.sandbox.test_codepipeline_support import action, create, source, stage, stage_state, stage_status, start
+from tests.sandbox.test_codepipeline_support import (
+    action,
+    action_state,
+    create,
+    source,
+    stage,
+    stage_state,
+    stage_status,
+    start,
+)
 
 
 def build_pipeline(cp: Any, prefix: str) -> str:
@@ -249,3 +258,38 @@ async def test_an_action_named_without_its_stage_that_does_not_exist_is_said_pla
     name = build_pipeline(cp, "gate-noaction")
     with pytest.raises(Refused, match=f"pipeline {name} has no action Nope \\(actions: Source, Build\\)$"):
         await gate.plan(ActionKind.APPROVE, selection(name, None, "Nope"))
+
+
+def without_approval_tokens(parsed: dict[str, Any], **_: Any) -> None:
+    """An AWS-compatible endpoint whose GetPipelineState leaves out approval tokens (`latestExecution.token`)."""
+    for stage_read in parsed.get("stageStates", ()):
+        for action_read in stage_read.get("actionStates", ()):
+            action_read.get("latestExecution", {}).pop("token", None)
+
+
+async def test_an_approval_read_waiting_without_its_token_is_refused_and_nothing_is_sent(
+    aws: Any, gate: ActionGate, gateway: Gateway, audit: AuditLog
+) -> None:
+    cp = aws("codepipeline")
+    name, execution_id, _ = waiting_approval(cp, "Beta")
+    sent: list[str] = []
+    gateway.add_hook("before-send.codepipeline.PutApprovalResult", lambda **_: sent.append("sent"))
+    gateway.add_hook("after-call.codepipeline.GetPipelineState", without_approval_tokens)
+    where = f"{name}/Beta/Approve waits for approval, but {TARGET} gave no approval token for it"
+
+    # It waits (its declaration says it is a manual approval): planning it is refused, not sent with no token.
+    for named in (selection(name), selection(name, "Beta", "Approve")):
+        with pytest.raises(Refused, match=f"^{where} in GetPipelineState; nothing was sent$"):
+            await gate.plan(ActionKind.APPROVE, named)
+
+    # Planned while the token was there, and the endpoint leaves it out by the re-read before sending: refused too.
+    gateway.remove_hook("after-call.codepipeline.GetPipelineState", without_approval_tokens)
+    plan = await gate.plan(ActionKind.REJECT, selection(name, "Beta", "Approve"))
+    gateway.add_hook("after-call.codepipeline.GetPipelineState", without_approval_tokens)
+    with pytest.raises(Refused, match=where):
+        await gate.execute(plan, "not today")
+
+    assert sent == []
+    assert phases(audit) == []
+    assert action_state(cp, name, "Beta", "Approve")["latestExecution"]["status"] == "InProgress"
+    abandon(cp, name, execution_id)
