@@ -9,6 +9,11 @@ The order, most urgent on top:
    deployment of that pipeline queues behind it;
 3. everything else, the longest waiting first;
 4. approvals past their expiry that the watcher has not yet seen close: nothing can answer them any more.
+
+An approval whose pipeline or state machine the picture counts as stale (shown from the last run's cache and not
+read since, or not read again in time: a target that cannot be reached) says so with the fleet's stale glyph
+in its Waiting cell, and in the detail how old the read is: it may have been answered since. Approving or
+rejecting reads it fresh first, so the person acts on what AWS says now, token included.
 """
 
 from __future__ import annotations
@@ -22,12 +27,12 @@ from rich.text import Text
 
 from console.codepipeline.model import SERVICE as CODEPIPELINE
 from console.codepipeline.selections import ActionSelection, PipelineSelection, StageSelection
-from console.model import Approval
+from console.model import Approval, FleetState
 from console.resources import Selection
 from console.stepfunctions.model import SERVICE as STEPFUNCTIONS
 from console.stepfunctions.selections import ExecutionSelection, state_machine_arn_of
 from screens.conditions import HELD
-from screens.status import APPROVAL
+from screens.status import APPROVAL, STALE
 from screens.text import clean, commit_message, literal, middle
 from screens.timefmt import coarse_age
 
@@ -161,6 +166,15 @@ def time_left(expires: datetime | None, now: datetime) -> str:
     return f"in {hours}h" if hours < 48 else f"in {hours // 24}d"
 
 
+def stale_words(state: FleetState, approval: Approval, now: datetime) -> str | None:
+    """How long ago the approval's pipeline or state machine was last read (`coarse_age`) when the picture counts
+    it as stale, else None (also when the picture does not hold it)."""
+    resource = state.of(approval.kind).get(resource_key(approval))
+    if resource is None or not state.is_stale(resource.key, resource.read_at, now):
+        return None
+    return coarse_age(resource.read_at, now)
+
+
 def clock_words(approval: Approval, now: datetime) -> tuple[str, str, Urgency]:
     """What the clock makes of an approval now (its age, its time left, its tier): equal words, equal cells."""
     return coarse_age(approval.since, now), time_left(approval.expires, now), urgency(approval, now)
@@ -231,6 +245,16 @@ def what_cell(approval: Approval, width: int, *, full: bool) -> Text:
     return text
 
 
+def waiting_cell(approval: Approval, now: datetime, stale: str | None = None) -> Text:
+    """How long it has waited; `≈ 2h` when the picture of it is stale (`stale_words`): as of its last read."""
+    waited = coarse_age(approval.since, now)
+    if stale is None:
+        return Text(waited, end="")
+    text = Text(f"{STALE.glyph} ", style="bold", end="")
+    text.append(waited)
+    return text
+
+
 def revision_cell(approval: Approval, *, message: bool) -> Text:
     revision = approval.revision
     if revision is None:
@@ -243,8 +267,8 @@ def revision_cell(approval: Approval, *, message: bool) -> Text:
     return text
 
 
-def words_of(approval: Approval, target_label: str) -> str:
-    """What the filter searches: names, target, wave, kind, revision, what it asks."""
+def words_of(approval: Approval, target_label: str, stale: str | None = None) -> str:
+    """What the filter searches: names, target, wave, kind, revision, what it asks, `stale`."""
     parts = [
         approval.resource,
         approval.target,
@@ -258,6 +282,7 @@ def words_of(approval: Approval, target_label: str) -> str:
         approval.revision.revision_id if approval.revision else "",
         commit_message(approval.revision.summary) if approval.revision else "",
         approval.custom_data,
+        "stale" if stale is not None else "",
     ]
     return clean(" ".join(parts)).lower()
 
@@ -315,15 +340,16 @@ def inbox_layout(width: int, target_width: int, several_targets: bool) -> InboxL
 
 
 def row_cells(
-    approval: Approval, now: datetime, layout: InboxLayout, target_label: str
+    approval: Approval, now: datetime, layout: InboxLayout, target_label: str, stale: str | None = None
 ) -> tuple[tuple[str, Text], ...]:
-    """(column key, cell) for each column of `layout`, each cell cut to its column's width."""
+    """(column key, cell) for each column of `layout`, each cell cut to its column's width; `stale` as
+    `stale_words` says it."""
     cells: dict[str, Text] = {
         "wave": wave_cell(approval),
         "what": what_cell(approval, layout.width("what"), full=layout.full_resource),
         "target": literal(target_label, style="dim"),
         "kind": Text(KINDS.get(approval.kind, clean(approval.kind)), style="dim", end=""),
-        "waiting": Text(coarse_age(approval.since, now), end=""),
+        "waiting": waiting_cell(approval, now, stale),
         "expires": expires_cell(approval, now),
         "revision": revision_cell(approval, message=layout.revision_message),
     }
@@ -342,8 +368,11 @@ def row_cells(
 CUSTOM_DATA_LINES = 3
 
 
-def detail_text(approval: Approval, now: datetime, target_label: str, actions_hint: str) -> Text:
-    """Everything about one approval: what, where, since when, until when, which revision, what it asks."""
+def detail_text(
+    approval: Approval, now: datetime, target_label: str, actions_hint: str, stale: str | None = None
+) -> Text:
+    """Everything about one approval: what, where, since when, until when, how old the read of it is when it is
+    stale (`stale_words`), which revision, what it asks."""
     text = Text(end="")
     mark = HELD if approval.condition is not None else APPROVAL
     text.append(f"{mark.glyph} ", style=mark.tone.style)
@@ -382,6 +411,15 @@ def detail_text(approval: Approval, now: datetime, target_label: str, actions_hi
         text.append(f"{verb} {time_left(approval.expires, now)}")
         text.append(f" ({_utc_day(approval.expires, now)})", style="dim")
     text.append("\n")
+    if stale is not None:
+        # It may have been answered since: the person must know before acting (acting reads it fresh anyway).
+        read = "never read" if stale == "—" else f"last read {stale} ago"
+        text.append(f"{STALE.glyph} stale: {read}", style="bold")
+        if approval.condition is not None:
+            text.append(" · overriding reads it fresh first", style="dim")
+        else:
+            text.append(" · approving or rejecting reads it fresh first, its token too", style="dim")
+        text.append("\n")
     text.append("revision ", style="dim")
     revision = approval.revision
     if revision is None:

@@ -5,6 +5,8 @@ CodePipeline manual approvals, Step Functions `.waitForTaskToken` states and sta
 they have left, the revision and what they ask. The order and why: screens/approvals/rows.py. `a` approves
 and `x` rejects the highlighted one through the shared action flow (production waves ask for the wave's name),
 `O` overrides a held stage's entry condition; enter opens the pipeline or execution it belongs to; `/` filters.
+What the picture holds stale (the last run's, shown from the warm-start cache, or a target not read again in
+time) is listed all the same and marked `≈`: answering reads it fresh first, token included.
 
 Rows are keyed by the approval, in a `KeyedList` (screens/widgets/keyed_list.py) that keeps each row's drawn
 line: an update or the clock redraws only the rows that read differently, a new order or set of approvals draws
@@ -35,6 +37,7 @@ from screens.approvals.view import Drawn, InboxRow, InboxRows
 from screens.bindings import binding
 from screens.context import ResourceRef, opened_screen
 from screens.fleet.rows import target_labels
+from screens.status import STALE
 from screens.text import clean
 from screens.widgets.filter_bar import FilterBar
 from screens.widgets.key_bar import KeyBar
@@ -172,6 +175,9 @@ class ApprovalsScreen(ActionScreen):
             bar.append(f" ◷ {expiring} expiring soon ", style="reverse bold red")
         if production:
             bar.append(f"  ▲ {production} production", style="bold")
+        if self.rows.stale:
+            # Shown from the last run's cache, or not read again in time: they may have been answered since.
+            bar.append(f"  {STALE.glyph} {len(self.rows.stale)} stale", style="bold")
         if self.query_text:
             bar.append("  filter: ", style="dim")
             bar.append(clean(self.query_text), style="bold")
@@ -187,7 +193,8 @@ class ApprovalsScreen(ActionScreen):
             text = Text("")
         else:
             label = self._labels().get(approval.target, approval.target)
-            text = detail_text(approval, now, label, self._hint(approval))
+            stale = self.rows.stale.get(self.highlighted_key() or "")
+            text = detail_text(approval, now, label, self._hint(approval), stale)
         if self.drawn.changed("detail", text):
             # The pane has a fixed height (approvals.tcss): moving between approvals never lays the screen out
             # again, which costs far more than a redraw.

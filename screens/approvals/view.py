@@ -25,6 +25,7 @@ from screens.approvals.rows import (
     inbox_keys,
     resource_key,
     row_cells,
+    stale_words,
     summary_counts,
     words_of,
 )
@@ -43,6 +44,7 @@ class InboxRows:
         self.approvals: dict[str, Approval] = {}  # the approvals shown, by row key
         self.total = 0  # approvals waiting, filtered or not
         self.counts = (0, 0, 0)  # (waiting, expiring soon, production): what the bar says (`summary_counts`)
+        self.stale: dict[str, str] = {}  # row key → how long ago it was last read, for the approvals shown as stale
         self._signature: object = None  # what the rows were last made from
         self._rows: dict[str, InboxRow] = {}  # row key → the row last made for it
 
@@ -69,10 +71,12 @@ class InboxRows:
         if layout is None:
             return False
         clock = tuple(clock_words(a, now) for a in state.approvals)
+        # Whether each one's picture is stale (from the last run's cache, or not read again in time), and since when.
+        stale = tuple(stale_words(state, a, now) for a in state.approvals)
         # The counts and whether the targets are still being read: the empty inbox's words depend on them.
         reading = tuple(t.read_at is None and not t.error for t in state.targets)
         counts = (len(pipelines_of(state)), len(state_machines_of(state)), reading)
-        signature = (state.approvals, clock, layout, self.query, counts)
+        signature = (state.approvals, clock, stale, layout, self.query, counts)
         if signature == self._signature:
             return False
         self._signature = signature
@@ -80,17 +84,23 @@ class InboxRows:
         tiers = [words[2] for words in clock]
         keyed = inbox_keys(state.approvals, now, tiers)
         words = {id(a): w for a, w in zip(state.approvals, clock, strict=True)}
+        stale_of = {id(a): s for a, s in zip(state.approvals, stale, strict=True)}
         waiting = list(keyed.values())
         self.counts = summary_counts(waiting, now, [words[id(a)][2] for a in waiting])
         self.total = len(keyed)
+        self.stale = {k: read for k, a in keyed.items() if (read := stale_of[id(a)]) is not None}
         if self.query:
             query = self.query
-            keyed = {k: a for k, a in keyed.items() if matches(words_of(a, labels.get(a.target, a.target)), query)}
+            keyed = {
+                k: a
+                for k, a in keyed.items()
+                if matches(words_of(a, labels.get(a.target, a.target), self.stale.get(k)), query)
+            }
         self.keys = list(keyed)
         self.approvals = keyed
         for key, approval in keyed.items():
             label = labels.get(approval.target, approval.target)
-            self._make_row(key, approval, now, layout, label, words[id(approval)])
+            self._make_row(key, approval, now, layout, label, (words[id(approval)], self.stale.get(key)))
         if len(self._rows) > 2 * len(self.keys) + 64:
             # Answered approvals are gone for good: forget their rows.
             self._rows = {key: self._rows[key] for key in self.keys}
@@ -101,7 +111,13 @@ class InboxRows:
         return {key: self._rows[key] for key in self.keys}
 
     def _make_row(
-        self, key: str, approval: Approval, now: datetime, layout: InboxLayout, label: str, clock: object
+        self,
+        key: str,
+        approval: Approval,
+        now: datetime,
+        layout: InboxLayout,
+        label: str,
+        clock: tuple[object, str | None],
     ) -> None:
         kept = self._rows.get(key)
         # The same approval object is the cheap case (most pictures); an equal one read again is the common other.
@@ -132,7 +148,10 @@ class InboxRow:
 
     __slots__ = ("_cells", "_now", "approval", "made_from")
 
-    def __init__(self, approval: Approval, now: datetime, layout: InboxLayout, label: str, clock: object) -> None:
+    def __init__(
+        self, approval: Approval, now: datetime, layout: InboxLayout, label: str, clock: tuple[object, str | None]
+    ) -> None:
+        """`clock`: what the clock makes of the approval (`clock_words`) and of its last read (`stale_words`)."""
         self.approval = approval
         self.made_from = (layout, label, clock)
         self._now = now
@@ -140,8 +159,8 @@ class InboxRow:
 
     def cells(self) -> tuple[Text, ...]:
         if self._cells is None:
-            layout, label, _ = self.made_from
-            self._cells = tuple(cell for _, cell in row_cells(self.approval, self._now, layout, label))
+            layout, label, (_, stale) = self.made_from
+            self._cells = tuple(cell for _, cell in row_cells(self.approval, self._now, layout, label, stale))
         return self._cells
 
 

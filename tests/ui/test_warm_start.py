@@ -7,6 +7,7 @@ of this run: only the cache can have put the pipeline on the screen.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,15 +21,20 @@ from console.sandbox_process import SandboxProcess
 from console.warm_cache import WarmCache
 from console.watch import Watcher
 from console.waves import default_wave_model
+from screens.approvals.screen import ApprovalsScreen
+from screens.confirm.screen import ConfirmActionModal
 from screens.fleet.pipelines import PIPELINES
 from screens.fleet.screen import FleetScreen
-from screens.status import ERROR
-from tests.conftest import REGION
+from screens.status import APPROVAL, ERROR, IN_PROGRESS, STALE
+from tests.conftest import REGION, make_client
+from tests.sandbox.test_codepipeline_support import action, approval, create, source, stage, start, wait_token
 from tests.ui.conftest import notifications, rendered, rendered_lines, wait_for
 from tests.ui.test_pipeline_support import quiet_sandbox
 
 FAST = Intervals(focused=0.2, background=0.5, lists=2.0, push_safety_net=30.0)
 KEY = f"sandbox/{REGION}:quiet-service"
+ASKS = "Gamma canaries are green. Promote?"
+PREFIX = "warm-gate"
 
 
 def console(target: Target, gateway: Gateway, cache: WarmCache, tmp_path: Path) -> WavedeckApp:
@@ -83,6 +89,75 @@ async def test_the_last_runs_fleet_shows_at_once_marked_stale_when_aws_cannot_an
             assert any("stale: last read" in line and "cannot reach AWS" in line for line in lines), lines
             assert not any("now ago" in line for line in lines)
             assert fresh.warnings == []
+
+
+async def test_an_approval_the_last_run_saw_waiting_still_waits_on_screen_when_aws_cannot_answer(
+    tmp_path: Path,
+) -> None:
+    cache = WarmCache(tmp_path / "cache")
+    (tmp_path / "fleet").mkdir()
+    with quiet_sandbox(tmp_path / "fleet") as sandbox:
+        target = polling_target(sandbox)
+        cp = make_client(sandbox.url, "codepipeline")
+        ask = approval("Approve", CustomData=ASKS)
+        deploy = action("DeployOneBox", "Deploy", "CodeDeploy", 2, SandboxDuration="1")
+        name = await asyncio.to_thread(create, cp, source(), stage("Prod-Canary", ask, deploy), prefix=PREFIX)
+        await asyncio.to_thread(start, cp, name)
+        await asyncio.to_thread(wait_token, cp, name, "Prod-Canary")
+        async with Gateway(target) as gateway:
+            app = console(target, gateway, cache, tmp_path)
+            async with app.run_test(size=(120, 36)) as pilot:
+                await wait_for(pilot, lambda: waiting_row(app), within=30, what="the approval waiting, read")
+        # Leaving wrote the cache (without the token).
+
+    # The sandbox is gone: nothing can be read, yet the approval waits on screen, in the fleet and in the inbox,
+    # said to be stale. Before, the cache (which holds no token) showed it ▶ in progress and the inbox empty.
+    key = f"sandbox/{REGION}:{name}"
+    async with Gateway(target) as gateway:
+        app = console(target, gateway, WarmCache(tmp_path / "cache"), tmp_path)
+        async with app.run_test(size=(120, 36)) as pilot:
+            row = await wait_for(pilot, lambda: waiting_row(app), what="the cached approval waiting")
+            assert key in app.console_context.state.cached
+            (waiting,) = app.console_context.state.approvals
+            assert waiting.resource == f"{name}/Prod-Canary/Approve"
+            await wait_for(
+                pilot, lambda: (line := waiting_row(app)) and f"{ERROR.glyph} error" in line, what="its error"
+            )
+            # Its canary cell says ⚑ (the latest execution is in progress: ▶ in the Latest column, and only there).
+            assert row.split(IN_PROGRESS.label, 1)[1].count(IN_PROGRESS.glyph) == 0
+
+            await pilot.press("3")
+            inbox = await wait_for(pilot, lambda: isinstance(app.screen, ApprovalsScreen) and app.screen)
+            assert isinstance(inbox, ApprovalsScreen)
+            lines = await wait_for(
+                pilot,
+                lambda: (lines := rendered_lines(app)) and any(PREFIX in line for line in lines) and lines,
+                what="the cached approval in the inbox",
+            )
+            (listed,) = [line for line in lines if "▲ prod-canary" in line and f"{APPROVAL.glyph} {PREFIX}" in line]
+            assert f"{STALE.glyph} " in listed.split(PREFIX, 1)[1]  # its Waiting cell: as of the last read
+            text = "\n".join(lines)
+            assert f"1 waiting  ▲ 1 production  {STALE.glyph} 1 stale" in text
+            assert f"{STALE.glyph} stale: last read" in text
+            assert "approving or rejecting reads it fresh first, its token too" in text
+            assert ASKS in text
+
+            # Approving it is offered: the gate's fresh read decides, and here it cannot read: said, nothing sent.
+            await wait_for(pilot, lambda: app.screen.active_bindings["a"].enabled, what="approve available")
+            await pilot.press("a")
+            said = await wait_for(
+                pilot,
+                lambda: [n for n in notifications(app) if "cannot reach AWS" in n],
+                what="the gate's read failing",
+            )
+            assert said
+            assert not isinstance(app.screen, ConfirmActionModal)
+
+
+def waiting_row(app: WavedeckApp) -> str | None:
+    """The fleet's row of the pipeline made with `PREFIX` (its name is cut to the column) when it shows an
+    approval waiting."""
+    return next((line for line in rendered_lines(app) if PREFIX in line and APPROVAL.glyph in line), None)
 
 
 async def test_a_corrupt_cache_is_said_on_screen_and_the_console_starts_cold(tmp_path: Path) -> None:
