@@ -7,7 +7,13 @@ seconds (60), with the transitions seen and how many the stream keeps. The strea
 keep a bounded window (5000 by default), so once every pipeline is read and the window is full memory should stop
 growing: the summary compares the second half of the run with the first and gives its least-squares slope.
 
+The sandbox plays `--history` of its traffic before it opens (60 minutes by default: a commit every 10 minutes per
+repository, so every pipeline has the EXECUTIONS_KEPT executions the console keeps of it). A real fleet's history
+is full when the console opens; with 10 minutes of it (fleetgen's default) each pipeline had one or two, and the
+picture grew over the first 40 minutes of the run as the history filled, which is no leak.
+
     .venv/bin/python -m benchmarks.ui_memory [--minutes 30] [--sample 60] [--pipelines 2000] [--regions 8]
+        [--history 60m]
 """
 
 from __future__ import annotations
@@ -17,9 +23,12 @@ import asyncio
 import time
 
 from benchmarks.ui_support import RunningSandbox, console, rss_mb, sandbox, until
+from console.codepipeline.poller import EXECUTIONS_KEPT
 from screens.activity.screen import ActivityScreen
 from screens.transition_log import DEFAULT_WINDOW
 from screens.widgets.keyed_list import KeyedList
+
+COMMIT_MINUTES = 10  # the generated fleet's mean time between commits per repository
 
 
 async def watch_memory(running: RunningSandbox, minutes: float, sample: float, window: int) -> None:
@@ -95,19 +104,25 @@ def main() -> None:
     parser.add_argument("--regions", type=int, default=8, help="regions of the generated fleet (one target each)")
     parser.add_argument("--speed", type=float, default=4.0, help="sandbox speed (higher: a busier stream)")
     parser.add_argument("--window", type=int, default=DEFAULT_WINDOW, help="transitions kept")
+    parser.add_argument(
+        "--history",
+        default=f"{(EXECUTIONS_KEPT + 1) * COMMIT_MINUTES}m",
+        help="traffic played before the sandbox opens (default: enough for every pipeline's kept executions)",
+    )
     args = parser.parse_args()
     print(
         f"ui_memory: {args.pipelines} pipelines, {args.state_machines} state machines in {args.regions} regions, "
-        f"sandbox speed {args.speed:g} "
-        f"with traffic; {args.minutes:g} min on the activity screen, a sample every {args.sample:g}s",
+        f"sandbox speed {args.speed:g} with traffic and {args.history} of history; "
+        f"{args.minutes:g} min on the activity screen, a sample every {args.sample:g}s",
         flush=True,
     )
     with sandbox(
         pipelines=args.pipelines,
         state_machines=args.state_machines,
         speed=args.speed,
-        commit_interval="10m",
+        commit_interval=f"{COMMIT_MINUTES}m",
         regions=args.regions,
+        history=args.history,
     ) as running:
         print(f"  sandbox ready in {running.started_in:.1f}s")
         asyncio.run(watch_memory(running, args.minutes, args.sample, args.window))

@@ -28,7 +28,7 @@ from console.codepipeline.model import (
     StageCondition,
 )
 from console.model import Transition, Wave
-from console.polling.events_apply import EARLIEST, EventMarks, event_order, run_step
+from console.polling.events_apply import EARLIEST, RUN, EventMarks, event_order, run_step
 from console.push import PushEvent
 
 # CodePipeline's event states, as the API spells them for each kind.
@@ -68,7 +68,7 @@ def pipeline_item(event: PushEvent) -> tuple[str, ...]:
         return ("action", event.stage or "", event.action or "")
     if event.kind == "stage":
         return ("stage", event.stage or "")
-    return ("execution", event.execution_id or "")
+    return (RUN, event.execution_id or "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from console.model import Transition, Wave
-from console.polling.events_apply import EARLIEST, EventMarks, Order, run_step
+from console.polling.events_apply import EARLIEST, RUN, EventMarks, Order, run_step
 from console.push import PushEvent
 from console.stepfunctions.model import Execution, MachineTransition, StateMachine
 
@@ -26,7 +26,7 @@ def event_order(event: PushEvent) -> Order:
 
 
 def execution_item(event: PushEvent) -> tuple[str, ...]:
-    return ("execution", event.execution_arn or "")
+    return (RUN, event.execution_arn or "")
 
 
 def told_alone(

@@ -8,11 +8,20 @@ JSON number, Step Functions' dates in epoch milliseconds.
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.codepipeline.events import FAILURE, STRUCTURE, TOKEN, UNKNOWN, apply_pipeline_event, newer_than_read
+from console.codepipeline.events import (
+    FAILURE,
+    STRUCTURE,
+    TOKEN,
+    UNKNOWN,
+    apply_pipeline_event,
+    newer_than_read,
+    pipeline_item,
+)
 from console.codepipeline.model import (
     Action,
     Condition,
@@ -24,10 +33,12 @@ from console.codepipeline.model import (
     Stage,
     StageCondition,
 )
-from console.polling.events_apply import EventMarks
+from console.codepipeline.poller import PIPELINE_EXECUTIONS_LISTED
+from console.polling.events_apply import EARLIEST, RUN, RUNS_KEPT, EventMarks, event_order, packed
 from console.push import PushEvent, parse_event
 from console.stepfunctions.events import apply_execution_event
 from console.stepfunctions.model import Execution, StateMachine
+from console.stepfunctions.poller import EXECUTIONS_LISTED
 
 ACCOUNT = "123456789012"
 PIPELINE_ARN = f"arn:aws:codepipeline:us-east-1:{ACCOUNT}:myPipeline"
@@ -462,3 +473,63 @@ def test_an_execution_older_than_every_one_listed_is_not_added() -> None:
         for n in range(1, 3)
     )
     assert apply_execution_event(machine(*newer), execution_event("x1", "RUNNING", T0), EventMarks(), keep=2) is None
+
+
+def test_a_resource_remembers_its_newest_runs_and_all_its_stages_and_actions() -> None:
+    """A pipeline runs for weeks: its marks keep every stage and action and only its newest runs, so a console
+    left open does not grow by a mark per execution (300 bytes each, 512 per resource before)."""
+    assert RUNS_KEPT >= 2 * max(EXECUTIONS_LISTED, PIPELINE_EXECUTIONS_LISTED)
+    marks = EventMarks()
+    stage_end = stage_event("s1", "Build", "SUCCEEDED", T0 + timedelta(seconds=30))
+    assert marks.newer(pipeline_item(stage_end), event_order(stage_end))
+    runs = [
+        pipeline_event(
+            f"p{n}", "STARTED", T0 + timedelta(minutes=n), run=f"run-{n:04d}", started=T0 + timedelta(minutes=n)
+        )
+        for n in range(RUNS_KEPT + 40)
+    ]
+    for event in runs:
+        assert marks.newer(pipeline_item(event), event_order(event))
+    assert len(marks) == 1 + RUNS_KEPT
+    # The stage's last event is still known after all those runs: an older one about it changes nothing.
+    older = stage_event("s0", "Build", "STARTED", T0 + timedelta(seconds=10))
+    assert not marks.newer(pipeline_item(older), event_order(older))
+    # The newest runs are known (a repeat is refused); the oldest ones are forgotten.
+    assert not marks.newer(pipeline_item(runs[-1]), event_order(runs[-1]))
+    assert not marks.newer(pipeline_item(runs[-RUNS_KEPT]), event_order(runs[-RUNS_KEPT]))
+    assert marks.newer(pipeline_item(runs[0]), event_order(runs[0]))
+
+
+def test_a_forgotten_run_is_older_than_every_one_listed_so_its_late_event_changes_nothing() -> None:
+    listed = tuple(
+        Execution(
+            arn=f"{EXECUTION_ARN}-{n}",
+            name=str(n),
+            state_machine_arn=MACHINE_ARN,
+            status="SUCCEEDED",
+            started=T0 + timedelta(minutes=n),
+            stopped=T0 + timedelta(minutes=n, seconds=5),
+        )
+        for n in range(1, RUNS_KEPT + 1)
+    )
+    marks = EventMarks()
+    late_start = execution_event("x1", "RUNNING", T0)
+    assert marks.newer((RUN, EXECUTION_ARN), event_order(late_start))
+    for n in range(1, RUNS_KEPT + 1):
+        marks.newer((RUN, f"{EXECUTION_ARN}-{n}"), (T0 + timedelta(minutes=n), T0, 2))
+    # Its mark is gone; the picture keeps the newest EXECUTIONS_LISTED, all newer than it: nothing is added.
+    picture = machine(*sorted(listed, key=lambda e: e.started or T0, reverse=True)[:EXECUTIONS_LISTED])
+    assert apply_execution_event(picture, late_start, marks, keep=EXECUTIONS_LISTED) is None
+
+
+def test_a_packed_order_compares_as_the_order_does() -> None:
+    """`EventMarks` keeps each order as one integer: equal, earlier and later stay so, to the microsecond, with
+    the earliest time (an event without one) and the last second of year 9999."""
+    rng = random.Random(7)
+    times = [EARLIEST, T0, T0 + timedelta(microseconds=1), T0 + timedelta(seconds=1), datetime.max.replace(tzinfo=UTC)]
+    times += [T0 + timedelta(microseconds=rng.randrange(-(10**15), 10**15)) for _ in range(40)]
+    orders = [(rng.choice(times), rng.choice(times), rng.randrange(3)) for _ in range(80)]
+    orders += [(T0, T0, 0), (T0, T0, 2), (T0, EARLIEST, 2), (EARLIEST, EARLIEST, 0)]
+    for a in orders:
+        for b in orders:
+            assert (packed(a) < packed(b), packed(a) == packed(b)) == (a < b, a == b), (a, b)
