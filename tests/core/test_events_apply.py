@@ -461,17 +461,23 @@ def test_execution_events_apply_in_order_and_ignore_repeats_and_older_ones() -> 
     assert again.executions[0].stopped is None
 
 
-def test_an_execution_older_than_every_one_listed_is_not_added() -> None:
-    newer = tuple(
+def succeeded(count: int) -> tuple[Execution, ...]:
+    """`count` executions that ended, the n-th started n minutes after T0, newest first (as ListExecutions)."""
+    return tuple(
         Execution(
             arn=f"{EXECUTION_ARN}-{n}",
             name=str(n),
             state_machine_arn=MACHINE_ARN,
             status="SUCCEEDED",
             started=T0 + timedelta(minutes=n),
+            stopped=T0 + timedelta(minutes=n, seconds=5),
         )
-        for n in range(1, 3)
+        for n in range(count, 0, -1)
     )
+
+
+def test_an_execution_older_than_every_one_listed_is_not_added() -> None:
+    newer = succeeded(2)
     assert apply_execution_event(machine(*newer), execution_event("x1", "RUNNING", T0), EventMarks(), keep=2) is None
 
 
@@ -501,24 +507,14 @@ def test_a_resource_remembers_its_newest_runs_and_all_its_stages_and_actions() -
 
 
 def test_a_forgotten_run_is_older_than_every_one_listed_so_its_late_event_changes_nothing() -> None:
-    listed = tuple(
-        Execution(
-            arn=f"{EXECUTION_ARN}-{n}",
-            name=str(n),
-            state_machine_arn=MACHINE_ARN,
-            status="SUCCEEDED",
-            started=T0 + timedelta(minutes=n),
-            stopped=T0 + timedelta(minutes=n, seconds=5),
-        )
-        for n in range(1, RUNS_KEPT + 1)
-    )
+    listed = succeeded(RUNS_KEPT)
     marks = EventMarks()
     late_start = execution_event("x1", "RUNNING", T0)
     assert marks.newer((RUN, EXECUTION_ARN), event_order(late_start))
     for n in range(1, RUNS_KEPT + 1):
         marks.newer((RUN, f"{EXECUTION_ARN}-{n}"), (T0 + timedelta(minutes=n), T0, 2))
     # Its mark is gone; the picture keeps the newest EXECUTIONS_LISTED, all newer than it: nothing is added.
-    picture = machine(*sorted(listed, key=lambda e: e.started or T0, reverse=True)[:EXECUTIONS_LISTED])
+    picture = machine(*listed[:EXECUTIONS_LISTED])
     assert apply_execution_event(picture, late_start, marks, keep=EXECUTIONS_LISTED) is None
 
 
