@@ -132,6 +132,9 @@ async def test_a_sandbox_that_goes_away_makes_resources_stale_then_they_recover(
             status = target_status(watcher.state)
             assert status.push == "failed"
             assert status.error is not None
+            # The target's line names it once: its error does not say "Target sandbox/us-east-1:" again.
+            assert "cannot reach AWS" in status.error
+            assert status.target.name not in status.error
             # Reads that failed say why (others may still be waiting for botocore's retries to give up).
             assert any(p.error is not None for p in pipelines_of(watcher.state).values())
 
