@@ -21,6 +21,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 from moto.stepfunctions.utils import PAGINATION_MODEL
 from moto.utilities.paginator import paginate
 
+from console.sandbox.moto_patches.plain_json import PlainJSONResult
 from console.sandbox.stepfunctions import runs as stepfunctions_runs
 from console.sandbox.stepfunctions.errors import ValidationException
 from console.sandbox.stepfunctions.history import PageTokens, history_page
@@ -181,7 +182,7 @@ def _response_get_execution_history(self: Any) -> ActionResult:
     response: dict[str, Any] = {"events": page.events}
     if page.next_token:
         response["nextToken"] = page.next_token
-    return ActionResult(response)
+    return PlainJSONResult(response)
 
 
 def _response_stop_execution(self: Any) -> ActionResult:

@@ -138,6 +138,23 @@ TOUCH_POINTS += (
     ),
 )
 
+# GetExecutionHistory's answer written without moto's attribute picker (moto_patches/plain_json.py); what it
+# writes is checked against moto's own serialiser by tests/sandbox/test_plain_json.py.
+TOUCH_POINTS += (
+    ("moto.core.responses", "ActionResult.execute_result", ("context",)),
+    ("moto.core.responses", "ActionContext", ()),
+    ("moto.core.serialize", "JSONSerializer._create_default_response", ()),
+    (
+        "moto.core.serialize",
+        "JSONSerializer._serialized_result_to_response",
+        ("resp", "result", "shape", "serialized_result"),
+    ),
+    ("moto.core.serialize", "JSONSerializer.DEFAULT_TIMESTAMP_FORMAT", ()),
+    ("moto.core.serialize", "JSONSerializer.DEFAULT_ENCODING", ()),
+    ("moto.core.serialize", "TimestampSerializer._convert_timestamp_to_str", ("value", "timestamp_format")),
+    ("moto.settings", "PRETTIFY_RESPONSES", ()),
+)
+
 # Map iterations and Parallel branches failing with a predefined error (iteration_errors.py): how they name it.
 TOUCH_POINTS += (
     (f"{_COMPONENT}.state.exec.state_map.iteration.iteration_worker", "CustomErrorName", ()),
