@@ -326,3 +326,68 @@ def test_a_receipt_handle_is_moto_shape_in_one_draw(monkeypatch: pytest.MonkeyPa
     assert draws == [1]
     # A receive takes its new handle from the replacement (the name moto's Message.mark_received calls).
     assert sqs_models.generate_receipt_handle is moto_sqs_patch.generate_receipt_handle
+
+
+def _behind(backend: Any, name: str, waiting: int) -> tuple[Any, list[Any]]:
+    """A queue with `waiting` messages not received yet (a console that is behind) and a batch of 10 received."""
+    queue = backend.create_queue(name)
+    for index in range(waiting + 10):
+        backend.send_message(name, f"m {index}")
+    return queue, backend.receive_message(name, 10, 0, 30)
+
+
+def test_a_delete_matches_the_received_messages_not_every_waiting_one(
+    backend: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue, batch = _behind(backend, "behind", 2_000)
+    matched: list[Any] = []
+    holds = moto_sqs_patch._holds
+    monkeypatch.setattr(
+        moto_sqs_patch, "_holds", lambda message, handles: matched.append(message) or holds(message, handles)
+    )
+    deleted = moto_sqs_patch.delete_messages(queue, [m.receipt_handle for m in batch])
+    assert deleted == {m.receipt_handle for m in batch}
+    assert len(matched) == 10, f"{len(matched)} messages matched for a batch of 10"
+    assert len(queue._messages) == 2_000
+    assert not {m.id for m in batch} & {m.id for m in queue._messages}
+    assert not queue.pending_messages
+
+
+def test_a_handle_of_a_message_made_visible_again_deletes_it_as_moto_does(backend: Any) -> None:
+    # ChangeMessageVisibility(0) takes the message out of the received ones; its handle still deletes it.
+    left, answers = [], []
+    for delete, name in (
+        (moto_original("SQSBackend.delete_message_batch"), "visible-moto"),
+        (moto_sqs_patch.delete_message_batch, "visible-ours"),
+    ):
+        queue, batch = _behind(backend, name, 20)
+        backend.change_message_visibility(name, batch[0].receipt_handle, 0)
+        assert batch[0] not in queue.pending_messages
+        entries = [{"Id": f"e{i}", "ReceiptHandle": m.receipt_handle} for i, m in enumerate(batch[:3])]
+        answers.append(delete(backend, name, entries))
+        left.append(sorted(m.body for m in queue._messages))
+    assert answers[0] == answers[1] == (["e0", "e1", "e2"], [])
+    assert left[0] == left[1]
+    assert len(left[1]) == 27
+
+
+def test_a_received_message_is_filtered_on_a_copy_the_kept_one_keeps_its_attributes(backend: Any) -> None:
+    backend.create_queue("attributes")
+    attributes = {
+        "kind": {"DataType": "String", "StringValue": "event"},
+        "team": {"DataType": "String", "StringValue": "payments"},
+    }
+    sent = backend.send_message("attributes", "body", message_attributes=attributes)
+    only_kind = backend.receive_message("attributes", 1, 0, 0, message_attribute_names=["kind"])[0]
+    assert set(only_kind.message_attributes) == {"kind"}
+    assert only_kind is not sent
+    assert set(sent.message_attributes) == {"kind", "team"}
+    everything = backend.receive_message("attributes", 1, 0, 0, message_attribute_names=["All"])[0]
+    assert set(everything.message_attributes) == {"kind", "team"}
+    assert everything.receipt_handle == sent.receipt_handle
+    assert sqs_models.deepcopy is moto_sqs_patch.receive_copy
+    # Anything else moto deep-copies there (the FIFO groups being received) is still deep-copied.
+    groups = {"g": {"nested": [1]}}
+    copied = moto_sqs_patch.receive_copy(groups)
+    assert copied == groups
+    assert copied["g"] is not groups["g"]

@@ -72,6 +72,9 @@ TOUCH_POINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (_SQS, "unix_time_millis", ()),
     (_SQS, "random.uuid4", ()),
     (_SQS, "random.choices", ()),
+    (_SQS, "deepcopy", ()),
+    (_SQS, "_filter_message_attributes", ("message", "input_message_attributes")),
+    (_SQS, "SQSBackend.receive_message", ("queue_name", "count", "wait_seconds_timeout", "visibility_timeout")),
 )
 
 # Methods replaced wholesale → sha256 (first 16 hex) of the moto 5.2.5 source they were ported from.
@@ -90,6 +93,11 @@ REPLACED_SOURCES: dict[tuple[str, str], str] = {
     (_SQS, "Message.delayed"): "e2fd48abf582683a",
     # Not replaced, but where a receive takes its new handle (`generate_receipt_handle`, by its module's name).
     (_SQS, "Message.mark_received"): "98e7ec115c7fcb9f",
+    # Not replaced, but what makes a shallow copy of a received message enough (`receive_copy`): the receive
+    # copies each message it hands out, the filter replaces the copy's attribute dict, the answer reads it.
+    (_SQS, "SQSBackend.receive_message"): "065f3e5e7d214408",
+    (_SQS, "_filter_message_attributes"): "2e61eb0503c8ea0a",
+    ("moto.sqs.responses", "SQSResponse.receive_message"): "0027050ecd1294f8",
 }
 
 # Attributes of moto objects that exist only once an instance does: (module, class, attribute names).
@@ -107,7 +115,18 @@ INSTANCE_ATTRIBUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "message_retention_period",
         ),
     ),
-    (_SQS, "Message", ("visible_at", "delayed_until", "sent_timestamp", "receipt_handle", "_old_receipt_handles")),
+    (
+        _SQS,
+        "Message",
+        (
+            "visible_at",
+            "delayed_until",
+            "sent_timestamp",
+            "receipt_handle",
+            "_old_receipt_handles",
+            "message_attributes",
+        ),
+    ),
 )
 
 

@@ -12,7 +12,10 @@ ReceiveMessage and DeleteMessageBatch. moto made each of them scan the queue, sl
 - `Queue.delete_message` walked the queue twice per receipt handle, and stored the new message list
   without the lock sends append under: a message sent between the end of the walk and the store was lost.
   DeleteMessageBatch (what the console sends after each receive) made that walk once per entry, up to ten.
-- Each receive made the message a new receipt handle from 185 draws of `random.choice`, one call each.
+- Each receive made the message a new receipt handle from 185 draws of `random.choice`, one call each, and
+  deep-copied every message it handed out.
+- DeleteMessageBatch matched every message of the queue against the batch: a console that was behind had
+  thousands waiting, and each delete cost more the further behind it was.
 
 A team of consoles, each reading its own queue on the events topic, turned these into most of what the
 sandbox spent: every event and every shared read reaches every console's queue, is received and deleted.
@@ -24,6 +27,7 @@ FIFO queues keep moto's `send_message` as it is (their deduplication needs the a
 
 from __future__ import annotations
 
+import copy
 import string
 from collections.abc import Collection
 from typing import Any
@@ -130,15 +134,27 @@ def approximate_number_of_messages_not_visible(self: Any) -> int:
 def delete_messages(queue: Any, receipt_handles: Collection[str]) -> set[str]:
     """Delete the messages of `receipt_handles` (current or earlier handles) in one walk of `queue`, under the
     lock `add_message` appends under. Returns the handles that are now deleted: those that matched a message and
-    those deleted before (deleting again succeeds, as in moto); any other is invalid."""
+    those deleted before (deleting again succeeds, as in moto); any other is invalid.
+
+    A handle comes from a receive, so its message is almost always among the queue's received ones
+    (`pending_messages`, a console's last batch or two): those are matched, and the queue is walked once by
+    identity to take them out. Only a handle none of them holds (its message made visible again, or not there)
+    makes the walk match every message, as moto's does. A console that is behind has thousands of messages
+    waiting; matching each of them against the batch was most of what a delete cost.
+    """
     wanted = {handle for handle in receipt_handles if handle not in queue.deleted_messages}
     if wanted:
         with queue._messages_lock:
-            kept: list[Any] = []
-            gone: list[Any] = []
-            for message in queue._messages:
-                had = message.receipt_handle in wanted or not wanted.isdisjoint(message._old_receipt_handles)
-                (gone if had else kept).append(message)
+            gone = _received_holding(queue, wanted)
+            if gone is not None:
+                ids = {id(message) for message in gone}
+                kept = [message for message in queue._messages if id(message) not in ids]
+                if len(queue._messages) - len(kept) != len(gone):
+                    gone = None  # one of them has left the queue (a dead-letter queue took it)
+            if gone is None:
+                kept, gone = [], []
+                for message in queue._messages:
+                    (gone if _holds(message, wanted) else kept).append(message)
             # Delete message from queue regardless of pending state
             for message in gone:
                 queue.pending_messages.discard(message)
@@ -146,6 +162,20 @@ def delete_messages(queue: Any, receipt_handles: Collection[str]) -> set[str]:
             if gone:
                 queue._messages = kept
     return {handle for handle in receipt_handles if handle in queue.deleted_messages}
+
+
+def _holds(message: Any, handles: set[str]) -> bool:
+    return message.receipt_handle in handles or not handles.isdisjoint(message._old_receipt_handles)
+
+
+def _received_holding(queue: Any, wanted: set[str]) -> list[Any] | None:
+    """The received messages holding the wanted handles, or None when some handle is held by none of them: then
+    the whole queue is matched. A handle is one message's alone."""
+    holding = [message for message in queue.pending_messages if _holds(message, wanted)]
+    matched: set[str] = set()
+    for message in holding:
+        matched.update(wanted.intersection(message.all_receipt_handles))
+    return holding if matched == wanted else None
 
 
 def delete_message(self: Any, receipt_handle: str) -> None:
@@ -179,6 +209,19 @@ def generate_receipt_handle() -> str:
     return "".join(sqs.random.choices(string.ascii_lowercase, k=185))
 
 
+_deepcopy = copy.deepcopy
+
+
+def receive_copy(value: Any, memo: Any = None) -> Any:
+    """The `deepcopy` moto's `SQSBackend.receive_message` makes of each message it hands out, so that filtering
+    its attributes leaves the kept message alone. The filter replaces the message's attribute dict, never changes
+    it, and the answer only reads the copy: a shallow copy does the same for a fraction of the cost (copying every
+    message received, its body included, was a tenth of what a busy sandbox spent)."""
+    if type(value) is sqs.Message:
+        return copy.copy(value)
+    return _deepcopy(value, memo)
+
+
 def install() -> None:
     replacements: tuple[tuple[type, str, Any], ...] = (
         (sqs.SQSBackend, "send_message", send_message),
@@ -192,3 +235,4 @@ def install() -> None:
     for owner, name, replacement in replacements:
         setattr(owner, name, replacement)
     sqs.generate_receipt_handle = generate_receipt_handle  # the name `Message.mark_received` calls
+    sqs.deepcopy = receive_copy  # the name `SQSBackend.receive_message` copies with
