@@ -90,6 +90,7 @@ class SandboxServer:
             from console.sandbox.dispatch import Dispatcher
             from console.sandbox.keep_alive import BodyFirst, Connections, keep_alive_handler
             from console.sandbox.latency import Latency
+            from console.sandbox.moto_patches import method_names
             from console.sandbox.queue_retention import QueueRetention
             from console.sandbox.quotas import Quotas
             from console.sandbox.seed import check_definitions, create_events_rules, seed_fleet
@@ -123,6 +124,7 @@ class SandboxServer:
         self.engine = engine
         codepipeline_api.install(engine)
         stepfunctions_patch.install(self.clock)
+        method_names.install()  # after the last patch of a response class
 
         server = self._server
         # A short poll: shutdown() waits for the loop to notice, and Ctrl-C should feel immediate.

@@ -35,6 +35,8 @@ TOUCH_POINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("moto.moto_server.werkzeug_app", "DomainDispatcherApplication.__init__", ("create_app",)),
     ("moto.moto_server.werkzeug_app", "DomainDispatcherApplication.get_backend_for_host", ("host",)),
     ("moto.moto_server.werkzeug_app", "DomainDispatcherApplication.get_application", ("environ",)),
+    # method_names.py: the list of a response class's methods each request asks for, kept per class.
+    ("moto.core.responses", "method_names_from_class", ("clazz",)),
     (
         _SQS,
         "SQSBackend.send_message",

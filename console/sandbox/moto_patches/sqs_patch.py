@@ -137,21 +137,17 @@ def delete_messages(queue: Any, receipt_handles: Collection[str]) -> set[str]:
     those deleted before (deleting again succeeds, as in moto); any other is invalid.
 
     A handle comes from a receive, so its message is almost always among the queue's received ones
-    (`pending_messages`, a console's last batch or two): those are matched, and the queue is walked once by
-    identity to take them out. Only a handle none of them holds (its message made visible again, or not there)
-    makes the walk match every message, as moto's does. A console that is behind has thousands of messages
-    waiting; matching each of them against the batch was most of what a delete cost.
+    (`pending_messages`, a console's last batch or two): those are matched, and found in the queue by identity
+    from its front, where a console's batch is. Only a handle none of them holds (its message made visible
+    again, or not there) makes the walk match every message, as moto's does. A console that is behind has
+    thousands of messages waiting; matching each of them against the batch was most of what a delete cost.
     """
     wanted = {handle for handle in receipt_handles if handle not in queue.deleted_messages}
     if wanted:
         with queue._messages_lock:
             gone = _received_holding(queue, wanted)
-            if gone is not None:
-                ids = {id(message) for message in gone}
-                kept = [message for message in queue._messages if id(message) not in ids]
-                if len(queue._messages) - len(kept) != len(gone):
-                    gone = None  # one of them has left the queue (a dead-letter queue took it)
-            if gone is None:
+            kept = None if gone is None else _without(queue._messages, gone)
+            if gone is None or kept is None:  # a handle none of them holds, or one that has left the queue
                 kept, gone = [], []
                 for message in queue._messages:
                     (gone if _holds(message, wanted) else kept).append(message)
@@ -166,6 +162,27 @@ def delete_messages(queue: Any, receipt_handles: Collection[str]) -> set[str]:
 
 def _holds(message: Any, handles: set[str]) -> bool:
     return message.receipt_handle in handles or not handles.isdisjoint(message._old_receipt_handles)
+
+
+def _without(messages: list[Any], gone: list[Any]) -> list[Any] | None:
+    """`messages` less `gone`, found from the front (a console receives the oldest first, so its batch is at the
+    head of its queue, before everything still waiting), or None when one of them is not there."""
+    ids = {id(message) for message in gone}
+    at: list[int] = []
+    for index, message in enumerate(messages):
+        if id(message) in ids:
+            at.append(index)
+            if len(at) == len(ids):
+                break
+    else:
+        return None
+    kept: list[Any] = []
+    start = 0
+    for index in at:
+        kept += messages[start:index]
+        start = index + 1
+    kept += messages[start:]
+    return kept
 
 
 def _received_holding(queue: Any, wanted: set[str]) -> list[Any] | None:
