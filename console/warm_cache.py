@@ -7,7 +7,9 @@ picture last shown (stages, statuses, recent executions); per state machine, its
 description (by revision, or by ARN and creation date, which is what a listing can check) with its recent
 executions. What it never holds: an approval's token, an action's external id on an approval (a parallel
 approval's token), an execution's input, output, error or cause (they can carry secrets), a task token,
-any history.
+any history but where a running execution waits for a person: the events that place each open
+`.waitForTaskToken` state (its TaskScheduled and the events before it back to the start), without their
+parameters (the token is among them), inputs, outputs, errors or causes.
 
 Safety: the file says its format version and the target it is about; a file of another version, another
 target, or that does not parse is discarded with a warning (the console then starts cold, as it always
@@ -33,11 +35,17 @@ from console import cache_codec
 from console.cache_codec import CodecError
 from console.codepipeline.model import Pipeline, PipelineSummary, Stage
 from console.model import Target
-from console.stepfunctions.model import Execution, StateMachine, StateMachineDetail, StateMachineSummary
+from console.stepfunctions.model import (
+    Execution,
+    HistoryEvent,
+    StateMachine,
+    StateMachineDetail,
+    StateMachineSummary,
+)
 
 LOG = logging.getLogger(__name__)
 
-FORMAT = 1  # bumped whenever what a file holds changes shape: a file of another version is discarded
+FORMAT = 2  # bumped whenever what a file holds changes shape: a file of another version is discarded
 DEFAULT_BOUND = 64 * 1024 * 1024  # bytes for every target's file together (~2,000 pipelines take ~10 MB)
 _SKIP = frozenset({"wave"})  # recomputed from the wave model on load: the config may have changed since
 
@@ -69,12 +77,23 @@ class CachedPipeline:
 
 
 @dataclass(frozen=True, slots=True)
+class CachedWait:
+    """Where a running execution waited for a person, as its history last said: the events that place each open
+    `.waitForTaskToken` state (`console.stepfunctions.waiting.waiting_chain`), without secrets."""
+
+    execution: str
+    events: tuple[HistoryEvent, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CachedMachine:
-    """A state machine as last known: its listing, its description, and the picture last shown."""
+    """A state machine as last known: its listing, its description, the picture last shown, and where its
+    running executions waited for a person."""
 
     summary: StateMachineSummary
     detail: StateMachineDetail | None
     picture: StateMachine
+    waiting: tuple[CachedWait, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +125,11 @@ def without_secrets_execution(execution: Execution) -> Execution:
     if execution.input is None and execution.output is None and execution.error is None and execution.cause is None:
         return execution
     return replace(execution, input=None, output=None, error=None, cause=None)
+
+
+def without_secrets_event(event: HistoryEvent) -> HistoryEvent:
+    """A history event without its parameters (a task's token is among them), input, output, error or cause."""
+    return replace(event, parameters=None, input=None, output=None, error=None, cause=None)
 
 
 def without_secrets_machine(machine: StateMachine) -> StateMachine:
@@ -172,6 +196,7 @@ class WarmCache:
                 summary=cache_codec.decode(StateMachineSummary, entry["summary"]),
                 detail=None if entry.get("detail") is None else cache_codec.decode(StateMachineDetail, entry["detail"]),
                 picture=cache_codec.decode(StateMachine, entry["picture"], skip=_SKIP),
+                waiting=tuple(cache_codec.decode(CachedWait, w) for w in entry.get("waiting", ())),
             )
             for entry in document["machines"]
         )
@@ -200,7 +225,7 @@ class WarmCache:
         entries: list[tuple[datetime, str, bytes]] = []
         oldest = datetime.min.replace(tzinfo=UTC)
         for p in cached.pipelines:
-            entry = {
+            entry: dict[str, Any] = {
                 "summary": cache_codec.encode(p.summary),
                 "structure": None if p.structure is None else cache_codec.encode(p.structure, skip=_SKIP),
                 "picture": cache_codec.encode(without_secrets_pipeline(p.picture), skip=_SKIP),
@@ -212,6 +237,11 @@ class WarmCache:
                 "detail": None if m.detail is None else cache_codec.encode(m.detail),
                 "picture": cache_codec.encode(without_secrets_machine(m.picture), skip=_SKIP),
             }
+            if m.waiting:
+                entry["waiting"] = [
+                    cache_codec.encode(CachedWait(w.execution, tuple(without_secrets_event(e) for e in w.events)))
+                    for w in m.waiting
+                ]
             entries.append((m.picture.read_at or oldest, "machines", _dumps(entry).encode()))
         body = self._fit(_dumps(head)[:-1].encode(), entries)
         path = self.path(target)

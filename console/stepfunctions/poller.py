@@ -11,6 +11,8 @@ once; what no event says (a task waiting for a person's token) is read from the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from console.diff import state_machine_transitions
 from console.errors import AwsError
 from console.model import Approval
@@ -29,7 +31,7 @@ from console.stepfunctions.events import (
     told_alone,
 )
 from console.stepfunctions.history import HistoryFollower
-from console.stepfunctions.model import SERVICE, Execution, StateMachine, StateMachineDetail
+from console.stepfunctions.model import SERVICE, Execution, HistoryEvent, StateMachine, StateMachineDetail
 from console.stepfunctions.slots import MachineSlot
 
 EXPRESS_NOTE = (
@@ -54,6 +56,7 @@ class StateMachinePoller:
         DescribeStateMachine now; it is read again on the usual schedule (`REDESCRIBE_LISTS`)."""
         slot.detail = detail
         slot.timeouts = state_timeouts(detail.definition)
+        slot.branches = branch_numbers(detail.definition)
         slot.described_at = self._ctx.mono()
 
     async def loop(self, run: TargetRun, slot: MachineSlot) -> None:
@@ -174,15 +177,25 @@ class StateMachinePoller:
         approvals: list[Approval] = []
         if machine.approval_states:
             for execution in machine.executions:
-                cursor = self._history.cursor(execution.arn) if execution.is_running else None
-                if cursor is not None:
+                events = self.waiting_events(slot, execution)
+                if events:
                     approvals.extend(
-                        execution_approvals(
-                            machine, execution, cursor.events, slot.timeouts, slot.branches, self._ctx.waves
-                        )
+                        execution_approvals(machine, execution, events, slot.timeouts, slot.branches, self._ctx.waves)
                     )
         self._ctx.publisher.approvals[slot.key] = tuple(approvals)
         self._ctx.publisher.publish_soon()
+
+    def waiting_events(self, slot: MachineSlot, execution: Execution) -> Sequence[HistoryEvent]:
+        """The history of a running execution as far as this run knows it: what it read (or a teammate shared),
+        else where the warm-start cache said it waited for a person (until its history is read)."""
+        if not execution.is_running:
+            slot.cached_waits.pop(execution.arn, None)
+            return ()
+        cursor = self._history.cursor(execution.arn)
+        if cursor is not None and cursor.events:
+            slot.cached_waits.pop(execution.arn, None)
+            return cursor.events
+        return slot.cached_waits.get(execution.arn, ())
 
 
 def _keep_described(old: StateMachine | None, listed: Execution) -> Execution:

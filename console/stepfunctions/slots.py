@@ -58,6 +58,9 @@ class MachineSlot(Slot):
     timeouts: dict[str, int] = field(default_factory=dict)  # state → TimeoutSeconds, for approval expiry
     branches: dict[tuple[str, str], int] = field(default_factory=dict)  # (Parallel, first state) → branch number
     described_at: float | None = None
+    # Execution ARN → where it waited for a person when the warm-start cache was written (`waiting_chain`'s
+    # events): its approvals until this run has read its history.
+    cached_waits: dict[str, tuple[HistoryEvent, ...]] = field(default_factory=dict)
 
     def failed(self, shown: Resource | None, target: str, message: str, waves: WaveModel) -> Resource:
         if isinstance(shown, StateMachine):

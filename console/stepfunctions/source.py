@@ -27,7 +27,8 @@ from console.stepfunctions.history import HistoryFollower
 from console.stepfunctions.model import SERVICE, HistoryEvent, StateMachine, StateMachineSummary
 from console.stepfunctions.poller import NOT_READ, StateMachinePoller
 from console.stepfunctions.slots import MachineSlot
-from console.warm_cache import CachedMachine, CachedTarget
+from console.stepfunctions.waiting import waiting_chain
+from console.warm_cache import CachedMachine, CachedTarget, CachedWait
 
 LOG = logging.getLogger(__name__)
 
@@ -62,7 +63,13 @@ class StateMachineSource:
             if machine.detail is not None and machine.detail.created == machine.summary.created:
                 self.poller.seed(slot, machine.detail)
             wave = ctx.waves.for_state_machine(machine.summary.name)
-            slots.shown(publisher)[slot.key] = replace(machine.picture, target=run.target.name, wave=wave)
+            picture = replace(machine.picture, target=run.target.name, wave=wave)
+            slots.shown(publisher)[slot.key] = picture
+            # What waited for a person then is in the inbox at once, stale like the picture (as a pipeline's
+            # approvals are): its token was never cached; the gate reads the history when answering.
+            slot.cached_waits = {w.execution: w.events for w in machine.waiting}
+            if slot.cached_waits:
+                self.poller.held_approvals(slot, picture)
             publisher.cached.add(slot.key)
         return len(cached.machines)
 
@@ -113,8 +120,22 @@ class StateMachineSource:
             shown = pictures.get(slot.key)
             if shown is None or shown.read_at is None:
                 continue
-            machines.append(CachedMachine(summary=slot.summary, detail=slot.detail, picture=shown))
+            machines.append(
+                CachedMachine(summary=slot.summary, detail=slot.detail, picture=shown, waiting=self._waits(slot, shown))
+            )
         return replace(cached, machines=tuple(machines))
+
+    def _waits(self, slot: MachineSlot, machine: StateMachine) -> tuple[CachedWait, ...]:
+        """Where the running executions of `machine` wait for a person, for the cache: the events that place
+        each open task-token state (the rest of their histories is not kept)."""
+        if not machine.approval_states:
+            return ()
+        waits = []
+        for execution in machine.executions:
+            chain = waiting_chain(self.poller.waiting_events(slot, execution), slot.branches)
+            if chain:
+                waits.append(CachedWait(execution.arn, chain))
+        return tuple(waits)
 
     def apply_event(self, run: TargetRun, event: PushEvent, rereads: Rereads) -> None:
         if not event.state_machine_arn:

@@ -159,3 +159,26 @@ def open_tasks(events: Sequence[HistoryEvent], branches: Mapping[tuple[str, str]
         elif event.type in _TASK_CLOSED or event.type.endswith(("StateExited", "StateAborted")):
             open_by_key.pop((state, before), None)
     return sorted(open_by_key.values(), key=lambda task: task.event_id)
+
+
+def waiting_chain(
+    events: Sequence[HistoryEvent], branches: Mapping[tuple[str, str], int] | None = None
+) -> tuple[HistoryEvent, ...]:
+    """The events that place each open `.waitForTaskToken` task of `events`: its TaskScheduled and every event
+    before it by `previousEventId`, back to the execution's start, in id order; empty when nothing waits.
+
+    `open_tasks` reads an event's branch, iteration and state only through the events before it by that chain,
+    so it finds the same tasks, in the same places, in these alone: what the warm-start cache keeps of a history
+    (a few events per task, not the thousands of a long Map).
+    """
+    tasks = open_tasks(events, branches)
+    if not tasks:
+        return ()
+    by_id = {event.id: event for event in events}
+    kept: dict[int, HistoryEvent] = {}
+    for task in tasks:
+        event: HistoryEvent | None = task.scheduled
+        while event is not None and event.id not in kept:
+            kept[event.id] = event
+            event = by_id.get(event.previous_id) if event.previous_id else None
+    return tuple(sorted(kept.values(), key=lambda e: e.id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from console.stepfunctions.model import HistoryEvent
-from console.stepfunctions.waiting import branch_numbers, open_tasks
+from console.stepfunctions.waiting import branch_numbers, open_tasks, waiting_chain
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TOKEN = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
@@ -110,3 +110,29 @@ def test_each_approval_is_in_the_wave_of_its_state_or_of_the_parallel_around_it(
         for a in execution_approvals(machine, running, events, None, branch_numbers(DEFINITION), named)
     }
     assert by_state == {None: "prod-az2", 0: "prod-az1", 1: "prod-az1"}
+
+
+def test_the_chain_the_warm_cache_keeps_places_every_open_task_as_the_whole_history_does() -> None:
+    numbers = branch_numbers(DEFINITION)
+    whole = [
+        *parallel_with_a_map(),
+        ev(20, "MapIterationStarted", 5, "Per Region", index=2),
+        *task(21, 20, "Region Approver"),
+        ev(25, "TaskSucceeded", 24),  # iteration 2's approver answered: closed, not kept
+        ev(26, "TaskStateExited", 25, "Region Approver"),
+        ev(27, "MapIterationSucceeded", 26, "Per Region", index=2),
+    ]
+    chain = waiting_chain(whole, numbers)
+    assert [(t.state, t.map_index, t.where, t.event_id) for t in open_tasks(chain, numbers)] == [
+        (t.state, t.map_index, t.where, t.event_id) for t in open_tasks(whole, numbers)
+    ]
+    assert len(open_tasks(chain, numbers)) == 3
+    kept = {e.id for e in chain}
+    # Each open TaskScheduled and what leads to it; nothing after it, nothing of the answered iteration.
+    assert kept == {2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 17}  # AWS links the first state entered to 0
+    assert waiting_chain(whole[:3]) == ()
+
+
+def test_nothing_waits_once_the_execution_ended() -> None:
+    ended = [*parallel_with_a_map(), ev(20, "ExecutionAborted", 19)]
+    assert waiting_chain(ended) == ()

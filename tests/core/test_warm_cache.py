@@ -22,6 +22,7 @@ from console.model import SourceRevision, Target
 from console.sandbox_process import SandboxProcess, start_sandbox_process
 from console.stepfunctions.model import (
     Execution,
+    HistoryEvent,
     StateMachine,
     StateMachineDetail,
     StateMachineSummary,
@@ -33,6 +34,7 @@ from console.warm_cache import (
     CachedMachine,
     CachedPipeline,
     CachedTarget,
+    CachedWait,
     WarmCache,
     cache_home,
     without_secrets_pipeline,
@@ -114,7 +116,21 @@ def _machine(read_at: datetime) -> CachedMachine:
         read_at=read_at,
         approval_states=("Wait",),
     )
-    return CachedMachine(StateMachineSummary(arn, "deploy", created=NOW - timedelta(days=3)), detail, picture)
+    scheduled = HistoryEvent(
+        3,
+        "TaskScheduled",
+        NOW,
+        2,
+        resource="arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        parameters=json.dumps({"MessageBody": {"T": SECRET_TOKEN}}),
+        timeout_seconds=3600,
+    )
+    waits = (
+        HistoryEvent(2, "TaskStateEntered", NOW, 0, state_name="Wait", input='{"password": "hunter2"}'),
+        scheduled,
+    )
+    summary = StateMachineSummary(arn, "deploy", created=NOW - timedelta(days=3))
+    return CachedMachine(summary, detail, picture, waiting=(CachedWait(execution.arn, waits),))
 
 
 def _fleet(count: int = 3) -> CachedTarget:
@@ -162,6 +178,14 @@ def test_written_and_read_back_without_secrets(tmp_path: Path) -> None:
     assert machine.summary == original.machines[0].summary
     assert machine.picture.executions[0].input is None
     assert machine.picture.approval_states == ("Wait",)
+    # Where the execution waited: the events, without parameters (the token) nor input.
+    (wait,) = machine.waiting
+    assert wait.execution == original.machines[0].waiting[0].execution
+    assert [(e.id, e.type, e.previous_id, e.state_name, e.resource, e.timeout_seconds) for e in wait.events] == [
+        (2, "TaskStateEntered", 0, "Wait", None, None),
+        (3, "TaskScheduled", 2, None, "arn:aws:states:::sqs:sendMessage.waitForTaskToken", 3600),
+    ]
+    assert all(e.parameters is None and e.input is None for e in wait.events)
 
     # Another endpoint is another AWS: not this file.
     assert cache.load(_target("http://127.0.0.1:4567")) is None

@@ -28,6 +28,8 @@ from screens.fleet.screen import FleetScreen
 from screens.status import APPROVAL, ERROR, IN_PROGRESS, STALE
 from tests.conftest import REGION, make_client
 from tests.sandbox.test_codepipeline_support import action, approval, create, source, stage, start, wait_token
+from tests.sandbox.test_stepfunctions_support import create_machine, history, make_queue, task_token, wait_event
+from tests.sandbox.test_stepfunctions_support import start as start_execution
 from tests.ui.conftest import notifications, rendered, rendered_lines, wait_for
 from tests.ui.test_pipeline_support import quiet_sandbox
 
@@ -149,6 +151,99 @@ async def test_an_approval_the_last_run_saw_waiting_still_waits_on_screen_when_a
                 pilot,
                 lambda: [n for n in notifications(app) if "cannot reach AWS" in n],
                 what="the gate's read failing",
+            )
+            assert said
+            assert not isinstance(app.screen, ConfirmActionModal)
+
+
+def two_approvers(queue_url: str) -> dict[str, object]:
+    """AWS's pattern of approvals in parallel: a Parallel whose two branches each send a task token to a queue
+    and wait for a person's answer."""
+
+    def approver(name: str) -> dict[str, object]:
+        return {
+            "StartAt": name,
+            "States": {
+                name: {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                    "Parameters": {
+                        "QueueUrl": queue_url,
+                        "MessageBody": {"ask": f"{name}: promote?", "taskToken.$": "$$.Task.Token"},
+                    },
+                    "TimeoutSeconds": 7200,
+                    "End": True,
+                }
+            },
+        }
+
+    return {
+        "StartAt": "Approvals",
+        "States": {
+            "Approvals": {
+                "Type": "Parallel",
+                "Branches": [approver("Security Approver"), approver("Release Approver")],
+                "Next": "Done",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+
+
+async def test_task_token_approvals_in_parallel_branches_still_wait_on_screen_when_aws_cannot_answer(
+    tmp_path: Path,
+) -> None:
+    cache = WarmCache(tmp_path / "cache")
+    (tmp_path / "fleet").mkdir()
+    with quiet_sandbox(tmp_path / "fleet") as sandbox:
+        target = polling_target(sandbox)
+        sfn = make_client(sandbox.url, "stepfunctions")
+        queue_url, _ = await asyncio.to_thread(make_queue, make_client(sandbox.url, "sqs"), "warm-approvals")
+        machine = await asyncio.to_thread(create_machine, sfn, two_approvers(queue_url), "warm-approvers")
+        arn = await asyncio.to_thread(start_execution, sfn, machine, {"revision": "c0ffee1234"})
+        await asyncio.to_thread(wait_event, sfn, arn, "TaskScheduled", 2)
+        tokens = [task_token(e) for e in await asyncio.to_thread(history, sfn, arn) if e["type"] == "TaskScheduled"]
+        async with Gateway(target) as gateway:
+            app = console(target, gateway, cache, tmp_path)
+            async with app.run_test(size=(120, 36)) as pilot:
+                await wait_for(
+                    pilot, lambda: len(app.console_context.state.approvals) == 2, within=30, what="both read"
+                )
+                read = sorted((a.where, a.task_event) for a in app.console_context.state.approvals)
+        # Leaving wrote the cache: where each waits, without a token.
+    (written,) = list((tmp_path / "cache").iterdir())
+    text = written.read_text(encoding="utf-8")
+    assert len(tokens) == 2
+    assert not [t for t in tokens if t in text]
+    assert "Security Approver" in text
+
+    # The sandbox is gone: nothing can be read, yet both approvals wait in the inbox, stale. Before, a warm start
+    # showed them only once a history was read: never, while AWS cannot answer.
+    async with Gateway(target) as gateway:
+        app = console(target, gateway, WarmCache(tmp_path / "cache"), tmp_path)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: len(app.console_context.state.approvals) == 2, what="the cached approvals")
+            assert sorted((a.where, a.task_event) for a in app.console_context.state.approvals) == read
+            assert [w for w, _ in read] == ["branch 1 of Approvals", "branch 2 of Approvals"]
+            await pilot.press("3")
+            lines = await wait_for(
+                pilot,
+                lambda: (
+                    (lines := rendered_lines(app))
+                    and isinstance(app.screen, ApprovalsScreen)
+                    and sum("›" in line and "Approver" in line for line in lines) == 2
+                    and lines
+                ),
+                what="both in the inbox",
+            )
+            text = "\n".join(lines)
+            assert f"2 waiting  {STALE.glyph} 2 stale" in text, text
+            assert "approving or rejecting reads it fresh first, its token too" in text
+            # Approving one is offered: the gate reads the history afresh, and here it cannot: said, nothing sent.
+            await wait_for(pilot, lambda: app.screen.active_bindings["a"].enabled, what="approve available")
+            await pilot.press("a")
+            said = await wait_for(
+                pilot, lambda: [n for n in notifications(app) if "cannot reach AWS" in n], what="the gate's read"
             )
             assert said
             assert not isinstance(app.screen, ConfirmActionModal)
