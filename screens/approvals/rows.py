@@ -175,6 +175,12 @@ def stale_words(state: FleetState, approval: Approval, now: datetime) -> str | N
     return coarse_age(resource.read_at, now)
 
 
+def from_cache(state: FleetState, approval: Approval) -> bool:
+    """Whether the approval's pipeline or state machine is still as the last run's cache left it (not read since)."""
+    resource = state.of(approval.kind).get(resource_key(approval))
+    return resource is not None and resource.key in state.cached
+
+
 def clock_words(approval: Approval, now: datetime) -> tuple[str, str, Urgency]:
     """What the clock makes of an approval now (its age, its time left, its tier): equal words, equal cells."""
     return coarse_age(approval.since, now), time_left(approval.expires, now), urgency(approval, now)
@@ -369,10 +375,16 @@ CUSTOM_DATA_LINES = 3
 
 
 def detail_text(
-    approval: Approval, now: datetime, target_label: str, actions_hint: str, stale: str | None = None
+    approval: Approval,
+    now: datetime,
+    target_label: str,
+    actions_hint: str,
+    stale: str | None = None,
+    cached: bool = False,
 ) -> Text:
     """Everything about one approval: what, where, since when, until when, how old the read of it is when it is
-    stale (`stale_words`), which revision, what it asks."""
+    stale (`stale_words`), which revision, what it asks. `cached`: shown from the last run's cache (`from_cache`),
+    which keeps no task's parameters, so a task-token state's ask is not known until its history is read."""
     text = Text(end="")
     mark = HELD if approval.condition is not None else APPROVAL
     text.append(f"{mark.glyph} ", style=mark.tone.style)
@@ -439,6 +451,8 @@ def detail_text(
         text.append("\n     ".join(shown))
         if len(lines) > len(shown):
             text.append(f" … ({len(lines) - len(shown)} more lines)", style="dim")
+    elif cached and approval.kind == STEPFUNCTIONS:
+        text.append("(not kept across restarts with the task's token: shown once its history is read)", style="dim")
     else:
         text.append("(no message)", style="dim")
     if approval.url:

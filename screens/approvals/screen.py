@@ -193,8 +193,9 @@ class ApprovalsScreen(ActionScreen):
             text = Text("")
         else:
             label = self._labels().get(approval.target, approval.target)
-            stale = self.rows.stale.get(self.highlighted_key() or "")
-            text = detail_text(approval, now, label, self._hint(approval), stale)
+            key = self.highlighted_key() or ""
+            stale = self.rows.stale.get(key)
+            text = detail_text(approval, now, label, self._hint(approval), stale, key in self.rows.cached)
         if self.drawn.changed("detail", text):
             # The pane has a fixed height (approvals.tcss): moving between approvals never lays the screen out
             # again, which costs far more than a redraw.

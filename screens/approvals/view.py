@@ -22,6 +22,7 @@ from console.stepfunctions.model import state_machines_of
 from screens.approvals.rows import (
     InboxLayout,
     clock_words,
+    from_cache,
     inbox_keys,
     resource_key,
     row_cells,
@@ -45,6 +46,7 @@ class InboxRows:
         self.total = 0  # approvals waiting, filtered or not
         self.counts = (0, 0, 0)  # (waiting, expiring soon, production): what the bar says (`summary_counts`)
         self.stale: dict[str, str] = {}  # row key → how long ago it was last read, for the approvals shown as stale
+        self.cached: set[str] = set()  # row keys shown from the last run's cache, not read since
         self._signature: object = None  # what the rows were last made from
         self._rows: dict[str, InboxRow] = {}  # row key → the row last made for it
 
@@ -89,6 +91,7 @@ class InboxRows:
         self.counts = summary_counts(waiting, now, [words[id(a)][2] for a in waiting])
         self.total = len(keyed)
         self.stale = {k: read for k, a in keyed.items() if (read := stale_of[id(a)]) is not None}
+        self.cached = {k for k in self.stale if from_cache(state, keyed[k])}
         if self.query:
             query = self.query
             keyed = {

@@ -239,6 +239,8 @@ async def test_task_token_approvals_in_parallel_branches_still_wait_on_screen_wh
             text = "\n".join(lines)
             assert f"2 waiting  {STALE.glyph} 2 stale" in text, text
             assert "approving or rejecting reads it fresh first, its token too" in text
+            # Its ask was among the task's parameters, with the token: not in the cache, and said so.
+            assert "shown once its history is read" in text
             # Approving one is offered: the gate reads the history afresh, and here it cannot: said, nothing sent.
             await wait_for(pilot, lambda: app.screen.active_bindings["a"].enabled, what="approve available")
             await pilot.press("a")
