@@ -1,9 +1,9 @@
 """moto's list of a response class's methods, made once per class instead of once per request.
 
 `BaseResponse.call_action` asks `method_names_from_class(self.__class__)` on every request, which is
-`inspect.getmembers` over the whole class: a few hundred attribute reads and a sort, about a twentieth of
-what the sandbox spent per request when a team's consoles kept it busy. The methods of a response class do
-not change once the sandbox's patches are in, so the server installs this after the last of them.
+`inspect.getmembers` over the whole class: a few hundred attribute reads and a sort, 27 µs, a few percent of
+what the sandbox spends on a request. The methods of a response class do not change once the sandbox's
+patches are in, so the server installs this after the last of them.
 """
 
 from __future__ import annotations
