@@ -71,7 +71,7 @@ def execution_approvals(
                 wave=_wave_of(machine, task, waves),
                 since=scheduled.timestamp,
                 expires=expires,
-                revision=_revision(scheduled.parameters, execution.input),
+                revision=_revision(scheduled.parameters, execution.input or _started_with(events)),
                 custom_data=approval_request(scheduled.parameters),
                 url=url if isinstance(url, str) and url else None,
                 state_name=state,
@@ -115,6 +115,11 @@ def state_timeouts(definition: Mapping[str, object]) -> dict[str, int]:
             if isinstance(processor, Mapping):
                 found.update(state_timeouts(processor))
     return found
+
+
+def _started_with(events: Sequence[HistoryEvent]) -> str | None:
+    """The execution's input as its ExecutionStarted event carries it (ListExecutions has none)."""
+    return next((e.input for e in events if e.type == "ExecutionStarted"), None)
 
 
 def _revision(parameters: str | None, execution_input: str | None) -> SourceRevision | None:

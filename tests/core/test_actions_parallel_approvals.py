@@ -238,3 +238,20 @@ async def test_each_map_iteration_is_its_own_approval_named_by_its_index(
     assert done["status"] == "SUCCEEDED"
     reasons = [item["reason"] for item in json.loads(done["output"])]
     assert reasons == ["db change reviewed", "api change reviewed", "web change reviewed"]
+
+
+async def test_the_revision_comes_from_the_input_its_history_started_with_when_listed_without_one(
+    sfn: Any, queue: str, gateway: Gateway
+) -> None:
+    # The watcher knows an execution from ListExecutions, which carries no input; the history's
+    # ExecutionStarted event does (executionStartedEventDetails.input), so a person still sees the revision.
+    machine = create_machine(sfn, parallel_approval(queue), prefix="human-in-the-loop-canary")
+    arn = start(sfn, machine, {"revision": "r42"})
+    scheduled(sfn, arn, 3)
+    listed = replace(await gateway.describe_execution(arn), input=None)
+    events = await gateway.get_execution_history(arn, page_size=1000)
+    assert events[0].type == "ExecutionStarted"
+    assert events[0].input is not None
+    found = execution_approvals(StateMachine(target=TARGET, arn=machine, name="canary"), listed, events)
+    assert len(found) == 3
+    assert {a.revision.revision_id if a.revision else None for a in found} == {"r42"}
