@@ -60,8 +60,15 @@ class AwsError(WavedeckError):
         super().__init__(message)
 
     def __str__(self) -> str:
-        parts = [self.message]
-        if self.code and self.code not in self.message:
+        return self._text(self.message)
+
+    def without_target(self) -> str:
+        """What `str()` says, less the "Target NAME: " the message starts with: for a line that names the target."""
+        return self._text(self.message.removeprefix(f"Target {self.target}: ") if self.target else self.message)
+
+    def _text(self, message: str) -> str:
+        parts = [message]
+        if self.code and self.code not in message:
             parts.insert(0, f"{self.code}:")
         if self.request_id:
             parts.append(f"(request id {self.request_id})")

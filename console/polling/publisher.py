@@ -273,9 +273,8 @@ class FleetPublisher:
         if not isinstance(exc, AwsError) or not exc.answered or isinstance(exc, ExpiredCredentials | NoCredentials):
             # No answer at all, or credentials: about the whole target, so any answer from it clears it.
             api = ANY_API
-        message = str(exc) if isinstance(exc, AwsError) else f"{type(exc).__name__}: {exc}"
         # Said on the target's own line (the header, `wavedeck watch`), which names the target already: not twice.
-        message = message.replace(f"Target {run.target.name}: ", "", 1)
+        message = exc.without_target() if isinstance(exc, AwsError) else f"{type(exc).__name__}: {exc}"
         run.api_failures[api] = run.api_failures.get(api, 0) + 1
         run.api_errors[api] = message
         run.read_error = _health(run)

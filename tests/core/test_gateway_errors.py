@@ -270,3 +270,22 @@ async def test_a_write_that_may_have_reached_aws_is_never_sent_twice(aws: Any, s
         state = await gw.get_pipeline_state(name)
         assert not state.stages[-1].paused
         assert gw.stats.requests["GetPipelineState"] == 2
+
+
+def test_an_error_said_on_its_targets_own_line_does_not_name_the_target_again() -> None:
+    error = AwsError(
+        "Target prod/us-east-1: cannot reach AWS for ListPipelines: timed out",
+        code="EndpointConnectionError",
+        request_id="r-1",
+        target="prod/us-east-1",
+    )
+    assert str(error) == (
+        "EndpointConnectionError: Target prod/us-east-1: cannot reach AWS for ListPipelines: timed out (request id r-1)"
+    )
+    assert (
+        error.without_target()
+        == "EndpointConnectionError: cannot reach AWS for ListPipelines: timed out (request id r-1)"
+    )
+    # Only its own target's name, and only where the message starts with it.
+    other = AwsError("Target prod/us-west-2: GetPipeline failed", target="prod/us-east-1")
+    assert other.without_target() == str(other)
