@@ -54,6 +54,10 @@ class StateMachinePoller:
     def seed(self, slot: MachineSlot, detail: StateMachineDetail) -> None:
         """Start from the warm-start cache's description (same ARN and creation date as listed): no
         DescribeStateMachine now; it is read again on the usual schedule (`REDESCRIBE_LISTS`)."""
+        self._described(slot, detail)
+
+    def _described(self, slot: MachineSlot, detail: StateMachineDetail) -> None:
+        """Keep a description and what the approvals read of its definition (expiries, branch numbers)."""
         slot.detail = detail
         slot.timeouts = state_timeouts(detail.definition)
         slot.branches = branch_numbers(detail.definition)
@@ -72,10 +76,8 @@ class StateMachinePoller:
         summary = slot.summary
         if slot.described_at is None or ctx.mono() - slot.described_at >= REDESCRIBE_LISTS * ctx.intervals.lists:
             async with run.gate.turn("DescribeStateMachine", priority, since):
-                slot.detail = await slots.reader(run).describe_state_machine(summary.arn)
-            slot.timeouts = state_timeouts(slot.detail.definition)
-            slot.branches = branch_numbers(slot.detail.definition)
-            slot.described_at = ctx.mono()
+                described = await slots.reader(run).describe_state_machine(summary.arn)
+            self._described(slot, described)
         async with run.gate.turn("ListExecutions", priority, since), on_the_wire(slot):
             sent = ctx.mono()
             listed = await slots.reader(run).list_executions(summary.arn, max_results=EXECUTIONS_LISTED)
