@@ -216,13 +216,15 @@ def test_what_is_not_plain_is_left_to_moto(result: Any) -> None:
 
 
 def test_another_protocol_is_left_to_moto() -> None:
-    # SQS speaks JSON with query compatibility (its own member names): never walked here.
-    service_model = get_service_model("sqs")
+    # SNS answers in XML, where a list's items are each a `member`: the walk's list would lose them.
+    service_model = get_service_model("sns")
     context = ActionContext(
         service_model,
-        service_model.operation_model("GetQueueUrl"),
-        get_serializer_class("sqs", "json"),
+        service_model.operation_model("ListTopics"),
+        get_serializer_class("sns", "query"),
         StepFunctionResponse(),
     )
-    result = {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/q"}
-    assert PlainJSONResult(result).execute_result(context) == ActionResult(result).execute_result(context)
+    topics = {"Topics": [{"TopicArn": f"arn:aws:sns:us-east-1:123456789012:{name}"} for name in ("a", "b")]}
+    answer = PlainJSONResult(topics).execute_result(context)
+    assert answer == ActionResult(topics).execute_result(context)
+    assert answer[2].count("<member>") == 2

@@ -190,7 +190,7 @@ _WALKS: dict[str, ShapeWalks] = {}
 
 
 def _output_walk(context: ActionContext) -> Walk | None:
-    if context.serializer_class is not JSONSerializer or context.service_model.is_query_compatible:
+    if context.serializer_class is not JSONSerializer:
         return None
     output = context.operation_model.output_shape
     if output is None:
